@@ -1,0 +1,155 @@
+import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
+import { ArgsType, type ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { BadUserInputError } from './errors';
+
+/** Page size when `first` is not given. */
+export const DEFAULT_PAGE_SIZE = 50;
+/** Largest `first` accepted; larger asks are refused, not silently truncated. */
+export const MAX_PAGE_SIZE = 500;
+
+@ObjectType({ description: 'Relay page information.' })
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field({ description: 'Always false: connections here are forward-only (`first`/`after`).' })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+/** `first`/`after` for every connection field. */
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: `Page size, ${DEFAULT_PAGE_SIZE} by default, at most ${MAX_PAGE_SIZE}.` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last edge of the previous page.' })
+  after?: string | null;
+}
+
+/** One page of a list, as plain data; {@link Connection} types expose it in GraphQL. */
+export interface Page<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  pageInfo: PageInfo;
+  /** Lazy: the COUNT statement runs only when GraphQL awaits it, i.e. when a client selects `totalCount`. */
+  totalCount: PromiseLike<number>;
+}
+
+/**
+ * Builds a Relay connection object type for a node type: `<Node>Connection` with `edges`,
+ * `pageInfo` and `totalCount`, and `<Node>Edge`. Use as `class XConnection extends Connection(X) {}`.
+ */
+export function Connection<T extends object>(nodeType: ClassType<T>) {
+  @ObjectType(`${nodeType.name}Edge`)
+  class Edge {
+    @Field()
+    cursor!: string;
+
+    @Field(() => nodeType)
+    node!: T;
+  }
+
+  // Decorated so subclasses inherit the fields; only `XConnection` is referenced, so only it is emitted.
+  @ObjectType(`${nodeType.name}ConnectionBase`)
+  abstract class ConnectionType {
+    @Field(() => [Edge])
+    edges!: Edge[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int, { description: 'Number of items matching the filters, over all pages.' })
+    totalCount!: PromiseLike<number>;
+  }
+  return ConnectionType;
+}
+
+/**
+ * A thenable that calls `fn` the first time it is awaited, and never if it is not. graphql-js
+ * awaits any field value with a `then`, so an unselected field costs nothing.
+ */
+export function lazy<T>(fn: () => Promise<T>): PromiseLike<T> {
+  let started: Promise<T> | undefined;
+  return {
+    then(onFulfilled, onRejected) {
+      started ??= fn();
+      return started.then(onFulfilled, onRejected);
+    },
+  };
+}
+
+type SortKey<T> = [key: keyof T & string, direction: 'asc' | 'desc'];
+
+/** Validates `first`, refusing (not clamping) sizes outside 0..MAX_PAGE_SIZE. */
+export function pageSize(first: number | null | undefined): number {
+  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new BadUserInputError(`first: expected an integer from 0 to ${MAX_PAGE_SIZE}, received ${first}`, 'first');
+  }
+  return first;
+}
+
+/** Opaque cursor: base64url of the JSON array of the sort-key values of one row. */
+export function encodeCursor(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values.map((v) => (v instanceof Date ? { d: v.toISOString() } : v)))).toString('base64url');
+}
+
+/** Inverse of {@link encodeCursor}; a cursor that does not decode to `arity` values is BAD_USER_INPUT. */
+export function decodeCursor(cursor: string, arity: number): unknown[] {
+  let values: unknown;
+  try {
+    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    values = undefined;
+  }
+  if (!Array.isArray(values) || values.length !== arity) {
+    throw new BadUserInputError(`after: expected a cursor returned by this connection, received ${JSON.stringify(cursor)}`, 'after');
+  }
+  return values.map((v) => (v && typeof v === 'object' && 'd' in v ? new Date(String((v as { d: string }).d)) : v));
+}
+
+/**
+ * Keyset pagination over one entity: a stable order (`sort`, whose last key must be unique, such
+ * as `id`), `first`/`after`, and a lazy total count. Costs one SELECT per page (plus one COUNT if
+ * asked), whatever the page number: no OFFSET, so pages stay correct and fast while rows are added.
+ */
+export async function paginate<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  where: FilterQuery<T>,
+  sort: SortKey<T>[],
+  args: { first?: number | null; after?: string | null },
+): Promise<Page<T>> {
+  const limit = pageSize(args.first);
+  let query = where;
+  if (args.after) {
+    const values = decodeCursor(args.after, sort.length);
+    // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... : the rows strictly after the cursor.
+    const or = sort.map((_, i) => {
+      const clause: Record<string, unknown> = {};
+      for (let j = 0; j < i; j++) clause[sort[j][0]] = values[j];
+      clause[sort[i][0]] = { [sort[i][1] === 'asc' ? '$gt' : '$lt']: values[i] };
+      return clause;
+    });
+    query = { $and: [where, { $or: or }] } as FilterQuery<T>;
+  }
+  const orderBy = Object.fromEntries(sort.map(([k, d]) => [k, d])) as never;
+  const rows = await em.find(entity, query, { orderBy, limit: limit + 1 });
+  const pageRows = rows.slice(0, limit);
+  const edges = pageRows.map((node) => ({ node, cursor: encodeCursor(sort.map(([k]) => (node as Record<string, unknown>)[k])) }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > limit,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    totalCount: lazy(() => em.count(entity, where)),
+  };
+}

@@ -1,0 +1,74 @@
+import {
+  type EntityManager,
+  OptimisticLockError,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
+import { UserError, UserErrorCode, UserErrorsException } from './user-error';
+
+/** What every mutation payload carries besides its result. */
+export interface MutationResult<T> {
+  result: T | null;
+  userErrors: UserError[];
+}
+
+/**
+ * The service boundary of a write: runs `work` in one transaction and turns expected failures
+ * into `userErrors` (the transaction is rolled back, so nothing is half written):
+ * - {@link UserErrorsException} thrown by validation or business rules;
+ * - MikroORM's OptimisticLockError (someone updated the row between our read and our write) as CONFLICT;
+ * - a unique-constraint violation that slipped past the pre-check (two concurrent creators) as
+ *   TAKEN on `uniqueField`.
+ * Anything else propagates, and the server masks it as INTERNAL.
+ */
+export async function runMutation<T>(
+  em: EntityManager,
+  work: (em: EntityManager) => Promise<T>,
+  options: { uniqueField?: string; idempotencyKey?: string | null } = {},
+): Promise<MutationResult<T>> {
+  try {
+    let result: T;
+    try {
+      result = await em.transactional(work);
+    } catch (e) {
+      // Two concurrent first uses of one idempotency key: the loser hits a unique index (the
+      // key's, or the created record's own). Running it again finds the winner's record and
+      // replays its result instead of reporting a false TAKEN.
+      if (!(e instanceof UniqueConstraintViolationException) || !options.idempotencyKey) throw e;
+      result = await em.transactional(work);
+    }
+    return { result, userErrors: [] };
+  } catch (e) {
+    if (e instanceof UserErrorsException) return { result: null, userErrors: e.errors };
+    if (e instanceof OptimisticLockError) {
+      return {
+        result: null,
+        userErrors: [new UserError('expectedVersion', UserErrorCode.CONFLICT, 'The record was changed by someone else meanwhile; reload it and retry with its current version')],
+      };
+    }
+    if (e instanceof UniqueConstraintViolationException && options.uniqueField) {
+      return {
+        result: null,
+        userErrors: [new UserError(options.uniqueField, UserErrorCode.TAKEN, `This ${options.uniqueField} is already taken`)],
+      };
+    }
+    throw e;
+  }
+  // No clean-up needed on failure: `em.transactional` works in a fork and merges its identity
+  // map back only on commit, so a rolled-back write leaves nothing behind in the request's em.
+}
+
+/**
+ * Checks `expectedVersion` before an update: a stale version is a CONFLICT user error, never a
+ * silent overwrite. (The UPDATE's own `WHERE version = ?` catches the race after this check.)
+ */
+export function assertVersion(entity: { version: number }, expectedVersion: number): void {
+  if (entity.version !== expectedVersion) {
+    throw new UserErrorsException([
+      new UserError(
+        'expectedVersion',
+        UserErrorCode.CONFLICT,
+        `expected version ${expectedVersion}, but the record is at version ${entity.version}; reload it and retry`,
+      ),
+    ]);
+  }
+}

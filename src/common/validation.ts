@@ -1,0 +1,32 @@
+import { validate, type ValidationError } from 'class-validator';
+import { UserError, UserErrorCode, UserErrorsException } from './user-error';
+
+/**
+ * Runs the class-validator rules of a mutation input and reports every failure as a user error
+ * whose `field` is the path inside the input (`values[3].objectiveId`). type-graphql's own
+ * validation is off on purpose: it would throw BAD_USER_INPUT, while DESIGN §7 wants expected
+ * failures as payload data.
+ */
+export async function validateInput(input: object): Promise<UserError[]> {
+  const errors = await validate(input, { forbidUnknownValues: false, validationError: { target: false } });
+  return flatten(errors, '');
+}
+
+/** {@link validateInput}, throwing a {@link UserErrorsException} when anything failed. */
+export async function assertValidInput(input: object): Promise<void> {
+  const errors = await validateInput(input);
+  if (errors.length) throw new UserErrorsException(errors);
+}
+
+function flatten(errors: ValidationError[], prefix: string): UserError[] {
+  const out: UserError[] = [];
+  for (const e of errors) {
+    const path = /^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : prefix ? `${prefix}.${e.property}` : e.property;
+    for (const [rule, message] of Object.entries(e.constraints ?? {})) {
+      const code = rule === 'isNotEmpty' || rule === 'isDefined' ? UserErrorCode.REQUIRED : UserErrorCode.INVALID;
+      out.push(new UserError(path, code, message));
+    }
+    if (e.children?.length) out.push(...flatten(e.children, path));
+  }
+  return out;
+}

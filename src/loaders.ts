@@ -1,0 +1,16 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { createCatalogLoaders } from './modules/catalog/catalog.loaders';
+import { createDepartmentLoaders } from './modules/departments/department.loaders';
+
+/**
+ * Every per-request DataLoader, keyed by name. Created once per request in `createContext`, so a
+ * cached row never outlives the request that read it.
+ */
+export function createLoaders(em: EntityManager) {
+  return {
+    ...createDepartmentLoaders(em),
+    ...createCatalogLoaders(em),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,0 +1,178 @@
+import { IsBoolean, IsEnum, IsInt, IsNumber, IsOptional, IsUUID, Length, Matches, MaxLength, Min } from 'class-validator';
+import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
+import { MetricDirection, MetricSource, MetricUnit } from './metric.entity';
+
+const FINITE = { allowNaN: false, allowInfinity: false };
+
+@InputType()
+export class CreateServiceInput {
+  @Field({ description: 'Unique code; trimmed and upper-cased.' })
+  @Matches(CODE_PATTERN, { message: CODE_MESSAGE })
+  code!: string;
+
+  @Field()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name!: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @MaxLength(5000, { message: 'description: expected at most 5000 characters' })
+  description?: string;
+
+  @Field(() => ID, { description: 'The department that provides the service; fixed once created.' })
+  @IsUUID('all', { message: 'providerId: expected a department id (UUID)' })
+  providerId!: string;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class UpdateServiceInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'id: expected a service id (UUID)' })
+  id!: string;
+
+  @Field(() => Int)
+  @IsInt({ message: 'expectedVersion: expected an integer' })
+  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  expectedVersion!: number;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Matches(CODE_PATTERN, { message: CODE_MESSAGE })
+  code?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @MaxLength(5000, { message: 'description: expected at most 5000 characters' })
+  description?: string;
+}
+
+@InputType()
+export class ServiceFilter {
+  @Field(() => ID, { nullable: true })
+  providerId?: string | null;
+
+  @Field({ nullable: true, defaultValue: false })
+  includeArchived?: boolean;
+
+  @Field({ nullable: true, description: 'Case-insensitive match on code or name.' })
+  search?: string;
+}
+
+@InputType()
+export class CreateMetricInput {
+  @Field({ description: 'Unique code; trimmed and upper-cased.' })
+  @Matches(CODE_PATTERN, { message: CODE_MESSAGE })
+  code!: string;
+
+  @Field()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name!: string;
+
+  @Field(() => MetricUnit, { description: 'Fixed once created; also sets default bounds.' })
+  @IsEnum(MetricUnit)
+  unit!: MetricUnit;
+
+  @Field(() => MetricDirection, { description: 'Fixed once created.' })
+  @IsEnum(MetricDirection)
+  direction!: MetricDirection;
+
+  @Field(() => MetricSource, { description: 'Fixed once created.' })
+  @IsEnum(MetricSource)
+  source!: MetricSource;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @MaxLength(5000, { message: 'description: expected at most 5000 characters' })
+  description?: string;
+
+  @Field(() => Float, { nullable: true, description: "Smallest valid value; defaults from the unit (0 for most)." })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'minValue: expected a finite number' })
+  minValue?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Largest valid value; defaults from the unit (100 for PERCENT).' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'maxValue: expected a finite number' })
+  maxValue?: number | null;
+
+  @Field({ nullable: true, description: 'Whole numbers only; defaults from the unit (true for COUNT).' })
+  @IsOptional()
+  @IsBoolean()
+  integerOnly?: boolean;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class UpdateMetricInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'id: expected a metric id (UUID)' })
+  id!: string;
+
+  @Field(() => Int)
+  @IsInt({ message: 'expectedVersion: expected an integer' })
+  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  expectedVersion!: number;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Matches(CODE_PATTERN, { message: CODE_MESSAGE })
+  code?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @MaxLength(5000, { message: 'description: expected at most 5000 characters' })
+  description?: string;
+
+  @Field(() => Float, { nullable: true, description: '`null` removes the lower bound; omit to keep.' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'minValue: expected a finite number' })
+  minValue?: number | null;
+
+  @Field(() => Float, { nullable: true, description: '`null` removes the upper bound; omit to keep.' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'maxValue: expected a finite number' })
+  maxValue?: number | null;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsBoolean()
+  integerOnly?: boolean;
+}
+
+@InputType()
+export class MetricFilter {
+  @Field(() => MetricDirection, { nullable: true })
+  direction?: MetricDirection;
+
+  @Field(() => MetricSource, { nullable: true })
+  source?: MetricSource;
+
+  @Field(() => MetricUnit, { nullable: true })
+  unit?: MetricUnit;
+
+  @Field({ nullable: true, defaultValue: false })
+  includeArchived?: boolean;
+
+  @Field({ nullable: true, description: 'Case-insensitive match on code or name.' })
+  search?: string;
+}

@@ -1,0 +1,124 @@
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Connection, PageArgs } from '../../common/connection';
+import { ArchiveInput } from '../../common/inputs';
+import { UserError } from '../../common/user-error';
+import type { Context } from '../../context';
+import { Department } from '../departments/department.entity';
+import {
+  CreateMetricInput,
+  CreateServiceInput,
+  MetricFilter,
+  ServiceFilter,
+  UpdateMetricInput,
+  UpdateServiceInput,
+} from './catalog.inputs';
+import * as catalog from './catalog.service';
+import { Metric } from './metric.entity';
+import { Service } from './service.entity';
+
+@ObjectType()
+export class ServiceConnection extends Connection(Service) {}
+
+@ObjectType()
+export class MetricConnection extends Connection(Metric) {}
+
+@ObjectType()
+export class ServicePayload {
+  @Field(() => Service, { nullable: true })
+  service!: Service | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class MetricPayload {
+  @Field(() => Metric, { nullable: true })
+  metric!: Metric | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@Resolver(() => Service)
+export class ServiceResolver {
+  @Query(() => Service, { description: 'One service, by id or by code (exactly one).' })
+  service(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { nullable: true }) id?: string,
+    @Arg('code', () => String, { nullable: true }) code?: string,
+  ): Promise<Service> {
+    return catalog.findService(ctx, id, code);
+  }
+
+  @Query(() => ServiceConnection, { description: 'The service catalog, ordered by code.' })
+  services(
+    @Ctx() ctx: Context,
+    @Args() page: PageArgs,
+    @Arg('filter', () => ServiceFilter, { nullable: true }) filter?: ServiceFilter,
+  ): Promise<ServiceConnection> {
+    return catalog.listServices(ctx, filter, page);
+  }
+
+  @FieldResolver(() => Department, { description: 'The department that provides the service.' })
+  async provider(@Root() service: Service, @Ctx() ctx: Context): Promise<Department> {
+    return (await ctx.loaders.departmentById.load(service.provider.id)) as Department;
+  }
+
+  @Mutation(() => ServicePayload)
+  async createService(@Ctx() ctx: Context, @Arg('input') input: CreateServiceInput): Promise<ServicePayload> {
+    const r = await catalog.createService(ctx, input);
+    return { service: r.result, userErrors: r.userErrors };
+  }
+
+  @Mutation(() => ServicePayload)
+  async updateService(@Ctx() ctx: Context, @Arg('input') input: UpdateServiceInput): Promise<ServicePayload> {
+    const r = await catalog.updateService(ctx, input);
+    return { service: r.result, userErrors: r.userErrors };
+  }
+
+  @Mutation(() => ServicePayload)
+  async archiveService(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<ServicePayload> {
+    const r = await catalog.archiveService(ctx, input);
+    return { service: r.result, userErrors: r.userErrors };
+  }
+}
+
+@Resolver(() => Metric)
+export class MetricResolver {
+  @Query(() => Metric, { description: 'One metric, by id or by code (exactly one).' })
+  metric(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { nullable: true }) id?: string,
+    @Arg('code', () => String, { nullable: true }) code?: string,
+  ): Promise<Metric> {
+    return catalog.findMetric(ctx, id, code);
+  }
+
+  @Query(() => MetricConnection, { description: 'The metric catalog, ordered by code.' })
+  metrics(
+    @Ctx() ctx: Context,
+    @Args() page: PageArgs,
+    @Arg('filter', () => MetricFilter, { nullable: true }) filter?: MetricFilter,
+  ): Promise<MetricConnection> {
+    return catalog.listMetrics(ctx, filter, page);
+  }
+
+  @Mutation(() => MetricPayload)
+  async createMetric(@Ctx() ctx: Context, @Arg('input') input: CreateMetricInput): Promise<MetricPayload> {
+    const r = await catalog.createMetric(ctx, input);
+    return { metric: r.result, userErrors: r.userErrors };
+  }
+
+  @Mutation(() => MetricPayload, { description: 'Changes code, name, description or bounds; unit, direction and source are fixed.' })
+  async updateMetric(@Ctx() ctx: Context, @Arg('input') input: UpdateMetricInput): Promise<MetricPayload> {
+    const r = await catalog.updateMetric(ctx, input);
+    return { metric: r.result, userErrors: r.userErrors };
+  }
+
+  @Mutation(() => MetricPayload)
+  async archiveMetric(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<MetricPayload> {
+    const r = await catalog.archiveMetric(ctx, input);
+    return { metric: r.result, userErrors: r.userErrors };
+  }
+}

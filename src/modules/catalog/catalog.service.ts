@@ -1,0 +1,181 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import { codeOrNameContains, normalizeCode } from '../../common/codes';
+import { paginate, type Page } from '../../common/connection';
+import { idempotent } from '../../common/idempotency';
+import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWrite } from '../../common/lookup';
+import { runMutation, type MutationResult } from '../../common/mutation';
+import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
+import { assertValidInput } from '../../common/validation';
+import { idempotencyScope, type Context } from '../../context';
+import { Department } from '../departments/department.entity';
+import type {
+  CreateMetricInput,
+  CreateServiceInput,
+  MetricFilter,
+  ServiceFilter,
+  UpdateMetricInput,
+  UpdateServiceInput,
+} from './catalog.inputs';
+import { Metric, UNIT_DEFAULTS } from './metric.entity';
+import { Service } from './service.entity';
+
+type PageRequest = { first?: number | null; after?: string | null };
+
+// ---------------------------------------------------------------- services
+
+/** One service by id or code. */
+export function findService(ctx: Context, id?: string | null, code?: string | null): Promise<Service> {
+  return findByIdOrCode(ctx.em, Service, 'Service', (k) => ctx.loaders.serviceById.load(k), id, code);
+}
+
+/** The services connection, ordered by code. */
+export function listServices(ctx: Context, filter: ServiceFilter | undefined, page: PageRequest): Promise<Page<Service>> {
+  const where: FilterQuery<Service>[] = [];
+  if (!filter?.includeArchived) where.push({ archivedAt: null });
+  if (filter?.providerId) where.push({ provider: filter.providerId });
+  if (filter?.search) where.push(codeOrNameContains(ctx.em, filter.search) as FilterQuery<Service>);
+  return paginate(ctx.em, Service, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
+}
+
+/** Adds a service to a live department's catalog (idempotent by key). */
+export function createService(ctx: Context, input: CreateServiceInput): Promise<MutationResult<Service>> {
+  const { idempotencyKey, ...payload } = input;
+  return runMutation(
+    ctx.em,
+    async (em) => {
+      await assertValidInput(input);
+      return idempotent(
+        em,
+        { scope: idempotencyScope(ctx), operation: 'createService', key: idempotencyKey, payload },
+        async () => {
+          const code = normalizeCode(input.code);
+          await assertCodeFree(em, Service, 'Service', code, null);
+          const provider = await loadForWrite(em, Department, 'Department', input.providerId, 'providerId');
+          const service = em.create(Service, { code, name: input.name.trim(), description: input.description?.trim() ?? '', provider });
+          await em.flush();
+          return service;
+        },
+        (id) => em.findOne(Service, id),
+      );
+    },
+    { uniqueField: 'code', idempotencyKey },
+  );
+}
+
+/** Changes a service's code, name or description. */
+export function updateService(ctx: Context, input: UpdateServiceInput): Promise<MutationResult<Service>> {
+  return runMutation(
+    ctx.em,
+    async (em) => {
+      await assertValidInput(input);
+      const service = await loadForUpdate(em, Service, 'Service', input);
+      if (input.name != null) service.name = input.name.trim();
+      if (input.description != null) service.description = input.description.trim();
+      await em.flush();
+      return service;
+    },
+    { uniqueField: 'code' },
+  );
+}
+
+/** Archives a service. */
+export function archiveService(ctx: Context, input: { id: string; expectedVersion: number }): Promise<MutationResult<Service>> {
+  return runMutation(ctx.em, async (em) => {
+    await assertValidInput(input);
+    return archiveRecord(em, Service, 'Service', input);
+  });
+}
+
+// ---------------------------------------------------------------- metrics
+
+/** One metric by id or code. */
+export function findMetric(ctx: Context, id?: string | null, code?: string | null): Promise<Metric> {
+  return findByIdOrCode(ctx.em, Metric, 'Metric', (k) => ctx.loaders.metricById.load(k), id, code);
+}
+
+/** The metrics connection, ordered by code. */
+export function listMetrics(ctx: Context, filter: MetricFilter | undefined, page: PageRequest): Promise<Page<Metric>> {
+  const where: FilterQuery<Metric>[] = [];
+  if (!filter?.includeArchived) where.push({ archivedAt: null });
+  if (filter?.direction) where.push({ direction: filter.direction });
+  if (filter?.source) where.push({ source: filter.source });
+  if (filter?.unit) where.push({ unit: filter.unit });
+  if (filter?.search) where.push(codeOrNameContains(ctx.em, filter.search) as FilterQuery<Metric>);
+  return paginate(ctx.em, Metric, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
+}
+
+/** Bounds must be ordered: min ≤ max. */
+function assertBounds(min: number | null | undefined, max: number | null | undefined): void {
+  if (min != null && max != null && min > max) {
+    throw new UserErrorsException([new UserError('maxValue', UserErrorCode.INVALID, `maxValue: expected at least minValue (${min}), received ${max}`)]);
+  }
+}
+
+/** Adds a metric to the catalog; bounds and integerOnly default from the unit. */
+export function createMetric(ctx: Context, input: CreateMetricInput): Promise<MutationResult<Metric>> {
+  const { idempotencyKey, ...payload } = input;
+  return runMutation(
+    ctx.em,
+    async (em) => {
+      await assertValidInput(input);
+      return idempotent(
+        em,
+        { scope: idempotencyScope(ctx), operation: 'createMetric', key: idempotencyKey, payload },
+        async () => {
+          const code = normalizeCode(input.code);
+          await assertCodeFree(em, Metric, 'Metric', code, null);
+          const defaults = UNIT_DEFAULTS[input.unit];
+          const minValue = input.minValue !== undefined ? input.minValue : defaults.min;
+          const maxValue = input.maxValue !== undefined ? input.maxValue : defaults.max;
+          assertBounds(minValue, maxValue);
+          const metric = em.create(Metric, {
+            code,
+            name: input.name.trim(),
+            unit: input.unit,
+            direction: input.direction,
+            source: input.source,
+            description: input.description?.trim() ?? '',
+            minValue,
+            maxValue,
+            integerOnly: input.integerOnly ?? defaults.integer,
+          });
+          await em.flush();
+          return metric;
+        },
+        (id) => em.findOne(Metric, id),
+      );
+    },
+    { uniqueField: 'code', idempotencyKey },
+  );
+}
+
+/**
+ * Changes a metric's code, name, description or bounds. Unit, direction and source are fixed:
+ * they change the meaning of every objective on the metric, so a new metric is the honest change.
+ */
+export function updateMetric(ctx: Context, input: UpdateMetricInput): Promise<MutationResult<Metric>> {
+  return runMutation(
+    ctx.em,
+    async (em) => {
+      await assertValidInput(input);
+      const metric = await loadForUpdate(em, Metric, 'Metric', input);
+      if (input.name != null) metric.name = input.name.trim();
+      if (input.description != null) metric.description = input.description.trim();
+      if (input.minValue !== undefined) metric.minValue = input.minValue;
+      if (input.maxValue !== undefined) metric.maxValue = input.maxValue;
+      if (input.integerOnly != null) metric.integerOnly = input.integerOnly;
+      assertBounds(metric.minValue, metric.maxValue);
+      await em.flush();
+      return metric;
+    },
+    { uniqueField: 'code' },
+  );
+}
+
+/** Archives a metric. */
+export function archiveMetric(ctx: Context, input: { id: string; expectedVersion: number }): Promise<MutationResult<Metric>> {
+  return runMutation(ctx.em, async (em) => {
+    await assertValidInput(input);
+    return archiveRecord(em, Metric, 'Metric', input);
+  });
+}

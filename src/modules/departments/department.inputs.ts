@@ -1,0 +1,66 @@
+import { IsOptional, IsUUID, Length, Matches, Min, IsInt } from 'class-validator';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
+
+@InputType()
+export class CreateDepartmentInput {
+  @Field({ description: 'Unique code; trimmed and upper-cased, then 2–40 of A–Z, 0–9, `_` and `-`, starting with a letter.' })
+  @Matches(CODE_PATTERN, { message: CODE_MESSAGE })
+  code!: string;
+
+  @Field()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name!: string;
+
+  @Field(() => ID, { nullable: true })
+  @IsOptional()
+  @IsUUID('all', { message: 'parentId: expected a department id (UUID)' })
+  parentId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Replaying the same key with the same input returns the first result and writes nothing.' })
+  @IsOptional()
+  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class UpdateDepartmentInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'id: expected a department id (UUID)' })
+  id!: string;
+
+  @Field(() => Int, { description: 'The version you read; a stale one is a CONFLICT.' })
+  @IsInt({ message: 'expectedVersion: expected an integer' })
+  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  expectedVersion!: number;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Matches(CODE_PATTERN, { message: CODE_MESSAGE })
+  code?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name?: string;
+
+  @Field(() => ID, { nullable: true, description: 'New parent; `null` makes it a root; omit to keep.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'parentId: expected a department id (UUID)' })
+  parentId?: string | null;
+}
+
+@InputType()
+export class DepartmentFilter {
+  @Field(() => ID, { nullable: true, description: 'Only the direct children of this department.' })
+  parentId?: string | null;
+
+  @Field({ nullable: true, description: 'Only departments without a parent.' })
+  rootsOnly?: boolean;
+
+  @Field({ nullable: true, defaultValue: false })
+  includeArchived?: boolean;
+
+  @Field({ nullable: true, description: 'Case-insensitive match on code or name.' })
+  search?: string;
+}

@@ -1,0 +1,85 @@
+import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Connection, PageArgs } from '../../common/connection';
+import { UserError } from '../../common/user-error';
+import type { Context } from '../../context';
+import { Service } from '../catalog/service.entity';
+import { Department } from './department.entity';
+import { ArchiveInput } from '../../common/inputs';
+import { CreateDepartmentInput, DepartmentFilter, UpdateDepartmentInput } from './department.inputs';
+import * as departments from './department.service';
+
+@ObjectType()
+export class DepartmentConnection extends Connection(Department) {}
+
+@ObjectType()
+export class DepartmentPayload {
+  @Field(() => Department, { nullable: true })
+  department!: Department | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@Resolver(() => Department)
+export class DepartmentResolver {
+  @Query(() => Department, { description: 'One department, by id or by code (exactly one).' })
+  department(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { nullable: true }) id?: string,
+    @Arg('code', () => String, { nullable: true }) code?: string,
+  ): Promise<Department> {
+    return departments.findDepartment(ctx, id, code);
+  }
+
+  @Query(() => DepartmentConnection, { description: 'Departments ordered by code; archived ones only when asked.' })
+  departments(
+    @Ctx() ctx: Context,
+    @Args() page: PageArgs,
+    @Arg('filter', () => DepartmentFilter, { nullable: true }) filter?: DepartmentFilter,
+  ): Promise<DepartmentConnection> {
+    return departments.listDepartments(ctx, filter, page);
+  }
+
+  @FieldResolver(() => Department, { nullable: true })
+  async parent(@Root() dept: Department, @Ctx() ctx: Context): Promise<Department | null> {
+    return dept.parent ? ctx.loaders.departmentById.load(dept.parent.id) : null;
+  }
+
+  @FieldResolver(() => [Department], { description: 'Direct children, by code.' })
+  async children(
+    @Root() dept: Department,
+    @Ctx() ctx: Context,
+    @Arg('includeArchived', { defaultValue: false }) includeArchived: boolean,
+  ): Promise<Department[]> {
+    const all = await ctx.loaders.departmentChildren.load(dept.id);
+    return includeArchived ? all : all.filter((d) => !d.archivedAt);
+  }
+
+  @FieldResolver(() => [Service], { description: 'Services this department provides, by code.' })
+  async services(
+    @Root() dept: Department,
+    @Ctx() ctx: Context,
+    @Arg('includeArchived', { defaultValue: false }) includeArchived: boolean,
+  ): Promise<Service[]> {
+    const all = await ctx.loaders.servicesByProvider.load(dept.id);
+    return includeArchived ? all : all.filter((s) => !s.archivedAt);
+  }
+
+  @Mutation(() => DepartmentPayload)
+  async createDepartment(@Ctx() ctx: Context, @Arg('input') input: CreateDepartmentInput): Promise<DepartmentPayload> {
+    const r = await departments.createDepartment(ctx, input);
+    return { department: r.result, userErrors: r.userErrors };
+  }
+
+  @Mutation(() => DepartmentPayload, { description: 'Changes code, name or parent; needs the current version.' })
+  async updateDepartment(@Ctx() ctx: Context, @Arg('input') input: UpdateDepartmentInput): Promise<DepartmentPayload> {
+    const r = await departments.updateDepartment(ctx, input);
+    return { department: r.result, userErrors: r.userErrors };
+  }
+
+  @Mutation(() => DepartmentPayload, { description: 'Archives a department without live children or services.' })
+  async archiveDepartment(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<DepartmentPayload> {
+    const r = await departments.archiveDepartment(ctx, input);
+    return { department: r.result, userErrors: r.userErrors };
+  }
+}

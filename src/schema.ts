@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchemaSync } from 'type-graphql';
+import { projectRoot } from './common/paths';
+import { DateTimeScalar, MonthScalar } from './common/scalars';
+import { MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
+import { DepartmentResolver } from './modules/departments/department.resolver';
+
+/** Every resolver class of the API. */
+export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver] as const;
+
+let cached: GraphQLSchema | undefined;
+
+/**
+ * The executable schema, built from the resolver classes once per process (type-graphql keeps
+ * its metadata globally, so building twice gains nothing).
+ */
+export function buildApiSchema(): GraphQLSchema {
+  if (cached) return cached;
+  const built = buildSchemaSync({
+    resolvers: [...resolvers],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    // Validation is done in services so failures become payload `userErrors` (DESIGN §7).
+    validate: false,
+    emitSchemaFile: false,
+  });
+  // `Month` is part of the API contract (reports, scores and versions take months); it is added
+  // explicitly so clients and codegen know it even where no field of this build uses it yet.
+  const config = built.toConfig();
+  cached = new GraphQLSchema({ ...config, types: [...config.types.filter((t) => t.name !== 'Month'), MonthScalar] });
+  return cached;
+}
+
+/** The SDL checked in as `schema.graphql`: sorted, so diffs show real changes only. */
+export function printApiSchema(): string {
+  return `${printSchema(lexicographicSortSchema(buildApiSchema()))}\n`;
+}
+
+/** Where the checked-in SDL lives. */
+export function schemaFilePath(): string {
+  return path.join(projectRoot(), 'schema.graphql');
+}
+
+/** Writes `schema.graphql`; returns whether it changed. */
+export function writeSchemaFile(): boolean {
+  const next = printApiSchema();
+  const file = schemaFilePath();
+  const prev = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  if (prev !== next) fs.writeFileSync(file, next);
+  return prev !== next;
+}

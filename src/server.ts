@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import type { MikroORM } from '@mikro-orm/core';
+import cors from 'cors';
+import type { GraphQLFormattedError } from 'graphql';
+import pino, { type Logger } from 'pino';
+import { PUBLIC_ERROR_CODES } from './common/errors';
+import type { Config } from './config';
+import { createContext, type Context } from './context';
+import type { StatementCounter } from './db/mikro-orm.config';
+import { openOrm } from './db/orm';
+import { ApiMetrics, observabilityPlugin } from './observability';
+import { buildApiSchema } from './schema';
+
+/** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
+export interface App {
+  config: Config;
+  orm: MikroORM;
+  /** SQL statements sent so far by this app's ORM. */
+  statements: StatementCounter;
+  metrics: ApiMetrics;
+  logger: Logger;
+  httpServer: http.Server;
+  /** Starts listening on the configured host and port (0 picks a free one); resolves to the base URL. */
+  listen(): Promise<string>;
+  /**
+   * Graceful stop: refuse new connections, let in-flight requests finish (closing idle
+   * keep-alive sockets), force-close what remains after `shutdownTimeoutMs`, then stop Apollo
+   * and close the database.
+   */
+  close(): Promise<void>;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/** Masks everything that is not a known, public error as INTERNAL (it is logged by the plugin). */
+export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  // Public only with one of the known codes. Apollo labels any other thrown error (a driver
+  // error, a bug) INTERNAL_SERVER_ERROR, which is not in the set: its message never leaves.
+  if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) {
+    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL' } };
+}
+
+/**
+ * Builds the server for a config: opens (and migrates) the database, builds the schema and Apollo,
+ * and wraps them in a plain Node HTTP server that this project controls (body limit, CORS, health,
+ * readiness, metrics, request ids, logs, graceful shutdown). No globals: two apps can run in one
+ * process, as the tests do.
+ */
+export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'tiered-sla' } });
+  const { orm, counter } = await openOrm(config);
+  const metrics = new ApiMetrics();
+  const apollo = new ApolloServer<Context>({
+    schema: buildApiSchema(),
+    formatError,
+    introspection: config.nodeEnv !== 'production',
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    plugins: [observabilityPlugin(logger)],
+  });
+  await apollo.start();
+
+  const corsMiddleware =
+    config.http.corsOrigins === '*' || config.http.corsOrigins.length
+      ? cors({ origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins, maxAge: 600, allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'] })
+      : null;
+
+  let shuttingDown = false;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const headerId = req.headers['x-request-id'];
+    const requestId = typeof headerId === 'string' && REQUEST_ID_RE.test(headerId) ? headerId : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    if (shuttingDown) res.setHeader('connection', 'close');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = ['/graphql', '/healthz', '/readyz', '/metrics'].includes(url.pathname) ? url.pathname : 'other';
+    let operationName: string | null = null;
+    let errorCodes: string[] = [];
+
+    res.on('finish', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      metrics.httpRequests.inc({ route, method: req.method ?? 'UNKNOWN', status: String(res.statusCode) });
+      if (route === '/graphql') {
+        const operation = metrics.operationLabel(operationName);
+        metrics.graphqlRequests.inc({ operation });
+        metrics.graphqlDuration.observe({ operation }, durationMs / 1000);
+        for (const code of errorCodes) metrics.graphqlErrors.inc({ code });
+      }
+      if (route !== '/healthz' && route !== '/metrics') {
+        logger.info({ reqId: requestId, method: req.method, path: url.pathname, status: res.statusCode, operationName, errorCodes: errorCodes.length ? errorCodes : undefined, durationMs: Math.round(durationMs * 100) / 100 }, 'request');
+      }
+    });
+
+    if (corsMiddleware) {
+      const ended = await new Promise<boolean>((resolve) => {
+        corsMiddleware(req as never, res as never, () => resolve(false));
+        res.once('finish', () => resolve(true));
+      });
+      if (ended) return; // a preflight answered by the CORS middleware
+    }
+
+    if (route === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (route === '/readyz' && req.method === 'GET') {
+      if (shuttingDown) return sendJson(res, 503, { status: 'shutting down' });
+      try {
+        await withTimeout(orm.em.getConnection().execute('select 1', [], 'get'), 2000);
+        return sendJson(res, 200, { status: 'ready', database: config.database.engine });
+      } catch (e) {
+        logger.warn({ reqId: requestId, err: e }, 'readiness check failed');
+        return sendJson(res, 503, { status: 'database unavailable' });
+      }
+    }
+    if (route === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (route !== '/graphql') return sendJson(res, 404, { errors: [{ message: `Not found: ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      res.setHeader('allow', 'GET, POST');
+      return sendJson(res, 405, { errors: [{ message: `Method ${req.method} is not allowed on /graphql; use GET or POST`, extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+    }
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      const read = await readBody(req, config.http.bodyLimitBytes);
+      if (read.tooLarge) {
+        res.setHeader('connection', 'close');
+        return sendJson(res, 413, { errors: [{ message: `Request body exceeds the limit of ${config.http.bodyLimitBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      }
+      const type = (req.headers['content-type'] ?? '').toLowerCase();
+      if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
+        try {
+          body = read.text.length ? JSON.parse(read.text) : undefined;
+        } catch {
+          return sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        }
+      } else {
+        body = read.text;
+      }
+    }
+
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    }
+    let ctx: Context | undefined;
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
+      context: async () => {
+        ctx = createContext(orm, requestId, null);
+        return ctx;
+      },
+    });
+    operationName = ctx?.request.operationName ?? null;
+    errorCodes = ctx?.request.errorCodes ?? [];
+    await writeApolloResponse(res, response);
+  }
+
+  const httpServer = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      logger.error({ err: e }, 'unhandled error in the HTTP handler');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL' } }] });
+      else res.destroy();
+    });
+  });
+  // Slow clients must not hold sockets forever.
+  httpServer.requestTimeout = 60_000;
+  httpServer.headersTimeout = 20_000;
+  httpServer.keepAliveTimeout = 5_000;
+
+  let closing: Promise<void> | undefined;
+  const app: App = {
+    config,
+    orm,
+    statements: counter,
+    metrics,
+    logger,
+    httpServer,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.http.port, config.http.host, () => {
+          const { port } = httpServer.address() as AddressInfo;
+          const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+          resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
+        });
+      }),
+    close: () =>
+      (closing ??= (async () => {
+        shuttingDown = true;
+        const closed = httpServer.listening ? new Promise<void>((resolve) => httpServer.close(() => resolve())) : Promise.resolve();
+        httpServer.closeIdleConnections();
+        const force = setTimeout(() => httpServer.closeAllConnections(), config.http.shutdownTimeoutMs);
+        force.unref();
+        await closed;
+        clearTimeout(force);
+        await apollo.stop();
+        await orm.close(true);
+      })()),
+  };
+  return app;
+}
+
+function sendJson(res: http.ServerResponse, status: number, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Reads a body up to `limit` bytes; stops reading (and says so) as soon as it is larger. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<{ text: string; tooLarge: boolean }> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.resolve({ text: '', tooLarge: true });
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        req.resume();
+        resolve({ text: '', tooLarge: true });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) resolve({ text: Buffer.concat(chunks).toString('utf8'), tooLarge: false });
+    });
+    req.on('error', reject);
+  });
+}
+
+async function writeApolloResponse(res: http.ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
+  for (const [k, v] of response.headers) res.setHeader(k, v);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    res.setHeader('content-length', Buffer.byteLength(response.body.string));
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import pino, { type Logger } from 'pino';
+import pg from 'pg';
+import { type Config, loadConfig } from '../../src/config';
+import { createApp, type App } from '../../src/server';
+
+export type Engine = 'sqlite' | 'postgresql';
+
+/**
+ * The engines a test file runs on: SQLite always; PostgreSQL too when TEST_POSTGRES_URL names a
+ * server (any database on it: each test file creates and drops a database of its own).
+ */
+export function engines(): Engine[] {
+  return process.env.TEST_POSTGRES_URL ? ['sqlite', 'postgresql'] : ['sqlite'];
+}
+
+export interface GraphQLResult<T> {
+  status: number;
+  data: T | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }>;
+  headers: Headers;
+}
+
+export interface TestServer {
+  engine: Engine;
+  app: App;
+  url: string;
+  /** Sends a typed operation over HTTP, as a client would. */
+  request<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResult<R>>;
+  /** Like `request`, failing the test on any GraphQL error; returns `data`. */
+  data<R, V>(doc: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+  /** SQL statements the server sends while `fn` runs. */
+  countStatements(fn: () => Promise<unknown>): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A logger that keeps every line in memory, for tests that read what was logged. */
+export function memoryLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  return { logger, lines };
+}
+
+/** The config of a fresh database on `engine`, plus the clean-up that drops it. */
+export async function freshDatabase(engine: Engine, env: Record<string, string> = {}): Promise<{ config: Config; drop: () => Promise<void> }> {
+  const name = `tsla_test_${randomBytes(5).toString('hex')}`;
+  if (engine === 'sqlite') {
+    const file = path.join(os.tmpdir(), `${name}.sqlite`);
+    const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${file}`, ...env });
+    return {
+      config,
+      drop: async () => {
+        for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+      },
+    };
+  }
+  const admin = process.env.TEST_POSTGRES_URL as string;
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: url.toString(), ...env });
+  return {
+    config,
+    drop: async () => {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** Boots the real server on a fresh database of `engine` and a free port. */
+export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
+  const { config, drop } = await freshDatabase(engine, options.env);
+  const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
+  const url = await app.listen();
+  const request = async <R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers: Record<string, string> = {}): Promise<GraphQLResult<R>> => {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+      body: JSON.stringify({ query: print(doc), variables }),
+    });
+    const body = (await res.json()) as { data?: R | null; errors?: GraphQLResult<R>['errors'] };
+    return { status: res.status, data: body.data ?? null, errors: body.errors, headers: res.headers };
+  };
+  return {
+    engine,
+    app,
+    url,
+    request,
+    async data(doc, variables) {
+      const r = await request(doc, variables);
+      if (r.errors?.length) throw new Error(`unexpected GraphQL errors: ${JSON.stringify(r.errors)}`);
+      return r.data as never;
+    },
+    async countStatements(fn) {
+      const before = app.statements.count;
+      await fn();
+      return app.statements.count - before;
+    },
+    async close() {
+      await app.close();
+      await drop();
+    },
+  };
+}
+
+/** POSTs a raw body (for tests of the HTTP layer itself). */
+export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}

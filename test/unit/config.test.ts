@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('config', () => {
+  it('has working defaults: SQLite under ./data, port 4000', () => {
+    const c = loadConfig({}, '/srv/app');
+    expect(c.database).toEqual({ engine: 'sqlite', url: '/srv/app/data/tiered-sla.sqlite', sqlitePath: '/srv/app/data/tiered-sla.sqlite', seedDemoWhenEmpty: true });
+    expect(c.http.port).toBe(4000);
+    expect(c.http.host).toBe('127.0.0.1');
+    expect(c.http.bodyLimitBytes).toBe(1048576);
+    expect(c.http.corsOrigins).toEqual([]);
+    expect(c.log.level).toBe('info');
+    expect(c.nodeEnv).toBe('development');
+  });
+
+  it('selects PostgreSQL from a postgres:// URL and never seeds it', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://app@db:5432/sla', PORT: '8080', CORS_ORIGINS: 'https://dash.example.com, https://bi.example.com' });
+    expect(c.database).toMatchObject({ engine: 'postgresql', url: 'postgres://app@db:5432/sla', seedDemoWhenEmpty: false });
+    expect(c.http.port).toBe(8080);
+    expect(c.http.corsOrigins).toEqual(['https://dash.example.com', 'https://bi.example.com']);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(4000);
+  });
+
+  it('resolves relative SQLite paths against the working directory', () => {
+    expect(loadConfig({ DATABASE_URL: 'file:db/x.sqlite' }, '/srv').database.sqlitePath).toBe(path.resolve('/srv/db/x.sqlite'));
+  });
+
+  it('lists every bad variable at once, one line each, naming it, what was expected and what was received', () => {
+    try {
+      loadConfig({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', NODE_ENV: 'staging', CORS_ORIGINS: 'dash', BODY_LIMIT_BYTES: '12' });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems.sort()).toEqual([
+        'BODY_LIMIT_BYTES: expected a whole number of bytes from 1024 to 104857600, received "12"',
+        'CORS_ORIGINS: expected *, or a comma-separated list of origins such as https://dash.example.com, received "dash"',
+        'DATABASE_URL: expected sqlite:<path>, file:<path> or postgres://user@host:port/database, received "mysql://x"',
+        'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, received "loud"',
+        'NODE_ENV: expected one of development, test, production, received "staging"',
+        'PORT: expected an integer from 0 to 65535, received "abc"',
+      ]);
+    }
+  });
+
+  it.each([['70000'], ['-1'], ['4.5']])('refuses PORT=%s', (port) => {
+    expect(() => loadConfig({ PORT: port })).toThrow(`PORT: expected an integer from 0 to 65535, received "${port}"`);
+  });
+});
