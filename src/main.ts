@@ -17,13 +17,8 @@ async function main(): Promise<void> {
     throw e;
   }
   const app = await createApp(config);
-  if (config.database.seedDemoWhenEmpty && (await isEmpty(app.orm.em.fork()))) {
-    await app.orm.getSeeder().seed(DemoSeeder);
-    app.logger.info({ database: config.database.sqlitePath }, 'seeded the demo company into the new embedded database');
-  }
-  const url = await app.listen();
-  app.logger.info({ url: `${url}/graphql`, engine: config.database.engine }, 'tiered-sla is serving');
 
+  // Handlers first: a signal that arrives while seeding or binding still shuts down cleanly.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -42,6 +37,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  if (config.database.seedDemoWhenEmpty && (await isEmpty(app.orm.em.fork()))) {
+    await app.orm.getSeeder().seed(DemoSeeder);
+    app.logger.info({ database: config.database.sqlitePath }, 'seeded the demo company into the new embedded database');
+  }
+  if (stopping) return;
+  const url = await app.listen();
+  app.logger.info({ url: `${url}/graphql`, engine: config.database.engine }, 'tiered-sla is serving');
 }
 
 main().catch((e) => {

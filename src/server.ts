@@ -63,6 +63,9 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     introspection: config.nodeEnv !== 'production',
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // We own shutdown (see `close`): Apollo's own signal handlers would stop it under the
+    // requests still in flight and re-raise the signal.
+    stopOnTerminationSignals: false,
     plugins: [observabilityPlugin(logger)],
   });
   await apollo.start();
@@ -86,6 +89,9 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     let errorCodes: string[] = [];
 
     res.on('finish', () => {
+      // While shutting down, a keep-alive socket that just went idle is closed at once rather
+      // than after keepAliveTimeout, so the process exits as soon as the last answer is out.
+      if (shuttingDown) setImmediate(() => httpServer.closeIdleConnections());
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       metrics.httpRequests.inc({ route, method: req.method ?? 'UNKNOWN', status: String(res.statusCode) });
       if (route === '/graphql') {

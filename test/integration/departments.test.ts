@@ -231,7 +231,7 @@ describe.each(engines())('departments on %s', (engine) => {
 describe.each(engines())('department relations are batched on %s', (engine) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startServer(engine, { env: { SEED_DEMO: 'never' } });
+    s = await startServer(engine);
   });
   afterAll(async () => {
     await s?.close();

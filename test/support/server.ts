@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config';
 import { createApp, type App } from '../../src/server';
+import { DemoSeeder } from '../../seeds/demo.seeder';
 
 export type Engine = 'sqlite' | 'postgresql';
 
@@ -77,10 +78,12 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
   };
 }
 
-/** Boots the real server on a fresh database of `engine` and a free port. */
-export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
+/** Boots the real server on a fresh database of `engine` and a free port; `seed` adds the demo company. */
+export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger; seed?: boolean } = {}): Promise<TestServer> {
   const { config, drop } = await freshDatabase(engine, options.env);
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
+  // The demo company, on either engine (`npm start` seeds only the embedded database).
+  if (options.seed) await app.orm.getSeeder().seed(DemoSeeder);
   const url = await app.listen();
   const request = async <R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers: Record<string, string> = {}): Promise<GraphQLResult<R>> => {
     const res = await fetch(`${url}/graphql`, {

@@ -1,0 +1,127 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectRoot } from '../../src/common/paths';
+
+// These tests run the compiled server exactly as `npm start` does (`npm test` builds first).
+const root = projectRoot();
+const main = path.join(root, 'dist', 'src', 'main.js');
+
+beforeAll(() => {
+  if (!fs.existsSync(main)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+}, 120_000);
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stdout: string[];
+  exit: Promise<number | null>;
+}
+
+async function startProcess(env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [main], { cwd: root, env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        stdout.push(line);
+        const parsed = JSON.parse(line) as { msg?: string; url?: string };
+        if (parsed.msg === 'tiered-sla is serving' && parsed.url) resolve(parsed.url.replace(/\/graphql$/, ''));
+      }
+    });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${stderr}`)));
+  });
+  return { child, url, stdout, exit };
+}
+
+describe('the compiled server process', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsla-proc-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('exits non-zero on bad configuration, with one line per bad variable', () => {
+    let status: number | null = null;
+    let stderr = '';
+    try {
+      execFileSync(process.execPath, [main], { cwd: root, env: { PATH: process.env.PATH ?? '', PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://db/x' }, stdio: 'pipe' });
+    } catch (e) {
+      status = (e as { status: number }).status;
+      stderr = String((e as { stderr: Buffer }).stderr);
+    }
+    expect(status).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual([
+      'invalid configuration:',
+      'PORT: expected an integer from 0 to 65535, received "abc"',
+      'DATABASE_URL: expected sqlite:<path>, file:<path> or postgres://user@host:port/database, received "mysql://db/x"',
+      'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, received "loud"',
+    ]);
+  });
+
+  it('creates, migrates and seeds a new embedded database, then serves the demo departments', async () => {
+    const file = path.join(dir, 'fresh', 'demo.sqlite');
+    const p = await startProcess({ DATABASE_URL: `sqlite:${file}` });
+    try {
+      expect(fs.existsSync(file)).toBe(true);
+      expect(p.stdout.some((l) => l.includes('seeded the demo company'))).toBe(true);
+      const r = await fetch(`${p.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ departments(first: 10) { edges { node { code name } } } }' }),
+      });
+      const body = (await r.json()) as { data: { departments: { edges: Array<{ node: { code: string } }> } } };
+      expect(body.data.departments.edges.map((e) => e.node.code)).toEqual(['CS', 'EXEC', 'FIN', 'HR', 'IT', 'MKT', 'SALES']);
+    } finally {
+      p.child.kill('SIGTERM');
+      expect(await p.exit).toBe(0);
+    }
+    // A second start finds the data and does not seed again.
+    const again = await startProcess({ DATABASE_URL: `sqlite:${file}` });
+    expect(again.stdout.some((l) => l.includes('seeded the demo company'))).toBe(false);
+    again.child.kill('SIGINT');
+    expect(await again.exit).toBe(0);
+  });
+
+  it('on SIGTERM answers every in-flight request, refuses new connections, then exits 0', async () => {
+    const p = await startProcess({ DATABASE_URL: `sqlite:${path.join(dir, 'term.sqlite')}` });
+    const body = JSON.stringify({ query: '{ departments(first: 3) { totalCount edges { node { code } } } }' });
+    // Five requests whose bodies are only half sent when the signal arrives: in flight.
+    const inFlight = Array.from({ length: 5 }, () => {
+      let send!: () => void;
+      const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = http.request(`${p.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.write(body.slice(0, 20));
+        send = () => req.end(body.slice(20));
+      });
+      return { response, send: () => send() };
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    p.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    // The listener is closed: a new connection is refused while the old ones finish.
+    await expect(fetch(`${p.url}/healthz`)).rejects.toThrow();
+    for (const f of inFlight) f.send();
+    const answers = await Promise.all(inFlight.map((f) => f.response));
+    for (const a of answers) {
+      expect(a.status).toBe(200);
+      expect(JSON.parse(a.text).data.departments.totalCount).toBe(7);
+    }
+    expect(await p.exit).toBe(0);
+    expect(p.stdout.some((l) => l.includes('shutting down'))).toBe(true);
+    expect(p.stdout.some((l) => JSON.parse(l).msg === 'stopped')).toBe(true);
+  });
+});
