@@ -18,9 +18,15 @@ export default defineConfig({
   resolve: {
     // type-graphql and Apollo load graphql's CommonJS build; without this alias vitest would hand
     // our own modules the ESM build, and graphql-js refuses types from "another module or realm".
-    alias: [{ find: /^graphql$/, replacement: path.resolve('node_modules/graphql/index.js') }],
+    // graphql-query-complexity's ESM build names the .mjs files outright; map those too.
+    alias: [
+      { find: /^graphql$/, replacement: path.resolve('node_modules/graphql/index.js') },
+      { find: /^graphql\/(.+)\.mjs$/, replacement: `${path.resolve('node_modules/graphql')}/$1.js` },
+    ],
   },
   test: {
+    // Processed by vite so that its own `import 'graphql'` gets the alias above too.
+    server: { deps: { inline: ['graphql-query-complexity'] } },
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/support/setup.ts'],
     testTimeout: 60_000,

@@ -1,3 +1,4 @@
+import { Role } from '../src/modules/auth/user.entity';
 import { MetricDirection, MetricSource, MetricUnit } from '../src/modules/catalog/metric.entity';
 
 /** The demo company of DESIGN §9: departments (parent by code), in creation order. */
@@ -42,4 +43,12 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
   { code: 'QUALIFIED_LEADS', name: 'Qualified leads', unit: MetricUnit.COUNT, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.MANUAL, description: 'Marketing-qualified leads delivered in the month, as reported.' },
   { code: 'STATEMENT_ACCURACY', name: 'Commission statement accuracy', unit: MetricUnit.PERCENT, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.MANUAL, description: 'Share of commission statements issued without a correction.' },
   { code: 'TICKET_FIRST_RESPONSE', name: 'Ticket first response time', unit: MetricUnit.HOURS, direction: MetricDirection.LOWER_IS_BETTER, source: MetricSource.MANUAL, description: 'Mean working hours to the first response on a helpdesk ticket.' },
+];
+
+/** Demo principals: an admin, a head per department, an analyst, and the CRM's integration user. */
+export const DEMO_USERS: Array<{ key: string; name: string; email: string; role: Role; department: string | null }> = [
+  { key: 'ADMIN', name: 'Ada Admin', email: 'admin@demo.example', role: Role.ADMIN, department: null },
+  ...DEMO_DEPARTMENTS.map((d) => ({ key: `HEAD_${d.code}`, name: `Head of ${d.name}`, email: `head.${d.code.toLowerCase()}@demo.example`, role: Role.HEAD, department: d.code })),
+  { key: 'ANALYST', name: 'Ann Analyst', email: 'analyst@demo.example', role: Role.ANALYST, department: null },
+  { key: 'INTEGRATION_CRM', name: 'CRM integration', email: 'crm@demo.example', role: Role.INTEGRATION, department: 'SALES' },
 ];

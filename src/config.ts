@@ -27,9 +27,30 @@ export interface Config {
     seedDemoWhenEmpty: boolean;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** Limits that refuse abusive requests before any SQL runs (see docs/decisions.md). */
+  limits: {
+    /** Deepest selection nesting (introspection fields excepted). */
+    depth: number;
+    /** Most aliased fields in one document. */
+    aliases: number;
+    /** Most lexical tokens graphql-js will parse in one document. */
+    tokens: number;
+    /** Highest estimated cost of one operation (connections cost `first` times their selection). */
+    cost: number;
+    /** A request still running after this many milliseconds is answered with 503. */
+    requestTimeoutMs: number;
+    /** Requests a minute per token (per client address without one); 0 turns the limit off. */
+    ratePerMinute: number;
+  };
 }
 
 const DEFAULT_SQLITE = './data/tiered-sla.sqlite';
+
+/** An integer variable in [min, max] with a default; the message says the range and the unit. */
+function wholeNumber(min: number, max: number, fallback: number, unit: string) {
+  const message = `expected ${unit} from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message).default(fallback);
+}
 
 /**
  * The environment schema. Every variable is optional and has a documented default
@@ -40,12 +61,7 @@ const envSchema = z.object({
     error: 'expected one of development, test, production',
   }).default('development'),
   HOST: z.string().min(1, 'expected a host name or address').default('127.0.0.1'),
-  PORT: z.coerce
-    .number({ error: 'expected an integer from 0 to 65535' })
-    .int('expected an integer from 0 to 65535')
-    .min(0, 'expected an integer from 0 to 65535')
-    .max(65535, 'expected an integer from 0 to 65535')
-    .default(4000),
+  PORT: wholeNumber(0, 65535, 4000, 'an integer'),
   DATABASE_URL: z
     .string()
     .default(`sqlite:${DEFAULT_SQLITE}`)
@@ -55,12 +71,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'expected one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
-  BODY_LIMIT_BYTES: z.coerce
-    .number({ error: 'expected a whole number of bytes from 1024 to 104857600' })
-    .int('expected a whole number of bytes from 1024 to 104857600')
-    .min(1024, 'expected a whole number of bytes from 1024 to 104857600')
-    .max(100 * 1024 * 1024, 'expected a whole number of bytes from 1024 to 104857600')
-    .default(1024 * 1024),
+  BODY_LIMIT_BYTES: wholeNumber(1024, 104857600, 1024 * 1024, 'a whole number of bytes'),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -68,13 +79,14 @@ const envSchema = z.object({
       (v) => v === '' || v === '*' || v.split(',').every((o) => /^https?:\/\/[^\s/]+$/.test(o.trim())),
       { message: 'expected *, or a comma-separated list of origins such as https://dash.example.com' },
     ),
-  SHUTDOWN_TIMEOUT_MS: z.coerce
-    .number({ error: 'expected a whole number of milliseconds from 0 to 600000' })
-    .int('expected a whole number of milliseconds from 0 to 600000')
-    .min(0, 'expected a whole number of milliseconds from 0 to 600000')
-    .max(600_000, 'expected a whole number of milliseconds from 0 to 600000')
-    .default(10_000),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600000, 10_000, 'a whole number of milliseconds'),
   SEED_DEMO: z.enum(['auto', 'never'], { error: 'expected auto or never' }).default('auto'),
+  DEPTH_LIMIT: wholeNumber(2, 100, 10, 'an integer'),
+  ALIAS_LIMIT: wholeNumber(0, 10000, 30, 'an integer'),
+  TOKEN_LIMIT: wholeNumber(100, 1000000, 5000, 'an integer'),
+  COST_LIMIT: wholeNumber(10, 100000000, 50000, 'an integer'),
+  REQUEST_TIMEOUT_MS: wholeNumber(100, 3600000, 30000, 'a whole number of milliseconds'),
+  RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1000000, 1200, 'an integer'),
 });
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
@@ -126,5 +138,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       seedDemoWhenEmpty: !isPg && e.SEED_DEMO === 'auto',
     },
     log: { level: e.LOG_LEVEL },
+    limits: {
+      depth: e.DEPTH_LIMIT,
+      aliases: e.ALIAS_LIMIT,
+      tokens: e.TOKEN_LIMIT,
+      cost: e.COST_LIMIT,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
+    },
   };
 }

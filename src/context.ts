@@ -1,20 +1,21 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { createLoaders, type Loaders } from './loaders';
+import type { Role } from './modules/auth/user.entity';
 
-/** Roles of DESIGN §7. */
-export type Role = 'ADMIN' | 'HEAD' | 'ANALYST' | 'INTEGRATION';
-
-/** Who is calling: filled from the bearer token by the access-control layer. */
+/** Who is calling: filled from the bearer token by the authentication plugin. */
 export interface Principal {
   userId: string;
+  tokenId: string;
   role: Role;
   /** The departments a HEAD or INTEGRATION principal acts for; empty for the others. */
   departmentIds: string[];
 }
 
-/** Per-request facts the HTTP layer reads back for logs and metrics. */
+/** Per-request facts: the credential as sent, and what the HTTP layer reads back for logs and metrics. */
 export interface RequestInfo {
   requestId: string;
+  /** The bearer token of the request: undefined when none was sent, null when the header was malformed. */
+  bearer: string | null | undefined;
   operationName: string | null;
   errorCodes: string[];
 }
@@ -30,15 +31,17 @@ export interface Context {
 
 /**
  * The only place request state is created: a fresh EntityManager fork, fresh loaders over it, the
- * principal (null until access control authenticates the request) and the request's id.
+ * request's id and credential. It runs no SQL.
  */
-export function createContext(orm: MikroORM, requestId: string, principal: Principal | null = null): Context {
+export function createContext(orm: MikroORM, requestId: string, bearer: string | null | undefined = undefined): Context {
   const em = orm.em.fork();
   return {
     em,
     loaders: createLoaders(em),
-    principal,
-    request: { requestId, operationName: null, errorCodes: [] },
+    // Filled after the operation passed parsing, validation and the cost limits, so an abusive
+    // request is refused before any SQL (the token lookup included) runs.
+    principal: null,
+    request: { requestId, bearer, operationName: null, errorCodes: [] },
   } satisfies Context;
 }
 

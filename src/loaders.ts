@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { createAuthLoaders } from './modules/auth/auth.loaders';
 import { createCatalogLoaders } from './modules/catalog/catalog.loaders';
 import { createDepartmentLoaders } from './modules/departments/department.loaders';
 
@@ -10,6 +11,7 @@ export function createLoaders(em: EntityManager) {
   return {
     ...createDepartmentLoaders(em),
     ...createCatalogLoaders(em),
+    ...createAuthLoaders(em),
   };
 }
 

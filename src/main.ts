@@ -3,7 +3,8 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createApp } from './server';
-import { DemoSeeder, isEmpty } from '../seeds/demo.seeder';
+import { isEmpty, seedDemo } from '../seeds/demo.seeder';
+import { demoTokensFile, loadDemoTokens, saveDemoTokens } from '../seeds/demo-tokens';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -38,9 +39,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  const demo = config.database.engine === 'sqlite' && config.database.sqlitePath !== ':memory:' && config.nodeEnv !== 'production';
   if (config.database.seedDemoWhenEmpty && (await isEmpty(app.orm.em.fork()))) {
-    await app.orm.getSeeder().seed(DemoSeeder);
+    // Demo principals (with tokens anyone reading the file can use) never in production.
+    const tokens = await seedDemo(app.orm.em.fork(), { principals: demo });
+    if (demo && Object.keys(tokens).length) saveDemoTokens(config.database.sqlitePath as string, tokens);
     app.logger.info({ database: config.database.sqlitePath }, 'seeded the demo company into the new embedded database');
+  }
+  const tokens = demo ? loadDemoTokens(config.database.sqlitePath as string) : null;
+  if (tokens) {
+    app.logger.info({ tokens, file: demoTokensFile(config.database.sqlitePath as string) }, 'demo tokens (embedded demo database only): send Authorization: Bearer <token>');
   }
   if (stopping) return;
   const url = await app.listen();

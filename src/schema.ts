@@ -4,11 +4,13 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { projectRoot } from './common/paths';
 import { DateTimeScalar, MonthScalar } from './common/scalars';
+import { UserResolver } from './modules/auth/auth.resolver';
+import { authChecker } from './modules/auth/authorization';
 import { MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
 import { DepartmentResolver } from './modules/departments/department.resolver';
 
 /** Every resolver class of the API. */
-export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver] as const;
+export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 
@@ -24,6 +26,8 @@ export function buildApiSchema(): GraphQLSchema {
     // Validation is done in services so failures become payload `userErrors` (DESIGN §7).
     validate: false,
     emitSchemaFile: false,
+    authChecker,
+    authMode: 'error',
   });
   // `Month` is part of the API contract (reports, scores and versions take months); it is added
   // explicitly so clients and codegen know it even where no field of this build uses it yet.

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/core';
 import cors from 'cors';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { GraphQLFormattedError } from 'graphql';
 import pino, { type Logger } from 'pino';
 import { PUBLIC_ERROR_CODES } from './common/errors';
@@ -13,6 +14,8 @@ import type { StatementCounter } from './db/mikro-orm.config';
 import { openOrm } from './db/orm';
 import { ApiMetrics, observabilityPlugin } from './observability';
 import { buildApiSchema } from './schema';
+import { aliasLimitRule, depthLimitRule, gatePlugin } from './hardening';
+import { bearerToken, hashToken } from './modules/auth/tokens';
 
 /** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
 export interface App {
@@ -57,23 +60,35 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'tiered-sla' } });
   const { orm, counter } = await openOrm(config);
   const metrics = new ApiMetrics();
+  const schema = buildApiSchema();
+  const production = config.nodeEnv === 'production';
   const apollo = new ApolloServer<Context>({
-    schema: buildApiSchema(),
+    schema,
     formatError,
-    introspection: config.nodeEnv !== 'production',
+    introspection: !production,
+    // No "Did you mean …?" field suggestions in production: they leak the schema.
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: config.limits.tokens },
+    validationRules: [depthLimitRule(config.limits.depth), aliasLimitRule(config.limits.aliases)],
     // We own shutdown (see `close`): Apollo's own signal handlers would stop it under the
     // requests still in flight and re-raise the signal.
     stopOnTerminationSignals: false,
-    plugins: [observabilityPlugin(logger)],
+    // Order matters: the gate (cost, then authentication) runs before anything touches data.
+    plugins: [gatePlugin(config, schema), observabilityPlugin(logger)],
   });
   await apollo.start();
 
   const corsMiddleware =
     config.http.corsOrigins === '*' || config.http.corsOrigins.length
-      ? cors({ origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins, maxAge: 600, allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'] })
+      ? cors({ origin: config.http.corsOrigins === '*' ? '*' : config.http.corsOrigins, maxAge: 600, allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'], exposedHeaders: ['x-request-id', 'retry-after'] })
       : null;
+
+  // Per token (per client address without one): counted before the body is read or the token
+  // is looked up, so a flood costs neither parsing nor SQL.
+  const limiter = config.limits.ratePerMinute > 0 ? new RateLimiterMemory({ points: config.limits.ratePerMinute, duration: 60 }) : null;
 
   let shuttingDown = false;
 
@@ -135,6 +150,18 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       return sendJson(res, 405, { errors: [{ message: `Method ${req.method} is not allowed on /graphql; use GET or POST`, extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
     }
 
+    const bearer = bearerToken(req.headers.authorization);
+    if (limiter) {
+      const key = bearer ? `token:${hashToken(bearer)}` : `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+      try {
+        await limiter.consume(key);
+      } catch (rejection) {
+        const retry = Math.max(1, Math.ceil(((rejection as RateLimiterRes).msBeforeNext ?? 1000) / 1000));
+        res.setHeader('retry-after', String(retry));
+        return sendJson(res, 429, { errors: [{ message: `Rate limit of ${config.limits.ratePerMinute} requests a minute exceeded; retry in ${retry} s`, extensions: { code: 'RATE_LIMITED' } }] });
+      }
+    }
+
     let body: unknown;
     if (req.method === 'POST') {
       const read = await readBody(req, config.http.bodyLimitBytes);
@@ -159,15 +186,28 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     }
     let ctx: Context | undefined;
-    const response = await apollo.executeHTTPGraphQLRequest({
+    const execution = apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
       context: async () => {
-        ctx = createContext(orm, requestId, null);
+        ctx = createContext(orm, requestId, bearer);
         return ctx;
       },
     });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), config.limits.requestTimeoutMs);
+    });
+    const response = await Promise.race([execution, timedOut]);
+    clearTimeout(timer);
     operationName = ctx?.request.operationName ?? null;
     errorCodes = ctx?.request.errorCodes ?? [];
+    if (response === 'timeout') {
+      // The work cannot be interrupted mid-query; it finishes in the background on its own
+      // EntityManager fork, and its result is dropped.
+      execution.catch((e) => logger.error({ reqId: requestId, err: e }, 'timed-out request failed later'));
+      errorCodes = ['TIMEOUT'];
+      return sendJson(res, 503, { errors: [{ message: `The request took longer than ${config.limits.requestTimeoutMs} ms and was abandoned`, extensions: { code: 'TIMEOUT' } }] });
+    }
     await writeApolloResponse(res, response);
   }
 

@@ -88,8 +88,13 @@ export async function idempotent<T extends { id: string }>(
     const previous = await load(seen.resultId);
     if (previous) return previous;
   }
+  // Claim the key before creating anything: a concurrent first use blocks on (PostgreSQL) or
+  // collides with (SQLite) this row's unique index before it can trip over what we create, and
+  // is then replayed by runMutation as a lookup.
+  const record = seen ?? em.create(IdempotencyRecord, { scope: req.scope, operation: req.operation, key: req.key, requestHash: hash, resultId: '' });
+  await em.flush();
   const created = await create();
-  em.create(IdempotencyRecord, { scope: req.scope, operation: req.operation, key: req.key, requestHash: hash, resultId: created.id });
+  record.resultId = created.id;
   await em.flush();
   return created;
 }

@@ -53,7 +53,8 @@ export async function assertCodeFree<T extends Coded>(
 
 /**
  * Archives a catalog row after the version check; `inUse` may return a reason that refuses it
- * (IN_USE), such as live children that would be orphaned.
+ * (IN_USE), such as live children that would be orphaned. `guard` runs first, right after the
+ * load (authorization), so a refused caller learns nothing about versions or state.
  */
 export async function archiveRecord<T extends Coded>(
   em: EntityManager,
@@ -61,8 +62,10 @@ export async function archiveRecord<T extends Coded>(
   label: string,
   input: { id: string; expectedVersion: number },
   inUse: (row: T) => Promise<string | null> = async () => null,
+  guard: (row: T) => Promise<void> = async () => undefined,
 ): Promise<T> {
   const row = await loadForWrite(em, entity, label, input.id, 'id', { allowArchived: true });
+  await guard(row);
   assertVersion(row, input.expectedVersion);
   if (row.archivedAt) userError('id', UserErrorCode.ARCHIVED, `${label.toLowerCase()} ${row.code} is already archived`);
   const reason = await inUse(row);
@@ -74,15 +77,17 @@ export async function archiveRecord<T extends Coded>(
 
 /**
  * Loads a row for an update: NOT_FOUND, stale version (CONFLICT) and ARCHIVED are refused, and a
- * new code is checked against the others and normalised.
+ * new code is checked against the others and normalised. `guard` (authorization) runs first.
  */
 export async function loadForUpdate<T extends Coded>(
   em: EntityManager,
   entity: EntityName<T>,
   label: string,
   input: { id: string; expectedVersion: number; code?: string | null },
+  guard: (row: T) => Promise<void> = async () => undefined,
 ): Promise<T> {
   const row = await loadForWrite(em, entity, label, input.id, 'id', { allowArchived: true });
+  await guard(row);
   assertVersion(row, input.expectedVersion);
   if (row.archivedAt) userError('id', UserErrorCode.ARCHIVED, `${label.toLowerCase()} ${row.code} is archived`);
   if (input.code !== undefined && input.code !== null) {

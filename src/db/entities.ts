@@ -1,7 +1,9 @@
 import { IdempotencyRecord } from '../common/idempotency';
+import { ApiToken } from '../modules/auth/api-token.entity';
+import { User } from '../modules/auth/user.entity';
 import { Metric } from '../modules/catalog/metric.entity';
 import { Service } from '../modules/catalog/service.entity';
 import { Department } from '../modules/departments/department.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
-export const entities = [Department, Service, Metric, IdempotencyRecord];
+export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord];

@@ -159,7 +159,7 @@ describe.each(engines())('departments on %s', (engine) => {
       expect(again.createDepartment.department?.id).toBe(first.createDepartment.department?.id);
       expect(again.createDepartment.userErrors).toEqual([]);
     });
-    expect(writes).toBe(2); // the key lookup and the load of the first result: no INSERT
+    expect(writes).toBe(3); // the token, the key lookup and the load of the first result: no INSERT
     const reused = await s.data(CreateDepartmentDocument, { input: { ...input, name: 'Different' } });
     expect(reused.createDepartment.userErrors).toEqual([
       { field: 'idempotencyKey', code: 'IDEMPOTENCY_KEY_REUSED', message: 'idempotency key "key-1" was already used for createDepartment with a different payload' },
@@ -205,8 +205,12 @@ describe.each(engines())('departments on %s', (engine) => {
   });
 
   it('refuses a page size above 500 and a forged cursor with BAD_USER_INPUT', async () => {
+    const over = await s.request(DepartmentsDocument, { first: 501 });
+    expect(over.errors?.[0]).toMatchObject({ message: 'first: expected an integer from 0 to 500, received 501', extensions: { code: 'BAD_USER_INPUT' } });
+    // Far above: refused by the cost limit before execution (see hardening.test.ts).
     const big = await s.request(DepartmentsDocument, { first: 100000 });
-    expect(big.errors?.[0]).toMatchObject({ message: 'first: expected an integer from 0 to 500, received 100000', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(big.status).toBe(400);
+    expect(big.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
     const forged = await s.request(DepartmentsDocument, { first: 1, after: 'garbage' });
     expect(forged.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
   });
@@ -223,8 +227,9 @@ describe.each(engines())('departments on %s', (engine) => {
   it('skips the COUNT statement when totalCount is not selected', async () => {
     const withCount = await s.countStatements(() => s.data(DepartmentsCountDocument, { first: 5 }));
     const without = await s.countStatements(() => s.data(DepartmentsNoCountDocument, { first: 5 }));
-    expect(withCount).toBe(2);
-    expect(without).toBe(1);
+    // One statement authenticates the token; then the page, then (only when selected) the count.
+    expect(withCount).toBe(3);
+    expect(without).toBe(2);
   });
 });
 
@@ -263,8 +268,8 @@ describe.each(engines())('department relations are batched on %s', (engine) => {
         services: [{ code: 'SB0001', provider: { code: 'B0001' } }],
       });
     });
-    // page + parents + grandparents + children + services (+ their providers, already cached)
+    // token + page + parents + grandparents + children + services (+ their providers, cached)
     expect(large).toBe(small);
-    expect(large).toBeLessThanOrEqual(5);
+    expect(large).toBeLessThanOrEqual(6);
   });
 });

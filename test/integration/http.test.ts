@@ -37,7 +37,10 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
   });
 
   it('echoes a request id and logs the request with its operation name and duration', async () => {
-    const r = await post(`${s.url}/graphql`, JSON.stringify({ query: 'query Probe { departments(first: 1) { totalCount } }' }), { 'x-request-id': 'probe-42' });
+    const r = await post(`${s.url}/graphql`, JSON.stringify({ query: 'query Probe { departments(first: 1) { totalCount } }' }), {
+      'x-request-id': 'probe-42',
+      authorization: `Bearer ${s.adminToken}`,
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe('probe-42');
     const line = log.lines.find((l) => l.reqId === 'probe-42');
@@ -89,9 +92,10 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
     expect(textPlain.status).toBe(400);
     expect(textPlain.text).toContain('Cross-Site Request Forgery');
     const q = encodeURIComponent('mutation { archiveMetric(input: { id: "00000000-0000-4000-8000-000000000000", expectedVersion: 1 }) { metric { id } } }');
-    const viaGet = await fetch(`${s.url}/graphql?query=${q}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const headers = { 'apollo-require-preflight': 'true', authorization: `Bearer ${s.adminToken}` };
+    const viaGet = await fetch(`${s.url}/graphql?query=${q}`, { headers });
     expect(viaGet.status).toBe(405);
-    const readViaGet = await fetch(`${s.url}/graphql?query=${encodeURIComponent('{ departments(first: 1) { totalCount } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const readViaGet = await fetch(`${s.url}/graphql?query=${encodeURIComponent('{ departments(first: 1) { totalCount } }')}`, { headers });
     expect(readViaGet.status).toBe(200);
   });
 

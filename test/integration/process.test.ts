@@ -4,6 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoTokensFile } from '../../seeds/demo-tokens';
 import { projectRoot } from '../../src/common/paths';
 
 // These tests run the compiled server exactly as `npm start` does (`npm test` builds first).
@@ -45,6 +46,10 @@ async function startProcess(env: Record<string, string>): Promise<Running> {
   return { child, url, stdout, exit };
 }
 
+function demoTokens(sqliteFile: string): Record<string, string> {
+  return JSON.parse(fs.readFileSync(demoTokensFile(sqliteFile), 'utf8')) as Record<string, string>;
+}
+
 describe('the compiled server process', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsla-proc-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -73,9 +78,14 @@ describe('the compiled server process', () => {
     try {
       expect(fs.existsSync(file)).toBe(true);
       expect(p.stdout.some((l) => l.includes('seeded the demo company'))).toBe(true);
+      const tokens = demoTokens(file);
+      expect(Object.keys(tokens).sort()).toEqual(['ADMIN', 'ANALYST', 'HEAD_CS', 'HEAD_EXEC', 'HEAD_FIN', 'HEAD_HR', 'HEAD_IT', 'HEAD_MKT', 'HEAD_SALES', 'INTEGRATION_CRM']);
+      // npm start prints them (embedded demo database only).
+      const printed = p.stdout.map((l) => JSON.parse(l) as { tokens?: Record<string, string> }).find((l) => l.tokens);
+      expect(printed?.tokens).toEqual(tokens);
       const r = await fetch(`${p.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.ANALYST}` },
         body: JSON.stringify({ query: '{ departments(first: 10) { edges { node { code name } } } }' }),
       });
       const body = (await r.json()) as { data: { departments: { edges: Array<{ node: { code: string } }> } } };
@@ -87,18 +97,22 @@ describe('the compiled server process', () => {
     // A second start finds the data and does not seed again.
     const again = await startProcess({ DATABASE_URL: `sqlite:${file}` });
     expect(again.stdout.some((l) => l.includes('seeded the demo company'))).toBe(false);
+    expect(again.stdout.some((l) => l.includes('demo tokens'))).toBe(true);
     again.child.kill('SIGINT');
     expect(await again.exit).toBe(0);
   });
 
   it('on SIGTERM answers every in-flight request, refuses new connections, then exits 0', async () => {
-    const p = await startProcess({ DATABASE_URL: `sqlite:${path.join(dir, 'term.sqlite')}` });
+    const file = path.join(dir, 'term.sqlite');
+    const p = await startProcess({ DATABASE_URL: `sqlite:${file}` });
+    const token = demoTokens(file).ADMIN;
     const body = JSON.stringify({ query: '{ departments(first: 3) { totalCount edges { node { code } } } }' });
     // Five requests whose bodies are only half sent when the signal arrives: in flight.
     const inFlight = Array.from({ length: 5 }, () => {
       let send!: () => void;
       const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = http.request(`${p.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` };
+        const req = http.request(`${p.url}/graphql`, { method: 'POST', headers }, (res) => {
           let text = '';
           res.on('data', (c) => (text += c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));

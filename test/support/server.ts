@@ -8,7 +8,11 @@ import pino, { type Logger } from 'pino';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/config';
 import { createApp, type App } from '../../src/server';
-import { DemoSeeder } from '../../seeds/demo.seeder';
+import { seedDemo } from '../../seeds/demo.seeder';
+import { issueToken } from '../../src/modules/auth/auth.service';
+import { generateToken } from '../../src/modules/auth/tokens';
+import { Role, User } from '../../src/modules/auth/user.entity';
+import { Department } from '../../src/modules/departments/department.entity';
 
 export type Engine = 'sqlite' | 'postgresql';
 
@@ -27,14 +31,24 @@ export interface GraphQLResult<T> {
   headers: Headers;
 }
 
-export interface TestServer {
-  engine: Engine;
-  app: App;
-  url: string;
+/** Sends typed operations with one bearer token. */
+export interface Client {
   /** Sends a typed operation over HTTP, as a client would. */
   request<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResult<R>>;
   /** Like `request`, failing the test on any GraphQL error; returns `data`. */
   data<R, V>(doc: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+}
+
+export interface TestServer extends Client {
+  engine: Engine;
+  app: App;
+  url: string;
+  /** The token of the admin every test server starts with; `request` and `data` send it. */
+  adminToken: string;
+  /** A client for a token (null: no Authorization header). */
+  as(token: string | null): Client;
+  /** A token of a new user with `role` (acting for department `departmentCode`), made directly in the database. */
+  tokenFor(role: Role, departmentCode?: string | null): Promise<string>;
   /** SQL statements the server sends while `fn` runs. */
   countStatements(fn: () => Promise<unknown>): Promise<number>;
   close(): Promise<void>;
@@ -83,27 +97,54 @@ export async function startServer(engine: Engine, options: { env?: Record<string
   const { config, drop } = await freshDatabase(engine, options.env);
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
-  if (options.seed) await app.orm.getSeeder().seed(DemoSeeder);
+  if (options.seed) await seedDemo(app.orm.em.fork(), { principals: false });
   const url = await app.listen();
-  const request = async <R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers: Record<string, string> = {}): Promise<GraphQLResult<R>> => {
-    const res = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
-      body: JSON.stringify({ query: print(doc), variables }),
-    });
-    const body = (await res.json()) as { data?: R | null; errors?: GraphQLResult<R>['errors'] };
-    return { status: res.status, data: body.data ?? null, errors: body.errors, headers: res.headers };
+  let users = 0;
+  const tokenFor = async (role: Role, departmentCode: string | null = null): Promise<string> => {
+    const em = app.orm.em.fork();
+    const department = departmentCode ? await em.findOneOrFail(Department, { code: departmentCode }) : null;
+    const n = ++users;
+    const user = em.create(User, { name: `${role} ${n}`, email: `${role.toLowerCase()}.${n}@test.example`, role, department });
+    const secret = generateToken();
+    issueToken(em, user, 'test', secret, null);
+    await em.flush();
+    return secret;
   };
+  const as = (token: string | null): Client => {
+    const request = async <R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers: Record<string, string> = {}): Promise<GraphQLResult<R>> => {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+        body: JSON.stringify({ query: print(doc), variables }),
+      });
+      const body = (await res.json()) as { data?: R | null; errors?: GraphQLResult<R>['errors'] };
+      return { status: res.status, data: body.data ?? null, errors: body.errors, headers: res.headers };
+    };
+    return {
+      request,
+      async data(doc, variables) {
+        const r = await request(doc, variables);
+        if (r.errors?.length) throw new Error(`unexpected GraphQL errors: ${JSON.stringify(r.errors)}`);
+        return r.data as never;
+      },
+    };
+  };
+  const adminToken = await tokenFor(Role.ADMIN);
+  const admin = as(adminToken);
   return {
     engine,
     app,
     url,
-    request,
-    async data(doc, variables) {
-      const r = await request(doc, variables);
-      if (r.errors?.length) throw new Error(`unexpected GraphQL errors: ${JSON.stringify(r.errors)}`);
-      return r.data as never;
-    },
+    adminToken,
+    as,
+    tokenFor,
+    request: admin.request,
+    data: admin.data,
     async countStatements(fn) {
       const before = app.statements.count;
       await fn();
@@ -115,6 +156,8 @@ export async function startServer(engine: Engine, options: { env?: Record<string
     },
   };
 }
+
+export { Role };
 
 /** POSTs a raw body (for tests of the HTTP layer itself). */
 export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {

@@ -3,14 +3,18 @@
 import type { Constructor } from '@mikro-orm/core';
 import type { Migration } from '@mikro-orm/migrations';
 import { Migration20261122045607_initial as sqlite_Migration20261122045607_initial } from './sqlite/Migration20261122045607_initial';
+import { Migration20261122052536_access_control as sqlite_Migration20261122052536_access_control } from './sqlite/Migration20261122052536_access_control';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
+import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
+  sqlite_Migration20261122052536_access_control,
 ];
 
 const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261122045607_initial,
+  postgresql_Migration20261122052536_access_control,
 ];
 
 /** The ordered migrations of one engine. */

@@ -1,8 +1,9 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs } from '../../common/connection';
 import { ArchiveInput } from '../../common/inputs';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../context';
+import { Role } from '../auth/user.entity';
 import { Department } from '../departments/department.entity';
 import {
   CreateMetricInput,
@@ -42,6 +43,7 @@ export class MetricPayload {
 
 @Resolver(() => Service)
 export class ServiceResolver {
+  @Authorized()
   @Query(() => Service, { description: 'One service, by id or by code (exactly one).' })
   service(
     @Ctx() ctx: Context,
@@ -51,6 +53,7 @@ export class ServiceResolver {
     return catalog.findService(ctx, id, code);
   }
 
+  @Authorized()
   @Query(() => ServiceConnection, { description: 'The service catalog, ordered by code.' })
   services(
     @Ctx() ctx: Context,
@@ -65,18 +68,21 @@ export class ServiceResolver {
     return (await ctx.loaders.departmentById.load(service.provider.id)) as Department;
   }
 
+  @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ServicePayload)
   async createService(@Ctx() ctx: Context, @Arg('input') input: CreateServiceInput): Promise<ServicePayload> {
     const r = await catalog.createService(ctx, input);
     return { service: r.result, userErrors: r.userErrors };
   }
 
+  @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ServicePayload)
   async updateService(@Ctx() ctx: Context, @Arg('input') input: UpdateServiceInput): Promise<ServicePayload> {
     const r = await catalog.updateService(ctx, input);
     return { service: r.result, userErrors: r.userErrors };
   }
 
+  @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ServicePayload)
   async archiveService(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<ServicePayload> {
     const r = await catalog.archiveService(ctx, input);
@@ -86,6 +92,7 @@ export class ServiceResolver {
 
 @Resolver(() => Metric)
 export class MetricResolver {
+  @Authorized()
   @Query(() => Metric, { description: 'One metric, by id or by code (exactly one).' })
   metric(
     @Ctx() ctx: Context,
@@ -95,6 +102,7 @@ export class MetricResolver {
     return catalog.findMetric(ctx, id, code);
   }
 
+  @Authorized()
   @Query(() => MetricConnection, { description: 'The metric catalog, ordered by code.' })
   metrics(
     @Ctx() ctx: Context,
@@ -104,18 +112,21 @@ export class MetricResolver {
     return catalog.listMetrics(ctx, filter, page);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => MetricPayload)
   async createMetric(@Ctx() ctx: Context, @Arg('input') input: CreateMetricInput): Promise<MetricPayload> {
     const r = await catalog.createMetric(ctx, input);
     return { metric: r.result, userErrors: r.userErrors };
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => MetricPayload, { description: 'Changes code, name, description or bounds; unit, direction and source are fixed.' })
   async updateMetric(@Ctx() ctx: Context, @Arg('input') input: UpdateMetricInput): Promise<MetricPayload> {
     const r = await catalog.updateMetric(ctx, input);
     return { metric: r.result, userErrors: r.userErrors };
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => MetricPayload)
   async archiveMetric(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<MetricPayload> {
     const r = await catalog.archiveMetric(ctx, input);

@@ -1,4 +1,5 @@
-import type { FilterQuery } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { assertActsFor } from '../auth/authorization';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
 import { paginate, type Page } from '../../common/connection';
 import { idempotent } from '../../common/idempotency';
@@ -22,6 +23,12 @@ import { Service } from './service.entity';
 type PageRequest = { first?: number | null; after?: string | null };
 
 // ---------------------------------------------------------------- services
+
+/** Admins manage every service; a HEAD only those its own department provides. */
+async function assertManagesService(ctx: Context, em: EntityManager, service: Service, what: string): Promise<void> {
+  const provider = await em.findOneOrFail(Department, service.provider.id);
+  assertActsFor(ctx, provider.id, provider.code, what);
+}
 
 /** One service by id or code. */
 export function findService(ctx: Context, id?: string | null, code?: string | null): Promise<Service> {
@@ -48,9 +55,10 @@ export function createService(ctx: Context, input: CreateServiceInput): Promise<
         em,
         { scope: idempotencyScope(ctx), operation: 'createService', key: idempotencyKey, payload },
         async () => {
+          const provider = await loadForWrite(em, Department, 'Department', input.providerId, 'providerId');
+          assertActsFor(ctx, provider.id, provider.code, 'add services');
           const code = normalizeCode(input.code);
           await assertCodeFree(em, Service, 'Service', code, null);
-          const provider = await loadForWrite(em, Department, 'Department', input.providerId, 'providerId');
           const service = em.create(Service, { code, name: input.name.trim(), description: input.description?.trim() ?? '', provider });
           await em.flush();
           return service;
@@ -68,7 +76,7 @@ export function updateService(ctx: Context, input: UpdateServiceInput): Promise<
     ctx.em,
     async (em) => {
       await assertValidInput(input);
-      const service = await loadForUpdate(em, Service, 'Service', input);
+      const service = await loadForUpdate(em, Service, 'Service', input, (svc) => assertManagesService(ctx, em, svc, 'change services'));
       if (input.name != null) service.name = input.name.trim();
       if (input.description != null) service.description = input.description.trim();
       await em.flush();
@@ -82,7 +90,7 @@ export function updateService(ctx: Context, input: UpdateServiceInput): Promise<
 export function archiveService(ctx: Context, input: { id: string; expectedVersion: number }): Promise<MutationResult<Service>> {
   return runMutation(ctx.em, async (em) => {
     await assertValidInput(input);
-    return archiveRecord(em, Service, 'Service', input);
+    return archiveRecord(em, Service, 'Service', input, undefined, (svc) => assertManagesService(ctx, em, svc, 'archive services'));
   });
 }
 

@@ -1,7 +1,8 @@
-import { Arg, Args, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs } from '../../common/connection';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../context';
+import { Role } from '../auth/user.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from './department.entity';
 import { ArchiveInput } from '../../common/inputs';
@@ -22,6 +23,7 @@ export class DepartmentPayload {
 
 @Resolver(() => Department)
 export class DepartmentResolver {
+  @Authorized()
   @Query(() => Department, { description: 'One department, by id or by code (exactly one).' })
   department(
     @Ctx() ctx: Context,
@@ -31,6 +33,7 @@ export class DepartmentResolver {
     return departments.findDepartment(ctx, id, code);
   }
 
+  @Authorized()
   @Query(() => DepartmentConnection, { description: 'Departments ordered by code; archived ones only when asked.' })
   departments(
     @Ctx() ctx: Context,
@@ -65,18 +68,21 @@ export class DepartmentResolver {
     return includeArchived ? all : all.filter((s) => !s.archivedAt);
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => DepartmentPayload)
   async createDepartment(@Ctx() ctx: Context, @Arg('input') input: CreateDepartmentInput): Promise<DepartmentPayload> {
     const r = await departments.createDepartment(ctx, input);
     return { department: r.result, userErrors: r.userErrors };
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => DepartmentPayload, { description: 'Changes code, name or parent; needs the current version.' })
   async updateDepartment(@Ctx() ctx: Context, @Arg('input') input: UpdateDepartmentInput): Promise<DepartmentPayload> {
     const r = await departments.updateDepartment(ctx, input);
     return { department: r.result, userErrors: r.userErrors };
   }
 
+  @Authorized(Role.ADMIN)
   @Mutation(() => DepartmentPayload, { description: 'Archives a department without live children or services.' })
   async archiveDepartment(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<DepartmentPayload> {
     const r = await departments.archiveDepartment(ctx, input);

@@ -1,0 +1,145 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  type GraphQLSchema,
+  isListType,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { DEFAULT_PAGE_SIZE } from './common/connection';
+import { UnauthenticatedError } from './common/errors';
+import type { Config } from './config';
+import type { Context } from './context';
+import { authenticate } from './modules/auth/auth.service';
+
+/** How many items a plain list field (not a connection) is assumed to return, for cost. */
+const LIST_ESTIMATE = 10;
+
+/**
+ * Refuses documents nested deeper than `max` selection levels. Introspection (`__schema`,
+ * `__type`) is not counted: tools' introspection queries are deep by nature and cheap.
+ */
+export function depthLimitRule(max: number): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    const depthOf = (set: SelectionSetNode, seen: Set<string>): number => {
+      let deepest = 0;
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FIELD) {
+          if (sel.name.value.startsWith('__')) continue;
+          deepest = Math.max(deepest, 1 + (sel.selectionSet ? depthOf(sel.selectionSet, seen) : 0));
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+          deepest = Math.max(deepest, depthOf(sel.selectionSet, seen));
+        } else {
+          const frag = fragments.get(sel.name.value);
+          if (!frag || seen.has(frag.name.value)) continue; // unknown or cyclic: other rules report it
+          deepest = Math.max(deepest, depthOf(frag.selectionSet, new Set(seen).add(frag.name.value)));
+        }
+        if (deepest > max) return deepest; // no need to walk further
+      }
+      return deepest;
+    };
+    return {
+      OperationDefinition(node: OperationDefinitionNode) {
+        const depth = depthOf(node.selectionSet, new Set());
+        if (depth > max) {
+          context.reportError(new GraphQLError(`Query depth ${depth} exceeds the limit of ${max}`, { nodes: [node], extensions: { code: 'QUERY_TOO_DEEP' } }));
+        }
+      },
+    };
+  };
+}
+
+/** Refuses documents with more than `max` aliased fields (alias flooding multiplies work). */
+export function aliasLimitRule(max: number): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    let aliases = 0;
+    let reported = false;
+    return {
+      Field(node) {
+        if (!node.alias) return;
+        aliases++;
+        if (aliases > max && !reported) {
+          reported = true;
+          context.reportError(new GraphQLError(`The document has more than ${max} aliased fields`, { nodes: [node], extensions: { code: 'TOO_MANY_ALIASES' } }));
+        }
+      },
+    };
+  };
+}
+
+/**
+ * Cost of a field: a connection (a field with `first`, or of a `…Connection` type) costs its
+ * selection `first` times (50 when not given); a plain list costs its selection LIST_ESTIMATE
+ * times, except `edges`, already counted by its connection; introspection costs nothing.
+ */
+const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (field.name.startsWith('__')) return 0;
+  const named = getNamedType(field.type);
+  if (field.args.some((a) => a.name === 'first') || named.name.endsWith('Connection')) {
+    const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+    return 1 + Math.max(1, first) * Math.max(1, childComplexity);
+  }
+  if (isListType(getNullableType(field.type)) && field.name !== 'edges') return 1 + LIST_ESTIMATE * childComplexity;
+  return undefined;
+};
+
+/** The estimated cost of an operation with its variables. */
+export function operationCost(schema: GraphQLSchema, document: Parameters<typeof getComplexity>[0]['query'], operationName: string | undefined, variables: Record<string, unknown>): number {
+  return getComplexity({ schema, query: document, operationName, variables, estimators: [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })] });
+}
+
+/** Whether an operation selects nothing but `__typename` at its root: the one open operation. */
+export function isTypenameOnly(op: OperationDefinitionNode): boolean {
+  return op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value === '__typename');
+}
+
+function refusal(error: GraphQLError | Error, status: number, code: string): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { code, http: { status } } });
+}
+
+/**
+ * Runs after parsing and validation, before execution, in this order: the cost limit (with
+ * variables, so `first: 100000` in a variable is caught), then authentication. Everything that
+ * refuses a request happens here or earlier, so an abusive request never reaches the database.
+ */
+export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, request, document, operation, operationName }) {
+          let cost = 0;
+          try {
+            cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
+          } catch (e) {
+            // Variables that do not fit their types: execution refuses them with BAD_USER_INPUT
+            // (HTTP 400) before any resolver runs, and a cost cannot be computed without them.
+            if (!(e instanceof GraphQLError)) throw e;
+          }
+          if (cost > config.limits.cost) {
+            throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');
+          }
+          if (operation && isTypenameOnly(operation)) return;
+          const bearer = contextValue.request.bearer;
+          if (bearer === undefined) throw refusal(new UnauthenticatedError(), 401, 'UNAUTHENTICATED');
+          if (bearer === null) throw refusal(new UnauthenticatedError('Malformed Authorization header: expected "Bearer <token>"'), 401, 'UNAUTHENTICATED');
+          try {
+            contextValue.principal = await authenticate(contextValue.em, bearer);
+          } catch (e) {
+            if (e instanceof UnauthenticatedError) throw refusal(e, 401, 'UNAUTHENTICATED');
+            throw e;
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { IsBoolean, IsDate, IsEmail, IsEnum, IsInt, IsOptional, IsUUID, Length, Min } from 'class-validator';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { DateTimeScalar } from '../../common/scalars';
+import { Role } from './user.entity';
+
+@InputType()
+export class CreateUserInput {
+  @Field()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name!: string;
+
+  @Field({ description: 'Unique; stored in lower case.' })
+  @IsEmail({}, { message: 'email: expected an e-mail address' })
+  email!: string;
+
+  @Field(() => Role)
+  @IsEnum(Role)
+  role!: Role;
+
+  @Field(() => ID, { nullable: true, description: 'Required for HEAD and INTEGRATION, refused for the others.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'departmentId: expected a department id (UUID)' })
+  departmentId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class UpdateUserInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'id: expected a user id (UUID)' })
+  id!: string;
+
+  @Field(() => Int)
+  @IsInt({ message: 'expectedVersion: expected an integer' })
+  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  expectedVersion!: number;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name?: string;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsEmail({}, { message: 'email: expected an e-mail address' })
+  email?: string;
+
+  @Field(() => Role, { nullable: true })
+  @IsOptional()
+  @IsEnum(Role)
+  role?: Role;
+
+  @Field(() => ID, { nullable: true, description: '`null` removes it (only for ADMIN and ANALYST); omit to keep.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'departmentId: expected a department id (UUID)' })
+  departmentId?: string | null;
+
+  @Field({ nullable: true, description: 'false deactivates the user (its tokens stop working); true reactivates.' })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}
+
+@InputType()
+export class CreateApiTokenInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'userId: expected a user id (UUID)' })
+  userId!: string;
+
+  @Field({ description: 'What the token is for, e.g. "CRM sync".' })
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name!: string;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the token stops working; must be in the future. Omit for no expiry.' })
+  @IsOptional()
+  @IsDate({ message: 'expiresAt: expected a date-time' })
+  expiresAt?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'A replay returns the same token, without its secret (shown once only).' })
+  @IsOptional()
+  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class RevokeApiTokenInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'id: expected a token id (UUID)' })
+  id!: string;
+}
+
+@InputType()
+export class UserFilter {
+  @Field(() => Role, { nullable: true })
+  role?: Role;
+
+  @Field(() => ID, { nullable: true })
+  departmentId?: string | null;
+
+  @Field({ nullable: true, defaultValue: false })
+  includeDeactivated?: boolean;
+}

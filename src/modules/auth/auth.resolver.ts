@@ -1,0 +1,110 @@
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Connection, PageArgs } from '../../common/connection';
+import { UserError } from '../../common/user-error';
+import type { Context } from '../../context';
+import { Department } from '../departments/department.entity';
+import { ApiToken } from './api-token.entity';
+import { CreateApiTokenInput, CreateUserInput, RevokeApiTokenInput, UpdateUserInput, UserFilter } from './auth.inputs';
+import * as auth from './auth.service';
+import { principalOf } from './authorization';
+import { Role, User } from './user.entity';
+
+@ObjectType()
+export class UserConnection extends Connection(User) {}
+
+@ObjectType()
+export class UserPayload {
+  @Field(() => User, { nullable: true })
+  user!: User | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class CreateApiTokenPayload {
+  @Field(() => ApiToken, { nullable: true })
+  token!: ApiToken | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The secret: send it as `Authorization: Bearer <secret>`. Shown this once; only its hash is kept.',
+  })
+  secret!: string | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType()
+export class ApiTokenPayload {
+  @Field(() => ApiToken, { nullable: true })
+  token!: ApiToken | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@Resolver(() => User)
+export class UserResolver {
+  @Authorized()
+  @Query(() => User, { description: 'The user of the bearer token.' })
+  me(@Ctx() ctx: Context): Promise<User> {
+    return auth.findUser(ctx, principalOf(ctx).userId);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => UserConnection, { description: 'Users, by e-mail (admins).' })
+  users(
+    @Ctx() ctx: Context,
+    @Args() page: PageArgs,
+    @Arg('filter', () => UserFilter, { nullable: true }) filter?: UserFilter,
+  ): Promise<UserConnection> {
+    return auth.listUsers(ctx, filter, page);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => User, { description: 'One user (admins).' })
+  user(@Ctx() ctx: Context, @Arg('id', () => ID) id: string): Promise<User> {
+    return auth.findUser(ctx, id);
+  }
+
+  @FieldResolver(() => Department, { nullable: true, description: 'The department a HEAD or INTEGRATION user acts for.' })
+  department(@Root() user: User, @Ctx() ctx: Context): Promise<Department | null> | null {
+    return user.department ? ctx.loaders.departmentById.load(user.department.id) : null;
+  }
+
+  @Authorized(Role.ADMIN)
+  @FieldResolver(() => [ApiToken], { description: "The user's tokens, newest first (admins)." })
+  tokens(@Root() user: User, @Ctx() ctx: Context): Promise<ApiToken[]> {
+    return ctx.loaders.tokensByUser.load(user.id);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => UserPayload)
+  async createUser(@Ctx() ctx: Context, @Arg('input') input: CreateUserInput): Promise<UserPayload> {
+    const r = await auth.createUser(ctx, input);
+    return { user: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => UserPayload)
+  async updateUser(@Ctx() ctx: Context, @Arg('input') input: UpdateUserInput): Promise<UserPayload> {
+    const r = await auth.updateUser(ctx, input);
+    return { user: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => CreateApiTokenPayload, { description: 'Creates a token; the payload carries its secret, once.' })
+  async createApiToken(@Ctx() ctx: Context, @Arg('input') input: CreateApiTokenInput): Promise<CreateApiTokenPayload> {
+    const r = await auth.createApiToken(ctx, input);
+    return { token: r.result?.token ?? null, secret: r.result?.secret ?? null, userErrors: r.userErrors };
+  }
+
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ApiTokenPayload, { description: 'Revokes a token at once; revoking twice is harmless.' })
+  async revokeApiToken(@Ctx() ctx: Context, @Arg('input') input: RevokeApiTokenInput): Promise<ApiTokenPayload> {
+    const r = await auth.revokeApiToken(ctx, input);
+    return { token: r.result, userErrors: r.userErrors };
+  }
+}

@@ -1,0 +1,33 @@
+import type { AuthCheckerFn } from 'type-graphql';
+import { ForbiddenError, UnauthenticatedError } from '../../common/errors';
+import type { Context, Principal } from '../../context';
+import { Role } from './user.entity';
+
+/**
+ * The single auth checker of the schema (`@Authorized(...)`): an authenticated principal is
+ * required; roles, when listed, must include the principal's. Object-level rules (which
+ * department a HEAD may act for) live in the services, through {@link assertActsFor}.
+ */
+export const authChecker: AuthCheckerFn<Context, Role> = ({ context }, roles) => {
+  const principal = context.principal;
+  if (!principal) throw new UnauthenticatedError();
+  if (roles.length === 0 || roles.includes(principal.role)) return true;
+  throw new ForbiddenError(`This needs the role ${roles.join(' or ')}; the token's user is ${principal.role}`);
+};
+
+/** The principal of a request whose resolver is `@Authorized`: present by construction. */
+export function principalOf(ctx: Context): Principal {
+  if (!ctx.principal) throw new UnauthenticatedError();
+  return ctx.principal;
+}
+
+/**
+ * Refuses (FORBIDDEN) unless the principal may act for `departmentId`: admins for any department,
+ * HEAD and INTEGRATION principals for their own only. `what` completes the message.
+ */
+export function assertActsFor(ctx: Context, departmentId: string, departmentCode: string, what: string): void {
+  const p = principalOf(ctx);
+  if (p.role === Role.ADMIN) return;
+  if ((p.role === Role.HEAD || p.role === Role.INTEGRATION) && p.departmentIds.includes(departmentId)) return;
+  throw new ForbiddenError(`A ${p.role} principal may not ${what} for department ${departmentCode}: it acts only for its own department`);
+}
