@@ -52,12 +52,18 @@ export function depthLimitRule(max: number): ValidationRule {
       OperationDefinition(node: OperationDefinitionNode) {
         const depth = depthOf(node.selectionSet, new Set());
         if (depth > max) {
-          context.reportError(new GraphQLError(`Query depth ${depth} exceeds the limit of ${max}`, { nodes: [node], extensions: { code: 'QUERY_TOO_DEEP' } }));
+          context.reportError(new GraphQLError(`Query depth ${depth} exceeds the limit of ${max}`, { nodes: [node], extensions: { refusal: 'QUERY_TOO_DEEP' } }));
         }
       },
     };
   };
 }
+
+/**
+ * Validation errors of the limit rules carry `extensions.refusal`: Apollo stamps every validation
+ * error GRAPHQL_VALIDATION_FAILED, and `formatError` puts the refusal's own code back.
+ */
+export const LIMIT_CODES = new Set(['QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'QUERY_TOO_COMPLEX']);
 
 /** Refuses documents with more than `max` aliased fields (alias flooding multiplies work). */
 export function aliasLimitRule(max: number): ValidationRule {
@@ -70,7 +76,7 @@ export function aliasLimitRule(max: number): ValidationRule {
         aliases++;
         if (aliases > max && !reported) {
           reported = true;
-          context.reportError(new GraphQLError(`The document has more than ${max} aliased fields`, { nodes: [node], extensions: { code: 'TOO_MANY_ALIASES' } }));
+          context.reportError(new GraphQLError(`The document has more than ${max} aliased fields`, { nodes: [node], extensions: { refusal: 'TOO_MANY_ALIASES' } }));
         }
       },
     };

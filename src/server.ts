@@ -40,12 +40,17 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** Masks everything that is not a known, public error as INTERNAL (it is logged by the plugin). */
 export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
+  let code = formatted.extensions?.code;
+  // graphql-js reports its token limit as an ordinary syntax error; it is a refusal, not a typo.
+  if (code === 'GRAPHQL_PARSE_FAILED' && /Document contains more tha[nt] \d+ tokens/.test(formatted.message)) {
+    code = 'TOO_MANY_TOKENS';
+    formatted = { ...formatted, extensions: { ...formatted.extensions, code } };
+  }
   // Public only with one of the known codes. Apollo labels any other thrown error (a driver
   // error, a bug) INTERNAL_SERVER_ERROR, which is not in the set: its message never leaves.
   if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) {
-    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    const { stacktrace: _drop, refusal, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions: typeof refusal === 'string' ? { ...extensions, code: refusal } : extensions };
   }
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL' } };
 }
@@ -291,9 +296,31 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<{ text: str
   });
 }
 
+/** Errors of a well-formed GraphQL request that the client simply got wrong. */
+const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
+
+/**
+ * GraphQL over HTTP: a client that accepts only `application/json` SHOULD get 200 for parse,
+ * validation and variable-coercion failures (its media type carries no status semantics);
+ * Apollo answers 400. `application/graphql-response+json` keeps the 4xx, and refusals by our
+ * limits (depth, aliases, cost) stay 4xx whatever the client accepts.
+ */
+function specStatus(response: HTTPGraphQLResponse): number {
+  const status = response.status ?? 200;
+  if (status !== 400 || response.body.kind !== 'complete') return status;
+  if (!(response.headers.get('content-type') ?? '').startsWith('application/json')) return status;
+  try {
+    const body = JSON.parse(response.body.string) as { errors?: Array<{ extensions?: { code?: string } }> };
+    const codes = (body.errors ?? []).map((e) => e.extensions?.code ?? '');
+    return codes.length && codes.every((c) => REQUEST_ERROR_CODES.has(c)) ? 200 : status;
+  } catch {
+    return status;
+  }
+}
+
 async function writeApolloResponse(res: http.ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
   for (const [k, v] of response.headers) res.setHeader(k, v);
-  res.statusCode = response.status ?? 200;
+  res.statusCode = specStatus(response);
   if (response.body.kind === 'complete') {
     res.setHeader('content-length', Buffer.byteLength(response.body.string));
     res.end(response.body.string);

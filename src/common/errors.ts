@@ -62,4 +62,5 @@ export const PUBLIC_ERROR_CODES = new Set<string>([
   'QUERY_TOO_COMPLEX',
   'QUERY_TOO_DEEP',
   'TOO_MANY_ALIASES',
+  'TOO_MANY_TOKENS',
 ]);

@@ -1,0 +1,159 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ArchiveDepartmentDocument,
+  ArchiveMetricDocument,
+  ArchiveServiceDocument,
+  CreateApiTokenDocument,
+  CreateDepartmentDocument,
+  CreateMetricDocument,
+  CreateServiceDocument,
+  CreateUserDocument,
+  DepartmentDocument,
+  RevokeApiTokenDocument,
+  UpdateDepartmentDocument,
+  UpdateMetricDocument,
+  UpdateServiceDocument,
+  UpdateUserDocument,
+} from '../generated/graphql';
+import { buildApiSchema } from '../../src/schema';
+import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
+
+// Who acts. Every mutation targets something of department IT, so "own" is a principal of IT
+// and "other" a principal of Marketing.
+const PRINCIPALS = ['ADMIN', 'HEAD own', 'HEAD other', 'ANALYST', 'INTEGRATION own', 'INTEGRATION other', 'anonymous'] as const;
+type Who = (typeof PRINCIPALS)[number];
+type Outcome = 'allowed' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+const Y: Outcome = 'allowed';
+const F: Outcome = 'FORBIDDEN';
+const U: Outcome = 'UNAUTHENTICATED';
+
+/** The matrix, readable: one row per mutation, one column per principal, as listed above. */
+const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome]> = {
+  //                  ADMIN  HEAD own  HEAD other  ANALYST  INTEG own  INTEG other  anonymous
+  createDepartment:  [Y,     F,        F,          F,       F,         F,           U],
+  updateDepartment:  [Y,     F,        F,          F,       F,         F,           U],
+  archiveDepartment: [Y,     F,        F,          F,       F,         F,           U],
+  createService:     [Y,     Y,        F,          F,       F,         F,           U],
+  updateService:     [Y,     Y,        F,          F,       F,         F,           U],
+  archiveService:    [Y,     Y,        F,          F,       F,         F,           U],
+  createMetric:      [Y,     F,        F,          F,       F,         F,           U],
+  updateMetric:      [Y,     F,        F,          F,       F,         F,           U],
+  archiveMetric:     [Y,     F,        F,          F,       F,         F,           U],
+  createUser:        [Y,     F,        F,          F,       F,         F,           U],
+  updateUser:        [Y,     F,        F,          F,       F,         F,           U],
+  createApiToken:    [Y,     F,        F,          F,       F,         F,           U],
+  revokeApiToken:    [Y,     F,        F,          F,       F,         F,           U],
+};
+
+type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
+
+describe.each(engines())('authorization matrix on %s', (engine) => {
+  let s: TestServer;
+  const clients = {} as Record<Who, Client>;
+  let it_: string;
+  let n = 0;
+  const uniq = () => `${++n}`.padStart(3, '0');
+
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: true });
+    clients.ADMIN = s;
+    clients['HEAD own'] = s.as(await s.tokenFor(Role.HEAD, 'IT'));
+    clients['HEAD other'] = s.as(await s.tokenFor(Role.HEAD, 'MKT'));
+    clients.ANALYST = s.as(await s.tokenFor(Role.ANALYST));
+    clients['INTEGRATION own'] = s.as(await s.tokenFor(Role.INTEGRATION, 'IT'));
+    clients['INTEGRATION other'] = s.as(await s.tokenFor(Role.INTEGRATION, 'MKT'));
+    clients.anonymous = s.as(null);
+    it_ = (await s.data(DepartmentDocument, { code: 'IT' })).department.id;
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  // Each cell gets fresh targets made by the admin, so an allowed cell never depends on another.
+  const prepare: Record<keyof typeof MATRIX, () => Promise<Cell>> = {
+    createDepartment: async () => ({ doc: CreateDepartmentDocument as never, variables: { input: { code: `M-D${uniq()}`, name: 'x', parentId: it_ } } }),
+    updateDepartment: async () => {
+      const d = await s.data(CreateDepartmentDocument, { input: { code: `M-D${uniq()}`, name: 'x', parentId: it_ } });
+      return { doc: UpdateDepartmentDocument as never, variables: { input: { id: d.createDepartment.department!.id, expectedVersion: 1, name: 'y' } } };
+    },
+    archiveDepartment: async () => {
+      const d = await s.data(CreateDepartmentDocument, { input: { code: `M-D${uniq()}`, name: 'x', parentId: it_ } });
+      return { doc: ArchiveDepartmentDocument as never, variables: { input: { id: d.createDepartment.department!.id, expectedVersion: 1 } } };
+    },
+    createService: async () => ({ doc: CreateServiceDocument as never, variables: { input: { code: `M-S${uniq()}`, name: 'x', providerId: it_ } } }),
+    updateService: async () => {
+      const r = await s.data(CreateServiceDocument, { input: { code: `M-S${uniq()}`, name: 'x', providerId: it_ } });
+      return { doc: UpdateServiceDocument as never, variables: { input: { id: r.createService.service!.id, expectedVersion: 1, name: 'y' } } };
+    },
+    archiveService: async () => {
+      const r = await s.data(CreateServiceDocument, { input: { code: `M-S${uniq()}`, name: 'x', providerId: it_ } });
+      return { doc: ArchiveServiceDocument as never, variables: { input: { id: r.createService.service!.id, expectedVersion: 1 } } };
+    },
+    createMetric: async () => ({
+      doc: CreateMetricDocument as never,
+      variables: { input: { code: `M_M${uniq()}`, name: 'x', unit: 'COUNT', direction: 'HIGHER_IS_BETTER', source: 'MANUAL' } },
+    }),
+    updateMetric: async () => {
+      const r = await s.data(CreateMetricDocument, { input: { code: `M_M${uniq()}`, name: 'x', unit: 'COUNT', direction: 'HIGHER_IS_BETTER', source: 'MANUAL' } });
+      return { doc: UpdateMetricDocument as never, variables: { input: { id: r.createMetric.metric!.id, expectedVersion: 1, name: 'y' } } };
+    },
+    archiveMetric: async () => {
+      const r = await s.data(CreateMetricDocument, { input: { code: `M_M${uniq()}`, name: 'x', unit: 'COUNT', direction: 'HIGHER_IS_BETTER', source: 'MANUAL' } });
+      return { doc: ArchiveMetricDocument as never, variables: { input: { id: r.createMetric.metric!.id, expectedVersion: 1 } } };
+    },
+    createUser: async () => ({ doc: CreateUserDocument as never, variables: { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } } }),
+    updateUser: async () => {
+      const r = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });
+      return { doc: UpdateUserDocument as never, variables: { input: { id: r.createUser.user!.id, expectedVersion: 1, name: 'y' } } };
+    },
+    createApiToken: async () => {
+      const r = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });
+      return { doc: CreateApiTokenDocument as never, variables: { input: { userId: r.createUser.user!.id, name: 'cell' } } };
+    },
+    revokeApiToken: async () => {
+      const u = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });
+      const t = await s.data(CreateApiTokenDocument, { input: { userId: u.createUser.user!.id, name: 'cell' } });
+      return { doc: RevokeApiTokenDocument as never, variables: { input: { id: t.createApiToken.token!.id } } };
+    },
+  };
+
+  const cells = Object.entries(MATRIX).flatMap(([mutation, row]) => row.map((expected, i) => [mutation, PRINCIPALS[i], expected] as const));
+
+  it.each(cells)('%s by %s: %s', async (mutation, who, expected) => {
+    const { doc, variables } = await prepare[mutation as keyof typeof MATRIX]();
+    const r = await clients[who].request(doc, variables);
+    if (expected === 'allowed') {
+      expect(r.errors).toBeUndefined();
+      expect(r.data?.[mutation]?.userErrors).toEqual([]);
+    } else if (expected === 'FORBIDDEN') {
+      expect(r.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(r.data?.[mutation] ?? null).toBeNull();
+    } else {
+      expect(r.status).toBe(401);
+      expect(r.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('covers every mutation of the schema', () => {
+    const schemaMutations = Object.keys(buildApiSchema().getMutationType()!.getFields()).sort();
+    expect(Object.keys(MATRIX).sort()).toEqual(schemaMutations);
+  });
+
+  it('lets every principal read the catalogs, and only admins read users', async () => {
+    for (const who of PRINCIPALS.filter((p) => p !== 'anonymous')) {
+      const r = await clients[who].request(DepartmentDocument, { code: 'IT' });
+      expect(r.errors).toBeUndefined();
+    }
+    const { UsersDocument } = await import('../generated/graphql');
+    expect((await clients.ADMIN.request(UsersDocument, { first: 5 })).errors).toBeUndefined();
+    for (const who of ['HEAD own', 'ANALYST', 'INTEGRATION own'] as const) {
+      expect((await clients[who].request(UsersDocument, { first: 5 })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('names the reason when a HEAD acts for another department', async () => {
+    const r = await clients['HEAD other'].request(CreateServiceDocument, { input: { code: 'NOT-MINE', name: 'x', providerId: it_ } });
+    expect(r.errors?.[0].message).toBe('A HEAD principal may not add services for department IT: it acts only for its own department');
+  });
+});
