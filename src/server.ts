@@ -7,7 +7,8 @@ import cors from 'cors';
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { GraphQLFormattedError } from 'graphql';
 import pino, { type Logger } from 'pino';
-import { PUBLIC_ERROR_CODES } from './common/errors';
+import { PUBLIC_ERROR_CODES, UnauthenticatedError } from './common/errors';
+import { authenticate } from './modules/auth/auth.service';
 import type { Config } from './config';
 import { createContext, type Context } from './context';
 import type { StatementCounter } from './db/mikro-orm.config';
@@ -145,6 +146,15 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       }
     }
     if (route === '/metrics' && req.method === 'GET') {
+      // Like the API, metrics need a token (any role): only /healthz and /readyz are open.
+      const token = bearerToken(req.headers.authorization);
+      try {
+        if (!token) throw new UnauthenticatedError(token === null ? 'Malformed Authorization header: expected "Bearer <token>"' : undefined);
+        await authenticate(orm.em.fork(), token);
+      } catch (e) {
+        if (!(e instanceof UnauthenticatedError)) throw e;
+        return sendJson(res, 401, { errors: [{ message: e.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+      }
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
       return;

@@ -53,7 +53,8 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
   it('exposes Prometheus metrics: requests and durations by operation, errors by code', async () => {
     await s.data(DepartmentsDocument, { first: 1 });
     await s.request(DepartmentDocument, { code: 'NOPE' });
-    const r = await fetch(`${s.url}/metrics`);
+    expect((await fetch(`${s.url}/metrics`)).status).toBe(401);
+    const r = await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.adminToken}` } });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/plain');
     const text = await r.text();
@@ -106,7 +107,7 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
     const logged = log.lines.find((l) => l.reqId === 'broken-1' && l.level === 50);
     expect(logged?.msg).toBe('unexpected error while executing GraphQL; masked as INTERNAL');
     expect(JSON.stringify(logged?.err)).toMatch(/service/);
-    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const metrics = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.adminToken}` } })).text();
     expect(metrics).toMatch(/graphql_errors_total\{code="INTERNAL"\} [1-9]/);
   });
 });

@@ -102,6 +102,21 @@ describe('the compiled server process', () => {
     expect(await again.exit).toBe(0);
   });
 
+  it('with NODE_ENV=production seeds the catalogs but creates and prints no demo token', async () => {
+    const file = path.join(dir, 'prod.sqlite');
+    const p = await startProcess({ DATABASE_URL: `sqlite:${file}`, NODE_ENV: 'production' });
+    try {
+      expect(p.stdout.some((l) => l.includes('seeded the demo company'))).toBe(true);
+      expect(p.stdout.some((l) => l.includes('tsla_'))).toBe(false);
+      expect(fs.existsSync(demoTokensFile(file))).toBe(false);
+      const r = await fetch(`${p.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ departments(first: 1) { totalCount } }"}' });
+      expect(r.status).toBe(401);
+    } finally {
+      p.child.kill('SIGTERM');
+      expect(await p.exit).toBe(0);
+    }
+  });
+
   it('on SIGTERM answers every in-flight request, refuses new connections, then exits 0', async () => {
     const file = path.join(dir, 'term.sqlite');
     const p = await startProcess({ DATABASE_URL: `sqlite:${file}` });
