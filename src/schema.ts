@@ -4,13 +4,14 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { projectRoot } from './common/paths';
 import { DateTimeScalar, MonthScalar } from './common/scalars';
+import { AuditResolver } from './modules/audit/audit.resolver';
 import { UserResolver } from './modules/auth/auth.resolver';
 import { authChecker } from './modules/auth/authorization';
 import { MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
 import { DepartmentResolver } from './modules/departments/department.resolver';
 
 /** Every resolver class of the API. */
-export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver] as const;
+export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

@@ -3,6 +3,8 @@ import {
   OptimisticLockError,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
+import type { Context } from '../context';
+import { setAuditActor } from '../modules/audit/audit.subscriber';
 import { UserError, UserErrorCode, UserErrorsException } from './user-error';
 
 /** What every mutation payload carries besides its result. */
@@ -12,7 +14,8 @@ export interface MutationResult<T> {
 }
 
 /**
- * The service boundary of a write: runs `work` in one transaction and turns expected failures
+ * The service boundary of a write: runs `work` in one transaction (whose changes the audit
+ * subscriber records, with the context's principal and request id) and turns expected failures
  * into `userErrors` (the transaction is rolled back, so nothing is half written):
  * - {@link UserErrorsException} thrown by validation or business rules;
  * - MikroORM's OptimisticLockError (someone updated the row between our read and our write) as CONFLICT;
@@ -21,20 +24,27 @@ export interface MutationResult<T> {
  * Anything else propagates, and the server masks it as INTERNAL.
  */
 export async function runMutation<T>(
-  em: EntityManager,
+  ctx: Pick<Context, 'em' | 'principal' | 'request'>,
   work: (em: EntityManager) => Promise<T>,
   options: { uniqueField?: string; idempotencyKey?: string | null } = {},
 ): Promise<MutationResult<T>> {
+  // The audit subscriber reads who acts from the transaction's own EntityManager.
+  const actor = { userId: ctx.principal?.userId ?? null, role: ctx.principal?.role ?? null, requestId: ctx.request.requestId };
+  const transaction = () =>
+    ctx.em.transactional((tem) => {
+      setAuditActor(tem, actor);
+      return work(tem);
+    });
   try {
     let result: T;
     try {
-      result = await em.transactional(work);
+      result = await transaction();
     } catch (e) {
       // Two concurrent first uses of one idempotency key: the loser hits a unique index (the
       // key's, or the created record's own). Running it again finds the winner's record and
       // replays its result instead of reporting a false TAKEN.
       if (!(e instanceof UniqueConstraintViolationException) || !options.idempotencyKey) throw e;
-      result = await em.transactional(work);
+      result = await transaction();
     }
     return { result, userErrors: [] };
   } catch (e) {

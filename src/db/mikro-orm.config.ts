@@ -7,6 +7,7 @@ import { SeedManager } from '@mikro-orm/seeder';
 import type { Config } from '../config';
 import { projectRoot } from '../common/paths';
 import { entities } from './entities';
+import { AuditSubscriber } from '../modules/audit/audit.subscriber';
 import { migrationsFor } from './migrations';
 
 /** Counts SQL statements sent by one ORM instance; tests read it to assert batching. */
@@ -32,6 +33,7 @@ export function ormOptions(config: Config, counter?: StatementCounter): Options 
     entities,
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator, SeedManager],
+    subscribers: [new AuditSubscriber()],
     discovery: { warnWhenNoEntities: true },
     // Entities are loaded on purpose, per request, through loaders; never implicitly.
     forceUndefined: false,

@@ -24,7 +24,7 @@ export class ApiToken extends BaseEntity {
   prefix!: string;
 
   /** Hex SHA-256 of the secret: what a presented token is looked up by. Never a field. */
-  @Property({ type: 'string', length: 64, unique: true })
+  @Property({ type: 'string', length: 64, unique: true, hidden: true })
   secretHash!: string;
 
   @Field(() => DateTimeScalar, { nullable: true })

@@ -77,7 +77,7 @@ async function assertEmailFree(em: EntityManager, email: string, selfId: string 
 export function createUser(ctx: Context, input: CreateUserInput): Promise<MutationResult<User>> {
   const { idempotencyKey, ...payload } = input;
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       return idempotent(
@@ -101,7 +101,7 @@ export function createUser(ctx: Context, input: CreateUserInput): Promise<Mutati
 /** Changes a user's name, e-mail, role, department or active state (admins). */
 export function updateUser(ctx: Context, input: UpdateUserInput): Promise<MutationResult<User>> {
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       const user = await em.findOne(User, input.id);
@@ -145,7 +145,7 @@ export interface CreatedToken {
 export function createApiToken(ctx: Context, input: CreateApiTokenInput, now = new Date()): Promise<MutationResult<CreatedToken>> {
   const { idempotencyKey, ...payload } = input;
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       let secret: string | null = null;
@@ -179,7 +179,7 @@ export function issueToken(em: EntityManager, user: User, name: string, secret: 
 
 /** Revokes a token (admins). Revoking a revoked token changes nothing and is not an error. */
 export function revokeApiToken(ctx: Context, input: RevokeApiTokenInput): Promise<MutationResult<ApiToken>> {
-  return runMutation(ctx.em, async (em) => {
+  return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     const token = await em.findOne(ApiToken, input.id);
     if (!token) userError('id', UserErrorCode.NOT_FOUND, `no token has id ${input.id}`);

@@ -48,7 +48,7 @@ export function listServices(ctx: Context, filter: ServiceFilter | undefined, pa
 export function createService(ctx: Context, input: CreateServiceInput): Promise<MutationResult<Service>> {
   const { idempotencyKey, ...payload } = input;
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       return idempotent(
@@ -73,7 +73,7 @@ export function createService(ctx: Context, input: CreateServiceInput): Promise<
 /** Changes a service's code, name or description. */
 export function updateService(ctx: Context, input: UpdateServiceInput): Promise<MutationResult<Service>> {
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       const service = await loadForUpdate(em, Service, 'Service', input, (svc) => assertManagesService(ctx, em, svc, 'change services'));
@@ -88,7 +88,7 @@ export function updateService(ctx: Context, input: UpdateServiceInput): Promise<
 
 /** Archives a service. */
 export function archiveService(ctx: Context, input: { id: string; expectedVersion: number }): Promise<MutationResult<Service>> {
-  return runMutation(ctx.em, async (em) => {
+  return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     return archiveRecord(em, Service, 'Service', input, undefined, (svc) => assertManagesService(ctx, em, svc, 'archive services'));
   });
@@ -123,7 +123,7 @@ function assertBounds(min: number | null | undefined, max: number | null | undef
 export function createMetric(ctx: Context, input: CreateMetricInput): Promise<MutationResult<Metric>> {
   const { idempotencyKey, ...payload } = input;
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       return idempotent(
@@ -163,7 +163,7 @@ export function createMetric(ctx: Context, input: CreateMetricInput): Promise<Mu
  */
 export function updateMetric(ctx: Context, input: UpdateMetricInput): Promise<MutationResult<Metric>> {
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       const metric = await loadForUpdate(em, Metric, 'Metric', input);
@@ -182,7 +182,7 @@ export function updateMetric(ctx: Context, input: UpdateMetricInput): Promise<Mu
 
 /** Archives a metric. */
 export function archiveMetric(ctx: Context, input: { id: string; expectedVersion: number }): Promise<MutationResult<Metric>> {
-  return runMutation(ctx.em, async (em) => {
+  return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     return archiveRecord(em, Metric, 'Metric', input);
   });

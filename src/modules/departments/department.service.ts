@@ -34,7 +34,7 @@ export function listDepartments(ctx: Context, filter: DepartmentFilter | undefin
 export async function createDepartment(ctx: Context, input: CreateDepartmentInput): Promise<MutationResult<Department>> {
   const { idempotencyKey, ...payload } = input;
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       return idempotent(
@@ -58,7 +58,7 @@ export async function createDepartment(ctx: Context, input: CreateDepartmentInpu
 /** Updates code, name or parent, refusing stale versions and parent cycles. */
 export async function updateDepartment(ctx: Context, input: UpdateDepartmentInput): Promise<MutationResult<Department>> {
   return runMutation(
-    ctx.em,
+    ctx,
     async (em) => {
       await assertValidInput(input);
       const dept = await loadForUpdate(em, Department, 'Department', input);
@@ -83,7 +83,7 @@ export async function updateDepartment(ctx: Context, input: UpdateDepartmentInpu
  * services: archiving the parent would orphan them in every roll-up.
  */
 export async function archiveDepartment(ctx: Context, input: ArchiveInput): Promise<MutationResult<Department>> {
-  return runMutation(ctx.em, async (em) => {
+  return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     return archiveRecord(em, Department, 'Department', input, async (dept) => {
       const [children, services] = await Promise.all([

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { DateTimeScalar } from '../../common/scalars';
+
+/**
+ * One change of state, append-only: who (user, role, request), when, what (entity, action) and
+ * the values before and after. Written by the audit subscriber in the same flush (and so the same
+ * transaction) as the change itself; database triggers refuse UPDATE and DELETE.
+ */
+@ObjectType({ description: 'One change of state, as recorded (append-only).' })
+@Entity({ tableName: 'audit_entry' })
+@Index({ properties: ['entityType', 'entityId', 'at'] })
+export class AuditEntry {
+  @Field(() => ID)
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Field(() => DateTimeScalar)
+  @Index()
+  @Property({ type: 'Date' })
+  at: Date = new Date();
+
+  @Field(() => ID, { nullable: true, description: 'The user who made the change; null for the system (seeds, CLI).' })
+  @Property({ type: 'string', length: 100, nullable: true })
+  actorUserId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'string', length: 20, nullable: true })
+  actorRole?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'string', length: 100, nullable: true })
+  requestId?: string | null;
+
+  @Field({ description: 'Entity type, e.g. `Department`.' })
+  @Property({ type: 'string', length: 60 })
+  entityType!: string;
+
+  @Field(() => ID)
+  @Property({ type: 'string', length: 100 })
+  entityId!: string;
+
+  @Field({ description: '`create`, `update`, `delete`, or a named transition such as `archive` or `revoke`.' })
+  @Property({ type: 'string', length: 40 })
+  action!: string;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Values before the change (changed fields only, for updates).' })
+  @Property({ type: 'json', nullable: true })
+  before?: Record<string, unknown> | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Values after the change (all fields for creations).' })
+  @Property({ type: 'json', nullable: true })
+  after?: Record<string, unknown> | null;
+}
