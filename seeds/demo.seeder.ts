@@ -60,7 +60,11 @@ export class DemoSeeder extends Seeder {
   }
 }
 
-/** Whether a database has no departments yet (then `npm start` seeds the demo company). */
+/**
+ * Whether a database is new: no departments and no users (then `npm start` seeds the demo
+ * company). A database where `create-admin` made the first admin is a real installation, not a
+ * demo, and never gets demo principals.
+ */
 export async function isEmpty(em: EntityManager): Promise<boolean> {
-  return (await em.count(Department, {})) === 0;
+  return (await em.count(Department, {})) === 0 && (await em.count(User, {})) === 0;
 }

@@ -95,6 +95,35 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   // Per token (per client address without one): counted before the body is read or the token
   // is looked up, so a flood costs neither parsing nor SQL.
   const limiter = config.limits.ratePerMinute > 0 ? new RateLimiterMemory({ points: config.limits.ratePerMinute, duration: 60 }) : null;
+  // Failed authentications per client address, with the same budget: without it, a fresh random
+  // token per request would get a fresh bucket each time (and a token lookup each time).
+  const failures = config.limits.ratePerMinute > 0 ? new RateLimiterMemory({ points: config.limits.ratePerMinute, duration: 60 }) : null;
+
+  /** Answers 429 and returns true when the request is over a limit; charges it otherwise. */
+  async function overLimit(req: http.IncomingMessage, res: http.ServerResponse, bearer: string | null | undefined): Promise<boolean> {
+    if (!limiter || !failures) return false;
+    const address = `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+    const refuse = (msBeforeNext: number, why: string) => {
+      const retry = Math.max(1, Math.ceil(msBeforeNext / 1000));
+      res.setHeader('retry-after', String(retry));
+      sendJson(res, 429, { errors: [{ message: `${why}; retry in ${retry} s`, extensions: { code: 'RATE_LIMITED' } }] });
+      return true;
+    };
+    const failed = await failures.get(address);
+    if (failed && failed.consumedPoints >= config.limits.ratePerMinute) {
+      return refuse(failed.msBeforeNext, `Too many failed authentications from this address (${config.limits.ratePerMinute} a minute)`);
+    }
+    try {
+      await limiter.consume(bearer ? `token:${hashToken(bearer)}` : address);
+      return false;
+    } catch (rejection) {
+      return refuse((rejection as RateLimiterRes).msBeforeNext ?? 1000, `Rate limit of ${config.limits.ratePerMinute} requests a minute exceeded`);
+    }
+  }
+
+  // Requests still executing (a timed-out one keeps running): awaited on shutdown before the
+  // database closes under them.
+  const executing = new Set<Promise<unknown>>();
 
   let shuttingDown = false;
 
@@ -110,6 +139,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     let errorCodes: string[] = [];
 
     res.on('finish', () => {
+      if (res.statusCode === 401 && failures) failures.consume(`addr:${req.socket.remoteAddress ?? 'unknown'}`).catch(() => undefined);
       // While shutting down, a keep-alive socket that just went idle is closed at once rather
       // than after keepAliveTimeout, so the process exits as soon as the last answer is out.
       if (shuttingDown) setImmediate(() => httpServer.closeIdleConnections());
@@ -148,6 +178,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     if (route === '/metrics' && req.method === 'GET') {
       // Like the API, metrics need a token (any role): only /healthz and /readyz are open.
       const token = bearerToken(req.headers.authorization);
+      if (await overLimit(req, res, token)) return;
       try {
         if (!token) throw new UnauthenticatedError(token === null ? 'Malformed Authorization header: expected "Bearer <token>"' : undefined);
         await authenticate(orm.em.fork(), token);
@@ -166,16 +197,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     }
 
     const bearer = bearerToken(req.headers.authorization);
-    if (limiter) {
-      const key = bearer ? `token:${hashToken(bearer)}` : `addr:${req.socket.remoteAddress ?? 'unknown'}`;
-      try {
-        await limiter.consume(key);
-      } catch (rejection) {
-        const retry = Math.max(1, Math.ceil(((rejection as RateLimiterRes).msBeforeNext ?? 1000) / 1000));
-        res.setHeader('retry-after', String(retry));
-        return sendJson(res, 429, { errors: [{ message: `Rate limit of ${config.limits.ratePerMinute} requests a minute exceeded; retry in ${retry} s`, extensions: { code: 'RATE_LIMITED' } }] });
-      }
-    }
+    if (await overLimit(req, res, bearer)) return;
 
     let body: unknown;
     if (req.method === 'POST') {
@@ -208,6 +230,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         return ctx;
       },
     });
+    executing.add(execution);
+    void execution.finally(() => executing.delete(execution)).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), config.limits.requestTimeoutMs);
@@ -264,6 +288,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         force.unref();
         await closed;
         clearTimeout(force);
+        await Promise.allSettled([...executing]);
         await apollo.stop();
         await orm.close(true);
       })()),

@@ -1,5 +1,6 @@
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import { ArgsType, type ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { isUUID } from 'class-validator';
 import { BadUserInputError } from './errors';
 
 /** Page size when `first` is not given. */
@@ -107,10 +108,14 @@ export function decodeCursor(cursor: string, arity: number): unknown[] {
   } catch {
     values = undefined;
   }
-  if (!Array.isArray(values) || values.length !== arity) {
+  // Only the value kinds encodeCursor writes: a forged object could otherwise smuggle a query
+  // operator ({"$ne": …}) into the WHERE clause.
+  const isDate = (v: unknown): v is { d: string } =>
+    !!v && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { d?: unknown }).d === 'string' && !Number.isNaN(Date.parse((v as { d: string }).d));
+  if (!Array.isArray(values) || values.length !== arity || !values.every((v) => typeof v === 'string' || typeof v === 'number' || isDate(v))) {
     throw new BadUserInputError(`after: expected a cursor returned by this connection, received ${JSON.stringify(cursor)}`, 'after');
   }
-  return values.map((v) => (v && typeof v === 'object' && 'd' in v ? new Date(String((v as { d: string }).d)) : v));
+  return values.map((v) => (isDate(v) ? new Date(v.d) : v));
 }
 
 /**
@@ -129,6 +134,11 @@ export async function paginate<T extends object>(
   let query = where;
   if (args.after) {
     const values = decodeCursor(args.after, sort.length);
+    sort.forEach(([key], i) => {
+      if (key === 'id' && !(typeof values[i] === 'string' && isUUID(values[i]))) {
+        throw new BadUserInputError(`after: expected a cursor returned by this connection, received ${JSON.stringify(args.after)}`, 'after');
+      }
+    });
     // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... : the rows strictly after the cursor.
     const or = sort.map((_, i) => {
       const clause: Record<string, unknown> = {};

@@ -47,6 +47,13 @@ export class BadUserInputError extends ApiError {
   }
 }
 
+/** A filter's id argument must look like an id: BAD_USER_INPUT otherwise (never a driver error). */
+export function assertIdArgument(field: string, value: string | null | undefined): void {
+  if (value !== null && value !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
+    throw new BadUserInputError(`${field}: expected an id (UUID), received ${JSON.stringify(value)}`, field);
+  }
+}
+
 /** Codes that pass through the masking filter unchanged: ours, and graphql-js/Apollo's own. */
 export const PUBLIC_ERROR_CODES = new Set<string>([
   'UNAUTHENTICATED',

@@ -1,6 +1,8 @@
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import { normalizeCode } from './codes';
 import { BadUserInputError, NotFoundError } from './errors';
+import { isUUID } from 'class-validator';
+import { rowLock } from './locks';
 import { assertVersion } from './mutation';
 import { UserErrorCode, userError } from './user-error';
 
@@ -19,6 +21,7 @@ export async function findByIdOrCode<T extends Coded>(
   code?: string | null,
 ): Promise<T> {
   if ((id ? 1 : 0) + (code ? 1 : 0) !== 1) throw new BadUserInputError(`${label.toLowerCase()}: expected exactly one of id or code`);
+  if (id && !isUUID(id)) throw new NotFoundError(label, `id ${id}`);
   const found = id ? await byId(id) : await em.findOne(entity, { code: normalizeCode(code as string) } as FilterQuery<T>);
   if (!found) throw new NotFoundError(label, id ? `id ${id}` : `code ${code}`);
   return found;
@@ -31,9 +34,11 @@ export async function loadForWrite<T extends Coded>(
   label: string,
   id: string,
   field: string,
-  options: { allowArchived?: boolean } = {},
+  options: { allowArchived?: boolean; lock?: 'share' | 'update' } = {},
 ): Promise<T> {
-  const row = await em.findOne(entity, { id } as FilterQuery<T>);
+  const lockMode = options.lock ? rowLock(em, options.lock) : undefined;
+  // A locked read must see the row as committed now, not a copy already in the identity map.
+  const row = await em.findOne(entity, { id } as FilterQuery<T>, lockMode ? { lockMode, refresh: true } : {});
   if (!row) userError(field, UserErrorCode.NOT_FOUND, `no ${label.toLowerCase()} has id ${id}`);
   if (row.archivedAt && !options.allowArchived) userError(field, UserErrorCode.ARCHIVED, `${label.toLowerCase()} ${row.code} is archived`);
   return row;
@@ -64,7 +69,7 @@ export async function archiveRecord<T extends Coded>(
   inUse: (row: T) => Promise<string | null> = async () => null,
   guard: (row: T) => Promise<void> = async () => undefined,
 ): Promise<T> {
-  const row = await loadForWrite(em, entity, label, input.id, 'id', { allowArchived: true });
+  const row = await loadForWrite(em, entity, label, input.id, 'id', { allowArchived: true, lock: 'update' });
   await guard(row);
   assertVersion(row, input.expectedVersion);
   if (row.archivedAt) userError('id', UserErrorCode.ARCHIVED, `${label.toLowerCase()} ${row.code} is already archived`);

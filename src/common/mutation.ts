@@ -30,11 +30,17 @@ export async function runMutation<T>(
 ): Promise<MutationResult<T>> {
   // The audit subscriber reads who acts from the transaction's own EntityManager.
   const actor = { userId: ctx.principal?.userId ?? null, role: ctx.principal?.role ?? null, requestId: ctx.request.requestId };
+  // `clear: true`: the transaction works on its own copies of the rows. With MikroORM's default
+  // it would edit the request's own entities, and a rolled-back change would still sit on them
+  // for the next mutation of the same request to flush. Committed changes are merged back.
   const transaction = () =>
-    ctx.em.transactional((tem) => {
-      setAuditActor(tem, actor);
-      return work(tem);
-    });
+    ctx.em.transactional(
+      (tem) => {
+        setAuditActor(tem, actor);
+        return work(tem);
+      },
+      { clear: true },
+    );
   try {
     let result: T;
     try {
@@ -63,8 +69,6 @@ export async function runMutation<T>(
     }
     throw e;
   }
-  // No clean-up needed on failure: `em.transactional` works in a fork and merges its identity
-  // map back only on commit, so a rolled-back write leaves nothing behind in the request's em.
 }
 
 /**

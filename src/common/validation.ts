@@ -1,4 +1,21 @@
-import { validate, type ValidationError } from 'class-validator';
+import { validate, ValidateBy, type ValidationError, type ValidationOptions } from 'class-validator';
+
+/**
+ * A required text that must hold more than white space (services trim it before storing): the
+ * failure is REQUIRED on the field, e.g. a department name of three spaces.
+ */
+export function NotBlank(field: string, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'notBlank',
+      validator: {
+        validate: (value: unknown) => typeof value !== 'string' || value.trim().length > 0,
+        defaultMessage: () => `${field}: expected some text, not only spaces`,
+      },
+    },
+    options,
+  );
+}
 import { UserError, UserErrorCode, UserErrorsException } from './user-error';
 
 /**
@@ -23,7 +40,7 @@ function flatten(errors: ValidationError[], prefix: string): UserError[] {
   for (const e of errors) {
     const path = /^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : prefix ? `${prefix}.${e.property}` : e.property;
     for (const [rule, message] of Object.entries(e.constraints ?? {})) {
-      const code = rule === 'isNotEmpty' || rule === 'isDefined' ? UserErrorCode.REQUIRED : UserErrorCode.INVALID;
+      const code = rule === 'isNotEmpty' || rule === 'isDefined' || rule === 'notBlank' ? UserErrorCode.REQUIRED : UserErrorCode.INVALID;
       out.push(new UserError(path, code, message));
     }
     if (e.children?.length) out.push(...flatten(e.children, path));

@@ -13,7 +13,7 @@ import {
   UpdateMetricDocument,
   UpdateServiceDocument,
 } from '../generated/graphql';
-import { engines, startServer, type TestServer } from '../support/server';
+import { engines, post, startServer, type TestServer } from '../support/server';
 
 describe.each(engines())('service and metric catalogs on %s', (engine) => {
   let s: TestServer;
@@ -132,6 +132,22 @@ describe.each(engines())('service and metric catalogs on %s', (engine) => {
     expect(hidden.metrics.totalCount).toBe(0);
     const shown = await s.data(MetricsDocument, { filter: { search: 'wait', includeArchived: true } });
     expect(shown.metrics.totalCount).toBe(1);
+  });
+
+  it('never writes a refused change, even when a later mutation of the same request flushes', async () => {
+    const m = (await s.data(MetricDocument, { code: 'MTTR' })).metric;
+    const n = (await s.data(MetricDocument, { code: 'TICKET_FIRST_RESPONSE' })).metric;
+    const query = `mutation {
+      a: updateMetric(input: { id: "${m.id}", expectedVersion: ${m.version}, description: "first" }) { metric { version } userErrors { code } }
+      b: updateMetric(input: { id: "${m.id}", expectedVersion: ${m.version + 1}, name: "HACKED", minValue: 1000, maxValue: 1 }) { metric { version } userErrors { code } }
+      c: updateMetric(input: { id: "${n.id}", expectedVersion: ${n.version}, description: "third" }) { metric { version } userErrors { code } }
+    }`;
+    const r = await post(`${s.url}/graphql`, JSON.stringify({ query }), { authorization: `Bearer ${s.adminToken}` });
+    const body = JSON.parse(r.text);
+    expect(body.data.b.userErrors).toEqual([{ code: 'INVALID' }]);
+    expect(body.data.c.userErrors).toEqual([]);
+    const after = (await s.data(MetricDocument, { id: m.id })).metric;
+    expect(after).toMatchObject({ name: m.name, minValue: m.minValue, description: 'first', version: m.version + 1 });
   });
 
   it('throws NOT_FOUND for unknown services and metrics', async () => {

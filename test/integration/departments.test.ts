@@ -61,7 +61,7 @@ describe.each(engines())('departments on %s', (engine) => {
     expect(r.createDepartment.userErrors.map((e) => [e.field, e.code]).sort()).toEqual([
       ['code', 'INVALID'],
       ['idempotencyKey', 'INVALID'],
-      ['name', 'INVALID'],
+      ['name', 'REQUIRED'],
       ['parentId', 'INVALID'],
     ]);
     const byField = Object.fromEntries(r.createDepartment.userErrors.map((e) => [e.field, e.message]));
@@ -222,6 +222,49 @@ describe.each(engines())('departments on %s', (engine) => {
     expect(kids.departments.edges.map((e) => e.node.code)).toEqual(['FLT-KID']);
     const roots = await s.data(DepartmentsDocument, { filter: { rootsOnly: true, search: 'FLT' } });
     expect(roots.departments.edges.map((e) => e.node.code)).toEqual(['FLT-ROOT']);
+  });
+
+  it('refuses names of spaces only as REQUIRED', async () => {
+    const r = await s.data(CreateDepartmentDocument, { input: { code: 'BLANK', name: '   ' } });
+    expect(r.createDepartment.userErrors).toEqual([{ field: 'name', code: 'REQUIRED', message: 'name: expected some text, not only spaces' }]);
+  });
+
+  it('answers malformed ids and forged cursors with NOT_FOUND or BAD_USER_INPUT, never INTERNAL', async () => {
+    const byId = await s.request(DepartmentDocument, { id: 'nope' });
+    expect(byId.errors?.[0]).toMatchObject({ message: 'Department id nope was not found', extensions: { code: 'NOT_FOUND' } });
+    const filter = await s.request(DepartmentsDocument, { filter: { parentId: 'nope' } });
+    expect(filter.errors?.[0]).toMatchObject({ message: 'filter.parentId: expected an id (UUID), received "nope"', extensions: { code: 'BAD_USER_INPUT' } });
+    const operator = Buffer.from(JSON.stringify([{ $ne: 'x' }, 'zzz'])).toString('base64url');
+    const badId = Buffer.from(JSON.stringify(['A', 'zzz'])).toString('base64url');
+    for (const after of [operator, badId]) {
+      const r = await s.request(DepartmentsDocument, { first: 1, after });
+      expect(r.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    }
+  });
+
+  it('keeps the tree acyclic and nothing archived in use under concurrent writers', async () => {
+    // Pairs of moves X under Y and Y under X at once: at most one of each pair may win.
+    for (let i = 0; i < 6; i++) {
+      const x = await create(`CX${i}`);
+      const y = await create(`CY${i}`);
+      const [a, b] = await Promise.all([
+        s.data(UpdateDepartmentDocument, { input: { id: x.id, expectedVersion: 1, parentId: y.id } }),
+        s.data(UpdateDepartmentDocument, { input: { id: y.id, expectedVersion: 1, parentId: x.id } }),
+      ]);
+      const won = [a.updateDepartment.department, b.updateDepartment.department].filter(Boolean);
+      expect(won).toHaveLength(1);
+      expect([...a.updateDepartment.userErrors, ...b.updateDepartment.userErrors].map((e) => e.code)).toEqual(['CYCLE']);
+    }
+    // Archiving a department while a service is added to it: never both.
+    for (let i = 0; i < 6; i++) {
+      const d = await create(`CA${i}`);
+      const [archived, added] = await Promise.all([
+        s.data(ArchiveDepartmentDocument, { input: { id: d.id, expectedVersion: 1 } }),
+        s.data(CreateServiceDocument, { input: { code: `CA-SVC${i}`, name: 'x', providerId: d.id } }),
+      ]);
+      const both = archived.archiveDepartment.department !== null && added.createService.service !== null;
+      expect(both).toBe(false);
+    }
   });
 
   it('skips the COUNT statement when totalCount is not selected', async () => {

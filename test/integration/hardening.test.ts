@@ -125,6 +125,15 @@ describe('rate limit, timeout and production mode', () => {
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
       // Another token has its own budget.
       expect((await gql(s, { query: '{ __typename }' }, { authorization: `Bearer ${other}` })).status).toBe(200);
+      // A fresh random token per request gets no fresh budget: failed authentications count
+      // against the address, and /metrics is limited too.
+      const statuses2: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const r = await gql(s, { query: '{ departments(first: 1) { totalCount } }' }, { authorization: `Bearer tsla_random_${i}_${'x'.repeat(20)}` });
+        statuses2.push(r.status);
+      }
+      expect(statuses2).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+      expect((await fetch(`${s.url}/metrics`, { headers: { authorization: 'Bearer tsla_random_metrics_xxxxxxxxxxxx' } })).status).toBe(429);
     } finally {
       await s.close();
     }

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/common/paths';
 import { createApp } from '../../src/server';
+import { openOrm } from '../../src/db/orm';
+import { isEmpty } from '../../seeds/demo.seeder';
 import {
   CreateApiTokenDocument,
   CreateUserDocument,
@@ -102,7 +104,7 @@ describe.each(engines())('users and API tokens on %s', (engine) => {
     const bad = await s.data(CreateUserDocument, { input: { name: '', email: 'not-an-email', role: 'ANALYST' } });
     expect(bad.createUser.userErrors.map((e) => [e.field, e.code]).sort()).toEqual([
       ['email', 'INVALID'],
-      ['name', 'INVALID'],
+      ['name', 'REQUIRED'],
     ]);
     const headWithout = await s.data(CreateUserDocument, { input: { name: 'x', email: 'h1@example.com', role: 'HEAD' } });
     expect(headWithout.createUser.userErrors).toEqual([{ field: 'departmentId', code: 'REQUIRED', message: 'departmentId: a HEAD user acts for a department; name it' }]);
@@ -159,6 +161,10 @@ describe('create-admin CLI', () => {
 
       let status = 0;
       let stderr = '';
+      // A real installation: npm start would not seed demo principals into it.
+      const probe = await openOrm(config, { migrate: false });
+      expect(await isEmpty(probe.orm.em.fork())).toBe(false);
+      await probe.orm.close(true);
       try {
         execFileSync(process.execPath, [cli, '--name', 'Bob', '--email', 'bob@example.com'], { env, stdio: 'pipe' });
       } catch (e) {

@@ -1,4 +1,5 @@
-import { IsBoolean, IsDate, IsEmail, IsEnum, IsInt, IsOptional, IsUUID, Length, Min } from 'class-validator';
+import { IsBoolean, IsDate, IsEmail, IsEnum, IsInt, IsOptional, IsUUID, Length, MaxLength, Min } from 'class-validator';
+import { NotBlank } from '../../common/validation';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
 import { Role } from './user.entity';
@@ -6,7 +7,8 @@ import { Role } from './user.entity';
 @InputType()
 export class CreateUserInput {
   @Field()
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name!: string;
 
   @Field({ description: 'Unique; stored in lower case.' })
@@ -41,7 +43,8 @@ export class UpdateUserInput {
 
   @Field({ nullable: true })
   @IsOptional()
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name?: string;
 
   @Field({ nullable: true })
@@ -72,7 +75,8 @@ export class CreateApiTokenInput {
   userId!: string;
 
   @Field({ description: 'What the token is for, e.g. "CRM sync".' })
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name!: string;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the token stops working; must be in the future. Omit for no expiry.' })

@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
-import { NotFoundError, UnauthenticatedError } from '../../common/errors';
+import { isUUID } from 'class-validator';
+import { assertIdArgument, NotFoundError, UnauthenticatedError } from '../../common/errors';
 import { idempotent } from '../../common/idempotency';
 import { loadForWrite } from '../../common/lookup';
 import { assertVersion, runMutation, type MutationResult } from '../../common/mutation';
@@ -47,13 +48,14 @@ export function listUsers(ctx: Context, filter: UserFilter | undefined, page: { 
   const where: FilterQuery<User>[] = [];
   if (!filter?.includeDeactivated) where.push({ deactivatedAt: null });
   if (filter?.role) where.push({ role: filter.role });
+  assertIdArgument('filter.departmentId', filter?.departmentId);
   if (filter?.departmentId) where.push({ department: filter.departmentId });
   return paginate(ctx.em, User, { $and: where }, [['email', 'asc'], ['id', 'asc']], page);
 }
 
 /** One user by id (admins); NOT_FOUND when there is none. */
 export async function findUser(ctx: Context, id: string): Promise<User> {
-  const user = await ctx.em.findOne(User, id);
+  const user = isUUID(id) ? await ctx.em.findOne(User, id) : null;
   if (!user) throw new NotFoundError('User', `id ${id}`);
   return user;
 }

@@ -1,4 +1,5 @@
 import { IsBoolean, IsEnum, IsInt, IsNumber, IsOptional, IsUUID, Length, Matches, MaxLength, Min } from 'class-validator';
+import { NotBlank } from '../../common/validation';
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
 import { MetricDirection, MetricSource, MetricUnit } from './metric.entity';
@@ -12,7 +13,8 @@ export class CreateServiceInput {
   code!: string;
 
   @Field()
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name!: string;
 
   @Field({ nullable: true })
@@ -48,7 +50,8 @@ export class UpdateServiceInput {
 
   @Field({ nullable: true })
   @IsOptional()
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name?: string;
 
   @Field({ nullable: true })
@@ -76,7 +79,8 @@ export class CreateMetricInput {
   code!: string;
 
   @Field()
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name!: string;
 
   @Field(() => MetricUnit, { description: 'Fixed once created; also sets default bounds.' })
@@ -135,7 +139,8 @@ export class UpdateMetricInput {
 
   @Field({ nullable: true })
   @IsOptional()
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name?: string;
 
   @Field({ nullable: true })

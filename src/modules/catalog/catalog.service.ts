@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { assertActsFor } from '../auth/authorization';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
+import { assertIdArgument } from '../../common/errors';
 import { paginate, type Page } from '../../common/connection';
 import { idempotent } from '../../common/idempotency';
 import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWrite } from '../../common/lookup';
@@ -39,6 +40,7 @@ export function findService(ctx: Context, id?: string | null, code?: string | nu
 export function listServices(ctx: Context, filter: ServiceFilter | undefined, page: PageRequest): Promise<Page<Service>> {
   const where: FilterQuery<Service>[] = [];
   if (!filter?.includeArchived) where.push({ archivedAt: null });
+  assertIdArgument('filter.providerId', filter?.providerId);
   if (filter?.providerId) where.push({ provider: filter.providerId });
   if (filter?.search) where.push(codeOrNameContains(ctx.em, filter.search) as FilterQuery<Service>);
   return paginate(ctx.em, Service, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
@@ -55,7 +57,8 @@ export function createService(ctx: Context, input: CreateServiceInput): Promise<
         em,
         { scope: idempotencyScope(ctx), operation: 'createService', key: idempotencyKey, payload },
         async () => {
-          const provider = await loadForWrite(em, Department, 'Department', input.providerId, 'providerId');
+          // FOR SHARE: the provider cannot be archived under us before we commit.
+          const provider = await loadForWrite(em, Department, 'Department', input.providerId, 'providerId', { lock: 'share' });
           assertActsFor(ctx, provider.id, provider.code, 'add services');
           const code = normalizeCode(input.code);
           await assertCodeFree(em, Service, 'Service', code, null);

@@ -1,4 +1,5 @@
-import { IsOptional, IsUUID, Length, Matches, Min, IsInt } from 'class-validator';
+import { IsInt, IsOptional, IsUUID, Length, Matches, MaxLength, Min } from 'class-validator';
+import { NotBlank } from '../../common/validation';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
 
@@ -9,7 +10,8 @@ export class CreateDepartmentInput {
   code!: string;
 
   @Field()
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name!: string;
 
   @Field(() => ID, { nullable: true })
@@ -41,7 +43,8 @@ export class UpdateDepartmentInput {
 
   @Field({ nullable: true })
   @IsOptional()
-  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  @NotBlank('name')
+  @MaxLength(200, { message: 'name: expected at most 200 characters' })
   name?: string;
 
   @Field(() => ID, { nullable: true, description: 'New parent; `null` makes it a root; omit to keep.' })

@@ -1,5 +1,7 @@
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
+import { assertIdArgument } from '../../common/errors';
+import { LOCKS, serialize } from '../../common/locks';
 import { paginate, type Page } from '../../common/connection';
 import { idempotent } from '../../common/idempotency';
 import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWrite } from '../../common/lookup';
@@ -24,6 +26,7 @@ export function findDepartment(ctx: Context, id?: string | null, code?: string |
 export function listDepartments(ctx: Context, filter: DepartmentFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Department>> {
   const where: FilterQuery<Department>[] = [];
   if (!filter?.includeArchived) where.push({ archivedAt: null });
+  assertIdArgument('filter.parentId', filter?.parentId);
   if (filter?.parentId) where.push({ parent: filter.parentId });
   if (filter?.rootsOnly) where.push({ parent: null });
   if (filter?.search) where.push(codeOrNameContains(ctx.em, filter.search) as FilterQuery<Department>);
@@ -43,7 +46,8 @@ export async function createDepartment(ctx: Context, input: CreateDepartmentInpu
         async () => {
           const code = normalizeCode(input.code);
           await assertCodeFree(em, Department, 'Department', code, null);
-          const parent = input.parentId ? await loadForWrite(em, Department, 'Department', input.parentId, 'parentId') : null;
+          // FOR SHARE: the parent cannot be archived under us before we commit.
+          const parent = input.parentId ? await loadForWrite(em, Department, 'Department', input.parentId, 'parentId', { lock: 'share' }) : null;
           const dept = em.create(Department, { code, name: input.name.trim(), parent });
           await em.flush();
           return dept;
@@ -66,7 +70,10 @@ export async function updateDepartment(ctx: Context, input: UpdateDepartmentInpu
       if (input.parentId !== undefined) {
         if (input.parentId === null) dept.parent = null;
         else {
-          const parent = await loadForWrite(em, Department, 'Department', input.parentId, 'parentId');
+          // Parent changes are serialised: two concurrent moves (X under Y, Y under X) would each
+          // pass the cycle check on the other's old chain.
+          await serialize(em, LOCKS.departmentTree);
+          const parent = await loadForWrite(em, Department, 'Department', input.parentId, 'parentId', { lock: 'share' });
           await assertNoCycle(em, dept, parent);
           dept.parent = ref(parent);
         }
