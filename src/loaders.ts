@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { createAgreementLoaders } from './modules/agreements/agreement.loaders';
 import { createAuthLoaders } from './modules/auth/auth.loaders';
 import { createCatalogLoaders } from './modules/catalog/catalog.loaders';
 import { createDepartmentLoaders } from './modules/departments/department.loaders';
@@ -12,6 +13,7 @@ export function createLoaders(em: EntityManager) {
     ...createDepartmentLoaders(em),
     ...createCatalogLoaders(em),
     ...createAuthLoaders(em),
+    ...createAgreementLoaders(em),
   };
 }
 

@@ -20,6 +20,10 @@ export enum UserErrorCode {
   IN_USE = 'IN_USE',
   /** The idempotency key was used before with a different payload. */
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  /** The record's state does not allow this transition (e.g. approving an ACTIVE agreement). */
+  ILLEGAL_TRANSITION = 'ILLEGAL_TRANSITION',
+  /** An objective would be looser than one it inherits (DESIGN §3: overrides only tighten). */
+  LOOSENS = 'LOOSENS',
 }
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused.' });
 

@@ -1,6 +1,11 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ApproveAgreementDocument,
+  CreateAgreementDocument,
+  ResumeAgreementDocument,
+  SuspendAgreementDocument,
+  TerminateAgreementDocument,
   ArchiveDepartmentDocument,
   ArchiveMetricDocument,
   ArchiveServiceDocument,
@@ -44,6 +49,11 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   updateUser:        [Y,     F,        F,          F,       F,         F,           U],
   createApiToken:    [Y,     F,        F,          F,       F,         F,           U],
   revokeApiToken:    [Y,     F,        F,          F,       F,         F,           U],
+  createAgreement:   [Y,     Y,        F,          F,       F,         F,           U],
+  approveAgreement:  [Y,     Y,        F,          F,       F,         F,           U],
+  suspendAgreement:  [Y,     Y,        F,          F,       F,         F,           U],
+  resumeAgreement:   [Y,     Y,        F,          F,       F,         F,           U],
+  terminateAgreement:[Y,     Y,        F,          F,       F,         F,           U],
 };
 
 type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
@@ -52,6 +62,7 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
   let s: TestServer;
   const clients = {} as Record<Who, Client>;
   let it_: string;
+  let charterId: string;
   let n = 0;
   const uniq = () => `${++n}`.padStart(3, '0');
 
@@ -65,7 +76,26 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     clients['INTEGRATION other'] = s.as(await s.tokenFor(Role.INTEGRATION, 'MKT'));
     clients.anonymous = s.as(null);
     it_ = (await s.data(DepartmentDocument, { code: 'IT' })).department.id;
+    const corp = await s.data(CreateAgreementDocument, { input: { key: 'M-CORP', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2026-01' }, objectives: [] } });
+    const c = corp.createAgreement.agreement!;
+    await s.data(ApproveAgreementDocument, { input: { id: c.id, expectedVersion: c.lockVersion } });
+    charterId = c.id;
   });
+
+  /** A CUSTOMER agreement IT → a fresh department (one ACTIVE agreement per pair), advanced by the admin. */
+  async function agreementOfIt(state: 'DRAFT' | 'ACTIVE' | 'SUSPENDED'): Promise<{ id: string; lockVersion: number }> {
+    const n = uniq();
+    const customer = await s.data(CreateDepartmentDocument, { input: { code: `M-C${n}`, name: 'x' } });
+    const created = await s.data(CreateAgreementDocument, {
+      input: { key: `M-A${n}`, tier: 'CUSTOMER', title: 'x', providerId: it_, customerId: customer.createDepartment.department!.id, parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: [] },
+    });
+    let a = created.createAgreement.agreement!;
+    if (state === 'DRAFT') return a;
+    a = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party: 'PROVIDER' } })).approveAgreement.agreement!;
+    a = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party: 'CUSTOMER' } })).approveAgreement.agreement!;
+    if (state === 'ACTIVE') return a;
+    return (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement.agreement!;
+  }
   afterAll(async () => {
     await s?.close();
   });
@@ -110,6 +140,29 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     createApiToken: async () => {
       const r = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });
       return { doc: CreateApiTokenDocument as never, variables: { input: { userId: r.createUser.user!.id, name: 'cell' } } };
+    },
+    createAgreement: async () => {
+      const customer = await s.data(CreateDepartmentDocument, { input: { code: `M-C${uniq()}`, name: 'x' } });
+      return {
+        doc: CreateAgreementDocument as never,
+        variables: { input: { key: `M-A${uniq()}`, tier: 'CUSTOMER', title: 'x', providerId: it_, customerId: customer.createDepartment.department!.id, parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: [] } },
+      };
+    },
+    approveAgreement: async () => {
+      const a = await agreementOfIt('DRAFT');
+      return { doc: ApproveAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion, party: 'PROVIDER' } } };
+    },
+    suspendAgreement: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      return { doc: SuspendAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion } } };
+    },
+    resumeAgreement: async () => {
+      const a = await agreementOfIt('SUSPENDED');
+      return { doc: ResumeAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion } } };
+    },
+    terminateAgreement: async () => {
+      const a = await agreementOfIt('DRAFT');
+      return { doc: TerminateAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion } } };
     },
     revokeApiToken: async () => {
       const u = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });

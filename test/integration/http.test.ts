@@ -101,7 +101,7 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
   });
 
   it('masks unexpected errors as INTERNAL, with no SQL in the response, and logs them in full', async () => {
-    await s.app.orm.em.getConnection().execute('drop table service');
+    await s.app.orm.em.getConnection().execute('alter table service rename to service_gone');
     const r = await s.request(ServicesDocument, { first: 1 }, { 'x-request-id': 'broken-1' });
     expect(r.errors).toEqual([{ message: 'Internal server error', locations: [{ line: 2, column: 3 }], path: ['services'], extensions: { code: 'INTERNAL' } }]);
     const logged = log.lines.find((l) => l.reqId === 'broken-1' && l.level === 50);

@@ -1,0 +1,234 @@
+import { Entity, Enum, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { BaseEntity } from '../../common/base.entity';
+import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import { Metric } from '../catalog/metric.entity';
+import { Service } from '../catalog/service.entity';
+import { Department } from '../departments/department.entity';
+
+/** ITIL's multi-level SLA tiers (DESIGN §2). */
+export enum Tier {
+  CORPORATE = 'CORPORATE',
+  CUSTOMER = 'CUSTOMER',
+  SERVICE = 'SERVICE',
+}
+registerEnumType(Tier, {
+  name: 'Tier',
+  valuesConfig: {
+    CORPORATE: { description: 'Organisation-wide terms that bind every department; no parties.' },
+    CUSTOMER: { description: 'A provider department and one customer department, whatever the service.' },
+    SERVICE: { description: 'One service of the provider for one customer; its parent is the CUSTOMER agreement of the pair.' },
+  },
+});
+
+/** Lifecycle of DESIGN §5. EXPIRED is shown once `effectiveTo` has passed. */
+export enum AgreementStatus {
+  DRAFT = 'DRAFT',
+  ACTIVE = 'ACTIVE',
+  SUSPENDED = 'SUSPENDED',
+  TERMINATED = 'TERMINATED',
+  EXPIRED = 'EXPIRED',
+}
+registerEnumType(AgreementStatus, { name: 'AgreementStatus' });
+
+/** How an objective reaches the agreements below (DESIGN §3). */
+export enum Inheritance {
+  APPLIES = 'APPLIES',
+  MINIMUM = 'MINIMUM',
+}
+registerEnumType(Inheritance, {
+  name: 'Inheritance',
+  valuesConfig: {
+    APPLIES: { description: 'Measured in every measured descendant (unless a descendant overrides the metric).' },
+    MINIMUM: { description: 'Not measured itself: a floor any descendant objective on the metric must meet.' },
+  },
+});
+
+/**
+ * A documented commitment between a provider and a customer department (none for CORPORATE).
+ * Identity, parties and lifecycle live here; terms and objectives live in {@link AgreementVersion}s.
+ */
+@ObjectType({ description: 'A service level agreement (identity, parties, lifecycle); terms are in its versions.' })
+@Entity({ tableName: 'agreement' })
+export class Agreement extends BaseEntity {
+  @Field({ description: 'Readable unique key, e.g. `MKT-SALES` or `IT-SALES-CRM`.' })
+  @Property({ type: 'string', length: 60, unique: true })
+  key!: string;
+
+  // Plain string columns for enums of more than two values (see docs/decisions.md).
+  @Field(() => Tier)
+  @Property({ type: 'string', length: 20 })
+  tier!: Tier;
+
+  @Field()
+  @Property({ type: 'string', length: 300 })
+  title!: string;
+
+  @Index()
+  @ManyToOne(() => Department, { ref: true, nullable: true, deleteRule: 'restrict' })
+  provider?: Ref<Department> | null;
+
+  @Index()
+  @ManyToOne(() => Department, { ref: true, nullable: true, deleteRule: 'restrict' })
+  customer?: Ref<Department> | null;
+
+  @Index()
+  @ManyToOne(() => Service, { ref: true, nullable: true, deleteRule: 'restrict' })
+  service?: Ref<Service> | null;
+
+  @Index()
+  @ManyToOne(() => Agreement, { ref: true, nullable: true, deleteRule: 'restrict' })
+  parent?: Ref<Agreement> | null;
+
+  /** The stored state; the `status` field shows EXPIRED once `effectiveTo` has passed. */
+  @Property({ type: 'string', length: 20 })
+  state: AgreementStatus = AgreementStatus.DRAFT;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  providerApprovedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  customerApprovedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  activatedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  terminatedAt?: Date | null;
+}
+
+/** Who owes what, in the agreement's words. */
+export interface Responsibility {
+  party: 'PROVIDER' | 'CUSTOMER';
+  description: string;
+}
+
+/** Someone to call about the agreement. */
+export interface Contact {
+  party: 'PROVIDER' | 'CUSTOMER';
+  name: string;
+  email: string;
+  role: string;
+}
+
+/** Response and resolution targets, in working hours, per severity. */
+export type EscalationPolicy = Record<'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW', { responseHours: number; resolutionHours: number }>;
+
+/** Business calendar: clocks and due dates count only its working time. */
+export interface BusinessCalendar {
+  timeZone: string;
+  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+  workingDays: number[];
+  /** "HH:MM" local time. */
+  dayStart: string;
+  dayEnd: string;
+  /** "YYYY-MM-DD" local dates. */
+  holidays: string[];
+}
+
+/**
+ * The whole set of terms and objectives of an agreement from one month on. Versions are
+ * immutable: an amendment adds a version, so every month is scored against the terms that
+ * governed it.
+ */
+@ObjectType({ description: 'The terms and objectives of an agreement from a month on; never rewritten.' })
+@Entity({ tableName: 'agreement_version' })
+@Unique({ properties: ['agreement', 'number'] })
+export class AgreementVersion extends BaseEntity {
+  @Index()
+  @ManyToOne(() => Agreement, { ref: true, deleteRule: 'restrict' })
+  agreement!: Ref<Agreement>;
+
+  @Field(() => Int, { description: '1 for the terms the agreement was created with, then one more per approved amendment.' })
+  @Property({ type: 'integer' })
+  number!: number;
+
+  @Field(() => MonthScalar, { description: 'The first month these terms govern.' })
+  @Property({ type: 'string', length: 7 })
+  effectiveMonth!: string;
+
+  @Field(() => MonthScalar, { description: 'First month of the agreement.' })
+  @Property({ type: 'string', length: 7 })
+  effectiveFrom!: string;
+
+  @Field(() => MonthScalar, { nullable: true, description: 'Last month of the agreement; open-ended when null.' })
+  @Property({ type: 'string', length: 7, nullable: true })
+  effectiveTo?: string | null;
+
+  @Field(() => Float, { description: 'Share of objective-months that must be met, 0–1 (error budget, DESIGN §4.6).' })
+  @Property({ type: 'double', runtimeType: 'number' })
+  complianceTarget!: number;
+
+  @Field(() => Float, { description: 'Internal monthly charge, the base of service credits.' })
+  @Property({ type: 'double', runtimeType: 'number' })
+  monthlyCharge!: number;
+
+  @Field(() => Float, { description: 'Most credit per month, in percent of the charge.' })
+  @Property({ type: 'double', runtimeType: 'number' })
+  creditCapPercent!: number;
+
+  @Field(() => Int, { description: 'The report is due on this working day after the month ends.' })
+  @Property({ type: 'integer' })
+  reportDueWorkingDays!: number;
+
+  @Field(() => Int)
+  @Property({ type: 'integer' })
+  reviewCadenceMonths!: number;
+
+  @Field(() => String, { nullable: true, description: '"YYYY-MM-DD".' })
+  @Property({ type: 'string', length: 10, nullable: true })
+  nextReviewDate?: string | null;
+
+  @Property({ type: 'json' })
+  responsibilities: Responsibility[] = [];
+
+  @Property({ type: 'json' })
+  contacts: Contact[] = [];
+
+  @Property({ type: 'json' })
+  escalationPolicy!: EscalationPolicy;
+
+  @Property({ type: 'json' })
+  calendar!: BusinessCalendar;
+}
+
+/** A metric with a monthly target in one version of an agreement (an SLO). */
+@ObjectType({ description: 'A metric with a monthly target in one version of an agreement (an SLO).' })
+@Entity({ tableName: 'objective' })
+export class Objective extends BaseEntity {
+  @Index()
+  @ManyToOne(() => AgreementVersion, { ref: true, deleteRule: 'restrict' })
+  agreementVersion!: Ref<AgreementVersion>;
+
+  @Index()
+  @ManyToOne(() => Metric, { ref: true, deleteRule: 'restrict' })
+  metric!: Ref<Metric>;
+
+  /** Order within the version, as given: rows created in one millisecond have no other order. */
+  @Property({ type: 'integer' })
+  position!: number;
+
+  @Field(() => Float)
+  @Property({ type: 'double', runtimeType: 'number' })
+  target!: number;
+
+  @Field(() => Float, { nullable: true, description: 'AT_RISK threshold, on the safe side of the target.' })
+  @Property({ type: 'double', runtimeType: 'number', nullable: true })
+  warning?: number | null;
+
+  @Field(() => Float)
+  @Property({ type: 'double', runtimeType: 'number' })
+  weight!: number;
+
+  @Field(() => Float, { description: 'Credit per breach, in percent of the monthly charge.' })
+  @Property({ type: 'double', runtimeType: 'number' })
+  creditPercent!: number;
+
+  @Field(() => Inheritance)
+  @Enum({ items: () => Inheritance })
+  inheritance: Inheritance = Inheritance.APPLIES;
+}

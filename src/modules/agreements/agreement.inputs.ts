@@ -1,0 +1,297 @@
+import {
+  ArrayMaxSize,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { MonthScalar } from '../../common/scalars';
+import { Inheritance, Tier } from './agreement.entity';
+
+const FINITE = { allowNaN: false, allowInfinity: false };
+export const KEY_PATTERN = /^\s*[A-Za-z][A-Za-z0-9-]{1,59}\s*$/;
+
+@InputType()
+export class ResponsibilityInput {
+  @Field(() => String, { description: 'PROVIDER or CUSTOMER.' })
+  @IsIn(['PROVIDER', 'CUSTOMER'], { message: 'party: expected PROVIDER or CUSTOMER' })
+  party!: 'PROVIDER' | 'CUSTOMER';
+
+  @Field()
+  @Length(1, 1000, { message: 'description: expected 1 to 1000 characters' })
+  description!: string;
+}
+
+@InputType()
+export class ContactInput {
+  @Field(() => String, { description: 'PROVIDER or CUSTOMER.' })
+  @IsIn(['PROVIDER', 'CUSTOMER'], { message: 'party: expected PROVIDER or CUSTOMER' })
+  party!: 'PROVIDER' | 'CUSTOMER';
+
+  @Field()
+  @Length(1, 200, { message: 'name: expected 1 to 200 characters' })
+  name!: string;
+
+  @Field()
+  @IsEmail({}, { message: 'email: expected an e-mail address' })
+  email!: string;
+
+  @Field({ description: 'e.g. "service owner", "escalation contact".' })
+  @Length(1, 200, { message: 'role: expected 1 to 200 characters' })
+  role!: string;
+}
+
+@InputType()
+export class EscalationTargetInput {
+  @Field(() => Float, { description: 'Working hours to the first response (CRITICAL: clock hours).' })
+  @IsNumber(FINITE, { message: 'responseHours: expected a number' })
+  @Min(0.01, { message: 'responseHours: expected more than 0' })
+  responseHours!: number;
+
+  @Field(() => Float, { description: 'Working hours to resolution; at least the response time.' })
+  @IsNumber(FINITE, { message: 'resolutionHours: expected a number' })
+  @Min(0.01, { message: 'resolutionHours: expected more than 0' })
+  resolutionHours!: number;
+}
+
+@InputType()
+export class EscalationPolicyInput {
+  @Field(() => EscalationTargetInput)
+  @ValidateNested()
+  CRITICAL!: EscalationTargetInput;
+
+  @Field(() => EscalationTargetInput)
+  @ValidateNested()
+  HIGH!: EscalationTargetInput;
+
+  @Field(() => EscalationTargetInput)
+  @ValidateNested()
+  MEDIUM!: EscalationTargetInput;
+
+  @Field(() => EscalationTargetInput)
+  @ValidateNested()
+  LOW!: EscalationTargetInput;
+}
+
+@InputType()
+export class CalendarInput {
+  @Field({ description: 'IANA time zone, e.g. "Europe/Berlin".' })
+  @Length(1, 64, { message: 'timeZone: expected an IANA time zone such as Europe/Berlin' })
+  timeZone!: string;
+
+  @Field(() => [Int], { description: 'ISO weekdays: 1 = Monday … 7 = Sunday.' })
+  @IsInt({ each: true, message: 'workingDays: expected whole numbers from 1 to 7' })
+  @Min(1, { each: true, message: 'workingDays: expected whole numbers from 1 to 7' })
+  @Max(7, { each: true, message: 'workingDays: expected whole numbers from 1 to 7' })
+  workingDays!: number[];
+
+  @Field({ description: '"HH:MM", local time.' })
+  @Matches(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'dayStart: expected "HH:MM"' })
+  dayStart!: string;
+
+  @Field({ description: '"HH:MM", local time, after dayStart.' })
+  @Matches(/^([01]\d|2[0-4]):[0-5]\d$/, { message: 'dayEnd: expected "HH:MM"' })
+  dayEnd!: string;
+
+  @Field(() => [String], { description: 'Local dates "YYYY-MM-DD".' })
+  @ArrayMaxSize(1000)
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'holidays: expected dates as "YYYY-MM-DD"' })
+  holidays!: string[];
+}
+
+/** The terms of a version; omitted ones take the documented defaults (or stay, in amendments). */
+@InputType()
+export class TermsInput {
+  @Field(() => MonthScalar, { description: 'First month of the agreement.' })
+  effectiveFrom!: string;
+
+  @Field(() => MonthScalar, { nullable: true, description: 'Last month; omit for open-ended.' })
+  @IsOptional()
+  effectiveTo?: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'Share of objective-months to meet, 0–1; default 0.9.' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'complianceTarget: expected a number from 0 to 1' })
+  @Min(0, { message: 'complianceTarget: expected a number from 0 to 1' })
+  @Max(1, { message: 'complianceTarget: expected a number from 0 to 1' })
+  complianceTarget?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Internal monthly charge; default 0.' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'monthlyCharge: expected a number from 0' })
+  @Min(0, { message: 'monthlyCharge: expected a number from 0' })
+  monthlyCharge?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Most credit a month, percent of the charge; default 0.' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'creditCapPercent: expected a number from 0 to 100' })
+  @Min(0, { message: 'creditCapPercent: expected a number from 0 to 100' })
+  @Max(100, { message: 'creditCapPercent: expected a number from 0 to 100' })
+  creditCapPercent?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Working day after month end the report is due; default 5.' })
+  @IsOptional()
+  @IsInt({ message: 'reportDueWorkingDays: expected a whole number from 1 to 20' })
+  @Min(1, { message: 'reportDueWorkingDays: expected a whole number from 1 to 20' })
+  @Max(20, { message: 'reportDueWorkingDays: expected a whole number from 1 to 20' })
+  reportDueWorkingDays?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Months between reviews; default 12.' })
+  @IsOptional()
+  @IsInt({ message: 'reviewCadenceMonths: expected a whole number from 1 to 60' })
+  @Min(1, { message: 'reviewCadenceMonths: expected a whole number from 1 to 60' })
+  @Max(60, { message: 'reviewCadenceMonths: expected a whole number from 1 to 60' })
+  reviewCadenceMonths?: number;
+
+  @Field(() => String, { nullable: true, description: '"YYYY-MM-DD".' })
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'nextReviewDate: expected a date as "YYYY-MM-DD"' })
+  nextReviewDate?: string | null;
+
+  @Field(() => [ResponsibilityInput], { nullable: true })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  responsibilities?: ResponsibilityInput[];
+
+  @Field(() => [ContactInput], { nullable: true })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  contacts?: ContactInput[];
+
+  @Field(() => EscalationPolicyInput, { nullable: true, description: 'Default: CRITICAL 1/8 h, HIGH 4/24, MEDIUM 8/40, LOW 16/80.' })
+  @IsOptional()
+  @ValidateNested()
+  escalationPolicy?: EscalationPolicyInput;
+
+  @Field(() => CalendarInput, { nullable: true, description: 'Default: UTC, Monday–Friday 09:00–17:00, no holidays.' })
+  @IsOptional()
+  @ValidateNested()
+  calendar?: CalendarInput;
+}
+
+@InputType()
+export class ObjectiveInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'metricId: expected a metric id (UUID)' })
+  metricId!: string;
+
+  @Field(() => Float)
+  @IsNumber(FINITE, { message: 'target: expected a finite number' })
+  target!: number;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'warning: expected a finite number' })
+  warning?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Default 1; more than 0.' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'weight: expected a number above 0' })
+  @Min(0.000001, { message: 'weight: expected a number above 0' })
+  weight?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Default 0; 0 to 100.' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'creditPercent: expected a number from 0 to 100' })
+  @Min(0, { message: 'creditPercent: expected a number from 0 to 100' })
+  @Max(100, { message: 'creditPercent: expected a number from 0 to 100' })
+  creditPercent?: number;
+
+  @Field(() => Inheritance, { nullable: true, description: 'Default APPLIES.' })
+  @IsOptional()
+  inheritance?: Inheritance;
+}
+
+@InputType()
+export class CreateAgreementInput {
+  @Field({ description: 'Unique key, upper-cased, e.g. "MKT-SALES".' })
+  @Matches(KEY_PATTERN, { message: 'key: expected 2 to 60 letters, digits or -, starting with a letter' })
+  key!: string;
+
+  @Field(() => Tier)
+  tier!: Tier;
+
+  @Field()
+  @Length(1, 300, { message: 'title: expected 1 to 300 characters' })
+  title!: string;
+
+  @Field(() => ID, { nullable: true, description: 'CUSTOMER and SERVICE: the provider department.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'providerId: expected a department id (UUID)' })
+  providerId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'CUSTOMER and SERVICE: the customer department.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'customerId: expected a department id (UUID)' })
+  customerId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'SERVICE: a service of the provider.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'serviceId: expected a service id (UUID)' })
+  serviceId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'CUSTOMER: a CORPORATE agreement; SERVICE: the CUSTOMER agreement of the same pair.' })
+  @IsOptional()
+  @IsUUID('all', { message: 'parentId: expected an agreement id (UUID)' })
+  parentId?: string | null;
+
+  @Field(() => TermsInput)
+  @ValidateNested()
+  terms!: TermsInput;
+
+  @Field(() => [ObjectiveInput])
+  @ArrayMaxSize(100, { message: 'objectives: expected at most 100' })
+  @ValidateNested({ each: true })
+  objectives!: ObjectiveInput[];
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class AgreementTransitionInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'id: expected an agreement id (UUID)' })
+  id!: string;
+
+  @Field(() => Int)
+  @IsInt({ message: 'expectedVersion: expected an integer' })
+  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  expectedVersion!: number;
+
+  @Field(() => String, { nullable: true, description: 'ADMIN approving a CUSTOMER or SERVICE agreement: for which party (PROVIDER or CUSTOMER).' })
+  @IsOptional()
+  @IsIn(['PROVIDER', 'CUSTOMER'], { message: 'party: expected PROVIDER or CUSTOMER' })
+  party?: 'PROVIDER' | 'CUSTOMER' | null;
+}
+
+@InputType()
+export class AgreementFilter {
+  @Field(() => Tier, { nullable: true })
+  tier?: Tier;
+
+  @Field(() => String, { nullable: true, description: 'DRAFT, ACTIVE, SUSPENDED, TERMINATED.' })
+  status?: string;
+
+  @Field(() => ID, { nullable: true })
+  providerId?: string;
+
+  @Field(() => ID, { nullable: true })
+  customerId?: string;
+
+  @Field(() => ID, { nullable: true })
+  serviceId?: string;
+
+  @Field({ nullable: true, description: 'Only measured agreements: ACTIVE CUSTOMER or SERVICE agreements without active children.' })
+  measuredOnly?: boolean;
+}

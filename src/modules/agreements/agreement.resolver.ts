@@ -1,0 +1,292 @@
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Connection, PageArgs } from '../../common/connection';
+import type { Month } from '../../common/month';
+import { MonthScalar } from '../../common/scalars';
+import { UserError } from '../../common/user-error';
+import type { Context } from '../../context';
+import { Metric } from '../catalog/metric.entity';
+import { Service } from '../catalog/service.entity';
+import { Department } from '../departments/department.entity';
+import { Agreement, AgreementStatus, AgreementVersion, Inheritance, Objective } from './agreement.entity';
+import { AgreementFilter, AgreementTransitionInput, CreateAgreementInput } from './agreement.inputs';
+import * as agreements from './agreement.service';
+import { effectiveObjectives } from './inheritance';
+
+@ObjectType()
+export class AgreementConnection extends Connection(Agreement) {}
+
+@ObjectType()
+export class AgreementPayload {
+  @Field(() => Agreement, { nullable: true })
+  agreement!: Agreement | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@ObjectType({ description: 'Who owes what, in the agreement’s words.' })
+export class Responsibility {
+  @Field({ description: 'PROVIDER or CUSTOMER.' })
+  party!: string;
+
+  @Field()
+  description!: string;
+}
+
+@ObjectType()
+export class Contact {
+  @Field({ description: 'PROVIDER or CUSTOMER.' })
+  party!: string;
+
+  @Field()
+  name!: string;
+
+  @Field()
+  email!: string;
+
+  @Field()
+  role!: string;
+}
+
+@ObjectType({ description: 'Targets in working hours (CRITICAL: clock hours).' })
+export class EscalationTarget {
+  @Field(() => Float)
+  responseHours!: number;
+
+  @Field(() => Float)
+  resolutionHours!: number;
+}
+
+@ObjectType()
+export class EscalationPolicy {
+  @Field(() => EscalationTarget)
+  CRITICAL!: EscalationTarget;
+
+  @Field(() => EscalationTarget)
+  HIGH!: EscalationTarget;
+
+  @Field(() => EscalationTarget)
+  MEDIUM!: EscalationTarget;
+
+  @Field(() => EscalationTarget)
+  LOW!: EscalationTarget;
+}
+
+@ObjectType({ description: 'The business calendar clocks and due dates count in.' })
+export class BusinessCalendar {
+  @Field()
+  timeZone!: string;
+
+  @Field(() => [Number], { description: 'ISO weekdays, 1 = Monday … 7 = Sunday.' })
+  workingDays!: number[];
+
+  @Field()
+  dayStart!: string;
+
+  @Field()
+  dayEnd!: string;
+
+  @Field(() => [String])
+  holidays!: string[];
+}
+
+@ObjectType({ description: 'An objective in force for an agreement in a month, and where it came from.' })
+export class EffectiveObjective {
+  @Field(() => ID, { description: 'The objective (of this agreement or of an ancestor).' })
+  id!: string;
+
+  @Field(() => Metric)
+  metric!: Metric;
+
+  @Field(() => Float)
+  target!: number;
+
+  @Field(() => Float, { nullable: true })
+  warning!: number | null;
+
+  @Field(() => Float)
+  weight!: number;
+
+  @Field(() => Float)
+  creditPercent!: number;
+
+  @Field(() => Inheritance)
+  inheritance!: Inheritance;
+
+  @Field(() => Agreement, { nullable: true, description: 'The ancestor that defines it; null for the agreement’s own objectives.' })
+  inheritedFrom!: Agreement | null;
+}
+
+@Resolver(() => Agreement)
+export class AgreementResolver {
+  @Authorized()
+  @Query(() => Agreement, { description: 'One agreement, by id or by key (exactly one).' })
+  agreement(
+    @Ctx() ctx: Context,
+    @Arg('id', () => ID, { nullable: true }) id?: string,
+    @Arg('key', () => String, { nullable: true }) key?: string,
+  ): Promise<Agreement> {
+    return agreements.findAgreement(ctx, id, key);
+  }
+
+  @Authorized()
+  @Query(() => AgreementConnection, { description: 'Agreements, by key.' })
+  agreements(
+    @Ctx() ctx: Context,
+    @Args() page: PageArgs,
+    @Arg('filter', () => AgreementFilter, { nullable: true }) filter?: AgreementFilter,
+  ): Promise<AgreementConnection> {
+    return agreements.listAgreements(ctx, filter, page);
+  }
+
+  @FieldResolver(() => AgreementStatus, { description: 'Lifecycle state; EXPIRED once the last month (effectiveTo) has passed.' })
+  async status(@Root() a: Agreement, @Ctx() ctx: Context): Promise<AgreementStatus> {
+    return agreements.displayStatus(a, await ctx.loaders.versionsByAgreement.load(a.id));
+  }
+
+  @FieldResolver(() => Department, { nullable: true })
+  provider(@Root() a: Agreement, @Ctx() ctx: Context): Promise<Department | null> | null {
+    return a.provider ? ctx.loaders.departmentById.load(a.provider.id) : null;
+  }
+
+  @FieldResolver(() => Department, { nullable: true })
+  customer(@Root() a: Agreement, @Ctx() ctx: Context): Promise<Department | null> | null {
+    return a.customer ? ctx.loaders.departmentById.load(a.customer.id) : null;
+  }
+
+  @FieldResolver(() => Service, { nullable: true })
+  service(@Root() a: Agreement, @Ctx() ctx: Context): Promise<Service | null> | null {
+    return a.service ? ctx.loaders.serviceById.load(a.service.id) : null;
+  }
+
+  @FieldResolver(() => Agreement, { nullable: true })
+  parent(@Root() a: Agreement, @Ctx() ctx: Context): Promise<Agreement | null> | null {
+    return a.parent ? ctx.loaders.agreementById.load(a.parent.id) : null;
+  }
+
+  @FieldResolver(() => [Agreement], { description: 'Agreements directly under this one, by key.' })
+  children(@Root() a: Agreement, @Ctx() ctx: Context): Promise<Agreement[]> {
+    return ctx.loaders.agreementChildren.load(a.id);
+  }
+
+  @FieldResolver(() => [AgreementVersion], { description: 'Every version, oldest first: which terms governed which months.' })
+  versions(@Root() a: Agreement, @Ctx() ctx: Context): Promise<AgreementVersion[]> {
+    return ctx.loaders.versionsByAgreement.load(a.id);
+  }
+
+  // `version` on an agreement means its terms (DESIGN §2); the row's optimistic-lock counter,
+  // `version` on every other type, is `lockVersion` here.
+  @FieldResolver(() => Int, { description: 'Optimistic-concurrency version of the agreement itself; pass it back as `expectedVersion`.' })
+  lockVersion(@Root() a: Agreement): number {
+    return a.version;
+  }
+
+  @FieldResolver(() => AgreementVersion, { nullable: true, description: 'The version (terms and objectives) in force in a month; null before the first.' })
+  async version(@Root() a: Agreement, @Ctx() ctx: Context, @Arg('at', () => MonthScalar) at: Month): Promise<AgreementVersion | null> {
+    return agreements.versionAt(await ctx.loaders.versionsByAgreement.load(a.id), at);
+  }
+
+  @FieldResolver(() => [EffectiveObjective], {
+    description: 'Objectives in force in a month: its own, then the APPLIES objectives of its ancestors; the lower level wins (DESIGN §3).',
+  })
+  async effectiveObjectives(@Root() a: Agreement, @Ctx() ctx: Context, @Arg('at', () => MonthScalar) at: Month): Promise<EffectiveObjective[]> {
+    const chain = await agreements.chainAt(ctx, a, at);
+    const effective = effectiveObjectives(chain);
+    return Promise.all(
+      effective.map(async ({ objective: { objective: o, metricId }, inheritedFrom }) => ({
+        id: o.id,
+        metric: (await ctx.loaders.metricById.load(metricId)) as Metric,
+        target: o.target,
+        warning: o.warning ?? null,
+        weight: o.weight,
+        creditPercent: o.creditPercent,
+        inheritance: o.inheritance,
+        inheritedFrom: inheritedFrom ? await ctx.loaders.agreementById.load(inheritedFrom) : null,
+      })),
+    );
+  }
+
+  @Authorized()
+  @Mutation(() => AgreementPayload, { description: 'Drafts an agreement with its first version.' })
+  async createAgreement(@Ctx() ctx: Context, @Arg('input') input: CreateAgreementInput): Promise<AgreementPayload> {
+    const r = await agreements.createAgreement(ctx, input);
+    return { agreement: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized()
+  @Mutation(() => AgreementPayload, { description: "Approves a DRAFT for a party; both parties' approval (an admin's for CORPORATE) activates it." })
+  async approveAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
+    const r = await agreements.approveAgreement(ctx, input);
+    return { agreement: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized()
+  @Mutation(() => AgreementPayload, { description: 'ACTIVE → SUSPENDED.' })
+  async suspendAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
+    const r = await agreements.suspendAgreement(ctx, input);
+    return { agreement: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized()
+  @Mutation(() => AgreementPayload, { description: 'SUSPENDED → ACTIVE.' })
+  async resumeAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
+    const r = await agreements.resumeAgreement(ctx, input);
+    return { agreement: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized()
+  @Mutation(() => AgreementPayload, { description: 'Ends an agreement without live agreements under it.' })
+  async terminateAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
+    const r = await agreements.terminateAgreement(ctx, input);
+    return { agreement: r.result, userErrors: r.userErrors };
+  }
+}
+
+@Resolver(() => AgreementVersion)
+export class AgreementVersionResolver {
+  @FieldResolver(() => [Objective], { description: 'This version’s own objectives.' })
+  objectives(@Root() v: AgreementVersion, @Ctx() ctx: Context): Promise<Objective[]> {
+    return ctx.loaders.objectivesByVersion.load(v.id);
+  }
+
+  @FieldResolver(() => [Responsibility])
+  responsibilities(@Root() v: AgreementVersion): Responsibility[] {
+    return v.responsibilities;
+  }
+
+  @FieldResolver(() => [Contact])
+  contacts(@Root() v: AgreementVersion): Contact[] {
+    return v.contacts;
+  }
+
+  @FieldResolver(() => EscalationPolicy)
+  escalationPolicy(@Root() v: AgreementVersion): EscalationPolicy {
+    return v.escalationPolicy;
+  }
+
+  @FieldResolver(() => BusinessCalendar)
+  calendar(@Root() v: AgreementVersion): BusinessCalendar {
+    return v.calendar;
+  }
+}
+
+@Resolver(() => Objective)
+export class ObjectiveResolver {
+  @FieldResolver(() => Metric)
+  async metric(@Root() o: Objective, @Ctx() ctx: Context): Promise<Metric> {
+    return (await ctx.loaders.metricById.load(o.metric.id)) as Metric;
+  }
+}
+
+@Resolver(() => Department)
+export class DepartmentAgreementsResolver {
+  @FieldResolver(() => [Agreement], { description: 'Agreements in which this department is the provider, by key.' })
+  providedAgreements(@Root() d: Department, @Ctx() ctx: Context): Promise<Agreement[]> {
+    return ctx.loaders.agreementsByProvider.load(d.id);
+  }
+
+  @FieldResolver(() => [Agreement], { description: 'Agreements in which this department is the customer, by key.' })
+  receivedAgreements(@Root() d: Department, @Ctx() ctx: Context): Promise<Agreement[]> {
+    return ctx.loaders.agreementsByCustomer.load(d.id);
+  }
+}

@@ -1,0 +1,343 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AgreementDocument,
+  AgreementsDocument,
+  ApproveAgreementDocument,
+  CreateAgreementDocument,
+  type CreateAgreementInput,
+  CreateDepartmentDocument,
+  DepartmentAgreementsDocument,
+  DepartmentDocument,
+  MetricDocument,
+  ResumeAgreementDocument,
+  ServiceDocument,
+  SuspendAgreementDocument,
+  TerminateAgreementDocument,
+} from '../generated/graphql';
+import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
+
+describe.each(engines())('multi-tier agreements on %s', (engine) => {
+  let s: TestServer;
+  let headIt: Client;
+  let headSales: Client;
+  let headMkt: Client;
+  let analyst: Client;
+  const dept: Record<string, string> = {};
+  const metric: Record<string, string> = {};
+  let crm: string;
+  let helpdesk: string;
+  let charter: { id: string; version: number };
+
+  const create = async (client: Client, input: CreateAgreementInput) => (await client.data(CreateAgreementDocument, { input })).createAgreement;
+  const ok = async (client: Client, input: CreateAgreementInput) => {
+    const r = await create(client, input);
+    expect(r.userErrors).toEqual([]);
+    return r.agreement!;
+  };
+
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: true });
+    headIt = s.as(await s.tokenFor(Role.HEAD, 'IT'));
+    headSales = s.as(await s.tokenFor(Role.HEAD, 'SALES'));
+    headMkt = s.as(await s.tokenFor(Role.HEAD, 'MKT'));
+    analyst = s.as(await s.tokenFor(Role.ANALYST));
+    for (const code of ['IT', 'SALES', 'MKT', 'CS']) dept[code] = (await s.data(DepartmentDocument, { code })).department.id;
+    for (const code of ['ESCALATION_RESPONSE_P90', 'REPORT_DAYS_LATE', 'SYSTEM_AVAILABILITY', 'MTTR', 'HANDOFF_ACCEPTANCE_RATE']) {
+      metric[code] = (await s.data(MetricDocument, { code })).metric.id;
+    }
+    crm = (await s.data(ServiceDocument, { code: 'CRM' })).service.id;
+    helpdesk = (await s.data(ServiceDocument, { code: 'LEAD-GEN' })).service.id;
+    const c = await ok(s, {
+      key: 'charter',
+      tier: 'CORPORATE',
+      title: 'Corporate charter',
+      terms: { effectiveFrom: '2026-01', complianceTarget: 0.95 },
+      objectives: [
+        { metricId: metric.ESCALATION_RESPONSE_P90, target: 8 },
+        { metricId: metric.REPORT_DAYS_LATE, target: 0 },
+        { metricId: metric.SYSTEM_AVAILABILITY, target: 99.5, inheritance: 'MINIMUM' },
+      ],
+    });
+    expect(c).toMatchObject({ key: 'CHARTER', tier: 'CORPORATE', status: 'DRAFT', provider: null, parent: null });
+    const active = await s.data(ApproveAgreementDocument, { input: { id: c.id, expectedVersion: c.lockVersion } });
+    expect(active.approveAgreement.agreement?.status).toBe('ACTIVE');
+    charter = { id: c.id, version: active.approveAgreement.agreement!.lockVersion };
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('walks CORPORATE → CUSTOMER → SERVICE with inheritance: own, then APPLIES of ancestors; the lower level wins; MINIMUM not measured', async () => {
+    const itSales = await ok(headIt, {
+      key: 'IT-SALES',
+      tier: 'CUSTOMER',
+      title: 'IT for Sales',
+      providerId: dept.IT,
+      customerId: dept.SALES,
+      parentId: charter.id,
+      terms: {
+        effectiveFrom: '2026-01',
+        monthlyCharge: 20000,
+        creditCapPercent: 10,
+        responsibilities: [{ party: 'CUSTOMER', description: 'Report CRM incidents through the helpdesk' }],
+        contacts: [{ party: 'PROVIDER', name: 'Ivo IT', email: 'IVO@it.example', role: 'service owner' }],
+        calendar: { timeZone: 'Europe/Berlin', workingDays: [5, 1, 2, 3, 4], dayStart: '08:00', dayEnd: '18:00', holidays: ['2026-12-25', '2026-01-01'] },
+      },
+      objectives: [{ metricId: metric.ESCALATION_RESPONSE_P90, target: 4, weight: 2, creditPercent: 5 }],
+    });
+    const crmAgreement = await ok(headIt, {
+      key: 'IT-SALES-CRM',
+      tier: 'SERVICE',
+      title: 'CRM platform for Sales',
+      providerId: dept.IT,
+      customerId: dept.SALES,
+      serviceId: crm,
+      parentId: itSales.id,
+      terms: { effectiveFrom: '2026-01' },
+      objectives: [
+        { metricId: metric.SYSTEM_AVAILABILITY, target: 99.9, warning: 99.95, creditPercent: 10 },
+        { metricId: metric.MTTR, target: 4 },
+      ],
+    });
+    const r = await s.data(AgreementDocument, { key: 'it-sales-crm', at: '2026-06' });
+    expect(r.agreement.effectiveObjectives.map((o) => [o.metric.code, o.target, o.inheritedFrom?.key ?? null])).toEqual([
+      ['SYSTEM_AVAILABILITY', 99.9, null],
+      ['MTTR', 4, null],
+      ['ESCALATION_RESPONSE_P90', 4, 'IT-SALES'],
+      ['REPORT_DAYS_LATE', 0, 'CHARTER'],
+    ]);
+    expect(r.agreement.version).toEqual({ number: 1 });
+    expect((await s.data(AgreementDocument, { key: 'IT-SALES-CRM', at: '2025-12' })).agreement.version).toBeNull();
+    const parentView = await s.data(AgreementDocument, { id: itSales.id, at: '2026-06' });
+    expect(parentView.agreement.children).toEqual([{ key: 'IT-SALES-CRM' }]);
+    const v1 = parentView.agreement.versions[0];
+    expect(v1).toMatchObject({
+      number: 1,
+      effectiveMonth: '2026-01',
+      effectiveFrom: '2026-01',
+      effectiveTo: null,
+      complianceTarget: 0.9,
+      monthlyCharge: 20000,
+      creditCapPercent: 10,
+      reportDueWorkingDays: 5,
+      reviewCadenceMonths: 12,
+      contacts: [{ party: 'PROVIDER', name: 'Ivo IT', email: 'ivo@it.example', role: 'service owner' }],
+      escalationPolicy: { CRITICAL: { responseHours: 1, resolutionHours: 8 }, LOW: { responseHours: 16, resolutionHours: 80 } },
+      calendar: { timeZone: 'Europe/Berlin', workingDays: [1, 2, 3, 4, 5], dayStart: '08:00', dayEnd: '18:00', holidays: ['2026-01-01', '2026-12-25'] },
+      objectives: [{ metric: { code: 'ESCALATION_RESPONSE_P90' }, target: 4, warning: null, weight: 2, creditPercent: 5, inheritance: 'APPLIES' }],
+    });
+    expect(crmAgreement).toMatchObject({ provider: { code: 'IT' }, customer: { code: 'SALES' }, service: { code: 'CRM' }, parent: { key: 'IT-SALES' } });
+    const it = await s.data(DepartmentAgreementsDocument, { code: 'IT' });
+    expect(it.department.providedAgreements.map((a) => a.key)).toEqual(['IT-SALES', 'IT-SALES-CRM']);
+    const sales = await s.data(DepartmentAgreementsDocument, { code: 'SALES' });
+    expect(sales.department.receivedAgreements.map((a) => a.key)).toEqual(['IT-SALES', 'IT-SALES-CRM']);
+  });
+
+  it('refuses an objective looser than one it inherits (APPLIES override or under a MINIMUM), naming both agreements and the metric', async () => {
+    const parent = (await s.data(AgreementDocument, { key: 'IT-SALES', at: '2026-06' })).agreement;
+    const r = await create(headIt, {
+      key: 'IT-SALES-LOOSE',
+      tier: 'SERVICE',
+      title: 'Too loose',
+      providerId: dept.IT,
+      customerId: dept.SALES,
+      serviceId: crm,
+      parentId: parent.id,
+      terms: { effectiveFrom: '2026-02' },
+      objectives: [
+        { metricId: metric.MTTR, target: 4 },
+        { metricId: metric.SYSTEM_AVAILABILITY, target: 99.0 },
+        { metricId: metric.ESCALATION_RESPONSE_P90, target: 6 },
+      ],
+    });
+    expect(r.agreement).toBeNull();
+    expect(r.userErrors).toEqual([
+      { field: 'objectives[1].target', code: 'LOOSENS', message: 'IT-SALES-LOOSE sets SYSTEM_AVAILABILITY to 99, looser than 99.5 in CHARTER; an objective may only tighten what it inherits' },
+      { field: 'objectives[2].target', code: 'LOOSENS', message: 'IT-SALES-LOOSE sets ESCALATION_RESPONSE_P90 to 6, looser than 4 in IT-SALES; an objective may only tighten what it inherits' },
+    ]);
+  });
+
+  it('checks tiers, parties, services and parents, each refusal on its field', async () => {
+    const corpWithParty = await create(s, { key: 'BAD-1', tier: 'CORPORATE', title: 'x', providerId: dept.IT, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    expect(corpWithParty.userErrors).toEqual([{ field: 'providerId', code: 'INVALID', message: 'providerId: a CORPORATE agreement binds every department; leave it out' }]);
+    const noParties = await create(s, { key: 'BAD-2', tier: 'CUSTOMER', title: 'x', terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    expect(noParties.userErrors.map((e) => [e.field, e.code])).toEqual([
+      ['providerId', 'REQUIRED'],
+      ['customerId', 'REQUIRED'],
+      ['parentId', 'REQUIRED'],
+    ]);
+    const self = await create(s, { key: 'BAD-3', tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: dept.IT, parentId: charter.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    expect(self.userErrors).toEqual([{ field: 'customerId', code: 'INVALID', message: 'customerId: the customer must be another department than the provider' }]);
+    const itSales = (await s.data(AgreementDocument, { key: 'IT-SALES', at: '2026-01' })).agreement;
+    const wrongService = await create(s, { key: 'BAD-4', tier: 'SERVICE', title: 'x', providerId: dept.IT, customerId: dept.SALES, serviceId: helpdesk, parentId: itSales.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    expect(wrongService.userErrors).toEqual([{ field: 'serviceId', code: 'INVALID', message: 'serviceId: service LEAD-GEN is not provided by IT' }]);
+    const wrongParent = await create(s, { key: 'BAD-5', tier: 'SERVICE', title: 'x', providerId: dept.IT, customerId: dept.MKT, serviceId: crm, parentId: itSales.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    expect(wrongParent.userErrors[0]).toMatchObject({ field: 'parentId', code: 'INVALID' });
+    const customerUnderCustomer = await create(s, { key: 'BAD-6', tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: dept.MKT, parentId: itSales.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    expect(customerUnderCustomer.userErrors[0]).toEqual({ field: 'parentId', code: 'INVALID', message: 'parentId: a CUSTOMER agreement sits under a CORPORATE agreement; IT-SALES is CUSTOMER' });
+    const taken = await create(s, { key: 'it-sales', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    expect(taken.userErrors).toEqual([{ field: 'key', code: 'TAKEN', message: 'agreement key IT-SALES is already taken' }]);
+  });
+
+  it('validates terms and objectives with field paths', async () => {
+    const r = await create(s, {
+      key: 'BAD-TERMS',
+      tier: 'CORPORATE',
+      title: 'x',
+      terms: {
+        effectiveFrom: '2026-05',
+        effectiveTo: '2026-04',
+        complianceTarget: 1.5,
+        creditCapPercent: 101,
+        calendar: { timeZone: 'Mars/Olympus', workingDays: [], dayStart: '18:00', dayEnd: '09:00', holidays: ['2026-02-30x'] },
+        escalationPolicy: {
+          CRITICAL: { responseHours: 2, resolutionHours: 1 },
+          HIGH: { responseHours: 4, resolutionHours: 24 },
+          MEDIUM: { responseHours: 8, resolutionHours: 40 },
+          LOW: { responseHours: 16, resolutionHours: 80 },
+        },
+      },
+      objectives: [
+        { metricId: metric.SYSTEM_AVAILABILITY, target: 99.9, warning: 99.0 },
+        { metricId: metric.MTTR, target: -1, weight: 0, creditPercent: 120 },
+      ],
+    });
+    expect(r.userErrors.map((e) => e.field).sort()).toEqual([
+      'objectives[1].creditPercent',
+      'objectives[1].weight',
+      'terms.calendar.holidays',
+      'terms.complianceTarget',
+      'terms.creditCapPercent',
+    ]);
+    // Field rules first; with those fixed, the cross-field rules speak.
+    const r2 = await create(s, {
+      key: 'BAD-TERMS',
+      tier: 'CORPORATE',
+      title: 'x',
+      terms: {
+        effectiveFrom: '2026-05',
+        effectiveTo: '2026-04',
+        calendar: { timeZone: 'Mars/Olympus', workingDays: [], dayStart: '18:00', dayEnd: '09:00', holidays: [] },
+        escalationPolicy: {
+          CRITICAL: { responseHours: 2, resolutionHours: 1 },
+          HIGH: { responseHours: 4, resolutionHours: 24 },
+          MEDIUM: { responseHours: 8, resolutionHours: 40 },
+          LOW: { responseHours: 16, resolutionHours: 80 },
+        },
+      },
+      objectives: [],
+    });
+    expect(r2.userErrors.map((e) => e.field)).toEqual([
+      'terms.effectiveTo',
+      'terms.calendar.timeZone',
+      'terms.calendar.workingDays',
+      'terms.calendar.dayEnd',
+      'terms.escalationPolicy.CRITICAL.resolutionHours',
+    ]);
+    const r3 = await create(s, {
+      key: 'BAD-OBJ',
+      tier: 'CORPORATE',
+      title: 'x',
+      terms: { effectiveFrom: '2026-05' },
+      objectives: [
+        { metricId: metric.SYSTEM_AVAILABILITY, target: 99.9, warning: 99.0 },
+        { metricId: metric.MTTR, target: -1 },
+        { metricId: metric.MTTR, target: 2, warning: 3 },
+        { metricId: '00000000-0000-4000-8000-000000000009', target: 1 },
+      ],
+    });
+    expect(r3.userErrors).toEqual([
+      { field: 'objectives[0].warning', code: 'INVALID', message: 'warning: SYSTEM_AVAILABILITY is HIGHER_IS_BETTER, so the warning must be at or above the target 99.9; received 99' },
+      { field: 'objectives[1].target', code: 'INVALID', message: 'target: expected a value of MTTR from 0 to ∞, received -1' },
+      { field: 'objectives[2].metricId', code: 'INVALID', message: 'metric MTTR appears twice; one objective per metric' },
+      { field: 'objectives[2].warning', code: 'INVALID', message: 'warning: MTTR is LOWER_IS_BETTER, so the warning must be at or below the target 2; received 3' },
+      { field: 'objectives[3].metricId', code: 'NOT_FOUND', message: 'no metric has id 00000000-0000-4000-8000-000000000009' },
+    ]);
+  });
+
+  it('activates only with both heads, refuses illegal transitions and strangers, and keeps one ACTIVE agreement per pair', async () => {
+    const a = await ok(headSales, {
+      key: 'IT-SALES-2',
+      tier: 'CUSTOMER',
+      title: 'A second IT for Sales',
+      providerId: dept.IT,
+      customerId: dept.SALES,
+      parentId: charter.id,
+      terms: { effectiveFrom: '2026-03' },
+      objectives: [],
+    });
+    const stranger = await headMkt.request(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } });
+    expect(stranger.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+    const byProvider = (await headIt.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).approveAgreement;
+    expect(byProvider.agreement).toMatchObject({ status: 'DRAFT', customerApprovedAt: null });
+    expect(byProvider.agreement?.providerApprovedAt).toEqual(expect.any(String));
+    const stale = (await headSales.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).approveAgreement;
+    expect(stale.userErrors[0].code).toBe('CONFLICT');
+    const adminNoParty = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: byProvider.agreement!.lockVersion } })).approveAgreement;
+    expect(adminNoParty.userErrors).toEqual([{ field: 'party', code: 'REQUIRED', message: 'party: an admin approves for the PROVIDER or the CUSTOMER; name which' }]);
+
+    // IT-SALES is still a DRAFT: make it ACTIVE first, then the second one may not join it.
+    const itSales = (await s.data(AgreementDocument, { key: 'IT-SALES', at: '2026-03' })).agreement;
+    const p1 = (await headIt.data(ApproveAgreementDocument, { input: { id: itSales.id, expectedVersion: itSales.lockVersion } })).approveAgreement.agreement!;
+    const p2 = (await headSales.data(ApproveAgreementDocument, { input: { id: itSales.id, expectedVersion: p1.lockVersion } })).approveAgreement.agreement!;
+    expect(p2.status).toBe('ACTIVE');
+    const again = (await headSales.data(ApproveAgreementDocument, { input: { id: itSales.id, expectedVersion: p2.lockVersion } })).approveAgreement;
+    expect(again.userErrors).toEqual([{ field: 'id', code: 'ILLEGAL_TRANSITION', message: 'agreement IT-SALES is ACTIVE; it cannot be approved' }]);
+    const second = (await headSales.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: byProvider.agreement!.lockVersion } })).approveAgreement;
+    expect(second.userErrors).toEqual([{ field: 'id', code: 'ILLEGAL_TRANSITION', message: 'IT-SALES is already the ACTIVE CUSTOMER agreement of this pair; terminate it first' }]);
+
+    const suspended = (await headIt.data(SuspendAgreementDocument, { input: { id: itSales.id, expectedVersion: p2.lockVersion } })).suspendAgreement.agreement!;
+    expect(suspended.status).toBe('SUSPENDED');
+    const resumed = (await headSales.data(ResumeAgreementDocument, { input: { id: itSales.id, expectedVersion: suspended.lockVersion } })).resumeAgreement.agreement!;
+    expect(resumed.status).toBe('ACTIVE');
+    const resumeAgain = (await headSales.data(ResumeAgreementDocument, { input: { id: itSales.id, expectedVersion: resumed.lockVersion } })).resumeAgreement;
+    expect(resumeAgain.userErrors[0].code).toBe('ILLEGAL_TRANSITION');
+    const withChild = (await s.data(TerminateAgreementDocument, { input: { id: itSales.id, expectedVersion: resumed.lockVersion } })).terminateAgreement;
+    expect(withChild.userErrors).toEqual([{ field: 'id', code: 'IN_USE', message: 'agreement IT-SALES still has 1 live agreement(s) under it; terminate those first' }]);
+    const ended = (await headSales.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: byProvider.agreement!.lockVersion } })).terminateAgreement.agreement!;
+    expect(ended.status).toBe('TERMINATED');
+  });
+
+  it('lets only admins draft CORPORATE agreements, and only the parties’ heads draft theirs', async () => {
+    const corp = await headIt.request(CreateAgreementDocument, { input: { key: 'HEAD-CORP', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2026-01' }, objectives: [] } });
+    expect(corp.errors?.[0]).toMatchObject({ message: 'Only an ADMIN drafts CORPORATE agreements', extensions: { code: 'FORBIDDEN' } });
+    const outsider = await headMkt.request(CreateAgreementDocument, {
+      input: { key: 'IT-CS', tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: dept.CS, parentId: charter.id, terms: { effectiveFrom: '2026-01' }, objectives: [] },
+    });
+    expect(outsider.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const reader = await analyst.request(CreateAgreementDocument, {
+      input: { key: 'IT-CS', tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: dept.CS, parentId: charter.id, terms: { effectiveFrom: '2026-01' }, objectives: [] },
+    });
+    expect(reader.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('filters measured agreements and batches the list: the same statements for 3 and for 23 agreements', async () => {
+    const crmNow = (await s.data(AgreementDocument, { key: 'IT-SALES-CRM', at: '2026-06' })).agreement;
+    const a1 = (await headIt.data(ApproveAgreementDocument, { input: { id: crmNow.id, expectedVersion: crmNow.lockVersion } })).approveAgreement.agreement!;
+    await headSales.data(ApproveAgreementDocument, { input: { id: crmNow.id, expectedVersion: a1.lockVersion } });
+    const measured = await s.data(AgreementsDocument, { filter: { measuredOnly: true }, at: '2026-06' });
+    expect(measured.agreements.edges.map((e) => e.node.key)).toEqual(['IT-SALES-CRM']);
+
+    const query = async () => (await s.data(AgreementsDocument, { first: 100, at: '2026-06' })).agreements.totalCount;
+    const small = await s.countStatements(query);
+    for (let i = 0; i < 20; i++) {
+      const d = (await s.data(CreateDepartmentDocument, { input: { code: `BATCH${i}`, name: `Batch ${i}` } })).createDepartment.department!;
+      await ok(s, {
+        key: `IT-BATCH${i}`,
+        tier: 'CUSTOMER',
+        title: 'batch',
+        providerId: dept.IT,
+        customerId: d.id,
+        parentId: charter.id,
+        terms: { effectiveFrom: '2026-01' },
+        objectives: [{ metricId: metric.HANDOFF_ACCEPTANCE_RATE, target: 70 + (i % 5) }],
+      });
+    }
+    let total = 0;
+    const large = await s.countStatements(async () => {
+      total = await query();
+    });
+    expect(total).toBeGreaterThanOrEqual(23);
+    expect(large).toBe(small);
+  });
+});
