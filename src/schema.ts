@@ -4,7 +4,7 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { projectRoot } from './common/paths';
 import { DateTimeScalar, MonthScalar } from './common/scalars';
-import { AgreementResolver, AgreementVersionResolver, DepartmentAgreementsResolver, ObjectiveResolver } from './modules/agreements/agreement.resolver';
+import { AgreementResolver, AgreementVersionResolver, AmendmentResolver, DepartmentAgreementsResolver, ObjectiveResolver } from './modules/agreements/agreement.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { UserResolver } from './modules/auth/auth.resolver';
 import { authChecker } from './modules/auth/authorization';
@@ -12,7 +12,7 @@ import { MetricResolver, ServiceResolver } from './modules/catalog/catalog.resol
 import { DepartmentResolver } from './modules/departments/department.resolver';
 
 /** Every resolver class of the API. */
-export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver] as const;
+export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver, AmendmentResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

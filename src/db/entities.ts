@@ -1,5 +1,5 @@
 import { IdempotencyRecord } from '../common/idempotency';
-import { Agreement, AgreementVersion, Objective } from '../modules/agreements/agreement.entity';
+import { Agreement, AgreementVersion, Amendment, Objective } from '../modules/agreements/agreement.entity';
 import { AuditEntry } from '../modules/audit/audit.entity';
 import { ApiToken } from '../modules/auth/api-token.entity';
 import { User } from '../modules/auth/user.entity';
@@ -8,4 +8,4 @@ import { Service } from '../modules/catalog/service.entity';
 import { Department } from '../modules/departments/department.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
-export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective];
+export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective, Amendment];

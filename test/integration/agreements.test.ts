@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AgreementDocument,
+  AgreementHistoryDocument,
   AgreementsDocument,
+  ApproveAmendmentDocument,
+  ProposeAmendmentDocument,
+  RejectAmendmentDocument,
+  WithdrawAmendmentDocument,
   ApproveAgreementDocument,
   CreateAgreementDocument,
   type CreateAgreementInput,
@@ -311,10 +316,93 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     expect(reader.errors?.[0].extensions?.code).toBe('FORBIDDEN');
   });
 
-  it('filters measured agreements and batches the list: the same statements for 3 and for 23 agreements', async () => {
+  it('amends through change control: month M−1 keeps version 1, month M gets version 2', async () => {
     const crmNow = (await s.data(AgreementDocument, { key: 'IT-SALES-CRM', at: '2026-06' })).agreement;
-    const a1 = (await headIt.data(ApproveAgreementDocument, { input: { id: crmNow.id, expectedVersion: crmNow.lockVersion } })).approveAgreement.agreement!;
-    await headSales.data(ApproveAgreementDocument, { input: { id: crmNow.id, expectedVersion: a1.lockVersion } });
+    // Activate the chain first (IT-SALES is ACTIVE from the lifecycle test; the CRM agreement is a DRAFT).
+    if (crmNow.status === 'DRAFT') {
+      const a1 = (await headIt.data(ApproveAgreementDocument, { input: { id: crmNow.id, expectedVersion: crmNow.lockVersion } })).approveAgreement.agreement!;
+      await headSales.data(ApproveAgreementDocument, { input: { id: crmNow.id, expectedVersion: a1.lockVersion } });
+    }
+    const before = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES-CRM', before: '2026-12', after: '2027-01' })).agreement;
+    const proposal = {
+      agreementId: crmNow.id,
+      expectedVersion: before.lockVersion,
+      effectiveMonth: '2027-01',
+      reason: 'Sales moves to a 24/7 inside-sales team',
+      terms: { monthlyCharge: 25000 },
+      changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.95, warning: null }],
+      addObjectives: [{ metricId: metric.HANDOFF_ACCEPTANCE_RATE, target: 80 }],
+    };
+    const stale = (await headIt.data(ProposeAmendmentDocument, { input: { ...proposal, expectedVersion: before.lockVersion - 1 } })).proposeAmendment;
+    expect(stale.userErrors[0]).toMatchObject({ field: 'expectedVersion', code: 'CONFLICT' });
+    const past = (await headIt.data(ProposeAmendmentDocument, { input: { ...proposal, effectiveMonth: '2026-01' } })).proposeAmendment;
+    expect(past.userErrors[0]).toMatchObject({ field: 'effectiveMonth', code: 'INVALID' });
+    const empty = (await headIt.data(ProposeAmendmentDocument, { input: { agreementId: crmNow.id, expectedVersion: before.lockVersion, effectiveMonth: '2027-01', reason: 'nothing' } })).proposeAmendment;
+    expect(empty.userErrors).toEqual([{ field: null, code: 'REQUIRED', message: 'an amendment changes terms or objectives; this one changes nothing' }]);
+    const loose = (await headIt.data(ProposeAmendmentDocument, { input: { ...proposal, changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.0 }] } })).proposeAmendment;
+    expect(loose.userErrors).toEqual([
+      { field: 'changeObjectives[0].target', code: 'LOOSENS', message: 'IT-SALES-CRM sets SYSTEM_AVAILABILITY to 99, looser than 99.5 in CHARTER; an objective may only tighten what it inherits' },
+    ]);
+
+    const proposed = (await headIt.data(ProposeAmendmentDocument, { input: proposal })).proposeAmendment.amendment!;
+    expect(proposed).toMatchObject({ status: 'PROPOSED', proposedBy: 'PROVIDER', effectiveMonth: '2027-01', resultingVersion: null });
+    const self = await headIt.request(ApproveAmendmentDocument, { input: { id: proposed.id, expectedVersion: proposed.version } });
+    expect(self.errors?.[0]).toMatchObject({ message: 'The PROVIDER side proposed this amendment; the other party approves it', extensions: { code: 'FORBIDDEN' } });
+    const approved = (await headSales.data(ApproveAmendmentDocument, { input: { id: proposed.id, expectedVersion: proposed.version } })).approveAmendment.amendment!;
+    expect(approved).toMatchObject({ status: 'APPROVED', resultingVersion: { number: 2, effectiveMonth: '2027-01' } });
+    const again = (await headSales.data(ApproveAmendmentDocument, { input: { id: proposed.id, expectedVersion: approved.version } })).approveAmendment;
+    expect(again.userErrors[0].code).toBe('ILLEGAL_TRANSITION');
+
+    const after = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES-CRM', before: '2026-12', after: '2027-01' })).agreement;
+    expect(after.versions).toEqual([
+      { number: 1, effectiveMonth: '2026-01', monthlyCharge: 0 },
+      { number: 2, effectiveMonth: '2027-01', monthlyCharge: 25000 },
+    ]);
+    expect(after.versionBefore).toEqual({ number: 1 });
+    expect(after.versionAfter).toEqual({ number: 2 });
+    const targets = (list: typeof after.before) => Object.fromEntries(list.map((o) => [o.metric.code, o.target]));
+    expect(targets(after.before)).toEqual({ SYSTEM_AVAILABILITY: 99.9, MTTR: 4, ESCALATION_RESPONSE_P90: 4, REPORT_DAYS_LATE: 0 });
+    expect(targets(after.after)).toEqual({ SYSTEM_AVAILABILITY: 99.95, MTTR: 4, HANDOFF_ACCEPTANCE_RATE: 80, ESCALATION_RESPONSE_P90: 4, REPORT_DAYS_LATE: 0 });
+    // History is never rewritten: an amendment may not start before a version already scheduled.
+    const earlier = (await headIt.data(ProposeAmendmentDocument, { input: { ...proposal, expectedVersion: after.lockVersion, effectiveMonth: '2026-12', addObjectives: [] } })).proposeAmendment;
+    expect(earlier.userErrors).toEqual([{ field: 'effectiveMonth', code: 'INVALID', message: 'effectiveMonth: version 2 already takes effect in 2027-01; amend from then or later' }]);
+  });
+
+  it('refuses a parent change that would leave a child looser, naming both; rejects with a reason; withdraws by the proposer', async () => {
+    const corp = (await s.data(AgreementHistoryDocument, { key: 'CHARTER', before: '2026-12', after: '2027-01' })).agreement;
+    const tighter = (
+      await s.data(ProposeAmendmentDocument, {
+        input: { agreementId: charter.id, expectedVersion: corp.lockVersion, effectiveMonth: '2026-12', reason: 'Raise the floor', changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.92 }] },
+      })
+    ).proposeAmendment;
+    expect(tighter.userErrors).toEqual([
+      {
+        field: 'changeObjectives[0].target',
+        code: 'LOOSENS',
+        message: 'IT-SALES-CRM sets SYSTEM_AVAILABILITY to 99.9, looser than 99.92 in CHARTER; an objective may only tighten what it inherits; change IT-SALES-CRM first or keep CHARTER at most as tight',
+      },
+    ]);
+
+    const itSales = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES', before: '2026-12', after: '2027-01' })).agreement;
+    const itSalesId = (await s.data(AgreementDocument, { key: 'IT-SALES', at: '2026-12' })).agreement.id;
+    const byCustomer = (await headSales.data(ProposeAmendmentDocument, { input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: '2027-02', reason: 'Cheaper', terms: { monthlyCharge: 15000 } } })).proposeAmendment.amendment!;
+    expect(byCustomer.proposedBy).toBe('CUSTOMER');
+    const noReason = (await headIt.data(RejectAmendmentDocument, { input: { id: byCustomer.id, expectedVersion: byCustomer.version } })).rejectAmendment;
+    expect(noReason.userErrors).toEqual([{ field: 'reason', code: 'REQUIRED', message: 'reason: say why the amendment is rejected' }]);
+    const rejected = (await headIt.data(RejectAmendmentDocument, { input: { id: byCustomer.id, expectedVersion: byCustomer.version, reason: 'The CRM licence went up' } })).rejectAmendment.amendment!;
+    expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'The CRM licence went up', resultingVersion: null });
+
+    const second = (await headSales.data(ProposeAmendmentDocument, { input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: '2027-02', reason: 'Cheaper, again', terms: { monthlyCharge: 18000 } } })).proposeAmendment.amendment!;
+    const otherSide = await headIt.request(WithdrawAmendmentDocument, { input: { id: second.id, expectedVersion: second.version } });
+    expect(otherSide.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const withdrawn = (await headSales.data(WithdrawAmendmentDocument, { input: { id: second.id, expectedVersion: second.version } })).withdrawAmendment.amendment!;
+    expect(withdrawn.status).toBe('WITHDRAWN');
+    const history = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES', before: '2026-12', after: '2027-02' })).agreement;
+    expect(history.amendments.map((a) => a.status)).toEqual(['REJECTED', 'WITHDRAWN']);
+    expect(history.versions).toHaveLength(1);
+  });
+
+  it('filters measured agreements and batches the list: the same statements for 3 and for 23 agreements', async () => {
     const measured = await s.data(AgreementsDocument, { filter: { measuredOnly: true }, at: '2026-06' });
     expect(measured.agreements.edges.map((e) => e.node.key)).toEqual(['IT-SALES-CRM']);
 

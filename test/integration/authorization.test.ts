@@ -1,6 +1,10 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ApproveAmendmentDocument,
+  ProposeAmendmentDocument,
+  RejectAmendmentDocument,
+  WithdrawAmendmentDocument,
   ApproveAgreementDocument,
   CreateAgreementDocument,
   ResumeAgreementDocument,
@@ -54,6 +58,10 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   suspendAgreement:  [Y,     Y,        F,          F,       F,         F,           U],
   resumeAgreement:   [Y,     Y,        F,          F,       F,         F,           U],
   terminateAgreement:[Y,     Y,        F,          F,       F,         F,           U],
+  proposeAmendment:  [Y,     Y,        F,          F,       F,         F,           U],
+  approveAmendment:  [Y,     Y,        F,          F,       F,         F,           U],
+  rejectAmendment:   [Y,     Y,        F,          F,       F,         F,           U],
+  withdrawAmendment: [Y,     Y,        F,          F,       F,         F,           U],
 };
 
 type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
@@ -83,9 +91,9 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
   });
 
   /** A CUSTOMER agreement IT → a fresh department (one ACTIVE agreement per pair), advanced by the admin. */
-  async function agreementOfIt(state: 'DRAFT' | 'ACTIVE' | 'SUSPENDED'): Promise<{ id: string; lockVersion: number }> {
+  async function agreementOfIt(state: 'DRAFT' | 'ACTIVE' | 'SUSPENDED', customerCode?: string): Promise<{ id: string; lockVersion: number }> {
     const n = uniq();
-    const customer = await s.data(CreateDepartmentDocument, { input: { code: `M-C${n}`, name: 'x' } });
+    const customer = await s.data(CreateDepartmentDocument, { input: { code: customerCode ?? `M-C${n}`, name: 'x' } });
     const created = await s.data(CreateAgreementDocument, {
       input: { key: `M-A${n}`, tier: 'CUSTOMER', title: 'x', providerId: it_, customerId: customer.createDepartment.department!.id, parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: [] },
     });
@@ -164,12 +172,35 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
       const a = await agreementOfIt('DRAFT');
       return { doc: TerminateAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion } } };
     },
+    proposeAmendment: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      return { doc: ProposeAmendmentDocument as never, variables: { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } } } };
+    },
+    // Decided by IT's side (or an admin): proposed by the head of the customer department.
+    approveAmendment: async () => ({ doc: ApproveAmendmentDocument as never, variables: { input: await amendmentByCustomer() } }),
+    rejectAmendment: async () => ({ doc: RejectAmendmentDocument as never, variables: { input: { ...(await amendmentByCustomer()), reason: 'no' } } }),
+    // Withdrawn by its proposer's side (IT's head) or an admin.
+    withdrawAmendment: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      const p = await clients['HEAD own'].data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } } });
+      const m = p.proposeAmendment.amendment!;
+      return { doc: WithdrawAmendmentDocument as never, variables: { input: { id: m.id, expectedVersion: m.version } } };
+    },
     revokeApiToken: async () => {
       const u = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });
       const t = await s.data(CreateApiTokenDocument, { input: { userId: u.createUser.user!.id, name: 'cell' } });
       return { doc: RevokeApiTokenDocument as never, variables: { input: { id: t.createApiToken.token!.id } } };
     },
   };
+
+  async function amendmentByCustomer(): Promise<{ id: string; expectedVersion: number }> {
+    const code = `M-C${uniq()}`;
+    const a = await agreementOfIt('ACTIVE', code);
+    const customerHead = s.as(await s.tokenFor(Role.HEAD, code));
+    const p = await customerHead.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } } });
+    const m = p.proposeAmendment.amendment!;
+    return { id: m.id, expectedVersion: m.version };
+  }
 
   const cells = Object.entries(MATRIX).flatMap(([mutation, row]) => row.map((expected, i) => [mutation, PRINCIPALS[i], expected] as const));
 

@@ -6,16 +6,19 @@ import { Migration20261122045607_initial as sqlite_Migration20261122045607_initi
 import { Migration20261122052536_access_control as sqlite_Migration20261122052536_access_control } from './sqlite/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as sqlite_Migration20261122053924_audit_log } from './sqlite/Migration20261122053924_audit_log';
 import { Migration20261122055409_agreements as sqlite_Migration20261122055409_agreements } from './sqlite/Migration20261122055409_agreements';
+import { Migration20261122060019_amendments as sqlite_Migration20261122060019_amendments } from './sqlite/Migration20261122060019_amendments';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
 import { Migration20261122055409_agreements as postgresql_Migration20261122055409_agreements } from './postgresql/Migration20261122055409_agreements';
+import { Migration20261122060019_amendments as postgresql_Migration20261122060019_amendments } from './postgresql/Migration20261122060019_amendments';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
   sqlite_Migration20261122052536_access_control,
   sqlite_Migration20261122053924_audit_log,
   sqlite_Migration20261122055409_agreements,
+  sqlite_Migration20261122060019_amendments,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -23,6 +26,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261122052536_access_control,
   postgresql_Migration20261122053924_audit_log,
   postgresql_Migration20261122055409_agreements,
+  postgresql_Migration20261122060019_amendments,
 ];
 
 /** The ordered migrations of one engine. */

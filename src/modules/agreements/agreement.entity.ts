@@ -232,3 +232,75 @@ export class Objective extends BaseEntity {
   @Enum({ items: () => Inheritance })
   inheritance: Inheritance = Inheritance.APPLIES;
 }
+
+/** Change control (DESIGN §5): PROPOSED → APPROVED (a new version) | REJECTED | WITHDRAWN. */
+export enum AmendmentStatus {
+  PROPOSED = 'PROPOSED',
+  APPROVED = 'APPROVED',
+  REJECTED = 'REJECTED',
+  WITHDRAWN = 'WITHDRAWN',
+}
+registerEnumType(AmendmentStatus, { name: 'AmendmentStatus' });
+
+/** An objective as an amendment stores it (metric by id). */
+export interface ObjectiveSpec {
+  metricId: string;
+  target: number;
+  warning?: number | null;
+  weight?: number;
+  creditPercent?: number;
+  inheritance?: Inheritance;
+}
+
+/** What an amendment changes: terms, objectives added, changed (by metric), removed (by metric). */
+export interface AmendmentChanges {
+  terms: Record<string, unknown>;
+  addObjectives: ObjectiveSpec[];
+  changeObjectives: Array<Partial<ObjectiveSpec> & { metricId: string }>;
+  removeObjectives: string[];
+}
+
+/** A proposed change to an agreement's terms, effective from a month once the other party approves. */
+@ObjectType({ description: 'A proposed change of terms; approval by the other party makes it a new version.' })
+@Entity({ tableName: 'amendment' })
+export class Amendment extends BaseEntity {
+  @Index()
+  @ManyToOne(() => Agreement, { ref: true, deleteRule: 'restrict' })
+  agreement!: Ref<Agreement>;
+
+  @Field(() => AmendmentStatus)
+  @Property({ type: 'string', length: 20 })
+  status: AmendmentStatus = AmendmentStatus.PROPOSED;
+
+  @Field(() => MonthScalar, { description: 'The first month the changed terms govern.' })
+  @Property({ type: 'string', length: 7 })
+  effectiveMonth!: string;
+
+  @Field({ description: 'Why the change is proposed.' })
+  @Property({ type: 'text' })
+  reason!: string;
+
+  @Field({ description: 'PROVIDER, CUSTOMER or ADMIN: the side that proposed it (its approval is implied).' })
+  @Property({ type: 'string', length: 20 })
+  proposedBy!: string;
+
+  @Property({ type: 'string', length: 100 })
+  proposedByUserId!: string;
+
+  @Property({ type: 'json' })
+  changes!: AmendmentChanges;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  decidedAt?: Date | null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  decidedByUserId?: string | null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  rejectionReason?: string | null;
+
+  @ManyToOne(() => AgreementVersion, { ref: true, nullable: true, deleteRule: 'restrict' })
+  resultingVersion?: Ref<AgreementVersion> | null;
+}

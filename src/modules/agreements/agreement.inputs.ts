@@ -9,10 +9,12 @@ import {
   Length,
   Matches,
   Max,
+  MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { NotBlank } from '../../common/validation';
 import { MonthScalar } from '../../common/scalars';
 import { Inheritance, Tier } from './agreement.entity';
 
@@ -107,12 +109,9 @@ export class CalendarInput {
   holidays!: string[];
 }
 
-/** The terms of a version; omitted ones take the documented defaults (or stay, in amendments). */
+/** Terms an amendment may change; omitted ones stay as they are. */
 @InputType()
-export class TermsInput {
-  @Field(() => MonthScalar, { description: 'First month of the agreement.' })
-  effectiveFrom!: string;
-
+export class AmendTermsInput {
   @Field(() => MonthScalar, { nullable: true, description: 'Last month; omit for open-ended.' })
   @IsOptional()
   effectiveTo?: string | null;
@@ -175,6 +174,13 @@ export class TermsInput {
   @IsOptional()
   @ValidateNested()
   calendar?: CalendarInput;
+}
+
+/** The terms of a new agreement's first version; omitted ones take the documented defaults. */
+@InputType()
+export class TermsInput extends AmendTermsInput {
+  @Field(() => MonthScalar, { description: 'First month of the agreement.' })
+  effectiveFrom!: string;
 }
 
 @InputType()
@@ -294,4 +300,100 @@ export class AgreementFilter {
 
   @Field({ nullable: true, description: 'Only measured agreements: ACTIVE CUSTOMER or SERVICE agreements without active children.' })
   measuredOnly?: boolean;
+}
+
+@InputType()
+export class ObjectiveChangeInput {
+  @Field(() => ID, { description: 'The metric whose objective changes.' })
+  @IsUUID('all', { message: 'metricId: expected a metric id (UUID)' })
+  metricId!: string;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'target: expected a finite number' })
+  target?: number;
+
+  @Field(() => Float, { nullable: true, description: '`null` removes the warning; omit to keep.' })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'warning: expected a finite number' })
+  warning?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'weight: expected a number above 0' })
+  @Min(0.000001, { message: 'weight: expected a number above 0' })
+  weight?: number;
+
+  @Field(() => Float, { nullable: true })
+  @IsOptional()
+  @IsNumber(FINITE, { message: 'creditPercent: expected a number from 0 to 100' })
+  @Min(0, { message: 'creditPercent: expected a number from 0 to 100' })
+  @Max(100, { message: 'creditPercent: expected a number from 0 to 100' })
+  creditPercent?: number;
+
+  @Field(() => Inheritance, { nullable: true })
+  @IsOptional()
+  inheritance?: Inheritance;
+}
+
+@InputType()
+export class ProposeAmendmentInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'agreementId: expected an agreement id (UUID)' })
+  agreementId!: string;
+
+  @Field(() => Int, { description: "The agreement's lockVersion you read." })
+  @IsInt({ message: 'expectedVersion: expected an integer' })
+  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  expectedVersion!: number;
+
+  @Field(() => MonthScalar, { description: 'First month the new terms govern: this month or later.' })
+  effectiveMonth!: string;
+
+  @Field()
+  @NotBlank('reason')
+  @MaxLength(5000, { message: 'reason: expected at most 5000 characters' })
+  reason!: string;
+
+  @Field(() => AmendTermsInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  terms?: AmendTermsInput;
+
+  @Field(() => [ObjectiveInput], { nullable: true })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  addObjectives?: ObjectiveInput[];
+
+  @Field(() => [ObjectiveChangeInput], { nullable: true })
+  @IsOptional()
+  @ValidateNested({ each: true })
+  changeObjectives?: ObjectiveChangeInput[];
+
+  @Field(() => [ID], { nullable: true, description: 'Metrics whose objectives are removed.' })
+  @IsOptional()
+  @IsUUID('all', { each: true, message: 'removeObjectives: expected metric ids (UUID)' })
+  removeObjectives?: string[];
+
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class AmendmentDecisionInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'id: expected an amendment id (UUID)' })
+  id!: string;
+
+  @Field(() => Int, { description: "The amendment's version you read." })
+  @IsInt({ message: 'expectedVersion: expected an integer' })
+  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  expectedVersion!: number;
+
+  @Field(() => String, { nullable: true, description: 'Required to reject.' })
+  @IsOptional()
+  @MaxLength(5000, { message: 'reason: expected at most 5000 characters' })
+  reason?: string | null;
 }

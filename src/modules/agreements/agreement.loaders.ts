@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { byIdLoader, groupLoader } from '../../common/loaders';
-import { Agreement, AgreementVersion, Objective } from './agreement.entity';
+import { Agreement, AgreementVersion, Amendment, Objective } from './agreement.entity';
 
 /** Per-request loaders of the agreements module. */
 export function createAgreementLoaders(em: EntityManager) {
@@ -15,5 +15,8 @@ export function createAgreementLoaders(em: EntityManager) {
     versionsByAgreement: groupLoader(em, AgreementVersion, 'agreement', { number: 'asc' }),
     /** A version's objectives, in the order given. */
     objectivesByVersion: groupLoader(em, Objective, 'agreementVersion', { position: 'asc' }),
+    /** An agreement's amendments, oldest first. */
+    amendmentsByAgreement: groupLoader(em, Amendment, 'agreement', { createdAt: 'asc', id: 'asc' }),
+    versionById: byIdLoader(em, AgreementVersion),
   };
 }

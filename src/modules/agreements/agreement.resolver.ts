@@ -7,8 +7,10 @@ import type { Context } from '../../context';
 import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';
-import { Agreement, AgreementStatus, AgreementVersion, Inheritance, Objective } from './agreement.entity';
-import { AgreementFilter, AgreementTransitionInput, CreateAgreementInput } from './agreement.inputs';
+import { Agreement, AgreementStatus, AgreementVersion, Amendment, Inheritance, Objective } from './agreement.entity';
+import { AgreementFilter, AgreementTransitionInput, AmendmentDecisionInput, CreateAgreementInput, ProposeAmendmentInput } from './agreement.inputs';
+import * as amendments from './amendment.service';
+import { GraphQLJSONObject } from 'graphql-scalars';
 import * as agreements from './agreement.service';
 import { effectiveObjectives } from './inheritance';
 
@@ -169,6 +171,11 @@ export class AgreementResolver {
     return ctx.loaders.agreementChildren.load(a.id);
   }
 
+  @FieldResolver(() => [Amendment], { description: 'Proposed, approved, rejected and withdrawn amendments, oldest first.' })
+  amendments(@Root() a: Agreement, @Ctx() ctx: Context): Promise<Amendment[]> {
+    return ctx.loaders.amendmentsByAgreement.load(a.id);
+  }
+
   @FieldResolver(() => [AgreementVersion], { description: 'Every version, oldest first: which terms governed which months.' })
   versions(@Root() a: Agreement, @Ctx() ctx: Context): Promise<AgreementVersion[]> {
     return ctx.loaders.versionsByAgreement.load(a.id);
@@ -239,6 +246,61 @@ export class AgreementResolver {
   async terminateAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
     const r = await agreements.terminateAgreement(ctx, input);
     return { agreement: r.result, userErrors: r.userErrors };
+  }
+}
+
+@ObjectType()
+export class AmendmentPayload {
+  @Field(() => Amendment, { nullable: true })
+  amendment!: Amendment | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@Resolver(() => Amendment)
+export class AmendmentResolver {
+  @FieldResolver(() => Agreement)
+  async agreement(@Root() a: Amendment, @Ctx() ctx: Context): Promise<Agreement> {
+    return (await ctx.loaders.agreementById.load(a.agreement.id)) as Agreement;
+  }
+
+  @FieldResolver(() => GraphQLJSONObject, { description: 'terms (changed terms), addObjectives, changeObjectives (by metricId), removeObjectives (metric ids).' })
+  changes(@Root() a: Amendment): Record<string, unknown> {
+    return a.changes as unknown as Record<string, unknown>;
+  }
+
+  @FieldResolver(() => AgreementVersion, { nullable: true, description: 'The version its approval created.' })
+  resultingVersion(@Root() a: Amendment, @Ctx() ctx: Context): Promise<AgreementVersion | null> | null {
+    return a.resultingVersion ? ctx.loaders.versionById.load(a.resultingVersion.id) : null;
+  }
+
+  @Authorized()
+  @Mutation(() => AmendmentPayload, { description: "Proposes a change of terms from a month on; the other party's approval makes it a new version." })
+  async proposeAmendment(@Ctx() ctx: Context, @Arg('input') input: ProposeAmendmentInput): Promise<AmendmentPayload> {
+    const r = await amendments.proposeAmendment(ctx, input);
+    return { amendment: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized()
+  @Mutation(() => AmendmentPayload)
+  async approveAmendment(@Ctx() ctx: Context, @Arg('input') input: AmendmentDecisionInput): Promise<AmendmentPayload> {
+    const r = await amendments.approveAmendment(ctx, input);
+    return { amendment: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized()
+  @Mutation(() => AmendmentPayload)
+  async rejectAmendment(@Ctx() ctx: Context, @Arg('input') input: AmendmentDecisionInput): Promise<AmendmentPayload> {
+    const r = await amendments.rejectAmendment(ctx, input);
+    return { amendment: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized()
+  @Mutation(() => AmendmentPayload)
+  async withdrawAmendment(@Ctx() ctx: Context, @Arg('input') input: AmendmentDecisionInput): Promise<AmendmentPayload> {
+    const r = await amendments.withdrawAmendment(ctx, input);
+    return { amendment: r.result, userErrors: r.userErrors };
   }
 }
 

@@ -171,7 +171,7 @@ export function termProblems(terms: TermsInput, prefix = 'terms'): UserError[] {
  * Loads and checks the objectives of a version: metrics exist and are live, each metric once,
  * targets and warnings within the metric's bounds, the warning on the safe side of the target.
  */
-async function checkObjectives(em: EntityManager, objectives: ObjectiveInput[]): Promise<Metric[]> {
+export async function checkObjectives(em: EntityManager, objectives: ObjectiveInput[]): Promise<Metric[]> {
   const ids = [...new Set(objectives.map((o) => o.metricId))];
   const metrics = new Map((await em.find(Metric, { id: { $in: ids } })).map((m) => [m.id, m]));
   const errors: UserError[] = [];
@@ -202,8 +202,8 @@ async function checkObjectives(em: EntityManager, objectives: ObjectiveInput[]):
   return objectives.map((o) => metrics.get(o.metricId) as Metric);
 }
 
-/** Ancestors of a prospective agreement, each with its objectives in force in `month`. */
-async function ancestorChain(em: EntityManager, parent: Agreement | null, month: Month): Promise<ChainLevel<ChainObjective>[]> {
+/** An agreement and its ancestors (from `parent` up), each with its objectives in force in `month`. */
+export async function ancestorChain(em: EntityManager, parent: Agreement | null, month: Month): Promise<ChainLevel<ChainObjective>[]> {
   const chain: ChainLevel<ChainObjective>[] = [];
   for (let current = parent; current; current = current.parent ? await em.findOne(Agreement, current.parent.id) : null) {
     const versions = await em.find(AgreementVersion, { agreement: current.id });
@@ -313,7 +313,7 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
 }
 
 /** A version row with the terms given, defaults for the rest. */
-function createVersion(em: EntityManager, agreement: Agreement, number: number, effectiveMonth: Month, t: TermsInput): AgreementVersion {
+export function createVersion(em: EntityManager, agreement: Agreement, number: number, effectiveMonth: Month, t: TermsInput): AgreementVersion {
   return em.create(AgreementVersion, {
     agreement,
     number,
@@ -333,7 +333,7 @@ function createVersion(em: EntityManager, agreement: Agreement, number: number, 
   });
 }
 
-function createObjective(em: EntityManager, version: AgreementVersion, metric: Metric, o: ObjectiveInput, position: number): Objective {
+export function createObjective(em: EntityManager, version: AgreementVersion, metric: Metric, o: ObjectiveInput, position: number): Objective {
   return em.create(Objective, {
     agreementVersion: version,
     metric,
@@ -349,7 +349,7 @@ function createObjective(em: EntityManager, version: AgreementVersion, metric: M
 // ------------------------------------------------------------------ lifecycle
 
 /** The party a principal acts as in an agreement: PROVIDER, CUSTOMER, ADMIN, or none. */
-function partyOf(ctx: Context, agreement: Agreement): 'PROVIDER' | 'CUSTOMER' | 'ADMIN' | null {
+export function partyOf(ctx: Context, agreement: Agreement): 'PROVIDER' | 'CUSTOMER' | 'ADMIN' | null {
   const p = principalOf(ctx);
   if (p.role === Role.ADMIN) return 'ADMIN';
   if (p.role !== Role.HEAD) return null;

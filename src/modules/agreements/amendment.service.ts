@@ -1,0 +1,258 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { ForbiddenError } from '../../common/errors';
+import { idempotent } from '../../common/idempotency';
+import { compareMonths, monthOf } from '../../common/month';
+import { assertVersion, runMutation, type MutationResult } from '../../common/mutation';
+import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
+import { assertValidInput } from '../../common/validation';
+import { idempotencyScope, type Context } from '../../context';
+import { principalOf } from '../auth/authorization';
+import { Role } from '../auth/user.entity';
+import {
+  Agreement,
+  type AmendmentChanges,
+  Amendment,
+  AmendmentStatus,
+  AgreementStatus,
+  AgreementVersion,
+  Inheritance,
+  Objective,
+  type ObjectiveSpec,
+  Tier,
+} from './agreement.entity';
+import type { AmendmentDecisionInput, ProposeAmendmentInput, TermsInput } from './agreement.inputs';
+import { ancestorChain, checkObjectives, createObjective, createVersion, partyOf, termProblems, versionAt } from './agreement.service';
+import { type ChainLevel, type ChainObjective, tightenViolations, violationMessage } from './inheritance';
+
+/** An objective of the resulting version, and the input path it came from (for error fields). */
+interface Planned {
+  spec: ObjectiveSpec;
+  path: string;
+}
+
+/** The terms of a version as the input type, so changes merge over them. */
+function termsOf(v: AgreementVersion): TermsInput {
+  return {
+    effectiveFrom: v.effectiveFrom,
+    effectiveTo: v.effectiveTo ?? null,
+    complianceTarget: v.complianceTarget,
+    monthlyCharge: v.monthlyCharge,
+    creditCapPercent: v.creditCapPercent,
+    reportDueWorkingDays: v.reportDueWorkingDays,
+    reviewCadenceMonths: v.reviewCadenceMonths,
+    nextReviewDate: v.nextReviewDate ?? null,
+    responsibilities: v.responsibilities,
+    contacts: v.contacts,
+    escalationPolicy: v.escalationPolicy,
+    calendar: v.calendar,
+  } as TermsInput;
+}
+
+/**
+ * The version an amendment would create, checked as a whole against the state now: the month
+ * (this month or later, not before a version already scheduled), the merged terms, the merged
+ * objectives (metrics, bounds, warnings), tighten-only against the ancestors, and — the parent
+ * side of the rule — that no live agreement below would end up looser than the new terms.
+ */
+async function plan(em: EntityManager, agreement: Agreement, changes: AmendmentChanges, effectiveMonth: string, now: Date) {
+  if (compareMonths(effectiveMonth, monthOf(now)) < 0) {
+    userError('effectiveMonth', UserErrorCode.INVALID, `effectiveMonth: expected ${monthOf(now)} or later (history is never rewritten), received ${effectiveMonth}`);
+  }
+  const versions = await em.find(AgreementVersion, { agreement: agreement.id }, { orderBy: { number: 'asc' } });
+  const latest = versions[versions.length - 1];
+  if (compareMonths(effectiveMonth, latest.effectiveMonth) < 0) {
+    userError('effectiveMonth', UserErrorCode.INVALID, `effectiveMonth: version ${latest.number} already takes effect in ${latest.effectiveMonth}; amend from then or later`);
+  }
+  const terms = { ...termsOf(latest), ...changes.terms } as TermsInput;
+  const errors = termProblems(terms);
+  const current = await em.find(Objective, { agreementVersion: latest.id }, { orderBy: { position: 'asc' } });
+  const planned: Planned[] = current.map((o, i) => ({
+    spec: { metricId: o.metric.id, target: o.target, warning: o.warning, weight: o.weight, creditPercent: o.creditPercent, inheritance: o.inheritance },
+    path: `objectives[${i}]`,
+  }));
+  changes.removeObjectives.forEach((metricId, i) => {
+    const at = planned.findIndex((p) => p.spec.metricId === metricId);
+    if (at < 0) errors.push(new UserError(`removeObjectives[${i}]`, UserErrorCode.NOT_FOUND, `the agreement has no objective on metric ${metricId}`));
+    else planned.splice(at, 1);
+  });
+  changes.changeObjectives.forEach((c, i) => {
+    const p = planned.find((x) => x.spec.metricId === c.metricId);
+    if (!p) return errors.push(new UserError(`changeObjectives[${i}].metricId`, UserErrorCode.NOT_FOUND, `the agreement has no objective on metric ${c.metricId}`));
+    p.spec = { ...p.spec, ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) };
+    p.path = `changeObjectives[${i}]`;
+  });
+  changes.addObjectives.forEach((a, i) => {
+    if (planned.some((p) => p.spec.metricId === a.metricId)) errors.push(new UserError(`addObjectives[${i}].metricId`, UserErrorCode.INVALID, 'the agreement already has an objective on this metric; change it instead'));
+    else planned.push({ spec: a, path: `addObjectives[${i}]` });
+  });
+  if (errors.length) throw new UserErrorsException(errors);
+  let metrics;
+  try {
+    metrics = await checkObjectives(em, planned.map((p) => p.spec as never));
+  } catch (e) {
+    // checkObjectives names `objectives[k]`: point at the input the k-th planned objective came from.
+    if (!(e instanceof UserErrorsException)) throw e;
+    throw new UserErrorsException(e.errors.map((u) => new UserError(u.field?.replace(/^objectives\[(\d+)\]/, (_, k: string) => planned[Number(k)].path) ?? null, u.code, u.message)));
+  }
+  const level: ChainLevel<ChainObjective> = {
+    agreementId: agreement.id,
+    agreementKey: agreement.key,
+    objectives: planned.map((p, i) => ({ metricId: metrics[i].id, metricCode: metrics[i].code, direction: metrics[i].direction, target: p.spec.target, inheritance: p.spec.inheritance ?? Inheritance.APPLIES })),
+  };
+  const parent = agreement.parent ? await em.findOne(Agreement, agreement.parent.id) : null;
+  const ancestors = await ancestorChain(em, parent, effectiveMonth);
+  const loosening = tightenViolations(level, ancestors).map((v) => new UserError(`${planned[level.objectives.findIndex((o) => o.metricCode === v.metricCode)].path}.target`, UserErrorCode.LOOSENS, violationMessage(v)));
+  // The other direction: live agreements below (children and grandchildren) must stay at least
+  // as tight as the new terms.
+  const live = { $in: [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED] };
+  const descendants: Agreement[] = [];
+  for (let layer = [agreement.id]; layer.length; ) {
+    const below = await em.find(Agreement, { parent: { $in: layer }, state: live }, { orderBy: { key: 'asc' } });
+    descendants.push(...below);
+    layer = below.map((a) => a.id);
+  }
+  for (const d of descendants) {
+    const chain = (await ancestorChain(em, d, effectiveMonth)).map((l) => (l.agreementId === agreement.id ? level : l));
+    for (const v of tightenViolations(chain[0], chain.slice(1))) {
+      if (v.parentKey !== agreement.key) continue;
+      const at = level.objectives.findIndex((o) => o.metricCode === v.metricCode);
+      loosening.push(new UserError(`${planned[at].path}.target`, UserErrorCode.LOOSENS, `${violationMessage(v)}; change ${v.childKey} first or keep ${agreement.key} at most as tight`));
+    }
+  }
+  if (loosening.length) throw new UserErrorsException(loosening);
+  return { versions, latest, terms, planned, metrics };
+}
+
+/** Changes from the input, as stored on the amendment. */
+function changesOf(input: ProposeAmendmentInput): AmendmentChanges {
+  const terms = Object.fromEntries(Object.entries(input.terms ?? {}).filter(([, v]) => v !== undefined)) as Record<string, unknown>;
+  return {
+    terms: JSON.parse(JSON.stringify(terms)),
+    addObjectives: (input.addObjectives ?? []).map((o) => ({ ...o })),
+    changeObjectives: (input.changeObjectives ?? []).map((o) => ({ ...o })),
+    removeObjectives: input.removeObjectives ?? [],
+  };
+}
+
+/** The side a principal takes on an agreement, or FORBIDDEN. CORPORATE: admins only. */
+function sideOf(ctx: Context, agreement: Agreement, what: string): 'PROVIDER' | 'CUSTOMER' | 'ADMIN' {
+  const side = partyOf(ctx, agreement);
+  if (!side || (agreement.tier === Tier.CORPORATE && side !== 'ADMIN')) {
+    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${what} amendments of ${agreement.key}: ${agreement.tier === Tier.CORPORATE ? 'only admins do' : "only admins and the parties' heads do"}`);
+  }
+  return side;
+}
+
+/** Proposes a change of terms from a month on (a party's head, or an admin). */
+export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now = new Date()): Promise<MutationResult<Amendment>> {
+  const { idempotencyKey, ...payload } = input;
+  return runMutation(
+    ctx,
+    async (em) => {
+      await assertValidInput(input);
+      return idempotent(
+        em,
+        { scope: idempotencyScope(ctx), operation: 'proposeAmendment', key: idempotencyKey, payload },
+        async () => {
+          const agreement = await em.findOne(Agreement, input.agreementId);
+          if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
+          const side = sideOf(ctx, agreement, 'propose');
+          assertVersion(agreement, input.expectedVersion);
+          if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
+            userError('agreementId', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; only ACTIVE or SUSPENDED agreements are amended`);
+          }
+          const changes = changesOf(input);
+          if (!Object.keys(changes.terms).length && !changes.addObjectives.length && !changes.changeObjectives.length && !changes.removeObjectives.length) {
+            userError(null, UserErrorCode.REQUIRED, 'an amendment changes terms or objectives; this one changes nothing');
+          }
+          await plan(em, agreement, changes, input.effectiveMonth, now);
+          const amendment = em.create(Amendment, {
+            agreement,
+            effectiveMonth: input.effectiveMonth,
+            reason: input.reason.trim(),
+            proposedBy: side,
+            proposedByUserId: principalOf(ctx).userId,
+            changes,
+            status: AmendmentStatus.PROPOSED,
+          });
+          await em.flush();
+          return amendment;
+        },
+        (id) => em.findOne(Amendment, id),
+      );
+    },
+    { idempotencyKey },
+  );
+}
+
+async function loadDecision(em: EntityManager, ctx: Context, input: AmendmentDecisionInput, what: string) {
+  const amendment = await em.findOne(Amendment, input.id);
+  if (!amendment) userError('id', UserErrorCode.NOT_FOUND, `no amendment has id ${input.id}`);
+  const agreement = await em.findOneOrFail(Agreement, amendment.agreement.id);
+  const side = sideOf(ctx, agreement, what);
+  assertVersion(amendment, input.expectedVersion);
+  if (amendment.status !== AmendmentStatus.PROPOSED) {
+    userError('id', UserErrorCode.ILLEGAL_TRANSITION, `the amendment is ${amendment.status}; only PROPOSED amendments can be ${what === 'withdraw' ? 'withdrawn' : `${what}d`}`);
+  }
+  return { amendment, agreement, side };
+}
+
+/** The other side than the proposer's (an admin for CORPORATE) decides. */
+function assertOtherSide(amendment: Amendment, agreement: Agreement, side: string, what: string): void {
+  if (agreement.tier !== Tier.CORPORATE && side === amendment.proposedBy) {
+    throw new ForbiddenError(`The ${side} side proposed this amendment; the other party ${what}s it`);
+  }
+}
+
+/**
+ * Approves an amendment: its changes, checked again against the state now, become a new version
+ * from its month on. Earlier months keep the version that governed them.
+ */
+export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, now = new Date()): Promise<MutationResult<Amendment>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    const { amendment, agreement, side } = await loadDecision(em, ctx, input, 'approve');
+    assertOtherSide(amendment, agreement, side, 'approve');
+    const { latest, terms, planned, metrics } = await plan(em, agreement, amendment.changes, amendment.effectiveMonth, now);
+    const version = createVersion(em, agreement, latest.number + 1, amendment.effectiveMonth, terms);
+    planned.forEach((p, i) => createObjective(em, version, metrics[i], p.spec as never, i));
+    amendment.status = AmendmentStatus.APPROVED;
+    amendment.decidedAt = now;
+    amendment.decidedByUserId = principalOf(ctx).userId;
+    amendment.resultingVersion = em.getReference(AgreementVersion, version.id, { wrapped: true });
+    await em.flush();
+    return amendment;
+  });
+}
+
+/** Rejects an amendment, with a reason (the other side). */
+export function rejectAmendment(ctx: Context, input: AmendmentDecisionInput, now = new Date()): Promise<MutationResult<Amendment>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    const { amendment, agreement, side } = await loadDecision(em, ctx, input, 'reject');
+    assertOtherSide(amendment, agreement, side, 'reject');
+    if (!input.reason?.trim()) userError('reason', UserErrorCode.REQUIRED, 'reason: say why the amendment is rejected');
+    amendment.status = AmendmentStatus.REJECTED;
+    amendment.rejectionReason = input.reason.trim();
+    amendment.decidedAt = now;
+    amendment.decidedByUserId = principalOf(ctx).userId;
+    await em.flush();
+    return amendment;
+  });
+}
+
+/** Withdraws an amendment (its proposer's side, or an admin). */
+export function withdrawAmendment(ctx: Context, input: AmendmentDecisionInput, now = new Date()): Promise<MutationResult<Amendment>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    const { amendment, side } = await loadDecision(em, ctx, input, 'withdraw');
+    if (side !== amendment.proposedBy && principalOf(ctx).role !== Role.ADMIN) {
+      throw new ForbiddenError(`The ${amendment.proposedBy} side proposed this amendment; only it (or an admin) withdraws it`);
+    }
+    amendment.status = AmendmentStatus.WITHDRAWN;
+    amendment.decidedAt = now;
+    amendment.decidedByUserId = principalOf(ctx).userId;
+    await em.flush();
+    return amendment;
+  });
+}
