@@ -6,18 +6,19 @@ import { User } from '../src/modules/auth/user.entity';
 import { Metric, UNIT_DEFAULTS } from '../src/modules/catalog/metric.entity';
 import { Service } from '../src/modules/catalog/service.entity';
 import { Department } from '../src/modules/departments/department.entity';
+import { seedDemoAgreements } from './demo-agreements';
 import { DEMO_DEPARTMENTS, DEMO_METRICS, DEMO_SERVICES, DEMO_USERS } from './demo-data';
 
 /** Secrets of the demo tokens created by one seeding, by principal key (`ADMIN`, `HEAD_MKT`, …). */
 export type DemoTokens = Record<string, string>;
 
 /**
- * Seeds the demo company of DESIGN §9. Idempotent: rows are matched by code (users by e-mail);
+ * Seeds the demo company of DESIGN §9 (catalogs, principals, agreements). Idempotent: rows are matched by code (users by e-mail);
  * missing ones are created, existing ones left as they are (edits survive a re-run). With
  * `principals`, demo users get one token each; the secrets of the tokens created now are returned
  * (they are stored only as hashes, so they cannot be printed later).
  */
-export async function seedDemo(em: EntityManager, options: { principals: boolean }): Promise<DemoTokens> {
+export async function seedDemo(em: EntityManager, options: { principals: boolean; agreements?: boolean; now?: Date }): Promise<DemoTokens> {
   const departments = new Map((await em.find(Department, {})).map((d) => [d.code, d]));
   for (const d of DEMO_DEPARTMENTS) {
     if (departments.has(d.code)) continue;
@@ -50,6 +51,7 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
     }
   }
   await em.flush();
+  if (options.agreements !== false) await seedDemoAgreements(em, options.now);
   return tokens;
 }
 

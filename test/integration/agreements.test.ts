@@ -402,30 +402,120 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     expect(history.versions).toHaveLength(1);
   });
 
-  it('filters measured agreements and batches the list: the same statements for 3 and for 23 agreements', async () => {
-    const measured = await s.data(AgreementsDocument, { filter: { measuredOnly: true }, at: '2026-06' });
-    expect(measured.agreements.edges.map((e) => e.node.key)).toEqual(['IT-SALES-CRM']);
+  it('filters measured agreements and batches the list: the same statements for 10 and for 100 agreements', async () => {
+    // Measured: ACTIVE CUSTOMER or SERVICE agreements without ACTIVE children (the TR-* ones come
+    // from the transitions test; IT-SALES has an ACTIVE child, CHARTER is CORPORATE).
+    const measured = await s.data(AgreementsDocument, { first: 100, filter: { measuredOnly: true }, at: '2026-06' });
+    expect(measured.agreements.edges.map((e) => e.node.key).filter((k) => !k.startsWith('TR-'))).toEqual(['IT-SALES-CRM']);
 
-    const query = async () => (await s.data(AgreementsDocument, { first: 100, at: '2026-06' })).agreements.totalCount;
-    const small = await s.countStatements(query);
-    for (let i = 0; i < 20; i++) {
-      const d = (await s.data(CreateDepartmentDocument, { input: { code: `BATCH${i}`, name: `Batch ${i}` } })).createDepartment.department!;
-      await ok(s, {
-        key: `IT-BATCH${i}`,
-        tier: 'CUSTOMER',
-        title: 'batch',
-        providerId: dept.IT,
-        customerId: d.id,
-        parentId: charter.id,
-        terms: { effectiveFrom: '2026-01' },
-        objectives: [{ metricId: metric.HANDOFF_ACCEPTANCE_RATE, target: 70 + (i % 5) }],
+    let n = 0;
+    const growTo = async (total: number) => {
+      for (let have = (await s.data(AgreementsDocument, { first: 0, at: '2026-06' })).agreements.totalCount; have < total; have++) {
+        const d = (await s.data(CreateDepartmentDocument, { input: { code: `BATCH${++n}`, name: `Batch ${n}` } })).createDepartment.department!;
+        await ok(s, {
+          key: `IT-BATCH${n}`,
+          tier: 'CUSTOMER',
+          title: 'batch',
+          providerId: dept.IT,
+          customerId: d.id,
+          parentId: charter.id,
+          terms: { effectiveFrom: '2026-01' },
+          objectives: [{ metricId: metric.HANDOFF_ACCEPTANCE_RATE, target: 70 + (n % 5) }],
+        });
+      }
+    };
+    // The query of the issue: parties, service, parent and effective objectives with their origin.
+    const measure = async (expected: number) => {
+      let edges = 0;
+      const statements = await s.countStatements(async () => {
+        edges = (await s.data(AgreementsDocument, { first: 100, at: '2026-06' })).agreements.edges.length;
       });
-    }
-    let total = 0;
-    const large = await s.countStatements(async () => {
-      total = await query();
-    });
-    expect(total).toBeGreaterThanOrEqual(23);
+      expect(edges).toBe(expected);
+      return statements;
+    };
+    await growTo(10);
+    const small = await measure(10);
+    await growTo(100);
+    const large = await measure(100);
     expect(large).toBe(small);
+  }, 120_000);
+
+  it('allows exactly the transitions of DESIGN §5 from each state, and names the state otherwise', async () => {
+    type Action = 'approve' | 'suspend' | 'resume' | 'terminate';
+    const docs = { approve: ApproveAgreementDocument, suspend: SuspendAgreementDocument, resume: ResumeAgreementDocument, terminate: TerminateAgreementDocument } as const;
+    // state → action → resulting state, or null when illegal
+    const table: Record<'DRAFT' | 'ACTIVE' | 'SUSPENDED' | 'TERMINATED', Record<Action, string | null>> = {
+      DRAFT: { approve: 'DRAFT', suspend: null, resume: null, terminate: 'TERMINATED' },
+      ACTIVE: { approve: null, suspend: 'SUSPENDED', resume: null, terminate: 'TERMINATED' },
+      SUSPENDED: { approve: null, suspend: null, resume: 'ACTIVE', terminate: 'TERMINATED' },
+      TERMINATED: { approve: null, suspend: null, resume: null, terminate: null },
+    };
+    let n = 0;
+    const run = async (action: Action, a: { id: string; lockVersion: number }, party?: 'PROVIDER' | 'CUSTOMER') => {
+      const r = await s.request(docs[action] as never, { input: { id: a.id, expectedVersion: a.lockVersion, party } });
+      const payload = (r.data as Record<string, { agreement: { id: string; lockVersion: number; status: string } | null; userErrors: Array<{ code: string; message: string }> }>)[`${action}Agreement`];
+      return payload;
+    };
+    const inState = async (state: keyof typeof table) => {
+      const d = (await s.data(CreateDepartmentDocument, { input: { code: `TR${++n}`, name: 'x' } })).createDepartment.department!;
+      let a: { id: string; lockVersion: number } = await ok(s, { key: `TR-${n}`, tier: 'CUSTOMER', title: 'x', providerId: dept.MKT, customerId: d.id, parentId: charter.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+      if (state === 'DRAFT') return a;
+      if (state === 'TERMINATED') return (await run('terminate', a)).agreement!;
+      a = (await run('approve', a, 'PROVIDER')).agreement!;
+      a = (await run('approve', a, 'CUSTOMER')).agreement!;
+      if (state === 'ACTIVE') return a;
+      return (await run('suspend', a)).agreement!;
+    };
+    for (const [state, actions] of Object.entries(table) as Array<[keyof typeof table, Record<Action, string | null>]>) {
+      for (const [action, next] of Object.entries(actions) as Array<[Action, string | null]>) {
+        const a = await inState(state);
+        const r = await run(action, a, 'PROVIDER');
+        if (next) {
+          expect(r.userErrors, `${action} from ${state}`).toEqual([]);
+          expect(r.agreement?.status, `${action} from ${state}`).toBe(next);
+        } else {
+          expect(r.userErrors[0]?.code, `${action} from ${state}`).toBe('ILLEGAL_TRANSITION');
+          expect(r.userErrors[0]?.message).toContain(`is ${state}`);
+        }
+      }
+    }
+  }, 120_000);
+});
+
+describe.each(engines())('the demo agreements on %s', (engine) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: 'all' });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('seeds the agreements of DESIGN §9, ACTIVE for the last twelve months, with an amendment mid-year', async () => {
+    const now = new Date();
+    const month = (delta: number) => {
+      const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + delta, 1));
+      return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+    };
+    const all = await s.data(AgreementsDocument, { first: 50, at: month(0) });
+    expect(all.agreements.edges.map((e) => e.node.key)).toEqual(['CHARTER', 'FIN-SALES', 'IT-MKT', 'IT-SALES', 'IT-SALES-CRM', 'MKT-SALES', 'SALES-CS']);
+    const measured = await s.data(AgreementsDocument, { first: 50, at: month(0), filter: { measuredOnly: true } });
+    expect(measured.agreements.edges.map((e) => e.node.key)).toEqual(['FIN-SALES', 'IT-MKT', 'IT-SALES-CRM', 'MKT-SALES', 'SALES-CS']);
+    const crm = (await s.data(AgreementDocument, { key: 'IT-SALES-CRM', at: month(-1) })).agreement;
+    expect(crm.status).toBe('ACTIVE');
+    expect(crm.effectiveObjectives.map((o) => [o.metric.code, o.target, o.inheritedFrom?.key ?? null])).toEqual([
+      ['SYSTEM_AVAILABILITY', 99.9, null],
+      ['MTTR', 4, null],
+      ['ESCALATION_RESPONSE_P90', 4, 'IT-SALES'],
+      ['REPORT_DAYS_LATE', 0, 'CHARTER'],
+    ]);
+    const leads = (await s.data(AgreementHistoryDocument, { key: 'MKT-SALES', before: month(-7), after: month(-6) })).agreement;
+    expect(leads.amendments).toEqual([{ status: 'APPROVED', effectiveMonth: month(-6) }]);
+    expect(leads.versionBefore).toEqual({ number: 1 });
+    expect(leads.versionAfter).toEqual({ number: 2 });
+    expect(leads.before.find((o) => o.metric.code === 'HANDOFF_VOLUME')?.target).toBe(400);
+    expect(leads.after.find((o) => o.metric.code === 'HANDOFF_VOLUME')?.target).toBe(450);
+    expect((await s.data(AgreementDocument, { key: 'CHARTER', at: month(-12) })).agreement.version).toEqual({ number: 1 });
+    expect((await s.data(AgreementDocument, { key: 'CHARTER', at: month(-13) })).agreement.version).toBeNull();
   });
 });

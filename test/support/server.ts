@@ -93,11 +93,12 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
 }
 
 /** Boots the real server on a fresh database of `engine` and a free port; `seed` adds the demo company. */
-export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger; seed?: boolean } = {}): Promise<TestServer> {
+export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all' } = {}): Promise<TestServer> {
   const { config, drop } = await freshDatabase(engine, options.env);
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
-  if (options.seed) await seedDemo(app.orm.em.fork(), { principals: false });
+  // `true`: the catalogs only (tests build their own agreements); 'all': the demo agreements too.
+  if (options.seed) await seedDemo(app.orm.em.fork(), { principals: false, agreements: options.seed === 'all' });
   const url = await app.listen();
   let users = 0;
   const tokenFor = async (role: Role, departmentCode: string | null = null): Promise<string> => {
