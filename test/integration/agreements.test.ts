@@ -19,7 +19,13 @@ import {
   SuspendAgreementDocument,
   TerminateAgreementDocument,
 } from '../generated/graphql';
+import { addMonths, monthOf } from '../../src/common/month';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
+
+// Amendments start no earlier than the current month, so their months follow the clock.
+const M1 = addMonths(monthOf(new Date()), 1);
+const M2 = addMonths(monthOf(new Date()), 2);
+const M3 = addMonths(monthOf(new Date()), 3);
 
 describe.each(engines())('multi-tier agreements on %s', (engine) => {
   let s: TestServer;
@@ -323,11 +329,11 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
       const a1 = (await headIt.data(ApproveAgreementDocument, { input: { id: crmNow.id, expectedVersion: crmNow.lockVersion } })).approveAgreement.agreement!;
       await headSales.data(ApproveAgreementDocument, { input: { id: crmNow.id, expectedVersion: a1.lockVersion } });
     }
-    const before = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES-CRM', before: '2026-12', after: '2027-01' })).agreement;
+    const before = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES-CRM', before: M1, after: M2 })).agreement;
     const proposal = {
       agreementId: crmNow.id,
       expectedVersion: before.lockVersion,
-      effectiveMonth: '2027-01',
+      effectiveMonth: M2,
       reason: 'Sales moves to a 24/7 inside-sales team',
       terms: { monthlyCharge: 25000 },
       changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.95, warning: null }],
@@ -337,7 +343,7 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     expect(stale.userErrors[0]).toMatchObject({ field: 'expectedVersion', code: 'CONFLICT' });
     const past = (await headIt.data(ProposeAmendmentDocument, { input: { ...proposal, effectiveMonth: '2026-01' } })).proposeAmendment;
     expect(past.userErrors[0]).toMatchObject({ field: 'effectiveMonth', code: 'INVALID' });
-    const empty = (await headIt.data(ProposeAmendmentDocument, { input: { agreementId: crmNow.id, expectedVersion: before.lockVersion, effectiveMonth: '2027-01', reason: 'nothing' } })).proposeAmendment;
+    const empty = (await headIt.data(ProposeAmendmentDocument, { input: { agreementId: crmNow.id, expectedVersion: before.lockVersion, effectiveMonth: M2, reason: 'nothing' } })).proposeAmendment;
     expect(empty.userErrors).toEqual([{ field: null, code: 'REQUIRED', message: 'an amendment changes terms or objectives; this one changes nothing' }]);
     const loose = (await headIt.data(ProposeAmendmentDocument, { input: { ...proposal, changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.0 }] } })).proposeAmendment;
     expect(loose.userErrors).toEqual([
@@ -345,18 +351,18 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     ]);
 
     const proposed = (await headIt.data(ProposeAmendmentDocument, { input: proposal })).proposeAmendment.amendment!;
-    expect(proposed).toMatchObject({ status: 'PROPOSED', proposedBy: 'PROVIDER', effectiveMonth: '2027-01', resultingVersion: null });
+    expect(proposed).toMatchObject({ status: 'PROPOSED', proposedBy: 'PROVIDER', effectiveMonth: M2, resultingVersion: null });
     const self = await headIt.request(ApproveAmendmentDocument, { input: { id: proposed.id, expectedVersion: proposed.version } });
     expect(self.errors?.[0]).toMatchObject({ message: 'The PROVIDER side proposed this amendment; the other party approves it', extensions: { code: 'FORBIDDEN' } });
     const approved = (await headSales.data(ApproveAmendmentDocument, { input: { id: proposed.id, expectedVersion: proposed.version } })).approveAmendment.amendment!;
-    expect(approved).toMatchObject({ status: 'APPROVED', resultingVersion: { number: 2, effectiveMonth: '2027-01' } });
+    expect(approved).toMatchObject({ status: 'APPROVED', resultingVersion: { number: 2, effectiveMonth: M2 } });
     const again = (await headSales.data(ApproveAmendmentDocument, { input: { id: proposed.id, expectedVersion: approved.version } })).approveAmendment;
     expect(again.userErrors[0].code).toBe('ILLEGAL_TRANSITION');
 
-    const after = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES-CRM', before: '2026-12', after: '2027-01' })).agreement;
+    const after = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES-CRM', before: M1, after: M2 })).agreement;
     expect(after.versions).toEqual([
       { number: 1, effectiveMonth: '2026-01', monthlyCharge: 0 },
-      { number: 2, effectiveMonth: '2027-01', monthlyCharge: 25000 },
+      { number: 2, effectiveMonth: M2, monthlyCharge: 25000 },
     ]);
     expect(after.versionBefore).toEqual({ number: 1 });
     expect(after.versionAfter).toEqual({ number: 2 });
@@ -364,15 +370,15 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     expect(targets(after.before)).toEqual({ SYSTEM_AVAILABILITY: 99.9, MTTR: 4, ESCALATION_RESPONSE_P90: 4, REPORT_DAYS_LATE: 0 });
     expect(targets(after.after)).toEqual({ SYSTEM_AVAILABILITY: 99.95, MTTR: 4, HANDOFF_ACCEPTANCE_RATE: 80, ESCALATION_RESPONSE_P90: 4, REPORT_DAYS_LATE: 0 });
     // History is never rewritten: an amendment may not start before a version already scheduled.
-    const earlier = (await headIt.data(ProposeAmendmentDocument, { input: { ...proposal, expectedVersion: after.lockVersion, effectiveMonth: '2026-12', addObjectives: [] } })).proposeAmendment;
-    expect(earlier.userErrors).toEqual([{ field: 'effectiveMonth', code: 'INVALID', message: 'effectiveMonth: version 2 already takes effect in 2027-01; amend from then or later' }]);
+    const earlier = (await headIt.data(ProposeAmendmentDocument, { input: { ...proposal, expectedVersion: after.lockVersion, effectiveMonth: M1, addObjectives: [] } })).proposeAmendment;
+    expect(earlier.userErrors).toEqual([{ field: 'effectiveMonth', code: 'INVALID', message: `effectiveMonth: version 2 already takes effect in ${M2}; amend from then or later` }]);
   });
 
   it('refuses a parent change that would leave a child looser, naming both; rejects with a reason; withdraws by the proposer', async () => {
-    const corp = (await s.data(AgreementHistoryDocument, { key: 'CHARTER', before: '2026-12', after: '2027-01' })).agreement;
+    const corp = (await s.data(AgreementHistoryDocument, { key: 'CHARTER', before: M1, after: M2 })).agreement;
     const tighter = (
       await s.data(ProposeAmendmentDocument, {
-        input: { agreementId: charter.id, expectedVersion: corp.lockVersion, effectiveMonth: '2026-12', reason: 'Raise the floor', changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.92 }] },
+        input: { agreementId: charter.id, expectedVersion: corp.lockVersion, effectiveMonth: M1, reason: 'Raise the floor', changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.92 }] },
       })
     ).proposeAmendment;
     expect(tighter.userErrors).toEqual([
@@ -383,28 +389,28 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
       },
     ]);
 
-    const itSales = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES', before: '2026-12', after: '2027-01' })).agreement;
-    const itSalesId = (await s.data(AgreementDocument, { key: 'IT-SALES', at: '2026-12' })).agreement.id;
-    const byCustomer = (await headSales.data(ProposeAmendmentDocument, { input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: '2027-02', reason: 'Cheaper', terms: { monthlyCharge: 15000 } } })).proposeAmendment.amendment!;
+    const itSales = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES', before: M1, after: M2 })).agreement;
+    const itSalesId = (await s.data(AgreementDocument, { key: 'IT-SALES', at: M1 })).agreement.id;
+    const byCustomer = (await headSales.data(ProposeAmendmentDocument, { input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: M3, reason: 'Cheaper', terms: { monthlyCharge: 15000 } } })).proposeAmendment.amendment!;
     expect(byCustomer.proposedBy).toBe('CUSTOMER');
     const noReason = (await headIt.data(RejectAmendmentDocument, { input: { id: byCustomer.id, expectedVersion: byCustomer.version } })).rejectAmendment;
     expect(noReason.userErrors).toEqual([{ field: 'reason', code: 'REQUIRED', message: 'reason: say why the amendment is rejected' }]);
     const rejected = (await headIt.data(RejectAmendmentDocument, { input: { id: byCustomer.id, expectedVersion: byCustomer.version, reason: 'The CRM licence went up' } })).rejectAmendment.amendment!;
     expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'The CRM licence went up', resultingVersion: null });
 
-    const second = (await headSales.data(ProposeAmendmentDocument, { input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: '2027-02', reason: 'Cheaper, again', terms: { monthlyCharge: 18000 } } })).proposeAmendment.amendment!;
+    const second = (await headSales.data(ProposeAmendmentDocument, { input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: M3, reason: 'Cheaper, again', terms: { monthlyCharge: 18000 } } })).proposeAmendment.amendment!;
     const otherSide = await headIt.request(WithdrawAmendmentDocument, { input: { id: second.id, expectedVersion: second.version } });
     expect(otherSide.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const withdrawn = (await headSales.data(WithdrawAmendmentDocument, { input: { id: second.id, expectedVersion: second.version } })).withdrawAmendment.amendment!;
     expect(withdrawn.status).toBe('WITHDRAWN');
-    const history = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES', before: '2026-12', after: '2027-02' })).agreement;
+    const history = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES', before: M1, after: M3 })).agreement;
     expect(history.amendments.map((a) => a.status)).toEqual(['REJECTED', 'WITHDRAWN']);
     expect(history.versions).toHaveLength(1);
   });
 
   it('filters measured agreements and batches the list: the same statements for 10 and for 100 agreements', async () => {
-    // Measured: ACTIVE CUSTOMER or SERVICE agreements without ACTIVE children (the TR-* ones come
-    // from the transitions test; IT-SALES has an ACTIVE child, CHARTER is CORPORATE).
+    // Measured: ACTIVE CUSTOMER or SERVICE agreements without ACTIVE children (IT-SALES has an
+    // ACTIVE child, CHARTER is CORPORATE).
     const measured = await s.data(AgreementsDocument, { first: 100, filter: { measuredOnly: true }, at: '2026-06' });
     expect(measured.agreements.edges.map((e) => e.node.key).filter((k) => !k.startsWith('TR-'))).toEqual(['IT-SALES-CRM']);
 
@@ -510,12 +516,131 @@ describe.each(engines())('the demo agreements on %s', (engine) => {
       ['REPORT_DAYS_LATE', 0, 'CHARTER'],
     ]);
     const leads = (await s.data(AgreementHistoryDocument, { key: 'MKT-SALES', before: month(-7), after: month(-6) })).agreement;
-    expect(leads.amendments).toEqual([{ status: 'APPROVED', effectiveMonth: month(-6) }]);
+    expect(leads.amendments.map((x) => [x.status, x.effectiveMonth])).toEqual([['APPROVED', month(-6)]]);
     expect(leads.versionBefore).toEqual({ number: 1 });
     expect(leads.versionAfter).toEqual({ number: 2 });
     expect(leads.before.find((o) => o.metric.code === 'HANDOFF_VOLUME')?.target).toBe(400);
     expect(leads.after.find((o) => o.metric.code === 'HANDOFF_VOLUME')?.target).toBe(450);
     expect((await s.data(AgreementDocument, { key: 'CHARTER', at: month(-12) })).agreement.version).toEqual({ number: 1 });
     expect((await s.data(AgreementDocument, { key: 'CHARTER', at: month(-13) })).agreement.version).toBeNull();
+  });
+});
+
+describe.each(engines())('agreement edge cases on %s', (engine) => {
+  let s: TestServer;
+  const dept: Record<string, string> = {};
+  let charterId: string;
+  let availability: string;
+  let n = 0;
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: true });
+    for (const code of ['IT', 'SALES']) dept[code] = (await s.data(DepartmentDocument, { code })).department.id;
+    availability = (await s.data(MetricDocument, { code: 'SYSTEM_AVAILABILITY' })).metric.id;
+    const c = (await s.data(CreateAgreementDocument, { input: { key: 'EDGE-CORP', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2026-01' }, objectives: [] } })).createAgreement.agreement!;
+    await s.data(ApproveAgreementDocument, { input: { id: c.id, expectedVersion: c.lockVersion } });
+    charterId = c.id;
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  /** An ACTIVE CUSTOMER agreement of a fresh pair (IT → a new department), or of IT → customerId. */
+  async function active(customerId?: string) {
+    const customer = customerId ?? (await s.data(CreateDepartmentDocument, { input: { code: `EDGE${++n}`, name: 'x' } })).createDepartment.department!.id;
+    let a = (
+      await s.data(CreateAgreementDocument, {
+        input: { key: `EDGE-A${++n}`, tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: customer, parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: [{ metricId: availability, target: 99.6 }] },
+      })
+    ).createAgreement.agreement!;
+    a = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party: 'PROVIDER' } })).approveAgreement.agreement!;
+    return (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party: 'CUSTOMER' } })).approveAgreement;
+  }
+
+  it('keeps one live CUSTOMER agreement per pair, through suspend and resume too', async () => {
+    const first = (await active(dept.SALES)).agreement!;
+    const suspended = (await s.data(SuspendAgreementDocument, { input: { id: first.id, expectedVersion: first.lockVersion } })).suspendAgreement.agreement!;
+    const second = await active(dept.SALES);
+    expect(second.userErrors[0]).toMatchObject({ code: 'ILLEGAL_TRANSITION', message: `${first.key} is already the SUSPENDED CUSTOMER agreement of this pair; terminate it first` });
+    const resumed = (await s.data(ResumeAgreementDocument, { input: { id: suspended.id, expectedVersion: suspended.lockVersion } })).resumeAgreement;
+    expect(resumed.agreement?.status).toBe('ACTIVE');
+  });
+
+  it('answers concurrent approvals of amendments with one new version and CONFLICT or ILLEGAL_TRANSITION, never INTERNAL', async () => {
+    const a = (await active()).agreement!;
+    const propose = async (charge: number) =>
+      (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: charge } } })).proposeAmendment.amendment!;
+    const [x, y] = [await propose(1), await propose(2)];
+    // The proposals were made by the admin side; the provider's head decides.
+    const head = s.as(await s.tokenFor(Role.HEAD, 'IT'));
+    const results = await Promise.all([x, y, x].map((m) => head.request(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } })));
+    for (const r of results) expect(r.errors).toBeUndefined();
+    const codes = results.flatMap((r) => r.data!.approveAmendment.userErrors.map((e) => e.code));
+    const approved = results.filter((r) => r.data!.approveAmendment.amendment?.status === 'APPROVED');
+    expect(approved.length + codes.length).toBe(3);
+    const history = (await s.data(AgreementHistoryDocument, { key: a.key, before: M1, after: M2 })).agreement;
+    expect(new Set(history.versions.map((v) => v.number)).size).toBe(history.versions.length);
+  });
+
+  it('treats null as "keep" where a value cannot be absent, and refuses an end before the amendment', async () => {
+    const a = (await active()).agreement!;
+    const r = (
+      await s.data(ProposeAmendmentDocument, {
+        input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { complianceTarget: null, monthlyCharge: 5 }, changeObjectives: [{ metricId: availability, target: null, weight: 2 }] },
+      })
+    ).proposeAmendment;
+    expect(r.userErrors).toEqual([]);
+    expect(r.amendment?.changes).toEqual({ terms: { monthlyCharge: 5 }, addObjectives: [], changeObjectives: [{ metricId: availability, weight: 2 }], removeObjectives: [] });
+    const early = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M2, reason: 'r', terms: { effectiveTo: M1 } } })).proposeAmendment;
+    expect(early.userErrors).toEqual([{ field: 'terms.effectiveTo', code: 'INVALID', message: `effectiveTo: expected ${M2} (the amendment's first month) or later, received ${M1}` }]);
+  });
+
+  it('moves lockVersion when a version is added, withdraws pending amendments on termination', async () => {
+    const a = (await active()).agreement!;
+    const head = s.as(await s.tokenFor(Role.HEAD, 'IT'));
+    const m = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: 7 } } })).proposeAmendment.amendment!;
+    await head.data(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } });
+    const stale = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M2, reason: 'r', terms: { monthlyCharge: 8 } } })).proposeAmendment;
+    expect(stale.userErrors[0]).toMatchObject({ field: 'expectedVersion', code: 'CONFLICT' });
+    const now = (await s.data(AgreementHistoryDocument, { key: a.key, before: M1, after: M2 })).agreement;
+    const pending = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: now.lockVersion, effectiveMonth: M2, reason: 'r', terms: { monthlyCharge: 9 } } })).proposeAmendment.amendment!;
+    const ended = (await s.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: now.lockVersion } })).terminateAgreement;
+    expect(ended.agreement?.status).toBe('TERMINATED');
+    const after = (await s.data(AgreementHistoryDocument, { key: a.key, before: M1, after: M2 })).agreement;
+    expect(after.amendments.map((x) => x.status)).toEqual(['APPROVED', 'WITHDRAWN']);
+    const withdrawn = after.amendments.find((x) => x.id === pending.id)!;
+    const late = (await head.data(ApproveAmendmentDocument, { input: { id: pending.id, expectedVersion: withdrawn.version } })).approveAmendment;
+    expect(late.userErrors[0]).toMatchObject({ code: 'ILLEGAL_TRANSITION', message: 'the amendment is WITHDRAWN; only PROPOSED amendments can be approved' });
+  });
+
+  it('shows no effective objective before the first version, and sees one department in two spellings of its id', async () => {
+    const a = (await active()).agreement!;
+    const before = (await s.data(AgreementDocument, { id: a.id, at: '2025-06' })).agreement;
+    expect(before.version).toBeNull();
+    expect(before.effectiveObjectives).toEqual([]);
+    const same = (
+      await s.data(CreateAgreementDocument, {
+        input: { key: 'EDGE-SELF', tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: dept.IT.toUpperCase(), parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: [] },
+      })
+    ).createAgreement;
+    expect(same.userErrors[0]).toMatchObject({ field: 'customerId', code: 'INVALID' });
+  });
+});
+
+describe('expired agreements', () => {
+  it('shows EXPIRED after the last month, refuses suspending it, and refuses EXPIRED as a stored-state filter', async () => {
+    const s = await startServer('sqlite', { seed: true });
+    try {
+      const c = (await s.data(CreateAgreementDocument, { input: { key: 'OLD', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2024-01', effectiveTo: '2024-12' }, objectives: [] } })).createAgreement.agreement!;
+      const a = (await s.data(ApproveAgreementDocument, { input: { id: c.id, expectedVersion: c.lockVersion } })).approveAgreement.agreement!;
+      expect(a.status).toBe('EXPIRED');
+      const r = (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement;
+      expect(r.userErrors).toEqual([{ field: 'id', code: 'ILLEGAL_TRANSITION', message: 'agreement OLD is EXPIRED; it cannot be suspended' }]);
+      const filter = await s.request(AgreementsDocument, { filter: { status: 'EXPIRED' }, at: '2024-06' });
+      expect(filter.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.status' });
+      const ended = (await s.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).terminateAgreement;
+      expect(ended.agreement?.status).toBe('TERMINATED');
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { IANAZone } from 'luxon';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, BadUserInputError, ForbiddenError, NotFoundError } from '../../common/errors';
 import { idempotent } from '../../common/idempotency';
+import { rowLock } from '../../common/locks';
 import { loadForWrite } from '../../common/lookup';
 import { compareMonths, monthOf, type Month } from '../../common/month';
 import { assertVersion, runMutation, type MutationResult } from '../../common/mutation';
@@ -19,6 +20,8 @@ import {
   Agreement,
   AgreementStatus,
   AgreementVersion,
+  Amendment,
+  AmendmentStatus,
   type BusinessCalendar,
   type EscalationPolicy,
   Inheritance,
@@ -63,7 +66,13 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
   const where: FilterQuery<Agreement>[] = [];
   for (const f of ['providerId', 'customerId', 'serviceId'] as const) assertIdArgument(`filter.${f}`, filter?.[f]);
   if (filter?.tier) where.push({ tier: filter.tier });
-  if (filter?.status) where.push({ state: filter.status as AgreementStatus });
+  if (filter?.status) {
+    const stored = [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED, AgreementStatus.TERMINATED] as string[];
+    if (!stored.includes(filter.status)) {
+      throw new BadUserInputError(`filter.status: expected DRAFT, ACTIVE, SUSPENDED or TERMINATED (EXPIRED is derived from effectiveTo: filter ACTIVE and read status), received ${JSON.stringify(filter.status)}`, 'filter.status');
+    }
+    where.push({ state: filter.status as AgreementStatus });
+  }
   if (filter?.providerId) where.push({ provider: filter.providerId });
   if (filter?.customerId) where.push({ customer: filter.customerId });
   if (filter?.serviceId) where.push({ service: filter.serviceId });
@@ -110,6 +119,8 @@ export async function chainAt(ctx: Context, agreement: Agreement, month: Month):
   for (let depth = 0; current && depth < 5; depth++) {
     const versions = await ctx.loaders.versionsByAgreement.load(current.id);
     const version = versionAt(versions, month);
+    // Before its first version an agreement governs nothing, inherited or not.
+    if (depth === 0 && !version) return [];
     const objectives = version ? await ctx.loaders.objectivesByVersion.load(version.id) : [];
     const metrics = await ctx.loaders.metricById.loadMany(objectives.map((o) => o.metric.id));
     chain.push({
@@ -251,7 +262,7 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
             required('parentId', input.parentId, input.tier === Tier.CUSTOMER ? 'a CUSTOMER agreement sits under a CORPORATE agreement' : 'a SERVICE agreement sits under the CUSTOMER agreement of its pair');
             if (input.tier === Tier.SERVICE) required('serviceId', input.serviceId, 'a SERVICE agreement is about one service of the provider');
             else if (input.serviceId) errors.push(new UserError('serviceId', UserErrorCode.INVALID, 'serviceId: only SERVICE agreements name a service'));
-            if (input.providerId && input.providerId === input.customerId) {
+            if (input.providerId && input.customerId && input.providerId.toLowerCase() === input.customerId.toLowerCase()) {
               errors.push(new UserError('customerId', UserErrorCode.INVALID, 'customerId: the customer must be another department than the provider'));
             }
           }
@@ -271,7 +282,9 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
             if (p.role !== Role.ADMIN && !(p.role === Role.HEAD && (p.departmentIds.includes(provider.id) || p.departmentIds.includes(customer.id)))) {
               throw new ForbiddenError(`A ${p.role} principal may not draft agreements between ${provider.code} and ${customer.code}: only admins and the parties' heads do`);
             }
-            parent = await em.findOne(Agreement, input.parentId as string);
+            // FOR SHARE: the parent cannot be terminated or amended under us before we commit.
+            const lockMode = rowLock(em, 'share');
+            parent = await em.findOne(Agreement, input.parentId as string, lockMode ? { lockMode, refresh: true } : {});
             if (!parent) userError('parentId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.parentId}`);
             if (parent.state === AgreementStatus.TERMINATED) userError('parentId', UserErrorCode.ARCHIVED, `agreement ${parent.key} is terminated`);
             if (input.tier === Tier.CUSTOMER && parent.tier !== Tier.CORPORATE) {
@@ -359,7 +372,9 @@ export function partyOf(ctx: Context, agreement: Agreement): 'PROVIDER' | 'CUSTO
 }
 
 async function loadForTransition(em: EntityManager, ctx: Context, input: AgreementTransitionInput, what: string): Promise<{ agreement: Agreement; party: 'PROVIDER' | 'CUSTOMER' | 'ADMIN' }> {
-  const agreement = await em.findOne(Agreement, input.id);
+  // FOR UPDATE: transitions of one agreement run one after the other.
+  const lockMode = rowLock(em, 'update');
+  const agreement = await em.findOne(Agreement, input.id, lockMode ? { lockMode, refresh: true } : {});
   if (!agreement) userError('id', UserErrorCode.NOT_FOUND, `no agreement has id ${input.id}`);
   const party = partyOf(ctx, agreement);
   if (!party || (agreement.tier === Tier.CORPORATE && party !== 'ADMIN')) {
@@ -398,16 +413,32 @@ export function approveAgreement(ctx: Context, input: AgreementTransitionInput, 
         const parent = await em.findOneOrFail(Agreement, agreement.parent.id);
         if (parent.state !== AgreementStatus.ACTIVE) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} cannot become ACTIVE under ${parent.key}, which is ${parent.state}`);
       }
-      if (agreement.tier === Tier.CUSTOMER) {
-        const other = await em.findOne(Agreement, { tier: Tier.CUSTOMER, state: AgreementStatus.ACTIVE, provider: agreement.provider?.id, customer: agreement.customer?.id, id: { $ne: agreement.id } });
-        if (other) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `${other.key} is already the ACTIVE CUSTOMER agreement of this pair; terminate it first`);
-      }
+      await assertPairFree(em, agreement);
       agreement.state = AgreementStatus.ACTIVE;
       agreement.activatedAt = now;
     }
     await em.flush();
     return agreement;
   });
+}
+
+/**
+ * At most one live (ACTIVE or SUSPENDED) CUSTOMER agreement per provider → customer pair. The
+ * check is serialised per provider department (its row locked FOR UPDATE on PostgreSQL), so two
+ * activations for one pair cannot both pass it.
+ */
+async function assertPairFree(em: EntityManager, agreement: Agreement): Promise<void> {
+  if (agreement.tier !== Tier.CUSTOMER || !agreement.provider || !agreement.customer) return;
+  const lockMode = rowLock(em, 'update');
+  if (lockMode) await em.findOne(Department, agreement.provider.id, { lockMode, refresh: true });
+  const other = await em.findOne(Agreement, {
+    tier: Tier.CUSTOMER,
+    state: { $in: [AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED] },
+    provider: agreement.provider.id,
+    customer: agreement.customer.id,
+    id: { $ne: agreement.id },
+  });
+  if (other) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `${other.key} is already the ${other.state} CUSTOMER agreement of this pair; terminate it first`);
 }
 
 /** ACTIVE → SUSPENDED (admins or the parties' heads). */
@@ -417,7 +448,7 @@ export function suspendAgreement(ctx: Context, input: AgreementTransitionInput):
 
 /** SUSPENDED → ACTIVE (admins or the parties' heads). */
 export function resumeAgreement(ctx: Context, input: AgreementTransitionInput): Promise<MutationResult<Agreement>> {
-  return transition(ctx, input, 'resume', [AgreementStatus.SUSPENDED], AgreementStatus.ACTIVE, 'resumed');
+  return transition(ctx, input, 'resume', [AgreementStatus.SUSPENDED], AgreementStatus.ACTIVE, 'resumed', (em, agreement) => assertPairFree(em, agreement));
 }
 
 /** DRAFT, ACTIVE or SUSPENDED → TERMINATED, unless live agreements sit under it. */
@@ -426,6 +457,12 @@ export function terminateAgreement(ctx: Context, input: AgreementTransitionInput
     const live = await em.count(Agreement, { parent: agreement.id, state: { $in: [AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED, AgreementStatus.DRAFT] } });
     if (live) userError('id', UserErrorCode.IN_USE, `agreement ${agreement.key} still has ${live} live agreement(s) under it; terminate those first`);
     agreement.terminatedAt = now;
+    // Pending change control ends with the agreement.
+    for (const pending of await em.find(Amendment, { agreement: agreement.id, status: AmendmentStatus.PROPOSED })) {
+      pending.status = AmendmentStatus.WITHDRAWN;
+      pending.decidedAt = now;
+      pending.decidedByUserId = principalOf(ctx).userId;
+    }
   });
 }
 
@@ -442,6 +479,10 @@ function transition(
     await assertValidInput(input);
     const { agreement } = await loadForTransition(em, ctx, input, verb);
     if (!from.includes(agreement.state)) illegal(agreement, participle);
+    // Past its last month an agreement can only be terminated (for the record).
+    if (to !== AgreementStatus.TERMINATED && displayStatus(agreement, await em.find(AgreementVersion, { agreement: agreement.id })) === AgreementStatus.EXPIRED) {
+      userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is EXPIRED; it cannot be ${participle}`);
+    }
     await extra(em, agreement);
     agreement.state = to;
     await em.flush();

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ForbiddenError } from '../../common/errors';
 import { idempotent } from '../../common/idempotency';
+import { rowLock } from '../../common/locks';
 import { compareMonths, monthOf } from '../../common/month';
 import { assertVersion, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
@@ -65,6 +66,10 @@ async function plan(em: EntityManager, agreement: Agreement, changes: AmendmentC
   }
   const terms = { ...termsOf(latest), ...changes.terms } as TermsInput;
   const errors = termProblems(terms);
+  if (terms.effectiveTo && compareMonths(terms.effectiveTo, effectiveMonth) < 0) {
+    // Ending the agreement before the amendment starts would rewrite months already governed.
+    errors.push(new UserError('terms.effectiveTo', UserErrorCode.INVALID, `effectiveTo: expected ${effectiveMonth} (the amendment's first month) or later, received ${terms.effectiveTo}`));
+  }
   const current = await em.find(Objective, { agreementVersion: latest.id }, { orderBy: { position: 'asc' } });
   const planned: Planned[] = current.map((o, i) => ({
     spec: { metricId: o.metric.id, target: o.target, warning: o.warning, weight: o.weight, creditPercent: o.creditPercent, inheritance: o.inheritance },
@@ -125,11 +130,14 @@ async function plan(em: EntityManager, agreement: Agreement, changes: AmendmentC
 
 /** Changes from the input, as stored on the amendment. */
 function changesOf(input: ProposeAmendmentInput): AmendmentChanges {
-  const terms = Object.fromEntries(Object.entries(input.terms ?? {}).filter(([, v]) => v !== undefined)) as Record<string, unknown>;
+  // `null` means "remove" only where a value may be absent (effectiveTo, nextReviewDate,
+  // warning); elsewhere it means "keep", like an omitted field.
+  const keep = (nullable: string[]) => ([k, v]: [string, unknown]) => v !== undefined && (v !== null || nullable.includes(k));
+  const terms = Object.fromEntries(Object.entries(input.terms ?? {}).filter(keep(['effectiveTo', 'nextReviewDate']))) as Record<string, unknown>;
   return {
     terms: JSON.parse(JSON.stringify(terms)),
-    addObjectives: (input.addObjectives ?? []).map((o) => ({ ...o })),
-    changeObjectives: (input.changeObjectives ?? []).map((o) => ({ ...o })),
+    addObjectives: (input.addObjectives ?? []).map((o) => Object.fromEntries(Object.entries({ ...o }).filter(keep(['warning']))) as unknown as ObjectiveSpec),
+    changeObjectives: (input.changeObjectives ?? []).map((o) => Object.fromEntries(Object.entries({ ...o }).filter(keep(['warning']))) as unknown as ObjectiveSpec),
     removeObjectives: input.removeObjectives ?? [],
   };
 }
@@ -154,7 +162,8 @@ export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now
         em,
         { scope: idempotencyScope(ctx), operation: 'proposeAmendment', key: idempotencyKey, payload },
         async () => {
-          const agreement = await em.findOne(Agreement, input.agreementId);
+          const lockMode = rowLock(em, 'update');
+          const agreement = await em.findOne(Agreement, input.agreementId, lockMode ? { lockMode, refresh: true } : {});
           if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
           const side = sideOf(ctx, agreement, 'propose');
           assertVersion(agreement, input.expectedVersion);
@@ -188,7 +197,9 @@ export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now
 async function loadDecision(em: EntityManager, ctx: Context, input: AmendmentDecisionInput, what: string) {
   const amendment = await em.findOne(Amendment, input.id);
   if (!amendment) userError('id', UserErrorCode.NOT_FOUND, `no amendment has id ${input.id}`);
-  const agreement = await em.findOneOrFail(Agreement, amendment.agreement.id);
+  // FOR UPDATE on the agreement: decisions on its amendments (and new versions) run one at a time.
+  const lockMode = rowLock(em, 'update');
+  const agreement = await em.findOneOrFail(Agreement, amendment.agreement.id, lockMode ? { lockMode, refresh: true } : {});
   const side = sideOf(ctx, agreement, what);
   assertVersion(amendment, input.expectedVersion);
   if (amendment.status !== AmendmentStatus.PROPOSED) {
@@ -213,6 +224,9 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
     await assertValidInput(input);
     const { amendment, agreement, side } = await loadDecision(em, ctx, input, 'approve');
     assertOtherSide(amendment, agreement, side, 'approve');
+    if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
+      userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; amendments of it can no longer be approved`);
+    }
     const { latest, terms, planned, metrics } = await plan(em, agreement, amendment.changes, amendment.effectiveMonth, now);
     const version = createVersion(em, agreement, latest.number + 1, amendment.effectiveMonth, terms);
     planned.forEach((p, i) => createObjective(em, version, metrics[i], p.spec as never, i));
@@ -220,6 +234,9 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
     amendment.decidedAt = now;
     amendment.decidedByUserId = principalOf(ctx).userId;
     amendment.resultingVersion = em.getReference(AgreementVersion, version.id, { wrapped: true });
+    // A new version changes the agreement: its lockVersion moves, so a proposal built on the old
+    // terms gets a CONFLICT instead of silently applying to the new ones.
+    agreement.updatedAt = now;
     await em.flush();
     return amendment;
   });
