@@ -635,10 +635,72 @@ describe('expired agreements', () => {
       expect(a.status).toBe('EXPIRED');
       const r = (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement;
       expect(r.userErrors).toEqual([{ field: 'id', code: 'ILLEGAL_TRANSITION', message: 'agreement OLD is EXPIRED; it cannot be suspended' }]);
+      // Not measured either: a measured agreement is ACTIVE now.
+      const corp = (await s.data(CreateAgreementDocument, { input: { key: 'NOW', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2024-01' }, objectives: [] } })).createAgreement.agreement!;
+      await s.data(ApproveAgreementDocument, { input: { id: corp.id, expectedVersion: corp.lockVersion } });
+      const [it, mkt] = await Promise.all(['IT', 'MKT'].map(async (code) => (await s.data(DepartmentDocument, { code })).department.id));
+      const child = (
+        await s.data(CreateAgreementDocument, { input: { key: 'OLD-IT-MKT', tier: 'CUSTOMER', title: 'x', providerId: it, customerId: mkt, parentId: corp.id, terms: { effectiveFrom: '2024-01', effectiveTo: '2024-12' }, objectives: [] } })
+      ).createAgreement.agreement!;
+      const p1 = (await s.data(ApproveAgreementDocument, { input: { id: child.id, expectedVersion: child.lockVersion, party: 'PROVIDER' } })).approveAgreement.agreement!;
+      const p2 = (await s.data(ApproveAgreementDocument, { input: { id: child.id, expectedVersion: p1.lockVersion, party: 'CUSTOMER' } })).approveAgreement.agreement!;
+      expect(p2.status).toBe('EXPIRED');
+      const measured = await s.data(AgreementsDocument, { filter: { measuredOnly: true }, at: '2024-06' });
+      expect(measured.agreements.edges.map((e) => e.node.key)).toEqual([]);
       const filter = await s.request(AgreementsDocument, { filter: { status: 'EXPIRED' }, at: '2024-06' });
       expect(filter.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.status' });
       const ended = (await s.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).terminateAgreement;
       expect(ended.agreement?.status).toBe('TERMINATED');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe.each(engines())('tighten-only across months on %s', (engine) => {
+  it('checks every month a version begins in: a later floor of the parent, and a later version of a child', async () => {
+    const s = await startServer(engine, { seed: true });
+    try {
+      const [it, sales, mkt] = await Promise.all(['IT', 'SALES', 'MKT'].map(async (code) => (await s.data(DepartmentDocument, { code })).department.id));
+      const availability = (await s.data(MetricDocument, { code: 'SYSTEM_AVAILABILITY' })).metric.id;
+      let corp = (await s.data(CreateAgreementDocument, { input: { key: 'FLOOR', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2026-01' }, objectives: [] } })).createAgreement.agreement!;
+      corp = (await s.data(ApproveAgreementDocument, { input: { id: corp.id, expectedVersion: corp.lockVersion } })).approveAgreement.agreement!;
+      // A child that starts later, at 99.85 from M3.
+      const later = (
+        await s.data(CreateAgreementDocument, {
+          input: { key: 'FLOOR-IT-MKT', tier: 'CUSTOMER', title: 'x', providerId: it, customerId: mkt, parentId: corp.id, terms: { effectiveFrom: M3 }, objectives: [{ metricId: availability, target: 99.85 }] },
+        })
+      ).createAgreement;
+      expect(later.userErrors).toEqual([]);
+      // The charter raising the floor to 99.9 from M2 would leave that child looser from M3.
+      const raise = (
+        await s.data(ProposeAmendmentDocument, {
+          input: { agreementId: corp.id, expectedVersion: corp.lockVersion, effectiveMonth: M2, reason: 'r', addObjectives: [{ metricId: availability, target: 99.9, inheritance: 'MINIMUM' }] },
+        })
+      ).proposeAmendment;
+      expect(raise.userErrors).toEqual([
+        {
+          field: 'addObjectives[0].target',
+          code: 'LOOSENS',
+          message: `FLOOR-IT-MKT sets SYSTEM_AVAILABILITY to 99.85, looser than 99.9 in FLOOR from ${M3}; an objective may only tighten what it inherits; change FLOOR-IT-MKT first or keep FLOOR at most as tight`,
+        },
+      ]);
+      // A floor of 99.8 from M2 is fine for that child; then a new child at 99.6 from 2026-01 is
+      // refused, because from M2 on it would be looser.
+      const ok = (
+        await s.data(ProposeAmendmentDocument, {
+          input: { agreementId: corp.id, expectedVersion: corp.lockVersion, effectiveMonth: M2, reason: 'r', addObjectives: [{ metricId: availability, target: 99.8, inheritance: 'MINIMUM' }] },
+        })
+      ).proposeAmendment.amendment!;
+      expect((await s.data(ApproveAmendmentDocument, { input: { id: ok.id, expectedVersion: ok.version } })).approveAmendment.amendment?.status).toBe('APPROVED');
+      const early = (
+        await s.data(CreateAgreementDocument, {
+          input: { key: 'FLOOR-IT-SALES', tier: 'CUSTOMER', title: 'x', providerId: it, customerId: sales, parentId: corp.id, terms: { effectiveFrom: '2026-01' }, objectives: [{ metricId: availability, target: 99.6 }] },
+        })
+      ).createAgreement;
+      expect(early.userErrors).toEqual([
+        { field: 'objectives[0].target', code: 'LOOSENS', message: `FLOOR-IT-SALES sets SYSTEM_AVAILABILITY to 99.6, looser than 99.8 in FLOOR from ${M2}; an objective may only tighten what it inherits` },
+      ]);
     } finally {
       await s.close();
     }

@@ -29,7 +29,14 @@ import {
   Tier,
 } from './agreement.entity';
 import type { AgreementFilter, AgreementTransitionInput, CreateAgreementInput, ObjectiveInput, TermsInput } from './agreement.inputs';
-import { type ChainLevel, type ChainObjective, tightenViolations, violationMessage } from './inheritance';
+import { type ChainLevel, type ChainObjective, violationMessage } from './inheritance';
+import { type DatedViolation, tightenAcrossMonths } from './tighten';
+
+/** A violation's message, naming the month when it is not the first month of the change. */
+export function datedMessage(v: DatedViolation, fromMonth: Month): string {
+  const base = violationMessage(v);
+  return v.month === fromMonth ? base : base.replace(/; an objective/, ` from ${v.month}; an objective`);
+}
 
 /** Defaults of terms the creator leaves out (see docs/decisions.md). */
 export const TERM_DEFAULTS = {
@@ -81,7 +88,19 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
     const parents = await ctx.em.find(Agreement, { state: AgreementStatus.ACTIVE, parent: { $ne: null } }, { fields: ['parent'] });
     const containers = [...new Set(parents.map((a) => a.parent?.id).filter((x): x is string => !!x))];
     where.push({ state: AgreementStatus.ACTIVE, tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] } });
-    if (containers.length) where.push({ id: { $nin: containers } });
+    // Nor past their last month (shown EXPIRED): only agreements with an ended version can be.
+    const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(new Date()) } }, { fields: ['agreement'] });
+    const endedIds = [...new Set(ended.map((v) => v.agreement.id))];
+    const expired: string[] = [];
+    if (endedIds.length) {
+      const [rows, versions] = await Promise.all([
+        ctx.em.find(Agreement, { id: { $in: endedIds } }),
+        ctx.em.find(AgreementVersion, { agreement: { $in: endedIds } }),
+      ]);
+      for (const a of rows) if (displayStatus(a, versions.filter((v) => v.agreement.id === a.id)) === AgreementStatus.EXPIRED) expired.push(a.id);
+    }
+    const excluded = [...containers, ...expired];
+    if (excluded.length) where.push({ id: { $nin: excluded } });
   }
   return paginate(ctx.em, Agreement, { $and: where }, [['key', 'asc'], ['id', 'asc']], page);
 }
@@ -213,25 +232,6 @@ export async function checkObjectives(em: EntityManager, objectives: ObjectiveIn
   return objectives.map((o) => metrics.get(o.metricId) as Metric);
 }
 
-/** An agreement and its ancestors (from `parent` up), each with its objectives in force in `month`. */
-export async function ancestorChain(em: EntityManager, parent: Agreement | null, month: Month): Promise<ChainLevel<ChainObjective>[]> {
-  const chain: ChainLevel<ChainObjective>[] = [];
-  for (let current = parent; current; current = current.parent ? await em.findOne(Agreement, current.parent.id) : null) {
-    const versions = await em.find(AgreementVersion, { agreement: current.id });
-    const v = versionAt(versions, month);
-    const objectives = v ? await em.find(Objective, { agreementVersion: v.id }, { populate: ['metric'], orderBy: { position: 'asc' } }) : [];
-    chain.push({
-      agreementId: current.id,
-      agreementKey: current.key,
-      objectives: objectives.map((o) => {
-        const m = o.metric.getEntity();
-        return { metricId: m.id, metricCode: m.code, direction: m.direction, target: o.target, inheritance: o.inheritance };
-      }),
-    });
-  }
-  return chain;
-}
-
 /**
  * Drafts an agreement with its first version (terms and objectives). CORPORATE agreements are
  * drafted by admins; CUSTOMER and SERVICE ones by admins or a head of either party.
@@ -305,10 +305,10 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
             agreementKey: key,
             objectives: input.objectives.map((o, i) => ({ metricId: metrics[i].id, metricCode: metrics[i].code, direction: metrics[i].direction, target: o.target, inheritance: o.inheritance ?? Inheritance.APPLIES })),
           };
-          const violations = tightenViolations(own, await ancestorChain(em, parent, input.terms.effectiveFrom));
+          const violations = await tightenAcrossMonths(em, { id: null, key, parentId: parent?.id ?? null }, own.objectives, input.terms.effectiveFrom);
           if (violations.length) {
             throw new UserErrorsException(
-              violations.map((v) => new UserError(`objectives[${own.objectives.findIndex((o) => o.metricCode === v.metricCode)}].target`, UserErrorCode.LOOSENS, violationMessage(v))),
+              violations.map((v) => new UserError(`objectives[${own.objectives.findIndex((o) => o.metricCode === v.metricCode)}].target`, UserErrorCode.LOOSENS, datedMessage(v, input.terms.effectiveFrom))),
             );
           }
 

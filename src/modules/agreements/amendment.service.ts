@@ -22,8 +22,9 @@ import {
   Tier,
 } from './agreement.entity';
 import type { AmendmentDecisionInput, ProposeAmendmentInput, TermsInput } from './agreement.inputs';
-import { ancestorChain, checkObjectives, createObjective, createVersion, partyOf, termProblems, versionAt } from './agreement.service';
-import { type ChainLevel, type ChainObjective, tightenViolations, violationMessage } from './inheritance';
+import { checkObjectives, createObjective, createVersion, datedMessage, partyOf, termProblems } from './agreement.service';
+import { tightenAcrossMonths } from './tighten';
+import type { ChainLevel, ChainObjective } from './inheritance';
 
 /** An objective of the resulting version, and the input path it came from (for error fields). */
 interface Planned {
@@ -104,26 +105,13 @@ async function plan(em: EntityManager, agreement: Agreement, changes: AmendmentC
     agreementKey: agreement.key,
     objectives: planned.map((p, i) => ({ metricId: metrics[i].id, metricCode: metrics[i].code, direction: metrics[i].direction, target: p.spec.target, inheritance: p.spec.inheritance ?? Inheritance.APPLIES })),
   };
-  const parent = agreement.parent ? await em.findOne(Agreement, agreement.parent.id) : null;
-  const ancestors = await ancestorChain(em, parent, effectiveMonth);
-  const loosening = tightenViolations(level, ancestors).map((v) => new UserError(`${planned[level.objectives.findIndex((o) => o.metricCode === v.metricCode)].path}.target`, UserErrorCode.LOOSENS, violationMessage(v)));
-  // The other direction: live agreements below (children and grandchildren) must stay at least
-  // as tight as the new terms.
-  const live = { $in: [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED] };
-  const descendants: Agreement[] = [];
-  for (let layer = [agreement.id]; layer.length; ) {
-    const below = await em.find(Agreement, { parent: { $in: layer }, state: live }, { orderBy: { key: 'asc' } });
-    descendants.push(...below);
-    layer = below.map((a) => a.id);
-  }
-  for (const d of descendants) {
-    const chain = (await ancestorChain(em, d, effectiveMonth)).map((l) => (l.agreementId === agreement.id ? level : l));
-    for (const v of tightenViolations(chain[0], chain.slice(1))) {
-      if (v.parentKey !== agreement.key) continue;
-      const at = level.objectives.findIndex((o) => o.metricCode === v.metricCode);
-      loosening.push(new UserError(`${planned[at].path}.target`, UserErrorCode.LOOSENS, `${violationMessage(v)}; change ${v.childKey} first or keep ${agreement.key} at most as tight`));
-    }
-  }
+  const violations = await tightenAcrossMonths(em, { id: agreement.id, key: agreement.key, parentId: agreement.parent?.id ?? null }, level.objectives, effectiveMonth);
+  const pathOf = (metricCode: string) => `${planned[level.objectives.findIndex((o) => o.metricCode === metricCode)].path}.target`;
+  const loosening = violations.map((v) =>
+    v.childKey === agreement.key
+      ? new UserError(pathOf(v.metricCode), UserErrorCode.LOOSENS, datedMessage(v, effectiveMonth))
+      : new UserError(pathOf(v.metricCode), UserErrorCode.LOOSENS, `${datedMessage(v, effectiveMonth)}; change ${v.childKey} first or keep ${agreement.key} at most as tight`),
+  );
   if (loosening.length) throw new UserErrorsException(loosening);
   return { versions, latest, terms, planned, metrics };
 }
