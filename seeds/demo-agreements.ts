@@ -164,6 +164,8 @@ export async function seedDemoAgreements(em: EntityManager, now = new Date()): P
         proposedBy: 'PROVIDER',
         proposedByUserId: 'seed',
         changes: { terms: {}, addObjectives: [], changeObjectives: [{ metricId: (metrics.get('HANDOFF_VOLUME') as Metric).id, target: 450, warning: 480 }], removeObjectives: [] },
+        providerApprovedAt: new Date(`${addMonths(start, 5)}-10T10:00:00Z`),
+        customerApprovedAt: new Date(`${addMonths(start, 5)}-20T10:00:00Z`),
         decidedAt: new Date(`${addMonths(start, 5)}-20T10:00:00Z`),
         decidedByUserId: 'seed',
         resultingVersion: v2,

@@ -567,12 +567,12 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
 
   it('answers concurrent approvals of amendments with one new version and CONFLICT or ILLEGAL_TRANSITION, never INTERNAL', async () => {
     const a = (await active()).agreement!;
-    const propose = async (charge: number) =>
-      (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: charge } } })).proposeAmendment.amendment!;
-    const [x, y] = [await propose(1), await propose(2)];
-    // The proposals were made by the admin side; the provider's head decides.
+    // Proposed by the provider's head; an admin decides, three times at once.
     const head = s.as(await s.tokenFor(Role.HEAD, 'IT'));
-    const results = await Promise.all([x, y, x].map((m) => head.request(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } })));
+    const propose = async (charge: number) =>
+      (await head.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: charge } } })).proposeAmendment.amendment!;
+    const [x, y] = [await propose(1), await propose(2)];
+    const results = await Promise.all([x, y, x].map((m) => s.request(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } })));
     for (const r of results) expect(r.errors).toBeUndefined();
     const codes = results.flatMap((r) => r.data!.approveAmendment.userErrors.map((e) => e.code));
     const approved = results.filter((r) => r.data!.approveAmendment.amendment?.status === 'APPROVED');
@@ -597,8 +597,8 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
   it('moves lockVersion when a version is added, withdraws pending amendments on termination', async () => {
     const a = (await active()).agreement!;
     const head = s.as(await s.tokenFor(Role.HEAD, 'IT'));
-    const m = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: 7 } } })).proposeAmendment.amendment!;
-    await head.data(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } });
+    const m = (await head.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: 7 } } })).proposeAmendment.amendment!;
+    expect((await s.data(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } })).approveAmendment.amendment?.status).toBe('APPROVED');
     const stale = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M2, reason: 'r', terms: { monthlyCharge: 8 } } })).proposeAmendment;
     expect(stale.userErrors[0]).toMatchObject({ field: 'expectedVersion', code: 'CONFLICT' });
     const now = (await s.data(AgreementHistoryDocument, { key: a.key, before: M1, after: M2 })).agreement;
@@ -610,6 +610,22 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
     const withdrawn = after.amendments.find((x) => x.id === pending.id)!;
     const late = (await head.data(ApproveAmendmentDocument, { input: { id: pending.id, expectedVersion: withdrawn.version } })).approveAmendment;
     expect(late.userErrors[0]).toMatchObject({ code: 'ILLEGAL_TRANSITION', message: 'the amendment is WITHDRAWN; only PROPOSED amendments can be approved' });
+  });
+
+  it('needs both heads for an amendment an admin proposed', async () => {
+    const d = (await s.data(CreateDepartmentDocument, { input: { code: `EDGE${++n}`, name: 'x' } })).createDepartment.department!;
+    const a = (await active(d.id)).agreement!;
+    const provider = s.as(await s.tokenFor(Role.HEAD, 'IT'));
+    const customer = s.as(await s.tokenFor(Role.HEAD, d.code));
+    const m = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: 3 } } })).proposeAmendment.amendment!;
+    expect(m).toMatchObject({ proposedBy: 'ADMIN', providerApprovedAt: null, customerApprovedAt: null });
+    const selfApproval = await s.request(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } });
+    expect(selfApproval.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const one = (await provider.data(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } })).approveAmendment.amendment!;
+    expect(one).toMatchObject({ status: 'PROPOSED', customerApprovedAt: null, resultingVersion: null });
+    expect(one.providerApprovedAt).toEqual(expect.any(String));
+    const both = (await customer.data(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: one.version } })).approveAmendment.amendment!;
+    expect(both).toMatchObject({ status: 'APPROVED', resultingVersion: { number: 2, effectiveMonth: M1 } });
   });
 
   it('shows no effective objective before the first version, and sees one department in two spellings of its id', async () => {

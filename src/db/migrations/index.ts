@@ -7,11 +7,13 @@ import { Migration20261122052536_access_control as sqlite_Migration2026112205253
 import { Migration20261122053924_audit_log as sqlite_Migration20261122053924_audit_log } from './sqlite/Migration20261122053924_audit_log';
 import { Migration20261122055409_agreements as sqlite_Migration20261122055409_agreements } from './sqlite/Migration20261122055409_agreements';
 import { Migration20261122060019_amendments as sqlite_Migration20261122060019_amendments } from './sqlite/Migration20261122060019_amendments';
+import { Migration20261122063021_amendment_approvals as sqlite_Migration20261122063021_amendment_approvals } from './sqlite/Migration20261122063021_amendment_approvals';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
 import { Migration20261122055409_agreements as postgresql_Migration20261122055409_agreements } from './postgresql/Migration20261122055409_agreements';
 import { Migration20261122060019_amendments as postgresql_Migration20261122060019_amendments } from './postgresql/Migration20261122060019_amendments';
+import { Migration20261122063021_amendment_approvals as postgresql_Migration20261122063021_amendment_approvals } from './postgresql/Migration20261122063021_amendment_approvals';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -19,6 +21,7 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122053924_audit_log,
   sqlite_Migration20261122055409_agreements,
   sqlite_Migration20261122060019_amendments,
+  sqlite_Migration20261122063021_amendment_approvals,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -27,6 +30,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261122053924_audit_log,
   postgresql_Migration20261122055409_agreements,
   postgresql_Migration20261122060019_amendments,
+  postgresql_Migration20261122063021_amendment_approvals,
 ];
 
 /** The ordered migrations of one engine. */

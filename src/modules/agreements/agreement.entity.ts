@@ -290,6 +290,14 @@ export class Amendment extends BaseEntity {
   @Property({ type: 'json' })
   changes!: AmendmentChanges;
 
+  @Field(() => DateTimeScalar, { nullable: true, description: "When the provider's side approved (a provider head's proposal approves itself)." })
+  @Property({ type: 'Date', nullable: true })
+  providerApprovedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: "When the customer's side approved." })
+  @Property({ type: 'Date', nullable: true })
+  customerApprovedAt?: Date | null;
+
   @Field(() => DateTimeScalar, { nullable: true })
   @Property({ type: 'Date', nullable: true })
   decidedAt?: Date | null;

@@ -171,6 +171,10 @@ export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now
             proposedByUserId: principalOf(ctx).userId,
             changes,
             status: AmendmentStatus.PROPOSED,
+            // The proposer's side has approved by proposing; an admin's proposal is approved by
+            // neither party yet.
+            providerApprovedAt: side === 'PROVIDER' ? now : null,
+            customerApprovedAt: side === 'CUSTOMER' ? now : null,
           });
           await em.flush();
           return amendment;
@@ -204,8 +208,10 @@ function assertOtherSide(amendment: Amendment, agreement: Agreement, side: strin
 }
 
 /**
- * Approves an amendment: its changes, checked again against the state now, become a new version
- * from its month on. Earlier months keep the version that governed them.
+ * Approves an amendment. A head approves for its side; an admin (not the proposer's side)
+ * approves outright; a CORPORATE amendment needs an admin. Once both parties have approved (or
+ * an admin has), its changes, checked again against the state now, become a new version from its
+ * month on. Earlier months keep the version that governed them.
  */
 export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, now = new Date()): Promise<MutationResult<Amendment>> {
   return runMutation(ctx, async (em) => {
@@ -214,6 +220,13 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
     assertOtherSide(amendment, agreement, side, 'approve');
     if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
       userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; amendments of it can no longer be approved`);
+    }
+    if (side === 'PROVIDER') amendment.providerApprovedAt ??= now;
+    if (side === 'CUSTOMER') amendment.customerApprovedAt ??= now;
+    if (agreement.tier !== Tier.CORPORATE && side !== 'ADMIN' && !(amendment.providerApprovedAt && amendment.customerApprovedAt)) {
+      // An admin proposed it: the other head's approval is still to come.
+      await em.flush();
+      return amendment;
     }
     const { latest, terms, planned, metrics } = await plan(em, agreement, amendment.changes, amendment.effectiveMonth, now);
     const version = createVersion(em, agreement, latest.number + 1, amendment.effectiveMonth, terms);

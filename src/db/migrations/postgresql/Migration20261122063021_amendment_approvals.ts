@@ -1,0 +1,13 @@
+import { Migration } from '@mikro-orm/migrations';
+
+export class Migration20261122063021_amendment_approvals extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`alter table "amendment" add column "provider_approved_at" timestamptz null, add column "customer_approved_at" timestamptz null;`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`alter table "amendment" drop column "provider_approved_at", drop column "customer_approved_at";`);
+  }
+
+}
