@@ -1,9 +1,13 @@
 import {
   type EntityManager,
+  type EntityName,
+  type FilterQuery,
   OptimisticLockError,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
-import type { Context } from '../context';
+import { type Context, idempotencyScope } from '../context';
+import { idempotent } from './idempotency';
+import { assertValidInput } from './validation';
 import { setAuditActor } from '../modules/audit/audit.subscriber';
 import { UserError, UserErrorCode, UserErrorsException } from './user-error';
 
@@ -69,6 +73,36 @@ export async function runMutation<T>(
     }
     throw e;
   }
+}
+
+/**
+ * A creating mutation: input validation, the idempotency key and the transaction in one place.
+ * `create` runs at most once per key (a replay loads the first result by id); `guard` runs first,
+ * for refusals that do not depend on the key (such as a role check).
+ */
+export function runCreate<T extends { id: string }>(
+  ctx: Context,
+  operation: string,
+  input: object & { idempotencyKey?: string | null },
+  entity: EntityName<T>,
+  create: (em: EntityManager) => Promise<T>,
+  options: { uniqueField?: string; guard?: () => void } = {},
+): Promise<MutationResult<T>> {
+  const { idempotencyKey, ...payload } = input;
+  return runMutation(
+    ctx,
+    async (em) => {
+      await assertValidInput(input);
+      options.guard?.();
+      return idempotent(
+        em,
+        { scope: idempotencyScope(ctx), operation, key: idempotencyKey, payload },
+        () => create(em),
+        (id) => em.findOne(entity, { id } as FilterQuery<T>),
+      );
+    },
+    { uniqueField: options.uniqueField, idempotencyKey },
+  );
 }
 
 /**

@@ -3,14 +3,13 @@ import { isUUID } from 'class-validator';
 import { IANAZone } from 'luxon';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, BadUserInputError, ForbiddenError, NotFoundError } from '../../common/errors';
-import { idempotent } from '../../common/idempotency';
 import { rowLock } from '../../common/locks';
 import { loadForWrite } from '../../common/lookup';
 import { compareMonths, monthOf, type Month } from '../../common/month';
-import { assertVersion, runMutation, type MutationResult } from '../../common/mutation';
+import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { idempotencyScope, type Context } from '../../context';
+import type { Context } from '../../context';
 import { principalOf } from '../auth/authorization';
 import { Role } from '../auth/user.entity';
 import { Metric, MetricDirection } from '../catalog/metric.entity';
@@ -237,91 +236,89 @@ export async function checkObjectives(em: EntityManager, objectives: ObjectiveIn
  * drafted by admins; CUSTOMER and SERVICE ones by admins or a head of either party.
  */
 export function createAgreement(ctx: Context, input: CreateAgreementInput): Promise<MutationResult<Agreement>> {
-  const { idempotencyKey, ...payload } = input;
-  return runMutation(
+  return runCreate(
     ctx,
+    'createAgreement',
+    input,
+    Agreement,
     async (em) => {
-      await assertValidInput(input);
       const p = principalOf(ctx);
-      if (input.tier === Tier.CORPORATE && p.role !== Role.ADMIN) throw new ForbiddenError('Only an ADMIN drafts CORPORATE agreements');
-      return idempotent(
-        em,
-        { scope: idempotencyScope(ctx), operation: 'createAgreement', key: idempotencyKey, payload },
-        async () => {
-          const errors: UserError[] = [];
-          const required = (field: string, value: unknown, why: string) => {
-            if (!value) errors.push(new UserError(field, UserErrorCode.REQUIRED, `${field}: ${why}`));
-          };
-          if (input.tier === Tier.CORPORATE) {
-            for (const [field, value] of partiesOf(input)) {
-              if (value) errors.push(new UserError(field, UserErrorCode.INVALID, `${field}: a CORPORATE agreement binds every department; leave it out`));
-            }
-          } else {
-            required('providerId', input.providerId, `a ${input.tier} agreement needs a provider department`);
-            required('customerId', input.customerId, `a ${input.tier} agreement needs a customer department`);
-            required('parentId', input.parentId, input.tier === Tier.CUSTOMER ? 'a CUSTOMER agreement sits under a CORPORATE agreement' : 'a SERVICE agreement sits under the CUSTOMER agreement of its pair');
-            if (input.tier === Tier.SERVICE) required('serviceId', input.serviceId, 'a SERVICE agreement is about one service of the provider');
-            else if (input.serviceId) errors.push(new UserError('serviceId', UserErrorCode.INVALID, 'serviceId: only SERVICE agreements name a service'));
-            if (input.providerId && input.customerId && input.providerId.toLowerCase() === input.customerId.toLowerCase()) {
-              errors.push(new UserError('customerId', UserErrorCode.INVALID, 'customerId: the customer must be another department than the provider'));
-            }
+      const errors: UserError[] = [];
+      const required = (field: string, value: unknown, why: string) => {
+        if (!value) errors.push(new UserError(field, UserErrorCode.REQUIRED, `${field}: ${why}`));
+      };
+      if (input.tier === Tier.CORPORATE) {
+        for (const [field, value] of partiesOf(input)) {
+          if (value) errors.push(new UserError(field, UserErrorCode.INVALID, `${field}: a CORPORATE agreement binds every department; leave it out`));
+        }
+      } else {
+        required('providerId', input.providerId, `a ${input.tier} agreement needs a provider department`);
+        required('customerId', input.customerId, `a ${input.tier} agreement needs a customer department`);
+        required('parentId', input.parentId, input.tier === Tier.CUSTOMER ? 'a CUSTOMER agreement sits under a CORPORATE agreement' : 'a SERVICE agreement sits under the CUSTOMER agreement of its pair');
+        if (input.tier === Tier.SERVICE) required('serviceId', input.serviceId, 'a SERVICE agreement is about one service of the provider');
+        else if (input.serviceId) errors.push(new UserError('serviceId', UserErrorCode.INVALID, 'serviceId: only SERVICE agreements name a service'));
+        if (input.providerId && input.customerId && input.providerId.toLowerCase() === input.customerId.toLowerCase()) {
+          errors.push(new UserError('customerId', UserErrorCode.INVALID, 'customerId: the customer must be another department than the provider'));
+        }
+      }
+      errors.push(...termProblems(input.terms));
+      if (errors.length) throw new UserErrorsException(errors);
+
+      const key = input.key.trim().toUpperCase();
+      if (await em.findOne(Agreement, { key }, { fields: ['id'] })) userError('key', UserErrorCode.TAKEN, `agreement key ${key} is already taken`);
+
+      let provider: Department | null = null;
+      let customer: Department | null = null;
+      let service: Service | null = null;
+      let parent: Agreement | null = null;
+      if (input.tier !== Tier.CORPORATE) {
+        provider = await loadForWrite(em, Department, 'Department', input.providerId as string, 'providerId', { lock: 'share' });
+        customer = await loadForWrite(em, Department, 'Department', input.customerId as string, 'customerId', { lock: 'share' });
+        if (p.role !== Role.ADMIN && !(p.role === Role.HEAD && (p.departmentIds.includes(provider.id) || p.departmentIds.includes(customer.id)))) {
+          throw new ForbiddenError(`A ${p.role} principal may not draft agreements between ${provider.code} and ${customer.code}: only admins and the parties' heads do`);
+        }
+        // FOR SHARE: the parent cannot be terminated or amended under us before we commit.
+        const lockMode = rowLock(em, 'share');
+        parent = await em.findOne(Agreement, input.parentId as string, lockMode ? { lockMode, refresh: true } : {});
+        if (!parent) userError('parentId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.parentId}`);
+        if (parent.state === AgreementStatus.TERMINATED) userError('parentId', UserErrorCode.ARCHIVED, `agreement ${parent.key} is terminated`);
+        if (input.tier === Tier.CUSTOMER && parent.tier !== Tier.CORPORATE) {
+          userError('parentId', UserErrorCode.INVALID, `parentId: a CUSTOMER agreement sits under a CORPORATE agreement; ${parent.key} is ${parent.tier}`);
+        }
+        if (input.tier === Tier.SERVICE) {
+          service = await loadForWrite(em, Service, 'Service', input.serviceId as string, 'serviceId', { lock: 'share' });
+          if (service.provider.id !== provider.id) userError('serviceId', UserErrorCode.INVALID, `serviceId: service ${service.code} is not provided by ${provider.code}`);
+          if (parent.tier !== Tier.CUSTOMER || parent.provider?.id !== provider.id || parent.customer?.id !== customer.id) {
+            userError('parentId', UserErrorCode.INVALID, `parentId: a SERVICE agreement sits under the CUSTOMER agreement of ${provider.code} → ${customer.code}; ${parent.key} is not it`);
           }
-          errors.push(...termProblems(input.terms));
-          if (errors.length) throw new UserErrorsException(errors);
+        }
+      }
 
-          const key = input.key.trim().toUpperCase();
-          if (await em.findOne(Agreement, { key }, { fields: ['id'] })) userError('key', UserErrorCode.TAKEN, `agreement key ${key} is already taken`);
+      const metrics = await checkObjectives(em, input.objectives);
+      const own: ChainLevel<ChainObjective> = {
+        agreementId: '',
+        agreementKey: key,
+        objectives: input.objectives.map((o, i) => ({ metricId: metrics[i].id, metricCode: metrics[i].code, direction: metrics[i].direction, target: o.target, inheritance: o.inheritance ?? Inheritance.APPLIES })),
+      };
+      const violations = await tightenAcrossMonths(em, { id: null, key, parentId: parent?.id ?? null }, own.objectives, input.terms.effectiveFrom);
+      if (violations.length) {
+        throw new UserErrorsException(
+          violations.map((v) => new UserError(`objectives[${own.objectives.findIndex((o) => o.metricCode === v.metricCode)}].target`, UserErrorCode.LOOSENS, datedMessage(v, input.terms.effectiveFrom))),
+        );
+      }
 
-          let provider: Department | null = null;
-          let customer: Department | null = null;
-          let service: Service | null = null;
-          let parent: Agreement | null = null;
-          if (input.tier !== Tier.CORPORATE) {
-            provider = await loadForWrite(em, Department, 'Department', input.providerId as string, 'providerId', { lock: 'share' });
-            customer = await loadForWrite(em, Department, 'Department', input.customerId as string, 'customerId', { lock: 'share' });
-            if (p.role !== Role.ADMIN && !(p.role === Role.HEAD && (p.departmentIds.includes(provider.id) || p.departmentIds.includes(customer.id)))) {
-              throw new ForbiddenError(`A ${p.role} principal may not draft agreements between ${provider.code} and ${customer.code}: only admins and the parties' heads do`);
-            }
-            // FOR SHARE: the parent cannot be terminated or amended under us before we commit.
-            const lockMode = rowLock(em, 'share');
-            parent = await em.findOne(Agreement, input.parentId as string, lockMode ? { lockMode, refresh: true } : {});
-            if (!parent) userError('parentId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.parentId}`);
-            if (parent.state === AgreementStatus.TERMINATED) userError('parentId', UserErrorCode.ARCHIVED, `agreement ${parent.key} is terminated`);
-            if (input.tier === Tier.CUSTOMER && parent.tier !== Tier.CORPORATE) {
-              userError('parentId', UserErrorCode.INVALID, `parentId: a CUSTOMER agreement sits under a CORPORATE agreement; ${parent.key} is ${parent.tier}`);
-            }
-            if (input.tier === Tier.SERVICE) {
-              service = await loadForWrite(em, Service, 'Service', input.serviceId as string, 'serviceId', { lock: 'share' });
-              if (service.provider.id !== provider.id) userError('serviceId', UserErrorCode.INVALID, `serviceId: service ${service.code} is not provided by ${provider.code}`);
-              if (parent.tier !== Tier.CUSTOMER || parent.provider?.id !== provider.id || parent.customer?.id !== customer.id) {
-                userError('parentId', UserErrorCode.INVALID, `parentId: a SERVICE agreement sits under the CUSTOMER agreement of ${provider.code} → ${customer.code}; ${parent.key} is not it`);
-              }
-            }
-          }
-
-          const metrics = await checkObjectives(em, input.objectives);
-          const own: ChainLevel<ChainObjective> = {
-            agreementId: '',
-            agreementKey: key,
-            objectives: input.objectives.map((o, i) => ({ metricId: metrics[i].id, metricCode: metrics[i].code, direction: metrics[i].direction, target: o.target, inheritance: o.inheritance ?? Inheritance.APPLIES })),
-          };
-          const violations = await tightenAcrossMonths(em, { id: null, key, parentId: parent?.id ?? null }, own.objectives, input.terms.effectiveFrom);
-          if (violations.length) {
-            throw new UserErrorsException(
-              violations.map((v) => new UserError(`objectives[${own.objectives.findIndex((o) => o.metricCode === v.metricCode)}].target`, UserErrorCode.LOOSENS, datedMessage(v, input.terms.effectiveFrom))),
-            );
-          }
-
-          const agreement = em.create(Agreement, { key, tier: input.tier, title: input.title.trim(), provider, customer, service, parent, state: AgreementStatus.DRAFT });
-          const version = createVersion(em, agreement, 1, input.terms.effectiveFrom, input.terms);
-          input.objectives.forEach((o, i) => createObjective(em, version, metrics[i], o, i));
-          await em.flush();
-          return agreement;
-        },
-        (id) => em.findOne(Agreement, id),
-      );
+      const agreement = em.create(Agreement, { key, tier: input.tier, title: input.title.trim(), provider, customer, service, parent, state: AgreementStatus.DRAFT });
+      const version = createVersion(em, agreement, 1, input.terms.effectiveFrom, input.terms);
+      input.objectives.forEach((o, i) => createObjective(em, version, metrics[i], o, i));
+      await em.flush();
+      return agreement;
     },
-    { uniqueField: 'key', idempotencyKey },
+    {
+      uniqueField: 'key',
+      guard: () => {
+        if (input.tier === Tier.CORPORATE && principalOf(ctx).role !== Role.ADMIN) throw new ForbiddenError('Only an ADMIN drafts CORPORATE agreements');
+      },
+    },
   );
 }
 

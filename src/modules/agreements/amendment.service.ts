@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ForbiddenError } from '../../common/errors';
-import { idempotent } from '../../common/idempotency';
 import { rowLock } from '../../common/locks';
 import { compareMonths, monthOf } from '../../common/month';
-import { assertVersion, runMutation, type MutationResult } from '../../common/mutation';
+import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { idempotencyScope, type Context } from '../../context';
+import type { Context } from '../../context';
 import { principalOf } from '../auth/authorization';
 import { Role } from '../auth/user.entity';
 import {
@@ -141,48 +140,41 @@ function sideOf(ctx: Context, agreement: Agreement, what: string): 'PROVIDER' | 
 
 /** Proposes a change of terms from a month on (a party's head, or an admin). */
 export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now = new Date()): Promise<MutationResult<Amendment>> {
-  const { idempotencyKey, ...payload } = input;
-  return runMutation(
+  return runCreate(
     ctx,
+    'proposeAmendment',
+    input,
+    Amendment,
     async (em) => {
-      await assertValidInput(input);
-      return idempotent(
-        em,
-        { scope: idempotencyScope(ctx), operation: 'proposeAmendment', key: idempotencyKey, payload },
-        async () => {
-          const lockMode = rowLock(em, 'update');
-          const agreement = await em.findOne(Agreement, input.agreementId, lockMode ? { lockMode, refresh: true } : {});
-          if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
-          const side = sideOf(ctx, agreement, 'propose');
-          assertVersion(agreement, input.expectedVersion);
-          if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
-            userError('agreementId', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; only ACTIVE or SUSPENDED agreements are amended`);
-          }
-          const changes = changesOf(input);
-          if (!Object.keys(changes.terms).length && !changes.addObjectives.length && !changes.changeObjectives.length && !changes.removeObjectives.length) {
-            userError(null, UserErrorCode.REQUIRED, 'an amendment changes terms or objectives; this one changes nothing');
-          }
-          await plan(em, agreement, changes, input.effectiveMonth, now);
-          const amendment = em.create(Amendment, {
-            agreement,
-            effectiveMonth: input.effectiveMonth,
-            reason: input.reason.trim(),
-            proposedBy: side,
-            proposedByUserId: principalOf(ctx).userId,
-            changes,
-            status: AmendmentStatus.PROPOSED,
-            // The proposer's side has approved by proposing; an admin's proposal is approved by
-            // neither party yet.
-            providerApprovedAt: side === 'PROVIDER' ? now : null,
-            customerApprovedAt: side === 'CUSTOMER' ? now : null,
-          });
-          await em.flush();
-          return amendment;
-        },
-        (id) => em.findOne(Amendment, id),
-      );
+      const lockMode = rowLock(em, 'update');
+      const agreement = await em.findOne(Agreement, input.agreementId, lockMode ? { lockMode, refresh: true } : {});
+      if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
+      const side = sideOf(ctx, agreement, 'propose');
+      assertVersion(agreement, input.expectedVersion);
+      if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
+        userError('agreementId', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; only ACTIVE or SUSPENDED agreements are amended`);
+      }
+      const changes = changesOf(input);
+      if (!Object.keys(changes.terms).length && !changes.addObjectives.length && !changes.changeObjectives.length && !changes.removeObjectives.length) {
+        userError(null, UserErrorCode.REQUIRED, 'an amendment changes terms or objectives; this one changes nothing');
+      }
+      await plan(em, agreement, changes, input.effectiveMonth, now);
+      const amendment = em.create(Amendment, {
+        agreement,
+        effectiveMonth: input.effectiveMonth,
+        reason: input.reason.trim(),
+        proposedBy: side,
+        proposedByUserId: principalOf(ctx).userId,
+        changes,
+        status: AmendmentStatus.PROPOSED,
+        // The proposer's side has approved by proposing; an admin's proposal is approved by
+        // neither party yet.
+        providerApprovedAt: side === 'PROVIDER' ? now : null,
+        customerApprovedAt: side === 'CUSTOMER' ? now : null,
+      });
+      await em.flush();
+      return amendment;
     },
-    { idempotencyKey },
   );
 }
 

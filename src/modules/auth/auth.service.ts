@@ -4,7 +4,7 @@ import { isUUID } from 'class-validator';
 import { assertIdArgument, NotFoundError, UnauthenticatedError } from '../../common/errors';
 import { idempotent } from '../../common/idempotency';
 import { loadForWrite } from '../../common/lookup';
-import { assertVersion, runMutation, type MutationResult } from '../../common/mutation';
+import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import { idempotencyScope, type Context, type Principal } from '../../context';
@@ -77,26 +77,20 @@ async function assertEmailFree(em: EntityManager, email: string, selfId: string 
 
 /** Creates a user (admins; idempotent by key). */
 export function createUser(ctx: Context, input: CreateUserInput): Promise<MutationResult<User>> {
-  const { idempotencyKey, ...payload } = input;
-  return runMutation(
+  return runCreate(
     ctx,
+    'createUser',
+    input,
+    User,
     async (em) => {
-      await assertValidInput(input);
-      return idempotent(
-        em,
-        { scope: idempotencyScope(ctx), operation: 'createUser', key: idempotencyKey, payload },
-        async () => {
-          const email = input.email.trim().toLowerCase();
-          await assertEmailFree(em, email, null);
-          const department = await departmentForRole(em, input.role, input.departmentId);
-          const user = em.create(User, { name: input.name.trim(), email, role: input.role, department });
-          await em.flush();
-          return user;
-        },
-        (id) => em.findOne(User, id),
-      );
+      const email = input.email.trim().toLowerCase();
+      await assertEmailFree(em, email, null);
+      const department = await departmentForRole(em, input.role, input.departmentId);
+      const user = em.create(User, { name: input.name.trim(), email, role: input.role, department });
+      await em.flush();
+      return user;
     },
-    { uniqueField: 'email', idempotencyKey },
+    { uniqueField: 'email' },
   );
 }
 

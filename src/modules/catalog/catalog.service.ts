@@ -3,12 +3,11 @@ import { assertActsFor } from '../auth/authorization';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
 import { assertIdArgument } from '../../common/errors';
 import { paginate, type Page } from '../../common/connection';
-import { idempotent } from '../../common/idempotency';
 import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWrite } from '../../common/lookup';
-import { runMutation, type MutationResult } from '../../common/mutation';
+import { runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { idempotencyScope, type Context } from '../../context';
+import type { Context } from '../../context';
 import { Department } from '../departments/department.entity';
 import type {
   CreateMetricInput,
@@ -48,28 +47,22 @@ export function listServices(ctx: Context, filter: ServiceFilter | undefined, pa
 
 /** Adds a service to a live department's catalog (idempotent by key). */
 export function createService(ctx: Context, input: CreateServiceInput): Promise<MutationResult<Service>> {
-  const { idempotencyKey, ...payload } = input;
-  return runMutation(
+  return runCreate(
     ctx,
+    'createService',
+    input,
+    Service,
     async (em) => {
-      await assertValidInput(input);
-      return idempotent(
-        em,
-        { scope: idempotencyScope(ctx), operation: 'createService', key: idempotencyKey, payload },
-        async () => {
-          // FOR SHARE: the provider cannot be archived under us before we commit.
-          const provider = await loadForWrite(em, Department, 'Department', input.providerId, 'providerId', { lock: 'share' });
-          assertActsFor(ctx, provider.id, provider.code, 'add services');
-          const code = normalizeCode(input.code);
-          await assertCodeFree(em, Service, 'Service', code, null);
-          const service = em.create(Service, { code, name: input.name.trim(), description: input.description?.trim() ?? '', provider });
-          await em.flush();
-          return service;
-        },
-        (id) => em.findOne(Service, id),
-      );
+      // FOR SHARE: the provider cannot be archived under us before we commit.
+      const provider = await loadForWrite(em, Department, 'Department', input.providerId, 'providerId', { lock: 'share' });
+      assertActsFor(ctx, provider.id, provider.code, 'add services');
+      const code = normalizeCode(input.code);
+      await assertCodeFree(em, Service, 'Service', code, null);
+      const service = em.create(Service, { code, name: input.name.trim(), description: input.description?.trim() ?? '', provider });
+      await em.flush();
+      return service;
     },
-    { uniqueField: 'code', idempotencyKey },
+    { uniqueField: 'code' },
   );
 }
 
@@ -124,39 +117,33 @@ function assertBounds(min: number | null | undefined, max: number | null | undef
 
 /** Adds a metric to the catalog; bounds and integerOnly default from the unit. */
 export function createMetric(ctx: Context, input: CreateMetricInput): Promise<MutationResult<Metric>> {
-  const { idempotencyKey, ...payload } = input;
-  return runMutation(
+  return runCreate(
     ctx,
+    'createMetric',
+    input,
+    Metric,
     async (em) => {
-      await assertValidInput(input);
-      return idempotent(
-        em,
-        { scope: idempotencyScope(ctx), operation: 'createMetric', key: idempotencyKey, payload },
-        async () => {
-          const code = normalizeCode(input.code);
-          await assertCodeFree(em, Metric, 'Metric', code, null);
-          const defaults = UNIT_DEFAULTS[input.unit];
-          const minValue = input.minValue !== undefined ? input.minValue : defaults.min;
-          const maxValue = input.maxValue !== undefined ? input.maxValue : defaults.max;
-          assertBounds(minValue, maxValue);
-          const metric = em.create(Metric, {
-            code,
-            name: input.name.trim(),
-            unit: input.unit,
-            direction: input.direction,
-            source: input.source,
-            description: input.description?.trim() ?? '',
-            minValue,
-            maxValue,
-            integerOnly: input.integerOnly ?? defaults.integer,
-          });
-          await em.flush();
-          return metric;
-        },
-        (id) => em.findOne(Metric, id),
-      );
+      const code = normalizeCode(input.code);
+      await assertCodeFree(em, Metric, 'Metric', code, null);
+      const defaults = UNIT_DEFAULTS[input.unit];
+      const minValue = input.minValue !== undefined ? input.minValue : defaults.min;
+      const maxValue = input.maxValue !== undefined ? input.maxValue : defaults.max;
+      assertBounds(minValue, maxValue);
+      const metric = em.create(Metric, {
+        code,
+        name: input.name.trim(),
+        unit: input.unit,
+        direction: input.direction,
+        source: input.source,
+        description: input.description?.trim() ?? '',
+        minValue,
+        maxValue,
+        integerOnly: input.integerOnly ?? defaults.integer,
+      });
+      await em.flush();
+      return metric;
     },
-    { uniqueField: 'code', idempotencyKey },
+    { uniqueField: 'code' },
   );
 }
 

@@ -3,12 +3,11 @@ import { codeOrNameContains, normalizeCode } from '../../common/codes';
 import { assertIdArgument } from '../../common/errors';
 import { LOCKS, serialize } from '../../common/locks';
 import { paginate, type Page } from '../../common/connection';
-import { idempotent } from '../../common/idempotency';
 import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWrite } from '../../common/lookup';
-import { runMutation, type MutationResult } from '../../common/mutation';
+import { runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { idempotencyScope, type Context } from '../../context';
+import type { Context } from '../../context';
 import { Service } from '../catalog/service.entity';
 import { Department } from './department.entity';
 import type { ArchiveInput } from '../../common/inputs';
@@ -34,28 +33,22 @@ export function listDepartments(ctx: Context, filter: DepartmentFilter | undefin
 }
 
 /** Creates a department (idempotent by key). */
-export async function createDepartment(ctx: Context, input: CreateDepartmentInput): Promise<MutationResult<Department>> {
-  const { idempotencyKey, ...payload } = input;
-  return runMutation(
+export function createDepartment(ctx: Context, input: CreateDepartmentInput): Promise<MutationResult<Department>> {
+  return runCreate(
     ctx,
+    'createDepartment',
+    input,
+    Department,
     async (em) => {
-      await assertValidInput(input);
-      return idempotent(
-        em,
-        { scope: idempotencyScope(ctx), operation: 'createDepartment', key: idempotencyKey, payload },
-        async () => {
-          const code = normalizeCode(input.code);
-          await assertCodeFree(em, Department, 'Department', code, null);
-          // FOR SHARE: the parent cannot be archived under us before we commit.
-          const parent = input.parentId ? await loadForWrite(em, Department, 'Department', input.parentId, 'parentId', { lock: 'share' }) : null;
-          const dept = em.create(Department, { code, name: input.name.trim(), parent });
-          await em.flush();
-          return dept;
-        },
-        (id) => em.findOne(Department, id),
-      );
+      const code = normalizeCode(input.code);
+      await assertCodeFree(em, Department, 'Department', code, null);
+      // FOR SHARE: the parent cannot be archived under us before we commit.
+      const parent = input.parentId ? await loadForWrite(em, Department, 'Department', input.parentId, 'parentId', { lock: 'share' }) : null;
+      const dept = em.create(Department, { code, name: input.name.trim(), parent });
+      await em.flush();
+      return dept;
     },
-    { uniqueField: 'code', idempotencyKey },
+    { uniqueField: 'code' },
   );
 }
 
