@@ -13,6 +13,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { NotBlank } from '../../common/validation';
 import { MonthScalar } from '../../common/scalars';
@@ -258,9 +259,7 @@ export class CreateAgreementInput {
   @ValidateNested({ each: true })
   objectives!: ObjectiveInput[];
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  @IdempotencyKeyField()
   idempotencyKey?: string | null;
 }
 
@@ -270,9 +269,7 @@ export class AgreementTransitionInput {
   @IsUUID('all', { message: 'id: expected an agreement id (UUID)' })
   id!: string;
 
-  @Field(() => Int)
-  @IsInt({ message: 'expectedVersion: expected an integer' })
-  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  @ExpectedVersionField()
   expectedVersion!: number;
 
   @Field(() => String, { nullable: true, description: 'ADMIN approving a CUSTOMER or SERVICE agreement: for which party (PROVIDER or CUSTOMER).' })
@@ -342,9 +339,7 @@ export class ProposeAmendmentInput {
   @IsUUID('all', { message: 'agreementId: expected an agreement id (UUID)' })
   agreementId!: string;
 
-  @Field(() => Int, { description: "The agreement's lockVersion you read." })
-  @IsInt({ message: 'expectedVersion: expected an integer' })
-  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  @ExpectedVersionField("The agreement's lockVersion you read.")
   expectedVersion!: number;
 
   @Field(() => MonthScalar, { description: 'First month the new terms govern: this month or later.' })
@@ -375,9 +370,7 @@ export class ProposeAmendmentInput {
   @IsUUID('all', { each: true, message: 'removeObjectives: expected metric ids (UUID)' })
   removeObjectives?: string[];
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  @IdempotencyKeyField()
   idempotencyKey?: string | null;
 }
 
@@ -387,9 +380,7 @@ export class AmendmentDecisionInput {
   @IsUUID('all', { message: 'id: expected an amendment id (UUID)' })
   id!: string;
 
-  @Field(() => Int, { description: "The amendment's version you read." })
-  @IsInt({ message: 'expectedVersion: expected an integer' })
-  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  @ExpectedVersionField("The amendment's version you read.")
   expectedVersion!: number;
 
   @Field(() => String, { nullable: true, description: 'Required to reject.' })

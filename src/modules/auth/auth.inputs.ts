@@ -1,5 +1,6 @@
 import { IsBoolean, IsDate, IsEmail, IsEnum, IsInt, IsOptional, IsUUID, Length, MaxLength, Min } from 'class-validator';
 import { NotBlank } from '../../common/validation';
+import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
 import { Role } from './user.entity';
@@ -24,9 +25,7 @@ export class CreateUserInput {
   @IsUUID('all', { message: 'departmentId: expected a department id (UUID)' })
   departmentId?: string | null;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  @IdempotencyKeyField()
   idempotencyKey?: string | null;
 }
 
@@ -36,9 +35,7 @@ export class UpdateUserInput {
   @IsUUID('all', { message: 'id: expected a user id (UUID)' })
   id!: string;
 
-  @Field(() => Int)
-  @IsInt({ message: 'expectedVersion: expected an integer' })
-  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  @ExpectedVersionField()
   expectedVersion!: number;
 
   @Field({ nullable: true })
@@ -84,9 +81,7 @@ export class CreateApiTokenInput {
   @IsDate({ message: 'expiresAt: expected a date-time' })
   expiresAt?: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'A replay returns the same token, without its secret (shown once only).' })
-  @IsOptional()
-  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  @IdempotencyKeyField('A replay returns the same token, without its secret (shown once only).')
   idempotencyKey?: string | null;
 }
 

@@ -1,5 +1,6 @@
 import { IsBoolean, IsEnum, IsInt, IsNumber, IsOptional, IsUUID, Length, Matches, MaxLength, Min } from 'class-validator';
 import { NotBlank } from '../../common/validation';
+import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
 import { MetricDirection, MetricSource, MetricUnit } from './metric.entity';
@@ -26,9 +27,7 @@ export class CreateServiceInput {
   @IsUUID('all', { message: 'providerId: expected a department id (UUID)' })
   providerId!: string;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  @IdempotencyKeyField()
   idempotencyKey?: string | null;
 }
 
@@ -38,9 +37,7 @@ export class UpdateServiceInput {
   @IsUUID('all', { message: 'id: expected a service id (UUID)' })
   id!: string;
 
-  @Field(() => Int)
-  @IsInt({ message: 'expectedVersion: expected an integer' })
-  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  @ExpectedVersionField()
   expectedVersion!: number;
 
   @Field({ nullable: true })
@@ -115,9 +112,7 @@ export class CreateMetricInput {
   @IsBoolean()
   integerOnly?: boolean;
 
-  @Field(() => String, { nullable: true })
-  @IsOptional()
-  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  @IdempotencyKeyField()
   idempotencyKey?: string | null;
 }
 
@@ -127,9 +122,7 @@ export class UpdateMetricInput {
   @IsUUID('all', { message: 'id: expected a metric id (UUID)' })
   id!: string;
 
-  @Field(() => Int)
-  @IsInt({ message: 'expectedVersion: expected an integer' })
-  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  @ExpectedVersionField()
   expectedVersion!: number;
 
   @Field({ nullable: true })

@@ -1,5 +1,6 @@
 import { IsInt, IsOptional, IsUUID, Length, Matches, MaxLength, Min } from 'class-validator';
 import { NotBlank } from '../../common/validation';
+import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
 
@@ -19,9 +20,7 @@ export class CreateDepartmentInput {
   @IsUUID('all', { message: 'parentId: expected a department id (UUID)' })
   parentId?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Replaying the same key with the same input returns the first result and writes nothing.' })
-  @IsOptional()
-  @Length(1, 200, { message: 'idempotencyKey: expected 1 to 200 characters' })
+  @IdempotencyKeyField('Replaying the same key with the same input returns the first result and writes nothing.')
   idempotencyKey?: string | null;
 }
 
@@ -31,9 +30,7 @@ export class UpdateDepartmentInput {
   @IsUUID('all', { message: 'id: expected a department id (UUID)' })
   id!: string;
 
-  @Field(() => Int, { description: 'The version you read; a stale one is a CONFLICT.' })
-  @IsInt({ message: 'expectedVersion: expected an integer' })
-  @Min(1, { message: 'expectedVersion: expected a version from 1' })
+  @ExpectedVersionField('The version you read; a stale one is a CONFLICT.')
   expectedVersion!: number;
 
   @Field({ nullable: true })
