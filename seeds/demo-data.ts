@@ -25,7 +25,7 @@ export const DEMO_SERVICES: Array<{ code: string; name: string; provider: string
 ];
 
 /** The metric catalog: what the demo agreements measure. */
-export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit; direction: MetricDirection; source: MetricSource; description: string }> = [
+export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit; direction: MetricDirection; source: MetricSource; description: string; collectsFrictionItems?: boolean }> = [
   { code: 'HANDOFF_VOLUME', name: 'Items handed off', unit: MetricUnit.COUNT, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.AUTOMATED, description: 'Handoff events in the month (e.g. qualified leads passed to Sales).' },
   { code: 'HANDOFF_ACCEPTANCE_RATE', name: 'Handoffs accepted', unit: MetricUnit.PERCENT, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.AUTOMATED, description: 'Share of handed-off items the receiving department accepted.' },
   { code: 'HANDOFF_RESPONSE_MEDIAN', name: 'Median handoff response time', unit: MetricUnit.HOURS, direction: MetricDirection.LOWER_IS_BETTER, source: MetricSource.AUTOMATED, description: 'Median working hours from handoff to first response.' },
@@ -39,7 +39,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
   { code: 'SYSTEM_AVAILABILITY', name: 'System availability', unit: MetricUnit.PERCENT, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.MANUAL, description: 'Share of the month the system was available in business hours.' },
   { code: 'MTTR', name: 'Mean time to restore', unit: MetricUnit.HOURS, direction: MetricDirection.LOWER_IS_BETTER, source: MetricSource.MANUAL, description: 'Mean hours from an outage starting to service restored.' },
   { code: 'HANDOVER_DAYS', name: 'Customer handover time', unit: MetricUnit.DAYS, direction: MetricDirection.LOWER_IS_BETTER, source: MetricSource.MANUAL, description: 'Working days from deal closed to the customer handed to Customer Service.' },
-  { code: 'FRICTION_REPORT_DELIVERED', name: 'Friction report delivered', unit: MetricUnit.BOOLEAN, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.MANUAL, description: 'Whether the monthly customer friction report was delivered (1) or not (0).' },
+  { code: 'FRICTION_REPORT_DELIVERED', name: 'Friction report delivered', unit: MetricUnit.BOOLEAN, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.MANUAL, description: 'Whether the monthly customer friction report was delivered (1) or not (0).', collectsFrictionItems: true },
   { code: 'QUALIFIED_LEADS', name: 'Qualified leads', unit: MetricUnit.COUNT, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.MANUAL, description: 'Marketing-qualified leads delivered in the month, as reported.' },
   { code: 'STATEMENT_ACCURACY', name: 'Commission statement accuracy', unit: MetricUnit.PERCENT, direction: MetricDirection.HIGHER_IS_BETTER, source: MetricSource.MANUAL, description: 'Share of commission statements issued without a correction.' },
   { code: 'TICKET_FIRST_RESPONSE', name: 'Ticket first response time', unit: MetricUnit.HOURS, direction: MetricDirection.LOWER_IS_BETTER, source: MetricSource.MANUAL, description: 'Mean working hours to the first response on a helpdesk ticket.' },

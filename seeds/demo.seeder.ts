@@ -38,7 +38,7 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
     if (metrics.has(m.code)) continue;
     const defaults = UNIT_DEFAULTS[m.unit];
     const bounds = m.unit === 'SCORE' ? { min: 0, max: 100 } : { min: defaults.min, max: defaults.max };
-    em.create(Metric, { ...m, minValue: bounds.min, maxValue: bounds.max, integerOnly: defaults.integer });
+    em.create(Metric, { ...m, minValue: bounds.min, maxValue: bounds.max, integerOnly: defaults.integer, collectsFrictionItems: m.collectsFrictionItems ?? false });
   }
   const tokens: DemoTokens = {};
   if (options.principals) {

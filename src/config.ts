@@ -27,6 +27,11 @@ export interface Config {
     seedDemoWhenEmpty: boolean;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /**
+   * Whether a request may set its own "now" with the `X-Clock-Now` header (ISO 8601): tests and
+   * demos of due dates, lateness and PENDING/NO_DATA. Never allowed in production.
+   */
+  clockOverride: boolean;
   /** Limits that refuse abusive requests before any SQL runs (see docs/decisions.md). */
   limits: {
     /** Deepest selection nesting (introspection fields excepted). */
@@ -87,6 +92,7 @@ const envSchema = z.object({
   COST_LIMIT: wholeNumber(10, 100000000, 50000, 'an integer'),
   REQUEST_TIMEOUT_MS: wholeNumber(100, 3600000, 30000, 'a whole number of milliseconds'),
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1000000, 1200, 'an integer'),
+  CLOCK_OVERRIDE: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
 });
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
@@ -115,6 +121,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError([...new Set(problems)]);
   }
   const e = parsed.data;
+  if (e.CLOCK_OVERRIDE === 'true' && e.NODE_ENV === 'production') {
+    throw new ConfigError(['CLOCK_OVERRIDE: expected false when NODE_ENV is production (a client must not choose the time), received "true"']);
+  }
   const url = e.DATABASE_URL;
   const isPg = /^postgres(ql)?:\/\//.test(url);
   let sqlitePath: string | undefined;
@@ -138,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       seedDemoWhenEmpty: !isPg && e.SEED_DEMO === 'auto',
     },
     log: { level: e.LOG_LEVEL },
+    clockOverride: e.CLOCK_OVERRIDE === 'true',
     limits: {
       depth: e.DEPTH_LIMIT,
       aliases: e.ALIAS_LIMIT,

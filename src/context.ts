@@ -18,6 +18,8 @@ export interface RequestInfo {
   bearer: string | null | undefined;
   operationName: string | null;
   errorCodes: string[];
+  /** The request's "now": one instant for the whole request (or the test clock's, when allowed). */
+  now: Date;
 }
 
 /** What every resolver receives. Born only in {@link createContext}. */
@@ -33,7 +35,7 @@ export interface Context {
  * The only place request state is created: a fresh EntityManager fork, fresh loaders over it, the
  * request's id and credential. It runs no SQL.
  */
-export function createContext(orm: MikroORM, requestId: string, bearer: string | null | undefined = undefined): Context {
+export function createContext(orm: MikroORM, requestId: string, bearer: string | null | undefined = undefined, now: Date = new Date()): Context {
   const em = orm.em.fork();
   return {
     em,
@@ -41,7 +43,7 @@ export function createContext(orm: MikroORM, requestId: string, bearer: string |
     // Filled after the operation passed parsing, validation and the cost limits, so an abusive
     // request is refused before any SQL (the token lookup included) runs.
     principal: null,
-    request: { requestId, bearer, operationName: null, errorCodes: [] },
+    request: { requestId, bearer, operationName: null, errorCodes: [], now },
   } satisfies Context;
 }
 

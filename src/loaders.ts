@@ -3,6 +3,7 @@ import { createAgreementLoaders } from './modules/agreements/agreement.loaders';
 import { createAuthLoaders } from './modules/auth/auth.loaders';
 import { createCatalogLoaders } from './modules/catalog/catalog.loaders';
 import { createDepartmentLoaders } from './modules/departments/department.loaders';
+import { createReportLoaders } from './modules/reports/report.loaders';
 
 /**
  * Every per-request DataLoader, keyed by name. Created once per request in `createContext`, so a
@@ -14,6 +15,7 @@ export function createLoaders(em: EntityManager) {
     ...createCatalogLoaders(em),
     ...createAuthLoaders(em),
     ...createAgreementLoaders(em),
+    ...createReportLoaders(em),
   };
 }
 

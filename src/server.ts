@@ -198,6 +198,13 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
 
     const bearer = bearerToken(req.headers.authorization);
     if (await overLimit(req, res, bearer)) return;
+    let now = new Date();
+    const clock = req.headers['x-clock-now'];
+    if (clock !== undefined) {
+      if (!config.clockOverride) return sendJson(res, 400, { errors: [{ message: 'X-Clock-Now is not allowed here (CLOCK_OVERRIDE is off)', extensions: { code: 'BAD_REQUEST' } }] });
+      now = new Date(String(clock));
+      if (Number.isNaN(now.getTime())) return sendJson(res, 400, { errors: [{ message: `X-Clock-Now: expected an ISO 8601 instant, received ${JSON.stringify(clock)}`, extensions: { code: 'BAD_REQUEST' } }] });
+    }
 
     let body: unknown;
     if (req.method === 'POST') {
@@ -226,7 +233,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     const execution = apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
       context: async () => {
-        ctx = createContext(orm, requestId, bearer);
+        ctx = createContext(orm, requestId, bearer, now);
         return ctx;
       },
     });

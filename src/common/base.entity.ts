@@ -10,8 +10,9 @@ import { DateTimeScalar } from './scalars';
  */
 // An @ObjectType so subclasses inherit its fields; no field returns it, so the schema never shows it.
 @ObjectType('BaseEntity')
-export abstract class BaseEntity {
-  [OptionalProps]?: 'version' | 'createdAt' | 'updatedAt';
+/** `Defaulted`: the subclass's own properties that have defaults, so `em.create` may omit them. */
+export abstract class BaseEntity<Defaulted extends string = never> {
+  [OptionalProps]?: 'version' | 'createdAt' | 'updatedAt' | Defaulted;
 
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })

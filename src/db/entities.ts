@@ -6,6 +6,7 @@ import { User } from '../modules/auth/user.entity';
 import { Metric } from '../modules/catalog/metric.entity';
 import { Service } from '../modules/catalog/service.entity';
 import { Department } from '../modules/departments/department.entity';
+import { Exclusion, Report, ReportRevision, ReportValue } from '../modules/reports/report.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
-export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective, Amendment];
+export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective, Amendment, Report, ReportRevision, ReportValue, Exclusion];

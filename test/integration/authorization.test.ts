@@ -19,11 +19,21 @@ import {
   CreateServiceDocument,
   CreateUserDocument,
   DepartmentDocument,
+  MetricDocument,
   RevokeApiTokenDocument,
+  SaveReportDraftDocument,
+  SubmitReportDocument,
+  AcknowledgeReportDocument,
+  DisputeReportDocument,
+  RequestExclusionDocument,
+  ApproveExclusionDocument,
+  RejectExclusionDocument,
   UpdateDepartmentDocument,
   UpdateMetricDocument,
   UpdateServiceDocument,
   UpdateUserDocument,
+  ReportableObjectivesDocument,
+  AgreementKeyDocument,
 } from '../generated/graphql';
 import { buildApiSchema } from '../../src/schema';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
@@ -62,6 +72,14 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   approveAmendment:  [Y,     Y,        F,          F,       F,         F,           U],
   rejectAmendment:   [Y,     Y,        F,          F,       F,         F,           U],
   withdrawAmendment: [Y,     Y,        F,          F,       F,         F,           U],
+  // Reports: IT provides (own head submits) or receives (own head decides).
+  saveReportDraft:   [Y,     Y,        F,          F,       F,         F,           U],
+  submitReport:      [Y,     Y,        F,          F,       F,         F,           U],
+  acknowledgeReport: [Y,     Y,        F,          F,       F,         F,           U],
+  disputeReport:     [Y,     Y,        F,          F,       F,         F,           U],
+  requestExclusion:  [Y,     Y,        F,          F,       F,         F,           U],
+  approveExclusion:  [Y,     Y,        F,          F,       F,         F,           U],
+  rejectExclusion:   [Y,     Y,        F,          F,       F,         F,           U],
 };
 
 type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
@@ -90,12 +108,16 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     charterId = c.id;
   });
 
-  /** A CUSTOMER agreement IT → a fresh department (one ACTIVE agreement per pair), advanced by the admin. */
-  async function agreementOfIt(state: 'DRAFT' | 'ACTIVE' | 'SUSPENDED', customerCode?: string): Promise<{ id: string; lockVersion: number }> {
+  /**
+   * A CUSTOMER agreement IT → a fresh department (one ACTIVE agreement per pair), advanced by the
+   * admin; `itReceives` turns the pair round (a fresh department → IT).
+   */
+  async function agreementOfIt(state: 'DRAFT' | 'ACTIVE' | 'SUSPENDED', customerCode?: string, options: { itReceives?: boolean; objectives?: Array<{ metricId: string; target: number }> } = {}): Promise<{ id: string; lockVersion: number }> {
     const n = uniq();
-    const customer = await s.data(CreateDepartmentDocument, { input: { code: customerCode ?? `M-C${n}`, name: 'x' } });
+    const other = (await s.data(CreateDepartmentDocument, { input: { code: customerCode ?? `M-C${n}`, name: 'x' } })).createDepartment.department!.id;
+    const [providerId, customerId] = options.itReceives ? [other, it_] : [it_, other];
     const created = await s.data(CreateAgreementDocument, {
-      input: { key: `M-A${n}`, tier: 'CUSTOMER', title: 'x', providerId: it_, customerId: customer.createDepartment.department!.id, parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: [] },
+      input: { key: `M-A${n}`, tier: 'CUSTOMER', title: 'x', providerId, customerId, parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: options.objectives ?? [] },
     });
     let a = created.createAgreement.agreement!;
     if (state === 'DRAFT') return a;
@@ -186,12 +208,45 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
       const m = p.proposeAmendment.amendment!;
       return { doc: WithdrawAmendmentDocument as never, variables: { input: { id: m.id, expectedVersion: m.version } } };
     },
+    saveReportDraft: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      return { doc: SaveReportDraftDocument as never, variables: { input: { agreementId: a.id, month: '2026-02', narrative: 'cell' } } };
+    },
+    submitReport: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      return { doc: SubmitReportDocument as never, variables: { input: { agreementId: a.id, month: '2026-02', values: [], narrative: 'cell' } } };
+    },
+    acknowledgeReport: async () => ({ doc: AcknowledgeReportDocument as never, variables: { input: await reportToIt() } }),
+    disputeReport: async () => ({ doc: DisputeReportDocument as never, variables: { input: { ...(await reportToIt()), reason: 'cell' } } }),
+    requestExclusion: async () => ({ doc: RequestExclusionDocument as never, variables: { input: await missingMonth(false) } }),
+    approveExclusion: async () => ({ doc: ApproveExclusionDocument as never, variables: { input: await exclusionToIt() } }),
+    rejectExclusion: async () => ({ doc: RejectExclusionDocument as never, variables: { input: await exclusionToIt() } }),
     revokeApiToken: async () => {
       const u = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });
       const t = await s.data(CreateApiTokenDocument, { input: { userId: u.createUser.user!.id, name: 'cell' } });
       return { doc: RevokeApiTokenDocument as never, variables: { input: { id: t.createApiToken.token!.id } } };
     },
   };
+
+  /** A SUBMITTED report of an agreement IT receives, submitted by the admin for the provider. */
+  async function reportToIt(): Promise<{ reportId: string; expectedVersion: number }> {
+    const a = await agreementOfIt('ACTIVE', undefined, { itReceives: true });
+    const r = await s.data(SubmitReportDocument, { input: { agreementId: a.id, month: '2026-02', values: [], narrative: 'cell' } });
+    return { reportId: r.submitReport.report!.id, expectedVersion: r.submitReport.report!.version };
+  }
+
+  /** An objective-month with no report, long past due (NO_DATA), on a fresh agreement. */
+  async function missingMonth(itReceives: boolean): Promise<{ agreementId: string; month: string; objectiveId: string; reasonCode: 'OTHER'; explanation: string }> {
+    const metricId = (await s.data(MetricDocument, { code: 'QUALIFIED_LEADS' })).metric.id;
+    const a = await agreementOfIt('ACTIVE', undefined, { itReceives, objectives: [{ metricId, target: 400 }] });
+    const at = await s.data(ReportableObjectivesDocument, { key: (await s.data(AgreementKeyDocument, { id: a.id })).agreement.key, at: '2026-02' });
+    return { agreementId: a.id, month: '2026-02', objectiveId: at.agreement.effectiveObjectives[0].id, reasonCode: 'OTHER', explanation: 'cell' };
+  }
+
+  async function exclusionToIt(): Promise<{ exclusionId: string; expectedVersion: number; note: string }> {
+    const r = await s.data(RequestExclusionDocument, { input: await missingMonth(true) });
+    return { exclusionId: r.requestExclusion.exclusion!.id, expectedVersion: r.requestExclusion.exclusion!.version, note: 'cell' };
+  }
 
   async function amendmentByCustomer(): Promise<{ id: string; expectedVersion: number }> {
     const code = `M-C${uniq()}`;

@@ -88,6 +88,21 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
     expect(put.headers.get('allow')).toBe('GET, POST');
   });
 
+  it('takes the test clock only when CLOCK_OVERRIDE is on, and only a real instant', async () => {
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const bad = await post(`${s.url}/graphql`, body, { 'content-type': 'application/json', 'x-clock-now': 'yesterday' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text).errors[0]).toEqual({ message: 'X-Clock-Now: expected an ISO 8601 instant, received "yesterday"', extensions: { code: 'BAD_REQUEST' } });
+    const off = await startServer(engine, { env: { CLOCK_OVERRIDE: 'false' } });
+    try {
+      const refused = await post(`${off.url}/graphql`, body, { 'content-type': 'application/json', 'x-clock-now': '2026-01-01T00:00:00Z' });
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.text).errors[0].message).toBe('X-Clock-Now is not allowed here (CLOCK_OVERRIDE is off)');
+    } finally {
+      await off.close();
+    }
+  });
+
   it('blocks simple cross-site requests (CSRF prevention) and mutations over GET', async () => {
     const textPlain = await post(`${s.url}/graphql`, JSON.stringify({ query: '{ __typename }' }), { 'content-type': 'text/plain' });
     expect(textPlain.status).toBe(400);

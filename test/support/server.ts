@@ -37,6 +37,8 @@ export interface Client {
   request<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResult<R>>;
   /** Like `request`, failing the test on any GraphQL error; returns `data`. */
   data<R, V>(doc: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+  /** The same client on the test clock: every request says it is `now` (ISO 8601; X-Clock-Now). */
+  at(now: string): Client;
 }
 
 export interface TestServer extends Client {
@@ -94,7 +96,9 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
 
 /** Boots the real server on a fresh database of `engine` and a free port; `seed` adds the demo company. */
 export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all' } = {}): Promise<TestServer> {
-  const { config, drop } = await freshDatabase(engine, options.env);
+  // The test clock is on: tests of due dates and lateness send X-Clock-Now.
+  const clock: Record<string, string> = options.env?.NODE_ENV === 'production' ? {} : { CLOCK_OVERRIDE: 'true' };
+  const { config, drop } = await freshDatabase(engine, { ...clock, ...options.env });
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
   // `true`: the catalogs only (tests build their own agreements); 'all': the demo agreements too.
@@ -111,7 +115,7 @@ export async function startServer(engine: Engine, options: { env?: Record<string
     await em.flush();
     return secret;
   };
-  const as = (token: string | null): Client => {
+  const as = (token: string | null, now?: string): Client => {
     const request = async <R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers: Record<string, string> = {}): Promise<GraphQLResult<R>> => {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
@@ -119,6 +123,7 @@ export async function startServer(engine: Engine, options: { env?: Record<string
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(now ? { 'x-clock-now': now } : {}),
           ...headers,
         },
         body: JSON.stringify({ query: print(doc), variables }),
@@ -133,6 +138,7 @@ export async function startServer(engine: Engine, options: { env?: Record<string
         if (r.errors?.length) throw new Error(`unexpected GraphQL errors: ${JSON.stringify(r.errors)}`);
         return r.data as never;
       },
+      at: (at: string) => as(token, at),
     };
   };
   const adminToken = await tokenFor(Role.ADMIN);
@@ -146,6 +152,7 @@ export async function startServer(engine: Engine, options: { env?: Record<string
     tokenFor,
     request: admin.request,
     data: admin.data,
+    at: admin.at,
     async countStatements(fn) {
       const before = app.statements.count;
       await fn();

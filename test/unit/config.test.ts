@@ -21,6 +21,14 @@ describe('config', () => {
     expect(c.http.corsOrigins).toEqual(['https://dash.example.com', 'https://bi.example.com']);
   });
 
+  it('keeps the test clock off unless asked, and never allows it in production', () => {
+    expect(loadConfig({}).clockOverride).toBe(false);
+    expect(loadConfig({ CLOCK_OVERRIDE: 'true', NODE_ENV: 'test' }).clockOverride).toBe(true);
+    expect(() => loadConfig({ CLOCK_OVERRIDE: 'true', NODE_ENV: 'production' })).toThrow(
+      'CLOCK_OVERRIDE: expected false when NODE_ENV is production (a client must not choose the time), received "true"',
+    );
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(4000);
   });

@@ -8,12 +8,14 @@ import { Migration20261122053924_audit_log as sqlite_Migration20261122053924_aud
 import { Migration20261122055409_agreements as sqlite_Migration20261122055409_agreements } from './sqlite/Migration20261122055409_agreements';
 import { Migration20261122060019_amendments as sqlite_Migration20261122060019_amendments } from './sqlite/Migration20261122060019_amendments';
 import { Migration20261122063021_amendment_approvals as sqlite_Migration20261122063021_amendment_approvals } from './sqlite/Migration20261122063021_amendment_approvals';
+import { Migration20261122070505_reports as sqlite_Migration20261122070505_reports } from './sqlite/Migration20261122070505_reports';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
 import { Migration20261122055409_agreements as postgresql_Migration20261122055409_agreements } from './postgresql/Migration20261122055409_agreements';
 import { Migration20261122060019_amendments as postgresql_Migration20261122060019_amendments } from './postgresql/Migration20261122060019_amendments';
 import { Migration20261122063021_amendment_approvals as postgresql_Migration20261122063021_amendment_approvals } from './postgresql/Migration20261122063021_amendment_approvals';
+import { Migration20261122070505_reports as postgresql_Migration20261122070505_reports } from './postgresql/Migration20261122070505_reports';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -22,6 +24,7 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122055409_agreements,
   sqlite_Migration20261122060019_amendments,
   sqlite_Migration20261122063021_amendment_approvals,
+  sqlite_Migration20261122070505_reports,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -31,6 +34,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261122055409_agreements,
   postgresql_Migration20261122060019_amendments,
   postgresql_Migration20261122063021_amendment_approvals,
+  postgresql_Migration20261122070505_reports,
 ];
 
 /** The ordered migrations of one engine. */

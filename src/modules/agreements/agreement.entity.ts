@@ -50,7 +50,7 @@ registerEnumType(Inheritance, {
  */
 @ObjectType({ description: 'A service level agreement (identity, parties, lifecycle); terms are in its versions.' })
 @Entity({ tableName: 'agreement' })
-export class Agreement extends BaseEntity {
+export class Agreement extends BaseEntity<'suspensions'> {
   @Field({ description: 'Readable unique key, e.g. `MKT-SALES` or `IT-SALES-CRM`.' })
   @Property({ type: 'string', length: 60, unique: true })
   key!: string;
@@ -99,6 +99,19 @@ export class Agreement extends BaseEntity {
   @Field(() => DateTimeScalar, { nullable: true })
   @Property({ type: 'Date', nullable: true })
   terminatedAt?: Date | null;
+
+  /**
+   * Every suspension, oldest first (`to` null while it lasts): which months were ACTIVE is
+   * history that reports, exclusions and scores need long after the state has moved on.
+   */
+  @Property({ type: 'json', default: '[]' })
+  suspensions: SuspensionPeriod[] = [];
+}
+
+/** One suspension of an agreement, as ISO instants. */
+export interface SuspensionPeriod {
+  from: string;
+  to: string | null;
 }
 
 /** Who owes what, in the agreement's words. */

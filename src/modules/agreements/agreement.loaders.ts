@@ -18,5 +18,6 @@ export function createAgreementLoaders(em: EntityManager) {
     /** An agreement's amendments, oldest first. */
     amendmentsByAgreement: groupLoader(em, Amendment, 'agreement', { createdAt: 'asc', id: 'asc' }),
     versionById: byIdLoader(em, AgreementVersion),
+    objectiveById: byIdLoader(em, Objective),
   };
 }

@@ -5,7 +5,7 @@ import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, BadUserInputError, ForbiddenError, NotFoundError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { loadForWrite } from '../../common/lookup';
-import { compareMonths, monthOf, type Month } from '../../common/month';
+import { addMonths, compareMonths, monthOf, type Month } from '../../common/month';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
@@ -131,7 +131,7 @@ export type LoadedObjective = ChainObjective & { objective: Objective };
  * force in `month`, through the request's loaders: resolving this for a whole list of
  * agreements costs a fixed number of batched statements per tree level.
  */
-export async function chainAt(ctx: Context, agreement: Agreement, month: Month): Promise<ChainLevel<LoadedObjective>[]> {
+export async function chainAt(ctx: Pick<Context, 'loaders'>, agreement: Agreement, month: Month): Promise<ChainLevel<LoadedObjective>[]> {
   const chain: ChainLevel<LoadedObjective>[] = [];
   let current: Agreement | null = agreement;
   for (let depth = 0; current && depth < 5; depth++) {
@@ -391,7 +391,7 @@ function illegal(agreement: Agreement, what: string): never {
  * approvals the agreement becomes ACTIVE, if its parent is ACTIVE and, for CUSTOMER, no other
  * ACTIVE agreement covers the same pair.
  */
-export function approveAgreement(ctx: Context, input: AgreementTransitionInput, now = new Date()): Promise<MutationResult<Agreement>> {
+export function approveAgreement(ctx: Context, input: AgreementTransitionInput, now = ctx.request.now): Promise<MutationResult<Agreement>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     const { agreement, party } = await loadForTransition(em, ctx, input, 'approve');
@@ -438,18 +438,41 @@ async function assertPairFree(em: EntityManager, agreement: Agreement): Promise<
   if (other) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `${other.key} is already the ${other.state} CUSTOMER agreement of this pair; terminate it first`);
 }
 
-/** ACTIVE → SUSPENDED (admins or the parties' heads). */
-export function suspendAgreement(ctx: Context, input: AgreementTransitionInput): Promise<MutationResult<Agreement>> {
-  return transition(ctx, input, 'suspend', [AgreementStatus.ACTIVE], AgreementStatus.SUSPENDED, 'suspended');
+/** ACTIVE → SUSPENDED (admins or the parties' heads); the suspension's start is kept. */
+export function suspendAgreement(ctx: Context, input: AgreementTransitionInput, now = ctx.request.now): Promise<MutationResult<Agreement>> {
+  return transition(ctx, input, 'suspend', [AgreementStatus.ACTIVE], AgreementStatus.SUSPENDED, 'suspended', async (_em, agreement) => {
+    agreement.suspensions = [...agreement.suspensions, { from: now.toISOString(), to: null }];
+  });
 }
 
-/** SUSPENDED → ACTIVE (admins or the parties' heads). */
-export function resumeAgreement(ctx: Context, input: AgreementTransitionInput): Promise<MutationResult<Agreement>> {
-  return transition(ctx, input, 'resume', [AgreementStatus.SUSPENDED], AgreementStatus.ACTIVE, 'resumed', (em, agreement) => assertPairFree(em, agreement));
+/** SUSPENDED → ACTIVE (admins or the parties' heads); the open suspension ends now. */
+export function resumeAgreement(ctx: Context, input: AgreementTransitionInput, now = ctx.request.now): Promise<MutationResult<Agreement>> {
+  return transition(ctx, input, 'resume', [AgreementStatus.SUSPENDED], AgreementStatus.ACTIVE, 'resumed', async (em, agreement) => {
+    await assertPairFree(em, agreement);
+    agreement.suspensions = agreement.suspensions.map((s) => (s.to ? s : { ...s, to: now.toISOString() }));
+  });
+}
+
+/**
+ * Whether an agreement was ACTIVE in a month (DESIGN §5: only ACTIVE months are scored and
+ * reported). It was when it has been activated (activation covers the months of its terms from
+ * `effectiveFrom`, so an agreement signed on the 10th governs its whole first month), the month
+ * lies within the terms of the version in force, it was not terminated before the month began,
+ * and no suspension covered the whole month. Months are UTC calendar months.
+ */
+export function activeInMonth(agreement: Agreement, versions: AgreementVersion[], month: Month): boolean {
+  if (!agreement.activatedAt) return false;
+  const version = versionAt(versions, month);
+  if (!version || compareMonths(month, version.effectiveFrom) < 0) return false;
+  if (version.effectiveTo && compareMonths(month, version.effectiveTo) > 0) return false;
+  if (agreement.terminatedAt && compareMonths(month, monthOf(agreement.terminatedAt)) > 0) return false;
+  const start = Date.parse(`${month}-01T00:00:00Z`);
+  const end = Date.parse(`${addMonths(month, 1)}-01T00:00:00Z`);
+  return !agreement.suspensions.some((s) => Date.parse(s.from) <= start && (s.to === null || Date.parse(s.to) >= end));
 }
 
 /** DRAFT, ACTIVE or SUSPENDED → TERMINATED, unless live agreements sit under it. */
-export function terminateAgreement(ctx: Context, input: AgreementTransitionInput, now = new Date()): Promise<MutationResult<Agreement>> {
+export function terminateAgreement(ctx: Context, input: AgreementTransitionInput, now = ctx.request.now): Promise<MutationResult<Agreement>> {
   return transition(ctx, input, 'terminate', [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED], AgreementStatus.TERMINATED, 'terminated', async (em, agreement) => {
     const live = await em.count(Agreement, { parent: agreement.id, state: { $in: [AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED, AgreementStatus.DRAFT] } });
     if (live) userError('id', UserErrorCode.IN_USE, `agreement ${agreement.key} still has ${live} live agreement(s) under it; terminate those first`);

@@ -139,7 +139,7 @@ function sideOf(ctx: Context, agreement: Agreement, what: string): 'PROVIDER' | 
 }
 
 /** Proposes a change of terms from a month on (a party's head, or an admin). */
-export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now = new Date()): Promise<MutationResult<Amendment>> {
+export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
   return runCreate(
     ctx,
     'proposeAmendment',
@@ -205,7 +205,7 @@ function assertOtherSide(amendment: Amendment, agreement: Agreement, side: strin
  * an admin has), its changes, checked again against the state now, become a new version from its
  * month on. Earlier months keep the version that governed them.
  */
-export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, now = new Date()): Promise<MutationResult<Amendment>> {
+export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     const { amendment, agreement, side } = await loadDecision(em, ctx, input, 'approve');
@@ -236,7 +236,7 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
 }
 
 /** Rejects an amendment, with a reason (the other side). */
-export function rejectAmendment(ctx: Context, input: AmendmentDecisionInput, now = new Date()): Promise<MutationResult<Amendment>> {
+export function rejectAmendment(ctx: Context, input: AmendmentDecisionInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     const { amendment, agreement, side } = await loadDecision(em, ctx, input, 'reject');
@@ -252,7 +252,7 @@ export function rejectAmendment(ctx: Context, input: AmendmentDecisionInput, now
 }
 
 /** Withdraws an amendment (its proposer's side, or an admin). */
-export function withdrawAmendment(ctx: Context, input: AmendmentDecisionInput, now = new Date()): Promise<MutationResult<Amendment>> {
+export function withdrawAmendment(ctx: Context, input: AmendmentDecisionInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     const { amendment, side } = await loadDecision(em, ctx, input, 'withdraw');

@@ -112,6 +112,11 @@ export class CreateMetricInput {
   @IsBoolean()
   integerOnly?: boolean;
 
+  @Field({ nullable: true, description: 'Whether reports on this metric carry structured customer-friction items; default false.' })
+  @IsOptional()
+  @IsBoolean()
+  collectsFrictionItems?: boolean;
+
   @IdempotencyKeyField()
   idempotencyKey?: string | null;
 }
@@ -155,6 +160,11 @@ export class UpdateMetricInput {
   @IsOptional()
   @IsBoolean()
   integerOnly?: boolean;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsBoolean()
+  collectsFrictionItems?: boolean;
 }
 
 @InputType()

@@ -139,6 +139,7 @@ export function createMetric(ctx: Context, input: CreateMetricInput): Promise<Mu
         minValue,
         maxValue,
         integerOnly: input.integerOnly ?? defaults.integer,
+        collectsFrictionItems: input.collectsFrictionItems ?? false,
       });
       await em.flush();
       return metric;
@@ -162,6 +163,7 @@ export function updateMetric(ctx: Context, input: UpdateMetricInput): Promise<Mu
       if (input.minValue !== undefined) metric.minValue = input.minValue;
       if (input.maxValue !== undefined) metric.maxValue = input.maxValue;
       if (input.integerOnly != null) metric.integerOnly = input.integerOnly;
+      if (input.collectsFrictionItems != null) metric.collectsFrictionItems = input.collectsFrictionItems;
       assertBounds(metric.minValue, metric.maxValue);
       await em.flush();
       return metric;

@@ -94,6 +94,10 @@ export class Metric extends BaseEntity {
   @Property({ type: 'boolean', default: false })
   integerOnly: boolean = false;
 
+  @Field({ description: 'Whether a report on this metric carries structured customer-friction items (category, what happened, customers affected, severity).' })
+  @Property({ type: 'boolean', default: false })
+  collectsFrictionItems: boolean = false;
+
   @Field(() => DateTimeScalar, { nullable: true })
   @Property({ type: 'Date', nullable: true })
   archivedAt?: Date | null;

@@ -1,0 +1,101 @@
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { paginate, type Page } from '../../common/connection';
+import { assertIdArgument, ForbiddenError } from '../../common/errors';
+import { rowLock } from '../../common/locks';
+import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
+import { UserErrorCode, userError } from '../../common/user-error';
+import { assertValidInput } from '../../common/validation';
+import type { Context } from '../../context';
+import { objectiveStatus } from '../../scoring';
+import { Agreement } from '../agreements/agreement.entity';
+import { partyOf } from '../agreements/agreement.service';
+import { principalOf } from '../auth/authorization';
+import { Exclusion, ExclusionStatus, Report, ReportValue, ReportRevision } from './report.entity';
+import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from './report.inputs';
+import { dueOf, loadAgreementMonth } from './report.service';
+import { AgreementVersion } from '../agreements/agreement.entity';
+
+/** The value reported for an objective in a month: the latest revision's, or null. */
+async function reportedValue(em: EntityManager, agreementId: string, month: string, objectiveId: string): Promise<number | null> {
+  const report = await em.findOne(Report, { agreement: agreementId, month });
+  if (!report || report.revisionCount === 0) return null;
+  const revision = await em.findOneOrFail(ReportRevision, { report: report.id, number: report.revisionCount });
+  const value = await em.findOne(ReportValue, { revision: revision.id, objective: objectiveId });
+  return value?.value ?? null;
+}
+
+/**
+ * The provider's head (or an admin) asks for a BREACHED or NO_DATA objective-month to be excused,
+ * with a reason code and an explanation (DESIGN §5). One open or approved request per
+ * objective-month; a rejected one may be asked again with new grounds.
+ */
+export function requestExclusion(ctx: Context, input: RequestExclusionInput, now = ctx.request.now): Promise<MutationResult<Exclusion>> {
+  return runCreate(ctx, 'requestExclusion', input, Exclusion, async (em) => {
+    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'request exclusions', now);
+    const objectiveId = input.objectiveId.toLowerCase();
+    const o = m.objectives.find((x) => x.objective.id === objectiveId);
+    if (!o) userError('objectiveId', UserErrorCode.INVALID, `objective ${input.objectiveId} is not in force for ${m.agreement.key} in ${m.month}; read effectiveObjectives(at: "${m.month}")`);
+    const value = await reportedValue(em, m.agreement.id, m.month, objectiveId);
+    const versions = await em.find(AgreementVersion, { agreement: m.agreement.id });
+    const due = dueOf(versions, m.month) as { dueAt: Date };
+    const status = objectiveStatus(
+      { direction: o.metric.direction, target: o.objective.target, warning: o.objective.warning ?? null, weight: o.objective.weight, creditPercent: o.objective.creditPercent, value, excused: false, dueAt: due.dueAt },
+      now,
+    );
+    if (status !== 'BREACHED' && status !== 'NO_DATA') {
+      userError('objectiveId', UserErrorCode.INVALID, `objective ${o.metric.code} of ${m.agreement.key} is ${status} in ${m.month}; only BREACHED or NO_DATA objective-months can be excused`);
+    }
+    const open = await em.findOne(Exclusion, { agreement: m.agreement.id, month: m.month, objective: objectiveId, status: { $in: [ExclusionStatus.REQUESTED, ExclusionStatus.APPROVED] } });
+    if (open) userError('objectiveId', UserErrorCode.TAKEN, `objective ${o.metric.code} of ${m.agreement.key} in ${m.month} already has a ${open.status} exclusion (${open.id})`);
+    const exclusion = em.create(Exclusion, {
+      agreement: m.agreement,
+      month: m.month,
+      objective: o.objective,
+      metric: o.metric,
+      reasonCode: input.reasonCode,
+      explanation: input.explanation.trim(),
+      evidenceUrl: input.evidenceUrl?.trim() || null,
+      statusWhenRequested: status,
+      requestedByUserId: principalOf(ctx).userId,
+    });
+    await em.flush();
+    return exclusion;
+  });
+}
+
+/** REQUESTED → APPROVED | REJECTED by the customer's head or an admin; a rejection says why. */
+export function decideExclusion(ctx: Context, input: ExclusionDecisionInput, approve: boolean, now = ctx.request.now): Promise<MutationResult<Exclusion>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    const lockMode = rowLock(em, 'update');
+    const exclusion = await em.findOne(Exclusion, input.exclusionId, lockMode ? { lockMode, refresh: true } : {});
+    if (!exclusion) userError('exclusionId', UserErrorCode.NOT_FOUND, `no exclusion has id ${input.exclusionId}`);
+    const agreement = await em.findOneOrFail(Agreement, exclusion.agreement.id);
+    const party = partyOf(ctx, agreement);
+    if (party !== 'ADMIN' && party !== 'CUSTOMER') {
+      throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not decide exclusions of ${agreement.key}: only admins and the customer's head do`);
+    }
+    assertVersion(exclusion, input.expectedVersion);
+    if (exclusion.status !== ExclusionStatus.REQUESTED) {
+      userError('exclusionId', UserErrorCode.ILLEGAL_TRANSITION, `the exclusion is ${exclusion.status}; only a REQUESTED one can be ${approve ? 'approved' : 'rejected'}`);
+    }
+    const note = input.note?.trim() || null;
+    if (!approve && !note) userError('note', UserErrorCode.REQUIRED, 'note: a rejection says why');
+    exclusion.status = approve ? ExclusionStatus.APPROVED : ExclusionStatus.REJECTED;
+    exclusion.decidedAt = now;
+    exclusion.decidedByUserId = principalOf(ctx).userId;
+    exclusion.decisionNote = note;
+    await em.flush();
+    return exclusion;
+  });
+}
+
+/** The exclusions connection, by month then id. */
+export function listExclusions(ctx: Context, filter: ExclusionFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Exclusion>> {
+  assertIdArgument('filter.agreementId', filter?.agreementId);
+  const where: FilterQuery<Exclusion>[] = [];
+  if (filter?.agreementId) where.push({ agreement: filter.agreementId });
+  if (filter?.month) where.push({ month: filter.month });
+  if (filter?.status) where.push({ status: filter.status });
+  return paginate(ctx.em, Exclusion, { $and: where }, [['month', 'asc'], ['id', 'asc']], page);
+}

@@ -1,0 +1,180 @@
+import { ArrayMaxSize, IsEnum, IsInt, IsNumber, IsOptional, IsUrl, IsUUID, Length, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
+import { MonthScalar } from '../../common/scalars';
+import { NotBlank } from '../../common/validation';
+import { ExclusionReason, ExclusionStatus, FrictionCategory, ReportStatus, Severity } from './report.entity';
+
+const FINITE = { allowNaN: false, allowInfinity: false };
+
+@InputType({ description: 'The value of one MANUAL effective objective for the month.' })
+export class ReportValueInput {
+  @Field(() => ID, { description: 'An effective objective of the agreement in the month (its own or inherited).' })
+  @IsUUID('all', { message: 'objectiveId: expected an objective id (UUID)' })
+  objectiveId!: string;
+
+  @Field(() => Float)
+  @IsNumber(FINITE, { message: 'value: expected a finite number' })
+  value!: number;
+}
+
+@InputType({ description: 'One thing customers stumbled over.' })
+export class FrictionItemInput {
+  @Field(() => FrictionCategory)
+  @IsEnum(FrictionCategory, { message: 'category: expected a FrictionCategory' })
+  category!: FrictionCategory;
+
+  @Field({ description: 'What happened.' })
+  @Length(1, 2000, { message: 'description: expected 1 to 2000 characters' })
+  @NotBlank('description')
+  description!: string;
+
+  @Field(() => Int)
+  @IsInt({ message: 'customersAffected: expected a whole number' })
+  @Min(0, { message: 'customersAffected: expected 0 or more' })
+  customersAffected!: number;
+
+  @Field(() => Severity)
+  @IsEnum(Severity, { message: 'severity: expected a Severity' })
+  severity!: Severity;
+}
+
+/**
+ * The parts a report holds, shared by drafts and submissions. An @InputType so subclasses inherit
+ * its fields; no argument takes it, so the schema never shows it.
+ */
+@InputType('ReportContentInput')
+abstract class ReportContentInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'agreementId: expected an agreement id (UUID)' })
+  agreementId!: string;
+
+  @Field(() => MonthScalar)
+  month!: string;
+
+  @Field(() => [ReportValueInput], { nullable: true, description: 'One value per MANUAL effective objective. Omitted on submit: the saved draft’s.' })
+  @IsOptional()
+  @ArrayMaxSize(200, { message: 'values: expected at most 200 values' })
+  @ValidateNested()
+  values?: ReportValueInput[] | null;
+
+  @Field(() => String, { nullable: true, description: 'What happened in the month, in the provider’s words. Omitted on submit: the saved draft’s.' })
+  @IsOptional()
+  @MaxLength(20000, { message: 'narrative: expected at most 20000 characters' })
+  narrative?: string | null;
+
+  @Field(() => [FrictionItemInput], { nullable: true, description: 'Only where the agreement carries a customer-friction objective. Omitted on submit: the saved draft’s.' })
+  @IsOptional()
+  @ArrayMaxSize(500, { message: 'frictionItems: expected at most 500 items' })
+  @ValidateNested()
+  frictionItems?: FrictionItemInput[] | null;
+}
+
+@InputType()
+export class SaveReportDraftInput extends ReportContentInput {
+  @Field(() => Int, { nullable: true, description: 'The report version you read; omit for the first draft of the month.' })
+  @IsOptional()
+  @IsInt({ message: 'expectedVersion: expected an integer' })
+  expectedVersion?: number | null;
+}
+
+@InputType()
+export class SubmitReportInput extends ReportContentInput {
+  @IdempotencyKeyField('Replaying a key with the same input returns the same revision and writes nothing.')
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class ReportDecisionInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'reportId: expected a report id (UUID)' })
+  reportId!: string;
+
+  @ExpectedVersionField('The report version you read (so you decide on the revision you saw).')
+  expectedVersion!: number;
+}
+
+@InputType()
+export class DisputeReportInput extends ReportDecisionInput {
+  @Field({ description: 'Why the customer disputes the revision; required.' })
+  @Length(1, 5000, { message: 'reason: expected 1 to 5000 characters' })
+  @NotBlank('reason')
+  reason!: string;
+}
+
+@InputType()
+export class ReportFilter {
+  @Field(() => ID, { nullable: true })
+  agreementId?: string | null;
+
+  @Field(() => MonthScalar, { nullable: true })
+  month?: string | null;
+
+  @Field(() => MonthScalar, { nullable: true, description: 'From this month on.' })
+  from?: string | null;
+
+  @Field(() => MonthScalar, { nullable: true, description: 'Up to this month.' })
+  to?: string | null;
+
+  @Field(() => ReportStatus, { nullable: true })
+  status?: ReportStatus | null;
+}
+
+@InputType()
+export class RequestExclusionInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'agreementId: expected an agreement id (UUID)' })
+  agreementId!: string;
+
+  @Field(() => MonthScalar)
+  month!: string;
+
+  @Field(() => ID, { description: 'The effective objective (its own or inherited) whose month is to be excused.' })
+  @IsUUID('all', { message: 'objectiveId: expected an objective id (UUID)' })
+  objectiveId!: string;
+
+  @Field(() => ExclusionReason)
+  @IsEnum(ExclusionReason, { message: 'reasonCode: expected an ExclusionReason' })
+  reasonCode!: ExclusionReason;
+
+  @Field({ description: 'Why the breach should be excused; required.' })
+  @Length(1, 5000, { message: 'explanation: expected 1 to 5000 characters' })
+  @NotBlank('explanation')
+  explanation!: string;
+
+  @Field(() => String, { nullable: true, description: 'A link to the evidence (http or https).' })
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true }, { message: 'evidenceUrl: expected an http(s) URL' })
+  @MaxLength(2000, { message: 'evidenceUrl: expected at most 2000 characters' })
+  evidenceUrl?: string | null;
+
+  @IdempotencyKeyField()
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+export class ExclusionDecisionInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'exclusionId: expected an exclusion id (UUID)' })
+  exclusionId!: string;
+
+  @ExpectedVersionField("The exclusion's version you read.")
+  expectedVersion!: number;
+
+  @Field(() => String, { nullable: true, description: 'Why; required to reject.' })
+  @IsOptional()
+  @MaxLength(5000, { message: 'note: expected at most 5000 characters' })
+  note?: string | null;
+}
+
+@InputType()
+export class ExclusionFilter {
+  @Field(() => ID, { nullable: true })
+  agreementId?: string | null;
+
+  @Field(() => MonthScalar, { nullable: true })
+  month?: string | null;
+
+  @Field(() => ExclusionStatus, { nullable: true })
+  status?: ExclusionStatus | null;
+}

@@ -1,0 +1,316 @@
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { paginate, type Page } from '../../common/connection';
+import { assertIdArgument, ForbiddenError } from '../../common/errors';
+import { rowLock } from '../../common/locks';
+import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
+import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
+import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
+import { assertValidInput } from '../../common/validation';
+import { reportDue, workingDaysLate } from '../../common/working-time';
+import type { Context } from '../../context';
+import { createLoaders } from '../../loaders';
+import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
+import { activeInMonth, chainAt, partyOf, versionAt, type LoadedObjective } from '../agreements/agreement.service';
+import { effectiveObjectives } from '../agreements/inheritance';
+import { principalOf } from '../auth/authorization';
+import { Metric, MetricSource } from '../catalog/metric.entity';
+import { Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
+import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SubmitReportInput } from './report.inputs';
+
+/** An effective objective of an agreement-month with its metric. */
+export interface MonthObjective {
+  objective: LoadedObjective['objective'];
+  metric: Metric;
+  inheritedFrom: string | null;
+}
+
+/** What a write about one agreement-month needs to know: the agreement, its terms then, its objectives. */
+export interface AgreementMonth {
+  agreement: Agreement;
+  month: Month;
+  version: AgreementVersion;
+  objectives: MonthObjective[];
+}
+
+type Side = 'PROVIDER' | 'CUSTOMER';
+
+/**
+ * Loads and checks an agreement-month for a write by `side` (admins act for either): the month is
+ * not in the future, the agreement is a measured one (CUSTOMER or SERVICE, no ACTIVE agreement
+ * under it in the month) and was ACTIVE in it. The agreement row is locked FOR UPDATE on
+ * PostgreSQL, so writes about one agreement run one after the other (SQLite has one writer).
+ */
+export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreementId: string, month: Month, side: Side, verb: string, now: Date): Promise<AgreementMonth> {
+  const lockMode = rowLock(em, 'update');
+  const agreement = await em.findOne(Agreement, agreementId, lockMode ? { lockMode, refresh: true } : {});
+  if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${agreementId}`);
+  const party = partyOf(ctx, agreement);
+  if (party !== 'ADMIN' && party !== side) {
+    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} for agreement ${agreement.key}: only admins and the ${side.toLowerCase()}'s head (${side === 'PROVIDER' ? 'provider' : 'customer'} department) do`);
+  }
+  if (compareMonths(month, monthOf(now)) > 0) userError('month', UserErrorCode.INVALID, `month: expected ${monthOf(now)} or earlier, received ${month}, which is in the future`);
+  if (agreement.tier === Tier.CORPORATE) {
+    userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: its results are roll-ups of the agreements under it, which are reported on`);
+  }
+  const versions = await em.find(AgreementVersion, { agreement: agreement.id }, { orderBy: { number: 'asc' } });
+  if (!activeInMonth(agreement, versions, month)) {
+    userError('month', UserErrorCode.INVALID, `month: agreement ${agreement.key} was not ACTIVE in ${month}`);
+  }
+  const children = await em.find(Agreement, { parent: agreement.id, state: { $ne: AgreementStatus.DRAFT } });
+  if (children.length) {
+    const childVersions = await em.find(AgreementVersion, { agreement: { $in: children.map((c) => c.id) } });
+    const active = children.filter((c) => activeInMonth(c, childVersions.filter((v) => v.agreement.id === c.id), month));
+    if (active.length) {
+      userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} had ACTIVE agreements under it in ${month} (${active.map((c) => c.key).join(', ')}); report on those`);
+    }
+  }
+  const version = versionAt(versions, month) as AgreementVersion;
+  return { agreement, month, version, objectives: await objectivesAt({ loaders: createLoaders(em) }, agreement, month) };
+}
+
+/** The effective objectives of an agreement in a month, with their metrics (DESIGN §3). */
+export async function objectivesAt(ctx: Pick<Context, 'loaders'>, agreement: Agreement, month: Month): Promise<MonthObjective[]> {
+  const effective = effectiveObjectives(await chainAt(ctx, agreement, month));
+  const metrics = await ctx.loaders.metricById.loadMany(effective.map((e) => e.objective.metricId));
+  return effective.map((e, i) => ({ objective: e.objective.objective, metric: metrics[i] as Metric, inheritedFrom: e.inheritedFrom }));
+}
+
+/** The content of a submission or draft, after merging a submission with the saved draft. */
+interface Content {
+  values: Array<{ objectiveId: string; value: number }>;
+  narrative: string | null;
+  frictionItems: ReportDraft['frictionItems'];
+}
+
+/**
+ * Checks report content against the agreement-month (DESIGN §5 and the reports issue): each value
+ * names a MANUAL effective objective of the version in force, once, within its metric's bounds;
+ * friction items only where a friction objective is in force. `complete` adds what a submission
+ * needs: every manual objective has a value and the narrative is not blank.
+ */
+export function contentProblems(m: AgreementMonth, c: Content, complete: boolean): UserError[] {
+  const errors: UserError[] = [];
+  const byId = new Map(m.objectives.map((o) => [o.objective.id, o]));
+  const seen = new Set<string>();
+  c.values.forEach((v, i) => {
+    const at = `values[${i}]`;
+    const o = byId.get(v.objectiveId);
+    if (!o) {
+      errors.push(new UserError(`${at}.objectiveId`, UserErrorCode.INVALID, `objective ${v.objectiveId} is not in force for ${m.agreement.key} in ${m.month} (version ${m.version.number}); read effectiveObjectives(at: "${m.month}")`));
+      return;
+    }
+    if (o.metric.source !== MetricSource.MANUAL) {
+      errors.push(new UserError(`${at}.objectiveId`, UserErrorCode.INVALID, `objective ${o.metric.code} is measured automatically (AUTOMATED metric); reports do not carry it`));
+      return;
+    }
+    if (seen.has(v.objectiveId)) errors.push(new UserError(`${at}.objectiveId`, UserErrorCode.INVALID, `objective ${o.metric.code} has a value already; one value per objective`));
+    seen.add(v.objectiveId);
+    const metric = o.metric;
+    if ((metric.minValue != null && v.value < metric.minValue) || (metric.maxValue != null && v.value > metric.maxValue)) {
+      errors.push(new UserError(`${at}.value`, UserErrorCode.INVALID, `value: expected ${metric.code} (${metric.unit}) from ${metric.minValue ?? '−∞'} to ${metric.maxValue ?? '∞'}, received ${v.value}`));
+    } else if (metric.integerOnly && !Number.isInteger(v.value)) {
+      errors.push(new UserError(`${at}.value`, UserErrorCode.INVALID, `value: ${metric.code} (${metric.unit}) takes whole numbers, received ${v.value}`));
+    }
+  });
+  if (c.frictionItems.length && !m.objectives.some((o) => o.metric.collectsFrictionItems)) {
+    errors.push(new UserError('frictionItems', UserErrorCode.INVALID, `frictionItems: ${m.agreement.key} carries no customer-friction objective in ${m.month}`));
+  }
+  if (complete) {
+    for (const o of m.objectives) {
+      if (o.metric.source === MetricSource.MANUAL && !seen.has(o.objective.id) && !c.values.some((v) => v.objectiveId === o.objective.id)) {
+        errors.push(new UserError('values', UserErrorCode.REQUIRED, `values: no value for objective ${o.metric.code} (objectiveId ${o.objective.id}); every MANUAL objective needs one`));
+      }
+    }
+    if (!c.narrative?.trim()) errors.push(new UserError('narrative', UserErrorCode.REQUIRED, 'narrative: expected some text, not only spaces'));
+  }
+  return errors;
+}
+
+function contentOf(input: SaveReportDraftInput | SubmitReportInput, draft: ReportDraft | null | undefined): Content {
+  return {
+    values: (input.values ?? draft?.values ?? []).map((v) => ({ objectiveId: v.objectiveId.toLowerCase(), value: v.value })),
+    narrative: input.narrative ?? draft?.narrative ?? null,
+    frictionItems: (input.frictionItems ?? draft?.frictionItems ?? []).map((f) => ({ category: f.category, description: f.description.trim(), customersAffected: f.customersAffected, severity: f.severity })),
+  };
+}
+
+/**
+ * Saves the provider's draft of a month's report (creating the report row on the first save).
+ * The draft is checked for what it holds, not for completeness; it changes no status and is
+ * never scored. Refused once the report is ACKNOWLEDGED.
+ */
+export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now = ctx.request.now): Promise<MutationResult<Report>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'save a report draft', now);
+    let report = await em.findOne(Report, { agreement: m.agreement.id, month: m.month });
+    if (report) {
+      if (input.expectedVersion == null) userError('expectedVersion', UserErrorCode.REQUIRED, `expectedVersion: the report of ${m.agreement.key} for ${m.month} exists (version ${report.version}); pass the version you read`);
+      assertVersion(report, input.expectedVersion);
+      if (report.status === ReportStatus.ACKNOWLEDGED) userError('month', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${m.agreement.key} for ${m.month} is ACKNOWLEDGED; it is closed`);
+    }
+    const content = contentOf(input, null);
+    const problems = contentProblems(m, content, false);
+    if (problems.length) throw new UserErrorsException(problems);
+    report ??= em.create(Report, { agreement: m.agreement, month: m.month, status: ReportStatus.DRAFT });
+    report.draft = content;
+    report.draftSavedAt = now;
+    await em.flush();
+    return report;
+  });
+}
+
+/**
+ * Submits a whole revision of a month's report: the input's values, narrative and friction items,
+ * or the saved draft's where the input leaves them out. The first submission fixes lateness
+ * against the due date (DESIGN §5); a submission after a dispute is the corrected revision.
+ */
+export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.request.now): Promise<MutationResult<ReportRevision>> {
+  return runCreate(ctx, 'submitReport', input, ReportRevision, async (em) => {
+    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'submit a report', now);
+    const existing = await em.findOne(Report, { agreement: m.agreement.id, month: m.month });
+    if (existing?.status === ReportStatus.ACKNOWLEDGED) {
+      userError('month', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${m.agreement.key} for ${m.month} is ACKNOWLEDGED; it is closed`);
+    }
+    const content = contentOf(input, existing?.draft);
+    const problems = contentProblems(m, content, true);
+    if (problems.length) throw new UserErrorsException(problems);
+    const report = existing ?? em.create(Report, { agreement: m.agreement, month: m.month, status: ReportStatus.DRAFT });
+    if (!report.firstSubmittedAt) {
+      const due = reportDue(m.version.calendar, m.month, m.version.reportDueWorkingDays);
+      report.firstSubmittedAt = now;
+      report.lateByWorkingDays = workingDaysLate(m.version.calendar, due.dueDate, now);
+    }
+    report.revisionCount += 1;
+    report.status = ReportStatus.SUBMITTED;
+    report.draft = null;
+    report.draftSavedAt = null;
+    const revision = em.create(ReportRevision, {
+      report,
+      number: report.revisionCount,
+      narrative: (content.narrative as string).trim(),
+      frictionItems: content.frictionItems,
+      submittedAt: now,
+      submittedByUserId: principalOf(ctx).userId,
+    });
+    const objectives = new Map(m.objectives.map((o) => [o.objective.id, o]));
+    content.values.forEach((v, position) => {
+      const o = objectives.get(v.objectiveId) as MonthObjective;
+      em.create(ReportValue, { revision, objective: o.objective, metric: o.metric, position, value: v.value });
+    });
+    await em.flush();
+    return revision;
+  });
+}
+
+/** Loads a report for the customer's decision on its latest revision. */
+async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDecisionInput, verb: string): Promise<{ report: Report; revision: ReportRevision; agreement: Agreement }> {
+  const lockMode = rowLock(em, 'update');
+  const report = await em.findOne(Report, input.reportId, lockMode ? { lockMode, refresh: true } : {});
+  if (!report) userError('reportId', UserErrorCode.NOT_FOUND, `no report has id ${input.reportId}`);
+  const agreement = await em.findOneOrFail(Agreement, report.agreement.id);
+  const party = partyOf(ctx, agreement);
+  if (party !== 'ADMIN' && party !== 'CUSTOMER') {
+    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} reports of ${agreement.key}: only admins and the customer's head do`);
+  }
+  assertVersion(report, input.expectedVersion);
+  if (report.status !== ReportStatus.SUBMITTED) {
+    userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} is ${report.status}; only a SUBMITTED report can be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`);
+  }
+  const revision = await em.findOneOrFail(ReportRevision, { report: report.id, number: report.revisionCount });
+  return { report, revision, agreement };
+}
+
+/** The customer's verdict on the latest revision, in one transaction. */
+function decide(ctx: Context, input: ReportDecisionInput, verb: 'acknowledge' | 'dispute', apply: (report: Report, revision: ReportRevision) => void): Promise<MutationResult<Report>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    const { report, revision } = await loadForDecision(em, ctx, input, verb);
+    apply(report, revision);
+    revision.decidedByUserId = principalOf(ctx).userId;
+    await em.flush();
+    return report;
+  });
+}
+
+/** SUBMITTED → ACKNOWLEDGED: the customer accepts the latest revision. */
+export function acknowledgeReport(ctx: Context, input: ReportDecisionInput, now = ctx.request.now): Promise<MutationResult<Report>> {
+  return decide(ctx, input, 'acknowledge', (report, revision) => {
+    report.status = ReportStatus.ACKNOWLEDGED;
+    revision.acknowledgedAt = now;
+  });
+}
+
+/** SUBMITTED → DISPUTED, with the customer's reason; the provider answers with a corrected revision. */
+export function disputeReport(ctx: Context, input: DisputeReportInput, now = ctx.request.now): Promise<MutationResult<Report>> {
+  return decide(ctx, input, 'dispute', (report, revision) => {
+    report.status = ReportStatus.DISPUTED;
+    revision.disputedAt = now;
+    revision.disputeReason = input.reason.trim();
+  });
+}
+
+/** The reports connection, by month then id. */
+export function listReports(ctx: Context, filter: ReportFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Report>> {
+  assertIdArgument('filter.agreementId', filter?.agreementId);
+  const where: FilterQuery<Report>[] = [];
+  if (filter?.agreementId) where.push({ agreement: filter.agreementId });
+  if (filter?.month) where.push({ month: filter.month });
+  if (filter?.from) where.push({ month: { $gte: filter.from } });
+  if (filter?.to) where.push({ month: { $lte: filter.to } });
+  if (filter?.status) where.push({ status: filter.status });
+  return paginate(ctx.em, Report, { $and: where }, [['month', 'asc'], ['id', 'asc']], page);
+}
+
+/** When a month's report is due under the version in force in it; null before the first version. */
+export function dueOf(versions: AgreementVersion[], month: Month): { dueDate: string; dueAt: Date } | null {
+  const version = versionAt(versions, month);
+  return version ? reportDue(version.calendar, month, version.reportDueWorkingDays) : null;
+}
+
+/** An agreement-month whose report is due and missing. */
+export interface OverdueReport {
+  agreement: Agreement;
+  month: Month;
+  dueDate: string;
+  dueAt: Date;
+  workingDaysOverdue: number;
+}
+
+/**
+ * The agreement-months of measured agreements (ACTIVE in the month, no ACTIVE agreement under
+ * them) whose report was due before `asOf` and had not been submitted by then, oldest due first.
+ * A fixed number of statements, whatever the number of agreements.
+ */
+export async function overdueReports(ctx: Context, asOf: Date, from?: Month | null): Promise<OverdueReport[]> {
+  const em = ctx.em;
+  const agreements = await em.find(Agreement, { tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] }, activatedAt: { $ne: null } });
+  if (!agreements.length) return [];
+  const ids = agreements.map((a) => a.id);
+  const [versions, reports] = await Promise.all([
+    em.find(AgreementVersion, { agreement: { $in: ids } }),
+    em.find(Report, { agreement: { $in: ids }, firstSubmittedAt: { $ne: null, $lte: asOf } }, { fields: ['agreement', 'month'] }),
+  ]);
+  const versionsOf = new Map<string, AgreementVersion[]>();
+  for (const v of versions) versionsOf.set(v.agreement.id, [...(versionsOf.get(v.agreement.id) ?? []), v]);
+  const childrenOf = new Map<string, Agreement[]>();
+  for (const a of agreements) if (a.parent) childrenOf.set(a.parent.id, [...(childrenOf.get(a.parent.id) ?? []), a]);
+  const submitted = new Set(reports.map((r) => `${r.agreement.id}|${r.month}`));
+  const lastMonth = monthOf(asOf);
+  const out: OverdueReport[] = [];
+  for (const a of agreements) {
+    const vs = versionsOf.get(a.id) ?? [];
+    if (!vs.length) continue;
+    const first = vs.reduce((m, v) => (compareMonths(v.effectiveFrom, m) < 0 ? v.effectiveFrom : m), vs[0].effectiveFrom);
+    const start = from && compareMonths(from, first) > 0 ? from : first;
+    for (const month of monthRange(start, lastMonth)) {
+      if (submitted.has(`${a.id}|${month}`) || !activeInMonth(a, vs, month)) continue;
+      if ((childrenOf.get(a.id) ?? []).some((c) => activeInMonth(c, versionsOf.get(c.id) ?? [], month))) continue;
+      const due = dueOf(vs, month) as { dueDate: string; dueAt: Date };
+      if (due.dueAt.getTime() >= asOf.getTime()) continue;
+      const version = versionAt(vs, month) as AgreementVersion;
+      out.push({ agreement: a, month, dueDate: due.dueDate, dueAt: due.dueAt, workingDaysOverdue: workingDaysLate(version.calendar, due.dueDate, asOf) });
+    }
+  }
+  return out.sort((x, y) => x.dueAt.getTime() - y.dueAt.getTime() || x.agreement.key.localeCompare(y.agreement.key));
+}
