@@ -175,6 +175,11 @@ export async function seedDemoAgreements(em: EntityManager, now = new Date()): P
   }
 }
 
+/** Germany's fixed-date public holidays, in the three years from `year` (the demo's calendar). */
+function germanHolidays(year: number): string[] {
+  return [year, year + 1, year + 2].flatMap((y) => ['01-01', '05-01', '10-03', '12-25', '12-26'].map((d) => `${y}-${d}`));
+}
+
 /** The terms of a demo agreement, through the same builder the API uses (defaults included). */
 function addVersion(em: EntityManager, agreement: Agreement, number: number, month: string, from: string, d: DemoAgreement): AgreementVersion {
   const terms = {
@@ -187,7 +192,7 @@ function addVersion(em: EntityManager, agreement: Agreement, number: number, mon
           { party: 'CUSTOMER' as const, description: `${d.customer} gives what the provider needs on time and acknowledges each monthly report` },
         ]
       : [],
-    calendar: { ...TERM_DEFAULTS.calendar, timeZone: 'Europe/Berlin' },
+    calendar: { ...TERM_DEFAULTS.calendar, timeZone: 'Europe/Berlin', holidays: germanHolidays(Number(from.slice(0, 4))) },
   };
   return createVersion(em, agreement, number, month, terms as TermsInput);
 }

@@ -7,6 +7,7 @@ import { Metric, UNIT_DEFAULTS } from '../src/modules/catalog/metric.entity';
 import { Service } from '../src/modules/catalog/service.entity';
 import { Department } from '../src/modules/departments/department.entity';
 import { seedDemoAgreements } from './demo-agreements';
+import { seedDemoReports } from './demo-reports';
 import { DEMO_DEPARTMENTS, DEMO_METRICS, DEMO_SERVICES, DEMO_USERS } from './demo-data';
 
 /** Secrets of the demo tokens created by one seeding, by principal key (`ADMIN`, `HEAD_MKT`, …). */
@@ -51,7 +52,10 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
     }
   }
   await em.flush();
-  if (options.agreements !== false) await seedDemoAgreements(em, options.now);
+  if (options.agreements !== false) {
+    await seedDemoAgreements(em, options.now);
+    await seedDemoReports(em, options.now);
+  }
   return tokens;
 }
 

@@ -16,12 +16,14 @@ import {
   ReportableObjectivesDocument,
   ReportDocument,
   ReportsDocument,
+  ReportSummariesDocument,
   RequestExclusionDocument,
   SaveReportDraftDocument,
   SubmitReportDocument,
   type SubmitReportInput,
   SuspendAgreementDocument,
 } from '../generated/graphql';
+import { addMonths, monthOf } from '../../src/common/month';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 
 // Sales → Customer Service reports on a Berlin calendar with Easter 2026 and New Year as holidays,
@@ -518,5 +520,56 @@ describe.each(engines())('monthly reports on %s', (engine) => {
       const report = await s.data(AgreementReportDocument, { key: 'LEADS', month: '2026-06' });
       expect(report.agreement.report!.revisions).toHaveLength(1);
     });
+  });
+});
+
+describe.each(engines())('demo reports on %s', (engine) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: 'all' });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+  const now = new Date();
+  const month = (i: number) => addMonths(monthOf(now), i - 12);
+
+  it('has twelve months of reports for each reported agreement, but one Finance never sent', async () => {
+    const r = await s.data(ReportSummariesDocument, { first: 500 });
+    const byKey = new Map<string, string[]>();
+    for (const e of r.reports.edges) byKey.set(e.node.agreement.key, [...(byKey.get(e.node.agreement.key) ?? []), e.node.month]);
+    const all = Array.from({ length: 12 }, (_, i) => month(i));
+    expect(Object.fromEntries([...byKey].sort())).toEqual({
+      'FIN-SALES': all.filter((_, i) => i !== 9),
+      'IT-MKT': all,
+      'IT-SALES-CRM': all,
+      'MKT-SALES': all,
+      'SALES-CS': all,
+    });
+    // The last month's reports await the customer; earlier ones are acknowledged.
+    expect(r.reports.edges.filter((e) => e.node.status === 'SUBMITTED').map((e) => e.node.month)).toEqual(Array(5).fill(month(11)));
+    expect(r.reports.edges.filter((e) => e.node.late).map((e) => [e.node.agreement.key, e.node.month, e.node.lateByWorkingDays])).toEqual([['IT-MKT', month(3), 3]]);
+  });
+
+  it('has a disputed report and its corrected revision', async () => {
+    const r = await s.data(AgreementReportDocument, { key: 'SALES-CS', month: month(5) });
+    expect(r.agreement.report).toMatchObject({ status: 'ACKNOWLEDGED', revisionCount: 2 });
+    expect(r.agreement.report!.revisions.map((x) => [x.number, x.values.find((v) => v.metric.code === 'HANDOVER_DAYS')?.value, x.disputeReason])).toEqual([
+      [1, 1.2, 'Three handovers in week 2 took three days; the CRM timestamps show it.'],
+      [2, 1.9, null],
+    ]);
+  });
+
+  it('has an approved and a rejected exclusion', async () => {
+    const r = await s.data(ExclusionsDocument, {});
+    expect(r.exclusions.edges.map((e) => [e.node.agreement.key, e.node.month, e.node.metric.code, e.node.status]).sort()).toEqual([
+      ['IT-SALES-CRM', month(8), 'SYSTEM_AVAILABILITY', 'APPROVED'],
+      ['SALES-CS', month(2), 'HANDOVER_DAYS', 'REJECTED'],
+    ]);
+  });
+
+  it('lists the missing Finance report as overdue', async () => {
+    const r = await s.data(OverdueReportsDocument, {});
+    expect(r.overdueReports.filter((o) => o.month !== monthOf(now) && o.month !== month(11)).map((o) => [o.agreement.key, o.month])).toEqual([['FIN-SALES', month(9)]]);
   });
 });

@@ -2,6 +2,7 @@ import { Entity, Enum, Index, ManyToOne, Property, type Ref, Unique } from '@mik
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import type { BusinessCalendar } from '../../common/working-time';
 import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';
@@ -131,17 +132,8 @@ export interface Contact {
 /** Response and resolution targets, in working hours, per severity. */
 export type EscalationPolicy = Record<'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW', { responseHours: number; resolutionHours: number }>;
 
-/** Business calendar: clocks and due dates count only its working time. */
-export interface BusinessCalendar {
-  timeZone: string;
-  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
-  workingDays: number[];
-  /** "HH:MM" local time. */
-  dayStart: string;
-  dayEnd: string;
-  /** "YYYY-MM-DD" local dates. */
-  holidays: string[];
-}
+/** Business calendar: clocks and due dates count only its working time (src/common/working-time.ts). */
+export type { BusinessCalendar };
 
 /**
  * The whole set of terms and objectives of an agreement from one month on. Versions are
