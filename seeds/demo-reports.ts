@@ -1,6 +1,6 @@
-import type { EntityManager } from '@mikro-orm/core';
+import { type EntityManager, ref } from '@mikro-orm/core';
 import { addMonths, monthOf, monthRange, type Month } from '../src/common/month';
-import { nthWorkingDayAfter, reportDue, workingDaysLate, endOfLocalDay } from '../src/common/working-time';
+import { endOfLocalDay, nthWorkingDayAfter, workingDaysLate } from '../src/common/working-time';
 import { createLoaders } from '../src/loaders';
 import { Agreement, AgreementVersion } from '../src/modules/agreements/agreement.entity';
 import { versionAt } from '../src/modules/agreements/agreement.service';
@@ -17,7 +17,7 @@ import {
   ReportValue,
   Severity,
 } from '../src/modules/reports/report.entity';
-import { objectivesAt, type MonthObjective } from '../src/modules/reports/report.service';
+import { dueFor, objectivesAt, type MonthObjective } from '../src/modules/reports/report.service';
 
 const HOUR = 3_600_000;
 
@@ -84,12 +84,13 @@ export async function seedDemoReports(em: EntityManager, now = new Date()): Prom
       const version = versionAt(versions, month);
       if (!version) continue;
       const objectives = (await objectivesAt(loaders, agreement, month)).filter((o) => o.metric.source === MetricSource.MANUAL);
-      const due = reportDue(version.calendar, month, version.reportDueWorkingDays);
-      // On time: the morning two working days before the due date; late: three working days after.
+      const due = dueFor(agreement, version, month);
+      // On time: 62 hours before the due date ends (never after `now`); late: on the third working
+      // day after the due date, at 10:00 Berlin.
       const submittedAt =
         agreement.key === LATE.key && index === LATE.month
           ? new Date(endOfLocalDay(version.calendar, nthWorkingDayAfter(version.calendar, due.dueDate, LATE.workingDays)).getTime() - 14 * HOUR)
-          : new Date(due.dueAt.getTime() - 2 * 24 * HOUR - 14 * HOUR);
+          : new Date(Math.min(due.dueAt.getTime() - 62 * HOUR, now.getTime() - HOUR));
       const report = em.create(Report, {
         agreement,
         month,
@@ -105,10 +106,10 @@ export async function seedDemoReports(em: EntityManager, now = new Date()): Prom
         first.disputeReason = 'Three handovers in week 2 took three days; the CRM timestamps show it.';
         first.decidedByUserId = 'seed';
         const second = revision(em, report, 2, new Date(submittedAt.getTime() + 50 * HOUR), withHandover(values, DISPUTED.corrected), `${month}: corrected after the dispute; three handovers in week 2 took three days.`, month);
-        acknowledge(report, second);
+        acknowledge(report, second, now);
       } else {
         const r = revision(em, report, 1, submittedAt, values, narrativeFor(agreement.key, month, index), month);
-        if (!last) acknowledge(report, r);
+        if (!last) acknowledge(report, r, now);
       }
     }
   }
@@ -150,13 +151,14 @@ function revision(em: EntityManager, report: Report, number: number, submittedAt
   });
   values.forEach((v, position) => em.create(ReportValue, { revision: r, objective: v.objective.objective, metric: v.objective.metric, position, value: v.value }));
   report.revisionCount = number;
+  report.latestRevision = ref(r);
   report.status = ReportStatus.SUBMITTED;
   return r;
 }
 
-function acknowledge(report: Report, revision: ReportRevision): void {
+function acknowledge(report: Report, revision: ReportRevision, now: Date): void {
   report.status = ReportStatus.ACKNOWLEDGED;
-  revision.acknowledgedAt = new Date(revision.submittedAt.getTime() + 48 * HOUR);
+  revision.acknowledgedAt = new Date(Math.min(revision.submittedAt.getTime() + 48 * HOUR, now.getTime()));
   revision.decidedByUserId = 'seed';
 }
 

@@ -4,6 +4,7 @@ import { createAuthLoaders } from './modules/auth/auth.loaders';
 import { createCatalogLoaders } from './modules/catalog/catalog.loaders';
 import { createDepartmentLoaders } from './modules/departments/department.loaders';
 import { createReportLoaders } from './modules/reports/report.loaders';
+import { createScorecardLoaders } from './modules/scorecards/scorecard.loaders';
 
 /**
  * Every per-request DataLoader, keyed by name. Created once per request in `createContext`, so a
@@ -16,6 +17,7 @@ export function createLoaders(em: EntityManager) {
     ...createAuthLoaders(em),
     ...createAgreementLoaders(em),
     ...createReportLoaders(em),
+    ...createScorecardLoaders(em),
   };
 }
 

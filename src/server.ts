@@ -203,7 +203,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     if (clock !== undefined) {
       if (!config.clockOverride) return sendJson(res, 400, { errors: [{ message: 'X-Clock-Now is not allowed here (CLOCK_OVERRIDE is off)', extensions: { code: 'BAD_REQUEST' } }] });
       now = new Date(String(clock));
-      if (Number.isNaN(now.getTime())) return sendJson(res, 400, { errors: [{ message: `X-Clock-Now: expected an ISO 8601 instant, received ${JSON.stringify(clock)}`, extensions: { code: 'BAD_REQUEST' } }] });
+      if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(String(clock)) || Number.isNaN(now.getTime())) return sendJson(res, 400, { errors: [{ message: `X-Clock-Now: expected an ISO 8601 instant, received ${JSON.stringify(clock)}`, extensions: { code: 'BAD_REQUEST' } }] });
     }
 
     let body: unknown;

@@ -30,7 +30,7 @@ export interface MutationResult<T> {
 export async function runMutation<T>(
   ctx: Pick<Context, 'em' | 'principal' | 'request'>,
   work: (em: EntityManager) => Promise<T>,
-  options: { uniqueField?: string; idempotencyKey?: string | null } = {},
+  options: { uniqueField?: string; idempotencyKey?: string | null; conflictField?: string | null } = {},
 ): Promise<MutationResult<T>> {
   // The audit subscriber reads who acts from the transaction's own EntityManager.
   const actor = { userId: ctx.principal?.userId ?? null, role: ctx.principal?.role ?? null, requestId: ctx.request.requestId };
@@ -62,7 +62,8 @@ export async function runMutation<T>(
     if (e instanceof OptimisticLockError) {
       return {
         result: null,
-        userErrors: [new UserError('expectedVersion', UserErrorCode.CONFLICT, 'The record was changed by someone else meanwhile; reload it and retry with its current version')],
+        // Creating mutations take no expectedVersion: their conflict concerns the whole input.
+        userErrors: [new UserError(options.conflictField === undefined ? 'expectedVersion' : options.conflictField, UserErrorCode.CONFLICT, 'The record was changed by someone else meanwhile; reload it and retry with its current version')],
       };
     }
     if (e instanceof UniqueConstraintViolationException && options.uniqueField) {
@@ -101,7 +102,7 @@ export function runCreate<T extends { id: string }>(
         (id) => em.findOne(entity, { id } as FilterQuery<T>),
       );
     },
-    { uniqueField: options.uniqueField, idempotencyKey },
+    { uniqueField: options.uniqueField, idempotencyKey, conflictField: null },
   );
 }
 

@@ -68,6 +68,16 @@ async function create(name: string): Promise<void> {
       if (engine === 'sqlite') fs.rmSync(config.database.sqlitePath as string, { force: true });
     }
   }
+  // The engines keep the same migrations by name: where only one changed, the other gets a no-op twin.
+  if (written.length === 1) {
+    const other = written[0].includes(`${path.sep}sqlite${path.sep}`) ? 'postgresql' : 'sqlite';
+    const twin = path.join(migrationsSourceDir(other), path.basename(written[0]));
+    fs.writeFileSync(
+      twin,
+      `import { Migration } from '@mikro-orm/migrations';\n\n/** Nothing changes on ${other} (its schema already matches); kept so both engines have the same migrations. */\nexport class ${className} extends Migration {\n\n  override async up(): Promise<void> {\n    // Nothing to do on ${other}.\n  }\n\n}\n`,
+    );
+    written.push(twin);
+  }
   writeIndex();
   process.stdout.write(written.length ? `wrote:\n${written.join('\n')}\n` : 'no changes: the migrations already match the entities\n');
 }

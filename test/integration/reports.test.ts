@@ -4,6 +4,7 @@ import {
   AgreementReportDocument,
   ApproveAgreementDocument,
   ApproveExclusionDocument,
+  CreateMetricDocument,
   AuditLogDocument,
   CreateAgreementDocument,
   type CreateAgreementInput,
@@ -24,6 +25,7 @@ import {
   SuspendAgreementDocument,
 } from '../generated/graphql';
 import { addMonths, monthOf } from '../../src/common/month';
+import { activateAgreement } from '../support/agreements';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 
 // Sales → Customer Service reports on a Berlin calendar with Easter 2026 and New Year as holidays,
@@ -43,16 +45,7 @@ describe.each(engines())('monthly reports on %s', (engine) => {
   /** Effective objective ids by metric code, per agreement key. */
   const objective: Record<string, Record<string, string>> = {};
 
-  const activate = async (input: CreateAgreementInput): Promise<string> => {
-    const created = await s.data(CreateAgreementDocument, { input });
-    expect(created.createAgreement.userErrors).toEqual([]);
-    let a = created.createAgreement.agreement!;
-    for (const party of input.tier === 'CORPORATE' ? [undefined] : (['PROVIDER', 'CUSTOMER'] as const)) {
-      a = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
-    }
-    expect(a.status).toBe('ACTIVE');
-    return a.id;
-  };
+  const activate = (input: CreateAgreementInput) => activateAgreement(s, input);
   const objectivesOf = async (key: string, at: string) => {
     const r = await s.data(ReportableObjectivesDocument, { key, at });
     return Object.fromEntries(r.agreement.effectiveObjectives.map((o) => [o.metric.code, o.id]));
@@ -230,17 +223,17 @@ describe.each(engines())('monthly reports on %s', (engine) => {
     });
 
     it('lets only the customer side acknowledge or dispute, and a dispute needs a reason', async () => {
-      const byProvider = await headSales.request(AcknowledgeReportDocument, { input: { reportId, expectedVersion: version } });
+      const byProvider = await headSales.request(AcknowledgeReportDocument, { input: { reportId, revision: 1 } });
       expect(byProvider.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      const byAnalyst = await analyst.request(DisputeReportDocument, { input: { reportId, expectedVersion: version, reason: 'x' } });
+      const byAnalyst = await analyst.request(DisputeReportDocument, { input: { reportId, revision: 1, reason: 'x' } });
       expect(byAnalyst.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      const blank = await headCs.data(DisputeReportDocument, { input: { reportId, expectedVersion: version, reason: '   ' } });
+      const blank = await headCs.data(DisputeReportDocument, { input: { reportId, revision: 1, reason: '   ' } });
       expect(blank.disputeReport.userErrors).toEqual([{ field: 'reason', code: 'REQUIRED', message: 'reason: expected some text, not only spaces' }]);
-      const disputed = await headCs.data(DisputeReportDocument, { input: { reportId, expectedVersion: version, reason: 'Two handovers took 3 days' } });
+      const disputed = await headCs.data(DisputeReportDocument, { input: { reportId, revision: 1, reason: 'Two handovers took 3 days' } });
       expect(disputed.disputeReport.userErrors).toEqual([]);
       expect(disputed.disputeReport.report).toMatchObject({ status: 'DISPUTED', latestRevision: { number: 1, disputeReason: 'Two handovers took 3 days' } });
       version = disputed.disputeReport.report!.version;
-      const twice = await headCs.data(AcknowledgeReportDocument, { input: { reportId, expectedVersion: version } });
+      const twice = await headCs.data(AcknowledgeReportDocument, { input: { reportId, revision: 1 } });
       expect(twice.acknowledgeReport.userErrors).toEqual([expect.objectContaining({ field: 'reportId', code: 'ILLEGAL_TRANSITION' })]);
     });
 
@@ -259,10 +252,13 @@ describe.each(engines())('monthly reports on %s', (engine) => {
       version = all.report.version;
     });
 
-    it('acknowledges with the current version only, and closes the report', async () => {
-      const stale = await headCs.data(AcknowledgeReportDocument, { input: { reportId, expectedVersion: version - 1 } });
-      expect(stale.acknowledgeReport.userErrors).toEqual([expect.objectContaining({ field: 'expectedVersion', code: 'CONFLICT' })]);
-      const ok = await headCs.data(AcknowledgeReportDocument, { input: { reportId, expectedVersion: version } });
+    it('acknowledges the latest revision only, whatever drafts were saved meanwhile, and closes the report', async () => {
+      // A draft saved after the submission does not hold the customer's verdict up.
+      const draft = await headSales.data(SaveReportDraftDocument, { input: { agreementId: salesCs, month: '2026-03', narrative: 'Notes for next time', expectedVersion: version } });
+      expect(draft.saveReportDraft.report).toMatchObject({ status: 'SUBMITTED', revisionCount: 2, draft: { narrative: 'Notes for next time' } });
+      const stale = await headCs.data(AcknowledgeReportDocument, { input: { reportId, revision: 1 } });
+      expect(stale.acknowledgeReport.userErrors).toEqual([{ field: 'revision', code: 'CONFLICT', message: 'revision: expected the latest revision, 2, received 1; read the new revision first' }]);
+      const ok = await headCs.data(AcknowledgeReportDocument, { input: { reportId, revision: 2 } });
       expect(ok.acknowledgeReport.report).toMatchObject({ status: 'ACKNOWLEDGED', latestRevision: { number: 2, acknowledgedAt: expect.any(String) } });
       const after = await headSales.data(SubmitReportDocument, { input: { ...march(), idempotencyKey: 'march-3' } });
       expect(after.submitReport.userErrors).toEqual([expect.objectContaining({ field: 'month', code: 'ILLEGAL_TRANSITION' })]);
@@ -277,6 +273,7 @@ describe.each(engines())('monthly reports on %s', (engine) => {
         ['update', 'SUBMITTED'],
         ['update', 'DISPUTED'],
         ['update', 'SUBMITTED'],
+        ['update', undefined],
         ['update', 'ACKNOWLEDGED'],
       ]);
       const revisions = await s.data(AuditLogDocument, { first: 100, filter: { entityType: 'ReportRevision' } });
@@ -329,13 +326,43 @@ describe.each(engines())('monthly reports on %s', (engine) => {
       let a = created.createAgreement.agreement!;
       const draft = await refused({ agreementId: a.id, month: '2026-02', values: [], narrative: 'x' }, s);
       expect(draft.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: agreement IT-CS was not ACTIVE in 2026-02' }]);
-      for (const party of ['PROVIDER', 'CUSTOMER'] as const) a = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
+      for (const party of ['PROVIDER', 'CUSTOMER'] as const) a = (await s.at('2026-01-05T00:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
       // Suspended on 1 March at 00:00 and still suspended: March is covered; February is not.
       a = (await s.at('2026-03-01T00:00:00Z').data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement.agreement!;
       expect((await refused({ agreementId: a.id, month: '2026-03', values: [], narrative: 'x' }, s)).userErrors).toEqual([
         { field: 'month', code: 'INVALID', message: 'month: agreement IT-CS was not ACTIVE in 2026-03' },
       ]);
       expect((await refused({ agreementId: a.id, month: '2026-02', values: [], narrative: 'x' }, s)).userErrors).toEqual([]);
+    });
+
+    it('does not hold a report due before the agreement asking for it was activated', async () => {
+      const charter = (await s.data(ReportableObjectivesDocument, { key: 'CHARTER', at: '2026-01' })).agreement.id;
+      const created = await s.data(CreateAgreementDocument, {
+        input: { key: 'FIN-CS', tier: 'CUSTOMER', title: 'x', providerId: (await s.data(DepartmentDocument, { code: 'FIN' })).department.id, customerId: dept.CS, parentId: charter, terms: { effectiveFrom: '2026-01' }, objectives: [] },
+      });
+      let a = created.createAgreement.agreement!;
+      // Signed on Sunday 15 March for terms from January: January's report is due on the 5th
+      // working day after the signing, Friday 20 March, not on 6 February.
+      for (const party of ['PROVIDER', 'CUSTOMER'] as const) a = (await s.at('2026-03-15T12:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
+      const overdue = await analyst.data(OverdueReportsDocument, { asOf: '2026-03-20T12:00:00Z' });
+      expect(overdue.overdueReports.filter((o) => o.agreement.key === 'FIN-CS')).toEqual([]);
+      const r = await s.at('2026-03-20T12:00:00Z').data(SubmitReportDocument, { input: { agreementId: a.id, month: '2026-01', values: [], narrative: 'x' } });
+      expect(r.submitReport.report).toMatchObject({ dueDate: '2026-03-20', dueAt: '2026-03-21T00:00:00.000Z', late: false, lateByWorkingDays: 0 });
+      const later = await analyst.data(OverdueReportsDocument, { asOf: '2026-03-23T00:00:00Z' });
+      expect(later.overdueReports.filter((o) => o.agreement.key === 'FIN-CS').map((o) => [o.month, o.dueDate])).toEqual([['2026-02', '2026-03-20']]);
+    });
+
+    it('holds a unit to its own limits even where the catalog is looser', async () => {
+      const m = await s.data(CreateMetricDocument, { input: { code: 'LOOSE_PCT', name: 'x', unit: 'PERCENT', direction: 'HIGHER_IS_BETTER', source: 'MANUAL', maxValue: 1000 } });
+      const metricId = m.createMetric.metric!.id;
+      const charter = (await s.data(ReportableObjectivesDocument, { key: 'CHARTER', at: '2026-01' })).agreement.id;
+      const hr = (await s.data(DepartmentDocument, { code: 'HR' })).department.id;
+      const id = (await s.data(CreateAgreementDocument, { input: { key: 'HR-CS', tier: 'CUSTOMER', title: 'x', providerId: hr, customerId: dept.CS, parentId: charter, terms: { effectiveFrom: '2026-01' }, objectives: [{ metricId, target: 50 }] } })).createAgreement.agreement!;
+      let a = id;
+      for (const party of ['PROVIDER', 'CUSTOMER'] as const) a = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
+      const objectiveId = (await objectivesOf('HR-CS', '2026-02')).LOOSE_PCT;
+      const r = await s.data(SubmitReportDocument, { input: { agreementId: a.id, month: '2026-02', values: [{ objectiveId, value: 150 }], narrative: 'x' } });
+      expect(r.submitReport.userErrors).toEqual([{ field: 'values[0].value', code: 'INVALID', message: 'value: expected LOOSE_PCT (PERCENT) from 0 to 100, received 150' }]);
     });
 
     it('refuses CORPORATE agreements, which are roll-ups', async () => {
@@ -482,6 +509,15 @@ describe.each(engines())('monthly reports on %s', (engine) => {
         ]),
       );
       expect(list.exclusions.totalCount).toBe(3);
+    });
+
+    it('scores automated objectives as the scorecards do: an on-time report is MET, not excusable', async () => {
+      const r = await headSales.at('2026-03-01T00:00:00Z').data(RequestExclusionDocument, {
+        input: { agreementId: salesCs, month: '2026-01', objectiveId: objective['SALES-CS'].REPORT_DAYS_LATE, reasonCode: 'OTHER', explanation: 'x' },
+      });
+      expect(r.requestExclusion.userErrors).toEqual([
+        { field: 'objectiveId', code: 'INVALID', message: 'objective REPORT_DAYS_LATE of SALES-CS is MET in 2026-01; only BREACHED or NO_DATA objective-months can be excused' },
+      ]);
     });
 
     it('needs an explanation and a proper evidence link', async () => {

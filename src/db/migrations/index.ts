@@ -9,6 +9,8 @@ import { Migration20261122055409_agreements as sqlite_Migration20261122055409_ag
 import { Migration20261122060019_amendments as sqlite_Migration20261122060019_amendments } from './sqlite/Migration20261122060019_amendments';
 import { Migration20261122063021_amendment_approvals as sqlite_Migration20261122063021_amendment_approvals } from './sqlite/Migration20261122063021_amendment_approvals';
 import { Migration20261122070505_reports as sqlite_Migration20261122070505_reports } from './sqlite/Migration20261122070505_reports';
+import { Migration20261122071551_report_latest_revision as sqlite_Migration20261122071551_report_latest_revision } from './sqlite/Migration20261122071551_report_latest_revision';
+import { Migration20261122072211_exclusion_metric_index as sqlite_Migration20261122072211_exclusion_metric_index } from './sqlite/Migration20261122072211_exclusion_metric_index';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
@@ -16,6 +18,8 @@ import { Migration20261122055409_agreements as postgresql_Migration2026112205540
 import { Migration20261122060019_amendments as postgresql_Migration20261122060019_amendments } from './postgresql/Migration20261122060019_amendments';
 import { Migration20261122063021_amendment_approvals as postgresql_Migration20261122063021_amendment_approvals } from './postgresql/Migration20261122063021_amendment_approvals';
 import { Migration20261122070505_reports as postgresql_Migration20261122070505_reports } from './postgresql/Migration20261122070505_reports';
+import { Migration20261122071551_report_latest_revision as postgresql_Migration20261122071551_report_latest_revision } from './postgresql/Migration20261122071551_report_latest_revision';
+import { Migration20261122072211_exclusion_metric_index as postgresql_Migration20261122072211_exclusion_metric_index } from './postgresql/Migration20261122072211_exclusion_metric_index';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -25,6 +29,8 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122060019_amendments,
   sqlite_Migration20261122063021_amendment_approvals,
   sqlite_Migration20261122070505_reports,
+  sqlite_Migration20261122071551_report_latest_revision,
+  sqlite_Migration20261122072211_exclusion_metric_index,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -35,6 +41,8 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261122060019_amendments,
   postgresql_Migration20261122063021_amendment_approvals,
   postgresql_Migration20261122070505_reports,
+  postgresql_Migration20261122071551_report_latest_revision,
+  postgresql_Migration20261122072211_exclusion_metric_index,
 ];
 
 /** The ordered migrations of one engine. */

@@ -92,11 +92,9 @@ export class BusinessCalendar {
   holidays!: string[];
 }
 
-@ObjectType({ description: 'An objective in force for an agreement in a month, and where it came from.' })
-export class EffectiveObjective {
-  @Field(() => ID, { description: 'The objective (of this agreement or of an ancestor).' })
-  id!: string;
-
+/** The terms of an objective as views show them; an @ObjectType so subclasses inherit its fields (the schema never shows it). */
+@ObjectType('ObjectiveTermsFields')
+export abstract class ObjectiveTermsFields {
   @Field(() => Metric)
   metric!: Metric;
 
@@ -111,6 +109,12 @@ export class EffectiveObjective {
 
   @Field(() => Float)
   creditPercent!: number;
+}
+
+@ObjectType({ description: 'An objective in force for an agreement in a month, and where it came from.' })
+export class EffectiveObjective extends ObjectiveTermsFields {
+  @Field(() => ID, { description: 'The objective (of this agreement or of an ancestor).' })
+  id!: string;
 
   @Field(() => Inheritance)
   inheritance!: Inheritance;

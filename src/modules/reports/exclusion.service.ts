@@ -1,4 +1,4 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, ForbiddenError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
@@ -6,23 +6,14 @@ import { assertVersion, runCreate, runMutation, type MutationResult } from '../.
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../context';
-import { objectiveStatus } from '../../scoring';
 import { Agreement } from '../agreements/agreement.entity';
 import { partyOf } from '../agreements/agreement.service';
 import { principalOf } from '../auth/authorization';
-import { Exclusion, ExclusionStatus, Report, ReportValue, ReportRevision } from './report.entity';
+import { Exclusion, ExclusionStatus } from './report.entity';
 import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from './report.inputs';
-import { dueOf, loadAgreementMonth } from './report.service';
-import { AgreementVersion } from '../agreements/agreement.entity';
-
-/** The value reported for an objective in a month: the latest revision's, or null. */
-async function reportedValue(em: EntityManager, agreementId: string, month: string, objectiveId: string): Promise<number | null> {
-  const report = await em.findOne(Report, { agreement: agreementId, month });
-  if (!report || report.revisionCount === 0) return null;
-  const revision = await em.findOneOrFail(ReportRevision, { report: report.id, number: report.revisionCount });
-  const value = await em.findOne(ReportValue, { revision: revision.id, objective: objectiveId });
-  return value?.value ?? null;
-}
+import { loadAgreementMonth } from './report.service';
+import { createLoaders } from '../../loaders';
+import { scoreMonths } from '../scorecards/scorecard.service';
 
 /**
  * The provider's head (or an admin) asks for a BREACHED or NO_DATA objective-month to be excused,
@@ -35,13 +26,10 @@ export function requestExclusion(ctx: Context, input: RequestExclusionInput, now
     const objectiveId = input.objectiveId.toLowerCase();
     const o = m.objectives.find((x) => x.objective.id === objectiveId);
     if (!o) userError('objectiveId', UserErrorCode.INVALID, `objective ${input.objectiveId} is not in force for ${m.agreement.key} in ${m.month}; read effectiveObjectives(at: "${m.month}")`);
-    const value = await reportedValue(em, m.agreement.id, m.month, objectiveId);
-    const versions = await em.find(AgreementVersion, { agreement: m.agreement.id });
-    const due = dueOf(versions, m.month) as { dueAt: Date };
-    const status = objectiveStatus(
-      { direction: o.metric.direction, target: o.objective.target, warning: o.objective.warning ?? null, weight: o.objective.weight, creditPercent: o.objective.creditPercent, value, excused: false, dueAt: due.dueAt },
-      now,
-    );
+    // Scored as the scorecards score it: the latest revision's value, or the measured one for
+    // AUTOMATED metrics (read inside this transaction).
+    const [scored] = await scoreMonths({ loaders: createLoaders(em) }, [{ agreement: m.agreement, month: m.month, version: m.version }], now);
+    const status = scored.objectives.find((x) => x.objective.id === objectiveId)?.result.status;
     if (status !== 'BREACHED' && status !== 'NO_DATA') {
       userError('objectiveId', UserErrorCode.INVALID, `objective ${o.metric.code} of ${m.agreement.key} is ${status} in ${m.month}; only BREACHED or NO_DATA objective-months can be excused`);
     }

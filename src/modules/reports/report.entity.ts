@@ -82,6 +82,11 @@ export class Report extends BaseEntity<'status' | 'revisionCount'> {
   @Property({ type: 'integer', default: 0 })
   revisionCount: number = 0;
 
+  /** The revision that counts: scores read its values with one join, whatever the number of revisions. */
+  @Index()
+  @ManyToOne(() => ReportRevision, { ref: true, nullable: true, deleteRule: 'restrict' })
+  latestRevision?: Ref<ReportRevision> | null;
+
   /** The provider's work in progress; not part of any revision, never scored. */
   @Property({ type: 'json', nullable: true })
   draft?: ReportDraft | null;
@@ -210,6 +215,7 @@ export class Exclusion extends BaseEntity<'status'> {
   @ManyToOne(() => Objective, { ref: true, deleteRule: 'restrict' })
   objective!: Ref<Objective>;
 
+  @Index()
   @ManyToOne(() => Metric, { ref: true, deleteRule: 'restrict' })
   metric!: Ref<Metric>;
 

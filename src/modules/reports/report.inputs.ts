@@ -90,8 +90,10 @@ export class ReportDecisionInput {
   @IsUUID('all', { message: 'reportId: expected a report id (UUID)' })
   reportId!: string;
 
-  @ExpectedVersionField('The report version you read (so you decide on the revision you saw).')
-  expectedVersion!: number;
+  @Field(() => Int, { description: 'The number of the revision you decide on: the latest one (a newer one is a CONFLICT). Saving drafts does not move it.' })
+  @IsInt({ message: 'revision: expected an integer' })
+  @Min(1, { message: 'revision: expected a revision from 1' })
+  revision!: number;
 }
 
 @InputType()

@@ -113,6 +113,11 @@ export class OverdueReport {
   workingDaysOverdue!: number;
 }
 
+async function dueOfReport(ctx: Context, r: Report): Promise<{ dueDate: string; dueAt: Date } | null> {
+  const [agreement, versions] = await Promise.all([ctx.loaders.agreementById.load(r.agreement.id), ctx.loaders.versionsByAgreement.load(r.agreement.id)]);
+  return reports.dueOf(agreement as Agreement, versions, r.month);
+}
+
 @Resolver(() => Report)
 export class ReportResolver {
   @Authorized()
@@ -146,12 +151,12 @@ export class ReportResolver {
 
   @FieldResolver(() => String, { nullable: true, description: '"YYYY-MM-DD": the Nth working day after the month ends, on the calendar of the version in force.' })
   async dueDate(@Root() r: Report, @Ctx() ctx: Context): Promise<string | null> {
-    return reports.dueOf(await ctx.loaders.versionsByAgreement.load(r.agreement.id), r.month)?.dueDate ?? null;
+    return (await dueOfReport(ctx, r))?.dueDate ?? null;
   }
 
   @FieldResolver(() => DateTimeScalar, { nullable: true, description: 'The end of the due day, in the calendar’s time zone.' })
   async dueAt(@Root() r: Report, @Ctx() ctx: Context): Promise<Date | null> {
-    return reports.dueOf(await ctx.loaders.versionsByAgreement.load(r.agreement.id), r.month)?.dueAt ?? null;
+    return (await dueOfReport(ctx, r))?.dueAt ?? null;
   }
 
   @FieldResolver(() => Boolean, { nullable: true, description: 'Whether the first submission came after the due date; null before it.' })

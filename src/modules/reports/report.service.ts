@@ -1,4 +1,4 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, ForbiddenError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
@@ -6,14 +6,14 @@ import { compareMonths, monthOf, monthRange, type Month } from '../../common/mon
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { reportDue, workingDaysLate } from '../../common/working-time';
+import { endOfLocalDay, localDateOf, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
 import type { Context } from '../../context';
 import { createLoaders } from '../../loaders';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, chainAt, partyOf, versionAt, type LoadedObjective } from '../agreements/agreement.service';
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../auth/authorization';
-import { Metric, MetricSource } from '../catalog/metric.entity';
+import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
 import { Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SubmitReportInput } from './report.inputs';
 
@@ -75,6 +75,15 @@ export async function objectivesAt(ctx: Pick<Context, 'loaders'>, agreement: Agr
   return effective.map((e, i) => ({ objective: e.objective.objective, metric: metrics[i] as Metric, inheritedFrom: e.inheritedFrom }));
 }
 
+/**
+ * The report of an agreement-month, locked FOR UPDATE on PostgreSQL and read fresh: a customer's
+ * verdict committed meanwhile is seen (and refused against), never overwritten.
+ */
+async function lockedReport(em: EntityManager, m: AgreementMonth): Promise<Report | null> {
+  const lockMode = rowLock(em, 'update');
+  return em.findOne(Report, { agreement: m.agreement.id, month: m.month }, lockMode ? { lockMode, refresh: true } : {});
+}
+
 /** The content of a submission or draft, after merging a submission with the saved draft. */
 interface Content {
   values: Array<{ objectiveId: string; value: number }>;
@@ -106,9 +115,13 @@ export function contentProblems(m: AgreementMonth, c: Content, complete: boolean
     if (seen.has(v.objectiveId)) errors.push(new UserError(`${at}.objectiveId`, UserErrorCode.INVALID, `objective ${o.metric.code} has a value already; one value per objective`));
     seen.add(v.objectiveId);
     const metric = o.metric;
-    if ((metric.minValue != null && v.value < metric.minValue) || (metric.maxValue != null && v.value > metric.maxValue)) {
-      errors.push(new UserError(`${at}.value`, UserErrorCode.INVALID, `value: expected ${metric.code} (${metric.unit}) from ${metric.minValue ?? '−∞'} to ${metric.maxValue ?? '∞'}, received ${v.value}`));
-    } else if (metric.integerOnly && !Number.isInteger(v.value)) {
+    // The unit's own limits hold whatever the catalog says (a percentage 0–100, a count whole).
+    const unit = UNIT_DEFAULTS[metric.unit];
+    const min = Math.max(metric.minValue ?? -Infinity, unit.min ?? -Infinity);
+    const max = Math.min(metric.maxValue ?? Infinity, unit.max ?? Infinity);
+    if (!Number.isFinite(v.value) || v.value < min || v.value > max) {
+      errors.push(new UserError(`${at}.value`, UserErrorCode.INVALID, `value: expected ${metric.code} (${metric.unit}) from ${Number.isFinite(min) ? min : '−∞'} to ${Number.isFinite(max) ? max : '∞'}, received ${v.value}`));
+    } else if ((metric.integerOnly || unit.integer) && !Number.isInteger(v.value)) {
       errors.push(new UserError(`${at}.value`, UserErrorCode.INVALID, `value: ${metric.code} (${metric.unit}) takes whole numbers, received ${v.value}`));
     }
   });
@@ -143,7 +156,7 @@ export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now =
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'save a report draft', now);
-    let report = await em.findOne(Report, { agreement: m.agreement.id, month: m.month });
+    let report = await lockedReport(em, m);
     if (report) {
       if (input.expectedVersion == null) userError('expectedVersion', UserErrorCode.REQUIRED, `expectedVersion: the report of ${m.agreement.key} for ${m.month} exists (version ${report.version}); pass the version you read`);
       assertVersion(report, input.expectedVersion);
@@ -168,7 +181,7 @@ export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now =
 export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.request.now): Promise<MutationResult<ReportRevision>> {
   return runCreate(ctx, 'submitReport', input, ReportRevision, async (em) => {
     const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'submit a report', now);
-    const existing = await em.findOne(Report, { agreement: m.agreement.id, month: m.month });
+    const existing = await lockedReport(em, m);
     if (existing?.status === ReportStatus.ACKNOWLEDGED) {
       userError('month', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${m.agreement.key} for ${m.month} is ACKNOWLEDGED; it is closed`);
     }
@@ -177,7 +190,7 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
     if (problems.length) throw new UserErrorsException(problems);
     const report = existing ?? em.create(Report, { agreement: m.agreement, month: m.month, status: ReportStatus.DRAFT });
     if (!report.firstSubmittedAt) {
-      const due = reportDue(m.version.calendar, m.month, m.version.reportDueWorkingDays);
+      const due = dueFor(m.agreement, m.version, m.month);
       report.firstSubmittedAt = now;
       report.lateByWorkingDays = workingDaysLate(m.version.calendar, due.dueDate, now);
     }
@@ -193,6 +206,7 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
       submittedAt: now,
       submittedByUserId: principalOf(ctx).userId,
     });
+    report.latestRevision = ref(revision);
     const objectives = new Map(m.objectives.map((o) => [o.objective.id, o]));
     content.values.forEach((v, position) => {
       const o = objectives.get(v.objectiveId) as MonthObjective;
@@ -213,9 +227,12 @@ async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDec
   if (party !== 'ADMIN' && party !== 'CUSTOMER') {
     throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} reports of ${agreement.key}: only admins and the customer's head do`);
   }
-  assertVersion(report, input.expectedVersion);
   if (report.status !== ReportStatus.SUBMITTED) {
     userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} is ${report.status}; only a SUBMITTED report can be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`);
+  }
+  // The verdict is on the revision the customer read: a newer one is a CONFLICT, never judged unseen.
+  if (input.revision !== report.revisionCount) {
+    userError('revision', UserErrorCode.CONFLICT, `revision: expected the latest revision, ${report.revisionCount}, received ${input.revision}; read the new revision first`);
   }
   const revision = await em.findOneOrFail(ReportRevision, { report: report.id, number: report.revisionCount });
   return { report, revision, agreement };
@@ -262,10 +279,24 @@ export function listReports(ctx: Context, filter: ReportFilter | undefined, page
   return paginate(ctx.em, Report, { $and: where }, [['month', 'asc'], ['id', 'asc']], page);
 }
 
-/** When a month's report is due under the version in force in it; null before the first version. */
-export function dueOf(versions: AgreementVersion[], month: Month): { dueDate: string; dueAt: Date } | null {
+/**
+ * When a month's report is due: the Nth working day after the month ends, on the calendar of the
+ * version in force (DESIGN §5). For a month that ended before the agreement was activated (terms
+ * signed for a period already running), it is the Nth working day after the activation day
+ * instead: a report cannot be late before the agreement asking for it existed. Null before the
+ * first version.
+ */
+export function dueOf(agreement: Pick<Agreement, 'activatedAt'>, versions: AgreementVersion[], month: Month): { dueDate: string; dueAt: Date } | null {
   const version = versionAt(versions, month);
-  return version ? reportDue(version.calendar, month, version.reportDueWorkingDays) : null;
+  return version ? dueFor(agreement, version, month) : null;
+}
+
+/** {@link dueOf} for a known version. */
+export function dueFor(agreement: Pick<Agreement, 'activatedAt'>, version: AgreementVersion, month: Month): { dueDate: string; dueAt: Date } {
+  const due = reportDue(version.calendar, month, version.reportDueWorkingDays);
+  if (!agreement.activatedAt || agreement.activatedAt.getTime() < due.dueAt.getTime()) return due;
+  const dueDate = nthWorkingDayAfter(version.calendar, localDateOf(version.calendar, agreement.activatedAt), version.reportDueWorkingDays);
+  return { dueDate, dueAt: endOfLocalDay(version.calendar, dueDate) };
 }
 
 /** An agreement-month whose report is due and missing. */
@@ -306,7 +337,7 @@ export async function overdueReports(ctx: Context, asOf: Date, from?: Month | nu
     for (const month of monthRange(start, lastMonth)) {
       if (submitted.has(`${a.id}|${month}`) || !activeInMonth(a, vs, month)) continue;
       if ((childrenOf.get(a.id) ?? []).some((c) => activeInMonth(c, versionsOf.get(c.id) ?? [], month))) continue;
-      const due = dueOf(vs, month) as { dueDate: string; dueAt: Date };
+      const due = dueOf(a, vs, month) as { dueDate: string; dueAt: Date };
       if (due.dueAt.getTime() >= asOf.getTime()) continue;
       const version = versionAt(vs, month) as AgreementVersion;
       out.push({ agreement: a, month, dueDate: due.dueDate, dueAt: due.dueAt, workingDaysOverdue: workingDaysLate(version.calendar, due.dueDate, asOf) });

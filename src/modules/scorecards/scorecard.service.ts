@@ -1,0 +1,211 @@
+import { BadUserInputError } from '../../common/errors';
+import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
+import type { Context } from '../../context';
+import {
+  type AgreementMonthResult,
+  baselineSuggestion,
+  type BaselineSuggestion,
+  type Compliance,
+  compliance as complianceOf,
+  ERROR_BUDGET_MONTHS,
+  errorBudget,
+  type ObjectiveMonthInput,
+  type ObjectiveMonthResult,
+  OBJECTIVE_STATUSES,
+  rollUp,
+  scoreAgreementMonth,
+  trend,
+  type Trend,
+} from '../../scoring';
+import { Agreement, AgreementVersion, Objective, Tier } from '../agreements/agreement.entity';
+import { activeInMonth, versionAt } from '../agreements/agreement.service';
+import { Metric, MetricSource } from '../catalog/metric.entity';
+import type { Report } from '../reports/report.entity';
+import { dueFor, objectivesAt } from '../reports/report.service';
+import { AUTOMATED_SOURCES } from './automated';
+
+/** Longest window a scorecard query takes, in months (the API refuses more). */
+export const MAX_WINDOW_MONTHS = 60;
+
+/** One effective objective of an agreement-month, with its value and its result under DESIGN §4. */
+export interface ScoredObjective {
+  objective: Objective;
+  metric: Metric;
+  inheritedFrom: string | null;
+  value: number | null;
+  excused: boolean;
+  result: ObjectiveMonthResult;
+}
+
+/** A scored month of a measured agreement. */
+export interface ScoredMonth {
+  agreement: Agreement;
+  month: Month;
+  version: AgreementVersion;
+  dueDate: string;
+  dueAt: Date;
+  report: Report | null;
+  objectives: ScoredObjective[];
+  result: AgreementMonthResult;
+}
+
+/** An agreement-month to score: a measured agreement, ACTIVE in the month, and its terms then. */
+export interface MeasuredMonth {
+  agreement: Agreement;
+  month: Month;
+  version: AgreementVersion;
+}
+
+/** A window's months after checking it: in order and not too long. */
+export function windowMonths(from: Month, to: Month): Month[] {
+  if (compareMonths(to, from) < 0) throw new BadUserInputError(`to: expected ${from} or later, received ${to}`, 'to');
+  const months = monthRange(from, to);
+  if (months.length > MAX_WINDOW_MONTHS) throw new BadUserInputError(`to: expected a window of at most ${MAX_WINDOW_MONTHS} months, received ${months.length}`, 'to');
+  return months;
+}
+
+/**
+ * The measured agreement-months among `agreements` over `months` (DESIGN §3): CUSTOMER or
+ * SERVICE agreements ACTIVE in the month with no agreement under them ACTIVE in it. Batched:
+ * versions and children of the whole list are loaded together.
+ */
+export async function measuredMonths(ctx: Pick<Context, 'loaders'>, agreements: Agreement[], months: Month[]): Promise<MeasuredMonth[]> {
+  const candidates = agreements.filter((a) => a.tier !== Tier.CORPORATE && a.activatedAt);
+  if (!candidates.length) return [];
+  const [versions, children] = await Promise.all([
+    ctx.loaders.versionsByAgreement.loadMany(candidates.map((a) => a.id)),
+    ctx.loaders.agreementChildren.loadMany(candidates.map((a) => a.id)),
+  ]);
+  const kids = (children as Agreement[][]).map((list) => list.filter((c) => c.activatedAt));
+  const kidVersions = new Map<string, AgreementVersion[]>();
+  const allKids = kids.flat();
+  (await ctx.loaders.versionsByAgreement.loadMany(allKids.map((c) => c.id))).forEach((v, i) => kidVersions.set(allKids[i].id, v as AgreementVersion[]));
+  const out: MeasuredMonth[] = [];
+  candidates.forEach((agreement, i) => {
+    const vs = versions[i] as AgreementVersion[];
+    for (const month of months) {
+      if (!activeInMonth(agreement, vs, month)) continue;
+      if (kids[i].some((c) => activeInMonth(c, kidVersions.get(c.id) ?? [], month))) continue;
+      out.push({ agreement, month, version: versionAt(vs, month) as AgreementVersion });
+    }
+  });
+  return out;
+}
+
+/**
+ * Scores agreement-months with the pure rules of `src/scoring` at instant `now`. Every fact is
+ * loaded in batches for the whole list (objectives by tree level, reports, latest values,
+ * exclusions and automated values per window), so the statements do not grow with the list.
+ */
+export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: MeasuredMonth[], now: Date): Promise<ScoredMonth[]> {
+  if (!items.length) return [];
+  const from = items.reduce((m, i) => (compareMonths(i.month, m) < 0 ? i.month : m), items[0].month);
+  const to = items.reduce((m, i) => (compareMonths(i.month, m) > 0 ? i.month : m), items[0].month);
+  const ids = [...new Set(items.map((i) => i.agreement.id))];
+  const keys = ids.map((id) => `${id}|${from}|${to}`);
+  const [reports, values, exclusions, objectiveLists] = await Promise.all([
+    ctx.loaders.reportsInWindow.loadMany(keys),
+    ctx.loaders.latestValuesInWindow.loadMany(keys),
+    ctx.loaders.approvedExclusionsInWindow.loadMany(keys),
+    Promise.all(items.map((i) => objectivesAt(ctx, i.agreement, i.month))),
+  ]);
+  const reportBy = new Map<string, Report>();
+  const valueBy = new Map<string, number>();
+  const excused = new Set<string>();
+  ids.forEach((id, i) => {
+    for (const r of reports[i] as Report[]) reportBy.set(`${id}|${r.month}`, r);
+    for (const v of values[i] as Array<{ month: Month; objectiveId: string; value: number }>) valueBy.set(`${id}|${v.month}|${v.objectiveId}`, v.value);
+    for (const e of exclusions[i] as Array<{ month: Month; objective: { id: string } }>) excused.add(`${id}|${e.month}|${e.objective.id}`);
+  });
+  const codes = new Set(objectiveLists.flat().filter((o) => o.metric.source === MetricSource.AUTOMATED).map((o) => o.metric.code));
+  const automated = new Map<string, Map<string, number>>();
+  const keysOfItems = items.map((i) => ({ agreementId: i.agreement.id, month: i.month }));
+  await Promise.all([...codes].map(async (code) => automated.set(code, AUTOMATED_SOURCES[code] ? await AUTOMATED_SOURCES[code](ctx, keysOfItems, { from, to }) : new Map())));
+
+  return items.map((item, i) => {
+    const id = item.agreement.id;
+    const due = dueFor(item.agreement, item.version, item.month);
+    const objectives = objectiveLists[i];
+    const inputs: ObjectiveMonthInput[] = objectives.map((o) => ({
+      direction: o.metric.direction,
+      target: o.objective.target,
+      warning: o.objective.warning ?? null,
+      weight: o.objective.weight,
+      creditPercent: o.objective.creditPercent,
+      value: (o.metric.source === MetricSource.MANUAL ? valueBy.get(`${id}|${item.month}|${o.objective.id}`) : automated.get(o.metric.code)?.get(`${id}|${item.month}`)) ?? null,
+      excused: excused.has(`${id}|${item.month}|${o.objective.id}`),
+      dueAt: due.dueAt,
+    }));
+    const result = scoreAgreementMonth(
+      { month: item.month, objectives: inputs, complianceTarget: item.version.complianceTarget, creditCapPercent: item.version.creditCapPercent, monthlyCharge: item.version.monthlyCharge },
+      now,
+    );
+    return {
+      ...item,
+      dueDate: due.dueDate,
+      dueAt: due.dueAt,
+      report: reportBy.get(`${id}|${item.month}`) ?? null,
+      objectives: objectives.map((o, k) => ({ objective: o.objective, metric: o.metric, inheritedFrom: o.inheritedFrom, value: inputs[k].value, excused: inputs[k].excused, result: result.objectives[k] })),
+      result,
+    };
+  });
+}
+
+/** Pooled results of a set of scored agreement-months (rule 9: objective-months, never averages). */
+export interface Pooled {
+  agreementMonths: number;
+  score: number | null;
+  compliance: Compliance;
+  creditAmount: number;
+}
+
+export function pool(months: ScoredMonth[]): Pooled {
+  const pooled = rollUp(months.map((m) => ({ objectives: m.result.objectives })));
+  const credit = months.reduce((sum, m) => sum + m.result.credit.amount, 0);
+  return { agreementMonths: months.length, score: pooled.score, compliance: pooled.compliance, creditAmount: Math.round(credit * 1e9) / 1e9 };
+}
+
+/** One month of a series: the pooled results of the agreement-months in it. */
+export interface SeriesPoint extends Pooled {
+  month: Month;
+  status: string | null;
+}
+
+/** Month by month over `months` (empty months included, with a null score), and its trend (rule 8). */
+export function series(scored: ScoredMonth[], months: Month[]): { points: SeriesPoint[]; trend: Trend } {
+  const byMonth = new Map<Month, ScoredMonth[]>(months.map((m) => [m, []]));
+  for (const s of scored) byMonth.get(s.month)?.push(s);
+  const points = months.map((month) => {
+    const list = byMonth.get(month) ?? [];
+    const statuses = list.map((s) => s.result.status).filter((x): x is NonNullable<typeof x> => !!x);
+    return { month, ...pool(list), status: statuses.length ? OBJECTIVE_STATUSES.find((st) => statuses.includes(st)) ?? null : null };
+  });
+  return { points, trend: trend(points.map((p) => ({ month: p.month, score: p.score }))) };
+}
+
+/** Rolling error budget (rule 6) over the 12 months ending at `to`, with the target in force then. */
+export function budgetAt(scored: ScoredMonth[], to: Month, complianceTarget: number) {
+  const from = addMonths(to, -(ERROR_BUDGET_MONTHS - 1));
+  const inside = scored.filter((s) => compareMonths(s.month, from) >= 0 && compareMonths(s.month, to) <= 0);
+  const c = complianceOf(inside.flatMap((s) => s.result.objectives.map((o) => o.status)));
+  return { month: to, from, complianceTarget, evaluated: c.evaluated, breaches: c.breaches, ...errorBudget(complianceTarget, c) };
+}
+
+/** Baseline suggestion (rule 10) for a metric of an agreement from its scored history up to `month`. */
+export function baselineFor(history: ScoredMonth[], agreementId: string, metricId: string, month: Month): BaselineSuggestion | null {
+  const values = history
+    .filter((s) => s.agreement.id === agreementId && compareMonths(s.month, month) <= 0)
+    .flatMap((s) => s.objectives.filter((o) => o.metric.id === metricId && o.value !== null).map((o) => ({ month: s.month, value: o.value as number })));
+  return baselineSuggestion(values);
+}
+
+/** Every measured agreement's subtree: the agreement itself if measured, else its measured descendants. */
+export async function withDescendants(ctx: Pick<Context, 'loaders'>, roots: Agreement[]): Promise<Agreement[]> {
+  const out = new Map<string, Agreement>();
+  let layer = roots;
+  for (let depth = 0; layer.length && depth < 5; depth++) {
+    for (const a of layer) out.set(a.id, a);
+    layer = ((await ctx.loaders.agreementChildren.loadMany(layer.map((a) => a.id))) as Agreement[][]).flat();
+  }
+  return [...out.values()];
+}
