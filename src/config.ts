@@ -76,7 +76,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'expected one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
-  BODY_LIMIT_BYTES: wholeNumber(1024, 104857600, 1024 * 1024, 'a whole number of bytes'),
+  // 8 MiB: a batch of 5,000 handoff events is about 2 MB of JSON.
+  BODY_LIMIT_BYTES: wholeNumber(1024, 104857600, 8 * 1024 * 1024, 'a whole number of bytes'),
   CORS_ORIGINS: z
     .string()
     .default('')

@@ -7,6 +7,8 @@ import { Metric } from '../modules/catalog/metric.entity';
 import { Service } from '../modules/catalog/service.entity';
 import { Department } from '../modules/departments/department.entity';
 import { Exclusion, Report, ReportRevision, ReportValue } from '../modules/reports/report.entity';
+import { HandoffBatch, HandoffEvent, HandoffMonth } from '../modules/handoffs/handoff.entity';
+import { Escalation } from '../modules/escalations/escalation.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
-export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective, Amendment, Report, ReportRevision, ReportValue, Exclusion];
+export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective, Amendment, Report, ReportRevision, ReportValue, Exclusion, HandoffEvent, HandoffBatch, HandoffMonth, Escalation];

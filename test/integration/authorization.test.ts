@@ -34,6 +34,10 @@ import {
   UpdateUserDocument,
   ReportableObjectivesDocument,
   AgreementKeyDocument,
+  RecordHandoffEventsDocument,
+  OpenEscalationDocument,
+  AcknowledgeEscalationDocument,
+  ResolveEscalationDocument,
 } from '../generated/graphql';
 import { buildApiSchema } from '../../src/schema';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
@@ -80,6 +84,11 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   requestExclusion:  [Y,     Y,        F,          F,       F,         F,           U],
   approveExclusion:  [Y,     Y,        F,          F,       F,         F,           U],
   rejectExclusion:   [Y,     Y,        F,          F,       F,         F,           U],
+  // Handoffs come from automation; escalations are raised by either party and answered by the provider.
+  recordHandoffEvents:   [Y, F,        F,          F,       Y,         F,           U],
+  openEscalation:        [Y, Y,        F,          F,       Y,         F,           U],
+  acknowledgeEscalation: [Y, Y,        F,          F,       Y,         F,           U],
+  resolveEscalation:     [Y, Y,        F,          F,       Y,         F,           U],
 };
 
 type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
@@ -221,6 +230,16 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     requestExclusion: async () => ({ doc: RequestExclusionDocument as never, variables: { input: await missingMonth(false) } }),
     approveExclusion: async () => ({ doc: ApproveExclusionDocument as never, variables: { input: await exclusionToIt() } }),
     rejectExclusion: async () => ({ doc: RejectExclusionDocument as never, variables: { input: await exclusionToIt() } }),
+    recordHandoffEvents: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      return { doc: RecordHandoffEventsDocument as never, variables: { input: { source: 'cell', events: [{ externalId: `E${uniq()}`, agreementId: a.id, stage: 'lead', handedOffAt: '2026-02-10T09:00:00Z' }] } } };
+    },
+    openEscalation: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      return { doc: OpenEscalationDocument as never, variables: { input: { agreementId: a.id, severity: 'LOW', title: 'cell', description: 'cell' } } };
+    },
+    acknowledgeEscalation: async () => ({ doc: AcknowledgeEscalationDocument as never, variables: { input: await escalationOfIt() } }),
+    resolveEscalation: async () => ({ doc: ResolveEscalationDocument as never, variables: { input: { ...(await escalationOfIt()), resolution: 'cell' } } }),
     revokeApiToken: async () => {
       const u = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });
       const t = await s.data(CreateApiTokenDocument, { input: { userId: u.createUser.user!.id, name: 'cell' } });
@@ -246,6 +265,13 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
   async function exclusionToIt(): Promise<{ exclusionId: string; expectedVersion: number; note: string }> {
     const r = await s.data(RequestExclusionDocument, { input: await missingMonth(true) });
     return { exclusionId: r.requestExclusion.exclusion!.id, expectedVersion: r.requestExclusion.exclusion!.version, note: 'cell' };
+  }
+
+  /** An OPEN escalation against an agreement IT provides, raised by the admin. */
+  async function escalationOfIt(): Promise<{ id: string; expectedVersion: number }> {
+    const a = await agreementOfIt('ACTIVE');
+    const r = await s.data(OpenEscalationDocument, { input: { agreementId: a.id, severity: 'LOW', title: 'cell', description: 'cell' } });
+    return { id: r.openEscalation.escalation!.id, expectedVersion: r.openEscalation.escalation!.version };
   }
 
   async function amendmentByCustomer(): Promise<{ id: string; expectedVersion: number }> {

@@ -67,11 +67,11 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
   });
 
   it('refuses a body over the limit with 413, whether announced or streamed, before parsing it', async () => {
-    const big = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(2 * 1024 * 1024) } });
+    const big = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(9 * 1024 * 1024) } });
     const announced = await post(`${s.url}/graphql`, big);
     expect(announced.status).toBe(413);
-    expect(JSON.parse(announced.text)).toEqual({ errors: [{ message: 'Request body exceeds the limit of 1048576 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-    const streamed = await postChunked(s.url, Array.from({ length: 40 }, () => Buffer.alloc(64 * 1024, 'x')));
+    expect(JSON.parse(announced.text)).toEqual({ errors: [{ message: 'Request body exceeds the limit of 8388608 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    const streamed = await postChunked(s.url, Array.from({ length: 140 }, () => Buffer.alloc(64 * 1024, 'x')));
     expect(streamed.status).toBe(413);
     // The server is still healthy afterwards.
     expect((await s.request(DepartmentsDocument, { first: 1 })).status).toBe(200);

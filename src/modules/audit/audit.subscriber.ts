@@ -16,7 +16,7 @@ export function setAuditActor(em: EntityManager, actor: AuditActor): void {
 }
 
 /** Entities whose changes are state changes worth recording. */
-const AUDITED = new Set(['Department', 'Service', 'Metric', 'User', 'ApiToken', 'Agreement', 'AgreementVersion', 'Objective', 'Amendment', 'Report', 'ReportRevision', 'ReportValue', 'Exclusion']);
+const AUDITED = new Set(['Department', 'Service', 'Metric', 'User', 'ApiToken', 'Agreement', 'AgreementVersion', 'Objective', 'Amendment', 'Report', 'ReportRevision', 'ReportValue', 'Exclusion', 'HandoffBatch', 'Escalation']);
 
 /** A field set to a time names a transition better than "update". */
 const TRANSITIONS: Record<string, string> = { archivedAt: 'archive', revokedAt: 'revoke', deactivatedAt: 'deactivate' };

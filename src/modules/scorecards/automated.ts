@@ -1,5 +1,11 @@
 import type { Month } from '../../common/month';
 import type { Context } from '../../context';
+import type { AgreementVersion } from '../agreements/agreement.entity';
+import { versionAt } from '../agreements/agreement.service';
+import type { Escalation } from '../escalations/escalation.entity';
+import { escalationMetricValues } from '../escalations/escalation.service';
+import type { HandoffMonth } from '../handoffs/handoff.entity';
+import { handoffMetricValues } from '../handoffs/handoff.service';
 
 /** One agreement-month whose automated values are asked for. */
 export interface AgreementMonthKey {
@@ -8,31 +14,101 @@ export interface AgreementMonthKey {
 }
 
 /**
- * Computes one AUTOMATED metric for many agreement-months at once (batched through the request's
- * loaders): a map from `agreementId|month` to the value; a missing entry means no data.
+ * Computes AUTOMATED metrics for many agreement-months at once (batched through the request's
+ * loaders): for each metric code it serves, a map from `agreementId|month` to the value; a
+ * missing entry means no data.
  */
-export type AutomatedSource = (ctx: Pick<Context, 'loaders'>, items: AgreementMonthKey[], window: { from: Month; to: Month }) => Promise<Map<string, number>>;
+export type AutomatedSource = (ctx: Pick<Context, 'loaders'>, items: AgreementMonthKey[], window: { from: Month; to: Month; now: Date }) => Promise<Map<string, Map<string, number>>>;
 
-/**
- * The AUTOMATED metrics the system measures, by metric code. A catalog metric marked AUTOMATED
- * whose code is not here has no source, so its objectives are NO_DATA once due (see
- * docs/decisions.md).
- */
-export const AUTOMATED_SOURCES: Record<string, AutomatedSource> = {
-  /** Working days after the due date that the month's report was first submitted (0: on time). */
-  REPORT_DAYS_LATE: async (ctx, items, { from, to }) => {
-    const ids = [...new Set(items.map((i) => i.agreementId))];
-    const lists = await ctx.loaders.reportsInWindow.loadMany(ids.map((id) => `${id}|${from}|${to}`));
-    const out = new Map<string, number>();
-    lists.forEach((reports, i) => {
-      if (reports instanceof Error) throw reports;
-      for (const r of reports) if (r.lateByWorkingDays != null) out.set(`${ids[i]}|${r.month}`, r.lateByWorkingDays);
-    });
-    return out;
-  },
+const keysOf = (items: AgreementMonthKey[], from: Month, to: Month) => {
+  const ids = [...new Set(items.map((i) => i.agreementId))];
+  return { ids, keys: ids.map((id) => `${id}|${from}|${to}`) };
 };
 
-/** Registers the sources of another module (handoffs, escalations) at start-up. */
-export function registerAutomatedSources(sources: Record<string, AutomatedSource>): void {
-  Object.assign(AUTOMATED_SOURCES, sources);
+function put(out: Map<string, Map<string, number>>, code: string, key: string, value: number | null): void {
+  if (value === null) return;
+  if (!out.has(code)) out.set(code, new Map());
+  out.get(code)?.set(key, value);
+}
+
+/** Working days after the due date that the month's report was first submitted (0: on time). */
+const reports: AutomatedSource = async (ctx, items, { from, to }) => {
+  const { ids, keys } = keysOf(items, from, to);
+  const lists = await ctx.loaders.reportsInWindow.loadMany(keys);
+  const out = new Map<string, Map<string, number>>();
+  lists.forEach((list, i) => {
+    if (list instanceof Error) throw list;
+    for (const r of list) put(out, 'REPORT_DAYS_LATE', `${ids[i]}|${r.month}`, r.lateByWorkingDays ?? null);
+  });
+  return out;
+};
+
+/** Volume, acceptance, response times, conversion and quality of handoffs (kept per agreement-month at ingest). */
+const handoffs: AutomatedSource = async (ctx, items, { from, to }) => {
+  const { ids, keys } = keysOf(items, from, to);
+  const lists = await ctx.loaders.handoffMonthsInWindow.loadMany(keys);
+  const out = new Map<string, Map<string, number>>();
+  lists.forEach((list, i) => {
+    if (list instanceof Error) throw list;
+    for (const m of list as HandoffMonth[]) {
+      const values = handoffMetricValues({
+        volume: m.volume,
+        accepted: m.accepted,
+        rejected: m.rejected,
+        converted: m.converted,
+        responded: m.responded,
+        responseMedianHours: m.responseMedianHours ?? null,
+        responseP90Hours: m.responseP90Hours ?? null,
+        meanQuality: m.meanQuality ?? null,
+      });
+      for (const [code, value] of Object.entries(values)) put(out, code, `${ids[i]}|${m.month}`, value);
+    }
+  });
+  // A month without any handoff had a volume of 0 (the other rates have no data).
+  for (const item of items) if (!out.get('HANDOFF_VOLUME')?.has(`${item.agreementId}|${item.month}`)) put(out, 'HANDOFF_VOLUME', `${item.agreementId}|${item.month}`, 0);
+  return out;
+};
+
+/** Escalations answered on time, their 90th percentile response and mean time to resolve. */
+const escalations: AutomatedSource = async (ctx, items, { from, to, now }) => {
+  const { ids, keys } = keysOf(items, from, to);
+  const [lists, versions] = await Promise.all([ctx.loaders.escalationsInWindow.loadMany(keys), ctx.loaders.versionsByAgreement.loadMany(ids)]);
+  const out = new Map<string, Map<string, number>>();
+  lists.forEach((list, i) => {
+    if (list instanceof Error) throw list;
+    const vs = versions[i] as AgreementVersion[];
+    const byMonth = new Map<string, Escalation[]>();
+    for (const e of list as Escalation[]) byMonth.set(e.month, [...(byMonth.get(e.month) ?? []), e]);
+    for (const [month, group] of byMonth) {
+      const values = escalationMetricValues(group, (e) => (versionAt(vs, e.month) as AgreementVersion).calendar, now);
+      for (const [code, value] of Object.entries(values)) put(out, code, `${ids[i]}|${month}`, value);
+    }
+  });
+  return out;
+};
+
+/**
+ * The sources of the AUTOMATED metrics, by metric code. A catalog metric marked AUTOMATED whose
+ * code is not here has no source, so its objectives are NO_DATA once due (docs/decisions.md).
+ */
+export const AUTOMATED_SOURCES: Record<string, AutomatedSource> = {
+  REPORT_DAYS_LATE: reports,
+  HANDOFF_VOLUME: handoffs,
+  HANDOFF_ACCEPTANCE_RATE: handoffs,
+  HANDOFF_RESPONSE_MEDIAN: handoffs,
+  HANDOFF_RESPONSE_P90: handoffs,
+  HANDOFF_CONVERSION_RATE: handoffs,
+  HANDOFF_QUALITY: handoffs,
+  ESCALATION_RESPONSE_ON_TIME: escalations,
+  ESCALATION_RESPONSE_P90: escalations,
+  ESCALATION_MTTR: escalations,
+};
+
+/** Every automated value the metric codes need, each source run once. */
+export async function automatedValues(ctx: Pick<Context, 'loaders'>, codes: Iterable<string>, items: AgreementMonthKey[], window: { from: Month; to: Month; now: Date }): Promise<Map<string, Map<string, number>>> {
+  const sources = new Set<AutomatedSource>();
+  for (const code of codes) if (AUTOMATED_SOURCES[code]) sources.add(AUTOMATED_SOURCES[code]);
+  const out = new Map<string, Map<string, number>>();
+  for (const result of await Promise.all([...sources].map((s) => s(ctx, items, window)))) for (const [code, values] of result) out.set(code, values);
+  return out;
 }

@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
+import { Escalation } from '../escalations/escalation.entity';
+import { HandoffMonth } from '../handoffs/handoff.entity';
 import { Exclusion, ExclusionStatus, Report } from '../reports/report.entity';
 
 /** Ids per statement: well under SQLite's bound-parameter limit, whatever the list's size. */
@@ -17,7 +19,7 @@ export interface LatestValue {
  * A loader of rows of an agreement in a month window, keyed `agreementId|from|to`: all keys with
  * one window are answered by one statement per 500 agreements.
  */
-function windowed<T>(load: (ids: string[], from: Month, to: Month) => Promise<Array<{ agreementId: string; row: T }>>): DataLoader<string, T[]> {
+export function windowed<T>(load: (ids: string[], from: Month, to: Month) => Promise<Array<{ agreementId: string; row: T }>>): DataLoader<string, T[]> {
   return new DataLoader<string, T[]>(async (keys) => {
     const windows = new Map<string, Set<string>>();
     for (const key of keys) {
@@ -56,6 +58,14 @@ export function createScorecardLoaders(em: EntityManager) {
       );
       return rows.map((r) => ({ agreementId: r.agreement_id, row: { month: r.month, objectiveId: r.objective_id, value: Number(r.value) } }));
     }),
+    /** Handoff metrics per agreement-month (kept at ingest). */
+    handoffMonthsInWindow: windowed<HandoffMonth>(async (ids, from, to) =>
+      (await em.find(HandoffMonth, { agreement: { $in: ids }, month: { $gte: from, $lte: to } })).map((row) => ({ agreementId: row.agreement.id, row })),
+    ),
+    /** Escalations opened in a window. */
+    escalationsInWindow: windowed<Escalation>(async (ids, from, to) =>
+      (await em.find(Escalation, { agreement: { $in: ids }, month: { $gte: from, $lte: to } }, { orderBy: { openedAt: 'asc', id: 'asc' } })).map((row) => ({ agreementId: row.agreement.id, row })),
+    ),
     /** APPROVED exclusions of an agreement in a window: only those excuse. */
     approvedExclusionsInWindow: windowed<Exclusion>(async (ids, from, to) =>
       (await em.find(Exclusion, { agreement: { $in: ids }, month: { $gte: from, $lte: to }, status: ExclusionStatus.APPROVED })).map((row) => ({ agreementId: row.agreement.id, row })),

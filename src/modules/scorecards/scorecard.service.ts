@@ -22,7 +22,7 @@ import { activeInMonth, versionAt } from '../agreements/agreement.service';
 import { Metric, MetricSource } from '../catalog/metric.entity';
 import type { Report } from '../reports/report.entity';
 import { dueFor, objectivesAt } from '../reports/report.service';
-import { AUTOMATED_SOURCES } from './automated';
+import { automatedValues } from './automated';
 
 /** Longest window a scorecard query takes, in months (the API refuses more). */
 export const MAX_WINDOW_MONTHS = 60;
@@ -118,9 +118,7 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
     for (const e of exclusions[i] as Array<{ month: Month; objective: { id: string } }>) excused.add(`${id}|${e.month}|${e.objective.id}`);
   });
   const codes = new Set(objectiveLists.flat().filter((o) => o.metric.source === MetricSource.AUTOMATED).map((o) => o.metric.code));
-  const automated = new Map<string, Map<string, number>>();
-  const keysOfItems = items.map((i) => ({ agreementId: i.agreement.id, month: i.month }));
-  await Promise.all([...codes].map(async (code) => automated.set(code, AUTOMATED_SOURCES[code] ? await AUTOMATED_SOURCES[code](ctx, keysOfItems, { from, to }) : new Map())));
+  const automated = await automatedValues(ctx, codes, items.map((i) => ({ agreementId: i.agreement.id, month: i.month })), { from, to, now });
 
   return items.map((item, i) => {
     const id = item.agreement.id;

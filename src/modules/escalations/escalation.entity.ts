@@ -1,0 +1,82 @@
+import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
+import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { BaseEntity } from '../../common/base.entity';
+import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import { Agreement } from '../agreements/agreement.entity';
+import { Severity } from '../reports/report.entity';
+
+/** DESIGN §5: OPEN → ACKNOWLEDGED → RESOLVED. */
+export enum EscalationStatus {
+  OPEN = 'OPEN',
+  ACKNOWLEDGED = 'ACKNOWLEDGED',
+  RESOLVED = 'RESOLVED',
+}
+registerEnumType(EscalationStatus, { name: 'EscalationStatus' });
+
+/**
+ * A critical problem raised against an agreement, with response and resolution clocks measured
+ * on the agreement's business calendar (CRITICAL around the clock) against the policy of the
+ * version in force when it was opened.
+ */
+@ObjectType({ description: 'A problem raised against an agreement, with its response and resolution clocks.' })
+@Entity({ tableName: 'escalation' })
+@Index({ properties: ['agreement', 'month'] })
+export class Escalation extends BaseEntity<'status'> {
+  @ManyToOne(() => Agreement, { ref: true, deleteRule: 'restrict' })
+  agreement!: Ref<Agreement>;
+
+  @Field(() => Severity)
+  @Property({ type: 'string', length: 20 })
+  severity!: Severity;
+
+  @Field()
+  @Property({ type: 'string', length: 300 })
+  title!: string;
+
+  @Field()
+  @Property({ type: 'text' })
+  description!: string;
+
+  @Field(() => EscalationStatus)
+  @Property({ type: 'string', length: 20 })
+  status: EscalationStatus = EscalationStatus.OPEN;
+
+  @Field(() => MonthScalar, { description: 'The month it counts for: when it was opened, in the agreement’s time zone.' })
+  @Property({ type: 'string', length: 7 })
+  month!: string;
+
+  @Field(() => DateTimeScalar)
+  @Property({ type: 'Date' })
+  openedAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  acknowledgedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  resolvedAt?: Date | null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  resolution?: string | null;
+
+  @Field(() => Float, { description: 'The policy’s response target for the severity when opened (working hours; CRITICAL: clock hours).' })
+  @Property({ type: 'double', runtimeType: 'number' })
+  responseTargetHours!: number;
+
+  @Field(() => Float)
+  @Property({ type: 'double', runtimeType: 'number' })
+  resolutionTargetHours!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Hours from opening to acknowledgement, on the clock of the severity.' })
+  @Property({ type: 'double', runtimeType: 'number', nullable: true })
+  responseHours?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Hours from opening to resolution, on the clock of the severity.' })
+  @Property({ type: 'double', runtimeType: 'number', nullable: true })
+  resolutionHours?: number | null;
+
+  @Property({ type: 'string', length: 100 })
+  openedByUserId!: string;
+}

@@ -1,0 +1,82 @@
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Connection, PageArgs } from '../../common/connection';
+import { DateTimeScalar } from '../../common/scalars';
+import { UserError } from '../../common/user-error';
+import type { Context } from '../../context';
+import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
+import { versionAt } from '../agreements/agreement.service';
+import { Role } from '../auth/user.entity';
+import { Escalation } from './escalation.entity';
+import { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';
+import * as escalations from './escalation.service';
+
+@ObjectType()
+export class EscalationConnection extends Connection(Escalation) {}
+
+@ObjectType()
+export class EscalationPayload {
+  @Field(() => Escalation, { nullable: true })
+  escalation!: Escalation | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+async function calendarOf(ctx: Context, e: Escalation) {
+  return (versionAt(await ctx.loaders.versionsByAgreement.load(e.agreement.id), e.month) as AgreementVersion).calendar;
+}
+
+@Resolver(() => Escalation)
+export class EscalationResolver {
+  @Authorized()
+  @Query(() => EscalationConnection, { description: 'Escalations, newest first.' })
+  escalations(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => EscalationFilter, { nullable: true }) filter?: EscalationFilter): Promise<EscalationConnection> {
+    return escalations.listEscalations(ctx, filter, page);
+  }
+
+  @FieldResolver(() => Agreement)
+  async agreement(@Root() e: Escalation, @Ctx() ctx: Context): Promise<Agreement> {
+    return (await ctx.loaders.agreementById.load(e.agreement.id)) as Agreement;
+  }
+
+  @FieldResolver(() => DateTimeScalar, { description: 'When the response is due: the target counted from opening on the severity’s clock.' })
+  async responseDueAt(@Root() e: Escalation, @Ctx() ctx: Context): Promise<Date> {
+    return escalations.deadline(e, await calendarOf(ctx, e), e.responseTargetHours);
+  }
+
+  @FieldResolver(() => DateTimeScalar, { description: 'When the resolution is due.' })
+  async resolutionDueAt(@Root() e: Escalation, @Ctx() ctx: Context): Promise<Date> {
+    return escalations.deadline(e, await calendarOf(ctx, e), e.resolutionTargetHours);
+  }
+
+  @FieldResolver(() => Boolean, { nullable: true, description: 'Whether the response met its target; null while unanswered.' })
+  responseMet(@Root() e: Escalation): boolean | null {
+    return e.responseHours == null ? null : e.responseHours <= e.responseTargetHours;
+  }
+
+  @FieldResolver(() => Boolean, { nullable: true, description: 'Whether the resolution met its target; null while unresolved.' })
+  resolutionMet(@Root() e: Escalation): boolean | null {
+    return e.resolutionHours == null ? null : e.resolutionHours <= e.resolutionTargetHours;
+  }
+
+  @Authorized(Role.ADMIN, Role.HEAD, Role.INTEGRATION)
+  @Mutation(() => EscalationPayload, { description: "Raises an escalation against an agreement (either party's head or integration, or an admin)." })
+  async openEscalation(@Ctx() ctx: Context, @Arg('input') input: OpenEscalationInput): Promise<EscalationPayload> {
+    const r = await escalations.openEscalation(ctx, input);
+    return { escalation: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized(Role.ADMIN, Role.HEAD, Role.INTEGRATION)
+  @Mutation(() => EscalationPayload, { description: 'OPEN → ACKNOWLEDGED (the provider side): the response clock stops.' })
+  async acknowledgeEscalation(@Ctx() ctx: Context, @Arg('input') input: EscalationTransitionInput): Promise<EscalationPayload> {
+    const r = await escalations.acknowledgeEscalation(ctx, input);
+    return { escalation: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized(Role.ADMIN, Role.HEAD, Role.INTEGRATION)
+  @Mutation(() => EscalationPayload, { description: 'OPEN or ACKNOWLEDGED → RESOLVED (the provider side), saying how.' })
+  async resolveEscalation(@Ctx() ctx: Context, @Arg('input') input: EscalationTransitionInput): Promise<EscalationPayload> {
+    const r = await escalations.resolveEscalation(ctx, input);
+    return { escalation: r.result, userErrors: r.userErrors };
+  }
+}

@@ -1,0 +1,171 @@
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { paginate, type Page } from '../../common/connection';
+import { assertIdArgument, ForbiddenError } from '../../common/errors';
+import { rowLock } from '../../common/locks';
+import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
+import { UserErrorCode, userError } from '../../common/user-error';
+import { assertValidInput } from '../../common/validation';
+import { addWorkingHours, AROUND_THE_CLOCK, type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
+import type { Context } from '../../context';
+import { percentile } from '../../scoring';
+import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
+import { activeInMonth, versionAt } from '../agreements/agreement.service';
+import { principalOf } from '../auth/authorization';
+import { Role } from '../auth/user.entity';
+import { Severity } from '../reports/report.entity';
+import { Escalation, EscalationStatus } from './escalation.entity';
+import type { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';
+
+/** The clock a severity counts on (DESIGN §5): CRITICAL around the clock, the others in working time. */
+export function clockFor(severity: Severity, calendar: BusinessCalendar): BusinessCalendar {
+  return severity === Severity.CRITICAL ? AROUND_THE_CLOCK : calendar;
+}
+
+/** Hours between two instants on the clock of a severity, rounded to the microhour. */
+export function hoursOn(severity: Severity, calendar: BusinessCalendar, from: Date, to: Date): number {
+  return Math.round(workingHoursBetween(clockFor(severity, calendar), from, to) * 1e6) / 1e6;
+}
+
+/** The sides that may act on an escalation: who raises it (either party) and who answers (the provider). */
+function mayAct(ctx: Context, agreement: Agreement, sides: Array<'PROVIDER' | 'CUSTOMER'>): boolean {
+  const p = principalOf(ctx);
+  if (p.role === Role.ADMIN) return true;
+  if (p.role !== Role.HEAD && p.role !== Role.INTEGRATION) return false;
+  return sides.some((side) => {
+    const dept = side === 'PROVIDER' ? agreement.provider?.id : agreement.customer?.id;
+    return !!dept && p.departmentIds.includes(dept);
+  });
+}
+
+/**
+ * Raises an escalation against a CUSTOMER or SERVICE agreement ACTIVE in the month it is opened:
+ * either party's head or integration, or an admin. The targets of the policy in force for its
+ * severity are kept with it, so a later amendment does not move its goalposts.
+ */
+export function openEscalation(ctx: Context, input: OpenEscalationInput, now = ctx.request.now): Promise<MutationResult<Escalation>> {
+  return runCreate(ctx, 'openEscalation', input, Escalation, async (em) => {
+    const agreement = await em.findOne(Agreement, input.agreementId);
+    if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
+    if (!mayAct(ctx, agreement, ['PROVIDER', 'CUSTOMER'])) {
+      throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not raise escalations against ${agreement.key}: only admins and its parties' heads and integrations do`);
+    }
+    if (agreement.tier === Tier.CORPORATE) userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: raise the escalation against the agreement of the service concerned`);
+    const openedAt = input.openedAt ?? now;
+    if (openedAt.getTime() > now.getTime() + 5 * 60_000) userError('openedAt', UserErrorCode.INVALID, `openedAt: ${openedAt.toISOString()} is in the future`);
+    const versions = await em.find(AgreementVersion, { agreement: agreement.id });
+    const calendar = (versionAt(versions, openedAt.toISOString().slice(0, 7)) ?? versions[0]).calendar;
+    const month = localDateOf(calendar, openedAt).slice(0, 7);
+    if (!activeInMonth(agreement, versions, month)) userError('openedAt', UserErrorCode.INVALID, `openedAt: agreement ${agreement.key} was not ACTIVE in ${month}`);
+    const policy = (versionAt(versions, month) as AgreementVersion).escalationPolicy[input.severity];
+    const escalation = em.create(Escalation, {
+      agreement,
+      severity: input.severity,
+      title: input.title.trim(),
+      description: input.description.trim(),
+      month,
+      openedAt,
+      responseTargetHours: policy.responseHours,
+      resolutionTargetHours: policy.resolutionHours,
+      openedByUserId: principalOf(ctx).userId,
+    });
+    await em.flush();
+    return escalation;
+  });
+}
+
+async function loadForTransition(em: EntityManager, ctx: Context, input: EscalationTransitionInput, verb: string, now: Date): Promise<{ escalation: Escalation; calendar: BusinessCalendar; at: Date }> {
+  const lockMode = rowLock(em, 'update');
+  const escalation = await em.findOne(Escalation, input.id, lockMode ? { lockMode, refresh: true } : {});
+  if (!escalation) userError('id', UserErrorCode.NOT_FOUND, `no escalation has id ${input.id}`);
+  const agreement = await em.findOneOrFail(Agreement, escalation.agreement.id);
+  if (!mayAct(ctx, agreement, ['PROVIDER'])) {
+    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} escalations of ${agreement.key}: only admins and the provider's head and integrations do`);
+  }
+  assertVersion(escalation, input.expectedVersion);
+  const at = input.at ?? now;
+  if (at.getTime() > now.getTime() + 5 * 60_000) userError('at', UserErrorCode.INVALID, `at: ${at.toISOString()} is in the future`);
+  if (at.getTime() < escalation.openedAt.getTime()) userError('at', UserErrorCode.INVALID, `at: expected ${escalation.openedAt.toISOString()} (when it was opened) or later, received ${at.toISOString()}`);
+  const versions = await em.find(AgreementVersion, { agreement: agreement.id });
+  return { escalation, calendar: (versionAt(versions, escalation.month) as AgreementVersion).calendar, at };
+}
+
+/** OPEN → ACKNOWLEDGED by the provider side: the response clock stops. */
+export function acknowledgeEscalation(ctx: Context, input: EscalationTransitionInput, now = ctx.request.now): Promise<MutationResult<Escalation>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    const { escalation, calendar, at } = await loadForTransition(em, ctx, input, 'acknowledge', now);
+    if (escalation.status !== EscalationStatus.OPEN) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `the escalation is ${escalation.status}; only an OPEN one can be acknowledged`);
+    escalation.status = EscalationStatus.ACKNOWLEDGED;
+    escalation.acknowledgedAt = at;
+    escalation.responseHours = hoursOn(escalation.severity, calendar, escalation.openedAt, at);
+    await em.flush();
+    return escalation;
+  });
+}
+
+/** OPEN or ACKNOWLEDGED → RESOLVED by the provider side, with how; an OPEN one is acknowledged at the same instant. */
+export function resolveEscalation(ctx: Context, input: EscalationTransitionInput, now = ctx.request.now): Promise<MutationResult<Escalation>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    const { escalation, calendar, at } = await loadForTransition(em, ctx, input, 'resolve', now);
+    if (escalation.status === EscalationStatus.RESOLVED) userError('id', UserErrorCode.ILLEGAL_TRANSITION, 'the escalation is RESOLVED already');
+    const resolution = input.resolution?.trim();
+    if (!resolution) userError('resolution', UserErrorCode.REQUIRED, 'resolution: say how it was resolved');
+    if (escalation.acknowledgedAt && at.getTime() < escalation.acknowledgedAt.getTime()) {
+      userError('at', UserErrorCode.INVALID, `at: expected ${escalation.acknowledgedAt.toISOString()} (when it was acknowledged) or later, received ${at.toISOString()}`);
+    }
+    if (!escalation.acknowledgedAt) {
+      escalation.acknowledgedAt = at;
+      escalation.responseHours = hoursOn(escalation.severity, calendar, escalation.openedAt, at);
+    }
+    escalation.status = EscalationStatus.RESOLVED;
+    escalation.resolvedAt = at;
+    escalation.resolution = resolution;
+    escalation.resolutionHours = hoursOn(escalation.severity, calendar, escalation.openedAt, at);
+    await em.flush();
+    return escalation;
+  });
+}
+
+/** The escalations connection, newest first. */
+export function listEscalations(ctx: Context, filter: EscalationFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Escalation>> {
+  assertIdArgument('filter.agreementId', filter?.agreementId);
+  const where: FilterQuery<Escalation>[] = [];
+  if (filter?.agreementId) where.push({ agreement: filter.agreementId });
+  if (filter?.status) where.push({ status: filter.status });
+  if (filter?.severity) where.push({ severity: filter.severity });
+  if (filter?.month) where.push({ month: filter.month });
+  return paginate(ctx.em, Escalation, { $and: where }, [['openedAt', 'desc'], ['id', 'desc']], page);
+}
+
+/** When the response or resolution is due: the target counted on the severity's clock from opening. */
+export function deadline(e: Escalation, calendar: BusinessCalendar, hours: number): Date {
+  return addWorkingHours(clockFor(e.severity, calendar), e.openedAt, hours);
+}
+
+/**
+ * The escalation metrics of one agreement-month at `now` (DESIGN §5): the share answered within
+ * the response target (one still unanswered after its deadline counts as missed; one unanswered
+ * but not yet due is not counted), the 90th percentile of response hours, and the mean time to
+ * resolve (resolved ones).
+ */
+export function escalationMetricValues(list: Escalation[], calendarOf: (e: Escalation) => BusinessCalendar, now: Date): Record<string, number | null> {
+  let onTime = 0;
+  let counted = 0;
+  for (const e of list) {
+    if (e.responseHours != null) {
+      counted++;
+      if (e.responseHours <= e.responseTargetHours) onTime++;
+    } else if (deadline(e, calendarOf(e), e.responseTargetHours).getTime() < now.getTime()) {
+      counted++;
+    }
+  }
+  const responses = list.map((e) => e.responseHours).filter((h): h is number => h != null).sort((a, b) => a - b);
+  const resolutions = list.map((e) => e.resolutionHours).filter((h): h is number => h != null);
+  const round = (x: number) => Math.round(x * 1e9) / 1e9;
+  return {
+    ESCALATION_RESPONSE_ON_TIME: counted ? round((100 * onTime) / counted) : null,
+    ESCALATION_RESPONSE_P90: responses.length ? round(percentile(responses, 0.9)) : null,
+    ESCALATION_MTTR: resolutions.length ? round(resolutions.reduce((a, b) => a + b, 0) / resolutions.length) : null,
+  };
+}

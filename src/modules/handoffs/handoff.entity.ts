@@ -1,0 +1,131 @@
+import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { BaseEntity } from '../../common/base.entity';
+import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import { Agreement } from '../agreements/agreement.entity';
+
+/**
+ * One unit of work passed from a provider to a customer department (DESIGN §6): a lead to Sales,
+ * a new customer to Customer Service. Idempotent by (source, externalId): a re-sent event
+ * updates this row. Written in bulk (`recordHandoffEvents`), so rows are facts, not audited one by
+ * one; each batch is audited as a {@link HandoffBatch}.
+ */
+@ObjectType({ description: 'One unit of work handed from a provider to a customer department, as automation reported it.' })
+@Entity({ tableName: 'handoff_event' })
+@Unique({ properties: ['source', 'externalId'] })
+@Index({ properties: ['agreement', 'month'] })
+@Index({ properties: ['updatedAt', 'id'] })
+export class HandoffEvent extends BaseEntity {
+  @Field({ description: 'The system that sent it (e.g. `crm`).' })
+  @Property({ type: 'string', length: 100 })
+  source!: string;
+
+  @Field({ description: 'Its id in the source system: unique per source.' })
+  @Property({ type: 'string', length: 200 })
+  externalId!: string;
+
+  @ManyToOne(() => Agreement, { ref: true, deleteRule: 'restrict' })
+  agreement!: Ref<Agreement>;
+
+  @Field({ description: 'e.g. `lead`, `opportunity`, `customer`.' })
+  @Property({ type: 'string', length: 100 })
+  stage!: string;
+
+  @Field(() => MonthScalar, { description: 'The month of `handedOffAt` in the agreement’s time zone: the month it counts for.' })
+  @Property({ type: 'string', length: 7 })
+  month!: string;
+
+  @Field(() => DateTimeScalar)
+  @Property({ type: 'Date' })
+  handedOffAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  respondedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  acceptedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  rejectedAt?: Date | null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  rejectionReason?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  convertedAt?: Date | null;
+
+  @Field(() => Float, { nullable: true, description: '0–100, given by the receiving department.' })
+  @Property({ type: 'double', runtimeType: 'number', nullable: true })
+  qualityScore?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Working hours from handoff to first response, on the agreement’s business calendar.' })
+  @Property({ type: 'double', runtimeType: 'number', nullable: true })
+  responseHours?: number | null;
+}
+
+/** One call of `recordHandoffEvents`: who sent how many events, audited like any change. */
+@ObjectType({ description: 'One batch of handoff events, as recorded.' })
+@Entity({ tableName: 'handoff_batch' })
+export class HandoffBatch extends BaseEntity {
+  @Field()
+  @Property({ type: 'string', length: 100 })
+  source!: string;
+
+  @Field(() => Int)
+  @Property({ type: 'integer' })
+  received!: number;
+
+  @Field(() => Int, { description: 'Events new to the source.' })
+  @Property({ type: 'integer' })
+  created!: number;
+
+  @Field(() => Int, { description: 'Re-sent events that updated an earlier one.' })
+  @Property({ type: 'integer' })
+  updated!: number;
+
+  @Property({ type: 'string', length: 100 })
+  recordedByUserId!: string;
+}
+
+/**
+ * The handoff metrics of one agreement-month (DESIGN §6), recomputed from its events whenever a
+ * batch touches it, so scorecards read one row instead of every event.
+ */
+@Entity({ tableName: 'handoff_month' })
+@Unique({ properties: ['agreement', 'month'] })
+export class HandoffMonth extends BaseEntity {
+  @ManyToOne(() => Agreement, { ref: true, deleteRule: 'restrict' })
+  agreement!: Ref<Agreement>;
+
+  @Property({ type: 'string', length: 7 })
+  month!: string;
+
+  @Property({ type: 'integer' })
+  volume!: number;
+
+  @Property({ type: 'integer' })
+  accepted!: number;
+
+  @Property({ type: 'integer' })
+  rejected!: number;
+
+  @Property({ type: 'integer' })
+  converted!: number;
+
+  @Property({ type: 'integer' })
+  responded!: number;
+
+  @Property({ type: 'double', runtimeType: 'number', nullable: true })
+  responseMedianHours?: number | null;
+
+  @Property({ type: 'double', runtimeType: 'number', nullable: true, fieldName: 'response_p90_hours' })
+  responseP90Hours?: number | null;
+
+  @Property({ type: 'double', runtimeType: 'number', nullable: true })
+  meanQuality?: number | null;
+}

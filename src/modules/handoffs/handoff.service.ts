@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import { isUUID } from 'class-validator';
+import { ForbiddenError } from '../../common/errors';
+import type { Month } from '../../common/month';
+import { runMutation, type MutationResult } from '../../common/mutation';
+import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
+import { localDateOf, workingHoursBetween } from '../../common/working-time';
+import type { Context } from '../../context';
+import { percentile } from '../../scoring';
+import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
+import { activeInMonth, versionAt } from '../agreements/agreement.service';
+import { principalOf } from '../auth/authorization';
+import { Role } from '../auth/user.entity';
+import { HandoffBatch } from './handoff.entity';
+import type { RecordHandoffEventsInput } from './handoff.inputs';
+
+/** Most events one call takes (DESIGN §6, the handoffs issue). */
+export const MAX_EVENTS = 5000;
+/** Rows per INSERT: well under SQLite's bound-parameter limit (15 columns each). */
+const ROWS_PER_STATEMENT = 500;
+
+/** An event after validation, with what the ingest derives: its month and its response time. */
+interface Row {
+  id: string;
+  source: string;
+  external_id: string;
+  agreement_id: string;
+  stage: string;
+  month: Month;
+  handed_off_at: Date;
+  responded_at: Date | null;
+  accepted_at: Date | null;
+  rejected_at: Date | null;
+  rejection_reason: string | null;
+  converted_at: Date | null;
+  quality_score: number | null;
+  response_hours: number | null;
+}
+
+/** What one agreement-month's events give (DESIGN §6). */
+export interface HandoffStats {
+  volume: number;
+  accepted: number;
+  rejected: number;
+  converted: number;
+  responded: number;
+  responseMedianHours: number | null;
+  responseP90Hours: number | null;
+  meanQuality: number | null;
+}
+
+/**
+ * The handoff metrics of a set of events: volume, decisions, conversions, median and 90th
+ * percentile of the working hours to a first response (responded events only, linear
+ * interpolation as in `src/scoring`), and the mean quality score (scored events only).
+ */
+export function handoffStats(events: Array<{ accepted: boolean; rejected: boolean; converted: boolean; responseHours: number | null; qualityScore: number | null }>): HandoffStats {
+  const hours = events.map((e) => e.responseHours).filter((h): h is number => h !== null).sort((a, b) => a - b);
+  const quality = events.map((e) => e.qualityScore).filter((q): q is number => q !== null);
+  const round = (x: number) => Math.round(x * 1e9) / 1e9;
+  return {
+    volume: events.length,
+    accepted: events.filter((e) => e.accepted).length,
+    rejected: events.filter((e) => e.rejected).length,
+    converted: events.filter((e) => e.converted).length,
+    responded: hours.length,
+    responseMedianHours: hours.length ? round(percentile(hours, 0.5)) : null,
+    responseP90Hours: hours.length ? round(percentile(hours, 0.9)) : null,
+    meanQuality: quality.length ? round(quality.reduce((a, b) => a + b, 0) / quality.length) : null,
+  };
+}
+
+/**
+ * The automated metric values of handoff statistics (percent metrics in 0–100): acceptance is
+ * accepted / (accepted + rejected), undecided items not counted; conversion is converted / volume.
+ */
+export function handoffMetricValues(s: HandoffStats): Record<string, number | null> {
+  const decided = s.accepted + s.rejected;
+  const pct = (n: number, d: number) => (d ? Math.round((100 * n * 1e9) / d) / 1e9 : null);
+  return {
+    HANDOFF_VOLUME: s.volume,
+    HANDOFF_ACCEPTANCE_RATE: pct(s.accepted, decided),
+    HANDOFF_RESPONSE_MEDIAN: s.responseMedianHours,
+    HANDOFF_RESPONSE_P90: s.responseP90Hours,
+    HANDOFF_CONVERSION_RATE: pct(s.converted, s.volume),
+    HANDOFF_QUALITY: s.meanQuality,
+  };
+}
+
+const TIMES = ['respondedAt', 'acceptedAt', 'rejectedAt', 'convertedAt'] as const;
+
+/**
+ * Records a batch of handoff events from automation, all or nothing: every problem of every
+ * event is listed by index (`events[12].acceptedAt`) and nothing is written. A re-sent external
+ * id (per source) updates its event. Admins, and INTEGRATION principals for agreements one of
+ * whose parties is their department, may write. The touched agreement-months' metrics are
+ * recomputed in the same transaction.
+ */
+export function recordHandoffEvents(ctx: Context, input: RecordHandoffEventsInput, now = ctx.request.now): Promise<MutationResult<HandoffBatch>> {
+  return runMutation(ctx, async (em) => {
+    const p = principalOf(ctx);
+    const errors: UserError[] = [];
+    const source = input.source.trim();
+    if (!source) errors.push(new UserError('source', UserErrorCode.REQUIRED, 'source: expected the name of the sending system'));
+    else if (source.length > 100) errors.push(new UserError('source', UserErrorCode.INVALID, `source: expected at most 100 characters, received ${source.length}`));
+    if (!input.events.length) errors.push(new UserError('events', UserErrorCode.REQUIRED, 'events: expected at least one event'));
+    if (input.events.length > MAX_EVENTS) userError('events', UserErrorCode.INVALID, `events: expected at most ${MAX_EVENTS} events a call, received ${input.events.length}`);
+
+    const agreementIds = [...new Set(input.events.map((e) => e.agreementId.toLowerCase()).filter((id) => isUUID(id)))];
+    const agreements = new Map((agreementIds.length ? await em.find(Agreement, { id: { $in: agreementIds } }) : []).map((a) => [a.id, a]));
+    const versions = new Map<string, AgreementVersion[]>();
+    if (agreements.size) {
+      for (const v of await em.find(AgreementVersion, { agreement: { $in: [...agreements.keys()] } })) versions.set(v.agreement.id, [...(versions.get(v.agreement.id) ?? []), v]);
+    }
+    const firstIndex = new Map<string, number>();
+    const rows: Row[] = [];
+    const future = now.getTime() + 5 * 60_000;
+    input.events.forEach((e, i) => {
+      const at = (field: string) => `events[${i}].${field}`;
+      const before = errors.length;
+      const externalId = e.externalId.trim();
+      if (!externalId || externalId.length > 200) errors.push(new UserError(at('externalId'), externalId ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'externalId: expected 1 to 200 characters'));
+      else if (firstIndex.has(externalId)) errors.push(new UserError(at('externalId'), UserErrorCode.INVALID, `externalId: ${externalId} appears twice in the batch (events[${firstIndex.get(externalId)}])`));
+      else firstIndex.set(externalId, i);
+      const stage = e.stage.trim();
+      if (!stage || stage.length > 100) errors.push(new UserError(at('stage'), stage ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'stage: expected 1 to 100 characters'));
+      const agreement = agreements.get(e.agreementId.toLowerCase());
+      if (!agreement) {
+        errors.push(new UserError(at('agreementId'), UserErrorCode.NOT_FOUND, `no agreement has id ${e.agreementId}`));
+      } else if (p.role !== Role.ADMIN && !(p.role === Role.INTEGRATION && [agreement.provider?.id, agreement.customer?.id].some((d) => d && p.departmentIds.includes(d)))) {
+        throw new ForbiddenError(`A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`);
+      } else if (agreement.tier === Tier.CORPORATE) {
+        errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
+      }
+      const handedOffAt = e.handedOffAt;
+      if (handedOffAt.getTime() > future) errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
+      for (const f of TIMES) {
+        const t = e[f];
+        if (!t) continue;
+        if (t.getTime() < handedOffAt.getTime()) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
+        else if (t.getTime() > future) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
+      }
+      if (e.acceptedAt && e.rejectedAt) errors.push(new UserError(at('rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
+      const reason = e.rejectionReason?.trim() || null;
+      if (e.rejectedAt && !reason) errors.push(new UserError(at('rejectionReason'), UserErrorCode.REQUIRED, 'rejectionReason: a rejection says why'));
+      if (reason && !e.rejectedAt) errors.push(new UserError(at('rejectionReason'), UserErrorCode.INVALID, 'rejectionReason: only a rejected event has one'));
+      if (e.convertedAt && e.rejectedAt) errors.push(new UserError(at('convertedAt'), UserErrorCode.INVALID, 'convertedAt: a rejected event does not convert'));
+      if (e.qualityScore != null && !(Number.isFinite(e.qualityScore) && e.qualityScore >= 0 && e.qualityScore <= 100)) {
+        errors.push(new UserError(at('qualityScore'), UserErrorCode.INVALID, `qualityScore: expected 0 to 100, received ${e.qualityScore}`));
+      }
+      if (!agreement || errors.length > before) return;
+      const vs = versions.get(agreement.id) ?? [];
+      const utcMonth = handedOffAt.toISOString().slice(0, 7);
+      const calendar = (versionAt(vs, utcMonth) ?? vs[0])?.calendar;
+      const month = calendar ? localDateOf(calendar, handedOffAt).slice(0, 7) : utcMonth;
+      if (!activeInMonth(agreement, vs, month)) {
+        errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: agreement ${agreement.key} was not ACTIVE in ${month}`));
+        return;
+      }
+      const version = versionAt(vs, month) as AgreementVersion;
+      rows.push({
+        id: randomUUID(),
+        source,
+        external_id: externalId,
+        agreement_id: agreement.id,
+        stage,
+        month,
+        handed_off_at: handedOffAt,
+        responded_at: e.respondedAt ?? null,
+        accepted_at: e.acceptedAt ?? null,
+        rejected_at: e.rejectedAt ?? null,
+        rejection_reason: reason,
+        converted_at: e.convertedAt ?? null,
+        quality_score: e.qualityScore ?? null,
+        response_hours: e.respondedAt ? Math.round(workingHoursBetween(version.calendar, handedOffAt, e.respondedAt) * 1e6) / 1e6 : null,
+      });
+    });
+    if (errors.length) throw new UserErrorsException(errors);
+
+    const sql = sqlOf(em);
+    // Re-sent events: counted as updates, and their earlier months recomputed too (an event may
+    // move to another month or agreement).
+    const existing = new Set<string>();
+    const previous: Array<{ agreement_id: string; month: string }> = [];
+    const ids = rows.map((r) => r.external_id);
+    for (let i = 0; i < ids.length; i += 900) {
+      const found: Array<{ external_id: string; agreement_id: string; month: string }> = await sql
+        .knex('handoff_event')
+        .select('external_id', 'agreement_id', 'month')
+        .where('source', source)
+        .whereIn('external_id', ids.slice(i, i + 900))
+        .transacting(sql.trx);
+      for (const f of found) {
+        existing.add(f.external_id);
+        previous.push(f);
+      }
+    }
+    const stamp = sql.date(now);
+    const values = rows.map((r) => ({
+      ...r,
+      handed_off_at: sql.date(r.handed_off_at),
+      responded_at: sql.date(r.responded_at),
+      accepted_at: sql.date(r.accepted_at),
+      rejected_at: sql.date(r.rejected_at),
+      converted_at: sql.date(r.converted_at),
+      version: 1,
+      created_at: stamp,
+      updated_at: stamp,
+    }));
+    const merged = ['agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours', 'updated_at'];
+    for (let i = 0; i < values.length; i += ROWS_PER_STATEMENT) {
+      await sql
+        .knex('handoff_event')
+        .insert(values.slice(i, i + ROWS_PER_STATEMENT))
+        .onConflict(['source', 'external_id'])
+        .merge({ ...Object.fromEntries(merged.map((c) => [c, sql.knex.raw('??', [`excluded.${c}`])])), version: sql.knex.raw('?? + 1', ['handoff_event.version']) })
+        .transacting(sql.trx);
+    }
+    const touched = new Map<string, { agreementId: string; month: string }>();
+    for (const r of [...rows.map((x) => ({ agreement_id: x.agreement_id, month: x.month })), ...previous]) touched.set(`${r.agreement_id}|${r.month}`, { agreementId: r.agreement_id, month: r.month });
+    await recomputeMonths(sql, [...touched.values()], stamp);
+
+    const batch = em.create(HandoffBatch, { source, received: rows.length, created: rows.length - existing.size, updated: existing.size, recordedByUserId: p.userId });
+    await em.flush();
+    return batch;
+  });
+}
+
+/** The knex of a transaction, and how its engine wants dates. */
+interface Sql {
+  knex: ReturnType<SqlEntityManager['getKnex']>;
+  trx: never;
+  date(d: Date | null): Date | number | null;
+}
+
+function sqlOf(em: EntityManager): Sql {
+  const sqlEm = em as unknown as SqlEntityManager;
+  const pg = em.getPlatform() instanceof PostgreSqlPlatform;
+  // MikroORM keeps SQLite dates as epoch milliseconds; PostgreSQL takes Date objects.
+  return { knex: sqlEm.getKnex(), trx: em.getTransactionContext() as never, date: (d) => (d === null ? null : pg ? d : d.getTime()) };
+}
+
+/** Recomputes and stores the handoff metrics of agreement-months from their events. */
+async function recomputeMonths(sql: Sql, months: Array<{ agreementId: string; month: string }>, stamp: Date | number | null): Promise<void> {
+  const agreementIds = [...new Set(months.map((m) => m.agreementId))];
+  const monthSet = [...new Set(months.map((m) => m.month))];
+  const wanted = new Set(months.map((m) => `${m.agreementId}|${m.month}`));
+  const groups = new Map<string, Array<{ accepted: boolean; rejected: boolean; converted: boolean; responseHours: number | null; qualityScore: number | null }>>();
+  for (let i = 0; i < agreementIds.length; i += 500) {
+    const events: Array<{ agreement_id: string; month: string; accepted_at: unknown; rejected_at: unknown; converted_at: unknown; response_hours: number | null; quality_score: number | null }> = await sql
+      .knex('handoff_event')
+      .select('agreement_id', 'month', 'accepted_at', 'rejected_at', 'converted_at', 'response_hours', 'quality_score')
+      .whereIn('agreement_id', agreementIds.slice(i, i + 500))
+      .whereIn('month', monthSet)
+      .transacting(sql.trx);
+    for (const e of events) {
+      const key = `${e.agreement_id}|${e.month}`;
+      if (!wanted.has(key)) continue;
+      const list = groups.get(key) ?? [];
+      list.push({ accepted: e.accepted_at != null, rejected: e.rejected_at != null, converted: e.converted_at != null, responseHours: e.response_hours === null ? null : Number(e.response_hours), qualityScore: e.quality_score === null ? null : Number(e.quality_score) });
+      groups.set(key, list);
+    }
+  }
+  const rows = months.map((m) => {
+    const s = handoffStats(groups.get(`${m.agreementId}|${m.month}`) ?? []);
+    return {
+      id: randomUUID(),
+      agreement_id: m.agreementId,
+      month: m.month,
+      volume: s.volume,
+      accepted: s.accepted,
+      rejected: s.rejected,
+      converted: s.converted,
+      responded: s.responded,
+      response_median_hours: s.responseMedianHours,
+      response_p90_hours: s.responseP90Hours,
+      mean_quality: s.meanQuality,
+      version: 1,
+      created_at: stamp,
+      updated_at: stamp,
+    };
+  });
+  const merged = ['volume', 'accepted', 'rejected', 'converted', 'responded', 'response_median_hours', 'response_p90_hours', 'mean_quality', 'updated_at'];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    await sql
+      .knex('handoff_month')
+      .insert(rows.slice(i, i + ROWS_PER_STATEMENT))
+      .onConflict(['agreement_id', 'month'])
+      .merge({ ...Object.fromEntries(merged.map((c) => [c, sql.knex.raw('??', [`excluded.${c}`])])), version: sql.knex.raw('?? + 1', ['handoff_month.version']) })
+      .transacting(sql.trx);
+  }
+}
