@@ -8,6 +8,7 @@ import { Service } from '../src/modules/catalog/service.entity';
 import { Department } from '../src/modules/departments/department.entity';
 import { seedDemoAgreements } from './demo-agreements';
 import { seedDemoReports } from './demo-reports';
+import { seedDemoHandoffs } from './demo-handoffs';
 import { DEMO_DEPARTMENTS, DEMO_METRICS, DEMO_SERVICES, DEMO_USERS } from './demo-data';
 
 /** Secrets of the demo tokens created by one seeding, by principal key (`ADMIN`, `HEAD_MKT`, …). */
@@ -55,6 +56,7 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
   if (options.agreements !== false) {
     await seedDemoAgreements(em, options.now);
     await seedDemoReports(em, options.now);
+    await seedDemoHandoffs(em, options.now);
   }
   return tokens;
 }

@@ -12,6 +12,7 @@ import {
   RecordHandoffEventsDocument,
   ResolveEscalationDocument,
 } from '../generated/graphql';
+import { addMonths, monthOf } from '../../src/common/month';
 import { activateAgreement } from '../support/agreements';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 
@@ -273,5 +274,30 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
       const outsider = await crmIt.request(OpenEscalationDocument, { input: { agreementId: ids.LEADS, severity: 'LOW', title: 'x', description: 'x' } });
       expect(outsider.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     });
+  });
+});
+
+describe.each(engines())('demo handoffs and escalations on %s', (engine) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: 'all' });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+  const month = (i: number) => addMonths(monthOf(new Date()), i - 12);
+
+  it('has a year of leads and customers along Marketing → Sales → Customer Service, with a weak month 4', async () => {
+    const [mkt, cs] = await Promise.all(['MKT', 'CS'].map(async (code) => (await s.data(DepartmentDocument, { code })).department.id));
+    const chain = (await s.data(HandoffChainDocument, { from: mkt, to: cs, start: month(0), end: month(10) })).handoffChain;
+    expect(chain.stages.map((st) => st.agreement.key)).toEqual(['MKT-SALES', 'SALES-CS']);
+    expect(chain.stages[0].volume).toBeGreaterThan(11 * 400);
+    expect(chain.stages[0].acceptanceRate).toBeGreaterThan(65);
+    expect(chain.endToEndConversion).toBeGreaterThan(0);
+    const weak = (await s.data(AgreementScorecardDocument, { key: 'MKT-SALES', month: month(4) })).agreement.scorecard;
+    expect(weak.objectives.find((o) => o.metric.code === 'HANDOFF_VOLUME')).toMatchObject({ value: 380, status: 'BREACHED' });
+    const escalations = await s.data(EscalationsDocument, { first: 200 });
+    expect(escalations.escalations.totalCount).toBeGreaterThan(12);
+    expect(new Set(escalations.escalations.edges.map((e) => e.node.severity)).size).toBeGreaterThan(2);
   });
 });

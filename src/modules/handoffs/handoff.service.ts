@@ -8,7 +8,7 @@ import type { Month } from '../../common/month';
 import { runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { localDateOf, workingHoursBetween } from '../../common/working-time';
-import type { Context } from '../../context';
+import type { Context, Principal } from '../../context';
 import { percentile } from '../../scoring';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, versionAt } from '../agreements/agreement.service';
@@ -100,133 +100,140 @@ const TIMES = ['respondedAt', 'acceptedAt', 'rejectedAt', 'convertedAt'] as cons
  * recomputed in the same transaction.
  */
 export function recordHandoffEvents(ctx: Context, input: RecordHandoffEventsInput, now = ctx.request.now): Promise<MutationResult<HandoffBatch>> {
-  return runMutation(ctx, async (em) => {
-    const p = principalOf(ctx);
-    const errors: UserError[] = [];
-    const source = input.source.trim();
-    if (!source) errors.push(new UserError('source', UserErrorCode.REQUIRED, 'source: expected the name of the sending system'));
-    else if (source.length > 100) errors.push(new UserError('source', UserErrorCode.INVALID, `source: expected at most 100 characters, received ${source.length}`));
-    if (!input.events.length) errors.push(new UserError('events', UserErrorCode.REQUIRED, 'events: expected at least one event'));
-    if (input.events.length > MAX_EVENTS) userError('events', UserErrorCode.INVALID, `events: expected at most ${MAX_EVENTS} events a call, received ${input.events.length}`);
+  return runMutation(ctx, (em) => ingestHandoffEvents(em, input, { principal: principalOf(ctx), now }));
+}
 
-    const agreementIds = [...new Set(input.events.map((e) => e.agreementId.toLowerCase()).filter((id) => isUUID(id)))];
-    const agreements = new Map((agreementIds.length ? await em.find(Agreement, { id: { $in: agreementIds } }) : []).map((a) => [a.id, a]));
-    const versions = new Map<string, AgreementVersion[]>();
-    if (agreements.size) {
-      for (const v of await em.find(AgreementVersion, { agreement: { $in: [...agreements.keys()] } })) versions.set(v.agreement.id, [...(versions.get(v.agreement.id) ?? []), v]);
+/**
+ * The ingest itself, inside the caller's transaction `em`: {@link recordHandoffEvents} for the
+ * API, the demo and large-data seeders for theirs (with an admin-like principal).
+ */
+export async function ingestHandoffEvents(em: EntityManager, input: RecordHandoffEventsInput, options: { principal: Pick<Principal, 'role' | 'departmentIds' | 'userId'>; now: Date }): Promise<HandoffBatch> {
+  const p = options.principal;
+  const now = options.now;
+  const errors: UserError[] = [];
+  const source = input.source.trim();
+  if (!source) errors.push(new UserError('source', UserErrorCode.REQUIRED, 'source: expected the name of the sending system'));
+  else if (source.length > 100) errors.push(new UserError('source', UserErrorCode.INVALID, `source: expected at most 100 characters, received ${source.length}`));
+  if (!input.events.length) errors.push(new UserError('events', UserErrorCode.REQUIRED, 'events: expected at least one event'));
+  if (input.events.length > MAX_EVENTS) userError('events', UserErrorCode.INVALID, `events: expected at most ${MAX_EVENTS} events a call, received ${input.events.length}`);
+
+  const agreementIds = [...new Set(input.events.map((e) => e.agreementId.toLowerCase()).filter((id) => isUUID(id)))];
+  const agreements = new Map((agreementIds.length ? await em.find(Agreement, { id: { $in: agreementIds } }) : []).map((a) => [a.id, a]));
+  const versions = new Map<string, AgreementVersion[]>();
+  if (agreements.size) {
+    for (const v of await em.find(AgreementVersion, { agreement: { $in: [...agreements.keys()] } })) versions.set(v.agreement.id, [...(versions.get(v.agreement.id) ?? []), v]);
+  }
+  const firstIndex = new Map<string, number>();
+  const rows: Row[] = [];
+  const future = now.getTime() + 5 * 60_000;
+  input.events.forEach((e, i) => {
+    const at = (field: string) => `events[${i}].${field}`;
+    const before = errors.length;
+    const externalId = e.externalId.trim();
+    if (!externalId || externalId.length > 200) errors.push(new UserError(at('externalId'), externalId ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'externalId: expected 1 to 200 characters'));
+    else if (firstIndex.has(externalId)) errors.push(new UserError(at('externalId'), UserErrorCode.INVALID, `externalId: ${externalId} appears twice in the batch (events[${firstIndex.get(externalId)}])`));
+    else firstIndex.set(externalId, i);
+    const stage = e.stage.trim();
+    if (!stage || stage.length > 100) errors.push(new UserError(at('stage'), stage ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'stage: expected 1 to 100 characters'));
+    const agreement = agreements.get(e.agreementId.toLowerCase());
+    if (!agreement) {
+      errors.push(new UserError(at('agreementId'), UserErrorCode.NOT_FOUND, `no agreement has id ${e.agreementId}`));
+    } else if (p.role !== Role.ADMIN && !(p.role === Role.INTEGRATION && [agreement.provider?.id, agreement.customer?.id].some((d) => d && p.departmentIds.includes(d)))) {
+      throw new ForbiddenError(`A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`);
+    } else if (agreement.tier === Tier.CORPORATE) {
+      errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
     }
-    const firstIndex = new Map<string, number>();
-    const rows: Row[] = [];
-    const future = now.getTime() + 5 * 60_000;
-    input.events.forEach((e, i) => {
-      const at = (field: string) => `events[${i}].${field}`;
-      const before = errors.length;
-      const externalId = e.externalId.trim();
-      if (!externalId || externalId.length > 200) errors.push(new UserError(at('externalId'), externalId ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'externalId: expected 1 to 200 characters'));
-      else if (firstIndex.has(externalId)) errors.push(new UserError(at('externalId'), UserErrorCode.INVALID, `externalId: ${externalId} appears twice in the batch (events[${firstIndex.get(externalId)}])`));
-      else firstIndex.set(externalId, i);
-      const stage = e.stage.trim();
-      if (!stage || stage.length > 100) errors.push(new UserError(at('stage'), stage ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'stage: expected 1 to 100 characters'));
-      const agreement = agreements.get(e.agreementId.toLowerCase());
-      if (!agreement) {
-        errors.push(new UserError(at('agreementId'), UserErrorCode.NOT_FOUND, `no agreement has id ${e.agreementId}`));
-      } else if (p.role !== Role.ADMIN && !(p.role === Role.INTEGRATION && [agreement.provider?.id, agreement.customer?.id].some((d) => d && p.departmentIds.includes(d)))) {
-        throw new ForbiddenError(`A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`);
-      } else if (agreement.tier === Tier.CORPORATE) {
-        errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
-      }
-      const handedOffAt = e.handedOffAt;
-      if (handedOffAt.getTime() > future) errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
-      for (const f of TIMES) {
-        const t = e[f];
-        if (!t) continue;
-        if (t.getTime() < handedOffAt.getTime()) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
-        else if (t.getTime() > future) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
-      }
-      if (e.acceptedAt && e.rejectedAt) errors.push(new UserError(at('rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
-      const reason = e.rejectionReason?.trim() || null;
-      if (e.rejectedAt && !reason) errors.push(new UserError(at('rejectionReason'), UserErrorCode.REQUIRED, 'rejectionReason: a rejection says why'));
-      if (reason && !e.rejectedAt) errors.push(new UserError(at('rejectionReason'), UserErrorCode.INVALID, 'rejectionReason: only a rejected event has one'));
-      if (e.convertedAt && e.rejectedAt) errors.push(new UserError(at('convertedAt'), UserErrorCode.INVALID, 'convertedAt: a rejected event does not convert'));
-      if (e.qualityScore != null && !(Number.isFinite(e.qualityScore) && e.qualityScore >= 0 && e.qualityScore <= 100)) {
-        errors.push(new UserError(at('qualityScore'), UserErrorCode.INVALID, `qualityScore: expected 0 to 100, received ${e.qualityScore}`));
-      }
-      if (!agreement || errors.length > before) return;
-      const vs = versions.get(agreement.id) ?? [];
-      const utcMonth = handedOffAt.toISOString().slice(0, 7);
-      const calendar = (versionAt(vs, utcMonth) ?? vs[0])?.calendar;
-      const month = calendar ? localDateOf(calendar, handedOffAt).slice(0, 7) : utcMonth;
-      if (!activeInMonth(agreement, vs, month)) {
-        errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: agreement ${agreement.key} was not ACTIVE in ${month}`));
-        return;
-      }
-      const version = versionAt(vs, month) as AgreementVersion;
-      rows.push({
-        id: randomUUID(),
-        source,
-        external_id: externalId,
-        agreement_id: agreement.id,
-        stage,
-        month,
-        handed_off_at: handedOffAt,
-        responded_at: e.respondedAt ?? null,
-        accepted_at: e.acceptedAt ?? null,
-        rejected_at: e.rejectedAt ?? null,
-        rejection_reason: reason,
-        converted_at: e.convertedAt ?? null,
-        quality_score: e.qualityScore ?? null,
-        response_hours: e.respondedAt ? Math.round(workingHoursBetween(version.calendar, handedOffAt, e.respondedAt) * 1e6) / 1e6 : null,
-      });
+    const handedOffAt = e.handedOffAt;
+    if (handedOffAt.getTime() > future) errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
+    for (const f of TIMES) {
+      const t = e[f];
+      if (!t) continue;
+      if (t.getTime() < handedOffAt.getTime()) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
+      else if (t.getTime() > future) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
+    }
+    if (e.acceptedAt && e.rejectedAt) errors.push(new UserError(at('rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
+    const reason = e.rejectionReason?.trim() || null;
+    if (e.rejectedAt && !reason) errors.push(new UserError(at('rejectionReason'), UserErrorCode.REQUIRED, 'rejectionReason: a rejection says why'));
+    if (reason && !e.rejectedAt) errors.push(new UserError(at('rejectionReason'), UserErrorCode.INVALID, 'rejectionReason: only a rejected event has one'));
+    if (e.convertedAt && e.rejectedAt) errors.push(new UserError(at('convertedAt'), UserErrorCode.INVALID, 'convertedAt: a rejected event does not convert'));
+    if (e.qualityScore != null && !(Number.isFinite(e.qualityScore) && e.qualityScore >= 0 && e.qualityScore <= 100)) {
+      errors.push(new UserError(at('qualityScore'), UserErrorCode.INVALID, `qualityScore: expected 0 to 100, received ${e.qualityScore}`));
+    }
+    if (!agreement || errors.length > before) return;
+    const vs = versions.get(agreement.id) ?? [];
+    const utcMonth = handedOffAt.toISOString().slice(0, 7);
+    const calendar = (versionAt(vs, utcMonth) ?? vs[0])?.calendar;
+    const month = calendar ? localDateOf(calendar, handedOffAt).slice(0, 7) : utcMonth;
+    if (!activeInMonth(agreement, vs, month)) {
+      errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: agreement ${agreement.key} was not ACTIVE in ${month}`));
+      return;
+    }
+    const version = versionAt(vs, month) as AgreementVersion;
+    rows.push({
+      id: randomUUID(),
+      source,
+      external_id: externalId,
+      agreement_id: agreement.id,
+      stage,
+      month,
+      handed_off_at: handedOffAt,
+      responded_at: e.respondedAt ?? null,
+      accepted_at: e.acceptedAt ?? null,
+      rejected_at: e.rejectedAt ?? null,
+      rejection_reason: reason,
+      converted_at: e.convertedAt ?? null,
+      quality_score: e.qualityScore ?? null,
+      response_hours: e.respondedAt ? Math.round(workingHoursBetween(version.calendar, handedOffAt, e.respondedAt) * 1e6) / 1e6 : null,
     });
-    if (errors.length) throw new UserErrorsException(errors);
-
-    const sql = sqlOf(em);
-    // Re-sent events: counted as updates, and their earlier months recomputed too (an event may
-    // move to another month or agreement).
-    const existing = new Set<string>();
-    const previous: Array<{ agreement_id: string; month: string }> = [];
-    const ids = rows.map((r) => r.external_id);
-    for (let i = 0; i < ids.length; i += 900) {
-      const found: Array<{ external_id: string; agreement_id: string; month: string }> = await sql
-        .knex('handoff_event')
-        .select('external_id', 'agreement_id', 'month')
-        .where('source', source)
-        .whereIn('external_id', ids.slice(i, i + 900))
-        .transacting(sql.trx);
-      for (const f of found) {
-        existing.add(f.external_id);
-        previous.push(f);
-      }
-    }
-    const stamp = sql.date(now);
-    const values = rows.map((r) => ({
-      ...r,
-      handed_off_at: sql.date(r.handed_off_at),
-      responded_at: sql.date(r.responded_at),
-      accepted_at: sql.date(r.accepted_at),
-      rejected_at: sql.date(r.rejected_at),
-      converted_at: sql.date(r.converted_at),
-      version: 1,
-      created_at: stamp,
-      updated_at: stamp,
-    }));
-    const merged = ['agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours', 'updated_at'];
-    for (let i = 0; i < values.length; i += ROWS_PER_STATEMENT) {
-      await sql
-        .knex('handoff_event')
-        .insert(values.slice(i, i + ROWS_PER_STATEMENT))
-        .onConflict(['source', 'external_id'])
-        .merge({ ...Object.fromEntries(merged.map((c) => [c, sql.knex.raw('??', [`excluded.${c}`])])), version: sql.knex.raw('?? + 1', ['handoff_event.version']) })
-        .transacting(sql.trx);
-    }
-    const touched = new Map<string, { agreementId: string; month: string }>();
-    for (const r of [...rows.map((x) => ({ agreement_id: x.agreement_id, month: x.month })), ...previous]) touched.set(`${r.agreement_id}|${r.month}`, { agreementId: r.agreement_id, month: r.month });
-    await recomputeMonths(sql, [...touched.values()], stamp);
-
-    const batch = em.create(HandoffBatch, { source, received: rows.length, created: rows.length - existing.size, updated: existing.size, recordedByUserId: p.userId });
-    await em.flush();
-    return batch;
   });
+  if (errors.length) throw new UserErrorsException(errors);
+
+  const sql = sqlOf(em);
+  // Re-sent events: counted as updates, and their earlier months recomputed too (an event may
+  // move to another month or agreement).
+  const existing = new Set<string>();
+  const previous: Array<{ agreement_id: string; month: string }> = [];
+  const ids = rows.map((r) => r.external_id);
+  for (let i = 0; i < ids.length; i += 900) {
+    const found: Array<{ external_id: string; agreement_id: string; month: string }> = await sql
+      .knex('handoff_event')
+      .select('external_id', 'agreement_id', 'month')
+      .where('source', source)
+      .whereIn('external_id', ids.slice(i, i + 900))
+      .transacting(sql.trx);
+    for (const f of found) {
+      existing.add(f.external_id);
+      previous.push(f);
+    }
+  }
+  const stamp = sql.date(now);
+  const values = rows.map((r) => ({
+    ...r,
+    handed_off_at: sql.date(r.handed_off_at),
+    responded_at: sql.date(r.responded_at),
+    accepted_at: sql.date(r.accepted_at),
+    rejected_at: sql.date(r.rejected_at),
+    converted_at: sql.date(r.converted_at),
+    version: 1,
+    created_at: stamp,
+    updated_at: stamp,
+  }));
+  const merged = ['agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours', 'updated_at'];
+  for (let i = 0; i < values.length; i += ROWS_PER_STATEMENT) {
+    await sql
+      .knex('handoff_event')
+      .insert(values.slice(i, i + ROWS_PER_STATEMENT))
+      .onConflict(['source', 'external_id'])
+      .merge({ ...Object.fromEntries(merged.map((c) => [c, sql.knex.raw('??', [`excluded.${c}`])])), version: sql.knex.raw('?? + 1', ['handoff_event.version']) })
+      .transacting(sql.trx);
+  }
+  const touched = new Map<string, { agreementId: string; month: string }>();
+  for (const r of [...rows.map((x) => ({ agreement_id: x.agreement_id, month: x.month })), ...previous]) touched.set(`${r.agreement_id}|${r.month}`, { agreementId: r.agreement_id, month: r.month });
+  await recomputeMonths(sql, [...touched.values()], stamp);
+
+  const batch = em.create(HandoffBatch, { source, received: rows.length, created: rows.length - existing.size, updated: existing.size, recordedByUserId: p.userId });
+  await em.flush();
+  return batch;
 }
 
 /** The knex of a transaction, and how its engine wants dates. */
