@@ -12,11 +12,12 @@ import { MetricResolver, ServiceResolver } from './modules/catalog/catalog.resol
 import { DepartmentResolver } from './modules/departments/department.resolver';
 import { ChainStageResolver, HandoffResolver } from './modules/handoffs/handoff.resolver';
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
+import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exports.resolver';
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
 import { AgreementReportsResolver, ExclusionResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
-export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver, AmendmentResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver, ExclusionResolver, AgreementReportsResolver, AgreementScorecardResolver, ObjectiveScoreResolver, DepartmentScorecardResolver, ScorecardQueryResolver, HandoffResolver, ChainStageResolver, EscalationResolver] as const;
+export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver, AmendmentResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver, ExclusionResolver, AgreementReportsResolver, AgreementScorecardResolver, ObjectiveScoreResolver, DepartmentScorecardResolver, ScorecardQueryResolver, HandoffResolver, ChainStageResolver, EscalationResolver, ExportsResolver, AgreementOpenSloResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

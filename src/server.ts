@@ -7,8 +7,9 @@ import cors from 'cors';
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { GraphQLFormattedError } from 'graphql';
 import pino, { type Logger } from 'pino';
-import { PUBLIC_ERROR_CODES, UnauthenticatedError } from './common/errors';
+import { BadUserInputError, PUBLIC_ERROR_CODES, UnauthenticatedError } from './common/errors';
 import { authenticate } from './modules/auth/auth.service';
+import { filterFromQuery, streamCsv } from './modules/exports/csv';
 import type { Config } from './config';
 import { createContext, type Context } from './context';
 import type { StatementCounter } from './db/mikro-orm.config';
@@ -134,7 +135,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     res.setHeader('x-request-id', requestId);
     if (shuttingDown) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = ['/graphql', '/healthz', '/readyz', '/metrics'].includes(url.pathname) ? url.pathname : 'other';
+    const route = ['/graphql', '/healthz', '/readyz', '/metrics', '/export/measurements.csv', '/export/handoffs.csv'].includes(url.pathname) ? url.pathname : 'other';
     let operationName: string | null = null;
     let errorCodes: string[] = [];
 
@@ -174,6 +175,28 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         logger.warn({ reqId: requestId, err: e }, 'readiness check failed');
         return sendJson(res, 503, { status: 'database unavailable' });
       }
+    }
+    if (route.startsWith('/export/') && req.method === 'GET') {
+      // CSV exports for BI tools: the bearer token of any role, the same limits, filters and rows
+      // as the facts connections (src/modules/exports/csv.ts).
+      const token = bearerToken(req.headers.authorization);
+      if (await overLimit(req, res, token)) return;
+      const ctx = createContext(orm, requestId, token, new Date());
+      try {
+        if (!token) throw new UnauthenticatedError(token === null ? 'Malformed Authorization header: expected "Bearer <token>"' : undefined);
+        ctx.principal = await authenticate(ctx.em, token);
+        await streamCsv(ctx, route === '/export/measurements.csv' ? 'measurements' : 'handoffs', filterFromQuery(url.searchParams), res);
+      } catch (e) {
+        if (res.headersSent) {
+          logger.error({ err: e, reqId: requestId }, 'CSV export failed while streaming');
+          res.destroy(e as Error);
+          return;
+        }
+        if (e instanceof UnauthenticatedError) return sendJson(res, 401, { errors: [{ message: e.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+        if (e instanceof BadUserInputError) return sendJson(res, 400, { errors: [{ message: e.message, extensions: { code: 'BAD_USER_INPUT' } }] });
+        throw e;
+      }
+      return;
     }
     if (route === '/metrics' && req.method === 'GET') {
       // Like the API, metrics need a token (any role): only /healthz and /readyz are open.

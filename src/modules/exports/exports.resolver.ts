@@ -1,0 +1,300 @@
+import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, InputType, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { PageInfo } from '../../common/connection';
+import { BadUserInputError } from '../../common/errors';
+import type { Month } from '../../common/month';
+import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import type { Context } from '../../context';
+import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
+import { versionAt } from '../agreements/agreement.service';
+import type { Metric } from '../catalog/metric.entity';
+import { objectivesAt } from '../reports/report.service';
+import { handoffFacts, type HandoffFact as HandoffFactData, type MeasurementFact as MeasurementFactData, measurementFacts } from './facts.service';
+import { toOpenSlo, toYaml } from './openslo';
+
+/** Largest page of facts: BI pulls read many rows a page (the cost limit still applies). */
+export const MAX_FACT_PAGE = 2000;
+export const DEFAULT_FACT_PAGE = 500;
+
+@InputType({ description: 'Which facts: a window of months (required), optionally a tier, provider and customer (department codes), and changes after an instant.' })
+export class FactFilter {
+  @Field(() => MonthScalar)
+  from!: Month;
+
+  @Field(() => MonthScalar)
+  to!: Month;
+
+  @Field(() => Tier, { nullable: true })
+  tier?: Tier | null;
+
+  @Field(() => String, { nullable: true, description: 'Provider department code.' })
+  provider?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Customer department code.' })
+  customer?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Only facts changed after this instant: pass the `asOf` of the previous pull.' })
+  updatedSince?: Date | null;
+}
+
+@ObjectType({ description: 'One objective-month, flat, for a warehouse.' })
+export class MeasurementFact {
+  @Field(() => ID, { description: '`agreementId:month:objectiveId`: stable, the warehouse key.' })
+  id!: string;
+
+  @Field(() => MonthScalar)
+  month!: Month;
+
+  @Field()
+  agreementKey!: string;
+
+  @Field(() => Tier)
+  tier!: Tier;
+
+  @Field(() => String, { nullable: true })
+  provider!: string | null;
+
+  @Field(() => String, { nullable: true })
+  customer!: string | null;
+
+  @Field(() => String, { nullable: true })
+  service!: string | null;
+
+  @Field()
+  metric!: string;
+
+  @Field()
+  unit!: string;
+
+  @Field()
+  direction!: string;
+
+  @Field(() => Float)
+  target!: number;
+
+  @Field(() => Float, { nullable: true })
+  warning!: number | null;
+
+  @Field(() => Float)
+  weight!: number;
+
+  @Field(() => Float, { nullable: true })
+  value!: number | null;
+
+  @Field()
+  status!: string;
+
+  @Field(() => Float, { nullable: true })
+  attainment!: number | null;
+
+  @Field()
+  excused!: boolean;
+
+  @Field({ description: 'MANUAL or AUTOMATED.' })
+  source!: string;
+
+  @Field(() => Int, { nullable: true, description: 'The report revision a MANUAL value comes from.' })
+  reportRevision!: number | null;
+
+  @Field(() => DateTimeScalar, { description: 'When an input of this fact last changed (or its due instant passed).' })
+  updatedAt!: Date;
+}
+
+@ObjectType({ description: 'A handoff event, flat, for a warehouse.' })
+export class HandoffFact {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  source!: string;
+
+  @Field()
+  externalId!: string;
+
+  @Field()
+  agreementKey!: string;
+
+  @Field(() => String, { nullable: true })
+  provider!: string | null;
+
+  @Field(() => String, { nullable: true })
+  customer!: string | null;
+
+  @Field()
+  stage!: string;
+
+  @Field(() => MonthScalar)
+  month!: Month;
+
+  @Field(() => DateTimeScalar)
+  handedOffAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  respondedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  acceptedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  rejectedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  rejectionReason!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  convertedAt!: Date | null;
+
+  @Field(() => Float, { nullable: true })
+  qualityScore!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  responseHours!: number | null;
+
+  @Field(() => DateTimeScalar)
+  updatedAt!: Date;
+}
+
+@ObjectType()
+class MeasurementFactEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => MeasurementFact)
+  node!: MeasurementFactData;
+}
+
+@ObjectType()
+class HandoffFactEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => HandoffFact)
+  node!: HandoffFactData;
+}
+
+@ObjectType({ description: 'A page of measurement facts. No totalCount: counting would score the whole window.' })
+export class MeasurementFactConnection {
+  @Field(() => [MeasurementFactEdge])
+  edges!: MeasurementFactEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => DateTimeScalar, { description: 'The snapshot instant of this pull: use it as `updatedSince` next time.' })
+  asOf!: Date;
+}
+
+@ObjectType({ description: 'A page of handoff facts.' })
+export class HandoffFactConnection {
+  @Field(() => [HandoffFactEdge])
+  edges!: HandoffFactEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => DateTimeScalar, { description: 'The snapshot instant of this pull: use it as `updatedSince` next time.' })
+  asOf!: Date;
+}
+
+/** Checks `first` for fact pages. */
+export function factPageSize(first?: number | null): number {
+  const n = first ?? DEFAULT_FACT_PAGE;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_FACT_PAGE) throw new BadUserInputError(`first: expected 1 to ${MAX_FACT_PAGE}, received ${n}`, 'first');
+  return n;
+}
+
+function connection<T>(page: { rows: T[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }) {
+  // Every edge carries the page's end cursor: resuming mid-page is not offered (pages are the unit).
+  return {
+    edges: page.rows.map((node) => ({ cursor: page.endCursor ?? '', node })),
+    pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: false, startCursor: null, endCursor: page.endCursor },
+    asOf: page.asOf,
+  };
+}
+
+@Resolver()
+export class ExportsResolver {
+  @Authorized()
+  @Query(() => MeasurementFactConnection, { description: `Objective-months as flat rows for BI, in a stable order; \`first\` up to ${MAX_FACT_PAGE}. Page with \`after\`; pull increments with \`filter.updatedSince\`.` })
+  async measurementFacts(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => FactFilter) filter: FactFilter,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<MeasurementFactConnection> {
+    return connection(await measurementFacts(ctx, filter, factPageSize(first), after)) as MeasurementFactConnection;
+  }
+
+  @Authorized()
+  @Query(() => HandoffFactConnection, { description: `Handoff events as flat rows for BI, by (updatedAt, id); \`first\` up to ${MAX_FACT_PAGE}.` })
+  async handoffFacts(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => FactFilter) filter: FactFilter,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<HandoffFactConnection> {
+    return connection(await handoffFacts(ctx, filter, factPageSize(first), after)) as HandoffFactConnection;
+  }
+}
+
+@Resolver(() => Agreement)
+export class AgreementOpenSloResolver {
+  @FieldResolver(() => [GraphQLJSONObject], { description: 'The objectives in force in a month as OpenSLO v1 documents (a Service, then an SLI and an SLO per objective); see docs/openslo.md.' })
+  async openSlo(@Root() a: Agreement, @Ctx() ctx: Context, @Arg('at', () => MonthScalar) at: Month): Promise<Array<Record<string, unknown>>> {
+    return (await openSloOf(ctx, a, at)) as unknown as Array<Record<string, unknown>>;
+  }
+
+  @FieldResolver(() => String, { description: 'The same documents as multi-document YAML.' })
+  async openSloYaml(@Root() a: Agreement, @Ctx() ctx: Context, @Arg('at', () => MonthScalar) at: Month): Promise<string> {
+    return toYaml(await openSloOf(ctx, a, at));
+  }
+}
+
+async function openSloOf(ctx: Context, a: Agreement, at: Month) {
+  const versions = await ctx.loaders.versionsByAgreement.load(a.id);
+  const version = versionAt(versions, at) as AgreementVersion | null;
+  if (!version) throw new BadUserInputError(`at: agreement ${a.key} has no terms in ${at}`, 'at');
+  const [objectives, provider, customer, service, parent, exclusions] = await Promise.all([
+    objectivesAt(ctx, a, at),
+    a.provider ? ctx.loaders.departmentById.load(a.provider.id) : null,
+    a.customer ? ctx.loaders.departmentById.load(a.customer.id) : null,
+    a.service ? ctx.loaders.serviceById.load(a.service.id) : null,
+    a.parent ? ctx.loaders.agreementById.load(a.parent.id) : null,
+    ctx.loaders.exclusionsByAgreement.load(a.id),
+  ]);
+  const inherited = await ctx.loaders.agreementById.loadMany(objectives.map((o) => o.inheritedFrom).filter((x): x is string => !!x));
+  const keyOf = new Map((inherited as Array<Agreement | null>).filter((x): x is Agreement => !!x).map((x) => [x.id, x.key]));
+  const metricById = new Map<string, Metric>(objectives.map((o) => [o.metric.id, o.metric]));
+  const metrics = await ctx.loaders.metricById.loadMany(exclusions.map((e) => e.metric.id));
+  for (const m of metrics as Array<Metric | null>) if (m) metricById.set(m.id, m);
+  return toOpenSlo({
+    key: a.key,
+    title: a.title,
+    tier: a.tier,
+    providerCode: provider?.code ?? null,
+    customerCode: customer?.code ?? null,
+    serviceCode: service?.code ?? null,
+    parentKey: parent?.key ?? null,
+    versionNumber: version.number,
+    effectiveMonth: version.effectiveMonth,
+    complianceTarget: version.complianceTarget,
+    monthlyCharge: version.monthlyCharge,
+    creditCapPercent: version.creditCapPercent,
+    timeZone: version.calendar.timeZone,
+    objectives: objectives.map((o) => ({
+      objectiveId: o.objective.id,
+      metricCode: o.metric.code,
+      metricName: o.metric.name,
+      unit: o.metric.unit,
+      direction: o.metric.direction,
+      source: o.metric.source,
+      target: o.objective.target,
+      warning: o.objective.warning ?? null,
+      weight: o.objective.weight,
+      creditPercent: o.objective.creditPercent,
+      inheritedFromKey: o.inheritedFrom ? keyOf.get(o.inheritedFrom) ?? null : null,
+      inheritance: o.objective.inheritance,
+    })),
+    approvedExclusions: exclusions.filter((e) => e.status === 'APPROVED').map((e) => ({ month: e.month, metricCode: metricById.get(e.metric.id)?.code ?? '', reasonCode: e.reasonCode })),
+  });
+}

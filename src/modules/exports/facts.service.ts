@@ -1,0 +1,279 @@
+import type { FilterQuery } from '@mikro-orm/core';
+import { BadUserInputError } from '../../common/errors';
+import { compareMonths, type Month } from '../../common/month';
+import type { Context } from '../../context';
+import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
+import { MetricSource } from '../catalog/metric.entity';
+import type { Department } from '../departments/department.entity';
+import type { Service } from '../catalog/service.entity';
+import { HandoffEvent } from '../handoffs/handoff.entity';
+import type { Escalation } from '../escalations/escalation.entity';
+import type { HandoffMonth } from '../handoffs/handoff.entity';
+import type { Exclusion, Report } from '../reports/report.entity';
+import { dueFor } from '../reports/report.service';
+import { measuredMonths, type MeasuredMonth, scoreMonths, windowMonths } from '../scorecards/scorecard.service';
+
+/** Which facts: a window of months, optionally one tier, provider, customer, and changes since. */
+export interface FactFilter {
+  from: Month;
+  to: Month;
+  tier?: Tier | null;
+  /** Department codes. */
+  provider?: string | null;
+  customer?: string | null;
+  updatedSince?: Date | null;
+}
+
+/** One objective-month, flat, for a warehouse (the issue's columns). */
+export interface MeasurementFact {
+  id: string;
+  month: Month;
+  agreementKey: string;
+  tier: Tier;
+  provider: string | null;
+  customer: string | null;
+  service: string | null;
+  metric: string;
+  unit: string;
+  direction: string;
+  target: number;
+  warning: number | null;
+  weight: number;
+  value: number | null;
+  status: string;
+  attainment: number | null;
+  excused: boolean;
+  source: string;
+  reportRevision: number | null;
+  updatedAt: Date;
+}
+
+/** Where a pull is: its snapshot instant and the last fact returned. */
+interface FactCursor {
+  /** Snapshot: agreements created after it wait for the next (incremental) pull. */
+  w: number;
+  k: string;
+  m: Month;
+  i: number;
+}
+
+export function encodeCursor(c: FactCursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(after: string): FactCursor {
+  try {
+    const c = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as FactCursor;
+    if (typeof c.w === 'number' && typeof c.k === 'string' && typeof c.m === 'string' && Number.isInteger(c.i)) return c;
+  } catch {
+    // fall through
+  }
+  throw new BadUserInputError('after: expected a cursor returned by this query (endCursor)', 'after');
+}
+
+export interface FactPage {
+  rows: MeasurementFact[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+  /** The snapshot instant: pass it as `updatedSince` in the next incremental pull. */
+  asOf: Date;
+}
+
+/**
+ * One page of measurement facts, in a stable order (agreement key, month, objective order) that
+ * writes cannot shift: the first page fixes a snapshot instant (in the cursor), and agreements
+ * created after it are left to the next pull, so paging while others write returns every fact of
+ * the snapshot exactly once. `updatedSince` keeps the agreement-months whose inputs changed after
+ * it (a report revision, an exclusion decision, handoffs, escalations, new terms) or whose due
+ * instant passed after it (PENDING becoming NO_DATA), so incremental pulls see corrections.
+ */
+export async function measurementFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<FactPage> {
+  const cursor = after ? decodeCursor(after) : null;
+  const asOf = new Date(cursor?.w ?? ctx.request.now.getTime());
+  const months = windowMonths(filter.from, filter.to);
+  const where: FilterQuery<Agreement>[] = [{ tier: filter.tier && filter.tier !== Tier.CORPORATE ? filter.tier : { $in: [Tier.CUSTOMER, Tier.SERVICE] } }, { activatedAt: { $ne: null } }, { createdAt: { $lte: asOf } }];
+  if (filter.provider) where.push({ provider: { code: filter.provider.trim().toUpperCase() } });
+  if (filter.customer) where.push({ customer: { code: filter.customer.trim().toUpperCase() } });
+  const agreements = await ctx.em.find(Agreement, { $and: where }, { orderBy: { key: 'asc' } });
+  let items = (await measuredMonths(ctx, agreements, months)).sort((a, b) => (a.agreement.key < b.agreement.key ? -1 : a.agreement.key > b.agreement.key ? 1 : compareMonths(a.month, b.month)));
+  if (cursor) items = items.filter((it) => it.agreement.key > cursor.k || (it.agreement.key === cursor.k && compareMonths(it.month, cursor.m) >= 0));
+  const changed = await lastChanges(ctx, items, filter.from, filter.to, asOf);
+  if (filter.updatedSince) items = items.filter((it) => (changed.get(itemKey(it)) ?? 0) > (filter.updatedSince as Date).getTime());
+
+  const rows: MeasurementFact[] = [];
+  let last: FactCursor | null = null;
+  let more = false;
+  // Score a slice of agreement-months at a time (three or four objectives each), enough to fill the page.
+  for (let start = 0; start < items.length && !more; ) {
+    const slice = items.slice(start, start + Math.max(20, Math.ceil(first / 3) + 1));
+    start += slice.length;
+    const scored = await scoreMonths(ctx, slice, ctx.request.now);
+    const names = await partyCodes(ctx, slice.map((s) => s.agreement));
+    for (const s of scored) {
+      const key = itemKey(s);
+      for (const [index, o] of s.objectives.entries()) {
+        if (cursor && s.agreement.key === cursor.k && s.month === cursor.m && index <= cursor.i) continue;
+        if (rows.length === first) {
+          more = true;
+          break;
+        }
+        const parties = names.get(s.agreement.id) as { provider: string | null; customer: string | null; service: string | null };
+        rows.push({
+          id: `${s.agreement.id}:${s.month}:${o.objective.id}`,
+          month: s.month,
+          agreementKey: s.agreement.key,
+          tier: s.agreement.tier,
+          ...parties,
+          metric: o.metric.code,
+          unit: o.metric.unit,
+          direction: o.metric.direction,
+          target: o.objective.target,
+          warning: o.objective.warning ?? null,
+          weight: o.objective.weight,
+          value: o.value,
+          status: o.result.status,
+          attainment: o.result.attainment,
+          excused: o.excused,
+          source: o.metric.source,
+          reportRevision: o.metric.source === MetricSource.MANUAL && s.report?.revisionCount ? s.report.revisionCount : null,
+          updatedAt: new Date(changed.get(key) ?? asOf.getTime()),
+        });
+        last = { w: asOf.getTime(), k: s.agreement.key, m: s.month, i: index };
+      }
+      if (more) break;
+    }
+  }
+  return { rows, hasNextPage: more, endCursor: last ? encodeCursor(last) : after ?? null, asOf };
+}
+
+const itemKey = (it: { agreement: { id: string }; month: Month }) => `${it.agreement.id}|${it.month}`;
+
+async function partyCodes(ctx: Context, agreements: Agreement[]): Promise<Map<string, { provider: string | null; customer: string | null; service: string | null }>> {
+  const depts = await ctx.loaders.departmentById.loadMany(agreements.flatMap((a) => [a.provider?.id, a.customer?.id].filter((x): x is string => !!x)));
+  const services = await ctx.loaders.serviceById.loadMany(agreements.map((a) => a.service?.id).filter((x): x is string => !!x));
+  const code = new Map<string, string>();
+  for (const d of [...depts, ...services] as Array<Department | Service | null | Error>) if (d && !(d instanceof Error)) code.set(d.id, d.code);
+  return new Map(agreements.map((a) => [a.id, { provider: a.provider ? code.get(a.provider.id) ?? null : null, customer: a.customer ? code.get(a.customer.id) ?? null : null, service: a.service ? code.get(a.service.id) ?? null : null }]));
+}
+
+/**
+ * When each agreement-month's facts last changed (epoch ms): the latest of its report, approved
+ * exclusions, handoff metrics, escalations, the agreement row and its version, and its due instant
+ * once passed by `asOf`. Batched per window for all agreements.
+ */
+async function lastChanges(ctx: Context, items: MeasuredMonth[], from: Month, to: Month, asOf: Date): Promise<Map<string, number>> {
+  const ids = [...new Set(items.map((i) => i.agreement.id))];
+  const keys = ids.map((id) => `${id}|${from}|${to}`);
+  const [reports, exclusions, handoffs, escalations] = await Promise.all([
+    ctx.loaders.reportsInWindow.loadMany(keys),
+    ctx.loaders.approvedExclusionsInWindow.loadMany(keys),
+    ctx.loaders.handoffMonthsInWindow.loadMany(keys),
+    ctx.loaders.escalationsInWindow.loadMany(keys),
+  ]);
+  const latest = new Map<string, number>();
+  const bump = (key: string, at: Date) => latest.set(key, Math.max(latest.get(key) ?? 0, at.getTime()));
+  ids.forEach((id, i) => {
+    for (const r of reports[i] as Report[]) bump(`${id}|${r.month}`, r.updatedAt);
+    for (const e of exclusions[i] as Exclusion[]) bump(`${id}|${e.month}`, e.updatedAt);
+    for (const h of handoffs[i] as HandoffMonth[]) bump(`${id}|${h.month}`, h.updatedAt);
+    for (const e of escalations[i] as Escalation[]) bump(`${id}|${e.month}`, e.updatedAt);
+  });
+  for (const it of items) {
+    const key = itemKey(it);
+    bump(key, it.agreement.updatedAt);
+    bump(key, (it.version as AgreementVersion).createdAt);
+    const due = dueFor(it.agreement, it.version, it.month).dueAt;
+    if (due.getTime() <= asOf.getTime()) bump(key, due);
+  }
+  return latest;
+}
+
+/** A handoff event, flat, for a warehouse. */
+export interface HandoffFact {
+  id: string;
+  source: string;
+  externalId: string;
+  agreementKey: string;
+  provider: string | null;
+  customer: string | null;
+  stage: string;
+  month: Month;
+  handedOffAt: Date;
+  respondedAt: Date | null;
+  acceptedAt: Date | null;
+  rejectedAt: Date | null;
+  rejectionReason: string | null;
+  convertedAt: Date | null;
+  qualityScore: number | null;
+  responseHours: number | null;
+  updatedAt: Date;
+}
+
+interface HandoffCursor {
+  w: number;
+  u: number;
+  id: string;
+}
+
+/**
+ * One page of handoff events ordered by (updatedAt, id), up to a snapshot instant fixed by the
+ * first page: rows written during the pull carry a later updatedAt and wait for the next pull
+ * (`updatedSince` = this pull's `asOf`), so every row is returned once per pull and changed ones
+ * come back in the next.
+ */
+export async function handoffFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<{ rows: HandoffFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
+  let cursor: HandoffCursor | null = null;
+  if (after) {
+    try {
+      cursor = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as HandoffCursor;
+    } catch {
+      cursor = null;
+    }
+    if (!cursor || typeof cursor.w !== 'number' || typeof cursor.u !== 'number' || typeof cursor.id !== 'string') throw new BadUserInputError('after: expected a cursor returned by this query (endCursor)', 'after');
+  }
+  windowMonths(filter.from, filter.to);
+  const asOf = new Date(cursor?.w ?? ctx.request.now.getTime());
+  const where: FilterQuery<HandoffEvent>[] = [{ month: { $gte: filter.from, $lte: filter.to } }, { updatedAt: { $lte: asOf } }];
+  if (filter.updatedSince) where.push({ updatedAt: { $gt: filter.updatedSince } });
+  if (cursor) where.push({ $or: [{ updatedAt: { $gt: new Date(cursor.u) } }, { updatedAt: new Date(cursor.u), id: { $gt: cursor.id } }] });
+  const agreementWhere: FilterQuery<Agreement>[] = [];
+  if (filter.tier) agreementWhere.push({ tier: filter.tier });
+  if (filter.provider) agreementWhere.push({ provider: { code: filter.provider.trim().toUpperCase() } });
+  if (filter.customer) agreementWhere.push({ customer: { code: filter.customer.trim().toUpperCase() } });
+  if (agreementWhere.length) where.push({ agreement: { $and: agreementWhere } });
+  const events = await ctx.em.find(HandoffEvent, { $and: where }, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit: first + 1 });
+  const page = events.slice(0, first);
+  const agreements = await ctx.loaders.agreementById.loadMany([...new Set(page.map((e) => e.agreement.id))]);
+  const byId = new Map((agreements as Array<Agreement | null>).filter((a): a is Agreement => !!a).map((a) => [a.id, a]));
+  const names = await partyCodes(ctx, [...byId.values()]);
+  const rows = page.map((e) => {
+    const a = byId.get(e.agreement.id) as Agreement;
+    const n = names.get(a.id);
+    return {
+      id: e.id,
+      source: e.source,
+      externalId: e.externalId,
+      agreementKey: a.key,
+      provider: n?.provider ?? null,
+      customer: n?.customer ?? null,
+      stage: e.stage,
+      month: e.month,
+      handedOffAt: e.handedOffAt,
+      respondedAt: e.respondedAt ?? null,
+      acceptedAt: e.acceptedAt ?? null,
+      rejectedAt: e.rejectedAt ?? null,
+      rejectionReason: e.rejectionReason ?? null,
+      convertedAt: e.convertedAt ?? null,
+      qualityScore: e.qualityScore ?? null,
+      responseHours: e.responseHours ?? null,
+      updatedAt: e.updatedAt,
+    };
+  });
+  const lastRow = page[page.length - 1];
+  return {
+    rows,
+    hasNextPage: events.length > first,
+    endCursor: lastRow ? Buffer.from(JSON.stringify({ w: asOf.getTime(), u: lastRow.updatedAt.getTime(), id: lastRow.id } satisfies HandoffCursor)).toString('base64url') : after ?? null,
+    asOf,
+  };
+}

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateOpenSlo, type OpenSloDocument } from '../../src/modules/exports/openslo';
+import {
+  AgreementOpenSloDocument,
+  HandoffFactsDocument,
+  MeasurementFactsDocument,
+  type HandoffFactsQuery,
+  type MeasurementFactsQuery,
+  RecordHandoffEventsDocument,
+  ReportableObjectivesDocument,
+  SubmitReportDocument,
+} from '../generated/graphql';
+import { generateAgreements } from '../support/generate';
+import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
+
+type Fact = MeasurementFactsQuery['measurementFacts']['edges'][number]['node'];
+
+/** Every page of a pull; `between` runs after each page (another writer). */
+async function pull(client: Client, filter: Record<string, unknown>, first: number, between: (page: number) => Promise<void> = async () => undefined): Promise<{ rows: Fact[]; asOf: string }> {
+  const rows: Fact[] = [];
+  let after: string | null = null;
+  let asOf = '';
+  for (let page = 0; ; page++) {
+    const r: MeasurementFactsQuery['measurementFacts'] = (await client.data(MeasurementFactsDocument, { filter: filter as never, first, after })).measurementFacts;
+    rows.push(...r.edges.map((e) => e.node));
+    asOf ||= r.asOf;
+    if (!r.pageInfo.hasNextPage) break;
+    after = r.pageInfo.endCursor!;
+    await between(page);
+  }
+  return { rows, asOf };
+}
+
+/** A minimal CSV reader for the exports (RFC 4180 quoting). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(cell), (cell = '');
+    else if (c === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (c !== '\r') cell += c;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+describe.each(engines())('BI exports on %s', (engine) => {
+  let s: TestServer;
+  let analyst: Client;
+  let analystToken: string;
+  const filter = { from: '2025-01', to: '2025-06' };
+
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: true });
+    analystToken = await s.tokenFor(Role.ANALYST);
+    analyst = s.as(analystToken);
+    // 10 agreements × 6 months × (2 reported objectives + REPORT_DAYS_LATE from the charter) = 180 facts.
+    await generateAgreements(s.app.orm.em.fork(), 'F', 10, '2025-01', '2025-06');
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('pages through every fact exactly once while another writer adds agreements and reports', async () => {
+    let n = 0;
+    const { rows, asOf } = await pull(analyst, filter, 25, async () => {
+      // New agreements (with their own facts) arrive between pages.
+      await generateAgreements(s.app.orm.em.fork(), `N${n++}`, 1, '2025-01', '2025-06');
+    });
+    expect(n).toBeGreaterThan(5);
+    expect(rows).toHaveLength(180);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(180);
+    expect(rows.every((r) => r.agreementKey.startsWith('F-'))).toBe(true);
+    // Stable order: agreement key, month, objective order.
+    expect(rows.slice(0, 4).map((r) => [r.agreementKey, r.month, r.metric])).toEqual([
+      ['F-A0', '2025-01', 'SYSTEM_AVAILABILITY'],
+      ['F-A0', '2025-01', 'MTTR'],
+      ['F-A0', '2025-01', 'REPORT_DAYS_LATE'],
+      ['F-A0', '2025-02', 'SYSTEM_AVAILABILITY'],
+    ]);
+    expect(rows[0]).toMatchObject({ tier: 'CUSTOMER', provider: 'F-P0', customer: 'F-C0', service: null, unit: 'PERCENT', direction: 'HIGHER_IS_BETTER', target: 99.5, weight: 2, value: 99, status: 'BREACHED', source: 'MANUAL', reportRevision: 1 });
+    // The next incremental pull brings what arrived meanwhile, and nothing older.
+    const next = await pull(analyst, { ...filter, updatedSince: asOf }, 500);
+    expect(new Set(next.rows.map((r) => r.agreementKey))).toEqual(new Set(Array.from({ length: n }, (_, i) => `N${i}-A0`)));
+    expect(next.rows).toHaveLength(n * 18);
+  });
+
+  it('brings a corrected value back in an incremental pull', async () => {
+    const before = await pull(analyst, filter, 500);
+    const objectives = (await s.data(ReportableObjectivesDocument, { key: 'F-A3', at: '2025-03' })).agreement;
+    const value = (code: string) => objectives.effectiveObjectives.find((o) => o.metric.code === code)!.id;
+    const r = await s.data(SubmitReportDocument, {
+      input: { agreementId: objectives.id, month: '2025-03', narrative: 'corrected', values: [{ objectiveId: value('SYSTEM_AVAILABILITY'), value: 99.95 }, { objectiveId: value('MTTR'), value: 1 }] },
+    });
+    expect(r.submitReport.userErrors).toEqual([]);
+    const changed = await pull(analyst, { ...filter, updatedSince: before.asOf }, 500);
+    expect(changed.rows.filter((x) => x.metric !== 'REPORT_DAYS_LATE').map((x) => [x.agreementKey, x.month, x.metric, x.value, x.status, x.reportRevision])).toEqual([
+      ['F-A3', '2025-03', 'SYSTEM_AVAILABILITY', 99.95, 'MET', 2],
+      ['F-A3', '2025-03', 'MTTR', 1, 'MET', 2],
+    ]);
+  });
+
+  it('streams the same rows as CSV, in the same order', async () => {
+    const graph = await pull(analyst, { ...filter, provider: 'F-P1' }, 7);
+    const res = await fetch(`${s.url}/export/measurements.csv?from=2025-01&to=2025-06&provider=F-P1`, { headers: { authorization: `Bearer ${analystToken}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const [header, ...lines] = parseCsv(await res.text());
+    expect(header).toEqual(['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt']);
+    const asCsv = (f: Fact) => header.map((h) => {
+      const v = (f as Record<string, unknown>)[h];
+      return v === null || v === undefined ? '' : typeof v === 'boolean' ? String(v) : String(v);
+    });
+    expect(lines).toHaveLength(18);
+    expect(lines).toEqual(graph.rows.map(asCsv));
+  });
+
+  it('refuses an export without a token or with a bad filter', async () => {
+    expect((await fetch(`${s.url}/export/measurements.csv?from=2025-01&to=2025-06`)).status).toBe(401);
+    const bad = await fetch(`${s.url}/export/measurements.csv?from=2025-13&to=2025-06`, { headers: { authorization: `Bearer ${analystToken}` } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ errors: [{ message: 'from: expected a month number from 01 to 12, received "2025-13"', extensions: { code: 'BAD_USER_INPUT' } }] });
+  });
+
+  it('pulls handoff events incrementally, and as CSV', async () => {
+    const crm = s.as(await s.tokenFor(Role.ADMIN));
+    const agreementId = (await s.data(ReportableObjectivesDocument, { key: 'F-A0', at: '2025-03' })).agreement.id;
+    const events = Array.from({ length: 30 }, (_, i) => ({ externalId: `h${i}`, agreementId, stage: 'lead', handedOffAt: `2025-03-${String(2 + (i % 20)).padStart(2, '0')}T10:00:00Z`, acceptedAt: `2025-03-${String(2 + (i % 20)).padStart(2, '0')}T12:00:00Z` }));
+    expect((await crm.data(RecordHandoffEventsDocument, { input: { source: 'crm', events } })).recordHandoffEvents.userErrors).toEqual([]);
+    const seen: string[] = [];
+    let after: string | null = null;
+    let asOf = '';
+    for (let page = 0; ; page++) {
+      const r: HandoffFactsQuery['handoffFacts'] = (await analyst.data(HandoffFactsDocument, { filter, first: 7, after })).handoffFacts;
+      seen.push(...r.edges.map((e) => e.node.externalId));
+      asOf ||= r.asOf;
+      if (!r.pageInfo.hasNextPage) break;
+      after = r.pageInfo.endCursor;
+      if (page === 1) {
+        // A re-sent event and a new one arrive mid-pull: both wait for the next pull.
+        const mid = await crm.data(RecordHandoffEventsDocument, { input: { source: 'crm', events: [{ ...events[29], respondedAt: '2025-03-11T11:00:00Z' }, { ...events[0], externalId: 'h-new' }] } });
+        expect(mid.recordHandoffEvents.batch).toMatchObject({ created: 1, updated: 1 });
+      }
+    }
+    // Every event of the snapshot once (h29 as it was, whether before or after its page); h-new waits.
+    expect(seen.sort()).toEqual(events.map((e) => e.externalId).sort());
+    const next = await analyst.data(HandoffFactsDocument, { filter: { ...filter, updatedSince: asOf }, first: 100 });
+    expect(next.handoffFacts.edges.map((e) => e.node.externalId).sort()).toEqual(['h-new', 'h29']);
+    const csv = await fetch(`${s.url}/export/handoffs.csv?from=2025-01&to=2025-06`, { headers: { authorization: `Bearer ${analystToken}` } });
+    expect(parseCsv(await csv.text())).toHaveLength(1 + 31);
+  });
+
+  it('exports an agreement’s objectives as OpenSLO documents that follow the spec', async () => {
+    const r = await analyst.data(AgreementOpenSloDocument, { key: 'F-A2', at: '2025-02' });
+    const docs = r.agreement.openSlo as unknown as OpenSloDocument[];
+    expect(validateOpenSlo(docs)).toEqual([]);
+    expect(docs.map((d) => `${d.kind} ${d.metadata.name}`)).toEqual([
+      'Service f-a2',
+      'SLI f-a2-system-availability-sli',
+      'SLO f-a2-system-availability',
+      'SLI f-a2-mttr-sli',
+      'SLO f-a2-mttr',
+      'SLI f-a2-report-days-late-sli',
+      'SLO f-a2-report-days-late',
+    ]);
+    const slo = docs.find((d) => d.metadata.name === 'f-a2-mttr') as Extract<OpenSloDocument, { kind: 'SLO' }>;
+    expect(slo.spec.objectives[0]).toMatchObject({ op: 'lte', value: 4 });
+    expect(slo.metadata.labels).toMatchObject({ tier: 'customer', provider: 'f-p2', customer: 'f-c2' });
+    expect(slo.metadata.annotations?.['tiered-sla.example/credit-percent']).toBe('3');
+    expect(r.agreement.openSloYaml.startsWith('apiVersion: openslo/v1')).toBe(true);
+  });
+});
