@@ -270,7 +270,6 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
     if ((await sendOurs(WARM, false)) === null) return { engine, creates: { events: 0, oursMs: [], plainMs: [] }, updates: { events: 0, oursMs: [], plainMs: [] }, errors, plainName: plain.name, memory: { before: 0, peak: 0, mean: 0, samples: 0 } };
     await sendPlain(WARM, false);
 
-    global.gc?.();
     const mem = sampleMemory(100);
     const creates: Phase = { events: 0, oursMs: [], plainMs: [] };
     const budget = seconds * 1000;

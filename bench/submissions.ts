@@ -34,6 +34,15 @@ interface EngineResult {
   memBaseline: MemoryReport;
   statementsPerSubmission: number;
   pool: number;
+  /** Heap in use after a full GC before and after the submissions (only with node --expose-gc). */
+  heapAfterGc?: { before: number; after: number };
+}
+
+/** heapUsed after a full collection, when the process runs with --expose-gc. */
+function heapAfterGc(): number | undefined {
+  if (!global.gc) return undefined;
+  global.gc();
+  return process.memoryUsage().heapUsed;
 }
 
 async function runEngine(engine: Engine, seconds: number): Promise<EngineResult> {
@@ -65,7 +74,7 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
       });
     });
 
-    global.gc?.();
+    const heapBefore = heapAfterGc();
     const before = server.app.statements.count;
     const mem1 = sampleMemory(100);
     const submissions = await runLoad({ url: server.graphqlUrl, headers, bodies, concurrency: CONCURRENCY, warmupMs, durationMs: seconds * 1000, expect: '"userErrors":[]', reject: '"errors":' });
@@ -74,12 +83,12 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
     if (submissions.errors) console.error(`[${engine}] ${submissions.errors} failed submissions, e.g.`, submissions.errorSamples);
     if (submissions.exhausted) console.warn(`[${engine}] the pool of agreement-months ran out before ${seconds} s; pass a larger --agreements`);
 
-    global.gc?.();
+    const heapAfter = heapAfterGc();
     const mem2 = sampleMemory(100);
     const baseline = await runLoad({ url: server.graphqlUrl, headers, bodies: [JSON.stringify({ query: '{ __typename }' })], concurrency: CONCURRENCY, warmupMs, count: submissions.count, expect: '"__typename":"Query"' });
     const memBaseline = mem2.stop();
     if (baseline.errors) console.error(`[${engine}] ${baseline.errors} failed baseline requests, e.g.`, baseline.errorSamples);
-    return { engine, submissions, baseline, memSubmit, memBaseline, statementsPerSubmission: statements / (submissions.count + submissions.warmupCount), pool: bodies.length };
+    return { engine, submissions, baseline, memSubmit, memBaseline, statementsPerSubmission: statements / (submissions.count + submissions.warmupCount), pool: bodies.length, heapAfterGc: heapBefore !== undefined && heapAfter !== undefined ? { before: heapBefore, after: heapAfter } : undefined };
   } finally {
     await server.close();
   }
@@ -101,7 +110,10 @@ async function main(): Promise<number> {
     rows.push([`${r.engine}: ratio submit / baseline`, '', '', fmt(s.rps / b.rps, 3), `${fmt(s.latency.p50 / b.latency.p50, 1)}×`, `${fmt(s.latency.p99 / b.latency.p99, 1)}×`, '', '', '', '']);
   }
   printTable(`Report submissions, ${CONCURRENCY} connections, closed loop (RSS = whole process, sampled every 100 ms)`, ['run', 'requests', 'errors', 'req/s', 'p50', 'p99', 'max', 'RSS before', 'RSS peak', 'RSS mean'], rows);
-  for (const r of results) console.log(`[${r.engine}] SQL statements per submission: ${fmt(r.statementsPerSubmission, 1)}; pool of ${fmt(r.pool)} agreement-months${r.submissions.exhausted ? ' (ran out)' : ''}`);
+  for (const r of results) {
+    const heap = r.heapAfterGc ? `; heap used after full GC: ${mib(r.heapAfterGc.before)} before, ${mib(r.heapAfterGc.after)} after the submissions` : ' (run with node --expose-gc to see the heap after GC)';
+    console.log(`[${r.engine}] SQL statements per submission: ${fmt(r.statementsPerSubmission, 1)}; pool of ${fmt(r.pool)} agreement-months${r.submissions.exhausted ? ' (ran out)' : ''}${heap}`);
+  }
   console.log('goal: none set for submissions; the numbers are for reference (a missed goal would not fail the run).');
   return results.some((r) => r.submissions.errors || r.baseline.errors) ? 1 : 0;
 }
