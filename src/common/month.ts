@@ -29,8 +29,8 @@ export function parseMonth(value: unknown): Month {
 
 /** Months since year 0, month 1: a total order that makes arithmetic and ranges trivial. */
 export function monthIndex(month: Month): number {
-  const [y, m] = month.split('-').map(Number);
-  return y * 12 + (m - 1);
+  // Sliced, not split: scoring a year of a big organisation compares months millions of times.
+  return Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7)) - 1;
 }
 
 /** The inverse of {@link monthIndex}. */

@@ -139,7 +139,7 @@ export function listEscalations(ctx: Context, filter: EscalationFilter | undefin
 }
 
 /** When the response or resolution is due: the target counted on the severity's clock from opening. */
-export function deadline(e: Escalation, calendar: BusinessCalendar, hours: number): Date {
+export function deadline(e: Pick<Escalation, 'severity' | 'openedAt'>, calendar: BusinessCalendar, hours: number): Date {
   return addWorkingHours(clockFor(e.severity, calendar), e.openedAt, hours);
 }
 
@@ -149,7 +149,9 @@ export function deadline(e: Escalation, calendar: BusinessCalendar, hours: numbe
  * but not yet due is not counted), the 90th percentile of response hours, and the mean time to
  * resolve (resolved ones).
  */
-export function escalationMetricValues(list: Escalation[], calendarOf: (e: Escalation) => BusinessCalendar, now: Date): Record<string, number | null> {
+type EscalationFacts = Pick<Escalation, 'severity' | 'openedAt' | 'month' | 'responseTargetHours'> & { responseHours: number | null | undefined; resolutionHours: number | null | undefined };
+
+export function escalationMetricValues<E extends EscalationFacts>(list: E[], calendarOf: (e: E) => BusinessCalendar, now: Date): Record<string, number | null> {
   let onTime = 0;
   let counted = 0;
   for (const e of list) {

@@ -7,9 +7,6 @@ import { MetricSource } from '../catalog/metric.entity';
 import type { Department } from '../departments/department.entity';
 import type { Service } from '../catalog/service.entity';
 import { HandoffEvent } from '../handoffs/handoff.entity';
-import type { Escalation } from '../escalations/escalation.entity';
-import type { HandoffMonth } from '../handoffs/handoff.entity';
-import type { Exclusion, Report } from '../reports/report.entity';
 import { dueFor } from '../reports/report.service';
 import { measuredMonths, type MeasuredMonth, scoreMonths, windowMonths } from '../scorecards/scorecard.service';
 
@@ -173,10 +170,7 @@ async function lastChanges(ctx: Context, items: MeasuredMonth[], from: Month, to
   const latest = new Map<string, number>();
   const bump = (key: string, at: Date) => latest.set(key, Math.max(latest.get(key) ?? 0, at.getTime()));
   ids.forEach((id, i) => {
-    for (const r of reports[i] as Report[]) bump(`${id}|${r.month}`, r.updatedAt);
-    for (const e of exclusions[i] as Exclusion[]) bump(`${id}|${e.month}`, e.updatedAt);
-    for (const h of handoffs[i] as HandoffMonth[]) bump(`${id}|${h.month}`, h.updatedAt);
-    for (const e of escalations[i] as Escalation[]) bump(`${id}|${e.month}`, e.updatedAt);
+    for (const rows of [reports[i], exclusions[i], handoffs[i], escalations[i]] as Array<Array<{ month: Month; updatedAt: Date }>>) for (const r of rows) bump(`${id}|${r.month}`, r.updatedAt);
   });
   for (const it of items) {
     const key = itemKey(it);

@@ -291,9 +291,25 @@ export function dueOf(agreement: Pick<Agreement, 'activatedAt'>, versions: Agree
   return version ? dueFor(agreement, version, month) : null;
 }
 
+/** Due dates by calendar content, month and working days: scores ask for the same ones again and again. */
+const calendarKeys = new WeakMap<object, string>();
+const dueCache = new Map<string, { dueDate: string; dueAt: Date }>();
+
+function cachedReportDue(version: AgreementVersion, month: Month): { dueDate: string; dueAt: Date } {
+  let calendarKey = calendarKeys.get(version.calendar);
+  if (calendarKey === undefined) calendarKeys.set(version.calendar, (calendarKey = JSON.stringify(version.calendar)));
+  const key = `${calendarKey}|${month}|${version.reportDueWorkingDays}`;
+  let due = dueCache.get(key);
+  if (!due) {
+    if (dueCache.size > 50_000) dueCache.clear();
+    dueCache.set(key, (due = reportDue(version.calendar, month, version.reportDueWorkingDays)));
+  }
+  return due;
+}
+
 /** {@link dueOf} for a known version. */
 export function dueFor(agreement: Pick<Agreement, 'activatedAt'>, version: AgreementVersion, month: Month): { dueDate: string; dueAt: Date } {
-  const due = reportDue(version.calendar, month, version.reportDueWorkingDays);
+  const due = cachedReportDue(version, month);
   if (!agreement.activatedAt || agreement.activatedAt.getTime() < due.dueAt.getTime()) return due;
   const dueDate = nthWorkingDayAfter(version.calendar, localDateOf(version.calendar, agreement.activatedAt), version.reportDueWorkingDays);
   return { dueDate, dueAt: endOfLocalDay(version.calendar, dueDate) };

@@ -2,9 +2,8 @@ import type { Month } from '../../common/month';
 import type { Context } from '../../context';
 import type { AgreementVersion } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.service';
-import type { Escalation } from '../escalations/escalation.entity';
 import { escalationMetricValues } from '../escalations/escalation.service';
-import type { HandoffMonth } from '../handoffs/handoff.entity';
+import type { EscalationRow, HandoffMonthRow } from './scorecard.loaders';
 import { handoffMetricValues } from '../handoffs/handoff.service';
 
 /** One agreement-month whose automated values are asked for. */
@@ -50,16 +49,16 @@ const handoffs: AutomatedSource = async (ctx, items, { from, to }) => {
   const out = new Map<string, Map<string, number>>();
   lists.forEach((list, i) => {
     if (list instanceof Error) throw list;
-    for (const m of list as HandoffMonth[]) {
+    for (const m of list as HandoffMonthRow[]) {
       const values = handoffMetricValues({
         volume: m.volume,
         accepted: m.accepted,
         rejected: m.rejected,
         converted: m.converted,
         responded: m.responded,
-        responseMedianHours: m.responseMedianHours ?? null,
-        responseP90Hours: m.responseP90Hours ?? null,
-        meanQuality: m.meanQuality ?? null,
+        responseMedianHours: m.responseMedianHours,
+        responseP90Hours: m.responseP90Hours,
+        meanQuality: m.meanQuality,
       });
       for (const [code, value] of Object.entries(values)) put(out, code, `${ids[i]}|${m.month}`, value);
     }
@@ -77,8 +76,8 @@ const escalations: AutomatedSource = async (ctx, items, { from, to, now }) => {
   lists.forEach((list, i) => {
     if (list instanceof Error) throw list;
     const vs = versions[i] as AgreementVersion[];
-    const byMonth = new Map<string, Escalation[]>();
-    for (const e of list as Escalation[]) byMonth.set(e.month, [...(byMonth.get(e.month) ?? []), e]);
+    const byMonth = new Map<string, EscalationRow[]>();
+    for (const e of list as EscalationRow[]) byMonth.set(e.month, [...(byMonth.get(e.month) ?? []), e]);
     for (const [month, group] of byMonth) {
       const values = escalationMetricValues(group, (e) => (versionAt(vs, e.month) as AgreementVersion).calendar, now);
       for (const [code, value] of Object.entries(values)) put(out, code, `${ids[i]}|${month}`, value);

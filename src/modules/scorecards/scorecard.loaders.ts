@@ -1,9 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
-import { Escalation } from '../escalations/escalation.entity';
-import { HandoffMonth } from '../handoffs/handoff.entity';
-import { Exclusion, ExclusionStatus, Report } from '../reports/report.entity';
+import { ExclusionStatus, type Severity } from '../reports/report.entity';
 
 /** Ids per statement: well under SQLite's bound-parameter limit, whatever the list's size. */
 const CHUNK = 500;
@@ -39,36 +37,117 @@ export function windowed<T>(load: (ids: string[], from: Month, to: Month) => Pro
   });
 }
 
-/** Per-request loaders of the facts scores are computed from. */
+/** The facts of a report that scores read (plain rows: hydrating entities costs more than scoring). */
+export interface ReportRow {
+  id: string;
+  month: Month;
+  revisionCount: number;
+  lateByWorkingDays: number | null;
+  updatedAt: Date;
+}
+
+export interface ExclusionRow {
+  month: Month;
+  objectiveId: string;
+  updatedAt: Date;
+}
+
+export interface HandoffMonthRow {
+  month: Month;
+  volume: number;
+  accepted: number;
+  rejected: number;
+  converted: number;
+  responded: number;
+  responseMedianHours: number | null;
+  responseP90Hours: number | null;
+  meanQuality: number | null;
+  updatedAt: Date;
+}
+
+export interface EscalationRow {
+  month: Month;
+  severity: Severity;
+  openedAt: Date;
+  responseHours: number | null;
+  responseTargetHours: number;
+  resolutionHours: number | null;
+  updatedAt: Date;
+}
+
+/** SQLite hands dates back as epoch milliseconds; MikroORM's PostgreSQL driver as timestamp strings. */
+const asDate = (v: unknown): Date => (v instanceof Date ? v : typeof v === 'string' && !/^\d+$/.test(v) ? new Date(v) : new Date(Number(v)));
+const asNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** Per-request loaders of the facts scores are computed from, as plain rows. */
 export function createScorecardLoaders(em: EntityManager) {
+  // Inside a transaction (an exclusion being checked) reads must use its connection.
+  const rows = <T>(sql: string, params: unknown[]): Promise<T[]> => em.getConnection().execute(sql, params, 'all', em.getTransactionContext());
+  const inWindow = (ids: string[], from: Month, to: Month) => ({ where: `month >= ? and month <= ? and agreement_id in (${ids.map(() => '?').join(', ')})`, params: [from, to, ...ids] });
   return {
-    /** Reports of an agreement in a window (lateness, revision numbers). */
-    reportsInWindow: windowed<Report>(async (ids, from, to) =>
-      (await em.find(Report, { agreement: { $in: ids }, month: { $gte: from, $lte: to } }, { orderBy: { month: 'asc' } })).map((row) => ({ agreementId: row.agreement.id, row })),
-    ),
+    /** Reports of an agreement in a window (lateness, revision numbers, last change). */
+    reportsInWindow: windowed<ReportRow>(async (ids, from, to) => {
+      const w = inWindow(ids, from, to);
+      const found = await rows<Record<string, unknown>>(`select id, agreement_id, month, revision_count, late_by_working_days, updated_at from report where ${w.where} order by month`, w.params);
+      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { id: String(r.id), month: String(r.month), revisionCount: Number(r.revision_count), lateByWorkingDays: asNumber(r.late_by_working_days), updatedAt: asDate(r.updated_at) } }));
+    }),
     /** The values of the latest revision of each report in a window: one join, however many revisions. */
     latestValuesInWindow: windowed<LatestValue>(async (ids, from, to) => {
-      const rows: Array<{ agreement_id: string; month: string; objective_id: string; value: number | string }> = await em.getConnection().execute(
+      const found = await rows<{ agreement_id: string; month: string; objective_id: string; value: number | string }>(
         `select p.agreement_id, p.month, v.objective_id, v.value from report p join report_value v on v.revision_id = p.latest_revision_id
           where p.month >= ? and p.month <= ? and p.agreement_id in (${ids.map(() => '?').join(', ')})`,
         [from, to, ...ids],
-        'all',
-        // Inside a transaction (an exclusion being checked) the read must use its connection.
-        em.getTransactionContext(),
       );
-      return rows.map((r) => ({ agreementId: r.agreement_id, row: { month: r.month, objectiveId: r.objective_id, value: Number(r.value) } }));
+      return found.map((r) => ({ agreementId: r.agreement_id, row: { month: r.month, objectiveId: r.objective_id, value: Number(r.value) } }));
     }),
     /** Handoff metrics per agreement-month (kept at ingest). */
-    handoffMonthsInWindow: windowed<HandoffMonth>(async (ids, from, to) =>
-      (await em.find(HandoffMonth, { agreement: { $in: ids }, month: { $gte: from, $lte: to } })).map((row) => ({ agreementId: row.agreement.id, row })),
-    ),
+    handoffMonthsInWindow: windowed<HandoffMonthRow>(async (ids, from, to) => {
+      const w = inWindow(ids, from, to);
+      const found = await rows<Record<string, unknown>>(
+        `select agreement_id, month, volume, accepted, rejected, converted, responded, response_median_hours, response_p90_hours, mean_quality, updated_at from handoff_month where ${w.where}`,
+        w.params,
+      );
+      return found.map((r) => ({
+        agreementId: String(r.agreement_id),
+        row: {
+          month: String(r.month),
+          volume: Number(r.volume),
+          accepted: Number(r.accepted),
+          rejected: Number(r.rejected),
+          converted: Number(r.converted),
+          responded: Number(r.responded),
+          responseMedianHours: asNumber(r.response_median_hours),
+          responseP90Hours: asNumber(r.response_p90_hours),
+          meanQuality: asNumber(r.mean_quality),
+          updatedAt: asDate(r.updated_at),
+        },
+      }));
+    }),
     /** Escalations opened in a window. */
-    escalationsInWindow: windowed<Escalation>(async (ids, from, to) =>
-      (await em.find(Escalation, { agreement: { $in: ids }, month: { $gte: from, $lte: to } }, { orderBy: { openedAt: 'asc', id: 'asc' } })).map((row) => ({ agreementId: row.agreement.id, row })),
-    ),
+    escalationsInWindow: windowed<EscalationRow>(async (ids, from, to) => {
+      const w = inWindow(ids, from, to);
+      const found = await rows<Record<string, unknown>>(
+        `select agreement_id, month, severity, opened_at, response_hours, response_target_hours, resolution_hours, updated_at from escalation where ${w.where} order by opened_at, id`,
+        w.params,
+      );
+      return found.map((r) => ({
+        agreementId: String(r.agreement_id),
+        row: {
+          month: String(r.month),
+          severity: r.severity as Severity,
+          openedAt: asDate(r.opened_at),
+          responseHours: asNumber(r.response_hours),
+          responseTargetHours: Number(r.response_target_hours),
+          resolutionHours: asNumber(r.resolution_hours),
+          updatedAt: asDate(r.updated_at),
+        },
+      }));
+    }),
     /** APPROVED exclusions of an agreement in a window: only those excuse. */
-    approvedExclusionsInWindow: windowed<Exclusion>(async (ids, from, to) =>
-      (await em.find(Exclusion, { agreement: { $in: ids }, month: { $gte: from, $lte: to }, status: ExclusionStatus.APPROVED })).map((row) => ({ agreementId: row.agreement.id, row })),
-    ),
+    approvedExclusionsInWindow: windowed<ExclusionRow>(async (ids, from, to) => {
+      const w = inWindow(ids, from, to);
+      const found = await rows<Record<string, unknown>>(`select agreement_id, month, objective_id, updated_at from exclusion where status = ? and ${w.where}`, [ExclusionStatus.APPROVED, ...w.params]);
+      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { month: String(r.month), objectiveId: String(r.objective_id), updatedAt: asDate(r.updated_at) } }));
+    }),
   };
 }

@@ -394,7 +394,7 @@ export class AgreementScorecardResolver {
         version: own.version.number,
         dueDate: own.dueDate,
         dueAt: own.dueAt,
-        report: own.report,
+        report: own.report ? await ctx.loaders.reportById.load(own.report.id) : null,
         objectives: own.objectives.map((o) => objectiveScore(o, a.id, month, history)),
         score: own.result.score,
         status: own.result.status as ObjectiveStatus | null,
