@@ -10,21 +10,12 @@ import { HandoffEvent } from '../src/modules/handoffs/handoff.entity';
 import type { HandoffEventInput } from '../src/modules/handoffs/handoff.inputs';
 import { ingestHandoffEvents, MAX_EVENTS } from '../src/modules/handoffs/handoff.service';
 import { Severity } from '../src/modules/reports/report.entity';
+import { random } from './random';
 
 const HOUR = 3_600_000;
 const SEED = { role: Role.ADMIN, departmentIds: [], userId: 'seed' };
 
 /** A small deterministic generator, so every seeding gives the same demo. */
-function random(seed: string): () => number {
-  let h = 2166136261;
-  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return () => {
-    h = Math.imul(h ^ (h >>> 15), 2246822507);
-    h = Math.imul(h ^ (h >>> 13), 3266489909);
-    return ((h ^= h >>> 16) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Twelve months of demo handoffs along Marketing → Sales → Customer Service, through the same
  * ingest as the API: about 450 qualified leads a month from Marketing (response within a working

@@ -18,6 +18,7 @@ import {
   Severity,
 } from '../src/modules/reports/report.entity';
 import { dueFor, objectivesAt, type MonthObjective } from '../src/modules/reports/report.service';
+import { random } from './random';
 
 const HOUR = 3_600_000;
 
@@ -49,16 +50,6 @@ const DISPUTED = { key: 'SALES-CS', month: 5, first: 1.2, corrected: 1.9 };
 const MISSING = { key: 'FIN-SALES', month: 9 };
 
 /** A small deterministic generator, so every seeding of a month gives the same demo. */
-function random(seed: string): () => number {
-  let h = 2166136261;
-  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return () => {
-    h = Math.imul(h ^ (h >>> 15), 2246822507);
-    h = Math.imul(h ^ (h >>> 13), 3266489909);
-    return ((h ^= h >>> 16) >>> 0) / 4294967296;
-  };
-}
-
 const FRICTION: FrictionItem[] = [
   { category: FrictionCategory.ONBOARDING, description: 'Welcome pack sent after the first invoice', customersAffected: 7, severity: Severity.MEDIUM },
   { category: FrictionCategory.HANDOVER, description: 'Contract terms missing from the CRM record at handover', customersAffected: 3, severity: Severity.HIGH },

@@ -11,6 +11,7 @@ import type { HandoffEventInput } from '../src/modules/handoffs/handoff.inputs';
 import { ingestHandoffEvents, MAX_EVENTS } from '../src/modules/handoffs/handoff.service';
 import { Report, ReportRevision, ReportStatus, ReportValue } from '../src/modules/reports/report.entity';
 import { seedDemo } from './demo.seeder';
+import { random } from './random';
 
 /** The size of the generated organisation (`npm run seed:large -- --agreements 500 …`). */
 export interface LargeOptions {
@@ -26,16 +27,6 @@ export const LARGE_DEFAULTS: LargeOptions = { departments: 200, agreements: 2000
 
 /** Progress: called with a stage name, done and total. */
 export type Progress = (stage: string, done: number, total: number) => void;
-
-function random(seed: string): () => number {
-  let h = 2166136261;
-  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return () => {
-    h = Math.imul(h ^ (h >>> 15), 2246822507);
-    h = Math.imul(h ^ (h >>> 13), 3266489909);
-    return ((h ^= h >>> 16) >>> 0) / 4294967296;
-  };
-}
 
 /** Inserts rows in chunks with MikroORM's native multi-row insert (no unit of work, no audit rows: a data load). */
 async function insertChunks<T extends object>(em: EntityManager, entity: new () => T, rows: Array<Partial<T>>, progress?: () => void, chunk = 1000): Promise<void> {

@@ -37,9 +37,16 @@ export interface Context {
  */
 export function createContext(orm: MikroORM, requestId: string, bearer: string | null | undefined = undefined, now: Date = new Date()): Context {
   const em = orm.em.fork();
+  // Loaders are made on first use: requests that need none (`{ __typename }`, refusals) skip the cost.
+  let loaders: Loaders | undefined;
   return {
     em,
-    loaders: createLoaders(em),
+    get loaders(): Loaders {
+      return (loaders ??= createLoaders(em));
+    },
+    set loaders(value: Loaders) {
+      loaders = value;
+    },
     // Filled after the operation passed parsing, validation and the cost limits, so an abusive
     // request is refused before any SQL (the token lookup included) runs.
     principal: null,

@@ -123,6 +123,8 @@ export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerP
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, request, document, operation, operationName }) {
+          // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no token.
+          if (operation && isTypenameOnly(operation) && document.definitions.length === 1) return;
           let cost = 0;
           try {
             cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
