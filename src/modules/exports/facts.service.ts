@@ -91,53 +91,59 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
   const where: FilterQuery<Agreement>[] = [{ tier: filter.tier && filter.tier !== Tier.CORPORATE ? filter.tier : { $in: [Tier.CUSTOMER, Tier.SERVICE] } }, { activatedAt: { $ne: null } }, { createdAt: { $lte: asOf } }];
   if (filter.provider) where.push({ provider: { code: filter.provider.trim().toUpperCase() } });
   if (filter.customer) where.push({ customer: { code: filter.customer.trim().toUpperCase() } });
+  if (cursor) where.push({ key: { $gte: cursor.k } });
   const agreements = await ctx.em.find(Agreement, { $and: where }, { orderBy: { key: 'asc' } });
-  let items = (await measuredMonths(ctx, agreements, months)).sort((a, b) => (a.agreement.key < b.agreement.key ? -1 : a.agreement.key > b.agreement.key ? 1 : compareMonths(a.month, b.month)));
-  if (cursor) items = items.filter((it) => it.agreement.key > cursor.k || (it.agreement.key === cursor.k && compareMonths(it.month, cursor.m) >= 0));
-  const changed = await lastChanges(ctx, items, filter.from, filter.to, asOf);
-  if (filter.updatedSince) items = items.filter((it) => (changed.get(itemKey(it)) ?? 0) > (filter.updatedSince as Date).getTime());
 
   const rows: MeasurementFact[] = [];
   let last: FactCursor | null = null;
   let more = false;
-  // Score a slice of agreement-months at a time (three or four objectives each), enough to fill the page.
-  for (let start = 0; start < items.length && !more; ) {
-    const slice = items.slice(start, start + Math.max(20, Math.ceil(first / 3) + 1));
-    start += slice.length;
-    const scored = await scoreMonths(ctx, slice, ctx.request.now);
-    const names = await partyCodes(ctx, slice.map((s) => s.agreement));
-    for (const s of scored) {
-      const key = itemKey(s);
-      for (const [index, o] of s.objectives.entries()) {
-        if (cursor && s.agreement.key === cursor.k && s.month === cursor.m && index <= cursor.i) continue;
-        if (rows.length === first) {
-          more = true;
-          break;
+  // A few agreements at a time, in key order, until the page is full: a page costs what it holds,
+  // not what the whole window holds.
+  const perBatch = Math.max(5, Math.ceil(first / Math.max(1, months.length * 3)) + 1);
+  for (let b = 0; b < agreements.length && !more; b += perBatch) {
+    let items = (await measuredMonths(ctx, agreements.slice(b, b + perBatch), months)).sort((x, y) => (x.agreement.key < y.agreement.key ? -1 : x.agreement.key > y.agreement.key ? 1 : compareMonths(x.month, y.month)));
+    if (cursor) items = items.filter((it) => it.agreement.key > cursor.k || (it.agreement.key === cursor.k && compareMonths(it.month, cursor.m) >= 0));
+    if (!items.length) continue;
+    const changed = await lastChanges(ctx, items, filter.from, filter.to, asOf);
+    if (filter.updatedSince) items = items.filter((it) => (changed.get(itemKey(it)) ?? 0) > (filter.updatedSince as Date).getTime());
+    for (let start = 0; start < items.length && !more; ) {
+      const slice = items.slice(start, start + Math.max(20, Math.ceil(first / 3) + 1));
+      start += slice.length;
+      const scored = await scoreMonths(ctx, slice, ctx.request.now);
+      const names = await partyCodes(ctx, slice.map((x) => x.agreement));
+      for (const sm of scored) {
+        const key = itemKey(sm);
+        for (const [index, o] of sm.objectives.entries()) {
+          if (cursor && sm.agreement.key === cursor.k && sm.month === cursor.m && index <= cursor.i) continue;
+          if (rows.length === first) {
+            more = true;
+            break;
+          }
+          const parties = names.get(sm.agreement.id) as { provider: string | null; customer: string | null; service: string | null };
+          rows.push({
+            id: `${sm.agreement.id}:${sm.month}:${o.objective.id}`,
+            month: sm.month,
+            agreementKey: sm.agreement.key,
+            tier: sm.agreement.tier,
+            ...parties,
+            metric: o.metric.code,
+            unit: o.metric.unit,
+            direction: o.metric.direction,
+            target: o.objective.target,
+            warning: o.objective.warning ?? null,
+            weight: o.objective.weight,
+            value: o.value,
+            status: o.result.status,
+            attainment: o.result.attainment,
+            excused: o.excused,
+            source: o.metric.source,
+            reportRevision: o.metric.source === MetricSource.MANUAL && sm.report?.revisionCount ? sm.report.revisionCount : null,
+            updatedAt: new Date(changed.get(key) ?? asOf.getTime()),
+          });
+          last = { w: asOf.getTime(), k: sm.agreement.key, m: sm.month, i: index };
         }
-        const parties = names.get(s.agreement.id) as { provider: string | null; customer: string | null; service: string | null };
-        rows.push({
-          id: `${s.agreement.id}:${s.month}:${o.objective.id}`,
-          month: s.month,
-          agreementKey: s.agreement.key,
-          tier: s.agreement.tier,
-          ...parties,
-          metric: o.metric.code,
-          unit: o.metric.unit,
-          direction: o.metric.direction,
-          target: o.objective.target,
-          warning: o.objective.warning ?? null,
-          weight: o.objective.weight,
-          value: o.value,
-          status: o.result.status,
-          attainment: o.result.attainment,
-          excused: o.excused,
-          source: o.metric.source,
-          reportRevision: o.metric.source === MetricSource.MANUAL && s.report?.revisionCount ? s.report.revisionCount : null,
-          updatedAt: new Date(changed.get(key) ?? asOf.getTime()),
-        });
-        last = { w: asOf.getTime(), k: s.agreement.key, m: s.month, i: index };
+        if (more) break;
       }
-      if (more) break;
     }
   }
   return { rows, hasNextPage: more, endCursor: last ? encodeCursor(last) : after ?? null, asOf };

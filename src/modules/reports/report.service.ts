@@ -341,7 +341,12 @@ export async function overdueReports(ctx: Context, asOf: Date, from?: Month | nu
   const versionsOf = new Map<string, AgreementVersion[]>();
   for (const v of versions) versionsOf.set(v.agreement.id, [...(versionsOf.get(v.agreement.id) ?? []), v]);
   const childrenOf = new Map<string, Agreement[]>();
-  for (const a of agreements) if (a.parent) childrenOf.set(a.parent.id, [...(childrenOf.get(a.parent.id) ?? []), a]);
+  for (const a of agreements) {
+    if (!a.parent) continue;
+    const siblings = childrenOf.get(a.parent.id);
+    if (siblings) siblings.push(a);
+    else childrenOf.set(a.parent.id, [a]);
+  }
   const submitted = new Set(reports.map((r) => `${r.agreement.id}|${r.month}`));
   const lastMonth = monthOf(asOf);
   const out: OverdueReport[] = [];

@@ -343,7 +343,10 @@ function groupBy(scored: ScoredMonth[], key: (s: ScoredMonth) => string | null):
   const out = new Map<string, ScoredMonth[]>();
   for (const s of scored) {
     const k = key(s);
-    if (k !== null) out.set(k, [...(out.get(k) ?? []), s]);
+    if (k === null) continue;
+    const list = out.get(k);
+    if (list) list.push(s);
+    else out.set(k, [s]);
   }
   return out;
 }
@@ -358,6 +361,7 @@ async function rollup(ctx: Context, agreements: Agreement[], from: Month, to: Mo
   const departments = await ctx.loaders.departmentById.loadMany([...byDept.keys()]);
   const deptById = new Map((departments as Array<Department | null>).filter((d): d is Department => !!d).map((d) => [d.id, d]));
   const empty = { department: null, agreement: null, tier: null };
+  const agreementsById = new Map(agreements.map((a) => [a.id, a]));
   return {
     from,
     to,
@@ -366,7 +370,7 @@ async function rollup(ctx: Context, agreements: Agreement[], from: Month, to: Mo
     series: s.points.map(monthScore),
     byDepartment: breakdown(byDept, (id, p) => ({ ...empty, department: deptById.get(id) ?? null, ...p })).sort((a, b) => (a.department?.code ?? '').localeCompare(b.department?.code ?? '')),
     byTier: breakdown(groupBy(scored, (m) => m.agreement.tier), (tier, p) => ({ ...empty, tier: tier as Tier, ...p })).sort((a, b) => String(a.tier).localeCompare(String(b.tier))),
-    byAgreement: breakdown(groupBy(scored, (m) => m.agreement.id), (id, p) => ({ ...empty, agreement: scored.find((m) => m.agreement.id === id)?.agreement ?? null, ...p })).sort((a, b) =>
+    byAgreement: breakdown(groupBy(scored, (m) => m.agreement.id), (id, p) => ({ ...empty, agreement: agreementsById.get(id) ?? null, ...p })).sort((a, b) =>
       (a.agreement?.key ?? '').localeCompare(b.agreement?.key ?? ''),
     ),
   };
