@@ -117,17 +117,29 @@ export async function startServer(engine: Engine, options: { env?: Record<string
   };
   const as = (token: string | null, now?: string): Client => {
     const request = async <R, V>(doc: TypedDocumentNode<R, V>, variables?: V, headers: Record<string, string> = {}): Promise<GraphQLResult<R>> => {
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json, application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(now ? { 'x-clock-now': now } : {}),
-          ...headers,
-        },
-        body: JSON.stringify({ query: print(doc), variables }),
-      });
+      const send = () =>
+        fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/graphql-response+json, application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(now ? { 'x-clock-now': now } : {}),
+            ...headers,
+          },
+          body: JSON.stringify({ query: print(doc), variables }),
+        });
+      let res: Response;
+      try {
+        res = await send();
+      } catch (e) {
+        // A test that kept the event loop busy for seconds (writing thousands of rows) can reuse a
+        // keep-alive socket the server has just closed as idle: the request never reached it, so
+        // sending it once more is safe.
+        const code = ((e as { cause?: { code?: string } }).cause ?? {}).code;
+        if (!(e instanceof TypeError) || !['UND_ERR_SOCKET', 'ECONNRESET'].includes(code ?? '')) throw e;
+        res = await send();
+      }
       const body = (await res.json()) as { data?: R | null; errors?: GraphQLResult<R>['errors'] };
       return { status: res.status, data: body.data ?? null, errors: body.errors, headers: res.headers };
     };
