@@ -37,21 +37,21 @@ export interface Context {
  */
 export function createContext(orm: MikroORM, requestId: string, bearer: string | null | undefined = undefined, now: Date = new Date()): Context {
   const em = orm.em.fork();
-  // Loaders are made on first use: requests that need none (`{ __typename }`, refusals) skip the cost.
-  let loaders: Loaders | undefined;
   return {
     em,
-    get loaders(): Loaders {
-      return (loaders ??= createLoaders(em));
-    },
-    set loaders(value: Loaders) {
-      loaders = value;
-    },
-    // Filled after the operation passed parsing, validation and the cost limits, so an abusive
-    // request is refused before any SQL (the token lookup included) runs.
+    // Made on first use: requests that need none (`{ __typename }`, refusals) skip the cost. A
+    // proxy rather than a getter, because Apollo copies the context object per operation.
+    loaders: lazyLoaders(em),
     principal: null,
     request: { requestId, bearer, operationName: null, errorCodes: [], now },
   } satisfies Context;
+}
+
+function lazyLoaders(em: EntityManager): Loaders {
+  let real: Loaders | undefined;
+  return new Proxy({} as Loaders, {
+    get: (_target, name) => (real ??= createLoaders(em))[name as keyof Loaders],
+  });
 }
 
 /** The scope of idempotency keys for a request's principal. */

@@ -78,6 +78,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // No automatic persisted queries: clients send whole documents, and hashing each one costs.
+    persistedQueries: false,
     parseOptions: { maxTokens: config.limits.tokens },
     validationRules: [depthLimitRule(config.limits.depth), aliasLimitRule(config.limits.aliases)],
     // We own shutdown (see `close`): Apollo's own signal handlers would stop it under the
