@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const runs = Number(option('--runs') ?? 15);
   const months = Number(option('--months') ?? 24);
   const file = given ?? path.join(os.tmpdir(), `tsla_bench_large_${process.pid}.sqlite`);
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', SEED_DEMO: 'never', DATABASE_URL: `sqlite:${file}`, REQUEST_TIMEOUT_MS: '600000', COST_LIMIT: '100000000' });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', SEED_DEMO: 'never', DATABASE_URL: `sqlite:${file}`, REQUEST_TIMEOUT_MS: '600000' });
   const app = await createApp(config, { logger: pino({ level: 'silent' }) });
   try {
     if (!given) {

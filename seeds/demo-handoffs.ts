@@ -1,3 +1,4 @@
+import { groupBy } from '../src/common/collections';
 import type { EntityManager } from '@mikro-orm/core';
 import { addMonths, monthOf, monthRange } from '../src/common/month';
 import { addWorkingHours } from '../src/common/working-time';
@@ -29,8 +30,7 @@ export async function seedDemoHandoffs(em: EntityManager, now = new Date()): Pro
   const leads = agreements.get('MKT-SALES');
   const onboarding = agreements.get('SALES-CS');
   if (!leads || !onboarding || (await em.count(HandoffEvent, { source: 'demo-crm' }))) return;
-  const versions = new Map<string, AgreementVersion[]>();
-  for (const v of await em.find(AgreementVersion, { agreement: { $in: [...agreements.values()].map((a) => a.id) } })) versions.set(v.agreement.id, [...(versions.get(v.agreement.id) ?? []), v]);
+  const versions = groupBy(await em.find(AgreementVersion, { agreement: { $in: [...agreements.values()].map((a) => a.id) } }), (v) => v.agreement.id);
   const months = monthRange(addMonths(monthOf(now), -12), addMonths(monthOf(now), -1));
   const events: HandoffEventInput[] = [];
   for (const [index, month] of months.entries()) {

@@ -13,7 +13,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE } from './common/connection';
 import { UnauthenticatedError } from './common/errors';
 import type { Config } from './config';
@@ -99,9 +99,13 @@ const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity
   return undefined;
 };
 
-/** The estimated cost of an operation with its variables. */
+/**
+ * The estimated cost of an operation with its variables. A field may declare its own cost
+ * (type-graphql's `complexity` option): the flat columns of BI fact rows cost nothing, since the
+ * row, counted by its connection's `first`, is the work.
+ */
 export function operationCost(schema: GraphQLSchema, document: Parameters<typeof getComplexity>[0]['query'], operationName: string | undefined, variables: Record<string, unknown>): number {
-  return getComplexity({ schema, query: document, operationName, variables, estimators: [connectionEstimator, simpleEstimator({ defaultComplexity: 1 })] });
+  return getComplexity({ schema, query: document, operationName, variables, estimators: [connectionEstimator, fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })] });
 }
 
 /** Whether an operation selects nothing but `__typename` at its root: the one open operation. */

@@ -160,6 +160,24 @@ describe.each(engines())('BI exports on %s', (engine) => {
     expect(parseCsv(await csv.text())).toHaveLength(1 + 31);
   });
 
+  it('refuses a cursor it did not write and a page too large, and reads CORPORATE as every tier', async () => {
+    for (const doc of [MeasurementFactsDocument, HandoffFactsDocument] as const) {
+      const bad = await analyst.request(doc as typeof MeasurementFactsDocument, { filter, after: 'bm90LWEtY3Vyc29y' });
+      expect(bad.errors?.[0]).toMatchObject({ message: 'after: expected a cursor returned by this query (endCursor)', extensions: { code: 'BAD_USER_INPUT' } });
+      const big = await analyst.request(doc as typeof MeasurementFactsDocument, { filter, first: 2001 });
+      expect(big.errors?.[0]).toMatchObject({ message: 'first: expected 1 to 2000, received 2001', extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    // The largest page with every column fits the default cost limit: a row's plain columns cost nothing.
+    for (const doc of [MeasurementFactsDocument, HandoffFactsDocument] as const) {
+      const full = await analyst.request(doc as typeof MeasurementFactsDocument, { filter, first: 2000 });
+      expect(full.errors).toBeUndefined();
+    }
+    const all = (await analyst.data(HandoffFactsDocument, { filter, first: 100 })).handoffFacts.edges.length;
+    const corporate = (await analyst.data(HandoffFactsDocument, { filter: { ...filter, tier: 'CORPORATE' }, first: 100 })).handoffFacts.edges.length;
+    expect(all).toBeGreaterThan(0);
+    expect(corporate).toBe(all);
+  });
+
   it('exports an agreement’s objectives as OpenSLO documents that follow the spec', async () => {
     const r = await analyst.data(AgreementOpenSloDocument, { key: 'F-A2', at: '2025-02' });
     const docs = r.agreement.openSlo as unknown as OpenSloDocument[];

@@ -1,3 +1,4 @@
+import { groupBy } from '../../common/collections';
 import type { EntityManager } from '@mikro-orm/core';
 import { compareMonths, type Month } from '../../common/month';
 import { Agreement, AgreementStatus, AgreementVersion, Objective } from './agreement.entity';
@@ -48,8 +49,7 @@ export async function tightenAcrossMonths(
     list.push({ metricId: m.id, metricCode: m.code, direction: m.direction, target: o.target, inheritance: o.inheritance });
     byVersion.set(o.agreementVersion.id, list);
   }
-  const versionsOf = new Map<string, AgreementVersion[]>();
-  for (const v of versions) versionsOf.set(v.agreement.id, [...(versionsOf.get(v.agreement.id) ?? []), v]);
+  const versionsOf = groupBy(versions, (v) => v.agreement.id);
   const levelAt = (a: Agreement, month: Month): ChainLevel<ChainObjective> => {
     let best: AgreementVersion | null = null;
     for (const v of versionsOf.get(a.id) ?? []) {

@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, InputType, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, Field, type FieldOptions, FieldResolver, Float, ID, InputType, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { PageInfo } from '../../common/connection';
 import { BadUserInputError } from '../../common/errors';
@@ -11,6 +11,16 @@ import type { Metric } from '../catalog/metric.entity';
 import { objectivesAt } from '../reports/report.service';
 import { handoffFacts, type HandoffFact as HandoffFactData, type MeasurementFact as MeasurementFactData, measurementFacts } from './facts.service';
 import { toOpenSlo, toYaml } from './openslo';
+
+type FieldType = Extract<Parameters<typeof Field>[0], (...args: never[]) => unknown>;
+
+/**
+ * A column of a fact row: a field that costs nothing in the cost limit, since the row (counted by
+ * its connection's `first`) is the work, not its plain values.
+ */
+function Column(typeOrOptions?: FieldType | FieldOptions, options: FieldOptions = {}): PropertyDecorator {
+  return typeof typeOrOptions === 'function' ? Field(typeOrOptions, { ...options, complexity: 0 }) : Field({ ...(typeOrOptions ?? {}), complexity: 0 });
+}
 
 /** Largest page of facts: BI pulls read many rows a page (the cost limit still applies). */
 export const MAX_FACT_PAGE = 2000;
@@ -39,118 +49,118 @@ export class FactFilter {
 
 @ObjectType({ description: 'One objective-month, flat, for a warehouse.' })
 export class MeasurementFact {
-  @Field(() => ID, { description: '`agreementId:month:objectiveId`: stable, the warehouse key.' })
+  @Column(() => ID, { description: '`agreementId:month:objectiveId`: stable, the warehouse key.' })
   id!: string;
 
-  @Field(() => MonthScalar)
+  @Column(() => MonthScalar)
   month!: Month;
 
-  @Field()
+  @Column()
   agreementKey!: string;
 
-  @Field(() => Tier)
+  @Column(() => Tier)
   tier!: Tier;
 
-  @Field(() => String, { nullable: true })
+  @Column(() => String, { nullable: true })
   provider!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Column(() => String, { nullable: true })
   customer!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Column(() => String, { nullable: true })
   service!: string | null;
 
-  @Field()
+  @Column()
   metric!: string;
 
-  @Field()
+  @Column()
   unit!: string;
 
-  @Field()
+  @Column()
   direction!: string;
 
-  @Field(() => Float)
+  @Column(() => Float)
   target!: number;
 
-  @Field(() => Float, { nullable: true })
+  @Column(() => Float, { nullable: true })
   warning!: number | null;
 
-  @Field(() => Float)
+  @Column(() => Float)
   weight!: number;
 
-  @Field(() => Float, { nullable: true })
+  @Column(() => Float, { nullable: true })
   value!: number | null;
 
-  @Field()
+  @Column()
   status!: string;
 
-  @Field(() => Float, { nullable: true })
+  @Column(() => Float, { nullable: true })
   attainment!: number | null;
 
-  @Field()
+  @Column()
   excused!: boolean;
 
-  @Field({ description: 'MANUAL or AUTOMATED.' })
+  @Column({ description: 'MANUAL or AUTOMATED.' })
   source!: string;
 
-  @Field(() => Int, { nullable: true, description: 'The report revision a MANUAL value comes from.' })
+  @Column(() => Int, { nullable: true, description: 'The report revision a MANUAL value comes from.' })
   reportRevision!: number | null;
 
-  @Field(() => DateTimeScalar, { description: 'When an input of this fact last changed (or its due instant passed).' })
+  @Column(() => DateTimeScalar, { description: 'When an input of this fact last changed (or its due instant passed).' })
   updatedAt!: Date;
 }
 
 @ObjectType({ description: 'A handoff event, flat, for a warehouse.' })
 export class HandoffFact {
-  @Field(() => ID)
+  @Column(() => ID)
   id!: string;
 
-  @Field()
+  @Column()
   source!: string;
 
-  @Field()
+  @Column()
   externalId!: string;
 
-  @Field()
+  @Column()
   agreementKey!: string;
 
-  @Field(() => String, { nullable: true })
+  @Column(() => String, { nullable: true })
   provider!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Column(() => String, { nullable: true })
   customer!: string | null;
 
-  @Field()
+  @Column()
   stage!: string;
 
-  @Field(() => MonthScalar)
+  @Column(() => MonthScalar)
   month!: Month;
 
-  @Field(() => DateTimeScalar)
+  @Column(() => DateTimeScalar)
   handedOffAt!: Date;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Column(() => DateTimeScalar, { nullable: true })
   respondedAt!: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Column(() => DateTimeScalar, { nullable: true })
   acceptedAt!: Date | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Column(() => DateTimeScalar, { nullable: true })
   rejectedAt!: Date | null;
 
-  @Field(() => String, { nullable: true })
+  @Column(() => String, { nullable: true })
   rejectionReason!: string | null;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Column(() => DateTimeScalar, { nullable: true })
   convertedAt!: Date | null;
 
-  @Field(() => Float, { nullable: true })
+  @Column(() => Float, { nullable: true })
   qualityScore!: number | null;
 
-  @Field(() => Float, { nullable: true })
+  @Column(() => Float, { nullable: true })
   responseHours!: number | null;
 
-  @Field(() => DateTimeScalar)
+  @Column(() => DateTimeScalar)
   updatedAt!: Date;
 }
 

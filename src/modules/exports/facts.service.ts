@@ -54,18 +54,24 @@ interface FactCursor {
   i: number;
 }
 
-export function encodeCursor(c: FactCursor): string {
+export function encodeCursor(c: FactCursor | HandoffCursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-function decodeCursor(after: string): FactCursor {
+/** A cursor this module wrote, checked by `valid`; anything else is a BAD_USER_INPUT on `after`. */
+function decodeCursor<T>(after: string, valid: (c: Partial<T>) => boolean): T {
   try {
-    const c = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as FactCursor;
-    if (typeof c.w === 'number' && typeof c.k === 'string' && typeof c.m === 'string' && Number.isInteger(c.i)) return c;
+    const c = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as Partial<T>;
+    if (c && typeof c === 'object' && valid(c)) return c as T;
   } catch {
     // fall through
   }
   throw new BadUserInputError('after: expected a cursor returned by this query (endCursor)', 'after');
+}
+
+/** The agreement tiers a filter selects: facts live on CUSTOMER and SERVICE agreements; CORPORATE means all of them. */
+function tiersOf(filter: FactFilter): Tier | { $in: Tier[] } {
+  return filter.tier && filter.tier !== Tier.CORPORATE ? filter.tier : { $in: [Tier.CUSTOMER, Tier.SERVICE] };
 }
 
 export interface FactPage {
@@ -85,10 +91,10 @@ export interface FactPage {
  * instant passed after it (PENDING becoming NO_DATA), so incremental pulls see corrections.
  */
 export async function measurementFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<FactPage> {
-  const cursor = after ? decodeCursor(after) : null;
+  const cursor = after ? decodeCursor<FactCursor>(after, (c) => typeof c.w === 'number' && typeof c.k === 'string' && typeof c.m === 'string' && Number.isInteger(c.i)) : null;
   const asOf = new Date(cursor?.w ?? ctx.request.now.getTime());
   const months = windowMonths(filter.from, filter.to);
-  const where: FilterQuery<Agreement>[] = [{ tier: filter.tier && filter.tier !== Tier.CORPORATE ? filter.tier : { $in: [Tier.CUSTOMER, Tier.SERVICE] } }, { activatedAt: { $ne: null } }, { createdAt: { $lte: asOf } }];
+  const where: FilterQuery<Agreement>[] = [{ tier: tiersOf(filter) }, { activatedAt: { $ne: null } }, { createdAt: { $lte: asOf } }];
   if (filter.provider) where.push({ provider: { code: filter.provider.trim().toUpperCase() } });
   if (filter.customer) where.push({ customer: { code: filter.customer.trim().toUpperCase() } });
   if (cursor) where.push({ key: { $gte: cursor.k } });
@@ -109,7 +115,7 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     for (let start = 0; start < items.length && !more; ) {
       const slice = items.slice(start, start + Math.max(20, Math.ceil(first / 3) + 1));
       start += slice.length;
-      const scored = await scoreMonths(ctx, slice, ctx.request.now);
+      const scored = await scoreMonths(ctx, slice, ctx.request.now, { from: filter.from, to: filter.to });
       const names = await partyCodes(ctx, slice.map((x) => x.agreement));
       for (const sm of scored) {
         const key = itemKey(sm);
@@ -222,25 +228,16 @@ interface HandoffCursor {
  * come back in the next.
  */
 export async function handoffFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<{ rows: HandoffFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
-  let cursor: HandoffCursor | null = null;
-  if (after) {
-    try {
-      cursor = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as HandoffCursor;
-    } catch {
-      cursor = null;
-    }
-    if (!cursor || typeof cursor.w !== 'number' || typeof cursor.u !== 'number' || typeof cursor.id !== 'string') throw new BadUserInputError('after: expected a cursor returned by this query (endCursor)', 'after');
-  }
+  const cursor = after ? decodeCursor<HandoffCursor>(after, (c) => typeof c.w === 'number' && typeof c.u === 'number' && typeof c.id === 'string') : null;
   windowMonths(filter.from, filter.to);
   const asOf = new Date(cursor?.w ?? ctx.request.now.getTime());
   const where: FilterQuery<HandoffEvent>[] = [{ month: { $gte: filter.from, $lte: filter.to } }, { updatedAt: { $lte: asOf } }];
   if (filter.updatedSince) where.push({ updatedAt: { $gt: filter.updatedSince } });
   if (cursor) where.push({ $or: [{ updatedAt: { $gt: new Date(cursor.u) } }, { updatedAt: new Date(cursor.u), id: { $gt: cursor.id } }] });
-  const agreementWhere: FilterQuery<Agreement>[] = [];
-  if (filter.tier) agreementWhere.push({ tier: filter.tier });
+  const agreementWhere: FilterQuery<Agreement>[] = [{ tier: tiersOf(filter) }];
   if (filter.provider) agreementWhere.push({ provider: { code: filter.provider.trim().toUpperCase() } });
   if (filter.customer) agreementWhere.push({ customer: { code: filter.customer.trim().toUpperCase() } });
-  if (agreementWhere.length) where.push({ agreement: { $and: agreementWhere } });
+  where.push({ agreement: { $and: agreementWhere } });
   const events = await ctx.em.find(HandoffEvent, { $and: where }, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit: first + 1 });
   const page = events.slice(0, first);
   const agreements = await ctx.loaders.agreementById.loadMany([...new Set(page.map((e) => e.agreement.id))]);
@@ -273,7 +270,7 @@ export async function handoffFacts(ctx: Context, filter: FactFilter, first: numb
   return {
     rows,
     hasNextPage: events.length > first,
-    endCursor: lastRow ? Buffer.from(JSON.stringify({ w: asOf.getTime(), u: lastRow.updatedAt.getTime(), id: lastRow.id } satisfies HandoffCursor)).toString('base64url') : after ?? null,
+    endCursor: lastRow ? encodeCursor({ w: asOf.getTime(), u: lastRow.updatedAt.getTime(), id: lastRow.id }) : after ?? null,
     asOf,
   };
 }

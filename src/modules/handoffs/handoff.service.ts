@@ -1,3 +1,4 @@
+import { groupBy } from '../../common/collections';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
@@ -119,10 +120,7 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
 
   const agreementIds = [...new Set(input.events.map((e) => e.agreementId.toLowerCase()).filter((id) => isUUID(id)))];
   const agreements = new Map((agreementIds.length ? await em.find(Agreement, { id: { $in: agreementIds } }) : []).map((a) => [a.id, a]));
-  const versions = new Map<string, AgreementVersion[]>();
-  if (agreements.size) {
-    for (const v of await em.find(AgreementVersion, { agreement: { $in: [...agreements.keys()] } })) versions.set(v.agreement.id, [...(versions.get(v.agreement.id) ?? []), v]);
-  }
+  const versions = groupBy(agreements.size ? await em.find(AgreementVersion, { agreement: { $in: [...agreements.keys()] } }) : [], (v) => v.agreement.id);
   const firstIndex = new Map<string, number>();
   const calendars = new Map<string, BusinessCalendar | null>();
   const inForce = new Map<string, AgreementVersion | null>();

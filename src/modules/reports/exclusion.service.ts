@@ -12,7 +12,6 @@ import { principalOf } from '../auth/authorization';
 import { Exclusion, ExclusionStatus } from './report.entity';
 import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from './report.inputs';
 import { loadAgreementMonth } from './report.service';
-import { createLoaders } from '../../loaders';
 import { scoreMonths } from '../scorecards/scorecard.service';
 
 /**
@@ -28,7 +27,7 @@ export function requestExclusion(ctx: Context, input: RequestExclusionInput, now
     if (!o) userError('objectiveId', UserErrorCode.INVALID, `objective ${input.objectiveId} is not in force for ${m.agreement.key} in ${m.month}; read effectiveObjectives(at: "${m.month}")`);
     // Scored as the scorecards score it: the latest revision's value, or the measured one for
     // AUTOMATED metrics (read inside this transaction).
-    const [scored] = await scoreMonths({ loaders: createLoaders(em) }, [{ agreement: m.agreement, month: m.month, version: m.version }], now);
+    const [scored] = await scoreMonths({ loaders: m.loaders }, [{ agreement: m.agreement, month: m.month, version: m.version }], now);
     const status = scored.objectives.find((x) => x.objective.id === objectiveId)?.result.status;
     if (status !== 'BREACHED' && status !== 'NO_DATA') {
       userError('objectiveId', UserErrorCode.INVALID, `objective ${o.metric.code} of ${m.agreement.key} is ${status} in ${m.month}; only BREACHED or NO_DATA objective-months can be excused`);

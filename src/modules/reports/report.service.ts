@@ -1,3 +1,4 @@
+import { groupBy } from '../../common/collections';
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, ForbiddenError } from '../../common/errors';
@@ -8,7 +9,7 @@ import { UserError, UserErrorCode, UserErrorsException, userError } from '../../
 import { assertValidInput } from '../../common/validation';
 import { endOfLocalDay, localDateOf, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
 import type { Context } from '../../context';
-import { createLoaders } from '../../loaders';
+import { createLoaders, type Loaders } from '../../loaders';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, chainAt, partyOf, versionAt, type LoadedObjective } from '../agreements/agreement.service';
 import { effectiveObjectives } from '../agreements/inheritance';
@@ -30,6 +31,8 @@ export interface AgreementMonth {
   month: Month;
   version: AgreementVersion;
   objectives: MonthObjective[];
+  /** Loaders over the write's own transaction, for further reads in it. */
+  loaders: Loaders;
 }
 
 type Side = 'PROVIDER' | 'CUSTOMER';
@@ -65,7 +68,8 @@ export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreem
     }
   }
   const version = versionAt(versions, month) as AgreementVersion;
-  return { agreement, month, version, objectives: await objectivesAt({ loaders: createLoaders(em) }, agreement, month) };
+  const loaders = createLoaders(em);
+  return { agreement, month, version, objectives: await objectivesAt({ loaders }, agreement, month), loaders };
 }
 
 /** The effective objectives of an agreement in a month, with their metrics (DESIGN §3). */
@@ -338,15 +342,8 @@ export async function overdueReports(ctx: Context, asOf: Date, from?: Month | nu
     em.find(AgreementVersion, { agreement: { $in: ids } }),
     em.find(Report, { agreement: { $in: ids }, firstSubmittedAt: { $ne: null, $lte: asOf } }, { fields: ['agreement', 'month'] }),
   ]);
-  const versionsOf = new Map<string, AgreementVersion[]>();
-  for (const v of versions) versionsOf.set(v.agreement.id, [...(versionsOf.get(v.agreement.id) ?? []), v]);
-  const childrenOf = new Map<string, Agreement[]>();
-  for (const a of agreements) {
-    if (!a.parent) continue;
-    const siblings = childrenOf.get(a.parent.id);
-    if (siblings) siblings.push(a);
-    else childrenOf.set(a.parent.id, [a]);
-  }
+  const versionsOf = groupBy(versions, (v) => v.agreement.id);
+  const childrenOf = groupBy(agreements, (a) => a.parent?.id);
   const submitted = new Set(reports.map((r) => `${r.agreement.id}|${r.month}`));
   const lastMonth = monthOf(asOf);
   const out: OverdueReport[] = [];

@@ -1,3 +1,4 @@
+import { groupBy } from '../../common/collections';
 import type { Month } from '../../common/month';
 import type { Context } from '../../context';
 import type { AgreementVersion } from '../agreements/agreement.entity';
@@ -76,8 +77,7 @@ const escalations: AutomatedSource = async (ctx, items, { from, to, now }) => {
   lists.forEach((list, i) => {
     if (list instanceof Error) throw list;
     const vs = versions[i] as AgreementVersion[];
-    const byMonth = new Map<string, EscalationRow[]>();
-    for (const e of list as EscalationRow[]) byMonth.set(e.month, [...(byMonth.get(e.month) ?? []), e]);
+    const byMonth = groupBy(list as EscalationRow[], (e) => e.month);
     for (const [month, group] of byMonth) {
       const values = escalationMetricValues(group, (e) => (versionAt(vs, e.month) as AgreementVersion).calendar, now);
       for (const [code, value] of Object.entries(values)) put(out, code, `${ids[i]}|${month}`, value);

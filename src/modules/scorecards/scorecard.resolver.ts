@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, ObjectType,
 import { addMonths, compareMonths, monthOf, type Month } from '../../common/month';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import type { Context } from '../../context';
+import { groupBy } from '../../common/collections';
 import { OBJECTIVE_STATUSES, type ObjectiveStatus as Status } from '../../scoring';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.service';
@@ -337,18 +338,6 @@ const monthScore = (p: SeriesPoint): MonthScore => ({ ...p, status: p.status as 
 
 function breakdown(groups: Map<string, ScoredMonth[]>, make: (key: string, pooled: Pooled) => Breakdown): Breakdown[] {
   return [...groups].map(([key, list]) => make(key, pool(list)));
-}
-
-function groupBy(scored: ScoredMonth[], key: (s: ScoredMonth) => string | null): Map<string, ScoredMonth[]> {
-  const out = new Map<string, ScoredMonth[]>();
-  for (const s of scored) {
-    const k = key(s);
-    if (k === null) continue;
-    const list = out.get(k);
-    if (list) list.push(s);
-    else out.set(k, [s]);
-  }
-  return out;
 }
 
 /** A roll-up of the measured agreement-months of `agreements` over a window. */

@@ -97,10 +97,12 @@ export async function measuredMonths(ctx: Pick<Context, 'loaders'>, agreements: 
  * loaded in batches for the whole list (objectives by tree level, reports, latest values,
  * exclusions and automated values per window), so the statements do not grow with the list.
  */
-export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: MeasuredMonth[], now: Date): Promise<ScoredMonth[]> {
+export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: MeasuredMonth[], now: Date, window?: { from: Month; to: Month }): Promise<ScoredMonth[]> {
   if (!items.length) return [];
-  const from = items.reduce((m, i) => (compareMonths(i.month, m) < 0 ? i.month : m), items[0].month);
-  const to = items.reduce((m, i) => (compareMonths(i.month, m) > 0 ? i.month : m), items[0].month);
+  // The window the facts are loaded for: the items' own, or a caller's wider one whose loads are
+  // already cached (a facts page scores a slice of a window it has read).
+  const from = window?.from ?? items.reduce((m, i) => (compareMonths(i.month, m) < 0 ? i.month : m), items[0].month);
+  const to = window?.to ?? items.reduce((m, i) => (compareMonths(i.month, m) > 0 ? i.month : m), items[0].month);
   const ids = [...new Set(items.map((i) => i.agreement.id))];
   const keys = ids.map((id) => `${id}|${from}|${to}`);
   const [reports, values, exclusions, objectiveLists] = await Promise.all([
