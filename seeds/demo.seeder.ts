@@ -61,10 +61,35 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
   return tokens;
 }
 
+/**
+ * {@link seedDemo} in one transaction: the whole demo company or nothing. A crash or an error
+ * part-way rolls everything back, so the next run finds the database as it was and seeds it all
+ * (`seedDemo` alone, killed half-way, leaves departments without users, users whose token secrets
+ * were never shown, or part of the handoff events; its "skip once any exists" checks then never
+ * complete them). The handoff ingest's own transactions become savepoints inside this one.
+ *
+ * `beforeCommit` runs inside the transaction, after the last write, with the secrets of the tokens
+ * created: the embedded demo writes its token file there, so a crash can leave a token file whose
+ * users were rolled back (the next start seeds again and replaces the file) but never demo users
+ * whose secrets are lost.
+ */
+export async function seedDemoAtomically(
+  em: EntityManager,
+  options: Parameters<typeof seedDemo>[1],
+  beforeCommit?: (tokens: DemoTokens) => void | Promise<void>,
+): Promise<DemoTokens> {
+  return em.transactional(async (tem) => {
+    const tokens = await seedDemo(tem, options);
+    await tem.flush();
+    await beforeCommit?.(tokens);
+    return tokens;
+  });
+}
+
 /** MikroORM's seeder entry point (catalogs and principals; the token secrets are not kept). */
 export class DemoSeeder extends Seeder {
   async run(em: EntityManager): Promise<void> {
-    await seedDemo(em, { principals: true });
+    await seedDemoAtomically(em, { principals: true });
   }
 }
 

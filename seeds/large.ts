@@ -12,6 +12,7 @@ import { ingestHandoffEvents, MAX_EVENTS } from '../src/modules/handoffs/handoff
 import { Report, ReportRevision, ReportStatus, ReportValue } from '../src/modules/reports/report.entity';
 import { seedDemo } from './demo.seeder';
 import { random } from './random';
+import { searchTextOf } from '../src/common/codes';
 
 /** The size of the generated organisation (`npm run seed:large -- --agreements 500 …`). */
 export interface LargeOptions {
@@ -63,7 +64,10 @@ export async function seedLarge(em: EntityManager, options: LargeOptions, progre
   const activatedAt = new Date(`${first}-01T00:00:00Z`);
   const stamp = new Date(now);
 
-  const departments = Array.from({ length: options.departments }, (_, i) => ({ id: randomUUID(), code: `L${String(i).padStart(4, '0')}`, name: `Large department ${i}`, version: 1, createdAt: stamp, updatedAt: stamp }));
+  const departments = Array.from({ length: options.departments }, (_, i) => {
+    const row = { id: randomUUID(), code: `L${String(i).padStart(4, '0')}`, name: `Large department ${i}`, version: 1, createdAt: stamp, updatedAt: stamp };
+    return { ...row, searchText: searchTextOf(row) };
+  });
   await insertChunks(em, Department, departments);
   progress('departments', departments.length, departments.length);
 

@@ -77,7 +77,7 @@ const envSchema = z.object({
     error: 'expected one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
   // 8 MiB: a batch of 5,000 handoff events is about 2 MB of JSON.
-  BODY_LIMIT_BYTES: wholeNumber(1024, 104857600, 8 * 1024 * 1024, 'a whole number of bytes'),
+  BODY_LIMIT_BYTES: wholeNumber(1024, 104857600, 4 * 1024 * 1024, 'a whole number of bytes'),
   CORS_ORIGINS: z
     .string()
     .default('')

@@ -20,6 +20,8 @@ export interface RequestInfo {
   errorCodes: string[];
   /** The request's "now": one instant for the whole request (or the test clock's, when allowed). */
   now: Date;
+  /** Set when the HTTP layer has answered TIMEOUT: loops that `breathe` stop at their next turn. */
+  abandoned?: boolean;
 }
 
 /** What every resolver receives. Born only in {@link createContext}. */

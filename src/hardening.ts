@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   type ASTVisitor,
+  type DocumentNode,
   type FragmentDefinitionNode,
   getNamedType,
   getNullableType,
@@ -10,10 +11,13 @@ import {
   Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValueNode,
+  visit,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { MAX_LIST_LENGTH, MAX_STRING_LENGTH, textProblem } from './common/bounds';
 import { DEFAULT_PAGE_SIZE } from './common/connection';
 import { UnauthenticatedError } from './common/errors';
 import type { Config } from './config';
@@ -57,6 +61,84 @@ export function depthLimitRule(max: number): ValidationRule {
       },
     };
   };
+}
+
+/**
+ * Refuses operations of a type the schema does not have (`subscription { … }` to a server without
+ * subscriptions). graphql-js 16 only notices at execution, with an error that has no code and
+ * was answered as INTERNAL; graphql-js 17 and the GraphQL-over-HTTP spec make it a validation
+ * error, which is what this rule does.
+ */
+export function knownOperationTypesRule(context: ValidationContext): ASTVisitor {
+  return {
+    OperationDefinition(node: OperationDefinitionNode) {
+      const schema = context.getSchema();
+      const root = node.operation === 'query' ? schema.getQueryType() : node.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+      if (!root) context.reportError(new GraphQLError(`This server does not support ${node.operation} operations: the schema has no ${node.operation} type`, { nodes: [node] }));
+    },
+  };
+}
+
+/** How deep a variable's value may nest (objects in lists in objects …); inputs nest a few levels. */
+const MAX_VALUE_DEPTH = 32;
+
+/**
+ * The first problem with the values a request carries, or null: every string (in variables and in
+ * literals) must be storable text (no NUL, no lone surrogate) of at most MAX_STRING_LENGTH
+ * characters, every list at most MAX_LIST_LENGTH items, and nothing nested deeper than
+ * MAX_VALUE_DEPTH. Checked before the variables are coerced, so a hostile value costs a walk of
+ * the parsed body, never a coercion, a query or a driver error. `field` names the argument path
+ * (`input.events[3].externalId`) or, for a variable that no argument uses, `$name`.
+ */
+export function inputProblem(document: DocumentNode, variables: Record<string, unknown>): { field: string; message: string } | null {
+  let found: { field: string; message: string } | null = null;
+  const seen = new Set<string>();
+  const check = (path: string, value: unknown, depth: number): boolean => {
+    if (depth > MAX_VALUE_DEPTH) return !!(found = { field: path, message: `nested deeper than ${MAX_VALUE_DEPTH} levels` });
+    if (typeof value === 'string') {
+      const problem = textProblem(value);
+      if (problem) return !!(found = { field: path, message: problem });
+      if (value.length > MAX_STRING_LENGTH) return !!(found = { field: path, message: `expected at most ${MAX_STRING_LENGTH} characters, received ${value.length}` });
+      return false;
+    }
+    if (Array.isArray(value)) {
+      if (value.length > MAX_LIST_LENGTH) return !!(found = { field: path, message: `expected at most ${MAX_LIST_LENGTH} items, received ${value.length}` });
+      return value.some((item, i) => check(`${path}[${i}]`, item, depth + 1));
+    }
+    if (value && typeof value === 'object') {
+      return Object.entries(value).some(([k, v]) => check(path ? `${path}.${k}` : k, v, depth + 1) || (textProblem(k) ? !!(found = { field: `${path}.${k}`, message: `a key ${textProblem(k)}` }) : false));
+    }
+    return false;
+  };
+  const checkNode = (path: string, node: ValueNode, depth: number): boolean => {
+    switch (node.kind) {
+      case Kind.VARIABLE:
+        seen.add(node.name.value);
+        return check(path, variables[node.name.value], depth);
+      case Kind.STRING:
+        return check(path, node.value, depth);
+      case Kind.LIST:
+        if (node.values.length > MAX_LIST_LENGTH) return !!(found = { field: path, message: `expected at most ${MAX_LIST_LENGTH} items, received ${node.values.length}` });
+        return node.values.some((v, i) => checkNode(`${path}[${i}]`, v, depth + 1));
+      case Kind.OBJECT:
+        return node.fields.some((f) => checkNode(`${path}.${f.name.value}`, f.value, depth + 1));
+      default:
+        return false;
+    }
+  };
+  visit(document, {
+    Argument(node) {
+      if (found || checkNode(node.name.value, node.value, 0)) return false;
+      return undefined;
+    },
+    VariableDefinition(node) {
+      if (!found && node.defaultValue) checkNode(`$${node.variable.name.value}`, node.defaultValue, 0);
+      return false;
+    },
+  });
+  if (found) return found;
+  for (const [name, value] of Object.entries(variables)) if (!seen.has(name) && check(`$${name}`, value, 0)) break;
+  return found;
 }
 
 /**
@@ -129,13 +211,16 @@ export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerP
         async didResolveOperation({ contextValue, request, document, operation, operationName }) {
           // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no token.
           if (operation && isTypenameOnly(operation) && document.definitions.length === 1) return;
+          const problem = inputProblem(document, request.variables ?? {});
+          if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
           let cost = 0;
           try {
             cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
           } catch (e) {
-            // Variables that do not fit their types: execution refuses them with BAD_USER_INPUT
-            // (HTTP 400) before any resolver runs, and a cost cannot be computed without them.
+            // Variables that do not fit their types (or their bounds: months and instants outside
+            // 2000–2099): refused here, before authentication and any SQL, as execution would.
             if (!(e instanceof GraphQLError)) throw e;
+            throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
           }
           if (cost > config.limits.cost) {
             throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');

@@ -1,10 +1,12 @@
-/* Entry point of `npm start`: parse the config, open and migrate the database, seed the demo
- * company into an empty embedded database, serve, and stop gracefully on SIGTERM or SIGINT. */
+/* Entry point of `npm start`: parse the config, build the embedded demo database on a first start,
+ * open and migrate the database, seed an empty one, serve, and stop gracefully on SIGTERM or SIGINT. */
 import 'reflect-metadata';
+import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config';
-import { createApp } from './server';
-import { isEmpty, seedDemo } from '../seeds/demo.seeder';
+import { createApp, type App } from './server';
+import { isEmpty, seedDemoAtomically } from '../seeds/demo.seeder';
 import { demoTokensFile, loadDemoTokens, saveDemoTokens } from '../seeds/demo-tokens';
+import { abandonDemoDatabase, buildDemoDatabase, needsDemoDatabase } from '../seeds/first-start';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -17,33 +19,53 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const app = await createApp(config);
+  // For what happens before the app (and its own logger) exists: the first start.
+  const logger = pino({ level: config.log.level, base: { service: 'tiered-sla' } });
+  // Demo principals (with tokens anyone reading the file can use) never in production.
+  const demo = config.database.engine === 'sqlite' && config.database.sqlitePath !== ':memory:' && config.nodeEnv !== 'production';
 
   // Handlers first: a signal that arrives while seeding or binding still shuts down cleanly.
+  let app: App | null = null;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    app
+    if (!app) {
+      // Nothing is served yet and nothing half-done is in place: a demo database being built is
+      // renamed into place only when complete, and migrations are all or nothing.
+      abandonDemoDatabase(config);
+      logger.info({ signal }, 'stopped before serving');
+      process.exit(0);
+    }
+    const running = app;
+    running.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    running
       .close()
       .then(() => {
-        app.logger.info('stopped');
+        running.logger.info('stopped');
         process.exit(0);
       })
       .catch((e) => {
-        app.logger.error({ err: e }, 'error while shutting down');
+        running.logger.error({ err: e }, 'error while shutting down');
         process.exit(1);
       });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  const demo = config.database.engine === 'sqlite' && config.database.sqlitePath !== ':memory:' && config.nodeEnv !== 'production';
+  // First start of the embedded database: built aside, put in place only once complete (a crash
+  // at any point leaves either no database, rebuilt at the next start, or the whole demo).
+  if (needsDemoDatabase(config)) {
+    await buildDemoDatabase(config, logger, { principals: demo });
+    logger.info({ database: config.database.sqlitePath }, 'seeded the demo company into the new embedded database');
+  }
+  app = await createApp(config);
   if (config.database.seedDemoWhenEmpty && (await isEmpty(app.orm.em.fork()))) {
-    // Demo principals (with tokens anyone reading the file can use) never in production.
-    const tokens = await seedDemo(app.orm.em.fork(), { principals: demo });
-    if (demo && Object.keys(tokens).length) saveDemoTokens(config.database.sqlitePath as string, tokens);
+    // An empty database that already existed (made by `npm run migrate`) or in memory: seeded in
+    // place, in one transaction, the token file written inside it before the commit.
+    await seedDemoAtomically(app.orm.em.fork(), { principals: demo }, (tokens) => {
+      if (demo && Object.keys(tokens).length) saveDemoTokens(config.database.sqlitePath as string, tokens);
+    });
     app.logger.info({ database: config.database.sqlitePath }, 'seeded the demo company into the new embedded database');
   }
   const tokens = demo ? loadDemoTokens(config.database.sqlitePath as string) : null;

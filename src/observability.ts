@@ -1,11 +1,35 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AbandonedError } from './common/bounds';
 import { PUBLIC_ERROR_CODES } from './common/errors';
 import type { Context } from './context';
 
 /** Distinct operation names kept as metric labels; later ones share `other` (clients choose names). */
 const MAX_OPERATION_LABELS = 200;
+
+/** Longest text of one logged value (an error message, a stack, a statement). */
+export const LOG_VALUE_LIMIT = 2_000;
+
+/** `text` cut to `limit` characters, saying how long it was. */
+export function capText(text: string, limit = LOG_VALUE_LIMIT): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}… [${text.length - limit} more characters]`;
+}
+
+/**
+ * An error as it is logged: type, code, message and stack, each capped. A driver error's message
+ * carries the whole SQL statement with its parameters (for a 5,000-event batch, megabytes), which
+ * must not reach the logs whole; its cause is kept, capped the same way, two levels deep.
+ */
+export function loggableError(e: unknown, depth = 0): Record<string, unknown> {
+  if (!(e instanceof Error)) return { message: capText(String(e)) };
+  const out: Record<string, unknown> = { type: e.constructor?.name ?? 'Error', message: capText(e.message) };
+  if (e.stack) out.stack = capText(e.stack, LOG_VALUE_LIMIT * 2);
+  const extra = e as unknown as Record<string, unknown>;
+  for (const k of ['code', 'sqlState', 'errno']) if (typeof extra[k] === 'string' || typeof extra[k] === 'number') out[k] = typeof extra[k] === 'string' ? capText(extra[k] as string, 100) : extra[k];
+  if (e.cause !== undefined && depth < 2) out.cause = loggableError(e.cause, depth + 1);
+  return out;
+}
 
 /**
  * The Prometheus metrics of one server instance, in a registry of its own (no global default
@@ -51,6 +75,7 @@ export class ApiMetrics {
   /** A bounded label for an operation name. */
   operationLabel(name: string | null): string {
     if (!name) return 'anonymous';
+    if (name.length > 100) return 'other';
     if (this.operations.has(name)) return name;
     if (this.operations.size >= MAX_OPERATION_LABELS) return 'other';
     this.operations.add(name);
@@ -67,14 +92,16 @@ export function observabilityPlugin(logger: Logger): ApolloServerPlugin<Context>
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operationName }) {
-          contextValue.request.operationName = operationName ?? null;
+          contextValue.request.operationName = operationName ? capText(operationName, 100) : null;
         },
         async didEncounterErrors({ contextValue, errors }) {
           for (const error of errors) {
             const code = error.extensions?.code;
             if (typeof code === 'string' && PUBLIC_ERROR_CODES.has(code)) continue;
+            // Work stopped because the client was already answered TIMEOUT: logged there.
+            if (error.originalError instanceof AbandonedError) continue;
             logger.error(
-              { reqId: contextValue?.request.requestId, err: error.originalError ?? error, path: error.path },
+              { reqId: contextValue?.request.requestId, err: loggableError(error.originalError ?? error), path: error.path },
               'unexpected error while executing GraphQL; masked as INTERNAL',
             );
           }

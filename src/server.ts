@@ -14,9 +14,10 @@ import type { Config } from './config';
 import { createContext, type Context } from './context';
 import type { StatementCounter } from './db/mikro-orm.config';
 import { openOrm } from './db/orm';
-import { ApiMetrics, observabilityPlugin } from './observability';
+import { ApiMetrics, loggableError, observabilityPlugin } from './observability';
+import { AbandonedError, instantProblem } from './common/bounds';
 import { buildApiSchema } from './schema';
-import { aliasLimitRule, depthLimitRule, gatePlugin } from './hardening';
+import { aliasLimitRule, depthLimitRule, gatePlugin, knownOperationTypesRule } from './hardening';
 import { bearerToken, hashToken } from './modules/auth/tokens';
 
 /** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
@@ -81,7 +82,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     // No automatic persisted queries: clients send whole documents, and hashing each one costs.
     persistedQueries: false,
     parseOptions: { maxTokens: config.limits.tokens },
-    validationRules: [depthLimitRule(config.limits.depth), aliasLimitRule(config.limits.aliases)],
+    validationRules: [knownOperationTypesRule, depthLimitRule(config.limits.depth), aliasLimitRule(config.limits.aliases)],
     // We own shutdown (see `close`): Apollo's own signal handlers would stop it under the
     // requests still in flight and re-raise the signal.
     stopOnTerminationSignals: false,
@@ -174,7 +175,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         await withTimeout(orm.em.getConnection().execute('select 1', [], 'get'), 2000);
         return sendJson(res, 200, { status: 'ready', database: config.database.engine });
       } catch (e) {
-        logger.warn({ reqId: requestId, err: e }, 'readiness check failed');
+        logger.warn({ reqId: requestId, err: loggableError(e) }, 'readiness check failed');
         return sendJson(res, 503, { status: 'database unavailable' });
       }
     }
@@ -190,7 +191,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         await streamCsv(ctx, route === '/export/measurements.csv' ? 'measurements' : 'handoffs', filterFromQuery(url.searchParams), res);
       } catch (e) {
         if (res.headersSent) {
-          logger.error({ err: e, reqId: requestId }, 'CSV export failed while streaming');
+          logger.error({ err: loggableError(e), reqId: requestId }, 'CSV export failed while streaming');
           res.destroy(e as Error);
           return;
         }
@@ -229,6 +230,9 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       if (!config.clockOverride) return sendJson(res, 400, { errors: [{ message: 'X-Clock-Now is not allowed here (CLOCK_OVERRIDE is off)', extensions: { code: 'BAD_REQUEST' } }] });
       now = new Date(String(clock));
       if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(String(clock)) || Number.isNaN(now.getTime())) return sendJson(res, 400, { errors: [{ message: `X-Clock-Now: expected an ISO 8601 instant, received ${JSON.stringify(clock)}`, extensions: { code: 'BAD_REQUEST' } }] });
+      // The same range as every instant argument: the request's "now" sets as much work as an asOf.
+      const problem = instantProblem(now);
+      if (problem) return sendJson(res, 400, { errors: [{ message: `X-Clock-Now: ${problem}`, extensions: { code: 'BAD_REQUEST' } }] });
     }
 
     let body: unknown;
@@ -273,9 +277,12 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     operationName = ctx?.request.operationName ?? null;
     errorCodes = ctx?.request.errorCodes ?? [];
     if (response === 'timeout') {
-      // The work cannot be interrupted mid-query; it finishes in the background on its own
-      // EntityManager fork, and its result is dropped.
-      execution.catch((e) => logger.error({ reqId: requestId, err: e }, 'timed-out request failed later'));
+      // A query cannot be interrupted, but loops that breathe (scoring, overdue months) stop at
+      // their next turn; the rest finishes in the background on its own fork, its result dropped.
+      if (ctx) ctx.request.abandoned = true;
+      execution.catch((e) => {
+        if (!(e instanceof AbandonedError)) logger.error({ reqId: requestId, err: loggableError(e) }, 'timed-out request failed later');
+      });
       errorCodes = ['TIMEOUT'];
       return sendJson(res, 503, { errors: [{ message: `The request took longer than ${config.limits.requestTimeoutMs} ms and was abandoned`, extensions: { code: 'TIMEOUT' } }] });
     }
@@ -284,7 +291,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
 
   const httpServer = http.createServer((req, res) => {
     handle(req, res).catch((e) => {
-      logger.error({ err: e }, 'unhandled error in the HTTP handler');
+      logger.error({ err: loggableError(e) }, 'unhandled error in the HTTP handler');
       if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL' } }] });
       else res.destroy();
     });

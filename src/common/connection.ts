@@ -1,7 +1,9 @@
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import { ArgsType, type ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { isUUID } from 'class-validator';
+import { instantProblem, MAX_CURSOR_LENGTH, textProblem } from './bounds';
 import { BadUserInputError } from './errors';
+import { apiMonthProblem } from './month';
 
 /** Page size when `first` is not given. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -95,27 +97,76 @@ export function pageSize(first: number | null | undefined): number {
   return first;
 }
 
-/** Opaque cursor: base64url of the JSON array of the sort-key values of one row. */
-export function encodeCursor(values: unknown[]): string {
-  return Buffer.from(JSON.stringify(values.map((v) => (v instanceof Date ? { d: v.toISOString() } : v)))).toString('base64url');
+/** A value of a cursor: a sort key of the row it points after. */
+export type CursorValue = string | number | Date;
+
+/** What a cursor's value must be: checked on decoding, so a forged value never reaches SQL. */
+export type CursorPart = 'string' | 'uuid' | 'integer' | 'number' | 'date' | 'month';
+
+/**
+ * Opaque cursor: base64url of the JSON array `[kind, ...values]`, where `kind` names the list
+ * (so a cursor of one list given to another is refused) and dates are written as `{ d: iso }`.
+ * The one cursor codec of the API: entity connections and the BI facts use it alike.
+ */
+export function encodeCursor(kind: string, values: CursorValue[]): string {
+  return Buffer.from(JSON.stringify([kind, ...values.map((v) => (v instanceof Date ? { d: v.toISOString() } : v))])).toString('base64url');
 }
 
-/** Inverse of {@link encodeCursor}; a cursor that does not decode to `arity` values is BAD_USER_INPUT. */
-export function decodeCursor(cursor: string, arity: number): unknown[] {
+function partOk(part: CursorPart, v: unknown): boolean {
+  switch (part) {
+    case 'string':
+      return typeof v === 'string' && v.length <= 500 && textProblem(v) === null;
+    case 'uuid':
+      return typeof v === 'string' && isUUID(v);
+    case 'integer':
+      return Number.isSafeInteger(v);
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    case 'month':
+      return apiMonthProblem(v) === null;
+    case 'date': {
+      if (!v || typeof v !== 'object' || Object.keys(v).length !== 1 || typeof (v as { d?: unknown }).d !== 'string') return false;
+      const date = new Date((v as { d: string }).d);
+      return instantProblem(date) === null;
+    }
+  }
+}
+
+/**
+ * Inverse of {@link encodeCursor} for the list `kind`, whose values must be `parts`: anything else
+ * (another list's cursor, a forged value such as `1e999`, a date the database cannot store, text
+ * with a NUL byte) is a BAD_USER_INPUT on `after`, before any SQL.
+ */
+export function decodeCursor(kind: string, cursor: string, parts: CursorPart[]): CursorValue[] {
   let values: unknown;
-  try {
-    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    values = undefined;
+  if (cursor.length <= MAX_CURSOR_LENGTH) {
+    try {
+      values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      values = undefined;
+    }
   }
   // Only the value kinds encodeCursor writes: a forged object could otherwise smuggle a query
   // operator ({"$ne": …}) into the WHERE clause.
-  const isDate = (v: unknown): v is { d: string } =>
-    !!v && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { d?: unknown }).d === 'string' && !Number.isNaN(Date.parse((v as { d: string }).d));
-  if (!Array.isArray(values) || values.length !== arity || !values.every((v) => typeof v === 'string' || typeof v === 'number' || isDate(v))) {
-    throw new BadUserInputError(`after: expected a cursor returned by this connection, received ${JSON.stringify(cursor)}`, 'after');
+  if (!Array.isArray(values) || values.length !== parts.length + 1 || values[0] !== kind || !parts.every((p, i) => partOk(p, values[i + 1]))) {
+    const shown = cursor.length > 60 ? `${JSON.stringify(cursor.slice(0, 60))}… (${cursor.length} characters)` : JSON.stringify(cursor);
+    throw new BadUserInputError(`after: expected a cursor returned by this list (endCursor of ${kind}), received ${shown}`, 'after');
   }
-  return values.map((v) => (isDate(v) ? new Date(v.d) : v));
+  return values.slice(1).map((v, i) => (parts[i] === 'date' ? new Date((v as { d: string }).d) : (v as CursorValue)));
+}
+
+/** The cursor parts of an entity's sort keys, from the ORM's metadata. */
+function partsOf(em: EntityManager, entity: EntityName<object>, keys: string[]): { kind: string; parts: CursorPart[] } {
+  const meta = em.getMetadata().find(entity as never);
+  if (!meta) throw new Error(`no metadata for ${String(entity)}`);
+  const parts = keys.map((k): CursorPart => {
+    const type = meta.properties[k as never]?.runtimeType;
+    if (k === 'id') return 'uuid';
+    if (type === 'Date') return 'date';
+    if (type === 'number') return 'number';
+    return 'string';
+  });
+  return { kind: `${meta.className}(${keys.join(',')})`, parts };
 }
 
 /**
@@ -131,14 +182,10 @@ export async function paginate<T extends object>(
   args: { first?: number | null; after?: string | null },
 ): Promise<Page<T>> {
   const limit = pageSize(args.first);
+  const codec = partsOf(em, entity as EntityName<object>, sort.map(([k]) => k));
   let query = where;
   if (args.after) {
-    const values = decodeCursor(args.after, sort.length);
-    sort.forEach(([key], i) => {
-      if (key === 'id' && !(typeof values[i] === 'string' && isUUID(values[i]))) {
-        throw new BadUserInputError(`after: expected a cursor returned by this connection, received ${JSON.stringify(args.after)}`, 'after');
-      }
-    });
+    const values = decodeCursor(codec.kind, args.after, codec.parts);
     // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... : the rows strictly after the cursor.
     const or = sort.map((_, i) => {
       const clause: Record<string, unknown> = {};
@@ -151,7 +198,7 @@ export async function paginate<T extends object>(
   const orderBy = Object.fromEntries(sort.map(([k, d]) => [k, d])) as never;
   const rows = await em.find(entity, query, { orderBy, limit: limit + 1 });
   const pageRows = rows.slice(0, limit);
-  const edges = pageRows.map((node) => ({ node, cursor: encodeCursor(sort.map(([k]) => (node as Record<string, unknown>)[k])) }));
+  const edges = pageRows.map((node) => ({ node, cursor: encodeCursor(codec.kind, sort.map(([k]) => (node as Record<string, unknown>)[k] as CursorValue)) }));
   return {
     edges,
     pageInfo: {

@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
  * is not one of these (or a GraphQL validation/parse error) is masked as INTERNAL by the server's
  * `formatError` and logged in full.
  */
-export type ThrownErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'INTERNAL';
+export type ThrownErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'TRANSIENT_CONFLICT' | 'INTERNAL';
 
 /** Base class: a GraphQLError with a fixed code, so the masking filter can trust it. */
 export abstract class ApiError extends GraphQLError {
@@ -47,6 +47,18 @@ export class BadUserInputError extends ApiError {
   }
 }
 
+/**
+ * A write lost to concurrent writers (deadlock or serialization failure) again and again, after
+ * the bounded retries of `src/common/retry.ts`: nothing was written, and sending the same request
+ * again later is safe. HTTP 503 with `Retry-After` (seconds), through Apollo's `extensions.http`.
+ */
+export class TransientConflictError extends ApiError {
+  readonly code = 'TRANSIENT_CONFLICT' as const;
+  constructor(retryAfterSeconds = 1, message = `Concurrent writes kept conflicting with this one; nothing was written. Retry in ${retryAfterSeconds} s`) {
+    super(message, 'TRANSIENT_CONFLICT', { retryAfterSeconds, http: { status: 503, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } });
+  }
+}
+
 /** A filter's id argument must look like an id: BAD_USER_INPUT otherwise (never a driver error). */
 export function assertIdArgument(field: string, value: string | null | undefined): void {
   if (value !== null && value !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) {
@@ -60,6 +72,7 @@ export const PUBLIC_ERROR_CODES = new Set<string>([
   'FORBIDDEN',
   'NOT_FOUND',
   'BAD_USER_INPUT',
+  'TRANSIENT_CONFLICT',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',

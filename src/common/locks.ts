@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type EntityManager, LockMode } from '@mikro-orm/core';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 
@@ -24,3 +25,26 @@ export async function serialize(em: EntityManager, lockId: number): Promise<void
 
 /** Advisory lock ids. */
 export const LOCKS = { departmentTree: 7_301 } as const;
+
+/** The 64-bit advisory lock key of one agreement-month (the first 8 bytes of a SHA-256, signed). */
+export function agreementMonthLockKey(agreementId: string, month: string): bigint {
+  return createHash('sha256').update(`agreement-month|${agreementId.toLowerCase()}|${month}`).digest().readBigInt64BE(0);
+}
+
+/**
+ * Serialises the writers of the same agreement-months until the transaction ends: every write
+ * that recomputes a derived row of an agreement-month (its handoff metrics, and anything like
+ * them) takes this lock before it writes the facts and recounts, so a recount always sees every
+ * committed fact and no other writer's recount can overwrite it. PostgreSQL: transaction-scoped
+ * advisory locks (`pg_advisory_xact_lock`), one statement, taken in ascending key order so two
+ * writers never wait for each other in a cycle; a key already held by this transaction is taken
+ * again at no cost. SQLite: no-op, its single connection runs one transaction at a time.
+ */
+export async function lockAgreementMonths(em: EntityManager, months: Iterable<{ agreementId: string; month: string }>): Promise<void> {
+  if (!(em.getPlatform() instanceof PostgreSqlPlatform)) return;
+  const keys = [...new Set([...months].map((m) => agreementMonthLockKey(m.agreementId, m.month)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!keys.length) return;
+  // unnest returns the array in its order and the locks are taken row by row as it goes. The keys
+  // are integers computed here, sent as one array literal (knex would spread a JS array).
+  await em.getConnection().execute('select count(pg_advisory_xact_lock(k)) from unnest(?::bigint[]) as t(k)', [`{${keys.join(',')}}`], 'get', em.getTransactionContext());
+}

@@ -52,7 +52,7 @@ export async function assertCodeFree<T extends Coded>(
   code: string,
   selfId: string | null,
 ): Promise<void> {
-  const other = await em.findOne(entity, { code } as FilterQuery<T>, { fields: ['id'] as never });
+  const other = await em.findOne(entity, { code } as FilterQuery<T>, { fields: ['id'] as never, disableIdentityMap: true });
   if (other && other.id !== selfId) userError('code', UserErrorCode.TAKEN, `${label.toLowerCase()} code ${code} is already taken`);
 }
 

@@ -20,6 +20,22 @@ export function monthProblem(value: unknown): string | null {
   return null;
 }
 
+/**
+ * The months the API accepts (and the years of the instants it accepts, see `scalars.ts`). Work
+ * grows with the months between two instants (overdue reports, reviews, working days), so an
+ * argument such as `asOf: "9999-12-31T23:59:59Z"` must be refused before any work starts.
+ */
+export const FIRST_API_MONTH: Month = '2000-01';
+export const LAST_API_MONTH: Month = '2099-12';
+
+/** {@link monthProblem}, plus the range the API accepts ({@link FIRST_API_MONTH} to {@link LAST_API_MONTH}). */
+export function apiMonthProblem(value: unknown): string | null {
+  const problem = monthProblem(value);
+  if (problem) return problem;
+  if ((value as string) < FIRST_API_MONTH || (value as string) > LAST_API_MONTH) return `expected a month from ${FIRST_API_MONTH} to ${LAST_API_MONTH}, received ${JSON.stringify(value)}`;
+  return null;
+}
+
 /** Returns the month unchanged if it is valid; throws a `RangeError` saying why otherwise. */
 export function parseMonth(value: unknown): Month {
   const problem = monthProblem(value);

@@ -7,6 +7,7 @@ import {
 } from '@mikro-orm/core';
 import { type Context, idempotencyScope } from '../context';
 import { idempotent } from './idempotency';
+import { retryTransient } from './retry';
 import { assertValidInput } from './validation';
 import { setAuditActor } from '../modules/audit/audit.subscriber';
 import { UserError, UserErrorCode, UserErrorsException } from './user-error';
@@ -25,7 +26,9 @@ export interface MutationResult<T> {
  * - MikroORM's OptimisticLockError (someone updated the row between our read and our write) as CONFLICT;
  * - a unique-constraint violation that slipped past the pre-check (two concurrent creators) as
  *   TAKEN on `uniqueField`.
- * Anything else propagates, and the server masks it as INTERNAL.
+ * A deadlock or serialization failure runs the whole transaction again (bounded, with jittered
+ * backoff) and ends as a public TRANSIENT_CONFLICT if it keeps failing. Anything else
+ * propagates, and the server masks it as INTERNAL.
  */
 export async function runMutation<T>(
   ctx: Pick<Context, 'em' | 'principal' | 'request'>,
@@ -46,16 +49,19 @@ export async function runMutation<T>(
       { clear: true },
     );
   try {
-    let result: T;
-    try {
-      result = await transaction();
-    } catch (e) {
-      // Two concurrent first uses of one idempotency key: the loser hits a unique index (the
-      // key's, or the created record's own). Running it again finds the winner's record and
-      // replays its result instead of reporting a false TAKEN.
-      if (!(e instanceof UniqueConstraintViolationException) || !options.idempotencyKey) throw e;
-      result = await transaction();
-    }
+    // A transaction that loses a deadlock or a serialization failure (PostgreSQL) is rolled back
+    // and run again a few times (src/common/retry.ts); then the client gets TRANSIENT_CONFLICT.
+    const result = await retryTransient(async () => {
+      try {
+        return await transaction();
+      } catch (e) {
+        // Two concurrent first uses of one idempotency key: the loser hits a unique index (the
+        // key's, or the created record's own). Running it again finds the winner's record and
+        // replays its result instead of reporting a false TAKEN.
+        if (!(e instanceof UniqueConstraintViolationException) || !options.idempotencyKey) throw e;
+        return await transaction();
+      }
+    });
     return { result, userErrors: [] };
   } catch (e) {
     if (e instanceof UserErrorsException) return { result: null, userErrors: e.errors };

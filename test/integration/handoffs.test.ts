@@ -217,8 +217,9 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
       expect(again.recordHandoffEvents.batch).toMatchObject({ received: 5000, created: 0, updated: 5000 });
       const card = (await analyst.data(AgreementScorecardDocument, { key: 'LEADS', month: '2026-02' })).agreement.scorecard;
       expect(card.objectives.find((o) => o.metric.code === 'HANDOFF_VOLUME')?.value).toBe(5000);
-      const tooMany = await crmMkt.data(RecordHandoffEventsDocument, { input: { source: 'bulk', events: [...events, lead('F5000', '2026-02-10T09:00:00Z')] } });
-      expect(tooMany.recordHandoffEvents.userErrors).toEqual([{ field: 'events', code: 'INVALID', message: 'events: expected at most 5000 events a call, received 5001' }]);
+      // One more is refused at the edge, before the 5,001 events are coerced or anything is read.
+      const tooMany = await crmMkt.request(RecordHandoffEventsDocument, { input: { source: 'bulk', events: [...events, lead('F5000', '2026-02-10T09:00:00Z')] } });
+      expect(tooMany.errors?.[0]).toMatchObject({ message: 'input.events: expected at most 5000 items, received 5001', extensions: { code: 'BAD_USER_INPUT', field: 'input.events' } });
     });
   });
 

@@ -8,7 +8,7 @@ describe('config', () => {
     expect(c.database).toEqual({ engine: 'sqlite', url: '/srv/app/data/tiered-sla.sqlite', sqlitePath: '/srv/app/data/tiered-sla.sqlite', seedDemoWhenEmpty: true });
     expect(c.http.port).toBe(4000);
     expect(c.http.host).toBe('127.0.0.1');
-    expect(c.http.bodyLimitBytes).toBe(8388608);
+    expect(c.http.bodyLimitBytes).toBe(4194304);
     expect(c.http.corsOrigins).toEqual([]);
     expect(c.log.level).toBe('info');
     expect(c.nodeEnv).toBe('development');

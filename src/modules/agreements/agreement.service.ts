@@ -84,11 +84,11 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
   if (filter?.serviceId) where.push({ service: filter.serviceId });
   if (filter?.measuredOnly) {
     // Measured: ACTIVE CUSTOMER or SERVICE agreements without ACTIVE children (DESIGN §3).
-    const parents = await ctx.em.find(Agreement, { state: AgreementStatus.ACTIVE, parent: { $ne: null } }, { fields: ['parent'] });
+    const parents = await ctx.em.find(Agreement, { state: AgreementStatus.ACTIVE, parent: { $ne: null } }, { fields: ['parent'], disableIdentityMap: true });
     const containers = [...new Set(parents.map((a) => a.parent?.id).filter((x): x is string => !!x))];
     where.push({ state: AgreementStatus.ACTIVE, tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] } });
     // Nor past their last month (shown EXPIRED): only agreements with an ended version can be.
-    const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(new Date()) } }, { fields: ['agreement'] });
+    const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(new Date()) } }, { fields: ['agreement'], disableIdentityMap: true });
     const endedIds = [...new Set(ended.map((v) => v.agreement.id))];
     const expired: string[] = [];
     if (endedIds.length) {
@@ -265,7 +265,7 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
       if (errors.length) throw new UserErrorsException(errors);
 
       const key = input.key.trim().toUpperCase();
-      if (await em.findOne(Agreement, { key }, { fields: ['id'] })) userError('key', UserErrorCode.TAKEN, `agreement key ${key} is already taken`);
+      if (await em.findOne(Agreement, { key }, { fields: ['id'], disableIdentityMap: true })) userError('key', UserErrorCode.TAKEN, `agreement key ${key} is already taken`);
 
       let provider: Department | null = null;
       let customer: Department | null = null;

@@ -71,7 +71,7 @@ async function departmentForRole(em: EntityManager, role: Role, departmentId: st
 }
 
 async function assertEmailFree(em: EntityManager, email: string, selfId: string | null): Promise<void> {
-  const other = await em.findOne(User, { email }, { fields: ['id'] });
+  const other = await em.findOne(User, { email }, { fields: ['id'], disableIdentityMap: true });
   if (other && other.id !== selfId) userError('email', UserErrorCode.TAKEN, `e-mail ${email} is already used by another user`);
 }
 

@@ -41,7 +41,7 @@ export function listServices(ctx: Context, filter: ServiceFilter | undefined, pa
   if (!filter?.includeArchived) where.push({ archivedAt: null });
   assertIdArgument('filter.providerId', filter?.providerId);
   if (filter?.providerId) where.push({ provider: filter.providerId });
-  if (filter?.search) where.push(codeOrNameContains(ctx.em, filter.search) as FilterQuery<Service>);
+  if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Service>);
   return paginate(ctx.em, Service, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
 }
 
@@ -104,7 +104,7 @@ export function listMetrics(ctx: Context, filter: MetricFilter | undefined, page
   if (filter?.direction) where.push({ direction: filter.direction });
   if (filter?.source) where.push({ source: filter.source });
   if (filter?.unit) where.push({ unit: filter.unit });
-  if (filter?.search) where.push(codeOrNameContains(ctx.em, filter.search) as FilterQuery<Metric>);
+  if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Metric>);
   return paginate(ctx.em, Metric, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
 }
 

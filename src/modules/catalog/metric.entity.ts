@@ -2,6 +2,7 @@ import { Entity, Enum, Property } from '@mikro-orm/core';
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar } from '../../common/scalars';
+import { searchTextOf } from '../../common/codes';
 
 /** Whether a bigger value is better (availability) or worse (response time). */
 export enum MetricDirection {
@@ -62,6 +63,10 @@ export class Metric extends BaseEntity {
   @Field()
   @Property({ type: 'string', length: 200 })
   name!: string;
+
+  /** Code and name folded for `filter.search` (see `foldForSearch`); kept current on every write. */
+  @Property({ type: 'text', hidden: true, default: '', onCreate: (e: { code: string; name: string }) => searchTextOf(e), onUpdate: (e: { code: string; name: string }) => searchTextOf(e) })
+  searchText?: string;
 
   // A plain string column, not @Enum: MikroORM 6 misreads SQLite enum checks of more than two
   // items (it sees the first and last only) and its CHECK comparison on PostgreSQL is unstable,

@@ -3,6 +3,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar } from '../../common/scalars';
 import { Department } from '../departments/department.entity';
+import { searchTextOf } from '../../common/codes';
 
 /** An entry in a provider department's service catalog ("Lead generation", "CRM platform"). */
 @ObjectType({ description: "An entry in a provider department's service catalog." })
@@ -15,6 +16,10 @@ export class Service extends BaseEntity {
   @Field()
   @Property({ type: 'string', length: 200 })
   name!: string;
+
+  /** Code and name folded for `filter.search` (see `foldForSearch`); kept current on every write. */
+  @Property({ type: 'text', hidden: true, default: '', onCreate: (e: { code: string; name: string }) => searchTextOf(e), onUpdate: (e: { code: string; name: string }) => searchTextOf(e) })
+  searchText?: string;
 
   @Field(() => String)
   @Property({ type: 'text', default: '' })

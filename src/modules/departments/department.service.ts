@@ -28,7 +28,7 @@ export function listDepartments(ctx: Context, filter: DepartmentFilter | undefin
   assertIdArgument('filter.parentId', filter?.parentId);
   if (filter?.parentId) where.push({ parent: filter.parentId });
   if (filter?.rootsOnly) where.push({ parent: null });
-  if (filter?.search) where.push(codeOrNameContains(ctx.em, filter.search) as FilterQuery<Department>);
+  if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Department>);
   return paginate(ctx.em, Department, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
 }
 

@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import type http from 'node:http';
 import { stringify } from 'csv-stringify';
+import { assertText, instantProblem } from '../../common/bounds';
 import { BadUserInputError } from '../../common/errors';
-import { monthProblem } from '../../common/month';
+import { apiMonthProblem } from '../../common/month';
 import type { Context } from '../../context';
 import { createLoaders } from '../../loaders';
 import { Tier } from '../agreements/agreement.entity';
@@ -19,16 +20,23 @@ export function filterFromQuery(params: URLSearchParams): FactFilter {
   const month = (name: 'from' | 'to') => {
     const v = params.get(name);
     if (!v) throw new BadUserInputError(`${name}: required, a month such as 2026-01`, name);
-    const problem = monthProblem(v);
+    const problem = apiMonthProblem(v.slice(0, 100));
     if (problem) throw new BadUserInputError(`${name}: ${problem}`, name);
     return v;
   };
   const tier = params.get('tier');
-  if (tier && !Object.values(Tier).includes(tier as Tier)) throw new BadUserInputError(`tier: expected CORPORATE, CUSTOMER or SERVICE, received ${JSON.stringify(tier)}`, 'tier');
+  if (tier && !Object.values(Tier).includes(tier as Tier)) throw new BadUserInputError(`tier: expected CORPORATE, CUSTOMER or SERVICE, received ${JSON.stringify(tier.slice(0, 100))}`, 'tier');
   const since = params.get('updatedSince');
   const updatedSince = since ? new Date(since) : null;
-  if (updatedSince && Number.isNaN(updatedSince.getTime())) throw new BadUserInputError(`updatedSince: expected an ISO 8601 instant, received ${JSON.stringify(since)}`, 'updatedSince');
-  return { from: month('from'), to: month('to'), tier: (tier as Tier) || null, provider: params.get('provider'), customer: params.get('customer'), updatedSince };
+  if (updatedSince && Number.isNaN(updatedSince.getTime())) throw new BadUserInputError(`updatedSince: expected an ISO 8601 instant, received ${JSON.stringify(String(since).slice(0, 100))}`, 'updatedSince');
+  const problem = updatedSince && instantProblem(updatedSince);
+  if (problem) throw new BadUserInputError(`updatedSince: ${problem}`, 'updatedSince');
+  const code = (name: 'provider' | 'customer') => {
+    const v = params.get(name);
+    if (v !== null) assertText(name, v, 100);
+    return v;
+  };
+  return { from: month('from'), to: month('to'), tier: (tier as Tier) || null, provider: code('provider'), customer: code('customer'), updatedSince };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import { BadUserInputError } from '../../common/errors';
+import { type CursorPart, decodeCursor, encodeCursor } from '../../common/connection';
 import { compareMonths, type Month } from '../../common/month';
 import type { Context } from '../../context';
 import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
@@ -54,19 +54,19 @@ interface FactCursor {
   i: number;
 }
 
-export function encodeCursor(c: FactCursor | HandoffCursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
+/** The measurement facts' cursor: the snapshot instant, then the last fact's agreement key, month and objective index. */
+const FACT_CURSOR = { kind: 'measurementFacts', parts: ['date', 'string', 'month', 'integer'] as CursorPart[] };
+/** The handoff facts' cursor: the snapshot instant, then the last row's updatedAt and id. */
+const HANDOFF_CURSOR = { kind: 'handoffFacts', parts: ['date', 'date', 'uuid'] as CursorPart[] };
+
+function factCursor(after: string): FactCursor {
+  const [w, k, m, i] = decodeCursor(FACT_CURSOR.kind, after, FACT_CURSOR.parts) as [Date, string, Month, number];
+  return { w: w.getTime(), k, m, i };
 }
 
-/** A cursor this module wrote, checked by `valid`; anything else is a BAD_USER_INPUT on `after`. */
-function decodeCursor<T>(after: string, valid: (c: Partial<T>) => boolean): T {
-  try {
-    const c = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as Partial<T>;
-    if (c && typeof c === 'object' && valid(c)) return c as T;
-  } catch {
-    // fall through
-  }
-  throw new BadUserInputError('after: expected a cursor returned by this query (endCursor)', 'after');
+function handoffCursor(after: string): HandoffCursor {
+  const [w, u, id] = decodeCursor(HANDOFF_CURSOR.kind, after, HANDOFF_CURSOR.parts) as [Date, Date, string];
+  return { w: w.getTime(), u: u.getTime(), id };
 }
 
 /** The agreement tiers a filter selects: facts live on CUSTOMER and SERVICE agreements; CORPORATE means all of them. */
@@ -91,7 +91,7 @@ export interface FactPage {
  * instant passed after it (PENDING becoming NO_DATA), so incremental pulls see corrections.
  */
 export async function measurementFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<FactPage> {
-  const cursor = after ? decodeCursor<FactCursor>(after, (c) => typeof c.w === 'number' && typeof c.k === 'string' && typeof c.m === 'string' && Number.isInteger(c.i)) : null;
+  const cursor = after ? factCursor(after) : null;
   const asOf = new Date(cursor?.w ?? ctx.request.now.getTime());
   const months = windowMonths(filter.from, filter.to);
   const where: FilterQuery<Agreement>[] = [{ tier: tiersOf(filter) }, { activatedAt: { $ne: null } }, { createdAt: { $lte: asOf } }];
@@ -152,7 +152,7 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
       }
     }
   }
-  return { rows, hasNextPage: more, endCursor: last ? encodeCursor(last) : after ?? null, asOf };
+  return { rows, hasNextPage: more, endCursor: last ? encodeCursor(FACT_CURSOR.kind, [new Date(last.w), last.k, last.m, last.i]) : after ?? null, asOf };
 }
 
 const itemKey = (it: { agreement: { id: string }; month: Month }) => `${it.agreement.id}|${it.month}`;
@@ -228,7 +228,7 @@ interface HandoffCursor {
  * come back in the next.
  */
 export async function handoffFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<{ rows: HandoffFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
-  const cursor = after ? decodeCursor<HandoffCursor>(after, (c) => typeof c.w === 'number' && typeof c.u === 'number' && typeof c.id === 'string') : null;
+  const cursor = after ? handoffCursor(after) : null;
   windowMonths(filter.from, filter.to);
   const asOf = new Date(cursor?.w ?? ctx.request.now.getTime());
   const where: FilterQuery<HandoffEvent>[] = [{ month: { $gte: filter.from, $lte: filter.to } }, { updatedAt: { $lte: asOf } }];
@@ -270,7 +270,7 @@ export async function handoffFacts(ctx: Context, filter: FactFilter, first: numb
   return {
     rows,
     hasNextPage: events.length > first,
-    endCursor: lastRow ? encodeCursor({ w: asOf.getTime(), u: lastRow.updatedAt.getTime(), id: lastRow.id }) : after ?? null,
+    endCursor: lastRow ? encodeCursor(HANDOFF_CURSOR.kind, [asOf, lastRow.updatedAt, lastRow.id]) : after ?? null,
     asOf,
   };
 }

@@ -34,7 +34,7 @@ export interface ChainData {
  * bottleneck is the stage with the worst score (the lowest conversion when none is scored).
  */
 export async function handoffChain(ctx: Context, from: string, to: string, start: Month, end: Month): Promise<ChainData> {
-  const months = await ctx.em.find(HandoffMonth, { month: { $gte: start, $lte: end }, volume: { $gt: 0 } }, { fields: ['agreement', 'month'] });
+  const months = await ctx.em.find(HandoffMonth, { month: { $gte: start, $lte: end }, volume: { $gt: 0 } }, { fields: ['agreement', 'month'], disableIdentityMap: true });
   const ids = [...new Set(months.map((m) => m.agreement.id))];
   const agreements = ids.length ? await ctx.em.find(Agreement, { id: { $in: ids } }, { orderBy: { key: 'asc' } }) : [];
   // Breadth-first from `from`: the first path found to `to` is a shortest one.
@@ -64,7 +64,7 @@ export async function handoffChain(ctx: Context, from: string, to: string, start
   const events = await ctx.em.find(
     HandoffEvent,
     { agreement: { $in: path.map((a) => a.id) }, month: { $gte: start, $lte: end } },
-    { fields: ['agreement', 'stage', 'acceptedAt', 'rejectedAt', 'convertedAt', 'responseHours', 'qualityScore'] },
+    { fields: ['agreement', 'stage', 'acceptedAt', 'rejectedAt', 'convertedAt', 'responseHours', 'qualityScore'], disableIdentityMap: true },
   );
   const scored = await scoreMonths(ctx, await measuredMonths(ctx, path, windowMonths(start, end)), ctx.request.now);
   const stages = path.map((agreement, position) => {

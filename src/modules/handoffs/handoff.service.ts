@@ -5,8 +5,10 @@ import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { isUUID } from 'class-validator';
 import { ForbiddenError } from '../../common/errors';
+import { lockAgreementMonths } from '../../common/locks';
 import type { Month } from '../../common/month';
 import { runMutation, type MutationResult } from '../../common/mutation';
+import { RetryableConflict } from '../../common/retry';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
 import type { Context, Principal } from '../../context';
@@ -98,7 +100,8 @@ const TIMES = ['respondedAt', 'acceptedAt', 'rejectedAt', 'convertedAt'] as cons
  * event is listed by index (`events[12].acceptedAt`) and nothing is written. A re-sent external
  * id (per source) updates its event. Admins, and INTEGRATION principals for agreements one of
  * whose parties is their department, may write. The touched agreement-months' metrics are
- * recomputed in the same transaction.
+ * recomputed in the same transaction, under locks that serialise the writers of each
+ * agreement-month; a deadlock or serialization failure runs the whole batch again (runMutation).
  */
 export function recordHandoffEvents(ctx: Context, input: RecordHandoffEventsInput, now = ctx.request.now): Promise<MutationResult<HandoffBatch>> {
   return runMutation(ctx, (em) => ingestHandoffEvents(em, input, { principal: principalOf(ctx), now }));
@@ -193,24 +196,36 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
   });
   if (errors.length) throw new UserErrorsException(errors);
 
+  // One canonical order (issue 12): every writer takes the events, and the locks of their
+  // agreement-months, in ascending order, so overlapping batches queue instead of deadlocking.
+  rows.sort((a, b) => (a.external_id < b.external_id ? -1 : a.external_id > b.external_id ? 1 : 0));
   const sql = sqlOf(em);
+  const touched = new Map<string, { agreementId: string; month: string }>();
+  const touch = (agreementId: string, month: string) => touched.set(`${agreementId}|${month}`, { agreementId, month });
+  for (const r of rows) touch(r.agreement_id, r.month);
+  // The agreement-months written to are locked before anything is written or counted, so
+  // concurrent batches about one month recount it one after the other, each seeing the others'
+  // committed events (PostgreSQL advisory locks; SQLite runs one transaction at a time).
+  await lockAgreementMonths(em, touched.values());
   // Re-sent events: counted as updates, and their earlier months recomputed too (an event may
-  // move to another month or agreement).
+  // move to another month or agreement). On PostgreSQL the rows are read FOR UPDATE: the latest
+  // committed state, which no one else can change before this transaction ends.
   const existing = new Set<string>();
-  const previous: Array<{ agreement_id: string; month: string }> = [];
+  const earlier: Array<{ agreementId: string; month: string }> = [];
   const ids = rows.map((r) => r.external_id);
   for (let i = 0; i < ids.length; i += 900) {
-    const found: Array<{ external_id: string; agreement_id: string; month: string }> = await sql
-      .knex('handoff_event')
-      .select('external_id', 'agreement_id', 'month')
-      .where('source', source)
-      .whereIn('external_id', ids.slice(i, i + 900))
-      .transacting(sql.trx);
+    const query = sql.knex('handoff_event').select('external_id', 'agreement_id', 'month').where('source', source).whereIn('external_id', ids.slice(i, i + 900)).transacting(sql.trx);
+    if (sql.pg) query.orderByRaw('"external_id" collate "C"').forUpdate();
+    const found: Array<{ external_id: string; agreement_id: string; month: string }> = await query;
     for (const f of found) {
       existing.add(f.external_id);
-      previous.push(f);
+      if (!touched.has(`${f.agreement_id}|${f.month}`)) earlier.push({ agreementId: f.agreement_id, month: f.month });
+      touch(f.agreement_id, f.month);
     }
   }
+  // An event moving away from a month this batch does not otherwise touch: that month is locked
+  // too (out of the canonical order, so a rare deadlock is possible; it is retried).
+  await lockAgreementMonths(em, earlier);
   const stamp = sql.date(now);
   const values = rows.map((r) => ({
     ...r,
@@ -225,10 +240,12 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
   }));
   const merged = ['agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours', 'updated_at'];
   for (let i = 0; i < values.length; i += ROWS_PER_STATEMENT) {
-    await sql.upsert('handoff_event', values.slice(i, i + ROWS_PER_STATEMENT), ['source', 'external_id'], merged);
+    const written = await sql.upsert('handoff_event', values.slice(i, i + ROWS_PER_STATEMENT), ['source', 'external_id'], merged, sql.pg ? 'external_id' : undefined);
+    // An event that was new when read but existed when written: a concurrent batch about other
+    // months created it meanwhile, and the month it counted in is not known here. Run again.
+    const raced = written.find((w) => !w.inserted && !existing.has(String(w.key)));
+    if (raced) throw new RetryableConflict(`handoff event ${source}/${String(raced.key)} was created by a concurrent batch`);
   }
-  const touched = new Map<string, { agreementId: string; month: string }>();
-  for (const r of [...rows.map((x) => ({ agreement_id: x.agreement_id, month: x.month })), ...previous]) touched.set(`${r.agreement_id}|${r.month}`, { agreementId: r.agreement_id, month: r.month });
   await recomputeMonths(sql, [...touched.values()], stamp);
 
   const batch = em.create(HandoffBatch, { source, received: rows.length, created: rows.length - existing.size, updated: existing.size, recordedByUserId: p.userId });
@@ -240,13 +257,16 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
 interface Sql {
   knex: ReturnType<SqlEntityManager['getKnex']>;
   trx: never;
+  /** PostgreSQL (row locks, RETURNING with xmax), not SQLite. */
+  pg: boolean;
   date(d: Date | null): Date | number | null;
   /**
    * Multi-row `INSERT … ON CONFLICT (…) DO UPDATE SET col = excluded.col, version = version + 1`,
    * as one statement written here rather than by knex's builder: the same SQL on both engines,
-   * and a third of the CPU for a batch of 5,000.
+   * and a third of the CPU for a batch of 5,000. With `returning` (PostgreSQL only), each row's
+   * value of that column and whether it was inserted (`xmax = 0`) rather than updated.
    */
-  upsert(table: string, rows: Array<Record<string, unknown>>, conflict: string[], merged: string[]): Promise<void>;
+  upsert(table: string, rows: Array<Record<string, unknown>>, conflict: string[], merged: string[], returning?: string): Promise<Array<{ key: unknown; inserted: boolean }>>;
 }
 
 function sqlOf(em: EntityManager): Sql {
@@ -256,10 +276,11 @@ function sqlOf(em: EntityManager): Sql {
   return {
     knex: sqlEm.getKnex(),
     trx: trx as never,
+    pg,
     // MikroORM keeps SQLite dates as epoch milliseconds; PostgreSQL takes Date objects.
     date: (d) => (d === null ? null : pg ? d : d.getTime()),
-    async upsert(table, rows, conflict, merged) {
-      if (!rows.length) return;
+    async upsert(table, rows, conflict, merged, returning) {
+      if (!rows.length) return [];
       const columns = Object.keys(rows[0]);
       const tuple = `(${columns.map(() => '?').join(', ')})`;
       const params: unknown[] = [];
@@ -267,12 +288,20 @@ function sqlOf(em: EntityManager): Sql {
       const statement =
         `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${rows.map(() => tuple).join(', ')} ` +
         `on conflict (${conflict.map((c) => `"${c}"`).join(', ')}) do update set ${merged.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${table}"."version" + 1`;
-      await em.getConnection().execute(statement, params, 'run', trx);
+      if (!returning) {
+        await em.getConnection().execute(statement, params, 'run', trx);
+        return [];
+      }
+      const out: Array<{ key: unknown; inserted: boolean }> = await em.getConnection().execute(`${statement} returning "${returning}" as "key", ("xmax" = 0) as "inserted"`, params, 'all', trx);
+      return out;
     },
   };
 }
 
-/** Recomputes and stores the handoff metrics of agreement-months from their events. */
+/**
+ * Recomputes and stores the handoff metrics of agreement-months from their events, in key order.
+ * The caller holds the months' locks ({@link lockAgreementMonths}), so the count is complete.
+ */
 async function recomputeMonths(sql: Sql, months: Array<{ agreementId: string; month: string }>, stamp: Date | number | null): Promise<void> {
   const agreementIds = [...new Set(months.map((m) => m.agreementId))];
   const monthSet = [...new Set(months.map((m) => m.month))];
@@ -293,7 +322,8 @@ async function recomputeMonths(sql: Sql, months: Array<{ agreementId: string; mo
       groups.set(key, list);
     }
   }
-  const rows = months.map((m) => {
+  const ordered = [...months].sort((a, b) => (a.agreementId < b.agreementId ? -1 : a.agreementId > b.agreementId ? 1 : a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
+  const rows = ordered.map((m) => {
     const s = handoffStats(groups.get(`${m.agreementId}|${m.month}`) ?? []);
     return {
       id: randomUUID(),

@@ -1,4 +1,5 @@
 import { groupBy } from '../../common/collections';
+import { assertAsOf, breathe } from '../../common/bounds';
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, ForbiddenError } from '../../common/errors';
@@ -232,6 +233,16 @@ async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDec
     throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} reports of ${agreement.key}: only admins and the customer's head do`);
   }
   if (report.status !== ReportStatus.SUBMITTED) {
+    // Someone else decided on the very revision this principal named (two customer heads at
+    // once, or one deciding after another had): a CONFLICT, the verdict it read is gone. The
+    // principal's own earlier verdict, or a revision not awaiting one, is an illegal transition.
+    if (input.revision === report.revisionCount && report.latestRevision) {
+      const latest = await em.findOneOrFail(ReportRevision, report.latestRevision.id);
+      const decided = latest.acknowledgedAt ? 'acknowledged' : latest.disputedAt ? 'disputed' : null;
+      if (decided && latest.decidedByUserId !== principalOf(ctx).userId) {
+        userError('revision', UserErrorCode.CONFLICT, `revision: revision ${latest.number} of the report of ${agreement.key} for ${report.month} was already ${decided} by someone else; read the report again`);
+      }
+    }
     userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} is ${report.status}; only a SUBMITTED report can be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`);
   }
   // The verdict is on the revision the customer read: a newer one is a CONFLICT, never judged unseen.
@@ -334,13 +345,14 @@ export interface OverdueReport {
  * A fixed number of statements, whatever the number of agreements.
  */
 export async function overdueReports(ctx: Context, asOf: Date, from?: Month | null): Promise<OverdueReport[]> {
+  assertAsOf('asOf', asOf, ctx.request.now);
   const em = ctx.em;
   const agreements = await em.find(Agreement, { tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] }, activatedAt: { $ne: null } });
   if (!agreements.length) return [];
   const ids = agreements.map((a) => a.id);
   const [versions, reports] = await Promise.all([
     em.find(AgreementVersion, { agreement: { $in: ids } }),
-    em.find(Report, { agreement: { $in: ids }, firstSubmittedAt: { $ne: null, $lte: asOf } }, { fields: ['agreement', 'month'] }),
+    em.find(Report, { agreement: { $in: ids }, firstSubmittedAt: { $ne: null, $lte: asOf } }, { fields: ['agreement', 'month'], disableIdentityMap: true }),
   ]);
   const versionsOf = groupBy(versions, (v) => v.agreement.id);
   const childrenOf = groupBy(agreements, (a) => a.parent?.id);
@@ -350,9 +362,11 @@ export async function overdueReports(ctx: Context, asOf: Date, from?: Month | nu
   for (const a of agreements) {
     const vs = versionsOf.get(a.id) ?? [];
     if (!vs.length) continue;
+    await breathe(ctx.request);
     const first = vs.reduce((m, v) => (compareMonths(v.effectiveFrom, m) < 0 ? v.effectiveFrom : m), vs[0].effectiveFrom);
     const start = from && compareMonths(from, first) > 0 ? from : first;
     for (const month of monthRange(start, lastMonth)) {
+      await breathe(ctx.request);
       if (submitted.has(`${a.id}|${month}`) || !activeInMonth(a, vs, month)) continue;
       if ((childrenOf.get(a.id) ?? []).some((c) => activeInMonth(c, versionsOf.get(c.id) ?? [], month))) continue;
       const due = dueOf(a, vs, month) as { dueDate: string; dueAt: Date };

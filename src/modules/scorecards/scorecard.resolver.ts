@@ -3,6 +3,7 @@ import { addMonths, compareMonths, monthOf, type Month } from '../../common/mont
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import type { Context } from '../../context';
 import { groupBy } from '../../common/collections';
+import { assertAsOf } from '../../common/bounds';
 import { OBJECTIVE_STATUSES, type ObjectiveStatus as Status } from '../../scoring';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.service';
@@ -501,6 +502,7 @@ export class ScorecardQueryResolver {
   @Query(() => [ReviewDue], { description: 'Live agreements whose periodic review is due on or before `asOf` (default: now), oldest first.' })
   async reviewsDue(@Ctx() ctx: Context, @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf?: Date | null): Promise<ReviewDue[]> {
     const at = asOf ?? ctx.request.now;
+    assertAsOf('asOf', at, ctx.request.now);
     const today = at.toISOString().slice(0, 10);
     const agreements = await ctx.em.find(Agreement, { state: { $in: [AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED] } }, { orderBy: { key: 'asc' } });
     const versions = (await ctx.loaders.versionsByAgreement.loadMany(agreements.map((a) => a.id))) as AgreementVersion[][];

@@ -1,3 +1,4 @@
+import { type Abandonable, breathe, mapBreathing } from '../../common/bounds';
 import { BadUserInputError } from '../../common/errors';
 import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
 import type { Context } from '../../context';
@@ -81,14 +82,15 @@ export async function measuredMonths(ctx: Pick<Context, 'loaders'>, agreements: 
   const allKids = kids.flat();
   (await ctx.loaders.versionsByAgreement.loadMany(allKids.map((c) => c.id))).forEach((v, i) => kidVersions.set(allKids[i].id, v as AgreementVersion[]));
   const out: MeasuredMonth[] = [];
-  candidates.forEach((agreement, i) => {
+  for (const [i, agreement] of candidates.entries()) {
+    await breathe(requestOf(ctx));
     const vs = versions[i] as AgreementVersion[];
     for (const month of months) {
       if (!activeInMonth(agreement, vs, month)) continue;
       if (kids[i].some((c) => activeInMonth(c, kidVersions.get(c.id) ?? [], month))) continue;
       out.push({ agreement, month, version: versionAt(vs, month) as AgreementVersion });
     }
-  });
+  }
   return out;
 }
 
@@ -122,7 +124,8 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
   const codes = new Set(objectiveLists.flat().filter((o) => o.metric.source === MetricSource.AUTOMATED).map((o) => o.metric.code));
   const automated = await automatedValues(ctx, codes, items.map((i) => ({ agreementId: i.agreement.id, month: i.month })), { from, to, now });
 
-  return items.map((item, i) => {
+  // Thousands of agreement-months are scored in slices, giving the event loop back in between.
+  return mapBreathing(items, (item, i) => {
     const id = item.agreement.id;
     const due = dueFor(item.agreement, item.version, item.month);
     const objectives = objectiveLists[i];
@@ -148,7 +151,12 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
       objectives: objectives.map((o, k) => ({ objective: o.objective, metric: o.metric, inheritedFrom: o.inheritedFrom, value: inputs[k].value, excused: inputs[k].excused, result: result.objectives[k] })),
       result,
     };
-  });
+  }, requestOf(ctx));
+}
+
+/** The request info of a full context (to stop abandoned work), if the caller passed one. */
+function requestOf(ctx: Pick<Context, 'loaders'>): Abandonable | undefined {
+  return (ctx as Partial<Context>).request;
 }
 
 /**
