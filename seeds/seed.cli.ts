@@ -11,9 +11,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const { orm } = await openOrm(config);
   try {
-    const tokens = await seedDemoAtomically(orm.em.fork(), { principals: config.nodeEnv !== 'production' });
+    // The secrets are printed inside the transaction, just before it commits (writes to a pipe or
+    // a file are synchronous on Linux): a run killed after the commit has printed them already. A
+    // run killed between the print and the commit printed secrets that never took effect; the
+    // next run seeds again and prints the ones that do.
+    await seedDemoAtomically(orm.em.fork(), { principals: config.nodeEnv !== 'production' }, (tokens) => {
+      for (const [key, secret] of Object.entries(tokens)) process.stdout.write(`${key.padEnd(18)} ${secret}\n`);
+    });
     process.stdout.write(`seeded the demo company into ${config.database.engine === 'sqlite' ? config.database.sqlitePath : 'PostgreSQL'}\n`);
-    for (const [key, secret] of Object.entries(tokens)) process.stdout.write(`${key.padEnd(18)} ${secret}\n`);
   } finally {
     await orm.close(true);
   }

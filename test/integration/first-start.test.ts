@@ -306,6 +306,7 @@ postgres('`npm run seed` on PostgreSQL is all or nothing', () => {
       let url = '';
       let at = fraction;
       let signal: NodeJS.Signals | null = null;
+      let killedLines: string[] = [];
       for (let attempt = 0; signal !== 'SIGKILL' && attempt < 3; attempt++) {
         at = fraction / 2 ** attempt;
         url = await freshUrl();
@@ -313,8 +314,12 @@ postgres('`npm run seed` on PostgreSQL is all or nothing', () => {
         await sleep(Math.max(0, launched.at + Math.round(seedMs * at) - Date.now()));
         launched.p.child.kill('SIGKILL');
         ({ signal } = await launched.p.exit);
+        killedLines = launched.p.lines;
       }
-      const tokens = await seed(url);
+      // Killed after its commit, the first run has printed the secrets (just before committing)
+      // and the second finds the demo complete and prints none: the first run's are the ones.
+      let tokens = await seed(url);
+      if (!Object.keys(tokens).length) tokens = Object.fromEntries(killedLines.map((l) => l.trim().split(/\s+/)).filter((parts) => parts.length === 2 && parts[1].startsWith('tsla_')));
       const problems = differences(await postgresCounts(url), reference);
       if (Object.keys(tokens).length !== Object.keys(referenceTokens).length) problems.push(`printed ${Object.keys(tokens).length} tokens of ${Object.keys(referenceTokens).length}`);
       // The printed tokens authenticate on a server over the same database.
