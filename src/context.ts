@@ -20,6 +20,12 @@ export interface RequestInfo {
   errorCodes: string[];
   /** The request's "now": one instant for the whole request (or the test clock's, when allowed). */
   now: Date;
+  /**
+   * When the request arrived by the server's own clock, whatever the test clock says: the instant
+   * to compare with the stamps rows are written with (createdAt, updatedAt), such as the snapshot
+   * of a BI pull. Scoring and due dates use `now`.
+   */
+  receivedAt: Date;
   /** Set when the HTTP layer has answered TIMEOUT: loops that `breathe` stop at their next turn. */
   abandoned?: boolean;
 }
@@ -45,7 +51,7 @@ export function createContext(orm: MikroORM, requestId: string, bearer: string |
     // proxy rather than a getter, because Apollo copies the context object per operation.
     loaders: lazyLoaders(em),
     principal: null,
-    request: { requestId, bearer, operationName: null, errorCodes: [], now },
+    request: { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date() },
   } satisfies Context;
 }
 

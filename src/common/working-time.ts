@@ -229,6 +229,16 @@ export function endOfLocalDay(cal: Pick<BusinessCalendar, 'timeZone'>, date: Loc
 }
 
 /**
+ * The instant `month` ends in the calendar's time zone (DESIGN §4 rule 0): the start of day 1 of
+ * the next month there. Before it, nothing of the month is scored. For Europe/Berlin, March 2026
+ * ends at 2026-03-31T22:00:00Z (summer time has begun), January at 2026-01-31T23:00:00Z.
+ */
+export function monthEndsAt(cal: Pick<BusinessCalendar, 'timeZone'>, month: Month): Date {
+  const index = monthIndex(parseMonth(month)) + 1;
+  return new Date(startOfDay(zoneDays(cal.timeZone), daysFromCivil(Math.floor(index / 12), (index % 12) + 1, 1)));
+}
+
+/**
  * Working time, in milliseconds, between two instants: for every local day from the one holding
  * `start` to the one holding `end` that is a working day, the overlap of `[start, end]` with that
  * day's working hours. Hours are turned into instants in the calendar's zone for each date, so a

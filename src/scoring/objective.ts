@@ -50,11 +50,14 @@ function assertStatusInput(o: ObjectiveMonthInput, now: Date): void {
   if (o.value !== null) assertFinite('value', o.value);
   if (typeof o.excused !== 'boolean') throw new RangeError(`excused: expected a boolean, received ${describe(o.excused)}`);
   assertDate('dueAt', o.dueAt);
+  assertDate('monthEndsAt', o.monthEndsAt);
   assertDate('now', now);
 }
 
 /**
- * Rule 1: the status of one objective-month at instant `now`. EXCUSED first, whatever the value
+ * Rules 0 and 1: the status of one objective-month at instant `now`. Before the month has ended
+ * (`now` < `monthEndsAt`), PENDING whatever is known of it: nothing unfinished or future is scored,
+ * breached or credited, AUTOMATED objectives included (rule 0). Then EXCUSED first, whatever the value
  * (an approved exclusion covers the month). Without a value: PENDING while `now` ≤ `dueAt` (the
  * report is due *at* `dueAt`, so at that very instant it is still not late) and NO_DATA once `now`
  * is after it. With a value (even one submitted before the due date), HIGHER_IS_BETTER is BREACHED
@@ -64,6 +67,7 @@ function assertStatusInput(o: ObjectiveMonthInput, now: Date): void {
  */
 export function objectiveStatus(o: ObjectiveMonthInput, now: Date): ObjectiveStatus {
   assertStatusInput(o, now);
+  if (now.getTime() < o.monthEndsAt.getTime()) return 'PENDING';
   if (o.excused) return 'EXCUSED';
   if (o.value === null) return now.getTime() <= o.dueAt.getTime() ? 'PENDING' : 'NO_DATA';
   const v = o.value;

@@ -32,13 +32,14 @@ function sortedByMonth<T extends { month: Month }>(field: string, series: T[]): 
  * month's index, so a gap between two months counts as the months it spans. Months whose score is
  * null (nothing scored) are skipped. The slope is rounded to 9 decimal places; it is IMPROVING
  * when above +0.5, DECLINING when below −0.5, STABLE otherwise (exactly ±0.5 is STABLE). With fewer
- * than two scored months there is no slope: `{ slope: null, direction: 'STABLE' }`. Input order
+ * than two scored months there is neither slope nor direction: `{ slope: null, direction: null }`
+ * (a single month is not a stable trend; revised rule 8). Input order
  * does not matter; a month given twice throws a `RangeError`.
  */
 export function trend(series: Array<{ month: Month; score: number | null }>): Trend {
   const points = sortedByMonth('series', series).filter((p) => p.score !== null);
   for (const p of points) assertFinite(`score of ${p.month}`, p.score);
-  if (points.length < 2) return { slope: null, direction: 'STABLE' };
+  if (points.length < 2) return { slope: null, direction: null };
   const origin = monthIndex(points[0].month);
   const xs = points.map((p) => monthIndex(p.month) - origin);
   const ys = points.map((p) => p.score as number);

@@ -36,8 +36,10 @@ export interface ObjectiveMonthInput extends ObjectiveTerms {
   value: number | null;
   /** True when an approved exclusion covers this objective and month. */
   excused: boolean;
-  /** The instant the month's report is due; the month is PENDING up to and including it. */
+  /** The instant the month's report is due; without a value the month is PENDING up to and including it. */
   dueAt: Date;
+  /** The instant the month ends in the agreement's time zone (rule 0): everything is PENDING before it. */
+  monthEndsAt: Date;
 }
 
 /** The outcome of one objective-month: what every aggregate rule needs, nothing more. */
@@ -81,10 +83,10 @@ export interface ServiceCredit {
 /** Rule 8: the direction of a least-squares trend. */
 export type TrendDirection = 'IMPROVING' | 'STABLE' | 'DECLINING';
 
-/** Rule 8: slope in score points per month (null below two scored months) and its direction. */
+/** Rule 8: slope in score points per month and its direction; both null below two scored months. */
 export interface Trend {
   slope: number | null;
-  direction: TrendDirection;
+  direction: TrendDirection | null;
 }
 
 /** Rule 10: a suggested target range from recent history. */

@@ -309,9 +309,13 @@ describe.each(engines())('monthly reports on %s', (engine) => {
   describe('validation', () => {
     const refused = async (input: SubmitReportInput, client: Client = headMkt) => (await client.data(SubmitReportDocument, { input })).submitReport;
 
-    it('refuses a month in the future', async () => {
+    it('refuses a month that has not ended, the current one included (DESIGN §4 rule 0)', async () => {
       const r = await refused(leadsInput('2026-05', 500), headMkt.at('2026-04-15T10:00:00Z'));
-      expect(r.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: expected 2026-04 or earlier, received 2026-05, which is in the future' }]);
+      expect(r.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: 2026-05 has not ended; it ends at 2026-06-01T00:00:00.000Z (UTC), and can be reported on from then' }]);
+      const current = await refused(leadsInput('2026-04', 500), headMkt.at('2026-04-30T23:59:59Z'));
+      expect(current.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: 2026-04 has not ended; it ends at 2026-05-01T00:00:00.000Z (UTC), and can be reported on from then' }]);
+      const draft = (await headMkt.at('2026-04-30T23:59:59Z').data(SaveReportDraftDocument, { input: { agreementId: leadsInput('2026-04', 500).agreementId, month: '2026-04', narrative: 'early' } })).saveReportDraft;
+      expect(draft.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: 2026-04 has not ended; it ends at 2026-05-01T00:00:00.000Z (UTC), and can be reported on from then' }]);
     });
 
     it('refuses a month in which the agreement was not ACTIVE', async () => {

@@ -22,6 +22,7 @@ import {
 import { orderIndependentSum } from '../../src/scoring/numeric';
 
 const DUE = new Date('2026-04-07T17:00:00.000Z');
+const MONTH_ENDS = new Date('2026-04-01T00:00:00.000Z');
 const BEFORE_DUE = new Date('2026-04-01T00:00:00.000Z');
 const AFTER_DUE = new Date('2026-04-20T00:00:00.000Z');
 
@@ -56,6 +57,7 @@ const objectiveMonth: fc.Arbitrary<ObjectiveMonthInput> = fc
     ...o,
     warning: warningOffset === null ? null : o.direction === 'HIGHER_IS_BETTER' ? o.target + warningOffset : o.target - warningOffset,
     dueAt: DUE,
+    monthEndsAt: MONTH_ENDS,
   }));
 
 const agreementMonth = (objectives: ObjectiveMonthInput[]): AgreementMonthInput => ({
@@ -74,6 +76,19 @@ function permuted<T>(items: T[]): fc.Arbitrary<T[]> {
 }
 
 describe('scoring properties', () => {
+  it('rule 0: nothing of a month that has not ended is scored, breached, counted or credited', () => {
+    const beforeEnd = fc.date({ min: new Date('2025-01-01T00:00:00Z'), max: new Date(MONTH_ENDS.getTime() - 1), noInvalidDate: true });
+    fc.assert(
+      fc.property(fc.array(objectiveMonth, { minLength: 1, maxLength: 8 }), beforeEnd, (objectives, at) => {
+        const r = scoreAgreementMonth(agreementMonth(objectives), at);
+        expect(r.objectives.every((o) => o.status === 'PENDING' && o.attainment === null)).toBe(true);
+        expect(r.score).toBeNull();
+        expect(r.compliance.evaluated).toBe(0);
+        expect(r.credit.amount).toBe(0);
+      }),
+    );
+  });
+
   it('attainment is in [0, 1] when scored and null exactly for EXCUSED and PENDING', () => {
     fc.assert(
       fc.property(objectiveMonth, now, (o, at) => {

@@ -27,9 +27,11 @@ const DUE = new Date('2026-04-07T17:00:00.000Z');
 const BEFORE_DUE = new Date('2026-04-07T16:59:59.999Z');
 const AFTER_DUE = new Date('2026-04-07T17:00:00.001Z');
 const LATER = new Date('2026-04-20T09:00:00.000Z');
+// March 2026 ends on 1 April (UTC here); before it, every objective is PENDING (rule 0).
+const MARCH_ENDS = new Date('2026-04-01T00:00:00.000Z');
 
 function objective(over: Partial<ObjectiveMonthInput> = {}): ObjectiveMonthInput {
-  return { direction: 'HIGHER_IS_BETTER', target: 95, warning: null, weight: 1, creditPercent: 5, value: 100, excused: false, dueAt: DUE, ...over };
+  return { direction: 'HIGHER_IS_BETTER', target: 95, warning: null, weight: 1, creditPercent: 5, value: 100, excused: false, dueAt: DUE, monthEndsAt: MARCH_ENDS, ...over };
 }
 
 function result(status: ObjectiveStatus, attainment: number | null, weight = 1, creditPercent = 0): ObjectiveMonthResult {
@@ -79,6 +81,21 @@ describe('rule 1: objective status', () => {
     expect(objectiveStatus(objective({ target: 0, value: -1 }), LATER)).toBe('BREACHED');
     expect(objectiveStatus(objective({ direction: 'LOWER_IS_BETTER', target: 0, value: 0 }), LATER)).toBe('MET');
     expect(objectiveStatus(objective({ direction: 'LOWER_IS_BETTER', target: 0, value: 1 }), LATER)).toBe('BREACHED');
+  });
+
+  it('is PENDING before its month ends, whatever is known (rule 0), and scored from the end on', () => {
+    const beforeEnd = new Date(MARCH_ENDS.getTime() - 1);
+    // A breach so far, an excused objective, a missing value: all PENDING, none scored or credited.
+    for (const o of [objective({ value: 10 }), objective({ value: 10, excused: true }), objective({ value: null }), objective({ value: 100 })]) {
+      expect(objectiveStatus(o, beforeEnd)).toBe('PENDING');
+      expect(evaluateObjectiveMonth(o, beforeEnd).attainment).toBeNull();
+    }
+    const future = scoreAgreementMonth(month({ objectives: [objective({ value: 10, creditPercent: 20 })] }), new Date('2026-03-15T00:00:00Z'));
+    expect(future).toMatchObject({ status: 'PENDING', score: null, compliance: { evaluated: 0, met: 0, breaches: 0, rate: null }, credit: { percent: 0, amount: 0, uncappedPercent: 0 } });
+    // From the very instant the month ends, the value is scored.
+    expect(objectiveStatus(objective({ value: 10 }), MARCH_ENDS)).toBe('BREACHED');
+    expect(objectiveStatus(objective({ value: 10, excused: true }), MARCH_ENDS)).toBe('EXCUSED');
+    expect(() => objectiveStatus(objective({ monthEndsAt: new Date('nope') }), LATER)).toThrow('monthEndsAt: expected a valid Date, received an invalid Date');
   });
 
   it('is PENDING without a value up to and including the due instant, NO_DATA after it', () => {
@@ -324,10 +341,10 @@ describe('rule 8: trend', () => {
     expect(trend([{ month: '2026-01', score: 85 }, { month: '2026-02', score: 90 }, { month: '2025-12', score: 80 }])).toEqual({ slope: 5, direction: 'IMPROVING' });
   });
 
-  it('has no slope (and says STABLE) with fewer than two scored months', () => {
-    expect(trend([])).toEqual({ slope: null, direction: 'STABLE' });
-    expect(trend([{ month: '2026-01', score: 80 }])).toEqual({ slope: null, direction: 'STABLE' });
-    expect(trend([{ month: '2026-01', score: 80 }, { month: '2026-02', score: null }])).toEqual({ slope: null, direction: 'STABLE' });
+  it('has neither slope nor direction with fewer than two scored months (revised rule 8)', () => {
+    expect(trend([])).toEqual({ slope: null, direction: null });
+    expect(trend([{ month: '2026-01', score: 80 }])).toEqual({ slope: null, direction: null });
+    expect(trend([{ month: '2026-01', score: 80 }, { month: '2026-02', score: null }])).toEqual({ slope: null, direction: null });
   });
 
   it('refuses a month given twice', () => {
@@ -471,7 +488,7 @@ describe('scoreAgreementMonth', () => {
 describe('scoreAgreementWindow', () => {
   const due = (m: string) => new Date(`${m}-28T00:00:00.000Z`); // any instant after the month
   const single = (m: string, value: number | null, over: Partial<AgreementMonthInput> = {}) =>
-    month({ month: m, objectives: [objective({ target: 95, value, dueAt: due(m), creditPercent: 10 })], ...over });
+    month({ month: m, objectives: [objective({ target: 95, value, dueAt: due(m), monthEndsAt: due(m), creditPercent: 10 })], ...over });
 
   it('pools, trends and budgets a year', () => {
     // 2025-03 (outside the rolling 12 months of 2026-03) is a breach; inside, two breaches out of 12.
@@ -490,10 +507,10 @@ describe('scoreAgreementWindow', () => {
   });
 
   it('pools the window rather than averaging month scores', () => {
-    const jan = month({ month: '2026-01', objectives: [objective({ value: 100, dueAt: due('2026-01') })] });
+    const jan = month({ month: '2026-01', objectives: [objective({ value: 100, dueAt: due('2026-01'), monthEndsAt: due('2026-01') })] });
     const feb = month({
       month: '2026-02',
-      objectives: [objective({ target: 100, value: 50, dueAt: due('2026-02') }), objective({ target: 100, value: 50, dueAt: due('2026-02') }), objective({ target: 100, value: 50, dueAt: due('2026-02') })],
+      objectives: [objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') }), objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') }), objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') })],
     });
     const r = scoreAgreementWindow([jan, feb], LATER);
     expect(r.months.map((m) => m.score)).toEqual([100, 50]); // average of the two: 75
@@ -505,7 +522,7 @@ describe('scoreAgreementWindow', () => {
     const r = scoreAgreementWindow([single('2026-02', 100), month({ month: '2026-03', objectives: [objective({ value: null })] })], BEFORE_DUE);
     expect(r.months[1].status).toBe('PENDING');
     expect(r.errorBudget).toMatchObject({ evaluated: 1, breaches: 0, allowed: 0, remaining: 0 });
-    expect(r.trend).toEqual({ slope: null, direction: 'STABLE' });
+    expect(r.trend).toEqual({ slope: null, direction: null });
   });
 
   it('is empty for no months, and refuses a month given twice', () => {
@@ -513,7 +530,7 @@ describe('scoreAgreementWindow', () => {
       months: [],
       score: null,
       compliance: { evaluated: 0, met: 0, breaches: 0, rate: null },
-      trend: { slope: null, direction: 'STABLE' },
+      trend: { slope: null, direction: null },
       errorBudget: null,
       creditAmount: 0,
     });

@@ -147,7 +147,7 @@ export class AgreementResolver {
 
   @FieldResolver(() => AgreementStatus, { description: 'Lifecycle state; EXPIRED once the last month (effectiveTo) has passed.' })
   async status(@Root() a: Agreement, @Ctx() ctx: Context): Promise<AgreementStatus> {
-    return agreements.displayStatus(a, await ctx.loaders.versionsByAgreement.load(a.id));
+    return agreements.displayStatus(a, await ctx.loaders.versionsByAgreement.load(a.id), ctx.request.now);
   }
 
   @FieldResolver(() => Department, { nullable: true })

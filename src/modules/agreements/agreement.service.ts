@@ -88,7 +88,7 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
     const containers = [...new Set(parents.map((a) => a.parent?.id).filter((x): x is string => !!x))];
     where.push({ state: AgreementStatus.ACTIVE, tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] } });
     // Nor past their last month (shown EXPIRED): only agreements with an ended version can be.
-    const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(new Date()) } }, { fields: ['agreement'], disableIdentityMap: true });
+    const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(ctx.request.now) } }, { fields: ['agreement'], disableIdentityMap: true });
     const endedIds = [...new Set(ended.map((v) => v.agreement.id))];
     const expired: string[] = [];
     if (endedIds.length) {
@@ -96,7 +96,7 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
         ctx.em.find(Agreement, { id: { $in: endedIds } }),
         ctx.em.find(AgreementVersion, { agreement: { $in: endedIds } }),
       ]);
-      for (const a of rows) if (displayStatus(a, versions.filter((v) => v.agreement.id === a.id)) === AgreementStatus.EXPIRED) expired.push(a.id);
+      for (const a of rows) if (displayStatus(a, versions.filter((v) => v.agreement.id === a.id), ctx.request.now) === AgreementStatus.EXPIRED) expired.push(a.id);
     }
     const excluded = [...containers, ...expired];
     if (excluded.length) where.push({ id: { $nin: excluded } });
@@ -114,7 +114,7 @@ export function versionAt(versions: AgreementVersion[], month: Month): Agreement
 }
 
 /** The status shown: EXPIRED once the last month of the version now in force has passed. */
-export function displayStatus(agreement: Agreement, versions: AgreementVersion[], now = new Date()): AgreementStatus {
+export function displayStatus(agreement: Agreement, versions: AgreementVersion[], now: Date): AgreementStatus {
   const current = monthOf(now);
   const latest = versionAt(versions, current) ?? versions[versions.length - 1];
   if ((agreement.state === AgreementStatus.ACTIVE || agreement.state === AgreementStatus.SUSPENDED) && latest?.effectiveTo && compareMonths(latest.effectiveTo, current) < 0) {
@@ -500,7 +500,7 @@ function transition(
     const { agreement } = await loadForTransition(em, ctx, input, verb);
     if (!from.includes(agreement.state)) illegal(agreement, participle);
     // Past its last month an agreement can only be terminated (for the record).
-    if (to !== AgreementStatus.TERMINATED && displayStatus(agreement, await em.find(AgreementVersion, { agreement: agreement.id })) === AgreementStatus.EXPIRED) {
+    if (to !== AgreementStatus.TERMINATED && displayStatus(agreement, await em.find(AgreementVersion, { agreement: agreement.id }), ctx.request.now) === AgreementStatus.EXPIRED) {
       userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is EXPIRED; it cannot be ${participle}`);
     }
     await extra(em, agreement);

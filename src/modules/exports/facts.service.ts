@@ -92,7 +92,7 @@ export interface FactPage {
  */
 export async function measurementFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<FactPage> {
   const cursor = after ? factCursor(after) : null;
-  const asOf = new Date(cursor?.w ?? ctx.request.now.getTime());
+  const asOf = new Date(cursor?.w ?? ctx.request.receivedAt.getTime());
   const months = windowMonths(filter.from, filter.to);
   const where: FilterQuery<Agreement>[] = [{ tier: tiersOf(filter) }, { activatedAt: { $ne: null } }, { createdAt: { $lte: asOf } }];
   if (filter.provider) where.push({ provider: { code: filter.provider.trim().toUpperCase() } });
@@ -230,7 +230,7 @@ interface HandoffCursor {
 export async function handoffFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<{ rows: HandoffFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
   const cursor = after ? handoffCursor(after) : null;
   windowMonths(filter.from, filter.to);
-  const asOf = new Date(cursor?.w ?? ctx.request.now.getTime());
+  const asOf = new Date(cursor?.w ?? ctx.request.receivedAt.getTime());
   const where: FilterQuery<HandoffEvent>[] = [{ month: { $gte: filter.from, $lte: filter.to } }, { updatedAt: { $lte: asOf } }];
   if (filter.updatedSince) where.push({ updatedAt: { $gt: filter.updatedSince } });
   if (cursor) where.push({ $or: [{ updatedAt: { $gt: new Date(cursor.u) } }, { updatedAt: new Date(cursor.u), id: { $gt: cursor.id } }] });

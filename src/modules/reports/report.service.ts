@@ -8,7 +8,7 @@ import { compareMonths, monthOf, monthRange, type Month } from '../../common/mon
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { endOfLocalDay, localDateOf, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
+import { endOfLocalDay, localDateOf, monthEndsAt, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
 import type { Context } from '../../context';
 import { createLoaders, type Loaders } from '../../loaders';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
@@ -39,8 +39,8 @@ export interface AgreementMonth {
 type Side = 'PROVIDER' | 'CUSTOMER';
 
 /**
- * Loads and checks an agreement-month for a write by `side` (admins act for either): the month is
- * not in the future, the agreement is a measured one (CUSTOMER or SERVICE, no ACTIVE agreement
+ * Loads and checks an agreement-month for a write by `side` (admins act for either): the month has
+ * ended in the agreement's time zone, the agreement is a measured one (CUSTOMER or SERVICE, no ACTIVE agreement
  * under it in the month) and was ACTIVE in it. The agreement row is locked FOR UPDATE on
  * PostgreSQL, so writes about one agreement run one after the other (SQLite has one writer).
  */
@@ -52,11 +52,16 @@ export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreem
   if (party !== 'ADMIN' && party !== side) {
     throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} for agreement ${agreement.key}: only admins and the ${side.toLowerCase()}'s head (${side === 'PROVIDER' ? 'provider' : 'customer'} department) do`);
   }
-  if (compareMonths(month, monthOf(now)) > 0) userError('month', UserErrorCode.INVALID, `month: expected ${monthOf(now)} or earlier, received ${month}, which is in the future`);
   if (agreement.tier === Tier.CORPORATE) {
     userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: its results are roll-ups of the agreements under it, which are reported on`);
   }
   const versions = await em.find(AgreementVersion, { agreement: agreement.id }, { orderBy: { number: 'asc' } });
+  // DESIGN §4 rule 0 and §5: a month is reported on once it has ended, in the agreement's zone.
+  const calendar = (versionAt(versions, month) ?? versions[0])?.calendar ?? { timeZone: 'UTC' };
+  const endsAt = monthEndsAt(calendar, month);
+  if (now.getTime() < endsAt.getTime()) {
+    userError('month', UserErrorCode.INVALID, `month: ${month} has not ended; it ends at ${endsAt.toISOString()} (${calendar.timeZone}), and can be reported on from then`);
+  }
   if (!activeInMonth(agreement, versions, month)) {
     userError('month', UserErrorCode.INVALID, `month: agreement ${agreement.key} was not ACTIVE in ${month}`);
   }

@@ -77,8 +77,8 @@ export class TrendView {
   @Field(() => Float, { nullable: true, description: 'Score points per month; null with fewer than two scored months.' })
   slope!: number | null;
 
-  @Field(() => TrendDirection)
-  direction!: TrendDirection;
+  @Field(() => TrendDirection, { nullable: true, description: 'Null with fewer than two scored months: one month is no trend (DESIGN §4 rule 8).' })
+  direction!: TrendDirection | null;
 }
 
 @ObjectType({ description: 'DESIGN §4.6 over the 12 months ending at `month`.' })
@@ -133,8 +133,11 @@ export class ObjectiveScore extends ObjectiveTermsFields {
   @Field(() => MetricSource, { description: 'MANUAL: from the latest report revision; AUTOMATED: measured from events.' })
   source!: MetricSource;
 
-  @Field(() => Float, { nullable: true })
+  @Field(() => Float, { nullable: true, description: 'The month’s value: reported (MANUAL) or measured (AUTOMATED); null until the month has ended (DESIGN §4 rule 0).' })
   value!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'AUTOMATED objectives of a month that has not ended: the value measured so far (not scored). Null otherwise.' })
+  valueSoFar!: number | null;
 
   @Field(() => ObjectiveStatus)
   status!: ObjectiveStatus;
@@ -329,6 +332,7 @@ function objectiveScore(s: ScoredObjective, agreementId: string, month: Month, h
     weight: s.objective.weight,
     creditPercent: s.objective.creditPercent,
     value: s.value,
+    valueSoFar: s.valueSoFar,
     status: s.result.status as ObjectiveStatus,
     attainment: s.result.attainment,
     excused: s.excused,
@@ -356,7 +360,7 @@ async function rollup(ctx: Context, agreements: Agreement[], from: Month, to: Mo
     from,
     to,
     ...total,
-    trend: { slope: s.trend.slope, direction: s.trend.direction as TrendDirection },
+    trend: { slope: s.trend.slope, direction: s.trend.direction as TrendDirection | null },
     series: s.points.map(monthScore),
     byDepartment: breakdown(byDept, (id, p) => ({ ...empty, department: deptById.get(id) ?? null, ...p })).sort((a, b) => (a.department?.code ?? '').localeCompare(b.department?.code ?? '')),
     byTier: breakdown(groupBy(scored, (m) => m.agreement.tier), (tier, p) => ({ ...empty, tier: tier as Tier, ...p })).sort((a, b) => String(a.tier).localeCompare(String(b.tier))),
@@ -438,7 +442,7 @@ export class AgreementScorecardResolver {
       score: pooled.score,
       creditAmount: pooled.creditAmount,
       errorBudget: version ? budgetAt(all, to, version.complianceTarget) : null,
-      trend: { slope: s.trend.slope, direction: s.trend.direction as TrendDirection },
+      trend: { slope: s.trend.slope, direction: s.trend.direction as TrendDirection | null },
       series: s.points.map(monthScore),
     };
   }

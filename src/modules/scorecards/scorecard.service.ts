@@ -1,4 +1,5 @@
 import { type Abandonable, breathe, mapBreathing } from '../../common/bounds';
+import { monthEndsAt } from '../../common/working-time';
 import { BadUserInputError } from '../../common/errors';
 import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
 import type { Context } from '../../context';
@@ -33,7 +34,10 @@ export interface ScoredObjective {
   objective: Objective;
   metric: Metric;
   inheritedFrom: string | null;
+  /** The month's value once it has ended (rule 0); null before. */
   value: number | null;
+  /** An AUTOMATED objective's value measured so far in a month that has not ended; null otherwise. */
+  valueSoFar: number | null;
   excused: boolean;
   result: ObjectiveMonthResult;
 }
@@ -45,6 +49,8 @@ export interface ScoredMonth {
   version: AgreementVersion;
   dueDate: string;
   dueAt: Date;
+  /** When the month ends in the agreement's time zone; before it, everything is PENDING (rule 0). */
+  monthEndsAt: Date;
   report: ReportRow | null;
   objectives: ScoredObjective[];
   result: AgreementMonthResult;
@@ -128,6 +134,8 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
   return mapBreathing(items, (item, i) => {
     const id = item.agreement.id;
     const due = dueFor(item.agreement, item.version, item.month);
+    const endsAt = monthEndsAt(item.version.calendar, item.month);
+    const ended = now.getTime() >= endsAt.getTime();
     const objectives = objectiveLists[i];
     const inputs: ObjectiveMonthInput[] = objectives.map((o) => ({
       direction: o.metric.direction,
@@ -138,6 +146,7 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
       value: (o.metric.source === MetricSource.MANUAL ? valueBy.get(`${id}|${item.month}|${o.objective.id}`) : automated.get(o.metric.code)?.get(`${id}|${item.month}`)) ?? null,
       excused: excused.has(`${id}|${item.month}|${o.objective.id}`),
       dueAt: due.dueAt,
+      monthEndsAt: endsAt,
     }));
     const result = scoreAgreementMonth(
       { month: item.month, objectives: inputs, complianceTarget: item.version.complianceTarget, creditCapPercent: item.version.creditCapPercent, monthlyCharge: item.version.monthlyCharge },
@@ -147,8 +156,17 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
       ...item,
       dueDate: due.dueDate,
       dueAt: due.dueAt,
+      monthEndsAt: endsAt,
       report: reportBy.get(`${id}|${item.month}`) ?? null,
-      objectives: objectives.map((o, k) => ({ objective: o.objective, metric: o.metric, inheritedFrom: o.inheritedFrom, value: inputs[k].value, excused: inputs[k].excused, result: result.objectives[k] })),
+      objectives: objectives.map((o, k) => ({
+        objective: o.objective,
+        metric: o.metric,
+        inheritedFrom: o.inheritedFrom,
+        value: ended ? inputs[k].value : null,
+        valueSoFar: !ended && o.metric.source === MetricSource.AUTOMATED ? inputs[k].value : null,
+        excused: inputs[k].excused,
+        result: result.objectives[k],
+      })),
       result,
     };
   }, requestOf(ctx));
