@@ -4,6 +4,7 @@ import { endOfLocalDay, nthWorkingDayAfter, workingDaysLate } from '../src/commo
 import { createLoaders } from '../src/loaders';
 import { Agreement, AgreementVersion } from '../src/modules/agreements/agreement.entity';
 import { versionAt } from '../src/modules/agreements/agreement.service';
+import { acceptanceDueFor } from '../src/modules/reports/report.service';
 import { MetricSource } from '../src/modules/catalog/metric.entity';
 import {
   Exclusion,
@@ -92,14 +93,14 @@ export async function seedDemoReports(em: EntityManager, now = new Date()): Prom
       const values = valuesFor(agreement.key, month, index, objectives);
       const last = index === months.length - 1;
       if (agreement.key === DISPUTED.key && index === DISPUTED.month) {
-        const first = revision(em, report, 1, submittedAt, withHandover(values, DISPUTED.first), `${month}: all handovers within two days.`, month);
+        const first = revision(em, report, version, 1, submittedAt, withHandover(values, DISPUTED.first), `${month}: all handovers within two days.`, month);
         first.disputedAt = new Date(submittedAt.getTime() + 26 * HOUR);
         first.disputeReason = 'Three handovers in week 2 took three days; the CRM timestamps show it.';
         first.decidedByUserId = 'seed';
-        const second = revision(em, report, 2, new Date(submittedAt.getTime() + 50 * HOUR), withHandover(values, DISPUTED.corrected), `${month}: corrected after the dispute; three handovers in week 2 took three days.`, month);
+        const second = revision(em, report, version, 2, new Date(submittedAt.getTime() + 50 * HOUR), withHandover(values, DISPUTED.corrected), `${month}: corrected after the dispute; three handovers in week 2 took three days.`, month);
         acknowledge(report, second, now);
       } else {
-        const r = revision(em, report, 1, submittedAt, values, narrativeFor(agreement.key, month, index), month);
+        const r = revision(em, report, version, 1, submittedAt, values, narrativeFor(agreement.key, month, index), month);
         if (!last) acknowledge(report, r, now);
       }
     }
@@ -129,7 +130,7 @@ function narrativeFor(key: string, month: Month, index: number): string {
   return special.length ? `${month}: ${special.join(' and ')} off target; see the notes attached to the objectives.` : `${month}: a normal month; every objective on target.`;
 }
 
-function revision(em: EntityManager, report: Report, number: number, submittedAt: Date, values: Array<{ objective: MonthObjective; value: number }>, narrative: string, month: Month): ReportRevision {
+function revision(em: EntityManager, report: Report, version: AgreementVersion, number: number, submittedAt: Date, values: Array<{ objective: MonthObjective; value: number }>, narrative: string, month: Month): ReportRevision {
   const friction = values.some((v) => v.objective.metric.collectsFrictionItems);
   const next = random(`friction|${month}`);
   const r = em.create(ReportRevision, {
@@ -139,6 +140,7 @@ function revision(em: EntityManager, report: Report, number: number, submittedAt
     frictionItems: friction ? FRICTION.filter(() => next() < 0.5) : [],
     submittedAt,
     submittedByUserId: 'seed',
+    acceptanceDueAt: acceptanceDueFor(version, submittedAt),
   });
   values.forEach((v, position) => em.create(ReportValue, { revision: r, objective: v.objective.objective, metric: v.objective.metric, position, value: v.value }));
   report.revisionCount = number;

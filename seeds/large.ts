@@ -78,7 +78,7 @@ export async function seedLarge(em: EntityManager, options: LargeOptions, progre
   const versions: Array<Partial<AgreementVersion>> = [];
   const objectives: Array<Partial<Objective>> = [];
   const versionOf = (agreementId: string, charge: number) => {
-    const v = { id: randomUUID(), agreement: agreementId, number: 1, effectiveMonth: first, effectiveFrom: first, effectiveTo: null, complianceTarget: 0.9, monthlyCharge: charge, creditCapPercent: 10, reportDueWorkingDays: 5, reviewCadenceMonths: 12, nextReviewDate: null, responsibilities: [], contacts: [], escalationPolicy: TERM_DEFAULTS.escalationPolicy, calendar, ...base };
+    const v = { id: randomUUID(), agreement: agreementId, number: 1, effectiveMonth: first, effectiveFrom: first, effectiveTo: null, complianceTarget: 0.9, monthlyCharge: charge, creditCapPercent: 10, reportDueWorkingDays: 5, acceptanceWorkingDays: 5, reviewCadenceMonths: 12, nextReviewDate: null, responsibilities: [], contacts: [], escalationPolicy: TERM_DEFAULTS.escalationPolicy, calendar, ...base };
     versions.push(v as never);
     return v.id;
   };

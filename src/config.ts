@@ -32,6 +32,11 @@ export interface Config {
    * demos of due dates, lateness and PENDING/NO_DATA. Never allowed in production.
    */
   clockOverride: boolean;
+  /**
+   * How often the scheduler records time-driven transitions (deemed acknowledgements), in
+   * milliseconds; 0 turns it off (reads still see every transition at their own instant).
+   */
+  schedulerIntervalMs: number;
   /** Limits that refuse abusive requests before any SQL runs (see docs/decisions.md). */
   limits: {
     /** Deepest selection nesting (introspection fields excepted). */
@@ -93,6 +98,7 @@ const envSchema = z.object({
   COST_LIMIT: wholeNumber(10, 100000000, 50000, 'an integer'),
   REQUEST_TIMEOUT_MS: wholeNumber(100, 3600000, 30000, 'a whole number of milliseconds'),
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1000000, 1200, 'an integer'),
+  SCHEDULER_INTERVAL_MS: wholeNumber(0, 86400000, 60000, 'a whole number of milliseconds (0: off)'),
   CLOCK_OVERRIDE: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
 });
 
@@ -149,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     log: { level: e.LOG_LEVEL },
     clockOverride: e.CLOCK_OVERRIDE === 'true',
+    schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     limits: {
       depth: e.DEPTH_LIMIT,
       aliases: e.ALIAS_LIMIT,

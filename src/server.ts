@@ -15,6 +15,7 @@ import { createContext, type Context } from './context';
 import type { StatementCounter } from './db/mikro-orm.config';
 import { openOrm } from './db/orm';
 import { ApiMetrics, loggableError, observabilityPlugin } from './observability';
+import { Scheduler } from './jobs/scheduler';
 import { AbandonedError, instantProblem } from './common/bounds';
 import { buildApiSchema } from './schema';
 import { aliasLimitRule, depthLimitRule, gatePlugin, knownOperationTypesRule } from './hardening';
@@ -29,6 +30,8 @@ export interface App {
   metrics: ApiMetrics;
   logger: Logger;
   httpServer: http.Server;
+  /** Time-driven transitions (src/jobs): started by `listen` when SCHEDULER_INTERVAL_MS > 0. */
+  scheduler: Scheduler;
   /** Starts listening on the configured host and port (0 picks a free one); resolves to the base URL. */
   listen(): Promise<string>;
   /**
@@ -301,6 +304,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   httpServer.headersTimeout = 20_000;
   httpServer.keepAliveTimeout = 5_000;
 
+  const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs);
   let closing: Promise<void> | undefined;
   const app: App = {
     config,
@@ -309,11 +313,13 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     metrics,
     logger,
     httpServer,
+    scheduler,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
           const { port } = httpServer.address() as AddressInfo;
+          scheduler.start();
           const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
           resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
         });
@@ -328,6 +334,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         await closed;
         clearTimeout(force);
         await Promise.allSettled([...executing]);
+        await scheduler.stop();
         await apollo.stop();
         await orm.close(true);
       })()),

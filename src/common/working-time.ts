@@ -229,6 +229,16 @@ export function endOfLocalDay(cal: Pick<BusinessCalendar, 'timeZone'>, date: Loc
 }
 
 /**
+ * The end of a customer's acceptance window (DESIGN §5): the end of the `workingDays`-th working
+ * day after the local day a revision was submitted on. A revision not acknowledged or disputed by
+ * then is deemed acknowledged. Submitted on Friday 3 April 2026 (Berlin) with 5 working days and
+ * Easter Monday a holiday, the window ends at the end of Monday 13 April.
+ */
+export function acceptanceDue(cal: BusinessCalendar, submittedAt: Date, workingDays: number): Date {
+  return endOfLocalDay(cal, nthWorkingDayAfter(cal, localDateOf(cal, submittedAt), workingDays));
+}
+
+/**
  * The instant `month` ends in the calendar's time zone (DESIGN §4 rule 0): the start of day 1 of
  * the next month there. Before it, nothing of the month is scored. For Europe/Berlin, March 2026
  * ends at 2026-03-31T22:00:00Z (summer time has begun), January at 2026-01-31T23:00:00Z.

@@ -25,6 +25,7 @@ import {
   SubmitReportDocument,
   AcknowledgeReportDocument,
   DisputeReportDocument,
+  SettleDisputeDocument,
   RequestExclusionDocument,
   ApproveExclusionDocument,
   RejectExclusionDocument,
@@ -81,6 +82,8 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   submitReport:      [Y,     Y,        F,          F,       F,         F,           U],
   acknowledgeReport: [Y,     Y,        F,          F,       F,         F,           U],
   disputeReport:     [Y,     Y,        F,          F,       F,         F,           U],
+  // A dispute is settled by an admin only, never by either party.
+  settleDispute:     [Y,     F,        F,          F,       F,         F,           U],
   requestExclusion:  [Y,     Y,        F,          F,       F,         F,           U],
   approveExclusion:  [Y,     Y,        F,          F,       F,         F,           U],
   rejectExclusion:   [Y,     Y,        F,          F,       F,         F,           U],
@@ -227,6 +230,11 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     },
     acknowledgeReport: async () => ({ doc: AcknowledgeReportDocument as never, variables: { input: await reportToIt() } }),
     disputeReport: async () => ({ doc: DisputeReportDocument as never, variables: { input: { ...(await reportToIt()), reason: 'cell' } } }),
+    settleDispute: async () => {
+      const report = await reportToIt();
+      await s.data(DisputeReportDocument, { input: { ...report, reason: 'cell' } });
+      return { doc: SettleDisputeDocument as never, variables: { input: { ...report, ruling: 'UPHELD', note: 'cell' } } };
+    },
     requestExclusion: async () => ({ doc: RequestExclusionDocument as never, variables: { input: await missingMonth(false) } }),
     approveExclusion: async () => ({ doc: ApproveExclusionDocument as never, variables: { input: await exclusionToIt() } }),
     rejectExclusion: async () => ({ doc: RejectExclusionDocument as never, variables: { input: await exclusionToIt() } }),

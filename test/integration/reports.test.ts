@@ -227,13 +227,15 @@ describe.each(engines())('monthly reports on %s', (engine) => {
       expect(byProvider.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       const byAnalyst = await analyst.request(DisputeReportDocument, { input: { reportId, revision: 1, reason: 'x' } });
       expect(byAnalyst.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-      const blank = await headCs.data(DisputeReportDocument, { input: { reportId, revision: 1, reason: '   ' } });
+      // Within the customer's acceptance window (5 working days from Tue 7 April: to the end of Tue 14 April).
+      const cs = headCs.at('2026-04-08T10:00:00Z');
+      const blank = await cs.data(DisputeReportDocument, { input: { reportId, revision: 1, reason: '   ' } });
       expect(blank.disputeReport.userErrors).toEqual([{ field: 'reason', code: 'REQUIRED', message: 'reason: expected some text, not only spaces' }]);
-      const disputed = await headCs.data(DisputeReportDocument, { input: { reportId, revision: 1, reason: 'Two handovers took 3 days' } });
+      const disputed = await cs.data(DisputeReportDocument, { input: { reportId, revision: 1, reason: 'Two handovers took 3 days' } });
       expect(disputed.disputeReport.userErrors).toEqual([]);
       expect(disputed.disputeReport.report).toMatchObject({ status: 'DISPUTED', latestRevision: { number: 1, disputeReason: 'Two handovers took 3 days' } });
       version = disputed.disputeReport.report!.version;
-      const twice = await headCs.data(AcknowledgeReportDocument, { input: { reportId, revision: 1 } });
+      const twice = await cs.data(AcknowledgeReportDocument, { input: { reportId, revision: 1 } });
       expect(twice.acknowledgeReport.userErrors).toEqual([expect.objectContaining({ field: 'reportId', code: 'ILLEGAL_TRANSITION' })]);
     });
 
@@ -254,11 +256,13 @@ describe.each(engines())('monthly reports on %s', (engine) => {
 
     it('acknowledges the latest revision only, whatever drafts were saved meanwhile, and closes the report', async () => {
       // A draft saved after the submission does not hold the customer's verdict up.
-      const draft = await headSales.data(SaveReportDraftDocument, { input: { agreementId: salesCs, month: '2026-03', narrative: 'Notes for next time', expectedVersion: version } });
+      const draft = await headSales.at('2026-04-10T09:00:00Z').data(SaveReportDraftDocument, { input: { agreementId: salesCs, month: '2026-03', narrative: 'Notes for next time', expectedVersion: version } });
       expect(draft.saveReportDraft.report).toMatchObject({ status: 'SUBMITTED', revisionCount: 2, draft: { narrative: 'Notes for next time' } });
-      const stale = await headCs.data(AcknowledgeReportDocument, { input: { reportId, revision: 1 } });
+      // Revision 2 came on Thu 9 April: its window runs to the end of Thu 16 April.
+      const cs = headCs.at('2026-04-10T10:00:00Z');
+      const stale = await cs.data(AcknowledgeReportDocument, { input: { reportId, revision: 1 } });
       expect(stale.acknowledgeReport.userErrors).toEqual([{ field: 'revision', code: 'CONFLICT', message: 'revision: expected the latest revision, 2, received 1; read the new revision first' }]);
-      const ok = await headCs.data(AcknowledgeReportDocument, { input: { reportId, revision: 2 } });
+      const ok = await cs.data(AcknowledgeReportDocument, { input: { reportId, revision: 2 } });
       expect(ok.acknowledgeReport.report).toMatchObject({ status: 'ACKNOWLEDGED', latestRevision: { number: 2, acknowledgedAt: expect.any(String) } });
       const after = await headSales.data(SubmitReportDocument, { input: { ...march(), idempotencyKey: 'march-3' } });
       expect(after.submitReport.userErrors).toEqual([expect.objectContaining({ field: 'month', code: 'ILLEGAL_TRANSITION' })]);
@@ -282,10 +286,12 @@ describe.each(engines())('monthly reports on %s', (engine) => {
 
     it('lists reports and finds a month by agreement', async () => {
       const list = await analyst.data(ReportsDocument, { filter: { agreementId: salesCs } });
-      expect(list.reports.edges.map((e) => [e.node.month, e.node.status])).toEqual([
-        ['2026-01', 'SUBMITTED'],
-        ['2026-03', 'ACKNOWLEDGED'],
-        ['2026-09', 'SUBMITTED'],
+      // At the real clock the customer's silence on January and September has long been an
+      // acknowledgement (deemed); March was acknowledged by the customer.
+      expect(list.reports.edges.map((e) => [e.node.month, e.node.status, e.node.deemedAcknowledged])).toEqual([
+        ['2026-01', 'ACKNOWLEDGED', true],
+        ['2026-03', 'ACKNOWLEDGED', false],
+        ['2026-09', 'ACKNOWLEDGED', true],
       ]);
       const one = await analyst.data(AgreementReportDocument, { key: 'SALES-CS', month: '2026-03' });
       expect(one.agreement.report?.revisions).toHaveLength(2);
@@ -586,8 +592,10 @@ describe.each(engines())('demo reports on %s', (engine) => {
       'MKT-SALES': all,
       'SALES-CS': all,
     });
-    // The last month's reports await the customer; earlier ones are acknowledged.
-    expect(r.reports.edges.filter((e) => e.node.status === 'SUBMITTED').map((e) => e.node.month)).toEqual(Array(5).fill(month(11)));
+    // The last month's reports were never answered by the customers: their acceptance windows
+    // have passed, so they are deemed acknowledged; earlier ones were acknowledged.
+    expect(r.reports.edges.filter((e) => e.node.status !== 'ACKNOWLEDGED')).toEqual([]);
+    expect(r.reports.edges.filter((e) => e.node.deemedAcknowledged).map((e) => e.node.month)).toEqual(Array(5).fill(month(11)));
     expect(r.reports.edges.filter((e) => e.node.late).map((e) => [e.node.agreement.key, e.node.month, e.node.lateByWorkingDays])).toEqual([['IT-MKT', month(3), 3]]);
   });
 

@@ -98,6 +98,9 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
 export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all' } = {}): Promise<TestServer> {
   // The test clock is on: tests of due dates and lateness send X-Clock-Now.
   const clock: Record<string, string> = options.env?.NODE_ENV === 'production' ? {} : { CLOCK_OVERRIDE: 'true' };
+  // Tests move the clock with X-Clock-Now; a scheduler on the real clock would record transitions
+  // their clock has not reached. Tests of the scheduler call `app.scheduler.tick(at)` themselves.
+  clock.SCHEDULER_INTERVAL_MS ??= '0';
   const { config, drop } = await freshDatabase(engine, { ...clock, ...options.env });
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   // The demo company, on either engine (`npm start` seeds only the embedded database).

@@ -180,6 +180,10 @@ export class AgreementVersion extends BaseEntity {
   @Property({ type: 'integer' })
   reportDueWorkingDays!: number;
 
+  @Field(() => Int, { description: 'Working days the customer has to acknowledge or dispute a revision; silence then is deemed acknowledgement.' })
+  @Property({ type: 'integer', default: 5 })
+  acceptanceWorkingDays: number = 5;
+
   @Field(() => Int)
   @Property({ type: 'integer' })
   reviewCadenceMonths!: number;

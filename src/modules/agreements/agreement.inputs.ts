@@ -144,6 +144,13 @@ export class AmendTermsInput {
   @Max(20, { message: 'reportDueWorkingDays: expected a whole number from 1 to 20' })
   reportDueWorkingDays?: number;
 
+  @Field(() => Int, { nullable: true, description: 'Working days the customer has to acknowledge or dispute a revision before it is deemed acknowledged; default 5.' })
+  @IsOptional()
+  @IsInt({ message: 'acceptanceWorkingDays: expected a whole number from 1 to 20' })
+  @Min(1, { message: 'acceptanceWorkingDays: expected a whole number from 1 to 20' })
+  @Max(20, { message: 'acceptanceWorkingDays: expected a whole number from 1 to 20' })
+  acceptanceWorkingDays?: number;
+
   @Field(() => Int, { nullable: true, description: 'Months between reviews; default 12.' })
   @IsOptional()
   @IsInt({ message: 'reviewCadenceMonths: expected a whole number from 1 to 60' })

@@ -43,6 +43,7 @@ export const TERM_DEFAULTS = {
   monthlyCharge: 0,
   creditCapPercent: 0,
   reportDueWorkingDays: 5,
+  acceptanceWorkingDays: 5,
   reviewCadenceMonths: 12,
   escalationPolicy: {
     CRITICAL: { responseHours: 1, resolutionHours: 8 },
@@ -334,6 +335,7 @@ export function createVersion(em: EntityManager, agreement: Agreement, number: n
     monthlyCharge: t.monthlyCharge ?? TERM_DEFAULTS.monthlyCharge,
     creditCapPercent: t.creditCapPercent ?? TERM_DEFAULTS.creditCapPercent,
     reportDueWorkingDays: t.reportDueWorkingDays ?? TERM_DEFAULTS.reportDueWorkingDays,
+    acceptanceWorkingDays: t.acceptanceWorkingDays ?? TERM_DEFAULTS.acceptanceWorkingDays,
     reviewCadenceMonths: t.reviewCadenceMonths ?? TERM_DEFAULTS.reviewCadenceMonths,
     nextReviewDate: t.nextReviewDate ?? null,
     responsibilities: (t.responsibilities ?? []).map((r) => ({ party: r.party, description: r.description.trim() })),

@@ -40,6 +40,7 @@ function termsOf(v: AgreementVersion): TermsInput {
     monthlyCharge: v.monthlyCharge,
     creditCapPercent: v.creditCapPercent,
     reportDueWorkingDays: v.reportDueWorkingDays,
+    acceptanceWorkingDays: v.acceptanceWorkingDays,
     reviewCadenceMonths: v.reviewCadenceMonths,
     nextReviewDate: v.nextReviewDate ?? null,
     responsibilities: v.responsibilities,

@@ -22,6 +22,19 @@ registerEnumType(ReportStatus, {
   },
 });
 
+/** DESIGN §5: an admin settles a dispute. */
+export enum DisputeRuling {
+  UPHELD = 'UPHELD',
+  REJECTED = 'REJECTED',
+}
+registerEnumType(DisputeRuling, {
+  name: 'DisputeRuling',
+  valuesConfig: {
+    UPHELD: { description: 'The customer is right: the report stays DISPUTED until the provider submits a corrected revision.' },
+    REJECTED: { description: 'The revision stands: the report is ACKNOWLEDGED and the month may close.' },
+  },
+});
+
 export enum FrictionCategory {
   ONBOARDING = 'ONBOARDING',
   BILLING = 'BILLING',
@@ -73,7 +86,7 @@ export class Report extends BaseEntity<'status' | 'revisionCount'> {
   @Property({ type: 'string', length: 7 })
   month!: string;
 
-  @Field(() => ReportStatus)
+  /** As stored; the API shows the status at the request's instant (`reportStatusAt`: deemed acknowledgement). */
   @Property({ type: 'string', length: 20 })
   status: ReportStatus = ReportStatus.DRAFT;
 
@@ -108,7 +121,7 @@ export class Report extends BaseEntity<'status' | 'revisionCount'> {
 @ObjectType({ description: 'One submission of a report; the latest revision counts.' })
 @Entity({ tableName: 'report_revision' })
 @Unique({ properties: ['report', 'number'] })
-export class ReportRevision extends BaseEntity<'frictionItems'> {
+export class ReportRevision extends BaseEntity<'frictionItems' | 'deemed'> {
   @Index()
   @ManyToOne(() => Report, { ref: true, deleteRule: 'restrict' })
   report!: Ref<Report>;
@@ -145,6 +158,30 @@ export class ReportRevision extends BaseEntity<'frictionItems'> {
 
   @Property({ type: 'string', length: 100, nullable: true })
   decidedByUserId?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'End of the customer’s acceptance window: not acknowledged or disputed by then, the revision is deemed acknowledged.' })
+  @Property({ type: 'Date', nullable: true })
+  acceptanceDueAt?: Date | null;
+
+  /** Acknowledged by the customer's silence (the acceptance window passed), recorded by the scheduler. */
+  @Field({ description: 'Acknowledged by the customer’s silence: the acceptance window passed without a verdict (as recorded; see Report.deemedAcknowledged for the status now).' })
+  @Property({ type: 'boolean', default: false })
+  deemed: boolean = false;
+
+  @Field(() => DisputeRuling, { nullable: true, description: 'An admin’s ruling on a dispute of this revision.' })
+  @Property({ type: 'string', length: 20, nullable: true })
+  ruling?: DisputeRuling | null;
+
+  @Field(() => String, { nullable: true })
+  @Property({ type: 'text', nullable: true })
+  rulingNote?: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  @Property({ type: 'Date', nullable: true })
+  ruledAt?: Date | null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  ruledByUserId?: string | null;
 }
 
 /** The value of one manual objective in one revision: the measurement BI tools pull. */

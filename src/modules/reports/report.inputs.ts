@@ -3,7 +3,7 @@ import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { MonthScalar } from '../../common/scalars';
 import { NotBlank } from '../../common/validation';
-import { ExclusionReason, ExclusionStatus, FrictionCategory, ReportStatus, Severity } from './report.entity';
+import { DisputeRuling, ExclusionReason, ExclusionStatus, FrictionCategory, ReportStatus, Severity } from './report.entity';
 
 const FINITE = { allowNaN: false, allowInfinity: false };
 
@@ -102,6 +102,18 @@ export class DisputeReportInput extends ReportDecisionInput {
   @Length(1, 5000, { message: 'reason: expected 1 to 5000 characters' })
   @NotBlank('reason')
   reason!: string;
+}
+
+@InputType({ description: 'An admin settles a dispute of the latest revision (DESIGN §5).' })
+export class SettleDisputeInput extends ReportDecisionInput {
+  @Field(() => DisputeRuling, { description: 'UPHELD: the provider must correct; REJECTED: the disputed revision stands.' })
+  @IsEnum(DisputeRuling, { message: 'ruling: expected UPHELD or REJECTED' })
+  ruling!: DisputeRuling;
+
+  @Field({ description: 'Why; required, shown to both parties.' })
+  @Length(1, 5000, { message: 'note: expected 1 to 5000 characters' })
+  @NotBlank('note')
+  note!: string;
 }
 
 @InputType()

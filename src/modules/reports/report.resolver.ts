@@ -9,7 +9,7 @@ import { Agreement, Objective } from '../agreements/agreement.entity';
 import { Role } from '../auth/user.entity';
 import { Metric } from '../catalog/metric.entity';
 import * as exclusions from './exclusion.service';
-import { Exclusion, FrictionCategory, Report, ReportRevision, ReportValue, Severity } from './report.entity';
+import { Exclusion, FrictionCategory, Report, ReportRevision, ReportStatus, ReportValue, Severity } from './report.entity';
 import {
   DisputeReportInput,
   ExclusionDecisionInput,
@@ -18,6 +18,7 @@ import {
   ReportFilter,
   RequestExclusionInput,
   SaveReportDraftInput,
+  SettleDisputeInput,
   SubmitReportInput,
 } from './report.inputs';
 import * as reports from './report.service';
@@ -164,6 +165,21 @@ export class ReportResolver {
     return r.lateByWorkingDays == null ? null : r.lateByWorkingDays > 0;
   }
 
+  @FieldResolver(() => ReportStatus, { description: 'At the request’s instant: a SUBMITTED revision whose acceptance window has passed without a verdict is ACKNOWLEDGED (deemed).' })
+  async status(@Root() r: Report, @Ctx() ctx: Context): Promise<ReportStatus> {
+    return reports.reportStatusAt(r, await latestOf(r, ctx), ctx.request.now).status;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Acknowledged by the customer’s silence: the latest revision’s acceptance window passed without a verdict.' })
+  async deemedAcknowledged(@Root() r: Report, @Ctx() ctx: Context): Promise<boolean> {
+    return reports.reportStatusAt(r, await latestOf(r, ctx), ctx.request.now).deemed;
+  }
+
+  @FieldResolver(() => DateTimeScalar, { nullable: true, description: 'When the customer’s window to acknowledge or dispute the latest revision ends (null before a submission).' })
+  async acceptanceDueAt(@Root() r: Report, @Ctx() ctx: Context): Promise<Date | null> {
+    return (await latestOf(r, ctx))?.acceptanceDueAt ?? null;
+  }
+
   @FieldResolver(() => ReportRevision, { nullable: true, description: 'The latest submitted revision: the one that counts.' })
   async latestRevision(@Root() r: Report, @Ctx() ctx: Context): Promise<ReportRevision | null> {
     const all = await ctx.loaders.revisionsByReport.load(r.id);
@@ -202,12 +218,25 @@ export class ReportResolver {
     return { report: r.result, userErrors: r.userErrors };
   }
 
+  @Authorized(Role.ADMIN)
+  @Mutation(() => ReportPayload, { description: 'An admin settles the dispute of the latest revision: UPHELD (the provider corrects) or REJECTED (the revision stands: ACKNOWLEDGED), with a note.' })
+  async settleDispute(@Ctx() ctx: Context, @Arg('input') input: SettleDisputeInput): Promise<ReportPayload> {
+    const r = await reports.settleDispute(ctx, input);
+    return { report: r.result, userErrors: r.userErrors };
+  }
+
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ReportPayload, { description: 'SUBMITTED → DISPUTED with a reason (customer head or admin); the provider answers with a corrected revision.' })
   async disputeReport(@Ctx() ctx: Context, @Arg('input') input: DisputeReportInput): Promise<ReportPayload> {
     const r = await reports.disputeReport(ctx, input);
     return { report: r.result, userErrors: r.userErrors };
   }
+}
+
+/** The latest submitted revision of a report, batched. */
+async function latestOf(r: Report, ctx: Context): Promise<ReportRevision | null> {
+  const all = await ctx.loaders.revisionsByReport.load(r.id);
+  return all[all.length - 1] ?? null;
 }
 
 @Resolver(() => ReportRevision)

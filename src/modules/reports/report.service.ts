@@ -8,7 +8,7 @@ import { compareMonths, monthOf, monthRange, type Month } from '../../common/mon
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { endOfLocalDay, localDateOf, monthEndsAt, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
+import { acceptanceDue, endOfLocalDay, localDateOf, monthEndsAt, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
 import type { Context } from '../../context';
 import { createLoaders, type Loaders } from '../../loaders';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
@@ -16,8 +16,9 @@ import { activeInMonth, chainAt, partyOf, versionAt, type LoadedObjective } from
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../auth/authorization';
 import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
-import { Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
-import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SubmitReportInput } from './report.inputs';
+import { DisputeRuling, Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
+import { Role } from '../auth/user.entity';
+import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 
 /** An effective objective of an agreement-month with its metric. */
 export interface MonthObjective {
@@ -215,6 +216,7 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
       frictionItems: content.frictionItems,
       submittedAt: now,
       submittedByUserId: principalOf(ctx).userId,
+      acceptanceDueAt: acceptanceDueFor(m.version, now),
     });
     report.latestRevision = ref(revision);
     const objectives = new Map(m.objectives.map((o) => [o.objective.id, o]));
@@ -255,6 +257,11 @@ async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDec
     userError('revision', UserErrorCode.CONFLICT, `revision: expected the latest revision, ${report.revisionCount}, received ${input.revision}; read the new revision first`);
   }
   const revision = await em.findOneOrFail(ReportRevision, { report: report.id, number: report.revisionCount });
+  // Silence past the acceptance window is an acknowledgement already (the scheduler may not have
+  // recorded it yet): a verdict after it is too late.
+  if (reportStatusAt(report, revision, ctx.request.now).deemed) {
+    userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} was deemed acknowledged when its acceptance window ended at ${(revision.acceptanceDueAt as Date).toISOString()}; it can no longer be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`);
+  }
   return { report, revision, agreement };
 }
 
@@ -287,6 +294,43 @@ export function disputeReport(ctx: Context, input: DisputeReportInput, now = ctx
   });
 }
 
+/**
+ * An admin's ruling on the dispute of the latest revision (DESIGN §5). UPHELD: the customer is
+ * right, the report stays DISPUTED and the provider submits a corrected revision. REJECTED: the
+ * disputed revision stands, the report is ACKNOWLEDGED (the month may close). Either way the
+ * ruling and its note are kept on the revision, and written to the audit log.
+ */
+export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx.request.now): Promise<MutationResult<Report>> {
+  return runMutation(ctx, async (em) => {
+    await assertValidInput(input);
+    if (principalOf(ctx).role !== Role.ADMIN) throw new ForbiddenError('Only admins settle disputes');
+    const lockMode = rowLock(em, 'update');
+    const report = await em.findOne(Report, input.reportId, lockMode ? { lockMode, refresh: true } : {});
+    if (!report) userError('reportId', UserErrorCode.NOT_FOUND, `no report has id ${input.reportId}`);
+    const agreement = await em.findOneOrFail(Agreement, report.agreement.id);
+    if (report.status !== ReportStatus.DISPUTED) {
+      userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} is ${report.status}; only a DISPUTED report can be settled`);
+    }
+    if (input.revision !== report.revisionCount) {
+      userError('revision', UserErrorCode.CONFLICT, `revision: expected the latest revision, ${report.revisionCount}, received ${input.revision}; read the new revision first`);
+    }
+    const revision = await em.findOneOrFail(ReportRevision, { report: report.id, number: report.revisionCount });
+    if (revision.ruling) {
+      userError('revision', UserErrorCode.ILLEGAL_TRANSITION, `revision: the dispute of revision ${revision.number} was already settled (${revision.ruling}); the provider answers with a corrected revision`);
+    }
+    revision.ruling = input.ruling;
+    revision.rulingNote = input.note.trim();
+    revision.ruledAt = now;
+    revision.ruledByUserId = principalOf(ctx).userId;
+    if (input.ruling === DisputeRuling.REJECTED) {
+      report.status = ReportStatus.ACKNOWLEDGED;
+      revision.acknowledgedAt = now;
+    }
+    await em.flush();
+    return report;
+  });
+}
+
 /** The reports connection, by month then id. */
 export function listReports(ctx: Context, filter: ReportFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Report>> {
   assertIdArgument('filter.agreementId', filter?.agreementId);
@@ -295,7 +339,15 @@ export function listReports(ctx: Context, filter: ReportFilter | undefined, page
   if (filter?.month) where.push({ month: filter.month });
   if (filter?.from) where.push({ month: { $gte: filter.from } });
   if (filter?.to) where.push({ month: { $lte: filter.to } });
-  if (filter?.status) where.push({ status: filter.status });
+  // By the status at the request's instant: a SUBMITTED report past its acceptance window is
+  // ACKNOWLEDGED (deemed), whether or not the scheduler has recorded it yet.
+  const now = ctx.request.now;
+  const pastWindow = { latestRevision: { acceptanceDueAt: { $lt: now } } };
+  if (filter?.status === ReportStatus.SUBMITTED) {
+    where.push({ status: ReportStatus.SUBMITTED, $or: [{ latestRevision: { acceptanceDueAt: null } }, { latestRevision: { acceptanceDueAt: { $gte: now } } }] } as FilterQuery<Report>);
+  }
+  else if (filter?.status === ReportStatus.ACKNOWLEDGED) where.push({ $or: [{ status: ReportStatus.ACKNOWLEDGED }, { status: ReportStatus.SUBMITTED, ...pastWindow }] } as FilterQuery<Report>);
+  else if (filter?.status) where.push({ status: filter.status });
   return paginate(ctx.em, Report, { $and: where }, [['month', 'asc'], ['id', 'asc']], page);
 }
 
@@ -333,6 +385,24 @@ export function dueFor(agreement: Pick<Agreement, 'activatedAt'>, version: Agree
   if (!agreement.activatedAt || agreement.activatedAt.getTime() < due.dueAt.getTime()) return due;
   const dueDate = nthWorkingDayAfter(version.calendar, localDateOf(version.calendar, agreement.activatedAt), version.reportDueWorkingDays);
   return { dueDate, dueAt: endOfLocalDay(version.calendar, dueDate) };
+}
+
+/**
+ * When the customer's acceptance window for a revision submitted at `submittedAt` ends (DESIGN
+ * §5): the end of the version's `acceptanceWorkingDays`-th working day after it, on its calendar.
+ */
+export function acceptanceDueFor(version: Pick<AgreementVersion, 'calendar' | 'acceptanceWorkingDays'>, submittedAt: Date): Date {
+  return acceptanceDue(version.calendar, submittedAt, version.acceptanceWorkingDays);
+}
+
+/**
+ * The status a report has at `now` (DESIGN §5): SUBMITTED becomes ACKNOWLEDGED once the latest
+ * revision's acceptance window has passed without a verdict (deemed acknowledgement), whether or
+ * not the scheduler has recorded it yet, so every read at `now` sees it.
+ */
+export function reportStatusAt(report: Pick<Report, 'status'>, latest: Pick<ReportRevision, 'acceptanceDueAt' | 'deemed'> | null, now: Date): { status: ReportStatus; deemed: boolean } {
+  if (report.status === ReportStatus.SUBMITTED && latest?.acceptanceDueAt && now.getTime() > latest.acceptanceDueAt.getTime()) return { status: ReportStatus.ACKNOWLEDGED, deemed: true };
+  return { status: report.status, deemed: report.status === ReportStatus.ACKNOWLEDGED && !!latest?.deemed };
 }
 
 /** An agreement-month whose report is due and missing. */

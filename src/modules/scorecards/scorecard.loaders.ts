@@ -43,6 +43,8 @@ export interface ReportRow {
   month: Month;
   revisionCount: number;
   lateByWorkingDays: number | null;
+  /** As stored: DISPUTED marks the month disputed (deemed acknowledgement never applies to it). */
+  status: string;
   updatedAt: Date;
 }
 
@@ -88,8 +90,8 @@ export function createScorecardLoaders(em: EntityManager) {
     /** Reports of an agreement in a window (lateness, revision numbers, last change). */
     reportsInWindow: windowed<ReportRow>(async (ids, from, to) => {
       const w = inWindow(ids, from, to);
-      const found = await rows<Record<string, unknown>>(`select id, agreement_id, month, revision_count, late_by_working_days, updated_at from report where ${w.where} order by month`, w.params);
-      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { id: String(r.id), month: String(r.month), revisionCount: Number(r.revision_count), lateByWorkingDays: asNumber(r.late_by_working_days), updatedAt: asDate(r.updated_at) } }));
+      const found = await rows<Record<string, unknown>>(`select id, agreement_id, month, status, revision_count, late_by_working_days, updated_at from report where ${w.where} order by month`, w.params);
+      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { id: String(r.id), month: String(r.month), status: String(r.status), revisionCount: Number(r.revision_count), lateByWorkingDays: asNumber(r.late_by_working_days), updatedAt: asDate(r.updated_at) } }));
     }),
     /** The values of the latest revision of each report in a window: one join, however many revisions. */
     latestValuesInWindow: windowed<LatestValue>(async (ids, from, to) => {

@@ -189,6 +189,12 @@ export class AgreementScorecard {
 
   @Field(() => Float, { description: 'monthlyCharge × creditPercent / 100.' })
   creditAmount!: number;
+
+  @Field({ description: 'The latest revision of the month’s report (of any measured agreement below, for a container) is disputed: the results stand on contested values (DESIGN §5).' })
+  disputed!: boolean;
+
+  @Field({ description: 'The credit may still change: the month is disputed.' })
+  creditProvisional!: boolean;
 }
 
 /** Pooled results of a set of agreement-months; an @ObjectType so subclasses inherit its fields (the schema never shows it). */
@@ -399,6 +405,8 @@ export class AgreementScorecardResolver {
         compliance: own.result.compliance,
         creditPercent: own.result.credit.percent,
         creditAmount: own.result.credit.amount,
+        disputed: own.report?.status === 'DISPUTED',
+        creditProvisional: own.report?.status === 'DISPUTED',
       };
     }
     // A container (or a month it was not measured in): the roll-up of its measured descendants.
@@ -420,6 +428,8 @@ export class AgreementScorecardResolver {
       compliance: pooled.compliance,
       creditPercent: 0,
       creditAmount: pooled.creditAmount,
+      disputed: scored.some((x) => x.report?.status === 'DISPUTED'),
+      creditProvisional: scored.some((x) => x.report?.status === 'DISPUTED'),
     };
   }
 

@@ -1,0 +1,88 @@
+/**
+ * The scheduler (DESIGN §8, `src/jobs/`): records time-driven transitions, such as a revision
+ * deemed acknowledged when its acceptance window ends, on start and then every
+ * `SCHEDULER_INTERVAL_MS`. Reads never wait for it: every rule that depends on time is applied at
+ * the request's instant, so a late scheduler changes what is stored, never what is shown.
+ *
+ * Safe with several instances: each job runs in a transaction that first takes a
+ * transaction-scoped advisory lock on PostgreSQL with `pg_try_advisory_xact_lock`; an instance that
+ * does not get it skips that job this time, since another instance is running it. SQLite has one
+ * process and one writer.
+ */
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { loggableError } from '../observability';
+import { setAuditActor } from '../modules/audit/audit.subscriber';
+import { deemAcknowledgements } from '../modules/reports/report.jobs';
+
+/** One time-driven job: changes what `now` has made due, returns how many rows it changed. */
+export interface Job {
+  name: string;
+  /** Advisory lock id: one instance at a time runs the job. */
+  lockId: number;
+  run(em: EntityManager, now: Date): Promise<number>;
+}
+
+/** The jobs, in the order a tick runs them. */
+export const JOBS: readonly Job[] = [{ name: 'deem-acknowledgements', lockId: 7_401, run: deemAcknowledgements }];
+
+/** What one tick did: rows changed per job, or `skipped` when another instance held the job. */
+export type TickResult = Record<string, number | 'skipped'>;
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<TickResult> | null = null;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly logger: Logger,
+    private readonly intervalMs: number,
+    private readonly jobs: readonly Job[] = JOBS,
+  ) {}
+
+  /** Runs a tick now and then every interval (nothing when the interval is 0). */
+  start(): void {
+    if (this.intervalMs <= 0 || this.timer) return;
+    const run = () => {
+      this.tick().catch((e) => this.logger.error({ err: loggableError(e) }, 'scheduler tick failed'));
+    };
+    this.timer = setInterval(run, this.intervalMs);
+    this.timer.unref();
+    run();
+  }
+
+  /**
+   * Runs every job once at `now` (the server's clock by default; tests pass theirs), one
+   * transaction per job; a tick already running is awaited rather than doubled.
+   */
+  tick(now: Date = new Date()): Promise<TickResult> {
+    this.running ??= this.runJobs(now).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Stops the timer and waits for a running tick. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  private async runJobs(now: Date): Promise<TickResult> {
+    const result: TickResult = {};
+    for (const job of this.jobs) {
+      result[job.name] = await this.orm.em.fork().transactional(async (em) => {
+        if (em.getPlatform() instanceof PostgreSqlPlatform) {
+          const [row] = await em.getConnection().execute<Array<{ got: boolean }>>('select pg_try_advisory_xact_lock(?) as got', [job.lockId], 'all', em.getTransactionContext());
+          if (!row?.got) return 'skipped' as const;
+        }
+        setAuditActor(em, { userId: null, role: 'SYSTEM', requestId: `scheduler:${job.name}` });
+        return job.run(em, now);
+      });
+      if (result[job.name] !== 0) this.logger.info({ job: job.name, changed: result[job.name] }, 'scheduled job ran');
+    }
+    return result;
+  }
+}

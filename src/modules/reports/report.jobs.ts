@@ -1,0 +1,34 @@
+import type { EntityManager, LockMode } from '@mikro-orm/core';
+import { rowLock } from '../../common/locks';
+import { Report, ReportRevision, ReportStatus } from './report.entity';
+
+/** Reports deemed acknowledged per batch: a tick that finds more takes them in several batches. */
+const BATCH = 500;
+
+/**
+ * DESIGN §5, deemed acknowledgement: every SUBMITTED report whose latest revision's acceptance
+ * window ended before `now` becomes ACKNOWLEDGED, the revision marked `deemed` and acknowledged at
+ * the instant its window ended (not when the scheduler noticed). Returns how many it changed.
+ * Reads already showed these reports as ACKNOWLEDGED (`reportStatusAt`); this makes it the stored
+ * state, for filters on other engines' tools and for the audit log.
+ */
+export async function deemAcknowledgements(em: EntityManager, now: Date): Promise<number> {
+  let changed = 0;
+  for (;;) {
+    // Locked on PostgreSQL: a customer's verdict racing the window waits, and then finds the
+    // report ACKNOWLEDGED (or this job finds it decided and leaves it).
+    const lockMode = rowLock(em, 'update');
+    const due = await em.find(Report, { status: ReportStatus.SUBMITTED, latestRevision: { acceptanceDueAt: { $lt: now } } }, { orderBy: { id: 'asc' }, limit: BATCH, ...(lockMode ? { lockMode: lockMode as LockMode.PESSIMISTIC_WRITE } : {}) });
+    const revisions = new Map((await em.find(ReportRevision, { id: { $in: due.map((r) => r.latestRevision?.id as string) } })).map((r) => [r.id, r]));
+    for (const report of due) {
+      const revision = revisions.get(report.latestRevision?.id as string) as ReportRevision;
+      report.status = ReportStatus.ACKNOWLEDGED;
+      revision.acknowledgedAt = revision.acceptanceDueAt;
+      revision.deemed = true;
+      revision.decidedByUserId = 'system:acceptance-window';
+    }
+    await em.flush();
+    changed += due.length;
+    if (due.length < BATCH) return changed;
+  }
+}

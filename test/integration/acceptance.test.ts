@@ -1,0 +1,132 @@
+/**
+ * Issue 13 (DESIGN §5): the customer's acceptance window and deemed acknowledgement, recorded by
+ * the scheduler and seen by every read at its own instant; an admin's ruling on a dispute; the
+ * disputed mark on results. On the demo company, with Finance's missing report (FIN-SALES, the
+ * tenth of the twelve demo months) submitted late by the head of Finance.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scheduler } from '../../src/jobs/scheduler';
+import { addMonths, type Month } from '../../src/common/month';
+import {
+  AgreementMonthDisputeDocument,
+  AgreementReportDocument,
+  AuditLogDocument,
+  DisputeReportDocument,
+  ReportableObjectivesDocument,
+  ReportSummariesDocument,
+  SettleDisputeDocument,
+  SubmitReportDocument,
+} from '../generated/graphql';
+import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
+import pino from 'pino';
+
+/** The month an instant falls in, in Berlin (the demo calendars' zone). */
+function berlinMonth(at: Date): Month {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit' }).formatToParts(at);
+  return `${parts.find((p) => p.type === 'year')?.value}-${parts.find((p) => p.type === 'month')?.value}`;
+}
+
+describe.each(engines())('acceptance windows, rulings and disputed months (%s)', (engine) => {
+  let s: TestServer;
+  let finance: Client;
+  let sales: Client;
+  let agreementId: string;
+  let values: Array<{ objectiveId: string; value: number }>;
+  // The demo's twelve months end with last month; Finance never sent the tenth.
+  const missing = addMonths(berlinMonth(new Date()), -3);
+  // Submitted on a Wednesday morning (Berlin), with five working days and no holiday in between.
+  const submittedAt = '2026-11-18T09:00:00Z';
+  const windowEnds = '2026-11-25T23:00:00.000Z'; // end of Wed 25 November, Berlin
+
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: 'all' });
+    finance = s.as(await s.tokenFor(Role.HEAD, 'FIN'));
+    sales = s.as(await s.tokenFor(Role.HEAD, 'SALES'));
+    const objectives = (await s.data(ReportableObjectivesDocument, { key: 'FIN-SALES', at: missing })).agreement;
+    agreementId = objectives.id;
+    values = objectives.effectiveObjectives.filter((o) => o.metric.source === 'MANUAL').map((o) => ({ objectiveId: o.id, value: o.target }));
+    expect(values.length).toBeGreaterThan(0);
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  const report = async (at: string) => (await s.at(at).data(AgreementReportDocument, { key: 'FIN-SALES', month: missing })).agreement.report!;
+
+  it('marks a disputed month, and an admin settles the dispute: upheld, corrected, disputed again, rejected', async () => {
+    // The demo's last month: Marketing's report to Sales, which Sales never answered. Inside its
+    // acceptance window (an hour after it was sent) Sales disputes it.
+    const last = addMonths(berlinMonth(new Date()), -1);
+    const marketing = s.as(await s.tokenFor(Role.HEAD, 'MKT'));
+    const sent = (await s.data(AgreementReportDocument, { key: 'MKT-SALES', month: last })).agreement.report!;
+    const at = (hours: number) => new Date(Date.parse(sent.latestRevision!.submittedAt) + hours * 3_600_000).toISOString();
+    const disputed = await sales.at(at(1)).data(DisputeReportDocument, { input: { reportId: sent.id, revision: 1, reason: 'The lead counts miss the webinar leads' } });
+    expect(disputed.disputeReport.userErrors).toEqual([]);
+    expect((await s.at(at(1)).data(AgreementMonthDisputeDocument, { key: 'MKT-SALES', month: last })).agreement.scorecard).toEqual({ disputed: true, creditProvisional: true });
+    // Only admins rule; a dispute is never deemed away.
+    expect((await sales.at(at(2)).request(SettleDisputeDocument, { input: { reportId: sent.id, revision: 1, ruling: 'REJECTED', note: 'x' } })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const monthLater = (await s.at(at(24 * 30)).data(AgreementReportDocument, { key: 'MKT-SALES', month: last })).agreement.report!;
+    expect(monthLater).toMatchObject({ status: 'DISPUTED', deemedAcknowledged: false });
+
+    const upheld = await s.at(at(2)).data(SettleDisputeDocument, { input: { reportId: sent.id, revision: 1, ruling: 'UPHELD', note: 'Webinar leads count; correct the figures' } });
+    expect(upheld.settleDispute.userErrors).toEqual([]);
+    expect(upheld.settleDispute.report).toMatchObject({ status: 'DISPUTED', latestRevision: { number: 1, ruling: 'UPHELD', rulingNote: 'Webinar leads count; correct the figures' } });
+    const twice = await s.at(at(2)).data(SettleDisputeDocument, { input: { reportId: sent.id, revision: 1, ruling: 'REJECTED', note: 'changed my mind' } });
+    expect(twice.settleDispute.userErrors).toEqual([expect.objectContaining({ field: 'revision', code: 'ILLEGAL_TRANSITION' })]);
+
+    const objectives = (await s.data(ReportableObjectivesDocument, { key: 'MKT-SALES', at: last })).agreement;
+    const corrected = await marketing.at(at(3)).data(SubmitReportDocument, {
+      input: { agreementId: objectives.id, month: last, values: objectives.effectiveObjectives.filter((o) => o.metric.source === 'MANUAL').map((o) => ({ objectiveId: o.id, value: o.target })), narrative: 'With the webinar leads', idempotencyKey: 'mkt-corrected' },
+    });
+    expect(corrected.submitReport.userErrors).toEqual([]);
+    expect(corrected.submitReport.report).toMatchObject({ status: 'SUBMITTED', revisionCount: 2 });
+    expect((await sales.at(at(4)).data(DisputeReportDocument, { input: { reportId: sent.id, revision: 2, reason: 'Still short' } })).disputeReport.userErrors).toEqual([]);
+
+    const rejected = await s.at(at(5)).data(SettleDisputeDocument, { input: { reportId: sent.id, revision: 2, ruling: 'REJECTED', note: 'The corrected figures match the CRM' } });
+    expect(rejected.settleDispute.userErrors).toEqual([]);
+    expect(rejected.settleDispute.report).toMatchObject({ status: 'ACKNOWLEDGED', deemedAcknowledged: false, latestRevision: { number: 2, ruling: 'REJECTED', acknowledgedAt: at(5) } });
+    expect((await s.at(at(6)).data(AgreementMonthDisputeDocument, { key: 'MKT-SALES', month: last })).agreement.scorecard).toEqual({ disputed: false, creditProvisional: false });
+  });
+
+  it('gives the customer five working days, then deems the revision acknowledged at every read', async () => {
+    const r = await finance.at(submittedAt).data(SubmitReportDocument, { input: { agreementId, month: missing, values, narrative: 'Sent at last', idempotencyKey: 'fin-late' } });
+    expect(r.submitReport.userErrors).toEqual([]);
+    expect(r.submitReport.revision?.acceptanceDueAt).toBe(windowEnds);
+
+    const before = await report('2026-11-25T22:59:59Z');
+    expect(before).toMatchObject({ status: 'SUBMITTED', deemedAcknowledged: false, acceptanceDueAt: windowEnds });
+    const after = await report('2026-11-25T23:00:00.001Z');
+    expect(after).toMatchObject({ status: 'ACKNOWLEDGED', deemedAcknowledged: true });
+    // Lists filter by the status at the request's instant, before the scheduler has run.
+    const submitted = await s.at('2026-11-25T23:00:01Z').data(ReportSummariesDocument, { filter: { agreementId, status: 'SUBMITTED' } });
+    expect(submitted.reports.edges.map((e) => e.node.month)).not.toContain(missing);
+    const acknowledged = await s.at('2026-11-25T23:00:01Z').data(ReportSummariesDocument, { filter: { agreementId, status: 'ACKNOWLEDGED' } });
+    expect(acknowledged.reports.edges.find((e) => e.node.month === missing)?.node).toMatchObject({ status: 'ACKNOWLEDGED', deemedAcknowledged: true });
+    const early = await s.at('2026-11-20T10:00:00Z').data(ReportSummariesDocument, { filter: { agreementId, status: 'SUBMITTED' } });
+    expect(early.reports.edges.map((e) => e.node.month)).toContain(missing);
+    // A verdict after the window is too late.
+    const late = await sales.at('2026-11-26T08:00:00Z').data(DisputeReportDocument, { input: { reportId: before.id, revision: 1, reason: 'Too late to matter' } });
+    expect(late.disputeReport.userErrors).toEqual([
+      { field: 'reportId', code: 'ILLEGAL_TRANSITION', message: `the report of FIN-SALES for ${missing} was deemed acknowledged when its acceptance window ended at ${windowEnds}; it can no longer be disputed` },
+    ]);
+  });
+
+  it('records the deemed acknowledgement once, by one scheduler of two, as of the end of the window', async () => {
+    // Before Finance's window ends, a tick records only the demo's older silences.
+    await s.app.scheduler.tick(new Date('2026-11-25T22:00:00Z'));
+    expect(await report('2026-11-20T10:00:00Z')).toMatchObject({ status: 'SUBMITTED', latestRevision: { deemed: false, acknowledgedAt: null } });
+    // Then two schedulers at once (two instances): Finance's report is recorded exactly once.
+    const other = new Scheduler(s.app.orm, pino({ level: 'silent' }), 0);
+    const [a, b] = await Promise.all([s.app.scheduler.tick(new Date('2026-11-26T00:00:00Z')), other.tick(new Date('2026-11-26T00:00:00Z'))]);
+    const changed = [a['deem-acknowledgements'], b['deem-acknowledgements']];
+    expect(changed.filter((x) => x === 1)).toHaveLength(1);
+    expect(changed.filter((x) => x !== 1).every((x) => x === 0 || x === 'skipped')).toBe(true);
+    expect(await s.app.scheduler.tick(new Date('2026-11-27T00:00:00Z'))).toEqual({ 'deem-acknowledgements': 0 });
+
+    const stored = await report('2026-11-20T10:00:00Z'); // even at an earlier clock, the stored verdict stands
+    expect(stored).toMatchObject({ status: 'ACKNOWLEDGED', deemedAcknowledged: true, latestRevision: { deemed: true, acknowledgedAt: windowEnds } });
+    const log = await s.data(AuditLogDocument, { first: 5, filter: { entityId: stored.id } });
+    expect(log.auditLog.edges[0].node).toMatchObject({ actorRole: 'SYSTEM', after: { status: 'ACKNOWLEDGED' } });
+  });
+
+});
