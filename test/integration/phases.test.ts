@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths, type Month } from '../../src/common/month';
 import {
   AgreementComplianceDocument,
+  AgreementLockDocument,
+  ApproveAmendmentDocument,
+  ProposeAmendmentDocument,
   AgreementScorecardDocument,
   AtRiskDocument,
   MeasurementFactsDocument,
@@ -89,6 +92,25 @@ describe.each(engines())('phases of a month (%s)', (engine) => {
     expect(draft.userErrors[0].message).toMatch(new RegExp(`^month: ${current} has not ended; it ends at \\d{4}-\\d{2}-\\d{2}T2[23]:00:00.000Z \\(Europe/Berlin\\), and can be reported on from then$`));
     const submitted = (await head.data(SubmitReportDocument, { input: { agreementId: id, month: current, values: [], narrative: 'x', idempotencyKey: 'early' } })).submitReport;
     expect(submitted.userErrors[0]).toMatchObject({ field: 'month', code: 'INVALID' });
+  });
+
+  it('moves no past fact when an amendment for a coming month is approved (updatedAt moves only where values can change)', async () => {
+    const filter = { from: addMonths(current, -4), to: addMonths(current, -1) };
+    const first = (await s.data(MeasurementFactsDocument, { filter, first: 500 })).measurementFacts;
+    expect(first.edges.length).toBeGreaterThan(0);
+    const marketing = s.as(await s.tokenFor(Role.HEAD, 'MKT'));
+    const sales = s.as(await s.tokenFor(Role.HEAD, 'SALES'));
+    const lock = (await s.data(AgreementLockDocument, { key: 'MKT-SALES' })).agreement.lockVersion;
+    const proposed = await marketing.data(ProposeAmendmentDocument, {
+      input: { agreementId: await agreementId(s, 'MKT-SALES'), expectedVersion: lock, effectiveMonth: addMonths(current, 1), reason: 'More budget next month', terms: { monthlyCharge: 12345 } },
+    });
+    expect(proposed.proposeAmendment.userErrors).toEqual([]);
+    const approved = await sales.data(ApproveAmendmentDocument, { input: { id: proposed.proposeAmendment.amendment!.id, expectedVersion: proposed.proposeAmendment.amendment!.version } });
+    expect(approved.approveAmendment.userErrors).toEqual([]);
+    // An incremental pull of the past months finds nothing changed (it found every month of
+    // MKT-SALES: the agreement row's updatedAt moved).
+    const next = (await s.data(MeasurementFactsDocument, { filter: { ...filter, updatedSince: first.asOf }, first: 500 })).measurementFacts;
+    expect(next.edges.filter((e) => e.node.agreementKey === 'MKT-SALES')).toEqual([]);
   });
 
   it('reads facts at the request clock: a pull "as of" an earlier day still sees the agreements made since', async () => {

@@ -167,8 +167,9 @@ async function partyCodes(ctx: Context, agreements: Agreement[]): Promise<Map<st
 
 /**
  * When each agreement-month's facts last changed (epoch ms): the latest of its report, approved
- * exclusions, handoff metrics, escalations, the agreement row and its version, and its due instant
- * once passed by `asOf`. Batched per window for all agreements.
+ * exclusions, handoff metrics, escalations, the agreement's activation and resumptions, the
+ * version in force in the month, and its due instant once passed by `asOf`. Batched per window
+ * for all agreements.
  */
 async function lastChanges(ctx: Context, items: MeasuredMonth[], from: Month, to: Month, asOf: Date): Promise<Map<string, number>> {
   const ids = [...new Set(items.map((i) => i.agreement.id))];
@@ -186,7 +187,14 @@ async function lastChanges(ctx: Context, items: MeasuredMonth[], from: Month, to
   });
   for (const it of items) {
     const key = itemKey(it);
-    bump(key, it.agreement.updatedAt);
+    // Not the agreement row's updatedAt: an amendment approved today bumps it, and every month of
+    // the agreement back to its start seemed changed. What the agreement row changes for a month:
+    // its first activation (the month's rows appear) and a resumption after a suspension that
+    // covered months from then on (they are measured again).
+    if (it.agreement.activatedAt) bump(key, it.agreement.activatedAt);
+    const monthStart = Date.parse(`${it.month}-01T00:00:00Z`);
+    for (const sp of it.agreement.suspensions) if (sp.to && Date.parse(sp.from) <= monthStart + 31 * 86_400_000) bump(key, new Date(sp.to));
+    // The terms in force in the month: an amendment moves only the months from its effective month.
     bump(key, (it.version as AgreementVersion).createdAt);
     const due = dueFor(it.agreement, it.version, it.month).dueAt;
     if (due.getTime() <= asOf.getTime()) bump(key, due);
