@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { benchSeconds, closeMainAgent, fmt, hasFlag, latencyStats, type MemoryReport, mib, ms, option, postJson, printGoal, printTable, sampleMemory } from './lib';
 import { type BenchServer, type Engine, generateAgreements, months, Role, startBenchServer, tokenFor } from './setup';
+import { random } from '../seeds/random';
 
 const BATCH = 5000;
 const SOURCE = 'bench-crm';
@@ -53,16 +54,9 @@ interface Event {
   qualityScore: number | null;
 }
 
-/** A small deterministic PRNG (mulberry32), so a batch can be rebuilt for its update. */
+/** The project's seeded PRNG (seeds/random.ts), so a batch can be rebuilt for its update. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return random(`ingest|${seed}`);
 }
 
 const HOUR = 3_600_000;
