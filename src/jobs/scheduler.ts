@@ -45,6 +45,7 @@ export class Scheduler {
   start(): void {
     if (this.intervalMs <= 0 || this.timer) return;
     const run = () => {
+      if (this.running) return; // a slow tick is not doubled by the timer
       this.tick().catch((e) => this.logger.error({ err: loggableError(e) }, 'scheduler tick failed'));
     };
     this.timer = setInterval(run, this.intervalMs);
@@ -54,13 +55,16 @@ export class Scheduler {
 
   /**
    * Runs every job once at `now` (the server's clock by default; tests pass theirs), one
-   * transaction per job; a tick already running is awaited rather than doubled.
+   * transaction per job; a tick asked for while one runs starts when it ends.
    */
   tick(now: Date = new Date()): Promise<TickResult> {
-    this.running ??= this.runJobs(now).finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    // One tick at a time, each with its own instant: a second one waits for the first.
+    const next = (this.running ?? Promise.resolve<TickResult>({})).catch(() => ({})).then(() => this.runJobs(now));
+    this.running = next;
+    void next.finally(() => {
+      if (this.running === next) this.running = null;
+    }).catch(() => undefined);
+    return next;
   }
 
   /** Stops the timer and waits for a running tick. */

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  acceptanceDue,
   AROUND_THE_CLOCK,
+  monthEndsAt,
   addWorkingHours,
   aroundTheClockIn,
   type BusinessCalendar,
@@ -535,3 +537,26 @@ function referenceMillis(cal: BusinessCalendar, s: number, e: number): number {
   }
   return total;
 }
+
+describe('month ends and acceptance windows (DESIGN §4 rule 0, §5)', () => {
+  it('ends a month at midnight in the calendar\'s zone', () => {
+    expect(monthEndsAt(BERLIN, '2026-11').toISOString()).toBe('2026-11-30T23:00:00.000Z'); // CET
+    expect(monthEndsAt(BERLIN, '2026-03').toISOString()).toBe('2026-03-31T22:00:00.000Z'); // CEST began on the 29th
+    expect(monthEndsAt(BERLIN, '2026-12').toISOString()).toBe('2026-12-31T23:00:00.000Z'); // across the year end
+    expect(monthEndsAt(NEW_YORK, '2026-10').toISOString()).toBe('2026-11-01T04:00:00.000Z'); // EDT until 1 Nov 06:00Z
+    expect(monthEndsAt({ timeZone: 'UTC' }, '2026-02').toISOString()).toBe('2026-03-01T00:00:00.000Z');
+  });
+
+  it('gives the customer N working days after the day of the submission, to the end of the last one', () => {
+    // Wed 18 Nov 2026 10:00 Berlin → Thu 19, Fri 20, Mon 23, Tue 24, Wed 25: end of Wed 25 (CET).
+    expect(acceptanceDue(BERLIN, new Date('2026-11-18T09:00:00Z'), 5).toISOString()).toBe('2026-11-25T23:00:00.000Z');
+    // Fri 24 Apr 2026 → Mon 27, Tue 28, Wed 29, Thu 30, (Fri 1 May a holiday) Mon 4 May: end of Mon 4 May (CEST).
+    expect(acceptanceDue(BERLIN, new Date('2026-04-24T15:00:00Z'), 5).toISOString()).toBe('2026-05-04T22:00:00.000Z');
+    // Submitted on a Saturday (31 Oct): the days count from Monday 2 November; 1 day → end of Mon 2 Nov.
+    expect(acceptanceDue(BERLIN, new Date('2026-10-31T12:00:00Z'), 1).toISOString()).toBe('2026-11-02T23:00:00.000Z');
+    // New York, Thanksgiving: Wed 25 Nov → (Thu 26 holiday) Fri 27, Mon 30: end of Mon 30 Nov (EST).
+    expect(acceptanceDue(NEW_YORK, new Date('2026-11-25T15:00:00Z'), 2).toISOString()).toBe('2026-12-01T05:00:00.000Z');
+    // Late on Wednesday evening in New York is already Thursday in UTC: the local day counts.
+    expect(acceptanceDue(NEW_YORK, new Date('2026-11-26T03:00:00Z'), 2).toISOString()).toBe('2026-12-01T05:00:00.000Z');
+  });
+});

@@ -9,6 +9,7 @@ import { addMonths, compareMonths, monthOf, type Month } from '../../common/mont
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
+import { localDateOf, monthEndsAt } from '../../common/working-time';
 import type { Context } from '../../context';
 import { principalOf } from '../auth/authorization';
 import { Role } from '../auth/user.entity';
@@ -89,7 +90,8 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
     const containers = [...new Set(parents.map((a) => a.parent?.id).filter((x): x is string => !!x))];
     where.push({ state: AgreementStatus.ACTIVE, tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] } });
     // Nor past their last month (shown EXPIRED): only agreements with an ended version can be.
-    const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(ctx.request.now) } }, { fields: ['agreement'], disableIdentityMap: true });
+    // Candidates only (a month ahead of UTC, for zones east of it); displayStatus decides in the zone.
+    const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(new Date(ctx.request.now.getTime() + 14 * 3_600_000)) } }, { fields: ['agreement'], disableIdentityMap: true });
     const endedIds = [...new Set(ended.map((v) => v.agreement.id))];
     const expired: string[] = [];
     if (endedIds.length) {
@@ -116,9 +118,11 @@ export function versionAt(versions: AgreementVersion[], month: Month): Agreement
 
 /** The status shown: EXPIRED once the last month of the version now in force has passed. */
 export function displayStatus(agreement: Agreement, versions: AgreementVersion[], now: Date): AgreementStatus {
-  const current = monthOf(now);
+  // The month now, and its end, in the agreement's own time zone (as for rule 0), not in UTC.
+  const zone = versions[versions.length - 1]?.calendar ?? { timeZone: 'UTC' };
+  const current = localDateOf(zone, now).slice(0, 7);
   const latest = versionAt(versions, current) ?? versions[versions.length - 1];
-  if ((agreement.state === AgreementStatus.ACTIVE || agreement.state === AgreementStatus.SUSPENDED) && latest?.effectiveTo && compareMonths(latest.effectiveTo, current) < 0) {
+  if ((agreement.state === AgreementStatus.ACTIVE || agreement.state === AgreementStatus.SUSPENDED) && latest?.effectiveTo && now.getTime() >= monthEndsAt(latest.calendar, latest.effectiveTo).getTime()) {
     return AgreementStatus.EXPIRED;
   }
   return agreement.state;

@@ -106,6 +106,9 @@ export class MeasurementFact {
   @Column(() => Int, { nullable: true, description: 'The report revision a MANUAL value comes from.' })
   reportRevision!: number | null;
 
+  @Column({ description: 'The month’s latest report revision is disputed: the value and status are contested, the credit provisional.' })
+  disputed!: boolean;
+
   @Column(() => DateTimeScalar, { description: 'When an input of this fact last changed (or its due instant passed).' })
   updatedAt!: Date;
 }

@@ -8,7 +8,8 @@ import type { Department } from '../departments/department.entity';
 import type { Service } from '../catalog/service.entity';
 import { HandoffEvent } from '../handoffs/handoff.entity';
 import { dueFor } from '../reports/report.service';
-import { measuredMonths, type MeasuredMonth, scoreMonths, windowMonths } from '../scorecards/scorecard.service';
+import { monthEndsAt } from '../../common/working-time';
+import { isDisputed, measuredMonths, type MeasuredMonth, scoreMonths, windowMonths } from '../scorecards/scorecard.service';
 
 /** Which facts: a window of months, optionally one tier, provider, customer, and changes since. */
 export interface FactFilter {
@@ -42,6 +43,8 @@ export interface MeasurementFact {
   excused: boolean;
   source: string;
   reportRevision: number | null;
+  /** The month's latest report revision is disputed: the value and status are contested. */
+  disputed: boolean;
   updatedAt: Date;
 }
 
@@ -110,7 +113,7 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     let items = (await measuredMonths(ctx, agreements.slice(b, b + perBatch), months)).sort((x, y) => (x.agreement.key < y.agreement.key ? -1 : x.agreement.key > y.agreement.key ? 1 : compareMonths(x.month, y.month)));
     if (cursor) items = items.filter((it) => it.agreement.key > cursor.k || (it.agreement.key === cursor.k && compareMonths(it.month, cursor.m) >= 0));
     if (!items.length) continue;
-    const changed = await lastChanges(ctx, items, filter.from, filter.to, asOf);
+    const changed = await lastChanges(ctx, items, filter.from, filter.to);
     if (filter.updatedSince) items = items.filter((it) => (changed.get(itemKey(it)) ?? 0) > (filter.updatedSince as Date).getTime());
     for (let start = 0; start < items.length && !more; ) {
       const slice = items.slice(start, start + Math.max(20, Math.ceil(first / 3) + 1));
@@ -144,6 +147,7 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
             excused: o.excused,
             source: o.metric.source,
             reportRevision: o.metric.source === MetricSource.MANUAL && sm.report?.revisionCount ? sm.report.revisionCount : null,
+            disputed: isDisputed(sm),
             updatedAt: new Date(changed.get(key) ?? asOf.getTime()),
           });
           last = { w: asOf.getTime(), k: sm.agreement.key, m: sm.month, i: index };
@@ -168,10 +172,10 @@ async function partyCodes(ctx: Context, agreements: Agreement[]): Promise<Map<st
 /**
  * When each agreement-month's facts last changed (epoch ms): the latest of its report, approved
  * exclusions, handoff metrics, escalations, the agreement's activation and resumptions, the
- * version in force in the month, and its due instant once passed by `asOf`. Batched per window
- * for all agreements.
+ * version in force in the month, and its end and due instant once the request's clock has passed
+ * them. Batched per window for all agreements.
  */
-async function lastChanges(ctx: Context, items: MeasuredMonth[], from: Month, to: Month, asOf: Date): Promise<Map<string, number>> {
+async function lastChanges(ctx: Context, items: MeasuredMonth[], from: Month, to: Month): Promise<Map<string, number>> {
   const ids = [...new Set(items.map((i) => i.agreement.id))];
   const keys = ids.map((id) => `${id}|${from}|${to}`);
   const [reports, exclusions, handoffs, escalations] = await Promise.all([
@@ -196,8 +200,13 @@ async function lastChanges(ctx: Context, items: MeasuredMonth[], from: Month, to
     for (const sp of it.agreement.suspensions) if (sp.to && Date.parse(sp.from) <= monthStart + 31 * 86_400_000) bump(key, new Date(sp.to));
     // The terms in force in the month: an amendment moves only the months from its effective month.
     bump(key, (it.version as AgreementVersion).createdAt);
+    // Time-driven changes, once the scoring clock has passed them: the month's end (its rows are
+    // scored from then on, rule 0) and its due instant (PENDING becomes NO_DATA).
+    const now = ctx.request.now.getTime();
+    const ends = monthEndsAt(it.version.calendar, it.month);
+    if (ends.getTime() <= now) bump(key, ends);
     const due = dueFor(it.agreement, it.version, it.month).dueAt;
-    if (due.getTime() <= asOf.getTime()) bump(key, due);
+    if (due.getTime() <= now) bump(key, due);
   }
   return latest;
 }

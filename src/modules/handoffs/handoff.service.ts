@@ -226,7 +226,12 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
   // An event moving away from a month this batch does not otherwise touch: that month is locked
   // too (out of the canonical order, so a rare deadlock is possible; it is retried).
   await lockAgreementMonths(em, earlier);
-  const stamp = sql.date(now);
+  // Stamped when written, after the locks, on the server's clock (as every other row's
+  // updatedAt): BI pulls compare these stamps with their snapshot instants, and a stamp taken at
+  // the request's arrival could be seconds older than the commit after waiting for the locks, so
+  // a pull in between missed the rows for good. (What remains, the batch's own write time, goes
+  // with a commit-ordered change sequence in the score ledger's work.)
+  const stamp = sql.date(new Date());
   const values = rows.map((r) => ({
     ...r,
     handed_off_at: sql.date(r.handed_off_at),

@@ -95,6 +95,18 @@ async function lockedReport(em: EntityManager, m: AgreementMonth): Promise<Repor
   return em.findOne(Report, { agreement: m.agreement.id, month: m.month }, lockMode ? { lockMode, refresh: true } : {});
 }
 
+/**
+ * Refuses a provider's write to a report that is ACKNOWLEDGED at `now`, by the customer or by its
+ * silence (the acceptance window passed, recorded or not yet by the scheduler): the month is closed.
+ */
+async function assertOpen(em: EntityManager, report: Report, key: string, now: Date): Promise<void> {
+  const latest = report.latestRevision ? await em.findOneOrFail(ReportRevision, report.latestRevision.id) : null;
+  const at = reportStatusAt(report, latest, now);
+  if (at.status !== ReportStatus.ACKNOWLEDGED) return;
+  const why = at.deemed ? `was deemed acknowledged when the customer's acceptance window ended at ${(latest?.acceptanceDueAt as Date).toISOString()}` : 'is ACKNOWLEDGED';
+  userError('month', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${key} for ${report.month} ${why}; it is closed`);
+}
+
 /** The content of a submission or draft, after merging a submission with the saved draft. */
 interface Content {
   values: Array<{ objectiveId: string; value: number }>;
@@ -171,7 +183,7 @@ export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now =
     if (report) {
       if (input.expectedVersion == null) userError('expectedVersion', UserErrorCode.REQUIRED, `expectedVersion: the report of ${m.agreement.key} for ${m.month} exists (version ${report.version}); pass the version you read`);
       assertVersion(report, input.expectedVersion);
-      if (report.status === ReportStatus.ACKNOWLEDGED) userError('month', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${m.agreement.key} for ${m.month} is ACKNOWLEDGED; it is closed`);
+      await assertOpen(em, report, m.agreement.key, now);
     }
     const content = contentOf(input, null);
     const problems = contentProblems(m, content, false);
@@ -193,9 +205,7 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
   return runCreate(ctx, 'submitReport', input, ReportRevision, async (em) => {
     const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'submit a report', now);
     const existing = await lockedReport(em, m);
-    if (existing?.status === ReportStatus.ACKNOWLEDGED) {
-      userError('month', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${m.agreement.key} for ${m.month} is ACKNOWLEDGED; it is closed`);
-    }
+    if (existing) await assertOpen(em, existing, m.agreement.key, now);
     const content = contentOf(input, existing?.draft);
     const problems = contentProblems(m, content, true);
     if (problems.length) throw new UserErrorsException(problems);
@@ -246,6 +256,9 @@ async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDec
     if (input.revision === report.revisionCount && report.latestRevision) {
       const latest = await em.findOneOrFail(ReportRevision, report.latestRevision.id);
       const decided = latest.acknowledgedAt ? 'acknowledged' : latest.disputedAt ? 'disputed' : null;
+      if (latest.deemed) {
+        userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} was deemed acknowledged when its acceptance window ended at ${(latest.acceptanceDueAt as Date).toISOString()}; it can no longer be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`);
+      }
       if (decided && latest.decidedByUserId !== principalOf(ctx).userId) {
         userError('revision', UserErrorCode.CONFLICT, `revision: revision ${latest.number} of the report of ${agreement.key} for ${report.month} was already ${decided} by someone else; read the report again`);
       }
@@ -308,11 +321,12 @@ export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx
     const report = await em.findOne(Report, input.reportId, lockMode ? { lockMode, refresh: true } : {});
     if (!report) userError('reportId', UserErrorCode.NOT_FOUND, `no report has id ${input.reportId}`);
     const agreement = await em.findOneOrFail(Agreement, report.agreement.id);
-    if (report.status !== ReportStatus.DISPUTED) {
-      userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} is ${report.status}; only a DISPUTED report can be settled`);
-    }
+    // A corrected revision that came first makes the ruling stale: CONFLICT, not an illegal step.
     if (input.revision !== report.revisionCount) {
       userError('revision', UserErrorCode.CONFLICT, `revision: expected the latest revision, ${report.revisionCount}, received ${input.revision}; read the new revision first`);
+    }
+    if (report.status !== ReportStatus.DISPUTED) {
+      userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} is ${report.status}; only a DISPUTED report can be settled`);
     }
     const revision = await em.findOneOrFail(ReportRevision, { report: report.id, number: report.revisionCount });
     if (revision.ruling) {
@@ -401,8 +415,11 @@ export function acceptanceDueFor(version: Pick<AgreementVersion, 'calendar' | 'a
  * not the scheduler has recorded it yet, so every read at `now` sees it.
  */
 export function reportStatusAt(report: Pick<Report, 'status'>, latest: Pick<ReportRevision, 'acceptanceDueAt' | 'deemed'> | null, now: Date): { status: ReportStatus; deemed: boolean } {
-  if (report.status === ReportStatus.SUBMITTED && latest?.acceptanceDueAt && now.getTime() > latest.acceptanceDueAt.getTime()) return { status: ReportStatus.ACKNOWLEDGED, deemed: true };
-  return { status: report.status, deemed: report.status === ReportStatus.ACKNOWLEDGED && !!latest?.deemed };
+  const windowPassed = !!latest?.acceptanceDueAt && now.getTime() > latest.acceptanceDueAt.getTime();
+  if (report.status === ReportStatus.SUBMITTED && windowPassed) return { status: ReportStatus.ACKNOWLEDGED, deemed: true };
+  // Recorded by the scheduler, but read at an instant before the window ended (a test clock).
+  if (report.status === ReportStatus.ACKNOWLEDGED && latest?.deemed) return windowPassed ? { status: ReportStatus.ACKNOWLEDGED, deemed: true } : { status: ReportStatus.SUBMITTED, deemed: false };
+  return { status: report.status, deemed: false };
 }
 
 /** An agreement-month whose report is due and missing. */

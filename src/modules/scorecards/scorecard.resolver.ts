@@ -14,6 +14,7 @@ import { Report } from '../reports/report.entity';
 import {
   baselineFor,
   budgetAt,
+  isDisputed,
   measuredMonths,
   pool,
   type Pooled,
@@ -211,6 +212,12 @@ export abstract class PooledFields {
 
   @Field(() => Float)
   creditAmount!: number;
+
+  @Field(() => Int, { description: 'Agreement-months whose latest report revision is disputed: their results stand on contested values (DESIGN §5).' })
+  disputedMonths!: number;
+
+  @Field(() => Float, { description: 'The part of creditAmount owed by disputed months: provisional, it may still change.' })
+  provisionalCreditAmount!: number;
 }
 
 @ObjectType({ description: 'The pooled results of the agreement-months of one month.' })
@@ -405,8 +412,8 @@ export class AgreementScorecardResolver {
         compliance: own.result.compliance,
         creditPercent: own.result.credit.percent,
         creditAmount: own.result.credit.amount,
-        disputed: own.report?.status === 'DISPUTED',
-        creditProvisional: own.report?.status === 'DISPUTED',
+        disputed: isDisputed(own),
+        creditProvisional: isDisputed(own),
       };
     }
     // A container (or a month it was not measured in): the roll-up of its measured descendants.
@@ -428,8 +435,8 @@ export class AgreementScorecardResolver {
       compliance: pooled.compliance,
       creditPercent: 0,
       creditAmount: pooled.creditAmount,
-      disputed: scored.some((x) => x.report?.status === 'DISPUTED'),
-      creditProvisional: scored.some((x) => x.report?.status === 'DISPUTED'),
+      disputed: scored.some(isDisputed),
+      creditProvisional: scored.some(isDisputed),
     };
   }
 

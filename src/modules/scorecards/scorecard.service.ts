@@ -213,12 +213,28 @@ export interface Pooled {
   score: number | null;
   compliance: Compliance;
   creditAmount: number;
+  /** Agreement-months whose latest revision is disputed (DESIGN §5): their results stand on contested values. */
+  disputedMonths: number;
+  /** The part of `creditAmount` owed by disputed months: it may still change. */
+  provisionalCreditAmount: number;
 }
+
+/** Whether a scored month's report is disputed (its latest revision). */
+export const isDisputed = (m: Pick<ScoredMonth, 'report'>): boolean => m.report?.status === 'DISPUTED';
 
 export function pool(months: ScoredMonth[]): Pooled {
   const pooled = rollUp(months.map((m) => ({ objectives: m.result.objectives })));
   const credit = months.reduce((sum, m) => sum + m.result.credit.amount, 0);
-  return { agreementMonths: months.length, score: pooled.score, compliance: pooled.compliance, creditAmount: Math.round(credit * 1e9) / 1e9 };
+  const disputed = months.filter(isDisputed);
+  const provisional = disputed.reduce((sum, m) => sum + m.result.credit.amount, 0);
+  return {
+    agreementMonths: months.length,
+    score: pooled.score,
+    compliance: pooled.compliance,
+    creditAmount: Math.round(credit * 1e9) / 1e9,
+    disputedMonths: disputed.length,
+    provisionalCreditAmount: Math.round(provisional * 1e9) / 1e9,
+  };
 }
 
 /** One month of a series: the pooled results of the agreement-months in it. */
