@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrationsFor } from '../../src/db/migrations';
 import { migrateUp, openOrm } from '../../src/db/orm';
+import { searchTextOf } from '../../src/common/codes';
+import { versionAt } from '../../src/modules/agreements/agreement.service';
+import { AgreementVersion } from '../../src/modules/agreements/agreement.entity';
+import { acceptanceDue } from '../../src/common/working-time';
+import { seedDemo } from '../../seeds/demo.seeder';
 import { engines, freshDatabase } from '../support/server';
 
 describe.each(engines())('migrations on %s', (engine) => {
@@ -19,6 +24,41 @@ describe.each(engines())('migrations on %s', (engine) => {
     expect(await migrateUp(orm)).toEqual([]);
     // The entities and the migrated database agree: the same model on both engines.
     expect((await orm.schema.getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
+  });
+
+  it('upgrades a database written before search_text and acceptance windows, filling them for every existing row', async () => {
+    // The demo written at today's schema, then taken back to before the two migrations (their
+    // columns dropped, their records removed), as a database of the previous version would be.
+    const { config, drop } = await freshDatabase(engine);
+    cleanups.push(drop);
+    const { orm } = await openOrm(config);
+    cleanups.push(() => orm.close(true));
+    await seedDemo(orm.em.fork(), { principals: false, agreements: true });
+    const q = (name: string) => (engine === 'postgresql' ? `"${name}"` : `\`${name}\``);
+    const run = (sql: string) => orm.em.getConnection().execute(sql);
+    for (const table of ['department', 'metric', 'service']) await run(`alter table ${q(table)} drop column ${q('search_text')}`);
+    for (const column of ['acceptance_due_at', 'deemed', 'ruling', 'ruling_note', 'ruled_at', 'ruled_by_user_id']) await run(`alter table ${q('report_revision')} drop column ${q(column)}`);
+    await run(`alter table ${q('agreement_version')} drop column ${q('acceptance_working_days')}`);
+    await run(`delete from ${q('mikro_orm_migrations')} where ${q('name')} like '%search_text%' or ${q('name')} like '%acceptance_and_rulings%'`);
+
+    expect(await migrateUp(orm)).toEqual(migrationsFor(engine).map((m) => m.name).filter((n) => /search_text|acceptance_and_rulings/.test(n)));
+    expect((await orm.schema.getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
+    for (const table of ['department', 'metric', 'service']) {
+      const rows = (await run(`select ${q('code')} as code, ${q('name')} as name, ${q('search_text')} as search_text from ${q(table)}`)) as Array<{ code: string; name: string; search_text: string }>;
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) expect(r.search_text).toBe(searchTextOf(r));
+    }
+    const em = orm.em.fork();
+    const revisions = (await run(
+      `select rr.${q('id')} as id, rr.${q('submitted_at')} as submitted_at, rr.${q('acceptance_due_at')} as due, r.${q('month')} as month, r.${q('agreement_id')} as agreement_id from ${q('report_revision')} rr join ${q('report')} r on r.${q('id')} = rr.${q('report_id')}`,
+    )) as Array<{ id: string; submitted_at: unknown; due: unknown; month: string; agreement_id: string }>;
+    expect(revisions.length).toBeGreaterThan(50);
+    const versions = await em.find(AgreementVersion, {});
+    const asDate = (v: unknown) => new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as string | number | Date));
+    for (const r of revisions) {
+      const version = versionAt(versions.filter((v) => v.agreement.id === r.agreement_id), r.month) as AgreementVersion;
+      expect(asDate(r.due).toISOString()).toBe(acceptanceDue(version.calendar, asDate(r.submitted_at), 5).toISOString());
+    }
   });
 
   it('keeps the two engines in step: the same migrations, by name', () => {
