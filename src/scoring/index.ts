@@ -8,3 +8,4 @@ export { warningProblem, termsProblem, objectiveStatus, attainment, evaluateObje
 export { score, compliance, agreementMonthStatus, errorBudget, serviceCredit, rollUp } from './aggregate';
 export { trend, percentile, baselineSuggestion, TREND_THRESHOLD, BASELINE_WINDOW, BASELINE_MIN_VALUES } from './series';
 export { scoreAgreementMonth, scoreAgreementWindow, ERROR_BUDGET_MONTHS } from './agreement';
+export { versionAt, activeInMonth, measuredInMonth, type AgreementFacts, type VersionFacts } from './measured';

@@ -10,6 +10,7 @@ import { assertVersion, runCreate, runMutation, type MutationResult } from '../.
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import { localDateOf, monthEndsAt } from '../../common/working-time';
+import { activeInMonth as pureActiveInMonth, versionAt as pureVersionAt } from '../../scoring/measured';
 import type { Context } from '../../context';
 import { principalOf } from '../auth/authorization';
 import { Role } from '../auth/user.entity';
@@ -107,13 +108,9 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
   return paginate(ctx.em, Agreement, { $and: where }, [['key', 'asc'], ['id', 'asc']], page);
 }
 
-/** The version in force in `month`: the latest-numbered one whose first month is not after it. */
+/** The version in force in `month` (the pure rule of `src/scoring/measured.ts`). */
 export function versionAt(versions: AgreementVersion[], month: Month): AgreementVersion | null {
-  let best: AgreementVersion | null = null;
-  for (const v of versions) {
-    if (compareMonths(v.effectiveMonth, month) <= 0 && (!best || v.number > best.number)) best = v;
-  }
-  return best;
+  return pureVersionAt(versions, month);
 }
 
 /** The status shown: EXPIRED once the last month of the version now in force has passed. */
@@ -467,14 +464,7 @@ export function resumeAgreement(ctx: Context, input: AgreementTransitionInput, n
  * and no suspension covered the whole month. Months are UTC calendar months.
  */
 export function activeInMonth(agreement: Agreement, versions: AgreementVersion[], month: Month): boolean {
-  if (!agreement.activatedAt) return false;
-  const version = versionAt(versions, month);
-  if (!version || compareMonths(month, version.effectiveFrom) < 0) return false;
-  if (version.effectiveTo && compareMonths(month, version.effectiveTo) > 0) return false;
-  if (agreement.terminatedAt && compareMonths(month, monthOf(agreement.terminatedAt)) > 0) return false;
-  const start = Date.parse(`${month}-01T00:00:00Z`);
-  const end = Date.parse(`${addMonths(month, 1)}-01T00:00:00Z`);
-  return !agreement.suspensions.some((s) => Date.parse(s.from) <= start && (s.to === null || Date.parse(s.to) >= end));
+  return pureActiveInMonth(agreement, versions, month);
 }
 
 /** DRAFT, ACTIVE or SUSPENDED → TERMINATED, unless live agreements sit under it. */

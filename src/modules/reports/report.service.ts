@@ -18,6 +18,7 @@ import { principalOf } from '../auth/authorization';
 import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
 import { DisputeRuling, Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
 import { Role } from '../auth/user.entity';
+import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 
 /** An effective objective of an agreement-month with its metric. */
@@ -457,10 +458,10 @@ export async function overdueReports(ctx: Context, asOf: Date, from?: Month | nu
     await breathe(ctx.request);
     const first = vs.reduce((m, v) => (compareMonths(v.effectiveFrom, m) < 0 ? v.effectiveFrom : m), vs[0].effectiveFrom);
     const start = from && compareMonths(from, first) > 0 ? from : first;
+    const children = (childrenOf.get(a.id) ?? []).map((c) => ({ agreement: c, versions: versionsOf.get(c.id) ?? [] }));
     for (const month of monthRange(start, lastMonth)) {
       await breathe(ctx.request);
-      if (submitted.has(`${a.id}|${month}`) || !activeInMonth(a, vs, month)) continue;
-      if ((childrenOf.get(a.id) ?? []).some((c) => activeInMonth(c, versionsOf.get(c.id) ?? [], month))) continue;
+      if (submitted.has(`${a.id}|${month}`) || !measuredInMonth(a, vs, children, month)) continue;
       const due = dueOf(a, vs, month) as { dueDate: string; dueAt: Date };
       if (due.dueAt.getTime() >= asOf.getTime()) continue;
       const version = versionAt(vs, month) as AgreementVersion;

@@ -1,5 +1,6 @@
 import { type Abandonable, breathe, mapBreathing } from '../../common/bounds';
 import { monthEndsAt } from '../../common/working-time';
+import { measuredInMonth } from '../../scoring/measured';
 import { BadUserInputError } from '../../common/errors';
 import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
 import type { Context } from '../../context';
@@ -20,7 +21,7 @@ import {
   type Trend,
 } from '../../scoring';
 import { Agreement, AgreementVersion, Objective, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, versionAt } from '../agreements/agreement.service';
+import { versionAt } from '../agreements/agreement.service';
 import { Metric, MetricSource } from '../catalog/metric.entity';
 import type { ExclusionRow, ReportRow } from './scorecard.loaders';
 import { dueFor, type MonthObjective, objectivesAt } from '../reports/report.service';
@@ -91,10 +92,9 @@ export async function measuredMonths(ctx: Pick<Context, 'loaders'>, agreements: 
   for (const [i, agreement] of candidates.entries()) {
     await breathe(requestOf(ctx));
     const vs = versions[i] as AgreementVersion[];
+    const children = kids[i].map((c) => ({ agreement: c, versions: kidVersions.get(c.id) ?? [] }));
     for (const month of months) {
-      if (!activeInMonth(agreement, vs, month)) continue;
-      if (kids[i].some((c) => activeInMonth(c, kidVersions.get(c.id) ?? [], month))) continue;
-      out.push({ agreement, month, version: versionAt(vs, month) as AgreementVersion });
+      if (measuredInMonth(agreement, vs, children, month)) out.push({ agreement, month, version: versionAt(vs, month) as AgreementVersion });
     }
   }
   return out;
