@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/jobs/scheduler';
-import { addMonths, type Month } from '../../src/common/month';
+import { addMonths } from '../../src/common/month';
 import {
   AgreementMonthDisputeDocument,
   AgreementReportDocument,
@@ -20,6 +20,7 @@ import {
   SettleDisputeDocument,
   SubmitReportDocument,
 } from '../generated/graphql';
+import { berlinMonth } from '../support/clock';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 import pino from 'pino';
 import { acceptanceDue } from '../../src/common/working-time';
@@ -28,11 +29,6 @@ import { AgreementVersion } from '../../src/modules/agreements/agreement.entity'
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** The month an instant falls in, in Berlin (the demo calendars' zone). */
-function berlinMonth(at: Date): Month {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit' }).formatToParts(at);
-  return `${parts.find((p) => p.type === 'year')?.value}-${parts.find((p) => p.type === 'month')?.value}`;
-}
 
 describe.each(engines())('acceptance windows, rulings and disputed months (%s)', (engine) => {
   let s: TestServer;

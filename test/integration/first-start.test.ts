@@ -2,7 +2,7 @@
  * server is killed (SIGKILL) at several points of its first start on a fresh folder, started
  * again, and must then hold the same demo as an undisturbed start, with a token file whose every
  * token authenticates. `npm run seed` on PostgreSQL is killed the same way (with TEST_POSTGRES_URL). */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,58 +10,14 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoTokensFile } from '../../seeds/demo-tokens';
-import { projectRoot } from '../../src/common/paths';
+import { ensureBuilt, launch, type Launched, mainScript, root } from '../support/process';
 import { freshDatabase } from '../support/server';
 
-// The compiled server, exactly as `npm start` runs it (`npm test` builds first).
-const root = projectRoot();
-const main = path.join(root, 'dist', 'src', 'main.js');
+const main = mainScript;
 const seedCli = path.join(root, 'dist', 'seeds', 'seed.cli.js');
 const migrateCli = path.join(root, 'dist', 'src', 'db', 'migrate.cli.js');
 
-beforeAll(() => {
-  if (!fs.existsSync(main)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-}, 120_000);
-
-interface Launched {
-  child: ChildProcess;
-  lines: string[];
-  /** Resolves to the base URL once the server serves; rejects if it exits first. */
-  serving: Promise<string>;
-  /** Whether "tiered-sla is serving" was printed. */
-  served: () => boolean;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function launch(script: string, env: Record<string, string>): Launched {
-  const child = spawn(process.execPath, [script], { cwd: root, env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let stderr = '';
-  let served = false;
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const serving = new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        lines.push(line);
-        if (!line.startsWith('{')) continue;
-        const parsed = JSON.parse(line) as { msg?: string; url?: string };
-        if (parsed.msg === 'tiered-sla is serving' && parsed.url) {
-          served = true;
-          resolve(parsed.url.replace(/\/graphql$/, ''));
-        }
-      }
-    });
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code, signal) => reject(new Error(`exited (${code ?? signal}) before serving: ${stderr}`)));
-  });
-  serving.catch(() => undefined);
-  return { child, lines, serving, served: () => served, exit };
-}
+beforeAll(ensureBuilt, 120_000);
 
 /** Rows in every table of an SQLite file (read only, after the server stopped). */
 function sqliteCounts(file: string): Record<string, number> {

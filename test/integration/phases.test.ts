@@ -6,7 +6,7 @@
  * company seeded with the real clock, as a user would meet them today.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMonths, type Month } from '../../src/common/month';
+import { addMonths } from '../../src/common/month';
 import {
   AgreementComplianceDocument,
   AgreementLockDocument,
@@ -19,13 +19,9 @@ import {
   SaveReportDraftDocument,
   SubmitReportDocument,
 } from '../generated/graphql';
+import { berlinMonth } from '../support/clock';
 import { engines, Role, startServer, type TestServer } from '../support/server';
 
-/** The month an instant falls in, in Berlin (the demo calendars' zone). */
-function berlinMonth(at: Date): Month {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit' }).formatToParts(at);
-  return `${parts.find((p) => p.type === 'year')?.value}-${parts.find((p) => p.type === 'month')?.value}`;
-}
 
 describe.each(engines())('phases of a month (%s)', (engine) => {
   let s: TestServer;

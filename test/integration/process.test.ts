@@ -1,19 +1,16 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoTokensFile } from '../../seeds/demo-tokens';
-import { projectRoot } from '../../src/common/paths';
+import { ensureBuilt, launch, mainScript, root } from '../support/process';
 
 // These tests run the compiled server exactly as `npm start` does (`npm test` builds first).
-const root = projectRoot();
-const main = path.join(root, 'dist', 'src', 'main.js');
+const main = mainScript;
 
-beforeAll(() => {
-  if (!fs.existsSync(main)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-}, 120_000);
+beforeAll(ensureBuilt, 120_000);
 
 interface Running {
   child: ChildProcess;
@@ -23,27 +20,8 @@ interface Running {
 }
 
 async function startProcess(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [main], { cwd: root, env: { PATH: process.env.PATH ?? '', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        stdout.push(line);
-        const parsed = JSON.parse(line) as { msg?: string; url?: string };
-        if (parsed.msg === 'tiered-sla is serving' && parsed.url) resolve(parsed.url.replace(/\/graphql$/, ''));
-      }
-    });
-    let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${stderr}`)));
-  });
-  return { child, url, stdout, exit };
+  const p = launch(main, env);
+  return { child: p.child, url: await p.serving, stdout: p.lines, exit: p.exit.then((e) => e.code) };
 }
 
 function demoTokens(sqliteFile: string): Record<string, string> {

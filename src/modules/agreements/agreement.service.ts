@@ -5,7 +5,7 @@ import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, BadUserInputError, ForbiddenError, NotFoundError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { loadForWrite } from '../../common/lookup';
-import { addMonths, compareMonths, monthOf, type Month } from '../../common/month';
+import { compareMonths, monthOf, type Month } from '../../common/month';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';

@@ -240,12 +240,20 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
   });
 }
 
+/**
+ * A report by id, locked FOR UPDATE on PostgreSQL (decisions and rulings on one report run one
+ * after the other), with its agreement; NOT_FOUND on `reportId` when there is none.
+ */
+async function lockReportById(em: EntityManager, reportId: string): Promise<{ report: Report; agreement: Agreement }> {
+  const lockMode = rowLock(em, 'update');
+  const report = await em.findOne(Report, reportId, lockMode ? { lockMode, refresh: true } : {});
+  if (!report) userError('reportId', UserErrorCode.NOT_FOUND, `no report has id ${reportId}`);
+  return { report, agreement: await em.findOneOrFail(Agreement, report.agreement.id) };
+}
+
 /** Loads a report for the customer's decision on its latest revision. */
 async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDecisionInput, verb: string): Promise<{ report: Report; revision: ReportRevision; agreement: Agreement }> {
-  const lockMode = rowLock(em, 'update');
-  const report = await em.findOne(Report, input.reportId, lockMode ? { lockMode, refresh: true } : {});
-  if (!report) userError('reportId', UserErrorCode.NOT_FOUND, `no report has id ${input.reportId}`);
-  const agreement = await em.findOneOrFail(Agreement, report.agreement.id);
+  const { report, agreement } = await lockReportById(em, input.reportId);
   const party = partyOf(ctx, agreement);
   if (party !== 'ADMIN' && party !== 'CUSTOMER') {
     throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} reports of ${agreement.key}: only admins and the customer's head do`);
@@ -318,10 +326,7 @@ export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     if (principalOf(ctx).role !== Role.ADMIN) throw new ForbiddenError('Only admins settle disputes');
-    const lockMode = rowLock(em, 'update');
-    const report = await em.findOne(Report, input.reportId, lockMode ? { lockMode, refresh: true } : {});
-    if (!report) userError('reportId', UserErrorCode.NOT_FOUND, `no report has id ${input.reportId}`);
-    const agreement = await em.findOneOrFail(Agreement, report.agreement.id);
+    const { report, agreement } = await lockReportById(em, input.reportId);
     // A corrected revision that came first makes the ruling stale: CONFLICT, not an illegal step.
     if (input.revision !== report.revisionCount) {
       userError('revision', UserErrorCode.CONFLICT, `revision: expected the latest revision, ${report.revisionCount}, received ${input.revision}; read the new revision first`);
