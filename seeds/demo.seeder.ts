@@ -1,3 +1,4 @@
+import { rebuildLedger } from '../src/modules/ledger/ledger.service';
 import type { EntityManager } from '@mikro-orm/core';
 import { Seeder } from '@mikro-orm/seeder';
 import { issueToken } from '../src/modules/auth/auth.service';
@@ -57,6 +58,9 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
     await seedDemoAgreements(em, options.now);
     await seedDemoReports(em, options.now);
     await seedDemoHandoffs(em, options.now);
+    await em.flush();
+    // The demo's facts were written directly: its score ledger is built from them once.
+    await rebuildLedger(em, options.now ?? new Date());
   }
   return tokens;
 }

@@ -1,3 +1,4 @@
+import { rebuildLedger } from '../src/modules/ledger/ledger.service';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { addMonths, monthOf, monthRange, type Month } from '../src/common/month';
@@ -173,5 +174,9 @@ export async function seedLarge(em: EntityManager, options: LargeOptions, progre
     }
   }
   await flush();
+  // Facts written directly: the score ledger is built from them once, as a rebuild would.
+  progress('score ledger', 0, total);
+  const built = await em.transactional((tem) => rebuildLedger(tem, now), { clear: true });
+  progress('score ledger', built.months, total);
   return { agreementMonths: total, events: sent };
 }

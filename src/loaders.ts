@@ -5,6 +5,7 @@ import { createCatalogLoaders } from './modules/catalog/catalog.loaders';
 import { createDepartmentLoaders } from './modules/departments/department.loaders';
 import { createReportLoaders } from './modules/reports/report.loaders';
 import { createScorecardLoaders } from './modules/scorecards/scorecard.loaders';
+import { createLedgerLoaders } from './modules/ledger/ledger.rows';
 
 /**
  * Every per-request DataLoader, keyed by name. Created once per request in `createContext`, so a
@@ -18,6 +19,7 @@ export function createLoaders(em: EntityManager) {
     ...createAgreementLoaders(em),
     ...createReportLoaders(em),
     ...createScorecardLoaders(em),
+    ...createLedgerLoaders(em),
   };
 }
 

@@ -14,10 +14,11 @@ import { ChainStageResolver, HandoffResolver } from './modules/handoffs/handoff.
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
 import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exports.resolver';
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
+import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { AgreementReportsResolver, ExclusionResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
-export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver, AmendmentResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver, ExclusionResolver, AgreementReportsResolver, AgreementScorecardResolver, ObjectiveScoreResolver, DepartmentScorecardResolver, ScorecardQueryResolver, HandoffResolver, ChainStageResolver, EscalationResolver, ExportsResolver, AgreementOpenSloResolver] as const;
+export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver, AmendmentResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver, ExclusionResolver, AgreementReportsResolver, AgreementScorecardResolver, ObjectiveScoreResolver, DepartmentScorecardResolver, ScorecardQueryResolver, HandoffResolver, ChainStageResolver, EscalationResolver, ExportsResolver, AgreementOpenSloResolver, CreditEntryResolver, MonthReopeningResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

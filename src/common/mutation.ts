@@ -8,6 +8,7 @@ import {
 import { type Context, idempotencyScope } from '../context';
 import { idempotent } from './idempotency';
 import { retryTransient } from './retry';
+import { runBeforeCommit } from './before-commit';
 import { assertValidInput } from './validation';
 import { setAuditActor } from '../modules/audit/audit.subscriber';
 import { UserError, UserErrorCode, UserErrorsException } from './user-error';
@@ -42,9 +43,12 @@ export async function runMutation<T>(
   // for the next mutation of the same request to flush. Committed changes are merged back.
   const transaction = () =>
     ctx.em.transactional(
-      (tem) => {
+      async (tem) => {
         setAuditActor(tem, actor);
-        return work(tem);
+        const result = await work(tem);
+        // Derived state the write asked for (the score ledger) joins the same transaction.
+        await runBeforeCommit(tem);
+        return result;
       },
       { clear: true },
     );

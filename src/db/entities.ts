@@ -9,6 +9,7 @@ import { Department } from '../modules/departments/department.entity';
 import { Exclusion, Report, ReportRevision, ReportValue } from '../modules/reports/report.entity';
 import { HandoffBatch, HandoffEvent, HandoffMonth } from '../modules/handoffs/handoff.entity';
 import { Escalation } from '../modules/escalations/escalation.entity';
+import { CreditEntry, LedgerMonth, LedgerObjective, LedgerState, MonthClose, MonthReopening } from '../modules/ledger/ledger.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
-export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective, Amendment, Report, ReportRevision, ReportValue, Exclusion, HandoffEvent, HandoffBatch, HandoffMonth, Escalation];
+export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective, Amendment, Report, ReportRevision, ReportValue, Exclusion, HandoffEvent, HandoffBatch, HandoffMonth, Escalation, LedgerMonth, LedgerObjective, LedgerState, MonthClose, CreditEntry, MonthReopening];

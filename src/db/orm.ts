@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/core';
 import type { Config } from '../config';
 import { ormOptions, StatementCounter } from './mikro-orm.config';
+import { rebuildLedger } from '../modules/ledger/ledger.service';
 
 /**
  * Opens the database of a config: creates the PostgreSQL database or the SQLite file if missing,
@@ -22,5 +23,8 @@ export async function openOrm(config: Config, options: { migrate?: boolean } = {
 export async function migrateUp(orm: MikroORM): Promise<string[]> {
   await orm.schema.ensureDatabase();
   const applied = await orm.getMigrator().up();
+  // The migration that made the score ledger made it empty: a database that had data gets its
+  // ledger built from the facts now, once (a ledger with a horizon is kept by the writes).
+  if (applied.some((m) => m.name.endsWith('_score_ledger'))) await orm.em.fork().transactional((em) => rebuildLedger(em, new Date()));
   return applied.map((m) => m.name);
 }

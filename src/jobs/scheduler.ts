@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { loggableError } from '../observability';
 import { setAuditActor } from '../modules/audit/audit.subscriber';
 import { deemAcknowledgements } from '../modules/reports/report.jobs';
+import { advanceLedger } from '../modules/ledger/ledger.service';
 
 /** One time-driven job: changes what `now` has made due, returns how many rows it changed. */
 export interface Job {
@@ -25,7 +26,11 @@ export interface Job {
 }
 
 /** The jobs, in the order a tick runs them. */
-export const JOBS: readonly Job[] = [{ name: 'deem-acknowledgements', lockId: 7_401, run: deemAcknowledgements }];
+export const JOBS: readonly Job[] = [
+  { name: 'deem-acknowledgements', lockId: 7_401, run: deemAcknowledgements },
+  // Months that end, fall due or pass their acceptance window: their ledger rows (and closes).
+  { name: 'advance-ledger', lockId: 7_402, run: (em, now) => advanceLedger(em, now) },
+];
 
 /** What one tick did: rows changed per job, or `skipped` when another instance held the job. */
 export type TickResult = Record<string, number | 'skipped'>;

@@ -9,3 +9,6 @@ export { score, compliance, agreementMonthStatus, errorBudget, serviceCredit, ro
 export { trend, percentile, baselineSuggestion, TREND_THRESHOLD, BASELINE_WINDOW, BASELINE_MIN_VALUES } from './series';
 export { scoreAgreementMonth, scoreAgreementWindow, ERROR_BUDGET_MONTHS } from './agreement';
 export { versionAt, activeInMonth, measuredInMonth, type AgreementFacts, type VersionFacts } from './measured';
+export { clean } from './numeric';
+export * from './ledger';
+export * from './automated';

@@ -143,7 +143,7 @@ describe.each(engines())('acceptance windows, rulings and disputed months (%s)',
     const changed = [a['deem-acknowledgements'], b['deem-acknowledgements']];
     expect(changed.filter((x) => x === 1)).toHaveLength(1);
     expect(changed.filter((x) => x !== 1).every((x) => x === 0 || x === 'skipped')).toBe(true);
-    expect(await s.app.scheduler.tick(ms(windowEnds, DAY))).toEqual({ 'deem-acknowledgements': 0 });
+    expect((await s.app.scheduler.tick(ms(windowEnds, DAY)))['deem-acknowledgements']).toBe(0);
 
     const stored = await report(ms(windowEnds, 2 * HOUR).toISOString());
     expect(stored).toMatchObject({ status: 'ACKNOWLEDGED', deemedAcknowledged: true, latestRevision: { deemed: true, acknowledgedAt: windowEnds } });

@@ -38,6 +38,9 @@ import {
   RecordHandoffEventsDocument,
   OpenEscalationDocument,
   AcknowledgeEscalationDocument,
+  ApproveMonthReopeningDocument,
+  RejectMonthReopeningDocument,
+  RequestMonthReopeningDocument,
   ResolveEscalationDocument,
 } from '../generated/graphql';
 import { buildApiSchema } from '../../src/schema';
@@ -92,6 +95,10 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   openEscalation:        [Y, Y,        F,          F,       Y,         F,           U],
   acknowledgeEscalation: [Y, Y,        F,          F,       Y,         F,           U],
   resolveEscalation:     [Y, Y,        F,          F,       Y,         F,           U],
+  // A closed month reopens on a party head's request approved by the other party's head (or an admin).
+  requestMonthReopening: [Y, Y,        F,          F,       F,         F,           U],
+  approveMonthReopening: [Y, Y,        F,          F,       F,         F,           U],
+  rejectMonthReopening:  [Y, Y,        F,          F,       F,         F,           U],
 };
 
 type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
@@ -247,6 +254,12 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
       return { doc: OpenEscalationDocument as never, variables: { input: { agreementId: a.id, severity: 'LOW', title: 'cell', description: 'cell' } } };
     },
     acknowledgeEscalation: async () => ({ doc: AcknowledgeEscalationDocument as never, variables: { input: await escalationOfIt() } }),
+    requestMonthReopening: async () => {
+      const m = await closedMonthOfIt();
+      return { doc: RequestMonthReopeningDocument as never, variables: { input: { agreementId: m.agreementId, month: m.month, reason: 'cell' } } };
+    },
+    approveMonthReopening: async () => ({ doc: ApproveMonthReopeningDocument as never, variables: { input: await reopeningByCustomer() } }),
+    rejectMonthReopening: async () => ({ doc: RejectMonthReopeningDocument as never, variables: { input: { ...(await reopeningByCustomer()), note: 'cell' } } }),
     resolveEscalation: async () => ({ doc: ResolveEscalationDocument as never, variables: { input: { ...(await escalationOfIt()), resolution: 'cell' } } }),
     revokeApiToken: async () => {
       const u = await s.data(CreateUserDocument, { input: { name: 'x', email: `u${uniq()}@it.example`, role: 'HEAD', departmentId: it_ } });
@@ -280,6 +293,30 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     const a = await agreementOfIt('ACTIVE');
     const r = await s.data(OpenEscalationDocument, { input: { agreementId: a.id, severity: 'LOW', title: 'cell', description: 'cell' } });
     return { id: r.openEscalation.escalation!.id, expectedVersion: r.openEscalation.escalation!.version };
+  }
+
+  /**
+   * A closed month of a fresh IT-provided agreement: February, its report submitted and
+   * acknowledged (by the admin).
+   */
+  async function closedMonthOfIt(): Promise<{ agreementId: string; month: string; code: string }> {
+    const code = `M-C${uniq()}`;
+    const metricId = (await s.data(MetricDocument, { code: 'QUALIFIED_LEADS' })).metric.id;
+    const a = await agreementOfIt('ACTIVE', code, { objectives: [{ metricId, target: 400 }] });
+    const key = (await s.data(AgreementKeyDocument, { id: a.id })).agreement.key;
+    const objectiveId = (await s.data(ReportableObjectivesDocument, { key, at: '2026-02' })).agreement.effectiveObjectives[0].id;
+    const r = await s.data(SubmitReportDocument, { input: { agreementId: a.id, month: '2026-02', values: [{ objectiveId, value: 420 }], narrative: 'cell' } });
+    const ack = await s.data(AcknowledgeReportDocument, { input: { reportId: r.submitReport.report!.id, revision: 1 } });
+    expect(ack.acknowledgeReport.userErrors).toEqual([]);
+    return { agreementId: a.id, month: '2026-02', code };
+  }
+
+  async function reopeningByCustomer(): Promise<{ id: string; expectedVersion: number }> {
+    const m = await closedMonthOfIt();
+    const customerHead = s.as(await s.tokenFor(Role.HEAD, m.code));
+    const r = await customerHead.data(RequestMonthReopeningDocument, { input: { agreementId: m.agreementId, month: m.month, reason: 'cell' } });
+    expect(r.requestMonthReopening.userErrors).toEqual([]);
+    return { id: r.requestMonthReopening.reopening!.id, expectedVersion: r.requestMonthReopening.reopening!.version };
   }
 
   async function amendmentByCustomer(): Promise<{ id: string; expectedVersion: number }> {

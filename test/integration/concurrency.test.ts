@@ -116,7 +116,8 @@ describe.each(engines())('concurrent writers on %s', (engine) => {
     // SQLite needs no lock because its one connection runs one transaction at a time: pin that.
     if (engine === 'sqlite') expect(s.app.orm.config.get('pool')).toMatchObject({ min: 1, max: 1 });
     const batches = Array.from({ length: 12 }, (_, b) => Array.from({ length: 100 }, (_, i) => lead(`c-${b}-${i}`, b * 100 + i, '2026-03')));
-    const results = await Promise.all(batches.map((events) => crm.request(RecordHandoffEventsDocument, { input: { source: 'crm', events } })));
+    // Sent in March's reporting period: after March falls due its events would be late (DESIGN §5).
+    const results = await Promise.all(batches.map((events) => crm.at('2026-04-01T00:00:00Z').request(RecordHandoffEventsDocument, { input: { source: 'crm', events } })));
     for (const r of results) {
       expect(r.errors).toBeUndefined();
       expect(r.data?.recordHandoffEvents.userErrors).toEqual([]);

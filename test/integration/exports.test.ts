@@ -114,7 +114,7 @@ describe.each(engines())('BI exports on %s', (engine) => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const [header, ...lines] = parseCsv(await res.text());
-    expect(header).toEqual(['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt', 'disputed']);
+    expect(header).toEqual(['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt', 'disputed', 'deleted']);
     const asCsv = (f: Fact) => header.map((h) => {
       const v = (f as Record<string, unknown>)[h];
       return v === null || v === undefined ? '' : typeof v === 'boolean' ? String(v) : String(v);

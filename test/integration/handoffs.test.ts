@@ -42,6 +42,7 @@ import { engines, Role, startServer, type Client, type TestServer } from '../sup
  *   On time 1 of 3 = 33.333333333 %; p90 of 2.5 and 4 = 2.5 + 0.9 × 1.5 = 3.85 h; MTTR (13 + 7) / 2 = 10 h.
  */
 const NOW = '2026-05-01T00:00:00Z';
+const INGEST = '2026-04-01T00:00:00Z';
 
 describe.each(engines())('handoffs and escalations on %s', (engine) => {
   let s: TestServer;
@@ -58,7 +59,9 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
 
   beforeAll(async () => {
     s = await startServer(engine, { seed: true });
-    crmMkt = s.as(await s.tokenFor(Role.INTEGRATION, 'MKT')).at(NOW);
+    // Automation sends March's events in March (DESIGN §5: a month without MANUAL objectives
+    // closes at its due instant; events after it are late and change nothing until a reopening).
+    crmMkt = s.as(await s.tokenFor(Role.INTEGRATION, 'MKT')).at(INGEST);
     crmIt = s.as(await s.tokenFor(Role.INTEGRATION, 'IT')).at(NOW);
     headMkt = s.as(await s.tokenFor(Role.HEAD, 'MKT'));
     headSales = s.as(await s.tokenFor(Role.HEAD, 'SALES'));
@@ -124,7 +127,7 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
         ['L5', '2026-03', null],
         ['L2', '2026-03', 2],
       ]);
-      const onboard = await s.as(await s.tokenFor(Role.INTEGRATION, 'SALES')).at(NOW).data(RecordHandoffEventsDocument, {
+      const onboard = await s.as(await s.tokenFor(Role.INTEGRATION, 'SALES')).at(INGEST).data(RecordHandoffEventsDocument, {
         input: {
           source: 'crm',
           events: [
@@ -211,9 +214,11 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
       const events = Array.from({ length: 5000 }, (_, i) =>
         lead(`F${i}`, new Date(Date.UTC(2026, 1, 2 + (i % 26), 9 + (i % 8))).toISOString(), i % 3 === 0 ? { respondedAt: new Date(Date.UTC(2026, 1, 2 + (i % 26), 9 + (i % 8), 30)).toISOString(), acceptedAt: new Date(Date.UTC(2026, 1, 2 + (i % 26), 10 + (i % 8))).toISOString() } : {}),
       );
-      const first = await crmMkt.data(RecordHandoffEventsDocument, { input: { source: 'bulk', events } });
+      // February's events, sent before February falls due.
+      const february = crmMkt.at('2026-03-01T00:00:00Z');
+      const first = await february.data(RecordHandoffEventsDocument, { input: { source: 'bulk', events } });
       expect(first.recordHandoffEvents.batch).toMatchObject({ received: 5000, created: 5000, updated: 0 });
-      const again = await crmMkt.data(RecordHandoffEventsDocument, { input: { source: 'bulk', events } });
+      const again = await february.data(RecordHandoffEventsDocument, { input: { source: 'bulk', events } });
       expect(again.recordHandoffEvents.batch).toMatchObject({ received: 5000, created: 0, updated: 5000 });
       const card = (await analyst.data(AgreementScorecardDocument, { key: 'LEADS', month: '2026-02' })).agreement.scorecard;
       expect(card.objectives.find((o) => o.metric.code === 'HANDOFF_VOLUME')?.value).toBe(5000);

@@ -6,6 +6,7 @@ import { versionAt } from '../../src/modules/agreements/agreement.service';
 import { AgreementVersion } from '../../src/modules/agreements/agreement.entity';
 import { acceptanceDue } from '../../src/common/working-time';
 import { seedDemo } from '../../seeds/demo.seeder';
+import { compareWithRebuild } from '../../src/modules/ledger/ledger.service';
 import { engines, freshDatabase } from '../support/server';
 
 describe.each(engines())('migrations on %s', (engine) => {
@@ -59,6 +60,29 @@ describe.each(engines())('migrations on %s', (engine) => {
       const version = versionAt(versions.filter((v) => v.agreement.id === r.agreement_id), r.month) as AgreementVersion;
       expect(asDate(r.due).toISOString()).toBe(acceptanceDue(version.calendar, asDate(r.submitted_at), 5).toISOString());
     }
+  });
+
+  it('upgrades a database written before the score ledger: the migration builds the ledger from its facts', async () => {
+    const { config, drop } = await freshDatabase(engine);
+    cleanups.push(drop);
+    const { orm } = await openOrm(config);
+    cleanups.push(() => orm.close(true));
+    await seedDemo(orm.em.fork(), { principals: false, agreements: true });
+    const q = (name: string) => (engine === 'postgresql' ? `"${name}"` : `\`${name}\``);
+    const run = (sql: string) => orm.em.getConnection().execute(sql);
+    for (const table of ['month_reopening', 'credit_entry', 'month_close', 'ledger_state', 'ledger_objective', 'ledger_month']) await run(`drop table ${q(table)}`);
+    await run(`delete from ${q('mikro_orm_migrations')} where ${q('name')} like '%score_ledger%'`);
+
+    expect(await migrateUp(orm)).toEqual(migrationsFor(engine).map((m) => m.name).filter((n) => /score_ledger/.test(n)));
+    expect((await orm.schema.getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
+    const count = async (table: string) => Number(((await run(`select count(*) as n from ${q(table)}`)) as Array<{ n: number | string }>)[0].n);
+    // The demo's measured agreement-months, its acknowledged months closed with their credit posted.
+    expect(await count('ledger_month')).toBeGreaterThan(50);
+    expect(await count('month_close')).toBeGreaterThan(20);
+    expect(await count('credit_entry')).toBe(await count('month_close'));
+    const check = await compareWithRebuild(orm.em.fork(), new Date());
+    expect(check.differences).toEqual([]);
+    expect(check.rows).toBeGreaterThan(100);
   });
 
   it('keeps the two engines in step: the same migrations, by name', () => {

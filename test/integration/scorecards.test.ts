@@ -137,7 +137,9 @@ describe.each(engines())('scorecards on %s', (engine) => {
     // MTTR in February excused (approved); the January leads breach not (rejected).
     const excused = await headIt.at('2026-03-11T00:00:00Z').data(RequestExclusionDocument, { input: { agreementId: ids.OPS, month: '2026-02', objectiveId: ops.MTTR, reasonCode: 'CUSTOMER_DEPENDENCY', explanation: 'Sales kept the vendor waiting' } });
     const e1 = excused.requestExclusion.exclusion!;
-    expect((await headSales.data(ApproveExclusionDocument, { input: { exclusionId: e1.id, expectedVersion: e1.version } })).approveExclusion.userErrors).toEqual([]);
+    // Decided within the customer's acceptance window, before the month closes (DESIGN §5: an
+    // exclusion approved after the close is late data and changes nothing until a reopening).
+    expect((await headSales.at('2026-03-12T00:00:00Z').data(ApproveExclusionDocument, { input: { exclusionId: e1.id, expectedVersion: e1.version } })).approveExclusion.userErrors).toEqual([]);
     const refused = await headMkt.at('2026-02-10T00:00:00Z').data(RequestExclusionDocument, { input: { agreementId: ids.LEADS, month: '2026-01', objectiveId: jan.QUALIFIED_LEADS, reasonCode: 'OTHER', explanation: 'Holidays' } });
     const e2 = refused.requestExclusion.exclusion!;
     expect((await headSales.data(RejectExclusionDocument, { input: { exclusionId: e2.id, expectedVersion: e2.version, note: 'Planned for' } })).rejectExclusion.userErrors).toEqual([]);
@@ -304,7 +306,8 @@ describe.each(engines())('scorecards on %s', (engine) => {
     const twoHundred = await s.countStatements(query);
     expect((await query()).organisationScorecard.agreementMonths).toBe(2400);
     expect(twoHundred).toBe(ten);
-    expect(ten).toBeLessThanOrEqual(16);
+    expect(ten).toBeLessThanOrEqual(8);
     console.log(`organisation scorecard statements: ${ten} (10 agreements), ${twoHundred} (200)`);
-  });
+    // Generating 200 agreements and building their ledger rows is the slow part, not the query.
+  }, 240_000);
 });

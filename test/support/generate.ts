@@ -1,3 +1,4 @@
+import { syncLedger } from '../../src/modules/ledger/ledger.service';
 import { type EntityManager, ref } from '@mikro-orm/core';
 import { addMonths, monthRange, type Month } from '../../src/common/month';
 import { Agreement, AgreementStatus, Tier } from '../../src/modules/agreements/agreement.entity';
@@ -49,4 +50,7 @@ export async function generateAgreements(em: EntityManager, prefix: string, coun
     });
   }
   await em.flush();
+  // Written directly, as a bulk load would: the score ledger learns of them as a write tells it.
+  const ids = (await em.find(Agreement, { key: { $like: `${prefix}-A%` } }, { fields: ['id'] })).map((a) => a.id);
+  await em.transactional((tem) => syncLedger(tem, ids.map((agreementId) => ({ agreementId })), new Date()));
 }

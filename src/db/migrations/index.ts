@@ -14,6 +14,7 @@ import { Migration20261122072211_exclusion_metric_index as sqlite_Migration20261
 import { Migration20261122074235_handoffs_escalations as sqlite_Migration20261122074235_handoffs_escalations } from './sqlite/Migration20261122074235_handoffs_escalations';
 import { Migration20261126033339_search_text as sqlite_Migration20261126033339_search_text } from './sqlite/Migration20261126033339_search_text';
 import { Migration20261126042316_acceptance_and_rulings as sqlite_Migration20261126042316_acceptance_and_rulings } from './sqlite/Migration20261126042316_acceptance_and_rulings';
+import { Migration20261126061349_score_ledger as sqlite_Migration20261126061349_score_ledger } from './sqlite/Migration20261126061349_score_ledger';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
@@ -26,6 +27,7 @@ import { Migration20261122072211_exclusion_metric_index as postgresql_Migration2
 import { Migration20261122074235_handoffs_escalations as postgresql_Migration20261122074235_handoffs_escalations } from './postgresql/Migration20261122074235_handoffs_escalations';
 import { Migration20261126033339_search_text as postgresql_Migration20261126033339_search_text } from './postgresql/Migration20261126033339_search_text';
 import { Migration20261126042316_acceptance_and_rulings as postgresql_Migration20261126042316_acceptance_and_rulings } from './postgresql/Migration20261126042316_acceptance_and_rulings';
+import { Migration20261126061349_score_ledger as postgresql_Migration20261126061349_score_ledger } from './postgresql/Migration20261126061349_score_ledger';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -40,6 +42,7 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122074235_handoffs_escalations,
   sqlite_Migration20261126033339_search_text,
   sqlite_Migration20261126042316_acceptance_and_rulings,
+  sqlite_Migration20261126061349_score_ledger,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -55,6 +58,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261122074235_handoffs_escalations,
   postgresql_Migration20261126033339_search_text,
   postgresql_Migration20261126042316_acceptance_and_rulings,
+  postgresql_Migration20261126061349_score_ledger,
 ];
 
 /** The ordered migrations of one engine. */

@@ -1,4 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { touchLedger } from '../ledger/ledger.service';
 import { isUUID } from 'class-validator';
 import { IANAZone } from 'luxon';
 import { paginate, type Page } from '../../common/connection';
@@ -416,6 +417,7 @@ export function approveAgreement(ctx: Context, input: AgreementTransitionInput, 
       await assertPairFree(em, agreement);
       agreement.state = AgreementStatus.ACTIVE;
       agreement.activatedAt = now;
+      touchLedger(em, now, { agreementId: agreement.id });
     }
     await em.flush();
     return agreement;
@@ -502,6 +504,7 @@ function transition(
     await extra(em, agreement);
     agreement.state = to;
     await em.flush();
+    touchLedger(em, ctx.request.now, { agreementId: agreement.id });
     return agreement;
   });
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { touchLedgerTree } from '../ledger/ledger.service';
 import { ForbiddenError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { compareMonths, monthOf } from '../../common/month';
@@ -232,6 +233,8 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
     // terms gets a CONFLICT instead of silently applying to the new ones.
     agreement.updatedAt = now;
     await em.flush();
+    // Only the months it governs change, of the agreement and of those inheriting from it.
+    await touchLedgerTree(em, now, agreement.id, amendment.effectiveMonth);
     return amendment;
   });
 }

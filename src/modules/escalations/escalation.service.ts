@@ -1,4 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { escalationMetricValues as pureEscalationMetricValues, type EscalationMetricFacts } from '../../scoring/automated';
+import { touchLedger } from '../ledger/ledger.service';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, ForbiddenError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
@@ -7,7 +9,6 @@ import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import { addWorkingHours, AROUND_THE_CLOCK, type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
 import type { Context } from '../../context';
-import { percentile } from '../../scoring';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, versionAt } from '../agreements/agreement.service';
 import { principalOf } from '../auth/authorization';
@@ -69,6 +70,7 @@ export function openEscalation(ctx: Context, input: OpenEscalationInput, now = c
       openedByUserId: principalOf(ctx).userId,
     });
     await em.flush();
+    touchLedger(em, now, { agreementId: agreement.id, months: [month] });
     return escalation;
   });
 }
@@ -99,6 +101,7 @@ export function acknowledgeEscalation(ctx: Context, input: EscalationTransitionI
     escalation.acknowledgedAt = at;
     escalation.responseHours = hoursOn(escalation.severity, calendar, escalation.openedAt, at);
     await em.flush();
+    touchLedger(em, now, { agreementId: escalation.agreement.id, months: [escalation.month] });
     return escalation;
   });
 }
@@ -123,6 +126,7 @@ export function resolveEscalation(ctx: Context, input: EscalationTransitionInput
     escalation.resolution = resolution;
     escalation.resolutionHours = hoursOn(escalation.severity, calendar, escalation.openedAt, at);
     await em.flush();
+    touchLedger(em, now, { agreementId: escalation.agreement.id, months: [escalation.month] });
     return escalation;
   });
 }
@@ -143,31 +147,7 @@ export function deadline(e: Pick<Escalation, 'severity' | 'openedAt'>, calendar:
   return addWorkingHours(clockFor(e.severity, calendar), e.openedAt, hours);
 }
 
-/**
- * The escalation metrics of one agreement-month at `now` (DESIGN §5): the share answered within
- * the response target (one still unanswered after its deadline counts as missed; one unanswered
- * but not yet due is not counted), the 90th percentile of response hours, and the mean time to
- * resolve (resolved ones).
- */
-type EscalationFacts = Pick<Escalation, 'severity' | 'openedAt' | 'month' | 'responseTargetHours'> & { responseHours: number | null | undefined; resolutionHours: number | null | undefined };
-
-export function escalationMetricValues<E extends EscalationFacts>(list: E[], calendarOf: (e: E) => BusinessCalendar, now: Date): Record<string, number | null> {
-  let onTime = 0;
-  let counted = 0;
-  for (const e of list) {
-    if (e.responseHours != null) {
-      counted++;
-      if (e.responseHours <= e.responseTargetHours) onTime++;
-    } else if (deadline(e, calendarOf(e), e.responseTargetHours).getTime() < now.getTime()) {
-      counted++;
-    }
-  }
-  const responses = list.map((e) => e.responseHours).filter((h): h is number => h != null).sort((a, b) => a - b);
-  const resolutions = list.map((e) => e.resolutionHours).filter((h): h is number => h != null);
-  const round = (x: number) => Math.round(x * 1e9) / 1e9;
-  return {
-    ESCALATION_RESPONSE_ON_TIME: counted ? round((100 * onTime) / counted) : null,
-    ESCALATION_RESPONSE_P90: responses.length ? round(percentile(responses, 0.9)) : null,
-    ESCALATION_MTTR: resolutions.length ? round(resolutions.reduce((a, b) => a + b, 0) / resolutions.length) : null,
-  };
+/** The escalation metrics of one agreement-month at `now` (the pure rule, with this module's clocks). */
+export function escalationMetricValues<E extends EscalationMetricFacts & Pick<Escalation, 'severity' | 'openedAt'>>(list: E[], calendarOf: (e: E) => BusinessCalendar, now: Date): Record<string, number | null> {
+  return pureEscalationMetricValues(list, (e) => deadline(e, calendarOf(e), e.responseTargetHours), now);
 }

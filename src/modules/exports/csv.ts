@@ -12,7 +12,7 @@ import { type FactFilter, handoffFacts, measurementFacts } from './facts.service
 /** Rows per page read from the database while streaming: memory stays flat whatever the total. */
 const PAGE = 2000;
 
-export const MEASUREMENT_COLUMNS = ['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt', 'disputed'] as const;
+export const MEASUREMENT_COLUMNS = ['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt', 'disputed', 'deleted'] as const;
 export const HANDOFF_COLUMNS = ['id', 'source', 'externalId', 'agreementKey', 'provider', 'customer', 'stage', 'month', 'handedOffAt', 'respondedAt', 'acceptedAt', 'rejectedAt', 'rejectionReason', 'convertedAt', 'qualityScore', 'responseHours', 'updatedAt'] as const;
 
 /** The export's filter from the query string, with the same rules as the GraphQL `FactFilter`. */

@@ -109,8 +109,11 @@ export class MeasurementFact {
   @Column({ description: 'The month’s latest report revision is disputed: the value and status are contested, the credit provisional.' })
   disputed!: boolean;
 
-  @Column(() => DateTimeScalar, { description: 'When an input of this fact last changed (or its due instant passed).' })
+  @Column(() => DateTimeScalar, { description: 'When a value shown in this fact last changed (or an instant such as its month’s end or due instant passed).' })
   updatedAt!: Date;
+
+  @Column({ description: 'A tombstone: the objective-month left the measured set (a suspension, new terms without the objective). Only incremental pulls (`updatedSince`) return these; delete the row by `id`.' })
+  deleted!: boolean;
 }
 
 @ObjectType({ description: 'A handoff event, flat, for a warehouse.' })
@@ -228,7 +231,7 @@ function connection<T>(page: { rows: T[]; hasNextPage: boolean; endCursor: strin
 @Resolver()
 export class ExportsResolver {
   @Authorized()
-  @Query(() => MeasurementFactConnection, { description: `Objective-months as flat rows for BI, in a stable order; \`first\` up to ${MAX_FACT_PAGE}. Page with \`after\`; pull increments with \`filter.updatedSince\`.` })
+  @Query(() => MeasurementFactConnection, { description: `Objective-months as flat rows for BI, in a stable order; \`first\` up to ${MAX_FACT_PAGE}. Page with \`after\`; pull increments with \`filter.updatedSince\` (they include tombstones, \`deleted: true\`). Months after the score ledger’s horizon (next month) are not facts yet.` })
   async measurementFacts(
     @Ctx() ctx: Context,
     @Arg('filter', () => FactFilter) filter: FactFilter,

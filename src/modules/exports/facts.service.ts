@@ -1,15 +1,17 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { type CursorPart, decodeCursor, encodeCursor } from '../../common/connection';
-import { compareMonths, type Month } from '../../common/month';
+import type { Month } from '../../common/month';
+import { sqlOf } from '../../common/sql';
 import type { Context } from '../../context';
-import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
+import { evaluateLedgerMonth } from '../../scoring/ledger';
+import { Agreement, Tier } from '../agreements/agreement.entity';
 import { MetricSource } from '../catalog/metric.entity';
 import type { Department } from '../departments/department.entity';
 import type { Service } from '../catalog/service.entity';
 import { HandoffEvent } from '../handoffs/handoff.entity';
-import { dueFor } from '../reports/report.service';
-import { monthEndsAt } from '../../common/working-time';
-import { isDisputed, measuredMonths, type MeasuredMonth, scoreMonths, windowMonths } from '../scorecards/scorecard.service';
+import { bool, dateOrNull, isTrue, numOrNull, recordFromRows } from '../ledger/ledger.rows';
+import { asDate } from '../scorecards/scorecard.loaders';
+import { isDisputed, measuredMonths, scoreMonths, windowMonths } from '../scorecards/scorecard.service';
 
 /** Which facts: a window of months, optionally one tier, provider, customer, and changes since. */
 export interface FactFilter {
@@ -46,25 +48,32 @@ export interface MeasurementFact {
   /** The month's latest report revision is disputed: the value and status are contested. */
   disputed: boolean;
   updatedAt: Date;
+  /** A tombstone: the objective-month left the measured set (only incremental pulls return these). */
+  deleted: boolean;
 }
 
 /** Where a pull is: its snapshot instant and the last fact returned. */
 interface FactCursor {
   /** Snapshot: agreements created after it wait for the next (incremental) pull. */
-  w: number;
+  w: Date;
   k: string;
   m: Month;
-  i: number;
+  p: number;
+  o: string;
 }
 
-/** The measurement facts' cursor: the snapshot instant, then the last fact's agreement key, month and objective index. */
-const FACT_CURSOR = { kind: 'measurementFacts', parts: ['date', 'string', 'month', 'integer'] as CursorPart[] };
+/**
+ * The measurement facts' cursor: the snapshot instant, then the last fact's agreement key, month,
+ * objective position and objective id (a tombstoned objective may share its position with the
+ * objective that replaced it, so the id breaks the tie).
+ */
+const FACT_CURSOR = { kind: 'measurementFacts', parts: ['date', 'string', 'month', 'integer', 'uuid'] as CursorPart[] };
 /** The handoff facts' cursor: the snapshot instant, then the last row's updatedAt and id. */
 const HANDOFF_CURSOR = { kind: 'handoffFacts', parts: ['date', 'date', 'uuid'] as CursorPart[] };
 
 function factCursor(after: string): FactCursor {
-  const [w, k, m, i] = decodeCursor(FACT_CURSOR.kind, after, FACT_CURSOR.parts) as [Date, string, Month, number];
-  return { w: w.getTime(), k, m, i };
+  const [w, k, m, p, o] = decodeCursor(FACT_CURSOR.kind, after, FACT_CURSOR.parts) as [Date, string, Month, number, string];
+  return { w, k, m, p, o };
 }
 
 function handoffCursor(after: string): HandoffCursor {
@@ -85,81 +94,265 @@ export interface FactPage {
   asOf: Date;
 }
 
+/** The `ledger_month` columns a fact reads (named as `recordFromRows` expects them). */
+const MONTH_FIELDS = [
+  'agreement_id', 'month', 'agreement_key', 'provider_id', 'customer_id', 'tier', 'version_number', 'compliance_target', 'credit_cap_percent', 'monthly_charge', 'month_ends_at',
+  'due_at', 'due_date', 'has_manual', 'report_id', 'report_status', 'report_revision', 'acknowledged_at', 'acceptance_due_at', 'deemed', 'value_changes', 'disputed', 'phase',
+  'closed', 'closed_at', 'late_data_at', 'computed_at', 'valid_until', 'updated_at', 'deleted',
+] as const;
+/** The `ledger_objective` columns a fact reads. */
+const OBJECTIVE_FIELDS = [
+  'objective_id', 'position', 'metric_id', 'metric_code', 'source', 'inherited_from_id', 'direction', 'target', 'warning', 'weight', 'credit_percent', 'input_value', 'excused',
+  'status', 'attainment', 'updated_at', 'deleted',
+] as const;
+
 /**
- * One page of measurement facts, in a stable order (agreement key, month, objective order) that
- * writes cannot shift: the first page fixes a snapshot instant (in the cursor), and agreements
- * created after it are left to the next pull, so paging while others write returns every fact of
- * the snapshot exactly once. `updatedSince` keeps the agreement-months whose inputs changed after
- * it (a report revision, an exclusion decision, handoffs, escalations, new terms) or whose due
- * instant passed after it (PENDING becoming NO_DATA), so incremental pulls see corrections.
+ * One statement, two levels. Inside, the page's agreement-months: `ledger_month` walked in the
+ * facts' order from the cursor and cut at `limit`, so a page reads about as many rows as it
+ * returns whatever the window holds. Outside, their objective rows (left-joined: a month none of
+ * whose objectives qualifies still yields one row, with no objective, so the cursor can move past
+ * it), the party and service codes and the metric's unit, in the facts' order.
+ */
+function factStatement(months: { from: string; where: string[] }, objectives: string[], rows: string[]): string {
+  return `select ${[
+    ...MONTH_FIELDS.map((c) => `m.${c} as "m_${c}"`),
+    ...OBJECTIVE_FIELDS.map((c) => `o.${c} as "o_${c}"`),
+    'pd.code as "provider_code"',
+    'cd.code as "customer_code"',
+    'sv.code as "service_code"',
+    'mt.unit as "unit"',
+  ].join(', ')}
+  from (select ${MONTH_FIELDS.map((c) => `m.${c}`).join(', ')} from ${months.from} where ${months.where.join(' and ')} order by m.agreement_key, m.month limit ?) m
+  left join ledger_objective o on o.agreement_id = m.agreement_id and o.month = m.month${objectives.map((c) => ` and ${c}`).join('')}
+  join agreement a on a.id = m.agreement_id
+  left join department pd on pd.id = m.provider_id
+  left join department cd on cd.id = m.customer_id
+  left join service sv on sv.id = a.service_id
+  left join metric mt on mt.id = o.metric_id${rows.length ? ` where ${rows.join(' and ')}` : ''}
+  order by m.agreement_key, m.month, o.position, o.objective_id
+  limit ?`;
+}
+
+/** A cursor position after every objective of a month (the row of a month with none to show). */
+const AFTER_MONTH = { p: 2_147_483_647, o: '00000000-0000-4000-8000-000000000000' };
+
+type Row = Record<string, unknown>;
+
+/** The columns of a joined row that start with `prefix`, without it. */
+/** A view of the columns of a joined row that start with `prefix`, without copying them. */
+function prefixed(row: Row, prefix: string): Row {
+  return new Proxy(row, { get: (target, name) => (typeof name === 'string' ? target[prefix + name] : undefined) });
+}
+
+function part(row: Row, prefix: string): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
+}
+
+/** What a stale objective-month shows at the request's instant. */
+interface Reevaluated {
+  value: number | null;
+  status: string;
+  attainment: number | null;
+  excused: boolean;
+  disputed: boolean;
+}
+
+/**
+ * One page of measurement facts, read from the score ledger (DESIGN §8 read side) with one SQL
+ * statement and no entity, in a stable order (agreement key, month, objective position) that
+ * writes cannot shift. The first page fixes a snapshot instant (in the cursor): agreements created
+ * after it are left to the next pull, so paging while others write returns every fact of the
+ * snapshot exactly once.
+ *
+ * - A full pull (no `updatedSince`) returns the rows that are not tombstones.
+ * - An incremental pull returns the rows whose `updatedAt` is after `updatedSince`, tombstones
+ *   included (`deleted: true`: the objective-month left the measured set, say by a suspension).
+ * - A row whose stored evaluation no longer holds at the request's instant (a month ended, a report
+ *   fell due, and the scheduler has not caught up; or the request's clock is before the row's) is
+ *   re-evaluated from its stored inputs at that instant, or scored live when a value changes by
+ *   time before it; its `updatedAt` is then at least the instant its evaluation stopped holding.
+ * - Months after the ledger's horizon are not facts yet (docs/decisions.md, "BI facts from the
+ *   score ledger").
  */
 export async function measurementFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<FactPage> {
   const cursor = after ? factCursor(after) : null;
-  const asOf = new Date(cursor?.w ?? ctx.request.receivedAt.getTime());
-  const months = windowMonths(filter.from, filter.to);
-  const where: FilterQuery<Agreement>[] = [{ tier: tiersOf(filter) }, { activatedAt: { $ne: null } }, { createdAt: { $lte: asOf } }];
-  if (filter.provider) where.push({ provider: { code: filter.provider.trim().toUpperCase() } });
-  if (filter.customer) where.push({ customer: { code: filter.customer.trim().toUpperCase() } });
-  if (cursor) where.push({ key: { $gte: cursor.k } });
-  const agreements = await ctx.em.find(Agreement, { $and: where }, { orderBy: { key: 'asc' } });
+  windowMonths(filter.from, filter.to);
+  const asOf = cursor?.w ?? ctx.request.receivedAt;
+  const now = ctx.request.now;
+  const t = now.getTime();
+  const sql = sqlOf(ctx.em);
+  const no = bool(sql, false);
 
-  const rows: MeasurementFact[] = [];
-  let last: FactCursor | null = null;
-  let more = false;
-  // A few agreements at a time, in key order, until the page is full: a page costs what it holds,
-  // not what the whole window holds.
-  const perBatch = Math.max(5, Math.ceil(first / Math.max(1, months.length * 3)) + 1);
-  for (let b = 0; b < agreements.length && !more; b += perBatch) {
-    let items = (await measuredMonths(ctx, agreements.slice(b, b + perBatch), months)).sort((x, y) => (x.agreement.key < y.agreement.key ? -1 : x.agreement.key > y.agreement.key ? 1 : compareMonths(x.month, y.month)));
-    if (cursor) items = items.filter((it) => it.agreement.key > cursor.k || (it.agreement.key === cursor.k && compareMonths(it.month, cursor.m) >= 0));
-    if (!items.length) continue;
-    const changed = await lastChanges(ctx, items, filter.from, filter.to);
-    if (filter.updatedSince) items = items.filter((it) => (changed.get(itemKey(it)) ?? 0) > (filter.updatedSince as Date).getTime());
-    for (let start = 0; start < items.length && !more; ) {
-      const slice = items.slice(start, start + Math.max(20, Math.ceil(first / 3) + 1));
-      start += slice.length;
-      const scored = await scoreMonths(ctx, slice, ctx.request.now, { from: filter.from, to: filter.to });
-      const names = await partyCodes(ctx, slice.map((x) => x.agreement));
-      for (const sm of scored) {
-        const key = itemKey(sm);
-        for (const [index, o] of sm.objectives.entries()) {
-          if (cursor && sm.agreement.key === cursor.k && sm.month === cursor.m && index <= cursor.i) continue;
-          if (rows.length === first) {
-            more = true;
-            break;
-          }
-          const parties = names.get(sm.agreement.id) as { provider: string | null; customer: string | null; service: string | null };
-          rows.push({
-            id: `${sm.agreement.id}:${sm.month}:${o.objective.id}`,
-            month: sm.month,
-            agreementKey: sm.agreement.key,
-            tier: sm.agreement.tier,
-            ...parties,
-            metric: o.metric.code,
-            unit: o.metric.unit,
-            direction: o.metric.direction,
-            target: o.objective.target,
-            warning: o.objective.warning ?? null,
-            weight: o.objective.weight,
-            value: o.value,
-            status: o.result.status,
-            attainment: o.result.attainment,
-            excused: o.excused,
-            source: o.metric.source,
-            reportRevision: o.metric.source === MetricSource.MANUAL && sm.report?.revisionCount ? sm.report.revisionCount : null,
-            disputed: isDisputed(sm),
-            updatedAt: new Date(changed.get(key) ?? asOf.getTime()),
-          });
-          last = { w: asOf.getTime(), k: sm.agreement.key, m: sm.month, i: index };
-        }
-        if (more) break;
-      }
-    }
+  // The agreement-months: the window up to the ledger's horizon, the snapshot's agreements, the
+  // filter, changed since `updatedSince` (tombstones too) or not tombstones, from the cursor's.
+  const where: string[] = ['m.month >= ?', 'm.month <= ?', 'm.month <= (select horizon from ledger_state where id = 1)', '(select ag.created_at from agreement ag where ag.id = m.agreement_id) <= ?'];
+  const params: unknown[] = [filter.from, filter.to, sql.date(asOf)];
+  const tiers = filter.tier && filter.tier !== Tier.CORPORATE ? [filter.tier] : [Tier.CUSTOMER, Tier.SERVICE];
+  where.push(`m.tier in (${tiers.map(() => '?').join(', ')})`);
+  params.push(...tiers);
+  if (filter.provider) {
+    where.push('m.provider_id = (select d.id from department d where d.code = ?)');
+    params.push(filter.provider.trim().toUpperCase());
   }
-  return { rows, hasNextPage: more, endCursor: last ? encodeCursor(FACT_CURSOR.kind, [new Date(last.w), last.k, last.m, last.i]) : after ?? null, asOf };
+  if (filter.customer) {
+    where.push('m.customer_id = (select d.id from department d where d.code = ?)');
+    params.push(filter.customer.trim().toUpperCase());
+  }
+  const on: string[] = [];
+  const onParams: unknown[] = [];
+  const outer: string[] = [];
+  const outerParams: unknown[] = [];
+  if (filter.updatedSince) {
+    // Changed after `updatedSince`: a stored month row (its `updatedAt` is never older than its
+    // objectives'; tombstones too), or an evaluation that stopped holding since then (the
+    // transition instant passed, whether or not the scheduler has written it). Of its objectives,
+    // the current ones and those that left since then.
+    const since = sql.date(filter.updatedSince);
+    where.push('(m.updated_at > ? or (m.closed = ? and m.deleted = ? and m.valid_until > ? and m.valid_until <= ?))');
+    params.push(since, no, no, since, sql.date(now));
+    on.push('(o.deleted = ? or o.updated_at > ?)');
+    onParams.push(no, since);
+  } else {
+    where.push('m.deleted = ?');
+    params.push(no);
+    on.push('o.deleted = ?');
+    onParams.push(no);
+  }
+  if (cursor) {
+    // From the cursor's month on (a row value: the index seeks to it), and in that month only the
+    // objectives after the cursor's.
+    where.push('(m.agreement_key, m.month) >= (?, ?)');
+    params.push(cursor.k, cursor.m);
+    on.push('(m.agreement_key > ? or m.month > ? or o.position > ? or (o.position = ? and o.objective_id > ?))');
+    onParams.push(cursor.k, cursor.m, cursor.p, cursor.p, cursor.o);
+    // The cursor's month needs no row of its own when nothing of it is left.
+    outer.push('(o.objective_id is not null or m.agreement_key <> ? or m.month <> ?)');
+    outerParams.push(cursor.k, cursor.m);
+  }
+  // SQLite's planner, without statistics, prefers the (month, provider_id) index and sorts the
+  // whole window on every page; the order's index keeps a page's work to the page. With a
+  // provider, that index is the right one (it sorts one provider's months).
+  const from = sql.pg || filter.provider ? 'ledger_month m' : 'ledger_month m indexed by ledger_month_agreement_key_month_index';
+  // Every month but the cursor's yields at least one row, so `first + 2` months are enough for
+  // `first + 1` rows.
+  const found = await sql.rows<Row>(factStatement({ from, where }, on, outer), [...params, first + 2, ...onParams, ...outerParams, first + 1]);
+  const page = found.slice(0, first);
+  const facts = page.filter((r) => r.o_objective_id != null);
+
+  // The page's objective rows by agreement-month, for the months to re-evaluate.
+  const monthsOf = new Map<string, { month: Row; objectives: Row[] }>();
+  for (const r of facts) {
+    // Only months whose stored evaluation no longer holds are taken apart (the rest is read as is).
+    if (holdsAt(r, t, 'm_')) continue;
+    const key = `${String(r.m_agreement_id)}|${String(r.m_month)}`;
+    const entry = monthsOf.get(key) ?? { month: part(r, 'm_'), objectives: [] };
+    entry.objectives.push(part(r, 'o_'));
+    monthsOf.set(key, entry);
+  }
+  const shown = new Map<string, Reevaluated>();
+  const live: Array<{ agreementId: string; month: Month }> = [];
+  for (const [key, { month, objectives }] of monthsOf) {
+    // Objective results depend on their own inputs only (rule 1..4), so the page's objectives of
+    // the month are enough to re-evaluate them.
+    const record = recordFromRows(month, objectives);
+    if (record.input.valueChanges.some((d) => d.getTime() < t)) {
+      live.push({ agreementId: record.agreementId, month: record.month });
+      continue;
+    }
+    const result = evaluateLedgerMonth(record.input, now);
+    const running = t < record.input.monthEndsAt.getTime();
+    const closed = record.closed && record.closedAt !== null && record.closedAt.getTime() <= t;
+    record.input.objectives.forEach((o, i) =>
+      shown.set(`${key}|${o.objectiveId}`, { value: running ? null : o.value, status: result.objectives[i].status, attainment: result.objectives[i].attainment, excused: o.excused, disputed: !closed && record.input.report?.status === 'DISPUTED' }),
+    );
+  }
+  if (live.length) for (const [k, v] of await scoredLive(ctx, live)) shown.set(k, v);
+
+  const rows = facts.map((r): MeasurementFact => {
+    // The joined row's columns, read in place (copying ~50 columns a row cost more than the query).
+    const m = prefixed(r, 'm_');
+    const o = prefixed(r, 'o_');
+    const agreementId = String(m.agreement_id);
+    const month = String(m.month);
+    const objectiveId = String(o.objective_id);
+    const deleted = isTrue(m.deleted) || isTrue(o.deleted);
+    const closedAt = dateOrNull(m.closed_at);
+    const closed = isTrue(m.closed) && closedAt !== null && closedAt.getTime() <= t;
+    const again = deleted ? undefined : shown.get(`${agreementId}|${month}|${objectiveId}`);
+    const source = String(o.source);
+    const revision = numOrNull(m.report_revision);
+    const validUntil = dateOrNull(m.valid_until);
+    // When a shown value last changed: the month's row (revision, dispute, terms), the
+    // objective's row, or the passing of the instant the stored evaluation held until.
+    let updatedAt = Math.max(asDate(m.updated_at).getTime(), asDate(o.updated_at).getTime());
+    if (!deleted && !isTrue(m.closed) && validUntil && validUntil.getTime() <= t) updatedAt = Math.max(updatedAt, validUntil.getTime());
+    return {
+      id: `${agreementId}:${month}:${objectiveId}`,
+      month,
+      agreementKey: String(m.agreement_key),
+      tier: String(m.tier) as Tier,
+      provider: r.provider_code == null ? null : String(r.provider_code),
+      customer: r.customer_code == null ? null : String(r.customer_code),
+      service: r.service_code == null ? null : String(r.service_code),
+      metric: String(o.metric_code),
+      unit: String(r.unit ?? ''),
+      direction: String(o.direction),
+      target: Number(o.target),
+      warning: numOrNull(o.warning),
+      weight: Number(o.weight),
+      // Rule 0: no value while the month runs (an AUTOMATED objective's row keeps it so far).
+      value: again ? again.value : t < asDate(m.month_ends_at).getTime() ? null : numOrNull(o.input_value),
+      status: again ? again.status : String(o.status),
+      attainment: again ? again.attainment : numOrNull(o.attainment),
+      excused: again ? again.excused : isTrue(o.excused),
+      source,
+      reportRevision: source === MetricSource.MANUAL && revision ? revision : null,
+      disputed: again ? again.disputed : !closed && isTrue(m.disputed),
+      updatedAt: new Date(updatedAt),
+      deleted,
+    };
+  });
+  const last = page[page.length - 1];
+  return {
+    rows,
+    hasNextPage: found.length > first,
+    endCursor: last
+      ? encodeCursor(FACT_CURSOR.kind, [asOf, String(last.m_agreement_key), String(last.m_month), ...(last.o_objective_id == null ? [AFTER_MONTH.p, AFTER_MONTH.o] : [Number(last.o_position), String(last.o_objective_id)])])
+      : after ?? null,
+    asOf,
+  };
 }
 
-const itemKey = (it: { agreement: { id: string }; month: Month }) => `${it.agreement.id}|${it.month}`;
+/**
+ * Whether a stored month row's evaluation holds at `t` (a tombstone always does): closed by
+ * then, or evaluated at or before `t` and valid past it.
+ */
+function holdsAt(m: Row, t: number, prefix = ''): boolean {
+  if (isTrue(m[`${prefix}deleted`])) return true;
+  const closedAt = dateOrNull(m[`${prefix}closed_at`]);
+  if (isTrue(m[`${prefix}closed`])) return closedAt !== null && closedAt.getTime() <= t;
+  const validUntil = dateOrNull(m[`${prefix}valid_until`]);
+  return asDate(m[`${prefix}computed_at`]).getTime() <= t && (validUntil === null || validUntil.getTime() > t);
+}
+
+/**
+ * The rare months the stored inputs cannot answer at the request's instant (an unanswered
+ * escalation passed its deadline since they were evaluated): scored live from the facts, as the
+ * scorecards do, keyed `agreementId|month|objectiveId`.
+ */
+async function scoredLive(ctx: Context, keys: Array<{ agreementId: string; month: Month }>): Promise<Map<string, Reevaluated>> {
+  const agreements = ((await ctx.loaders.agreementById.loadMany([...new Set(keys.map((k) => k.agreementId))])) as Array<Agreement | null | Error>).filter((a): a is Agreement => a instanceof Agreement);
+  const wanted = new Set(keys.map((k) => `${k.agreementId}|${k.month}`));
+  const items = (await measuredMonths(ctx, agreements, [...new Set(keys.map((k) => k.month))].sort())).filter((i) => wanted.has(`${i.agreement.id}|${i.month}`));
+  const out = new Map<string, Reevaluated>();
+  for (const sm of await scoreMonths(ctx, items, ctx.request.now)) {
+    const disputed = isDisputed(sm);
+    for (const o of sm.objectives) out.set(`${sm.agreement.id}|${sm.month}|${o.objective.id}`, { value: o.value, status: o.result.status, attainment: o.result.attainment, excused: o.excused, disputed });
+  }
+  return out;
+}
 
 async function partyCodes(ctx: Context, agreements: Agreement[]): Promise<Map<string, { provider: string | null; customer: string | null; service: string | null }>> {
   const depts = await ctx.loaders.departmentById.loadMany(agreements.flatMap((a) => [a.provider?.id, a.customer?.id].filter((x): x is string => !!x)));
@@ -167,48 +360,6 @@ async function partyCodes(ctx: Context, agreements: Agreement[]): Promise<Map<st
   const code = new Map<string, string>();
   for (const d of [...depts, ...services] as Array<Department | Service | null | Error>) if (d && !(d instanceof Error)) code.set(d.id, d.code);
   return new Map(agreements.map((a) => [a.id, { provider: a.provider ? code.get(a.provider.id) ?? null : null, customer: a.customer ? code.get(a.customer.id) ?? null : null, service: a.service ? code.get(a.service.id) ?? null : null }]));
-}
-
-/**
- * When each agreement-month's facts last changed (epoch ms): the latest of its report, approved
- * exclusions, handoff metrics, escalations, the agreement's activation and resumptions, the
- * version in force in the month, and its end and due instant once the request's clock has passed
- * them. Batched per window for all agreements.
- */
-async function lastChanges(ctx: Context, items: MeasuredMonth[], from: Month, to: Month): Promise<Map<string, number>> {
-  const ids = [...new Set(items.map((i) => i.agreement.id))];
-  const keys = ids.map((id) => `${id}|${from}|${to}`);
-  const [reports, exclusions, handoffs, escalations] = await Promise.all([
-    ctx.loaders.reportsInWindow.loadMany(keys),
-    ctx.loaders.approvedExclusionsInWindow.loadMany(keys),
-    ctx.loaders.handoffMonthsInWindow.loadMany(keys),
-    ctx.loaders.escalationsInWindow.loadMany(keys),
-  ]);
-  const latest = new Map<string, number>();
-  const bump = (key: string, at: Date) => latest.set(key, Math.max(latest.get(key) ?? 0, at.getTime()));
-  ids.forEach((id, i) => {
-    for (const rows of [reports[i], exclusions[i], handoffs[i], escalations[i]] as Array<Array<{ month: Month; updatedAt: Date }>>) for (const r of rows) bump(`${id}|${r.month}`, r.updatedAt);
-  });
-  for (const it of items) {
-    const key = itemKey(it);
-    // Not the agreement row's updatedAt: an amendment approved today bumps it, and every month of
-    // the agreement back to its start seemed changed. What the agreement row changes for a month:
-    // its first activation (the month's rows appear) and a resumption after a suspension that
-    // covered months from then on (they are measured again).
-    if (it.agreement.activatedAt) bump(key, it.agreement.activatedAt);
-    const monthStart = Date.parse(`${it.month}-01T00:00:00Z`);
-    for (const sp of it.agreement.suspensions) if (sp.to && Date.parse(sp.from) <= monthStart + 31 * 86_400_000) bump(key, new Date(sp.to));
-    // The terms in force in the month: an amendment moves only the months from its effective month.
-    bump(key, (it.version as AgreementVersion).createdAt);
-    // Time-driven changes, once the scoring clock has passed them: the month's end (its rows are
-    // scored from then on, rule 0) and its due instant (PENDING becomes NO_DATA).
-    const now = ctx.request.now.getTime();
-    const ends = monthEndsAt(it.version.calendar, it.month);
-    if (ends.getTime() <= now) bump(key, ends);
-    const due = dueFor(it.agreement, it.version, it.month).dueAt;
-    if (due.getTime() <= now) bump(key, due);
-  }
-  return latest;
 }
 
 /** A handoff event, flat, for a warehouse. */

@@ -1,18 +1,18 @@
+import { touchLedger } from '../ledger/ledger.service';
 import { groupBy } from '../../common/collections';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { isUUID } from 'class-validator';
 import { ForbiddenError } from '../../common/errors';
 import { lockAgreementMonths } from '../../common/locks';
+import { type Sql, sqlOf } from '../../common/sql';
 import type { Month } from '../../common/month';
 import { runMutation, type MutationResult } from '../../common/mutation';
 import { RetryableConflict } from '../../common/retry';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
 import type { Context, Principal } from '../../context';
-import { percentile } from '../../scoring';
+import { handoffMetricValues, handoffStats, type HandoffStats } from '../../scoring/automated';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, versionAt } from '../agreements/agreement.service';
 import { principalOf } from '../auth/authorization';
@@ -43,55 +43,8 @@ interface Row {
   response_hours: number | null;
 }
 
-/** What one agreement-month's events give (DESIGN §6). */
-export interface HandoffStats {
-  volume: number;
-  accepted: number;
-  rejected: number;
-  converted: number;
-  responded: number;
-  responseMedianHours: number | null;
-  responseP90Hours: number | null;
-  meanQuality: number | null;
-}
-
-/**
- * The handoff metrics of a set of events: volume, decisions, conversions, median and 90th
- * percentile of the working hours to a first response (responded events only, linear
- * interpolation as in `src/scoring`), and the mean quality score (scored events only).
- */
-export function handoffStats(events: Array<{ accepted: boolean; rejected: boolean; converted: boolean; responseHours: number | null; qualityScore: number | null }>): HandoffStats {
-  const hours = events.map((e) => e.responseHours).filter((h): h is number => h !== null).sort((a, b) => a - b);
-  const quality = events.map((e) => e.qualityScore).filter((q): q is number => q !== null);
-  const round = (x: number) => Math.round(x * 1e9) / 1e9;
-  return {
-    volume: events.length,
-    accepted: events.filter((e) => e.accepted).length,
-    rejected: events.filter((e) => e.rejected).length,
-    converted: events.filter((e) => e.converted).length,
-    responded: hours.length,
-    responseMedianHours: hours.length ? round(percentile(hours, 0.5)) : null,
-    responseP90Hours: hours.length ? round(percentile(hours, 0.9)) : null,
-    meanQuality: quality.length ? round(quality.reduce((a, b) => a + b, 0) / quality.length) : null,
-  };
-}
-
-/**
- * The automated metric values of handoff statistics (percent metrics in 0–100): acceptance is
- * accepted / (accepted + rejected), undecided items not counted; conversion is converted / volume.
- */
-export function handoffMetricValues(s: HandoffStats): Record<string, number | null> {
-  const decided = s.accepted + s.rejected;
-  const pct = (n: number, d: number) => (d ? Math.round((100 * n * 1e9) / d) / 1e9 : null);
-  return {
-    HANDOFF_VOLUME: s.volume,
-    HANDOFF_ACCEPTANCE_RATE: pct(s.accepted, decided),
-    HANDOFF_RESPONSE_MEDIAN: s.responseMedianHours,
-    HANDOFF_RESPONSE_P90: s.responseP90Hours,
-    HANDOFF_CONVERSION_RATE: pct(s.converted, s.volume),
-    HANDOFF_QUALITY: s.meanQuality,
-  };
-}
+// The handoff metric rules are pure: src/scoring/automated.ts.
+export { handoffMetricValues, handoffStats, type HandoffStats };
 
 const TIMES = ['respondedAt', 'acceptedAt', 'rejectedAt', 'convertedAt'] as const;
 
@@ -252,55 +205,11 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
     if (raced) throw new RetryableConflict(`handoff event ${source}/${String(raced.key)} was created by a concurrent batch`);
   }
   await recomputeMonths(sql, [...touched.values()], stamp);
+  touchLedger(em, options.now ?? new Date(), ...[...touched.values()].map((t) => ({ agreementId: t.agreementId, months: [t.month] })));
 
   const batch = em.create(HandoffBatch, { source, received: rows.length, created: rows.length - existing.size, updated: existing.size, recordedByUserId: p.userId });
   await em.flush();
   return batch;
-}
-
-/** The knex of a transaction, and how its engine wants dates. */
-interface Sql {
-  knex: ReturnType<SqlEntityManager['getKnex']>;
-  trx: never;
-  /** PostgreSQL (row locks, RETURNING with xmax), not SQLite. */
-  pg: boolean;
-  date(d: Date | null): Date | number | null;
-  /**
-   * Multi-row `INSERT … ON CONFLICT (…) DO UPDATE SET col = excluded.col, version = version + 1`,
-   * as one statement written here rather than by knex's builder: the same SQL on both engines,
-   * and a third of the CPU for a batch of 5,000. With `returning` (PostgreSQL only), each row's
-   * value of that column and whether it was inserted (`xmax = 0`) rather than updated.
-   */
-  upsert(table: string, rows: Array<Record<string, unknown>>, conflict: string[], merged: string[], returning?: string): Promise<Array<{ key: unknown; inserted: boolean }>>;
-}
-
-function sqlOf(em: EntityManager): Sql {
-  const sqlEm = em as unknown as SqlEntityManager;
-  const pg = em.getPlatform() instanceof PostgreSqlPlatform;
-  const trx = em.getTransactionContext();
-  return {
-    knex: sqlEm.getKnex(),
-    trx: trx as never,
-    pg,
-    // MikroORM keeps SQLite dates as epoch milliseconds; PostgreSQL takes Date objects.
-    date: (d) => (d === null ? null : pg ? d : d.getTime()),
-    async upsert(table, rows, conflict, merged, returning) {
-      if (!rows.length) return [];
-      const columns = Object.keys(rows[0]);
-      const tuple = `(${columns.map(() => '?').join(', ')})`;
-      const params: unknown[] = [];
-      for (const row of rows) for (const c of columns) params.push(row[c]);
-      const statement =
-        `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${rows.map(() => tuple).join(', ')} ` +
-        `on conflict (${conflict.map((c) => `"${c}"`).join(', ')}) do update set ${merged.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${table}"."version" + 1`;
-      if (!returning) {
-        await em.getConnection().execute(statement, params, 'run', trx);
-        return [];
-      }
-      const out: Array<{ key: unknown; inserted: boolean }> = await em.getConnection().execute(`${statement} returning "${returning}" as "key", ("xmax" = 0) as "inserted"`, params, 'all', trx);
-      return out;
-    },
-  };
 }
 
 /**

@@ -13,6 +13,7 @@ import { Exclusion, ExclusionStatus } from './report.entity';
 import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from './report.inputs';
 import { loadAgreementMonth } from './report.service';
 import { scoreMonths } from '../scorecards/scorecard.service';
+import { touchLedger } from '../ledger/ledger.service';
 
 /**
  * The provider's head (or an admin) asks for a BREACHED or NO_DATA objective-month to be excused,
@@ -73,6 +74,7 @@ export function decideExclusion(ctx: Context, input: ExclusionDecisionInput, app
     exclusion.decidedByUserId = principalOf(ctx).userId;
     exclusion.decisionNote = note;
     await em.flush();
+    if (approve) touchLedger(em, now, { agreementId: agreement.id, months: [exclusion.month] });
     return exclusion;
   });
 }

@@ -1,5 +1,6 @@
 import type { EntityManager, LockMode } from '@mikro-orm/core';
 import { rowLock } from '../../common/locks';
+import { syncLedger } from '../ledger/ledger.service';
 import { Report, ReportRevision, ReportStatus } from './report.entity';
 
 /** Reports deemed acknowledged per batch: a tick that finds more takes them in several batches. */
@@ -28,6 +29,8 @@ export async function deemAcknowledgements(em: EntityManager, now: Date): Promis
       revision.decidedByUserId = 'system:acceptance-window';
     }
     await em.flush();
+    // The months whose report was just deemed acknowledged close (their ledger rows).
+    await syncLedger(em, due.map((r) => ({ agreementId: r.agreement.id, months: [r.month] })), now);
     changed += due.length;
     if (due.length < BATCH) return changed;
   }

@@ -11,6 +11,7 @@ import { assertValidInput } from '../../common/validation';
 import { acceptanceDue, endOfLocalDay, localDateOf, monthEndsAt, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
 import type { Context } from '../../context';
 import { createLoaders, type Loaders } from '../../loaders';
+import { touchLedger } from '../ledger/ledger.service';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, chainAt, partyOf, versionAt, type LoadedObjective } from '../agreements/agreement.service';
 import { effectiveObjectives } from '../agreements/inheritance';
@@ -236,6 +237,7 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
       em.create(ReportValue, { revision, objective: o.objective, metric: o.metric, position, value: v.value });
     });
     await em.flush();
+    touchLedger(em, now, { agreementId: m.agreement.id, months: [m.month] });
     return revision;
   });
 }
@@ -295,6 +297,7 @@ function decide(ctx: Context, input: ReportDecisionInput, verb: 'acknowledge' | 
     apply(report, revision);
     revision.decidedByUserId = principalOf(ctx).userId;
     await em.flush();
+    touchLedger(em, ctx.request.now, { agreementId: report.agreement.id, months: [report.month] });
     return report;
   });
 }
@@ -347,6 +350,7 @@ export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx
       revision.acknowledgedAt = now;
     }
     await em.flush();
+    touchLedger(em, now, { agreementId: report.agreement.id, months: [report.month] });
     return report;
   });
 }

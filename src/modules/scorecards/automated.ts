@@ -18,7 +18,15 @@ export interface AgreementMonthKey {
  * loaders): for each metric code it serves, a map from `agreementId|month` to the value; a
  * missing entry means no data.
  */
-export type AutomatedSource = (ctx: Pick<Context, 'loaders'>, items: AgreementMonthKey[], window: { from: Month; to: Month; now: Date }) => Promise<Map<string, Map<string, number>>>;
+export type AutomatedSource = (ctx: Pick<Context, 'loaders'>, items: AgreementMonthKey[], window: MeasureWindow) => Promise<Map<string, Map<string, number>>>;
+
+/** The months measured, and the instant each agreement-month (`agreementId|month`) is measured at: `now`, or its close instant. */
+export interface MeasureWindow {
+  from: Month;
+  to: Month;
+  now: Date;
+  at?: (key: string) => Date;
+}
 
 const keysOf = (items: AgreementMonthKey[], from: Month, to: Month) => {
   const ids = [...new Set(items.map((i) => i.agreementId))];
@@ -51,16 +59,7 @@ const handoffs: AutomatedSource = async (ctx, items, { from, to }) => {
   lists.forEach((list, i) => {
     if (list instanceof Error) throw list;
     for (const m of list as HandoffMonthRow[]) {
-      const values = handoffMetricValues({
-        volume: m.volume,
-        accepted: m.accepted,
-        rejected: m.rejected,
-        converted: m.converted,
-        responded: m.responded,
-        responseMedianHours: m.responseMedianHours,
-        responseP90Hours: m.responseP90Hours,
-        meanQuality: m.meanQuality,
-      });
+      const values = handoffMetricValues(m);
       for (const [code, value] of Object.entries(values)) put(out, code, `${ids[i]}|${m.month}`, value);
     }
   });
@@ -70,7 +69,7 @@ const handoffs: AutomatedSource = async (ctx, items, { from, to }) => {
 };
 
 /** Escalations answered on time, their 90th percentile response and mean time to resolve. */
-const escalations: AutomatedSource = async (ctx, items, { from, to, now }) => {
+const escalations: AutomatedSource = async (ctx, items, { from, to, now, at }) => {
   const { ids, keys } = keysOf(items, from, to);
   const [lists, versions] = await Promise.all([ctx.loaders.escalationsInWindow.loadMany(keys), ctx.loaders.versionsByAgreement.loadMany(ids)]);
   const out = new Map<string, Map<string, number>>();
@@ -79,7 +78,7 @@ const escalations: AutomatedSource = async (ctx, items, { from, to, now }) => {
     const vs = versions[i] as AgreementVersion[];
     const byMonth = groupBy(list as EscalationRow[], (e) => e.month);
     for (const [month, group] of byMonth) {
-      const values = escalationMetricValues(group, (e) => (versionAt(vs, e.month) as AgreementVersion).calendar, now);
+      const values = escalationMetricValues(group, (e) => (versionAt(vs, e.month) as AgreementVersion).calendar, at?.(`${ids[i]}|${month}`) ?? now);
       for (const [code, value] of Object.entries(values)) put(out, code, `${ids[i]}|${month}`, value);
     }
   });
@@ -111,7 +110,7 @@ export const AUTOMATED_SOURCES: Record<string, AutomatedSource> = {
 };
 
 /** Every automated value the metric codes need, each source run once. */
-export async function automatedValues(ctx: Pick<Context, 'loaders'>, codes: Iterable<string>, items: AgreementMonthKey[], window: { from: Month; to: Month; now: Date }): Promise<Map<string, Map<string, number>>> {
+export async function automatedValues(ctx: Pick<Context, 'loaders'>, codes: Iterable<string>, items: AgreementMonthKey[], window: MeasureWindow): Promise<Map<string, Map<string, number>>> {
   const sources = new Set<AutomatedSource>();
   for (const code of codes) if (AUTOMATED_SOURCES[code]) sources.add(AUTOMATED_SOURCES[code]);
   const out = new Map<string, Map<string, number>>();

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
+import type { HandoffStats } from '../../scoring/automated';
 import { ExclusionStatus, type Severity } from '../reports/report.entity';
 
 /** Ids per statement: well under SQLite's bound-parameter limit, whatever the list's size. */
@@ -46,6 +47,10 @@ export interface ReportRow {
   /** As stored: DISPUTED marks the month disputed (deemed acknowledgement never applies to it). */
   status: string;
   updatedAt: Date;
+  /** The latest revision's verdict state: when acknowledged (or deemed), when its window ends. */
+  acknowledgedAt: Date | null;
+  acceptanceDueAt: Date | null;
+  deemed: boolean;
 }
 
 export interface ExclusionRow {
@@ -54,16 +59,9 @@ export interface ExclusionRow {
   updatedAt: Date;
 }
 
-export interface HandoffMonthRow {
+/** A stored `handoff_month` row: the month's handoff statistics (src/scoring/automated.ts), kept at ingest. */
+export interface HandoffMonthRow extends HandoffStats {
   month: Month;
-  volume: number;
-  accepted: number;
-  rejected: number;
-  converted: number;
-  responded: number;
-  responseMedianHours: number | null;
-  responseP90Hours: number | null;
-  meanQuality: number | null;
   updatedAt: Date;
 }
 
@@ -78,8 +76,8 @@ export interface EscalationRow {
 }
 
 /** SQLite hands dates back as epoch milliseconds; MikroORM's PostgreSQL driver as timestamp strings. */
-const asDate = (v: unknown): Date => (v instanceof Date ? v : typeof v === 'string' && !/^\d+$/.test(v) ? new Date(v) : new Date(Number(v)));
-const asNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+export const asDate = (v: unknown): Date => (v instanceof Date ? v : typeof v === 'string' && !/^\d+$/.test(v) ? new Date(v) : new Date(Number(v)));
+export const asNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** Per-request loaders of the facts scores are computed from, as plain rows. */
 export function createScorecardLoaders(em: EntityManager) {
@@ -90,8 +88,25 @@ export function createScorecardLoaders(em: EntityManager) {
     /** Reports of an agreement in a window (lateness, revision numbers, last change). */
     reportsInWindow: windowed<ReportRow>(async (ids, from, to) => {
       const w = inWindow(ids, from, to);
-      const found = await rows<Record<string, unknown>>(`select id, agreement_id, month, status, revision_count, late_by_working_days, updated_at from report where ${w.where} order by month`, w.params);
-      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { id: String(r.id), month: String(r.month), status: String(r.status), revisionCount: Number(r.revision_count), lateByWorkingDays: asNumber(r.late_by_working_days), updatedAt: asDate(r.updated_at) } }));
+      const found = await rows<Record<string, unknown>>(
+        `select p.id, p.agreement_id, p.month, p.status, p.revision_count, p.late_by_working_days, p.updated_at, r.acknowledged_at, r.acceptance_due_at, r.deemed
+           from report p left join report_revision r on r.id = p.latest_revision_id where ${w.where.replace(/\b(month|agreement_id)\b/g, 'p.$1')} order by p.month`,
+        w.params,
+      );
+      return found.map((r) => ({
+        agreementId: String(r.agreement_id),
+        row: {
+          id: String(r.id),
+          month: String(r.month),
+          status: String(r.status),
+          revisionCount: Number(r.revision_count),
+          lateByWorkingDays: asNumber(r.late_by_working_days),
+          updatedAt: asDate(r.updated_at),
+          acknowledgedAt: r.acknowledged_at == null ? null : asDate(r.acknowledged_at),
+          acceptanceDueAt: r.acceptance_due_at == null ? null : asDate(r.acceptance_due_at),
+          deemed: r.deemed === true || r.deemed === 1 || r.deemed === '1',
+        },
+      }));
     }),
     /** The values of the latest revision of each report in a window: one join, however many revisions. */
     latestValuesInWindow: windowed<LatestValue>(async (ids, from, to) => {

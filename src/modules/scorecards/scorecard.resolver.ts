@@ -2,7 +2,6 @@ import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, ObjectType,
 import { addMonths, compareMonths, monthOf, type Month } from '../../common/month';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import type { Context } from '../../context';
-import { groupBy } from '../../common/collections';
 import { assertAsOf } from '../../common/bounds';
 import { OBJECTIVE_STATUSES, type ObjectiveStatus as Status } from '../../scoring';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
@@ -17,7 +16,6 @@ import {
   isDisputed,
   measuredMonths,
   pool,
-  type Pooled,
   type ScoredMonth,
   type ScoredObjective,
   scoreMonths,
@@ -26,6 +24,7 @@ import {
   windowMonths,
   withDescendants,
 } from './scorecard.service';
+import { ledgerRollup, riskCandidates, type RollupScope, Sums } from './ledger-rollup';
 
 export enum ObjectiveStatus {
   MET = 'MET',
@@ -51,6 +50,21 @@ export enum TrendDirection {
   DECLINING = 'DECLINING',
 }
 registerEnumType(TrendDirection, { name: 'TrendDirection', description: 'Least-squares slope of monthly scores: above +0.5 a month IMPROVING, below −0.5 DECLINING.' });
+
+export enum MonthPhase {
+  RUNNING = 'RUNNING',
+  ENDED = 'ENDED',
+  CLOSED = 'CLOSED',
+}
+registerEnumType(MonthPhase, {
+  name: 'MonthPhase',
+  description: 'DESIGN §4 rule 0 and §5: where an agreement-month stands.',
+  valuesConfig: {
+    RUNNING: { description: 'Not ended yet (in the agreement’s time zone): everything is PENDING.' },
+    ENDED: { description: 'Ended, and scored; not closed yet (its report is awaited, under review or disputed).' },
+    CLOSED: { description: 'Acknowledged (or deemed so), or due with no MANUAL objective: results frozen, credit posted.' },
+  },
+});
 
 export enum PartyRole {
   PROVIDER = 'PROVIDER',
@@ -196,6 +210,15 @@ export class AgreementScorecard {
 
   @Field({ description: 'The credit may still change: the month is disputed.' })
   creditProvisional!: boolean;
+
+  @Field(() => MonthPhase, { nullable: true, description: 'RUNNING until the month ends, ENDED until it closes, CLOSED once its results are frozen (DESIGN §4 rule 0, §5); null for a container.' })
+  phase!: MonthPhase | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the month closed: its statuses, score and credit have been frozen since.' })
+  closedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When data first arrived for the month after it closed: kept and shown, but counted only after a reopening.' })
+  lateDataAt!: Date | null;
 }
 
 /** Pooled results of a set of agreement-months; an @ObjectType so subclasses inherit its fields (the schema never shows it). */
@@ -354,32 +377,35 @@ function objectiveScore(s: ScoredObjective, agreementId: string, month: Month, h
 
 const monthScore = (p: SeriesPoint): MonthScore => ({ ...p, status: p.status as ObjectiveStatus | null });
 
-function breakdown(groups: Map<string, ScoredMonth[]>, make: (key: string, pooled: Pooled) => Breakdown): Breakdown[] {
-  return [...groups].map(([key, list]) => make(key, pool(list)));
-}
-
-/** A roll-up of the measured agreement-months of `agreements` over a window. */
-async function rollup(ctx: Context, agreements: Agreement[], from: Month, to: Month): Promise<Scorecard> {
+/** A roll-up of the measured agreement-months in `scope` over a window, read from the score ledger. */
+async function rollup(ctx: Context, scope: RollupScope, from: Month, to: Month): Promise<Scorecard> {
   const months = windowMonths(from, to);
-  const scored = await scoreMonths(ctx, await measuredMonths(ctx, agreements, months), ctx.request.now);
-  const total = pool(scored);
-  const s = series(scored, months);
-  const byDept = groupBy(scored, (m) => m.agreement.provider?.id ?? null);
-  const departments = await ctx.loaders.departmentById.loadMany([...byDept.keys()]);
-  const deptById = new Map((departments as Array<Department | null>).filter((d): d is Department => !!d).map((d) => [d.id, d]));
-  const empty = { department: null, agreement: null, tier: null };
+  const r = await ledgerRollup(ctx, scope, months);
+  const byDept = new Map<string, Sums>();
+  const byTier = new Map<string, Sums>();
+  for (const { providerId, tier, sums } of r.byAgreement.values()) {
+    for (const [map, key] of [[byDept, providerId], [byTier, tier]] as const) {
+      const into = map.get(key) ?? new Sums();
+      into.addRow({ n: sums.months, sw: sums.weighted, w: sums.weight, sc: sums.scored, e: sums.evaluated, m: sums.met, b: sums.breaches, c: sums.credit, dm: sums.disputed, pc: sums.provisional, r: sums.worst });
+      map.set(key, into);
+    }
+  }
+  // One statement each, whatever the number of agreements and departments.
+  const ids = [...r.byAgreement.keys()];
+  const agreements = ids.length ? await ctx.em.find(Agreement, { id: { $in: ids } }) : [];
+  const departments = byDept.size ? await ctx.em.find(Department, { id: { $in: [...byDept.keys()] } }) : [];
+  const deptById = new Map(departments.map((d) => [d.id, d]));
   const agreementsById = new Map(agreements.map((a) => [a.id, a]));
+  const empty = { department: null, agreement: null, tier: null };
   return {
     from,
     to,
-    ...total,
-    trend: { slope: s.trend.slope, direction: s.trend.direction as TrendDirection | null },
-    series: s.points.map(monthScore),
-    byDepartment: breakdown(byDept, (id, p) => ({ ...empty, department: deptById.get(id) ?? null, ...p })).sort((a, b) => (a.department?.code ?? '').localeCompare(b.department?.code ?? '')),
-    byTier: breakdown(groupBy(scored, (m) => m.agreement.tier), (tier, p) => ({ ...empty, tier: tier as Tier, ...p })).sort((a, b) => String(a.tier).localeCompare(String(b.tier))),
-    byAgreement: breakdown(groupBy(scored, (m) => m.agreement.id), (id, p) => ({ ...empty, agreement: agreementsById.get(id) ?? null, ...p })).sort((a, b) =>
-      (a.agreement?.key ?? '').localeCompare(b.agreement?.key ?? ''),
-    ),
+    ...r.total.pooled(),
+    trend: { slope: r.series.trend.slope, direction: r.series.trend.direction as TrendDirection | null },
+    series: r.series.points.map((p) => ({ month: p.month, ...p.sums.pooled(), status: p.sums.status() as ObjectiveStatus | null })),
+    byDepartment: [...byDept].map(([id, sums]) => ({ ...empty, department: deptById.get(id) ?? null, ...sums.pooled() })).sort((a, b) => (a.department?.code ?? '').localeCompare(b.department?.code ?? '')),
+    byTier: [...byTier].map(([tier, sums]) => ({ ...empty, tier: tier as Tier, ...sums.pooled() })).sort((a, b) => String(a.tier).localeCompare(String(b.tier))),
+    byAgreement: [...r.byAgreement].map(([id, { sums }]) => ({ ...empty, agreement: agreementsById.get(id) ?? null, ...sums.pooled() })).sort((a, b) => (a.agreement?.key ?? '').localeCompare(b.agreement?.key ?? '')),
   };
 }
 
@@ -414,6 +440,9 @@ export class AgreementScorecardResolver {
         creditAmount: own.result.credit.amount,
         disputed: isDisputed(own),
         creditProvisional: isDisputed(own),
+        phase: own.phase as MonthPhase,
+        closedAt: own.closedAt,
+        lateDataAt: own.lateDataAt,
       };
     }
     // A container (or a month it was not measured in): the roll-up of its measured descendants.
@@ -437,6 +466,9 @@ export class AgreementScorecardResolver {
       creditAmount: pooled.creditAmount,
       disputed: scored.some(isDisputed),
       creditProvisional: scored.some(isDisputed),
+      phase: null,
+      closedAt: null,
+      lateDataAt: null,
     };
   }
 
@@ -488,8 +520,7 @@ export class DepartmentScorecardResolver {
     @Arg('to', () => MonthScalar) to: Month,
     @Arg('as', () => PartyRole) as: PartyRole,
   ): Promise<Scorecard> {
-    const agreements = await (as === PartyRole.PROVIDER ? ctx.loaders.agreementsByProvider : ctx.loaders.agreementsByCustomer).load(d.id);
-    return rollup(ctx, agreements, from, to);
+    return rollup(ctx, { where: `${as === PartyRole.PROVIDER ? 'provider_id' : 'customer_id'} = ?`, params: [d.id], agreements: () => (as === PartyRole.PROVIDER ? ctx.loaders.agreementsByProvider : ctx.loaders.agreementsByCustomer).load(d.id) }, from, to);
   }
 }
 
@@ -499,20 +530,24 @@ export class ScorecardQueryResolver {
   @Query(() => Scorecard, { description: 'Every measured agreement-month of the organisation over a window, with breakdowns by department, tier and agreement.' })
   async organisationScorecard(@Ctx() ctx: Context, @Arg('from', () => MonthScalar) from: Month, @Arg('to', () => MonthScalar) to: Month): Promise<Scorecard> {
     windowMonths(from, to);
-    return rollup(ctx, await measurable(ctx), from, to);
+    return rollup(ctx, { where: '1 = 1', params: [], agreements: () => measurable(ctx) }, from, to);
   }
 
   @Authorized()
   @Query(() => Scorecard, { description: 'The measured agreement-months of a tier: CUSTOMER or SERVICE agreements; CORPORATE pools everything the charters bind (the organisation).' })
   async tierScorecard(@Ctx() ctx: Context, @Arg('tier', () => Tier) tier: Tier, @Arg('from', () => MonthScalar) from: Month, @Arg('to', () => MonthScalar) to: Month): Promise<Scorecard> {
     windowMonths(from, to);
-    return rollup(ctx, await measurable(ctx, tier === Tier.CORPORATE ? undefined : tier), from, to);
+    const only = tier === Tier.CORPORATE ? null : tier;
+    return rollup(ctx, { where: only ? 'tier = ?' : '1 = 1', params: only ? [only] : [], agreements: () => measurable(ctx, only ?? undefined) }, from, to);
   }
 
   @Authorized()
   @Query(() => [RiskItem], { description: 'The objective-months of a month that are BREACHED, NO_DATA or AT_RISK, worst first (then lowest attainment, then agreement key).' })
   async atRisk(@Ctx() ctx: Context, @Arg('month', () => MonthScalar) month: Month): Promise<RiskItem[]> {
-    const scored = await scoreMonths(ctx, await measuredMonths(ctx, await measurable(ctx), [month]), ctx.request.now);
+    // The ledger narrows the month to the agreements with something at risk (or to score again).
+    const candidates = await riskCandidates(ctx, month);
+    const agreements = candidates === null ? await measurable(ctx) : candidates.length ? await ctx.em.find(Agreement, { id: { $in: candidates } }, { orderBy: { key: 'asc' } }) : [];
+    const scored = await scoreMonths(ctx, await measuredMonths(ctx, agreements, [month]), ctx.request.now);
     const rank = (s: string) => ['BREACHED', 'NO_DATA', 'AT_RISK'].indexOf(s);
     return scored
       .flatMap((m) => m.objectives.filter((o) => rank(o.result.status) >= 0).map((o) => ({ agreement: m.agreement, month, objective: objectiveScore(o, m.agreement.id, month, scored) })))

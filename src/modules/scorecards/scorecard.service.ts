@@ -26,6 +26,8 @@ import { Metric, MetricSource } from '../catalog/metric.entity';
 import type { ExclusionRow, ReportRow } from './scorecard.loaders';
 import { dueFor, type MonthObjective, objectivesAt } from '../reports/report.service';
 import { automatedValues } from './automated';
+import { closeInstant, type MonthPhase } from '../../scoring/ledger';
+import type { LedgerRecord } from '../ledger/ledger.rows';
 
 /** Longest window a scorecard query takes, in months (the API refuses more). */
 export const MAX_WINDOW_MONTHS = 60;
@@ -55,6 +57,12 @@ export interface ScoredMonth {
   report: ReportRow | null;
   objectives: ScoredObjective[];
   result: AgreementMonthResult;
+  /** RUNNING before the month ends, ENDED until it closes, CLOSED once closed (DESIGN §5). */
+  phase: MonthPhase;
+  /** When it closed; its results are then the frozen ones of the score ledger. */
+  closedAt: Date | null;
+  /** When data arrived for it after it closed (kept, not counted until a reopening). */
+  lateDataAt: Date | null;
 }
 
 /** An agreement-month to score: a measured agreement, ACTIVE in the month, and its terms then. */
@@ -105,7 +113,13 @@ export async function measuredMonths(ctx: Pick<Context, 'loaders'>, agreements: 
  * loaded in batches for the whole list (objectives by tree level, reports, latest values,
  * exclusions and automated values per window), so the statements do not grow with the list.
  */
-export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: MeasuredMonth[], now: Date, window?: { from: Month; to: Month }): Promise<ScoredMonth[]> {
+export async function scoreMonths(
+  ctx: Pick<Context, 'loaders'>,
+  items: MeasuredMonth[],
+  now: Date,
+  window?: { from: Month; to: Month },
+  options: { frozen?: boolean; closeNotBefore?: ReadonlyMap<string, Date> } = {},
+): Promise<ScoredMonth[]> {
   if (!items.length) return [];
   // The window the facts are loaded for: the items' own, or a caller's wider one whose loads are
   // already cached (a facts page scores a slice of a window it has read).
@@ -113,12 +127,19 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
   const to = window?.to ?? items.reduce((m, i) => (compareMonths(i.month, m) > 0 ? i.month : m), items[0].month);
   const ids = [...new Set(items.map((i) => i.agreement.id))];
   const keys = ids.map((id) => `${id}|${from}|${to}`);
-  const [reports, values, exclusions, objectiveLists] = await Promise.all([
+  const [reports, values, exclusions, objectiveLists, closedLists] = await Promise.all([
     ctx.loaders.reportsInWindow.loadMany(keys),
     ctx.loaders.latestValuesInWindow.loadMany(keys),
     ctx.loaders.approvedExclusionsInWindow.loadMany(keys),
     effectiveObjectivesOf(ctx, items),
+    options.frozen === false ? Promise.resolve([]) : ctx.loaders.closedMonthsInWindow.loadMany(keys),
   ]);
+  // Closed months (DESIGN §5) are shown as they froze, whatever arrived later.
+  const closedBy = new Map<string, LedgerRecord>();
+  for (const list of closedLists) {
+    if (list instanceof Error) throw list;
+    for (const r of list) if (r.closedAt && r.closedAt.getTime() <= now.getTime()) closedBy.set(`${r.agreementId}|${r.month}`, r);
+  }
   const reportBy = new Map<string, ReportRow>();
   const valueBy = new Map<string, number>();
   const excused = new Set<string>();
@@ -127,15 +148,24 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
     for (const v of values[i] as Array<{ month: Month; objectiveId: string; value: number }>) valueBy.set(`${id}|${v.month}|${v.objectiveId}`, v.value);
     for (const e of exclusions[i] as ExclusionRow[]) excused.add(`${id}|${e.month}|${e.objectiveId}`);
   });
+  // A month closed by the rules at `now` is scored at its close instant, with what it had then (an
+  // unanswered escalation missing its deadline after the close does not count against it).
+  const timing = items.map((item, i) => {
+    const due = dueFor(item.agreement, item.version, item.month);
+    const endsAt = monthEndsAt(item.version.calendar, item.month);
+    const ended = now.getTime() >= endsAt.getTime();
+    const key = `${item.agreement.id}|${item.month}`;
+    const close = closedByNow(objectiveLists[i], reportBy.get(key) ?? null, due.dueAt, endsAt, now, ended, options.closeNotBefore?.get(key) ?? null);
+    return { due, endsAt, ended, close, at: close.closedAt ?? now };
+  });
+  const atOf = new Map(items.map((item, i) => [`${item.agreement.id}|${item.month}`, timing[i].at]));
   const codes = new Set(objectiveLists.flat().filter((o) => o.metric.source === MetricSource.AUTOMATED).map((o) => o.metric.code));
-  const automated = await automatedValues(ctx, codes, items.map((i) => ({ agreementId: i.agreement.id, month: i.month })), { from, to, now });
+  const automated = await automatedValues(ctx, codes, items.map((i) => ({ agreementId: i.agreement.id, month: i.month })), { from, to, now, at: (key) => atOf.get(key) ?? now });
 
   // Thousands of agreement-months are scored in slices, giving the event loop back in between.
   return mapBreathing(items, (item, i) => {
     const id = item.agreement.id;
-    const due = dueFor(item.agreement, item.version, item.month);
-    const endsAt = monthEndsAt(item.version.calendar, item.month);
-    const ended = now.getTime() >= endsAt.getTime();
+    const { due, endsAt, ended, close, at: scoredAt } = timing[i];
     const objectives = objectiveLists[i];
     const inputs: ObjectiveMonthInput[] = objectives.map((o) => ({
       direction: o.metric.direction,
@@ -150,8 +180,28 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
     }));
     const result = scoreAgreementMonth(
       { month: item.month, objectives: inputs, complianceTarget: item.version.complianceTarget, creditCapPercent: item.version.creditCapPercent, monthlyCharge: item.version.monthlyCharge },
-      now,
+      scoredAt,
     );
+    const frozen = closedBy.get(`${id}|${item.month}`);
+    if (frozen) {
+      const at = new Map(frozen.input.objectives.map((o, k) => [o.objectiveId, k]));
+      return {
+        ...item,
+        dueDate: frozen.dueDate,
+        dueAt: frozen.input.dueAt,
+        monthEndsAt: frozen.input.monthEndsAt,
+        report: reportBy.get(`${id}|${item.month}`) ?? null,
+        objectives: objectives.flatMap((o) => {
+          const k = at.get(o.objective.id);
+          if (k === undefined) return [];
+          return [{ objective: o.objective, metric: o.metric, inheritedFrom: o.inheritedFrom, value: frozen.input.objectives[k].value, valueSoFar: null, excused: frozen.input.objectives[k].excused, result: frozen.result.objectives[k] }];
+        }),
+        result: frozen.result,
+        phase: 'CLOSED' as const,
+        closedAt: frozen.closedAt,
+        lateDataAt: frozen.lateDataAt,
+      };
+    }
     return {
       ...item,
       dueDate: due.dueDate,
@@ -168,8 +218,24 @@ export async function scoreMonths(ctx: Pick<Context, 'loaders'>, items: Measured
         result: result.objectives[k],
       })),
       result,
+      // Closed by the rules at `now` though not recorded yet (the scheduler is behind): shown
+      // closed from its close instant, with the results it closes with.
+      ...close,
+      lateDataAt: null,
     };
   }, requestOf(ctx));
+}
+
+/** The phase at `now` of a month with no recorded close, and its close instant once that has passed. */
+function closedByNow(objectives: MonthObjective[], report: ReportRow | null, dueAt: Date, endsAt: Date, now: Date, ended: boolean, notBefore: Date | null): { phase: MonthPhase; closedAt: Date | null } {
+  if (!ended) return { phase: 'RUNNING', closedAt: null };
+  const at = closeInstant({
+    dueAt,
+    monthEndsAt: endsAt,
+    hasManual: objectives.some((o) => o.metric.source === MetricSource.MANUAL),
+    report: report && report.status !== 'DRAFT' ? { status: report.status, acknowledgedAt: report.acknowledgedAt, acceptanceDueAt: report.acceptanceDueAt, deemed: report.deemed } : null,
+  }, notBefore);
+  return at && at.getTime() <= now.getTime() ? { phase: 'CLOSED', closedAt: at } : { phase: 'ENDED', closedAt: null };
 }
 
 /** The request info of a full context (to stop abandoned work), if the caller passed one. */
@@ -220,7 +286,7 @@ export interface Pooled {
 }
 
 /** Whether a scored month's report is disputed (its latest revision). */
-export const isDisputed = (m: Pick<ScoredMonth, 'report'>): boolean => m.report?.status === 'DISPUTED';
+export const isDisputed = (m: Pick<ScoredMonth, 'report' | 'phase'>): boolean => m.phase !== 'CLOSED' && m.report?.status === 'DISPUTED';
 
 export function pool(months: ScoredMonth[]): Pooled {
   const pooled = rollUp(months.map((m) => ({ objectives: m.result.objectives })));

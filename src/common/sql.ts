@@ -1,0 +1,80 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+
+/** The knex of a transaction, and how its engine wants dates. */
+export interface Sql {
+  knex: ReturnType<SqlEntityManager['getKnex']>;
+  trx: never;
+  /** PostgreSQL (row locks, RETURNING with xmax), not SQLite. */
+  pg: boolean;
+  date(d: Date | null): Date | number | null;
+  /**
+   * Multi-row `INSERT … ON CONFLICT (…) DO UPDATE SET col = excluded.col, version = version + 1`,
+   * as one statement written here rather than by knex's builder: the same SQL on both engines,
+   * and a third of the CPU for a batch of 5,000. With `returning` (PostgreSQL only), each row's
+   * value of that column and whether it was inserted (`xmax = 0`) rather than updated.
+   */
+  upsert(table: string, rows: Array<Record<string, unknown>>, conflict: string[], merged: string[], returning?: string, options?: { versioned?: boolean }): Promise<Array<{ key: unknown; inserted: boolean }>>;
+  /** Multi-row `INSERT` of rows with the same columns, one statement. */
+  insert(table: string, rows: Array<Record<string, unknown>>): Promise<void>;
+  /** Runs a statement in the transaction: `all` rows, or `run` for none. */
+  rows<T>(statement: string, params?: unknown[]): Promise<T[]>;
+  run(statement: string, params?: unknown[]): Promise<void>;
+}
+
+export function sqlOf(em: EntityManager): Sql {
+  const sqlEm = em as unknown as SqlEntityManager;
+  const pg = em.getPlatform() instanceof PostgreSqlPlatform;
+  const trx = em.getTransactionContext();
+  const knex = sqlEm.getKnex();
+  const onQuery = em.config.get('onQuery');
+  /**
+   * A statement with its parameters bound by the driver (knex → better-sqlite3 / pg), not inlined
+   * into the text as MikroORM's `execute` does: for bulk statements of thousands of values the
+   * quoting and re-parsing cost more than the write. Counted like every other statement.
+   */
+  const exec = async <T>(statement: string, params: unknown[], method: 'all' | 'run'): Promise<T[]> => {
+    onQuery(statement, params);
+    const query = knex.raw(statement, params as never[]);
+    if (trx) query.transacting(trx as never);
+    const res: unknown = await query;
+    if (method === 'run') return [];
+    return (pg ? (res as { rows: T[] }).rows : (res as T[])) ?? [];
+  };
+  return {
+    knex,
+    trx: trx as never,
+    pg,
+    // MikroORM keeps SQLite dates as epoch milliseconds; PostgreSQL takes Date objects.
+    date: (d) => (d === null ? null : pg ? d : d.getTime()),
+    async upsert(table, rows, conflict, merged, returning, options = {}) {
+      if (!rows.length) return [];
+      const columns = Object.keys(rows[0]);
+      const tuple = `(${columns.map(() => '?').join(', ')})`;
+      const params: unknown[] = [];
+      for (const row of rows) for (const c of columns) params.push(row[c]);
+      const statement =
+        `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${rows.map(() => tuple).join(', ')} ` +
+        `on conflict (${conflict.map((c) => `"${c}"`).join(', ')}) do update set ${merged.map((c) => `"${c}" = excluded."${c}"`).join(', ')}${options.versioned === false ? '' : `, "version" = "${table}"."version" + 1`}`;
+      if (!returning) {
+        await exec(statement, params, 'run');
+        return [];
+      }
+      return exec<{ key: unknown; inserted: boolean }>(`${statement} returning "${returning}" as "key", ("xmax" = 0) as "inserted"`, params, 'all');
+    },
+    async insert(table, rows) {
+      if (!rows.length) return;
+      const columns = Object.keys(rows[0]);
+      const tuple = `(${columns.map(() => '?').join(', ')})`;
+      const params: unknown[] = [];
+      for (const row of rows) for (const c of columns) params.push(row[c]);
+      await exec(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${rows.map(() => tuple).join(', ')}`, params, 'run');
+    },
+    rows: (statement, params = []) => exec(statement, params, 'all'),
+    async run(statement, params = []) {
+      await exec(statement, params, 'run');
+    },
+  };
+}
+

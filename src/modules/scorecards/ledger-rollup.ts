@@ -1,0 +1,182 @@
+/**
+ * Roll-ups read from the score ledger (DESIGN §8 read side): the pooled sums of the agreement-months
+ * in a window are SQL aggregates over `ledger_month` (Σ weight·attainment / Σ weight by group, rule
+ * 9), two statements whatever the number of agreements. What the ledger cannot answer at the
+ * request's instant is scored on the spot, as before: rows whose stored evaluation no longer holds
+ * (an instant passed and the scheduler has not caught up, or the request's clock is before the
+ * row's), and months beyond the ledger's horizon.
+ */
+import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
+import { sqlOf } from '../../common/sql';
+import type { Context } from '../../context';
+import { clean, type Compliance, OBJECTIVE_STATUSES, trend, type Trend } from '../../scoring';
+import { STATUS_RANK, sumsOf } from '../../scoring/ledger';
+import type { Agreement } from '../agreements/agreement.entity';
+import { bool } from '../ledger/ledger.rows';
+import { isDisputed, measuredMonths, type Pooled, type ScoredMonth, scoreMonths } from './scorecard.service';
+
+/** Which ledger rows a roll-up pools: a condition on `ledger_month`, and the same set as agreements for what is scored live. */
+export interface RollupScope {
+  where: string;
+  params: unknown[];
+  agreements: () => Promise<Agreement[]>;
+}
+
+/** Running sums of a group of agreement-months. */
+export class Sums {
+  months = 0;
+  weighted = 0;
+  weight = 0;
+  scored = 0;
+  evaluated = 0;
+  met = 0;
+  breaches = 0;
+  credit = 0;
+  disputed = 0;
+  provisional = 0;
+  worst: number | null = null;
+
+  addRow(r: Record<string, unknown>): void {
+    this.months += Number(r.n);
+    this.weighted += Number(r.sw ?? 0);
+    this.weight += Number(r.w ?? 0);
+    this.scored += Number(r.sc ?? 0);
+    this.evaluated += Number(r.e ?? 0);
+    this.met += Number(r.m ?? 0);
+    this.breaches += Number(r.b ?? 0);
+    this.credit += Number(r.c ?? 0);
+    this.disputed += Number(r.dm ?? 0);
+    this.provisional += Number(r.pc ?? 0);
+    if (r.r !== null && r.r !== undefined) this.worst = this.worst === null ? Number(r.r) : Math.min(this.worst, Number(r.r));
+  }
+
+  addScored(m: ScoredMonth): void {
+    const s = sumsOf(m.result);
+    const disputed = isDisputed(m);
+    this.addRow({ n: 1, sw: s.weighted, w: s.weight, sc: s.scored, e: s.evaluated, m: s.met, b: s.breaches, c: m.result.credit.amount, dm: disputed ? 1 : 0, pc: disputed ? m.result.credit.amount : 0, r: m.result.status ? STATUS_RANK[m.result.status] : null });
+  }
+
+  pooled(): Pooled {
+    const compliance: Compliance = { evaluated: this.evaluated, met: this.met, breaches: this.breaches, rate: this.evaluated ? this.met / this.evaluated : null };
+    return {
+      agreementMonths: this.months,
+      score: this.scored && this.weight > 0 ? Math.min(100, clean((100 * this.weighted) / this.weight)) : null,
+      compliance,
+      creditAmount: Math.round(this.credit * 1e9) / 1e9,
+      disputedMonths: this.disputed,
+      provisionalCreditAmount: Math.round(this.provisional * 1e9) / 1e9,
+    };
+  }
+
+  status(): string | null {
+    return this.worst === null ? null : OBJECTIVE_STATUSES[this.worst];
+  }
+}
+
+/** A window pooled: in total, by month, and by agreement (with its provider and tier, for the other breakdowns). */
+export interface LedgerRollup {
+  total: Sums;
+  byMonth: Map<Month, Sums>;
+  byAgreement: Map<string, { providerId: string; tier: string; sums: Sums }>;
+  series: { points: Array<{ month: Month; sums: Sums }>; trend: Trend };
+}
+
+/** The pooled sums of the rows that hold (`f = 1`), and how many do not (`stale`). */
+const SUMS = `sum(f) as n, sum(f * sum_weighted) as sw, sum(f * sum_weight) as w, sum(f * scored_count) as sc, sum(f * evaluated) as e, sum(f * met) as m,
+  sum(f * breaches) as b, sum(f * credit_amount) as c, sum(f * disputed) as dm, sum(f * disputed * credit_amount) as pc, min(case when f = 1 then status_rank end) as r,
+  sum(1 - f) as stale`;
+
+/**
+ * The window's agreement-months pooled at the request's instant. A row counts from the ledger when
+ * its stored evaluation holds at `now`: closed by then (frozen), or evaluated at or before `now` and
+ * valid past it. The rest is scored live.
+ */
+export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Month[]): Promise<LedgerRollup> {
+  const now = ctx.request.now;
+  const sql = sqlOf(ctx.em);
+  const from = months[0];
+  const to = months[months.length - 1];
+  const [state] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
+  const horizon = state?.horizon ?? addMonths(from, -1);
+  const ledgerTo = compareMonths(to, horizon) <= 0 ? to : horizon;
+  const t = sql.date(now);
+  const yes = bool(sql, true);
+  const no = bool(sql, false);
+  // Whether a row's stored evaluation holds at `now`, as 1 or 0, computed once per row.
+  const fresh = `case when (closed = ? and closed_at <= ?) or (closed = ? and computed_at <= ? and (valid_until is null or valid_until > ?)) then 1 else 0 end`;
+  const freshParams = [yes, t, no, t, t];
+  // SQLite, without statistics, walks the (month, provider) index and fetches every row by id; a
+  // plain scan of the table is several times faster for a window of every agreement.
+  const table = sql.pg || scope.params.length ? 'ledger_month' : 'ledger_month not indexed';
+  const rows = `(select agreement_id, month, provider_id, tier, sum_weighted, sum_weight, scored_count, evaluated, met, breaches, credit_amount,
+    case when disputed = ? then 1 else 0 end as disputed, status_rank, ${fresh} as f
+    from ${table} where deleted = ? and month >= ? and month <= ? and ${scope.where}) as l`;
+  const rowParams = [yes, ...freshParams, no, from, ledgerTo, ...scope.params];
+
+  const out: LedgerRollup = { total: new Sums(), byMonth: new Map(months.map((m) => [m, new Sums()])), byAgreement: new Map(), series: { points: [], trend: { slope: null, direction: null } } };
+  const agreementSums = (id: string, providerId: string, tier: string) => {
+    let entry = out.byAgreement.get(id);
+    if (!entry) out.byAgreement.set(id, (entry = { providerId, tier, sums: new Sums() }));
+    return entry.sums;
+  };
+  const live: Array<{ agreementId: string; month: Month }> = [];
+  if (compareMonths(from, ledgerTo) <= 0) {
+    const [byAgreement, byMonth] = await Promise.all([
+      sql.rows<Record<string, unknown>>(`select agreement_id, provider_id, tier, ${SUMS} from ${rows} group by agreement_id, provider_id, tier`, rowParams),
+      sql.rows<Record<string, unknown>>(`select month, ${SUMS} from ${rows} group by month`, rowParams),
+    ]);
+    let stale = 0;
+    for (const r of byAgreement) {
+      stale += Number(r.stale ?? 0);
+      if (!Number(r.n)) continue;
+      agreementSums(String(r.agreement_id), String(r.provider_id), String(r.tier)).addRow(r);
+      out.total.addRow(r);
+    }
+    for (const r of byMonth) if (Number(r.n)) out.byMonth.get(String(r.month))?.addRow(r);
+    // Rows whose evaluation does not hold at `now`: only then a third statement names them.
+    if (stale) {
+      const found = await sql.rows<{ agreement_id: string; month: string }>(`select agreement_id, month from ${rows} where f = 0`, rowParams);
+      live.push(...found.map((x) => ({ agreementId: String(x.agreement_id), month: String(x.month) })));
+    }
+  }
+
+  // Scored on the spot: stale rows, and the months past the horizon.
+  const beyond = compareMonths(to, horizon) > 0 ? monthRange(compareMonths(from, horizon) > 0 ? from : addMonths(horizon, 1), to) : [];
+  if (live.length || beyond.length) {
+    const agreements = await scope.agreements();
+    const staleKeys = new Set(live.map((k) => `${k.agreementId}|${k.month}`));
+    const staleMonths = [...new Set(live.map((k) => k.month))];
+    const wanted = (a: Agreement, m: Month) => staleKeys.has(`${a.id}|${m}`) || beyond.includes(m);
+    const items = (await measuredMonths(ctx, agreements.filter((a) => beyond.length || live.some((k) => k.agreementId === a.id)), [...new Set([...staleMonths, ...beyond])].sort(compareMonths))).filter((i) => wanted(i.agreement, i.month));
+    for (const m of await scoreMonths(ctx, items, now)) {
+      agreementSums(m.agreement.id, m.agreement.provider?.id ?? '', m.agreement.tier).addScored(m);
+      out.total.addScored(m);
+      out.byMonth.get(m.month)?.addScored(m);
+    }
+  }
+  const points = months.map((month) => ({ month, sums: out.byMonth.get(month) as Sums }));
+  out.series = { points, trend: trend(points.map((p) => ({ month: p.month, score: p.sums.pooled().score }))) };
+  return out;
+}
+
+/**
+ * The agreements that may have an objective BREACHED, NO_DATA or AT_RISK in `month` at the
+ * request's instant, from the ledger: those whose month's worst status is one of them, and those
+ * whose stored evaluation no longer holds (scored again by the caller). Null past the horizon,
+ * where the ledger has no rows (the caller looks at every agreement).
+ */
+export async function riskCandidates(ctx: Context, month: Month): Promise<string[] | null> {
+  const sql = sqlOf(ctx.em);
+  const [state] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
+  if (!state?.horizon || compareMonths(month, state.horizon) > 0) return null;
+  const t = sql.date(ctx.request.now);
+  const yes = bool(sql, true);
+  const no = bool(sql, false);
+  const rows = await sql.rows<{ agreement_id: string }>(
+    `select agreement_id from ledger_month where deleted = ? and month = ? and (
+       not ((closed = ? and closed_at <= ?) or (closed = ? and computed_at <= ? and (valid_until is null or valid_until > ?)))
+       or status_rank <= ?)`,
+    [no, month, yes, t, no, t, t, STATUS_RANK.AT_RISK],
+  );
+  return rows.map((r) => String(r.agreement_id));
+}

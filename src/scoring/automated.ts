@@ -1,0 +1,90 @@
+/**
+ * DESIGN §6 as pure rules: the AUTOMATED metrics of an agreement-month from its handoff events and
+ * its escalations. The ORM side gathers the rows; the clocks (working hours, deadlines) are passed
+ * in, so nothing here reads a calendar or the time.
+ */
+import { percentile } from './series';
+
+const round9 = (x: number) => Math.round(x * 1e9) / 1e9;
+
+/** What one agreement-month's handoff events give. */
+export interface HandoffStats {
+  volume: number;
+  accepted: number;
+  rejected: number;
+  converted: number;
+  responded: number;
+  responseMedianHours: number | null;
+  responseP90Hours: number | null;
+  meanQuality: number | null;
+}
+
+/**
+ * The handoff statistics of a set of events: volume, decisions, conversions, median and 90th
+ * percentile of the working hours to a first response (responded events only, linear
+ * interpolation as {@link percentile}), and the mean quality score (scored events only).
+ */
+export function handoffStats(events: Array<{ accepted: boolean; rejected: boolean; converted: boolean; responseHours: number | null; qualityScore: number | null }>): HandoffStats {
+  const hours = events.map((e) => e.responseHours).filter((h): h is number => h !== null).sort((a, b) => a - b);
+  const quality = events.map((e) => e.qualityScore).filter((q): q is number => q !== null);
+  return {
+    volume: events.length,
+    accepted: events.filter((e) => e.accepted).length,
+    rejected: events.filter((e) => e.rejected).length,
+    converted: events.filter((e) => e.converted).length,
+    responded: hours.length,
+    responseMedianHours: hours.length ? round9(percentile(hours, 0.5)) : null,
+    responseP90Hours: hours.length ? round9(percentile(hours, 0.9)) : null,
+    meanQuality: quality.length ? round9(quality.reduce((a, b) => a + b, 0) / quality.length) : null,
+  };
+}
+
+/**
+ * The automated metric values of handoff statistics (percent metrics in 0–100): acceptance is
+ * accepted / (accepted + rejected), undecided items not counted; conversion is converted / volume.
+ */
+export function handoffMetricValues(s: HandoffStats): Record<string, number | null> {
+  const decided = s.accepted + s.rejected;
+  const pct = (n: number, d: number) => (d ? Math.round((100 * n * 1e9) / d) / 1e9 : null);
+  return {
+    HANDOFF_VOLUME: s.volume,
+    HANDOFF_ACCEPTANCE_RATE: pct(s.accepted, decided),
+    HANDOFF_RESPONSE_MEDIAN: s.responseMedianHours,
+    HANDOFF_RESPONSE_P90: s.responseP90Hours,
+    HANDOFF_CONVERSION_RATE: pct(s.converted, s.volume),
+    HANDOFF_QUALITY: s.meanQuality,
+  };
+}
+
+/** What the escalation rule reads of an escalation. */
+export interface EscalationMetricFacts {
+  responseTargetHours: number;
+  responseHours: number | null | undefined;
+  resolutionHours: number | null | undefined;
+}
+
+/**
+ * The escalation metrics of one agreement-month at `now` (DESIGN §5): the share answered within
+ * the response target (one still unanswered after its response deadline, `deadlineOf`, counts as
+ * missed; one unanswered but not yet due is not counted), the 90th percentile of response hours,
+ * and the mean time to resolve (resolved ones).
+ */
+export function escalationMetricValues<E extends EscalationMetricFacts>(list: E[], deadlineOf: (e: E) => Date, now: Date): Record<string, number | null> {
+  let onTime = 0;
+  let counted = 0;
+  for (const e of list) {
+    if (e.responseHours != null) {
+      counted++;
+      if (e.responseHours <= e.responseTargetHours) onTime++;
+    } else if (deadlineOf(e).getTime() < now.getTime()) {
+      counted++;
+    }
+  }
+  const responses = list.map((e) => e.responseHours).filter((h): h is number => h != null).sort((a, b) => a - b);
+  const resolutions = list.map((e) => e.resolutionHours).filter((h): h is number => h != null);
+  return {
+    ESCALATION_RESPONSE_ON_TIME: counted ? round9((100 * onTime) / counted) : null,
+    ESCALATION_RESPONSE_P90: responses.length ? round9(percentile(responses, 0.9)) : null,
+    ESCALATION_MTTR: resolutions.length ? round9(resolutions.reduce((a, b) => a + b, 0) / resolutions.length) : null,
+  };
+}
