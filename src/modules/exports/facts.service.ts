@@ -139,11 +139,6 @@ const AFTER_MONTH = { p: 2_147_483_647, o: '00000000-0000-4000-8000-000000000000
 type Row = Record<string, unknown>;
 
 /** The columns of a joined row that start with `prefix`, without it. */
-/** A view of the columns of a joined row that start with `prefix`, without copying them. */
-function prefixed(row: Row, prefix: string): Row {
-  return new Proxy(row, { get: (target, name) => (typeof name === 'string' ? target[prefix + name] : undefined) });
-}
-
 function part(row: Row, prefix: string): Row {
   const out: Row = {};
   for (const [k, v] of Object.entries(row)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
@@ -271,45 +266,44 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
   if (live.length) for (const [k, v] of await scoredLive(ctx, live)) shown.set(k, v);
 
   const rows = facts.map((r): MeasurementFact => {
-    // The joined row's columns, read in place (copying ~50 columns a row cost more than the query).
-    const m = prefixed(r, 'm_');
-    const o = prefixed(r, 'o_');
-    const agreementId = String(m.agreement_id);
-    const month = String(m.month);
-    const objectiveId = String(o.objective_id);
-    const deleted = isTrue(m.deleted) || isTrue(o.deleted);
-    const closedAt = dateOrNull(m.closed_at);
-    const closed = isTrue(m.closed) && closedAt !== null && closedAt.getTime() <= t;
+    // The joined row's columns, read in place (copying ~50 columns a row, or a proxy over them, cost
+    // more than the query).
+    const agreementId = String(r.m_agreement_id);
+    const month = String(r.m_month);
+    const objectiveId = String(r.o_objective_id);
+    const deleted = isTrue(r.m_deleted) || isTrue(r.o_deleted);
+    const closedAt = dateOrNull(r.m_closed_at);
+    const closed = isTrue(r.m_closed) && closedAt !== null && closedAt.getTime() <= t;
     const again = deleted ? undefined : shown.get(`${agreementId}|${month}|${objectiveId}`);
-    const source = String(o.source);
-    const revision = numOrNull(m.report_revision);
-    const validUntil = dateOrNull(m.valid_until);
+    const source = String(r.o_source);
+    const revision = numOrNull(r.m_report_revision);
+    const validUntil = dateOrNull(r.m_valid_until);
     // When a shown value last changed: the month's row (revision, dispute, terms), the
     // objective's row, or the passing of the instant the stored evaluation held until.
-    let updatedAt = Math.max(asDate(m.updated_at).getTime(), asDate(o.updated_at).getTime());
-    if (!deleted && !isTrue(m.closed) && validUntil && validUntil.getTime() <= t) updatedAt = Math.max(updatedAt, validUntil.getTime());
+    let updatedAt = Math.max(asDate(r.m_updated_at).getTime(), asDate(r.o_updated_at).getTime());
+    if (!deleted && !isTrue(r.m_closed) && validUntil && validUntil.getTime() <= t) updatedAt = Math.max(updatedAt, validUntil.getTime());
     return {
       id: `${agreementId}:${month}:${objectiveId}`,
       month,
-      agreementKey: String(m.agreement_key),
-      tier: String(m.tier) as Tier,
+      agreementKey: String(r.m_agreement_key),
+      tier: String(r.m_tier) as Tier,
       provider: r.provider_code == null ? null : String(r.provider_code),
       customer: r.customer_code == null ? null : String(r.customer_code),
       service: r.service_code == null ? null : String(r.service_code),
-      metric: String(o.metric_code),
+      metric: String(r.o_metric_code),
       unit: String(r.unit ?? ''),
-      direction: String(o.direction),
-      target: Number(o.target),
-      warning: numOrNull(o.warning),
-      weight: Number(o.weight),
+      direction: String(r.o_direction),
+      target: Number(r.o_target),
+      warning: numOrNull(r.o_warning),
+      weight: Number(r.o_weight),
       // Rule 0: no value while the month runs (an AUTOMATED objective's row keeps it so far).
-      value: again ? again.value : t < asDate(m.month_ends_at).getTime() ? null : numOrNull(o.input_value),
-      status: again ? again.status : String(o.status),
-      attainment: again ? again.attainment : numOrNull(o.attainment),
-      excused: again ? again.excused : isTrue(o.excused),
+      value: again ? again.value : t < asDate(r.m_month_ends_at).getTime() ? null : numOrNull(r.o_input_value),
+      status: again ? again.status : String(r.o_status),
+      attainment: again ? again.attainment : numOrNull(r.o_attainment),
+      excused: again ? again.excused : isTrue(r.o_excused),
       source,
       reportRevision: source === MetricSource.MANUAL && revision ? revision : null,
-      disputed: again ? again.disputed : !closed && isTrue(m.disputed),
+      disputed: again ? again.disputed : !closed && isTrue(r.m_disputed),
       updatedAt: new Date(updatedAt),
       deleted,
     };
