@@ -254,6 +254,9 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const monthList = [...new Set(keys.map((k) => k.month))].sort(compareMonths);
   const from = monthList[0];
   const to = monthList[monthList.length - 1];
+  // PostgreSQL: a rebuild (which holds the table EXCLUSIVE) and this sync do not interleave; taken
+  // before anything is read, so a sync never acts on what a rebuild replaces meanwhile.
+  if (sql.pg) await sql.run('lock table ledger_month in row exclusive mode');
   if (options.lockMonths !== false) await lockAgreementMonths(em, keys);
   await em.flush();
 
@@ -266,7 +269,7 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const stored = await loadStored(sql, ids, from, to);
   const closes = await loadCloses(sql, ids, from, to);
   // A reopened month closes again no earlier than its reopening; it is scored at that instant.
-  const notBefore = new Map([...closes].filter(([, c]) => c.reopenedAt && !c.active).map(([k, c]) => [k, c.reopenedAt as Date]));
+  const notBefore = new Map([...closes].filter(([, c]) => c.reopenedAt).map(([k, c]) => [k, c.reopenedAt as Date]));
   const scored = await scoreMonths(ctx, items, now, { from, to }, { frozen: false, closeNotBefore: notBefore });
   const changes = await valueChangesOf(ctx, scored, from, to);
   const fresh = new Map<string, ScoredMonth>(scored.map((s) => [keyOf(s.agreement.id, s.month), s]));
@@ -311,11 +314,12 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
     }
     const due = previous && !previous.deleted && !previous.closed ? closeInstant(previous.input, close.reopenedAt) : null;
     if (previous && due && due.getTime() <= now.getTime() && previous.computedAt.getTime() <= due.getTime()) {
-      // The scheduler was behind: the month closed with what it had then. Its stored inputs are
-      // what it had, unless a value changed by time since they were taken (an escalation missing
-      // its deadline before the close): then the facts scored at the close instant are.
+      // The scheduler was behind: the month closed with what it had then, its stored inputs,
+      // except the values that change by time alone (an escalation missing its deadline before
+      // the close), taken as the facts scored at the close instant give them. Everything else
+      // this write brings is late.
       const movedByTime = previous.input.valueChanges.some((d) => d.getTime() >= previous.computedAt.getTime() && d.getTime() < due.getTime());
-      const frozen = movedByTime && current ? closedRecord(current, due) : closedRecord(previous, due);
+      const frozen = closedRecord(movedByTime && current ? withTimeBoundValues(previous, current) : previous, due);
       const lateDataAt = markLate && current && lateFor(frozen, current) ? now : null;
       closings.push({ record: { ...frozen, lateDataAt }, cause: causeOf(previous, due, close.reopenedAt), reopeningId: close.reopeningId });
       write({ ...frozen, lateDataAt }, previous);
@@ -366,6 +370,16 @@ async function takeBackLaterCloses(sql: Sql, keys: Array<{ agreementId: string; 
     await sql.run(`delete from credit_entry where agreement_id in (${marks}) and month >= ? and month <= ? and posted_at > ?`, [...chunk, from, to, sql.date(now)]);
     await sql.run(`update month_close set reopened_at = null, reopening_id = null where agreement_id in (${marks}) and month >= ? and month <= ? and reopened_at > ?`, [...chunk, from, to, sql.date(now)]);
   }
+}
+
+/** Metrics whose value moves by time alone (an unanswered escalation missing its deadline). */
+const TIME_BOUND_METRICS = new Set(['ESCALATION_RESPONSE_ON_TIME']);
+
+/** A stored record with its time-bound values taken from a fresh one (the rest stays as stored). */
+function withTimeBoundValues(stored: LedgerRecord, fresh: LedgerRecord): LedgerRecord {
+  const freshValue = new Map(fresh.input.objectives.map((o) => [o.objectiveId, o.value]));
+  const objectives = stored.input.objectives.map((o, i) => (TIME_BOUND_METRICS.has(stored.objectives[i].metricCode) && freshValue.has(o.objectiveId) ? { ...o, value: freshValue.get(o.objectiveId) ?? null } : o));
+  return { ...stored, input: { ...stored.input, objectives } };
 }
 
 /** Whether data now differs from what a closed month froze (values, exclusions, terms, report). */
@@ -509,6 +523,11 @@ export function touchLedger(em: EntityManager, now: Date, ...scopes: LedgerScope
 /** Touches an agreement and every agreement under it (inherited terms), from `from` to the horizon. */
 export async function touchLedgerTree(em: EntityManager, now: Date, agreementId: string, from: Month): Promise<void> {
   const ids = [agreementId];
+  // Its ancestors too: a child's terms (its last month) decide the months its parent is measured in.
+  for (let id: string | undefined = agreementId, depth = 0; id && depth < 5; depth++) {
+    id = (await em.findOne(Agreement, id, { fields: ['parent'], disableIdentityMap: true }))?.parent?.id;
+    if (id) ids.push(id);
+  }
   for (let layer = [agreementId], depth = 0; layer.length && depth < 5; depth++) {
     layer = (await em.find(Agreement, { parent: { $in: layer } }, { fields: ['id'], disableIdentityMap: true })).map((a) => a.id);
     ids.push(...layer);
@@ -562,7 +581,10 @@ export async function advanceLedger(em: EntityManager, now: Date, limit = 2_000)
   if (compareMonths(state.horizon, target) < 0) {
     const months = monthRange(addMonths(state.horizon, 1), target);
     const ids = await measurableIds(sql);
-    for (let i = 0; i < ids.length; i += AGREEMENTS_PER_BATCH) changed += (await syncLedger(em, ids.slice(i, i + AGREEMENTS_PER_BATCH).map((agreementId) => ({ agreementId, months })), now, { markLate: false })).written;
+    // Every month lock of the tick at once, in ascending order (batches locking their own would
+    // take them out of order across batches, and deadlock with a writer of two agreements).
+    await lockAgreementMonths(em, ids.flatMap((agreementId) => months.map((month) => ({ agreementId, month }))));
+    for (let i = 0; i < ids.length; i += AGREEMENTS_PER_BATCH) changed += (await syncLedger(em, ids.slice(i, i + AGREEMENTS_PER_BATCH).map((agreementId) => ({ agreementId, months })), now, { markLate: false, lockMonths: false })).written;
     await setHorizon(sql, target, null);
   }
   const stale = await sql.rows<{ agreement_id: string; month: string }>(
@@ -572,7 +594,8 @@ export async function advanceLedger(em: EntityManager, now: Date, limit = 2_000)
   const byAgreement = new Map<string, Month[]>();
   for (const s of stale) byAgreement.set(String(s.agreement_id), [...(byAgreement.get(String(s.agreement_id)) ?? []), String(s.month)]);
   const scopes = [...byAgreement].map(([agreementId, months]) => ({ agreementId, months }));
-  for (let i = 0; i < scopes.length; i += AGREEMENTS_PER_BATCH) changed += (await syncLedger(em, scopes.slice(i, i + AGREEMENTS_PER_BATCH), now, { markLate: false })).written;
+  await lockAgreementMonths(em, stale.map((r) => ({ agreementId: String(r.agreement_id), month: String(r.month) })));
+  for (let i = 0; i < scopes.length; i += AGREEMENTS_PER_BATCH) changed += (await syncLedger(em, scopes.slice(i, i + AGREEMENTS_PER_BATCH), now, { markLate: false, lockMonths: false })).written;
   return changed;
 }
 

@@ -35,10 +35,11 @@ async function reopen(em: EntityManager, reopening: MonthReopening, now: Date): 
     const due = acceptanceDue(version.calendar, now, version.acceptanceWorkingDays);
     await sql.run(
       `update report_revision set acknowledged_at = null, deemed = ?, decided_by_user_id = null, acceptance_due_at = ?
-        where id = (select latest_revision_id from report where agreement_id = ? and month = ? and status = ?)`,
-      [bool(sql, false), sql.date(due), reopening.agreement.id, reopening.month, 'ACKNOWLEDGED'],
+        where id = (select latest_revision_id from report where agreement_id = ? and month = ? and status in (?, ?))`,
+      [bool(sql, false), sql.date(due), reopening.agreement.id, reopening.month, 'ACKNOWLEDGED', 'SUBMITTED'],
     );
-    await sql.run('update report set status = ?, version = version + 1, updated_at = ? where agreement_id = ? and month = ? and status = ?', ['SUBMITTED', sql.date(new Date()), reopening.agreement.id, reopening.month, 'ACKNOWLEDGED']);
+    // SUBMITTED too: a month closed by silence before the scheduler recorded the deemed acknowledgement.
+    await sql.run('update report set status = ?, version = version + 1, updated_at = ? where agreement_id = ? and month = ? and status in (?, ?)', ['SUBMITTED', sql.date(new Date()), reopening.agreement.id, reopening.month, 'ACKNOWLEDGED', 'SUBMITTED']);
   }
   await sql.run('update month_close set reopened_at = ?, reopening_id = ? where agreement_id = ? and month = ? and reopened_at is null', [sql.date(now), reopening.id, reopening.agreement.id, reopening.month]);
   touchLedger(em, now, { agreementId: reopening.agreement.id, months: [reopening.month] });
