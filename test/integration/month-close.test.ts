@@ -206,4 +206,17 @@ describe.each(engines())('months that close and stay closed (%s)', (engine) => {
     const entries = (await s.data(CreditLedgerDocument, { filter: { agreementId, from: '2026-04', to: '2026-04' } })).creditLedger.edges.map((e) => e.node);
     expect(entries).toMatchObject([{ kind: 'CLOSE', amount: 500, postedAt: '2026-05-12T09:00:00.000Z' }]);
   });
+  it('reopens a month closed by silence before the scheduler recorded it, putting its report under review', async () => {
+    await submit('2026-05', '2026-06-02T09:00:00Z', 420);
+    // The acceptance window ended on 9 June; no tick has recorded the deemed acknowledgement.
+    expect(await state('2026-05', '2026-06-20T08:00:00Z')).toMatchObject({ phase: 'CLOSED', report: { status: 'ACKNOWLEDGED' } });
+    const r = await s.at('2026-06-20T09:00:00Z').data(RequestMonthReopeningDocument, { input: { agreementId, month: '2026-05', reason: 'Recount the leads' } });
+    expect(r.requestMonthReopening.userErrors).toEqual([]);
+    expect(r.requestMonthReopening.reopening).toMatchObject({ status: 'APPROVED', requestedBySide: 'ADMIN' });
+    // Under review again (not closed again at once), so the provider may correct it.
+    expect(await state('2026-05', '2026-06-20T10:00:00Z')).toMatchObject({ phase: 'ENDED', closedAt: null, report: { status: 'SUBMITTED', revisionCount: 1 } });
+    const corrected = await provider.at('2026-06-20T11:00:00Z').data(SubmitReportDocument, { input: { agreementId, month: '2026-05', narrative: 'recounted', values: [{ objectiveId: leadsObjective, value: 450 }] } });
+    expect(corrected.submitReport.userErrors).toEqual([]);
+    expect(await state('2026-05', '2026-06-20T12:00:00Z')).toMatchObject({ phase: 'ENDED', report: { status: 'SUBMITTED', revisionCount: 2 } });
+  });
 });
