@@ -15,6 +15,18 @@ describe.each(engines())('migrations on %s', (engine) => {
     while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
   });
 
+  /** A new database with the demo written at today's schema, and how to send it raw SQL. */
+  async function demoDatabase() {
+    const { config, drop } = await freshDatabase(engine);
+    cleanups.push(drop);
+    const { orm } = await openOrm(config);
+    cleanups.push(() => orm.close(true));
+    await seedDemo(orm.em.fork(), { principals: false, agreements: true });
+    const q = (name: string) => (engine === 'postgresql' ? `"${name}"` : `\`${name}\``);
+    const run = (sql: string) => orm.em.getConnection().execute(sql);
+    return { orm, q, run };
+  }
+
   it('apply in order on a new database, once, and leave nothing for a schema diff to change', async () => {
     const { config, drop } = await freshDatabase(engine);
     cleanups.push(drop);
@@ -30,13 +42,7 @@ describe.each(engines())('migrations on %s', (engine) => {
   it('upgrades a database written before search_text and acceptance windows, filling them for every existing row', async () => {
     // The demo written at today's schema, then taken back to before the two migrations (their
     // columns dropped, their records removed), as a database of the previous version would be.
-    const { config, drop } = await freshDatabase(engine);
-    cleanups.push(drop);
-    const { orm } = await openOrm(config);
-    cleanups.push(() => orm.close(true));
-    await seedDemo(orm.em.fork(), { principals: false, agreements: true });
-    const q = (name: string) => (engine === 'postgresql' ? `"${name}"` : `\`${name}\``);
-    const run = (sql: string) => orm.em.getConnection().execute(sql);
+    const { orm, q, run } = await demoDatabase();
     for (const table of ['department', 'metric', 'service']) await run(`alter table ${q(table)} drop column ${q('search_text')}`);
     for (const column of ['acceptance_due_at', 'deemed', 'ruling', 'ruling_note', 'ruled_at', 'ruled_by_user_id']) await run(`alter table ${q('report_revision')} drop column ${q(column)}`);
     await run(`alter table ${q('agreement_version')} drop column ${q('acceptance_working_days')}`);
@@ -63,13 +69,7 @@ describe.each(engines())('migrations on %s', (engine) => {
   });
 
   it('upgrades a database written before the score ledger: the migration builds the ledger from its facts', async () => {
-    const { config, drop } = await freshDatabase(engine);
-    cleanups.push(drop);
-    const { orm } = await openOrm(config);
-    cleanups.push(() => orm.close(true));
-    await seedDemo(orm.em.fork(), { principals: false, agreements: true });
-    const q = (name: string) => (engine === 'postgresql' ? `"${name}"` : `\`${name}\``);
-    const run = (sql: string) => orm.em.getConnection().execute(sql);
+    const { orm, q, run } = await demoDatabase();
     for (const table of ['month_reopening', 'credit_entry', 'month_close', 'ledger_state', 'ledger_objective', 'ledger_month']) await run(`drop table ${q(table)}`);
     await run(`delete from ${q('mikro_orm_migrations')} where ${q('name')} like '%score_ledger%'`);
 

@@ -49,11 +49,13 @@ export class CreditEntryResolver {
   }
 
   @Authorized()
-  @Query(() => [CreditTotal], { description: 'Credits per provider department for the agreement-months of a charging period, from the credit ledger.' })
+  @Query(() => [CreditTotal], { description: 'Credits per provider department (by department code) for the agreement-months of a charging period, from the credit ledger.' })
   async creditTotals(@Ctx() ctx: Context, @Arg('from', () => MonthScalar) from: string, @Arg('to', () => MonthScalar) to: string): Promise<CreditTotal[]> {
     const totals = await reopenings.creditTotals(ctx, from, to);
     const departments = await ctx.loaders.departmentById.loadMany(totals.map((t) => t.departmentId));
-    return totals.flatMap((t, i) => (departments[i] instanceof Department ? [{ department: departments[i] as Department, amount: t.amount, entries: t.entries, months: t.months }] : []));
+    return totals
+      .flatMap((t, i) => (departments[i] instanceof Department ? [{ department: departments[i] as Department, amount: t.amount, entries: t.entries, months: t.months }] : []))
+      .sort((a, b) => a.department.code.localeCompare(b.department.code));
   }
 
   @FieldResolver(() => Agreement)

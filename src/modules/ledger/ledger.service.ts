@@ -17,7 +17,7 @@ import { bool, dateOrNull, type LedgerRecord, MONTH_COLUMNS, monthRow, OBJECTIVE
 import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { MetricSource } from '../catalog/metric.entity';
 import { deadline } from '../escalations/escalation.service';
-import { measuredMonths, scoreMonths, type ScoredMonth } from '../scorecards/scorecard.service';
+import { measuredMonths, reportStateOf, scoreMonths, type ScoredMonth } from '../scorecards/scorecard.service';
 import { CloseCause, CreditEntryKind } from './ledger.entity';
 
 /** The last month the ledger keeps for every agreement at `now`: the next one (zones ahead of UTC). */
@@ -46,7 +46,7 @@ function recordOf(s: ScoredMonth, valueChanges: Date[], at: Date, notBefore: Dat
     dueAt: s.dueAt,
     monthEndsAt: s.monthEndsAt,
     hasManual: s.objectives.some((o) => o.metric.source === MetricSource.MANUAL),
-    report: s.report && s.report.status !== 'DRAFT' ? { status: s.report.status, acknowledgedAt: s.report.acknowledgedAt, acceptanceDueAt: s.report.acceptanceDueAt, deemed: s.report.deemed } : null,
+    report: reportStateOf(s.report),
     objectives: s.objectives.map((o) => ({
       objectiveId: o.objective.id,
       direction: o.metric.direction,
@@ -68,8 +68,8 @@ function recordOf(s: ScoredMonth, valueChanges: Date[], at: Date, notBefore: Dat
     tier: s.agreement.tier,
     versionNumber: s.version.number,
     dueDate: s.dueDate,
-    reportId: s.report && s.report.status !== 'DRAFT' ? s.report.id : null,
-    reportRevision: s.report && s.report.status !== 'DRAFT' ? s.report.revisionCount : null,
+    reportId: input.report ? (s.report?.id ?? null) : null,
+    reportRevision: input.report ? (s.report?.revisionCount ?? null) : null,
     input,
     objectives: s.objectives.map((o, position) => ({ objectiveId: o.objective.id, position, metricId: o.metric.id, metricCode: o.metric.code, source: o.metric.source, inheritedFromId: o.inheritedFrom })),
     result: evaluateLedgerMonth(input, at),

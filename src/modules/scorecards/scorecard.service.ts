@@ -26,7 +26,7 @@ import { Metric, MetricSource } from '../catalog/metric.entity';
 import type { ExclusionRow, ReportRow } from './scorecard.loaders';
 import { dueFor, type MonthObjective, objectivesAt } from '../reports/report.service';
 import { automatedValues } from './automated';
-import { closeInstant, type MonthPhase } from '../../scoring/ledger';
+import { closeInstant, type LedgerReportState, type MonthPhase } from '../../scoring/ledger';
 import type { LedgerRecord } from '../ledger/ledger.rows';
 
 /** Longest window a scorecard query takes, in months (the API refuses more). */
@@ -226,6 +226,11 @@ export async function scoreMonths(
   }, requestOf(ctx));
 }
 
+/** What the close rules read of a month's report: none while it is only a draft. */
+export function reportStateOf(report: ReportRow | null): LedgerReportState | null {
+  return report && report.status !== 'DRAFT' ? { status: report.status, acknowledgedAt: report.acknowledgedAt, acceptanceDueAt: report.acceptanceDueAt, deemed: report.deemed } : null;
+}
+
 /** The phase at `now` of a month with no recorded close, and its close instant once that has passed. */
 function closedByNow(objectives: MonthObjective[], report: ReportRow | null, dueAt: Date, endsAt: Date, now: Date, ended: boolean, notBefore: Date | null): { phase: MonthPhase; closedAt: Date | null } {
   if (!ended) return { phase: 'RUNNING', closedAt: null };
@@ -233,7 +238,7 @@ function closedByNow(objectives: MonthObjective[], report: ReportRow | null, due
     dueAt,
     monthEndsAt: endsAt,
     hasManual: objectives.some((o) => o.metric.source === MetricSource.MANUAL),
-    report: report && report.status !== 'DRAFT' ? { status: report.status, acknowledgedAt: report.acknowledgedAt, acceptanceDueAt: report.acceptanceDueAt, deemed: report.deemed } : null,
+    report: reportStateOf(report),
   }, notBefore);
   return at && at.getTime() <= now.getTime() ? { phase: 'CLOSED', closedAt: at } : { phase: 'ENDED', closedAt: null };
 }
