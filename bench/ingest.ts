@@ -21,6 +21,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { benchSeconds, closeMainAgent, fmt, hasFlag, latencyStats, type MemoryReport, mib, ms, option, postJson, printGoal, printTable, sampleMemory } from './lib';
 import { type BenchServer, type Engine, generateAgreements, months, Role, startBenchServer, tokenFor } from './setup';
@@ -129,21 +130,7 @@ interface Plain {
   close(): Promise<void>;
 }
 
-// better-sqlite3 ships no types and @types/better-sqlite3 is not installed: the little used here.
-interface SqliteStatement {
-  run(...params: unknown[]): unknown;
-}
-interface SqliteDatabase {
-  pragma(sql: string): unknown;
-  exec(sql: string): unknown;
-  prepare(sql: string): SqliteStatement & { all(...params: unknown[]): unknown[] };
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-  close(): void;
-}
-type SqliteConstructor = new (file: string) => SqliteDatabase;
-
 async function plainSqlite(file: string): Promise<Plain> {
-  const Database = require('better-sqlite3') as SqliteConstructor;
   const db = new Database(file);
   // The app's pragmas (src/db/mikro-orm.config.ts); WAL is already set on the file.
   db.pragma('journal_mode = WAL');

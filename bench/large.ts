@@ -17,11 +17,12 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { addMonths, monthOf } from '../src/common/month';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/common/config';
 import { createApp } from '../src/server';
 import { issueToken } from '../src/modules/auth/auth.service';
 import { generateToken } from '../src/modules/auth/tokens';
-import { Role, User } from '../src/modules/auth/user.entity';
+import { User } from '../src/modules/auth/user.entity';
+import { Role } from '../src/common/role';
 import { seedLarge } from '../seeds/large';
 import { fmt, latencyStats, ms, option, printGoal, printTable } from './lib';
 

@@ -13,9 +13,9 @@
  *    from the ledger tables made into the same output (GraphQL-shaped JSON pages / CSV text).
  * 4. The write side's price: `submitReport` per second and `recordHandoffEvents` events per second
  *    with the ledger kept and without it, alternating in one in-process server on a fresh database
- *    (`setup.ts`). "Without" replaces `touchLedger` on the compiled ledger module (its callers read it
- *    through the module object); the run shows that this disables it (ledger rows written, SQL
- *    statements per write).
+ *    (`setup.ts`). "Without" provides a sync that does nothing in place of the ledger's
+ *    (`provideLedgerSync`, src/common/ledger-touch.ts); the run shows that this disables it (ledger
+ *    rows written, SQL statements per write).
  * Also: the wall time of `ledger:rebuild` on the large data set, and whether `--check` finds the
  * kept ledger equal to a rebuild.
  *
@@ -37,11 +37,15 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { addMonths, monthOf, type Month } from '../src/common/month';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/common/config';
+import { provideLedgerSync } from '../src/common/ledger-touch';
 import { openOrm } from '../src/db/orm';
+import { MEASUREMENT_COLUMNS } from '../src/modules/exports/csv';
+import { syncLedger } from '../src/modules/ledger/ledger.service';
 import { issueToken } from '../src/modules/auth/auth.service';
 import { generateToken } from '../src/modules/auth/tokens';
-import { Role, User } from '../src/modules/auth/user.entity';
+import { User } from '../src/modules/auth/user.entity';
+import { Role } from '../src/common/role';
 import { clean } from '../src/scoring';
 import { LARGE_DEFAULTS } from '../seeds/large';
 import { random } from '../seeds/random';
@@ -317,20 +321,8 @@ async function measureScorecard(server: ServerProcess, token: string, db: RawDb,
 
 const FACT_FIELDS = ['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'disputed', 'updatedAt'] as const;
 type Fact = Record<(typeof FACT_FIELDS)[number] | 'deleted', string | number | boolean | null>;
-/**
- * The CSV export's columns, in its order: read from the compiled export module when it has them
- * (the facts path is being reworked; the baseline follows the tree), and checked against the header
- * ours sends.
- */
-const CSV_COLUMNS: readonly string[] = (() => {
-  try {
-    const columns = (require('../src/modules/exports/csv') as { MEASUREMENT_COLUMNS?: readonly string[] }).MEASUREMENT_COLUMNS;
-    if (columns?.length) return columns;
-  } catch {
-    // fall through to the columns of issue 8
-  }
-  return ['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt', 'disputed'];
-})();
+/** The CSV export's columns, in its order (checked against the header ours sends). */
+const CSV_COLUMNS: readonly string[] = MEASUREMENT_COLUMNS;
 
 const FACTS = `query Facts($filter: FactFilter!, $first: Int, $after: String) { measurementFacts(filter: $filter, first: $first, after: $after) {
   pageInfo { hasNextPage endCursor } edges { node { ${FACT_FIELDS.join(' ')} } } } }`;
@@ -571,8 +563,6 @@ const WRITE_MONTHS = monthList('2025-01', '2026-10');
 const CONCURRENCY = 10;
 const BATCH = 5000;
 
-/** The compiled ledger module, whose `touchLedger` every write calls through the module object. */
-type LedgerModule = { touchLedger: (...args: unknown[]) => void };
 
 interface SubmitPhase {
   ledger: boolean;
@@ -619,11 +609,9 @@ function ingestBatch(k: number, month: Month, agreementIds: string[]) {
 
 async function measureWrites(engine: Engine, seconds: number): Promise<WriteResult> {
   const server = await startBenchServer(engine, 'ledger');
-  const ledger = require('../src/modules/ledger/ledger.service') as LedgerModule;
-  const kept = ledger.touchLedger;
-  const setLedger = (on: boolean) => {
-    ledger.touchLedger = on ? kept : () => undefined;
-  };
+  // The baseline phases keep everything but the ledger: the sync every write's transaction runs
+  // before commit is swapped for one that does nothing, and put back after.
+  const setLedger = (on: boolean) => provideLedgerSync(on ? (em, scopes, now) => syncLedger(em, scopes, now).then(() => undefined) : async () => undefined);
   let errors = 0;
   try {
     // Its ticks would land in one phase only (the ledger's own scheduler work is not a write's price).
@@ -806,10 +794,10 @@ async function measureReads(engine: Engine, runs: number, rounds: number): Promi
   try {
     const env = cliEnv(large.url);
     const skipped = { code: null, stdout: '(skipped: --no-rebuild)', stderr: '', seconds: NaN };
-    const rebuild = hasFlag('--no-rebuild') ? skipped : await runCli('src/modules/ledger/ledger.cli.js', [], env);
+    const rebuild = hasFlag('--no-rebuild') ? skipped : await runCli('src/cli/ledger-rebuild.js', [], env);
     console.log(`[${engine}] ledger:rebuild (exit ${rebuild.code}, ${fmt(rebuild.seconds, 1)} s wall): ${(rebuild.stdout + rebuild.stderr).trim().slice(0, 500)}`);
     if (rebuild.code !== 0 && rebuild !== skipped) throw new Error('ledger:rebuild failed');
-    const check = hasFlag('--no-rebuild') ? skipped : await runCli('src/modules/ledger/ledger.cli.js', ['--check'], env);
+    const check = hasFlag('--no-rebuild') ? skipped : await runCli('src/cli/ledger-rebuild.js', ['--check'], env);
     console.log(`[${engine}] ledger:rebuild --check (exit ${check.code}, ${fmt(check.seconds, 1)} s wall): ${(check.stdout + check.stderr).trim().slice(0, 1500)}`);
 
     const token = await analystToken(large.url);
@@ -963,7 +951,7 @@ async function main(): Promise<number> {
         ['ratio kept / off', '', '', fmt(ev(on) / ev(off), 3), ratio(latencyStats(on.ms).p50, latencyStats(off.ms).p50), '', '', ''],
       ]);
       const disabled = w.submissions.filter((p) => !p.ledger).every((p) => p.ledgerRows === 0) && off.ledgerRows === 0 && w.submissions.filter((p) => p.ledger).every((p) => p.ledgerRows > 0);
-      console.log(`[${engine}] replacing touchLedger ${disabled ? 'really disables the ledger: no ledger rows written with it off, rows written with it kept' : 'DID NOT behave as expected (see the ledger rows columns)'}`);
+      console.log(`[${engine}] replacing the ledger sync ${disabled ? 'really disables the ledger: no ledger rows written with it off, rows written with it kept' : 'DID NOT behave as expected (see the ledger rows columns)'}`);
       summary.push(
         [`${engine}: submitReport req/s, ledger kept vs off`, fmt(rpsOf(true), 1), fmt(rpsOf(false), 1), ratio(rpsOf(true), rpsOf(false), 3), '(reference)', '–'],
         [`${engine}: ingest events/s, ledger kept vs off`, fmt(ev(on)), fmt(ev(off)), ratio(ev(on), ev(off), 3), '(reference)', '–'],

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import pino from 'pino';
 import pg from 'pg';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/common/config';
 import { createApp, type App } from '../src/server';
 import { seedDemo } from '../seeds/demo.seeder';
 import { monthRange, type Month } from '../src/common/month';
@@ -19,7 +19,8 @@ import { Agreement, AgreementStatus, Tier } from '../src/modules/agreements/agre
 import { createObjective, createVersion } from '../src/modules/agreements/agreement.service';
 import { issueToken } from '../src/modules/auth/auth.service';
 import { generateToken } from '../src/modules/auth/tokens';
-import { Role, User } from '../src/modules/auth/user.entity';
+import { User } from '../src/modules/auth/user.entity';
+import { Role } from '../src/common/role';
 import { Metric } from '../src/modules/catalog/metric.entity';
 import { Department } from '../src/modules/departments/department.entity';
 

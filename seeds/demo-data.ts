@@ -1,4 +1,4 @@
-import { Role } from '../src/modules/auth/user.entity';
+import { Role } from '../src/common/role';
 import { MetricDirection, MetricSource, MetricUnit } from '../src/modules/catalog/metric.entity';
 
 /** The demo company of DESIGN §9: departments (parent by code), in creation order. */

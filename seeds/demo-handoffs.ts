@@ -4,7 +4,7 @@ import { addMonths, monthOf, monthRange } from '../src/common/month';
 import { addWorkingHours } from '../src/common/working-time';
 import { Agreement, AgreementVersion } from '../src/modules/agreements/agreement.entity';
 import { versionAt } from '../src/modules/agreements/agreement.service';
-import { Role } from '../src/modules/auth/user.entity';
+import { Role } from '../src/common/role';
 import { Escalation, EscalationStatus } from '../src/modules/escalations/escalation.entity';
 import { clockFor, hoursOn } from '../src/modules/escalations/escalation.service';
 import { HandoffEvent } from '../src/modules/handoffs/handoff.entity';

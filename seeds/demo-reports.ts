@@ -1,7 +1,7 @@
 import { type EntityManager, ref } from '@mikro-orm/core';
 import { addMonths, monthOf, monthRange, type Month } from '../src/common/month';
 import { endOfLocalDay, nthWorkingDayAfter, workingDaysLate } from '../src/common/working-time';
-import { createLoaders } from '../src/loaders';
+import { createLoaders } from '../src/db/request-loaders';
 import { Agreement, AgreementVersion } from '../src/modules/agreements/agreement.entity';
 import { versionAt } from '../src/modules/agreements/agreement.service';
 import { acceptanceDueFor } from '../src/modules/reports/report.service';

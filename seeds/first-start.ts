@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../src/config';
+import type { Config } from '../src/common/config';
 import { openOrm } from '../src/db/orm';
 import { type DemoTokens, seedDemoAtomically } from './demo.seeder';
 import { removeDemoTokens, saveDemoTokens, syncFile, syncFolder } from './demo-tokens';

@@ -3,7 +3,7 @@
  * benchmarks and BI pulls, with a progress bar on stderr. */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig } from '../src/common/config';
 import { openOrm } from '../src/db/orm';
 import { LARGE_DEFAULTS, type LargeOptions, seedLarge } from './large';
 

@@ -1,11 +1,11 @@
 import { rebuildLedger } from '../src/modules/ledger/ledger.service';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { addMonths, monthOf, monthRange, type Month } from '../src/common/month';
+import { addMonths, monthOf, monthRange } from '../src/common/month';
 import { addWorkingHours, reportDue, workingDaysLate } from '../src/common/working-time';
 import { Agreement, AgreementStatus, AgreementVersion, Inheritance, Objective, Tier } from '../src/modules/agreements/agreement.entity';
 import { TERM_DEFAULTS } from '../src/modules/agreements/agreement.service';
-import { Role } from '../src/modules/auth/user.entity';
+import { Role } from '../src/common/role';
 import { Metric } from '../src/modules/catalog/metric.entity';
 import { Department } from '../src/modules/departments/department.entity';
 import type { HandoffEventInput } from '../src/modules/handoffs/handoff.inputs';

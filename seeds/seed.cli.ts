@@ -3,7 +3,7 @@
  * tokens created now are printed once. Seeding is one transaction: killed part-way, it leaves the
  * database as it found it, and the next run seeds everything (and prints every token). */
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig } from '../src/common/config';
 import { openOrm } from '../src/db/orm';
 import { seedDemoAtomically } from './demo.seeder';
 

@@ -20,8 +20,8 @@ import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simp
 import { MAX_LIST_LENGTH, MAX_STRING_LENGTH, textProblem } from './common/bounds';
 import { DEFAULT_PAGE_SIZE } from './common/connection';
 import { UnauthenticatedError } from './common/errors';
-import type { Config } from './config';
-import type { Context } from './context';
+import type { Config } from './common/config';
+import type { Context } from './common/context';
 import { authenticate } from './modules/auth/auth.service';
 
 /** How many items a plain list field (not a connection) is assumed to return, for cost. */
@@ -213,7 +213,7 @@ export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerP
           if (operation && isTypenameOnly(operation) && document.definitions.length === 1) return;
           const problem = inputProblem(document, request.variables ?? {});
           if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
-          let cost = 0;
+          let cost: number;
           try {
             cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
           } catch (e) {

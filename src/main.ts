@@ -2,7 +2,7 @@
  * open and migrate the database, seed an empty one, serve, and stop gracefully on SIGTERM or SIGINT. */
 import 'reflect-metadata';
 import pino from 'pino';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config } from './common/config';
 import { createApp, type App } from './server';
 import { isEmpty, seedDemoAtomically } from '../seeds/demo.seeder';
 import { demoTokensFile, loadDemoTokens, saveDemoTokens } from '../seeds/demo-tokens';

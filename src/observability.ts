@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AbandonedError } from './common/bounds';
 import { PUBLIC_ERROR_CODES } from './common/errors';
-import type { Context } from './context';
+import type { Context } from './common/context';
 
 /** Distinct operation names kept as metric labels; later ones share `other` (clients choose names). */
 const MAX_OPERATION_LABELS = 200;

@@ -7,18 +7,20 @@ import { DateTimeScalar, MonthScalar } from './common/scalars';
 import { AgreementResolver, AgreementVersionResolver, AmendmentResolver, DepartmentAgreementsResolver, ObjectiveResolver } from './modules/agreements/agreement.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { UserResolver } from './modules/auth/auth.resolver';
-import { authChecker } from './modules/auth/authorization';
-import { MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
+import { authChecker } from './common/authorization';
+import { DepartmentServicesResolver, MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
 import { DepartmentResolver } from './modules/departments/department.resolver';
-import { ChainStageResolver, HandoffResolver } from './modules/handoffs/handoff.resolver';
+import { HandoffResolver } from './modules/handoffs/handoff.resolver';
+import { ChainStageResolver, HandoffChainResolver } from './modules/scorecards/handoff-chain.resolver';
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
 import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exports.resolver';
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
-import { AgreementReportsResolver, ExclusionResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
+import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
+import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
-export const resolvers = [DepartmentResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver, AmendmentResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver, ExclusionResolver, AgreementReportsResolver, AgreementScorecardResolver, ObjectiveScoreResolver, DepartmentScorecardResolver, ScorecardQueryResolver, HandoffResolver, ChainStageResolver, EscalationResolver, ExportsResolver, AgreementOpenSloResolver, CreditEntryResolver, MonthReopeningResolver] as const;
+export const resolvers = [DepartmentResolver, DepartmentServicesResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver, AmendmentResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver, ExclusionResolver, AgreementReportsResolver, AgreementScorecardResolver, ObjectiveScoreResolver, DepartmentScorecardResolver, ScorecardQueryResolver, HandoffResolver, HandoffChainResolver, ChainStageResolver, EscalationResolver, ExportsResolver, AgreementOpenSloResolver, CreditEntryResolver, MonthReopeningResolver] as const;
 
 let cached: GraphQLSchema | undefined;
 

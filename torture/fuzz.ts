@@ -474,12 +474,12 @@ async function post(url: string, token: string | null, text: string, headers: Re
     body: method === 'GET' || method === 'HEAD' ? undefined : text,
     timeoutMs: TIMEOUT_MS,
   });
-  let codes: string[] = [];
+  let codes: string[];
   try {
     const j = JSON.parse(r.text) as { errors?: Array<{ extensions?: { code?: string } }> };
     codes = (j.errors ?? []).map((e) => String(e.extensions?.code ?? 'NONE'));
   } catch {
-    codes = r.text ? [] : [];
+    codes = [];
   }
   return { status: r.status, codes, timedOut: r.timedOut, error: r.error, ms: r.ms, reqId };
 }

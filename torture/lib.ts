@@ -471,7 +471,7 @@ export async function gql(baseUrl: string, token: string | null, query: string, 
     timeoutMs: extra.timeoutMs,
     fresh: extra.fresh,
   });
-  let json: GqlReply['json'] = null;
+  let json: GqlReply['json'];
   try {
     json = r.text ? JSON.parse(r.text) : null;
   } catch {

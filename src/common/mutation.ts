@@ -5,12 +5,12 @@ import {
   OptimisticLockError,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
-import { type Context, idempotencyScope } from '../context';
+import { type Context, idempotencyScope } from './context';
 import { idempotent } from './idempotency';
 import { retryTransient } from './retry';
 import { runBeforeCommit } from './before-commit';
 import { assertValidInput } from './validation';
-import { setAuditActor } from '../modules/audit/audit.subscriber';
+import { setActor } from './actor';
 import { UserError, UserErrorCode, UserErrorsException } from './user-error';
 
 /** What every mutation payload carries besides its result. */
@@ -44,7 +44,7 @@ export async function runMutation<T>(
   const transaction = () =>
     ctx.em.transactional(
       async (tem) => {
-        setAuditActor(tem, actor);
+        setActor(tem, actor);
         const result = await work(tem);
         // Derived state the write asked for (the score ledger) joins the same transaction.
         await runBeforeCommit(tem);

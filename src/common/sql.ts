@@ -78,3 +78,15 @@ export function sqlOf(em: EntityManager): Sql {
   };
 }
 
+// Values as the drivers return them: SQLite gives booleans as 0/1 and dates as epoch milliseconds.
+
+/** A date read from either driver (a Date, an ISO string or epoch milliseconds). */
+export const asDate = (v: unknown): Date => (v instanceof Date ? v : typeof v === 'string' && !/^\d+$/.test(v) ? new Date(v) : new Date(Number(v)));
+/** A boolean as the engine stores it: a boolean on PostgreSQL, 0 or 1 on SQLite. */
+export const bool = (sql: Sql, b: boolean): boolean | number => (sql.pg ? b : b ? 1 : 0);
+/** A boolean read from either driver. */
+export const isTrue = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't';
+/** A nullable date read from either driver. */
+export const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : asDate(v));
+/** A nullable number read from either driver (PostgreSQL returns numerics as strings). */
+export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

@@ -4,7 +4,7 @@ import { type Options, ReflectMetadataProvider } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SeedManager } from '@mikro-orm/seeder';
-import type { Config } from '../config';
+import type { Config } from '../common/config';
 import { projectRoot } from '../common/paths';
 import { entities } from './entities';
 import { AuditSubscriber } from '../modules/audit/audit.subscriber';

@@ -1,7 +1,17 @@
 import { MikroORM } from '@mikro-orm/core';
-import type { Config } from '../config';
+import type { Config } from '../common/config';
 import { ormOptions, StatementCounter } from './mikro-orm.config';
-import { rebuildLedger } from '../modules/ledger/ledger.service';
+import { provideLedgerSync } from '../common/ledger-touch';
+import { provideLoaders } from '../common/wiring';
+import { rebuildLedger, syncLedger } from '../modules/ledger/ledger.service';
+import { createLoaders } from './request-loaders';
+
+// What the layers below are given rather than import (src/common/wiring.ts, ledger-touch.ts): the
+// loaders of every module, and the ledger's sync that every write's transaction runs before commit.
+provideLoaders(createLoaders);
+provideLedgerSync(async (em, scopes, now) => {
+  await syncLedger(em, scopes, now);
+});
 
 /**
  * Opens the database of a config: creates the PostgreSQL database or the SQLite file if missing,

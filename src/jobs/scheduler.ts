@@ -13,8 +13,8 @@ import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { loggableError } from '../observability';
-import { setAuditActor } from '../modules/audit/audit.subscriber';
-import { deemAcknowledgements } from '../modules/reports/report.jobs';
+import { setActor } from '../common/actor';
+import { deemAcknowledgements } from './deem-acknowledgements';
 import { advanceLedger } from '../modules/ledger/ledger.service';
 
 /** One time-driven job: changes what `now` has made due, returns how many rows it changed. */
@@ -87,7 +87,7 @@ export class Scheduler {
           const [row] = await em.getConnection().execute<Array<{ got: boolean }>>('select pg_try_advisory_xact_lock(?) as got', [job.lockId], 'all', em.getTransactionContext());
           if (!row?.got) return 'skipped' as const;
         }
-        setAuditActor(em, { userId: null, role: 'SYSTEM', requestId: `scheduler:${job.name}` });
+        setActor(em, { userId: null, role: 'SYSTEM', requestId: `scheduler:${job.name}` });
         return job.run(em, now);
       });
       if (result[job.name] !== 0) this.logger.info({ job: job.name, changed: result[job.name] }, 'scheduled job ran');

@@ -16,7 +16,7 @@ function prefixed<T>(prefix: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof RangeError) throw new RangeError(`${prefix}${e.message}`);
+    if (e instanceof RangeError) throw new RangeError(`${prefix}${e.message}`, { cause: e });
     throw e;
   }
 }

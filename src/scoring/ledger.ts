@@ -7,6 +7,7 @@
  * month had when its close instant passed, not the data a later write brings.
  */
 import { scoreAgreementMonth } from './agreement';
+import { addMonths, monthOf } from '../common/month';
 import type { AgreementMonthResult, Direction, Month, ObjectiveStatus } from './types';
 
 /** The phase of an agreement-month (rule 0 and §5): running, ended but still open, closed. */
@@ -139,3 +140,6 @@ export function sumsOf(result: AgreementMonthResult): MonthSums {
   }
   return { weighted, weight, scored, evaluated: result.compliance.evaluated, met: result.compliance.met, breaches: result.compliance.breaches };
 }
+
+/** The last month the ledger keeps for every agreement at `now`: the next one (zones ahead of UTC). */
+export const horizonOf = (now: Date): Month => addMonths(monthOf(now), 1);

@@ -15,7 +15,7 @@ import { freshDatabase } from '../support/server';
 
 const main = mainScript;
 const seedCli = path.join(root, 'dist', 'seeds', 'seed.cli.js');
-const migrateCli = path.join(root, 'dist', 'src', 'db', 'migrate.cli.js');
+const migrateCli = path.join(root, 'dist', 'src', 'cli', 'migrate.js');
 
 beforeAll(ensureBuilt, 120_000);
 

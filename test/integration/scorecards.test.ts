@@ -3,11 +3,9 @@ import {
   AgreementComplianceDocument,
   AgreementLockDocument,
   AgreementScorecardDocument,
-  ApproveAgreementDocument,
   ApproveAmendmentDocument,
   ApproveExclusionDocument,
   AtRiskDocument,
-  CreateAgreementDocument,
   type CreateAgreementInput,
   DepartmentDocument,
   DepartmentScorecardDocument,
@@ -303,8 +301,10 @@ describe.each(engines())('scorecards on %s', (engine) => {
     const first = await query();
     expect(first.organisationScorecard.agreementMonths).toBe(120);
     await generateAgreements(s.app.orm.em.fork(), 'G2', 190, '2025-01', '2025-12');
-    const twoHundred = await s.countStatements(query);
+    // Asked once first: generating takes long enough for the token's throttled last-used stamp to
+    // fall due, an UPDATE that is the token's bookkeeping, not the scorecard's.
     expect((await query()).organisationScorecard.agreementMonths).toBe(2400);
+    const twoHundred = await s.countStatements(query);
     expect(twoHundred).toBe(ten);
     expect(ten).toBeLessThanOrEqual(8);
     console.log(`organisation scorecard statements: ${ten} (10 agreements), ${twoHundred} (200)`);

@@ -145,7 +145,7 @@ describe.each(engines())('users and API tokens on %s', (engine) => {
 
 describe('create-admin CLI', () => {
   const root = projectRoot();
-  const cli = path.join(root, 'dist', 'src', 'modules', 'auth', 'create-admin.cli.js');
+  const cli = path.join(root, 'dist', 'src', 'cli', 'create-admin.js');
   beforeAll(() => {
     if (!fs.existsSync(cli)) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   }, 120_000);

@@ -6,12 +6,13 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import pino, { type Logger } from 'pino';
 import pg from 'pg';
-import { type Config, loadConfig } from '../../src/config';
+import { type Config, loadConfig } from '../../src/common/config';
 import { createApp, type App } from '../../src/server';
 import { seedDemo } from '../../seeds/demo.seeder';
 import { issueToken } from '../../src/modules/auth/auth.service';
 import { generateToken } from '../../src/modules/auth/tokens';
-import { Role, User } from '../../src/modules/auth/user.entity';
+import { User } from '../../src/modules/auth/user.entity';
+import { Role } from '../../src/common/role';
 import { Department } from '../../src/modules/departments/department.entity';
 
 export type Engine = 'sqlite' | 'postgresql';

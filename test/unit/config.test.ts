@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/common/config';
 
 describe('config', () => {
   it('has working defaults: SQLite under ./data, port 4000', () => {

@@ -3,7 +3,7 @@ import { Connection, PageArgs } from '../../common/connection';
 import type { Month } from '../../common/month';
 import { MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';

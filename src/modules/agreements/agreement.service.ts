@@ -1,5 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { touchLedger } from '../ledger/ledger.service';
+import { touchLedger } from '../../common/ledger-touch';
 import { isUUID } from 'class-validator';
 import { IANAZone } from 'luxon';
 import { paginate, type Page } from '../../common/connection';
@@ -12,9 +12,9 @@ import { UserError, UserErrorCode, UserErrorsException, userError } from '../../
 import { assertValidInput } from '../../common/validation';
 import { localDateOf, monthEndsAt } from '../../common/working-time';
 import { activeInMonth as pureActiveInMonth, versionAt as pureVersionAt } from '../../scoring/measured';
-import type { Context } from '../../context';
-import { principalOf } from '../auth/authorization';
-import { Role } from '../auth/user.entity';
+import type { Context } from '../../common/context';
+import { principalOf } from '../../common/authorization';
+import { Role } from '../../common/role';
 import { Metric, MetricDirection } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';

@@ -1,14 +1,15 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { touchLedgerTree } from '../ledger/ledger.service';
 import { ForbiddenError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
-import { compareMonths, monthOf } from '../../common/month';
+import { touchLedger } from '../../common/ledger-touch';
+import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
+import { horizonOf } from '../../scoring/ledger';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import type { Context } from '../../context';
-import { principalOf } from '../auth/authorization';
-import { Role } from '../auth/user.entity';
+import type { Context } from '../../common/context';
+import { principalOf } from '../../common/authorization';
+import { Role } from '../../common/role';
 import {
   Agreement,
   type AmendmentChanges,
@@ -269,4 +270,21 @@ export function withdrawAmendment(ctx: Context, input: AmendmentDecisionInput, n
     await em.flush();
     return amendment;
   });
+}
+
+/** Touches an agreement and every agreement under it (inherited terms), from `from` to the horizon. */
+async function touchLedgerTree(em: EntityManager, now: Date, agreementId: string, from: Month): Promise<void> {
+  const ids = [agreementId];
+  // Its ancestors too: a child's terms (its last month) decide the months its parent is measured in.
+  for (let id: string | undefined = agreementId, depth = 0; id && depth < 5; depth++) {
+    id = (await em.findOne(Agreement, id, { fields: ['parent'], disableIdentityMap: true }))?.parent?.id;
+    if (id) ids.push(id);
+  }
+  for (let layer = [agreementId], depth = 0; layer.length && depth < 5; depth++) {
+    layer = (await em.find(Agreement, { parent: { $in: layer } }, { fields: ['id'], disableIdentityMap: true })).map((a) => a.id);
+    ids.push(...layer);
+  }
+  const to = horizonOf(now);
+  const months = compareMonths(from, to) <= 0 ? monthRange(from, to) : [];
+  touchLedger(em, now, ...ids.map((id) => ({ agreementId: id, months })));
 }

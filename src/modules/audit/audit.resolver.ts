@@ -2,8 +2,8 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { Arg, Args, Authorized, Ctx, Field, ID, InputType, ObjectType, Query, Resolver } from 'type-graphql';
 import { Connection, PageArgs, paginate } from '../../common/connection';
 import { DateTimeScalar } from '../../common/scalars';
-import type { Context } from '../../context';
-import { Role } from '../auth/user.entity';
+import type { Context } from '../../common/context';
+import { Role } from '../../common/role';
 import { AuditEntry } from './audit.entity';
 
 @ObjectType()

@@ -1,19 +1,6 @@
-import { ChangeSetType, type EntityManager, type EventSubscriber, type FlushEventArgs } from '@mikro-orm/core';
+import { ChangeSetType, type EventSubscriber, type FlushEventArgs } from '@mikro-orm/core';
+import { actorOf } from '../../common/actor';
 import { AuditEntry } from './audit.entity';
-
-/** Who is acting in a transaction: registered by `runMutation` on its transactional EntityManager. */
-export interface AuditActor {
-  userId: string | null;
-  role: string | null;
-  requestId: string | null;
-}
-
-const actors = new WeakMap<EntityManager, AuditActor>();
-
-/** Names the actor of every flush of `em` (a transaction's fork). */
-export function setAuditActor(em: EntityManager, actor: AuditActor): void {
-  actors.set(em, actor);
-}
 
 /** Entities whose changes are state changes worth recording. */
 const AUDITED = new Set(['Department', 'Service', 'Metric', 'User', 'ApiToken', 'Agreement', 'AgreementVersion', 'Objective', 'Amendment', 'Report', 'ReportRevision', 'ReportValue', 'Exclusion', 'HandoffBatch', 'Escalation']);
@@ -28,7 +15,7 @@ const TRANSITIONS: Record<string, string> = { archivedAt: 'archive', revokedAt: 
  */
 export class AuditSubscriber implements EventSubscriber {
   async onFlush({ em, uow }: FlushEventArgs): Promise<void> {
-    const actor = actors.get(em) ?? { userId: null, role: null, requestId: null };
+    const actor = actorOf(em);
     for (const cs of uow.getChangeSets()) {
       if (!AUDITED.has(cs.name)) continue;
       const hidden = new Set(cs.meta.props.filter((p) => p.hidden).map((p) => p.name as string));

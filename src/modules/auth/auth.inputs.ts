@@ -1,9 +1,9 @@
-import { IsBoolean, IsDate, IsEmail, IsEnum, IsInt, IsOptional, IsUUID, Length, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsDate, IsEmail, IsEnum, IsOptional, IsUUID, MaxLength } from 'class-validator';
 import { NotBlank } from '../../common/validation';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
-import { Field, ID, InputType, Int } from 'type-graphql';
+import { Field, ID, InputType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
-import { Role } from './user.entity';
+import { Role } from '../../common/role';
 
 @InputType()
 export class CreateUserInput {

@@ -1,13 +1,14 @@
 import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs } from '../../common/connection';
 import { UserError } from '../../common/user-error';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Department } from '../departments/department.entity';
 import { ApiToken } from './api-token.entity';
 import { CreateApiTokenInput, CreateUserInput, RevokeApiTokenInput, UpdateUserInput, UserFilter } from './auth.inputs';
 import * as auth from './auth.service';
-import { principalOf } from './authorization';
-import { Role, User } from './user.entity';
+import { principalOf } from '../../common/authorization';
+import { User } from './user.entity';
+import { Role } from '../../common/role';
 
 @ObjectType()
 export class UserConnection extends Connection(User) {}

@@ -7,12 +7,13 @@ import { loadForWrite } from '../../common/lookup';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { idempotencyScope, type Context, type Principal } from '../../context';
+import { idempotencyScope, type Context, type Principal } from '../../common/context';
 import { Department } from '../departments/department.entity';
 import { ApiToken } from './api-token.entity';
 import type { CreateApiTokenInput, CreateUserInput, RevokeApiTokenInput, UpdateUserInput, UserFilter } from './auth.inputs';
 import { generateToken, hashToken, VISIBLE_PREFIX_LENGTH } from './tokens';
-import { DEPARTMENT_ROLES, Role, User } from './user.entity';
+import { User } from './user.entity';
+import { DEPARTMENT_ROLES, Role } from '../../common/role';
 
 /** `lastUsedAt` is written at most this often per token, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;

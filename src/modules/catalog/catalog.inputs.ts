@@ -1,7 +1,7 @@
-import { IsBoolean, IsEnum, IsInt, IsNumber, IsOptional, IsUUID, Length, Matches, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsEnum, IsNumber, IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
 import { NotBlank } from '../../common/validation';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
-import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { Field, Float, ID, InputType } from 'type-graphql';
 import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
 import { MetricDirection, MetricSource, MetricUnit } from './metric.entity';
 

@@ -2,8 +2,8 @@ import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectT
 import { Connection, PageArgs } from '../../common/connection';
 import { ArchiveInput } from '../../common/inputs';
 import { UserError } from '../../common/user-error';
-import type { Context } from '../../context';
-import { Role } from '../auth/user.entity';
+import type { Context } from '../../common/context';
+import { Role } from '../../common/role';
 import { Department } from '../departments/department.entity';
 import {
   CreateMetricInput,
@@ -131,5 +131,19 @@ export class MetricResolver {
   async archiveMetric(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<MetricPayload> {
     const r = await catalog.archiveMetric(ctx, input);
     return { metric: r.result, userErrors: r.userErrors };
+  }
+}
+
+/** A department's services, as a field of Department: the catalog knows departments, not the reverse. */
+@Resolver(() => Department)
+export class DepartmentServicesResolver {
+  @FieldResolver(() => [Service], { description: 'Services this department provides, by code.' })
+  async services(
+    @Root() dept: Department,
+    @Ctx() ctx: Context,
+    @Arg('includeArchived', { defaultValue: false }) includeArchived: boolean,
+  ): Promise<Service[]> {
+    const all = await ctx.loaders.servicesByProvider.load(dept.id);
+    return includeArchived ? all : all.filter((s) => !s.archivedAt);
   }
 }

@@ -1,5 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { assertActsFor } from '../auth/authorization';
+import { assertActsFor } from '../../common/authorization';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
 import { assertIdArgument } from '../../common/errors';
 import { paginate, type Page } from '../../common/connection';
@@ -7,7 +7,7 @@ import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWr
 import { runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Department } from '../departments/department.entity';
 import type {
   CreateMetricInput,

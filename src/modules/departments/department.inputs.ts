@@ -1,7 +1,7 @@
-import { IsInt, IsOptional, IsUUID, Length, Matches, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsUUID, Matches, MaxLength } from 'class-validator';
 import { NotBlank } from '../../common/validation';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
-import { Field, ID, InputType, Int } from 'type-graphql';
+import { Field, ID, InputType } from 'type-graphql';
 import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
 
 @InputType()

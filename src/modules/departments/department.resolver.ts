@@ -1,9 +1,8 @@
 import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs } from '../../common/connection';
 import { UserError } from '../../common/user-error';
-import type { Context } from '../../context';
-import { Role } from '../auth/user.entity';
-import { Service } from '../catalog/service.entity';
+import type { Context } from '../../common/context';
+import { Role } from '../../common/role';
 import { Department } from './department.entity';
 import { ArchiveInput } from '../../common/inputs';
 import { CreateDepartmentInput, DepartmentFilter, UpdateDepartmentInput } from './department.inputs';
@@ -56,16 +55,6 @@ export class DepartmentResolver {
   ): Promise<Department[]> {
     const all = await ctx.loaders.departmentChildren.load(dept.id);
     return includeArchived ? all : all.filter((d) => !d.archivedAt);
-  }
-
-  @FieldResolver(() => [Service], { description: 'Services this department provides, by code.' })
-  async services(
-    @Root() dept: Department,
-    @Ctx() ctx: Context,
-    @Arg('includeArchived', { defaultValue: false }) includeArchived: boolean,
-  ): Promise<Service[]> {
-    const all = await ctx.loaders.servicesByProvider.load(dept.id);
-    return includeArchived ? all : all.filter((s) => !s.archivedAt);
   }
 
   @Authorized(Role.ADMIN)

@@ -7,8 +7,9 @@ import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWr
 import { runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import type { Context } from '../../context';
-import { Service } from '../catalog/service.entity';
+import type { Context } from '../../common/context';
+// A type only: the catalog sits above departments, so its entity is named, not imported.
+import type { Service } from '../catalog/service.entity';
 import { Department } from './department.entity';
 import type { ArchiveInput } from '../../common/inputs';
 import type { CreateDepartmentInput, DepartmentFilter, UpdateDepartmentInput } from './department.inputs';
@@ -88,7 +89,7 @@ export async function archiveDepartment(ctx: Context, input: ArchiveInput): Prom
     return archiveRecord(em, Department, 'Department', input, async (dept) => {
       const [children, services] = await Promise.all([
         em.count(Department, { parent: dept.id, archivedAt: null }),
-        em.count(Service, { provider: dept.id, archivedAt: null }),
+        em.count<Service>('Service', { provider: dept.id, archivedAt: null }),
       ]);
       return children || services
         ? `department ${dept.code} still has ${children} live child department(s) and ${services} live service(s); archive those first`

@@ -2,10 +2,10 @@ import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Mutation, ObjectType,
 import { Connection, PageArgs } from '../../common/connection';
 import { DateTimeScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.service';
-import { Role } from '../auth/user.entity';
+import { Role } from '../../common/role';
 import { Escalation } from './escalation.entity';
 import { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';
 import * as escalations from './escalation.service';

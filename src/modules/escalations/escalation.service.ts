@@ -1,6 +1,6 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { escalationMetricValues as pureEscalationMetricValues, type EscalationMetricFacts } from '../../scoring/automated';
-import { touchLedger } from '../ledger/ledger.service';
+import { touchLedger } from '../../common/ledger-touch';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, ForbiddenError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
@@ -8,11 +8,11 @@ import { assertVersion, runCreate, runMutation, type MutationResult } from '../.
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import { addWorkingHours, AROUND_THE_CLOCK, type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, versionAt } from '../agreements/agreement.service';
-import { principalOf } from '../auth/authorization';
-import { Role } from '../auth/user.entity';
+import { principalOf } from '../../common/authorization';
+import { Role } from '../../common/role';
 import { Severity } from '../reports/report.entity';
 import { Escalation, EscalationStatus } from './escalation.entity';
 import type { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';

@@ -4,8 +4,8 @@ import { stringify } from 'csv-stringify';
 import { assertText, instantProblem } from '../../common/bounds';
 import { BadUserInputError } from '../../common/errors';
 import { apiMonthProblem } from '../../common/month';
-import type { Context } from '../../context';
-import { createLoaders } from '../../loaders';
+import type { Context } from '../../common/context';
+import { loadersOver } from '../../common/wiring';
 import { Tier } from '../agreements/agreement.entity';
 import { type FactFilter, handoffFacts, measurementFacts } from './facts.service';
 
@@ -62,7 +62,7 @@ export async function streamCsv(ctx: Context, kind: 'measurements' | 'handoffs',
     }
     if (!page.hasNextPage) break;
     ctx.em.clear();
-    ctx.loaders = createLoaders(ctx.em);
+    ctx.loaders = loadersOver(ctx.em);
     page = await read(ctx, filter, PAGE, page.endCursor);
   }
   csv.end();

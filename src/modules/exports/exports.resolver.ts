@@ -4,7 +4,7 @@ import { PageInfo } from '../../common/connection';
 import { BadUserInputError } from '../../common/errors';
 import type { Month } from '../../common/month';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.service';
 import type { Metric } from '../catalog/metric.entity';

@@ -2,16 +2,18 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { type CursorPart, decodeCursor, encodeCursor } from '../../common/connection';
 import type { Month } from '../../common/month';
 import { sqlOf } from '../../common/sql';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { evaluateLedgerMonth } from '../../scoring/ledger';
 import { Agreement, Tier } from '../agreements/agreement.entity';
 import { MetricSource } from '../catalog/metric.entity';
 import type { Department } from '../departments/department.entity';
 import type { Service } from '../catalog/service.entity';
 import { HandoffEvent } from '../handoffs/handoff.entity';
-import { bool, dateOrNull, isTrue, numOrNull, recordFromRows } from '../ledger/ledger.rows';
-import { asDate } from '../scorecards/scorecard.loaders';
-import { isDisputed, measuredMonths, scoreMonths, windowMonths } from '../scorecards/scorecard.service';
+import { recordFromRows } from '../ledger/ledger.rows';
+import { bool, dateOrNull, isTrue, numOrNull } from '../../common/sql';
+import { asDate } from '../../common/sql';
+import { isDisputed, measuredMonths, scoreMonths } from '../scorecards/scorecard.service';
+import { windowMonths } from '../../common/month-window';
 
 /** Which facts: a window of months, optionally one tier, provider, customer, and changes since. */
 export interface FactFilter {

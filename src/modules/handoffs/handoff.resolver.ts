@@ -1,19 +1,15 @@
-import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs, paginate } from '../../common/connection';
-import { assertIdArgument, NotFoundError } from '../../common/errors';
+import { assertIdArgument } from '../../common/errors';
 import type { Month } from '../../common/month';
 import { MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
-import { Role } from '../auth/user.entity';
-import { Department } from '../departments/department.entity';
-import { windowMonths } from '../scorecards/scorecard.service';
-import { handoffChain, type ChainStageData } from './handoff.chain';
+import { Role } from '../../common/role';
 import { HandoffBatch, HandoffEvent } from './handoff.entity';
 import { RecordHandoffEventsInput } from './handoff.inputs';
 import { recordHandoffEvents } from './handoff.service';
-import { isUUID } from 'class-validator';
 
 @ObjectType()
 export class HandoffEventConnection extends Connection(HandoffEvent) {}
@@ -25,87 +21,6 @@ export class RecordHandoffEventsPayload {
 
   @Field(() => [UserError], { description: 'Every problem of the batch, by index (`events[12].acceptedAt`); nothing was written when there is any.' })
   userErrors!: UserError[];
-}
-
-@ObjectType({ description: 'One stage of a handoff chain: an agreement along which work flowed, over the window.' })
-export class ChainStage {
-  data!: ChainStageData;
-
-  @Field(() => Int, { description: '0 for the first stage.' })
-  position!: number;
-
-  @Field(() => Agreement)
-  agreement!: Agreement;
-
-  @Field(() => [String], { description: 'Stage names seen in its events.' })
-  stages!: string[];
-
-  @Field(() => Int)
-  volume!: number;
-
-  @Field(() => Int)
-  accepted!: number;
-
-  @Field(() => Int)
-  rejected!: number;
-
-  @Field(() => Int)
-  converted!: number;
-
-  @Field(() => Float, { nullable: true, description: 'accepted / (accepted + rejected), in percent.' })
-  acceptanceRate!: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Working hours to a first response: median of the responded events.' })
-  responseMedianHours!: number | null;
-
-  @Field(() => Float, { nullable: true })
-  responseP90Hours!: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'converted / volume, in percent.' })
-  conversionRate!: number | null;
-
-  @Field(() => Float, { nullable: true })
-  meanQuality!: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Pooled score of its HANDOFF_* objectives over the window; null when it has none.' })
-  score!: number | null;
-}
-
-@ObjectType({ description: 'The path of agreements along which handoffs flowed between two departments (DESIGN §6).' })
-export class HandoffChain {
-  @Field(() => MonthScalar)
-  start!: Month;
-
-  @Field(() => MonthScalar)
-  end!: Month;
-
-  @Field(() => [ChainStage], { description: 'In flow order; empty when no handoffs flowed from `from` to `to` in the window.' })
-  stages!: ChainStage[];
-
-  @Field(() => Float, { nullable: true, description: 'Percent of what entered the first stage that converted at every stage (the product of the conversion rates).' })
-  endToEndConversion!: number | null;
-
-  @Field(() => ChainStage, { nullable: true, description: 'The stage with the worst score against its objectives (the lowest conversion when none is scored).' })
-  bottleneck!: ChainStage | null;
-}
-
-function stageView(d: ChainStageData): ChainStage {
-  return Object.assign(new ChainStage(), {
-    data: d,
-    position: d.position,
-    agreement: d.agreement,
-    stages: d.stages,
-    volume: d.stats.volume,
-    accepted: d.stats.accepted,
-    rejected: d.stats.rejected,
-    converted: d.stats.converted,
-    acceptanceRate: d.acceptanceRate,
-    responseMedianHours: d.stats.responseMedianHours,
-    responseP90Hours: d.stats.responseP90Hours,
-    conversionRate: d.conversionRate,
-    meanQuality: d.stats.meanQuality,
-    score: d.score,
-  });
 }
 
 @Resolver(() => HandoffEvent)
@@ -129,40 +44,8 @@ export class HandoffResolver {
     return paginate(ctx.em, HandoffEvent, { $and: [agreementId ? { agreement: agreementId } : {}, month ? { month } : {}] }, [['handedOffAt', 'asc'], ['id', 'asc']], page);
   }
 
-  @Authorized()
-  @Query(() => HandoffChain, { description: 'The chain of agreements along which handoffs flowed from one department to another in a window (Marketing → Sales → Customer Service), stage by stage.' })
-  async handoffChain(
-    @Ctx() ctx: Context,
-    @Arg('from', () => ID, { description: 'The first provider department.' }) from: string,
-    @Arg('to', () => ID, { description: 'The last customer department.' }) to: string,
-    @Arg('start', () => MonthScalar) start: Month,
-    @Arg('end', () => MonthScalar, { nullable: true, description: 'Default: `start`.' }) end?: Month | null,
-  ): Promise<HandoffChain> {
-    const last = end ?? start;
-    windowMonths(start, last);
-    for (const [name, id] of [['from', from], ['to', to]] as const) {
-      if (!isUUID(id) || !(await ctx.loaders.departmentById.load(id))) throw new NotFoundError('Department', `id ${id} (${name})`);
-    }
-    const chain = await handoffChain(ctx, from.toLowerCase(), to.toLowerCase(), start, last);
-    const stages = chain.stages.map(stageView);
-    return { start, end: last, stages, endToEndConversion: chain.endToEndConversion, bottleneck: chain.bottleneck ? stages[chain.bottleneck.position] : null };
-  }
-
   @FieldResolver(() => Agreement)
   async agreement(@Root() e: HandoffEvent, @Ctx() ctx: Context): Promise<Agreement> {
     return (await ctx.loaders.agreementById.load(e.agreement.id)) as Agreement;
-  }
-}
-
-@Resolver(() => ChainStage)
-export class ChainStageResolver {
-  @FieldResolver(() => Department, { nullable: true })
-  provider(@Root() s: ChainStage, @Ctx() ctx: Context): Promise<Department | null> | null {
-    return s.agreement.provider ? ctx.loaders.departmentById.load(s.agreement.provider.id) : null;
-  }
-
-  @FieldResolver(() => Department, { nullable: true })
-  customer(@Root() s: ChainStage, @Ctx() ctx: Context): Promise<Department | null> | null {
-    return s.agreement.customer ? ctx.loaders.departmentById.load(s.agreement.customer.id) : null;
   }
 }

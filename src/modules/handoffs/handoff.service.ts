@@ -1,4 +1,4 @@
-import { touchLedger } from '../ledger/ledger.service';
+import { touchLedger } from '../../common/ledger-touch';
 import { groupBy } from '../../common/collections';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
@@ -11,12 +11,12 @@ import { runMutation, type MutationResult } from '../../common/mutation';
 import { RetryableConflict } from '../../common/retry';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
-import type { Context, Principal } from '../../context';
+import type { Context, Principal } from '../../common/context';
 import { handoffMetricValues, handoffStats, type HandoffStats } from '../../scoring/automated';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, versionAt } from '../agreements/agreement.service';
-import { principalOf } from '../auth/authorization';
-import { Role } from '../auth/user.entity';
+import { principalOf } from '../../common/authorization';
+import { Role } from '../../common/role';
 import { HandoffBatch } from './handoff.entity';
 import type { RecordHandoffEventsInput } from './handoff.inputs';
 

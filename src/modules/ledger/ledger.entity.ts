@@ -16,6 +16,10 @@ import { Agreement } from '../agreements/agreement.entity';
 @Index({ properties: ['updatedAt', 'agreementId', 'month'] })
 @Index({ properties: ['validUntil'] })
 @Index({ properties: ['agreementKey', 'month'] })
+// Covering indexes of the roll-ups (`ledger-rollup.ts`): exactly the columns they read, so that
+// their GROUP BY statements scan a narrow index, not the wide rows; in month order and in agreement order.
+@Index({ name: 'ledger_month_rollup_month_index', properties: ['deleted', 'month', 'agreementId', 'providerId', 'tier', 'closed', 'closedAt', 'computedAt', 'validUntil', 'disputed', 'statusRank', 'sumWeighted', 'sumWeight', 'scoredCount', 'evaluated', 'met', 'breaches', 'creditAmount', 'customerId'] })
+@Index({ name: 'ledger_month_rollup_agreement_index', properties: ['deleted', 'agreementId', 'providerId', 'tier', 'month', 'closed', 'closedAt', 'computedAt', 'validUntil', 'disputed', 'statusRank', 'sumWeighted', 'sumWeight', 'scoredCount', 'evaluated', 'met', 'breaches', 'creditAmount', 'customerId'] })
 export class LedgerMonth {
   [PrimaryKeyProp]?: ['agreementId', 'month'];
 

@@ -2,9 +2,9 @@ import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Float, Int, Mutation,
 import { Connection, PageArgs } from '../../common/connection';
 import { MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
-import { Role } from '../auth/user.entity';
+import { Role } from '../../common/role';
 import { Department } from '../departments/department.entity';
 import { CreditEntry, MonthReopening } from './ledger.entity';
 import { CreditLedgerFilter, MonthReopeningDecisionInput, RequestMonthReopeningInput } from './ledger.inputs';

@@ -6,10 +6,9 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
-import { type Sql, sqlOf } from '../../common/sql';
+import { asDate, bool, dateOrNull, isTrue, numOrNull, type Sql, sqlOf } from '../../common/sql';
 import type { AgreementMonthResult } from '../../scoring';
 import { evaluateLedgerMonth, isDisputedState, type LedgerMonthInput, type MonthPhase, STATUS_RANK, sumsOf } from '../../scoring/ledger';
-import { asDate } from '../scorecards/scorecard.loaders';
 
 /** The objective facts a ledger row keeps besides the scoring inputs. */
 export interface LedgerObjectiveMeta {
@@ -58,10 +57,6 @@ export const OBJECTIVE_COLUMNS = [
   'input_value', 'excused', 'status', 'attainment', 'updated_at', 'deleted',
 ] as const;
 
-export const bool = (sql: Sql, b: boolean): boolean | number => (sql.pg ? b : b ? 1 : 0);
-export const isTrue = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't';
-export const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : asDate(v));
-export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function monthRow(sql: Sql, r: LedgerRecord): Record<string, unknown> {
   const sums = sumsOf(r.result);

@@ -1,36 +1,29 @@
 /**
  * The write side of the score ledger (DESIGN §5, §8): brings the ledger rows of agreement-months
  * up to date with the facts, closes months whose close instant has passed, posts their credit,
- * and keeps closed months frozen. Every write that changes an input calls {@link touchLedger}
- * inside its transaction; the scheduler calls {@link advanceLedger} when instants pass;
+ * and keeps closed months frozen. Every write that changes an input calls `touchLedger`
+ * (src/common/ledger-touch.ts) inside its transaction, and `openOrm` provides {@link syncLedger} to it; the scheduler calls {@link advanceLedger} when instants pass;
  * `npm run ledger:rebuild` calls {@link rebuildLedger}.
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { beforeCommit } from '../../common/before-commit';
 import { lockAgreementMonths } from '../../common/locks';
-import { addMonths, compareMonths, monthOf, monthRange, type Month } from '../../common/month';
+import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
 import { type Sql, sqlOf } from '../../common/sql';
-import { createLoaders } from '../../loaders';
-import { closeInstant, evaluateLedgerMonth, isDisputedState, type LedgerMonthInput, phaseAt, validUntil } from '../../scoring/ledger';
-import { bool, dateOrNull, type LedgerRecord, MONTH_COLUMNS, monthRow, OBJECTIVE_COLUMNS, objectiveRows, recordFromRows } from './ledger.rows';
+import type { LedgerScope } from '../../common/ledger-touch';
+import { loadersOver } from '../../common/wiring';
+import type { Loaders } from '../../db/request-loaders';
+import { closeInstant, evaluateLedgerMonth, horizonOf, isDisputedState, type LedgerMonthInput, phaseAt, validUntil } from '../../scoring/ledger';
+import { type LedgerRecord, MONTH_COLUMNS, monthRow, OBJECTIVE_COLUMNS, objectiveRows, recordFromRows } from './ledger.rows';
+import { bool, dateOrNull } from '../../common/sql';
 import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { MetricSource } from '../catalog/metric.entity';
 import { deadline } from '../escalations/escalation.service';
 import { measuredMonths, reportStateOf, scoreMonths, type ScoredMonth } from '../scorecards/scorecard.service';
 import { CloseCause, CreditEntryKind } from './ledger.entity';
 
-/** The last month the ledger keeps for every agreement at `now`: the next one (zones ahead of UTC). */
-export const horizonOf = (now: Date): Month => addMonths(monthOf(now), 1);
-
 /** Agreements synced per batch by the scheduler and the rebuild. */
 const AGREEMENTS_PER_BATCH = 100;
-
-/** What a write changed: one agreement's months (all of them, with its ancestors, when omitted). */
-export interface LedgerScope {
-  agreementId: string;
-  months?: Month[];
-}
 
 const keyOf = (agreementId: string, month: Month) => `${agreementId}|${month}`;
 
@@ -214,7 +207,7 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const out: SyncResult = { months: 0, written: 0, closed: 0, tombstoned: 0 };
   if (!scopes.length) return out;
   const sql = sqlOf(em);
-  const ctx = { loaders: createLoaders(em) };
+  const ctx = { loaders: loadersOver(em) };
   const horizon = await storedHorizon(sql, now);
 
   // Every month of an agreement when no month is named, and its ancestors' (a child's lifecycle
@@ -405,7 +398,7 @@ function causeOf(r: LedgerRecord, at: Date, reopenedAt: Date | null): CloseCause
 }
 
 /** Instants after which an unanswered escalation of the month counts as missed. */
-async function valueChangesOf(ctx: { loaders: ReturnType<typeof createLoaders> }, scored: ScoredMonth[], from: Month, to: Month): Promise<Map<string, Date[]>> {
+async function valueChangesOf(ctx: { loaders: Loaders }, scored: ScoredMonth[], from: Month, to: Month): Promise<Map<string, Date[]>> {
   const out = new Map<string, Date[]>();
   const ids = [...new Set(scored.map((s) => s.agreement.id))];
   if (!ids.length) return out;
@@ -502,52 +495,6 @@ async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; caus
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
-
-const touched = new WeakMap<EntityManager, { scopes: LedgerScope[]; now: Date }>();
-
-/**
- * Marks agreement-months whose inputs this write changes; the ledger is synced once, at the end of
- * the write's transaction (`runMutation`), at the write's instant.
- */
-export function touchLedger(em: EntityManager, now: Date, ...scopes: LedgerScope[]): void {
-  let state = touched.get(em);
-  if (!state) touched.set(em, (state = { scopes: [], now }));
-  state.scopes.push(...scopes);
-  beforeCommit(em, 'ledger', async () => {
-    const s = touched.get(em);
-    touched.delete(em);
-    if (s) await syncLedger(em, mergeScopes(s.scopes), s.now);
-  });
-}
-
-/** Touches an agreement and every agreement under it (inherited terms), from `from` to the horizon. */
-export async function touchLedgerTree(em: EntityManager, now: Date, agreementId: string, from: Month): Promise<void> {
-  const ids = [agreementId];
-  // Its ancestors too: a child's terms (its last month) decide the months its parent is measured in.
-  for (let id: string | undefined = agreementId, depth = 0; id && depth < 5; depth++) {
-    id = (await em.findOne(Agreement, id, { fields: ['parent'], disableIdentityMap: true }))?.parent?.id;
-    if (id) ids.push(id);
-  }
-  for (let layer = [agreementId], depth = 0; layer.length && depth < 5; depth++) {
-    layer = (await em.find(Agreement, { parent: { $in: layer } }, { fields: ['id'], disableIdentityMap: true })).map((a) => a.id);
-    ids.push(...layer);
-  }
-  const to = horizonOf(now);
-  const months = compareMonths(from, to) <= 0 ? monthRange(from, to) : [];
-  touchLedger(em, now, ...ids.map((id) => ({ agreementId: id, months })));
-}
-
-function mergeScopes(scopes: LedgerScope[]): LedgerScope[] {
-  const all = new Set(scopes.filter((s) => !s.months).map((s) => s.agreementId));
-  const months = new Map<string, Set<Month>>();
-  for (const s of scopes) {
-    if (!s.months || all.has(s.agreementId)) continue;
-    const set = months.get(s.agreementId) ?? new Set<Month>();
-    for (const m of s.months) set.add(m);
-    months.set(s.agreementId, set);
-  }
-  return [...[...all].map((agreementId) => ({ agreementId })), ...[...months].map(([agreementId, set]) => ({ agreementId, months: [...set] }))];
-}
 
 /** The ledger's horizon as stored, moved up to `now`'s when that is later. */
 async function storedHorizon(sql: Sql, now: Date): Promise<Month> {

@@ -14,15 +14,16 @@ import { assertVersion, runCreate, runMutation, type MutationResult } from '../.
 import { sqlOf } from '../../common/sql';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { acceptanceDue } from '../../common/working-time';
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
 import { partyOf, versionAt } from '../agreements/agreement.service';
-import { bool } from './ledger.rows';
-import { principalOf } from '../auth/authorization';
+import { bool } from '../../common/sql';
+import { principalOf } from '../../common/authorization';
 import { CreditEntry, MonthReopening, ReopeningStatus } from './ledger.entity';
 import type { CreditLedgerFilter, MonthReopeningDecisionInput, RequestMonthReopeningInput } from './ledger.inputs';
-import { syncLedger, touchLedger } from './ledger.service';
+import { touchLedger } from '../../common/ledger-touch';
+import { syncLedger } from './ledger.service';
 
 /** Takes back the close in force of a month and recomputes it in this transaction. */
 async function reopen(em: EntityManager, reopening: MonthReopening, now: Date): Promise<void> {

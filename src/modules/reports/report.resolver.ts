@@ -4,19 +4,15 @@ import { NotFoundError } from '../../common/errors';
 import type { Month } from '../../common/month';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Agreement, Objective } from '../agreements/agreement.entity';
-import { Role } from '../auth/user.entity';
+import { Role } from '../../common/role';
 import { Metric } from '../catalog/metric.entity';
-import * as exclusions from './exclusion.service';
 import { Exclusion, FrictionCategory, Report, ReportRevision, ReportStatus, ReportValue, Severity } from './report.entity';
 import {
   DisputeReportInput,
-  ExclusionDecisionInput,
-  ExclusionFilter,
   ReportDecisionInput,
   ReportFilter,
-  RequestExclusionInput,
   SaveReportDraftInput,
   SettleDisputeInput,
   SubmitReportInput,
@@ -26,9 +22,6 @@ import { isUUID } from 'class-validator';
 
 @ObjectType()
 export class ReportConnection extends Connection(Report) {}
-
-@ObjectType()
-export class ExclusionConnection extends Connection(Exclusion) {}
 
 @ObjectType({ description: 'One thing customers stumbled over.' })
 export class FrictionItem {
@@ -82,15 +75,6 @@ export class SubmitReportPayload {
 
   @Field(() => ReportRevision, { nullable: true, description: 'The revision this submission created (the same one when an idempotency key is replayed).' })
   revision!: ReportRevision | null;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
-}
-
-@ObjectType()
-export class ExclusionPayload {
-  @Field(() => Exclusion, { nullable: true })
-  exclusion!: Exclusion | null;
 
   @Field(() => [UserError])
   userErrors!: UserError[];
@@ -262,51 +246,6 @@ export class ReportValueResolver {
   @FieldResolver(() => Metric)
   async metric(@Root() v: ReportValue, @Ctx() ctx: Context): Promise<Metric> {
     return (await ctx.loaders.metricById.load(v.metric.id)) as Metric;
-  }
-}
-
-@Resolver(() => Exclusion)
-export class ExclusionResolver {
-  @Authorized()
-  @Query(() => ExclusionConnection, { description: 'Exclusion requests, by month.' })
-  exclusions(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => ExclusionFilter, { nullable: true }) filter?: ExclusionFilter): Promise<ExclusionConnection> {
-    return exclusions.listExclusions(ctx, filter, page);
-  }
-
-  @FieldResolver(() => Agreement)
-  async agreement(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Agreement> {
-    return (await ctx.loaders.agreementById.load(e.agreement.id)) as Agreement;
-  }
-
-  @FieldResolver(() => Objective)
-  async objective(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Objective> {
-    return (await ctx.loaders.objectiveById.load(e.objective.id)) as Objective;
-  }
-
-  @FieldResolver(() => Metric)
-  async metric(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Metric> {
-    return (await ctx.loaders.metricById.load(e.metric.id)) as Metric;
-  }
-
-  @Authorized(Role.ADMIN, Role.HEAD)
-  @Mutation(() => ExclusionPayload, { description: 'Asks for a BREACHED or NO_DATA objective-month to be excused (provider head or admin).' })
-  async requestExclusion(@Ctx() ctx: Context, @Arg('input') input: RequestExclusionInput): Promise<ExclusionPayload> {
-    const r = await exclusions.requestExclusion(ctx, input);
-    return { exclusion: r.result, userErrors: r.userErrors };
-  }
-
-  @Authorized(Role.ADMIN, Role.HEAD)
-  @Mutation(() => ExclusionPayload, { description: 'REQUESTED → APPROVED (customer head or admin): the objective-month is EXCUSED.' })
-  async approveExclusion(@Ctx() ctx: Context, @Arg('input') input: ExclusionDecisionInput): Promise<ExclusionPayload> {
-    const r = await exclusions.decideExclusion(ctx, input, true);
-    return { exclusion: r.result, userErrors: r.userErrors };
-  }
-
-  @Authorized(Role.ADMIN, Role.HEAD)
-  @Mutation(() => ExclusionPayload, { description: 'REQUESTED → REJECTED with a note (customer head or admin).' })
-  async rejectExclusion(@Ctx() ctx: Context, @Arg('input') input: ExclusionDecisionInput): Promise<ExclusionPayload> {
-    const r = await exclusions.decideExclusion(ctx, input, false);
-    return { exclusion: r.result, userErrors: r.userErrors };
   }
 }
 

@@ -9,16 +9,17 @@ import { assertVersion, runCreate, runMutation, type MutationResult } from '../.
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import { acceptanceDue, endOfLocalDay, localDateOf, monthEndsAt, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
-import type { Context } from '../../context';
-import { createLoaders, type Loaders } from '../../loaders';
-import { touchLedger } from '../ledger/ledger.service';
+import type { Context } from '../../common/context';
+import { loadersOver } from '../../common/wiring';
+import type { Loaders } from '../../db/request-loaders';
+import { touchLedger } from '../../common/ledger-touch';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, chainAt, partyOf, versionAt, type LoadedObjective } from '../agreements/agreement.service';
 import { effectiveObjectives } from '../agreements/inheritance';
-import { principalOf } from '../auth/authorization';
+import { principalOf } from '../../common/authorization';
 import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
 import { DisputeRuling, Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
-import { Role } from '../auth/user.entity';
+import { Role } from '../../common/role';
 import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 
@@ -77,7 +78,7 @@ export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreem
     }
   }
   const version = versionAt(versions, month) as AgreementVersion;
-  const loaders = createLoaders(em);
+  const loaders = loadersOver(em);
   return { agreement, month, version, objectives: await objectivesAt({ loaders }, agreement, month), loaders };
 }
 

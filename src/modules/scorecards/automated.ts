@@ -1,6 +1,6 @@
 import { groupBy } from '../../common/collections';
 import type { Month } from '../../common/month';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import type { AgreementVersion } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.service';
 import { escalationMetricValues } from '../escalations/escalation.service';

@@ -1,18 +1,19 @@
 /**
  * Roll-ups read from the score ledger (DESIGN §8 read side): the pooled sums of the agreement-months
  * in a window are SQL aggregates over `ledger_month` (Σ weight·attainment / Σ weight by group, rule
- * 9), two statements whatever the number of agreements. What the ledger cannot answer at the
+ * 9), two statements whatever the number of agreements (one on PostgreSQL), each reading a narrow
+ * covering index rather than the wide rows. What the ledger cannot answer at the
  * request's instant is scored on the spot, as before: rows whose stored evaluation no longer holds
  * (an instant passed and the scheduler has not caught up, or the request's clock is before the
  * row's), and months beyond the ledger's horizon.
  */
 import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
 import { sqlOf } from '../../common/sql';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { clean, type Compliance, OBJECTIVE_STATUSES, trend, type Trend } from '../../scoring';
 import { STATUS_RANK, sumsOf } from '../../scoring/ledger';
 import type { Agreement } from '../agreements/agreement.entity';
-import { bool } from '../ledger/ledger.rows';
+import { bool } from '../../common/sql';
 import { isDisputed, measuredMonths, type Pooled, type ScoredMonth, scoreMonths } from './scorecard.service';
 
 /** Which ledger rows a roll-up pools: a condition on `ledger_month`, and the same set as agreements for what is scored live. */
@@ -87,6 +88,19 @@ const SUMS = `sum(f) as n, sum(f * sum_weighted) as sw, sum(f * sum_weight) as w
   sum(1 - f) as stale`;
 
 /**
+ * The same sums over rows already filtered to those that hold (SQLite): no per-row factor, which
+ * SQLite would evaluate once per aggregate. The two placeholders are the engine's `true`.
+ */
+const FRESH_SUMS = `count(*) as n, sum(sum_weighted) as sw, sum(sum_weight) as w, sum(scored_count) as sc, sum(evaluated) as e, sum(met) as m,
+  sum(breaches) as b, sum(credit_amount) as c, sum(case when disputed = ? then 1 else 0 end) as dm, sum(case when disputed = ? then credit_amount else 0 end) as pc, min(status_rank) as r`;
+/** How many columns `FRESH_SUMS` has (the total row of the by-month statement fills the others with null). */
+const FRESH_SUMS_COLUMNS = 11;
+
+/** The covering indexes of `ledger_month` the roll-ups read (`LedgerMonth`'s `@Index`es): in month order, and in agreement order. */
+const BY_MONTH_INDEX = 'ledger_month_rollup_month_index';
+const BY_AGREEMENT_INDEX = 'ledger_month_rollup_agreement_index';
+
+/**
  * The window's agreement-months pooled at the request's instant. A row counts from the ledger when
  * its stored evaluation holds at `now`: closed by then (frozen), or evaluated at or before `now` and
  * valid past it. The rest is scored live.
@@ -102,16 +116,54 @@ export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Mon
   const t = sql.date(now);
   const yes = bool(sql, true);
   const no = bool(sql, false);
-  // Whether a row's stored evaluation holds at `now`, as 1 or 0, computed once per row.
-  const fresh = `case when (closed = ? and closed_at <= ?) or (closed = ? and computed_at <= ? and (valid_until is null or valid_until > ?)) then 1 else 0 end`;
+  // Whether a row's stored evaluation holds at `now`: as a condition, and as 1 or 0 computed once per row.
+  const holds = `((closed = ? and closed_at <= ?) or (closed = ? and computed_at <= ? and (valid_until is null or valid_until > ?)))`;
+  const fresh = `case when ${holds} then 1 else 0 end`;
   const freshParams = [yes, t, no, t, t];
-  // SQLite, without statistics, walks the (month, provider) index and fetches every row by id; a
-  // plain scan of the table is several times faster for a window of every agreement.
-  const table = sql.pg || scope.params.length ? 'ledger_month' : 'ledger_month not indexed';
   const rows = `(select agreement_id, month, provider_id, tier, sum_weighted, sum_weight, scored_count, evaluated, met, breaches, credit_amount,
     case when disputed = ? then 1 else 0 end as disputed, status_rank, ${fresh} as f
-    from ${table} where deleted = ? and month >= ? and month <= ? and ${scope.where}) as l`;
+    from ledger_month where deleted = ? and month >= ? and month <= ? and ${scope.where}) as l`;
   const rowParams = [yes, ...freshParams, no, from, ledgerTo, ...scope.params];
+
+  /**
+   * PostgreSQL: one statement, one pass over the window's rows (the covering index in month order),
+   * grouped both ways by GROUPING SETS; `grouping(month)` is 1 on the by-agreement rows.
+   */
+  const pooledPg = async () => {
+    const grouped = await sql.rows<Record<string, unknown>>(
+      `select agreement_id, provider_id, tier, month, grouping(month) as by_agreement, ${SUMS} from ${rows} group by grouping sets ((agreement_id, provider_id, tier), (month))`,
+      rowParams,
+    );
+    const byAgreement = grouped.filter((r) => Number(r.by_agreement) === 1);
+    return { byAgreement, byMonth: grouped.filter((r) => Number(r.by_agreement) === 0), stale: byAgreement.reduce((n, r) => n + Number(r.stale ?? 0), 0) };
+  };
+  /**
+   * SQLite: the rows that hold, grouped by agreement and by month, each statement reading the
+   * covering index in its group's order (so neither sorts); the by-month statement also counts
+   * every row of the window, so that `stale` is what the groups did not pool. For a narrower scope
+   * (a department, a tier), SQLite picks the index.
+   */
+  const pooledSqlite = async () => {
+    const base = `deleted = ? and month >= ? and month <= ? and ${scope.where}`;
+    const baseParams = [no, from, ledgerTo, ...scope.params];
+    const from_ = (index: string) => (scope.params.length ? 'ledger_month' : `ledger_month indexed by ${index}`);
+    const [byAgreement, months] = await Promise.all([
+      sql.rows<Record<string, unknown>>(`select agreement_id, provider_id, tier, ${FRESH_SUMS} from ${from_(BY_AGREEMENT_INDEX)} where ${base} and ${holds} group by agreement_id, provider_id, tier`, [
+        yes,
+        yes,
+        ...baseParams,
+        ...freshParams,
+      ]),
+      sql.rows<Record<string, unknown>>(
+        `select month, ${FRESH_SUMS}, null as total from ${from_(BY_MONTH_INDEX)} where ${base} and ${holds} group by month
+         union all select null, ${Array(FRESH_SUMS_COLUMNS).fill('null').join(', ')}, count(*) from ${from_(BY_MONTH_INDEX)} where ${base}`,
+        [yes, yes, ...baseParams, ...freshParams, ...baseParams],
+      ),
+    ]);
+    const byMonth = months.filter((r) => r.month !== null);
+    const total = Number(months.find((r) => r.month === null)?.total ?? 0);
+    return { byAgreement, byMonth, stale: total - byMonth.reduce((n, r) => n + Number(r.n), 0) };
+  };
 
   const out: LedgerRollup = { total: new Sums(), byMonth: new Map(months.map((m) => [m, new Sums()])), byAgreement: new Map(), series: { points: [], trend: { slope: null, direction: null } } };
   const agreementSums = (id: string, providerId: string, tier: string) => {
@@ -121,19 +173,14 @@ export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Mon
   };
   const live: Array<{ agreementId: string; month: Month }> = [];
   if (compareMonths(from, ledgerTo) <= 0) {
-    const [byAgreement, byMonth] = await Promise.all([
-      sql.rows<Record<string, unknown>>(`select agreement_id, provider_id, tier, ${SUMS} from ${rows} group by agreement_id, provider_id, tier`, rowParams),
-      sql.rows<Record<string, unknown>>(`select month, ${SUMS} from ${rows} group by month`, rowParams),
-    ]);
-    let stale = 0;
+    const { byAgreement, byMonth, stale } = await (sql.pg ? pooledPg() : pooledSqlite());
     for (const r of byAgreement) {
-      stale += Number(r.stale ?? 0);
       if (!Number(r.n)) continue;
       agreementSums(String(r.agreement_id), String(r.provider_id), String(r.tier)).addRow(r);
       out.total.addRow(r);
     }
     for (const r of byMonth) if (Number(r.n)) out.byMonth.get(String(r.month))?.addRow(r);
-    // Rows whose evaluation does not hold at `now`: only then a third statement names them.
+    // Rows whose evaluation does not hold at `now`: only then another statement names them.
     if (stale) {
       const found = await sql.rows<{ agreement_id: string; month: string }>(`select agreement_id, month from ${rows} where f = 0`, rowParams);
       live.push(...found.map((x) => ({ agreementId: String(x.agreement_id), month: String(x.month) })));

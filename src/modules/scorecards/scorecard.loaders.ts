@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
+import { asDate } from '../../common/sql';
 import type { HandoffStats } from '../../scoring/automated';
 import { ExclusionStatus, type Severity } from '../reports/report.entity';
 
@@ -76,7 +77,6 @@ export interface EscalationRow {
 }
 
 /** SQLite hands dates back as epoch milliseconds; MikroORM's PostgreSQL driver as timestamp strings. */
-export const asDate = (v: unknown): Date => (v instanceof Date ? v : typeof v === 'string' && !/^\d+$/.test(v) ? new Date(v) : new Date(Number(v)));
 export const asNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** Per-request loaders of the facts scores are computed from, as plain rows. */

@@ -1,9 +1,8 @@
 import { type Abandonable, breathe, mapBreathing } from '../../common/bounds';
 import { monthEndsAt } from '../../common/working-time';
 import { measuredInMonth } from '../../scoring/measured';
-import { BadUserInputError } from '../../common/errors';
-import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
-import type { Context } from '../../context';
+import { addMonths, compareMonths, type Month } from '../../common/month';
+import type { Context } from '../../common/context';
 import {
   type AgreementMonthResult,
   baselineSuggestion,
@@ -28,9 +27,6 @@ import { dueFor, type MonthObjective, objectivesAt } from '../reports/report.ser
 import { automatedValues } from './automated';
 import { closeInstant, type LedgerReportState, type MonthPhase } from '../../scoring/ledger';
 import type { LedgerRecord } from '../ledger/ledger.rows';
-
-/** Longest window a scorecard query takes, in months (the API refuses more). */
-export const MAX_WINDOW_MONTHS = 60;
 
 /** One effective objective of an agreement-month, with its value and its result under DESIGN §4. */
 export interface ScoredObjective {
@@ -70,14 +66,6 @@ export interface MeasuredMonth {
   agreement: Agreement;
   month: Month;
   version: AgreementVersion;
-}
-
-/** A window's months after checking it: in order and not too long. */
-export function windowMonths(from: Month, to: Month): Month[] {
-  if (compareMonths(to, from) < 0) throw new BadUserInputError(`to: expected ${from} or later, received ${to}`, 'to');
-  const months = monthRange(from, to);
-  if (months.length > MAX_WINDOW_MONTHS) throw new BadUserInputError(`to: expected a window of at most ${MAX_WINDOW_MONTHS} months, received ${months.length}`, 'to');
-  return months;
 }
 
 /**

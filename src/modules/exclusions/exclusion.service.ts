@@ -5,15 +5,15 @@ import { rowLock } from '../../common/locks';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
 import { partyOf } from '../agreements/agreement.service';
-import { principalOf } from '../auth/authorization';
-import { Exclusion, ExclusionStatus } from './report.entity';
-import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from './report.inputs';
-import { loadAgreementMonth } from './report.service';
+import { principalOf } from '../../common/authorization';
+import { Exclusion, ExclusionStatus } from '../reports/report.entity';
+import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from '../reports/report.inputs';
+import { loadAgreementMonth } from '../reports/report.service';
 import { scoreMonths } from '../scorecards/scorecard.service';
-import { touchLedger } from '../ledger/ledger.service';
+import { touchLedger } from '../../common/ledger-touch';
 
 /**
  * The provider's head (or an admin) asks for a BREACHED or NO_DATA objective-month to be excused,

@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
-import { createLoaders, type Loaders } from './loaders';
-import type { Role } from './modules/auth/user.entity';
+import type { Loaders } from '../db/request-loaders';
+import { loadersOver } from './wiring';
+import type { Role } from './role';
 
 /** Who is calling: filled from the bearer token by the authentication plugin. */
 export interface Principal {
@@ -58,7 +59,7 @@ export function createContext(orm: MikroORM, requestId: string, bearer: string |
 function lazyLoaders(em: EntityManager): Loaders {
   let real: Loaders | undefined;
   return new Proxy({} as Loaders, {
-    get: (_target, name) => (real ??= createLoaders(em))[name as keyof Loaders],
+    get: (_target, name) => (real ??= loadersOver(em))[name as keyof Loaders],
   });
 }
 

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { createAgreementLoaders } from './modules/agreements/agreement.loaders';
-import { createAuthLoaders } from './modules/auth/auth.loaders';
-import { createCatalogLoaders } from './modules/catalog/catalog.loaders';
-import { createDepartmentLoaders } from './modules/departments/department.loaders';
-import { createReportLoaders } from './modules/reports/report.loaders';
-import { createScorecardLoaders } from './modules/scorecards/scorecard.loaders';
-import { createLedgerLoaders } from './modules/ledger/ledger.rows';
+import { createAgreementLoaders } from '../modules/agreements/agreement.loaders';
+import { createAuthLoaders } from '../modules/auth/auth.loaders';
+import { createCatalogLoaders } from '../modules/catalog/catalog.loaders';
+import { createDepartmentLoaders } from '../modules/departments/department.loaders';
+import { createReportLoaders } from '../modules/reports/report.loaders';
+import { createScorecardLoaders } from '../modules/scorecards/scorecard.loaders';
+import { createLedgerLoaders } from '../modules/ledger/ledger.rows';
 
 /**
  * Every per-request DataLoader, keyed by name. Created once per request in `createContext`, so a

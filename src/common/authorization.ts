@@ -1,7 +1,7 @@
 import type { AuthCheckerFn } from 'type-graphql';
-import { ForbiddenError, UnauthenticatedError } from '../../common/errors';
-import type { Context, Principal } from '../../context';
-import { Role } from './user.entity';
+import { ForbiddenError, UnauthenticatedError } from './errors';
+import type { Context, Principal } from './context';
+import { Role } from './role';
 
 /**
  * The single auth checker of the schema (`@Authorized(...)`): an authenticated principal is

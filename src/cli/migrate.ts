@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MikroORM } from '@mikro-orm/core';
-import { type Config, ConfigError, loadConfig } from '../config';
-import { ormOptions, migrationsSourceDir } from './mikro-orm.config';
-import { migrateUp, openOrm } from './orm';
+import { type Config, ConfigError, loadConfig } from '../common/config';
+import { ormOptions, migrationsSourceDir } from '../db/mikro-orm.config';
+import { migrateUp, openOrm } from '../db/orm';
 
 const ENGINES = ['sqlite', 'postgresql'] as const;
 
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
   if (command === 'up') return up();
   if (command === 'create') return create(name ?? 'change');
-  throw new Error('usage: migrate.cli up | create <snake_case_name>');
+  throw new Error('usage: migrate up | create <snake_case_name>');
 }
 
 main().catch((e) => {

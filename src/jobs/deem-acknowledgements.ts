@@ -1,7 +1,7 @@
 import type { EntityManager, LockMode } from '@mikro-orm/core';
-import { rowLock } from '../../common/locks';
-import { syncLedger } from '../ledger/ledger.service';
-import { Report, ReportRevision, ReportStatus } from './report.entity';
+import { rowLock } from '../common/locks';
+import { syncLedger } from '../modules/ledger/ledger.service';
+import { Report, ReportRevision, ReportStatus } from '../modules/reports/report.entity';
 
 /** Reports deemed acknowledged per batch: a tick that finds more takes them in several batches. */
 const BATCH = 500;

@@ -3,11 +3,12 @@
  * token's secret once. Later users and tokens are created through the API by an admin. */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../config';
-import { openOrm } from '../../db/orm';
-import { issueToken } from './auth.service';
-import { generateToken } from './tokens';
-import { Role, User } from './user.entity';
+import { ConfigError, loadConfig } from '../common/config';
+import { openOrm } from '../db/orm';
+import { issueToken } from '../modules/auth/auth.service';
+import { generateToken } from '../modules/auth/tokens';
+import { Role } from '../common/role';
+import { User } from '../modules/auth/user.entity';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { name: { type: 'string' }, email: { type: 'string' }, 'token-name': { type: 'string' } } });

@@ -1,10 +1,11 @@
 import type { Month } from '../../common/month';
-import type { Context } from '../../context';
+import type { Context } from '../../common/context';
 import { score as scoreOf } from '../../scoring';
 import { Agreement } from '../agreements/agreement.entity';
-import { type ScoredMonth, measuredMonths, scoreMonths, windowMonths } from '../scorecards/scorecard.service';
-import { HandoffEvent, HandoffMonth } from './handoff.entity';
-import { handoffMetricValues, handoffStats, type HandoffStats } from './handoff.service';
+import { type ScoredMonth, measuredMonths, scoreMonths } from './scorecard.service';
+import { windowMonths } from '../../common/month-window';
+import { HandoffEvent, HandoffMonth } from '../handoffs/handoff.entity';
+import { handoffMetricValues, handoffStats, type HandoffStats } from '../handoffs/handoff.service';
 
 /** One stage of a chain: an agreement along which handoffs flowed, its figures over the window. */
 export interface ChainStageData {

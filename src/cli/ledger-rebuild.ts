@@ -4,9 +4,9 @@
  * ledger with a rebuild (rolled back) and exits 1 listing the differences when they are not equal. */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../config';
-import { openOrm } from '../../db/orm';
-import { compareWithRebuild, rebuildLedger } from './ledger.service';
+import { ConfigError, loadConfig } from '../common/config';
+import { openOrm } from '../db/orm';
+import { compareWithRebuild, rebuildLedger } from '../modules/ledger/ledger.service';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } });

@@ -1,0 +1,67 @@
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Connection, PageArgs } from '../../common/connection';
+import type { Context } from '../../common/context';
+import { Role } from '../../common/role';
+import { UserError } from '../../common/user-error';
+import { Agreement, Objective } from '../agreements/agreement.entity';
+import { Metric } from '../catalog/metric.entity';
+import { Exclusion } from '../reports/report.entity';
+import { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from '../reports/report.inputs';
+import * as exclusions from './exclusion.service';
+
+@ObjectType()
+export class ExclusionConnection extends Connection(Exclusion) {}
+
+@ObjectType()
+export class ExclusionPayload {
+  @Field(() => Exclusion, { nullable: true })
+  exclusion!: Exclusion | null;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@Resolver(() => Exclusion)
+export class ExclusionResolver {
+  @Authorized()
+  @Query(() => ExclusionConnection, { description: 'Exclusion requests, by month.' })
+  exclusions(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => ExclusionFilter, { nullable: true }) filter?: ExclusionFilter): Promise<ExclusionConnection> {
+    return exclusions.listExclusions(ctx, filter, page);
+  }
+
+  @FieldResolver(() => Agreement)
+  async agreement(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Agreement> {
+    return (await ctx.loaders.agreementById.load(e.agreement.id)) as Agreement;
+  }
+
+  @FieldResolver(() => Objective)
+  async objective(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Objective> {
+    return (await ctx.loaders.objectiveById.load(e.objective.id)) as Objective;
+  }
+
+  @FieldResolver(() => Metric)
+  async metric(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Metric> {
+    return (await ctx.loaders.metricById.load(e.metric.id)) as Metric;
+  }
+
+  @Authorized(Role.ADMIN, Role.HEAD)
+  @Mutation(() => ExclusionPayload, { description: 'Asks for a BREACHED or NO_DATA objective-month to be excused (provider head or admin).' })
+  async requestExclusion(@Ctx() ctx: Context, @Arg('input') input: RequestExclusionInput): Promise<ExclusionPayload> {
+    const r = await exclusions.requestExclusion(ctx, input);
+    return { exclusion: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized(Role.ADMIN, Role.HEAD)
+  @Mutation(() => ExclusionPayload, { description: 'REQUESTED → APPROVED (customer head or admin): the objective-month is EXCUSED.' })
+  async approveExclusion(@Ctx() ctx: Context, @Arg('input') input: ExclusionDecisionInput): Promise<ExclusionPayload> {
+    const r = await exclusions.decideExclusion(ctx, input, true);
+    return { exclusion: r.result, userErrors: r.userErrors };
+  }
+
+  @Authorized(Role.ADMIN, Role.HEAD)
+  @Mutation(() => ExclusionPayload, { description: 'REQUESTED → REJECTED with a note (customer head or admin).' })
+  async rejectExclusion(@Ctx() ctx: Context, @Arg('input') input: ExclusionDecisionInput): Promise<ExclusionPayload> {
+    const r = await exclusions.decideExclusion(ctx, input, false);
+    return { exclusion: r.result, userErrors: r.userErrors };
+  }
+}
