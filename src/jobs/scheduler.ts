@@ -12,7 +12,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { loggableError } from '../observability';
+import { loggableError } from '../common/logging';
 import { setAuditActor } from '../modules/audit/audit.subscriber';
 import { deemAcknowledgements } from '../modules/reports/report.jobs';
 import { advanceLedger } from '../modules/ledger/ledger.service';
