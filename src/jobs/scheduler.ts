@@ -12,7 +12,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { loggableError } from '../observability';
+import { loggableError } from '../common/logging';
 import { setActor } from '../common/actor';
 import { deemAcknowledgements } from './deem-acknowledgements';
 import { advanceLedger } from '../modules/ledger/ledger.service';

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { assertAsOf, breathe, instantProblem, mapBreathing, textProblem } from '../../src/common/bounds';
 import { foldForSearch } from '../../src/common/codes';
 import { apiMonthProblem } from '../../src/common/month';
-import { inputProblem } from '../../src/hardening';
-import { capText, loggableError } from '../../src/observability';
+import { inputProblem } from '../../src/http/query-limits';
+import { capText, loggableError } from '../../src/common/logging';
 
 /** Busy-waits `ms` milliseconds: synchronous work, as scoring thousands of months is. */
 function spin(ms: number): void {

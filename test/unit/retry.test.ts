@@ -5,7 +5,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_ERROR_CODES, TransientConflictError } from '../../src/common/errors';
 import { isTransientFailure, RetryableConflict, retryTransient } from '../../src/common/retry';
-import { formatError } from '../../src/server';
+import { formatError } from '../../src/http/apollo';
 
 /** A driver error as node-postgres raises it, wrapped the way MikroORM's exception converter does. */
 const driverError = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { code });

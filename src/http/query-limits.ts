@@ -1,4 +1,6 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+/* Limits on what one GraphQL document may ask for, checked before execution: depth, aliases,
+ * operation types, the values it carries, and its estimated cost. (The parser's token limit is
+ * graphql-js's own `maxTokens`; see docs/decisions.md for why these are not graphql-armor's.) */
 import {
   type ASTVisitor,
   type DocumentNode,
@@ -17,12 +19,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
-import { MAX_LIST_LENGTH, MAX_STRING_LENGTH, textProblem } from './common/bounds';
-import { DEFAULT_PAGE_SIZE } from './common/connection';
-import { UnauthenticatedError } from './common/errors';
-import type { Config } from './common/config';
-import type { Context } from './common/context';
-import { authenticate } from './modules/auth/auth.service';
+import { MAX_LIST_LENGTH, MAX_STRING_LENGTH, textProblem } from '../common/bounds';
+import { DEFAULT_PAGE_SIZE } from '../common/connection';
 
 /** How many items a plain list field (not a connection) is assumed to return, for cost. */
 const LIST_ESTIMATE = 10;
@@ -193,50 +191,4 @@ export function operationCost(schema: GraphQLSchema, document: Parameters<typeof
 /** Whether an operation selects nothing but `__typename` at its root: the one open operation. */
 export function isTypenameOnly(op: OperationDefinitionNode): boolean {
   return op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value === '__typename');
-}
-
-function refusal(error: GraphQLError | Error, status: number, code: string): GraphQLError {
-  return new GraphQLError(error.message, { extensions: { code, http: { status } } });
-}
-
-/**
- * Runs after parsing and validation, before execution, in this order: the cost limit (with
- * variables, so `first: 100000` in a variable is caught), then authentication. Everything that
- * refuses a request happens here or earlier, so an abusive request never reaches the database.
- */
-export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerPlugin<Context> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ contextValue, request, document, operation, operationName }) {
-          // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no token.
-          if (operation && isTypenameOnly(operation) && document.definitions.length === 1) return;
-          const problem = inputProblem(document, request.variables ?? {});
-          if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
-          let cost: number;
-          try {
-            cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
-          } catch (e) {
-            // Variables that do not fit their types (or their bounds: months and instants outside
-            // 2000–2099): refused here, before authentication and any SQL, as execution would.
-            if (!(e instanceof GraphQLError)) throw e;
-            throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
-          }
-          if (cost > config.limits.cost) {
-            throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');
-          }
-          if (operation && isTypenameOnly(operation)) return;
-          const bearer = contextValue.request.bearer;
-          if (bearer === undefined) throw refusal(new UnauthenticatedError(), 401, 'UNAUTHENTICATED');
-          if (bearer === null) throw refusal(new UnauthenticatedError('Malformed Authorization header: expected "Bearer <token>"'), 401, 'UNAUTHENTICATED');
-          try {
-            contextValue.principal = await authenticate(contextValue.em, bearer);
-          } catch (e) {
-            if (e instanceof UnauthenticatedError) throw refusal(e, 401, 'UNAUTHENTICATED');
-            throw e;
-          }
-        },
-      };
-    },
-  };
 }

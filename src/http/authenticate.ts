@@ -1,0 +1,28 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { UnauthenticatedError } from '../common/errors';
+import type { Principal } from '../common/context';
+import { authenticate } from '../modules/auth/auth.service';
+import { bearerToken } from '../modules/auth/tokens';
+
+/** The message for an Authorization header that is not `Bearer <token>`. */
+const MALFORMED = 'Malformed Authorization header: expected "Bearer <token>"';
+
+/**
+ * The bearer token of a request's Authorization header: undefined when none was sent, null when
+ * the header is malformed. Read once per request, before the rate limit (which counts per token).
+ */
+export function requestBearer(authorization: string | undefined): string | null | undefined {
+  return bearerToken(authorization);
+}
+
+/**
+ * The one authentication of the HTTP edge, used by every route that needs a caller (GraphQL, the
+ * CSV exports, /metrics): a bearer token as read by {@link requestBearer} to its principal, or
+ * UnauthenticatedError saying why not (none sent, malformed header, unknown, revoked, expired,
+ * user deactivated). One SELECT when a token was sent, none otherwise.
+ */
+export async function authenticateBearer(em: EntityManager, bearer: string | null | undefined): Promise<Principal> {
+  if (bearer === undefined) throw new UnauthenticatedError();
+  if (bearer === null) throw new UnauthenticatedError(MALFORMED);
+  return authenticate(em, bearer);
+}

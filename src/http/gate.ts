@@ -1,0 +1,52 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { UnauthenticatedError } from '../common/errors';
+import type { Config } from '../common/config';
+import type { Context } from '../common/context';
+import { authenticateBearer } from './authenticate';
+import { inputProblem, isTypenameOnly, operationCost } from './query-limits';
+
+/** An error Apollo answers with `status` and `code` (a refusal, not a failure of ours). */
+function refusal(error: GraphQLError | Error, status: number, code: string): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { code, http: { status } } });
+}
+
+/**
+ * Runs after parsing and validation, before execution, in this order: the values the request
+ * carries, the cost limit (with variables, so `first: 100000` in a variable is caught), then
+ * authentication. Everything that refuses a request happens here or earlier, so an abusive
+ * request never reaches the database.
+ */
+export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, request, document, operation, operationName }) {
+          // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no token.
+          if (operation && isTypenameOnly(operation) && document.definitions.length === 1) return;
+          const problem = inputProblem(document, request.variables ?? {});
+          if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
+          let cost: number;
+          try {
+            cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
+          } catch (e) {
+            // Variables that do not fit their types (or their bounds: months and instants outside
+            // 2000–2099): refused here, before authentication and any SQL, as execution would.
+            if (!(e instanceof GraphQLError)) throw e;
+            throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+          }
+          if (cost > config.limits.cost) {
+            throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');
+          }
+          if (operation && isTypenameOnly(operation)) return;
+          try {
+            contextValue.principal = await authenticateBearer(contextValue.em, contextValue.request.bearer);
+          } catch (e) {
+            if (e instanceof UnauthenticatedError) throw refusal(e, 401, 'UNAUTHENTICATED');
+            throw e;
+          }
+        },
+      };
+    },
+  };
+}
