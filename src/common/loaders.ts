@@ -38,3 +38,29 @@ export function refId(value: unknown): string | null {
   const entity = Reference.unwrapReference(value as object) as { id?: string };
   return entity.id ?? null;
 }
+
+/**
+ * `loader.load(key)` for a row that must exist (a foreign key points at it): a missing one is a
+ * bug or a race with a delete, thrown as an error naming it rather than cast away.
+ */
+export async function loadOrThrow<K, V>(loader: DataLoader<K, V | null>, key: K, what: string): Promise<V> {
+  const value = await loader.load(key);
+  if (value === null || value === undefined) throw new Error(`${what} ${String(key)} was not found`);
+  return value;
+}
+
+/**
+ * `loader.loadMany(keys)` with its `Error` slots checked: DataLoader reports a failed batch per key
+ * rather than rejecting, and a cast would let the error through as if it were a row. With `what`,
+ * every key must also find its row (rows a foreign key points at), as in {@link loadOrThrow}.
+ */
+export async function loadManyOrThrow<K, V>(loader: DataLoader<K, V>, keys: readonly K[]): Promise<V[]>;
+export async function loadManyOrThrow<K, V>(loader: DataLoader<K, V | null>, keys: readonly K[], what: string): Promise<V[]>;
+export async function loadManyOrThrow<K, V>(loader: DataLoader<K, V | null>, keys: readonly K[], what?: string): Promise<Array<V | null>> {
+  const values = await loader.loadMany(keys);
+  values.forEach((v, i) => {
+    if (v instanceof Error) throw v;
+    if (what && (v === null || v === undefined)) throw new Error(`${what} ${String(keys[i])} was not found`);
+  });
+  return values as Array<V | null>;
+}

@@ -19,6 +19,11 @@ export interface MutationResult<T> {
   userErrors: UserError[];
 }
 
+/** The GraphQL payload of a write: its result under `key` (null when refused), and its user errors. */
+export function payload<K extends string, T>(key: K, r: MutationResult<T>): Record<K, T | null> & { userErrors: UserError[] } {
+  return { [key]: r.result, userErrors: r.userErrors } as Record<K, T | null> & { userErrors: UserError[] };
+}
+
 /**
  * The service boundary of a write: runs `work` in one transaction (whose changes the audit
  * subscriber records, with the context's principal and request id) and turns expected failures

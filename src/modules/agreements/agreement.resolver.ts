@@ -13,6 +13,8 @@ import * as amendments from './amendment.service';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import * as agreements from './agreement.service';
 import { effectiveObjectives } from './inheritance';
+import { loadOrThrow } from '../../common/loaders';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class AgreementConnection extends Connection(Agreement) {}
@@ -206,7 +208,7 @@ export class AgreementResolver {
     return Promise.all(
       effective.map(async ({ objective: { objective: o, metricId }, inheritedFrom }) => ({
         id: o.id,
-        metric: (await ctx.loaders.metricById.load(metricId)) as Metric,
+        metric: await loadOrThrow(ctx.loaders.metricById, metricId, 'Metric'),
         target: o.target,
         warning: o.warning ?? null,
         weight: o.weight,
@@ -221,35 +223,35 @@ export class AgreementResolver {
   @Mutation(() => AgreementPayload, { description: 'Drafts an agreement with its first version.' })
   async createAgreement(@Ctx() ctx: Context, @Arg('input') input: CreateAgreementInput): Promise<AgreementPayload> {
     const r = await agreements.createAgreement(ctx, input);
-    return { agreement: r.result, userErrors: r.userErrors };
+    return payload('agreement', r);
   }
 
   @Authorized()
   @Mutation(() => AgreementPayload, { description: "Approves a DRAFT for a party; both parties' approval (an admin's for CORPORATE) activates it." })
   async approveAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
     const r = await agreements.approveAgreement(ctx, input);
-    return { agreement: r.result, userErrors: r.userErrors };
+    return payload('agreement', r);
   }
 
   @Authorized()
   @Mutation(() => AgreementPayload, { description: 'ACTIVE → SUSPENDED.' })
   async suspendAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
     const r = await agreements.suspendAgreement(ctx, input);
-    return { agreement: r.result, userErrors: r.userErrors };
+    return payload('agreement', r);
   }
 
   @Authorized()
   @Mutation(() => AgreementPayload, { description: 'SUSPENDED → ACTIVE.' })
   async resumeAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
     const r = await agreements.resumeAgreement(ctx, input);
-    return { agreement: r.result, userErrors: r.userErrors };
+    return payload('agreement', r);
   }
 
   @Authorized()
   @Mutation(() => AgreementPayload, { description: 'Ends an agreement without live agreements under it.' })
   async terminateAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
     const r = await agreements.terminateAgreement(ctx, input);
-    return { agreement: r.result, userErrors: r.userErrors };
+    return payload('agreement', r);
   }
 }
 
@@ -266,7 +268,7 @@ export class AmendmentPayload {
 export class AmendmentResolver {
   @FieldResolver(() => Agreement)
   async agreement(@Root() a: Amendment, @Ctx() ctx: Context): Promise<Agreement> {
-    return (await ctx.loaders.agreementById.load(a.agreement.id)) as Agreement;
+    return await loadOrThrow(ctx.loaders.agreementById, a.agreement.id, 'Agreement');
   }
 
   @FieldResolver(() => GraphQLJSONObject, { description: 'terms (changed terms), addObjectives, changeObjectives (by metricId), removeObjectives (metric ids).' })
@@ -283,28 +285,28 @@ export class AmendmentResolver {
   @Mutation(() => AmendmentPayload, { description: "Proposes a change of terms from a month on; the other party's approval makes it a new version." })
   async proposeAmendment(@Ctx() ctx: Context, @Arg('input') input: ProposeAmendmentInput): Promise<AmendmentPayload> {
     const r = await amendments.proposeAmendment(ctx, input);
-    return { amendment: r.result, userErrors: r.userErrors };
+    return payload('amendment', r);
   }
 
   @Authorized()
   @Mutation(() => AmendmentPayload)
   async approveAmendment(@Ctx() ctx: Context, @Arg('input') input: AmendmentDecisionInput): Promise<AmendmentPayload> {
     const r = await amendments.approveAmendment(ctx, input);
-    return { amendment: r.result, userErrors: r.userErrors };
+    return payload('amendment', r);
   }
 
   @Authorized()
   @Mutation(() => AmendmentPayload)
   async rejectAmendment(@Ctx() ctx: Context, @Arg('input') input: AmendmentDecisionInput): Promise<AmendmentPayload> {
     const r = await amendments.rejectAmendment(ctx, input);
-    return { amendment: r.result, userErrors: r.userErrors };
+    return payload('amendment', r);
   }
 
   @Authorized()
   @Mutation(() => AmendmentPayload)
   async withdrawAmendment(@Ctx() ctx: Context, @Arg('input') input: AmendmentDecisionInput): Promise<AmendmentPayload> {
     const r = await amendments.withdrawAmendment(ctx, input);
-    return { amendment: r.result, userErrors: r.userErrors };
+    return payload('amendment', r);
   }
 }
 
@@ -340,7 +342,7 @@ export class AgreementVersionResolver {
 export class ObjectiveResolver {
   @FieldResolver(() => Metric)
   async metric(@Root() o: Objective, @Ctx() ctx: Context): Promise<Metric> {
-    return (await ctx.loaders.metricById.load(o.metric.id)) as Metric;
+    return await loadOrThrow(ctx.loaders.metricById, o.metric.id, 'Metric');
   }
 }
 

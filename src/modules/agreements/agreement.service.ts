@@ -33,6 +33,7 @@ import {
 import type { AgreementFilter, AgreementTransitionInput, CreateAgreementInput, ObjectiveInput, TermsInput } from './agreement.inputs';
 import { type ChainLevel, type ChainObjective, violationMessage } from './inheritance';
 import { type DatedViolation, tightenAcrossMonths } from './tighten';
+import { loadManyOrThrow } from '../../common/loaders';
 
 /** A violation's message, naming the month when it is not the first month of the change. */
 export function datedMessage(v: DatedViolation, fromMonth: Month): string {
@@ -143,12 +144,12 @@ export async function chainAt(ctx: Pick<Context, 'loaders'>, agreement: Agreemen
     // Before its first version an agreement governs nothing, inherited or not.
     if (depth === 0 && !version) return [];
     const objectives = version ? await ctx.loaders.objectivesByVersion.load(version.id) : [];
-    const metrics = await ctx.loaders.metricById.loadMany(objectives.map((o) => o.metric.id));
+    const metrics = await loadManyOrThrow(ctx.loaders.metricById, objectives.map((o) => o.metric.id), 'Metric');
     chain.push({
       agreementId: current.id,
       agreementKey: current.key,
       objectives: objectives.map((o, i) => {
-        const metric = metrics[i] as Metric;
+        const metric = metrics[i];
         return { metricId: metric.id, metricCode: metric.code, direction: metric.direction, target: o.target, inheritance: o.inheritance, objective: o };
       }),
     });

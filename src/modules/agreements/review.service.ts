@@ -1,8 +1,9 @@
 import type { Context } from '../../common/context';
 import { assertAsOf } from '../../common/bounds';
 import { addMonths, compareMonths, monthOf } from '../../common/month';
-import { Agreement, AgreementStatus, type AgreementVersion } from './agreement.entity';
+import { Agreement, AgreementStatus } from './agreement.entity';
 import { versionAt } from './agreement.service';
+import { loadManyOrThrow } from '../../common/loaders';
 
 /** A live agreement whose periodic review is due. */
 export interface ReviewDueRow {
@@ -25,7 +26,7 @@ export async function reviewsDue(ctx: Context, asOf?: Date | null): Promise<Revi
   assertAsOf('asOf', at, ctx.request.now);
   const today = at.toISOString().slice(0, 10);
   const agreements = await ctx.em.find(Agreement, { state: { $in: [AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED] } }, { orderBy: { key: 'asc' } });
-  const versions = (await ctx.loaders.versionsByAgreement.loadMany(agreements.map((a) => a.id))) as AgreementVersion[][];
+  const versions = await loadManyOrThrow(ctx.loaders.versionsByAgreement, agreements.map((a) => a.id));
   const out: ReviewDueRow[] = [];
   agreements.forEach((agreement, i) => {
     const version = versionAt(versions[i], monthOf(at));

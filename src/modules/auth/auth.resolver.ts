@@ -9,6 +9,7 @@ import * as auth from './auth.service';
 import { principalOf } from '../../common/authorization';
 import { User } from './user.entity';
 import { Role } from '../../common/role';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class UserConnection extends Connection(User) {}
@@ -85,14 +86,14 @@ export class UserResolver {
   @Mutation(() => UserPayload)
   async createUser(@Ctx() ctx: Context, @Arg('input') input: CreateUserInput): Promise<UserPayload> {
     const r = await auth.createUser(ctx, input);
-    return { user: r.result, userErrors: r.userErrors };
+    return payload('user', r);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => UserPayload)
   async updateUser(@Ctx() ctx: Context, @Arg('input') input: UpdateUserInput): Promise<UserPayload> {
     const r = await auth.updateUser(ctx, input);
-    return { user: r.result, userErrors: r.userErrors };
+    return payload('user', r);
   }
 
   @Authorized(Role.ADMIN)
@@ -106,6 +107,6 @@ export class UserResolver {
   @Mutation(() => ApiTokenPayload, { description: 'Revokes a token at once; revoking twice is harmless.' })
   async revokeApiToken(@Ctx() ctx: Context, @Arg('input') input: RevokeApiTokenInput): Promise<ApiTokenPayload> {
     const r = await auth.revokeApiToken(ctx, input);
-    return { token: r.result, userErrors: r.userErrors };
+    return payload('token', r);
   }
 }

@@ -16,6 +16,8 @@ import {
 import * as catalog from './catalog.service';
 import { Metric } from './metric.entity';
 import { Service } from './service.entity';
+import { loadOrThrow } from '../../common/loaders';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class ServiceConnection extends Connection(Service) {}
@@ -65,28 +67,28 @@ export class ServiceResolver {
 
   @FieldResolver(() => Department, { description: 'The department that provides the service.' })
   async provider(@Root() service: Service, @Ctx() ctx: Context): Promise<Department> {
-    return (await ctx.loaders.departmentById.load(service.provider.id)) as Department;
+    return await loadOrThrow(ctx.loaders.departmentById, service.provider.id, 'Department');
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ServicePayload)
   async createService(@Ctx() ctx: Context, @Arg('input') input: CreateServiceInput): Promise<ServicePayload> {
     const r = await catalog.createService(ctx, input);
-    return { service: r.result, userErrors: r.userErrors };
+    return payload('service', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ServicePayload)
   async updateService(@Ctx() ctx: Context, @Arg('input') input: UpdateServiceInput): Promise<ServicePayload> {
     const r = await catalog.updateService(ctx, input);
-    return { service: r.result, userErrors: r.userErrors };
+    return payload('service', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ServicePayload)
   async archiveService(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<ServicePayload> {
     const r = await catalog.archiveService(ctx, input);
-    return { service: r.result, userErrors: r.userErrors };
+    return payload('service', r);
   }
 }
 
@@ -116,21 +118,21 @@ export class MetricResolver {
   @Mutation(() => MetricPayload)
   async createMetric(@Ctx() ctx: Context, @Arg('input') input: CreateMetricInput): Promise<MetricPayload> {
     const r = await catalog.createMetric(ctx, input);
-    return { metric: r.result, userErrors: r.userErrors };
+    return payload('metric', r);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => MetricPayload, { description: 'Changes code, name, description or bounds; unit, direction and source are fixed.' })
   async updateMetric(@Ctx() ctx: Context, @Arg('input') input: UpdateMetricInput): Promise<MetricPayload> {
     const r = await catalog.updateMetric(ctx, input);
-    return { metric: r.result, userErrors: r.userErrors };
+    return payload('metric', r);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => MetricPayload)
   async archiveMetric(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<MetricPayload> {
     const r = await catalog.archiveMetric(ctx, input);
-    return { metric: r.result, userErrors: r.userErrors };
+    return payload('metric', r);
   }
 }
 

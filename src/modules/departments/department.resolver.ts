@@ -7,6 +7,7 @@ import { Department } from './department.entity';
 import { ArchiveInput } from '../../common/inputs';
 import { CreateDepartmentInput, DepartmentFilter, UpdateDepartmentInput } from './department.inputs';
 import * as departments from './department.service';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class DepartmentConnection extends Connection(Department) {}
@@ -61,20 +62,20 @@ export class DepartmentResolver {
   @Mutation(() => DepartmentPayload)
   async createDepartment(@Ctx() ctx: Context, @Arg('input') input: CreateDepartmentInput): Promise<DepartmentPayload> {
     const r = await departments.createDepartment(ctx, input);
-    return { department: r.result, userErrors: r.userErrors };
+    return payload('department', r);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => DepartmentPayload, { description: 'Changes code, name or parent; needs the current version.' })
   async updateDepartment(@Ctx() ctx: Context, @Arg('input') input: UpdateDepartmentInput): Promise<DepartmentPayload> {
     const r = await departments.updateDepartment(ctx, input);
-    return { department: r.result, userErrors: r.userErrors };
+    return payload('department', r);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => DepartmentPayload, { description: 'Archives a department without live children or services.' })
   async archiveDepartment(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<DepartmentPayload> {
     const r = await departments.archiveDepartment(ctx, input);
-    return { department: r.result, userErrors: r.userErrors };
+    return payload('department', r);
   }
 }

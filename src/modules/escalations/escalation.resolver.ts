@@ -9,6 +9,8 @@ import { Role } from '../../common/role';
 import { Escalation } from './escalation.entity';
 import { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';
 import * as escalations from './escalation.service';
+import { loadOrThrow } from '../../common/loaders';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class EscalationConnection extends Connection(Escalation) {}
@@ -36,7 +38,7 @@ export class EscalationResolver {
 
   @FieldResolver(() => Agreement)
   async agreement(@Root() e: Escalation, @Ctx() ctx: Context): Promise<Agreement> {
-    return (await ctx.loaders.agreementById.load(e.agreement.id)) as Agreement;
+    return await loadOrThrow(ctx.loaders.agreementById, e.agreement.id, 'Agreement');
   }
 
   @FieldResolver(() => DateTimeScalar, { description: 'When the response is due: the target counted from opening on the severity’s clock.' })
@@ -63,20 +65,20 @@ export class EscalationResolver {
   @Mutation(() => EscalationPayload, { description: "Raises an escalation against an agreement (either party's head or integration, or an admin)." })
   async openEscalation(@Ctx() ctx: Context, @Arg('input') input: OpenEscalationInput): Promise<EscalationPayload> {
     const r = await escalations.openEscalation(ctx, input);
-    return { escalation: r.result, userErrors: r.userErrors };
+    return payload('escalation', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD, Role.INTEGRATION)
   @Mutation(() => EscalationPayload, { description: 'OPEN → ACKNOWLEDGED (the provider side): the response clock stops.' })
   async acknowledgeEscalation(@Ctx() ctx: Context, @Arg('input') input: EscalationTransitionInput): Promise<EscalationPayload> {
     const r = await escalations.acknowledgeEscalation(ctx, input);
-    return { escalation: r.result, userErrors: r.userErrors };
+    return payload('escalation', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD, Role.INTEGRATION)
   @Mutation(() => EscalationPayload, { description: 'OPEN or ACKNOWLEDGED → RESOLVED (the provider side), saying how.' })
   async resolveEscalation(@Ctx() ctx: Context, @Arg('input') input: EscalationTransitionInput): Promise<EscalationPayload> {
     const r = await escalations.resolveEscalation(ctx, input);
-    return { escalation: r.result, userErrors: r.userErrors };
+    return payload('escalation', r);
   }
 }

@@ -8,6 +8,8 @@ import { Metric } from '../catalog/metric.entity';
 import { Exclusion } from '../reports/report.entity';
 import { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from '../reports/report.inputs';
 import * as exclusions from './exclusion.service';
+import { loadOrThrow } from '../../common/loaders';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class ExclusionConnection extends Connection(Exclusion) {}
@@ -31,37 +33,37 @@ export class ExclusionResolver {
 
   @FieldResolver(() => Agreement)
   async agreement(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Agreement> {
-    return (await ctx.loaders.agreementById.load(e.agreement.id)) as Agreement;
+    return await loadOrThrow(ctx.loaders.agreementById, e.agreement.id, 'Agreement');
   }
 
   @FieldResolver(() => Objective)
   async objective(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Objective> {
-    return (await ctx.loaders.objectiveById.load(e.objective.id)) as Objective;
+    return await loadOrThrow(ctx.loaders.objectiveById, e.objective.id, 'Objective');
   }
 
   @FieldResolver(() => Metric)
   async metric(@Root() e: Exclusion, @Ctx() ctx: Context): Promise<Metric> {
-    return (await ctx.loaders.metricById.load(e.metric.id)) as Metric;
+    return await loadOrThrow(ctx.loaders.metricById, e.metric.id, 'Metric');
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ExclusionPayload, { description: 'Asks for a BREACHED or NO_DATA objective-month to be excused (provider head or admin).' })
   async requestExclusion(@Ctx() ctx: Context, @Arg('input') input: RequestExclusionInput): Promise<ExclusionPayload> {
     const r = await exclusions.requestExclusion(ctx, input);
-    return { exclusion: r.result, userErrors: r.userErrors };
+    return payload('exclusion', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ExclusionPayload, { description: 'REQUESTED → APPROVED (customer head or admin): the objective-month is EXCUSED.' })
   async approveExclusion(@Ctx() ctx: Context, @Arg('input') input: ExclusionDecisionInput): Promise<ExclusionPayload> {
     const r = await exclusions.decideExclusion(ctx, input, true);
-    return { exclusion: r.result, userErrors: r.userErrors };
+    return payload('exclusion', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ExclusionPayload, { description: 'REQUESTED → REJECTED with a note (customer head or admin).' })
   async rejectExclusion(@Ctx() ctx: Context, @Arg('input') input: ExclusionDecisionInput): Promise<ExclusionPayload> {
     const r = await exclusions.decideExclusion(ctx, input, false);
-    return { exclusion: r.result, userErrors: r.userErrors };
+    return payload('exclusion', r);
   }
 }

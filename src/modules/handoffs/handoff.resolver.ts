@@ -10,6 +10,8 @@ import { Role } from '../../common/role';
 import { HandoffBatch, HandoffEvent } from './handoff.entity';
 import { RecordHandoffEventsInput } from './handoff.inputs';
 import { recordHandoffEvents } from './handoff.service';
+import { loadOrThrow } from '../../common/loaders';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class HandoffEventConnection extends Connection(HandoffEvent) {}
@@ -29,7 +31,7 @@ export class HandoffResolver {
   @Mutation(() => RecordHandoffEventsPayload, { description: 'Records up to 5,000 handoff events from automation, all or nothing; a re-sent externalId updates its event.' })
   async recordHandoffEvents(@Ctx() ctx: Context, @Arg('input') input: RecordHandoffEventsInput): Promise<RecordHandoffEventsPayload> {
     const r = await recordHandoffEvents(ctx, input);
-    return { batch: r.result, userErrors: r.userErrors };
+    return payload('batch', r);
   }
 
   @Authorized()
@@ -46,6 +48,6 @@ export class HandoffResolver {
 
   @FieldResolver(() => Agreement)
   async agreement(@Root() e: HandoffEvent, @Ctx() ctx: Context): Promise<Agreement> {
-    return (await ctx.loaders.agreementById.load(e.agreement.id)) as Agreement;
+    return await loadOrThrow(ctx.loaders.agreementById, e.agreement.id, 'Agreement');
   }
 }

@@ -9,6 +9,8 @@ import { Department } from '../departments/department.entity';
 import { CreditEntry, MonthReopening } from './ledger.entity';
 import { CreditLedgerFilter, MonthReopeningDecisionInput, RequestMonthReopeningInput } from './ledger.inputs';
 import * as reopenings from './reopening.service';
+import { loadManyOrThrow, loadOrThrow } from '../../common/loaders';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class CreditEntryConnection extends Connection(CreditEntry) {}
@@ -52,15 +54,18 @@ export class CreditEntryResolver {
   @Query(() => [CreditTotal], { description: 'Credits per provider department (by department code) for the agreement-months of a charging period, from the credit ledger.' })
   async creditTotals(@Ctx() ctx: Context, @Arg('from', () => MonthScalar) from: string, @Arg('to', () => MonthScalar) to: string): Promise<CreditTotal[]> {
     const totals = await reopenings.creditTotals(ctx, from, to);
-    const departments = await ctx.loaders.departmentById.loadMany(totals.map((t) => t.departmentId));
+    const departments = await loadManyOrThrow(ctx.loaders.departmentById, totals.map((t) => t.departmentId));
     return totals
-      .flatMap((t, i) => (departments[i] instanceof Department ? [{ department: departments[i] as Department, amount: t.amount, entries: t.entries, months: t.months }] : []))
+      .flatMap((t, i) => {
+        const department = departments[i];
+        return department ? [{ department, amount: t.amount, entries: t.entries, months: t.months }] : [];
+      })
       .sort((a, b) => a.department.code.localeCompare(b.department.code));
   }
 
   @FieldResolver(() => Agreement)
   async agreement(@Root() e: CreditEntry, @Ctx() ctx: Context): Promise<Agreement> {
-    return (await ctx.loaders.agreementById.load(e.agreementId)) as Agreement;
+    return await loadOrThrow(ctx.loaders.agreementById, e.agreementId, 'Agreement');
   }
 }
 
@@ -74,27 +79,27 @@ export class MonthReopeningResolver {
 
   @FieldResolver(() => Agreement)
   async agreement(@Root() r: MonthReopening, @Ctx() ctx: Context): Promise<Agreement> {
-    return (await ctx.loaders.agreementById.load(r.agreement.id)) as Agreement;
+    return await loadOrThrow(ctx.loaders.agreementById, r.agreement.id, 'Agreement');
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => MonthReopeningPayload, { description: 'Asks to reopen a closed agreement-month, with a reason. The other party’s head (or an admin) approves; an admin’s request reopens it at once.' })
   async requestMonthReopening(@Ctx() ctx: Context, @Arg('input') input: RequestMonthReopeningInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.requestMonthReopening(ctx, input);
-    return { reopening: r.result, userErrors: r.userErrors };
+    return payload('reopening', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => MonthReopeningPayload, { description: 'The other party’s head (or an admin) approves: the month is recomputed from every fact and posts an ADJUSTMENT when it closes again.' })
   async approveMonthReopening(@Ctx() ctx: Context, @Arg('input') input: MonthReopeningDecisionInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.approveMonthReopening(ctx, input);
-    return { reopening: r.result, userErrors: r.userErrors };
+    return payload('reopening', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => MonthReopeningPayload, { description: 'The other party’s head (or an admin) refuses, saying why; the month stays closed.' })
   async rejectMonthReopening(@Ctx() ctx: Context, @Arg('input') input: MonthReopeningDecisionInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.rejectMonthReopening(ctx, input);
-    return { reopening: r.result, userErrors: r.userErrors };
+    return payload('reopening', r);
   }
 }

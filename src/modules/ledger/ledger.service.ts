@@ -21,6 +21,7 @@ import { MetricSource } from '../catalog/metric.entity';
 import { deadline } from '../escalations/escalation.service';
 import { measuredMonths, reportStateOf, scoreMonths, type ScoredMonth } from '../scorecards/scorecard.service';
 import { CloseCause, CreditEntryKind } from './ledger.entity';
+import { loadManyOrThrow } from '../../common/loaders';
 
 /** Agreements synced per batch by the scheduler and the rebuild. */
 const AGREEMENTS_PER_BATCH = 100;
@@ -231,7 +232,7 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
     agreements = [...agreements, ...layer.filter((a) => !agreements.some((b) => b.id === a.id))];
   }
   const versions = new Map<string, AgreementVersion[]>();
-  const loaded = (await ctx.loaders.versionsByAgreement.loadMany(agreements.map((a) => a.id))) as AgreementVersion[][];
+  const loaded = await loadManyOrThrow(ctx.loaders.versionsByAgreement, agreements.map((a) => a.id));
   agreements.forEach((a, i) => versions.set(a.id, loaded[i]));
   for (const id of all) {
     const vs = versions.get(id) ?? [];
@@ -402,7 +403,7 @@ async function valueChangesOf(ctx: { loaders: Loaders }, scored: ScoredMonth[], 
   const out = new Map<string, Date[]>();
   const ids = [...new Set(scored.map((s) => s.agreement.id))];
   if (!ids.length) return out;
-  const lists = await ctx.loaders.escalationsInWindow.loadMany(ids.map((id) => `${id}|${from}|${to}`));
+  const lists = await loadManyOrThrow(ctx.loaders.escalationsInWindow, ids.map((id) => `${id}|${from}|${to}`));
   const calendars = new Map(scored.map((s) => [keyOf(s.agreement.id, s.month), s.version.calendar]));
   ids.forEach((id, i) => {
     const list = lists[i];

@@ -19,6 +19,8 @@ import {
 } from './report.inputs';
 import * as reports from './report.service';
 import { isUUID } from 'class-validator';
+import { loadOrThrow } from '../../common/loaders';
+import { payload } from '../../common/mutation';
 
 @ObjectType()
 export class ReportConnection extends Connection(Report) {}
@@ -131,7 +133,7 @@ export class ReportResolver {
 
   @FieldResolver(() => Agreement)
   async agreement(@Root() r: Report, @Ctx() ctx: Context): Promise<Agreement> {
-    return (await ctx.loaders.agreementById.load(r.agreement.id)) as Agreement;
+    return await loadOrThrow(ctx.loaders.agreementById, r.agreement.id, 'Agreement');
   }
 
   @FieldResolver(() => String, { nullable: true, description: '"YYYY-MM-DD": the Nth working day after the month ends, on the calendar of the version in force.' })
@@ -184,7 +186,7 @@ export class ReportResolver {
   @Mutation(() => ReportPayload, { description: "Saves the provider's draft of a month's report (provider head or admin)." })
   async saveReportDraft(@Ctx() ctx: Context, @Arg('input') input: SaveReportDraftInput): Promise<ReportPayload> {
     const r = await reports.saveReportDraft(ctx, input);
-    return { report: r.result, userErrors: r.userErrors };
+    return payload('report', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
@@ -199,21 +201,21 @@ export class ReportResolver {
   @Mutation(() => ReportPayload, { description: 'SUBMITTED → ACKNOWLEDGED (customer head or admin).' })
   async acknowledgeReport(@Ctx() ctx: Context, @Arg('input') input: ReportDecisionInput): Promise<ReportPayload> {
     const r = await reports.acknowledgeReport(ctx, input);
-    return { report: r.result, userErrors: r.userErrors };
+    return payload('report', r);
   }
 
   @Authorized(Role.ADMIN)
   @Mutation(() => ReportPayload, { description: 'An admin settles the dispute of the latest revision: UPHELD (the provider corrects) or REJECTED (the revision stands: ACKNOWLEDGED), with a note.' })
   async settleDispute(@Ctx() ctx: Context, @Arg('input') input: SettleDisputeInput): Promise<ReportPayload> {
     const r = await reports.settleDispute(ctx, input);
-    return { report: r.result, userErrors: r.userErrors };
+    return payload('report', r);
   }
 
   @Authorized(Role.ADMIN, Role.HEAD)
   @Mutation(() => ReportPayload, { description: 'SUBMITTED → DISPUTED with a reason (customer head or admin); the provider answers with a corrected revision.' })
   async disputeReport(@Ctx() ctx: Context, @Arg('input') input: DisputeReportInput): Promise<ReportPayload> {
     const r = await reports.disputeReport(ctx, input);
-    return { report: r.result, userErrors: r.userErrors };
+    return payload('report', r);
   }
 }
 
@@ -240,12 +242,12 @@ export class ReportRevisionResolver {
 export class ReportValueResolver {
   @FieldResolver(() => Objective)
   async objective(@Root() v: ReportValue, @Ctx() ctx: Context): Promise<Objective> {
-    return (await ctx.loaders.objectiveById.load(v.objective.id)) as Objective;
+    return await loadOrThrow(ctx.loaders.objectiveById, v.objective.id, 'Objective');
   }
 
   @FieldResolver(() => Metric)
   async metric(@Root() v: ReportValue, @Ctx() ctx: Context): Promise<Metric> {
-    return (await ctx.loaders.metricById.load(v.metric.id)) as Metric;
+    return await loadOrThrow(ctx.loaders.metricById, v.metric.id, 'Metric');
   }
 }
 

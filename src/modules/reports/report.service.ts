@@ -22,6 +22,7 @@ import { DisputeRuling, Report, type ReportDraft, ReportRevision, ReportStatus, 
 import { Role } from '../../common/role';
 import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
+import { loadManyOrThrow } from '../../common/loaders';
 
 /** An effective objective of an agreement-month with its metric. */
 export interface MonthObjective {
@@ -85,8 +86,8 @@ export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreem
 /** The effective objectives of an agreement in a month, with their metrics (DESIGN §3). */
 export async function objectivesAt(ctx: Pick<Context, 'loaders'>, agreement: Agreement, month: Month): Promise<MonthObjective[]> {
   const effective = effectiveObjectives(await chainAt(ctx, agreement, month));
-  const metrics = await ctx.loaders.metricById.loadMany(effective.map((e) => e.objective.metricId));
-  return effective.map((e, i) => ({ objective: e.objective.objective, metric: metrics[i] as Metric, inheritedFrom: e.inheritedFrom }));
+  const metrics = await loadManyOrThrow(ctx.loaders.metricById, effective.map((e) => e.objective.metricId), 'Metric');
+  return effective.map((e, i) => ({ objective: e.objective.objective, metric: metrics[i], inheritedFrom: e.inheritedFrom }));
 }
 
 /**

@@ -6,6 +6,7 @@ import { versionAt } from '../agreements/agreement.service';
 import { escalationMetricValues } from '../escalations/escalation.service';
 import type { EscalationRow, HandoffMonthRow } from './scorecard.loaders';
 import { handoffMetricValues } from '../handoffs/handoff.service';
+import { loadManyOrThrow } from '../../common/loaders';
 
 /** One agreement-month whose automated values are asked for. */
 export interface AgreementMonthKey {
@@ -42,7 +43,7 @@ function put(out: Map<string, Map<string, number>>, code: string, key: string, v
 /** Working days after the due date that the month's report was first submitted (0: on time). */
 const reports: AutomatedSource = async (ctx, items, { from, to }) => {
   const { ids, keys } = keysOf(items, from, to);
-  const lists = await ctx.loaders.reportsInWindow.loadMany(keys);
+  const lists = await loadManyOrThrow(ctx.loaders.reportsInWindow, keys);
   const out = new Map<string, Map<string, number>>();
   lists.forEach((list, i) => {
     if (list instanceof Error) throw list;
@@ -54,7 +55,7 @@ const reports: AutomatedSource = async (ctx, items, { from, to }) => {
 /** Volume, acceptance, response times, conversion and quality of handoffs (kept per agreement-month at ingest). */
 const handoffs: AutomatedSource = async (ctx, items, { from, to }) => {
   const { ids, keys } = keysOf(items, from, to);
-  const lists = await ctx.loaders.handoffMonthsInWindow.loadMany(keys);
+  const lists = await loadManyOrThrow(ctx.loaders.handoffMonthsInWindow, keys);
   const out = new Map<string, Map<string, number>>();
   lists.forEach((list, i) => {
     if (list instanceof Error) throw list;
@@ -71,11 +72,11 @@ const handoffs: AutomatedSource = async (ctx, items, { from, to }) => {
 /** Escalations answered on time, their 90th percentile response and mean time to resolve. */
 const escalations: AutomatedSource = async (ctx, items, { from, to, now, at }) => {
   const { ids, keys } = keysOf(items, from, to);
-  const [lists, versions] = await Promise.all([ctx.loaders.escalationsInWindow.loadMany(keys), ctx.loaders.versionsByAgreement.loadMany(ids)]);
+  const [lists, versions] = await Promise.all([loadManyOrThrow(ctx.loaders.escalationsInWindow, keys), loadManyOrThrow(ctx.loaders.versionsByAgreement, ids)]);
   const out = new Map<string, Map<string, number>>();
   lists.forEach((list, i) => {
     if (list instanceof Error) throw list;
-    const vs = versions[i] as AgreementVersion[];
+    const vs = versions[i];
     const byMonth = groupBy(list as EscalationRow[], (e) => e.month);
     for (const [month, group] of byMonth) {
       const values = escalationMetricValues(group, (e) => (versionAt(vs, e.month) as AgreementVersion).calendar, at?.(`${ids[i]}|${month}`) ?? now);

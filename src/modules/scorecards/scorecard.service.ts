@@ -22,11 +22,12 @@ import {
 import { Agreement, AgreementVersion, Objective, Tier } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.service';
 import { Metric, MetricSource } from '../catalog/metric.entity';
-import type { ExclusionRow, ReportRow } from './scorecard.loaders';
+import type { ReportRow } from './scorecard.loaders';
 import { dueFor, type MonthObjective, objectivesAt } from '../reports/report.service';
 import { automatedValues } from './automated';
 import { closeInstant, type LedgerReportState, type MonthPhase } from '../../scoring/ledger';
 import type { LedgerRecord } from '../ledger/ledger.rows';
+import { loadManyOrThrow } from '../../common/loaders';
 
 /** One effective objective of an agreement-month, with its value and its result under DESIGN §4. */
 export interface ScoredObjective {
@@ -77,17 +78,17 @@ export async function measuredMonths(ctx: Pick<Context, 'loaders'>, agreements: 
   const candidates = agreements.filter((a) => a.tier !== Tier.CORPORATE && a.activatedAt);
   if (!candidates.length) return [];
   const [versions, children] = await Promise.all([
-    ctx.loaders.versionsByAgreement.loadMany(candidates.map((a) => a.id)),
-    ctx.loaders.agreementChildren.loadMany(candidates.map((a) => a.id)),
+    loadManyOrThrow(ctx.loaders.versionsByAgreement, candidates.map((a) => a.id)),
+    loadManyOrThrow(ctx.loaders.agreementChildren, candidates.map((a) => a.id)),
   ]);
   const kids = (children as Agreement[][]).map((list) => list.filter((c) => c.activatedAt));
   const kidVersions = new Map<string, AgreementVersion[]>();
   const allKids = kids.flat();
-  (await ctx.loaders.versionsByAgreement.loadMany(allKids.map((c) => c.id))).forEach((v, i) => kidVersions.set(allKids[i].id, v as AgreementVersion[]));
+  (await loadManyOrThrow(ctx.loaders.versionsByAgreement, allKids.map((c) => c.id))).forEach((v, i) => kidVersions.set(allKids[i].id, v));
   const out: MeasuredMonth[] = [];
   for (const [i, agreement] of candidates.entries()) {
     await breathe(requestOf(ctx));
-    const vs = versions[i] as AgreementVersion[];
+    const vs = versions[i];
     const children = kids[i].map((c) => ({ agreement: c, versions: kidVersions.get(c.id) ?? [] }));
     for (const month of months) {
       if (measuredInMonth(agreement, vs, children, month)) out.push({ agreement, month, version: versionAt(vs, month) as AgreementVersion });
@@ -116,11 +117,11 @@ export async function scoreMonths(
   const ids = [...new Set(items.map((i) => i.agreement.id))];
   const keys = ids.map((id) => `${id}|${from}|${to}`);
   const [reports, values, exclusions, objectiveLists, closedLists] = await Promise.all([
-    ctx.loaders.reportsInWindow.loadMany(keys),
-    ctx.loaders.latestValuesInWindow.loadMany(keys),
-    ctx.loaders.approvedExclusionsInWindow.loadMany(keys),
+    loadManyOrThrow(ctx.loaders.reportsInWindow, keys),
+    loadManyOrThrow(ctx.loaders.latestValuesInWindow, keys),
+    loadManyOrThrow(ctx.loaders.approvedExclusionsInWindow, keys),
     effectiveObjectivesOf(ctx, items),
-    options.frozen === false ? Promise.resolve([]) : ctx.loaders.closedMonthsInWindow.loadMany(keys),
+    options.frozen === false ? Promise.resolve([]) : loadManyOrThrow(ctx.loaders.closedMonthsInWindow, keys),
   ]);
   // Closed months (DESIGN §5) are shown as they froze, whatever arrived later.
   const closedBy = new Map<string, LedgerRecord>();
@@ -132,9 +133,9 @@ export async function scoreMonths(
   const valueBy = new Map<string, number>();
   const excused = new Set<string>();
   ids.forEach((id, i) => {
-    for (const r of reports[i] as ReportRow[]) reportBy.set(`${id}|${r.month}`, r);
-    for (const v of values[i] as Array<{ month: Month; objectiveId: string; value: number }>) valueBy.set(`${id}|${v.month}|${v.objectiveId}`, v.value);
-    for (const e of exclusions[i] as ExclusionRow[]) excused.add(`${id}|${e.month}|${e.objectiveId}`);
+    for (const r of reports[i]) reportBy.set(`${id}|${r.month}`, r);
+    for (const v of values[i]) valueBy.set(`${id}|${v.month}|${v.objectiveId}`, v.value);
+    for (const e of exclusions[i]) excused.add(`${id}|${e.month}|${e.objectiveId}`);
   });
   // A month closed by the rules at `now` is scored at its close instant, with what it had then (an
   // unanswered escalation missing its deadline after the close does not count against it).
@@ -246,10 +247,10 @@ async function effectiveObjectivesOf(ctx: Pick<Context, 'loaders'>, items: Measu
   for (let layer = [...new Map(items.map((i) => [i.agreement.id, i.agreement])).values()]; layer.length; ) {
     for (const a of layer) agreements.set(a.id, a);
     const parents = [...new Set(layer.map((a) => a.parent?.id).filter((id): id is string => !!id && !agreements.has(id)))];
-    layer = ((await ctx.loaders.agreementById.loadMany(parents)) as Array<Agreement | null>).filter((a): a is Agreement => !!a);
+    layer = (await loadManyOrThrow(ctx.loaders.agreementById, parents)).filter((a): a is Agreement => !!a);
   }
   const ids = [...agreements.keys()];
-  const versions = new Map(((await ctx.loaders.versionsByAgreement.loadMany(ids)) as AgreementVersion[][]).map((v, i) => [ids[i], v]));
+  const versions = new Map((await loadManyOrThrow(ctx.loaders.versionsByAgreement, ids)).map((v, i) => [ids[i], v]));
   const chains = new Map<string, Promise<MonthObjective[]>>();
   return Promise.all(
     items.map((item) => {
@@ -336,7 +337,7 @@ export async function withDescendants(ctx: Pick<Context, 'loaders'>, roots: Agre
   let layer = roots;
   for (let depth = 0; layer.length && depth < 5; depth++) {
     for (const a of layer) out.set(a.id, a);
-    layer = ((await ctx.loaders.agreementChildren.loadMany(layer.map((a) => a.id))) as Agreement[][]).flat();
+    layer = (await loadManyOrThrow(ctx.loaders.agreementChildren, layer.map((a) => a.id))).flat();
   }
   return [...out.values()];
 }
