@@ -39,8 +39,8 @@ export function buildApiSchema(): GraphQLSchema {
     authChecker,
     authMode: 'error',
   });
-  // `Month` is part of the API contract (reports, scores and versions take months); it is added
-  // explicitly so clients and codegen know it even where no field of this build uses it yet.
+  // `Month` is part of the API contract (reports, scores and versions take months): the one
+  // MonthScalar instance is put in explicitly, in place of any copy type-graphql made.
   const config = built.toConfig();
   cached = new GraphQLSchema({ ...config, types: [...config.types.filter((t) => t.name !== 'Month'), MonthScalar] });
   return cached;

@@ -15,7 +15,7 @@ export class IdempotencyRecord {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  /** Whose key it is (the principal; `anonymous` until access control fills it in). */
+  /** Whose key it is: the principal's user id (`anonymous` only for an unauthenticated caller). */
   @Property({ type: 'string', length: 100 })
   scope!: string;
 

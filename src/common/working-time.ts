@@ -82,17 +82,6 @@ const TIME_RE = /^(\d{2}):(\d{2})$/;
 // ---------------------------------------------------------------------------------------------
 
 /**
- * A calendar that counts every hour of every day in `timeZone`, without holidays. Its working days
- * are the zone's local calendar days, so unlike {@link AROUND_THE_CLOCK} a "working day" after a
- * date follows that zone's midnight; its working time is still plain elapsed time (a local day
- * with a clock change counts 23 or 25 hours). Useful where a round-the-clock rule should still
- * speak of the department's own dates.
- */
-export function aroundTheClockIn(timeZone: string): BusinessCalendar {
-  return { timeZone, workingDays: [1, 2, 3, 4, 5, 6, 7], dayStart: '00:00', dayEnd: '24:00', holidays: [] };
-}
-
-/**
  * Everything wrong with a calendar, one message per problem, each starting with the field's name
  * (empty when the calendar is usable). Calendars arrive as JSON written by people, so this checks
  * the actual values rather than trusting the type: an unknown zone (checked with luxon's

@@ -139,11 +139,6 @@ export function inputProblem(document: DocumentNode, variables: Record<string, u
   return found;
 }
 
-/**
- * Validation errors of the limit rules carry `extensions.refusal`: Apollo stamps every validation
- * error GRAPHQL_VALIDATION_FAILED, and `formatError` puts the refusal's own code back.
- */
-export const LIMIT_CODES = new Set(['QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'QUERY_TOO_COMPLEX']);
 
 /** Refuses documents with more than `max` aliased fields (alias flooding multiplies work). */
 export function aliasLimitRule(max: number): ValidationRule {

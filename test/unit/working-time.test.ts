@@ -5,7 +5,6 @@ import {
   AROUND_THE_CLOCK,
   monthEndsAt,
   addWorkingHours,
-  aroundTheClockIn,
   type BusinessCalendar,
   endOfLocalDay,
   isLate,
@@ -46,6 +45,8 @@ const NEW_YORK: BusinessCalendar = {
 };
 
 /** All of every Sunday, local time: isolates one local day inside a longer span. */
+/** Every hour of every day in `timeZone`: the zone's local days are its working days. */
+const aroundTheClockIn = (timeZone: string): BusinessCalendar => ({ timeZone, workingDays: [1, 2, 3, 4, 5, 6, 7], dayStart: '00:00', dayEnd: '24:00', holidays: [] });
 const BERLIN_SUNDAYS: BusinessCalendar = { ...aroundTheClockIn('Europe/Berlin'), workingDays: [7] };
 const NEW_YORK_SUNDAYS: BusinessCalendar = { ...aroundTheClockIn('America/New_York'), workingDays: [7] };
 

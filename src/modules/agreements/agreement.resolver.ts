@@ -15,6 +15,7 @@ import * as agreements from './agreement.service';
 import { effectiveObjectives } from './inheritance';
 import { loadOrThrow } from '../../common/loaders';
 import { payload } from '../../common/mutation';
+import type { BusinessCalendar as BusinessCalendarShape } from '../../common/working-time';
 
 @ObjectType()
 export class AgreementConnection extends Connection(Agreement) {}
@@ -76,8 +77,9 @@ export class EscalationPolicy {
   LOW!: EscalationTarget;
 }
 
+/** The GraphQL view of a stored calendar; `implements` ties it to the one shape in common/working-time. */
 @ObjectType({ description: 'The business calendar clocks and due dates count in.' })
-export class BusinessCalendar {
+export class BusinessCalendar implements BusinessCalendarShape {
   @Field()
   timeZone!: string;
 

@@ -4,7 +4,8 @@
  * level carries the objectives of its version in force in the month considered.
  */
 
-export type Direction = 'HIGHER_IS_BETTER' | 'LOWER_IS_BETTER';
+import type { Direction } from '../../scoring/types';
+
 export type InheritanceMode = 'APPLIES' | 'MINIMUM';
 
 export interface ChainObjective {

@@ -18,6 +18,7 @@ import {
   SubmitReportInput,
 } from './report.inputs';
 import * as reports from './report.service';
+import { OverdueReport } from './report.types';
 import { isUUID } from 'class-validator';
 import { loadOrThrow } from '../../common/loaders';
 import { payload } from '../../common/mutation';
@@ -80,24 +81,6 @@ export class SubmitReportPayload {
 
   @Field(() => [UserError])
   userErrors!: UserError[];
-}
-
-@ObjectType({ description: 'An agreement-month whose report is due and missing.' })
-export class OverdueReport {
-  @Field(() => Agreement)
-  agreement!: Agreement;
-
-  @Field(() => MonthScalar)
-  month!: Month;
-
-  @Field({ description: '"YYYY-MM-DD" on the agreement’s business calendar.' })
-  dueDate!: string;
-
-  @Field(() => DateTimeScalar, { description: 'The end of the due day, in the calendar’s time zone.' })
-  dueAt!: Date;
-
-  @Field(() => Int, { description: 'Working days since the due date, as of the time asked.' })
-  workingDaysOverdue!: number;
 }
 
 async function dueOfReport(ctx: Context, r: Report): Promise<{ dueDate: string; dueAt: Date } | null> {

@@ -23,6 +23,7 @@ import { Role } from '../../common/role';
 import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 import { loadManyOrThrow } from '../../common/loaders';
+import type { OverdueReport } from './report.types';
 
 /** An effective objective of an agreement-month with its metric. */
 export interface MonthObjective {
@@ -432,15 +433,6 @@ export function reportStatusAt(report: Pick<Report, 'status'>, latest: Pick<Repo
   // Recorded by the scheduler, but read at an instant before the window ended (a test clock).
   if (report.status === ReportStatus.ACKNOWLEDGED && latest?.deemed) return windowPassed ? { status: ReportStatus.ACKNOWLEDGED, deemed: true } : { status: ReportStatus.SUBMITTED, deemed: false };
   return { status: report.status, deemed: false };
-}
-
-/** An agreement-month whose report is due and missing. */
-export interface OverdueReport {
-  agreement: Agreement;
-  month: Month;
-  dueDate: string;
-  dueAt: Date;
-  workingDaysOverdue: number;
 }
 
 /**
