@@ -1,25 +1,13 @@
 import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar } from '../../common/scalars';
 import { Department } from '../departments/department.entity';
+import { Role } from './role';
 
-/** Roles of DESIGN §7. */
-export enum Role {
-  ADMIN = 'ADMIN',
-  HEAD = 'HEAD',
-  ANALYST = 'ANALYST',
-  INTEGRATION = 'INTEGRATION',
-}
-registerEnumType(Role, {
-  name: 'Role',
-  valuesConfig: {
-    ADMIN: { description: 'Manages catalogs, the charter, users and tokens; may act for any department.' },
-    HEAD: { description: "A department's head: acts as that department's party." },
-    ANALYST: { description: 'Reads everything, writes nothing (dashboards, BI).' },
-    INTEGRATION: { description: "Automation: writes events for its department's agreements, reads." },
-  },
-});
+// Role moved to ./role (the policy names it without importing this entity); re-exported here so
+// existing imports keep working.
+export { Role } from './role';
 
 /** Roles whose users act for one department. */
 export const DEPARTMENT_ROLES: ReadonlySet<Role> = new Set([Role.HEAD, Role.INTEGRATION]);
