@@ -1,7 +1,8 @@
 /**
  * The one authorization policy (issue 14): may this principal do this to this object? Every
  * object-level check of the services asks {@link may} (or {@link assertMay}); the resolvers'
- * `@Authorized(...)` role lists are only the coarse gate before it.
+ * `@Authorized(...)` role lists are only the coarse gate before it, taken from this table by
+ * {@link rolesFor} so the two cannot drift apart.
  *
  * Objects are plain data (an agreement's provider and customer department ids, the side that made
  * a request, a department id), so this file imports no entity of a module above auth and the

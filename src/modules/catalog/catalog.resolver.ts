@@ -4,6 +4,7 @@ import { ArchiveInput } from '../../common/inputs';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../context';
 import { Role } from '../auth/user.entity';
+import { rolesFor } from '../auth/policy';
 import { Department } from '../departments/department.entity';
 import {
   CreateMetricInput,
@@ -68,21 +69,21 @@ export class ServiceResolver {
     return (await ctx.loaders.departmentById.load(service.provider.id)) as Department;
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('service:manage'))
   @Mutation(() => ServicePayload)
   async createService(@Ctx() ctx: Context, @Arg('input') input: CreateServiceInput): Promise<ServicePayload> {
     const r = await catalog.createService(ctx, input);
     return { service: r.result, userErrors: r.userErrors };
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('service:manage'))
   @Mutation(() => ServicePayload)
   async updateService(@Ctx() ctx: Context, @Arg('input') input: UpdateServiceInput): Promise<ServicePayload> {
     const r = await catalog.updateService(ctx, input);
     return { service: r.result, userErrors: r.userErrors };
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('service:manage'))
   @Mutation(() => ServicePayload)
   async archiveService(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<ServicePayload> {
     const r = await catalog.archiveService(ctx, input);

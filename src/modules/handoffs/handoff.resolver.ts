@@ -6,7 +6,7 @@ import { MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../context';
 import { Agreement } from '../agreements/agreement.entity';
-import { Role } from '../auth/user.entity';
+import { rolesFor } from '../auth/policy';
 import { Department } from '../departments/department.entity';
 import { windowMonths } from '../scorecards/scorecard.service';
 import { handoffChain, type ChainStageData } from './handoff.chain';
@@ -110,7 +110,7 @@ function stageView(d: ChainStageData): ChainStage {
 
 @Resolver(() => HandoffEvent)
 export class HandoffResolver {
-  @Authorized(Role.ADMIN, Role.INTEGRATION)
+  @Authorized(...rolesFor('handoff:ingest'))
   @Mutation(() => RecordHandoffEventsPayload, { description: 'Records up to 5,000 handoff events from automation, all or nothing; a re-sent externalId updates its event.' })
   async recordHandoffEvents(@Ctx() ctx: Context, @Arg('input') input: RecordHandoffEventsInput): Promise<RecordHandoffEventsPayload> {
     const r = await recordHandoffEvents(ctx, input);

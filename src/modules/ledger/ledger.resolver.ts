@@ -4,7 +4,7 @@ import { MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../context';
 import { Agreement } from '../agreements/agreement.entity';
-import { Role } from '../auth/user.entity';
+import { rolesFor } from '../auth/policy';
 import { Department } from '../departments/department.entity';
 import { CreditEntry, MonthReopening } from './ledger.entity';
 import { CreditLedgerFilter, MonthReopeningDecisionInput, RequestMonthReopeningInput } from './ledger.inputs';
@@ -77,21 +77,21 @@ export class MonthReopeningResolver {
     return (await ctx.loaders.agreementById.load(r.agreement.id)) as Agreement;
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('reopening:request'))
   @Mutation(() => MonthReopeningPayload, { description: 'Asks to reopen a closed agreement-month, with a reason. The other party’s head (or an admin) approves; an admin’s request reopens it at once.' })
   async requestMonthReopening(@Ctx() ctx: Context, @Arg('input') input: RequestMonthReopeningInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.requestMonthReopening(ctx, input);
     return { reopening: r.result, userErrors: r.userErrors };
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('reopening:decide'))
   @Mutation(() => MonthReopeningPayload, { description: 'The other party’s head (or an admin) approves: the month is recomputed from every fact and posts an ADJUSTMENT when it closes again.' })
   async approveMonthReopening(@Ctx() ctx: Context, @Arg('input') input: MonthReopeningDecisionInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.approveMonthReopening(ctx, input);
     return { reopening: r.result, userErrors: r.userErrors };
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('reopening:decide'))
   @Mutation(() => MonthReopeningPayload, { description: 'The other party’s head (or an admin) refuses, saying why; the month stays closed.' })
   async rejectMonthReopening(@Ctx() ctx: Context, @Arg('input') input: MonthReopeningDecisionInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.rejectMonthReopening(ctx, input);
