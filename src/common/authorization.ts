@@ -6,7 +6,7 @@ import { Role } from './role';
 /**
  * The single auth checker of the schema (`@Authorized(...)`): an authenticated principal is
  * required; roles, when listed, must include the principal's. Object-level rules (which
- * department a HEAD may act for) live in the services, through {@link assertActsFor}.
+ * department a HEAD may act for) are the policy's (./policy.ts), asked by the services.
  */
 export const authChecker: AuthCheckerFn<Context, Role> = ({ context }, roles) => {
   const principal = context.principal;
@@ -19,15 +19,4 @@ export const authChecker: AuthCheckerFn<Context, Role> = ({ context }, roles) =>
 export function principalOf(ctx: Context): Principal {
   if (!ctx.principal) throw new UnauthenticatedError();
   return ctx.principal;
-}
-
-/**
- * Refuses (FORBIDDEN) unless the principal may act for `departmentId`: admins for any department,
- * HEAD and INTEGRATION principals for their own only. `what` completes the message.
- */
-export function assertActsFor(ctx: Context, departmentId: string, departmentCode: string, what: string): void {
-  const p = principalOf(ctx);
-  if (p.role === Role.ADMIN) return;
-  if ((p.role === Role.HEAD || p.role === Role.INTEGRATION) && p.departmentIds.includes(departmentId)) return;
-  throw new ForbiddenError(`A ${p.role} principal may not ${what} for department ${departmentCode}: it acts only for its own department`);
 }

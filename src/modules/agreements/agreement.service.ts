@@ -3,7 +3,7 @@ import { touchLedger } from '../../common/ledger-touch';
 import { isUUID } from 'class-validator';
 import { IANAZone } from 'luxon';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument, BadUserInputError, ForbiddenError, NotFoundError } from '../../common/errors';
+import { assertIdArgument, BadUserInputError, NotFoundError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { loadForWrite } from '../../common/lookup';
 import { compareMonths, monthOf, type Month } from '../../common/month';
@@ -14,7 +14,7 @@ import { localDateOf, monthEndsAt } from '../../common/working-time';
 import { activeInMonth as pureActiveInMonth, versionAt as pureVersionAt } from '../../scoring/measured';
 import type { Context } from '../../common/context';
 import { principalOf } from '../../common/authorization';
-import { Role } from '../../common/role';
+import { type ActingSide, type AgreementParties, assertMay, sideIn } from '../../common/policy';
 import { Metric, MetricDirection } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';
@@ -246,7 +246,6 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
     input,
     Agreement,
     async (em) => {
-      const p = principalOf(ctx);
       const errors: UserError[] = [];
       const required = (field: string, value: unknown, why: string) => {
         if (!value) errors.push(new UserError(field, UserErrorCode.REQUIRED, `${field}: ${why}`));
@@ -278,9 +277,8 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
       if (input.tier !== Tier.CORPORATE) {
         provider = await loadForWrite(em, Department, 'Department', input.providerId as string, 'providerId', { lock: 'share' });
         customer = await loadForWrite(em, Department, 'Department', input.customerId as string, 'customerId', { lock: 'share' });
-        if (p.role !== Role.ADMIN && !(p.role === Role.HEAD && (p.departmentIds.includes(provider.id) || p.departmentIds.includes(customer.id)))) {
-          throw new ForbiddenError(`A ${p.role} principal may not draft agreements between ${provider.code} and ${customer.code}: only admins and the parties' heads do`);
-        }
+        const pair = `${provider.code} and ${customer.code}`;
+        assertMay(ctx, 'agreement:draft', { providerId: provider.id, customerId: customer.id }, (p) => `A ${p.role} principal may not draft agreements between ${pair}: only admins and the parties' heads do`);
         // FOR SHARE: the parent cannot be terminated or amended under us before we commit.
         const lockMode = rowLock(em, 'share');
         parent = await em.findOne(Agreement, input.parentId as string, lockMode ? { lockMode, refresh: true } : {});
@@ -320,7 +318,8 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
     {
       uniqueField: 'key',
       guard: () => {
-        if (input.tier === Tier.CORPORATE && principalOf(ctx).role !== Role.ADMIN) throw new ForbiddenError('Only an ADMIN drafts CORPORATE agreements');
+        // Checked before the idempotency lookup, as it always was: a CORPORATE agreement has no parties.
+        if (input.tier === Tier.CORPORATE) assertMay(ctx, 'agreement:draft', { providerId: null, customerId: null }, () => 'Only an ADMIN drafts CORPORATE agreements');
       },
     },
   );
@@ -363,27 +362,21 @@ export function createObjective(em: EntityManager, version: AgreementVersion, me
 
 // ------------------------------------------------------------------ lifecycle
 
-/** The party a principal acts as in an agreement: PROVIDER, CUSTOMER, ADMIN, or none. */
-export function partyOf(ctx: Context, agreement: Agreement): 'PROVIDER' | 'CUSTOMER' | 'ADMIN' | null {
-  const p = principalOf(ctx);
-  if (p.role === Role.ADMIN) return 'ADMIN';
-  if (p.role !== Role.HEAD) return null;
-  if (agreement.provider && p.departmentIds.includes(agreement.provider.id)) return 'PROVIDER';
-  if (agreement.customer && p.departmentIds.includes(agreement.customer.id)) return 'CUSTOMER';
-  return null;
+/** An agreement as the authorization policy sees it: its parties' department ids (none for CORPORATE). */
+export function agreementParties(agreement: Agreement): AgreementParties {
+  return { providerId: agreement.provider?.id ?? null, customerId: agreement.customer?.id ?? null };
 }
 
-async function loadForTransition(em: EntityManager, ctx: Context, input: AgreementTransitionInput, what: string): Promise<{ agreement: Agreement; party: 'PROVIDER' | 'CUSTOMER' | 'ADMIN' }> {
+async function loadForTransition(em: EntityManager, ctx: Context, input: AgreementTransitionInput, what: 'approve' | 'suspend' | 'resume' | 'terminate'): Promise<{ agreement: Agreement; party: ActingSide }> {
   // FOR UPDATE: transitions of one agreement run one after the other.
   const lockMode = rowLock(em, 'update');
   const agreement = await em.findOne(Agreement, input.id, lockMode ? { lockMode, refresh: true } : {});
   if (!agreement) userError('id', UserErrorCode.NOT_FOUND, `no agreement has id ${input.id}`);
-  const party = partyOf(ctx, agreement);
-  if (!party || (agreement.tier === Tier.CORPORATE && party !== 'ADMIN')) {
-    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${what} agreement ${agreement.key}: ${agreement.tier === Tier.CORPORATE ? 'only admins do' : "only admins and the parties' heads do"}`);
-  }
+  const parties = agreementParties(agreement);
+  // A CORPORATE agreement has no parties, so the policy leaves it to admins.
+  assertMay(ctx, `agreement:${what}`, parties, (p) => `A ${p.role} principal may not ${what} agreement ${agreement.key}: ${agreement.tier === Tier.CORPORATE ? 'only admins do' : "only admins and the parties' heads do"}`);
   assertVersion(agreement, input.expectedVersion);
-  return { agreement, party };
+  return { agreement, party: sideIn(principalOf(ctx), parties) as ActingSide };
 }
 
 function illegal(agreement: Agreement, what: string): never {
@@ -488,7 +481,7 @@ export function terminateAgreement(ctx: Context, input: AgreementTransitionInput
 function transition(
   ctx: Context,
   input: AgreementTransitionInput,
-  verb: string,
+  verb: 'suspend' | 'resume' | 'terminate',
   from: AgreementStatus[],
   to: AgreementStatus,
   participle: string,

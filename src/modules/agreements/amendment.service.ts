@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { ForbiddenError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { touchLedger } from '../../common/ledger-touch';
 import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
@@ -9,7 +8,7 @@ import { UserError, UserErrorCode, UserErrorsException, userError } from '../../
 import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { principalOf } from '../../common/authorization';
-import { Role } from '../../common/role';
+import { type ActingSide, assertMay, sideIn } from '../../common/policy';
 import {
   Agreement,
   type AmendmentChanges,
@@ -23,7 +22,7 @@ import {
   Tier,
 } from './agreement.entity';
 import type { AmendmentDecisionInput, ProposeAmendmentInput, TermsInput } from './agreement.inputs';
-import { checkObjectives, createObjective, createVersion, datedMessage, partyOf, termProblems } from './agreement.service';
+import { agreementParties, checkObjectives, createObjective, createVersion, datedMessage, termProblems } from './agreement.service';
 import { tightenAcrossMonths } from './tighten';
 import type { ChainLevel, ChainObjective } from './inheritance';
 
@@ -132,13 +131,9 @@ function changesOf(input: ProposeAmendmentInput): AmendmentChanges {
   };
 }
 
-/** The side a principal takes on an agreement, or FORBIDDEN. CORPORATE: admins only. */
-function sideOf(ctx: Context, agreement: Agreement, what: string): 'PROVIDER' | 'CUSTOMER' | 'ADMIN' {
-  const side = partyOf(ctx, agreement);
-  if (!side || (agreement.tier === Tier.CORPORATE && side !== 'ADMIN')) {
-    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${what} amendments of ${agreement.key}: ${agreement.tier === Tier.CORPORATE ? 'only admins do' : "only admins and the parties' heads do"}`);
-  }
-  return side;
+/** The refusal of a principal that is no party of the agreement (CORPORATE: admins only). */
+function notParty(role: string, agreement: Agreement, what: string): string {
+  return `A ${role} principal may not ${what} amendments of ${agreement.key}: ${agreement.tier === Tier.CORPORATE ? 'only admins do' : "only admins and the parties' heads do"}`;
 }
 
 /** Proposes a change of terms from a month on (a party's head, or an admin). */
@@ -152,7 +147,9 @@ export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now
       const lockMode = rowLock(em, 'update');
       const agreement = await em.findOne(Agreement, input.agreementId, lockMode ? { lockMode, refresh: true } : {});
       if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
-      const side = sideOf(ctx, agreement, 'propose');
+      const parties = agreementParties(agreement);
+      assertMay(ctx, 'amendment:propose', parties, (p) => notParty(p.role, agreement, 'propose'));
+      const side = sideIn(principalOf(ctx), parties) as ActingSide;
       assertVersion(agreement, input.expectedVersion);
       if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
         userError('agreementId', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; only ACTIVE or SUSPENDED agreements are amended`);
@@ -181,25 +178,26 @@ export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now
   );
 }
 
-async function loadDecision(em: EntityManager, ctx: Context, input: AmendmentDecisionInput, what: string) {
+async function loadDecision(em: EntityManager, ctx: Context, input: AmendmentDecisionInput, what: 'approve' | 'reject' | 'withdraw') {
   const amendment = await em.findOne(Amendment, input.id);
   if (!amendment) userError('id', UserErrorCode.NOT_FOUND, `no amendment has id ${input.id}`);
   // FOR UPDATE on the agreement: decisions on its amendments (and new versions) run one at a time.
   const lockMode = rowLock(em, 'update');
   const agreement = await em.findOneOrFail(Agreement, amendment.agreement.id, lockMode ? { lockMode, refresh: true } : {});
-  const side = sideOf(ctx, agreement, what);
+  // The policy decides by the proposer's side too: the other party approves or rejects, the
+  // proposer's withdraws (an admin's proposal waits for both heads).
+  const parties = agreementParties(agreement);
+  const proposedBy = amendment.proposedBy as ActingSide;
+  assertMay(ctx, what === 'withdraw' ? 'amendment:withdraw' : 'amendment:decide', { ...parties, requestedBy: proposedBy }, (p, refusal) => {
+    if (refusal === 'NOT_PARTY') return notParty(p.role, agreement, what);
+    return what === 'withdraw' ? `The ${proposedBy} side proposed this amendment; only it (or an admin) withdraws it` : `The ${proposedBy} side proposed this amendment; the other party ${what}s it`;
+  });
+  const side = sideIn(principalOf(ctx), parties) as ActingSide;
   assertVersion(amendment, input.expectedVersion);
   if (amendment.status !== AmendmentStatus.PROPOSED) {
     userError('id', UserErrorCode.ILLEGAL_TRANSITION, `the amendment is ${amendment.status}; only PROPOSED amendments can be ${what === 'withdraw' ? 'withdrawn' : `${what}d`}`);
   }
   return { amendment, agreement, side };
-}
-
-/** The other side than the proposer's (an admin for CORPORATE) decides. */
-function assertOtherSide(amendment: Amendment, agreement: Agreement, side: string, what: string): void {
-  if (agreement.tier !== Tier.CORPORATE && side === amendment.proposedBy) {
-    throw new ForbiddenError(`The ${side} side proposed this amendment; the other party ${what}s it`);
-  }
 }
 
 /**
@@ -212,7 +210,6 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     const { amendment, agreement, side } = await loadDecision(em, ctx, input, 'approve');
-    assertOtherSide(amendment, agreement, side, 'approve');
     if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
       userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; amendments of it can no longer be approved`);
     }
@@ -244,8 +241,7 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
 export function rejectAmendment(ctx: Context, input: AmendmentDecisionInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    const { amendment, agreement, side } = await loadDecision(em, ctx, input, 'reject');
-    assertOtherSide(amendment, agreement, side, 'reject');
+    const { amendment } = await loadDecision(em, ctx, input, 'reject');
     if (!input.reason?.trim()) userError('reason', UserErrorCode.REQUIRED, 'reason: say why the amendment is rejected');
     amendment.status = AmendmentStatus.REJECTED;
     amendment.rejectionReason = input.reason.trim();
@@ -260,10 +256,7 @@ export function rejectAmendment(ctx: Context, input: AmendmentDecisionInput, now
 export function withdrawAmendment(ctx: Context, input: AmendmentDecisionInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    const { amendment, side } = await loadDecision(em, ctx, input, 'withdraw');
-    if (side !== amendment.proposedBy && principalOf(ctx).role !== Role.ADMIN) {
-      throw new ForbiddenError(`The ${amendment.proposedBy} side proposed this amendment; only it (or an admin) withdraws it`);
-    }
+    const { amendment } = await loadDecision(em, ctx, input, 'withdraw');
     amendment.status = AmendmentStatus.WITHDRAWN;
     amendment.decidedAt = now;
     amendment.decidedByUserId = principalOf(ctx).userId;

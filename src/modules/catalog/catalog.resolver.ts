@@ -4,6 +4,7 @@ import { ArchiveInput } from '../../common/inputs';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Role } from '../../common/role';
+import { rolesFor } from '../../common/policy';
 import { Department } from '../departments/department.entity';
 import {
   CreateMetricInput,
@@ -70,21 +71,21 @@ export class ServiceResolver {
     return await loadOrThrow(ctx.loaders.departmentById, service.provider.id, 'Department');
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('service:manage'))
   @Mutation(() => ServicePayload)
   async createService(@Ctx() ctx: Context, @Arg('input') input: CreateServiceInput): Promise<ServicePayload> {
     const r = await catalog.createService(ctx, input);
     return payload('service', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('service:manage'))
   @Mutation(() => ServicePayload)
   async updateService(@Ctx() ctx: Context, @Arg('input') input: UpdateServiceInput): Promise<ServicePayload> {
     const r = await catalog.updateService(ctx, input);
     return payload('service', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('service:manage'))
   @Mutation(() => ServicePayload)
   async archiveService(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<ServicePayload> {
     const r = await catalog.archiveService(ctx, input);

@@ -1,5 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { assertActsFor } from '../../common/authorization';
+import { assertMay } from '../../common/policy';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
 import { assertIdArgument } from '../../common/errors';
 import { paginate, type Page } from '../../common/connection';
@@ -26,8 +26,12 @@ type PageRequest = { first?: number | null; after?: string | null };
 
 /** Admins manage every service; a HEAD only those its own department provides. */
 async function assertManagesService(ctx: Context, em: EntityManager, service: Service, what: string): Promise<void> {
-  const provider = await em.findOneOrFail(Department, service.provider.id);
-  assertActsFor(ctx, provider.id, provider.code, what);
+  assertManagesCatalogOf(ctx, await em.findOneOrFail(Department, service.provider.id), what);
+}
+
+/** Refuses (FORBIDDEN) a principal that may not manage `provider`'s service catalog. */
+function assertManagesCatalogOf(ctx: Context, provider: Department, what: string): void {
+  assertMay(ctx, 'service:manage', { departmentId: provider.id }, (p) => `A ${p.role} principal may not ${what} for department ${provider.code}: it acts only for its own department`);
 }
 
 /** One service by id or code. */
@@ -55,7 +59,7 @@ export function createService(ctx: Context, input: CreateServiceInput): Promise<
     async (em) => {
       // FOR SHARE: the provider cannot be archived under us before we commit.
       const provider = await loadForWrite(em, Department, 'Department', input.providerId, 'providerId', { lock: 'share' });
-      assertActsFor(ctx, provider.id, provider.code, 'add services');
+      assertManagesCatalogOf(ctx, provider, 'add services');
       const code = normalizeCode(input.code);
       await assertCodeFree(em, Service, 'Service', code, null);
       const service = em.create(Service, { code, name: input.name.trim(), description: input.description?.trim() ?? '', provider });

@@ -5,7 +5,7 @@ import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.service';
-import { Role } from '../../common/role';
+import { rolesFor } from '../../common/policy';
 import { Escalation } from './escalation.entity';
 import { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';
 import * as escalations from './escalation.service';
@@ -61,21 +61,21 @@ export class EscalationResolver {
     return e.resolutionHours == null ? null : e.resolutionHours <= e.resolutionTargetHours;
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD, Role.INTEGRATION)
+  @Authorized(...rolesFor('escalation:open'))
   @Mutation(() => EscalationPayload, { description: "Raises an escalation against an agreement (either party's head or integration, or an admin)." })
   async openEscalation(@Ctx() ctx: Context, @Arg('input') input: OpenEscalationInput): Promise<EscalationPayload> {
     const r = await escalations.openEscalation(ctx, input);
     return payload('escalation', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD, Role.INTEGRATION)
+  @Authorized(...rolesFor('escalation:acknowledge'))
   @Mutation(() => EscalationPayload, { description: 'OPEN → ACKNOWLEDGED (the provider side): the response clock stops.' })
   async acknowledgeEscalation(@Ctx() ctx: Context, @Arg('input') input: EscalationTransitionInput): Promise<EscalationPayload> {
     const r = await escalations.acknowledgeEscalation(ctx, input);
     return payload('escalation', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD, Role.INTEGRATION)
+  @Authorized(...rolesFor('escalation:resolve'))
   @Mutation(() => EscalationPayload, { description: 'OPEN or ACKNOWLEDGED → RESOLVED (the provider side), saying how.' })
   async resolveEscalation(@Ctx() ctx: Context, @Arg('input') input: EscalationTransitionInput): Promise<EscalationPayload> {
     const r = await escalations.resolveEscalation(ctx, input);

@@ -2,7 +2,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { escalationMetricValues as pureEscalationMetricValues, type EscalationMetricFacts } from '../../scoring/automated';
 import { touchLedger } from '../../common/ledger-touch';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument, ForbiddenError } from '../../common/errors';
+import { assertIdArgument } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
@@ -10,9 +10,9 @@ import { assertValidInput } from '../../common/validation';
 import { addWorkingHours, AROUND_THE_CLOCK, type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
 import type { Context } from '../../common/context';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, versionAt } from '../agreements/agreement.service';
+import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.service';
 import { principalOf } from '../../common/authorization';
-import { Role } from '../../common/role';
+import { assertMay } from '../../common/policy';
 import { Severity } from '../reports/report.entity';
 import { Escalation, EscalationStatus } from './escalation.entity';
 import type { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';
@@ -27,17 +27,6 @@ export function hoursOn(severity: Severity, calendar: BusinessCalendar, from: Da
   return Math.round(workingHoursBetween(clockFor(severity, calendar), from, to) * 1e6) / 1e6;
 }
 
-/** The sides that may act on an escalation: who raises it (either party) and who answers (the provider). */
-function mayAct(ctx: Context, agreement: Agreement, sides: Array<'PROVIDER' | 'CUSTOMER'>): boolean {
-  const p = principalOf(ctx);
-  if (p.role === Role.ADMIN) return true;
-  if (p.role !== Role.HEAD && p.role !== Role.INTEGRATION) return false;
-  return sides.some((side) => {
-    const dept = side === 'PROVIDER' ? agreement.provider?.id : agreement.customer?.id;
-    return !!dept && p.departmentIds.includes(dept);
-  });
-}
-
 /**
  * Raises an escalation against a CUSTOMER or SERVICE agreement ACTIVE in the month it is opened:
  * either party's head or integration, or an admin. The targets of the policy in force for its
@@ -47,9 +36,7 @@ export function openEscalation(ctx: Context, input: OpenEscalationInput, now = c
   return runCreate(ctx, 'openEscalation', input, Escalation, async (em) => {
     const agreement = await em.findOne(Agreement, input.agreementId);
     if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
-    if (!mayAct(ctx, agreement, ['PROVIDER', 'CUSTOMER'])) {
-      throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not raise escalations against ${agreement.key}: only admins and its parties' heads and integrations do`);
-    }
+    assertMay(ctx, 'escalation:open', agreementParties(agreement), (p) => `A ${p.role} principal may not raise escalations against ${agreement.key}: only admins and its parties' heads and integrations do`);
     if (agreement.tier === Tier.CORPORATE) userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: raise the escalation against the agreement of the service concerned`);
     const openedAt = input.openedAt ?? now;
     if (openedAt.getTime() > now.getTime() + 5 * 60_000) userError('openedAt', UserErrorCode.INVALID, `openedAt: ${openedAt.toISOString()} is in the future`);
@@ -75,14 +62,12 @@ export function openEscalation(ctx: Context, input: OpenEscalationInput, now = c
   });
 }
 
-async function loadForTransition(em: EntityManager, ctx: Context, input: EscalationTransitionInput, verb: string, now: Date): Promise<{ escalation: Escalation; calendar: BusinessCalendar; at: Date }> {
+async function loadForTransition(em: EntityManager, ctx: Context, input: EscalationTransitionInput, verb: 'acknowledge' | 'resolve', now: Date): Promise<{ escalation: Escalation; calendar: BusinessCalendar; at: Date }> {
   const lockMode = rowLock(em, 'update');
   const escalation = await em.findOne(Escalation, input.id, lockMode ? { lockMode, refresh: true } : {});
   if (!escalation) userError('id', UserErrorCode.NOT_FOUND, `no escalation has id ${input.id}`);
   const agreement = await em.findOneOrFail(Agreement, escalation.agreement.id);
-  if (!mayAct(ctx, agreement, ['PROVIDER'])) {
-    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} escalations of ${agreement.key}: only admins and the provider's head and integrations do`);
-  }
+  assertMay(ctx, `escalation:${verb}`, agreementParties(agreement), (p) => `A ${p.role} principal may not ${verb} escalations of ${agreement.key}: only admins and the provider's head and integrations do`);
   assertVersion(escalation, input.expectedVersion);
   const at = input.at ?? now;
   if (at.getTime() > now.getTime() + 5 * 60_000) userError('at', UserErrorCode.INVALID, `at: ${at.toISOString()} is in the future`);

@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs } from '../../common/connection';
 import type { Context } from '../../common/context';
-import { Role } from '../../common/role';
+import { rolesFor } from '../../common/policy';
 import { UserError } from '../../common/user-error';
 import { Agreement, Objective } from '../agreements/agreement.entity';
 import { Metric } from '../catalog/metric.entity';
@@ -46,21 +46,21 @@ export class ExclusionResolver {
     return await loadOrThrow(ctx.loaders.metricById, e.metric.id, 'Metric');
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('exclusion:request'))
   @Mutation(() => ExclusionPayload, { description: 'Asks for a BREACHED or NO_DATA objective-month to be excused (provider head or admin).' })
   async requestExclusion(@Ctx() ctx: Context, @Arg('input') input: RequestExclusionInput): Promise<ExclusionPayload> {
     const r = await exclusions.requestExclusion(ctx, input);
     return payload('exclusion', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('exclusion:decide'))
   @Mutation(() => ExclusionPayload, { description: 'REQUESTED → APPROVED (customer head or admin): the objective-month is EXCUSED.' })
   async approveExclusion(@Ctx() ctx: Context, @Arg('input') input: ExclusionDecisionInput): Promise<ExclusionPayload> {
     const r = await exclusions.decideExclusion(ctx, input, true);
     return payload('exclusion', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('exclusion:decide'))
   @Mutation(() => ExclusionPayload, { description: 'REQUESTED → REJECTED with a note (customer head or admin).' })
   async rejectExclusion(@Ctx() ctx: Context, @Arg('input') input: ExclusionDecisionInput): Promise<ExclusionPayload> {
     const r = await exclusions.decideExclusion(ctx, input, false);

@@ -1,14 +1,15 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument, ForbiddenError } from '../../common/errors';
+import { assertIdArgument } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
-import { partyOf } from '../agreements/agreement.service';
+import { agreementParties } from '../agreements/agreement.service';
 import { principalOf } from '../../common/authorization';
+import { assertMay } from '../../common/policy';
 import { Exclusion, ExclusionStatus } from '../reports/report.entity';
 import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from '../reports/report.inputs';
 import { loadAgreementMonth } from '../reports/report.service';
@@ -22,7 +23,7 @@ import { touchLedger } from '../../common/ledger-touch';
  */
 export function requestExclusion(ctx: Context, input: RequestExclusionInput, now = ctx.request.now): Promise<MutationResult<Exclusion>> {
   return runCreate(ctx, 'requestExclusion', input, Exclusion, async (em) => {
-    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'request exclusions', now);
+    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'exclusion:request', 'request exclusions', now);
     const objectiveId = input.objectiveId.toLowerCase();
     const o = m.objectives.find((x) => x.objective.id === objectiveId);
     if (!o) userError('objectiveId', UserErrorCode.INVALID, `objective ${input.objectiveId} is not in force for ${m.agreement.key} in ${m.month}; read effectiveObjectives(at: "${m.month}")`);
@@ -59,10 +60,7 @@ export function decideExclusion(ctx: Context, input: ExclusionDecisionInput, app
     const exclusion = await em.findOne(Exclusion, input.exclusionId, lockMode ? { lockMode, refresh: true } : {});
     if (!exclusion) userError('exclusionId', UserErrorCode.NOT_FOUND, `no exclusion has id ${input.exclusionId}`);
     const agreement = await em.findOneOrFail(Agreement, exclusion.agreement.id);
-    const party = partyOf(ctx, agreement);
-    if (party !== 'ADMIN' && party !== 'CUSTOMER') {
-      throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not decide exclusions of ${agreement.key}: only admins and the customer's head do`);
-    }
+    assertMay(ctx, 'exclusion:decide', agreementParties(agreement), (p) => `A ${p.role} principal may not decide exclusions of ${agreement.key}: only admins and the customer's head do`);
     assertVersion(exclusion, input.expectedVersion);
     if (exclusion.status !== ExclusionStatus.REQUESTED) {
       userError('exclusionId', UserErrorCode.ILLEGAL_TRANSITION, `the exclusion is ${exclusion.status}; only a REQUESTED one can be ${approve ? 'approved' : 'rejected'}`);

@@ -6,7 +6,7 @@ import { MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
-import { Role } from '../../common/role';
+import { rolesFor } from '../../common/policy';
 import { HandoffBatch, HandoffEvent } from './handoff.entity';
 import { RecordHandoffEventsInput } from './handoff.inputs';
 import { recordHandoffEvents } from './handoff.service';
@@ -27,7 +27,7 @@ export class RecordHandoffEventsPayload {
 
 @Resolver(() => HandoffEvent)
 export class HandoffResolver {
-  @Authorized(Role.ADMIN, Role.INTEGRATION)
+  @Authorized(...rolesFor('handoff:ingest'))
   @Mutation(() => RecordHandoffEventsPayload, { description: 'Records up to 5,000 handoff events from automation, all or nothing; a re-sent externalId updates its event.' })
   async recordHandoffEvents(@Ctx() ctx: Context, @Arg('input') input: RecordHandoffEventsInput): Promise<RecordHandoffEventsPayload> {
     const r = await recordHandoffEvents(ctx, input);

@@ -3,7 +3,6 @@ import { groupBy } from '../../common/collections';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { isUUID } from 'class-validator';
-import { ForbiddenError } from '../../common/errors';
 import { lockAgreementMonths } from '../../common/locks';
 import { type Sql, sqlOf } from '../../common/sql';
 import type { Month } from '../../common/month';
@@ -14,9 +13,9 @@ import { type BusinessCalendar, localDateOf, workingHoursBetween } from '../../c
 import type { Context, Principal } from '../../common/context';
 import { handoffMetricValues, handoffStats, type HandoffStats } from '../../scoring/automated';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, versionAt } from '../agreements/agreement.service';
+import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.service';
 import { principalOf } from '../../common/authorization';
-import { Role } from '../../common/role';
+import { assertMay } from '../../common/policy';
 import { HandoffBatch } from './handoff.entity';
 import type { RecordHandoffEventsInput } from './handoff.inputs';
 
@@ -94,10 +93,10 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
     const agreement = agreements.get(e.agreementId.toLowerCase());
     if (!agreement) {
       errors.push(new UserError(at('agreementId'), UserErrorCode.NOT_FOUND, `no agreement has id ${e.agreementId}`));
-    } else if (p.role !== Role.ADMIN && !(p.role === Role.INTEGRATION && [agreement.provider?.id, agreement.customer?.id].some((d) => d && p.departmentIds.includes(d)))) {
-      throw new ForbiddenError(`A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`);
-    } else if (agreement.tier === Tier.CORPORATE) {
-      errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
+    } else {
+      // The whole batch is refused at the first event this principal may not record.
+      assertMay({ principal: p }, 'handoff:ingest', agreementParties(agreement), () => `A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`);
+      if (agreement.tier === Tier.CORPORATE) errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
     }
     const handedOffAt = e.handedOffAt;
     if (handedOffAt.getTime() > future) errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));

@@ -4,7 +4,7 @@ import { MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
-import { Role } from '../../common/role';
+import { rolesFor } from '../../common/policy';
 import { Department } from '../departments/department.entity';
 import { CreditEntry, MonthReopening } from './ledger.entity';
 import { CreditLedgerFilter, MonthReopeningDecisionInput, RequestMonthReopeningInput } from './ledger.inputs';
@@ -82,21 +82,21 @@ export class MonthReopeningResolver {
     return await loadOrThrow(ctx.loaders.agreementById, r.agreement.id, 'Agreement');
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('reopening:request'))
   @Mutation(() => MonthReopeningPayload, { description: 'Asks to reopen a closed agreement-month, with a reason. The other party’s head (or an admin) approves; an admin’s request reopens it at once.' })
   async requestMonthReopening(@Ctx() ctx: Context, @Arg('input') input: RequestMonthReopeningInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.requestMonthReopening(ctx, input);
     return payload('reopening', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('reopening:decide'))
   @Mutation(() => MonthReopeningPayload, { description: 'The other party’s head (or an admin) approves: the month is recomputed from every fact and posts an ADJUSTMENT when it closes again.' })
   async approveMonthReopening(@Ctx() ctx: Context, @Arg('input') input: MonthReopeningDecisionInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.approveMonthReopening(ctx, input);
     return payload('reopening', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('reopening:decide'))
   @Mutation(() => MonthReopeningPayload, { description: 'The other party’s head (or an admin) refuses, saying why; the month stays closed.' })
   async rejectMonthReopening(@Ctx() ctx: Context, @Arg('input') input: MonthReopeningDecisionInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.rejectMonthReopening(ctx, input);

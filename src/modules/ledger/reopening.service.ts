@@ -7,7 +7,7 @@
  */
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { type Page, paginate } from '../../common/connection';
-import { assertIdArgument, BadUserInputError, ForbiddenError } from '../../common/errors';
+import { assertIdArgument, BadUserInputError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { compareMonths } from '../../common/month';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
@@ -17,9 +17,10 @@ import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { acceptanceDue } from '../../common/working-time';
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
-import { partyOf, versionAt } from '../agreements/agreement.service';
+import { agreementParties, versionAt } from '../agreements/agreement.service';
 import { bool } from '../../common/sql';
 import { principalOf } from '../../common/authorization';
+import { type ActingSide, assertMay, sideIn } from '../../common/policy';
 import { CreditEntry, MonthReopening, ReopeningStatus } from './ledger.entity';
 import type { CreditLedgerFilter, MonthReopeningDecisionInput, RequestMonthReopeningInput } from './ledger.inputs';
 import { touchLedger } from '../../common/ledger-touch';
@@ -62,8 +63,9 @@ export function requestMonthReopening(ctx: Context, input: RequestMonthReopening
     const lockMode = rowLock(em, 'update');
     const agreement = await em.findOne(Agreement, input.agreementId.toLowerCase(), lockMode ? { lockMode, refresh: true } : {});
     if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
-    const side = partyOf(ctx, agreement);
-    if (!side) throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not reopen months of ${agreement.key}: only admins and the parties' heads do`);
+    const parties = agreementParties(agreement);
+    assertMay(ctx, 'reopening:request', parties, (p) => `A ${p.role} principal may not reopen months of ${agreement.key}: only admins and the parties' heads do`);
+    const side = sideIn(principalOf(ctx), parties) as ActingSide;
     if (!(await isClosed(em, agreement.id, input.month, now))) {
       userError('month', UserErrorCode.ILLEGAL_TRANSITION, `${input.month} of ${agreement.key} is not closed; only a closed month can be reopened`);
     }
@@ -88,11 +90,8 @@ function decide(ctx: Context, input: MonthReopeningDecisionInput, approve: boole
     const reopening = await em.findOne(MonthReopening, input.id.toLowerCase(), lockMode ? { lockMode, refresh: true } : {});
     if (!reopening) userError('id', UserErrorCode.NOT_FOUND, `no reopening has id ${input.id}`);
     const agreement = await em.findOneOrFail(Agreement, reopening.agreement.id);
-    const side = partyOf(ctx, agreement);
     // The other party decides: a provider's request goes to the customer's head and back.
-    if (side !== 'ADMIN' && (!side || side === reopening.requestedBySide)) {
-      throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not decide this reopening of ${agreement.key}: the other party's head or an admin does`);
-    }
+    assertMay(ctx, 'reopening:decide', { ...agreementParties(agreement), requestedBy: reopening.requestedBySide as ActingSide }, (p) => `A ${p.role} principal may not decide this reopening of ${agreement.key}: the other party's head or an admin does`);
     assertVersion(reopening, input.expectedVersion);
     if (reopening.status !== ReopeningStatus.REQUESTED) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `the reopening is ${reopening.status}; only a REQUESTED one can be ${approve ? 'approved' : 'rejected'}`);
     const note = input.note?.trim() || null;

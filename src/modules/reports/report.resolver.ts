@@ -6,7 +6,7 @@ import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Agreement, Objective } from '../agreements/agreement.entity';
-import { Role } from '../../common/role';
+import { rolesFor } from '../../common/policy';
 import { Metric } from '../catalog/metric.entity';
 import { Exclusion, FrictionCategory, Report, ReportRevision, ReportStatus, ReportValue, Severity } from './report.entity';
 import {
@@ -165,14 +165,14 @@ export class ReportResolver {
     return r.draft ?? null;
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('report:draft'))
   @Mutation(() => ReportPayload, { description: "Saves the provider's draft of a month's report (provider head or admin)." })
   async saveReportDraft(@Ctx() ctx: Context, @Arg('input') input: SaveReportDraftInput): Promise<ReportPayload> {
     const r = await reports.saveReportDraft(ctx, input);
     return payload('report', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('report:submit'))
   @Mutation(() => SubmitReportPayload, { description: "Submits a new revision of a month's report (provider head or admin); the latest revision counts." })
   async submitReport(@Ctx() ctx: Context, @Arg('input') input: SubmitReportInput): Promise<SubmitReportPayload> {
     const r = await reports.submitReport(ctx, input);
@@ -180,21 +180,21 @@ export class ReportResolver {
     return { report, revision: r.result, userErrors: r.userErrors };
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('report:acknowledge'))
   @Mutation(() => ReportPayload, { description: 'SUBMITTED → ACKNOWLEDGED (customer head or admin).' })
   async acknowledgeReport(@Ctx() ctx: Context, @Arg('input') input: ReportDecisionInput): Promise<ReportPayload> {
     const r = await reports.acknowledgeReport(ctx, input);
     return payload('report', r);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('dispute:settle'))
   @Mutation(() => ReportPayload, { description: 'An admin settles the dispute of the latest revision: UPHELD (the provider corrects) or REJECTED (the revision stands: ACKNOWLEDGED), with a note.' })
   async settleDispute(@Ctx() ctx: Context, @Arg('input') input: SettleDisputeInput): Promise<ReportPayload> {
     const r = await reports.settleDispute(ctx, input);
     return payload('report', r);
   }
 
-  @Authorized(Role.ADMIN, Role.HEAD)
+  @Authorized(...rolesFor('report:dispute'))
   @Mutation(() => ReportPayload, { description: 'SUBMITTED → DISPUTED with a reason (customer head or admin); the provider answers with a corrected revision.' })
   async disputeReport(@Ctx() ctx: Context, @Arg('input') input: DisputeReportInput): Promise<ReportPayload> {
     const r = await reports.disputeReport(ctx, input);

@@ -2,7 +2,7 @@ import { groupBy } from '../../common/collections';
 import { assertAsOf, breathe } from '../../common/bounds';
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument, ForbiddenError } from '../../common/errors';
+import { assertIdArgument } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
@@ -14,12 +14,12 @@ import { loadersOver } from '../../common/wiring';
 import type { Loaders } from '../../db/request-loaders';
 import { touchLedger } from '../../common/ledger-touch';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, chainAt, partyOf, versionAt, type LoadedObjective } from '../agreements/agreement.service';
+import { activeInMonth, agreementParties, chainAt, versionAt, type LoadedObjective } from '../agreements/agreement.service';
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../../common/authorization';
 import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
 import { DisputeRuling, Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
-import { Role } from '../../common/role';
+import { assertMay } from '../../common/policy';
 import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 import { loadManyOrThrow } from '../../common/loaders';
@@ -42,22 +42,18 @@ export interface AgreementMonth {
   loaders: Loaders;
 }
 
-type Side = 'PROVIDER' | 'CUSTOMER';
-
 /**
- * Loads and checks an agreement-month for a write by `side` (admins act for either): the month has
+ * Loads and checks an agreement-month for a provider's write, `action` (admins act for either
+ * party): the month has
  * ended in the agreement's time zone, the agreement is a measured one (CUSTOMER or SERVICE, no ACTIVE agreement
  * under it in the month) and was ACTIVE in it. The agreement row is locked FOR UPDATE on
  * PostgreSQL, so writes about one agreement run one after the other (SQLite has one writer).
  */
-export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreementId: string, month: Month, side: Side, verb: string, now: Date): Promise<AgreementMonth> {
+export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreementId: string, month: Month, action: 'report:draft' | 'report:submit' | 'exclusion:request', verb: string, now: Date): Promise<AgreementMonth> {
   const lockMode = rowLock(em, 'update');
   const agreement = await em.findOne(Agreement, agreementId, lockMode ? { lockMode, refresh: true } : {});
   if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${agreementId}`);
-  const party = partyOf(ctx, agreement);
-  if (party !== 'ADMIN' && party !== side) {
-    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} for agreement ${agreement.key}: only admins and the ${side.toLowerCase()}'s head (${side === 'PROVIDER' ? 'provider' : 'customer'} department) do`);
-  }
+  assertMay(ctx, action, agreementParties(agreement), (p) => `A ${p.role} principal may not ${verb} for agreement ${agreement.key}: only admins and the provider's head (provider department) do`);
   if (agreement.tier === Tier.CORPORATE) {
     userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: its results are roll-ups of the agreements under it, which are reported on`);
   }
@@ -183,7 +179,7 @@ function contentOf(input: SaveReportDraftInput | SubmitReportInput, draft: Repor
 export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now = ctx.request.now): Promise<MutationResult<Report>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'save a report draft', now);
+    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'report:draft', 'save a report draft', now);
     let report = await lockedReport(em, m);
     if (report) {
       if (input.expectedVersion == null) userError('expectedVersion', UserErrorCode.REQUIRED, `expectedVersion: the report of ${m.agreement.key} for ${m.month} exists (version ${report.version}); pass the version you read`);
@@ -208,7 +204,7 @@ export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now =
  */
 export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.request.now): Promise<MutationResult<ReportRevision>> {
   return runCreate(ctx, 'submitReport', input, ReportRevision, async (em) => {
-    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'PROVIDER', 'submit a report', now);
+    const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'report:submit', 'submit a report', now);
     const existing = await lockedReport(em, m);
     if (existing) await assertOpen(em, existing, m.agreement.key, now);
     const content = contentOf(input, existing?.draft);
@@ -257,12 +253,9 @@ async function lockReportById(em: EntityManager, reportId: string): Promise<{ re
 }
 
 /** Loads a report for the customer's decision on its latest revision. */
-async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDecisionInput, verb: string): Promise<{ report: Report; revision: ReportRevision; agreement: Agreement }> {
+async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDecisionInput, verb: 'acknowledge' | 'dispute'): Promise<{ report: Report; revision: ReportRevision; agreement: Agreement }> {
   const { report, agreement } = await lockReportById(em, input.reportId);
-  const party = partyOf(ctx, agreement);
-  if (party !== 'ADMIN' && party !== 'CUSTOMER') {
-    throw new ForbiddenError(`A ${principalOf(ctx).role} principal may not ${verb} reports of ${agreement.key}: only admins and the customer's head do`);
-  }
+  assertMay(ctx, `report:${verb}`, agreementParties(agreement), (p) => `A ${p.role} principal may not ${verb} reports of ${agreement.key}: only admins and the customer's head do`);
   if (report.status !== ReportStatus.SUBMITTED) {
     // Someone else decided on the very revision this principal named (two customer heads at
     // once, or one deciding after another had): a CONFLICT, the verdict it read is gone. The
@@ -331,7 +324,8 @@ export function disputeReport(ctx: Context, input: DisputeReportInput, now = ctx
 export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx.request.now): Promise<MutationResult<Report>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    if (principalOf(ctx).role !== Role.ADMIN) throw new ForbiddenError('Only admins settle disputes');
+    // Before the report is read, as it always was: the ruling is the admins' whatever the agreement.
+    assertMay(ctx, 'dispute:settle', null, () => 'Only admins settle disputes');
     const { report, agreement } = await lockReportById(em, input.reportId);
     // A corrected revision that came first makes the ruling stale: CONFLICT, not an illegal step.
     if (input.revision !== report.revisionCount) {
