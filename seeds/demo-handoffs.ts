@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { addMonths, monthOf, monthRange } from '../src/common/month';
 import { addWorkingHours } from '../src/common/working-time';
 import { Agreement, AgreementVersion } from '../src/modules/agreements/agreement.entity';
-import { versionAt } from '../src/modules/agreements/agreement.service';
+import { versionAt } from '../src/modules/agreements/agreement.rules';
 import { Role } from '../src/common/role';
 import { Escalation, EscalationStatus } from '../src/modules/escalations/escalation.entity';
 import { clockFor, hoursOn } from '../src/modules/escalations/escalation.service';

@@ -3,7 +3,7 @@ import { addMonths, monthOf, monthRange, type Month } from '../src/common/month'
 import { endOfLocalDay, nthWorkingDayAfter, workingDaysLate } from '../src/common/working-time';
 import { createLoaders } from '../src/db/request-loaders';
 import { Agreement, AgreementVersion } from '../src/modules/agreements/agreement.entity';
-import { versionAt } from '../src/modules/agreements/agreement.service';
+import { versionAt } from '../src/modules/agreements/agreement.rules';
 import { acceptanceDueFor } from '../src/modules/reports/report.service';
 import { MetricSource } from '../src/modules/catalog/metric.entity';
 import {

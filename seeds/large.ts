@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { addMonths, monthOf, monthRange } from '../src/common/month';
 import { addWorkingHours, reportDue, workingDaysLate } from '../src/common/working-time';
 import { Agreement, AgreementStatus, AgreementVersion, Inheritance, Objective, Tier } from '../src/modules/agreements/agreement.entity';
-import { TERM_DEFAULTS } from '../src/modules/agreements/agreement.service';
+import { TERM_DEFAULTS } from '../src/modules/agreements/agreement.validation';
 import { Role } from '../src/common/role';
 import { Metric } from '../src/modules/catalog/metric.entity';
 import { Department } from '../src/modules/departments/department.entity';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { migrationsFor } from '../../src/db/migrations';
 import { migrateUp, openOrm } from '../../src/db/orm';
 import { searchTextOf } from '../../src/common/codes';
-import { versionAt } from '../../src/modules/agreements/agreement.service';
+import { versionAt } from '../../src/modules/agreements/agreement.rules';
 import { AgreementVersion } from '../../src/modules/agreements/agreement.entity';
 import { acceptanceDue } from '../../src/common/working-time';
 import { seedDemo } from '../../seeds/demo.seeder';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Agreement, AgreementStatus, type AgreementVersion } from '../../src/modules/agreements/agreement.entity';
-import { displayStatus } from '../../src/modules/agreements/agreement.service';
+import { displayStatus } from '../../src/modules/agreements/agreement.rules';
 
 /** An ACTIVE agreement whose only version ends with November 2026, on a calendar in `timeZone`. */
 function endingInNovember(timeZone: string): [Agreement, AgreementVersion[]] {

@@ -12,6 +12,8 @@ import { AgreementFilter, AgreementTransitionInput, AmendmentDecisionInput, Crea
 import * as amendments from './amendment.service';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import * as agreements from './agreement.service';
+import { versionAt, displayStatus } from './agreement.rules';
+import { findAgreement, listAgreements, chainAt } from './agreement.queries';
 import { effectiveObjectives } from './inheritance';
 import { loadOrThrow } from '../../common/loaders';
 import { payload } from '../../common/mutation';
@@ -136,7 +138,7 @@ export class AgreementResolver {
     @Arg('id', () => ID, { nullable: true }) id?: string,
     @Arg('key', () => String, { nullable: true }) key?: string,
   ): Promise<Agreement> {
-    return agreements.findAgreement(ctx, id, key);
+    return findAgreement(ctx, id, key);
   }
 
   @Authorized()
@@ -146,12 +148,12 @@ export class AgreementResolver {
     @Args() page: PageArgs,
     @Arg('filter', () => AgreementFilter, { nullable: true }) filter?: AgreementFilter,
   ): Promise<AgreementConnection> {
-    return agreements.listAgreements(ctx, filter, page);
+    return listAgreements(ctx, filter, page);
   }
 
   @FieldResolver(() => AgreementStatus, { description: 'Lifecycle state; EXPIRED once the last month (effectiveTo) has passed.' })
   async status(@Root() a: Agreement, @Ctx() ctx: Context): Promise<AgreementStatus> {
-    return agreements.displayStatus(a, await ctx.loaders.versionsByAgreement.load(a.id), ctx.request.now);
+    return displayStatus(a, await ctx.loaders.versionsByAgreement.load(a.id), ctx.request.now);
   }
 
   @FieldResolver(() => Department, { nullable: true })
@@ -198,14 +200,14 @@ export class AgreementResolver {
 
   @FieldResolver(() => AgreementVersion, { nullable: true, description: 'The version (terms and objectives) in force in a month; null before the first.' })
   async version(@Root() a: Agreement, @Ctx() ctx: Context, @Arg('at', () => MonthScalar) at: Month): Promise<AgreementVersion | null> {
-    return agreements.versionAt(await ctx.loaders.versionsByAgreement.load(a.id), at);
+    return versionAt(await ctx.loaders.versionsByAgreement.load(a.id), at);
   }
 
   @FieldResolver(() => [EffectiveObjective], {
     description: 'Objectives in force in a month: its own, then the APPLIES objectives of its ancestors; the lower level wins (DESIGN §3).',
   })
   async effectiveObjectives(@Root() a: Agreement, @Ctx() ctx: Context, @Arg('at', () => MonthScalar) at: Month): Promise<EffectiveObjective[]> {
-    const chain = await agreements.chainAt(ctx, a, at);
+    const chain = await chainAt(ctx, a, at);
     const effective = effectiveObjectives(chain);
     return Promise.all(
       effective.map(async ({ objective: { objective: o, metricId }, inheritedFrom }) => ({

@@ -22,7 +22,9 @@ import {
   Tier,
 } from './agreement.entity';
 import type { AmendmentDecisionInput, ProposeAmendmentInput, TermsInput } from './agreement.inputs';
-import { agreementParties, checkObjectives, createObjective, createVersion, datedMessage, termProblems } from './agreement.service';
+import { agreementParties, datedMessage } from './agreement.rules';
+import { checkObjectives, termProblems } from './agreement.validation';
+import { createObjective, createVersion } from './agreement.service';
 import { tightenAcrossMonths } from './tighten';
 import type { ChainLevel, ChainObjective } from './inheritance';
 

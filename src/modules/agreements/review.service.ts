@@ -2,7 +2,7 @@ import type { Context } from '../../common/context';
 import { assertAsOf } from '../../common/bounds';
 import { addMonths, compareMonths, monthOf } from '../../common/month';
 import { Agreement, AgreementStatus } from './agreement.entity';
-import { versionAt } from './agreement.service';
+import { versionAt } from './agreement.rules';
 import { loadManyOrThrow } from '../../common/loaders';
 
 /** A live agreement whose periodic review is due. */

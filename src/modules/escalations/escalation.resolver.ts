@@ -4,7 +4,7 @@ import { DateTimeScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
-import { versionAt } from '../agreements/agreement.service';
+import { versionAt } from '../agreements/agreement.rules';
 import { rolesFor } from '../../common/policy';
 import { Escalation } from './escalation.entity';
 import { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';

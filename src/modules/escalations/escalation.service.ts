@@ -10,7 +10,7 @@ import { assertValidInput } from '../../common/validation';
 import { addWorkingHours, AROUND_THE_CLOCK, type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
 import type { Context } from '../../common/context';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.service';
+import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
 import { Severity } from '../reports/report.entity';

@@ -7,7 +7,7 @@ import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
-import { agreementParties } from '../agreements/agreement.service';
+import { agreementParties } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
 import { Exclusion, ExclusionStatus } from '../reports/report.entity';

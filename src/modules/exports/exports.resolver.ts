@@ -6,7 +6,7 @@ import type { Month } from '../../common/month';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import type { Context } from '../../common/context';
 import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { versionAt } from '../agreements/agreement.service';
+import { versionAt } from '../agreements/agreement.rules';
 import type { Metric } from '../catalog/metric.entity';
 import { objectivesAt } from '../reports/report.service';
 import { handoffFacts, type HandoffFact as HandoffFactData, type MeasurementFact as MeasurementFactData, measurementFacts } from './facts.service';

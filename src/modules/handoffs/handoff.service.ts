@@ -13,7 +13,7 @@ import { type BusinessCalendar, localDateOf, workingHoursBetween } from '../../c
 import type { Context, Principal } from '../../common/context';
 import { handoffMetricValues, handoffStats, type HandoffStats } from '../../scoring/automated';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.service';
+import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
 import { HandoffBatch } from './handoff.entity';

@@ -17,7 +17,7 @@ import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { acceptanceDue } from '../../common/working-time';
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
-import { agreementParties, versionAt } from '../agreements/agreement.service';
+import { agreementParties, versionAt } from '../agreements/agreement.rules';
 import { bool } from '../../common/sql';
 import { principalOf } from '../../common/authorization';
 import { type ActingSide, assertMay, sideIn } from '../../common/policy';

@@ -2,7 +2,7 @@ import { groupBy } from '../../common/collections';
 import type { Month } from '../../common/month';
 import type { Context } from '../../common/context';
 import type { AgreementVersion } from '../agreements/agreement.entity';
-import { versionAt } from '../agreements/agreement.service';
+import { versionAt } from '../agreements/agreement.rules';
 import { escalationMetricValues } from '../escalations/escalation.service';
 import type { EscalationRow, HandoffMonthRow } from './scorecard.loaders';
 import { handoffMetricValues } from '../handoffs/handoff.service';

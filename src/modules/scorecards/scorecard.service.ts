@@ -20,7 +20,7 @@ import {
   type Trend,
 } from '../../scoring';
 import { Agreement, AgreementVersion, Objective, Tier } from '../agreements/agreement.entity';
-import { versionAt } from '../agreements/agreement.service';
+import { versionAt } from '../agreements/agreement.rules';
 import { Metric, MetricSource } from '../catalog/metric.entity';
 import type { ReportRow } from './scorecard.loaders';
 import { dueFor, type MonthObjective, objectivesAt } from '../reports/report.service';

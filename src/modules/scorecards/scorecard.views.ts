@@ -7,7 +7,7 @@ import { addMonths, compareMonths, type Month } from '../../common/month';
 import { windowMonths } from '../../common/month-window';
 import { OBJECTIVE_STATUSES, type ObjectiveStatus as Status } from '../../scoring';
 import { Agreement, Tier } from '../agreements/agreement.entity';
-import { versionAt } from '../agreements/agreement.service';
+import { versionAt } from '../agreements/agreement.rules';
 import { Department } from '../departments/department.entity';
 import { ledgerRollup, riskCandidates, type RollupScope, Sums } from './ledger-rollup';
 import { baselineFor, budgetAt, isDisputed, measuredMonths, pool, type ScoredMonth, type ScoredObjective, scoreMonths, series, type SeriesPoint, withDescendants } from './scorecard.service';

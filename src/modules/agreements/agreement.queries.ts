@@ -1,0 +1,101 @@
+/** Reading agreements: by id or key, lists with filters, and the inheritance chain of a month. */
+import type { FilterQuery } from '@mikro-orm/core';
+import { isUUID } from 'class-validator';
+import { paginate, type Page } from '../../common/connection';
+import { assertIdArgument, BadUserInputError, NotFoundError } from '../../common/errors';
+import { monthOf, type Month } from '../../common/month';
+import type { Context } from '../../common/context';
+import {
+  Agreement,
+  AgreementStatus,
+  AgreementVersion,
+  Objective,
+  Tier,
+} from './agreement.entity';
+import type { AgreementFilter } from './agreement.inputs';
+import { type ChainLevel, type ChainObjective } from './inheritance';
+import { loadManyOrThrow } from '../../common/loaders';
+import { versionAt, displayStatus } from './agreement.rules';
+
+/** One agreement by id or key (exactly one); NOT_FOUND when there is none. */
+export async function findAgreement(ctx: Context, id?: string | null, key?: string | null): Promise<Agreement> {
+  if ((id ? 1 : 0) + (key ? 1 : 0) !== 1) throw new BadUserInputError('agreement: expected exactly one of id or key');
+  const found = id
+    ? isUUID(id)
+      ? await ctx.loaders.agreementById.load(id)
+      : null
+    : await ctx.em.findOne(Agreement, { key: (key as string).trim().toUpperCase() });
+  if (!found) throw new NotFoundError('Agreement', id ? `id ${id}` : `key ${key}`);
+  return found;
+}
+
+/** The agreements connection, ordered by key. */
+export async function listAgreements(ctx: Context, filter: AgreementFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Agreement>> {
+  const where: FilterQuery<Agreement>[] = [];
+  for (const f of ['providerId', 'customerId', 'serviceId'] as const) assertIdArgument(`filter.${f}`, filter?.[f]);
+  if (filter?.tier) where.push({ tier: filter.tier });
+  if (filter?.status) {
+    const stored = [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED, AgreementStatus.TERMINATED] as string[];
+    if (!stored.includes(filter.status)) {
+      throw new BadUserInputError(`filter.status: expected DRAFT, ACTIVE, SUSPENDED or TERMINATED (EXPIRED is derived from effectiveTo: filter ACTIVE and read status), received ${JSON.stringify(filter.status)}`, 'filter.status');
+    }
+    where.push({ state: filter.status as AgreementStatus });
+  }
+  if (filter?.providerId) where.push({ provider: filter.providerId });
+  if (filter?.customerId) where.push({ customer: filter.customerId });
+  if (filter?.serviceId) where.push({ service: filter.serviceId });
+  if (filter?.measuredOnly) {
+    // Measured: ACTIVE CUSTOMER or SERVICE agreements without ACTIVE children (DESIGN §3).
+    const parents = await ctx.em.find(Agreement, { state: AgreementStatus.ACTIVE, parent: { $ne: null } }, { fields: ['parent'], disableIdentityMap: true });
+    const containers = [...new Set(parents.map((a) => a.parent?.id).filter((x): x is string => !!x))];
+    where.push({ state: AgreementStatus.ACTIVE, tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] } });
+    // Nor past their last month (shown EXPIRED): only agreements with an ended version can be.
+    // Candidates only (a month ahead of UTC, for zones east of it); displayStatus decides in the zone.
+    const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(new Date(ctx.request.now.getTime() + 14 * 3_600_000)) } }, { fields: ['agreement'], disableIdentityMap: true });
+    const endedIds = [...new Set(ended.map((v) => v.agreement.id))];
+    const expired: string[] = [];
+    if (endedIds.length) {
+      const [rows, versions] = await Promise.all([
+        ctx.em.find(Agreement, { id: { $in: endedIds } }),
+        ctx.em.find(AgreementVersion, { agreement: { $in: endedIds } }),
+      ]);
+      for (const a of rows) if (displayStatus(a, versions.filter((v) => v.agreement.id === a.id), ctx.request.now) === AgreementStatus.EXPIRED) expired.push(a.id);
+    }
+    const excluded = [...containers, ...expired];
+    if (excluded.length) where.push({ id: { $nin: excluded } });
+  }
+  return paginate(ctx.em, Agreement, { $and: where }, [['key', 'asc'], ['id', 'asc']], page);
+}
+
+/** An objective with its metric's direction and code, as the inheritance rules need them. */
+export type LoadedObjective = ChainObjective & { objective: Objective };
+
+/**
+ * The chain from an agreement up to its root, each level with the objectives of its version in
+ * force in `month`, through the request's loaders: resolving this for a whole list of
+ * agreements costs a fixed number of batched statements per tree level.
+ */
+export async function chainAt(ctx: Pick<Context, 'loaders'>, agreement: Agreement, month: Month): Promise<ChainLevel<LoadedObjective>[]> {
+  const chain: ChainLevel<LoadedObjective>[] = [];
+  let current: Agreement | null = agreement;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const versions = await ctx.loaders.versionsByAgreement.load(current.id);
+    const version = versionAt(versions, month);
+    // Before its first version an agreement governs nothing, inherited or not.
+    if (depth === 0 && !version) return [];
+    const objectives = version ? await ctx.loaders.objectivesByVersion.load(version.id) : [];
+    const metrics = await loadManyOrThrow(ctx.loaders.metricById, objectives.map((o) => o.metric.id), 'Metric');
+    chain.push({
+      agreementId: current.id,
+      agreementKey: current.key,
+      objectives: objectives.map((o, i) => {
+        const metric = metrics[i];
+        return { metricId: metric.id, metricCode: metric.code, direction: metric.direction, target: o.target, inheritance: o.inheritance, objective: o };
+      }),
+    });
+    current = current.parent ? await ctx.loaders.agreementById.load(current.parent.id) : null;
+  }
+  return chain;
+}
+
+// ------------------------------------------------------------------ creation
