@@ -106,9 +106,9 @@ export type CursorPart = 'string' | 'uuid' | 'integer' | 'number' | 'date' | 'mo
 /**
  * Opaque cursor: base64url of the JSON array `[kind, ...values]`, where `kind` names the list
  * (so a cursor of one list given to another is refused) and dates are written as `{ d: iso }`.
- * The one cursor codec of the API: entity connections and the BI facts use it alike.
+ * The lists use it through {@link cursorCodec}, which fixes a list's kind and parts once.
  */
-export function encodeCursor(kind: string, values: CursorValue[]): string {
+export function encodeCursor(kind: string, values: readonly CursorValue[]): string {
   return Buffer.from(JSON.stringify([kind, ...values.map((v) => (v instanceof Date ? { d: v.toISOString() } : v))])).toString('base64url');
 }
 
@@ -155,8 +155,43 @@ export function decodeCursor(kind: string, cursor: string, parts: CursorPart[]):
   return values.slice(1).map((v, i) => (parts[i] === 'date' ? new Date((v as { d: string }).d) : (v as CursorValue)));
 }
 
-/** The cursor parts of an entity's sort keys, from the ORM's metadata. */
-function partsOf(em: EntityManager, entity: EntityName<object>, keys: string[]): { kind: string; parts: CursorPart[] } {
+/** What each cursor part decodes to. */
+interface CursorPartValues {
+  string: string;
+  uuid: string;
+  integer: number;
+  number: number;
+  date: Date;
+  month: string;
+}
+
+/** The values of a cursor whose parts are `P`, in order and typed by part. */
+export type CursorValues<P extends readonly CursorPart[]> = { -readonly [I in keyof P]: CursorPartValues[P[I]] };
+
+/** The cursor of one list: its kind and parts fixed once, so its writer and its reader cannot disagree. */
+export interface CursorCodec<P extends readonly CursorPart[]> {
+  readonly kind: string;
+  encode(values: CursorValues<P>): string;
+  /** The values of a cursor this codec wrote; anything else is a BAD_USER_INPUT on `after`. */
+  decode(cursor: string): CursorValues<P>;
+}
+
+/**
+ * The codec of the list `kind` whose cursors hold `parts`: {@link encodeCursor} and
+ * {@link decodeCursor} bound to them, typed by part. Every list of the API (entity connections
+ * here, the BI facts) gets its cursor from this one function.
+ */
+export function cursorCodec<const P extends readonly CursorPart[]>(kind: string, parts: P): CursorCodec<P> {
+  return {
+    kind,
+    encode: (values) => encodeCursor(kind, values),
+    // decodeCursor checked every value against its part, which is what makes the cast true.
+    decode: (cursor) => decodeCursor(kind, cursor, [...parts]) as CursorValues<P>,
+  };
+}
+
+/** The cursor codec of an entity's sort keys, its parts from the ORM's metadata. */
+function codecOf(em: EntityManager, entity: EntityName<object>, keys: string[]): CursorCodec<CursorPart[]> {
   const meta = em.getMetadata().find(entity as never);
   if (!meta) throw new Error(`no metadata for ${String(entity)}`);
   const parts = keys.map((k): CursorPart => {
@@ -166,7 +201,7 @@ function partsOf(em: EntityManager, entity: EntityName<object>, keys: string[]):
     if (type === 'number') return 'number';
     return 'string';
   });
-  return { kind: `${meta.className}(${keys.join(',')})`, parts };
+  return cursorCodec(`${meta.className}(${keys.join(',')})`, parts);
 }
 
 /**
@@ -182,10 +217,10 @@ export async function paginate<T extends object>(
   args: { first?: number | null; after?: string | null },
 ): Promise<Page<T>> {
   const limit = pageSize(args.first);
-  const codec = partsOf(em, entity as EntityName<object>, sort.map(([k]) => k));
+  const codec = codecOf(em, entity as EntityName<object>, sort.map(([k]) => k));
   let query = where;
   if (args.after) {
-    const values = decodeCursor(codec.kind, args.after, codec.parts);
+    const values = codec.decode(args.after);
     // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... : the rows strictly after the cursor.
     const or = sort.map((_, i) => {
       const clause: Record<string, unknown> = {};
@@ -198,7 +233,7 @@ export async function paginate<T extends object>(
   const orderBy = Object.fromEntries(sort.map(([k, d]) => [k, d])) as never;
   const rows = await em.find(entity, query, { orderBy, limit: limit + 1 });
   const pageRows = rows.slice(0, limit);
-  const edges = pageRows.map((node) => ({ node, cursor: encodeCursor(codec.kind, sort.map(([k]) => (node as Record<string, unknown>)[k] as CursorValue)) }));
+  const edges = pageRows.map((node) => ({ node, cursor: codec.encode(sort.map(([k]) => (node as Record<string, unknown>)[k] as CursorValue)) }));
   return {
     edges,
     pageInfo: {

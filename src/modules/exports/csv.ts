@@ -7,13 +7,16 @@ import { apiMonthProblem } from '../../common/month';
 import type { Context } from '../../common/context';
 import { loadersOver } from '../../common/wiring';
 import { Tier } from '../agreements/agreement.entity';
+import { columnNames, HANDOFF_FACT_COLUMNS, MEASUREMENT_FACT_COLUMNS } from './fact-columns';
 import { type FactFilter, handoffFacts, measurementFacts } from './facts.service';
 
 /** Rows per page read from the database while streaming: memory stays flat whatever the total. */
 const PAGE = 2000;
 
-export const MEASUREMENT_COLUMNS = ['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt', 'disputed', 'deleted'] as const;
-export const HANDOFF_COLUMNS = ['id', 'source', 'externalId', 'agreementKey', 'provider', 'customer', 'stage', 'month', 'handedOffAt', 'respondedAt', 'acceptedAt', 'rejectedAt', 'rejectionReason', 'convertedAt', 'qualityScore', 'responseHours', 'updatedAt'] as const;
+/** The measurements CSV's header and column order: the fact's column table (bench/ledger.ts reads it too). */
+export const MEASUREMENT_COLUMNS = columnNames(MEASUREMENT_FACT_COLUMNS);
+/** The handoffs CSV's header and column order: the fact's column table. */
+export const HANDOFF_COLUMNS = columnNames(HANDOFF_FACT_COLUMNS);
 
 /** The export's filter from the query string, with the same rules as the GraphQL `FactFilter`. */
 export function filterFromQuery(params: URLSearchParams): FactFilter {

@@ -9,8 +9,10 @@ import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.
 import { versionAt } from '../agreements/agreement.rules';
 import type { Metric } from '../catalog/metric.entity';
 import { objectivesAt } from '../reports/report.service';
-import { handoffFacts, type HandoffFact as HandoffFactData, type MeasurementFact as MeasurementFactData, measurementFacts } from './facts.service';
+import { type ColumnValues, type FactColumns, HANDOFF_FACT_COLUMNS, type HandoffFact as HandoffFactData, MEASUREMENT_FACT_COLUMNS, type MeasurementFact as MeasurementFactData } from './fact-columns';
+import { handoffFacts, measurementFacts } from './facts.service';
 import { toOpenSlo, toYaml } from './openslo';
+import { loadManyOrThrow } from '../../common/loaders';
 
 type FieldType = Extract<Parameters<typeof Field>[0], (...args: never[]) => unknown>;
 
@@ -47,128 +49,41 @@ export class FactFilter {
   updatedSince?: Date | null;
 }
 
+/** The GraphQL type of each column value type. */
+const GRAPHQL_TYPE_OF: Record<keyof ColumnValues, FieldType> = {
+  id: () => ID,
+  string: () => String,
+  month: () => MonthScalar,
+  tier: () => Tier,
+  float: () => Float,
+  int: () => Int,
+  boolean: () => Boolean,
+  date: () => DateTimeScalar,
+};
+
+/**
+ * Declares the GraphQL fields of `type` from a column table, as the `@Column` decorator would on
+ * each property: the table is the one declaration of a fact (fact-columns.ts), so the object type
+ * cannot drift from the row type or the CSV.
+ */
+function columnFields(type: abstract new () => object, table: FactColumns): void {
+  for (const [name, column] of Object.entries(table)) {
+    const options: FieldOptions = {};
+    if (column.nullable) options.nullable = true;
+    if (column.description !== undefined) options.description = column.description;
+    Column(GRAPHQL_TYPE_OF[column.type], options)(type.prototype as object, name);
+  }
+}
+
+/** One objective-month, flat, for a warehouse; its fields are {@link MEASUREMENT_FACT_COLUMNS}. */
 @ObjectType({ description: 'One objective-month, flat, for a warehouse.' })
-export class MeasurementFact {
-  @Column(() => ID, { description: '`agreementId:month:objectiveId`: stable, the warehouse key.' })
-  id!: string;
+export class MeasurementFact {}
+columnFields(MeasurementFact, MEASUREMENT_FACT_COLUMNS);
 
-  @Column(() => MonthScalar)
-  month!: Month;
-
-  @Column()
-  agreementKey!: string;
-
-  @Column(() => Tier)
-  tier!: Tier;
-
-  @Column(() => String, { nullable: true })
-  provider!: string | null;
-
-  @Column(() => String, { nullable: true })
-  customer!: string | null;
-
-  @Column(() => String, { nullable: true })
-  service!: string | null;
-
-  @Column()
-  metric!: string;
-
-  @Column()
-  unit!: string;
-
-  @Column()
-  direction!: string;
-
-  @Column(() => Float)
-  target!: number;
-
-  @Column(() => Float, { nullable: true })
-  warning!: number | null;
-
-  @Column(() => Float)
-  weight!: number;
-
-  @Column(() => Float, { nullable: true })
-  value!: number | null;
-
-  @Column()
-  status!: string;
-
-  @Column(() => Float, { nullable: true })
-  attainment!: number | null;
-
-  @Column()
-  excused!: boolean;
-
-  @Column({ description: 'MANUAL or AUTOMATED.' })
-  source!: string;
-
-  @Column(() => Int, { nullable: true, description: 'The report revision a MANUAL value comes from.' })
-  reportRevision!: number | null;
-
-  @Column({ description: 'The month’s latest report revision is disputed: the value and status are contested, the credit provisional.' })
-  disputed!: boolean;
-
-  @Column(() => DateTimeScalar, { description: 'When a value shown in this fact last changed (or an instant such as its month’s end or due instant passed).' })
-  updatedAt!: Date;
-
-  @Column({ description: 'A tombstone: the objective-month left the measured set (a suspension, new terms without the objective). Only incremental pulls (`updatedSince`) return these; delete the row by `id`.' })
-  deleted!: boolean;
-}
-
+/** A handoff event, flat, for a warehouse; its fields are {@link HANDOFF_FACT_COLUMNS}. */
 @ObjectType({ description: 'A handoff event, flat, for a warehouse.' })
-export class HandoffFact {
-  @Column(() => ID)
-  id!: string;
-
-  @Column()
-  source!: string;
-
-  @Column()
-  externalId!: string;
-
-  @Column()
-  agreementKey!: string;
-
-  @Column(() => String, { nullable: true })
-  provider!: string | null;
-
-  @Column(() => String, { nullable: true })
-  customer!: string | null;
-
-  @Column()
-  stage!: string;
-
-  @Column(() => MonthScalar)
-  month!: Month;
-
-  @Column(() => DateTimeScalar)
-  handedOffAt!: Date;
-
-  @Column(() => DateTimeScalar, { nullable: true })
-  respondedAt!: Date | null;
-
-  @Column(() => DateTimeScalar, { nullable: true })
-  acceptedAt!: Date | null;
-
-  @Column(() => DateTimeScalar, { nullable: true })
-  rejectedAt!: Date | null;
-
-  @Column(() => String, { nullable: true })
-  rejectionReason!: string | null;
-
-  @Column(() => DateTimeScalar, { nullable: true })
-  convertedAt!: Date | null;
-
-  @Column(() => Float, { nullable: true })
-  qualityScore!: number | null;
-
-  @Column(() => Float, { nullable: true })
-  responseHours!: number | null;
-
-  @Column(() => DateTimeScalar)
-  updatedAt!: Date;
-}
+export class HandoffFact {}
+columnFields(HandoffFact, HANDOFF_FACT_COLUMNS);
 
 @ObjectType()
 class MeasurementFactEdge {
@@ -278,11 +193,11 @@ async function openSloOf(ctx: Context, a: Agreement, at: Month) {
     a.parent ? ctx.loaders.agreementById.load(a.parent.id) : null,
     ctx.loaders.exclusionsByAgreement.load(a.id),
   ]);
-  const inherited = await ctx.loaders.agreementById.loadMany(objectives.map((o) => o.inheritedFrom).filter((x): x is string => !!x));
-  const keyOf = new Map((inherited as Array<Agreement | null>).filter((x): x is Agreement => !!x).map((x) => [x.id, x.key]));
+  const inherited = await loadManyOrThrow(ctx.loaders.agreementById, objectives.map((o) => o.inheritedFrom).filter((x): x is string => !!x), 'Agreement');
+  const keyOf = new Map(inherited.map((x) => [x.id, x.key]));
   const metricById = new Map<string, Metric>(objectives.map((o) => [o.metric.id, o.metric]));
-  const metrics = await ctx.loaders.metricById.loadMany(exclusions.map((e) => e.metric.id));
-  for (const m of metrics as Array<Metric | null>) if (m) metricById.set(m.id, m);
+  const metrics = await loadManyOrThrow(ctx.loaders.metricById, exclusions.map((e) => e.metric.id), 'Metric');
+  for (const m of metrics) metricById.set(m.id, m);
   return toOpenSlo({
     key: a.key,
     title: a.title,

@@ -1,19 +1,19 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import { type CursorPart, decodeCursor, encodeCursor } from '../../common/connection';
+import { cursorCodec } from '../../common/connection';
 import type { Month } from '../../common/month';
 import { sqlOf } from '../../common/sql';
 import type { Context } from '../../common/context';
 import { evaluateLedgerMonth } from '../../scoring/ledger';
 import { Agreement, Tier } from '../agreements/agreement.entity';
 import { MetricSource } from '../catalog/metric.entity';
-import type { Department } from '../departments/department.entity';
-import type { Service } from '../catalog/service.entity';
 import { HandoffEvent } from '../handoffs/handoff.entity';
 import { recordFromRows } from '../ledger/ledger.rows';
 import { bool, dateOrNull, isTrue, numOrNull } from '../../common/sql';
 import { asDate } from '../../common/sql';
 import { isDisputed, measuredMonths, scoreMonths } from '../scorecards/scorecard.service';
 import { windowMonths } from '../../common/month-window';
+import type { HandoffFact, MeasurementFact } from './fact-columns';
+import { loadManyOrThrow } from '../../common/loaders';
 
 /** Which facts: a window of months, optionally one tier, provider, customer, and changes since. */
 export interface FactFilter {
@@ -26,62 +26,15 @@ export interface FactFilter {
   updatedSince?: Date | null;
 }
 
-/** One objective-month, flat, for a warehouse (the issue's columns). */
-export interface MeasurementFact {
-  id: string;
-  month: Month;
-  agreementKey: string;
-  tier: Tier;
-  provider: string | null;
-  customer: string | null;
-  service: string | null;
-  metric: string;
-  unit: string;
-  direction: string;
-  target: number;
-  warning: number | null;
-  weight: number;
-  value: number | null;
-  status: string;
-  attainment: number | null;
-  excused: boolean;
-  source: string;
-  reportRevision: number | null;
-  /** The month's latest report revision is disputed: the value and status are contested. */
-  disputed: boolean;
-  updatedAt: Date;
-  /** A tombstone: the objective-month left the measured set (only incremental pulls return these). */
-  deleted: boolean;
-}
-
-/** Where a pull is: its snapshot instant and the last fact returned. */
-interface FactCursor {
-  /** Snapshot: agreements created after it wait for the next (incremental) pull. */
-  w: Date;
-  k: string;
-  m: Month;
-  p: number;
-  o: string;
-}
-
 /**
- * The measurement facts' cursor: the snapshot instant, then the last fact's agreement key, month,
- * objective position and objective id (a tombstoned objective may share its position with the
- * objective that replaced it, so the id breaks the tie).
+ * The measurement facts' cursor: the snapshot instant (agreements created after it wait for the
+ * next, incremental, pull), then the last fact's agreement key, month, objective position and
+ * objective id (a tombstoned objective may share its position with the objective that replaced it,
+ * so the id breaks the tie).
  */
-const FACT_CURSOR = { kind: 'measurementFacts', parts: ['date', 'string', 'month', 'integer', 'uuid'] as CursorPart[] };
+const FACT_CURSOR = cursorCodec('measurementFacts', ['date', 'string', 'month', 'integer', 'uuid']);
 /** The handoff facts' cursor: the snapshot instant, then the last row's updatedAt and id. */
-const HANDOFF_CURSOR = { kind: 'handoffFacts', parts: ['date', 'date', 'uuid'] as CursorPart[] };
-
-function factCursor(after: string): FactCursor {
-  const [w, k, m, p, o] = decodeCursor(FACT_CURSOR.kind, after, FACT_CURSOR.parts) as [Date, string, Month, number, string];
-  return { w, k, m, p, o };
-}
-
-function handoffCursor(after: string): HandoffCursor {
-  const [w, u, id] = decodeCursor(HANDOFF_CURSOR.kind, after, HANDOFF_CURSOR.parts) as [Date, Date, string];
-  return { w: w.getTime(), u: u.getTime(), id };
-}
+const HANDOFF_CURSOR = cursorCodec('handoffFacts', ['date', 'date', 'uuid']);
 
 /** The agreement tiers a filter selects: facts live on CUSTOMER and SERVICE agreements; CORPORATE means all of them. */
 function tiersOf(filter: FactFilter): Tier | { $in: Tier[] } {
@@ -174,9 +127,9 @@ interface Reevaluated {
  *   score ledger").
  */
 export async function measurementFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<FactPage> {
-  const cursor = after ? factCursor(after) : null;
+  const cursor = after ? FACT_CURSOR.decode(after) : null;
   windowMonths(filter.from, filter.to);
-  const asOf = cursor?.w ?? ctx.request.receivedAt;
+  const asOf = cursor?.[0] ?? ctx.request.receivedAt;
   const now = ctx.request.now;
   const t = now.getTime();
   const sql = sqlOf(ctx.em);
@@ -218,15 +171,16 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     onParams.push(no);
   }
   if (cursor) {
+    const [, key, month, position, objectiveId] = cursor;
     // From the cursor's month on (a row value: the index seeks to it), and in that month only the
     // objectives after the cursor's.
     where.push('(m.agreement_key, m.month) >= (?, ?)');
-    params.push(cursor.k, cursor.m);
+    params.push(key, month);
     on.push('(m.agreement_key > ? or m.month > ? or o.position > ? or (o.position = ? and o.objective_id > ?))');
-    onParams.push(cursor.k, cursor.m, cursor.p, cursor.p, cursor.o);
+    onParams.push(key, month, position, position, objectiveId);
     // The cursor's month needs no row of its own when nothing of it is left.
     outer.push('(o.objective_id is not null or m.agreement_key <> ? or m.month <> ?)');
-    outerParams.push(cursor.k, cursor.m);
+    outerParams.push(key, month);
   }
   // SQLite's planner, without statistics, prefers the (month, provider_id) index and sorts the
   // whole window on every page; the order's index keeps a page's work to the page. With a
@@ -315,7 +269,7 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     rows,
     hasNextPage: found.length > first,
     endCursor: last
-      ? encodeCursor(FACT_CURSOR.kind, [asOf, String(last.m_agreement_key), String(last.m_month), ...(last.o_objective_id == null ? [AFTER_MONTH.p, AFTER_MONTH.o] : [Number(last.o_position), String(last.o_objective_id)])])
+      ? FACT_CURSOR.encode([asOf, String(last.m_agreement_key), String(last.m_month), ...(last.o_objective_id == null ? ([AFTER_MONTH.p, AFTER_MONTH.o] as const) : ([Number(last.o_position), String(last.o_objective_id)] as const))])
       : after ?? null,
     asOf,
   };
@@ -339,7 +293,7 @@ function holdsAt(m: Row, t: number, prefix = ''): boolean {
  * scorecards do, keyed `agreementId|month|objectiveId`.
  */
 async function scoredLive(ctx: Context, keys: Array<{ agreementId: string; month: Month }>): Promise<Map<string, Reevaluated>> {
-  const agreements = ((await ctx.loaders.agreementById.loadMany([...new Set(keys.map((k) => k.agreementId))])) as Array<Agreement | null | Error>).filter((a): a is Agreement => a instanceof Agreement);
+  const agreements = (await loadManyOrThrow(ctx.loaders.agreementById, [...new Set(keys.map((k) => k.agreementId))])).filter((a): a is Agreement => a !== null);
   const wanted = new Set(keys.map((k) => `${k.agreementId}|${k.month}`));
   const items = (await measuredMonths(ctx, agreements, [...new Set(keys.map((k) => k.month))].sort())).filter((i) => wanted.has(`${i.agreement.id}|${i.month}`));
   const out = new Map<string, Reevaluated>();
@@ -351,38 +305,11 @@ async function scoredLive(ctx: Context, keys: Array<{ agreementId: string; month
 }
 
 async function partyCodes(ctx: Context, agreements: Agreement[]): Promise<Map<string, { provider: string | null; customer: string | null; service: string | null }>> {
-  const depts = await ctx.loaders.departmentById.loadMany(agreements.flatMap((a) => [a.provider?.id, a.customer?.id].filter((x): x is string => !!x)));
-  const services = await ctx.loaders.serviceById.loadMany(agreements.map((a) => a.service?.id).filter((x): x is string => !!x));
+  const depts = await loadManyOrThrow(ctx.loaders.departmentById, agreements.flatMap((a) => [a.provider?.id, a.customer?.id].filter((x): x is string => !!x)));
+  const services = await loadManyOrThrow(ctx.loaders.serviceById, agreements.map((a) => a.service?.id).filter((x): x is string => !!x));
   const code = new Map<string, string>();
-  for (const d of [...depts, ...services] as Array<Department | Service | null | Error>) if (d && !(d instanceof Error)) code.set(d.id, d.code);
+  for (const d of [...depts, ...services]) if (d) code.set(d.id, d.code);
   return new Map(agreements.map((a) => [a.id, { provider: a.provider ? code.get(a.provider.id) ?? null : null, customer: a.customer ? code.get(a.customer.id) ?? null : null, service: a.service ? code.get(a.service.id) ?? null : null }]));
-}
-
-/** A handoff event, flat, for a warehouse. */
-export interface HandoffFact {
-  id: string;
-  source: string;
-  externalId: string;
-  agreementKey: string;
-  provider: string | null;
-  customer: string | null;
-  stage: string;
-  month: Month;
-  handedOffAt: Date;
-  respondedAt: Date | null;
-  acceptedAt: Date | null;
-  rejectedAt: Date | null;
-  rejectionReason: string | null;
-  convertedAt: Date | null;
-  qualityScore: number | null;
-  responseHours: number | null;
-  updatedAt: Date;
-}
-
-interface HandoffCursor {
-  w: number;
-  u: number;
-  id: string;
 }
 
 /**
@@ -392,22 +319,25 @@ interface HandoffCursor {
  * come back in the next.
  */
 export async function handoffFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<{ rows: HandoffFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
-  const cursor = after ? handoffCursor(after) : null;
+  const cursor = after ? HANDOFF_CURSOR.decode(after) : null;
   windowMonths(filter.from, filter.to);
-  const asOf = new Date(cursor?.w ?? ctx.request.receivedAt.getTime());
+  const asOf = cursor?.[0] ?? ctx.request.receivedAt;
   const where: FilterQuery<HandoffEvent>[] = [{ month: { $gte: filter.from, $lte: filter.to } }, { updatedAt: { $lte: asOf } }];
   if (filter.updatedSince) where.push({ updatedAt: { $gt: filter.updatedSince } });
-  if (cursor) where.push({ $or: [{ updatedAt: { $gt: new Date(cursor.u) } }, { updatedAt: new Date(cursor.u), id: { $gt: cursor.id } }] });
+  if (cursor) {
+    const [, updatedAt, id] = cursor;
+    where.push({ $or: [{ updatedAt: { $gt: updatedAt } }, { updatedAt, id: { $gt: id } }] });
+  }
   const agreementWhere: FilterQuery<Agreement>[] = [{ tier: tiersOf(filter) }];
   if (filter.provider) agreementWhere.push({ provider: { code: filter.provider.trim().toUpperCase() } });
   if (filter.customer) agreementWhere.push({ customer: { code: filter.customer.trim().toUpperCase() } });
   where.push({ agreement: { $and: agreementWhere } });
   const events = await ctx.em.find(HandoffEvent, { $and: where }, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit: first + 1 });
   const page = events.slice(0, first);
-  const agreements = await ctx.loaders.agreementById.loadMany([...new Set(page.map((e) => e.agreement.id))]);
-  const byId = new Map((agreements as Array<Agreement | null>).filter((a): a is Agreement => !!a).map((a) => [a.id, a]));
+  const agreements = await loadManyOrThrow(ctx.loaders.agreementById, [...new Set(page.map((e) => e.agreement.id))], 'Agreement');
+  const byId = new Map(agreements.map((a) => [a.id, a]));
   const names = await partyCodes(ctx, [...byId.values()]);
-  const rows = page.map((e) => {
+  const rows = page.map((e): HandoffFact => {
     const a = byId.get(e.agreement.id) as Agreement;
     const n = names.get(a.id);
     return {
@@ -434,7 +364,7 @@ export async function handoffFacts(ctx: Context, filter: FactFilter, first: numb
   return {
     rows,
     hasNextPage: events.length > first,
-    endCursor: lastRow ? encodeCursor(HANDOFF_CURSOR.kind, [asOf, lastRow.updatedAt, lastRow.id]) : after ?? null,
+    endCursor: lastRow ? HANDOFF_CURSOR.encode([asOf, lastRow.updatedAt, lastRow.id]) : after ?? null,
     asOf,
   };
 }

@@ -3,14 +3,18 @@
  * clock. An agreement version becomes one `Service`, then per objective one `SLI` and one `SLO`;
  * tier and parties become labels, and what OpenSLO cannot say (credits, exclusions, inheritance)
  * becomes annotations under `tiered-sla.example/`. The mapping and our reading of the spec are in
- * docs/openslo.md.
+ * docs/openslo.md. Whether the documents follow the spec is checked by the tests, against this
+ * project's own JSON Schema of OpenSLO v1, written from the spec (test/support/openslo-schema.ts):
+ * nothing at run time needs a validator.
  */
 import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
 import { monthProblem } from '../../common/month';
 
 // ---------------------------------------------------------------------------------------------
 // Input
 
+/** One objective in force, as `toOpenSlo` needs it. */
 export interface OpenSloObjectiveInput {
   objectiveId: string;
   metricCode: string;
@@ -27,6 +31,7 @@ export interface OpenSloObjectiveInput {
   inheritance: 'APPLIES' | 'MINIMUM';
 }
 
+/** An agreement version with its effective objectives and approved exclusions: all `toOpenSlo` reads. */
 export interface OpenSloAgreementInput {
   key: string;
   title: string;
@@ -49,8 +54,9 @@ export interface OpenSloAgreementInput {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Output: the subset of OpenSLO v1 this module writes and checks
+// Output: the subset of OpenSLO v1 this module writes
 
+/** `apiVersion` of every document written. */
 export const OPENSLO_API_VERSION = 'openslo/v1';
 /** Prefix of every annotation this module writes (a DNS subdomain, as the spec wants). */
 export const ANNOTATION_PREFIX = 'tiered-sla.example/';
@@ -64,9 +70,12 @@ export const METRIC_SOURCE_TYPE = 'tiered-sla';
  */
 export const MAX_SLO_TARGET = 0.999999;
 
+/** An SLO objective's comparison of the indicator with `value`. */
 export type OpenSloOperator = 'lt' | 'lte' | 'gt' | 'gte';
+/** How an SLO counts its error budget (this module writes `Timeslices` only). */
 export type OpenSloBudgetingMethod = 'Occurrences' | 'Timeslices' | 'RatioTimeslices';
 
+/** `metadata` of a document. */
 export interface OpenSloMetadata {
   name: string;
   displayName?: string;
@@ -74,49 +83,52 @@ export interface OpenSloMetadata {
   annotations?: Record<string, string>;
 }
 
+/** Where an SLI reads its metric. */
 export interface OpenSloMetricSource {
   metricSourceRef?: string;
   type?: string;
   spec: Record<string, unknown>;
 }
 
+/** `spec` of a Service. */
 export interface OpenSloServiceSpec {
   description?: string;
 }
 
+/** `spec` of an SLI: always a threshold metric here (a ratio metric is never written). */
 export interface OpenSloSliSpec {
   description?: string;
-  thresholdMetric?: { metricSource: OpenSloMetricSource };
-  /** Not written by this module; accepted by {@link validateOpenSlo} only to say it is not checked. */
-  ratioMetric?: Record<string, unknown>;
+  thresholdMetric: { metricSource: OpenSloMetricSource };
 }
 
+/** An SLO's time window. */
 export interface OpenSloTimeWindow {
   duration: string;
   isRolling: boolean;
   calendar?: { startTime: string; timeZone: string };
 }
 
+/** One objective of an SLO (`target`, never `targetPercent`, is written). */
 export interface OpenSloObjective {
   displayName?: string;
   op?: OpenSloOperator;
   value?: number;
   target?: number;
-  targetPercent?: number;
   timeSliceTarget?: number;
   timeSliceWindow?: string | number;
 }
 
+/** `spec` of an SLO: it names its SLI (`indicatorRef`); an inline `indicator` is never written. */
 export interface OpenSloSloSpec {
   description?: string;
   service: string;
   indicatorRef?: string;
-  indicator?: { metadata: OpenSloMetadata; spec: OpenSloSliSpec };
   timeWindow?: OpenSloTimeWindow[];
   budgetingMethod: OpenSloBudgetingMethod;
   objectives: OpenSloObjective[];
 }
 
+/** A Service document: one per agreement version. */
 export interface OpenSloService {
   apiVersion: typeof OPENSLO_API_VERSION;
   kind: 'Service';
@@ -124,6 +136,7 @@ export interface OpenSloService {
   spec: OpenSloServiceSpec;
 }
 
+/** An SLI document: one per objective. */
 export interface OpenSloSli {
   apiVersion: typeof OPENSLO_API_VERSION;
   kind: 'SLI';
@@ -131,6 +144,7 @@ export interface OpenSloSli {
   spec: OpenSloSliSpec;
 }
 
+/** An SLO document: one per objective. */
 export interface OpenSloSlo {
   apiVersion: typeof OPENSLO_API_VERSION;
   kind: 'SLO';
@@ -138,6 +152,7 @@ export interface OpenSloSlo {
   spec: OpenSloSloSpec;
 }
 
+/** Any document this module writes. */
 export type OpenSloDocument = OpenSloService | OpenSloSli | OpenSloSlo;
 
 // ---------------------------------------------------------------------------------------------
@@ -147,23 +162,6 @@ const NAME_MAX = 63;
 const DISPLAY_NAME_MAX = 63;
 const DESCRIPTION_MAX = 1050;
 const HASH_HEX = 8;
-/** RFC 1123 label, as the spec requires every implementation to support for `metadata.name`. */
-const DNS_LABEL_RE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
-/** Label key (spec, General Schema notes): at most 63, alphanumeric ends, `-_.` between. */
-const LABEL_KEY_RE = /^[a-zA-Z0-9](?:[-._a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$/;
-/** Label value (Kubernetes rules): empty, or at most 63, alphanumeric ends, `-_.` between. */
-const LABEL_VALUE_RE = /^(?:[a-zA-Z0-9](?:[-._a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)?$/;
-/** Annotation key: optional DNS-subdomain prefix (≤ 253) and `/`, then a name like a label key. */
-const ANNOTATION_PREFIX_RE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)*$/;
-const OPERATORS: readonly OpenSloOperator[] = ['lt', 'lte', 'gt', 'gte'];
-const BUDGETING_METHODS: readonly OpenSloBudgetingMethod[] = ['Occurrences', 'Timeslices', 'RatioTimeslices'];
-const KINDS = ['Service', 'SLI', 'SLO'] as const;
-/** duration-shorthand: a positive integer and one of m h d w M Q Y. */
-const DURATION_RE = /^[1-9][0-9]*[mhdwMQY]$/;
-/** Calendar start time: date and 24 h time without a zone, "2020-01-21 12:30:00". */
-const START_TIME_RE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
-/** Shape of an IANA zone name ("UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires", "Etc/GMT+1"). */
-const IANA_ZONE_RE = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
 
 function shortHash(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, HASH_HEX);
@@ -369,359 +367,23 @@ export function toOpenSlo(a: OpenSloAgreementInput): OpenSloDocument[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation
-
-type Rec = Record<string, unknown>;
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => (v === undefined ? 'nothing' : typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
-
-function isTimeZone(tz: string): boolean {
-  if (!IANA_ZONE_RE.test(tz)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function startTimeProblem(v: unknown): string | null {
-  const expected = 'expected a date and 24 h time without zone, "YYYY-MM-DD HH:MM:SS"';
-  if (typeof v !== 'string') return `${expected}, received ${show(v)}`;
-  const m = START_TIME_RE.exec(v);
-  if (!m) return `${expected}, received ${show(v)}`;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
-  if (mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59 || s > 59) return `expected a real date and time, received ${show(v)}`;
-  return null;
-}
-
-function nameProblem(v: unknown): string | null {
-  if (typeof v !== 'string' || !DNS_LABEL_RE.test(v)) {
-    return `expected an RFC 1123 name (at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit), received ${show(v)}`;
-  }
-  return null;
-}
-
-function metadataProblems(meta: unknown, path: string): string[] {
-  if (!isRec(meta)) return [`${path}: expected an object, received ${show(meta)}`];
-  const out: string[] = [];
-  const name = nameProblem(meta.name);
-  if (name) out.push(`${path}.name: ${name}`);
-  if (meta.displayName !== undefined && (typeof meta.displayName !== 'string' || meta.displayName.length > DISPLAY_NAME_MAX)) {
-    out.push(`${path}.displayName: expected a string of at most ${DISPLAY_NAME_MAX} characters, received ${show(meta.displayName)}`);
-  }
-  if (meta.labels !== undefined) {
-    if (!isRec(meta.labels)) out.push(`${path}.labels: expected a map, received ${show(meta.labels)}`);
-    else {
-      for (const [key, value] of Object.entries(meta.labels)) {
-        if (!LABEL_KEY_RE.test(key)) out.push(`${path}.labels: key ${show(key)}: expected at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
-        const values = Array.isArray(value) ? value : [value];
-        values.forEach((v, i) => {
-          const at = Array.isArray(value) ? `${path}.labels.${key}[${i}]` : `${path}.labels.${key}`;
-          if (typeof v !== 'string' || v.length > NAME_MAX || !LABEL_VALUE_RE.test(v)) {
-            out.push(`${at}: expected a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), received ${show(v)}`);
-          }
-        });
-      }
-    }
-  }
-  if (meta.annotations !== undefined) {
-    if (!isRec(meta.annotations)) out.push(`${path}.annotations: expected a map of strings, received ${show(meta.annotations)}`);
-    else {
-      for (const [key, value] of Object.entries(meta.annotations)) {
-        const slash = key.lastIndexOf('/');
-        const prefix = slash >= 0 ? key.slice(0, slash) : null;
-        const rest = slash >= 0 ? key.slice(slash + 1) : key;
-        const prefixOk = prefix === null || (prefix.length <= 253 && ANNOTATION_PREFIX_RE.test(prefix));
-        if (!prefixOk || !LABEL_KEY_RE.test(rest)) {
-          out.push(`${path}.annotations: key ${show(key)}: expected an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
-        }
-        if (typeof value !== 'string') out.push(`${path}.annotations.${key}: expected a string, received ${show(value)}`);
-      }
-    }
-  }
-  return out;
-}
-
-function descriptionProblem(spec: Rec, path: string): string[] {
-  const d = spec.description;
-  if (d === undefined) return [];
-  if (typeof d !== 'string' || d.length > DESCRIPTION_MAX) return [`${path}.description: expected a string of at most ${DESCRIPTION_MAX} characters, received ${typeof d === 'string' ? `${d.length} characters` : show(d)}`];
-  return [];
-}
-
-function durationProblem(v: unknown, allowMinutes: boolean): string | null {
-  if (typeof v === 'string' && DURATION_RE.test(v)) return null;
-  if (allowMinutes && typeof v === 'number' && Number.isFinite(v) && v > 0) return null;
-  return `expected a duration shorthand (a positive whole number and one of m h d w M Q Y, e.g. "1M")${allowMinutes ? ' or a positive number of minutes' : ''}, received ${show(v)}`;
-}
-
-/** Problems of an SLI spec (a document's or an SLO's inline one); tells whether it is a threshold metric. */
-function sliSpecProblems(spec: unknown, path: string): { problems: string[]; threshold: boolean } {
-  if (!isRec(spec)) return { problems: [`${path}: expected an object, received ${show(spec)}`], threshold: false };
-  const out = descriptionProblem(spec, path);
-  const hasThreshold = spec.thresholdMetric !== undefined;
-  const hasRatio = spec.ratioMetric !== undefined;
-  if (hasThreshold === hasRatio) {
-    out.push(`${path}: expected exactly one of thresholdMetric or ratioMetric, received ${hasThreshold ? 'both' : 'neither'}`);
-    return { problems: out, threshold: false };
-  }
-  if (hasRatio) {
-    out.push(`${path}.ratioMetric: not checked here: this exporter writes and checks threshold metrics only`);
-    return { problems: out, threshold: false };
-  }
-  const tm = spec.thresholdMetric;
-  const source = isRec(tm) ? tm.metricSource : undefined;
-  if (!isRec(source)) {
-    out.push(`${path}.thresholdMetric.metricSource: expected an object, received ${show(source)}`);
-  } else {
-    const ref = source.metricSourceRef;
-    if (ref !== undefined && nameProblem(ref)) out.push(`${path}.thresholdMetric.metricSource.metricSourceRef: ${nameProblem(ref)}`);
-    if (ref === undefined && (typeof source.type !== 'string' || source.type === '')) {
-      out.push(`${path}.thresholdMetric.metricSource.type: expected a type when there is no metricSourceRef, received ${show(source.type)}`);
-    }
-    if (!isRec(source.spec) || Object.keys(source.spec).length === 0) {
-      out.push(`${path}.thresholdMetric.metricSource.spec: expected a map with at least one field, received ${show(source.spec)}`);
-    }
-  }
-  return { problems: out, threshold: true };
-}
-
-function objectiveProblems(o: unknown, path: string, budgeting: unknown, threshold: boolean | null): string[] {
-  if (!isRec(o)) return [`${path}: expected an object, received ${show(o)}`];
-  const out: string[] = [];
-  if (o.displayName !== undefined && typeof o.displayName !== 'string') out.push(`${path}.displayName: expected a string, received ${show(o.displayName)}`);
-  // op and value are needed with a threshold metric; unknown (null) when the indicator is missing.
-  if (o.op !== undefined || threshold === true) {
-    if (!OPERATORS.includes(o.op as OpenSloOperator)) out.push(`${path}.op: expected one of ${OPERATORS.join(', ')}, received ${show(o.op)}`);
-  }
-  if (o.value !== undefined || threshold === true) {
-    if (typeof o.value !== 'number' || !Number.isFinite(o.value)) out.push(`${path}.value: expected a finite number, received ${show(o.value)}`);
-  }
-  const hasTarget = o.target !== undefined;
-  const hasPercent = o.targetPercent !== undefined;
-  if (hasTarget === hasPercent) out.push(`${path}: expected exactly one of target or targetPercent, received ${hasTarget ? 'both' : 'neither'}`);
-  if (hasTarget && (typeof o.target !== 'number' || !(o.target >= 0 && o.target < 1))) {
-    out.push(`${path}.target: expected a number in [0, 1), received ${show(o.target)}`);
-  }
-  if (hasPercent && (typeof o.targetPercent !== 'number' || !(o.targetPercent >= 0 && o.targetPercent < 100))) {
-    out.push(`${path}.targetPercent: expected a number in [0, 100), received ${show(o.targetPercent)}`);
-  }
-  if (budgeting === 'Timeslices') {
-    const t = o.timeSliceTarget;
-    if (typeof t !== 'number' || !(t > 0 && t <= 1)) out.push(`${path}.timeSliceTarget: expected a number in (0, 1] with Timeslices budgeting, received ${show(t)}`);
-  }
-  if (budgeting === 'Timeslices' || budgeting === 'RatioTimeslices') {
-    const p = durationProblem(o.timeSliceWindow, true);
-    if (p) out.push(`${path}.timeSliceWindow: ${p}`);
-  }
-  return out;
-}
-
-function timeWindowProblems(tw: unknown, path: string): string[] {
-  if (tw === undefined) return [];
-  if (!Array.isArray(tw) || tw.length !== 1) return [`${path}: expected a list of exactly one time window, received ${Array.isArray(tw) ? `${tw.length}` : show(tw)}`];
-  const w: unknown = tw[0];
-  const at = `${path}[0]`;
-  if (!isRec(w)) return [`${at}: expected an object, received ${show(w)}`];
-  const out: string[] = [];
-  const d = durationProblem(w.duration, false);
-  if (d) out.push(`${at}.duration: ${d}`);
-  if (w.isRolling !== undefined && typeof w.isRolling !== 'boolean') out.push(`${at}.isRolling: expected true or false, received ${show(w.isRolling)}`);
-  // Spec: isRolling, if omitted, is false when a calendar is present.
-  const rolling = w.isRolling === true;
-  if (rolling && w.calendar !== undefined) out.push(`${at}.calendar: expected none on a rolling window`);
-  if (!rolling) {
-    if (!isRec(w.calendar)) out.push(`${at}.calendar: expected { startTime, timeZone } on a calendar-aligned window, received ${show(w.calendar)}`);
-    else {
-      const st = startTimeProblem(w.calendar.startTime);
-      if (st) out.push(`${at}.calendar.startTime: ${st}`);
-      const tz = w.calendar.timeZone;
-      if (typeof tz !== 'string' || !isTimeZone(tz)) out.push(`${at}.calendar.timeZone: expected an IANA time zone name, received ${show(tz)}`);
-    }
-  }
-  return out;
-}
-
-/**
- * Problems of a set of OpenSLO v1 documents against the spec's rules, as readable messages that
- * name the document (kind, name, position) and the field; an empty list when there is none. It
- * checks apiVersion, kind (Service, SLI or SLO: the kinds this exporter writes), RFC 1123 names,
- * display names (≤ 63), label keys and values (Kubernetes rules), annotation keys, descriptions
- * (≤ 1050), the SLI metric source, and for an SLO: the service and the indicator (exactly one of
- * `indicator` and `indicatorRef`), one time window with a valid duration shorthand and calendar,
- * the budgeting method, and per objective the operator, value, target in [0, 1) (or targetPercent
- * in [0, 100)) and the time-slice fields. References must resolve inside the set (`spec.service`
- * to a Service, `indicatorRef` to an SLI), and no two documents of one kind may share a name.
- * Input parsed from YAML is welcome: every field is checked for its type, not trusted.
- */
-export function validateOpenSlo(docs: OpenSloDocument[]): string[] {
-  if (!Array.isArray(docs)) return [`expected a list of documents, received ${show(docs)}`];
-  const out: string[] = [];
-  const names = new Map<string, Map<string, number>>();
-  const list: unknown[] = docs;
-  for (const doc of list) {
-    const name = isRec(doc) && isRec(doc.metadata) ? doc.metadata.name : undefined;
-    if (isRec(doc) && typeof doc.kind === 'string' && typeof name === 'string') {
-      const byName = names.get(doc.kind) ?? new Map<string, number>();
-      names.set(doc.kind, byName);
-      byName.set(name, (byName.get(name) ?? 0) + 1);
-    }
-  }
-  const has = (kind: string, name: unknown): boolean => typeof name === 'string' && (names.get(kind)?.has(name) ?? false);
-  const sliByName = new Map<string, Rec>();
-  for (const doc of list) if (isRec(doc) && doc.kind === 'SLI' && isRec(doc.metadata) && typeof doc.metadata.name === 'string') sliByName.set(doc.metadata.name, doc);
-
-  const reported = new Set<string>();
-  list.forEach((doc, i) => {
-    const label = isRec(doc) ? `${typeof doc.kind === 'string' ? doc.kind : 'document'} ${isRec(doc.metadata) ? show(doc.metadata.name) : 'without metadata'} (document ${i})` : `document ${i}`;
-    const p = (msg: string): void => void out.push(`${label}: ${msg}`);
-    if (!isRec(doc)) return p(`expected an object, received ${show(doc)}`);
-    if (doc.apiVersion !== OPENSLO_API_VERSION) p(`apiVersion: expected ${show(OPENSLO_API_VERSION)}, received ${show(doc.apiVersion)}`);
-    if (!KINDS.includes(doc.kind as (typeof KINDS)[number])) return p(`kind: expected one of ${KINDS.join(', ')}, received ${show(doc.kind)}`);
-    metadataProblems(doc.metadata, 'metadata').forEach(p);
-    const name = isRec(doc.metadata) ? doc.metadata.name : undefined;
-    const dupKey = `${String(doc.kind)}/${String(name)}`;
-    if (typeof name === 'string' && (names.get(doc.kind as string)?.get(name) ?? 0) > 1 && !reported.has(dupKey)) {
-      reported.add(dupKey);
-      p(`metadata.name: expected a name unique among the ${String(doc.kind)} documents, received ${show(name)} ${names.get(doc.kind as string)?.get(name)} times`);
-    }
-    const spec = doc.spec;
-    if (!isRec(spec)) return p(`spec: expected an object, received ${show(spec)}`);
-
-    if (doc.kind === 'Service') {
-      descriptionProblem(spec, 'spec').forEach(p);
-      return;
-    }
-    if (doc.kind === 'SLI') {
-      sliSpecProblems(spec, 'spec').problems.forEach(p);
-      return;
-    }
-
-    // SLO
-    descriptionProblem(spec, 'spec').forEach(p);
-    if (typeof spec.service !== 'string' || spec.service === '') p(`spec.service: expected the name of a Service, received ${show(spec.service)}`);
-    else if (!has('Service', spec.service)) p(`spec.service: expected the name of a Service among the documents, received ${show(spec.service)}, which names none`);
-
-    let threshold: boolean | null = null;
-    const hasInline = spec.indicator !== undefined;
-    const hasRef = spec.indicatorRef !== undefined;
-    if (hasInline === hasRef) {
-      p(`spec: expected exactly one of indicator or indicatorRef, received ${hasInline ? 'both' : 'neither'} (composite SLOs are not checked here)`);
-    } else if (hasRef) {
-      const ref = spec.indicatorRef;
-      const np = nameProblem(ref);
-      if (np) p(`spec.indicatorRef: ${np}`);
-      else if (!has('SLI', ref)) p(`spec.indicatorRef: expected the name of an SLI among the documents, received ${show(ref)}, which names none`);
-      else {
-        const sli = sliByName.get(ref as string);
-        threshold = isRec(sli?.spec) ? sli.spec.thresholdMetric !== undefined : null;
-      }
-    } else {
-      const ind = spec.indicator;
-      if (!isRec(ind)) p(`spec.indicator: expected { metadata, spec }, received ${show(ind)}`);
-      else {
-        metadataProblems(ind.metadata, 'spec.indicator.metadata').forEach(p);
-        const r = sliSpecProblems(ind.spec, 'spec.indicator.spec');
-        r.problems.forEach(p);
-        threshold = r.threshold;
-      }
-    }
-
-    timeWindowProblems(spec.timeWindow, 'spec.timeWindow').forEach(p);
-    if (!BUDGETING_METHODS.includes(spec.budgetingMethod as OpenSloBudgetingMethod)) {
-      p(`spec.budgetingMethod: expected one of ${BUDGETING_METHODS.join(', ')}, received ${show(spec.budgetingMethod)}`);
-    }
-    const objectives = spec.objectives;
-    if (!Array.isArray(objectives) || objectives.length === 0) {
-      p(`spec.objectives: expected a list of at least one objective, received ${Array.isArray(objectives) ? 'an empty list' : show(objectives)}`);
-    } else {
-      if (threshold === true && objectives.length > 1) p(`spec.objectives: expected one objective with a threshold metric, received ${objectives.length}`);
-      objectives.forEach((o: unknown, j) => objectiveProblems(o, `spec.objectives[${j}]`, spec.budgetingMethod, threshold).forEach(p));
-    }
-  });
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // YAML
 
-const RESERVED = /^(?:true|false|yes|no|on|off|y|n|null|~)$/i;
-/** Strings written unquoted: start with a letter or `_`, then word characters, `.`, `/`, `-`, single spaces. */
-const PLAIN = /^[A-Za-z_][\w./-]*(?: [\w./-]+)*$/;
-
-/** YAML 1.2 c-printable, minus the characters a double-quoted scalar must escape anyway. */
-function needsEscape(cp: number): boolean {
-  if (cp === 0x22 || cp === 0x5c) return true;
-  if (cp < 0x20 || cp === 0x7f) return true;
-  if (cp >= 0x80 && cp <= 0x9f) return true;
-  if (cp >= 0xd800 && cp <= 0xdfff) return true; // lone surrogate (paired ones arrive as one code point)
-  if (cp === 0xfeff || cp === 0xfffe || cp === 0xffff) return true;
-  return false;
-}
-
-const SHORT_ESCAPES: Record<number, string> = { 0x22: '\\"', 0x5c: '\\\\', 0x0a: '\\n', 0x09: '\\t', 0x0d: '\\r', 0x00: '\\0', 0x08: '\\b', 0x0c: '\\f' };
-
-function quote(s: string): string {
-  let body = '';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) as number;
-    if (!needsEscape(cp)) body += ch;
-    else if (SHORT_ESCAPES[cp] !== undefined) body += SHORT_ESCAPES[cp];
-    else body += cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u${cp.toString(16).padStart(4, '0')}`;
-  }
-  return `"${body}"`;
-}
-
-function scalar(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new RangeError(`toYaml: expected finite numbers, received ${v}`);
-    return String(v);
-  }
-  if (typeof v === 'string') return PLAIN.test(v) && !RESERVED.test(v) ? v : quote(v);
-  throw new TypeError(`toYaml: cannot write a value of type ${typeof v}`);
-}
-
-const isBlock = (v: unknown): boolean => (Array.isArray(v) && v.length > 0) || (isRec(v) && Object.values(v).some((x) => x !== undefined));
-
-function emit(v: unknown, indent: string): string[] {
-  if (Array.isArray(v)) {
-    return v.flatMap((item: unknown) => {
-      if (isBlock(item) && isRec(item)) {
-        // "- " then the mapping's first line; the rest indented under it.
-        const lines = emit(item, `${indent}  `);
-        return [`${indent}- ${lines[0].slice(indent.length + 2)}`, ...lines.slice(1)];
-      }
-      if (isBlock(item)) return [`${indent}-`, ...emit(item, `${indent}  `)];
-      return [`${indent}- ${inline(item)}`];
-    });
-  }
-  if (isRec(v)) {
-    return Object.entries(v)
-      .filter(([, x]) => x !== undefined)
-      .flatMap(([k, x]) => (isBlock(x) ? [`${indent}${scalar(k)}:`, ...emit(x, `${indent}  `)] : [`${indent}${scalar(k)}: ${inline(x)}`]));
-  }
-  return [`${indent}${scalar(v)}`];
-}
-
-function inline(v: unknown): string {
-  if (Array.isArray(v)) return '[]';
-  if (isRec(v)) return '{}';
-  return scalar(v);
-}
+/**
+ * How the documents are written. `yaml-1.1` only decides which strings to quote: besides what YAML
+ * 1.2 would read as another type ("2", "1e3", "null"), it quotes what a YAML 1.1 reader (Go's
+ * yaml.v2, PyYAML, js-yaml's timestamps) would: "yes", "on", "2026-01-01 00:00:00". The output stays
+ * plain YAML 1.2 with no directive. `lineWidth: 0` keeps long descriptions and the JSON of
+ * `exclusions` on one line instead of folding them.
+ */
+const YAML_OPTIONS = { schema: 'yaml-1.1', lineWidth: 0 } as const;
 
 /**
- * The documents as one multi-document YAML stream: each document in block style, keys in the order
- * of the objects, separated by `---` lines, ending in a newline (an empty list gives ""). Written by
- * hand, so the export needs no YAML library at run time: strings are plain only when they start with
- * a letter or `_`, hold nothing but word characters, `.`, `/`, `-` and single spaces, and are not
- * words YAML would read as booleans or null; every other string is double-quoted with escapes, so
- * "10", "1M", "2026-01" and JSON annotations stay strings. Numbers must be finite.
+ * The documents as one multi-document YAML stream, written by the `yaml` package: each document in
+ * block style, keys in the order of the objects, separated by `---` lines, ending in a newline (an
+ * empty list gives ""). A string is quoted when a YAML 1.2 or 1.1 reader would take it for something
+ * else ("10", "null", "yes", "2026-01-01 00:00:00"), so parsing the stream gives back the documents.
  */
 export function toYaml(docs: OpenSloDocument[]): string {
-  return docs.map((d) => `${emit(d, '').join('\n')}\n`).join('---\n');
+  return docs.map((d) => stringify(d, YAML_OPTIONS)).join('---\n');
 }
