@@ -34,7 +34,14 @@ module.exports = {
       comment: `A domain module uses only the modules before it in the order (${MODULES.join(' < ')}).`,
       severity: 'error',
       from: { path: `^src/modules/${name}/` },
-      to: { path: `^src/modules/(${MODULES.filter((_, j) => j >= i).filter((m) => m !== name).join('|') || 'none'})/`, ...valueOnly },
+      to: {
+        path: `^src/modules/(${
+          MODULES.filter((_, j) => j >= i)
+            .filter((m) => m !== name)
+            .join('|') || 'none'
+        })/`,
+        ...valueOnly,
+      },
     })),
     {
       name: 'domain-below-the-edges',

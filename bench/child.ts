@@ -113,7 +113,11 @@ export interface CliRun {
 /** Runs a compiled CLI (`relative` under dist/) to its end with `env` added to PATH; times it. */
 export function runCli(relative: string, args: string[], env: Record<string, string>, options: { inheritStderr?: boolean } = {}): Promise<CliRun> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [compiled(relative), ...args], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'] });
+  const child = spawn(process.execPath, [compiled(relative), ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', options.inheritStderr ? 'inherit' : 'pipe'],
+  });
   track(child);
   let stdout = '';
   let stderr = '';

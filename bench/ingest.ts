@@ -94,7 +94,25 @@ function batchEvents(k: number, agreementIds: string[], update: boolean): Event[
   return events;
 }
 
-const COLUMNS = ['id', 'version', 'created_at', 'updated_at', 'source', 'external_id', 'agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours'] as const;
+const COLUMNS = [
+  'id',
+  'version',
+  'created_at',
+  'updated_at',
+  'source',
+  'external_id',
+  'agreement_id',
+  'stage',
+  'month',
+  'handed_off_at',
+  'responded_at',
+  'accepted_at',
+  'rejected_at',
+  'rejection_reason',
+  'converted_at',
+  'quality_score',
+  'response_hours',
+] as const;
 const MERGED = ['agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours', 'updated_at'];
 const PLAIN = 'bench_plain_handoff_event';
 
@@ -144,7 +162,9 @@ async function plainSqlite(file: string): Promise<Plain> {
   const cols = COLUMNS.map((c) => `"${c}"`).join(', ');
   const params = COLUMNS.map(() => '?').join(', ');
   const insert = db.prepare(`insert into "${PLAIN}" (${cols}) values (${params})`);
-  const upsert = db.prepare(`insert into "${PLAIN}" (${cols}) values (${params}) on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${PLAIN}"."version" + 1`);
+  const upsert = db.prepare(
+    `insert into "${PLAIN}" (${cols}) values (${params}) on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${PLAIN}"."version" + 1`,
+  );
   const many = db.transaction((rows: unknown[][], up: boolean) => {
     const stmt = up ? upsert : insert;
     for (const r of rows) stmt.run(...r);
@@ -248,7 +268,15 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
 
     // Warm-up: one batch each way with external ids of its own (not counted), then the measured creates.
     const WARM = MAX_BATCHES + 1;
-    if ((await sendOurs(WARM, false)) === null) return { engine, creates: { events: 0, oursMs: [], plainMs: [] }, updates: { events: 0, oursMs: [], plainMs: [] }, errors, plainName: plain.name, memory: { before: 0, peak: 0, mean: 0, samples: 0 } };
+    if ((await sendOurs(WARM, false)) === null)
+      return {
+        engine,
+        creates: { events: 0, oursMs: [], plainMs: [] },
+        updates: { events: 0, oursMs: [], plainMs: [] },
+        errors,
+        plainName: plain.name,
+        memory: { before: 0, peak: 0, mean: 0, samples: 0 },
+      };
     await sendPlain(WARM, false);
 
     const mem = sampleMemory(100);
@@ -288,27 +316,50 @@ async function main(): Promise<number> {
 
   const rows: string[][] = [];
   for (const r of results) {
-    for (const [label, p] of [['creates', r.creates], ['updates', r.updates]] as const) {
+    for (const [label, p] of [
+      ['creates', r.creates],
+      ['updates', r.updates],
+    ] as const) {
       const o = latencyStats(p.oursMs);
       const pl = latencyStats(p.plainMs);
       const ours = rate(p, 'oursMs');
       const plainRate = rate(p, 'plainMs');
       rows.push([`${r.engine} ${label}: ours (HTTP)`, fmt(p.oursMs.length), fmt(p.events), fmt(ours), ms(o.p50), ms(o.p99), ms(p.oursMs[0] ?? NaN), ms(p.oursMs[p.oursMs.length - 1] ?? NaN)]);
-      rows.push([`${r.engine} ${label}: plain insert`, fmt(p.plainMs.length), fmt(p.events), fmt(plainRate), ms(pl.p50), ms(pl.p99), ms(p.plainMs[0] ?? NaN), ms(p.plainMs[p.plainMs.length - 1] ?? NaN)]);
+      rows.push([
+        `${r.engine} ${label}: plain insert`,
+        fmt(p.plainMs.length),
+        fmt(p.events),
+        fmt(plainRate),
+        ms(pl.p50),
+        ms(pl.p99),
+        ms(p.plainMs[0] ?? NaN),
+        ms(p.plainMs[p.plainMs.length - 1] ?? NaN),
+      ]);
       rows.push([`${r.engine} ${label}: ratio ours / plain`, '', '', fmt(ours / plainRate, 3), '', '', '', '']);
     }
   }
-  printTable('Handoff ingest, batches of 5,000 events (one at a time), events per second of request / transaction time', ['run', 'batches', 'events', 'events/s', 'batch p50', 'batch p99', 'first batch', 'last batch'], rows);
+  printTable(
+    'Handoff ingest, batches of 5,000 events (one at a time), events per second of request / transaction time',
+    ['run', 'batches', 'events', 'events/s', 'batch p50', 'batch p99', 'first batch', 'last batch'],
+    rows,
+  );
   for (const r of results) {
     console.log(`[${r.engine}] plain baseline: ${r.plainName}; RSS before ${mib(r.memory.before)}, peak ${mib(r.memory.peak)}, mean ${mib(r.memory.mean)} (whole process, sampled every 100 ms)`);
   }
   for (const r of results) {
-    for (const [label, p] of [['creates', r.creates], ['updates', r.updates]] as const) {
+    for (const [label, p] of [
+      ['creates', r.creates],
+      ['updates', r.updates],
+    ] as const) {
       if (!p.events) continue;
       const ours = rate(p, 'oursMs');
       const ratio = ours / rate(p, 'plainMs');
       printGoal(`${r.engine} ${label}: ≥ ${fmt(GOAL_RATE)} events/s`, ours >= GOAL_RATE, `${fmt(ours)} events/s`);
-      printGoal(`${r.engine} ${label}: within ${GOAL_FACTOR}× of the plain insert (ours/plain ≥ ${fmt(1 / GOAL_FACTOR, 3)})`, ratio >= 1 / GOAL_FACTOR, `${fmt(ratio, 3)} (plain is ${fmt(1 / ratio, 2)}× faster)`);
+      printGoal(
+        `${r.engine} ${label}: within ${GOAL_FACTOR}× of the plain insert (ours/plain ≥ ${fmt(1 / GOAL_FACTOR, 3)})`,
+        ratio >= 1 / GOAL_FACTOR,
+        `${fmt(ratio, 3)} (plain is ${fmt(1 / ratio, 2)}× faster)`,
+      );
     }
   }
   return results.some((r) => r.errors) ? 1 : 0;

@@ -72,7 +72,11 @@ async function main(): Promise<void> {
         versions: db.prepare(`select * from agreement_version`).all(),
         objectives: db.prepare(`select * from objective`).all(),
         metrics: db.prepare(`select * from metric`).all(),
-        values: db.prepare(`select p.agreement_id, p.month, p.late_by_working_days, v.objective_id, v.value from report p left join report_value v on v.revision_id = p.latest_revision_id where p.month between ? and ?`).all(from, to),
+        values: db
+          .prepare(
+            `select p.agreement_id, p.month, p.late_by_working_days, v.objective_id, v.value from report p left join report_value v on v.revision_id = p.latest_revision_id where p.month between ? and ?`,
+          )
+          .all(from, to),
         handoffs: db.prepare(`select * from handoff_month where month between ? and ?`).all(from, to),
         exclusions: db.prepare(`select agreement_id, month, objective_id from exclusion where status = 'APPROVED' and month between ? and ?`).all(from, to),
         escalations: db.prepare(`select * from escalation where month between ? and ?`).all(from, to),
@@ -98,17 +102,21 @@ async function main(): Promise<void> {
     }
     const o = latencyStats(ours);
     const b = latencyStats(base);
-    printTable(`organisation scorecard, ${months} months, ${fmt(agreementMonths)} agreement-months (${runs} runs each)`, ['path', 'p50', 'p95', 'SQL statements'], [
-      ['ours: GraphQL over HTTP', ms(o.p50), ms(percentile95(ours)), String(statements - 1)],
-      ['baseline: raw SQL + JSON.stringify', ms(b.p50), ms(percentile95(base)), '8'],
-    ]);
+    printTable(
+      `organisation scorecard, ${months} months, ${fmt(agreementMonths)} agreement-months (${runs} runs each)`,
+      ['path', 'p50', 'p95', 'SQL statements'],
+      [
+        ['ours: GraphQL over HTTP', ms(o.p50), ms(percentile95(ours)), String(statements - 1)],
+        ['baseline: raw SQL + JSON.stringify', ms(b.p50), ms(percentile95(base)), '8'],
+      ],
+    );
     printGoal('scorecard p50 within 2× of raw SQL + JSON.stringify', o.p50 <= 2 * b.p50, `${fmt(o.p50 / b.p50, 2)}×`);
 
     // ---- BI pull: facts connection and CSV vs a raw read of the same rows
     const filter = { from, to };
     let t = performance.now();
     let graphRows = 0;
-    for (let after: string | null = null; ; ) {
+    for (let after: string | null = null; ;) {
       const r = await post(url, token, FACTS, { filter, first: 2000, after });
       const page = (r.json.data as { measurementFacts: { edges: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }).measurementFacts;
       graphRows += page.edges.length;
@@ -129,12 +137,20 @@ async function main(): Promise<void> {
     );
     for (const row of stmt.iterate(from, to)) if (row) rawRows++;
     const rawSeconds = (performance.now() - t) / 1000;
-    printTable('BI pull of measurement facts', ['path', 'rows', 'seconds', 'rows/s'], [
-      ['ours: measurementFacts, pages of 2,000', fmt(graphRows), fmt(graphSeconds, 2), fmt(graphRows / graphSeconds)],
-      ['ours: GET /export/measurements.csv', fmt(csvRows), fmt(csvSeconds, 2), fmt(csvRows / csvSeconds)],
-      ['baseline: raw driver read (reported values only)', fmt(rawRows), fmt(rawSeconds, 2), fmt(rawRows / rawSeconds)],
-    ]);
-    printGoal('at least 100,000 rows/s through GraphQL', graphRows / graphSeconds >= 100_000, `${fmt(graphRows / graphSeconds)} rows/s (${fmt(graphRows / graphSeconds / (rawRows / rawSeconds), 3)} of raw)`);
+    printTable(
+      'BI pull of measurement facts',
+      ['path', 'rows', 'seconds', 'rows/s'],
+      [
+        ['ours: measurementFacts, pages of 2,000', fmt(graphRows), fmt(graphSeconds, 2), fmt(graphRows / graphSeconds)],
+        ['ours: GET /export/measurements.csv', fmt(csvRows), fmt(csvSeconds, 2), fmt(csvRows / csvSeconds)],
+        ['baseline: raw driver read (reported values only)', fmt(rawRows), fmt(rawSeconds, 2), fmt(rawRows / rawSeconds)],
+      ],
+    );
+    printGoal(
+      'at least 100,000 rows/s through GraphQL',
+      graphRows / graphSeconds >= 100_000,
+      `${fmt(graphRows / graphSeconds)} rows/s (${fmt(graphRows / graphSeconds / (rawRows / rawSeconds), 3)} of raw)`,
+    );
     db.close();
   } finally {
     await app.close();

@@ -214,9 +214,7 @@ async function baselineScorecard(db: RawDb, from: Month, to: Month, now: Date): 
       .map(([id, s]) => ({ department: { code: departments.get(id) ?? '' }, score: s.score, agreementMonths: s.n, creditAmount: s.credit }))
       .sort((a, b) => a.department.code.localeCompare(b.department.code)),
     byTier: [...tiers].map(([tier, s]) => ({ tier, score: s.score, agreementMonths: s.n, creditAmount: s.credit })).sort((a, b) => a.tier.localeCompare(b.tier)),
-    byAgreement: byAgreement
-      .map((r) => ({ agreement: { key: String(r.k) }, score: new Pool().add(r).score }))
-      .sort((a, b) => a.agreement.key.localeCompare(b.agreement.key)),
+    byAgreement: byAgreement.map((r) => ({ agreement: { key: String(r.k) }, score: new Pool().add(r).score })).sort((a, b) => a.agreement.key.localeCompare(b.agreement.key)),
   };
   return JSON.stringify({ data: { organisationScorecard: card } });
 }
@@ -291,7 +289,16 @@ async function measureScorecard(server: ServerProcess, token: string, db: RawDb,
   const base = (JSON.parse(baseText) as { data: { organisationScorecard: ScorecardJson } }).data.organisationScorecard;
   const differences = compareScorecards(ours, base);
   const t = db.date(now);
-  const [stale] = await db.all(`select count(*) as n from ledger_month where deleted = ? and month >= ? and month <= ? and not ${FRESH}`, [db.bool(false), from, to, db.bool(true), t, db.bool(false), t, t]);
+  const [stale] = await db.all(`select count(*) as n from ledger_month where deleted = ? and month >= ? and month <= ? and not ${FRESH}`, [
+    db.bool(false),
+    from,
+    to,
+    db.bool(true),
+    t,
+    db.bool(false),
+    t,
+    t,
+  ]);
 
   for (let i = 0; i < 3; i++) {
     await baselineScorecard(db, from, to, new Date());
@@ -313,13 +320,46 @@ async function measureScorecard(server: ServerProcess, token: string, db: RawDb,
     }
   }
   agent.destroy();
-  return { ours: oursMs, base: baseMs, agreementMonths: ours.agreementMonths, score: ours.score, credit: ours.creditAmount, compliance: ours.compliance, differences, stale: Number(stale.n), rss: await rss.stop(), responseBytes: oursFirst.text.length };
+  return {
+    ours: oursMs,
+    base: baseMs,
+    agreementMonths: ours.agreementMonths,
+    score: ours.score,
+    credit: ours.creditAmount,
+    compliance: ours.compliance,
+    differences,
+    stale: Number(stale.n),
+    rss: await rss.stop(),
+    responseBytes: oursFirst.text.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3. BI facts pull
 
-const FACT_FIELDS = ['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'disputed', 'updatedAt'] as const;
+const FACT_FIELDS = [
+  'id',
+  'month',
+  'agreementKey',
+  'tier',
+  'provider',
+  'customer',
+  'service',
+  'metric',
+  'unit',
+  'direction',
+  'target',
+  'warning',
+  'weight',
+  'value',
+  'status',
+  'attainment',
+  'excused',
+  'source',
+  'reportRevision',
+  'disputed',
+  'updatedAt',
+] as const;
 type Fact = Record<(typeof FACT_FIELDS)[number] | 'deleted', string | number | boolean | null>;
 /** The CSV export's columns, in its order (checked against the header ours sends). */
 const CSV_COLUMNS: readonly string[] = MEASUREMENT_COLUMNS;
@@ -486,7 +526,7 @@ async function oursGraphql(server: ServerProcess, token: string, from: Month, to
   let rows = 0;
   let bytes = 0;
   let firstText = '';
-  for (let after: string | null = null; ; ) {
+  for (let after: string | null = null; ;) {
     const r = await post(agent, `${server.url}/graphql`, JSON.stringify({ query: FACTS, variables: { filter: { from, to }, first: PAGE, after } }), headers);
     if (r.status !== 200 || r.text.startsWith('{"errors"') || r.text.includes('"errors":[')) throw new Error(`measurementFacts failed after ${rows} rows: ${r.status} ${r.text.slice(0, 800)}`);
     firstText ||= r.text;
@@ -563,7 +603,6 @@ const WRITE_MONTHS = monthList('2025-01', '2026-10');
 const CONCURRENCY = 10;
 const BATCH = 5000;
 
-
 interface SubmitPhase {
   ledger: boolean;
   load: LoadResult;
@@ -631,7 +670,15 @@ async function measureWrites(engine: Engine, seconds: number): Promise<WriteResu
     let i = 0;
     WRITE_MONTHS.forEach((month, m) =>
       agreements.forEach((a, j) => {
-        const input = { agreementId: a.id, month, narrative: `Ledger bench ${month} of ${a.key}.`, values: [{ objectiveId: a.objectiveIds[0], value: 99 + ((j + m) % 10) / 10 }, { objectiveId: a.objectiveIds[1], value: 1 + ((j * 7 + m) % 5) }] };
+        const input = {
+          agreementId: a.id,
+          month,
+          narrative: `Ledger bench ${month} of ${a.key}.`,
+          values: [
+            { objectiveId: a.objectiveIds[0], value: 99 + ((j + m) % 10) / 10 },
+            { objectiveId: a.objectiveIds[1], value: 1 + ((j * 7 + m) % 5) },
+          ],
+        };
         pools[i++ % phases].push(JSON.stringify({ query: SUBMIT, variables: { input } }));
       }),
     );
@@ -641,7 +688,16 @@ async function measureWrites(engine: Engine, seconds: number): Promise<WriteResu
       setLedger(on);
       const rows0 = await ledgerRows();
       const st0 = server.app.statements.count;
-      const load = await runLoad({ url: server.graphqlUrl, headers, bodies: pools[p], concurrency: CONCURRENCY, warmupCount: 50, durationMs: seconds * 1000, expect: '"userErrors":[]', reject: '"errors":' });
+      const load = await runLoad({
+        url: server.graphqlUrl,
+        headers,
+        bodies: pools[p],
+        concurrency: CONCURRENCY,
+        warmupCount: 50,
+        durationMs: seconds * 1000,
+        expect: '"userErrors":[]',
+        reject: '"errors":',
+      });
       const statements = server.app.statements.count - st0;
       setLedger(true);
       if (load.errors) {
@@ -742,7 +798,9 @@ async function largeDatabase(engine: Engine): Promise<LargeDatabase> {
       },
     };
   }
-  console.log(`[${engine}] seeding the large data set (npm run seed:large defaults: ${fmt(LARGE_DEFAULTS.agreements)} agreements × ${LARGE_DEFAULTS.months} months, ${fmt(LARGE_DEFAULTS.events)} events) …`);
+  console.log(
+    `[${engine}] seeding the large data set (npm run seed:large defaults: ${fmt(LARGE_DEFAULTS.agreements)} agreements × ${LARGE_DEFAULTS.months} months, ${fmt(LARGE_DEFAULTS.events)} events) …`,
+  );
   const seed = await runCli('seeds/large.cli.js', [], { ...cliEnv(db.url) }, { inheritStderr: true });
   if (seed.code !== 0) {
     await db.drop().catch(() => undefined);
@@ -847,7 +905,19 @@ async function measureReads(engine: Engine, runs: number, rounds: number): Promi
         if (unknown.length) factDifferences.push(`CSV columns the baseline leaves empty: ${unknown.join(', ')}`);
       }
     }
-    return { seededSeconds: large.seededSeconds, rebuild: { seconds: rebuild.seconds, out: rebuild.stdout.trim(), code: rebuild.code }, check: { seconds: check.seconds, out: check.stdout.trim(), code: check.code }, idleRss, scorecard, graphql, csv, json, rawCsv, factDifferences, csvHeaderOk };
+    return {
+      seededSeconds: large.seededSeconds,
+      rebuild: { seconds: rebuild.seconds, out: rebuild.stdout.trim(), code: rebuild.code },
+      check: { seconds: check.seconds, out: check.stdout.trim(), code: check.code },
+      idleRss,
+      scorecard,
+      graphql,
+      csv,
+      json,
+      rawCsv,
+      factDifferences,
+      csvHeaderOk,
+    };
   } finally {
     await db?.close().catch(() => undefined);
     await server?.stop();
@@ -867,7 +937,8 @@ async function main(): Promise<number> {
   const runs = Number(option('--runs') ?? 100);
   const rounds = Number(option('--rounds') ?? 2);
   const seconds = benchSeconds(8);
-  if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(rounds) || rounds < 0) throw new Error(`--runs and --rounds: expected whole numbers (runs ≥ 1, rounds ≥ 0), received ${runs} and ${rounds}`);
+  if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(rounds) || rounds < 0)
+    throw new Error(`--runs and --rounds: expected whole numbers (runs ≥ 1, rounds ≥ 0), received ${runs} and ${rounds}`);
   if (only && only !== 'read' && only !== 'write') throw new Error(`--only: expected read or write, received ${JSON.stringify(only)}`);
   console.log(`ledger bench: engines ${engines.join(', ')}; scorecard ${runs} requests each way; facts ${rounds} round(s); write phases ${seconds} s each; ${os.cpus().length} CPUs`);
   let failed = false;
@@ -881,17 +952,25 @@ async function main(): Promise<number> {
       const b = latencyStats(s.base);
       const op95 = percentile(s.ours, 0.95);
       const bp95 = percentile(s.base, 0.95);
-      printTable(`[${engine}] organisation scorecard, 24 months, ${fmt(s.agreementMonths)} agreement-months (${s.ours.length} requests each, alternating; response ${fmt(s.responseBytes / 1024, 0)} KiB)`, ['path', 'p50', 'p95', 'p99', 'max', 'server RSS peak'], [
-        ['ours: GraphQL over HTTP (server in a child process)', ms(o.p50), ms(op95), ms(o.p99), ms(o.max), mib(s.rss.peak)],
-        ['baseline: raw driver, 3 statements on ledger_month + JSON', ms(b.p50), ms(bp95), ms(b.p99), ms(b.max), ''],
-        ['ratio ours / baseline', ratio(o.p50, b.p50), ratio(op95, bp95), ratio(o.p99, b.p99), '', ''],
-      ]);
-      console.log(`[${engine}] numbers: score ${s.score}, compliance ${JSON.stringify(s.compliance)}, credit ${s.credit}; ours and the baseline ${s.differences.length ? `DIFFER:\n  ${s.differences.join('\n  ')}` : 'agree (total, compliance, credit, every month, agreement, department and tier score)'}; ${fmt(s.stale)} ledger rows not fresh (scored live by ours)`);
+      printTable(
+        `[${engine}] organisation scorecard, 24 months, ${fmt(s.agreementMonths)} agreement-months (${s.ours.length} requests each, alternating; response ${fmt(s.responseBytes / 1024, 0)} KiB)`,
+        ['path', 'p50', 'p95', 'p99', 'max', 'server RSS peak'],
+        [
+          ['ours: GraphQL over HTTP (server in a child process)', ms(o.p50), ms(op95), ms(o.p99), ms(o.max), mib(s.rss.peak)],
+          ['baseline: raw driver, 3 statements on ledger_month + JSON', ms(b.p50), ms(bp95), ms(b.p99), ms(b.max), ''],
+          ['ratio ours / baseline', ratio(o.p50, b.p50), ratio(op95, bp95), ratio(o.p99, b.p99), '', ''],
+        ],
+      );
+      console.log(
+        `[${engine}] numbers: score ${s.score}, compliance ${JSON.stringify(s.compliance)}, credit ${s.credit}; ours and the baseline ${s.differences.length ? `DIFFER:\n  ${s.differences.join('\n  ')}` : 'agree (total, compliance, credit, every month, agreement, department and tier score)'}; ${fmt(s.stale)} ledger rows not fresh (scored live by ours)`,
+      );
       if (s.differences.length) failed = true;
 
       if (r.graphql.length) {
         const pullRows: string[][] = [];
-        r.graphql.forEach((g, i) => pullRows.push([`ours: measurementFacts, pages of ${fmt(PAGE)} (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), mib(g.rss?.peak ?? NaN)]));
+        r.graphql.forEach((g, i) =>
+          pullRows.push([`ours: measurementFacts, pages of ${fmt(PAGE)} (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), mib(g.rss?.peak ?? NaN)]),
+        );
         r.json.forEach((g, i) => pullRows.push([`baseline: raw keyset pages → GraphQL-shaped JSON (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), '']));
         r.csv.forEach((g, i) => pullRows.push([`ours: GET /export/measurements.csv (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), mib(g.rss?.peak ?? NaN)]));
         r.rawCsv.forEach((g, i) => pullRows.push([`baseline: raw keyset pages → CSV text (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), '']));
@@ -914,13 +993,34 @@ async function main(): Promise<number> {
         summary.push(
           [`${engine}: server peak RSS, measurementFacts pull`, mib(peakRss(r.graphql)), '', '', `≤ ${mib(GOAL_RSS)}`, verdict(peakRss(r.graphql) <= GOAL_RSS)],
           [`${engine}: server peak RSS, CSV export`, mib(peakRss(r.csv)), '', '', `≤ ${mib(GOAL_RSS)}`, verdict(peakRss(r.csv) <= GOAL_RSS)],
-          [`${engine}: measurementFacts rows/s (best round)`, fmt(rate(g)), fmt(rate(j)), ratio(rate(g), rate(j), 3), sqlite ? `≥ ${fmt(GOAL_GRAPHQL_ROWS)}` : '(SQLite goal)', sqlite ? verdict(rate(g) >= GOAL_GRAPHQL_ROWS) : '–'],
-          [`${engine}: CSV export rows/s (best round)`, fmt(rate(c)), fmt(rate(rc)), ratio(rate(c), rate(rc), 3), sqlite ? `≥ ${fmt(GOAL_CSV_ROWS)}` : '(SQLite goal)', sqlite ? verdict(rate(c) >= GOAL_CSV_ROWS) : '–'],
+          [
+            `${engine}: measurementFacts rows/s (best round)`,
+            fmt(rate(g)),
+            fmt(rate(j)),
+            ratio(rate(g), rate(j), 3),
+            sqlite ? `≥ ${fmt(GOAL_GRAPHQL_ROWS)}` : '(SQLite goal)',
+            sqlite ? verdict(rate(g) >= GOAL_GRAPHQL_ROWS) : '–',
+          ],
+          [
+            `${engine}: CSV export rows/s (best round)`,
+            fmt(rate(c)),
+            fmt(rate(rc)),
+            ratio(rate(c), rate(rc), 3),
+            sqlite ? `≥ ${fmt(GOAL_CSV_ROWS)}` : '(SQLite goal)',
+            sqlite ? verdict(rate(c) >= GOAL_CSV_ROWS) : '–',
+          ],
         );
       }
       summary.push(
         [`${engine}: ledger:rebuild wall time`, `${fmt(r.rebuild.seconds, 1)} s`, '', '', '(reference)', '–'],
-        [`${engine}: ledger:rebuild --check`, r.check.code === null ? 'skipped' : r.check.code === 0 ? 'equal' : `DIFFERS (exit ${r.check.code})`, '', '', `equal (check took ${fmt(r.check.seconds, 1)} s)`, r.check.code === null ? '–' : verdict(r.check.code === 0)],
+        [
+          `${engine}: ledger:rebuild --check`,
+          r.check.code === null ? 'skipped' : r.check.code === 0 ? 'equal' : `DIFFERS (exit ${r.check.code})`,
+          '',
+          '',
+          `equal (check took ${fmt(r.check.seconds, 1)} s)`,
+          r.check.code === null ? '–' : verdict(r.check.code === 0),
+        ],
       );
       if (r.seededSeconds !== null) console.log(`[${engine}] seed:large took ${fmt(r.seededSeconds, 1)} s`);
     }
@@ -942,16 +1042,35 @@ async function main(): Promise<number> {
         return ps.reduce((a, p) => a + p.load.count, 0) / (ps.reduce((a, p) => a + p.load.elapsedMs, 0) / 1000);
       };
       rows.push(['ratio kept / off (all phases)', '', '', fmt(rpsOf(true) / rpsOf(false), 3), '', '', '', '']);
-      printTable(`[${engine}] report submissions, ${CONCURRENCY} connections, ${seconds} s a phase (in-process server, fresh database)`, ['phase', 'requests', 'errors', 'req/s', 'p50', 'p99', 'SQL/request', 'ledger rows written'], rows);
+      printTable(
+        `[${engine}] report submissions, ${CONCURRENCY} connections, ${seconds} s a phase (in-process server, fresh database)`,
+        ['phase', 'requests', 'errors', 'req/s', 'p50', 'p99', 'SQL/request', 'ledger rows written'],
+        rows,
+      );
       const ev = (s: IngestSide) => s.events / (s.ms.reduce((a, b) => a + b, 0) / 1000);
       const { on, off } = w.ingest;
-      printTable(`[${engine}] handoff ingest, batches of ${fmt(BATCH)} events over ${w.ingest.agreementMonthsPerBatch} agreement-months each, alternating`, ['side', 'batches', 'events', 'events/s', 'batch p50', 'batch p99', 'SQL/batch', 'ledger rows written'], [
-        ['ledger kept', fmt(on.batches), fmt(on.events), fmt(ev(on)), ms(latencyStats(on.ms).p50), ms(latencyStats(on.ms).p99), fmt(on.statements / Math.max(1, on.batches), 1), fmt(on.ledgerRows)],
-        ['ledger OFF', fmt(off.batches), fmt(off.events), fmt(ev(off)), ms(latencyStats(off.ms).p50), ms(latencyStats(off.ms).p99), fmt(off.statements / Math.max(1, off.batches), 1), fmt(off.ledgerRows)],
-        ['ratio kept / off', '', '', fmt(ev(on) / ev(off), 3), ratio(latencyStats(on.ms).p50, latencyStats(off.ms).p50), '', '', ''],
-      ]);
+      printTable(
+        `[${engine}] handoff ingest, batches of ${fmt(BATCH)} events over ${w.ingest.agreementMonthsPerBatch} agreement-months each, alternating`,
+        ['side', 'batches', 'events', 'events/s', 'batch p50', 'batch p99', 'SQL/batch', 'ledger rows written'],
+        [
+          ['ledger kept', fmt(on.batches), fmt(on.events), fmt(ev(on)), ms(latencyStats(on.ms).p50), ms(latencyStats(on.ms).p99), fmt(on.statements / Math.max(1, on.batches), 1), fmt(on.ledgerRows)],
+          [
+            'ledger OFF',
+            fmt(off.batches),
+            fmt(off.events),
+            fmt(ev(off)),
+            ms(latencyStats(off.ms).p50),
+            ms(latencyStats(off.ms).p99),
+            fmt(off.statements / Math.max(1, off.batches), 1),
+            fmt(off.ledgerRows),
+          ],
+          ['ratio kept / off', '', '', fmt(ev(on) / ev(off), 3), ratio(latencyStats(on.ms).p50, latencyStats(off.ms).p50), '', '', ''],
+        ],
+      );
       const disabled = w.submissions.filter((p) => !p.ledger).every((p) => p.ledgerRows === 0) && off.ledgerRows === 0 && w.submissions.filter((p) => p.ledger).every((p) => p.ledgerRows > 0);
-      console.log(`[${engine}] replacing the ledger sync ${disabled ? 'really disables the ledger: no ledger rows written with it off, rows written with it kept' : 'DID NOT behave as expected (see the ledger rows columns)'}`);
+      console.log(
+        `[${engine}] replacing the ledger sync ${disabled ? 'really disables the ledger: no ledger rows written with it off, rows written with it kept' : 'DID NOT behave as expected (see the ledger rows columns)'}`,
+      );
       summary.push(
         [`${engine}: submitReport req/s, ledger kept vs off`, fmt(rpsOf(true), 1), fmt(rpsOf(false), 1), ratio(rpsOf(true), rpsOf(false), 3), '(reference)', '–'],
         [`${engine}: ingest events/s, ledger kept vs off`, fmt(ev(on)), fmt(ev(off)), ratio(ev(on), ev(off), 3), '(reference)', '–'],
@@ -959,7 +1078,11 @@ async function main(): Promise<number> {
     }
   }
   closeMainAgent();
-  printTable('Summary (ours vs baseline; for the write side "baseline" is the same write with the ledger hook replaced by a no-op)', ['measure', 'ours', 'baseline', 'ours/baseline', 'goal', 'result'], summary);
+  printTable(
+    'Summary (ours vs baseline; for the write side "baseline" is the same write with the ledger hook replaced by a no-op)',
+    ['measure', 'ours', 'baseline', 'ours/baseline', 'goal', 'result'],
+    summary,
+  );
   return failed ? 1 : 0;
 }
 

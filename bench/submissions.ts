@@ -58,9 +58,16 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
     console.log(`[${engine}] generated ${fmt(agreements.length)} agreements (${fmt(agreements.length * REPORT_MONTHS.length)} agreement-months to submit) in ${ms(performance.now() - t0)}`);
 
     // The objective ids written are the effective MANUAL objectives the API reports.
-    const check = await postJson(server.graphqlUrl, JSON.stringify({ query: `{ agreement(key: "${agreements[0].key}") { effectiveObjectives(at: "2025-03") { id metric { code source } } } }` }), headers);
+    const check = await postJson(
+      server.graphqlUrl,
+      JSON.stringify({ query: `{ agreement(key: "${agreements[0].key}") { effectiveObjectives(at: "2025-03") { id metric { code source } } } }` }),
+      headers,
+    );
     const effective = (JSON.parse(check.text) as { data?: { agreement?: { effectiveObjectives: Array<{ id: string; metric: { source: string } }> } } }).data?.agreement?.effectiveObjectives ?? [];
-    const manual = effective.filter((o) => o.metric.source === 'MANUAL').map((o) => o.id).sort();
+    const manual = effective
+      .filter((o) => o.metric.source === 'MANUAL')
+      .map((o) => o.id)
+      .sort();
     if (check.status !== 200 || manual.join() !== [...agreements[0].objectiveIds].sort().join()) {
       throw new Error(`effectiveObjectives of ${agreements[0].key} do not match the generated objectives: ${check.status} ${check.text.slice(0, 500)}`);
     }
@@ -69,7 +76,15 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
     const bodies: string[] = [];
     REPORT_MONTHS.forEach((month, m) => {
       agreements.forEach((a, i) => {
-        const input = { agreementId: a.id, month, narrative: `Bench month ${month} of ${a.key}.`, values: [{ objectiveId: a.objectiveIds[0], value: 99 + ((i + m) % 10) / 10 }, { objectiveId: a.objectiveIds[1], value: 1 + ((i * 7 + m) % 5) }] };
+        const input = {
+          agreementId: a.id,
+          month,
+          narrative: `Bench month ${month} of ${a.key}.`,
+          values: [
+            { objectiveId: a.objectiveIds[0], value: 99 + ((i + m) % 10) / 10 },
+            { objectiveId: a.objectiveIds[1], value: 1 + ((i * 7 + m) % 5) },
+          ],
+        };
         bodies.push(JSON.stringify({ query: SUBMIT, variables: { input } }));
       });
     });
@@ -85,10 +100,27 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
 
     const heapAfter = heapAfterGc();
     const mem2 = sampleMemory(100);
-    const baseline = await runLoad({ url: server.graphqlUrl, headers, bodies: [JSON.stringify({ query: '{ __typename }' })], concurrency: CONCURRENCY, warmupMs, count: submissions.count, expect: '"__typename":"Query"' });
+    const baseline = await runLoad({
+      url: server.graphqlUrl,
+      headers,
+      bodies: [JSON.stringify({ query: '{ __typename }' })],
+      concurrency: CONCURRENCY,
+      warmupMs,
+      count: submissions.count,
+      expect: '"__typename":"Query"',
+    });
     const memBaseline = mem2.stop();
     if (baseline.errors) console.error(`[${engine}] ${baseline.errors} failed baseline requests, e.g.`, baseline.errorSamples);
-    return { engine, submissions, baseline, memSubmit, memBaseline, statementsPerSubmission: statements / (submissions.count + submissions.warmupCount), pool: bodies.length, heapAfterGc: heapBefore !== undefined && heapAfter !== undefined ? { before: heapBefore, after: heapAfter } : undefined };
+    return {
+      engine,
+      submissions,
+      baseline,
+      memSubmit,
+      memBaseline,
+      statementsPerSubmission: statements / (submissions.count + submissions.warmupCount),
+      pool: bodies.length,
+      heapAfterGc: heapBefore !== undefined && heapAfter !== undefined ? { before: heapBefore, after: heapAfter } : undefined,
+    };
   } finally {
     await server.close();
   }
@@ -105,13 +137,41 @@ async function main(): Promise<number> {
   for (const r of results) {
     const s = r.submissions;
     const b = r.baseline;
-    rows.push([`${r.engine}: submitReport`, fmt(s.count), fmt(s.errors), fmt(s.rps, 1), ms(s.latency.p50), ms(s.latency.p99), ms(s.latency.max), mib(r.memSubmit.before), mib(r.memSubmit.peak), mib(r.memSubmit.mean)]);
-    rows.push([`${r.engine}: { __typename } (baseline)`, fmt(b.count), fmt(b.errors), fmt(b.rps, 1), ms(b.latency.p50), ms(b.latency.p99), ms(b.latency.max), mib(r.memBaseline.before), mib(r.memBaseline.peak), mib(r.memBaseline.mean)]);
+    rows.push([
+      `${r.engine}: submitReport`,
+      fmt(s.count),
+      fmt(s.errors),
+      fmt(s.rps, 1),
+      ms(s.latency.p50),
+      ms(s.latency.p99),
+      ms(s.latency.max),
+      mib(r.memSubmit.before),
+      mib(r.memSubmit.peak),
+      mib(r.memSubmit.mean),
+    ]);
+    rows.push([
+      `${r.engine}: { __typename } (baseline)`,
+      fmt(b.count),
+      fmt(b.errors),
+      fmt(b.rps, 1),
+      ms(b.latency.p50),
+      ms(b.latency.p99),
+      ms(b.latency.max),
+      mib(r.memBaseline.before),
+      mib(r.memBaseline.peak),
+      mib(r.memBaseline.mean),
+    ]);
     rows.push([`${r.engine}: ratio submit / baseline`, '', '', fmt(s.rps / b.rps, 3), `${fmt(s.latency.p50 / b.latency.p50, 1)}×`, `${fmt(s.latency.p99 / b.latency.p99, 1)}×`, '', '', '', '']);
   }
-  printTable(`Report submissions, ${CONCURRENCY} connections, closed loop (RSS = whole process, sampled every 100 ms)`, ['run', 'requests', 'errors', 'req/s', 'p50', 'p99', 'max', 'RSS before', 'RSS peak', 'RSS mean'], rows);
+  printTable(
+    `Report submissions, ${CONCURRENCY} connections, closed loop (RSS = whole process, sampled every 100 ms)`,
+    ['run', 'requests', 'errors', 'req/s', 'p50', 'p99', 'max', 'RSS before', 'RSS peak', 'RSS mean'],
+    rows,
+  );
   for (const r of results) {
-    const heap = r.heapAfterGc ? `; heap used after full GC: ${mib(r.heapAfterGc.before)} before, ${mib(r.heapAfterGc.after)} after the submissions` : ' (run with node --expose-gc to see the heap after GC)';
+    const heap = r.heapAfterGc
+      ? `; heap used after full GC: ${mib(r.heapAfterGc.before)} before, ${mib(r.heapAfterGc.after)} after the submissions`
+      : ' (run with node --expose-gc to see the heap after GC)';
     console.log(`[${r.engine}] SQL statements per submission: ${fmt(r.statementsPerSubmission, 1)}; pool of ${fmt(r.pool)} agreement-months${r.submissions.exhausted ? ' (ran out)' : ''}${heap}`);
   }
   console.log('goal: none set for submissions; the numbers are for reference (a missed goal would not fail the run).');

@@ -61,7 +61,15 @@ async function main(): Promise<number> {
       // Percentiles of the rounds pooled: the rounds have the same length, so the mean of their
       // percentiles is close; the max is the max.
       const avg = (f: (r: LoadResult) => number) => list.reduce((a, r) => a + f(r), 0) / list.length;
-      return { count, errors: list.reduce((a, r) => a + r.errors, 0), rps: count / (elapsed / 1000), p50: avg((r) => r.latency.p50), p99: avg((r) => r.latency.p99), max: Math.max(...list.map((r) => r.latency.max)), rounds: list.map((r) => fmt(r.rps)).join(' / ') };
+      return {
+        count,
+        errors: list.reduce((a, r) => a + r.errors, 0),
+        rps: count / (elapsed / 1000),
+        p50: avg((r) => r.latency.p50),
+        p99: avg((r) => r.latency.p99),
+        max: Math.max(...list.map((r) => r.latency.max)),
+        rounds: list.map((r) => fmt(r.rps)).join(' / '),
+      };
     };
     const o = summary(results.ours);
     const b = summary(results.bare);

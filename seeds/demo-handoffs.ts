@@ -82,7 +82,10 @@ export async function seedDemoHandoffs(em: EntityManager, now = new Date()): Pro
   }
   // Times after `now` (late in the last month) are not reported yet.
   const past = events
-    .map((e) => ({ ...e, ...Object.fromEntries((['respondedAt', 'acceptedAt', 'rejectedAt', 'convertedAt'] as const).map((f) => [f, e[f] && (e[f] as Date).getTime() <= now.getTime() ? e[f] : null])) }))
+    .map((e) => ({
+      ...e,
+      ...Object.fromEntries((['respondedAt', 'acceptedAt', 'rejectedAt', 'convertedAt'] as const).map((f) => [f, e[f] && (e[f] as Date).getTime() <= now.getTime() ? e[f] : null])),
+    }))
     .map((e) => (e.rejectedAt ? e : { ...e, rejectionReason: null }))
     .filter((e) => e.handedOffAt.getTime() <= now.getTime());
   for (let i = 0; i < past.length; i += MAX_EVENTS) {

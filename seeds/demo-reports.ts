@@ -6,18 +6,7 @@ import { Agreement, AgreementVersion } from '../src/modules/agreements/agreement
 import { versionAt } from '../src/modules/agreements/agreement.rules';
 import { acceptanceDueFor } from '../src/modules/reports/report.service';
 import { MetricSource } from '../src/modules/catalog/metric.entity';
-import {
-  Exclusion,
-  ExclusionReason,
-  ExclusionStatus,
-  FrictionCategory,
-  type FrictionItem,
-  Report,
-  ReportRevision,
-  ReportStatus,
-  ReportValue,
-  Severity,
-} from '../src/modules/reports/report.entity';
+import { Exclusion, ExclusionReason, ExclusionStatus, FrictionCategory, type FrictionItem, Report, ReportRevision, ReportStatus, ReportValue, Severity } from '../src/modules/reports/report.entity';
 import { dueFor, objectivesAt, type MonthObjective } from '../src/modules/reports/report.service';
 import { random } from './random';
 
@@ -97,7 +86,16 @@ export async function seedDemoReports(em: EntityManager, now = new Date()): Prom
         first.disputedAt = new Date(submittedAt.getTime() + 26 * HOUR);
         first.disputeReason = 'Three handovers in week 2 took three days; the CRM timestamps show it.';
         first.decidedByUserId = 'seed';
-        const second = revision(em, report, version, 2, new Date(submittedAt.getTime() + 50 * HOUR), withHandover(values, DISPUTED.corrected), `${month}: corrected after the dispute; three handovers in week 2 took three days.`, month);
+        const second = revision(
+          em,
+          report,
+          version,
+          2,
+          new Date(submittedAt.getTime() + 50 * HOUR),
+          withHandover(values, DISPUTED.corrected),
+          `${month}: corrected after the dispute; three handovers in week 2 took three days.`,
+          month,
+        );
         acknowledge(report, second, now);
       } else {
         const r = revision(em, report, version, 1, submittedAt, values, narrativeFor(agreement.key, month, index), month);
@@ -126,11 +124,22 @@ function withHandover(values: Array<{ objective: MonthObjective; value: number }
 }
 
 function narrativeFor(key: string, month: Month, index: number): string {
-  const special = Object.entries(PLAN[key] ?? {}).filter(([, p]) => p.special?.[index] !== undefined).map(([code]) => code);
+  const special = Object.entries(PLAN[key] ?? {})
+    .filter(([, p]) => p.special?.[index] !== undefined)
+    .map(([code]) => code);
   return special.length ? `${month}: ${special.join(' and ')} off target; see the notes attached to the objectives.` : `${month}: a normal month; every objective on target.`;
 }
 
-function revision(em: EntityManager, report: Report, version: AgreementVersion, number: number, submittedAt: Date, values: Array<{ objective: MonthObjective; value: number }>, narrative: string, month: Month): ReportRevision {
+function revision(
+  em: EntityManager,
+  report: Report,
+  version: AgreementVersion,
+  number: number,
+  submittedAt: Date,
+  values: Array<{ objective: MonthObjective; value: number }>,
+  narrative: string,
+  month: Month,
+): ReportRevision {
   const friction = values.some((v) => v.objective.metric.collectsFrictionItems);
   const next = random(`friction|${month}`);
   const r = em.create(ReportRevision, {
@@ -158,8 +167,26 @@ function acknowledge(report: Report, revision: ReportRevision, now: Date): void 
 /** The CRM's upgrade window excused (approved); a Sales handover breach not excused (rejected). */
 async function seedExclusions(em: EntityManager, agreements: Agreement[], months: Month[], ctx: { loaders: ReturnType<typeof createLoaders> }): Promise<void> {
   const cases = [
-    { key: 'IT-SALES-CRM', metric: 'SYSTEM_AVAILABILITY', month: 8, reason: ExclusionReason.PLANNED_MAINTENANCE, explanation: 'CRM upgrade window of six hours, agreed with Sales two weeks ahead.', evidenceUrl: 'https://wiki.demo.example/it/crm-upgrade', status: ExclusionStatus.APPROVED, note: 'Agreed in the change advisory board.' },
-    { key: 'SALES-CS', metric: 'HANDOVER_DAYS', month: 2, reason: ExclusionReason.CUSTOMER_DEPENDENCY, explanation: 'Customer Service asked to hold handovers during its team offsite.', evidenceUrl: null, status: ExclusionStatus.REJECTED, note: 'The offsite covered two days; the delays lasted the whole month.' },
+    {
+      key: 'IT-SALES-CRM',
+      metric: 'SYSTEM_AVAILABILITY',
+      month: 8,
+      reason: ExclusionReason.PLANNED_MAINTENANCE,
+      explanation: 'CRM upgrade window of six hours, agreed with Sales two weeks ahead.',
+      evidenceUrl: 'https://wiki.demo.example/it/crm-upgrade',
+      status: ExclusionStatus.APPROVED,
+      note: 'Agreed in the change advisory board.',
+    },
+    {
+      key: 'SALES-CS',
+      metric: 'HANDOVER_DAYS',
+      month: 2,
+      reason: ExclusionReason.CUSTOMER_DEPENDENCY,
+      explanation: 'Customer Service asked to hold handovers during its team offsite.',
+      evidenceUrl: null,
+      status: ExclusionStatus.REJECTED,
+      note: 'The offsite covered two days; the delays lasted the whole month.',
+    },
   ];
   for (const c of cases) {
     const agreement = agreements.find((a) => a.key === c.key);

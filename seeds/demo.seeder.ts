@@ -25,7 +25,7 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
   const departments = new Map((await em.find(Department, {})).map((d) => [d.code, d]));
   for (const d of DEMO_DEPARTMENTS) {
     if (departments.has(d.code)) continue;
-    const parent = d.parent ? departments.get(d.parent) ?? null : null;
+    const parent = d.parent ? (departments.get(d.parent) ?? null) : null;
     departments.set(d.code, em.create(Department, { code: d.code, name: d.name, parent }));
     // One flush per department: inserting a self-referencing batch makes MikroORM insert
     // with a null parent and UPDATE it after, which would start every version at 2.
@@ -77,11 +77,7 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
  * users were rolled back (the next start seeds again and replaces the file) but never demo users
  * whose secrets are lost.
  */
-export async function seedDemoAtomically(
-  em: EntityManager,
-  options: Parameters<typeof seedDemo>[1],
-  beforeCommit?: (tokens: DemoTokens) => void | Promise<void>,
-): Promise<DemoTokens> {
+export async function seedDemoAtomically(em: EntityManager, options: Parameters<typeof seedDemo>[1], beforeCommit?: (tokens: DemoTokens) => void | Promise<void>): Promise<DemoTokens> {
   return em.transactional(async (tem) => {
     const tokens = await seedDemo(tem, options);
     await tem.flush();

@@ -25,7 +25,8 @@ function options(): LargeOptions {
     events: whole('events', 0, 100_000_000),
     seed: values.seed ?? LARGE_DEFAULTS.seed,
   };
-  if (o.agreements > o.departments * (o.departments - 1)) throw new ConfigError([`--agreements: at most ${o.departments * (o.departments - 1)} with ${o.departments} departments (one per ordered pair)`]);
+  if (o.agreements > o.departments * (o.departments - 1))
+    throw new ConfigError([`--agreements: at most ${o.departments * (o.departments - 1)} with ${o.departments} departments (one per ordered pair)`]);
   return o;
 }
 
@@ -37,7 +38,9 @@ function bar(started: number) {
     lastStage = stage;
     const share = total ? Math.min(1, done / total) : 1;
     const filled = Math.round(share * 30);
-    process.stderr.write(`\r${stage.padEnd(15)} [${'#'.repeat(filled)}${'-'.repeat(30 - filled)}] ${String(Math.round(share * 100)).padStart(3)}% ${done}/${total} ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    process.stderr.write(
+      `\r${stage.padEnd(15)} [${'#'.repeat(filled)}${'-'.repeat(30 - filled)}] ${String(Math.round(share * 100)).padStart(3)}% ${done}/${total} ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
   };
 }
 
@@ -49,7 +52,9 @@ async function main(): Promise<void> {
   try {
     const r = await seedLarge(orm.em.fork(), o, bar(started));
     process.stderr.write('\n');
-    process.stdout.write(`generated ${o.departments} departments, ${o.agreements} agreements, ${r.agreementMonths} agreement-months (about ${r.agreementMonths * 5} measurements) and ${r.events} handoff events in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `generated ${o.departments} departments, ${o.agreements} agreements, ${r.agreementMonths} agreement-months (about ${r.agreementMonths * 5} measurements) and ${r.events} handoff events in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
   } finally {
     await orm.close(true);
   }

@@ -75,11 +75,32 @@ export async function seedLarge(em: EntityManager, options: LargeOptions, progre
   const calendar = { ...TERM_DEFAULTS.calendar, timeZone: 'Europe/Berlin' };
   const base = { version: 1, createdAt: stamp, updatedAt: stamp };
   const charterId = randomUUID();
-  const agreements: Array<Partial<Agreement>> = [{ id: charterId, key: `L-CHARTER-${options.seed}`.toUpperCase(), tier: Tier.CORPORATE, title: 'Large charter', state: AgreementStatus.ACTIVE, activatedAt, suspensions: [], ...base }];
+  const agreements: Array<Partial<Agreement>> = [
+    { id: charterId, key: `L-CHARTER-${options.seed}`.toUpperCase(), tier: Tier.CORPORATE, title: 'Large charter', state: AgreementStatus.ACTIVE, activatedAt, suspensions: [], ...base },
+  ];
   const versions: Array<Partial<AgreementVersion>> = [];
   const objectives: Array<Partial<Objective>> = [];
   const versionOf = (agreementId: string, charge: number) => {
-    const v = { id: randomUUID(), agreement: agreementId, number: 1, effectiveMonth: first, effectiveFrom: first, effectiveTo: null, complianceTarget: 0.9, monthlyCharge: charge, creditCapPercent: 10, reportDueWorkingDays: 5, acceptanceWorkingDays: 5, reviewCadenceMonths: 12, nextReviewDate: null, responsibilities: [], contacts: [], escalationPolicy: TERM_DEFAULTS.escalationPolicy, calendar, ...base };
+    const v = {
+      id: randomUUID(),
+      agreement: agreementId,
+      number: 1,
+      effectiveMonth: first,
+      effectiveFrom: first,
+      effectiveTo: null,
+      complianceTarget: 0.9,
+      monthlyCharge: charge,
+      creditCapPercent: 10,
+      reportDueWorkingDays: 5,
+      acceptanceWorkingDays: 5,
+      reviewCadenceMonths: 12,
+      nextReviewDate: null,
+      responsibilities: [],
+      contacts: [],
+      escalationPolicy: TERM_DEFAULTS.escalationPolicy,
+      calendar,
+      ...base,
+    };
     versions.push(v as never);
     return v.id;
   };
@@ -96,7 +117,19 @@ export async function seedLarge(em: EntityManager, options: LargeOptions, progre
     pairs.add(`${p}|${c}`);
     const id = randomUUID();
     const key = `L-${String(measured.length).padStart(5, '0')}`;
-    agreements.push({ id, key, tier: Tier.CUSTOMER, title: `Large agreement ${measured.length}`, provider: departments[p].id, customer: departments[c].id, parent: charterId, state: AgreementStatus.ACTIVE, activatedAt, suspensions: [], ...base } as never);
+    agreements.push({
+      id,
+      key,
+      tier: Tier.CUSTOMER,
+      title: `Large agreement ${measured.length}`,
+      provider: departments[p].id,
+      customer: departments[c].id,
+      parent: charterId,
+      state: AgreementStatus.ACTIVE,
+      activatedAt,
+      suspensions: [],
+      ...base,
+    } as never);
     const versionId = versionOf(id, 1000 + Math.floor(next() * 20) * 500);
     const two = [MANUAL[measured.length % 4], MANUAL[(measured.length + 1) % 4]];
     const own: Array<{ id: string; code: string }> = [];
@@ -126,15 +159,47 @@ export async function seedLarge(em: EntityManager, options: LargeOptions, progre
       const submittedAt = late ? addWorkingHours(calendar, due.dueAt, 8 + next() * 24) : new Date(due.dueAt.getTime() - 36 * 3_600_000);
       const reportId = randomUUID();
       const revisionId = randomUUID();
-      reports.push({ id: reportId, agreement: a.id, month, status: ReportStatus.ACKNOWLEDGED, revisionCount: 1, latestRevision: revisionId, firstSubmittedAt: submittedAt, lateByWorkingDays: workingDaysLate(calendar, due.dueDate, submittedAt), ...base } as never);
-      revisions.push({ id: revisionId, report: reportId, number: 1, narrative: `${month} report`, frictionItems: [], submittedAt, submittedByUserId: 'large', acknowledgedAt: submittedAt, ...base } as never);
-      a.objectives.forEach((o, i) => values.push({ id: randomUUID(), revision: revisionId, objective: o.id, metric: metric(o.code).id, position: i, value: (MANUAL.find((m) => m.code === o.code) as (typeof MANUAL)[number]).value(next), ...base } as never));
+      reports.push({
+        id: reportId,
+        agreement: a.id,
+        month,
+        status: ReportStatus.ACKNOWLEDGED,
+        revisionCount: 1,
+        latestRevision: revisionId,
+        firstSubmittedAt: submittedAt,
+        lateByWorkingDays: workingDaysLate(calendar, due.dueDate, submittedAt),
+        ...base,
+      } as never);
+      revisions.push({
+        id: revisionId,
+        report: reportId,
+        number: 1,
+        narrative: `${month} report`,
+        frictionItems: [],
+        submittedAt,
+        submittedByUserId: 'large',
+        acknowledgedAt: submittedAt,
+        ...base,
+      } as never);
+      a.objectives.forEach((o, i) =>
+        values.push({
+          id: randomUUID(),
+          revision: revisionId,
+          objective: o.id,
+          metric: metric(o.code).id,
+          position: i,
+          value: (MANUAL.find((m) => m.code === o.code) as (typeof MANUAL)[number]).value(next),
+          ...base,
+        } as never),
+      );
     }
     // Reports first with no latest revision, then revisions, then the link (the two reference each other).
     await insertChunks(em, Report, reports.map((r) => ({ ...r, latestRevision: null })) as never);
     await insertChunks(em, ReportRevision, revisions as never);
     await insertChunks(em, ReportValue, values as never);
-    await em.getConnection().execute(`update report set latest_revision_id = (select r.id from report_revision r where r.report_id = report.id and r.number = 1) where month = ? and latest_revision_id is null`, [month]);
+    await em
+      .getConnection()
+      .execute(`update report set latest_revision_id = (select r.id from report_revision r where r.report_id = report.id and r.number = 1) where month = ? and latest_revision_id is null`, [month]);
     done += measured.length;
     progress('reports', done, total);
   }
@@ -147,7 +212,9 @@ export async function seedLarge(em: EntityManager, options: LargeOptions, progre
     if (!batch.length) return;
     const events = batch;
     batch = [];
-    await em.transactional((tem) => ingestHandoffEvents(tem, { source: `large-${options.seed}`, events }, { principal: { role: Role.ADMIN, departmentIds: [], userId: 'large' }, now }), { clear: true });
+    await em.transactional((tem) => ingestHandoffEvents(tem, { source: `large-${options.seed}`, events }, { principal: { role: Role.ADMIN, departmentIds: [], userId: 'large' }, now }), {
+      clear: true,
+    });
     sent += events.length;
     progress('handoff events', sent, Math.min(options.events, perAgreementMonth * total));
   };

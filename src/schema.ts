@@ -20,7 +20,36 @@ import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
-export const resolvers = [DepartmentResolver, DepartmentServicesResolver, ServiceResolver, MetricResolver, UserResolver, AuditResolver, AgreementResolver, AgreementVersionResolver, ObjectiveResolver, DepartmentAgreementsResolver, AmendmentResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver, ExclusionResolver, AgreementReportsResolver, AgreementScorecardResolver, ObjectiveScoreResolver, DepartmentScorecardResolver, ScorecardQueryResolver, HandoffResolver, HandoffChainResolver, ChainStageResolver, EscalationResolver, ExportsResolver, AgreementOpenSloResolver, CreditEntryResolver, MonthReopeningResolver] as const;
+export const resolvers = [
+  DepartmentResolver,
+  DepartmentServicesResolver,
+  ServiceResolver,
+  MetricResolver,
+  UserResolver,
+  AuditResolver,
+  AgreementResolver,
+  AgreementVersionResolver,
+  ObjectiveResolver,
+  DepartmentAgreementsResolver,
+  AmendmentResolver,
+  ReportResolver,
+  ReportRevisionResolver,
+  ReportValueResolver,
+  ExclusionResolver,
+  AgreementReportsResolver,
+  AgreementScorecardResolver,
+  ObjectiveScoreResolver,
+  DepartmentScorecardResolver,
+  ScorecardQueryResolver,
+  HandoffResolver,
+  HandoffChainResolver,
+  ChainStageResolver,
+  EscalationResolver,
+  ExportsResolver,
+  AgreementOpenSloResolver,
+  CreditEntryResolver,
+  MonthReopeningResolver,
+] as const;
 
 let cached: GraphQLSchema | undefined;
 

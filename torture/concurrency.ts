@@ -45,7 +45,10 @@ export async function idempotencyReplays(urls: string[], tokens: Record<string, 
   // 1. createDepartment
   const code = `IDEM-${tag}`.toUpperCase().slice(0, 40);
   const deptQuery = `mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id code name version } userErrors { field code message } } }`;
-  const deptReplies = await pool(LIMIT, Array.from({ length: replays }, (_, i) => () => gql(at(i), tokens.ADMIN, deptQuery, { i: { code, name: 'Idempotent', idempotencyKey: `key-${tag}` } }, { timeoutMs: 20_000 })));
+  const deptReplies = await pool(
+    LIMIT,
+    Array.from({ length: replays }, (_, i) => () => gql(at(i), tokens.ADMIN, deptQuery, { i: { code, name: 'Idempotent', idempotencyKey: `key-${tag}` } }, { timeoutMs: 20_000 })),
+  );
   requests += deptReplies.length;
   const bodies = deptReplies.map((r) => (broken(r) ? `BROKEN ${describe(r)}` : JSON.stringify(r.json?.data ?? r.json?.errors)));
   const distinct = new Set(bodies);
@@ -60,7 +63,20 @@ export async function idempotencyReplays(urls: string[], tokens: Record<string, 
   const agreement = await gqlData<{ agreement: { id: string } }>(urls[0], tokens.ADMIN, `{ agreement(key: "IT-SALES-CRM") { id } }`);
   const title = `idem-${tag}`;
   const escQuery = `mutation($i: OpenEscalationInput!) { openEscalation(input: $i) { escalation { id title status version } userErrors { field code message } } }`;
-  const escReplies = await pool(LIMIT, Array.from({ length: replays }, (_, i) => () => gql(at(i), tokens.INTEGRATION_CRM, escQuery, { i: { agreementId: agreement.agreement.id, severity: 'LOW', title, description: 'replayed', idempotencyKey: `esc-${tag}` } }, { timeoutMs: 20_000 })));
+  const escReplies = await pool(
+    LIMIT,
+    Array.from(
+      { length: replays },
+      (_, i) => () =>
+        gql(
+          at(i),
+          tokens.INTEGRATION_CRM,
+          escQuery,
+          { i: { agreementId: agreement.agreement.id, severity: 'LOW', title, description: 'replayed', idempotencyKey: `esc-${tag}` } },
+          { timeoutMs: 20_000 },
+        ),
+    ),
+  );
   requests += escReplies.length;
   const escBodies = escReplies.map((r) => (broken(r) ? `BROKEN ${describe(r)}` : JSON.stringify(r.json?.data ?? r.json?.errors)));
   const escDistinct = new Set(escBodies);
@@ -73,14 +89,30 @@ export async function idempotencyReplays(urls: string[], tokens: Record<string, 
   const open = await openReportMonth(urls[0], tokens.ADMIN, 'IT-SALES-CRM');
   if (!open) throw new Error('no agreement-month of the demo takes report submissions');
   const { month, values } = open;
-  const readCount = async () => (await gqlData<{ agreement: { report: { revisionCount: number } | null } }>(urls[0], tokens.ADMIN, `query($k: String!, $m: Month!) { agreement(key: $k) { report(month: $m) { revisionCount } } }`, { k: open.key, m: month })).agreement.report?.revisionCount ?? 0;
+  const readCount = async () =>
+    (
+      await gqlData<{ agreement: { report: { revisionCount: number } | null } }>(
+        urls[0],
+        tokens.ADMIN,
+        `query($k: String!, $m: Month!) { agreement(key: $k) { report(month: $m) { revisionCount } } }`,
+        { k: open.key, m: month },
+      )
+    ).agreement.report?.revisionCount ?? 0;
   const before = await readCount();
   const eo = { agreement: { id: open.agreementId } };
   const subQuery = `mutation($i: SubmitReportInput!) { submitReport(input: $i) { report { id revisionCount } revision { id number } userErrors { field code message } } }`;
   const subN = Math.min(replays, 300);
-  const subReplies = await pool(LIMIT, Array.from({ length: subN }, (_, i) => () => gql(at(i), tokens.ADMIN, subQuery, { i: { agreementId: eo.agreement.id, month, values, narrative: `replayed ${tag}`, idempotencyKey: `sub-${tag}` } }, { timeoutMs: 20_000 })));
+  const subReplies = await pool(
+    LIMIT,
+    Array.from(
+      { length: subN },
+      (_, i) => () => gql(at(i), tokens.ADMIN, subQuery, { i: { agreementId: eo.agreement.id, month, values, narrative: `replayed ${tag}`, idempotencyKey: `sub-${tag}` } }, { timeoutMs: 20_000 }),
+    ),
+  );
   requests += subReplies.length;
-  const subRevisions = subReplies.map((r) => (broken(r) ? `BROKEN ${describe(r)}` : JSON.stringify((r.json?.data?.submitReport as { revision?: unknown } | undefined)?.revision ?? r.json?.data ?? r.json?.errors)));
+  const subRevisions = subReplies.map((r) =>
+    broken(r) ? `BROKEN ${describe(r)}` : JSON.stringify((r.json?.data?.submitReport as { revision?: unknown } | undefined)?.revision ?? r.json?.data ?? r.json?.errors),
+  );
   const subDistinct = new Set(subRevisions);
   if (subDistinct.size !== 1) failures.push(`submitReport × ${subN} with one key: ${subDistinct.size} different revisions: ${tally(subRevisions.map((b) => b.slice(0, 160)))}`);
   const added = (await readCount()) - before;
@@ -88,9 +120,14 @@ export async function idempotencyReplays(urls: string[], tokens: Record<string, 
   figures.push(`submitReport (${open.key} ${month}): ${subN} concurrent replays of one key → ${added} revision added, ${subDistinct.size} distinct answer(s)`);
 
   // 4. the same key with another input: IDEMPOTENCY_KEY_REUSED, never INTERNAL
-  const mismatched = await pool(LIMIT, Array.from({ length: 40 }, (_, i) => () => gql(at(i), tokens.ADMIN, deptQuery, { i: { code, name: `Other name ${i}`, idempotencyKey: `key-${tag}` } }, { timeoutMs: 20_000 })));
+  const mismatched = await pool(
+    LIMIT,
+    Array.from({ length: 40 }, (_, i) => () => gql(at(i), tokens.ADMIN, deptQuery, { i: { code, name: `Other name ${i}`, idempotencyKey: `key-${tag}` } }, { timeoutMs: 20_000 })),
+  );
   requests += mismatched.length;
-  const codes = mismatched.map((r) => (broken(r) ? `BROKEN ${describe(r)}` : ((r.json?.data?.createDepartment as { userErrors?: Array<{ code: string }> } | undefined)?.userErrors ?? []).map((e) => e.code).join(',') || 'no user error'));
+  const codes = mismatched.map((r) =>
+    broken(r) ? `BROKEN ${describe(r)}` : ((r.json?.data?.createDepartment as { userErrors?: Array<{ code: string }> } | undefined)?.userErrors ?? []).map((e) => e.code).join(',') || 'no user error',
+  );
   if (codes.some((c) => c !== 'IDEMPOTENCY_KEY_REUSED')) failures.push(`createDepartment with a reused key and another input: ${tally(codes)}`);
   figures.push(`reused key with another input × 40: ${tally(codes)}`);
   return { figures, failures, requests };
@@ -105,9 +142,19 @@ export async function versionRaces(urls: string[], tokens: Record<string, string
   let requests = 0;
   let winnersOk = 0;
   const at = (i: number) => urls[i % urls.length];
-  const dept = await gqlData<{ createDepartment: { department: { id: string; version: number } } }>(urls[0], tokens.ADMIN, `mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id version } } }`, { i: { code: `RACE-${tag}`.toUpperCase().slice(0, 40), name: 'Race' } });
+  const dept = await gqlData<{ createDepartment: { department: { id: string; version: number } } }>(
+    urls[0],
+    tokens.ADMIN,
+    `mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id version } } }`,
+    { i: { code: `RACE-${tag}`.toUpperCase().slice(0, 40), name: 'Race' } },
+  );
   const provider = dept.createDepartment.department.id;
-  const svc = await gqlData<{ createService: { service: { id: string; version: number } } }>(urls[0], tokens.ADMIN, `mutation($i: CreateServiceInput!) { createService(input: $i) { service { id version } } }`, { i: { code: `RACESVC-${tag}`.toUpperCase().slice(0, 40), name: 'Race', providerId: provider } });
+  const svc = await gqlData<{ createService: { service: { id: string; version: number } } }>(
+    urls[0],
+    tokens.ADMIN,
+    `mutation($i: CreateServiceInput!) { createService(input: $i) { service { id version } } }`,
+    { i: { code: `RACESVC-${tag}`.toUpperCase().slice(0, 40), name: 'Race', providerId: provider } },
+  );
   const agr = await gqlData<{ agreement: { id: string; lockVersion: number } }>(urls[0], tokens.ADMIN, `{ agreement(key: "IT-MKT") { id lockVersion } }`);
 
   const kinds = [
@@ -121,7 +168,8 @@ export async function versionRaces(urls: string[], tokens: Record<string, string
       name: 'updateService',
       query: `mutation($i: UpdateServiceInput!) { r: updateService(input: $i) { node: service { version } userErrors { field code message } } }`,
       input: (v: number, i: number) => ({ id: svc.createService.service.id, expectedVersion: v, name: `Race ${v}-${i}` }),
-      version: async () => (await gqlData<{ service: { version: number } }>(urls[0], tokens.ADMIN, `query($id: ID!) { service(id: $id) { version } }`, { id: svc.createService.service.id })).service.version,
+      version: async () =>
+        (await gqlData<{ service: { version: number } }>(urls[0], tokens.ADMIN, `query($id: ID!) { service(id: $id) { version } }`, { id: svc.createService.service.id })).service.version,
     },
     {
       name: 'suspendAgreement/resumeAgreement',
@@ -140,7 +188,10 @@ export async function versionRaces(urls: string[], tokens: Record<string, string
       query = `mutation($i: AgreementTransitionInput!) { r: ${op}(input: $i) { node: agreement { lockVersion } userErrors { field code message } } }`;
     }
     const v = await kind.version();
-    const replies = await pool(LIMIT, Array.from({ length: contenders }, (_, i) => () => gql(at(i), tokens.ADMIN, query, { i: kind.input(v, i) }, { timeoutMs: 20_000 })));
+    const replies = await pool(
+      LIMIT,
+      Array.from({ length: contenders }, (_, i) => () => gql(at(i), tokens.ADMIN, query, { i: kind.input(v, i) }, { timeoutMs: 20_000 })),
+    );
     requests += replies.length;
     let wins = 0;
     const other: string[] = [];
@@ -157,7 +208,10 @@ export async function versionRaces(urls: string[], tokens: Record<string, string
     const after = await kind.version();
     const ok = wins === 1 && other.length === 0 && after === v + 1;
     if (ok) winnersOk++;
-    else failures.push(`${kind.name} race ${race + 1} (${contenders} contenders, expectedVersion ${v}): ${wins} winner(s), version ${v} → ${after}${other.length ? `; other answers: ${tally(other)}` : ''}`);
+    else
+      failures.push(
+        `${kind.name} race ${race + 1} (${contenders} contenders, expectedVersion ${v}): ${wins} winner(s), version ${v} → ${after}${other.length ? `; other answers: ${tally(other)}` : ''}`,
+      );
     outcomes.push(kind.name);
   }
   return { figures: [`${races} version races × ${contenders} contenders (${tally(outcomes)}): ${winnersOk} with exactly one winner and the rest CONFLICT`], failures, requests };
@@ -174,7 +228,8 @@ export async function overlappingBatches(urls: string[], tokens: Record<string, 
   let requests = 0;
   let ok = 0;
   const agreements: Array<{ id: string; key: string }> = [];
-  for (const key of ['MKT-SALES', 'SALES-CS', 'IT-SALES-CRM']) agreements.push({ key, id: (await gqlData<{ agreement: { id: string } }>(urls[0], tokens.ADMIN, `query($k: String!) { agreement(key: $k) { id } }`, { k: key })).agreement.id });
+  for (const key of ['MKT-SALES', 'SALES-CS', 'IT-SALES-CRM'])
+    agreements.push({ key, id: (await gqlData<{ agreement: { id: string } }>(urls[0], tokens.ADMIN, `query($k: String!) { agreement(key: $k) { id } }`, { k: key })).agreement.id });
   const months = [monthBefore(new Date(), 5), monthBefore(new Date(), 6)];
   const RECORD = `mutation($i: RecordHandoffEventsInput!) { recordHandoffEvents(input: $i) { batch { received created updated } userErrors { field code message } } }`;
   const outcomes: string[] = [];
@@ -182,20 +237,36 @@ export async function overlappingBatches(urls: string[], tokens: Record<string, 
   let bad = 0;
   for (let round = 0; round < rounds; round++) {
     const pool300 = Array.from({ length: 300 }, (_, j) => `ov-${tag}-${round}-${j}`);
-    const replies = await pool(LIMIT, Array.from({ length: writers }, (_, w) => () => {
-      // Each writer: 200 of the 300 ids, shuffled, spread over two months and three agreements.
-      // Even rounds: overlapping ids in different orders; odd rounds: disjoint ids into the same months.
-      const ids = round % 2 === 0 ? [...pool300].sort(() => random() - 0.5).slice(0, 200) : Array.from({ length: 200 }, (_, j) => `ov-${tag}-${round}-w${w}-${j}`);
-      const events = ids.map((externalId) => {
-        const n = Number(externalId.split('-').pop()) + w * 7;
-        const month = months[(n + w) % 2];
-        const handed = Date.parse(`${month}-03T08:00:00Z`) + (n % 20) * 86_400_000 + w * 60_000;
-        return { externalId, agreementId: agreements[(n + w) % 3].id, stage: 'lead', handedOffAt: new Date(handed).toISOString(), respondedAt: new Date(handed + 5_400_000).toISOString(), qualityScore: (n + w) % 100 };
-      });
-      return gql(urls[w % urls.length], tokens.INTEGRATION_CRM, RECORD, { i: { source: `overlap-${tag}`, events } }, { timeoutMs: 30_000 });
-    }));
+    const replies = await pool(
+      LIMIT,
+      Array.from({ length: writers }, (_, w) => () => {
+        // Each writer: 200 of the 300 ids, shuffled, spread over two months and three agreements.
+        // Even rounds: overlapping ids in different orders; odd rounds: disjoint ids into the same months.
+        const ids = round % 2 === 0 ? [...pool300].sort(() => random() - 0.5).slice(0, 200) : Array.from({ length: 200 }, (_, j) => `ov-${tag}-${round}-w${w}-${j}`);
+        const events = ids.map((externalId) => {
+          const n = Number(externalId.split('-').pop()) + w * 7;
+          const month = months[(n + w) % 2];
+          const handed = Date.parse(`${month}-03T08:00:00Z`) + (n % 20) * 86_400_000 + w * 60_000;
+          return {
+            externalId,
+            agreementId: agreements[(n + w) % 3].id,
+            stage: 'lead',
+            handedOffAt: new Date(handed).toISOString(),
+            respondedAt: new Date(handed + 5_400_000).toISOString(),
+            qualityScore: (n + w) % 100,
+          };
+        });
+        return gql(urls[w % urls.length], tokens.INTEGRATION_CRM, RECORD, { i: { source: `overlap-${tag}`, events } }, { timeoutMs: 30_000 });
+      }),
+    );
     requests += replies.length;
-    const answers = replies.map((r) => (broken(r) ? `BROKEN ${describe(r)}` : ((r.json?.data?.recordHandoffEvents as { batch?: { received: number } } | undefined)?.batch?.received === 200 ? 'recorded' : `refused ${JSON.stringify(r.json).slice(0, 200)}`)));
+    const answers = replies.map((r) =>
+      broken(r)
+        ? `BROKEN ${describe(r)}`
+        : (r.json?.data?.recordHandoffEvents as { batch?: { received: number } } | undefined)?.batch?.received === 200
+          ? 'recorded'
+          : `refused ${JSON.stringify(r.json).slice(0, 200)}`,
+    );
     outcomes.push(...answers);
     if (answers.every((a) => a === 'recorded')) ok++;
     else failures.push(`${round % 2 ? 'disjoint' : 'overlapping'} batches round ${round + 1} (${writers} writers): ${tally(answers)}`);
@@ -208,12 +279,16 @@ export async function overlappingBatches(urls: string[], tokens: Record<string, 
     for (const m of mismatch) {
       if (Number(m.volume) !== Number(m.events)) {
         bad++;
-        failures.push(`after ${round % 2 ? 'disjoint' : 'overlapping'} batches round ${round + 1}: handoff_month ${agreements.find((a) => a.id === m.agreement_id)?.key} ${m.month}: volume ${m.volume}, but ${m.events} events stored`);
+        failures.push(
+          `after ${round % 2 ? 'disjoint' : 'overlapping'} batches round ${round + 1}: handoff_month ${agreements.find((a) => a.id === m.agreement_id)?.key} ${m.month}: volume ${m.volume}, but ${m.events} events stored`,
+        );
       }
     }
   }
   return {
-    figures: [`${rounds} rounds × ${writers} concurrent batches of 200 (overlapping ids, then disjoint ids into the same months): ${ok} rounds all recorded (${tally(outcomes.map((o) => o.slice(0, 60)))}); ${checked - bad}/${checked} agreement-month checks with metrics equal to their events`],
+    figures: [
+      `${rounds} rounds × ${writers} concurrent batches of 200 (overlapping ids, then disjoint ids into the same months): ${ok} rounds all recorded (${tally(outcomes.map((o) => o.slice(0, 60)))}); ${checked - bad}/${checked} agreement-month checks with metrics equal to their events`,
+    ],
     failures,
     requests,
   };
@@ -225,13 +300,20 @@ export async function overlappingBatches(urls: string[], tokens: Record<string, 
  * MANUAL effective objectives with a plausible value. Submitted as the admin (who may act for the
  * provider).
  */
-export async function openReportMonth(url: string, token: string, key: string): Promise<{ agreementId: string; key: string; month: string; values: Array<{ objectiveId: string; value: number }> } | null> {
+export async function openReportMonth(
+  url: string,
+  token: string,
+  key: string,
+): Promise<{ agreementId: string; key: string; month: string; values: Array<{ objectiveId: string; value: number }> } | null> {
   const d = await gqlData<{ agreements: { edges: Array<{ node: { id: string; key: string; tier: string; status: string; reports: Array<{ month: string; status: string }> } }> } }>(
     url,
     token,
     `{ agreements(first: 100) { edges { node { id key tier status reports { month status } } } } }`,
   );
-  const candidates = d.agreements.edges.map((e) => e.node).filter((a) => a.tier !== 'CORPORATE' && a.status === 'ACTIVE').sort((a, b) => (a.key === key ? -1 : b.key === key ? 1 : a.key.localeCompare(b.key)));
+  const candidates = d.agreements.edges
+    .map((e) => e.node)
+    .filter((a) => a.tier !== 'CORPORATE' && a.status === 'ACTIVE')
+    .sort((a, b) => (a.key === key ? -1 : b.key === key ? 1 : a.key.localeCompare(b.key)));
   for (const back of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0]) {
     const month = monthBefore(new Date(), back);
     for (const a of candidates) {
@@ -244,7 +326,8 @@ export async function openReportMonth(url: string, token: string, key: string): 
       );
       const manual = eo.agreement.effectiveObjectives.filter((o) => o.metric.source === 'MANUAL');
       if (!manual.length) continue;
-      const plausible = (m: { unit: string; minValue: number | null; maxValue: number | null }) => (m.unit === 'BOOLEAN' ? 1 : m.unit === 'PERCENT' ? 99.5 : m.maxValue !== null && m.maxValue < 2 ? m.maxValue : Math.max(m.minValue ?? 0, 2));
+      const plausible = (m: { unit: string; minValue: number | null; maxValue: number | null }) =>
+        m.unit === 'BOOLEAN' ? 1 : m.unit === 'PERCENT' ? 99.5 : m.maxValue !== null && m.maxValue < 2 ? m.maxValue : Math.max(m.minValue ?? 0, 2);
       return { agreementId: a.id, key: a.key, month, values: manual.map((o) => ({ objectiveId: o.id, value: plausible(o.metric) })) };
     }
   }

@@ -43,7 +43,20 @@ export async function openDb(databaseUrl: string): Promise<Db> {
 }
 
 /** Row counts of the tables the demo seeds, for "is the demo complete" checks. */
-export const DEMO_TABLES = ['department', 'service', 'metric', 'app_user', 'api_token', 'agreement', 'agreement_version', 'objective', 'report', 'report_revision', 'handoff_event', 'escalation'] as const;
+export const DEMO_TABLES = [
+  'department',
+  'service',
+  'metric',
+  'app_user',
+  'api_token',
+  'agreement',
+  'agreement_version',
+  'objective',
+  'report',
+  'report_revision',
+  'handoff_event',
+  'escalation',
+] as const;
 
 export async function tableCounts(db: Db): Promise<Record<string, number>> {
   const out: Record<string, number> = {};

@@ -105,12 +105,15 @@ function hostileFor(scalar: string, fieldName: string): Hostile[] {
         { label: 'lone surrogate \\ud800', value: 'a\ud800b' },
         { label: '50,000 chars', value: 'x'.repeat(50_000) },
         { label: 'unicode (RTL override, emoji, combining)', value: '\u202e𝕏💥e\u0301ﷺ' },
-        { label: "SQL/LIKE metacharacters", value: "%_\\'; drop table department; --" },
+        { label: 'SQL/LIKE metacharacters', value: "%_\\'; drop table department; --" },
       ];
     case 'Month':
       return ['9999-12', '0000-01', '2026-13', '2026-00', '2026-1', '-001-01', '+10000-01', ''].map((v) => ({ label: JSON.stringify(v), value: v }));
     case 'DateTime':
-      return ['9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '2600-12-31T23:59:59Z', '1970-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', 'not a date'].map((v) => ({ label: JSON.stringify(v), value: v }));
+      return ['9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '2600-12-31T23:59:59Z', '1970-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', 'not a date'].map((v) => ({
+        label: JSON.stringify(v),
+        value: v,
+      }));
     case 'Int':
       return [
         { label: '-1', value: -1 },
@@ -193,7 +196,14 @@ async function collectPools(url: string, admin: string, exclude: Set<string>): P
     }`,
   );
   const nodes = (k: string) => d[k].edges.map((e) => e.node);
-  const agreements = nodes('agreements') as Array<{ id: string; key: string; versions: Array<{ objectives: Array<{ id: string }> }>; amendments: Array<{ id: string }>; exclusions: Array<{ id: string }>; reports: Array<{ id: string }> }>;
+  const agreements = nodes('agreements') as Array<{
+    id: string;
+    key: string;
+    versions: Array<{ objectives: Array<{ id: string }> }>;
+    amendments: Array<{ id: string }>;
+    exclusions: Array<{ id: string }>;
+    reports: Array<{ id: string }>;
+  }>;
   const users = (nodes('users') as Array<{ id: string; tokens: Array<{ id: string }> }>).filter((u) => !exclude.has(u.id));
   const ids: Record<string, string[]> = {
     department: nodes('departments').map((n) => n.id as string),
@@ -203,13 +213,19 @@ async function collectPools(url: string, admin: string, exclude: Set<string>): P
     user: users.map((u) => u.id),
     token: users.flatMap((u) => u.tokens.map((t) => t.id)),
     escalation: nodes('escalations').map((n) => n.id as string),
-    report: nodes('reports').map((n) => n.id as string).concat(agreements.flatMap((a) => a.reports.map((r) => r.id))),
+    report: nodes('reports')
+      .map((n) => n.id as string)
+      .concat(agreements.flatMap((a) => a.reports.map((r) => r.id))),
     objective: agreements.flatMap((a) => a.versions.flatMap((v) => v.objectives.map((o) => o.id))),
     amendment: agreements.flatMap((a) => a.amendments.map((m) => m.id)),
     exclusion: agreements.flatMap((a) => a.exclusions.map((x) => x.id)),
     event: nodes('handoffEvents').map((n) => n.id as string),
   };
-  const cursors = Object.fromEntries(Object.entries(d).filter(([, c]) => c.pageInfo.endCursor).map(([k, c]) => [k, c.pageInfo.endCursor as string]));
+  const cursors = Object.fromEntries(
+    Object.entries(d)
+      .filter(([, c]) => c.pageInfo.endCursor)
+      .map(([k, c]) => [k, c.pageInfo.endCursor as string]),
+  );
   return { ids, cursors, keys: agreements.map((a) => a.key) };
 }
 
@@ -349,10 +365,18 @@ function variantsFor(type: GraphQLInputType, steps: Step[], name: string, seed: 
   if (isListType(inner)) {
     out.push({ path: p, label: 'empty list', apply: (a) => setAt(a, steps, []) });
     const n = isLeafType(getNamedType(inner)) ? 10_001 : 5_001;
-    out.push({ path: p, label: `oversized list (${fmt(n)} elements)`, apply: (a) => {
-      const el = (getAt(a, steps) as unknown[] | undefined)?.[0] ?? '2026-06';
-      setAt(a, steps, Array.from({ length: n }, () => el));
-    } });
+    out.push({
+      path: p,
+      label: `oversized list (${fmt(n)} elements)`,
+      apply: (a) => {
+        const el = (getAt(a, steps) as unknown[] | undefined)?.[0] ?? '2026-06';
+        setAt(
+          a,
+          steps,
+          Array.from({ length: n }, () => el),
+        );
+      },
+    });
     if (depth < 6) variantsFor(inner.ofType, [...steps, 0], name, seed, randoms, out, depth + 1);
     return;
   }
@@ -405,11 +429,16 @@ function literal(value: unknown, type: GraphQLInputType): string {
   if (isInputObjectType(type)) {
     if (typeof value !== 'object') return JSON.stringify(value);
     const fields = type.getFields();
-    return `{ ${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${literal(v, fields[k]?.type ?? type)}`).join(', ')} }`;
+    return `{ ${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${literal(v, fields[k]?.type ?? type)}`)
+      .join(', ')} }`;
   }
   if (value === NEG_ZERO) return '-0';
   if (value === INF_LITERAL) return '1e999';
-  if (typeof value === 'object') return `{ ${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}: ${literal(v, type)}`).join(', ')} }`;
+  if (typeof value === 'object')
+    return `{ ${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${k}: ${literal(v, type)}`)
+      .join(', ')} }`;
   return JSON.stringify(value);
 }
 
@@ -470,7 +499,13 @@ async function post(url: string, token: string | null, text: string, headers: Re
   const r = await request(url, {
     path: pathName,
     method,
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', 'x-request-id': reqId, ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      'x-request-id': reqId,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: method === 'GET' || method === 'HEAD' ? undefined : text,
     timeoutMs: TIMEOUT_MS,
   });
@@ -522,7 +557,13 @@ function fieldCases(schema: GraphQLSchema, pools: Pools, seed: number, randoms: 
         // Optional arguments (filter, after, asOf, …) are left out of the base; each variant sets its own.
         if (!isNonNullType(arg.type) && arg.name !== 'first' && !isInputObjectType(getNamedType(arg.type))) continue;
         if (!isNonNullType(arg.type) && getNamedType(arg.type).name.endsWith('Filter')) continue;
-        own[arg.name] = baseValue(arg.type, arg.name, root ? (isInputObjectType(getNamedType(arg.type)) ? getNamedType(arg.type).name : arg.name === 'key' ? 'Query' : field.name) : type.name, pools, pick);
+        own[arg.name] = baseValue(
+          arg.type,
+          arg.name,
+          root ? (isInputObjectType(getNamedType(arg.type)) ? getNamedType(arg.type).name : arg.name === 'key' ? 'Query' : field.name) : type.name,
+          pools,
+          pick,
+        );
       }
       out.own = own;
       return out;
@@ -530,7 +571,8 @@ function fieldCases(schema: GraphQLSchema, pools: Pools, seed: number, randoms: 
     const selection = selectionOf(getNamedType(field.type));
     const variants: Variant[] = [];
     for (const arg of field.args) variantsFor(arg.type, [arg.name], arg.name, ++s, randoms, variants);
-    if (field.args.some((a) => a.name === 'after')) for (const [list, cursor] of Object.entries(pools.cursors)) variants.push({ path: 'after', label: `endCursor of ${list}`, apply: (a) => setAt(a, ['after'], cursor) });
+    if (field.args.some((a) => a.name === 'after'))
+      for (const [list, cursor] of Object.entries(pools.cursors)) variants.push({ path: 'after', label: `endCursor of ${list}`, apply: (a) => setAt(a, ['after'], cursor) });
     if (!field.args.length) variants.push({ path: '', label: 'no arguments', apply: () => undefined });
     const build = (v: Variant, mode: 'variables' | 'literals'): { query: string; variables: Record<string, unknown> } => {
       const args = baseArgs();
@@ -562,7 +604,15 @@ function fieldCases(schema: GraphQLSchema, pools: Pools, seed: number, randoms: 
     };
     const target = `${type.name}.${field.name}`;
     for (const v of variants) {
-      const modes: Array<['variables' | 'literals', string]> = v.cheap ? [['variables', 'ADMIN']] : [['variables', 'ADMIN'], ['literals', 'ADMIN'], ['variables', 'ANALYST'], ['variables', 'HEAD'], ['variables', 'INTEGRATION']];
+      const modes: Array<['variables' | 'literals', string]> = v.cheap
+        ? [['variables', 'ADMIN']]
+        : [
+            ['variables', 'ADMIN'],
+            ['literals', 'ADMIN'],
+            ['variables', 'ANALYST'],
+            ['variables', 'HEAD'],
+            ['variables', 'INTEGRATION'],
+          ];
       for (const [mode, role] of modes) {
         let last = '';
         cases.push({
@@ -608,7 +658,10 @@ function httpCases(): Case[] {
   raw('unknown operationName', '{"query":"query A { __typename }","operationName":"B"}');
   raw('persisted query hash', '{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"abc"}}}');
   raw('duplicate keys', '{"query":"{ __typename }","query":"{ me { name } }"}');
-  raw('__proto__ variables', '{"query":"query($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id } userErrors { code } } }","variables":{"__proto__":{"i":{"code":"PROTO","name":"x"}}}}');
+  raw(
+    '__proto__ variables',
+    '{"query":"query($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id } userErrors { code } } }","variables":{"__proto__":{"i":{"code":"PROTO","name":"x"}}}}',
+  );
   raw('deeply nested JSON (100,000 levels)', `{"query":"{ __typename }","variables":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`);
   raw('subscription document', JSON.stringify({ query: 'subscription { __typename }' }));
   raw('subscription on a field', JSON.stringify({ query: 'subscription S { me { name } }' }));
@@ -634,7 +687,12 @@ function httpCases(): Case[] {
   raw('path traversal', '', {}, 'GET', '/../../etc/passwd');
   raw('metrics', '', {}, 'GET', '/metrics');
   raw('readyz', '', {}, 'GET', '/readyz');
-  for (const [from, to] of [['0000-01', '9999-12'], ['2026-13', '2026-01'], ['1970-01', '2600-12'], ['2026-06', '2026-01']] as const) {
+  for (const [from, to] of [
+    ['0000-01', '9999-12'],
+    ['2026-13', '2026-01'],
+    ['1970-01', '2600-12'],
+    ['2026-06', '2026-01'],
+  ] as const) {
     for (const kind of ['measurements', 'handoffs']) raw(`export ${kind}.csv ${from}..${to}`, '', {}, 'GET', `/export/${kind}.csv?from=${from}&to=${to}`);
   }
   raw('export with NUL provider', '', {}, 'GET', '/export/handoffs.csv?from=2026-01&to=2026-02&provider=%00');
@@ -646,8 +704,17 @@ function httpCases(): Case[] {
   add('unknown token', (url) => post(url, 'tsla_' + 'A'.repeat(43), JSON.stringify({ query: '{ me { name } }' })));
   add('no token', (url) => post(url, null, JSON.stringify({ query: '{ me { name } }' })));
   for (const now of ['9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '2600-12-31T23:59:59Z', '+275760-09-13T00:00:00Z', 'garbage', '']) {
-    for (const q of ['{ overdueReports { month workingDaysOverdue } }', '{ reviewsDue { reviewDate daysOverdue } }', '{ agreements(first: 5) { edges { node { key status } } } }', '{ escalations(first: 5) { edges { node { status responseMet } } } }']) {
-      add(`X-Clock-Now ${JSON.stringify(now)} on ${q.slice(2, q.indexOf(' ', 2))}`, (url, tokens) => post(url, tokens.FUZZ_ANALYST, JSON.stringify({ query: q }), { 'x-clock-now': now }), `POST /graphql x-clock-now: ${now} ${JSON.stringify({ query: q })}`);
+    for (const q of [
+      '{ overdueReports { month workingDaysOverdue } }',
+      '{ reviewsDue { reviewDate daysOverdue } }',
+      '{ agreements(first: 5) { edges { node { key status } } } }',
+      '{ escalations(first: 5) { edges { node { status responseMet } } } }',
+    ]) {
+      add(
+        `X-Clock-Now ${JSON.stringify(now)} on ${q.slice(2, q.indexOf(' ', 2))}`,
+        (url, tokens) => post(url, tokens.FUZZ_ANALYST, JSON.stringify({ query: q }), { 'x-clock-now': now }),
+        `POST /graphql x-clock-now: ${now} ${JSON.stringify({ query: q })}`,
+      );
     }
   }
   return out;
@@ -673,9 +740,24 @@ async function fuzz(ctx: Context, engine: 'sqlite' | 'postgresql'): Promise<Outc
     const dept = (code: string) => ids.departments.edges.find((e) => e.node.code === code)?.node.id;
     const tokens: Record<string, string> = {};
     const mine = new Set<string>();
-    for (const [key, role, department] of [['FUZZ_ADMIN', 'ADMIN', null], ['FUZZ_ANALYST', 'ANALYST', null], ['FUZZ_HEAD', 'HEAD', dept('IT')], ['FUZZ_INTEGRATION', 'INTEGRATION', dept('SALES')]] as const) {
-      const u = await gqlData<{ createUser: { user: { id: string } } }>(server.url, demo.ADMIN, `mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } userErrors { code message } } }`, { i: { name: key, email: `${key.toLowerCase()}@torture.example`, role, departmentId: department } });
-      const t = await gqlData<{ createApiToken: { secret: string } }>(server.url, demo.ADMIN, `mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { secret userErrors { code message } } }`, { i: { userId: u.createUser.user.id, name: 'torture' } });
+    for (const [key, role, department] of [
+      ['FUZZ_ADMIN', 'ADMIN', null],
+      ['FUZZ_ANALYST', 'ANALYST', null],
+      ['FUZZ_HEAD', 'HEAD', dept('IT')],
+      ['FUZZ_INTEGRATION', 'INTEGRATION', dept('SALES')],
+    ] as const) {
+      const u = await gqlData<{ createUser: { user: { id: string } } }>(
+        server.url,
+        demo.ADMIN,
+        `mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } userErrors { code message } } }`,
+        { i: { name: key, email: `${key.toLowerCase()}@torture.example`, role, departmentId: department } },
+      );
+      const t = await gqlData<{ createApiToken: { secret: string } }>(
+        server.url,
+        demo.ADMIN,
+        `mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { secret userErrors { code message } } }`,
+        { i: { userId: u.createUser.user.id, name: 'torture' } },
+      );
       tokens[key] = t.createApiToken.secret;
       mine.add(u.createUser.user.id);
     }
@@ -689,14 +771,24 @@ async function fuzz(ctx: Context, engine: 'sqlite' | 'postgresql'): Promise<Outc
     if (cases.length > budget) {
       const pick = rng(ctx.options.seed + 99);
       const http = cases.filter((c) => c.mode === 'http');
-      const rest = cases.filter((c) => c.mode !== 'http').map((c) => [pick(), c] as const).sort((a, b) => a[0] - b[0]).slice(0, budget - http.length).map(([, c]) => c);
+      const rest = cases
+        .filter((c) => c.mode !== 'http')
+        .map((c) => [pick(), c] as const)
+        .sort((a, b) => a[0] - b[0])
+        .slice(0, budget - http.length)
+        .map(([, c]) => c);
       cases = [...rest, ...http];
     }
     // Shuffle so heavy fields do not all run at once.
     const shuffle = rng(ctx.options.seed + 5);
-    cases = cases.map((c) => [shuffle(), c] as const).sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+    cases = cases
+      .map((c) => [shuffle(), c] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, c]) => c);
     const timeBox = (ctx.options.short ? (engine === 'postgresql' ? 20 : 45) : engine === 'postgresql' ? 150 : 240) * 1000;
-    ctx.log(`  ${fmt(generated)} cases generated from schema.graphql (${Object.keys((schema.getQueryType() as GraphQLObjectType).getFields()).length} queries, ${Object.keys((schema.getMutationType() as GraphQLObjectType).getFields()).length} mutations); sending ${fmt(cases.length)} with ${CONCURRENCY} in flight, ${TIMEOUT_MS / 1000} s timeout each, time box ${timeBox / 1000} s`);
+    ctx.log(
+      `  ${fmt(generated)} cases generated from schema.graphql (${Object.keys((schema.getQueryType() as GraphQLObjectType).getFields()).length} queries, ${Object.keys((schema.getMutationType() as GraphQLObjectType).getFields()).length} mutations); sending ${fmt(cases.length)} with ${CONCURRENCY} in flight, ${TIMEOUT_MS / 1000} s timeout each, time box ${timeBox / 1000} s`,
+    );
 
     const byStatus = new Map<string, number>();
     const byCode = new Map<string, number>();
@@ -782,7 +874,9 @@ async function fuzz(ctx: Context, engine: 'sqlite' | 'postgresql'): Promise<Outc
       g.n++;
       groups.set(key, g);
     }
-    const lines = [...groups.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([k, g]) => `${k} [${[...g.who].join(', ')}]${g.f.logged ? `\n      logged: ${g.f.logged}` : ''}\n      e.g. ${g.f.c.describe()}`);
+    const lines = [...groups.entries()]
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .map(([k, g]) => `${k} [${[...g.who].join(', ')}]${g.f.logged ? `\n      logged: ${g.f.logged}` : ''}\n      e.g. ${g.f.c.describe()}`);
     // Root causes: the server's own log line for each INTERNAL, with the fields that hit it.
     const causes = new Map<string, Set<string>>();
     for (const f of failures) if (f.logged) causes.set(f.logged, (causes.get(f.logged) ?? new Set()).add(`${f.c.target}${f.c.path ? `(${f.c.path})` : ''}`));
@@ -795,7 +889,11 @@ async function fuzz(ctx: Context, engine: 'sqlite' | 'postgresql'): Promise<Outc
     if (lockedOut.length) lines.push(`after the run, fuzzing principals no longer authenticate (the counts above include their refusals): ${lockedOut.join('; ')}`);
     const unauth = [...by401.entries()].filter(([, n]) => n > 5);
     if (unauth.length) lines.push(`UNAUTHENTICATED answers by role: ${unauth.map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    const sortMap = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}: ${fmt(n)}`).join(', ');
+    const sortMap = (m: Map<string, number>) =>
+      [...m.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k}: ${fmt(n)}`)
+        .join(', ');
     return {
       status: lines.length ? 'fail' : 'pass',
       figures: [
@@ -813,4 +911,3 @@ async function fuzz(ctx: Context, engine: 'sqlite' | 'postgresql'): Promise<Outc
 
 export const fuzzSqlite: Scenario = { name: 'fuzz-sqlite', description: 'schema-generated hostile requests on SQLite', run: (ctx) => fuzz(ctx, 'sqlite') };
 export const fuzzPg: Scenario = { name: 'fuzz-pg', description: 'schema-generated hostile requests on PostgreSQL', needsPg: true, run: (ctx) => fuzz(ctx, 'postgresql') };
-

@@ -204,14 +204,22 @@ async function verifyRound(server: ServerProc, db: Db, tokens: Record<string, st
   }
   const acked = r.departments.filter((d) => d.state === 'acked');
   t.departmentsAcked += acked.length;
-  await pool(8, acked.map((d) => async () => {
-    const q = await gql(server.url, tokens.ANALYST, `query($c: String!) { department(code: $c) { code } }`, { c: d.code }, { timeoutMs: 10_000 });
-    if ((q.json?.data?.department as { code?: string } | undefined)?.code !== d.code) fail(`acknowledged department ${d.code} missing after restart: ${q.status} ${q.text.slice(0, 200)}`);
-  }));
+  await pool(
+    8,
+    acked.map((d) => async () => {
+      const q = await gql(server.url, tokens.ANALYST, `query($c: String!) { department(code: $c) { code } }`, { c: d.code }, { timeoutMs: 10_000 });
+      if ((q.json?.data?.department as { code?: string } | undefined)?.code !== d.code) fail(`acknowledged department ${d.code} missing after restart: ${q.status} ${q.text.slice(0, 200)}`);
+    }),
+  );
   const revisions = r.revisions.filter((x) => x.state === 'acked').map((x) => x.number as number);
   t.revisionsAcked += revisions.length;
   if (revisions.length && setup.report) {
-    const q = await gqlData<{ agreement: { report: { revisions: Array<{ number: number }> } | null } }>(server.url, tokens.ANALYST, `query($k: String!, $m: Month!) { agreement(key: $k) { report(month: $m) { revisions { number } } } }`, { k: setup.report.key, m: setup.report.month });
+    const q = await gqlData<{ agreement: { report: { revisions: Array<{ number: number }> } | null } }>(
+      server.url,
+      tokens.ANALYST,
+      `query($k: String!, $m: Month!) { agreement(key: $k) { report(month: $m) { revisions { number } } } }`,
+      { k: setup.report.key, m: setup.report.month },
+    );
     const have = new Set((q.agreement.report?.revisions ?? []).map((x) => x.number));
     for (const n of revisions) if (!have.has(n)) fail(`acknowledged report revision ${n} missing after restart`);
   }
@@ -231,7 +239,19 @@ async function killRounds(ctx: Context, engine: 'sqlite' | 'postgresql'): Promis
   const started = engine === 'sqlite' ? await startSqliteDemo('kills') : await startPgDemo(ctx.options.pgUrl, 'kills');
   let server = started.server;
   const { tokens, databaseUrl } = started;
-  const t: Tally = { rounds: 0, kills: 0, batchesAcked: 0, batchesUnknown: 0, batchesRefused: 0, eventsAcked: 0, unknownStored: 0, departmentsAcked: 0, revisionsAcked: 0, restartMs: [], failures: [] };
+  const t: Tally = {
+    rounds: 0,
+    kills: 0,
+    batchesAcked: 0,
+    batchesUnknown: 0,
+    batchesRefused: 0,
+    eventsAcked: 0,
+    unknownStored: 0,
+    departmentsAcked: 0,
+    revisionsAcked: 0,
+    restartMs: [],
+    failures: [],
+  };
   const db = await openDb(databaseUrl);
   try {
     const setup = await prepare(server.url, tokens, new Date());
@@ -253,7 +273,9 @@ async function killRounds(ctx: Context, engine: 'sqlite' | 'postgresql'): Promis
       const acked = r.batches.filter((b) => b.state === 'acked').length;
       for (const [kind, why] of r.refusals) ctx.log(`  round ${round}: ${kind} refused (first): ${why}`);
       const by = (list: Array<{ state: State }>) => `${list.filter((x) => x.state === 'acked').length}/${list.length}`;
-      ctx.log(`  round ${round}: killed after ${killAfter} ms; acknowledged/sent: batches ${acked}/${r.batches.length}, departments ${by(r.departments)}, report revisions ${by(r.revisions)}; restart ${Math.round(server.startMs)} ms`);
+      ctx.log(
+        `  round ${round}: killed after ${killAfter} ms; acknowledged/sent: batches ${acked}/${r.batches.length}, departments ${by(r.departments)}, report revisions ${by(r.revisions)}; restart ${Math.round(server.startMs)} ms`,
+      );
     }
   } finally {
     await server.stop();
@@ -306,7 +328,9 @@ async function firstStartKills(ctx: Context): Promise<Outcome> {
       const db = await openDb(databaseUrl);
       const counts = await tableCounts(db);
       await db.close();
-      const missing = Object.entries(reference).filter(([k, n]) => counts[k] !== n).map(([k, n]) => `${k} ${counts[k]}/${n}`);
+      const missing = Object.entries(reference)
+        .filter(([k, n]) => counts[k] !== n)
+        .map(([k, n]) => `${k} ${counts[k]}/${n}`);
       if (missing.length) failures.push(`first start killed after ${killAfter} ms${wasUp ? ' (already serving)' : ''}: after restart the demo is incomplete: ${missing.join(', ')}`);
       let tokens: Record<string, string> | null = null;
       try {
@@ -317,9 +341,12 @@ async function firstStartKills(ctx: Context): Promise<Outcome> {
       if (!tokens?.ADMIN) failures.push(`first start killed after ${killAfter} ms: after restart there is no demo token file beside the database`);
       else {
         const me = await gql(again.url, tokens.ADMIN, '{ me { role } }');
-        if ((me.json?.data?.me as { role?: string } | undefined)?.role !== 'ADMIN') failures.push(`first start killed after ${killAfter} ms: the demo ADMIN token does not work after restart (${me.status} ${errorCodes(me).join(',')})`);
+        if ((me.json?.data?.me as { role?: string } | undefined)?.role !== 'ADMIN')
+          failures.push(`first start killed after ${killAfter} ms: the demo ADMIN token does not work after restart (${me.status} ${errorCodes(me).join(',')})`);
       }
-      ctx.log(`  first start killed after ${killAfter} ms (${wasUp ? 'already serving' : 'while starting/seeding'}): ${missing.length ? `incomplete (${missing.length} tables differ)` : 'complete after restart'}`);
+      ctx.log(
+        `  first start killed after ${killAfter} ms (${wasUp ? 'already serving' : 'while starting/seeding'}): ${missing.length ? `incomplete (${missing.length} tables differ)` : 'complete after restart'}`,
+      );
     } finally {
       await again.stop();
     }

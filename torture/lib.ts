@@ -52,7 +52,11 @@ export function parseArgs(argv: string[]): Options {
   if (n !== null && (!Number.isFinite(n) || n <= 0 || n > 3600)) throw new Error(`--seconds: expected 1–3600, received ${seconds}`);
   return {
     short: argv.includes('--short'),
-    only: value('--only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null,
+    only:
+      value('--only')
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean) ?? null,
     seconds: n,
     pgUrl: value('--pg') ?? process.env.TORTURE_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     seed: seed === undefined ? Date.now() % 1_000_000 : Number(seed),
@@ -461,12 +465,24 @@ export interface GqlReply extends Reply {
 let reqCounter = 0;
 
 /** POSTs a GraphQL operation as JSON with a bearer token and a request id of ours. */
-export async function gql(baseUrl: string, token: string | null, query: string, variables?: Record<string, unknown>, extra: { headers?: Record<string, string>; timeoutMs?: number; fresh?: boolean } = {}): Promise<GqlReply> {
+export async function gql(
+  baseUrl: string,
+  token: string | null,
+  query: string,
+  variables?: Record<string, unknown>,
+  extra: { headers?: Record<string, string>; timeoutMs?: number; fresh?: boolean } = {},
+): Promise<GqlReply> {
   const reqId = `torture-${process.pid}-${++reqCounter}`;
   const r = await request(baseUrl, {
     path: '/graphql',
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', 'x-request-id': reqId, ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra.headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      'x-request-id': reqId,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...extra.headers,
+    },
     body: JSON.stringify({ query, variables }),
     timeoutMs: extra.timeoutMs,
     fresh: extra.fresh,

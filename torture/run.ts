@@ -49,7 +49,9 @@ async function main(): Promise<number> {
   const pgProblem = selected.some((s) => s.needsPg) ? await pgAnswers(options.pgUrl) : null;
   const ctx: Context = { options, pgProblem, log: (line) => process.stdout.write(`${line}\n`) };
   const t0 = Date.now();
-  console.log(`torture suite: ${options.short ? 'short' : 'full'} run, seed ${options.seed}, ${selected.length} scenarios, PostgreSQL ${pgProblem ? `not available (${options.pgUrl}: ${pgProblem})` : options.pgUrl}`);
+  console.log(
+    `torture suite: ${options.short ? 'short' : 'full'} run, seed ${options.seed}, ${selected.length} scenarios, PostgreSQL ${pgProblem ? `not available (${options.pgUrl}: ${pgProblem})` : options.pgUrl}`,
+  );
   const results: Array<{ name: string; outcome: Outcome; seconds: number }> = [];
   for (const s of selected) {
     console.log(`\n=== ${s.name}: ${s.description}`);
@@ -82,7 +84,10 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => r.outcome.status === 'fail').length;
   const skipped = results.filter((r) => r.outcome.status === 'skip').length;
   console.log(`\nsummary (${((Date.now() - t0) / 1000).toFixed(0)} s, seed ${options.seed}):`);
-  for (const r of results) console.log(`  ${r.outcome.status.toUpperCase().padEnd(4)} ${r.name.padEnd(20)} ${r.seconds.toFixed(1).padStart(6)} s${r.outcome.failures.length ? `  ${r.outcome.failures.length} failure(s)` : ''}`);
+  for (const r of results)
+    console.log(
+      `  ${r.outcome.status.toUpperCase().padEnd(4)} ${r.name.padEnd(20)} ${r.seconds.toFixed(1).padStart(6)} s${r.outcome.failures.length ? `  ${r.outcome.failures.length} failure(s)` : ''}`,
+    );
   if (skipped) console.log(`  ${skipped} skipped (PostgreSQL not available)`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;

@@ -6,23 +6,7 @@
  * soaks of 60 s or more, shorter ones are still warming up), or the peak exceeds 1 GiB.
  */
 import { openReportMonth } from './concurrency';
-import {
-  type Context,
-  errorCodes,
-  fmt,
-  gql,
-  gqlData,
-  type GqlReply,
-  mib,
-  monthBefore,
-  type Outcome,
-  rng,
-  rssOf,
-  type Scenario,
-  sleep,
-  startSqliteDemo,
-  truncate,
-} from './lib';
+import { type Context, errorCodes, fmt, gql, gqlData, type GqlReply, mib, monthBefore, type Outcome, rng, rssOf, type Scenario, sleep, startSqliteDemo, truncate } from './lib';
 
 const CONCURRENCY = 16;
 const GROWTH_BOUND = 1.25;
@@ -43,26 +27,71 @@ async function soak(ctx: Context): Promise<Outcome> {
     );
     const open = await openReportMonth(server.url, tokens.ADMIN, 'IT-SALES-CRM');
     if (!open) throw new Error('no agreement-month of the demo takes report submissions');
-    const dept = await gqlData<{ createDepartment: { department: { id: string; version: number } } }>(server.url, tokens.ADMIN, `mutation { createDepartment(input: { code: "SOAK", name: "Soak" }) { department { id version } } }`);
+    const dept = await gqlData<{ createDepartment: { department: { id: string; version: number } } }>(
+      server.url,
+      tokens.ADMIN,
+      `mutation { createDepartment(input: { code: "SOAK", name: "Soak" }) { department { id version } } }`,
+    );
     const deptId = dept.createDepartment.department.id;
     const random = rng(ctx.options.seed + 11);
     let n = 0;
     type Op = { name: string; weight: number; run(): Promise<GqlReply> };
     const ops: Op[] = [
       { name: 'departments', weight: 10, run: () => gql(server.url, tokens.ANALYST, `{ departments(first: 50) { totalCount edges { node { code name parent { code } services { code } } } } }`) },
-      { name: 'agreements+scorecard', weight: 8, run: () => gql(server.url, tokens.ANALYST, `query($m: Month!) { agreements(first: 20) { edges { node { key status scorecard(month: $m) { score status objectives { metric { code } value status } } } } } }`, { m: last }) },
-      { name: 'organisationScorecard', weight: 2, run: () => gql(server.url, tokens.ANALYST, `query($f: Month!, $t: Month!) { organisationScorecard(from: $f, to: $t) { score compliance { rate } byDepartment { department { code } score } } }`, { f: yearAgo, t: last }, { timeoutMs: 15_000 }) },
-      { name: 'measurementFacts', weight: 3, run: () => gql(server.url, tokens.ANALYST, `query($f: Month!, $t: Month!) { measurementFacts(filter: { from: $f, to: $t }, first: 200) { edges { node { month agreementKey metric value status } } } }`, { f: yearAgo, t: last }, { timeoutMs: 15_000 }) },
+      {
+        name: 'agreements+scorecard',
+        weight: 8,
+        run: () =>
+          gql(
+            server.url,
+            tokens.ANALYST,
+            `query($m: Month!) { agreements(first: 20) { edges { node { key status scorecard(month: $m) { score status objectives { metric { code } value status } } } } } }`,
+            { m: last },
+          ),
+      },
+      {
+        name: 'organisationScorecard',
+        weight: 2,
+        run: () =>
+          gql(
+            server.url,
+            tokens.ANALYST,
+            `query($f: Month!, $t: Month!) { organisationScorecard(from: $f, to: $t) { score compliance { rate } byDepartment { department { code } score } } }`,
+            { f: yearAgo, t: last },
+            { timeoutMs: 15_000 },
+          ),
+      },
+      {
+        name: 'measurementFacts',
+        weight: 3,
+        run: () =>
+          gql(
+            server.url,
+            tokens.ANALYST,
+            `query($f: Month!, $t: Month!) { measurementFacts(filter: { from: $f, to: $t }, first: 200) { edges { node { month agreementKey metric value status } } } }`,
+            { f: yearAgo, t: last },
+            { timeoutMs: 15_000 },
+          ),
+      },
       { name: 'handoffEvents', weight: 4, run: () => gql(server.url, tokens.ANALYST, `{ handoffEvents(first: 100) { totalCount edges { node { externalId month responseHours } } } }`) },
       { name: 'overdueReports', weight: 3, run: () => gql(server.url, tokens.ANALYST, `{ overdueReports { agreement { key } month workingDaysOverdue } }`) },
       { name: 'me', weight: 10, run: () => gql(server.url, tokens.HEAD_IT, `{ me { name role department { code } } }`) },
-      { name: 'createDepartment', weight: 3, run: () => gql(server.url, tokens.ADMIN, `mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id } userErrors { code message } } }`, { i: { code: `SOAK-${++n}`, name: `Soak ${n}`, idempotencyKey: `soak-${n}`, parentId: deptId } }) },
+      {
+        name: 'createDepartment',
+        weight: 3,
+        run: () =>
+          gql(server.url, tokens.ADMIN, `mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id } userErrors { code message } } }`, {
+            i: { code: `SOAK-${++n}`, name: `Soak ${n}`, idempotencyKey: `soak-${n}`, parentId: deptId },
+          }),
+      },
       {
         name: 'updateDepartment',
         weight: 3,
         run: async () => {
           const v = await gqlData<{ department: { version: number } }>(server.url, tokens.ADMIN, `query($id: ID!) { department(id: $id) { version } }`, { id: deptId });
-          return gql(server.url, tokens.ADMIN, `mutation($i: UpdateDepartmentInput!) { updateDepartment(input: $i) { department { version } userErrors { code } } }`, { i: { id: deptId, expectedVersion: v.department.version, name: `Soak ${++n}` } });
+          return gql(server.url, tokens.ADMIN, `mutation($i: UpdateDepartmentInput!) { updateDepartment(input: $i) { department { version } userErrors { code } } }`, {
+            i: { id: deptId, expectedVersion: v.department.version, name: `Soak ${++n}` },
+          });
         },
       },
       {
@@ -71,8 +100,21 @@ async function soak(ctx: Context): Promise<Outcome> {
         run: () => {
           const k = ++n;
           const start = Date.parse(`${monthBefore(now, 3 + (k % 6))}-03T08:00:00Z`);
-          const events = Array.from({ length: 100 }, (_, j) => ({ externalId: `soak-${k}-${j}`, agreementId: [ids.a.id, ids.b.id, ids.c.id][j % 3], stage: 'lead', handedOffAt: new Date(start + j * 3_600_000).toISOString(), respondedAt: new Date(start + j * 3_600_000 + 1_800_000).toISOString(), qualityScore: j }));
-          return gql(server.url, tokens.INTEGRATION_CRM, `mutation($i: RecordHandoffEventsInput!) { recordHandoffEvents(input: $i) { batch { received } userErrors { field code message } } }`, { i: { source: 'soak', events } }, { timeoutMs: 15_000 });
+          const events = Array.from({ length: 100 }, (_, j) => ({
+            externalId: `soak-${k}-${j}`,
+            agreementId: [ids.a.id, ids.b.id, ids.c.id][j % 3],
+            stage: 'lead',
+            handedOffAt: new Date(start + j * 3_600_000).toISOString(),
+            respondedAt: new Date(start + j * 3_600_000 + 1_800_000).toISOString(),
+            qualityScore: j,
+          }));
+          return gql(
+            server.url,
+            tokens.INTEGRATION_CRM,
+            `mutation($i: RecordHandoffEventsInput!) { recordHandoffEvents(input: $i) { batch { received } userErrors { field code message } } }`,
+            { i: { source: 'soak', events } },
+            { timeoutMs: 15_000 },
+          );
         },
       },
       {
@@ -83,7 +125,14 @@ async function soak(ctx: Context): Promise<Outcome> {
             i: { agreementId: open.agreementId, month: open.month, values: open.values, narrative: `soak ${++n}` },
           }),
       },
-      { name: 'openEscalation', weight: 1, run: () => gql(server.url, tokens.INTEGRATION_CRM, `mutation($i: OpenEscalationInput!) { openEscalation(input: $i) { escalation { id } userErrors { code message } } }`, { i: { agreementId: ids.b.id, severity: 'LOW', title: `soak ${++n}`, description: 'soak' } }) },
+      {
+        name: 'openEscalation',
+        weight: 1,
+        run: () =>
+          gql(server.url, tokens.INTEGRATION_CRM, `mutation($i: OpenEscalationInput!) { openEscalation(input: $i) { escalation { id } userErrors { code message } } }`, {
+            i: { agreementId: ids.b.id, severity: 'LOW', title: `soak ${++n}`, description: 'soak' },
+          }),
+      },
     ];
     const total = ops.reduce((a, o) => a + o.weight, 0);
     const choose = () => {

@@ -13,7 +13,7 @@ import { User } from '../modules/auth/user.entity';
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { name: { type: 'string' }, email: { type: 'string' }, 'token-name': { type: 'string' } } });
   const problems: string[] = [];
-  if (!values.name?.trim()) problems.push('--name: expected the admin\'s name');
+  if (!values.name?.trim()) problems.push("--name: expected the admin's name");
   if (!values.email || !/^[^\s@]+@[^\s@]+$/.test(values.email)) problems.push('--email: expected an e-mail address');
   if (problems.length) throw new Error(problems.join('\n'));
   const config = loadConfig();

@@ -25,7 +25,9 @@ async function main(): Promise<void> {
       return;
     }
     const r = await orm.em.fork().transactional((em) => rebuildLedger(em, now));
-    process.stdout.write(`rebuilt the score ledger: ${r.months} agreement-months scanned, ${r.written} rows written, ${r.closed} months closed now, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `rebuilt the score ledger: ${r.months} agreement-months scanned, ${r.written} rows written, ${r.closed} months closed now, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
   } finally {
     await orm.close(true);
   }

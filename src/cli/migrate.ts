@@ -109,7 +109,10 @@ function writeIndex(): void {
   ];
   const lists: Record<string, string[]> = {};
   for (const engine of ENGINES) {
-    const files = fs.readdirSync(migrationsSourceDir(engine)).filter((f) => /^Migration\d+_.*\.ts$/.test(f)).sort();
+    const files = fs
+      .readdirSync(migrationsSourceDir(engine))
+      .filter((f) => /^Migration\d+_.*\.ts$/.test(f))
+      .sort();
     lists[engine] = [];
     for (const f of files) {
       const cls = f.replace(/\.ts$/, '');

@@ -67,9 +67,11 @@ function wholeNumber(min: number, max: number, fallback: number, unit: string) {
  * (see `.env.example`); a present but malformed value is an error, never silently ignored.
  */
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production'], {
-    error: 'expected one of development, test, production',
-  }).default('development'),
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'], {
+      error: 'expected one of development, test, production',
+    })
+    .default('development'),
   HOST: z.string().min(1, 'expected a host name or address').default('127.0.0.1'),
   PORT: wholeNumber(0, 65535, 4000, 'an integer'),
   DATABASE_URL: z
@@ -78,18 +80,19 @@ const envSchema = z.object({
     .refine((v) => /^(sqlite:|file:|postgres(ql)?:\/\/)/.test(v) || v === ':memory:', {
       message: 'expected sqlite:<path>, file:<path> or postgres://user@host:port/database',
     }),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-    error: 'expected one of fatal, error, warn, info, debug, trace, silent',
-  }).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
   // 8 MiB: a batch of 5,000 handoff events is about 2 MB of JSON.
   BODY_LIMIT_BYTES: wholeNumber(1024, 104857600, 4 * 1024 * 1024, 'a whole number of bytes'),
   CORS_ORIGINS: z
     .string()
     .default('')
-    .refine(
-      (v) => v === '' || v === '*' || v.split(',').every((o) => /^https?:\/\/[^\s/]+$/.test(o.trim())),
-      { message: 'expected *, or a comma-separated list of origins such as https://dash.example.com' },
-    ),
+    .refine((v) => v === '' || v === '*' || v.split(',').every((o) => /^https?:\/\/[^\s/]+$/.test(o.trim())), {
+      message: 'expected *, or a comma-separated list of origins such as https://dash.example.com',
+    }),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600000, 10_000, 'a whole number of milliseconds'),
   SEED_DEMO: z.enum(['auto', 'never'], { error: 'expected auto or never' }).default('auto'),
   DEPTH_LIMIT: wholeNumber(2, 100, 10, 'an integer'),
@@ -116,9 +119,7 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   // Empty strings mean "not set": shells and .env files often export VAR= for an unset value.
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([k, v]) => k in envSchema.shape && v !== undefined && v !== ''),
-  );
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k in envSchema.shape && v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -144,7 +145,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       host: e.HOST,
       port: e.PORT,
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
-      corsOrigins: e.CORS_ORIGINS === '*' ? '*' : e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      corsOrigins:
+        e.CORS_ORIGINS === '*'
+          ? '*'
+          : e.CORS_ORIGINS.split(',')
+              .map((o) => o.trim())
+              .filter(Boolean),
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     },
     database: {

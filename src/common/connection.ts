@@ -217,7 +217,11 @@ export async function paginate<T extends object>(
   args: { first?: number | null; after?: string | null },
 ): Promise<Page<T>> {
   const limit = pageSize(args.first);
-  const codec = codecOf(em, entity as EntityName<object>, sort.map(([k]) => k));
+  const codec = codecOf(
+    em,
+    entity as EntityName<object>,
+    sort.map(([k]) => k),
+  );
   let query = where;
   if (args.after) {
     const values = codec.decode(args.after);

@@ -67,12 +67,7 @@ export interface IdempotencyRequest {
  * first calls race on the unique (scope, operation, key) index: the loser's transaction fails
  * with a unique violation, and `runMutation` runs it once more, when it finds the winner's record.
  */
-export async function idempotent<T extends { id: string }>(
-  em: EntityManager,
-  req: IdempotencyRequest,
-  create: () => Promise<T>,
-  load: (id: string) => Promise<T | null>,
-): Promise<T> {
+export async function idempotent<T extends { id: string }>(em: EntityManager, req: IdempotencyRequest, create: () => Promise<T>, load: (id: string) => Promise<T | null>): Promise<T> {
   if (!req.key) return create();
   if (req.key.length > 200) {
     throw new UserErrorsException([new UserError('idempotencyKey', UserErrorCode.INVALID, `expected at most 200 characters, received ${req.key.length}`)]);

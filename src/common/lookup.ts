@@ -45,13 +45,7 @@ export async function loadForWrite<T extends Coded>(
 }
 
 /** A TAKEN user error on `code` when another row of the entity already uses the code. */
-export async function assertCodeFree<T extends Coded>(
-  em: EntityManager,
-  entity: EntityName<T>,
-  label: string,
-  code: string,
-  selfId: string | null,
-): Promise<void> {
+export async function assertCodeFree<T extends Coded>(em: EntityManager, entity: EntityName<T>, label: string, code: string, selfId: string | null): Promise<void> {
   const other = await em.findOne(entity, { code } as FilterQuery<T>, { fields: ['id'] as never, disableIdentityMap: true });
   if (other && other.id !== selfId) userError('code', UserErrorCode.TAKEN, `${label.toLowerCase()} code ${code} is already taken`);
 }

@@ -1,10 +1,4 @@
-import {
-  type EntityManager,
-  type EntityName,
-  type FilterQuery,
-  OptimisticLockError,
-  UniqueConstraintViolationException,
-} from '@mikro-orm/core';
+import { type EntityManager, type EntityName, type FilterQuery, OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { type Context, idempotencyScope } from './context';
 import { idempotent } from './idempotency';
 import { retryTransient } from './retry';
@@ -78,7 +72,13 @@ export async function runMutation<T>(
       return {
         result: null,
         // Creating mutations take no expectedVersion: their conflict concerns the whole input.
-        userErrors: [new UserError(options.conflictField === undefined ? 'expectedVersion' : options.conflictField, UserErrorCode.CONFLICT, 'The record was changed by someone else meanwhile; reload it and retry with its current version')],
+        userErrors: [
+          new UserError(
+            options.conflictField === undefined ? 'expectedVersion' : options.conflictField,
+            UserErrorCode.CONFLICT,
+            'The record was changed by someone else meanwhile; reload it and retry with its current version',
+          ),
+        ],
       };
     }
     if (e instanceof UniqueConstraintViolationException && options.uniqueField) {
@@ -128,11 +128,7 @@ export function runCreate<T extends { id: string }>(
 export function assertVersion(entity: { version: number }, expectedVersion: number): void {
   if (entity.version !== expectedVersion) {
     throw new UserErrorsException([
-      new UserError(
-        'expectedVersion',
-        UserErrorCode.CONFLICT,
-        `expected version ${expectedVersion}, but the record is at version ${entity.version}; reload it and retry`,
-      ),
+      new UserError('expectedVersion', UserErrorCode.CONFLICT, `expected version ${expectedVersion}, but the record is at version ${entity.version}; reload it and retry`),
     ]);
   }
 }

@@ -203,12 +203,7 @@ export function rolesFor(action: Action): Role[] {
  * without a principal. `describe` writes the message, so each service keeps the words its
  * callers know; it is told the principal and why it was refused.
  */
-export function assertMay<A extends Action>(
-  ctx: { principal: Actor | null },
-  action: A,
-  object: PolicyObjects[A],
-  describe: (actor: Actor, refusal: Refusal) => string,
-): void {
+export function assertMay<A extends Action>(ctx: { principal: Actor | null }, action: A, object: PolicyObjects[A], describe: (actor: Actor, refusal: Refusal) => string): void {
   const actor = ctx.principal;
   if (!actor) throw new UnauthenticatedError();
   const refusal = refusalOf(actor, action, object);

@@ -15,7 +15,14 @@ export interface Sql {
    * and a third of the CPU for a batch of 5,000. With `returning` (PostgreSQL only), each row's
    * value of that column and whether it was inserted (`xmax = 0`) rather than updated.
    */
-  upsert(table: string, rows: Array<Record<string, unknown>>, conflict: string[], merged: string[], returning?: string, options?: { versioned?: boolean }): Promise<Array<{ key: unknown; inserted: boolean }>>;
+  upsert(
+    table: string,
+    rows: Array<Record<string, unknown>>,
+    conflict: string[],
+    merged: string[],
+    returning?: string,
+    options?: { versioned?: boolean },
+  ): Promise<Array<{ key: unknown; inserted: boolean }>>;
   /** Multi-row `INSERT` of rows with the same columns, one statement. */
   insert(table: string, rows: Array<Record<string, unknown>>): Promise<void>;
   /** Runs a statement in the transaction: `all` rows, or `run` for none. */

@@ -569,13 +569,7 @@ function signatureOf(cal: BusinessCalendar): string | null {
 }
 
 function unchanged(c: CompiledCalendar, cal: BusinessCalendar): boolean {
-  return (
-    c.timeZone === cal.timeZone &&
-    c.dayStart === cal.dayStart &&
-    c.dayEnd === cal.dayEnd &&
-    sameItems(c.workingDaysCopy, cal.workingDays) &&
-    sameItems(c.holidaysCopy, cal.holidays)
-  );
+  return c.timeZone === cal.timeZone && c.dayStart === cal.dayStart && c.dayEnd === cal.dayEnd && sameItems(c.workingDaysCopy, cal.workingDays) && sameItems(c.holidaysCopy, cal.holidays);
 }
 
 function sameItems(copy: readonly unknown[], current: unknown): boolean {
@@ -590,7 +584,7 @@ function isWorkingDayNumber(c: CompiledCalendar, day: number): boolean {
 
 function nthWorkingDayNumber(c: CompiledCalendar, day: number, n: number): number {
   let d = day;
-  for (let left = n; left > 0; ) {
+  for (let left = n; left > 0;) {
     d++;
     if (d > MAX_DAY) throw new RangeError(`${n} working days after ${formatDayNumber(day)} lie beyond the dates a Date can hold`);
     if (isWorkingDayNumber(c, d)) left--;

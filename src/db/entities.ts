@@ -12,4 +12,30 @@ import { Escalation } from '../modules/escalations/escalation.entity';
 import { CreditEntry, LedgerMonth, LedgerObjective, LedgerState, MonthClose, MonthReopening } from '../modules/ledger/ledger.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
-export const entities = [Department, Service, Metric, User, ApiToken, IdempotencyRecord, AuditEntry, Agreement, AgreementVersion, Objective, Amendment, Report, ReportRevision, ReportValue, Exclusion, HandoffEvent, HandoffBatch, HandoffMonth, Escalation, LedgerMonth, LedgerObjective, LedgerState, MonthClose, CreditEntry, MonthReopening];
+export const entities = [
+  Department,
+  Service,
+  Metric,
+  User,
+  ApiToken,
+  IdempotencyRecord,
+  AuditEntry,
+  Agreement,
+  AgreementVersion,
+  Objective,
+  Amendment,
+  Report,
+  ReportRevision,
+  ReportValue,
+  Exclusion,
+  HandoffEvent,
+  HandoffBatch,
+  HandoffMonth,
+  Escalation,
+  LedgerMonth,
+  LedgerObjective,
+  LedgerState,
+  MonthClose,
+  CreditEntry,
+  MonthReopening,
+];

@@ -23,7 +23,12 @@ const UNLOGGED = new Set(['/healthz', '/metrics']);
 function corsFor(config: Config): ReturnType<typeof cors> | null {
   const origins = config.http.corsOrigins;
   if (origins !== '*' && !origins.length) return null;
-  return cors({ origin: origins === '*' ? '*' : origins, maxAge: 600, allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'], exposedHeaders: ['x-request-id', 'retry-after'] });
+  return cors({
+    origin: origins === '*' ? '*' : origins,
+    maxAge: 600,
+    allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+  });
 }
 
 /**
@@ -62,7 +67,18 @@ export function createHttpServer(deps: { routes: ReadonlyMap<string, Route>; con
       }
       if (!UNLOGGED.has(label)) {
         const { operationName, errorCodes } = exchange;
-        logger.info({ reqId: requestId, method: req.method, path: url.pathname, status: res.statusCode, operationName, errorCodes: errorCodes.length ? errorCodes : undefined, durationMs: Math.round(durationMs * 100) / 100 }, 'request');
+        logger.info(
+          {
+            reqId: requestId,
+            method: req.method,
+            path: url.pathname,
+            status: res.statusCode,
+            operationName,
+            errorCodes: errorCodes.length ? errorCodes : undefined,
+            durationMs: Math.round(durationMs * 100) / 100,
+          },
+          'request',
+        );
       }
     });
 

@@ -104,7 +104,9 @@ export function inputProblem(document: DocumentNode, variables: Record<string, u
       return value.some((item, i) => check(`${path}[${i}]`, item, depth + 1));
     }
     if (value && typeof value === 'object') {
-      return Object.entries(value).some(([k, v]) => check(path ? `${path}.${k}` : k, v, depth + 1) || (textProblem(k) ? !!(found = { field: `${path}.${k}`, message: `a key ${textProblem(k)}` }) : false));
+      return Object.entries(value).some(
+        ([k, v]) => check(path ? `${path}.${k}` : k, v, depth + 1) || (textProblem(k) ? !!(found = { field: `${path}.${k}`, message: `a key ${textProblem(k)}` }) : false),
+      );
     }
     return false;
   };
@@ -138,7 +140,6 @@ export function inputProblem(document: DocumentNode, variables: Record<string, u
   for (const [name, value] of Object.entries(variables)) if (!seen.has(name) && check(`$${name}`, value, 0)) break;
   return found;
 }
-
 
 /** Refuses documents with more than `max` aliased fields (alias flooding multiplies work). */
 export function aliasLimitRule(max: number): ValidationRule {

@@ -19,7 +19,11 @@ export async function deemAcknowledgements(em: EntityManager, now: Date): Promis
     // Locked on PostgreSQL: a customer's verdict racing the window waits, and then finds the
     // report ACKNOWLEDGED (or this job finds it decided and leaves it).
     const lockMode = rowLock(em, 'update');
-    const due = await em.find(Report, { status: ReportStatus.SUBMITTED, latestRevision: { acceptanceDueAt: { $lt: now } } }, { orderBy: { id: 'asc' }, limit: BATCH, ...(lockMode ? { lockMode: lockMode as LockMode.PESSIMISTIC_WRITE } : {}) });
+    const due = await em.find(
+      Report,
+      { status: ReportStatus.SUBMITTED, latestRevision: { acceptanceDueAt: { $lt: now } } },
+      { orderBy: { id: 'asc' }, limit: BATCH, ...(lockMode ? { lockMode: lockMode as LockMode.PESSIMISTIC_WRITE } : {}) },
+    );
     const revisions = new Map((await em.find(ReportRevision, { id: { $in: due.map((r) => r.latestRevision?.id as string) } })).map((r) => [r.id, r]));
     for (const report of due) {
       const revision = revisions.get(report.latestRevision?.id as string) as ReportRevision;
@@ -30,7 +34,11 @@ export async function deemAcknowledgements(em: EntityManager, now: Date): Promis
     }
     await em.flush();
     // The months whose report was just deemed acknowledged close (their ledger rows).
-    await syncLedger(em, due.map((r) => ({ agreementId: r.agreement.id, months: [r.month] })), now);
+    await syncLedger(
+      em,
+      due.map((r) => ({ agreementId: r.agreement.id, months: [r.month] })),
+      now,
+    );
     changed += due.length;
     if (due.length < BATCH) return changed;
   }

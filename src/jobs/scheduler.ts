@@ -66,9 +66,11 @@ export class Scheduler {
     // One tick at a time, each with its own instant: a second one waits for the first.
     const next = (this.running ?? Promise.resolve<TickResult>({})).catch(() => ({})).then(() => this.runJobs(now));
     this.running = next;
-    void next.finally(() => {
-      if (this.running === next) this.running = null;
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.running === next) this.running = null;
+      })
+      .catch(() => undefined);
     return next;
   }
 

@@ -25,7 +25,10 @@ export interface HandoffStats {
  * interpolation as {@link percentile}), and the mean quality score (scored events only).
  */
 export function handoffStats(events: Array<{ accepted: boolean; rejected: boolean; converted: boolean; responseHours: number | null; qualityScore: number | null }>): HandoffStats {
-  const hours = events.map((e) => e.responseHours).filter((h): h is number => h !== null).sort((a, b) => a - b);
+  const hours = events
+    .map((e) => e.responseHours)
+    .filter((h): h is number => h !== null)
+    .sort((a, b) => a - b);
   const quality = events.map((e) => e.qualityScore).filter((q): q is number => q !== null);
   return {
     volume: events.length,
@@ -80,7 +83,10 @@ export function escalationMetricValues<E extends EscalationMetricFacts>(list: E[
       counted++;
     }
   }
-  const responses = list.map((e) => e.responseHours).filter((h): h is number => h != null).sort((a, b) => a - b);
+  const responses = list
+    .map((e) => e.responseHours)
+    .filter((h): h is number => h != null)
+    .sort((a, b) => a - b);
   const resolutions = list.map((e) => e.resolutionHours).filter((h): h is number => h != null);
   return {
     ESCALATION_RESPONSE_ON_TIME: counted ? round9((100 * onTime) / counted) : null,

@@ -89,6 +89,9 @@ export function baselineSuggestion(history: Array<{ month: Month; value: number 
   const sorted = sortedByMonth('history', history);
   for (const h of sorted) assertFinite(`value of ${h.month}`, h.value);
   if (sorted.length < BASELINE_MIN_VALUES) return null;
-  const values = sorted.slice(-BASELINE_WINDOW).map((h) => h.value).sort((a, b) => a - b);
+  const values = sorted
+    .slice(-BASELINE_WINDOW)
+    .map((h) => h.value)
+    .sort((a, b) => a - b);
   return { median: percentile(values, 0.5), p25: percentile(values, 0.25), p75: percentile(values, 0.75), basedOn: values.length };
 }

@@ -29,7 +29,6 @@ import { AgreementVersion } from '../../src/modules/agreements/agreement.entity'
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-
 describe.each(engines())('acceptance windows, rulings and disputed months (%s)', (engine) => {
   let s: TestServer;
   let finance: Client;
@@ -85,7 +84,13 @@ describe.each(engines())('acceptance windows, rulings and disputed months (%s)',
 
     const objectives = (await s.data(ReportableObjectivesDocument, { key: 'MKT-SALES', at: last })).agreement;
     const corrected = await marketing.at(at(3)).data(SubmitReportDocument, {
-      input: { agreementId: objectives.id, month: last, values: objectives.effectiveObjectives.filter((o) => o.metric.source === 'MANUAL').map((o) => ({ objectiveId: o.id, value: o.target })), narrative: 'With the webinar leads', idempotencyKey: 'mkt-corrected' },
+      input: {
+        agreementId: objectives.id,
+        month: last,
+        values: objectives.effectiveObjectives.filter((o) => o.metric.source === 'MANUAL').map((o) => ({ objectiveId: o.id, value: o.target })),
+        narrative: 'With the webinar leads',
+        idempotencyKey: 'mkt-corrected',
+      },
     });
     expect(corrected.submitReport.userErrors).toEqual([]);
     expect(corrected.submitReport.report).toMatchObject({ status: 'SUBMITTED', revisionCount: 2 });
@@ -127,7 +132,13 @@ describe.each(engines())('acceptance windows, rulings and disputed months (%s)',
     const deemed = `the report of FIN-SALES for ${missing} was deemed acknowledged when its acceptance window ended at ${windowEnds}`;
     expect(late.disputeReport.userErrors).toEqual([{ field: 'reportId', code: 'ILLEGAL_TRANSITION', message: `${deemed}; it can no longer be disputed` }]);
     const resent = await finance.at(ms(windowEnds, HOUR)).data(SubmitReportDocument, { input: { agreementId, month: missing, values, narrative: 'Second thoughts', idempotencyKey: 'fin-late-2' } });
-    expect(resent.submitReport.userErrors).toEqual([{ field: 'month', code: 'ILLEGAL_TRANSITION', message: `the report of FIN-SALES for ${missing} was deemed acknowledged when the customer's acceptance window ended at ${windowEnds}; it is closed` }]);
+    expect(resent.submitReport.userErrors).toEqual([
+      {
+        field: 'month',
+        code: 'ILLEGAL_TRANSITION',
+        message: `the report of FIN-SALES for ${missing} was deemed acknowledged when the customer's acceptance window ended at ${windowEnds}; it is closed`,
+      },
+    ]);
     const draft = await finance.at(ms(windowEnds, HOUR)).data(SaveReportDraftDocument, { input: { agreementId, month: missing, narrative: 'x', expectedVersion: before.version } });
     expect(draft.saveReportDraft.userErrors).toEqual([expect.objectContaining({ field: 'month', code: 'ILLEGAL_TRANSITION' })]);
   });

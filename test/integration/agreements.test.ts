@@ -180,11 +180,40 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     const self = await create(s, { key: 'BAD-3', tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: dept.IT, parentId: charter.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
     expect(self.userErrors).toEqual([{ field: 'customerId', code: 'INVALID', message: 'customerId: the customer must be another department than the provider' }]);
     const itSales = (await s.data(AgreementDocument, { key: 'IT-SALES', at: '2026-01' })).agreement;
-    const wrongService = await create(s, { key: 'BAD-4', tier: 'SERVICE', title: 'x', providerId: dept.IT, customerId: dept.SALES, serviceId: helpdesk, parentId: itSales.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    const wrongService = await create(s, {
+      key: 'BAD-4',
+      tier: 'SERVICE',
+      title: 'x',
+      providerId: dept.IT,
+      customerId: dept.SALES,
+      serviceId: helpdesk,
+      parentId: itSales.id,
+      terms: { effectiveFrom: '2026-01' },
+      objectives: [],
+    });
     expect(wrongService.userErrors).toEqual([{ field: 'serviceId', code: 'INVALID', message: 'serviceId: service LEAD-GEN is not provided by IT' }]);
-    const wrongParent = await create(s, { key: 'BAD-5', tier: 'SERVICE', title: 'x', providerId: dept.IT, customerId: dept.MKT, serviceId: crm, parentId: itSales.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    const wrongParent = await create(s, {
+      key: 'BAD-5',
+      tier: 'SERVICE',
+      title: 'x',
+      providerId: dept.IT,
+      customerId: dept.MKT,
+      serviceId: crm,
+      parentId: itSales.id,
+      terms: { effectiveFrom: '2026-01' },
+      objectives: [],
+    });
     expect(wrongParent.userErrors[0]).toMatchObject({ field: 'parentId', code: 'INVALID' });
-    const customerUnderCustomer = await create(s, { key: 'BAD-6', tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: dept.MKT, parentId: itSales.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    const customerUnderCustomer = await create(s, {
+      key: 'BAD-6',
+      tier: 'CUSTOMER',
+      title: 'x',
+      providerId: dept.IT,
+      customerId: dept.MKT,
+      parentId: itSales.id,
+      terms: { effectiveFrom: '2026-01' },
+      objectives: [],
+    });
     expect(customerUnderCustomer.userErrors[0]).toEqual({ field: 'parentId', code: 'INVALID', message: 'parentId: a CUSTOMER agreement sits under a CORPORATE agreement; IT-SALES is CUSTOMER' });
     const taken = await create(s, { key: 'it-sales', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2026-01' }, objectives: [] });
     expect(taken.userErrors).toEqual([{ field: 'key', code: 'TAKEN', message: 'agreement key IT-SALES is already taken' }]);
@@ -213,13 +242,7 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
         { metricId: metric.MTTR, target: -1, weight: 0, creditPercent: 120 },
       ],
     });
-    expect(r.userErrors.map((e) => e.field).sort()).toEqual([
-      'objectives[1].creditPercent',
-      'objectives[1].weight',
-      'terms.calendar.holidays',
-      'terms.complianceTarget',
-      'terms.creditCapPercent',
-    ]);
+    expect(r.userErrors.map((e) => e.field).sort()).toEqual(['objectives[1].creditPercent', 'objectives[1].weight', 'terms.calendar.holidays', 'terms.complianceTarget', 'terms.creditCapPercent']);
     // Field rules first; with those fixed, the cross-field rules speak.
     const r2 = await create(s, {
       key: 'BAD-TERMS',
@@ -378,27 +401,42 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     const corp = (await s.data(AgreementHistoryDocument, { key: 'CHARTER', before: M1, after: M2 })).agreement;
     const tighter = (
       await s.data(ProposeAmendmentDocument, {
-        input: { agreementId: charter.id, expectedVersion: corp.lockVersion, effectiveMonth: M1, reason: 'Raise the floor', changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.92 }] },
+        input: {
+          agreementId: charter.id,
+          expectedVersion: corp.lockVersion,
+          effectiveMonth: M1,
+          reason: 'Raise the floor',
+          changeObjectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99.92 }],
+        },
       })
     ).proposeAmendment;
     expect(tighter.userErrors).toEqual([
       {
         field: 'changeObjectives[0].target',
         code: 'LOOSENS',
-        message: 'IT-SALES-CRM sets SYSTEM_AVAILABILITY to 99.9, looser than 99.92 in CHARTER; an objective may only tighten what it inherits; change IT-SALES-CRM first or keep CHARTER at most as tight',
+        message:
+          'IT-SALES-CRM sets SYSTEM_AVAILABILITY to 99.9, looser than 99.92 in CHARTER; an objective may only tighten what it inherits; change IT-SALES-CRM first or keep CHARTER at most as tight',
       },
     ]);
 
     const itSales = (await s.data(AgreementHistoryDocument, { key: 'IT-SALES', before: M1, after: M2 })).agreement;
     const itSalesId = (await s.data(AgreementDocument, { key: 'IT-SALES', at: M1 })).agreement.id;
-    const byCustomer = (await headSales.data(ProposeAmendmentDocument, { input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: M3, reason: 'Cheaper', terms: { monthlyCharge: 15000 } } })).proposeAmendment.amendment!;
+    const byCustomer = (
+      await headSales.data(ProposeAmendmentDocument, {
+        input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: M3, reason: 'Cheaper', terms: { monthlyCharge: 15000 } },
+      })
+    ).proposeAmendment.amendment!;
     expect(byCustomer.proposedBy).toBe('CUSTOMER');
     const noReason = (await headIt.data(RejectAmendmentDocument, { input: { id: byCustomer.id, expectedVersion: byCustomer.version } })).rejectAmendment;
     expect(noReason.userErrors).toEqual([{ field: 'reason', code: 'REQUIRED', message: 'reason: say why the amendment is rejected' }]);
     const rejected = (await headIt.data(RejectAmendmentDocument, { input: { id: byCustomer.id, expectedVersion: byCustomer.version, reason: 'The CRM licence went up' } })).rejectAmendment.amendment!;
     expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'The CRM licence went up', resultingVersion: null });
 
-    const second = (await headSales.data(ProposeAmendmentDocument, { input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: M3, reason: 'Cheaper, again', terms: { monthlyCharge: 18000 } } })).proposeAmendment.amendment!;
+    const second = (
+      await headSales.data(ProposeAmendmentDocument, {
+        input: { agreementId: itSalesId, expectedVersion: itSales.lockVersion, effectiveMonth: M3, reason: 'Cheaper, again', terms: { monthlyCharge: 18000 } },
+      })
+    ).proposeAmendment.amendment!;
     const otherSide = await headIt.request(WithdrawAmendmentDocument, { input: { id: second.id, expectedVersion: second.version } });
     expect(otherSide.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const withdrawn = (await headSales.data(WithdrawAmendmentDocument, { input: { id: second.id, expectedVersion: second.version } })).withdrawAmendment.amendment!;
@@ -464,7 +502,16 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     };
     const inState = async (state: keyof typeof table) => {
       const d = (await s.data(CreateDepartmentDocument, { input: { code: `TR${++n}`, name: 'x' } })).createDepartment.department!;
-      let a: { id: string; lockVersion: number } = await ok(s, { key: `TR-${n}`, tier: 'CUSTOMER', title: 'x', providerId: dept.MKT, customerId: d.id, parentId: charter.id, terms: { effectiveFrom: '2026-01' }, objectives: [] });
+      let a: { id: string; lockVersion: number } = await ok(s, {
+        key: `TR-${n}`,
+        tier: 'CUSTOMER',
+        title: 'x',
+        providerId: dept.MKT,
+        customerId: d.id,
+        parentId: charter.id,
+        terms: { effectiveFrom: '2026-01' },
+        objectives: [],
+      });
       if (state === 'DRAFT') return a;
       if (state === 'TERMINATED') return (await run('terminate', a)).agreement!;
       a = (await run('approve', a, 'PROVIDER')).agreement!;
@@ -549,7 +596,16 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
     const customer = customerId ?? (await s.data(CreateDepartmentDocument, { input: { code: `EDGE${++n}`, name: 'x' } })).createDepartment.department!.id;
     let a = (
       await s.data(CreateAgreementDocument, {
-        input: { key: `EDGE-A${++n}`, tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: customer, parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: [{ metricId: availability, target: 99.6 }] },
+        input: {
+          key: `EDGE-A${++n}`,
+          tier: 'CUSTOMER',
+          title: 'x',
+          providerId: dept.IT,
+          customerId: customer,
+          parentId: charterId,
+          terms: { effectiveFrom: '2026-01' },
+          objectives: [{ metricId: availability, target: 99.6 }],
+        },
       })
     ).createAgreement.agreement!;
     a = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party: 'PROVIDER' } })).approveAgreement.agreement!;
@@ -570,7 +626,8 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
     // Proposed by the provider's head; an admin decides, three times at once.
     const head = s.as(await s.tokenFor(Role.HEAD, 'IT'));
     const propose = async (charge: number) =>
-      (await head.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: charge } } })).proposeAmendment.amendment!;
+      (await head.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: charge } } })).proposeAmendment
+        .amendment!;
     const [x, y] = [await propose(1), await propose(2)];
     const results = await Promise.all([x, y, x].map((m) => s.request(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } })));
     for (const r of results) expect(r.errors).toBeUndefined();
@@ -585,24 +642,35 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
     const a = (await active()).agreement!;
     const r = (
       await s.data(ProposeAmendmentDocument, {
-        input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { complianceTarget: null, monthlyCharge: 5 }, changeObjectives: [{ metricId: availability, target: null, weight: 2 }] },
+        input: {
+          agreementId: a.id,
+          expectedVersion: a.lockVersion,
+          effectiveMonth: M1,
+          reason: 'r',
+          terms: { complianceTarget: null, monthlyCharge: 5 },
+          changeObjectives: [{ metricId: availability, target: null, weight: 2 }],
+        },
       })
     ).proposeAmendment;
     expect(r.userErrors).toEqual([]);
     expect(r.amendment?.changes).toEqual({ terms: { monthlyCharge: 5 }, addObjectives: [], changeObjectives: [{ metricId: availability, weight: 2 }], removeObjectives: [] });
-    const early = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M2, reason: 'r', terms: { effectiveTo: M1 } } })).proposeAmendment;
+    const early = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M2, reason: 'r', terms: { effectiveTo: M1 } } }))
+      .proposeAmendment;
     expect(early.userErrors).toEqual([{ field: 'terms.effectiveTo', code: 'INVALID', message: `effectiveTo: expected ${M2} (the amendment's first month) or later, received ${M1}` }]);
   });
 
   it('moves lockVersion when a version is added, withdraws pending amendments on termination', async () => {
     const a = (await active()).agreement!;
     const head = s.as(await s.tokenFor(Role.HEAD, 'IT'));
-    const m = (await head.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: 7 } } })).proposeAmendment.amendment!;
+    const m = (await head.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: 7 } } }))
+      .proposeAmendment.amendment!;
     expect((await s.data(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } })).approveAmendment.amendment?.status).toBe('APPROVED');
-    const stale = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M2, reason: 'r', terms: { monthlyCharge: 8 } } })).proposeAmendment;
+    const stale = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M2, reason: 'r', terms: { monthlyCharge: 8 } } }))
+      .proposeAmendment;
     expect(stale.userErrors[0]).toMatchObject({ field: 'expectedVersion', code: 'CONFLICT' });
     const now = (await s.data(AgreementHistoryDocument, { key: a.key, before: M1, after: M2 })).agreement;
-    const pending = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: now.lockVersion, effectiveMonth: M2, reason: 'r', terms: { monthlyCharge: 9 } } })).proposeAmendment.amendment!;
+    const pending = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: now.lockVersion, effectiveMonth: M2, reason: 'r', terms: { monthlyCharge: 9 } } }))
+      .proposeAmendment.amendment!;
     const ended = (await s.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: now.lockVersion } })).terminateAgreement;
     expect(ended.agreement?.status).toBe('TERMINATED');
     const after = (await s.data(AgreementHistoryDocument, { key: a.key, before: M1, after: M2 })).agreement;
@@ -617,7 +685,8 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
     const a = (await active(d.id)).agreement!;
     const provider = s.as(await s.tokenFor(Role.HEAD, 'IT'));
     const customer = s.as(await s.tokenFor(Role.HEAD, d.code));
-    const m = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: 3 } } })).proposeAmendment.amendment!;
+    const m = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: M1, reason: 'r', terms: { monthlyCharge: 3 } } })).proposeAmendment
+      .amendment!;
     expect(m).toMatchObject({ proposedBy: 'ADMIN', providerApprovedAt: null, customerApprovedAt: null });
     const selfApproval = await s.request(ApproveAmendmentDocument, { input: { id: m.id, expectedVersion: m.version } });
     expect(selfApproval.errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -646,7 +715,8 @@ describe('expired agreements', () => {
   it('shows EXPIRED after the last month, refuses suspending it, and refuses EXPIRED as a stored-state filter', async () => {
     const s = await startServer('sqlite', { seed: true });
     try {
-      const c = (await s.data(CreateAgreementDocument, { input: { key: 'OLD', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2024-01', effectiveTo: '2024-12' }, objectives: [] } })).createAgreement.agreement!;
+      const c = (await s.data(CreateAgreementDocument, { input: { key: 'OLD', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2024-01', effectiveTo: '2024-12' }, objectives: [] } }))
+        .createAgreement.agreement!;
       const a = (await s.data(ApproveAgreementDocument, { input: { id: c.id, expectedVersion: c.lockVersion } })).approveAgreement.agreement!;
       expect(a.status).toBe('EXPIRED');
       const r = (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement;
@@ -656,7 +726,9 @@ describe('expired agreements', () => {
       await s.data(ApproveAgreementDocument, { input: { id: corp.id, expectedVersion: corp.lockVersion } });
       const [it, mkt] = await Promise.all(['IT', 'MKT'].map(async (code) => (await s.data(DepartmentDocument, { code })).department.id));
       const child = (
-        await s.data(CreateAgreementDocument, { input: { key: 'OLD-IT-MKT', tier: 'CUSTOMER', title: 'x', providerId: it, customerId: mkt, parentId: corp.id, terms: { effectiveFrom: '2024-01', effectiveTo: '2024-12' }, objectives: [] } })
+        await s.data(CreateAgreementDocument, {
+          input: { key: 'OLD-IT-MKT', tier: 'CUSTOMER', title: 'x', providerId: it, customerId: mkt, parentId: corp.id, terms: { effectiveFrom: '2024-01', effectiveTo: '2024-12' }, objectives: [] },
+        })
       ).createAgreement.agreement!;
       const p1 = (await s.data(ApproveAgreementDocument, { input: { id: child.id, expectedVersion: child.lockVersion, party: 'PROVIDER' } })).approveAgreement.agreement!;
       const p2 = (await s.data(ApproveAgreementDocument, { input: { id: child.id, expectedVersion: p1.lockVersion, party: 'CUSTOMER' } })).approveAgreement.agreement!;
@@ -684,7 +756,16 @@ describe.each(engines())('tighten-only across months on %s', (engine) => {
       // A child that starts later, at 99.85 from M3.
       const later = (
         await s.data(CreateAgreementDocument, {
-          input: { key: 'FLOOR-IT-MKT', tier: 'CUSTOMER', title: 'x', providerId: it, customerId: mkt, parentId: corp.id, terms: { effectiveFrom: M3 }, objectives: [{ metricId: availability, target: 99.85 }] },
+          input: {
+            key: 'FLOOR-IT-MKT',
+            tier: 'CUSTOMER',
+            title: 'x',
+            providerId: it,
+            customerId: mkt,
+            parentId: corp.id,
+            terms: { effectiveFrom: M3 },
+            objectives: [{ metricId: availability, target: 99.85 }],
+          },
         })
       ).createAgreement;
       expect(later.userErrors).toEqual([]);
@@ -711,11 +792,24 @@ describe.each(engines())('tighten-only across months on %s', (engine) => {
       expect((await s.data(ApproveAmendmentDocument, { input: { id: ok.id, expectedVersion: ok.version } })).approveAmendment.amendment?.status).toBe('APPROVED');
       const early = (
         await s.data(CreateAgreementDocument, {
-          input: { key: 'FLOOR-IT-SALES', tier: 'CUSTOMER', title: 'x', providerId: it, customerId: sales, parentId: corp.id, terms: { effectiveFrom: '2026-01' }, objectives: [{ metricId: availability, target: 99.6 }] },
+          input: {
+            key: 'FLOOR-IT-SALES',
+            tier: 'CUSTOMER',
+            title: 'x',
+            providerId: it,
+            customerId: sales,
+            parentId: corp.id,
+            terms: { effectiveFrom: '2026-01' },
+            objectives: [{ metricId: availability, target: 99.6 }],
+          },
         })
       ).createAgreement;
       expect(early.userErrors).toEqual([
-        { field: 'objectives[0].target', code: 'LOOSENS', message: `FLOOR-IT-SALES sets SYSTEM_AVAILABILITY to 99.6, looser than 99.8 in FLOOR from ${M2}; an objective may only tighten what it inherits` },
+        {
+          field: 'objectives[0].target',
+          code: 'LOOSENS',
+          message: `FLOOR-IT-SALES sets SYSTEM_AVAILABILITY to 99.6, looser than 99.8 in FLOOR from ${M2}; an objective may only tighten what it inherits`,
+        },
       ]);
     } finally {
       await s.close();

@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ArchiveDepartmentDocument,
-  AuditLogDocument,
-  CreateApiTokenDocument,
-  CreateDepartmentDocument,
-  MeDocument,
-  UpdateDepartmentDocument,
-} from '../generated/graphql';
+import { ArchiveDepartmentDocument, AuditLogDocument, CreateApiTokenDocument, CreateDepartmentDocument, MeDocument, UpdateDepartmentDocument } from '../generated/graphql';
 import { engines, Role, startServer, type TestServer } from '../support/server';
 
 describe.each(engines())('audit log on %s', (engine) => {

@@ -58,47 +58,47 @@ const U: Outcome = 'UNAUTHENTICATED';
 /** The matrix, readable: one row per mutation, one column per principal, as listed above. */
 const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome]> = {
   //                  ADMIN  HEAD own  HEAD other  ANALYST  INTEG own  INTEG other  anonymous
-  createDepartment:  [Y,     F,        F,          F,       F,         F,           U],
-  updateDepartment:  [Y,     F,        F,          F,       F,         F,           U],
-  archiveDepartment: [Y,     F,        F,          F,       F,         F,           U],
-  createService:     [Y,     Y,        F,          F,       F,         F,           U],
-  updateService:     [Y,     Y,        F,          F,       F,         F,           U],
-  archiveService:    [Y,     Y,        F,          F,       F,         F,           U],
-  createMetric:      [Y,     F,        F,          F,       F,         F,           U],
-  updateMetric:      [Y,     F,        F,          F,       F,         F,           U],
-  archiveMetric:     [Y,     F,        F,          F,       F,         F,           U],
-  createUser:        [Y,     F,        F,          F,       F,         F,           U],
-  updateUser:        [Y,     F,        F,          F,       F,         F,           U],
-  createApiToken:    [Y,     F,        F,          F,       F,         F,           U],
-  revokeApiToken:    [Y,     F,        F,          F,       F,         F,           U],
-  createAgreement:   [Y,     Y,        F,          F,       F,         F,           U],
-  approveAgreement:  [Y,     Y,        F,          F,       F,         F,           U],
-  suspendAgreement:  [Y,     Y,        F,          F,       F,         F,           U],
-  resumeAgreement:   [Y,     Y,        F,          F,       F,         F,           U],
-  terminateAgreement:[Y,     Y,        F,          F,       F,         F,           U],
-  proposeAmendment:  [Y,     Y,        F,          F,       F,         F,           U],
-  approveAmendment:  [Y,     Y,        F,          F,       F,         F,           U],
-  rejectAmendment:   [Y,     Y,        F,          F,       F,         F,           U],
-  withdrawAmendment: [Y,     Y,        F,          F,       F,         F,           U],
+  createDepartment: [Y, F, F, F, F, F, U],
+  updateDepartment: [Y, F, F, F, F, F, U],
+  archiveDepartment: [Y, F, F, F, F, F, U],
+  createService: [Y, Y, F, F, F, F, U],
+  updateService: [Y, Y, F, F, F, F, U],
+  archiveService: [Y, Y, F, F, F, F, U],
+  createMetric: [Y, F, F, F, F, F, U],
+  updateMetric: [Y, F, F, F, F, F, U],
+  archiveMetric: [Y, F, F, F, F, F, U],
+  createUser: [Y, F, F, F, F, F, U],
+  updateUser: [Y, F, F, F, F, F, U],
+  createApiToken: [Y, F, F, F, F, F, U],
+  revokeApiToken: [Y, F, F, F, F, F, U],
+  createAgreement: [Y, Y, F, F, F, F, U],
+  approveAgreement: [Y, Y, F, F, F, F, U],
+  suspendAgreement: [Y, Y, F, F, F, F, U],
+  resumeAgreement: [Y, Y, F, F, F, F, U],
+  terminateAgreement: [Y, Y, F, F, F, F, U],
+  proposeAmendment: [Y, Y, F, F, F, F, U],
+  approveAmendment: [Y, Y, F, F, F, F, U],
+  rejectAmendment: [Y, Y, F, F, F, F, U],
+  withdrawAmendment: [Y, Y, F, F, F, F, U],
   // Reports: IT provides (own head submits) or receives (own head decides).
-  saveReportDraft:   [Y,     Y,        F,          F,       F,         F,           U],
-  submitReport:      [Y,     Y,        F,          F,       F,         F,           U],
-  acknowledgeReport: [Y,     Y,        F,          F,       F,         F,           U],
-  disputeReport:     [Y,     Y,        F,          F,       F,         F,           U],
+  saveReportDraft: [Y, Y, F, F, F, F, U],
+  submitReport: [Y, Y, F, F, F, F, U],
+  acknowledgeReport: [Y, Y, F, F, F, F, U],
+  disputeReport: [Y, Y, F, F, F, F, U],
   // A dispute is settled by an admin only, never by either party.
-  settleDispute:     [Y,     F,        F,          F,       F,         F,           U],
-  requestExclusion:  [Y,     Y,        F,          F,       F,         F,           U],
-  approveExclusion:  [Y,     Y,        F,          F,       F,         F,           U],
-  rejectExclusion:   [Y,     Y,        F,          F,       F,         F,           U],
+  settleDispute: [Y, F, F, F, F, F, U],
+  requestExclusion: [Y, Y, F, F, F, F, U],
+  approveExclusion: [Y, Y, F, F, F, F, U],
+  rejectExclusion: [Y, Y, F, F, F, F, U],
   // Handoffs come from automation; escalations are raised by either party and answered by the provider.
-  recordHandoffEvents:   [Y, F,        F,          F,       Y,         F,           U],
-  openEscalation:        [Y, Y,        F,          F,       Y,         F,           U],
-  acknowledgeEscalation: [Y, Y,        F,          F,       Y,         F,           U],
-  resolveEscalation:     [Y, Y,        F,          F,       Y,         F,           U],
+  recordHandoffEvents: [Y, F, F, F, Y, F, U],
+  openEscalation: [Y, Y, F, F, Y, F, U],
+  acknowledgeEscalation: [Y, Y, F, F, Y, F, U],
+  resolveEscalation: [Y, Y, F, F, Y, F, U],
   // A closed month reopens on a party head's request approved by the other party's head (or an admin).
-  requestMonthReopening: [Y, Y,        F,          F,       F,         F,           U],
-  approveMonthReopening: [Y, Y,        F,          F,       F,         F,           U],
-  rejectMonthReopening:  [Y, Y,        F,          F,       F,         F,           U],
+  requestMonthReopening: [Y, Y, F, F, F, F, U],
+  approveMonthReopening: [Y, Y, F, F, F, F, U],
+  rejectMonthReopening: [Y, Y, F, F, F, F, U],
 };
 
 type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
@@ -131,7 +131,11 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
    * A CUSTOMER agreement IT → a fresh department (one ACTIVE agreement per pair), advanced by the
    * admin; `itReceives` turns the pair round (a fresh department → IT).
    */
-  async function agreementOfIt(state: 'DRAFT' | 'ACTIVE' | 'SUSPENDED', customerCode?: string, options: { itReceives?: boolean; objectives?: Array<{ metricId: string; target: number }> } = {}): Promise<{ id: string; lockVersion: number }> {
+  async function agreementOfIt(
+    state: 'DRAFT' | 'ACTIVE' | 'SUSPENDED',
+    customerCode?: string,
+    options: { itReceives?: boolean; objectives?: Array<{ metricId: string; target: number }> } = {},
+  ): Promise<{ id: string; lockVersion: number }> {
     const n = uniq();
     const other = (await s.data(CreateDepartmentDocument, { input: { code: customerCode ?? `M-C${n}`, name: 'x' } })).createDepartment.department!.id;
     const [providerId, customerId] = options.itReceives ? [other, it_] : [it_, other];
@@ -141,7 +145,8 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     let a = created.createAgreement.agreement!;
     if (state === 'DRAFT') return a;
     // Activated in January on the test clock, so February's report was due long ago.
-    for (const party of ['PROVIDER', 'CUSTOMER'] as const) a = (await s.at('2026-01-05T00:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
+    for (const party of ['PROVIDER', 'CUSTOMER'] as const)
+      a = (await s.at('2026-01-05T00:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
     if (state === 'ACTIVE') return a;
     return (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement.agreement!;
   }
@@ -194,7 +199,18 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
       const customer = await s.data(CreateDepartmentDocument, { input: { code: `M-C${uniq()}`, name: 'x' } });
       return {
         doc: CreateAgreementDocument as never,
-        variables: { input: { key: `M-A${uniq()}`, tier: 'CUSTOMER', title: 'x', providerId: it_, customerId: customer.createDepartment.department!.id, parentId: charterId, terms: { effectiveFrom: '2026-01' }, objectives: [] } },
+        variables: {
+          input: {
+            key: `M-A${uniq()}`,
+            tier: 'CUSTOMER',
+            title: 'x',
+            providerId: it_,
+            customerId: customer.createDepartment.department!.id,
+            parentId: charterId,
+            terms: { effectiveFrom: '2026-01' },
+            objectives: [],
+          },
+        },
       };
     },
     approveAgreement: async () => {
@@ -215,7 +231,10 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     },
     proposeAmendment: async () => {
       const a = await agreementOfIt('ACTIVE');
-      return { doc: ProposeAmendmentDocument as never, variables: { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } } } };
+      return {
+        doc: ProposeAmendmentDocument as never,
+        variables: { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } } },
+      };
     },
     // Decided by IT's side (or an admin): proposed by the head of the customer department.
     approveAmendment: async () => ({ doc: ApproveAmendmentDocument as never, variables: { input: await amendmentByCustomer() } }),
@@ -223,7 +242,9 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     // Withdrawn by its proposer's side (IT's head) or an admin.
     withdrawAmendment: async () => {
       const a = await agreementOfIt('ACTIVE');
-      const p = await clients['HEAD own'].data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } } });
+      const p = await clients['HEAD own'].data(ProposeAmendmentDocument, {
+        input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } },
+      });
       const m = p.proposeAmendment.amendment!;
       return { doc: WithdrawAmendmentDocument as never, variables: { input: { id: m.id, expectedVersion: m.version } } };
     },
@@ -247,7 +268,10 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     rejectExclusion: async () => ({ doc: RejectExclusionDocument as never, variables: { input: await exclusionToIt() } }),
     recordHandoffEvents: async () => {
       const a = await agreementOfIt('ACTIVE');
-      return { doc: RecordHandoffEventsDocument as never, variables: { input: { source: 'cell', events: [{ externalId: `E${uniq()}`, agreementId: a.id, stage: 'lead', handedOffAt: '2026-02-10T09:00:00Z' }] } } };
+      return {
+        doc: RecordHandoffEventsDocument as never,
+        variables: { input: { source: 'cell', events: [{ externalId: `E${uniq()}`, agreementId: a.id, stage: 'lead', handedOffAt: '2026-02-10T09:00:00Z' }] } },
+      };
     },
     openEscalation: async () => {
       const a = await agreementOfIt('ACTIVE');
@@ -323,7 +347,9 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     const code = `M-C${uniq()}`;
     const a = await agreementOfIt('ACTIVE', code);
     const customerHead = s.as(await s.tokenFor(Role.HEAD, code));
-    const p = await customerHead.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } } });
+    const p = await customerHead.data(ProposeAmendmentDocument, {
+      input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } },
+    });
     const m = p.proposeAmendment.amendment!;
     return { id: m.id, expectedVersion: m.version };
   }

@@ -5,14 +5,7 @@
  * wrong answer); each now gets a 4xx naming the argument, with no SQL beyond authentication.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AuditLogDocument,
-  DepartmentsDocument,
-  MeasuredAgreementVersionsDocument,
-  SearchDepartmentsDocument,
-  SearchServicesDocument,
-  CreateDepartmentDocument,
-} from '../generated/graphql';
+import { AuditLogDocument, DepartmentsDocument, MeasuredAgreementVersionsDocument, SearchDepartmentsDocument, SearchServicesDocument, CreateDepartmentDocument } from '../generated/graphql';
 import { engines, post, startServer, type TestServer } from '../support/server';
 
 type Json = { errors?: Array<{ message: string; extensions?: { code?: string; field?: string } }>; data?: Record<string, unknown> | null };
@@ -46,20 +39,62 @@ describe.each(engines())('bounded work and clean refusals (%s)', (engine) => {
   // [name, query, variables, the field named, the message], refused before any SQL (variables are
   // checked before authentication).
   const atTheEdge: Array<[string, string, Record<string, unknown>, string, RegExp]> = [
-    ['overdueReports(asOf: 9999-12-31)', 'query($a: DateTime) { overdueReports(asOf: $a) { month } }', { a: '9999-12-31T23:59:59Z' }, '', /DateTime: expected an instant from 2000-01-01T00:00:00.000Z to before 2100-01-01T00:00:00.000Z/],
+    [
+      'overdueReports(asOf: 9999-12-31)',
+      'query($a: DateTime) { overdueReports(asOf: $a) { month } }',
+      { a: '9999-12-31T23:59:59Z' },
+      '',
+      /DateTime: expected an instant from 2000-01-01T00:00:00.000Z to before 2100-01-01T00:00:00.000Z/,
+    ],
     ['overdueReports(asOf: 2600-12-31)', 'query($a: DateTime) { overdueReports(asOf: $a) { month } }', { a: '2600-12-31T23:59:59Z' }, '', /to before 2100-01-01/],
     ['overdueReports(asOf: 0000-01-01)', 'query($a: DateTime) { overdueReports(asOf: $a) { month } }', { a: '0000-01-01T00:00:00Z' }, '', /DateTime: /],
     ['overdueReports(from: 0001-01)', 'query($f: Month) { overdueReports(from: $f) { month } }', { f: '0001-01' }, '', /Month: expected a month from 2000-01 to 2099-12, received "0001-01"/],
     ['auditLog(filter: { from: 0000-01-01 })', 'query($f: AuditFilter) { auditLog(filter: $f) { edges { node { id } } } }', { f: { from: '0000-01-01T00:00:00Z' } }, '', /DateTime: /],
-    ['a 50,000-character search', 'query($s: String) { departments(filter: { search: $s }) { edges { node { id } } } }', { s: 'x'.repeat(50_000) }, 'filter.search', /filter\.search: expected at most 20000 characters, received 50000/],
-    ['a NUL byte in a name', 'mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id } } }', { i: { code: 'NUL', name: 'A\u0000B' } }, 'input.name', /input\.name: contains a NUL character/],
-    ['a lone surrogate in a name', 'mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id } } }', { i: { code: 'SUR', name: 'A\ud800B' } }, 'input.name', /input\.name: contains a lone UTF-16 surrogate/],
+    [
+      'a 50,000-character search',
+      'query($s: String) { departments(filter: { search: $s }) { edges { node { id } } } }',
+      { s: 'x'.repeat(50_000) },
+      'filter.search',
+      /filter\.search: expected at most 20000 characters, received 50000/,
+    ],
+    [
+      'a NUL byte in a name',
+      'mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id } } }',
+      { i: { code: 'NUL', name: 'A\u0000B' } },
+      'input.name',
+      /input\.name: contains a NUL character/,
+    ],
+    [
+      'a lone surrogate in a name',
+      'mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { department { id } } }',
+      { i: { code: 'SUR', name: 'A\ud800B' } },
+      'input.name',
+      /input\.name: contains a lone UTF-16 surrogate/,
+    ],
     ['a NUL byte in a literal', 'mutation { createDepartment(input: { code: "NUL", name: "A\\u0000B" }) { department { id } } }', {}, 'input.name', /input\.name: contains a NUL character/],
     ['a NUL byte in a search', 'query($s: String) { departments(filter: { search: $s }) { edges { node { id } } } }', { s: '\u0000' }, 'filter.search', /NUL/],
     ['a NUL byte in an undeclared variable', 'query { departments { edges { node { id } } } }', { s: '\u0000' }, '$s', /\$s: contains a NUL/],
-    ['10,000 handoff events', 'mutation($i: RecordHandoffEventsInput!) { recordHandoffEvents(input: $i) { batch { received } } }', { i: { source: 'crm', events: Array.from({ length: 10_000 }, () => 0) } }, 'input.events', /input\.events: expected at most 5000 items, received 10000/],
-    ['5,001 handoff events', 'mutation($i: RecordHandoffEventsInput!) { recordHandoffEvents(input: $i) { batch { received } } }', { i: { source: 'crm', events: Array.from({ length: 5001 }, () => ({})) } }, 'input.events', /expected at most 5000 items, received 5001/],
-    ['a value nested 40 deep', 'query($s: String) { departments(filter: { search: $s }) { edges { node { id } } } }', { s: 'x', deep: JSON.parse('['.repeat(40) + ']'.repeat(40)) }, `$deep${'[0]'.repeat(33)}`, /nested deeper than 32 levels/],
+    [
+      '10,000 handoff events',
+      'mutation($i: RecordHandoffEventsInput!) { recordHandoffEvents(input: $i) { batch { received } } }',
+      { i: { source: 'crm', events: Array.from({ length: 10_000 }, () => 0) } },
+      'input.events',
+      /input\.events: expected at most 5000 items, received 10000/,
+    ],
+    [
+      '5,001 handoff events',
+      'mutation($i: RecordHandoffEventsInput!) { recordHandoffEvents(input: $i) { batch { received } } }',
+      { i: { source: 'crm', events: Array.from({ length: 5001 }, () => ({})) } },
+      'input.events',
+      /expected at most 5000 items, received 5001/,
+    ],
+    [
+      'a value nested 40 deep',
+      'query($s: String) { departments(filter: { search: $s }) { edges { node { id } } } }',
+      { s: 'x', deep: JSON.parse('['.repeat(40) + ']'.repeat(40)) },
+      `$deep${'[0]'.repeat(33)}`,
+      /nested deeper than 32 levels/,
+    ],
   ];
 
   it.each(atTheEdge)('refuses %s at the edge, before any SQL', async (_name, query, variables, field, message) => {
@@ -76,15 +111,51 @@ describe.each(engines())('bounded work and clean refusals (%s)', (engine) => {
 
   // Refused by the service, after authentication and before reading anything.
   const inTheService: Array<[string, string, Record<string, unknown>, string, RegExp]> = [
-    ['overdueReports(asOf: two years ahead)', 'query($a: DateTime) { overdueReports(asOf: $a) { month } }', { a: '2028-11-26T12:00:00Z' }, 'asOf', /asOf: expected an instant at most 366 days after now \(2027-11-27T12:00:00.000Z\), received 2028-11-26T12:00:00.000Z/],
+    [
+      'overdueReports(asOf: two years ahead)',
+      'query($a: DateTime) { overdueReports(asOf: $a) { month } }',
+      { a: '2028-11-26T12:00:00Z' },
+      'asOf',
+      /asOf: expected an instant at most 366 days after now \(2027-11-27T12:00:00.000Z\), received 2028-11-26T12:00:00.000Z/,
+    ],
     ['reviewsDue(asOf: 2099-12-31)', 'query($a: DateTime) { reviewsDue(asOf: $a) { reviewDate } }', { a: '2099-12-31T23:59:59Z' }, 'asOf', /asOf: expected an instant at most 366 days after now/],
-    ['organisationScorecard over 61 months', 'query($f: Month!, $t: Month!) { organisationScorecard(from: $f, to: $t) { score } }', { f: '2020-01', t: '2025-01' }, 'to', /to: expected a window of at most 60 months, received 61/],
+    [
+      'organisationScorecard over 61 months',
+      'query($f: Month!, $t: Month!) { organisationScorecard(from: $f, to: $t) { score } }',
+      { f: '2020-01', t: '2025-01' },
+      'to',
+      /to: expected a window of at most 60 months, received 61/,
+    ],
     ['measurementFacts over 100 years', 'query($f: FactFilter!) { measurementFacts(filter: $f) { asOf } }', { f: { from: '2000-01', to: '2099-12' } }, 'to', /at most 60 months/],
-    ['a 201-character search', 'query($s: String) { departments(filter: { search: $s }) { edges { node { id } } } }', { s: 'x'.repeat(201) }, 'filter.search', /filter\.search: expected at most 200 characters, received 201/],
+    [
+      'a 201-character search',
+      'query($s: String) { departments(filter: { search: $s }) { edges { node { id } } } }',
+      { s: 'x'.repeat(201) },
+      'filter.search',
+      /filter\.search: expected at most 200 characters, received 201/,
+    ],
     ['a cursor that decodes to 1e999', 'query($a: String) { departments(after: $a) { edges { node { id } } } }', { a: forged('1e999') }, 'after', /after: expected a cursor returned by this list/],
-    ['a cursor holding Infinity', 'query($a: String) { departments(after: $a) { edges { node { id } } } }', { a: forged('["Department(code,id)",1e999,"00000000-0000-4000-8000-000000000000"]') }, 'after', /after: expected a cursor/],
-    ['a facts cursor {"w":1e20}', 'query($a: String) { measurementFacts(filter: { from: "2026-01", to: "2026-02" }, after: $a) { asOf } }', { a: forged('{"w":1e20}') }, 'after', /after: expected a cursor returned by this list \(endCursor of measurementFacts\)/],
-    ['a handoff facts cursor with a year-0 instant', 'query($a: String) { handoffFacts(filter: { from: "2026-01", to: "2026-02" }, after: $a) { asOf } }', { a: forged('["handoffFacts",{"d":"0000-01-01T00:00:00Z"},{"d":"2026-01-01T00:00:00Z"},"00000000-0000-4000-8000-000000000000"]') }, 'after', /after: expected a cursor/],
+    [
+      'a cursor holding Infinity',
+      'query($a: String) { departments(after: $a) { edges { node { id } } } }',
+      { a: forged('["Department(code,id)",1e999,"00000000-0000-4000-8000-000000000000"]') },
+      'after',
+      /after: expected a cursor/,
+    ],
+    [
+      'a facts cursor {"w":1e20}',
+      'query($a: String) { measurementFacts(filter: { from: "2026-01", to: "2026-02" }, after: $a) { asOf } }',
+      { a: forged('{"w":1e20}') },
+      'after',
+      /after: expected a cursor returned by this list \(endCursor of measurementFacts\)/,
+    ],
+    [
+      'a handoff facts cursor with a year-0 instant',
+      'query($a: String) { handoffFacts(filter: { from: "2026-01", to: "2026-02" }, after: $a) { asOf } }',
+      { a: forged('["handoffFacts",{"d":"0000-01-01T00:00:00Z"},{"d":"2026-01-01T00:00:00Z"},"00000000-0000-4000-8000-000000000000"]') },
+      'after',
+      /after: expected a cursor/,
+    ],
   ];
 
   it.each(inTheService)('refuses %s with BAD_USER_INPUT, reading nothing', async (_name, query, variables, field, message) => {

@@ -99,7 +99,9 @@ describe.each(engines())('concurrent writers on %s', (engine) => {
     const derived = Object.fromEntries(HANDOFF_CODES.map((code) => [code, card.objectives.find((o) => o.metric.code === code)?.value ?? null]));
     const events = await storedEvents(month);
     const recount = handoffMetricValues(
-      handoffStats(events.map((e) => ({ accepted: e.acceptedAt != null, rejected: e.rejectedAt != null, converted: e.convertedAt != null, responseHours: e.responseHours, qualityScore: e.qualityScore }))),
+      handoffStats(
+        events.map((e) => ({ accepted: e.acceptedAt != null, rejected: e.rejectedAt != null, converted: e.convertedAt != null, responseHours: e.responseHours, qualityScore: e.qualityScore })),
+      ),
     );
     return { derived, recount, stored: events.length };
   };

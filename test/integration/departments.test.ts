@@ -87,9 +87,7 @@ describe.each(engines())('departments on %s', (engine) => {
     expect(first.updateDepartment.department).toMatchObject({ name: 'After', version: 2 });
     const stale = await s.data(UpdateDepartmentDocument, { input: { id: d.id, expectedVersion: 1, name: 'Lost update' } });
     expect(stale.updateDepartment.department).toBeNull();
-    expect(stale.updateDepartment.userErrors).toEqual([
-      { field: 'expectedVersion', code: 'CONFLICT', message: 'expected version 1, but the record is at version 2; reload it and retry' },
-    ]);
+    expect(stale.updateDepartment.userErrors).toEqual([{ field: 'expectedVersion', code: 'CONFLICT', message: 'expected version 1, but the record is at version 2; reload it and retry' }]);
     expect((await s.data(DepartmentDocument, { id: d.id })).department).toMatchObject({ name: 'After', version: 2 });
   });
 
@@ -98,9 +96,7 @@ describe.each(engines())('departments on %s', (engine) => {
     const b = await create('CYC-B', 'B', a.id);
     const c = await create('CYC-C', 'C', b.id);
     const loop = await s.data(UpdateDepartmentDocument, { input: { id: a.id, expectedVersion: 1, parentId: c.id } });
-    expect(loop.updateDepartment.userErrors).toEqual([
-      { field: 'parentId', code: 'CYCLE', message: 'making CYC-C the parent of CYC-A would create a cycle: CYC-A → CYC-C → CYC-B → CYC-A' },
-    ]);
+    expect(loop.updateDepartment.userErrors).toEqual([{ field: 'parentId', code: 'CYCLE', message: 'making CYC-C the parent of CYC-A would create a cycle: CYC-A → CYC-C → CYC-B → CYC-A' }]);
     const self = await s.data(UpdateDepartmentDocument, { input: { id: a.id, expectedVersion: 1, parentId: a.id } });
     expect(self.updateDepartment.userErrors[0].code).toBe('CYCLE');
     const moved = await s.data(UpdateDepartmentDocument, { input: { id: c.id, expectedVersion: 1, parentId: a.id } });

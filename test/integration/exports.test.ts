@@ -68,7 +68,20 @@ describe.each(engines())('BI exports on %s', (engine) => {
       ['F-A0', '2025-01', 'REPORT_DAYS_LATE'],
       ['F-A0', '2025-02', 'SYSTEM_AVAILABILITY'],
     ]);
-    expect(rows[0]).toMatchObject({ tier: 'CUSTOMER', provider: 'F-P0', customer: 'F-C0', service: null, unit: 'PERCENT', direction: 'HIGHER_IS_BETTER', target: 99.5, weight: 2, value: 99, status: 'BREACHED', source: 'MANUAL', reportRevision: 1 });
+    expect(rows[0]).toMatchObject({
+      tier: 'CUSTOMER',
+      provider: 'F-P0',
+      customer: 'F-C0',
+      service: null,
+      unit: 'PERCENT',
+      direction: 'HIGHER_IS_BETTER',
+      target: 99.5,
+      weight: 2,
+      value: 99,
+      status: 'BREACHED',
+      source: 'MANUAL',
+      reportRevision: 1,
+    });
     // The next incremental pull brings what arrived meanwhile, and nothing older.
     const next = await pull(analyst, { ...filter, updatedSince: asOf }, 500);
     expect(new Set(next.rows.map((r) => r.agreementKey))).toEqual(new Set(Array.from({ length: n }, (_, i) => `N${i}-A0`)));
@@ -80,7 +93,15 @@ describe.each(engines())('BI exports on %s', (engine) => {
     const objectives = (await s.data(ReportableObjectivesDocument, { key: 'F-A3', at: '2025-03' })).agreement;
     const value = (code: string) => objectives.effectiveObjectives.find((o) => o.metric.code === code)!.id;
     const r = await s.data(SubmitReportDocument, {
-      input: { agreementId: objectives.id, month: '2025-03', narrative: 'corrected', values: [{ objectiveId: value('SYSTEM_AVAILABILITY'), value: 99.95 }, { objectiveId: value('MTTR'), value: 1 }] },
+      input: {
+        agreementId: objectives.id,
+        month: '2025-03',
+        narrative: 'corrected',
+        values: [
+          { objectiveId: value('SYSTEM_AVAILABILITY'), value: 99.95 },
+          { objectiveId: value('MTTR'), value: 1 },
+        ],
+      },
     });
     expect(r.submitReport.userErrors).toEqual([]);
     const changed = await pull(analyst, { ...filter, updatedSince: before.asOf }, 500);
@@ -96,11 +117,35 @@ describe.each(engines())('BI exports on %s', (engine) => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const [header, ...lines] = parseCsv(await res.text());
-    expect(header).toEqual(['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt', 'disputed', 'deleted']);
-    const asCsv = (f: Fact) => header.map((h) => {
-      const v = (f as Record<string, unknown>)[h];
-      return v === null || v === undefined ? '' : typeof v === 'boolean' ? String(v) : String(v);
-    });
+    expect(header).toEqual([
+      'id',
+      'month',
+      'agreementKey',
+      'tier',
+      'provider',
+      'customer',
+      'service',
+      'metric',
+      'unit',
+      'direction',
+      'target',
+      'warning',
+      'weight',
+      'value',
+      'status',
+      'attainment',
+      'excused',
+      'source',
+      'reportRevision',
+      'updatedAt',
+      'disputed',
+      'deleted',
+    ]);
+    const asCsv = (f: Fact) =>
+      header.map((h) => {
+        const v = (f as Record<string, unknown>)[h];
+        return v === null || v === undefined ? '' : typeof v === 'boolean' ? String(v) : String(v);
+      });
     expect(lines).toHaveLength(18);
     expect(lines).toEqual(graph.rows.map(asCsv));
   });
@@ -115,7 +160,13 @@ describe.each(engines())('BI exports on %s', (engine) => {
   it('pulls handoff events incrementally, and as CSV', async () => {
     const crm = s.as(await s.tokenFor(Role.ADMIN));
     const agreementId = (await s.data(ReportableObjectivesDocument, { key: 'F-A0', at: '2025-03' })).agreement.id;
-    const events = Array.from({ length: 30 }, (_, i) => ({ externalId: `h${i}`, agreementId, stage: 'lead', handedOffAt: `2025-03-${String(2 + (i % 20)).padStart(2, '0')}T10:00:00Z`, acceptedAt: `2025-03-${String(2 + (i % 20)).padStart(2, '0')}T12:00:00Z` }));
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      externalId: `h${i}`,
+      agreementId,
+      stage: 'lead',
+      handedOffAt: `2025-03-${String(2 + (i % 20)).padStart(2, '0')}T10:00:00Z`,
+      acceptedAt: `2025-03-${String(2 + (i % 20)).padStart(2, '0')}T12:00:00Z`,
+    }));
     expect((await crm.data(RecordHandoffEventsDocument, { input: { source: 'crm', events } })).recordHandoffEvents.userErrors).toEqual([]);
     const seen: string[] = [];
     let after: string | null = null;
@@ -128,14 +179,27 @@ describe.each(engines())('BI exports on %s', (engine) => {
       after = r.pageInfo.endCursor;
       if (page === 1) {
         // A re-sent event and a new one arrive mid-pull: both wait for the next pull.
-        const mid = await crm.data(RecordHandoffEventsDocument, { input: { source: 'crm', events: [{ ...events[29], respondedAt: '2025-03-11T11:00:00Z' }, { ...events[0], externalId: 'h-new' }] } });
+        const mid = await crm.data(RecordHandoffEventsDocument, {
+          input: {
+            source: 'crm',
+            events: [
+              { ...events[29], respondedAt: '2025-03-11T11:00:00Z' },
+              { ...events[0], externalId: 'h-new' },
+            ],
+          },
+        });
         expect(mid.recordHandoffEvents.batch).toMatchObject({ created: 1, updated: 1 });
       }
     }
     // Every event once and none twice; h-new waits for the next pull, and so does h29 if its
     // page had not come yet when it changed (its new state is then past the snapshot).
     expect(new Set(seen).size).toBe(seen.length);
-    expect(seen.filter((id) => id !== 'h29').sort()).toEqual(events.map((e) => e.externalId).filter((id) => id !== 'h29').sort());
+    expect(seen.filter((id) => id !== 'h29').sort()).toEqual(
+      events
+        .map((e) => e.externalId)
+        .filter((id) => id !== 'h29')
+        .sort(),
+    );
     const next = await analyst.data(HandoffFactsDocument, { filter: { ...filter, updatedSince: asOf }, first: 100 });
     expect(next.handoffFacts.edges.map((e) => e.node.externalId).sort()).toEqual(['h-new', 'h29']);
     const csv = await fetch(`${s.url}/export/handoffs.csv?from=2025-01&to=2025-06`, { headers: { authorization: `Bearer ${analystToken}` } });
@@ -145,7 +209,10 @@ describe.each(engines())('BI exports on %s', (engine) => {
   it('refuses a cursor it did not write and a page too large, and reads CORPORATE as every tier', async () => {
     for (const doc of [MeasurementFactsDocument, HandoffFactsDocument] as const) {
       const bad = await analyst.request(doc as typeof MeasurementFactsDocument, { filter, after: 'bm90LWEtY3Vyc29y' });
-      expect(bad.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^after: expected a cursor returned by this list \(endCursor of (measurement|handoff)Facts\), received "bm90LWEtY3Vyc29y"$/), extensions: { code: 'BAD_USER_INPUT' } });
+      expect(bad.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/^after: expected a cursor returned by this list \(endCursor of (measurement|handoff)Facts\), received "bm90LWEtY3Vyc29y"$/),
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
       const big = await analyst.request(doc as typeof MeasurementFactsDocument, { filter, first: 2001 });
       expect(big.errors?.[0]).toMatchObject({ message: 'first: expected 1 to 2000, received 2001', extensions: { code: 'BAD_USER_INPUT' } });
     }

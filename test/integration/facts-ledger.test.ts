@@ -25,7 +25,12 @@ import { parseCsv } from '../support/csv';
 type Fact = MeasurementFactsQuery['measurementFacts']['edges'][number]['node'];
 
 /** Every page of a pull; `between` runs after each page (another writer). */
-async function pull(client: Client, filter: Record<string, unknown>, first: number, between: (page: number) => Promise<void> = async () => undefined): Promise<{ rows: Fact[]; asOf: string; pages: number }> {
+async function pull(
+  client: Client,
+  filter: Record<string, unknown>,
+  first: number,
+  between: (page: number) => Promise<void> = async () => undefined,
+): Promise<{ rows: Fact[]; asOf: string; pages: number }> {
   const rows: Fact[] = [];
   let after: string | null = null;
   let asOf = '';
@@ -50,9 +55,31 @@ async function pull(client: Client, filter: Record<string, unknown>, first: numb
 function expectedManual(prefix: string, i: number, month: Month, m: number) {
   const availability = 99 + ((i + m) % 10) / 10;
   const mttr = 2 + ((i * 7 + m) % 5);
-  const base = { agreementKey: `${prefix}-A${i}`, month, tier: 'CUSTOMER', provider: `${prefix}-P${i}`, customer: `${prefix}-C${i}`, service: null, source: 'MANUAL', reportRevision: 1, disputed: false, deleted: false };
+  const base = {
+    agreementKey: `${prefix}-A${i}`,
+    month,
+    tier: 'CUSTOMER',
+    provider: `${prefix}-P${i}`,
+    customer: `${prefix}-C${i}`,
+    service: null,
+    source: 'MANUAL',
+    reportRevision: 1,
+    disputed: false,
+    deleted: false,
+  };
   return [
-    { ...base, metric: 'SYSTEM_AVAILABILITY', unit: 'PERCENT', direction: 'HIGHER_IS_BETTER', target: 99.5, warning: null, weight: 2, value: availability, excused: false, status: availability >= 99.5 ? 'MET' : 'BREACHED' },
+    {
+      ...base,
+      metric: 'SYSTEM_AVAILABILITY',
+      unit: 'PERCENT',
+      direction: 'HIGHER_IS_BETTER',
+      target: 99.5,
+      warning: null,
+      weight: 2,
+      value: availability,
+      excused: false,
+      status: availability >= 99.5 ? 'MET' : 'BREACHED',
+    },
     { ...base, metric: 'MTTR', direction: 'LOWER_IS_BETTER', target: 4, weight: 1, value: mttr, excused: m % 3 === 0, status: m % 3 === 0 ? 'EXCUSED' : mttr <= 4 ? 'MET' : 'BREACHED' },
   ];
 }
@@ -87,7 +114,17 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
       // page a corrected report for an agreement the pull has not reached yet.
       await gen(`LN${n++}`, 1, '2025-01', '2025-03');
       if (page === 1) {
-        const r = await s.data(SubmitReportDocument, { input: { agreementId: corrected.id, month: '2025-02', narrative: 'corrected', values: [{ objectiveId: objective('SYSTEM_AVAILABILITY'), value: 99.95 }, { objectiveId: objective('MTTR'), value: 1 }] } });
+        const r = await s.data(SubmitReportDocument, {
+          input: {
+            agreementId: corrected.id,
+            month: '2025-02',
+            narrative: 'corrected',
+            values: [
+              { objectiveId: objective('SYSTEM_AVAILABILITY'), value: 99.95 },
+              { objectiveId: objective('MTTR'), value: 1 },
+            ],
+          },
+        });
         expect(r.submitReport.userErrors).toEqual([]);
       }
     });
@@ -127,7 +164,11 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     expect(mine(before.rows)).toHaveLength(2 * 4 * 3);
     expect(mine(before.rows).every((r) => !r.deleted)).toBe(true);
     // Next month has not begun: no value yet (rule 0), every objective PENDING.
-    expect(mine(before.rows).filter((r) => r.month === addMonths(current, 1)).map((r) => [r.value, r.status])).toEqual(Array.from({ length: 6 }, () => [null, 'PENDING']));
+    expect(
+      mine(before.rows)
+        .filter((r) => r.month === addMonths(current, 1))
+        .map((r) => [r.value, r.status]),
+    ).toEqual(Array.from({ length: 6 }, () => [null, 'PENDING']));
 
     const a = await idOf('S-A0', addMonths(current, -1));
     const lock = (await s.data(AgreementLockDocument, { key: 'S-A0' })).agreement.lockVersion;
@@ -145,10 +186,16 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     for (const r of next.rows) expect(Date.parse(r.updatedAt)).toBeGreaterThan(Date.parse(before.asOf));
     // A full pull leaves the tombstones out.
     const full = await pull(analyst, { from: filter.from, to: filter.to }, 500);
-    expect(mine(full.rows).map((r) => r.id)).toEqual(mine(before.rows).filter((r) => !(r.agreementKey === 'S-A0' && r.month === addMonths(current, 1))).map((r) => r.id));
+    expect(mine(full.rows).map((r) => r.id)).toEqual(
+      mine(before.rows)
+        .filter((r) => !(r.agreementKey === 'S-A0' && r.month === addMonths(current, 1)))
+        .map((r) => r.id),
+    );
     expect(full.rows.some((r) => r.deleted)).toBe(false);
     // The CSV of the incremental pull carries them too, `deleted` last.
-    const res = await fetch(`${s.url}/export/measurements.csv?from=${filter.from}&to=${filter.to}&updatedSince=${encodeURIComponent(before.asOf)}`, { headers: { authorization: `Bearer ${analystToken}` } });
+    const res = await fetch(`${s.url}/export/measurements.csv?from=${filter.from}&to=${filter.to}&updatedSince=${encodeURIComponent(before.asOf)}`, {
+      headers: { authorization: `Bearer ${analystToken}` },
+    });
     const [header, ...lines] = parseCsv(await res.text());
     expect(header[header.length - 1]).toBe('deleted');
     expect(lines.map((l) => [l[header.indexOf('id')], l[header.length - 1]])).toEqual(next.rows.map((r) => [r.id, 'true']));
@@ -185,7 +232,17 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     // One row a page pages through the same rows (a tombstone and its successor share a position).
     expect((await pull(analyst, { ...filter, updatedSince: before.asOf }, 1)).rows).toEqual(changed.rows);
     const old = before.rows.filter((r) => r.month === next);
-    expect(changed.rows.filter((r) => r.deleted).map((r) => r.id).sort()).toEqual(old.filter((r) => r.metric !== 'REPORT_DAYS_LATE').map((r) => r.id).sort());
+    expect(
+      changed.rows
+        .filter((r) => r.deleted)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(
+      old
+        .filter((r) => r.metric !== 'REPORT_DAYS_LATE')
+        .map((r) => r.id)
+        .sort(),
+    );
     const after = await pull(analyst, filter, 500);
     const stamp = (rows: Fact[]) => rows.map((r) => [r.id, r.updatedAt]);
     const governed = (r: Fact) => r.month === addMonths(current, 1);
@@ -202,7 +259,9 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     const later = `${addMonths(current, 1)}-25T12:00:00Z`;
     const facts = await pull(analyst.at(later), filter, 500);
     const card = (await s.at(later).data(AgreementScorecardDocument, { key: 'M-A0', month: current })).agreement.scorecard;
-    expect(facts.rows.map((r) => [r.metric, r.value, r.status, r.attainment, r.excused])).toEqual(card.objectives.map((o) => [o.metric.code, o.value ?? null, o.status, o.attainment ?? null, o.excused]));
+    expect(facts.rows.map((r) => [r.metric, r.value, r.status, r.attainment, r.excused])).toEqual(
+      card.objectives.map((o) => [o.metric.code, o.value ?? null, o.status, o.attainment ?? null, o.excused]),
+    );
     expect(facts.rows.filter((r) => r.source === 'MANUAL').map((r) => r.status)).toEqual(['NO_DATA', 'NO_DATA']);
     // Changed when its stored evaluation stopped holding (the month's end), so an incremental pull
     // from before then finds it although no write touched it.
@@ -235,11 +294,35 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     const res = await fetch(`${s.url}/export/measurements.csv?from=2025-01&to=2025-03&provider=L-P1`, { headers: { authorization: `Bearer ${analystToken}` } });
     expect(res.status).toBe(200);
     const [header, ...lines] = parseCsv(await res.text());
-    expect(header).toEqual(['id', 'month', 'agreementKey', 'tier', 'provider', 'customer', 'service', 'metric', 'unit', 'direction', 'target', 'warning', 'weight', 'value', 'status', 'attainment', 'excused', 'source', 'reportRevision', 'updatedAt', 'disputed', 'deleted']);
-    const asCsv = (f: Fact) => header.map((h) => {
-      const v = (f as Record<string, unknown>)[h];
-      return v === null || v === undefined ? '' : String(v);
-    });
+    expect(header).toEqual([
+      'id',
+      'month',
+      'agreementKey',
+      'tier',
+      'provider',
+      'customer',
+      'service',
+      'metric',
+      'unit',
+      'direction',
+      'target',
+      'warning',
+      'weight',
+      'value',
+      'status',
+      'attainment',
+      'excused',
+      'source',
+      'reportRevision',
+      'updatedAt',
+      'disputed',
+      'deleted',
+    ]);
+    const asCsv = (f: Fact) =>
+      header.map((h) => {
+        const v = (f as Record<string, unknown>)[h];
+        return v === null || v === undefined ? '' : String(v);
+      });
     expect(lines).toHaveLength(9);
     expect(lines).toEqual(graph.rows.map(asCsv));
   });

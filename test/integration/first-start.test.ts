@@ -74,7 +74,13 @@ describe('the first start of the embedded demo survives a crash (SIGKILL) at any
   let expected: { counts: Record<string, number>; files: string[]; tokenKeys: string[]; busyMs: number };
 
   /** The files of a folder, without the live SQLite log files of its database (`<db>-wal`, `<db>-shm`). */
-  const filesOf = (file: string) => (fs.existsSync(path.dirname(file)) ? fs.readdirSync(path.dirname(file)).filter((f) => !['-wal', '-shm'].some((s) => f === `${path.basename(file)}${s}`)).sort() : []);
+  const filesOf = (file: string) =>
+    fs.existsSync(path.dirname(file))
+      ? fs
+          .readdirSync(path.dirname(file))
+          .filter((f) => !['-wal', '-shm'].some((s) => f === `${path.basename(file)}${s}`))
+          .sort()
+      : [];
 
   /** Launches the server on `file`; resolves once a new SQLite file shows up beside it (the start began its work on the database). */
   async function launchUntilDatabase(file: string): Promise<{ p: Launched; at: number }> {
@@ -289,7 +295,10 @@ postgres('`npm run seed` on PostgreSQL is all or nothing', () => {
       report.push(`kill at ${Math.round(at * 100)} %${signal === 'SIGKILL' ? '' : ' (had already finished)'}: ${problems.length ? problems.join('; ') : 'complete'}`);
     }
     process.stdout.write(`npm run seed on PostgreSQL:\n  ${report.join('\n  ')}\n`);
-    expect(report.filter((r) => r.includes('had already finished')), 'the seed command ended before it was killed').toEqual([]);
+    expect(
+      report.filter((r) => r.includes('had already finished')),
+      'the seed command ended before it was killed',
+    ).toEqual([]);
     expect(report.filter((r) => !r.endsWith(': complete'))).toEqual([]);
   }, 120_000);
 });

@@ -67,7 +67,15 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
     headSales = s.as(await s.tokenFor(Role.HEAD, 'SALES'));
     analyst = s.as(await s.tokenFor(Role.ANALYST)).at(NOW);
     for (const code of ['MKT', 'SALES', 'CS']) dept[code] = (await s.data(DepartmentDocument, { code })).department.id;
-    for (const code of ['HANDOFF_VOLUME', 'HANDOFF_ACCEPTANCE_RATE', 'HANDOFF_RESPONSE_MEDIAN', 'HANDOFF_CONVERSION_RATE', 'ESCALATION_RESPONSE_ON_TIME', 'ESCALATION_RESPONSE_P90', 'ESCALATION_MTTR']) {
+    for (const code of [
+      'HANDOFF_VOLUME',
+      'HANDOFF_ACCEPTANCE_RATE',
+      'HANDOFF_RESPONSE_MEDIAN',
+      'HANDOFF_CONVERSION_RATE',
+      'ESCALATION_RESPONSE_ON_TIME',
+      'ESCALATION_RESPONSE_P90',
+      'ESCALATION_MTTR',
+    ]) {
       metric[code] = (await s.data(MetricDocument, { code })).metric.id;
     }
     const charter = await activateAgreement(s, { key: 'CHARTER', tier: 'CORPORATE', title: 'Charter', terms: { effectiveFrom: '2026-01' }, objectives: [] });
@@ -127,15 +135,26 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
         ['L5', '2026-03', null],
         ['L2', '2026-03', 2],
       ]);
-      const onboard = await s.as(await s.tokenFor(Role.INTEGRATION, 'SALES')).at(INGEST).data(RecordHandoffEventsDocument, {
-        input: {
-          source: 'crm',
-          events: [
-            { externalId: 'C1', agreementId: ids.ONBOARD, stage: 'customer', handedOffAt: '2026-03-10T09:00:00Z', respondedAt: '2026-03-10T09:30:00Z', acceptedAt: '2026-03-10T09:30:00Z', convertedAt: '2026-03-12T09:00:00Z' },
-            { externalId: 'C2', agreementId: ids.ONBOARD, stage: 'customer', handedOffAt: '2026-03-11T09:00:00Z', respondedAt: '2026-03-11T11:00:00Z', acceptedAt: '2026-03-11T11:00:00Z' },
-          ],
-        },
-      });
+      const onboard = await s
+        .as(await s.tokenFor(Role.INTEGRATION, 'SALES'))
+        .at(INGEST)
+        .data(RecordHandoffEventsDocument, {
+          input: {
+            source: 'crm',
+            events: [
+              {
+                externalId: 'C1',
+                agreementId: ids.ONBOARD,
+                stage: 'customer',
+                handedOffAt: '2026-03-10T09:00:00Z',
+                respondedAt: '2026-03-10T09:30:00Z',
+                acceptedAt: '2026-03-10T09:30:00Z',
+                convertedAt: '2026-03-12T09:00:00Z',
+              },
+              { externalId: 'C2', agreementId: ids.ONBOARD, stage: 'customer', handedOffAt: '2026-03-11T09:00:00Z', respondedAt: '2026-03-11T11:00:00Z', acceptedAt: '2026-03-11T11:00:00Z' },
+            ],
+          },
+        });
       expect(onboard.recordHandoffEvents.userErrors).toEqual([]);
     });
 
@@ -212,7 +231,13 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
 
     it('takes 5,000 events in one call, and the same 5,000 again as updates', async () => {
       const events = Array.from({ length: 5000 }, (_, i) =>
-        lead(`F${i}`, new Date(Date.UTC(2026, 1, 2 + (i % 26), 9 + (i % 8))).toISOString(), i % 3 === 0 ? { respondedAt: new Date(Date.UTC(2026, 1, 2 + (i % 26), 9 + (i % 8), 30)).toISOString(), acceptedAt: new Date(Date.UTC(2026, 1, 2 + (i % 26), 10 + (i % 8))).toISOString() } : {}),
+        lead(
+          `F${i}`,
+          new Date(Date.UTC(2026, 1, 2 + (i % 26), 9 + (i % 8))).toISOString(),
+          i % 3 === 0
+            ? { respondedAt: new Date(Date.UTC(2026, 1, 2 + (i % 26), 9 + (i % 8), 30)).toISOString(), acceptedAt: new Date(Date.UTC(2026, 1, 2 + (i % 26), 10 + (i % 8))).toISOString() }
+            : {},
+        ),
       );
       // February's events, sent before February falls due.
       const february = crmMkt.at('2026-03-01T00:00:00Z');
@@ -250,12 +275,16 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
     });
 
     it('counts a CRITICAL escalation around the clock', async () => {
-      const opened = await headSales.at('2026-03-07T22:00:00Z').data(OpenEscalationDocument, { input: { agreementId: ids.LEADS, severity: 'CRITICAL', title: 'Lead form down', description: 'The web form returns 500' } });
+      const opened = await headSales
+        .at('2026-03-07T22:00:00Z')
+        .data(OpenEscalationDocument, { input: { agreementId: ids.LEADS, severity: 'CRITICAL', title: 'Lead form down', description: 'The web form returns 500' } });
       const e = opened.openEscalation.escalation!;
       expect(e.responseDueAt).toBe('2026-03-07T23:00:00.000Z');
       const ack = await crmMkt.data(AcknowledgeEscalationDocument, { input: { id: e.id, expectedVersion: e.version, at: '2026-03-08T00:30:00Z' } });
       expect(ack.acknowledgeEscalation.escalation).toMatchObject({ responseHours: 2.5, responseMet: false });
-      const done = await crmMkt.data(ResolveEscalationDocument, { input: { id: e.id, expectedVersion: ack.acknowledgeEscalation.escalation!.version, at: '2026-03-08T05:00:00Z', resolution: 'Restarted' } });
+      const done = await crmMkt.data(ResolveEscalationDocument, {
+        input: { id: e.id, expectedVersion: ack.acknowledgeEscalation.escalation!.version, at: '2026-03-08T05:00:00Z', resolution: 'Restarted' },
+      });
       expect(done.resolveEscalation.escalation).toMatchObject({ resolutionHours: 7, resolutionMet: true });
     });
 

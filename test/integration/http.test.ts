@@ -71,7 +71,10 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
     const announced = await post(`${s.url}/graphql`, big);
     expect(announced.status).toBe(413);
     expect(JSON.parse(announced.text)).toEqual({ errors: [{ message: 'Request body exceeds the limit of 4194304 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-    const streamed = await postChunked(s.url, Array.from({ length: 140 }, () => Buffer.alloc(64 * 1024, 'x')));
+    const streamed = await postChunked(
+      s.url,
+      Array.from({ length: 140 }, () => Buffer.alloc(64 * 1024, 'x')),
+    );
     expect(streamed.status).toBe(413);
     // The server is still healthy afterwards.
     expect((await s.request(DepartmentsDocument, { first: 1 })).status).toBe(200);
@@ -97,7 +100,10 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
     // overdueReports with it): the same range as every instant argument.
     const far = await post(`${s.url}/graphql`, body, { 'content-type': 'application/json', 'x-clock-now': '2600-12-31T23:59:59Z' });
     expect(far.status).toBe(400);
-    expect(JSON.parse(far.text).errors[0]).toEqual({ message: 'X-Clock-Now: expected an instant from 2000-01-01T00:00:00.000Z to before 2100-01-01T00:00:00.000Z, received 2600-12-31T23:59:59.000Z', extensions: { code: 'BAD_REQUEST' } });
+    expect(JSON.parse(far.text).errors[0]).toEqual({
+      message: 'X-Clock-Now: expected an instant from 2000-01-01T00:00:00.000Z to before 2100-01-01T00:00:00.000Z, received 2600-12-31T23:59:59.000Z',
+      extensions: { code: 'BAD_REQUEST' },
+    });
     const off = await startServer(engine, { env: { CLOCK_OVERRIDE: 'false' } });
     try {
       const refused = await post(`${off.url}/graphql`, body, { 'content-type': 'application/json', 'x-clock-now': '2026-01-01T00:00:00Z' });

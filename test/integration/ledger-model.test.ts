@@ -107,14 +107,34 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const), pick: pickArb, ruling: fc.constantFrom('UPHELD' as const, 'REJECTED' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('requestExclusion' as const), agreement: agreementArb, pick: pickArb, objective: fc.nat({ max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('decideExclusion' as const), pick: pickArb, approve: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('amend' as const), agreement: agreementArb, target: fc.nat({ max: 3 }), charge: fc.option(fc.constantFrom(1_000, 20_000)), next: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('amend' as const), agreement: agreementArb, target: fc.nat({ max: 3 }), charge: fc.option(fc.constantFrom(1_000, 20_000)), next: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('suspend' as const), agreement: agreementArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('resume' as const), agreement: agreementArb }) },
   {
     weight: 4,
-    arbitrary: fc.record({ kind: fc.constant('handoffs' as const), agreement: agreementArb, pick: pickArb, day: fc.nat({ max: 27 }), n: fc.integer({ min: 1, max: 3 }), rejected: fc.boolean(), resend: fc.option(fc.nat({ max: 20 })) }),
+    arbitrary: fc.record({
+      kind: fc.constant('handoffs' as const),
+      agreement: agreementArb,
+      pick: pickArb,
+      day: fc.nat({ max: 27 }),
+      n: fc.integer({ min: 1, max: 3 }),
+      rejected: fc.boolean(),
+      resend: fc.option(fc.nat({ max: 20 })),
+    }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('escalate' as const), agreement: agreementArb, pick: pickArb, day: fc.nat({ max: 27 }), severity: fc.constantFrom('CRITICAL' as const, 'HIGH' as const, 'MEDIUM' as const, 'LOW' as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('escalate' as const),
+      agreement: agreementArb,
+      pick: pickArb,
+      day: fc.nat({ max: 27 }),
+      severity: fc.constantFrom('CRITICAL' as const, 'HIGH' as const, 'MEDIUM' as const, 'LOW' as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('answerEscalation' as const), pick: pickArb, resolve: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reopen' as const), agreement: agreementArb, pick: pickArb, byHeads: fc.boolean() }) },
 );
@@ -128,7 +148,10 @@ const EXAMPLES: Command[][] = [
   [{ kind: 'handoffs', agreement: 1, pick: 0, day: 0, n: 1, rejected: false, resend: null }, { kind: 'check' }],
   // 2. A month past its close instant, shown CLOSED, before the scheduler recorded the close: its
   //    reopening was refused ("not closed").
-  [{ kind: 'advance', ms: 6 * DAY }, { kind: 'reopen', agreement: 1, pick: 0, byHeads: false }],
+  [
+    { kind: 'advance', ms: 6 * DAY },
+    { kind: 'reopen', agreement: 1, pick: 0, byHeads: false },
+  ],
   // 3. A month closed while an escalation of it awaited its first response, not yet due; the
   //    deadline passed later (time only, no data): a rebuild marked the month as having late data.
   [
@@ -142,11 +165,7 @@ const EXAMPLES: Command[][] = [
   // 4. (seed 42) An escalation opened and answered at the same instant, its deadline long past:
   //    nothing a reader sees changed, so the month's row kept the deadline among the instants at
   //    which its values change by time (value_changes) while a rebuild had none.
-  [
-    { kind: 'escalate', agreement: 0, pick: 9, day: 20, severity: 'LOW' },
-    { kind: 'answerEscalation', pick: 9, resolve: true },
-    { kind: 'check' },
-  ],
+  [{ kind: 'escalate', agreement: 0, pick: 9, day: 20, severity: 'LOW' }, { kind: 'answerEscalation', pick: 9, resolve: true }, { kind: 'check' }],
   // 5. A month closed by silence; the scheduler, late, recorded the deemed acknowledgement and the
   //    close together, and marked the month as having late data (SUBMITTED at the close, ACKNOWLEDGED now).
   [{ kind: 'submit', pick: 0, value: 99.9 }, { kind: 'advance', ms: 12 * DAY }, { kind: 'tick' }, { kind: 'expectNoLateData' }],
@@ -164,13 +183,7 @@ const EXAMPLES: Command[][] = [
  * a LOW escalation (60 working hours) of a month closed by silence on 6 February, due on the 8th.
  */
 const KNOWN_BUGS: Command[][] = [
-  [
-    { kind: 'tick' },
-    { kind: 'escalate', agreement: 0, pick: 1, day: 27, severity: 'LOW' },
-    { kind: 'submit', pick: 0, value: 99.9 },
-    { kind: 'advance', ms: 12 * DAY },
-    { kind: 'check' },
-  ],
+  [{ kind: 'tick' }, { kind: 'escalate', agreement: 0, pick: 1, day: 27, severity: 'LOW' }, { kind: 'submit', pick: 0, value: 99.9 }, { kind: 'advance', ms: 12 * DAY }, { kind: 'check' }],
 ];
 
 // ------------------------------------------------------------------------------------ the world
@@ -209,9 +222,14 @@ class World {
       const dept: Record<string, string> = {};
       for (const code of ['IT', 'MKT', 'SALES']) dept[code] = (await s.data(DepartmentDocument, { code })).department.id;
       const metric: Record<string, string> = {};
-      for (const code of ['REPORT_DAYS_LATE', 'SYSTEM_AVAILABILITY', 'ESCALATION_RESPONSE_ON_TIME', 'HANDOFF_VOLUME', 'HANDOFF_ACCEPTANCE_RATE']) metric[code] = (await s.data(MetricDocument, { code })).metric.id;
+      for (const code of ['REPORT_DAYS_LATE', 'SYSTEM_AVAILABILITY', 'ESCALATION_RESPONSE_ON_TIME', 'HANDOFF_VOLUME', 'HANDOFF_ACCEPTANCE_RATE'])
+        metric[code] = (await s.data(MetricDocument, { code })).metric.id;
       const at = new Date(START).toISOString();
-      const charter = await activateAgreement(s, { key: 'CHARTER', tier: 'CORPORATE', title: 'Charter', terms: { effectiveFrom: FIRST }, objectives: [{ metricId: metric.REPORT_DAYS_LATE, target: 0, creditPercent: 1 }] }, at);
+      const charter = await activateAgreement(
+        s,
+        { key: 'CHARTER', tier: 'CORPORATE', title: 'Charter', terms: { effectiveFrom: FIRST }, objectives: [{ metricId: metric.REPORT_DAYS_LATE, target: 0, creditPercent: 1 }] },
+        at,
+      );
       // OPS has a MANUAL objective: its months close when their report is acknowledged (or deemed
       // so); handoffs and escalations feed it too, so they may arrive late for a closed month.
       const terms = { effectiveFrom: FIRST, acceptanceWorkingDays: 4, reportDueWorkingDays: 3 };
@@ -230,7 +248,14 @@ class World {
             creditCapPercent: 8,
             // A slow LOW response target (60 working hours): a deadline may pass after the month closed.
             ...(options.slowLowResponse
-              ? { escalationPolicy: { CRITICAL: { responseHours: 1, resolutionHours: 8 }, HIGH: { responseHours: 4, resolutionHours: 24 }, MEDIUM: { responseHours: 8, resolutionHours: 40 }, LOW: { responseHours: 60, resolutionHours: 120 } } }
+              ? {
+                  escalationPolicy: {
+                    CRITICAL: { responseHours: 1, resolutionHours: 8 },
+                    HIGH: { responseHours: 4, resolutionHours: 24 },
+                    MEDIUM: { responseHours: 8, resolutionHours: 40 },
+                    LOW: { responseHours: 60, resolutionHours: 120 },
+                  },
+                }
               : {}),
           },
           objectives: [
@@ -353,7 +378,9 @@ class World {
         if (!month) return;
         this.touched = { key: 'OPS', month };
         const objectives = (await this.s.data(ReportableObjectivesDocument, { key: 'OPS', at: month })).agreement.effectiveObjectives.filter((o) => o.metric.source === 'MANUAL');
-        const r = await this.head('OPS', 'PROVIDER').request(SubmitReportDocument, { input: { agreementId: this.ids.OPS, month, narrative: `${month} at ${this.iso}`, values: objectives.map((o) => ({ objectiveId: o.id, value: c.value })) } });
+        const r = await this.head('OPS', 'PROVIDER').request(SubmitReportDocument, {
+          input: { agreementId: this.ids.OPS, month, narrative: `${month} at ${this.iso}`, values: objectives.map((o) => ({ objectiveId: o.id, value: c.value })) },
+        });
         const d = this.outcome('submit', r, (x) => x.submitReport);
         if (d?.submitReport.report) this.reports.set(month, { id: d.submitReport.report.id, revision: d.submitReport.report.revisionCount, status: d.submitReport.report.status });
         return;
@@ -370,10 +397,13 @@ class World {
         this.touched = { key: 'OPS', month };
         const after =
           c.kind === 'acknowledge'
-            ? this.outcome('acknowledge', await this.head('OPS', 'CUSTOMER').request(AcknowledgeReportDocument, { input: { reportId, revision } }), (x) => x.acknowledgeReport)?.acknowledgeReport.report
+            ? this.outcome('acknowledge', await this.head('OPS', 'CUSTOMER').request(AcknowledgeReportDocument, { input: { reportId, revision } }), (x) => x.acknowledgeReport)?.acknowledgeReport
+                .report
             : c.kind === 'dispute'
-              ? this.outcome('dispute', await this.head('OPS', 'CUSTOMER').request(DisputeReportDocument, { input: { reportId, revision, reason: 'The figures are wrong' } }), (x) => x.disputeReport)?.disputeReport.report
-              : this.outcome(`settle ${c.ruling}`, await this.admin.request(SettleDisputeDocument, { input: { reportId, revision, ruling: c.ruling, note: 'Ruled' } }), (x) => x.settleDispute)?.settleDispute.report;
+              ? this.outcome('dispute', await this.head('OPS', 'CUSTOMER').request(DisputeReportDocument, { input: { reportId, revision, reason: 'The figures are wrong' } }), (x) => x.disputeReport)
+                  ?.disputeReport.report
+              : this.outcome(`settle ${c.ruling}`, await this.admin.request(SettleDisputeDocument, { input: { reportId, revision, ruling: c.ruling, note: 'Ruled' } }), (x) => x.settleDispute)
+                  ?.settleDispute.report;
         if (after) report.status = after.status;
         return;
       }
@@ -387,7 +417,9 @@ class World {
         const objectives = breached.length ? breached : card.objectives;
         if (!objectives.length) return;
         const objective = objectives[c.objective % objectives.length];
-        const r = await this.head(key, 'PROVIDER').request(RequestExclusionDocument, { input: { agreementId: this.ids[key], month, objectiveId: objective.objectiveId, reasonCode: 'CUSTOMER_DEPENDENCY', explanation: 'Waiting on the customer' } });
+        const r = await this.head(key, 'PROVIDER').request(RequestExclusionDocument, {
+          input: { agreementId: this.ids[key], month, objectiveId: objective.objectiveId, reasonCode: 'CUSTOMER_DEPENDENCY', explanation: 'Waiting on the customer' },
+        });
         const d = this.outcome('requestExclusion', r, (x) => x.requestExclusion);
         this.touched = { key, month };
         if (d?.requestExclusion.exclusion) this.exclusions.push({ id: d.requestExclusion.exclusion.id, version: d.requestExclusion.exclusion.version, key, month });
@@ -406,11 +438,19 @@ class World {
       case 'amend': {
         const key = KEYS[c.agreement];
         const lock = (await this.admin.data(ModelAgreementDocument, { key })).agreement.lockVersion;
-        const change = key === 'OPS' ? { metricId: this.metric.SYSTEM_AVAILABILITY, target: [99.0, 99.5, 99.7, 99.8][c.target] } : { metricId: this.metric.HANDOFF_VOLUME, target: [1, 2, 3, 5][c.target] };
+        const change =
+          key === 'OPS' ? { metricId: this.metric.SYSTEM_AVAILABILITY, target: [99.0, 99.5, 99.7, 99.8][c.target] } : { metricId: this.metric.HANDOFF_VOLUME, target: [1, 2, 3, 5][c.target] };
         const proposed = this.outcome(
           'proposeAmendment',
           await this.head(key, 'PROVIDER').request(ProposeAmendmentDocument, {
-            input: { agreementId: this.ids[key], expectedVersion: lock, effectiveMonth: c.next ? addMonths(this.month, 1) : this.month, reason: 'New terms', changeObjectives: [change], ...(c.charge ? { terms: { monthlyCharge: c.charge } } : {}) },
+            input: {
+              agreementId: this.ids[key],
+              expectedVersion: lock,
+              effectiveMonth: c.next ? addMonths(this.month, 1) : this.month,
+              reason: 'New terms',
+              changeObjectives: [change],
+              ...(c.charge ? { terms: { monthlyCharge: c.charge } } : {}),
+            },
           }),
           (x) => x.proposeAmendment,
         );
@@ -441,24 +481,47 @@ class World {
           const handedOffAt = this.instantIn(month, (c.day + i) % 28);
           const answered = new Date(Math.min(Date.parse(handedOffAt) + 2 * HOUR, this.now)).toISOString();
           const rejected = c.rejected && i === 0;
-          events.push({ externalId, agreementId: this.ids[key], stage: 'lead', handedOffAt, respondedAt: answered, ...(rejected ? { rejectedAt: answered, rejectionReason: 'duplicate' } : { acceptedAt: answered }) });
+          events.push({
+            externalId,
+            agreementId: this.ids[key],
+            stage: 'lead',
+            handedOffAt,
+            respondedAt: answered,
+            ...(rejected ? { rejectedAt: answered, rejectionReason: 'duplicate' } : { acceptedAt: answered }),
+          });
         }
         if (c.resend === null) this.touched = { key, month };
-        this.outcome(`handoffs ${month === this.month ? 'running' : 'ended'} month`, await this.as(this.integrations[key]).request(RecordHandoffEventsDocument, { input: { source: 'crm', events } }), (x) => x.recordHandoffEvents);
+        this.outcome(
+          `handoffs ${month === this.month ? 'running' : 'ended'} month`,
+          await this.as(this.integrations[key]).request(RecordHandoffEventsDocument, { input: { source: 'crm', events } }),
+          (x) => x.recordHandoffEvents,
+        );
         return;
       }
       case 'escalate': {
         const key = KEYS[c.agreement];
         const month = this.pickOf(this.eventMonths(), c.pick);
         if (!month) return;
-        const r = await this.head(key, 'CUSTOMER').request(OpenEscalationDocument, { input: { agreementId: this.ids[key], severity: c.severity, title: 'Down', description: 'It is down', openedAt: this.instantIn(month, c.day) } });
+        const r = await this.head(key, 'CUSTOMER').request(OpenEscalationDocument, {
+          input: { agreementId: this.ids[key], severity: c.severity, title: 'Down', description: 'It is down', openedAt: this.instantIn(month, c.day) },
+        });
         const d = this.outcome('openEscalation', r, (x) => x.openEscalation);
         this.touched = { key, month };
-        if (d?.openEscalation.escalation) this.escalations.push({ id: d.openEscalation.escalation.id, version: d.openEscalation.escalation.version, status: d.openEscalation.escalation.status, key, month: d.openEscalation.escalation.month });
+        if (d?.openEscalation.escalation)
+          this.escalations.push({
+            id: d.openEscalation.escalation.id,
+            version: d.openEscalation.escalation.version,
+            status: d.openEscalation.escalation.status,
+            key,
+            month: d.openEscalation.escalation.month,
+          });
         return;
       }
       case 'answerEscalation': {
-        const e = this.pickOf(this.escalations.filter((x) => x.status !== 'RESOLVED'), c.pick);
+        const e = this.pickOf(
+          this.escalations.filter((x) => x.status !== 'RESOLVED'),
+          c.pick,
+        );
         if (!e) return;
         this.touched = { key: e.key, month: e.month };
         const input = { id: e.id, expectedVersion: e.version, ...(c.resolve ? { resolution: 'Fixed' } : {}) };
@@ -485,7 +548,11 @@ class World {
         // A month readers see closed can be reopened (the scheduler late or not).
         if (closed.includes(month)) expect(reopening, `reopening ${key} ${month}, which readers saw closed`).toBeTruthy();
         if (reopening && c.byHeads) {
-          this.outcome('reopen (approve)', await this.head(key, 'CUSTOMER').request(ApproveMonthReopeningDocument, { input: { id: reopening.id, expectedVersion: reopening.version } }), (x) => x.approveMonthReopening);
+          this.outcome(
+            'reopen (approve)',
+            await this.head(key, 'CUSTOMER').request(ApproveMonthReopeningDocument, { input: { id: reopening.id, expectedVersion: reopening.version } }),
+            (x) => x.approveMonthReopening,
+          );
         }
         if (reopening) this.frozen.delete(`${key}|${month}`);
         return;
@@ -501,7 +568,9 @@ class World {
     return [
       await rows('select agreement_id, month, closed_at, cause, late_data_at, reopened_at from month_close order by agreement_id, month, closed_at'),
       await rows('select agreement_id, month, kind, percent, amount, delta, posted_at from credit_entry order by agreement_id, month, posted_at'),
-      await rows('select agreement_id, month, phase, closed, closed_at, late_data_at, status, credit_amount, report_status, computed_at, valid_until, deleted from ledger_month order by agreement_id, month'),
+      await rows(
+        'select agreement_id, month, phase, closed, closed_at, late_data_at, status, credit_amount, report_status, computed_at, valid_until, deleted from ledger_month order by agreement_id, month',
+      ),
       await rows('select agreement_id, month, metric_code, input_value, status from ledger_objective where deleted = false order by agreement_id, month, position'),
       await rows('select agreement_id, month, severity, opened_at, response_hours, response_target_hours from escalation order by opened_at'),
     ].join('\n--\n');
@@ -536,7 +605,10 @@ class World {
         if (this.now < endsAt) {
           expect(card.phase, where).toBe('RUNNING');
           expect(card.creditAmount, where).toBe(0);
-          expect(card.objectives.filter((o) => o.status !== 'PENDING'), where).toEqual([]);
+          expect(
+            card.objectives.filter((o) => o.status !== 'PENDING'),
+            where,
+          ).toEqual([]);
           expect(own, where).toEqual([]);
           continue;
         }
@@ -560,7 +632,10 @@ class World {
         // next write to the month or the next scheduler tick; once the scheduler has run at this
         // instant, every closed month has its entries.
         if (!own.length && this.tickedAt !== this.now) continue;
-        expect(own.map((e) => e.kind), where).toEqual(['CLOSE', ...own.slice(1).map(() => 'ADJUSTMENT')]);
+        expect(
+          own.map((e) => e.kind),
+          where,
+        ).toEqual(['CLOSE', ...own.slice(1).map(() => 'ADJUSTMENT')]);
         const sum = own.reduce((a, e) => a + e.delta, 0);
         expect(Math.abs(sum - card.creditAmount), `${where}: entries ${JSON.stringify(own)}`).toBeLessThan(1e-6);
         expect(own[own.length - 1].amount, where).toBeCloseTo(card.creditAmount, 9);
@@ -611,9 +686,12 @@ describe.each(engines())('score ledger, model-based (%s)', (engine) => {
     await runSequence(engine, [...commands], new Map());
   });
 
-  it.each(KNOWN_BUGS.map((commands, i) => [i + 1, commands] as const))('replays counterexample %i of a deadline passing between a close and its recording (scored at the close instant)', async (_, commands) => {
-    await runSequence(engine, [...commands], new Map(), { slowLowResponse: true });
-  });
+  it.each(KNOWN_BUGS.map((commands, i) => [i + 1, commands] as const))(
+    'replays counterexample %i of a deadline passing between a close and its recording (scored at the close instant)',
+    async (_, commands) => {
+      await runSequence(engine, [...commands], new Map(), { slowLowResponse: true });
+    },
+  );
 
   it(`equals a rebuild, and shows readers frozen closed months, after random sequences of writes, ticks and clock moves (seed ${SEED}, ${RUNS} runs from ${FIRST})`, async () => {
     const totals = new Map<string, number>();
@@ -665,11 +743,7 @@ describe.each(engines().filter((e) => e === 'postgresql'))('score ledger, concur
 
       // Later, late data races a reopening of the closed month and another tick.
       w.now += 3 * DAY;
-      await Promise.all([
-        w.apply({ kind: 'reopen', agreement: 0, pick: 0, byHeads: false }),
-        ...[10, 11, 12].map((day) => w.apply(batch(0, day))),
-        w.apply({ kind: 'tick' }),
-      ]);
+      await Promise.all([w.apply({ kind: 'reopen', agreement: 0, pick: 0, byHeads: false }), ...[10, 11, 12].map((day) => w.apply(batch(0, day))), w.apply({ kind: 'tick' })]);
       await w.apply({ kind: 'tick' });
       // Reopened, its report is under review again: silence past the fresh acceptance window
       // closes it again, and the scheduler posts the adjustment.

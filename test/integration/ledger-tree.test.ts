@@ -25,7 +25,10 @@ describe.each(engines())('the ledger of an agreement tree (%s)', (engine) => {
     const month = berlinMonth(new Date());
     const next = addMonths(month, 1);
     const count = async (key: string, m: string) => {
-      const rows = (await s.app.orm.em.fork().getConnection().execute(`select count(*) as n from ledger_month where agreement_key = ? and month = ? and deleted = ?`, [key, m, engine === 'postgresql' ? false : 0])) as Array<{ n: number | string }>;
+      const rows = (await s.app.orm.em
+        .fork()
+        .getConnection()
+        .execute(`select count(*) as n from ledger_month where agreement_key = ? and month = ? and deleted = ?`, [key, m, engine === 'postgresql' ? false : 0])) as Array<{ n: number | string }>;
       return Number(rows[0].n);
     };
     expect(await count('IT-SALES', next)).toBe(0);
@@ -33,7 +36,9 @@ describe.each(engines())('the ledger of an agreement tree (%s)', (engine) => {
     const sales = s.as(await s.tokenFor(Role.HEAD, 'SALES'));
     const lockVersion = (await s.data(AgreementLockDocument, { key: 'IT-SALES-CRM' })).agreement.lockVersion;
     const id = ((await s.app.orm.em.fork().getConnection().execute(`select id from agreement where key = ?`, ['IT-SALES-CRM'])) as Array<{ id: string }>)[0].id;
-    const proposed = await it.data(ProposeAmendmentDocument, { input: { agreementId: id, expectedVersion: lockVersion, effectiveMonth: month, reason: 'The CRM is retired', terms: { effectiveTo: month } } });
+    const proposed = await it.data(ProposeAmendmentDocument, {
+      input: { agreementId: id, expectedVersion: lockVersion, effectiveMonth: month, reason: 'The CRM is retired', terms: { effectiveTo: month } },
+    });
     expect(proposed.proposeAmendment.userErrors).toEqual([]);
     const a = proposed.proposeAmendment.amendment!;
     expect((await sales.data(ApproveAmendmentDocument, { input: { id: a.id, expectedVersion: a.version } })).approveAmendment.userErrors).toEqual([]);

@@ -48,7 +48,11 @@ describe.each(engines())('migrations on %s', (engine) => {
     await run(`alter table ${q('agreement_version')} drop column ${q('acceptance_working_days')}`);
     await run(`delete from ${q('mikro_orm_migrations')} where ${q('name')} like '%search_text%' or ${q('name')} like '%acceptance_and_rulings%'`);
 
-    expect(await migrateUp(orm)).toEqual(migrationsFor(engine).map((m) => m.name).filter((n) => /search_text|acceptance_and_rulings/.test(n)));
+    expect(await migrateUp(orm)).toEqual(
+      migrationsFor(engine)
+        .map((m) => m.name)
+        .filter((n) => /search_text|acceptance_and_rulings/.test(n)),
+    );
     expect((await orm.schema.getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
     for (const table of ['department', 'metric', 'service']) {
       const rows = (await run(`select ${q('code')} as code, ${q('name')} as name, ${q('search_text')} as search_text from ${q(table)}`)) as Array<{ code: string; name: string; search_text: string }>;
@@ -63,7 +67,10 @@ describe.each(engines())('migrations on %s', (engine) => {
     const versions = await em.find(AgreementVersion, {});
     const asDate = (v: unknown) => new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as string | number | Date));
     for (const r of revisions) {
-      const version = versionAt(versions.filter((v) => v.agreement.id === r.agreement_id), r.month) as AgreementVersion;
+      const version = versionAt(
+        versions.filter((v) => v.agreement.id === r.agreement_id),
+        r.month,
+      ) as AgreementVersion;
       expect(asDate(r.due).toISOString()).toBe(acceptanceDue(version.calendar, asDate(r.submitted_at), 5).toISOString());
     }
   });
@@ -73,7 +80,11 @@ describe.each(engines())('migrations on %s', (engine) => {
     for (const table of ['month_reopening', 'credit_entry', 'month_close', 'ledger_state', 'ledger_objective', 'ledger_month']) await run(`drop table ${q(table)}`);
     await run(`delete from ${q('mikro_orm_migrations')} where ${q('name')} like '%score_ledger%'`);
 
-    expect(await migrateUp(orm)).toEqual(migrationsFor(engine).map((m) => m.name).filter((n) => /score_ledger/.test(n)));
+    expect(await migrateUp(orm)).toEqual(
+      migrationsFor(engine)
+        .map((m) => m.name)
+        .filter((n) => /score_ledger/.test(n)),
+    );
     expect((await orm.schema.getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
     const count = async (table: string) => Number(((await run(`select count(*) as n from ${q(table)}`)) as Array<{ n: number | string }>)[0].n);
     // The demo's measured agreement-months, its acknowledged months closed with their credit posted.

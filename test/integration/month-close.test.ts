@@ -83,7 +83,9 @@ describe.each(engines())('months that close and stay closed (%s)', (engine) => {
   });
 
   it('closes a month when its report is acknowledged, freezing it and posting its credit', async () => {
-    const sent = await integration.at('2026-02-20T12:00:00Z').data(RecordHandoffEventsDocument, { input: { source: 'crm', events: ['2026-02-03T10:00:00Z', '2026-02-10T10:00:00Z', '2026-02-17T10:00:00Z'].map(lead) } });
+    const sent = await integration
+      .at('2026-02-20T12:00:00Z')
+      .data(RecordHandoffEventsDocument, { input: { source: 'crm', events: ['2026-02-03T10:00:00Z', '2026-02-10T10:00:00Z', '2026-02-17T10:00:00Z'].map(lead) } });
     expect(sent.recordHandoffEvents.userErrors).toEqual([]);
     // While February runs, nothing is scored: the volume so far is shown, PENDING.
     const running = await state('2026-02', '2026-02-21T00:00:00Z');
@@ -104,7 +106,9 @@ describe.each(engines())('months that close and stay closed (%s)', (engine) => {
     expect((await s.data(CreditLedgerDocument, { filter: { agreementId } })).creditLedger.totalCount).toBe(0);
     await s.app.scheduler.tick(new Date('2026-03-08T00:00:00Z'));
     const ledger = (await s.data(CreditLedgerDocument, { filter: { agreementId } })).creditLedger;
-    expect(ledger.edges.map((e) => e.node)).toMatchObject([{ month: '2026-02', kind: 'CLOSE', percent: 3, amount: 300, delta: 300, objectives: ['HANDOFF_VOLUME'], postedAt: closedAt, reason: null, agreement: { key: 'LPC' } }]);
+    expect(ledger.edges.map((e) => e.node)).toMatchObject([
+      { month: '2026-02', kind: 'CLOSE', percent: 3, amount: 300, delta: 300, objectives: ['HANDOFF_VOLUME'], postedAt: closedAt, reason: null, agreement: { key: 'LPC' } },
+    ]);
   });
 
   it('keeps a closed month as it was when late data arrives, marking it', async () => {
@@ -129,7 +133,9 @@ describe.each(engines())('months that close and stay closed (%s)', (engine) => {
     const reopening = asked.requestMonthReopening.reopening!;
     expect(reopening).toMatchObject({ status: 'REQUESTED', requestedBySide: 'PROVIDER' });
     // The asking side does not approve its own request; the month stays closed meanwhile.
-    expect((await provider.at('2026-04-12T01:00:00Z').request(ApproveMonthReopeningDocument, { input: { id: reopening.id, expectedVersion: reopening.version } })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect((await provider.at('2026-04-12T01:00:00Z').request(ApproveMonthReopeningDocument, { input: { id: reopening.id, expectedVersion: reopening.version } })).errors?.[0].extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     expect(await state('2026-02', '2026-04-12T02:00:00Z')).toMatchObject({ phase: 'CLOSED', creditAmount: 300 });
 
     const approved = await customer.at('2026-04-13T09:00:00Z').data(ApproveMonthReopeningDocument, { input: { id: reopening.id, expectedVersion: reopening.version } });
@@ -139,7 +145,9 @@ describe.each(engines())('months that close and stay closed (%s)', (engine) => {
     const reopened = await state('2026-02', '2026-04-13T10:00:00Z');
     expect(reopened).toMatchObject({ phase: 'ENDED', closedAt: null, score: 100, status: 'MET', creditAmount: 0, lateDataAt: null, report: { status: 'SUBMITTED', revisionCount: 1 } });
     expect(volume(reopened)).toMatchObject({ value: 5, status: 'MET' });
-    const corrected = await provider.at('2026-04-13T12:00:00Z').data(SubmitReportDocument, { input: { agreementId, month: '2026-02', narrative: 'corrected', values: [{ objectiveId: leadsObjective, value: 430 }] } });
+    const corrected = await provider
+      .at('2026-04-13T12:00:00Z')
+      .data(SubmitReportDocument, { input: { agreementId, month: '2026-02', narrative: 'corrected', values: [{ objectiveId: leadsObjective, value: 430 }] } });
     expect(corrected.submitReport.userErrors).toEqual([]);
     const ack = await customer.at('2026-04-14T09:00:00Z').data(AcknowledgeReportDocument, { input: { reportId: corrected.submitReport.report!.id, revision: 2 } });
     expect(ack.acknowledgeReport.userErrors).toEqual([]);
@@ -171,7 +179,9 @@ describe.each(engines())('months that close and stay closed (%s)', (engine) => {
   });
 
   it('closes a silent customer’s month when the acceptance window passes, in reads at once and in the ledger by the scheduler', async () => {
-    await integration.at('2026-03-25T12:00:00Z').data(RecordHandoffEventsDocument, { input: { source: 'crm', events: ['2026-03-02T10:00:00Z', '2026-03-09T10:00:00Z', '2026-03-16T10:00:00Z', '2026-03-23T10:00:00Z'].map(lead) } });
+    await integration
+      .at('2026-03-25T12:00:00Z')
+      .data(RecordHandoffEventsDocument, { input: { source: 'crm', events: ['2026-03-02T10:00:00Z', '2026-03-09T10:00:00Z', '2026-03-16T10:00:00Z', '2026-03-23T10:00:00Z'].map(lead) } });
     await submit('2026-03', '2026-04-01T09:00:00Z', 380);
     const windowEnds = (await s.at('2026-04-01T10:00:00Z').data(AgreementReportDocument, { key: 'LPC', month: '2026-03' })).agreement.report!.latestRevision!.acceptanceDueAt!;
     const before = new Date(Date.parse(windowEnds) - 60_000).toISOString();
@@ -187,13 +197,17 @@ describe.each(engines())('months that close and stay closed (%s)', (engine) => {
     const entries = (await s.data(CreditLedgerDocument, { filter: { agreementId, from: '2026-03', to: '2026-03' } })).creditLedger.edges.map((e) => e.node);
     expect(entries).toMatchObject([{ kind: 'CLOSE', amount: 500, objectives: ['QUALIFIED_LEADS'], postedAt: new Date(Date.parse(windowEnds) + 1).toISOString() }]);
     // A correction of a closed month waits for a reopening.
-    const correction = await provider.at('2026-04-20T09:00:00Z').data(SubmitReportDocument, { input: { agreementId, month: '2026-03', narrative: 'fix', values: [{ objectiveId: leadsObjective, value: 410 }] } });
+    const correction = await provider
+      .at('2026-04-20T09:00:00Z')
+      .data(SubmitReportDocument, { input: { agreementId, month: '2026-03', narrative: 'fix', values: [{ objectiveId: leadsObjective, value: 410 }] } });
     expect(correction.submitReport.userErrors).toMatchObject([{ field: 'month', code: 'ILLEGAL_TRANSITION' }]);
     expect(await state('2026-03', '2026-04-21T00:00:00Z')).toMatchObject({ phase: 'CLOSED', creditAmount: 500 });
   });
 
   it('marks a disputed month and its provisional credit until an admin rules; a rejected dispute closes it', async () => {
-    await integration.at('2026-04-28T12:00:00Z').data(RecordHandoffEventsDocument, { input: { source: 'crm', events: ['2026-04-06T10:00:00Z', '2026-04-13T10:00:00Z', '2026-04-20T10:00:00Z', '2026-04-27T10:00:00Z'].map(lead) } });
+    await integration
+      .at('2026-04-28T12:00:00Z')
+      .data(RecordHandoffEventsDocument, { input: { source: 'crm', events: ['2026-04-06T10:00:00Z', '2026-04-13T10:00:00Z', '2026-04-20T10:00:00Z', '2026-04-27T10:00:00Z'].map(lead) } });
     const report = await submit('2026-04', '2026-05-04T09:00:00Z', 390);
     const disputed = await customer.at('2026-05-05T09:00:00Z').data(DisputeReportDocument, { input: { reportId: report.id, revision: 1, reason: 'Leads double counted' } });
     expect(disputed.disputeReport.userErrors).toEqual([]);
@@ -215,7 +229,9 @@ describe.each(engines())('months that close and stay closed (%s)', (engine) => {
     expect(r.requestMonthReopening.reopening).toMatchObject({ status: 'APPROVED', requestedBySide: 'ADMIN' });
     // Under review again (not closed again at once), so the provider may correct it.
     expect(await state('2026-05', '2026-06-20T10:00:00Z')).toMatchObject({ phase: 'ENDED', closedAt: null, report: { status: 'SUBMITTED', revisionCount: 1 } });
-    const corrected = await provider.at('2026-06-20T11:00:00Z').data(SubmitReportDocument, { input: { agreementId, month: '2026-05', narrative: 'recounted', values: [{ objectiveId: leadsObjective, value: 450 }] } });
+    const corrected = await provider
+      .at('2026-06-20T11:00:00Z')
+      .data(SubmitReportDocument, { input: { agreementId, month: '2026-05', narrative: 'recounted', values: [{ objectiveId: leadsObjective, value: 450 }] } });
     expect(corrected.submitReport.userErrors).toEqual([]);
     expect(await state('2026-05', '2026-06-20T12:00:00Z')).toMatchObject({ phase: 'ENDED', report: { status: 'SUBMITTED', revisionCount: 2 } });
   });

@@ -22,7 +22,6 @@ import {
 import { berlinMonth } from '../support/clock';
 import { engines, Role, startServer, type TestServer } from '../support/server';
 
-
 describe.each(engines())('phases of a month (%s)', (engine) => {
   let s: TestServer;
   const current = berlinMonth(new Date());
@@ -85,7 +84,9 @@ describe.each(engines())('phases of a month (%s)', (engine) => {
     const draft = (await head.data(SaveReportDraftDocument, { input: { agreementId: id, month: current, narrative: 'so far so good' } })).saveReportDraft;
     expect(draft.userErrors).toHaveLength(1);
     expect(draft.userErrors[0]).toMatchObject({ field: 'month', code: 'INVALID' });
-    expect(draft.userErrors[0].message).toMatch(new RegExp(`^month: ${current} has not ended; it ends at \\d{4}-\\d{2}-\\d{2}T2[23]:00:00.000Z \\(Europe/Berlin\\), and can be reported on from then$`));
+    expect(draft.userErrors[0].message).toMatch(
+      new RegExp(`^month: ${current} has not ended; it ends at \\d{4}-\\d{2}-\\d{2}T2[23]:00:00.000Z \\(Europe/Berlin\\), and can be reported on from then$`),
+    );
     const submitted = (await head.data(SubmitReportDocument, { input: { agreementId: id, month: current, values: [], narrative: 'x', idempotencyKey: 'early' } })).submitReport;
     expect(submitted.userErrors[0]).toMatchObject({ field: 'month', code: 'INVALID' });
   });

@@ -166,7 +166,11 @@ describe.each(engines())('monthly reports on %s', (engine) => {
     it('refuses a submission of the incomplete draft, naming what is missing', async () => {
       const r = await headSales.at('2026-04-07T08:00:00Z').data(SubmitReportDocument, { input: { agreementId: salesCs, month: '2026-03' } });
       expect(r.submitReport.userErrors).toEqual([
-        { field: 'values', code: 'REQUIRED', message: `values: no value for objective FRICTION_REPORT_DELIVERED (objectiveId ${objective['SALES-CS'].FRICTION_REPORT_DELIVERED}); every MANUAL objective needs one` },
+        {
+          field: 'values',
+          code: 'REQUIRED',
+          message: `values: no value for objective FRICTION_REPORT_DELIVERED (objectiveId ${objective['SALES-CS'].FRICTION_REPORT_DELIVERED}); every MANUAL objective needs one`,
+        },
       ]);
     });
 
@@ -256,7 +260,9 @@ describe.each(engines())('monthly reports on %s', (engine) => {
 
     it('acknowledges the latest revision only, whatever drafts were saved meanwhile, and closes the report', async () => {
       // A draft saved after the submission does not hold the customer's verdict up.
-      const draft = await headSales.at('2026-04-10T09:00:00Z').data(SaveReportDraftDocument, { input: { agreementId: salesCs, month: '2026-03', narrative: 'Notes for next time', expectedVersion: version } });
+      const draft = await headSales
+        .at('2026-04-10T09:00:00Z')
+        .data(SaveReportDraftDocument, { input: { agreementId: salesCs, month: '2026-03', narrative: 'Notes for next time', expectedVersion: version } });
       expect(draft.saveReportDraft.report).toMatchObject({ status: 'SUBMITTED', revisionCount: 2, draft: { narrative: 'Notes for next time' } });
       // Revision 2 came on Thu 9 April: its window runs to the end of Thu 16 April.
       const cs = headCs.at('2026-04-10T10:00:00Z');
@@ -320,7 +326,8 @@ describe.each(engines())('monthly reports on %s', (engine) => {
       expect(r.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: 2026-05 has not ended; it ends at 2026-06-01T00:00:00.000Z (UTC), and can be reported on from then' }]);
       const current = await refused(leadsInput('2026-04', 500), headMkt.at('2026-04-30T23:59:59Z'));
       expect(current.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: 2026-04 has not ended; it ends at 2026-05-01T00:00:00.000Z (UTC), and can be reported on from then' }]);
-      const draft = (await headMkt.at('2026-04-30T23:59:59Z').data(SaveReportDraftDocument, { input: { agreementId: leadsInput('2026-04', 500).agreementId, month: '2026-04', narrative: 'early' } })).saveReportDraft;
+      const draft = (await headMkt.at('2026-04-30T23:59:59Z').data(SaveReportDraftDocument, { input: { agreementId: leadsInput('2026-04', 500).agreementId, month: '2026-04', narrative: 'early' } }))
+        .saveReportDraft;
       expect(draft.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: 2026-04 has not ended; it ends at 2026-05-01T00:00:00.000Z (UTC), and can be reported on from then' }]);
     });
 
@@ -331,12 +338,22 @@ describe.each(engines())('monthly reports on %s', (engine) => {
 
     it('refuses months of a suspension that covered them', async () => {
       const created = await s.data(CreateAgreementDocument, {
-        input: { key: 'IT-CS', tier: 'CUSTOMER', title: 'x', providerId: dept.IT, customerId: dept.CS, parentId: (await s.data(ReportableObjectivesDocument, { key: 'CHARTER', at: '2026-01' })).agreement.id, terms: { effectiveFrom: '2026-01' }, objectives: [] },
+        input: {
+          key: 'IT-CS',
+          tier: 'CUSTOMER',
+          title: 'x',
+          providerId: dept.IT,
+          customerId: dept.CS,
+          parentId: (await s.data(ReportableObjectivesDocument, { key: 'CHARTER', at: '2026-01' })).agreement.id,
+          terms: { effectiveFrom: '2026-01' },
+          objectives: [],
+        },
       });
       let a = created.createAgreement.agreement!;
       const draft = await refused({ agreementId: a.id, month: '2026-02', values: [], narrative: 'x' }, s);
       expect(draft.userErrors).toEqual([{ field: 'month', code: 'INVALID', message: 'month: agreement IT-CS was not ACTIVE in 2026-02' }]);
-      for (const party of ['PROVIDER', 'CUSTOMER'] as const) a = (await s.at('2026-01-05T00:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
+      for (const party of ['PROVIDER', 'CUSTOMER'] as const)
+        a = (await s.at('2026-01-05T00:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
       // Suspended on 1 March at 00:00 and still suspended: March is covered; February is not.
       a = (await s.at('2026-03-01T00:00:00Z').data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement.agreement!;
       expect((await refused({ agreementId: a.id, month: '2026-03', values: [], narrative: 'x' }, s)).userErrors).toEqual([
@@ -348,12 +365,22 @@ describe.each(engines())('monthly reports on %s', (engine) => {
     it('does not hold a report due before the agreement asking for it was activated', async () => {
       const charter = (await s.data(ReportableObjectivesDocument, { key: 'CHARTER', at: '2026-01' })).agreement.id;
       const created = await s.data(CreateAgreementDocument, {
-        input: { key: 'FIN-CS', tier: 'CUSTOMER', title: 'x', providerId: (await s.data(DepartmentDocument, { code: 'FIN' })).department.id, customerId: dept.CS, parentId: charter, terms: { effectiveFrom: '2026-01' }, objectives: [] },
+        input: {
+          key: 'FIN-CS',
+          tier: 'CUSTOMER',
+          title: 'x',
+          providerId: (await s.data(DepartmentDocument, { code: 'FIN' })).department.id,
+          customerId: dept.CS,
+          parentId: charter,
+          terms: { effectiveFrom: '2026-01' },
+          objectives: [],
+        },
       });
       let a = created.createAgreement.agreement!;
       // Signed on Sunday 15 March for terms from January: January's report is due on the 5th
       // working day after the signing, Friday 20 March, not on 6 February.
-      for (const party of ['PROVIDER', 'CUSTOMER'] as const) a = (await s.at('2026-03-15T12:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
+      for (const party of ['PROVIDER', 'CUSTOMER'] as const)
+        a = (await s.at('2026-03-15T12:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
       const overdue = await analyst.data(OverdueReportsDocument, { asOf: '2026-03-20T12:00:00Z' });
       expect(overdue.overdueReports.filter((o) => o.agreement.key === 'FIN-CS')).toEqual([]);
       const r = await s.at('2026-03-20T12:00:00Z').data(SubmitReportDocument, { input: { agreementId: a.id, month: '2026-01', values: [], narrative: 'x' } });
@@ -367,7 +394,11 @@ describe.each(engines())('monthly reports on %s', (engine) => {
       const metricId = m.createMetric.metric!.id;
       const charter = (await s.data(ReportableObjectivesDocument, { key: 'CHARTER', at: '2026-01' })).agreement.id;
       const hr = (await s.data(DepartmentDocument, { code: 'HR' })).department.id;
-      const id = (await s.data(CreateAgreementDocument, { input: { key: 'HR-CS', tier: 'CUSTOMER', title: 'x', providerId: hr, customerId: dept.CS, parentId: charter, terms: { effectiveFrom: '2026-01' }, objectives: [{ metricId, target: 50 }] } })).createAgreement.agreement!;
+      const id = (
+        await s.data(CreateAgreementDocument, {
+          input: { key: 'HR-CS', tier: 'CUSTOMER', title: 'x', providerId: hr, customerId: dept.CS, parentId: charter, terms: { effectiveFrom: '2026-01' }, objectives: [{ metricId, target: 50 }] },
+        })
+      ).createAgreement.agreement!;
       let a = id;
       for (const party of ['PROVIDER', 'CUSTOMER'] as const) a = (await s.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
       const objectiveId = (await objectivesOf('HR-CS', '2026-02')).LOOSE_PCT;
@@ -403,13 +434,19 @@ describe.each(engines())('monthly reports on %s', (engine) => {
         { field: 'values[1].value', code: 'INVALID', message: 'value: expected STATEMENT_ACCURACY (PERCENT) from 0 to 100, received 100.5' },
         { field: 'values[2].value', code: 'INVALID', message: 'value: expected TICKET_FIRST_RESPONSE (HOURS) from 0 to ∞, received -1' },
       ]);
-      const negativeCount = await refused({ ...leadsInput('2026-04', 1), values: [{ ...values[0], value: -3 }, values[1], { ...values[2], value: 1 }].map((v, i) => (i === 1 ? { ...v, value: 50 } : v)) });
+      const negativeCount = await refused({
+        ...leadsInput('2026-04', 1),
+        values: [{ ...values[0], value: -3 }, values[1], { ...values[2], value: 1 }].map((v, i) => (i === 1 ? { ...v, value: 50 } : v)),
+      });
       expect(negativeCount.userErrors).toEqual([{ field: 'values[0].value', code: 'INVALID', message: 'value: expected QUALIFIED_LEADS (COUNT) from 0 to ∞, received -3' }]);
     });
 
     it('refuses a non-finite value before it reaches the service', async () => {
       // JSON has no Infinity: 1e999 parses to it, and GraphQL's Float refuses it at coercion.
-      const body = JSON.stringify({ query: 'mutation($input: SubmitReportInput!) { submitReport(input: $input) { userErrors { field } } }', variables: { input: leadsInput('2026-04', 1) } }).replace('"value":1}', '"value":1e999}');
+      const body = JSON.stringify({ query: 'mutation($input: SubmitReportInput!) { submitReport(input: $input) { userErrors { field } } }', variables: { input: leadsInput('2026-04', 1) } }).replace(
+        '"value":1}',
+        '"value":1e999}',
+      );
       const res = await fetch(`${s.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.adminToken}` }, body });
       const json = (await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
       expect(json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
@@ -423,7 +460,11 @@ describe.each(engines())('monthly reports on %s', (engine) => {
         values: [...values, { objectiveId: objective['SALES-CS'].HANDOVER_DAYS, value: 1 }, { objectiveId: objective.LEADS.REPORT_DAYS_LATE, value: 0 }],
       });
       expect(r.userErrors).toEqual([
-        { field: 'values[3].objectiveId', code: 'INVALID', message: `objective ${objective['SALES-CS'].HANDOVER_DAYS} is not in force for LEADS in 2026-04 (version 1); read effectiveObjectives(at: "2026-04")` },
+        {
+          field: 'values[3].objectiveId',
+          code: 'INVALID',
+          message: `objective ${objective['SALES-CS'].HANDOVER_DAYS} is not in force for LEADS in 2026-04 (version 1); read effectiveObjectives(at: "2026-04")`,
+        },
         { field: 'values[4].objectiveId', code: 'INVALID', message: 'objective REPORT_DAYS_LATE is measured automatically (AUTOMATED metric); reports do not carry it' },
       ]);
     });
@@ -460,11 +501,14 @@ describe.each(engines())('monthly reports on %s', (engine) => {
     it('excuses only BREACHED or NO_DATA objective-months', async () => {
       // January (due Fri 6 February on the UTC calendar): 350 leads breaches 400; the rest is met.
       const sub = await headMkt.at('2026-02-05T10:00:00Z').data(SubmitReportDocument, {
-        input: { ...leadsInput('2026-01', 350), values: [
-          { objectiveId: objective.LEADS.QUALIFIED_LEADS, value: 350 },
-          { objectiveId: objective.LEADS.STATEMENT_ACCURACY, value: 99 },
-          { objectiveId: objective.LEADS.TICKET_FIRST_RESPONSE, value: 5 },
-        ] },
+        input: {
+          ...leadsInput('2026-01', 350),
+          values: [
+            { objectiveId: objective.LEADS.QUALIFIED_LEADS, value: 350 },
+            { objectiveId: objective.LEADS.STATEMENT_ACCURACY, value: 99 },
+            { objectiveId: objective.LEADS.TICKET_FIRST_RESPONSE, value: 5 },
+          ],
+        },
       });
       expect(sub.submitReport.userErrors).toEqual([]);
       const met = await headMkt.at('2026-02-10T00:00:00Z').data(RequestExclusionDocument, {
@@ -474,10 +518,23 @@ describe.each(engines())('monthly reports on %s', (engine) => {
         { field: 'objectiveId', code: 'INVALID', message: 'objective STATEMENT_ACCURACY of LEADS is MET in 2026-01; only BREACHED or NO_DATA objective-months can be excused' },
       ]);
       const breach = await headMkt.at('2026-02-10T00:00:00Z').data(RequestExclusionDocument, {
-        input: { agreementId: leads, month: '2026-01', objectiveId: objective.LEADS.QUALIFIED_LEADS, reasonCode: 'CUSTOMER_DEPENDENCY', explanation: 'Sales froze campaigns for two weeks', evidenceUrl: 'https://wiki.example/freeze' },
+        input: {
+          agreementId: leads,
+          month: '2026-01',
+          objectiveId: objective.LEADS.QUALIFIED_LEADS,
+          reasonCode: 'CUSTOMER_DEPENDENCY',
+          explanation: 'Sales froze campaigns for two weeks',
+          evidenceUrl: 'https://wiki.example/freeze',
+        },
       });
       expect(breach.requestExclusion.userErrors).toEqual([]);
-      expect(breach.requestExclusion.exclusion).toMatchObject({ status: 'REQUESTED', statusWhenRequested: 'BREACHED', reasonCode: 'CUSTOMER_DEPENDENCY', evidenceUrl: 'https://wiki.example/freeze', metric: { code: 'QUALIFIED_LEADS' } });
+      expect(breach.requestExclusion.exclusion).toMatchObject({
+        status: 'REQUESTED',
+        statusWhenRequested: 'BREACHED',
+        reasonCode: 'CUSTOMER_DEPENDENCY',
+        evidenceUrl: 'https://wiki.example/freeze',
+        metric: { code: 'QUALIFIED_LEADS' },
+      });
       breachId = breach.requestExclusion.exclusion!.id;
       const again = await headMkt.at('2026-02-10T00:00:00Z').data(RequestExclusionDocument, {
         input: { agreementId: leads, month: '2026-01', objectiveId: objective.LEADS.QUALIFIED_LEADS, reasonCode: 'OTHER', explanation: 'again' },

@@ -75,8 +75,7 @@ describe.each(engines())('scorecards on %s', (engine) => {
   const ids: Record<string, string> = {};
 
   const activate = (input: CreateAgreementInput) => activateAgreement(s, input);
-  const objectiveIds = async (key: string, at: string) =>
-    Object.fromEntries((await s.data(ReportableObjectivesDocument, { key, at })).agreement.effectiveObjectives.map((o) => [o.metric.code, o.id]));
+  const objectiveIds = async (key: string, at: string) => Object.fromEntries((await s.data(ReportableObjectivesDocument, { key, at })).agreement.effectiveObjectives.map((o) => [o.metric.code, o.id]));
   const submit = async (client: Client, at: string, agreementId: string, month: string, values: Array<[string, number]>) => {
     const r = await client.at(at).data(SubmitReportDocument, { input: { agreementId, month, narrative: month, values: values.map(([objectiveId, value]) => ({ objectiveId, value })) } });
     expect(r.submitReport.userErrors).toEqual([]);
@@ -116,7 +115,13 @@ describe.each(engines())('scorecards on %s', (engine) => {
     });
     // The amendment: proposed by Marketing, approved by Sales, on 15 February, from March.
     const proposed = await headMkt.at('2026-02-15T00:00:00Z').data(ProposeAmendmentDocument, {
-      input: { agreementId: ids.LEADS, expectedVersion: await lockVersionOf('LEADS'), effectiveMonth: '2026-03', reason: 'More leads', changeObjectives: [{ metricId: metric.QUALIFIED_LEADS, target: 450 }] },
+      input: {
+        agreementId: ids.LEADS,
+        expectedVersion: await lockVersionOf('LEADS'),
+        effectiveMonth: '2026-03',
+        reason: 'More leads',
+        changeObjectives: [{ metricId: metric.QUALIFIED_LEADS, target: 450 }],
+      },
     });
     expect(proposed.proposeAmendment.userErrors).toEqual([]);
     const amendment = proposed.proposeAmendment.amendment!;
@@ -127,18 +132,28 @@ describe.each(engines())('scorecards on %s', (engine) => {
     const jan = await objectiveIds('LEADS', '2026-01');
     const mar = await objectiveIds('LEADS', '2026-03');
     expect(mar.QUALIFIED_LEADS).not.toBe(jan.QUALIFIED_LEADS);
-    await submit(headIt, '2026-02-02T10:00:00Z', ids.OPS, '2026-01', [[ops.SYSTEM_AVAILABILITY, 99.9], [ops.MTTR, 3.5]]);
-    await submit(headIt, '2026-03-10T10:00:00Z', ids.OPS, '2026-02', [[ops.SYSTEM_AVAILABILITY, 99.0], [ops.MTTR, 6]]);
+    await submit(headIt, '2026-02-02T10:00:00Z', ids.OPS, '2026-01', [
+      [ops.SYSTEM_AVAILABILITY, 99.9],
+      [ops.MTTR, 3.5],
+    ]);
+    await submit(headIt, '2026-03-10T10:00:00Z', ids.OPS, '2026-02', [
+      [ops.SYSTEM_AVAILABILITY, 99.0],
+      [ops.MTTR, 6],
+    ]);
     await submit(headMkt, '2026-02-03T10:00:00Z', ids.LEADS, '2026-01', [[jan.QUALIFIED_LEADS, 380]]);
     await submit(headMkt, '2026-03-03T10:00:00Z', ids.LEADS, '2026-02', [[jan.QUALIFIED_LEADS, 420]]);
     await submit(headMkt, '2026-04-02T10:00:00Z', ids.LEADS, '2026-03', [[mar.QUALIFIED_LEADS, 420]]);
     // MTTR in February excused (approved); the January leads breach not (rejected).
-    const excused = await headIt.at('2026-03-11T00:00:00Z').data(RequestExclusionDocument, { input: { agreementId: ids.OPS, month: '2026-02', objectiveId: ops.MTTR, reasonCode: 'CUSTOMER_DEPENDENCY', explanation: 'Sales kept the vendor waiting' } });
+    const excused = await headIt
+      .at('2026-03-11T00:00:00Z')
+      .data(RequestExclusionDocument, { input: { agreementId: ids.OPS, month: '2026-02', objectiveId: ops.MTTR, reasonCode: 'CUSTOMER_DEPENDENCY', explanation: 'Sales kept the vendor waiting' } });
     const e1 = excused.requestExclusion.exclusion!;
     // Decided within the customer's acceptance window, before the month closes (DESIGN §5: an
     // exclusion approved after the close is late data and changes nothing until a reopening).
     expect((await headSales.at('2026-03-12T00:00:00Z').data(ApproveExclusionDocument, { input: { exclusionId: e1.id, expectedVersion: e1.version } })).approveExclusion.userErrors).toEqual([]);
-    const refused = await headMkt.at('2026-02-10T00:00:00Z').data(RequestExclusionDocument, { input: { agreementId: ids.LEADS, month: '2026-01', objectiveId: jan.QUALIFIED_LEADS, reasonCode: 'OTHER', explanation: 'Holidays' } });
+    const refused = await headMkt
+      .at('2026-02-10T00:00:00Z')
+      .data(RequestExclusionDocument, { input: { agreementId: ids.LEADS, month: '2026-01', objectiveId: jan.QUALIFIED_LEADS, reasonCode: 'OTHER', explanation: 'Holidays' } });
     const e2 = refused.requestExclusion.exclusion!;
     expect((await headSales.data(RejectExclusionDocument, { input: { exclusionId: e2.id, expectedVersion: e2.version, note: 'Planned for' } })).rejectExclusion.userErrors).toEqual([]);
   });
@@ -155,7 +170,17 @@ describe.each(engines())('scorecards on %s', (engine) => {
   it('scores an agreement-month objective by objective (OPS, January: AT_RISK at 100)', async () => {
     const r = await analyst.data(AgreementScorecardDocument, { key: 'OPS', month: '2026-01' });
     const card = r.agreement.scorecard;
-    expect(card).toMatchObject({ month: '2026-01', measured: true, version: 1, dueDate: '2026-02-06', dueAt: '2026-02-07T00:00:00.000Z', score: 100, status: 'AT_RISK', creditPercent: 0, creditAmount: 0 });
+    expect(card).toMatchObject({
+      month: '2026-01',
+      measured: true,
+      version: 1,
+      dueDate: '2026-02-06',
+      dueAt: '2026-02-07T00:00:00.000Z',
+      score: 100,
+      status: 'AT_RISK',
+      creditPercent: 0,
+      creditAmount: 0,
+    });
     expect(card.compliance).toEqual({ evaluated: 3, met: 3, breaches: 0, rate: 1 });
     expect(card.objectives.map((o) => [o.metric.code, o.source, o.value, o.status, o.attainment, o.inheritedFrom?.key ?? null])).toEqual([
       ['SYSTEM_AVAILABILITY', 'MANUAL', 99.9, 'MET', 1, null],

@@ -7,15 +7,7 @@ import { projectRoot } from '../../src/common/paths';
 import { createApp } from '../../src/server';
 import { openOrm } from '../../src/db/orm';
 import { isEmpty } from '../../seeds/demo.seeder';
-import {
-  CreateApiTokenDocument,
-  CreateUserDocument,
-  DepartmentDocument,
-  MeDocument,
-  RevokeApiTokenDocument,
-  UpdateUserDocument,
-  UsersDocument,
-} from '../generated/graphql';
+import { CreateApiTokenDocument, CreateUserDocument, DepartmentDocument, MeDocument, RevokeApiTokenDocument, UpdateUserDocument, UsersDocument } from '../generated/graphql';
 import { engines, freshDatabase, startServer, type TestServer } from '../support/server';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -52,5 +52,11 @@ export async function generateAgreements(em: EntityManager, prefix: string, coun
   await em.flush();
   // Written directly, as a bulk load would: the score ledger learns of them as a write tells it.
   const ids = (await em.find(Agreement, { key: { $like: `${prefix}-A%` } }, { fields: ['id'] })).map((a) => a.id);
-  await em.transactional((tem) => syncLedger(tem, ids.map((agreementId) => ({ agreementId })), new Date()));
+  await em.transactional((tem) =>
+    syncLedger(
+      tem,
+      ids.map((agreementId) => ({ agreementId })),
+      new Date(),
+    ),
+  );
 }

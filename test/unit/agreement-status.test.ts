@@ -4,11 +4,17 @@ import { displayStatus } from '../../src/modules/agreements/agreement.rules';
 
 /** An ACTIVE agreement whose only version ends with November 2026, on a calendar in `timeZone`. */
 function endingInNovember(timeZone: string): [Agreement, AgreementVersion[]] {
-  const version = { number: 1, effectiveMonth: '2026-01', effectiveFrom: '2026-01', effectiveTo: '2026-11', calendar: { timeZone, workingDays: [1, 2, 3, 4, 5], dayStart: '09:00', dayEnd: '17:00', holidays: [] } };
+  const version = {
+    number: 1,
+    effectiveMonth: '2026-01',
+    effectiveFrom: '2026-01',
+    effectiveTo: '2026-11',
+    calendar: { timeZone, workingDays: [1, 2, 3, 4, 5], dayStart: '09:00', dayEnd: '17:00', holidays: [] },
+  };
   return [{ state: AgreementStatus.ACTIVE } as Agreement, [version as unknown as AgreementVersion]];
 }
 
-describe('the EXPIRED status follows the agreement\'s time zone, not UTC', () => {
+describe("the EXPIRED status follows the agreement's time zone, not UTC", () => {
   it('expires when its last month ends where it is measured', () => {
     const [la, laVersions] = endingInNovember('America/Los_Angeles');
     // 30 November, 23:00 in Los Angeles (PST, UTC-8): December in UTC, still November there.

@@ -24,10 +24,13 @@ describe('bounded work (issue 12)', () => {
       if (running) setImmediate(tick);
     };
     setImmediate(tick);
-    const out = await mapBreathing(Array.from({ length: 200 }, (_, i) => i), (i) => {
-      spin(1);
-      return i * 2;
-    });
+    const out = await mapBreathing(
+      Array.from({ length: 200 }, (_, i) => i),
+      (i) => {
+        spin(1);
+        return i * 2;
+      },
+    );
     running = false;
     expect(out).toEqual(Array.from({ length: 200 }, (_, i) => i * 2));
     expect(ticks).toBeGreaterThanOrEqual(5); // ≥ 200 ms of work in slices of 15 ms
@@ -54,7 +57,9 @@ describe('bounded work (issue 12)', () => {
     expect(apiMonthProblem('1999-12')).toMatch(/from 2000-01/);
     const now = new Date('2026-11-26T12:00:00Z');
     expect(() => assertAsOf('asOf', new Date('2027-11-27T12:00:00Z'), now)).not.toThrow();
-    expect(() => assertAsOf('asOf', new Date('2027-11-27T12:00:00.001Z'), now)).toThrow('asOf: expected an instant at most 366 days after now (2027-11-27T12:00:00.000Z), received 2027-11-27T12:00:00.001Z');
+    expect(() => assertAsOf('asOf', new Date('2027-11-27T12:00:00.001Z'), now)).toThrow(
+      'asOf: expected an instant at most 366 days after now (2027-11-27T12:00:00.000Z), received 2027-11-27T12:00:00.001Z',
+    );
   });
 
   it('finds text a database cannot store', () => {
@@ -66,7 +71,9 @@ describe('bounded work (issue 12)', () => {
   });
 
   it('names the argument path of the first bad value, in literals and variables alike', () => {
-    const doc = parse('query($i: CreateDepartmentInput!, $n: [String!]) { a: createDepartment(input: $i) { x } b: departments(filter: { search: "ok", codes: ["A", "B\\u0000"] }) { x } c: f(list: $n) }');
+    const doc = parse(
+      'query($i: CreateDepartmentInput!, $n: [String!]) { a: createDepartment(input: $i) { x } b: departments(filter: { search: "ok", codes: ["A", "B\\u0000"] }) { x } c: f(list: $n) }',
+    );
     expect(inputProblem(doc, { i: { code: 'OK', name: 'fine' }, n: [] })).toEqual({ field: 'filter.codes[1]', message: 'contains a NUL character (U+0000), which text cannot hold' });
     const vars = parse('query($i: In!) { createDepartment(input: $i) { x } }');
     expect(inputProblem(vars, { i: { events: [{ externalId: 'ok' }, { externalId: 'bad\ud800' }] } })?.field).toBe('input.events[1].externalId');

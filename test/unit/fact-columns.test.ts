@@ -11,8 +11,12 @@ const GRAPHQL_NAME = { id: 'ID', string: 'String', month: 'Month', tier: 'Tier',
 describe('the facts’ column tables (one declaration per shape)', () => {
   it('give the CSV exports their headers, in the order the exports have always had', () => {
     // Pinned as text: the CSV a warehouse loads must not change when the table is edited by mistake.
-    expect(MEASUREMENT_COLUMNS.join(',')).toBe('id,month,agreementKey,tier,provider,customer,service,metric,unit,direction,target,warning,weight,value,status,attainment,excused,source,reportRevision,updatedAt,disputed,deleted');
-    expect(HANDOFF_COLUMNS.join(',')).toBe('id,source,externalId,agreementKey,provider,customer,stage,month,handedOffAt,respondedAt,acceptedAt,rejectedAt,rejectionReason,convertedAt,qualityScore,responseHours,updatedAt');
+    expect(MEASUREMENT_COLUMNS.join(',')).toBe(
+      'id,month,agreementKey,tier,provider,customer,service,metric,unit,direction,target,warning,weight,value,status,attainment,excused,source,reportRevision,updatedAt,disputed,deleted',
+    );
+    expect(HANDOFF_COLUMNS.join(',')).toBe(
+      'id,source,externalId,agreementKey,provider,customer,stage,month,handedOffAt,respondedAt,acceptedAt,rejectedAt,rejectionReason,convertedAt,qualityScore,responseHours,updatedAt',
+    );
   });
 
   it('are the GraphQL object types’ fields: names, types, nullability and descriptions', () => {
@@ -22,7 +26,12 @@ describe('the facts’ column tables (one declaration per shape)', () => {
       expect(Object.keys(fields)).toEqual(Object.keys(table));
       for (const [name, column] of Object.entries(table)) {
         const field = fields[name];
-        expect([name, getNamedType(field.type).name, !isNonNullType(field.type), field.description ?? undefined]).toEqual([name, GRAPHQL_NAME[column.type], column.nullable === true, column.description]);
+        expect([name, getNamedType(field.type).name, !isNonNullType(field.type), field.description ?? undefined]).toEqual([
+          name,
+          GRAPHQL_NAME[column.type],
+          column.nullable === true,
+          column.description,
+        ]);
         expect(getNullableType(field.type)).toBe(getNamedType(field.type));
         // A plain column costs nothing in the cost limit: the row, counted by `first`, is the work.
         expect(field.extensions.complexity).toBe(0);

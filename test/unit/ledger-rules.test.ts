@@ -157,7 +157,16 @@ describe('evaluateLedgerMonth (rules 0 to 7 on stored inputs)', () => {
 
   it('excuses an objective (no attainment, no credit) and reads warnings (AT_RISK)', () => {
     const m = month();
-    const r = evaluateLedgerMonth({ ...m, objectives: [{ ...m.objectives[0], value: 99.7 }, { ...m.objectives[1], excused: true }] }, plus(DUE, 1));
+    const r = evaluateLedgerMonth(
+      {
+        ...m,
+        objectives: [
+          { ...m.objectives[0], value: 99.7 },
+          { ...m.objectives[1], excused: true },
+        ],
+      },
+      plus(DUE, 1),
+    );
     expect(r.objectives.map((o) => [o.status, o.attainment])).toEqual([
       ['AT_RISK', 1],
       ['EXCUSED', null],

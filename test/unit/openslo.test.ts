@@ -365,7 +365,10 @@ describe('the checks of the tests (our OpenSLO v1 schema, cross-document rules)'
       `${avail}: /spec/objectives/0/timeSliceWindow ${pattern}`,
     ]);
     expect(after((d) => (slo(d).spec.objectives[0].timeSliceWindow = 5))).toEqual([]);
-    expect(after((d) => (slo(d).spec.objectives[0].timeSliceWindow = 0))).toEqual([`${avail}: /spec/objectives/0/timeSliceWindow must be > 0`, `${avail}: /spec/objectives/0/timeSliceWindow must be string`]);
+    expect(after((d) => (slo(d).spec.objectives[0].timeSliceWindow = 0))).toEqual([
+      `${avail}: /spec/objectives/0/timeSliceWindow must be > 0`,
+      `${avail}: /spec/objectives/0/timeSliceWindow must be string`,
+    ]);
   });
 
   it('catch what the spec states of objectives, time windows and budgeting', () => {
@@ -418,7 +421,10 @@ describe('the checks of the tests (our OpenSLO v1 schema, cross-document rules)'
     expect(after(ratio({ counter: true, good: source, total: source }))).toEqual([]);
     expect(after(ratio({ counter: false, bad: source, total: source }))).toEqual([]);
     expect(after(ratio({ rawType: 'success', raw: source }))).toEqual([]);
-    expect(after(ratio({ good: source, bad: source, total: source }))).toEqual([`${availSli}: /spec/ratioMetric/bad boolean schema is false`, `${availSli}: /spec/ratioMetric/good boolean schema is false`]);
+    expect(after(ratio({ good: source, bad: source, total: source }))).toEqual([
+      `${availSli}: /spec/ratioMetric/bad boolean schema is false`,
+      `${availSli}: /spec/ratioMetric/good boolean schema is false`,
+    ]);
     expect(after(ratio({ good: source, total: source, raw: source, rawType: 'success' }))).toEqual([
       `${availSli}: /spec/ratioMetric/raw boolean schema is false`,
       `${availSli}: /spec/ratioMetric/rawType boolean schema is false`,
@@ -426,7 +432,11 @@ describe('the checks of the tests (our OpenSLO v1 schema, cross-document rules)'
       `${availSli}: /spec/ratioMetric/total boolean schema is false`,
     ]);
     expect(after(ratio({ good: source }))).toEqual([`${availSli}: /spec/ratioMetric must have required property 'total'`]);
-    expect(after(ratio({ total: source }))).toEqual([`${availSli}: /spec/ratioMetric must have required property 'good'`, `${availSli}: /spec/ratioMetric must have required property 'bad'`, `${availSli}: /spec/ratioMetric must have required property 'raw'`]);
+    expect(after(ratio({ total: source }))).toEqual([
+      `${availSli}: /spec/ratioMetric must have required property 'good'`,
+      `${availSli}: /spec/ratioMetric must have required property 'bad'`,
+      `${availSli}: /spec/ratioMetric must have required property 'raw'`,
+    ]);
     expect(after(ratio({ raw: source }))).toEqual([`${availSli}: /spec/ratioMetric must have required property 'rawType'`]);
     expect(after(ratio({ rawType: 'ratio', raw: source }))).toEqual([`${availSli}: /spec/ratioMetric/rawType must be equal to one of the allowed values`]);
     expect(after((d) => (loose(sli(d).spec).ratioMetric = { good: source, total: source }))).toEqual([`${availSli}: /spec must match exactly one schema in oneOf`]);
@@ -440,7 +450,10 @@ describe('the checks of the tests (our OpenSLO v1 schema, cross-document rules)'
     expect(after((d) => (labels(d)['-team'] = 'x'))).toEqual([`${service}: /metadata/labels property name "-team" ${labelKey}`]);
     expect(after((d) => (labels(d)['k'.repeat(64)] = 'x'))).toEqual([`${service}: /metadata/labels property name "${'k'.repeat(64)}" must NOT have more than 63 characters`]);
     expect(after((d) => (labels(d).tags = ['auth', 'crm']))).toEqual([]);
-    expect(after((d) => (labels(d).customer = 's'.repeat(64)))).toEqual([`${service}: /metadata/labels/customer must NOT have more than 63 characters`, `${service}: /metadata/labels/customer must be array`]);
+    expect(after((d) => (labels(d).customer = 's'.repeat(64)))).toEqual([
+      `${service}: /metadata/labels/customer must NOT have more than 63 characters`,
+      `${service}: /metadata/labels/customer must be array`,
+    ]);
     expect(after((d) => (labels(d).customer = 'Sales & Marketing'))).toContain(`${service}: /metadata/labels/customer must match pattern "^(?:[a-zA-Z0-9](?:[-_.a-zA-Z0-9]*[a-zA-Z0-9])?)?$"`);
     expect(after((d) => (labels(d).tags = ['auth', 7]))).toContain(`${service}: /metadata/labels/tags/1 must be string`);
     const annotationKey = (key: string): string =>
@@ -510,7 +523,12 @@ describe('openSloName', () => {
     expect(openSloName(...parts.slice(0, 2))).not.toBe(name);
     expect(openSloName(...parts.slice(0, 2))).toMatch(/^finance-and-controlling-shared-services-emea-escalatio-[0-9a-f]{8}$/);
     // A cut that lands on '-' does not leave '--'.
-    expect(openSloName('a'.repeat(53), 'b'.repeat(20))).toBe(`${'a'.repeat(53)}-${createHash('sha256').update(`${'a'.repeat(53)}-${'b'.repeat(20)}`).digest('hex').slice(0, 8)}`);
+    expect(openSloName('a'.repeat(53), 'b'.repeat(20))).toBe(
+      `${'a'.repeat(53)}-${createHash('sha256')
+        .update(`${'a'.repeat(53)}-${'b'.repeat(20)}`)
+        .digest('hex')
+        .slice(0, 8)}`,
+    );
     expect(openSloName('a'.repeat(63))).toBe('a'.repeat(63));
   });
 
@@ -556,7 +574,34 @@ describe('toYaml', () => {
   });
 
   it('round-trips any text in names, labels and annotations (property)', () => {
-    const reserved = ['yes', 'No', 'on', 'y', 'true', 'null', '~', '', ' x', 'x ', '- x', 'a: b', '#c', '1e3', '0x1F', '.inf', '2026-01-01', '2026-01-01 00:00:00', '"q"', "'q'", '\\', '\t\n\r', '\u0085\u2028\ufeff\u0000\u007f', '😀', '\ud800', 'x'.repeat(200)];
+    const reserved = [
+      'yes',
+      'No',
+      'on',
+      'y',
+      'true',
+      'null',
+      '~',
+      '',
+      ' x',
+      'x ',
+      '- x',
+      'a: b',
+      '#c',
+      '1e3',
+      '0x1F',
+      '.inf',
+      '2026-01-01',
+      '2026-01-01 00:00:00',
+      '"q"',
+      "'q'",
+      '\\',
+      '\t\n\r',
+      '\u0085\u2028\ufeff\u0000\u007f',
+      '😀',
+      '\ud800',
+      'x'.repeat(200),
+    ];
     const text = fc.oneof(fc.constantFrom(...reserved), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }));
     fc.assert(
       fc.property(text, text, text, (a, b, c) => {

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, UnauthenticatedError } from '../../src/common/errors';
-import {
-  ACTIONS,
-  type Action,
-  type ActingSide,
-  type Actor,
-  type AgreementParties,
-  assertMay,
-  may,
-  refusalOf,
-  rolesFor,
-  sideIn,
-} from '../../src/common/policy';
+import { ACTIONS, type Action, type ActingSide, type Actor, type AgreementParties, assertMay, may, refusalOf, rolesFor, sideIn } from '../../src/common/policy';
 import { Role } from '../../src/common/role';
 
 // The policy as a table, every cell written out: one row per action and role, one column per
@@ -155,15 +144,27 @@ const AGREEMENT_TABLE: Record<AgreementAction, Row<AgreementCells>> = {
  * CORPORATE agreement's requests are an admin's only.
  */
 type RequestCells = [
-  providerByP: boolean, providerByC: boolean, providerByA: boolean,
-  customerByP: boolean, customerByC: boolean, customerByA: boolean,
-  otherByP: boolean, otherByC: boolean, otherByA: boolean,
+  providerByP: boolean,
+  providerByC: boolean,
+  providerByA: boolean,
+  customerByP: boolean,
+  customerByC: boolean,
+  customerByA: boolean,
+  otherByP: boolean,
+  otherByC: boolean,
+  otherByA: boolean,
   corporateByA: boolean,
 ];
 const REQUEST_COLUMNS: Array<[keyof typeof AGREEMENTS, ActingSide]> = [
-  ['provider', 'PROVIDER'], ['provider', 'CUSTOMER'], ['provider', 'ADMIN'],
-  ['customer', 'PROVIDER'], ['customer', 'CUSTOMER'], ['customer', 'ADMIN'],
-  ['other', 'PROVIDER'], ['other', 'CUSTOMER'], ['other', 'ADMIN'],
+  ['provider', 'PROVIDER'],
+  ['provider', 'CUSTOMER'],
+  ['provider', 'ADMIN'],
+  ['customer', 'PROVIDER'],
+  ['customer', 'CUSTOMER'],
+  ['customer', 'ADMIN'],
+  ['other', 'PROVIDER'],
+  ['other', 'CUSTOMER'],
+  ['other', 'ADMIN'],
   ['corporate', 'ADMIN'],
 ];
 

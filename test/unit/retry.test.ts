@@ -48,7 +48,7 @@ describe('retryTransient', () => {
     expect(formatError({ message: e.message, extensions: { code: 'TRANSIENT_CONFLICT' } }).extensions?.code).toBe('TRANSIENT_CONFLICT');
   });
 
-  it('reaches the client as HTTP 503 with Retry-After through Apollo and the server\'s formatError', async () => {
+  it("reaches the client as HTTP 503 with Retry-After through Apollo and the server's formatError", async () => {
     const schema = new GraphQLSchema({
       query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString, resolve: () => 'ok' } } }),
       mutation: new GraphQLObjectType({

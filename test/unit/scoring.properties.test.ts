@@ -38,8 +38,16 @@ const number = fc.oneof(
   fc.integer({ min: -100_000, max: 100_000 }).map((n) => n / 100),
   fc.double({ min: -1e6, max: 1e6, noNaN: true }),
 );
-const weight = fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 1000 }).map((n) => n / 100), fc.double({ min: 0.001, max: 100, noNaN: true }));
-const creditPercent = fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 1000 }).map((n) => n / 10), fc.double({ min: 0, max: 100, noNaN: true }));
+const weight = fc.oneof(
+  fc.integer({ min: 1, max: 10 }),
+  fc.integer({ min: 1, max: 1000 }).map((n) => n / 100),
+  fc.double({ min: 0.001, max: 100, noNaN: true }),
+);
+const creditPercent = fc.oneof(
+  fc.integer({ min: 0, max: 100 }),
+  fc.integer({ min: 0, max: 1000 }).map((n) => n / 10),
+  fc.double({ min: 0, max: 100, noNaN: true }),
+);
 const now = fc.constantFrom(BEFORE_DUE, DUE, AFTER_DUE);
 
 /** A valid objective-month: the warning, when there is one, sits on the right side of the target. */
@@ -117,7 +125,11 @@ describe('scoring properties', () => {
   });
 
   it('tightening targets (value fixed) never raises the score, in either direction', () => {
-    const delta = fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 10_000 }).map((n) => n / 100), fc.double({ min: 0, max: 1e4, noNaN: true }));
+    const delta = fc.oneof(
+      fc.integer({ min: 0, max: 100 }),
+      fc.integer({ min: 0, max: 10_000 }).map((n) => n / 100),
+      fc.double({ min: 0, max: 1e4, noNaN: true }),
+    );
     const tightened = fc.array(fc.tuple(objectiveMonth, delta), { minLength: 1, maxLength: 8 });
     fc.assert(
       fc.property(tightened, now, (pairs, at) => {
@@ -273,7 +285,10 @@ describe('scoring properties', () => {
         const history = idx.map((k, j) => ({ month: `${2020 + Math.floor(k / 12)}-${String((k % 12) + 1).padStart(2, '0')}`, value: values[j] }));
         const b = baselineSuggestion(history);
         expect(b).not.toBeNull();
-        const used = [...history].sort((x, y) => x.month.localeCompare(y.month)).slice(-6).map((h) => h.value);
+        const used = [...history]
+          .sort((x, y) => x.month.localeCompare(y.month))
+          .slice(-6)
+          .map((h) => h.value);
         expect(b!.basedOn).toBe(used.length);
         expect(b!.p25).toBeLessThanOrEqual(b!.median);
         expect(b!.median).toBeLessThanOrEqual(b!.p75);

@@ -122,14 +122,10 @@ describe('rule 1: objective status', () => {
     expect(warningProblem('HIGHER_IS_BETTER', 95, null)).toBeNull();
     expect(warningProblem('HIGHER_IS_BETTER', 95, 95)).toBeNull();
     expect(warningProblem('HIGHER_IS_BETTER', 95, 97)).toBeNull();
-    expect(warningProblem('HIGHER_IS_BETTER', 95, 94)).toBe(
-      'warning: expected a number at or above the target 95 (HIGHER_IS_BETTER warns before the value drops below the target), received 94',
-    );
+    expect(warningProblem('HIGHER_IS_BETTER', 95, 94)).toBe('warning: expected a number at or above the target 95 (HIGHER_IS_BETTER warns before the value drops below the target), received 94');
     expect(warningProblem('LOWER_IS_BETTER', 4, 4)).toBeNull();
     expect(warningProblem('LOWER_IS_BETTER', 4, 3)).toBeNull();
-    expect(warningProblem('LOWER_IS_BETTER', 4, 5)).toBe(
-      'warning: expected a number at or below the target 4 (LOWER_IS_BETTER warns before the value rises above the target), received 5',
-    );
+    expect(warningProblem('LOWER_IS_BETTER', 4, 5)).toBe('warning: expected a number at or below the target 4 (LOWER_IS_BETTER warns before the value rises above the target), received 5');
     expect(warningProblem('LOWER_IS_BETTER', 4, Number.NaN)).toBe('warning: expected a finite number or null, received NaN');
   });
 
@@ -314,14 +310,41 @@ describe('rule 7: service credit', () => {
 
 describe('rule 8: trend', () => {
   it('is the least-squares slope in points per month: 80, 85, 90 → +5, IMPROVING', () => {
-    expect(trend([{ month: '2026-01', score: 80 }, { month: '2026-02', score: 85 }, { month: '2026-03', score: 90 }])).toEqual({ slope: 5, direction: 'IMPROVING' });
+    expect(
+      trend([
+        { month: '2026-01', score: 80 },
+        { month: '2026-02', score: 85 },
+        { month: '2026-03', score: 90 },
+      ]),
+    ).toEqual({ slope: 5, direction: 'IMPROVING' });
   });
 
   it('is DECLINING below −0.5 and STABLE from −0.5 to +0.5 inclusive', () => {
-    expect(trend([{ month: '2026-01', score: 90 }, { month: '2026-02', score: 85 }, { month: '2026-03', score: 80 }])).toEqual({ slope: -5, direction: 'DECLINING' });
-    expect(trend([{ month: '2026-01', score: 80 }, { month: '2026-02', score: 80.5 }])).toEqual({ slope: 0.5, direction: 'STABLE' });
-    expect(trend([{ month: '2026-01', score: 80 }, { month: '2026-02', score: 79.5 }])).toEqual({ slope: -0.5, direction: 'STABLE' });
-    expect(trend([{ month: '2026-01', score: 80 }, { month: '2026-02', score: 80.6 }])).toEqual({ slope: 0.6, direction: 'IMPROVING' });
+    expect(
+      trend([
+        { month: '2026-01', score: 90 },
+        { month: '2026-02', score: 85 },
+        { month: '2026-03', score: 80 },
+      ]),
+    ).toEqual({ slope: -5, direction: 'DECLINING' });
+    expect(
+      trend([
+        { month: '2026-01', score: 80 },
+        { month: '2026-02', score: 80.5 },
+      ]),
+    ).toEqual({ slope: 0.5, direction: 'STABLE' });
+    expect(
+      trend([
+        { month: '2026-01', score: 80 },
+        { month: '2026-02', score: 79.5 },
+      ]),
+    ).toEqual({ slope: -0.5, direction: 'STABLE' });
+    expect(
+      trend([
+        { month: '2026-01', score: 80 },
+        { month: '2026-02', score: 80.6 },
+      ]),
+    ).toEqual({ slope: 0.6, direction: 'IMPROVING' });
   });
 
   it('skips null months but keeps the real month positions', () => {
@@ -334,21 +357,43 @@ describe('rule 8: trend', () => {
     ];
     expect(trend(series)).toEqual({ slope: 3.214285714, direction: 'IMPROVING' });
     // 80 then 90 two months later is +5 a month, not +10.
-    expect(trend([{ month: '2026-01', score: 80 }, { month: '2026-02', score: null }, { month: '2026-03', score: 90 }]).slope).toBe(5);
+    expect(
+      trend([
+        { month: '2026-01', score: 80 },
+        { month: '2026-02', score: null },
+        { month: '2026-03', score: 90 },
+      ]).slope,
+    ).toBe(5);
   });
 
   it('ignores input order and counts across year ends', () => {
-    expect(trend([{ month: '2026-01', score: 85 }, { month: '2026-02', score: 90 }, { month: '2025-12', score: 80 }])).toEqual({ slope: 5, direction: 'IMPROVING' });
+    expect(
+      trend([
+        { month: '2026-01', score: 85 },
+        { month: '2026-02', score: 90 },
+        { month: '2025-12', score: 80 },
+      ]),
+    ).toEqual({ slope: 5, direction: 'IMPROVING' });
   });
 
   it('has neither slope nor direction with fewer than two scored months (revised rule 8)', () => {
     expect(trend([])).toEqual({ slope: null, direction: null });
     expect(trend([{ month: '2026-01', score: 80 }])).toEqual({ slope: null, direction: null });
-    expect(trend([{ month: '2026-01', score: 80 }, { month: '2026-02', score: null }])).toEqual({ slope: null, direction: null });
+    expect(
+      trend([
+        { month: '2026-01', score: 80 },
+        { month: '2026-02', score: null },
+      ]),
+    ).toEqual({ slope: null, direction: null });
   });
 
   it('refuses a month given twice', () => {
-    expect(() => trend([{ month: '2026-01', score: 80 }, { month: '2026-01', score: 90 }])).toThrow('series[1].month: expected each month at most once, received "2026-01" twice');
+    expect(() =>
+      trend([
+        { month: '2026-01', score: 80 },
+        { month: '2026-01', score: 90 },
+      ]),
+    ).toThrow('series[1].month: expected each month at most once, received "2026-01" twice');
   });
 });
 
@@ -372,11 +417,22 @@ describe('rule 9: roll-ups pool objective-months', () => {
 describe('rule 10: baseline suggestion', () => {
   it('is null below 3 values', () => {
     expect(baselineSuggestion([])).toBeNull();
-    expect(baselineSuggestion([{ month: '2026-01', value: 10 }, { month: '2026-02', value: 20 }])).toBeNull();
+    expect(
+      baselineSuggestion([
+        { month: '2026-01', value: 10 },
+        { month: '2026-02', value: 20 },
+      ]),
+    ).toBeNull();
   });
 
   it('uses all of 3 values', () => {
-    expect(baselineSuggestion([{ month: '2026-01', value: 30 }, { month: '2026-02', value: 10 }, { month: '2026-03', value: 20 }])).toEqual({
+    expect(
+      baselineSuggestion([
+        { month: '2026-01', value: 30 },
+        { month: '2026-02', value: 10 },
+        { month: '2026-03', value: 20 },
+      ]),
+    ).toEqual({
       median: 20,
       p25: 15,
       p75: 25,
@@ -420,9 +476,13 @@ describe('rule 10: baseline suggestion', () => {
   });
 
   it('refuses a month given twice', () => {
-    expect(() => baselineSuggestion([{ month: '2026-01', value: 1 }, { month: '2026-02', value: 2 }, { month: '2026-01', value: 3 }])).toThrow(
-      'history[2].month: expected each month at most once, received "2026-01" twice',
-    );
+    expect(() =>
+      baselineSuggestion([
+        { month: '2026-01', value: 1 },
+        { month: '2026-02', value: 2 },
+        { month: '2026-01', value: 3 },
+      ]),
+    ).toThrow('history[2].month: expected each month at most once, received "2026-01" twice');
   });
 });
 
@@ -510,7 +570,11 @@ describe('scoreAgreementWindow', () => {
     const jan = month({ month: '2026-01', objectives: [objective({ value: 100, dueAt: due('2026-01'), monthEndsAt: due('2026-01') })] });
     const feb = month({
       month: '2026-02',
-      objectives: [objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') }), objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') }), objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') })],
+      objectives: [
+        objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') }),
+        objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') }),
+        objective({ target: 100, value: 50, dueAt: due('2026-02'), monthEndsAt: due('2026-02') }),
+      ],
     });
     const r = scoreAgreementWindow([jan, feb], LATER);
     expect(r.months.map((m) => m.score)).toEqual([100, 50]); // average of the two: 75

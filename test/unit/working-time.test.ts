@@ -440,7 +440,9 @@ describe('properties', () => {
     // multiples of 15 minutes and their bounds never fall inside a clock change, so working-ness is
     // constant on each 15-minute UTC slot, and the two definitions must agree exactly.
     const referenceCalendars = [calendars[0], calendars[1], calendars[3], calendars[7], calendars[8]];
-    const changes = ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-03-08T07:00:00Z', '2026-11-01T06:00:00Z', '2026-04-04T15:00:00Z', '2026-10-03T15:30:00Z', '2026-12-25T00:00:00Z'].map(Date.parse);
+    const changes = ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-03-08T07:00:00Z', '2026-11-01T06:00:00Z', '2026-04-04T15:00:00Z', '2026-10-03T15:30:00Z', '2026-12-25T00:00:00Z'].map(
+      Date.parse,
+    );
     fc.assert(
       fc.property(
         fc.constantFrom(...referenceCalendars),
@@ -540,7 +542,7 @@ function referenceMillis(cal: BusinessCalendar, s: number, e: number): number {
 }
 
 describe('month ends and acceptance windows (DESIGN §4 rule 0, §5)', () => {
-  it('ends a month at midnight in the calendar\'s zone', () => {
+  it("ends a month at midnight in the calendar's zone", () => {
     expect(monthEndsAt(BERLIN, '2026-11').toISOString()).toBe('2026-11-30T23:00:00.000Z'); // CET
     expect(monthEndsAt(BERLIN, '2026-03').toISOString()).toBe('2026-03-31T22:00:00.000Z'); // CEST began on the 29th
     expect(monthEndsAt(BERLIN, '2026-12').toISOString()).toBe('2026-12-31T23:00:00.000Z'); // across the year end

@@ -1,18 +1,4 @@
-import {
-  ArrayMaxSize,
-  IsEmail,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsOptional,
-  IsUUID,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { ArrayMaxSize, IsEmail, IsIn, IsInt, IsNumber, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { NotBlank } from '../../common/validation';

@@ -5,13 +5,7 @@ import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument, BadUserInputError, NotFoundError } from '../../common/errors';
 import { monthOf, type Month } from '../../common/month';
 import type { Context } from '../../common/context';
-import {
-  Agreement,
-  AgreementStatus,
-  AgreementVersion,
-  Objective,
-  Tier,
-} from './agreement.entity';
+import { Agreement, AgreementStatus, AgreementVersion, Objective, Tier } from './agreement.entity';
 import type { AgreementFilter } from './agreement.inputs';
 import { type ChainLevel, type ChainObjective } from './inheritance';
 import { loadManyOrThrow } from '../../common/loaders';
@@ -20,11 +14,7 @@ import { versionAt, displayStatus } from './agreement.rules';
 /** One agreement by id or key (exactly one); NOT_FOUND when there is none. */
 export async function findAgreement(ctx: Context, id?: string | null, key?: string | null): Promise<Agreement> {
   if ((id ? 1 : 0) + (key ? 1 : 0) !== 1) throw new BadUserInputError('agreement: expected exactly one of id or key');
-  const found = id
-    ? isUUID(id)
-      ? await ctx.loaders.agreementById.load(id)
-      : null
-    : await ctx.em.findOne(Agreement, { key: (key as string).trim().toUpperCase() });
+  const found = id ? (isUUID(id) ? await ctx.loaders.agreementById.load(id) : null) : await ctx.em.findOne(Agreement, { key: (key as string).trim().toUpperCase() });
   if (!found) throw new NotFoundError('Agreement', id ? `id ${id}` : `key ${key}`);
   return found;
 }
@@ -37,7 +27,10 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
   if (filter?.status) {
     const stored = [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED, AgreementStatus.TERMINATED] as string[];
     if (!stored.includes(filter.status)) {
-      throw new BadUserInputError(`filter.status: expected DRAFT, ACTIVE, SUSPENDED or TERMINATED (EXPIRED is derived from effectiveTo: filter ACTIVE and read status), received ${JSON.stringify(filter.status)}`, 'filter.status');
+      throw new BadUserInputError(
+        `filter.status: expected DRAFT, ACTIVE, SUSPENDED or TERMINATED (EXPIRED is derived from effectiveTo: filter ACTIVE and read status), received ${JSON.stringify(filter.status)}`,
+        'filter.status',
+      );
     }
     where.push({ state: filter.status as AgreementStatus });
   }
@@ -55,16 +48,30 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
     const endedIds = [...new Set(ended.map((v) => v.agreement.id))];
     const expired: string[] = [];
     if (endedIds.length) {
-      const [rows, versions] = await Promise.all([
-        ctx.em.find(Agreement, { id: { $in: endedIds } }),
-        ctx.em.find(AgreementVersion, { agreement: { $in: endedIds } }),
-      ]);
-      for (const a of rows) if (displayStatus(a, versions.filter((v) => v.agreement.id === a.id), ctx.request.now) === AgreementStatus.EXPIRED) expired.push(a.id);
+      const [rows, versions] = await Promise.all([ctx.em.find(Agreement, { id: { $in: endedIds } }), ctx.em.find(AgreementVersion, { agreement: { $in: endedIds } })]);
+      for (const a of rows)
+        if (
+          displayStatus(
+            a,
+            versions.filter((v) => v.agreement.id === a.id),
+            ctx.request.now,
+          ) === AgreementStatus.EXPIRED
+        )
+          expired.push(a.id);
     }
     const excluded = [...containers, ...expired];
     if (excluded.length) where.push({ id: { $nin: excluded } });
   }
-  return paginate(ctx.em, Agreement, { $and: where }, [['key', 'asc'], ['id', 'asc']], page);
+  return paginate(
+    ctx.em,
+    Agreement,
+    { $and: where },
+    [
+      ['key', 'asc'],
+      ['id', 'asc'],
+    ],
+    page,
+  );
 }
 
 /** An objective with its metric's direction and code, as the inheritance rules need them. */
@@ -84,7 +91,11 @@ export async function chainAt(ctx: Pick<Context, 'loaders'>, agreement: Agreemen
     // Before its first version an agreement governs nothing, inherited or not.
     if (depth === 0 && !version) return [];
     const objectives = version ? await ctx.loaders.objectivesByVersion.load(version.id) : [];
-    const metrics = await loadManyOrThrow(ctx.loaders.metricById, objectives.map((o) => o.metric.id), 'Metric');
+    const metrics = await loadManyOrThrow(
+      ctx.loaders.metricById,
+      objectives.map((o) => o.metric.id),
+      'Metric',
+    );
     chain.push({
       agreementId: current.id,
       agreementKey: current.key,

@@ -133,21 +133,13 @@ export class EffectiveObjective extends ObjectiveTermsFields {
 export class AgreementResolver {
   @Authorized()
   @Query(() => Agreement, { description: 'One agreement, by id or by key (exactly one).' })
-  agreement(
-    @Ctx() ctx: Context,
-    @Arg('id', () => ID, { nullable: true }) id?: string,
-    @Arg('key', () => String, { nullable: true }) key?: string,
-  ): Promise<Agreement> {
+  agreement(@Ctx() ctx: Context, @Arg('id', () => ID, { nullable: true }) id?: string, @Arg('key', () => String, { nullable: true }) key?: string): Promise<Agreement> {
     return findAgreement(ctx, id, key);
   }
 
   @Authorized()
   @Query(() => AgreementConnection, { description: 'Agreements, by key.' })
-  agreements(
-    @Ctx() ctx: Context,
-    @Args() page: PageArgs,
-    @Arg('filter', () => AgreementFilter, { nullable: true }) filter?: AgreementFilter,
-  ): Promise<AgreementConnection> {
+  agreements(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => AgreementFilter, { nullable: true }) filter?: AgreementFilter): Promise<AgreementConnection> {
     return listAgreements(ctx, filter, page);
   }
 

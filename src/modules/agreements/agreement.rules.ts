@@ -7,11 +7,7 @@ import { type Month } from '../../common/month';
 import { localDateOf, monthEndsAt } from '../../common/working-time';
 import { activeInMonth as pureActiveInMonth, versionAt as pureVersionAt } from '../../scoring/measured';
 import { type AgreementParties } from '../../common/policy';
-import {
-  Agreement,
-  AgreementStatus,
-  AgreementVersion,
-} from './agreement.entity';
+import { Agreement, AgreementStatus, AgreementVersion } from './agreement.entity';
 import { violationMessage } from './inheritance';
 import { type DatedViolation } from './tighten';
 
@@ -32,7 +28,11 @@ export function displayStatus(agreement: Agreement, versions: AgreementVersion[]
   const zone = versions[versions.length - 1]?.calendar ?? { timeZone: 'UTC' };
   const current = localDateOf(zone, now).slice(0, 7);
   const latest = versionAt(versions, current) ?? versions[versions.length - 1];
-  if ((agreement.state === AgreementStatus.ACTIVE || agreement.state === AgreementStatus.SUSPENDED) && latest?.effectiveTo && now.getTime() >= monthEndsAt(latest.calendar, latest.effectiveTo).getTime()) {
+  if (
+    (agreement.state === AgreementStatus.ACTIVE || agreement.state === AgreementStatus.SUSPENDED) &&
+    latest?.effectiveTo &&
+    now.getTime() >= monthEndsAt(latest.calendar, latest.effectiveTo).getTime()
+  ) {
     return AgreementStatus.EXPIRED;
   }
   return agreement.state;

@@ -13,17 +13,7 @@ import { type ActingSide, assertMay, sideIn } from '../../common/policy';
 import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';
-import {
-  Agreement,
-  AgreementStatus,
-  AgreementVersion,
-  Amendment,
-  AmendmentStatus,
-  type EscalationPolicy,
-  Inheritance,
-  Objective,
-  Tier,
-} from './agreement.entity';
+import { Agreement, AgreementStatus, AgreementVersion, Amendment, AmendmentStatus, type EscalationPolicy, Inheritance, Objective, Tier } from './agreement.entity';
 import type { AgreementTransitionInput, CreateAgreementInput, ObjectiveInput, TermsInput } from './agreement.inputs';
 import { type ChainLevel, type ChainObjective } from './inheritance';
 import { tightenAcrossMonths } from './tighten';
@@ -51,7 +41,11 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
       } else {
         required('providerId', input.providerId, `a ${input.tier} agreement needs a provider department`);
         required('customerId', input.customerId, `a ${input.tier} agreement needs a customer department`);
-        required('parentId', input.parentId, input.tier === Tier.CUSTOMER ? 'a CUSTOMER agreement sits under a CORPORATE agreement' : 'a SERVICE agreement sits under the CUSTOMER agreement of its pair');
+        required(
+          'parentId',
+          input.parentId,
+          input.tier === Tier.CUSTOMER ? 'a CUSTOMER agreement sits under a CORPORATE agreement' : 'a SERVICE agreement sits under the CUSTOMER agreement of its pair',
+        );
         if (input.tier === Tier.SERVICE) required('serviceId', input.serviceId, 'a SERVICE agreement is about one service of the provider');
         else if (input.serviceId) errors.push(new UserError('serviceId', UserErrorCode.INVALID, 'serviceId: only SERVICE agreements name a service'));
         if (input.providerId && input.customerId && input.providerId.toLowerCase() === input.customerId.toLowerCase()) {
@@ -72,7 +66,12 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
         provider = await loadForWrite(em, Department, 'Department', input.providerId as string, 'providerId', { lock: 'share' });
         customer = await loadForWrite(em, Department, 'Department', input.customerId as string, 'customerId', { lock: 'share' });
         const pair = `${provider.code} and ${customer.code}`;
-        assertMay(ctx, 'agreement:draft', { providerId: provider.id, customerId: customer.id }, (p) => `A ${p.role} principal may not draft agreements between ${pair}: only admins and the parties' heads do`);
+        assertMay(
+          ctx,
+          'agreement:draft',
+          { providerId: provider.id, customerId: customer.id },
+          (p) => `A ${p.role} principal may not draft agreements between ${pair}: only admins and the parties' heads do`,
+        );
         // FOR SHARE: the parent cannot be terminated or amended under us before we commit.
         const lockMode = rowLock(em, 'share');
         parent = await em.findOne(Agreement, input.parentId as string, lockMode ? { lockMode, refresh: true } : {});
@@ -94,12 +93,20 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
       const own: ChainLevel<ChainObjective> = {
         agreementId: '',
         agreementKey: key,
-        objectives: input.objectives.map((o, i) => ({ metricId: metrics[i].id, metricCode: metrics[i].code, direction: metrics[i].direction, target: o.target, inheritance: o.inheritance ?? Inheritance.APPLIES })),
+        objectives: input.objectives.map((o, i) => ({
+          metricId: metrics[i].id,
+          metricCode: metrics[i].code,
+          direction: metrics[i].direction,
+          target: o.target,
+          inheritance: o.inheritance ?? Inheritance.APPLIES,
+        })),
       };
       const violations = await tightenAcrossMonths(em, { id: null, key, parentId: parent?.id ?? null }, own.objectives, input.terms.effectiveFrom);
       if (violations.length) {
         throw new UserErrorsException(
-          violations.map((v) => new UserError(`objectives[${own.objectives.findIndex((o) => o.metricCode === v.metricCode)}].target`, UserErrorCode.LOOSENS, datedMessage(v, input.terms.effectiveFrom))),
+          violations.map(
+            (v) => new UserError(`objectives[${own.objectives.findIndex((o) => o.metricCode === v.metricCode)}].target`, UserErrorCode.LOOSENS, datedMessage(v, input.terms.effectiveFrom)),
+          ),
         );
       }
 
@@ -136,8 +143,10 @@ export function createVersion(em: EntityManager, agreement: Agreement, number: n
     nextReviewDate: t.nextReviewDate ?? null,
     responsibilities: (t.responsibilities ?? []).map((r) => ({ party: r.party, description: r.description.trim() })),
     contacts: (t.contacts ?? []).map((c) => ({ party: c.party, name: c.name.trim(), email: c.email.trim().toLowerCase(), role: c.role.trim() })),
-    escalationPolicy: t.escalationPolicy ? structuredClone({ ...t.escalationPolicy }) as EscalationPolicy : TERM_DEFAULTS.escalationPolicy,
-    calendar: t.calendar ? { timeZone: t.calendar.timeZone, workingDays: [...t.calendar.workingDays].sort(), dayStart: t.calendar.dayStart, dayEnd: t.calendar.dayEnd, holidays: [...t.calendar.holidays].sort() } : TERM_DEFAULTS.calendar,
+    escalationPolicy: t.escalationPolicy ? (structuredClone({ ...t.escalationPolicy }) as EscalationPolicy) : TERM_DEFAULTS.escalationPolicy,
+    calendar: t.calendar
+      ? { timeZone: t.calendar.timeZone, workingDays: [...t.calendar.workingDays].sort(), dayStart: t.calendar.dayStart, dayEnd: t.calendar.dayEnd, holidays: [...t.calendar.holidays].sort() }
+      : TERM_DEFAULTS.calendar,
   });
 }
 
@@ -156,14 +165,24 @@ export function createObjective(em: EntityManager, version: AgreementVersion, me
 
 // ------------------------------------------------------------------ lifecycle
 
-async function loadForTransition(em: EntityManager, ctx: Context, input: AgreementTransitionInput, what: 'approve' | 'suspend' | 'resume' | 'terminate'): Promise<{ agreement: Agreement; party: ActingSide }> {
+async function loadForTransition(
+  em: EntityManager,
+  ctx: Context,
+  input: AgreementTransitionInput,
+  what: 'approve' | 'suspend' | 'resume' | 'terminate',
+): Promise<{ agreement: Agreement; party: ActingSide }> {
   // FOR UPDATE: transitions of one agreement run one after the other.
   const lockMode = rowLock(em, 'update');
   const agreement = await em.findOne(Agreement, input.id, lockMode ? { lockMode, refresh: true } : {});
   if (!agreement) userError('id', UserErrorCode.NOT_FOUND, `no agreement has id ${input.id}`);
   const parties = agreementParties(agreement);
   // A CORPORATE agreement has no parties, so the policy leaves it to admins.
-  assertMay(ctx, `agreement:${what}`, parties, (p) => `A ${p.role} principal may not ${what} agreement ${agreement.key}: ${agreement.tier === Tier.CORPORATE ? 'only admins do' : "only admins and the parties' heads do"}`);
+  assertMay(
+    ctx,
+    `agreement:${what}`,
+    parties,
+    (p) => `A ${p.role} principal may not ${what} agreement ${agreement.key}: ${agreement.tier === Tier.CORPORATE ? 'only admins do' : "only admins and the parties' heads do"}`,
+  );
   assertVersion(agreement, input.expectedVersion);
   return { agreement, party: sideIn(principalOf(ctx), parties) as ActingSide };
 }

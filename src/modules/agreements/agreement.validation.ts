@@ -4,10 +4,7 @@ import { IANAZone } from 'luxon';
 import { compareMonths } from '../../common/month';
 import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
 import { Metric, MetricDirection } from '../catalog/metric.entity';
-import {
-  type BusinessCalendar,
-  type EscalationPolicy,
-} from './agreement.entity';
+import { type BusinessCalendar, type EscalationPolicy } from './agreement.entity';
 import type { CreateAgreementInput, ObjectiveInput, TermsInput } from './agreement.inputs';
 
 /** Defaults of terms the creator leaves out (see docs/decisions.md). */
@@ -46,7 +43,8 @@ export function termProblems(terms: TermsInput, prefix = 'terms'): UserError[] {
   }
   const cal = terms.calendar;
   if (cal) {
-    if (!IANAZone.isValidZone(cal.timeZone)) out.push(new UserError(`${prefix}.calendar.timeZone`, UserErrorCode.INVALID, `timeZone: expected an IANA time zone such as Europe/Berlin, received ${JSON.stringify(cal.timeZone)}`));
+    if (!IANAZone.isValidZone(cal.timeZone))
+      out.push(new UserError(`${prefix}.calendar.timeZone`, UserErrorCode.INVALID, `timeZone: expected an IANA time zone such as Europe/Berlin, received ${JSON.stringify(cal.timeZone)}`));
     if (!cal.workingDays.length || new Set(cal.workingDays).size !== cal.workingDays.length) {
       out.push(new UserError(`${prefix}.calendar.workingDays`, UserErrorCode.INVALID, 'workingDays: expected at least one weekday, each once'));
     }
@@ -59,7 +57,13 @@ export function termProblems(terms: TermsInput, prefix = 'terms'): UserError[] {
   if (policy) {
     for (const sev of ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const) {
       if (policy[sev].resolutionHours < policy[sev].responseHours) {
-        out.push(new UserError(`${prefix}.escalationPolicy.${sev}.resolutionHours`, UserErrorCode.INVALID, `resolutionHours: expected at least the response time (${policy[sev].responseHours}), received ${policy[sev].resolutionHours}`));
+        out.push(
+          new UserError(
+            `${prefix}.escalationPolicy.${sev}.resolutionHours`,
+            UserErrorCode.INVALID,
+            `resolutionHours: expected at least the response time (${policy[sev].responseHours}), received ${policy[sev].resolutionHours}`,
+          ),
+        );
       }
     }
   }
@@ -96,7 +100,13 @@ export async function checkObjectives(em: EntityManager, objectives: ObjectiveIn
       bounds('warning', o.warning);
       const higher = metric.direction === MetricDirection.HIGHER_IS_BETTER;
       if (higher ? o.warning < o.target : o.warning > o.target) {
-        errors.push(new UserError(`${at}.warning`, UserErrorCode.INVALID, `warning: ${metric.code} is ${metric.direction}, so the warning must be ${higher ? 'at or above' : 'at or below'} the target ${o.target}; received ${o.warning}`));
+        errors.push(
+          new UserError(
+            `${at}.warning`,
+            UserErrorCode.INVALID,
+            `warning: ${metric.code} is ${metric.direction}, so the warning must be ${higher ? 'at or above' : 'at or below'} the target ${o.target}; received ${o.warning}`,
+          ),
+        );
       }
     }
   });

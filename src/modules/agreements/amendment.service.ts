@@ -9,18 +9,7 @@ import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { principalOf } from '../../common/authorization';
 import { type ActingSide, assertMay, sideIn } from '../../common/policy';
-import {
-  Agreement,
-  type AmendmentChanges,
-  Amendment,
-  AmendmentStatus,
-  AgreementStatus,
-  AgreementVersion,
-  Inheritance,
-  Objective,
-  type ObjectiveSpec,
-  Tier,
-} from './agreement.entity';
+import { Agreement, type AmendmentChanges, Amendment, AmendmentStatus, AgreementStatus, AgreementVersion, Inheritance, Objective, type ObjectiveSpec, Tier } from './agreement.entity';
 import type { AmendmentDecisionInput, ProposeAmendmentInput, TermsInput } from './agreement.inputs';
 import { agreementParties, datedMessage } from './agreement.rules';
 import { checkObjectives, termProblems } from './agreement.validation';
@@ -91,13 +80,17 @@ async function plan(em: EntityManager, agreement: Agreement, changes: AmendmentC
     p.path = `changeObjectives[${i}]`;
   });
   changes.addObjectives.forEach((a, i) => {
-    if (planned.some((p) => p.spec.metricId === a.metricId)) errors.push(new UserError(`addObjectives[${i}].metricId`, UserErrorCode.INVALID, 'the agreement already has an objective on this metric; change it instead'));
+    if (planned.some((p) => p.spec.metricId === a.metricId))
+      errors.push(new UserError(`addObjectives[${i}].metricId`, UserErrorCode.INVALID, 'the agreement already has an objective on this metric; change it instead'));
     else planned.push({ spec: a, path: `addObjectives[${i}]` });
   });
   if (errors.length) throw new UserErrorsException(errors);
   let metrics;
   try {
-    metrics = await checkObjectives(em, planned.map((p) => p.spec as never));
+    metrics = await checkObjectives(
+      em,
+      planned.map((p) => p.spec as never),
+    );
   } catch (e) {
     // checkObjectives names `objectives[k]`: point at the input the k-th planned objective came from.
     if (!(e instanceof UserErrorsException)) throw e;
@@ -106,7 +99,13 @@ async function plan(em: EntityManager, agreement: Agreement, changes: AmendmentC
   const level: ChainLevel<ChainObjective> = {
     agreementId: agreement.id,
     agreementKey: agreement.key,
-    objectives: planned.map((p, i) => ({ metricId: metrics[i].id, metricCode: metrics[i].code, direction: metrics[i].direction, target: p.spec.target, inheritance: p.spec.inheritance ?? Inheritance.APPLIES })),
+    objectives: planned.map((p, i) => ({
+      metricId: metrics[i].id,
+      metricCode: metrics[i].code,
+      direction: metrics[i].direction,
+      target: p.spec.target,
+      inheritance: p.spec.inheritance ?? Inheritance.APPLIES,
+    })),
   };
   const violations = await tightenAcrossMonths(em, { id: agreement.id, key: agreement.key, parentId: agreement.parent?.id ?? null }, level.objectives, effectiveMonth);
   const pathOf = (metricCode: string) => `${planned[level.objectives.findIndex((o) => o.metricCode === metricCode)].path}.target`;
@@ -123,7 +122,10 @@ async function plan(em: EntityManager, agreement: Agreement, changes: AmendmentC
 function changesOf(input: ProposeAmendmentInput): AmendmentChanges {
   // `null` means "remove" only where a value may be absent (effectiveTo, nextReviewDate,
   // warning); elsewhere it means "keep", like an omitted field.
-  const keep = (nullable: string[]) => ([k, v]: [string, unknown]) => v !== undefined && (v !== null || nullable.includes(k));
+  const keep =
+    (nullable: string[]) =>
+    ([k, v]: [string, unknown]) =>
+      v !== undefined && (v !== null || nullable.includes(k));
   const terms = Object.fromEntries(Object.entries(input.terms ?? {}).filter(keep(['effectiveTo', 'nextReviewDate']))) as Record<string, unknown>;
   return {
     terms: JSON.parse(JSON.stringify(terms)),
@@ -140,44 +142,38 @@ function notParty(role: string, agreement: Agreement, what: string): string {
 
 /** Proposes a change of terms from a month on (a party's head, or an admin). */
 export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
-  return runCreate(
-    ctx,
-    'proposeAmendment',
-    input,
-    Amendment,
-    async (em) => {
-      const lockMode = rowLock(em, 'update');
-      const agreement = await em.findOne(Agreement, input.agreementId, lockMode ? { lockMode, refresh: true } : {});
-      if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
-      const parties = agreementParties(agreement);
-      assertMay(ctx, 'amendment:propose', parties, (p) => notParty(p.role, agreement, 'propose'));
-      const side = sideIn(principalOf(ctx), parties) as ActingSide;
-      assertVersion(agreement, input.expectedVersion);
-      if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
-        userError('agreementId', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; only ACTIVE or SUSPENDED agreements are amended`);
-      }
-      const changes = changesOf(input);
-      if (!Object.keys(changes.terms).length && !changes.addObjectives.length && !changes.changeObjectives.length && !changes.removeObjectives.length) {
-        userError(null, UserErrorCode.REQUIRED, 'an amendment changes terms or objectives; this one changes nothing');
-      }
-      await plan(em, agreement, changes, input.effectiveMonth, now);
-      const amendment = em.create(Amendment, {
-        agreement,
-        effectiveMonth: input.effectiveMonth,
-        reason: input.reason.trim(),
-        proposedBy: side,
-        proposedByUserId: principalOf(ctx).userId,
-        changes,
-        status: AmendmentStatus.PROPOSED,
-        // The proposer's side has approved by proposing; an admin's proposal is approved by
-        // neither party yet.
-        providerApprovedAt: side === 'PROVIDER' ? now : null,
-        customerApprovedAt: side === 'CUSTOMER' ? now : null,
-      });
-      await em.flush();
-      return amendment;
-    },
-  );
+  return runCreate(ctx, 'proposeAmendment', input, Amendment, async (em) => {
+    const lockMode = rowLock(em, 'update');
+    const agreement = await em.findOne(Agreement, input.agreementId, lockMode ? { lockMode, refresh: true } : {});
+    if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
+    const parties = agreementParties(agreement);
+    assertMay(ctx, 'amendment:propose', parties, (p) => notParty(p.role, agreement, 'propose'));
+    const side = sideIn(principalOf(ctx), parties) as ActingSide;
+    assertVersion(agreement, input.expectedVersion);
+    if (agreement.state !== AgreementStatus.ACTIVE && agreement.state !== AgreementStatus.SUSPENDED) {
+      userError('agreementId', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; only ACTIVE or SUSPENDED agreements are amended`);
+    }
+    const changes = changesOf(input);
+    if (!Object.keys(changes.terms).length && !changes.addObjectives.length && !changes.changeObjectives.length && !changes.removeObjectives.length) {
+      userError(null, UserErrorCode.REQUIRED, 'an amendment changes terms or objectives; this one changes nothing');
+    }
+    await plan(em, agreement, changes, input.effectiveMonth, now);
+    const amendment = em.create(Amendment, {
+      agreement,
+      effectiveMonth: input.effectiveMonth,
+      reason: input.reason.trim(),
+      proposedBy: side,
+      proposedByUserId: principalOf(ctx).userId,
+      changes,
+      status: AmendmentStatus.PROPOSED,
+      // The proposer's side has approved by proposing; an admin's proposal is approved by
+      // neither party yet.
+      providerApprovedAt: side === 'PROVIDER' ? now : null,
+      customerApprovedAt: side === 'CUSTOMER' ? now : null,
+    });
+    await em.flush();
+    return amendment;
+  });
 }
 
 async function loadDecision(em: EntityManager, ctx: Context, input: AmendmentDecisionInput, what: 'approve' | 'reject' | 'withdraw') {

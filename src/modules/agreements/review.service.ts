@@ -26,7 +26,10 @@ export async function reviewsDue(ctx: Context, asOf?: Date | null): Promise<Revi
   assertAsOf('asOf', at, ctx.request.now);
   const today = at.toISOString().slice(0, 10);
   const agreements = await ctx.em.find(Agreement, { state: { $in: [AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED] } }, { orderBy: { key: 'asc' } });
-  const versions = await loadManyOrThrow(ctx.loaders.versionsByAgreement, agreements.map((a) => a.id));
+  const versions = await loadManyOrThrow(
+    ctx.loaders.versionsByAgreement,
+    agreements.map((a) => a.id),
+  );
   const out: ReviewDueRow[] = [];
   agreements.forEach((agreement, i) => {
     const version = versionAt(versions[i], monthOf(at));

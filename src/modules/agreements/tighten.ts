@@ -24,7 +24,7 @@ export async function tightenAcrossMonths(
 ): Promise<DatedViolation[]> {
   // The tree around the subject: ancestors up, live descendants down.
   const ancestors: Agreement[] = [];
-  for (let id = subject.parentId; id; ) {
+  for (let id = subject.parentId; id;) {
     const a: Agreement | null = await em.findOne(Agreement, id);
     if (!a) break;
     ancestors.push(a);
@@ -32,16 +32,14 @@ export async function tightenAcrossMonths(
   }
   const descendants: Agreement[] = [];
   const live = { $in: [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED] };
-  for (let layer = subject.id ? [subject.id] : []; layer.length; ) {
+  for (let layer = subject.id ? [subject.id] : []; layer.length;) {
     const below = await em.find(Agreement, { parent: { $in: layer }, state: live }, { orderBy: { key: 'asc' } });
     descendants.push(...below);
     layer = below.map((a) => a.id);
   }
   const involved = [...ancestors, ...descendants];
   const versions = involved.length ? await em.find(AgreementVersion, { agreement: { $in: involved.map((a) => a.id) } }) : [];
-  const objectives = versions.length
-    ? await em.find(Objective, { agreementVersion: { $in: versions.map((v) => v.id) } }, { populate: ['metric'], orderBy: { position: 'asc' } })
-    : [];
+  const objectives = versions.length ? await em.find(Objective, { agreementVersion: { $in: versions.map((v) => v.id) } }, { populate: ['metric'], orderBy: { position: 'asc' } }) : [];
   const byVersion = new Map<string, ChainObjective[]>();
   for (const o of objectives) {
     const m = o.metric.getEntity();
@@ -53,9 +51,10 @@ export async function tightenAcrossMonths(
   const levelAt = (a: Agreement, month: Month): ChainLevel<ChainObjective> => {
     let best: AgreementVersion | null = null;
     for (const v of versionsOf.get(a.id) ?? []) {
-      if (compareMonths(v.effectiveMonth, month) <= 0 && (!best || compareMonths(v.effectiveMonth, best.effectiveMonth) > 0 || (v.effectiveMonth === best.effectiveMonth && v.number > best.number))) best = v;
+      if (compareMonths(v.effectiveMonth, month) <= 0 && (!best || compareMonths(v.effectiveMonth, best.effectiveMonth) > 0 || (v.effectiveMonth === best.effectiveMonth && v.number > best.number)))
+        best = v;
     }
-    return { agreementId: a.id, agreementKey: a.key, objectives: best ? byVersion.get(best.id) ?? [] : [] };
+    return { agreementId: a.id, agreementKey: a.key, objectives: best ? (byVersion.get(best.id) ?? []) : [] };
   };
   const months = [...new Set([fromMonth, ...versions.map((v) => v.effectiveMonth).filter((m) => compareMonths(m, fromMonth) > 0)])].sort(compareMonths);
   const own: ChainLevel<ChainObjective> = { agreementId: subject.id ?? '', agreementKey: subject.key, objectives: proposed };

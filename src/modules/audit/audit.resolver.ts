@@ -31,17 +31,22 @@ export class AuditFilter {
 export class AuditResolver {
   @Authorized(Role.ADMIN)
   @Query(() => AuditEntryConnection, { description: 'The audit log, newest first (admins).' })
-  auditLog(
-    @Ctx() ctx: Context,
-    @Args() page: PageArgs,
-    @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter,
-  ): Promise<AuditEntryConnection> {
+  auditLog(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter): Promise<AuditEntryConnection> {
     const where: FilterQuery<AuditEntry>[] = [];
     if (filter?.entityType) where.push({ entityType: filter.entityType });
     if (filter?.entityId) where.push({ entityId: filter.entityId });
     if (filter?.actorUserId) where.push({ actorUserId: filter.actorUserId });
     if (filter?.from) where.push({ at: { $gte: filter.from } });
     if (filter?.to) where.push({ at: { $lt: filter.to } });
-    return paginate(ctx.em, AuditEntry, { $and: where }, [['at', 'desc'], ['id', 'desc']], page);
+    return paginate(
+      ctx.em,
+      AuditEntry,
+      { $and: where },
+      [
+        ['at', 'desc'],
+        ['id', 'desc'],
+      ],
+      page,
+    );
   }
 }

@@ -3,7 +3,23 @@ import { actorOf } from '../../common/actor';
 import { AuditEntry } from './audit.entity';
 
 /** Entities whose changes are state changes worth recording. */
-const AUDITED = new Set(['Department', 'Service', 'Metric', 'User', 'ApiToken', 'Agreement', 'AgreementVersion', 'Objective', 'Amendment', 'Report', 'ReportRevision', 'ReportValue', 'Exclusion', 'HandoffBatch', 'Escalation']);
+const AUDITED = new Set([
+  'Department',
+  'Service',
+  'Metric',
+  'User',
+  'ApiToken',
+  'Agreement',
+  'AgreementVersion',
+  'Objective',
+  'Amendment',
+  'Report',
+  'ReportRevision',
+  'ReportValue',
+  'Exclusion',
+  'HandoffBatch',
+  'Escalation',
+]);
 
 /** A field set to a time names a transition better than "update". */
 const TRANSITIONS: Record<string, string> = { archivedAt: 'archive', revokedAt: 'revoke', deactivatedAt: 'deactivate' };

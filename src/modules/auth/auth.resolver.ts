@@ -57,11 +57,7 @@ export class UserResolver {
 
   @Authorized(Role.ADMIN)
   @Query(() => UserConnection, { description: 'Users, by e-mail (admins).' })
-  users(
-    @Ctx() ctx: Context,
-    @Args() page: PageArgs,
-    @Arg('filter', () => UserFilter, { nullable: true }) filter?: UserFilter,
-  ): Promise<UserConnection> {
+  users(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => UserFilter, { nullable: true }) filter?: UserFilter): Promise<UserConnection> {
     return auth.listUsers(ctx, filter, page);
   }
 

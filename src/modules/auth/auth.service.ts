@@ -51,7 +51,16 @@ export function listUsers(ctx: Context, filter: UserFilter | undefined, page: { 
   if (filter?.role) where.push({ role: filter.role });
   assertIdArgument('filter.departmentId', filter?.departmentId);
   if (filter?.departmentId) where.push({ department: filter.departmentId });
-  return paginate(ctx.em, User, { $and: where }, [['email', 'asc'], ['id', 'asc']], page);
+  return paginate(
+    ctx.em,
+    User,
+    { $and: where },
+    [
+      ['email', 'asc'],
+      ['id', 'asc'],
+    ],
+    page,
+  );
 }
 
 /** One user by id (admins); NOT_FOUND when there is none. */
@@ -111,7 +120,7 @@ export function updateUser(ctx: Context, input: UpdateUserInput): Promise<Mutati
         user.email = email;
       }
       const role = input.role ?? user.role;
-      const departmentId = input.departmentId !== undefined ? input.departmentId : user.department?.id ?? null;
+      const departmentId = input.departmentId !== undefined ? input.departmentId : (user.department?.id ?? null);
       if (input.role != null || input.departmentId !== undefined) {
         const department = await departmentForRole(em, role, departmentId);
         user.role = role;

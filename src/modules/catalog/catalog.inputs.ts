@@ -97,7 +97,7 @@ export class CreateMetricInput {
   @MaxLength(5000, { message: 'description: expected at most 5000 characters' })
   description?: string;
 
-  @Field(() => Float, { nullable: true, description: "Smallest valid value; defaults from the unit (0 for most)." })
+  @Field(() => Float, { nullable: true, description: 'Smallest valid value; defaults from the unit (0 for most).' })
   @IsOptional()
   @IsNumber(FINITE, { message: 'minValue: expected a finite number' })
   minValue?: number | null;

@@ -6,14 +6,7 @@ import type { Context } from '../../common/context';
 import { Role } from '../../common/role';
 import { rolesFor } from '../../common/policy';
 import { Department } from '../departments/department.entity';
-import {
-  CreateMetricInput,
-  CreateServiceInput,
-  MetricFilter,
-  ServiceFilter,
-  UpdateMetricInput,
-  UpdateServiceInput,
-} from './catalog.inputs';
+import { CreateMetricInput, CreateServiceInput, MetricFilter, ServiceFilter, UpdateMetricInput, UpdateServiceInput } from './catalog.inputs';
 import * as catalog from './catalog.service';
 import { Metric } from './metric.entity';
 import { Service } from './service.entity';
@@ -48,21 +41,13 @@ export class MetricPayload {
 export class ServiceResolver {
   @Authorized()
   @Query(() => Service, { description: 'One service, by id or by code (exactly one).' })
-  service(
-    @Ctx() ctx: Context,
-    @Arg('id', () => ID, { nullable: true }) id?: string,
-    @Arg('code', () => String, { nullable: true }) code?: string,
-  ): Promise<Service> {
+  service(@Ctx() ctx: Context, @Arg('id', () => ID, { nullable: true }) id?: string, @Arg('code', () => String, { nullable: true }) code?: string): Promise<Service> {
     return catalog.findService(ctx, id, code);
   }
 
   @Authorized()
   @Query(() => ServiceConnection, { description: 'The service catalog, ordered by code.' })
-  services(
-    @Ctx() ctx: Context,
-    @Args() page: PageArgs,
-    @Arg('filter', () => ServiceFilter, { nullable: true }) filter?: ServiceFilter,
-  ): Promise<ServiceConnection> {
+  services(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => ServiceFilter, { nullable: true }) filter?: ServiceFilter): Promise<ServiceConnection> {
     return catalog.listServices(ctx, filter, page);
   }
 
@@ -97,21 +82,13 @@ export class ServiceResolver {
 export class MetricResolver {
   @Authorized()
   @Query(() => Metric, { description: 'One metric, by id or by code (exactly one).' })
-  metric(
-    @Ctx() ctx: Context,
-    @Arg('id', () => ID, { nullable: true }) id?: string,
-    @Arg('code', () => String, { nullable: true }) code?: string,
-  ): Promise<Metric> {
+  metric(@Ctx() ctx: Context, @Arg('id', () => ID, { nullable: true }) id?: string, @Arg('code', () => String, { nullable: true }) code?: string): Promise<Metric> {
     return catalog.findMetric(ctx, id, code);
   }
 
   @Authorized()
   @Query(() => MetricConnection, { description: 'The metric catalog, ordered by code.' })
-  metrics(
-    @Ctx() ctx: Context,
-    @Args() page: PageArgs,
-    @Arg('filter', () => MetricFilter, { nullable: true }) filter?: MetricFilter,
-  ): Promise<MetricConnection> {
+  metrics(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => MetricFilter, { nullable: true }) filter?: MetricFilter): Promise<MetricConnection> {
     return catalog.listMetrics(ctx, filter, page);
   }
 
@@ -141,11 +118,7 @@ export class MetricResolver {
 @Resolver(() => Department)
 export class DepartmentServicesResolver {
   @FieldResolver(() => [Service], { description: 'Services this department provides, by code.' })
-  async services(
-    @Root() dept: Department,
-    @Ctx() ctx: Context,
-    @Arg('includeArchived', { defaultValue: false }) includeArchived: boolean,
-  ): Promise<Service[]> {
+  async services(@Root() dept: Department, @Ctx() ctx: Context, @Arg('includeArchived', { defaultValue: false }) includeArchived: boolean): Promise<Service[]> {
     const all = await ctx.loaders.servicesByProvider.load(dept.id);
     return includeArchived ? all : all.filter((s) => !s.archivedAt);
   }

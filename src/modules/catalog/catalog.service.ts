@@ -9,14 +9,7 @@ import { UserError, UserErrorCode, UserErrorsException } from '../../common/user
 import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { Department } from '../departments/department.entity';
-import type {
-  CreateMetricInput,
-  CreateServiceInput,
-  MetricFilter,
-  ServiceFilter,
-  UpdateMetricInput,
-  UpdateServiceInput,
-} from './catalog.inputs';
+import type { CreateMetricInput, CreateServiceInput, MetricFilter, ServiceFilter, UpdateMetricInput, UpdateServiceInput } from './catalog.inputs';
 import { Metric, UNIT_DEFAULTS } from './metric.entity';
 import { Service } from './service.entity';
 
@@ -46,7 +39,16 @@ export function listServices(ctx: Context, filter: ServiceFilter | undefined, pa
   assertIdArgument('filter.providerId', filter?.providerId);
   if (filter?.providerId) where.push({ provider: filter.providerId });
   if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Service>);
-  return paginate(ctx.em, Service, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
+  return paginate(
+    ctx.em,
+    Service,
+    { $and: where },
+    [
+      ['code', 'asc'],
+      ['id', 'asc'],
+    ],
+    page,
+  );
 }
 
 /** Adds a service to a live department's catalog (idempotent by key). */
@@ -109,7 +111,16 @@ export function listMetrics(ctx: Context, filter: MetricFilter | undefined, page
   if (filter?.source) where.push({ source: filter.source });
   if (filter?.unit) where.push({ unit: filter.unit });
   if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Metric>);
-  return paginate(ctx.em, Metric, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
+  return paginate(
+    ctx.em,
+    Metric,
+    { $and: where },
+    [
+      ['code', 'asc'],
+      ['id', 'asc'],
+    ],
+    page,
+  );
 }
 
 /** Bounds must be ordered: min ≤ max. */

@@ -16,10 +16,13 @@ export enum MetricSource {
   MANUAL = 'MANUAL',
   AUTOMATED = 'AUTOMATED',
 }
-registerEnumType(MetricSource, { name: 'MetricSource', valuesConfig: {
-  MANUAL: { description: "Reported monthly by the provider's head." },
-  AUTOMATED: { description: 'Computed from handoff or escalation events.' },
-} });
+registerEnumType(MetricSource, {
+  name: 'MetricSource',
+  valuesConfig: {
+    MANUAL: { description: "Reported monthly by the provider's head." },
+    AUTOMATED: { description: 'Computed from handoff or escalation events.' },
+  },
+});
 
 /** The unit of a metric; it also gives the default bounds of its values. */
 export enum MetricUnit {
@@ -31,15 +34,18 @@ export enum MetricUnit {
   SCORE = 'SCORE',
   BOOLEAN = 'BOOLEAN',
 }
-registerEnumType(MetricUnit, { name: 'MetricUnit', valuesConfig: {
-  PERCENT: { description: 'A percentage, 0 to 100 by default.' },
-  COUNT: { description: 'A whole number from 0.' },
-  MINUTES: { description: 'A duration in minutes, from 0.' },
-  HOURS: { description: 'A duration in (working) hours, from 0.' },
-  DAYS: { description: 'A duration in (working) days, from 0.' },
-  SCORE: { description: 'A score on a scale the metric sets with its bounds.' },
-  BOOLEAN: { description: 'Done (1) or not done (0), such as a report delivered.' },
-} });
+registerEnumType(MetricUnit, {
+  name: 'MetricUnit',
+  valuesConfig: {
+    PERCENT: { description: 'A percentage, 0 to 100 by default.' },
+    COUNT: { description: 'A whole number from 0.' },
+    MINUTES: { description: 'A duration in minutes, from 0.' },
+    HOURS: { description: 'A duration in (working) hours, from 0.' },
+    DAYS: { description: 'A duration in (working) days, from 0.' },
+    SCORE: { description: 'A score on a scale the metric sets with its bounds.' },
+    BOOLEAN: { description: 'Done (1) or not done (0), such as a report delivered.' },
+  },
+});
 
 /** Default value bounds per unit, used when a metric is created without explicit bounds. */
 export const UNIT_DEFAULTS: Record<MetricUnit, { min: number | null; max: number | null; integer: boolean }> = {

@@ -25,21 +25,13 @@ export class DepartmentPayload {
 export class DepartmentResolver {
   @Authorized()
   @Query(() => Department, { description: 'One department, by id or by code (exactly one).' })
-  department(
-    @Ctx() ctx: Context,
-    @Arg('id', () => ID, { nullable: true }) id?: string,
-    @Arg('code', () => String, { nullable: true }) code?: string,
-  ): Promise<Department> {
+  department(@Ctx() ctx: Context, @Arg('id', () => ID, { nullable: true }) id?: string, @Arg('code', () => String, { nullable: true }) code?: string): Promise<Department> {
     return departments.findDepartment(ctx, id, code);
   }
 
   @Authorized()
   @Query(() => DepartmentConnection, { description: 'Departments ordered by code; archived ones only when asked.' })
-  departments(
-    @Ctx() ctx: Context,
-    @Args() page: PageArgs,
-    @Arg('filter', () => DepartmentFilter, { nullable: true }) filter?: DepartmentFilter,
-  ): Promise<DepartmentConnection> {
+  departments(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => DepartmentFilter, { nullable: true }) filter?: DepartmentFilter): Promise<DepartmentConnection> {
     return departments.listDepartments(ctx, filter, page);
   }
 
@@ -49,11 +41,7 @@ export class DepartmentResolver {
   }
 
   @FieldResolver(() => [Department], { description: 'Direct children, by code.' })
-  async children(
-    @Root() dept: Department,
-    @Ctx() ctx: Context,
-    @Arg('includeArchived', { defaultValue: false }) includeArchived: boolean,
-  ): Promise<Department[]> {
+  async children(@Root() dept: Department, @Ctx() ctx: Context, @Arg('includeArchived', { defaultValue: false }) includeArchived: boolean): Promise<Department[]> {
     const all = await ctx.loaders.departmentChildren.load(dept.id);
     return includeArchived ? all : all.filter((d) => !d.archivedAt);
   }

@@ -30,7 +30,16 @@ export function listDepartments(ctx: Context, filter: DepartmentFilter | undefin
   if (filter?.parentId) where.push({ parent: filter.parentId });
   if (filter?.rootsOnly) where.push({ parent: null });
   if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Department>);
-  return paginate(ctx.em, Department, { $and: where }, [['code', 'asc'], ['id', 'asc']], page);
+  return paginate(
+    ctx.em,
+    Department,
+    { $and: where },
+    [
+      ['code', 'asc'],
+      ['id', 'asc'],
+    ],
+    page,
+  );
 }
 
 /** Creates a department (idempotent by key). */
@@ -87,13 +96,8 @@ export async function archiveDepartment(ctx: Context, input: ArchiveInput): Prom
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
     return archiveRecord(em, Department, 'Department', input, async (dept) => {
-      const [children, services] = await Promise.all([
-        em.count(Department, { parent: dept.id, archivedAt: null }),
-        em.count<Service>('Service', { provider: dept.id, archivedAt: null }),
-      ]);
-      return children || services
-        ? `department ${dept.code} still has ${children} live child department(s) and ${services} live service(s); archive those first`
-        : null;
+      const [children, services] = await Promise.all([em.count(Department, { parent: dept.id, archivedAt: null }), em.count<Service>('Service', { provider: dept.id, archivedAt: null })]);
+      return children || services ? `department ${dept.code} still has ${children} live child department(s) and ${services} live service(s); archive those first` : null;
     });
   });
 }
@@ -105,9 +109,7 @@ async function assertNoCycle(em: EntityManager, dept: Department, newParent: Dep
   for (let depth = 0; current; depth++) {
     chain.push(current.code);
     if (current.id === dept.id) {
-      throw new UserErrorsException([
-        new UserError('parentId', UserErrorCode.CYCLE, `making ${newParent.code} the parent of ${dept.code} would create a cycle: ${chain.join(' → ')}`),
-      ]);
+      throw new UserErrorsException([new UserError('parentId', UserErrorCode.CYCLE, `making ${newParent.code} the parent of ${dept.code} would create a cycle: ${chain.join(' → ')}`)]);
     }
     if (depth >= MAX_DEPARTMENT_DEPTH) {
       userError('parentId', UserErrorCode.INVALID, `department trees may be at most ${MAX_DEPARTMENT_DEPTH} levels deep`);

@@ -36,8 +36,14 @@ export function openEscalation(ctx: Context, input: OpenEscalationInput, now = c
   return runCreate(ctx, 'openEscalation', input, Escalation, async (em) => {
     const agreement = await em.findOne(Agreement, input.agreementId);
     if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.agreementId}`);
-    assertMay(ctx, 'escalation:open', agreementParties(agreement), (p) => `A ${p.role} principal may not raise escalations against ${agreement.key}: only admins and its parties' heads and integrations do`);
-    if (agreement.tier === Tier.CORPORATE) userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: raise the escalation against the agreement of the service concerned`);
+    assertMay(
+      ctx,
+      'escalation:open',
+      agreementParties(agreement),
+      (p) => `A ${p.role} principal may not raise escalations against ${agreement.key}: only admins and its parties' heads and integrations do`,
+    );
+    if (agreement.tier === Tier.CORPORATE)
+      userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: raise the escalation against the agreement of the service concerned`);
     const openedAt = input.openedAt ?? now;
     if (openedAt.getTime() > now.getTime() + 5 * 60_000) userError('openedAt', UserErrorCode.INVALID, `openedAt: ${openedAt.toISOString()} is in the future`);
     const versions = await em.find(AgreementVersion, { agreement: agreement.id });
@@ -62,16 +68,28 @@ export function openEscalation(ctx: Context, input: OpenEscalationInput, now = c
   });
 }
 
-async function loadForTransition(em: EntityManager, ctx: Context, input: EscalationTransitionInput, verb: 'acknowledge' | 'resolve', now: Date): Promise<{ escalation: Escalation; calendar: BusinessCalendar; at: Date }> {
+async function loadForTransition(
+  em: EntityManager,
+  ctx: Context,
+  input: EscalationTransitionInput,
+  verb: 'acknowledge' | 'resolve',
+  now: Date,
+): Promise<{ escalation: Escalation; calendar: BusinessCalendar; at: Date }> {
   const lockMode = rowLock(em, 'update');
   const escalation = await em.findOne(Escalation, input.id, lockMode ? { lockMode, refresh: true } : {});
   if (!escalation) userError('id', UserErrorCode.NOT_FOUND, `no escalation has id ${input.id}`);
   const agreement = await em.findOneOrFail(Agreement, escalation.agreement.id);
-  assertMay(ctx, `escalation:${verb}`, agreementParties(agreement), (p) => `A ${p.role} principal may not ${verb} escalations of ${agreement.key}: only admins and the provider's head and integrations do`);
+  assertMay(
+    ctx,
+    `escalation:${verb}`,
+    agreementParties(agreement),
+    (p) => `A ${p.role} principal may not ${verb} escalations of ${agreement.key}: only admins and the provider's head and integrations do`,
+  );
   assertVersion(escalation, input.expectedVersion);
   const at = input.at ?? now;
   if (at.getTime() > now.getTime() + 5 * 60_000) userError('at', UserErrorCode.INVALID, `at: ${at.toISOString()} is in the future`);
-  if (at.getTime() < escalation.openedAt.getTime()) userError('at', UserErrorCode.INVALID, `at: expected ${escalation.openedAt.toISOString()} (when it was opened) or later, received ${at.toISOString()}`);
+  if (at.getTime() < escalation.openedAt.getTime())
+    userError('at', UserErrorCode.INVALID, `at: expected ${escalation.openedAt.toISOString()} (when it was opened) or later, received ${at.toISOString()}`);
   const versions = await em.find(AgreementVersion, { agreement: agreement.id });
   return { escalation, calendar: (versionAt(versions, escalation.month) as AgreementVersion).calendar, at };
 }
@@ -124,7 +142,16 @@ export function listEscalations(ctx: Context, filter: EscalationFilter | undefin
   if (filter?.status) where.push({ status: filter.status });
   if (filter?.severity) where.push({ severity: filter.severity });
   if (filter?.month) where.push({ month: filter.month });
-  return paginate(ctx.em, Escalation, { $and: where }, [['openedAt', 'desc'], ['id', 'desc']], page);
+  return paginate(
+    ctx.em,
+    Escalation,
+    { $and: where },
+    [
+      ['openedAt', 'desc'],
+      ['id', 'desc'],
+    ],
+    page,
+  );
 }
 
 /** When the response or resolution is due: the target counted on the severity's clock from opening. */
@@ -133,6 +160,10 @@ export function deadline(e: Pick<Escalation, 'severity' | 'openedAt'>, calendar:
 }
 
 /** The escalation metrics of one agreement-month at `now` (the pure rule, with this module's clocks). */
-export function escalationMetricValues<E extends EscalationMetricFacts & Pick<Escalation, 'severity' | 'openedAt'>>(list: E[], calendarOf: (e: E) => BusinessCalendar, now: Date): Record<string, number | null> {
+export function escalationMetricValues<E extends EscalationMetricFacts & Pick<Escalation, 'severity' | 'openedAt'>>(
+  list: E[],
+  calendarOf: (e: E) => BusinessCalendar,
+  now: Date,
+): Record<string, number | null> {
   return pureEscalationMetricValues(list, (e) => deadline(e, calendarOf(e), e.responseTargetHours), now);
 }

@@ -84,5 +84,14 @@ export function listExclusions(ctx: Context, filter: ExclusionFilter | undefined
   if (filter?.agreementId) where.push({ agreement: filter.agreementId });
   if (filter?.month) where.push({ month: filter.month });
   if (filter?.status) where.push({ status: filter.status });
-  return paginate(ctx.em, Exclusion, { $and: where }, [['month', 'asc'], ['id', 'asc']], page);
+  return paginate(
+    ctx.em,
+    Exclusion,
+    { $and: where },
+    [
+      ['month', 'asc'],
+      ['id', 'asc'],
+    ],
+    page,
+  );
 }

@@ -31,7 +31,8 @@ export function filterFromQuery(params: URLSearchParams): FactFilter {
   if (tier && !Object.values(Tier).includes(tier as Tier)) throw new BadUserInputError(`tier: expected CORPORATE, CUSTOMER or SERVICE, received ${JSON.stringify(tier.slice(0, 100))}`, 'tier');
   const since = params.get('updatedSince');
   const updatedSince = since ? new Date(since) : null;
-  if (updatedSince && Number.isNaN(updatedSince.getTime())) throw new BadUserInputError(`updatedSince: expected an ISO 8601 instant, received ${JSON.stringify(String(since).slice(0, 100))}`, 'updatedSince');
+  if (updatedSince && Number.isNaN(updatedSince.getTime()))
+    throw new BadUserInputError(`updatedSince: expected an ISO 8601 instant, received ${JSON.stringify(String(since).slice(0, 100))}`, 'updatedSince');
   const problem = updatedSince && instantProblem(updatedSince);
   if (problem) throw new BadUserInputError(`updatedSince: ${problem}`, 'updatedSince');
   const code = (name: 'provider' | 'customer') => {

@@ -146,7 +146,9 @@ function connection<T>(page: { rows: T[]; hasNextPage: boolean; endCursor: strin
 @Resolver()
 export class ExportsResolver {
   @Authorized()
-  @Query(() => MeasurementFactConnection, { description: `Objective-months as flat rows for BI, in a stable order; \`first\` up to ${MAX_FACT_PAGE}. Page with \`after\`; pull increments with \`filter.updatedSince\` (they include tombstones, \`deleted: true\`). Months after the score ledger’s horizon (next month) are not facts yet.` })
+  @Query(() => MeasurementFactConnection, {
+    description: `Objective-months as flat rows for BI, in a stable order; \`first\` up to ${MAX_FACT_PAGE}. Page with \`after\`; pull increments with \`filter.updatedSince\` (they include tombstones, \`deleted: true\`). Months after the score ledger’s horizon (next month) are not facts yet.`,
+  })
   async measurementFacts(
     @Ctx() ctx: Context,
     @Arg('filter', () => FactFilter) filter: FactFilter,
@@ -193,10 +195,18 @@ async function openSloOf(ctx: Context, a: Agreement, at: Month) {
     a.parent ? ctx.loaders.agreementById.load(a.parent.id) : null,
     ctx.loaders.exclusionsByAgreement.load(a.id),
   ]);
-  const inherited = await loadManyOrThrow(ctx.loaders.agreementById, objectives.map((o) => o.inheritedFrom).filter((x): x is string => !!x), 'Agreement');
+  const inherited = await loadManyOrThrow(
+    ctx.loaders.agreementById,
+    objectives.map((o) => o.inheritedFrom).filter((x): x is string => !!x),
+    'Agreement',
+  );
   const keyOf = new Map(inherited.map((x) => [x.id, x.key]));
   const metricById = new Map<string, Metric>(objectives.map((o) => [o.metric.id, o.metric]));
-  const metrics = await loadManyOrThrow(ctx.loaders.metricById, exclusions.map((e) => e.metric.id), 'Metric');
+  const metrics = await loadManyOrThrow(
+    ctx.loaders.metricById,
+    exclusions.map((e) => e.metric.id),
+    'Metric',
+  );
   for (const m of metrics) metricById.set(m.id, m);
   return toOpenSlo({
     key: a.key,
@@ -223,7 +233,7 @@ async function openSloOf(ctx: Context, a: Agreement, at: Month) {
       warning: o.objective.warning ?? null,
       weight: o.objective.weight,
       creditPercent: o.objective.creditPercent,
-      inheritedFromKey: o.inheritedFrom ? keyOf.get(o.inheritedFrom) ?? null : null,
+      inheritedFromKey: o.inheritedFrom ? (keyOf.get(o.inheritedFrom) ?? null) : null,
       inheritance: o.objective.inheritance,
     })),
     approvedExclusions: exclusions.filter((e) => e.status === 'APPROVED').map((e) => ({ month: e.month, metricCode: metricById.get(e.metric.id)?.code ?? '', reasonCode: e.reasonCode })),

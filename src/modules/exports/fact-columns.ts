@@ -60,7 +60,8 @@ export const MEASUREMENT_FACT_COLUMNS = {
   disputed: { type: 'boolean', description: 'The month’s latest report revision is disputed: the value and status are contested, the credit provisional.' },
   deleted: {
     type: 'boolean',
-    description: 'A tombstone: the objective-month left the measured set (a suspension, new terms without the objective). Only incremental pulls (`updatedSince`) return these; delete the row by `id`.',
+    description:
+      'A tombstone: the objective-month left the measured set (a suspension, new terms without the objective). Only incremental pulls (`updatedSince`) return these; delete the row by `id`.',
   },
 } as const satisfies FactColumns;
 

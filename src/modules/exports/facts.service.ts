@@ -51,14 +51,56 @@ export interface FactPage {
 
 /** The `ledger_month` columns a fact reads (named as `recordFromRows` expects them). */
 const MONTH_FIELDS = [
-  'agreement_id', 'month', 'agreement_key', 'provider_id', 'customer_id', 'tier', 'version_number', 'compliance_target', 'credit_cap_percent', 'monthly_charge', 'month_ends_at',
-  'due_at', 'due_date', 'has_manual', 'report_id', 'report_status', 'report_revision', 'acknowledged_at', 'acceptance_due_at', 'deemed', 'value_changes', 'disputed', 'phase',
-  'closed', 'closed_at', 'late_data_at', 'computed_at', 'valid_until', 'updated_at', 'deleted',
+  'agreement_id',
+  'month',
+  'agreement_key',
+  'provider_id',
+  'customer_id',
+  'tier',
+  'version_number',
+  'compliance_target',
+  'credit_cap_percent',
+  'monthly_charge',
+  'month_ends_at',
+  'due_at',
+  'due_date',
+  'has_manual',
+  'report_id',
+  'report_status',
+  'report_revision',
+  'acknowledged_at',
+  'acceptance_due_at',
+  'deemed',
+  'value_changes',
+  'disputed',
+  'phase',
+  'closed',
+  'closed_at',
+  'late_data_at',
+  'computed_at',
+  'valid_until',
+  'updated_at',
+  'deleted',
 ] as const;
 /** The `ledger_objective` columns a fact reads. */
 const OBJECTIVE_FIELDS = [
-  'objective_id', 'position', 'metric_id', 'metric_code', 'source', 'inherited_from_id', 'direction', 'target', 'warning', 'weight', 'credit_percent', 'input_value', 'excused',
-  'status', 'attainment', 'updated_at', 'deleted',
+  'objective_id',
+  'position',
+  'metric_id',
+  'metric_code',
+  'source',
+  'inherited_from_id',
+  'direction',
+  'target',
+  'warning',
+  'weight',
+  'credit_percent',
+  'input_value',
+  'excused',
+  'status',
+  'attainment',
+  'updated_at',
+  'deleted',
 ] as const;
 
 /**
@@ -216,7 +258,13 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     const running = t < record.input.monthEndsAt.getTime();
     const closed = record.closed && record.closedAt !== null && record.closedAt.getTime() <= t;
     record.input.objectives.forEach((o, i) =>
-      shown.set(`${key}|${o.objectiveId}`, { value: running ? null : o.value, status: result.objectives[i].status, attainment: result.objectives[i].attainment, excused: o.excused, disputed: !closed && record.input.report?.status === 'DISPUTED' }),
+      shown.set(`${key}|${o.objectiveId}`, {
+        value: running ? null : o.value,
+        status: result.objectives[i].status,
+        attainment: result.objectives[i].attainment,
+        excused: o.excused,
+        disputed: !closed && record.input.report?.status === 'DISPUTED',
+      }),
     );
   }
   if (live.length) for (const [k, v] of await scoredLive(ctx, live)) shown.set(k, v);
@@ -269,8 +317,13 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     rows,
     hasNextPage: found.length > first,
     endCursor: last
-      ? FACT_CURSOR.encode([asOf, String(last.m_agreement_key), String(last.m_month), ...(last.o_objective_id == null ? ([AFTER_MONTH.p, AFTER_MONTH.o] as const) : ([Number(last.o_position), String(last.o_objective_id)] as const))])
-      : after ?? null,
+      ? FACT_CURSOR.encode([
+          asOf,
+          String(last.m_agreement_key),
+          String(last.m_month),
+          ...(last.o_objective_id == null ? ([AFTER_MONTH.p, AFTER_MONTH.o] as const) : ([Number(last.o_position), String(last.o_objective_id)] as const)),
+        ])
+      : (after ?? null),
     asOf,
   };
 }
@@ -299,17 +352,33 @@ async function scoredLive(ctx: Context, keys: Array<{ agreementId: string; month
   const out = new Map<string, Reevaluated>();
   for (const sm of await scoreMonths(ctx, items, ctx.request.now)) {
     const disputed = isDisputed(sm);
-    for (const o of sm.objectives) out.set(`${sm.agreement.id}|${sm.month}|${o.objective.id}`, { value: o.value, status: o.result.status, attainment: o.result.attainment, excused: o.excused, disputed });
+    for (const o of sm.objectives)
+      out.set(`${sm.agreement.id}|${sm.month}|${o.objective.id}`, { value: o.value, status: o.result.status, attainment: o.result.attainment, excused: o.excused, disputed });
   }
   return out;
 }
 
 async function partyCodes(ctx: Context, agreements: Agreement[]): Promise<Map<string, { provider: string | null; customer: string | null; service: string | null }>> {
-  const depts = await loadManyOrThrow(ctx.loaders.departmentById, agreements.flatMap((a) => [a.provider?.id, a.customer?.id].filter((x): x is string => !!x)));
-  const services = await loadManyOrThrow(ctx.loaders.serviceById, agreements.map((a) => a.service?.id).filter((x): x is string => !!x));
+  const depts = await loadManyOrThrow(
+    ctx.loaders.departmentById,
+    agreements.flatMap((a) => [a.provider?.id, a.customer?.id].filter((x): x is string => !!x)),
+  );
+  const services = await loadManyOrThrow(
+    ctx.loaders.serviceById,
+    agreements.map((a) => a.service?.id).filter((x): x is string => !!x),
+  );
   const code = new Map<string, string>();
   for (const d of [...depts, ...services]) if (d) code.set(d.id, d.code);
-  return new Map(agreements.map((a) => [a.id, { provider: a.provider ? code.get(a.provider.id) ?? null : null, customer: a.customer ? code.get(a.customer.id) ?? null : null, service: a.service ? code.get(a.service.id) ?? null : null }]));
+  return new Map(
+    agreements.map((a) => [
+      a.id,
+      {
+        provider: a.provider ? (code.get(a.provider.id) ?? null) : null,
+        customer: a.customer ? (code.get(a.customer.id) ?? null) : null,
+        service: a.service ? (code.get(a.service.id) ?? null) : null,
+      },
+    ]),
+  );
 }
 
 /**
@@ -318,7 +387,12 @@ async function partyCodes(ctx: Context, agreements: Agreement[]): Promise<Map<st
  * (`updatedSince` = this pull's `asOf`), so every row is returned once per pull and changed ones
  * come back in the next.
  */
-export async function handoffFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<{ rows: HandoffFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
+export async function handoffFacts(
+  ctx: Context,
+  filter: FactFilter,
+  first: number,
+  after?: string | null,
+): Promise<{ rows: HandoffFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
   const cursor = after ? HANDOFF_CURSOR.decode(after) : null;
   windowMonths(filter.from, filter.to);
   const asOf = cursor?.[0] ?? ctx.request.receivedAt;
@@ -364,7 +438,7 @@ export async function handoffFacts(ctx: Context, filter: FactFilter, first: numb
   return {
     rows,
     hasNextPage: events.length > first,
-    endCursor: lastRow ? HANDOFF_CURSOR.encode([asOf, lastRow.updatedAt, lastRow.id]) : after ?? null,
+    endCursor: lastRow ? HANDOFF_CURSOR.encode([asOf, lastRow.updatedAt, lastRow.id]) : (after ?? null),
     asOf,
   };
 }

@@ -43,7 +43,16 @@ export class HandoffResolver {
     @Arg('month', () => MonthScalar, { nullable: true }) month?: Month,
   ): Promise<HandoffEventConnection> {
     assertIdArgument('agreementId', agreementId);
-    return paginate(ctx.em, HandoffEvent, { $and: [agreementId ? { agreement: agreementId } : {}, month ? { month } : {}] }, [['handedOffAt', 'asc'], ['id', 'asc']], page);
+    return paginate(
+      ctx.em,
+      HandoffEvent,
+      { $and: [agreementId ? { agreement: agreementId } : {}, month ? { month } : {}] },
+      [
+        ['handedOffAt', 'asc'],
+        ['id', 'asc'],
+      ],
+      page,
+    );
   }
 
   @FieldResolver(() => Agreement)

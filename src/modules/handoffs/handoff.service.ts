@@ -63,7 +63,11 @@ export function recordHandoffEvents(ctx: Context, input: RecordHandoffEventsInpu
  * The ingest itself, inside the caller's transaction `em`: {@link recordHandoffEvents} for the
  * API, the demo and large-data seeders for theirs (with an admin-like principal).
  */
-export async function ingestHandoffEvents(em: EntityManager, input: RecordHandoffEventsInput, options: { principal: Pick<Principal, 'role' | 'departmentIds' | 'userId'>; now: Date }): Promise<HandoffBatch> {
+export async function ingestHandoffEvents(
+  em: EntityManager,
+  input: RecordHandoffEventsInput,
+  options: { principal: Pick<Principal, 'role' | 'departmentIds' | 'userId'>; now: Date },
+): Promise<HandoffBatch> {
   const p = options.principal;
   const now = options.now;
   const errors: UserError[] = [];
@@ -86,7 +90,8 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
     const before = errors.length;
     const externalId = e.externalId.trim();
     if (!externalId || externalId.length > 200) errors.push(new UserError(at('externalId'), externalId ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'externalId: expected 1 to 200 characters'));
-    else if (firstIndex.has(externalId)) errors.push(new UserError(at('externalId'), UserErrorCode.INVALID, `externalId: ${externalId} appears twice in the batch (events[${firstIndex.get(externalId)}])`));
+    else if (firstIndex.has(externalId))
+      errors.push(new UserError(at('externalId'), UserErrorCode.INVALID, `externalId: ${externalId} appears twice in the batch (events[${firstIndex.get(externalId)}])`));
     else firstIndex.set(externalId, i);
     const stage = e.stage.trim();
     if (!stage || stage.length > 100) errors.push(new UserError(at('stage'), stage ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'stage: expected 1 to 100 characters'));
@@ -95,15 +100,22 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
       errors.push(new UserError(at('agreementId'), UserErrorCode.NOT_FOUND, `no agreement has id ${e.agreementId}`));
     } else {
       // The whole batch is refused at the first event this principal may not record.
-      assertMay({ principal: p }, 'handoff:ingest', agreementParties(agreement), () => `A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`);
-      if (agreement.tier === Tier.CORPORATE) errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
+      assertMay(
+        { principal: p },
+        'handoff:ingest',
+        agreementParties(agreement),
+        () => `A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`,
+      );
+      if (agreement.tier === Tier.CORPORATE)
+        errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
     }
     const handedOffAt = e.handedOffAt;
     if (handedOffAt.getTime() > future) errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
     for (const f of TIMES) {
       const t = e[f];
       if (!t) continue;
-      if (t.getTime() < handedOffAt.getTime()) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
+      if (t.getTime() < handedOffAt.getTime())
+        errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
       else if (t.getTime() > future) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
     }
     if (e.acceptedAt && e.rejectedAt) errors.push(new UserError(at('rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
@@ -166,7 +178,12 @@ export async function ingestHandoffEvents(em: EntityManager, input: RecordHandof
   const earlier: Array<{ agreementId: string; month: string }> = [];
   const ids = rows.map((r) => r.external_id);
   for (let i = 0; i < ids.length; i += 900) {
-    const query = sql.knex('handoff_event').select('external_id', 'agreement_id', 'month').where('source', source).whereIn('external_id', ids.slice(i, i + 900)).transacting(sql.trx);
+    const query = sql
+      .knex('handoff_event')
+      .select('external_id', 'agreement_id', 'month')
+      .where('source', source)
+      .whereIn('external_id', ids.slice(i, i + 900))
+      .transacting(sql.trx);
     if (sql.pg) query.orderByRaw('"external_id" collate "C"').forUpdate();
     const found: Array<{ external_id: string; agreement_id: string; month: string }> = await query;
     for (const f of found) {
@@ -221,17 +238,24 @@ async function recomputeMonths(sql: Sql, months: Array<{ agreementId: string; mo
   const wanted = new Set(months.map((m) => `${m.agreementId}|${m.month}`));
   const groups = new Map<string, Array<{ accepted: boolean; rejected: boolean; converted: boolean; responseHours: number | null; qualityScore: number | null }>>();
   for (let i = 0; i < agreementIds.length; i += 500) {
-    const events: Array<{ agreement_id: string; month: string; accepted_at: unknown; rejected_at: unknown; converted_at: unknown; response_hours: number | null; quality_score: number | null }> = await sql
-      .knex('handoff_event')
-      .select('agreement_id', 'month', 'accepted_at', 'rejected_at', 'converted_at', 'response_hours', 'quality_score')
-      .whereIn('agreement_id', agreementIds.slice(i, i + 500))
-      .whereIn('month', monthSet)
-      .transacting(sql.trx);
+    const events: Array<{ agreement_id: string; month: string; accepted_at: unknown; rejected_at: unknown; converted_at: unknown; response_hours: number | null; quality_score: number | null }> =
+      await sql
+        .knex('handoff_event')
+        .select('agreement_id', 'month', 'accepted_at', 'rejected_at', 'converted_at', 'response_hours', 'quality_score')
+        .whereIn('agreement_id', agreementIds.slice(i, i + 500))
+        .whereIn('month', monthSet)
+        .transacting(sql.trx);
     for (const e of events) {
       const key = `${e.agreement_id}|${e.month}`;
       if (!wanted.has(key)) continue;
       const list = groups.get(key) ?? [];
-      list.push({ accepted: e.accepted_at != null, rejected: e.rejected_at != null, converted: e.converted_at != null, responseHours: e.response_hours === null ? null : Number(e.response_hours), qualityScore: e.quality_score === null ? null : Number(e.quality_score) });
+      list.push({
+        accepted: e.accepted_at != null,
+        rejected: e.rejected_at != null,
+        converted: e.converted_at != null,
+        responseHours: e.response_hours === null ? null : Number(e.response_hours),
+        qualityScore: e.quality_score === null ? null : Number(e.quality_score),
+      });
       groups.set(key, list);
     }
   }

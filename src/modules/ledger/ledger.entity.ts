@@ -18,8 +18,54 @@ import { Agreement } from '../agreements/agreement.entity';
 @Index({ properties: ['agreementKey', 'month'] })
 // Covering indexes of the roll-ups (`ledger-rollup.ts`): exactly the columns they read, so that
 // their GROUP BY statements scan a narrow index, not the wide rows; in month order and in agreement order.
-@Index({ name: 'ledger_month_rollup_month_index', properties: ['deleted', 'month', 'agreementId', 'providerId', 'tier', 'closed', 'closedAt', 'computedAt', 'validUntil', 'disputed', 'statusRank', 'sumWeighted', 'sumWeight', 'scoredCount', 'evaluated', 'met', 'breaches', 'creditAmount', 'customerId'] })
-@Index({ name: 'ledger_month_rollup_agreement_index', properties: ['deleted', 'agreementId', 'providerId', 'tier', 'month', 'closed', 'closedAt', 'computedAt', 'validUntil', 'disputed', 'statusRank', 'sumWeighted', 'sumWeight', 'scoredCount', 'evaluated', 'met', 'breaches', 'creditAmount', 'customerId'] })
+@Index({
+  name: 'ledger_month_rollup_month_index',
+  properties: [
+    'deleted',
+    'month',
+    'agreementId',
+    'providerId',
+    'tier',
+    'closed',
+    'closedAt',
+    'computedAt',
+    'validUntil',
+    'disputed',
+    'statusRank',
+    'sumWeighted',
+    'sumWeight',
+    'scoredCount',
+    'evaluated',
+    'met',
+    'breaches',
+    'creditAmount',
+    'customerId',
+  ],
+})
+@Index({
+  name: 'ledger_month_rollup_agreement_index',
+  properties: [
+    'deleted',
+    'agreementId',
+    'providerId',
+    'tier',
+    'month',
+    'closed',
+    'closedAt',
+    'computedAt',
+    'validUntil',
+    'disputed',
+    'statusRank',
+    'sumWeighted',
+    'sumWeight',
+    'scoredCount',
+    'evaluated',
+    'met',
+    'breaches',
+    'creditAmount',
+    'customerId',
+  ],
+})
 export class LedgerMonth {
   [PrimaryKeyProp]?: ['agreementId', 'month'];
 
@@ -240,7 +286,10 @@ export enum CloseCause {
   DUE = 'DUE',
   REOPENED = 'REOPENED',
 }
-registerEnumType(CloseCause, { name: 'CloseCause', description: 'Why an agreement-month closed: its latest revision acknowledged (or so ruled), deemed acknowledged, due with no MANUAL objective, or closed again after a reopening.' });
+registerEnumType(CloseCause, {
+  name: 'CloseCause',
+  description: 'Why an agreement-month closed: its latest revision acknowledged (or so ruled), deemed acknowledged, due with no MANUAL objective, or closed again after a reopening.',
+});
 
 /**
  * A month's close (DESIGN §5): when, why, and the frozen results (ledger row and objectives as
@@ -282,7 +331,10 @@ export enum CreditEntryKind {
   CLOSE = 'CLOSE',
   ADJUSTMENT = 'ADJUSTMENT',
 }
-registerEnumType(CreditEntryKind, { name: 'CreditEntryKind', description: 'CLOSE: the credit a month posted when it closed. ADJUSTMENT: the change after a reopening, never a rewrite of the first entry.' });
+registerEnumType(CreditEntryKind, {
+  name: 'CreditEntryKind',
+  description: 'CLOSE: the credit a month posted when it closed. ADJUSTMENT: the change after a reopening, never a rewrite of the first entry.',
+});
 
 /** One posting to the credit ledger: append-only. */
 @ObjectType({ description: 'A posting of an agreement-month’s service credit (DESIGN §5): on close, and as an adjustment after a reopening.' })

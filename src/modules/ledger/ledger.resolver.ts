@@ -54,7 +54,10 @@ export class CreditEntryResolver {
   @Query(() => [CreditTotal], { description: 'Credits per provider department (by department code) for the agreement-months of a charging period, from the credit ledger.' })
   async creditTotals(@Ctx() ctx: Context, @Arg('from', () => MonthScalar) from: string, @Arg('to', () => MonthScalar) to: string): Promise<CreditTotal[]> {
     const totals = await reopenings.creditTotals(ctx, from, to);
-    const departments = await loadManyOrThrow(ctx.loaders.departmentById, totals.map((t) => t.departmentId));
+    const departments = await loadManyOrThrow(
+      ctx.loaders.departmentById,
+      totals.map((t) => t.departmentId),
+    );
     return totals
       .flatMap((t, i) => {
         const department = departments[i];
@@ -83,7 +86,9 @@ export class MonthReopeningResolver {
   }
 
   @Authorized(...rolesFor('reopening:request'))
-  @Mutation(() => MonthReopeningPayload, { description: 'Asks to reopen a closed agreement-month, with a reason. The other party’s head (or an admin) approves; an admin’s request reopens it at once.' })
+  @Mutation(() => MonthReopeningPayload, {
+    description: 'Asks to reopen a closed agreement-month, with a reason. The other party’s head (or an admin) approves; an admin’s request reopens it at once.',
+  })
   async requestMonthReopening(@Ctx() ctx: Context, @Arg('input') input: RequestMonthReopeningInput): Promise<MonthReopeningPayload> {
     const r = await reopenings.requestMonthReopening(ctx, input);
     return payload('reopening', r);

@@ -46,17 +46,71 @@ export interface LedgerRecord {
 }
 
 export const MONTH_COLUMNS = [
-  'agreement_id', 'month', 'agreement_key', 'provider_id', 'customer_id', 'tier', 'version_number', 'compliance_target', 'credit_cap_percent', 'monthly_charge',
-  'month_ends_at', 'due_at', 'due_date', 'has_manual', 'report_id', 'report_status', 'report_revision', 'acknowledged_at', 'acceptance_due_at', 'deemed', 'value_changes',
-  'status', 'status_rank', 'score', 'sum_weighted', 'sum_weight', 'scored_count', 'evaluated', 'met', 'breaches', 'credit_percent', 'credit_uncapped_percent', 'credit_amount',
-  'disputed', 'phase', 'closed', 'closed_at', 'late_data_at', 'computed_at', 'valid_until', 'updated_at', 'deleted',
+  'agreement_id',
+  'month',
+  'agreement_key',
+  'provider_id',
+  'customer_id',
+  'tier',
+  'version_number',
+  'compliance_target',
+  'credit_cap_percent',
+  'monthly_charge',
+  'month_ends_at',
+  'due_at',
+  'due_date',
+  'has_manual',
+  'report_id',
+  'report_status',
+  'report_revision',
+  'acknowledged_at',
+  'acceptance_due_at',
+  'deemed',
+  'value_changes',
+  'status',
+  'status_rank',
+  'score',
+  'sum_weighted',
+  'sum_weight',
+  'scored_count',
+  'evaluated',
+  'met',
+  'breaches',
+  'credit_percent',
+  'credit_uncapped_percent',
+  'credit_amount',
+  'disputed',
+  'phase',
+  'closed',
+  'closed_at',
+  'late_data_at',
+  'computed_at',
+  'valid_until',
+  'updated_at',
+  'deleted',
 ] as const;
 
 export const OBJECTIVE_COLUMNS = [
-  'agreement_id', 'month', 'objective_id', 'position', 'metric_id', 'metric_code', 'source', 'inherited_from_id', 'direction', 'target', 'warning', 'weight', 'credit_percent',
-  'input_value', 'excused', 'status', 'attainment', 'updated_at', 'deleted',
+  'agreement_id',
+  'month',
+  'objective_id',
+  'position',
+  'metric_id',
+  'metric_code',
+  'source',
+  'inherited_from_id',
+  'direction',
+  'target',
+  'warning',
+  'weight',
+  'credit_percent',
+  'input_value',
+  'excused',
+  'status',
+  'attainment',
+  'updated_at',
+  'deleted',
 ] as const;
-
 
 export function monthRow(sql: Sql, r: LedgerRecord): Record<string, unknown> {
   const sums = sumsOf(r.result);
@@ -133,7 +187,8 @@ export function objectiveRows(sql: Sql, r: LedgerRecord, updatedAt: (i: number) 
 
 /** A stored row (and its objective rows, by position) back into a record. */
 export function recordFromRows(m: Record<string, unknown>, objectives: Array<Record<string, unknown>>): LedgerRecord {
-  const report = m.report_status == null ? null : { status: String(m.report_status), acknowledgedAt: dateOrNull(m.acknowledged_at), acceptanceDueAt: dateOrNull(m.acceptance_due_at), deemed: isTrue(m.deemed) };
+  const report =
+    m.report_status == null ? null : { status: String(m.report_status), acknowledgedAt: dateOrNull(m.acknowledged_at), acceptanceDueAt: dateOrNull(m.acceptance_due_at), deemed: isTrue(m.deemed) };
   const os = [...objectives].sort((a, b) => Number(a.position) - Number(b.position));
   const input: LedgerMonthInput = {
     month: String(m.month),
@@ -170,7 +225,14 @@ export function recordFromRows(m: Record<string, unknown>, objectives: Array<Rec
     reportId: m.report_id == null ? null : String(m.report_id),
     reportRevision: numOrNull(m.report_revision),
     input,
-    objectives: os.map((o) => ({ objectiveId: String(o.objective_id), position: Number(o.position), metricId: String(o.metric_id), metricCode: String(o.metric_code), source: String(o.source), inheritedFromId: o.inherited_from_id == null ? null : String(o.inherited_from_id) })),
+    objectives: os.map((o) => ({
+      objectiveId: String(o.objective_id),
+      position: Number(o.position),
+      metricId: String(o.metric_id),
+      metricCode: String(o.metric_code),
+      source: String(o.source),
+      inheritedFromId: o.inherited_from_id == null ? null : String(o.inherited_from_id),
+    })),
     // The stored result is the inputs evaluated at the instant it was computed (or closed).
     result: evaluateLedgerMonth(input, closed ? (dateOrNull(m.closed_at) ?? computedAt) : computedAt),
     phase: String(m.phase) as MonthPhase,
@@ -183,7 +245,6 @@ export function recordFromRows(m: Record<string, unknown>, objectives: Array<Rec
     deleted: isTrue(m.deleted),
   };
 }
-
 
 /**
  * Per-request loader of the *closed* ledger months of an agreement in a window (keyed
@@ -204,7 +265,12 @@ export function createLedgerLoaders(em: EntityManager) {
         for (let i = 0; i < ids.length; i += 500) {
           const chunk = ids.slice(i, i + 500);
           const marks = chunk.map(() => '?').join(', ');
-          const months = await sql.rows<Record<string, unknown>>(`select * from ledger_month where closed = ? and agreement_id in (${marks}) and month >= ? and month <= ?`, [bool(sql, true), ...chunk, from, to]);
+          const months = await sql.rows<Record<string, unknown>>(`select * from ledger_month where closed = ? and agreement_id in (${marks}) and month >= ? and month <= ?`, [
+            bool(sql, true),
+            ...chunk,
+            from,
+            to,
+          ]);
           if (!months.length) continue;
           const objectives = await sql.rows<Record<string, unknown>>(
             `select o.* from ledger_objective o join ledger_month m on m.agreement_id = o.agreement_id and m.month = o.month

@@ -65,7 +65,14 @@ function recordOf(s: ScoredMonth, valueChanges: Date[], at: Date, notBefore: Dat
     reportId: input.report ? (s.report?.id ?? null) : null,
     reportRevision: input.report ? (s.report?.revisionCount ?? null) : null,
     input,
-    objectives: s.objectives.map((o, position) => ({ objectiveId: o.objective.id, position, metricId: o.metric.id, metricCode: o.metric.code, source: o.metric.source, inheritedFromId: o.inheritedFrom })),
+    objectives: s.objectives.map((o, position) => ({
+      objectiveId: o.objective.id,
+      position,
+      metricId: o.metric.id,
+      metricCode: o.metric.code,
+      source: o.metric.source,
+      inheritedFromId: o.inheritedFrom,
+    })),
     result: evaluateLedgerMonth(input, at),
     phase: phaseAt(input, at),
     closed: false,
@@ -86,7 +93,20 @@ function closedRecord(r: LedgerRecord, at: Date): LedgerRecord {
 /** What a reader sees of a month: when it changes, `updatedAt` moves (and only then). */
 function shown(r: LedgerRecord): string {
   const { result: x } = r;
-  return JSON.stringify([x.status, x.score, x.credit.percent, x.credit.amount, isDisputedState(r.input.report), r.phase, r.closed, r.versionNumber, r.reportRevision, r.input.report?.status ?? null, r.deleted, r.lateDataAt?.getTime() ?? null]);
+  return JSON.stringify([
+    x.status,
+    x.score,
+    x.credit.percent,
+    x.credit.amount,
+    isDisputedState(r.input.report),
+    r.phase,
+    r.closed,
+    r.versionNumber,
+    r.reportRevision,
+    r.input.report?.status ?? null,
+    r.deleted,
+    r.lateDataAt?.getTime() ?? null,
+  ]);
 }
 
 function shownObjective(r: LedgerRecord, i: number): string {
@@ -121,7 +141,12 @@ async function loadStored(sql: Sql, agreementIds: string[], from: Month, to: Mon
     const ids = agreementIds.slice(i, i + 500);
     const marks = ids.map(() => '?').join(', ');
     const months = await sql.rows<Record<string, unknown>>(`select * from ledger_month where agreement_id in (${marks}) and month >= ? and month <= ?`, [...ids, from, to]);
-    const objectives = await sql.rows<Record<string, unknown>>(`select * from ledger_objective where agreement_id in (${marks}) and month >= ? and month <= ? and deleted = ?`, [...ids, from, to, bool(sql, false)]);
+    const objectives = await sql.rows<Record<string, unknown>>(`select * from ledger_objective where agreement_id in (${marks}) and month >= ? and month <= ? and deleted = ?`, [
+      ...ids,
+      from,
+      to,
+      bool(sql, false),
+    ]);
     const byKey = new Map<string, Array<Record<string, unknown>>>();
     for (const o of objectives) {
       const k = keyOf(String(o.agreement_id), String(o.month));
@@ -232,7 +257,10 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
     agreements = [...agreements, ...layer.filter((a) => !agreements.some((b) => b.id === a.id))];
   }
   const versions = new Map<string, AgreementVersion[]>();
-  const loaded = await loadManyOrThrow(ctx.loaders.versionsByAgreement, agreements.map((a) => a.id));
+  const loaded = await loadManyOrThrow(
+    ctx.loaders.versionsByAgreement,
+    agreements.map((a) => a.id),
+  );
   agreements.forEach((a, i) => versions.set(a.id, loaded[i]));
   for (const id of all) {
     const vs = versions.get(id) ?? [];
@@ -358,11 +386,21 @@ async function takeBackLaterCloses(sql: Sql, keys: Array<{ agreementId: string; 
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     const marks = chunk.map(() => '?').join(', ');
-    const later = await sql.rows<{ n: number | string }>(`select count(*) as n from month_close where agreement_id in (${marks}) and month >= ? and month <= ? and closed_at > ?`, [...chunk, from, to, sql.date(now)]);
+    const later = await sql.rows<{ n: number | string }>(`select count(*) as n from month_close where agreement_id in (${marks}) and month >= ? and month <= ? and closed_at > ?`, [
+      ...chunk,
+      from,
+      to,
+      sql.date(now),
+    ]);
     if (!Number(later[0]?.n ?? 0)) continue;
     await sql.run(`delete from month_close where agreement_id in (${marks}) and month >= ? and month <= ? and closed_at > ?`, [...chunk, from, to, sql.date(now)]);
     await sql.run(`delete from credit_entry where agreement_id in (${marks}) and month >= ? and month <= ? and posted_at > ?`, [...chunk, from, to, sql.date(now)]);
-    await sql.run(`update month_close set reopened_at = null, reopening_id = null where agreement_id in (${marks}) and month >= ? and month <= ? and reopened_at > ?`, [...chunk, from, to, sql.date(now)]);
+    await sql.run(`update month_close set reopened_at = null, reopening_id = null where agreement_id in (${marks}) and month >= ? and month <= ? and reopened_at > ?`, [
+      ...chunk,
+      from,
+      to,
+      sql.date(now),
+    ]);
   }
 }
 
@@ -372,7 +410,9 @@ const TIME_BOUND_METRICS = new Set(['ESCALATION_RESPONSE_ON_TIME']);
 /** A stored record with its time-bound values taken from a fresh one (the rest stays as stored). */
 function withTimeBoundValues(stored: LedgerRecord, fresh: LedgerRecord): LedgerRecord {
   const freshValue = new Map(fresh.input.objectives.map((o) => [o.objectiveId, o.value]));
-  const objectives = stored.input.objectives.map((o, i) => (TIME_BOUND_METRICS.has(stored.objectives[i].metricCode) && freshValue.has(o.objectiveId) ? { ...o, value: freshValue.get(o.objectiveId) ?? null } : o));
+  const objectives = stored.input.objectives.map((o, i) =>
+    TIME_BOUND_METRICS.has(stored.objectives[i].metricCode) && freshValue.has(o.objectiveId) ? { ...o, value: freshValue.get(o.objectiveId) ?? null } : o,
+  );
   return { ...stored, input: { ...stored.input, objectives } };
 }
 
@@ -403,7 +443,10 @@ async function valueChangesOf(ctx: { loaders: Loaders }, scored: ScoredMonth[], 
   const out = new Map<string, Date[]>();
   const ids = [...new Set(scored.map((s) => s.agreement.id))];
   if (!ids.length) return out;
-  const lists = await loadManyOrThrow(ctx.loaders.escalationsInWindow, ids.map((id) => `${id}|${from}|${to}`));
+  const lists = await loadManyOrThrow(
+    ctx.loaders.escalationsInWindow,
+    ids.map((id) => `${id}|${from}|${to}`),
+  );
   const calendars = new Map(scored.map((s) => [keyOf(s.agreement.id, s.month), s.version.calendar]));
   ids.forEach((id, i) => {
     const list = lists[i];
@@ -434,9 +477,16 @@ async function store(sql: Sql, months: LedgerRecord[], objectives: Array<{ recor
     if (left.length) gone.push({ agreementId: record.agreementId, month: record.month, ids: left });
   }
   const merge = OBJECTIVE_COLUMNS.filter((c) => c !== 'agreement_id' && c !== 'month' && c !== 'objective_id');
-  for (let i = 0; i < objectiveRowsOut.length; i += 200) await sql.upsert('ledger_objective', objectiveRowsOut.slice(i, i + 200), ['agreement_id', 'month', 'objective_id'], [...merge], undefined, { versioned: false });
+  for (let i = 0; i < objectiveRowsOut.length; i += 200)
+    await sql.upsert('ledger_objective', objectiveRowsOut.slice(i, i + 200), ['agreement_id', 'month', 'objective_id'], [...merge], undefined, { versioned: false });
   for (const g of gone) {
-    await sql.run(`update ledger_objective set deleted = ?, updated_at = ? where agreement_id = ? and month = ? and objective_id in (${g.ids.map(() => '?').join(', ')})`, [bool(sql, true), sql.date(now), g.agreementId, g.month, ...g.ids]);
+    await sql.run(`update ledger_objective set deleted = ?, updated_at = ? where agreement_id = ? and month = ? and objective_id in (${g.ids.map(() => '?').join(', ')})`, [
+      bool(sql, true),
+      sql.date(now),
+      g.agreementId,
+      g.month,
+      ...g.ids,
+    ]);
   }
 }
 
@@ -459,7 +509,8 @@ async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; caus
   }
   const reopeningIds = [...new Set(closings.map((c) => c.reopeningId).filter((id): id is string => !!id))];
   if (reopeningIds.length) {
-    for (const r of await sql.rows<{ id: string; reason: string }>(`select id, reason from month_reopening where id in (${reopeningIds.map(() => '?').join(', ')})`, reopeningIds)) reasons.set(String(r.id), r.reason);
+    for (const r of await sql.rows<{ id: string; reason: string }>(`select id, reason from month_reopening where id in (${reopeningIds.map(() => '?').join(', ')})`, reopeningIds))
+      reasons.set(String(r.id), r.reason);
   }
   const closes = closings.map(({ record: r, cause }) => ({
     id: randomUUID(),
@@ -487,7 +538,7 @@ async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; caus
       provider_id: r.providerId,
       customer_id: r.customerId,
       posted_at: sql.date(r.closedAt),
-      reason: reopeningId ? reasons.get(reopeningId) ?? null : null,
+      reason: reopeningId ? (reasons.get(reopeningId) ?? null) : null,
     };
   });
   for (let i = 0; i < closes.length; i += 500) await sql.insert('month_close', closes.slice(i, i + 500));
@@ -531,8 +582,19 @@ export async function advanceLedger(em: EntityManager, now: Date, limit = 2_000)
     const ids = await measurableIds(sql);
     // Every month lock of the tick at once, in ascending order (batches locking their own would
     // take them out of order across batches, and deadlock with a writer of two agreements).
-    await lockAgreementMonths(em, ids.flatMap((agreementId) => months.map((month) => ({ agreementId, month }))));
-    for (let i = 0; i < ids.length; i += AGREEMENTS_PER_BATCH) changed += (await syncLedger(em, ids.slice(i, i + AGREEMENTS_PER_BATCH).map((agreementId) => ({ agreementId, months })), now, { markLate: false, lockMonths: false })).written;
+    await lockAgreementMonths(
+      em,
+      ids.flatMap((agreementId) => months.map((month) => ({ agreementId, month }))),
+    );
+    for (let i = 0; i < ids.length; i += AGREEMENTS_PER_BATCH)
+      changed += (
+        await syncLedger(
+          em,
+          ids.slice(i, i + AGREEMENTS_PER_BATCH).map((agreementId) => ({ agreementId, months })),
+          now,
+          { markLate: false, lockMonths: false },
+        )
+      ).written;
     await setHorizon(sql, target, null);
   }
   const stale = await sql.rows<{ agreement_id: string; month: string }>(
@@ -542,7 +604,10 @@ export async function advanceLedger(em: EntityManager, now: Date, limit = 2_000)
   const byAgreement = new Map<string, Month[]>();
   for (const s of stale) byAgreement.set(String(s.agreement_id), [...(byAgreement.get(String(s.agreement_id)) ?? []), String(s.month)]);
   const scopes = [...byAgreement].map(([agreementId, months]) => ({ agreementId, months }));
-  await lockAgreementMonths(em, stale.map((r) => ({ agreementId: String(r.agreement_id), month: String(r.month) })));
+  await lockAgreementMonths(
+    em,
+    stale.map((r) => ({ agreementId: String(r.agreement_id), month: String(r.month) })),
+  );
   for (let i = 0; i < scopes.length; i += AGREEMENTS_PER_BATCH) changed += (await syncLedger(em, scopes.slice(i, i + AGREEMENTS_PER_BATCH), now, { markLate: false, lockMonths: false })).written;
   return changed;
 }
@@ -567,7 +632,12 @@ export async function rebuildLedger(em: EntityManager, now: Date): Promise<SyncR
   const total: SyncResult = { months: 0, written: 0, closed: 0, tombstoned: 0 };
   const ids = await measurableIds(sql);
   for (let i = 0; i < ids.length; i += AGREEMENTS_PER_BATCH) {
-    const r = await syncLedger(em, ids.slice(i, i + AGREEMENTS_PER_BATCH).map((agreementId) => ({ agreementId })), now, { markLate: false, lockMonths: false });
+    const r = await syncLedger(
+      em,
+      ids.slice(i, i + AGREEMENTS_PER_BATCH).map((agreementId) => ({ agreementId })),
+      now,
+      { markLate: false, lockMonths: false },
+    );
     total.months += r.months;
     total.written += r.written;
     total.closed += r.closed;
@@ -584,7 +654,6 @@ export async function ledgerDump(em: EntityManager): Promise<{ months: Array<Rec
   const objectives = await sql.rows<Record<string, unknown>>('select * from ledger_objective where deleted = ? order by agreement_id, month, objective_id', [bool(sql, false)]);
   return { months, objectives };
 }
-
 
 /** What a reader sees of the ledger, row by row: every column but the bookkeeping of when rows were evaluated and stamped. */
 async function shownRows(sql: Sql): Promise<Map<string, string>> {
@@ -604,7 +673,8 @@ async function shownRows(sql: Sql): Promise<Map<string, string>> {
         }),
     );
   for (const r of await sql.rows<Record<string, unknown>>('select * from ledger_month where deleted = ?', [bool(sql, false)])) out.set(`m|${String(r.agreement_id)}|${String(r.month)}`, norm(r));
-  for (const r of await sql.rows<Record<string, unknown>>('select * from ledger_objective where deleted = ?', [bool(sql, false)])) out.set(`o|${String(r.agreement_id)}|${String(r.month)}|${String(r.objective_id)}`, norm(r));
+  for (const r of await sql.rows<Record<string, unknown>>('select * from ledger_objective where deleted = ?', [bool(sql, false)]))
+    out.set(`o|${String(r.agreement_id)}|${String(r.month)}|${String(r.objective_id)}`, norm(r));
   const [closes] = await sql.rows<{ n: number | string }>('select count(*) as n from month_close');
   const [entries] = await sql.rows<{ n: number | string }>('select count(*) as n from credit_entry');
   out.set('closes', String(Number(closes.n)));

@@ -41,9 +41,21 @@ async function reopen(em: EntityManager, reopening: MonthReopening, now: Date): 
       [bool(sql, false), sql.date(due), reopening.agreement.id, reopening.month, 'ACKNOWLEDGED', 'SUBMITTED'],
     );
     // SUBMITTED too: a month closed by silence before the scheduler recorded the deemed acknowledgement.
-    await sql.run('update report set status = ?, version = version + 1, updated_at = ? where agreement_id = ? and month = ? and status in (?, ?)', ['SUBMITTED', sql.date(new Date()), reopening.agreement.id, reopening.month, 'ACKNOWLEDGED', 'SUBMITTED']);
+    await sql.run('update report set status = ?, version = version + 1, updated_at = ? where agreement_id = ? and month = ? and status in (?, ?)', [
+      'SUBMITTED',
+      sql.date(new Date()),
+      reopening.agreement.id,
+      reopening.month,
+      'ACKNOWLEDGED',
+      'SUBMITTED',
+    ]);
   }
-  await sql.run('update month_close set reopened_at = ?, reopening_id = ? where agreement_id = ? and month = ? and reopened_at is null', [sql.date(now), reopening.id, reopening.agreement.id, reopening.month]);
+  await sql.run('update month_close set reopened_at = ?, reopening_id = ? where agreement_id = ? and month = ? and reopened_at is null', [
+    sql.date(now),
+    reopening.id,
+    reopening.agreement.id,
+    reopening.month,
+  ]);
   touchLedger(em, now, { agreementId: reopening.agreement.id, months: [reopening.month] });
 }
 
@@ -91,9 +103,15 @@ function decide(ctx: Context, input: MonthReopeningDecisionInput, approve: boole
     if (!reopening) userError('id', UserErrorCode.NOT_FOUND, `no reopening has id ${input.id}`);
     const agreement = await em.findOneOrFail(Agreement, reopening.agreement.id);
     // The other party decides: a provider's request goes to the customer's head and back.
-    assertMay(ctx, 'reopening:decide', { ...agreementParties(agreement), requestedBy: reopening.requestedBySide as ActingSide }, (p) => `A ${p.role} principal may not decide this reopening of ${agreement.key}: the other party's head or an admin does`);
+    assertMay(
+      ctx,
+      'reopening:decide',
+      { ...agreementParties(agreement), requestedBy: reopening.requestedBySide as ActingSide },
+      (p) => `A ${p.role} principal may not decide this reopening of ${agreement.key}: the other party's head or an admin does`,
+    );
     assertVersion(reopening, input.expectedVersion);
-    if (reopening.status !== ReopeningStatus.REQUESTED) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `the reopening is ${reopening.status}; only a REQUESTED one can be ${approve ? 'approved' : 'rejected'}`);
+    if (reopening.status !== ReopeningStatus.REQUESTED)
+      userError('id', UserErrorCode.ILLEGAL_TRANSITION, `the reopening is ${reopening.status}; only a REQUESTED one can be ${approve ? 'approved' : 'rejected'}`);
     const note = input.note?.trim() || null;
     if (!approve && !note) userError('note', UserErrorCode.REQUIRED, 'note: a rejection says why');
     reopening.status = approve ? ReopeningStatus.APPROVED : ReopeningStatus.REJECTED;
@@ -115,7 +133,16 @@ export const rejectMonthReopening = (ctx: Context, input: MonthReopeningDecision
 /** Reopenings of an agreement (or all), newest first. */
 export function listReopenings(ctx: Context, agreementId: string | null | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<MonthReopening>> {
   assertIdArgument('agreementId', agreementId);
-  return paginate(ctx.em, MonthReopening, agreementId ? { agreement: agreementId } : {}, [['createdAt', 'desc'], ['id', 'desc']], page);
+  return paginate(
+    ctx.em,
+    MonthReopening,
+    agreementId ? { agreement: agreementId } : {},
+    [
+      ['createdAt', 'desc'],
+      ['id', 'desc'],
+    ],
+    page,
+  );
 }
 
 /** The credit ledger's entries, in the order they were posted. */
@@ -130,7 +157,17 @@ export function listCreditEntries(ctx: Context, filter: CreditLedgerFilter | und
   if (filter?.to) where.push({ month: { $lte: filter.to } });
   // A month closed and reopened at one instant posts its CLOSE and its ADJUSTMENT at that instant:
   // the CLOSE comes first ('CLOSE' > 'ADJUSTMENT'), not whichever random id sorts first.
-  return paginate(ctx.em, CreditEntry, { $and: where }, [['postedAt', 'asc'], ['kind', 'desc'], ['id', 'asc']], page);
+  return paginate(
+    ctx.em,
+    CreditEntry,
+    { $and: where },
+    [
+      ['postedAt', 'asc'],
+      ['kind', 'desc'],
+      ['id', 'asc'],
+    ],
+    page,
+  );
 }
 
 /** What each provider department owes in credits for the months of a charging period. */

@@ -9,14 +9,7 @@ import { Agreement, Objective } from '../agreements/agreement.entity';
 import { rolesFor } from '../../common/policy';
 import { Metric } from '../catalog/metric.entity';
 import { Exclusion, FrictionCategory, Report, ReportRevision, ReportStatus, ReportValue, Severity } from './report.entity';
-import {
-  DisputeReportInput,
-  ReportDecisionInput,
-  ReportFilter,
-  SaveReportDraftInput,
-  SettleDisputeInput,
-  SubmitReportInput,
-} from './report.inputs';
+import { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 import * as reports from './report.service';
 import { OverdueReport } from './report.types';
 import { isUUID } from 'class-validator';

@@ -50,7 +50,15 @@ export interface AgreementMonth {
  * under it in the month) and was ACTIVE in it. The agreement row is locked FOR UPDATE on
  * PostgreSQL, so writes about one agreement run one after the other (SQLite has one writer).
  */
-export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreementId: string, month: Month, action: 'report:draft' | 'report:submit' | 'exclusion:request', verb: string, now: Date): Promise<AgreementMonth> {
+export async function loadAgreementMonth(
+  em: EntityManager,
+  ctx: Context,
+  agreementId: string,
+  month: Month,
+  action: 'report:draft' | 'report:submit' | 'exclusion:request',
+  verb: string,
+  now: Date,
+): Promise<AgreementMonth> {
   const lockMode = rowLock(em, 'update');
   const agreement = await em.findOne(Agreement, agreementId, lockMode ? { lockMode, refresh: true } : {});
   if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${agreementId}`);
@@ -71,7 +79,13 @@ export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreem
   const children = await em.find(Agreement, { parent: agreement.id, state: { $ne: AgreementStatus.DRAFT } });
   if (children.length) {
     const childVersions = await em.find(AgreementVersion, { agreement: { $in: children.map((c) => c.id) } });
-    const active = children.filter((c) => activeInMonth(c, childVersions.filter((v) => v.agreement.id === c.id), month));
+    const active = children.filter((c) =>
+      activeInMonth(
+        c,
+        childVersions.filter((v) => v.agreement.id === c.id),
+        month,
+      ),
+    );
     if (active.length) {
       userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} had ACTIVE agreements under it in ${month} (${active.map((c) => c.key).join(', ')}); report on those`);
     }
@@ -84,7 +98,11 @@ export async function loadAgreementMonth(em: EntityManager, ctx: Context, agreem
 /** The effective objectives of an agreement in a month, with their metrics (DESIGN §3). */
 export async function objectivesAt(ctx: Pick<Context, 'loaders'>, agreement: Agreement, month: Month): Promise<MonthObjective[]> {
   const effective = effectiveObjectives(await chainAt(ctx, agreement, month));
-  const metrics = await loadManyOrThrow(ctx.loaders.metricById, effective.map((e) => e.objective.metricId), 'Metric');
+  const metrics = await loadManyOrThrow(
+    ctx.loaders.metricById,
+    effective.map((e) => e.objective.metricId),
+    'Metric',
+  );
   return effective.map((e, i) => ({ objective: e.objective.objective, metric: metrics[i], inheritedFrom: e.inheritedFrom }));
 }
 
@@ -130,7 +148,13 @@ export function contentProblems(m: AgreementMonth, c: Content, complete: boolean
     const at = `values[${i}]`;
     const o = byId.get(v.objectiveId);
     if (!o) {
-      errors.push(new UserError(`${at}.objectiveId`, UserErrorCode.INVALID, `objective ${v.objectiveId} is not in force for ${m.agreement.key} in ${m.month} (version ${m.version.number}); read effectiveObjectives(at: "${m.month}")`));
+      errors.push(
+        new UserError(
+          `${at}.objectiveId`,
+          UserErrorCode.INVALID,
+          `objective ${v.objectiveId} is not in force for ${m.agreement.key} in ${m.month} (version ${m.version.number}); read effectiveObjectives(at: "${m.month}")`,
+        ),
+      );
       return;
     }
     if (o.metric.source !== MetricSource.MANUAL) {
@@ -145,7 +169,13 @@ export function contentProblems(m: AgreementMonth, c: Content, complete: boolean
     const min = Math.max(metric.minValue ?? -Infinity, unit.min ?? -Infinity);
     const max = Math.min(metric.maxValue ?? Infinity, unit.max ?? Infinity);
     if (!Number.isFinite(v.value) || v.value < min || v.value > max) {
-      errors.push(new UserError(`${at}.value`, UserErrorCode.INVALID, `value: expected ${metric.code} (${metric.unit}) from ${Number.isFinite(min) ? min : '−∞'} to ${Number.isFinite(max) ? max : '∞'}, received ${v.value}`));
+      errors.push(
+        new UserError(
+          `${at}.value`,
+          UserErrorCode.INVALID,
+          `value: expected ${metric.code} (${metric.unit}) from ${Number.isFinite(min) ? min : '−∞'} to ${Number.isFinite(max) ? max : '∞'}, received ${v.value}`,
+        ),
+      );
     } else if ((metric.integerOnly || unit.integer) && !Number.isInteger(v.value)) {
       errors.push(new UserError(`${at}.value`, UserErrorCode.INVALID, `value: ${metric.code} (${metric.unit}) takes whole numbers, received ${v.value}`));
     }
@@ -168,7 +198,12 @@ function contentOf(input: SaveReportDraftInput | SubmitReportInput, draft: Repor
   return {
     values: (input.values ?? draft?.values ?? []).map((v) => ({ objectiveId: v.objectiveId.toLowerCase(), value: v.value })),
     narrative: input.narrative ?? draft?.narrative ?? null,
-    frictionItems: (input.frictionItems ?? draft?.frictionItems ?? []).map((f) => ({ category: f.category, description: f.description.trim(), customersAffected: f.customersAffected, severity: f.severity })),
+    frictionItems: (input.frictionItems ?? draft?.frictionItems ?? []).map((f) => ({
+      category: f.category,
+      description: f.description.trim(),
+      customersAffected: f.customersAffected,
+      severity: f.severity,
+    })),
   };
 }
 
@@ -183,7 +218,8 @@ export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now =
     const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'report:draft', 'save a report draft', now);
     let report = await lockedReport(em, m);
     if (report) {
-      if (input.expectedVersion == null) userError('expectedVersion', UserErrorCode.REQUIRED, `expectedVersion: the report of ${m.agreement.key} for ${m.month} exists (version ${report.version}); pass the version you read`);
+      if (input.expectedVersion == null)
+        userError('expectedVersion', UserErrorCode.REQUIRED, `expectedVersion: the report of ${m.agreement.key} for ${m.month} exists (version ${report.version}); pass the version you read`);
       assertVersion(report, input.expectedVersion);
       await assertOpen(em, report, m.agreement.key, now);
     }
@@ -254,7 +290,12 @@ async function lockReportById(em: EntityManager, reportId: string): Promise<{ re
 }
 
 /** Loads a report for the customer's decision on its latest revision. */
-async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDecisionInput, verb: 'acknowledge' | 'dispute'): Promise<{ report: Report; revision: ReportRevision; agreement: Agreement }> {
+async function loadForDecision(
+  em: EntityManager,
+  ctx: Context,
+  input: ReportDecisionInput,
+  verb: 'acknowledge' | 'dispute',
+): Promise<{ report: Report; revision: ReportRevision; agreement: Agreement }> {
   const { report, agreement } = await lockReportById(em, input.reportId);
   assertMay(ctx, `report:${verb}`, agreementParties(agreement), (p) => `A ${p.role} principal may not ${verb} reports of ${agreement.key}: only admins and the customer's head do`);
   if (report.status !== ReportStatus.SUBMITTED) {
@@ -265,13 +306,25 @@ async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDec
       const latest = await em.findOneOrFail(ReportRevision, report.latestRevision.id);
       const decided = latest.acknowledgedAt ? 'acknowledged' : latest.disputedAt ? 'disputed' : null;
       if (latest.deemed) {
-        userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} was deemed acknowledged when its acceptance window ended at ${(latest.acceptanceDueAt as Date).toISOString()}; it can no longer be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`);
+        userError(
+          'reportId',
+          UserErrorCode.ILLEGAL_TRANSITION,
+          `the report of ${agreement.key} for ${report.month} was deemed acknowledged when its acceptance window ended at ${(latest.acceptanceDueAt as Date).toISOString()}; it can no longer be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`,
+        );
       }
       if (decided && latest.decidedByUserId !== principalOf(ctx).userId) {
-        userError('revision', UserErrorCode.CONFLICT, `revision: revision ${latest.number} of the report of ${agreement.key} for ${report.month} was already ${decided} by someone else; read the report again`);
+        userError(
+          'revision',
+          UserErrorCode.CONFLICT,
+          `revision: revision ${latest.number} of the report of ${agreement.key} for ${report.month} was already ${decided} by someone else; read the report again`,
+        );
       }
     }
-    userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} is ${report.status}; only a SUBMITTED report can be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`);
+    userError(
+      'reportId',
+      UserErrorCode.ILLEGAL_TRANSITION,
+      `the report of ${agreement.key} for ${report.month} is ${report.status}; only a SUBMITTED report can be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`,
+    );
   }
   // The verdict is on the revision the customer read: a newer one is a CONFLICT, never judged unseen.
   if (input.revision !== report.revisionCount) {
@@ -281,7 +334,11 @@ async function loadForDecision(em: EntityManager, ctx: Context, input: ReportDec
   // Silence past the acceptance window is an acknowledgement already (the scheduler may not have
   // recorded it yet): a verdict after it is too late.
   if (reportStatusAt(report, revision, ctx.request.now).deemed) {
-    userError('reportId', UserErrorCode.ILLEGAL_TRANSITION, `the report of ${agreement.key} for ${report.month} was deemed acknowledged when its acceptance window ended at ${(revision.acceptanceDueAt as Date).toISOString()}; it can no longer be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`);
+    userError(
+      'reportId',
+      UserErrorCode.ILLEGAL_TRANSITION,
+      `the report of ${agreement.key} for ${report.month} was deemed acknowledged when its acceptance window ended at ${(revision.acceptanceDueAt as Date).toISOString()}; it can no longer be ${verb === 'acknowledge' ? 'acknowledged' : 'disputed'}`,
+    );
   }
   return { report, revision, agreement };
 }
@@ -337,7 +394,11 @@ export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx
     }
     const revision = await em.findOneOrFail(ReportRevision, { report: report.id, number: report.revisionCount });
     if (revision.ruling) {
-      userError('revision', UserErrorCode.ILLEGAL_TRANSITION, `revision: the dispute of revision ${revision.number} was already settled (${revision.ruling}); the provider answers with a corrected revision`);
+      userError(
+        'revision',
+        UserErrorCode.ILLEGAL_TRANSITION,
+        `revision: the dispute of revision ${revision.number} was already settled (${revision.ruling}); the provider answers with a corrected revision`,
+      );
     }
     revision.ruling = input.ruling;
     revision.rulingNote = input.note.trim();
@@ -367,10 +428,18 @@ export function listReports(ctx: Context, filter: ReportFilter | undefined, page
   const pastWindow = { latestRevision: { acceptanceDueAt: { $lt: now } } };
   if (filter?.status === ReportStatus.SUBMITTED) {
     where.push({ status: ReportStatus.SUBMITTED, $or: [{ latestRevision: { acceptanceDueAt: null } }, { latestRevision: { acceptanceDueAt: { $gte: now } } }] } as FilterQuery<Report>);
-  }
-  else if (filter?.status === ReportStatus.ACKNOWLEDGED) where.push({ $or: [{ status: ReportStatus.ACKNOWLEDGED }, { status: ReportStatus.SUBMITTED, ...pastWindow }] } as FilterQuery<Report>);
+  } else if (filter?.status === ReportStatus.ACKNOWLEDGED) where.push({ $or: [{ status: ReportStatus.ACKNOWLEDGED }, { status: ReportStatus.SUBMITTED, ...pastWindow }] } as FilterQuery<Report>);
   else if (filter?.status) where.push({ status: filter.status });
-  return paginate(ctx.em, Report, { $and: where }, [['month', 'asc'], ['id', 'asc']], page);
+  return paginate(
+    ctx.em,
+    Report,
+    { $and: where },
+    [
+      ['month', 'asc'],
+      ['id', 'asc'],
+    ],
+    page,
+  );
 }
 
 /**

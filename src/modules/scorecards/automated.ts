@@ -86,7 +86,11 @@ const escalations: AutomatedSource = async (ctx, items, { from, to, now, at }) =
   // A month without escalations kept nobody waiting: 100 % on time, 0 hours (docs/decisions.md).
   for (const item of items) {
     const key = `${item.agreementId}|${item.month}`;
-    for (const [code, vacuous] of [['ESCALATION_RESPONSE_ON_TIME', 100], ['ESCALATION_RESPONSE_P90', 0], ['ESCALATION_MTTR', 0]] as const) {
+    for (const [code, vacuous] of [
+      ['ESCALATION_RESPONSE_ON_TIME', 100],
+      ['ESCALATION_RESPONSE_P90', 0],
+      ['ESCALATION_MTTR', 0],
+    ] as const) {
       if (!out.get(code)?.has(key)) put(out, code, key, vacuous);
     }
   }

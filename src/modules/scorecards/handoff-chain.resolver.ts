@@ -104,7 +104,10 @@ export class HandoffChainResolver {
   ): Promise<HandoffChain> {
     const last = end ?? start;
     windowMonths(start, last);
-    for (const [name, id] of [['from', from], ['to', to]] as const) {
+    for (const [name, id] of [
+      ['from', from],
+      ['to', to],
+    ] as const) {
       if (!isUUID(id) || !(await ctx.loaders.departmentById.load(id))) throw new NotFoundError('Department', `id ${id} (${name})`);
     }
     const chain = await handoffChain(ctx, from.toLowerCase(), to.toLowerCase(), start, last);

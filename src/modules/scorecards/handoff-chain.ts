@@ -41,7 +41,7 @@ export async function handoffChain(ctx: Context, from: string, to: string, start
   // Breadth-first from `from`: the first path found to `to` is a shortest one.
   const via = new Map<string, Agreement>();
   const seen = new Set([from]);
-  for (let layer = [from]; layer.length && !seen.has(to); ) {
+  for (let layer = [from]; layer.length && !seen.has(to);) {
     const next: string[] = [];
     for (const dept of layer) {
       for (const a of agreements.filter((x) => x.provider?.id === dept)) {
@@ -56,7 +56,7 @@ export async function handoffChain(ctx: Context, from: string, to: string, start
   }
   if (from === to || !via.has(to)) return { stages: [], endToEndConversion: null, bottleneck: null };
   const path: Agreement[] = [];
-  for (let dept = to; dept !== from; ) {
+  for (let dept = to; dept !== from;) {
     const a = via.get(dept) as Agreement;
     path.unshift(a);
     dept = a.provider?.id as string;
@@ -70,7 +70,9 @@ export async function handoffChain(ctx: Context, from: string, to: string, start
   const scored = await scoreMonths(ctx, await measuredMonths(ctx, path, windowMonths(start, end)), ctx.request.now);
   const stages = path.map((agreement, position) => {
     const own = events.filter((e) => e.agreement.id === agreement.id);
-    const stats = handoffStats(own.map((e) => ({ accepted: !!e.acceptedAt, rejected: !!e.rejectedAt, converted: !!e.convertedAt, responseHours: e.responseHours ?? null, qualityScore: e.qualityScore ?? null })));
+    const stats = handoffStats(
+      own.map((e) => ({ accepted: !!e.acceptedAt, rejected: !!e.rejectedAt, converted: !!e.convertedAt, responseHours: e.responseHours ?? null, qualityScore: e.qualityScore ?? null })),
+    );
     const values = handoffMetricValues(stats);
     const mine = scored.filter((s) => s.agreement.id === agreement.id);
     const handoffResults = mine.flatMap((s) => s.objectives.filter((o) => o.metric.code.startsWith('HANDOFF_')).map((o) => o.result));

@@ -54,7 +54,19 @@ export class Sums {
   addScored(m: ScoredMonth): void {
     const s = sumsOf(m.result);
     const disputed = isDisputed(m);
-    this.addRow({ n: 1, sw: s.weighted, w: s.weight, sc: s.scored, e: s.evaluated, m: s.met, b: s.breaches, c: m.result.credit.amount, dm: disputed ? 1 : 0, pc: disputed ? m.result.credit.amount : 0, r: m.result.status ? STATUS_RANK[m.result.status] : null });
+    this.addRow({
+      n: 1,
+      sw: s.weighted,
+      w: s.weight,
+      sc: s.scored,
+      e: s.evaluated,
+      m: s.met,
+      b: s.breaches,
+      c: m.result.credit.amount,
+      dm: disputed ? 1 : 0,
+      pc: disputed ? m.result.credit.amount : 0,
+      r: m.result.status ? STATUS_RANK[m.result.status] : null,
+    });
   }
 
   pooled(): Pooled {
@@ -194,7 +206,13 @@ export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Mon
     const staleKeys = new Set(live.map((k) => `${k.agreementId}|${k.month}`));
     const staleMonths = [...new Set(live.map((k) => k.month))];
     const wanted = (a: Agreement, m: Month) => staleKeys.has(`${a.id}|${m}`) || beyond.includes(m);
-    const items = (await measuredMonths(ctx, agreements.filter((a) => beyond.length || live.some((k) => k.agreementId === a.id)), [...new Set([...staleMonths, ...beyond])].sort(compareMonths))).filter((i) => wanted(i.agreement, i.month));
+    const items = (
+      await measuredMonths(
+        ctx,
+        agreements.filter((a) => beyond.length || live.some((k) => k.agreementId === a.id)),
+        [...new Set([...staleMonths, ...beyond])].sort(compareMonths),
+      )
+    ).filter((i) => wanted(i.agreement, i.month));
     for (const m of await scoreMonths(ctx, items, now)) {
       agreementSums(m.agreement.id, m.agreement.provider?.id ?? '', m.agreement.tier).addScored(m);
       out.total.addScored(m);

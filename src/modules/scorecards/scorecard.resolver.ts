@@ -15,7 +15,9 @@ export class AgreementScorecardResolver {
     return views.agreementScorecard(ctx, a, month);
   }
 
-  @FieldResolver(() => AgreementCompliance, { description: 'The agreement (or, for a container, its measured descendants) over a window: pooled compliance, score, error budget, trend and the monthly series.' })
+  @FieldResolver(() => AgreementCompliance, {
+    description: 'The agreement (or, for a container, its measured descendants) over a window: pooled compliance, score, error budget, trend and the monthly series.',
+  })
   compliance(@Root() a: Agreement, @Ctx() ctx: Context, @Arg('from', () => MonthScalar) from: Month, @Arg('to', () => MonthScalar) to: Month): Promise<AgreementCompliance> {
     return views.agreementCompliance(ctx, a, from, to);
   }

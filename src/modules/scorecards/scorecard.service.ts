@@ -78,13 +78,24 @@ export async function measuredMonths(ctx: Pick<Context, 'loaders'>, agreements: 
   const candidates = agreements.filter((a) => a.tier !== Tier.CORPORATE && a.activatedAt);
   if (!candidates.length) return [];
   const [versions, children] = await Promise.all([
-    loadManyOrThrow(ctx.loaders.versionsByAgreement, candidates.map((a) => a.id)),
-    loadManyOrThrow(ctx.loaders.agreementChildren, candidates.map((a) => a.id)),
+    loadManyOrThrow(
+      ctx.loaders.versionsByAgreement,
+      candidates.map((a) => a.id),
+    ),
+    loadManyOrThrow(
+      ctx.loaders.agreementChildren,
+      candidates.map((a) => a.id),
+    ),
   ]);
   const kids = (children as Agreement[][]).map((list) => list.filter((c) => c.activatedAt));
   const kidVersions = new Map<string, AgreementVersion[]>();
   const allKids = kids.flat();
-  (await loadManyOrThrow(ctx.loaders.versionsByAgreement, allKids.map((c) => c.id))).forEach((v, i) => kidVersions.set(allKids[i].id, v));
+  (
+    await loadManyOrThrow(
+      ctx.loaders.versionsByAgreement,
+      allKids.map((c) => c.id),
+    )
+  ).forEach((v, i) => kidVersions.set(allKids[i].id, v));
   const out: MeasuredMonth[] = [];
   for (const [i, agreement] of candidates.entries()) {
     await breathe(requestOf(ctx));
@@ -148,71 +159,95 @@ export async function scoreMonths(
     return { due, endsAt, ended, close, at: close.closedAt ?? now };
   });
   const atOf = new Map(items.map((item, i) => [`${item.agreement.id}|${item.month}`, timing[i].at]));
-  const codes = new Set(objectiveLists.flat().filter((o) => o.metric.source === MetricSource.AUTOMATED).map((o) => o.metric.code));
-  const automated = await automatedValues(ctx, codes, items.map((i) => ({ agreementId: i.agreement.id, month: i.month })), { from, to, now, at: (key) => atOf.get(key) ?? now });
+  const codes = new Set(
+    objectiveLists
+      .flat()
+      .filter((o) => o.metric.source === MetricSource.AUTOMATED)
+      .map((o) => o.metric.code),
+  );
+  const automated = await automatedValues(
+    ctx,
+    codes,
+    items.map((i) => ({ agreementId: i.agreement.id, month: i.month })),
+    { from, to, now, at: (key) => atOf.get(key) ?? now },
+  );
 
   // Thousands of agreement-months are scored in slices, giving the event loop back in between.
-  return mapBreathing(items, (item, i) => {
-    const id = item.agreement.id;
-    const { due, endsAt, ended, close, at: scoredAt } = timing[i];
-    const objectives = objectiveLists[i];
-    const inputs: ObjectiveMonthInput[] = objectives.map((o) => ({
-      direction: o.metric.direction,
-      target: o.objective.target,
-      warning: o.objective.warning ?? null,
-      weight: o.objective.weight,
-      creditPercent: o.objective.creditPercent,
-      value: (o.metric.source === MetricSource.MANUAL ? valueBy.get(`${id}|${item.month}|${o.objective.id}`) : automated.get(o.metric.code)?.get(`${id}|${item.month}`)) ?? null,
-      excused: excused.has(`${id}|${item.month}|${o.objective.id}`),
-      dueAt: due.dueAt,
-      monthEndsAt: endsAt,
-    }));
-    const result = scoreAgreementMonth(
-      { month: item.month, objectives: inputs, complianceTarget: item.version.complianceTarget, creditCapPercent: item.version.creditCapPercent, monthlyCharge: item.version.monthlyCharge },
-      scoredAt,
-    );
-    const frozen = closedBy.get(`${id}|${item.month}`);
-    if (frozen) {
-      const at = new Map(frozen.input.objectives.map((o, k) => [o.objectiveId, k]));
+  return mapBreathing(
+    items,
+    (item, i) => {
+      const id = item.agreement.id;
+      const { due, endsAt, ended, close, at: scoredAt } = timing[i];
+      const objectives = objectiveLists[i];
+      const inputs: ObjectiveMonthInput[] = objectives.map((o) => ({
+        direction: o.metric.direction,
+        target: o.objective.target,
+        warning: o.objective.warning ?? null,
+        weight: o.objective.weight,
+        creditPercent: o.objective.creditPercent,
+        value: (o.metric.source === MetricSource.MANUAL ? valueBy.get(`${id}|${item.month}|${o.objective.id}`) : automated.get(o.metric.code)?.get(`${id}|${item.month}`)) ?? null,
+        excused: excused.has(`${id}|${item.month}|${o.objective.id}`),
+        dueAt: due.dueAt,
+        monthEndsAt: endsAt,
+      }));
+      const result = scoreAgreementMonth(
+        { month: item.month, objectives: inputs, complianceTarget: item.version.complianceTarget, creditCapPercent: item.version.creditCapPercent, monthlyCharge: item.version.monthlyCharge },
+        scoredAt,
+      );
+      const frozen = closedBy.get(`${id}|${item.month}`);
+      if (frozen) {
+        const at = new Map(frozen.input.objectives.map((o, k) => [o.objectiveId, k]));
+        return {
+          ...item,
+          dueDate: frozen.dueDate,
+          dueAt: frozen.input.dueAt,
+          monthEndsAt: frozen.input.monthEndsAt,
+          report: reportBy.get(`${id}|${item.month}`) ?? null,
+          objectives: objectives.flatMap((o) => {
+            const k = at.get(o.objective.id);
+            if (k === undefined) return [];
+            return [
+              {
+                objective: o.objective,
+                metric: o.metric,
+                inheritedFrom: o.inheritedFrom,
+                value: frozen.input.objectives[k].value,
+                valueSoFar: null,
+                excused: frozen.input.objectives[k].excused,
+                result: frozen.result.objectives[k],
+              },
+            ];
+          }),
+          result: frozen.result,
+          phase: 'CLOSED' as const,
+          closedAt: frozen.closedAt,
+          lateDataAt: frozen.lateDataAt,
+        };
+      }
       return {
         ...item,
-        dueDate: frozen.dueDate,
-        dueAt: frozen.input.dueAt,
-        monthEndsAt: frozen.input.monthEndsAt,
+        dueDate: due.dueDate,
+        dueAt: due.dueAt,
+        monthEndsAt: endsAt,
         report: reportBy.get(`${id}|${item.month}`) ?? null,
-        objectives: objectives.flatMap((o) => {
-          const k = at.get(o.objective.id);
-          if (k === undefined) return [];
-          return [{ objective: o.objective, metric: o.metric, inheritedFrom: o.inheritedFrom, value: frozen.input.objectives[k].value, valueSoFar: null, excused: frozen.input.objectives[k].excused, result: frozen.result.objectives[k] }];
-        }),
-        result: frozen.result,
-        phase: 'CLOSED' as const,
-        closedAt: frozen.closedAt,
-        lateDataAt: frozen.lateDataAt,
+        objectives: objectives.map((o, k) => ({
+          objective: o.objective,
+          metric: o.metric,
+          inheritedFrom: o.inheritedFrom,
+          value: ended ? inputs[k].value : null,
+          valueSoFar: !ended && o.metric.source === MetricSource.AUTOMATED ? inputs[k].value : null,
+          excused: inputs[k].excused,
+          result: result.objectives[k],
+        })),
+        result,
+        // Closed by the rules at `now` though not recorded yet (the scheduler is behind): shown
+        // closed from its close instant, with the results it closes with.
+        ...close,
+        lateDataAt: null,
       };
-    }
-    return {
-      ...item,
-      dueDate: due.dueDate,
-      dueAt: due.dueAt,
-      monthEndsAt: endsAt,
-      report: reportBy.get(`${id}|${item.month}`) ?? null,
-      objectives: objectives.map((o, k) => ({
-        objective: o.objective,
-        metric: o.metric,
-        inheritedFrom: o.inheritedFrom,
-        value: ended ? inputs[k].value : null,
-        valueSoFar: !ended && o.metric.source === MetricSource.AUTOMATED ? inputs[k].value : null,
-        excused: inputs[k].excused,
-        result: result.objectives[k],
-      })),
-      result,
-      // Closed by the rules at `now` though not recorded yet (the scheduler is behind): shown
-      // closed from its close instant, with the results it closes with.
-      ...close,
-      lateDataAt: null,
-    };
-  }, requestOf(ctx));
+    },
+    requestOf(ctx),
+  );
 }
 
 /** What the close rules read of a month's report: none while it is only a draft. */
@@ -221,14 +256,25 @@ export function reportStateOf(report: ReportRow | null): LedgerReportState | nul
 }
 
 /** The phase at `now` of a month with no recorded close, and its close instant once that has passed. */
-function closedByNow(objectives: MonthObjective[], report: ReportRow | null, dueAt: Date, endsAt: Date, now: Date, ended: boolean, notBefore: Date | null): { phase: MonthPhase; closedAt: Date | null } {
+function closedByNow(
+  objectives: MonthObjective[],
+  report: ReportRow | null,
+  dueAt: Date,
+  endsAt: Date,
+  now: Date,
+  ended: boolean,
+  notBefore: Date | null,
+): { phase: MonthPhase; closedAt: Date | null } {
   if (!ended) return { phase: 'RUNNING', closedAt: null };
-  const at = closeInstant({
-    dueAt,
-    monthEndsAt: endsAt,
-    hasManual: objectives.some((o) => o.metric.source === MetricSource.MANUAL),
-    report: reportStateOf(report),
-  }, notBefore);
+  const at = closeInstant(
+    {
+      dueAt,
+      monthEndsAt: endsAt,
+      hasManual: objectives.some((o) => o.metric.source === MetricSource.MANUAL),
+      report: reportStateOf(report),
+    },
+    notBefore,
+  );
   return at && at.getTime() <= now.getTime() ? { phase: 'CLOSED', closedAt: at } : { phase: 'ENDED', closedAt: null };
 }
 
@@ -244,7 +290,7 @@ function requestOf(ctx: Pick<Context, 'loaders'>): Abandonable | undefined {
  */
 async function effectiveObjectivesOf(ctx: Pick<Context, 'loaders'>, items: MeasuredMonth[]): Promise<MonthObjective[][]> {
   const agreements = new Map<string, Agreement>();
-  for (let layer = [...new Map(items.map((i) => [i.agreement.id, i.agreement])).values()]; layer.length; ) {
+  for (let layer = [...new Map(items.map((i) => [i.agreement.id, i.agreement])).values()]; layer.length;) {
     for (const a of layer) agreements.set(a.id, a);
     const parents = [...new Set(layer.map((a) => a.parent?.id).filter((id): id is string => !!id && !agreements.has(id)))];
     layer = (await loadManyOrThrow(ctx.loaders.agreementById, parents)).filter((a): a is Agreement => !!a);
@@ -310,7 +356,7 @@ export function series(scored: ScoredMonth[], months: Month[]): { points: Series
   const points = months.map((month) => {
     const list = byMonth.get(month) ?? [];
     const statuses = list.map((s) => s.result.status).filter((x): x is NonNullable<typeof x> => !!x);
-    return { month, ...pool(list), status: statuses.length ? OBJECTIVE_STATUSES.find((st) => statuses.includes(st)) ?? null : null };
+    return { month, ...pool(list), status: statuses.length ? (OBJECTIVE_STATUSES.find((st) => statuses.includes(st)) ?? null) : null };
   });
   return { points, trend: trend(points.map((p) => ({ month: p.month, score: p.score }))) };
 }
@@ -337,7 +383,12 @@ export async function withDescendants(ctx: Pick<Context, 'loaders'>, roots: Agre
   let layer = roots;
   for (let depth = 0; layer.length && depth < 5; depth++) {
     for (const a of layer) out.set(a.id, a);
-    layer = (await loadManyOrThrow(ctx.loaders.agreementChildren, layer.map((a) => a.id))).flat();
+    layer = (
+      await loadManyOrThrow(
+        ctx.loaders.agreementChildren,
+        layer.map((a) => a.id),
+      )
+    ).flat();
   }
   return [...out.values()];
 }

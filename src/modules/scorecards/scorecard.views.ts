@@ -11,7 +11,19 @@ import { versionAt } from '../agreements/agreement.rules';
 import { Department } from '../departments/department.entity';
 import { ledgerRollup, riskCandidates, type RollupScope, Sums } from './ledger-rollup';
 import { baselineFor, budgetAt, isDisputed, measuredMonths, pool, type ScoredMonth, type ScoredObjective, scoreMonths, series, type SeriesPoint, withDescendants } from './scorecard.service';
-import { type AgreementCompliance, type AgreementScorecard, type BaselineView, type MonthPhase, type MonthScore, ObjectiveScore, type ObjectiveStatus, PartyRole, type RiskItem, type Scorecard, type TrendDirection } from './scorecard.types';
+import {
+  type AgreementCompliance,
+  type AgreementScorecard,
+  type BaselineView,
+  type MonthPhase,
+  type MonthScore,
+  ObjectiveScore,
+  type ObjectiveStatus,
+  PartyRole,
+  type RiskItem,
+  type Scorecard,
+  type TrendDirection,
+} from './scorecard.types';
 
 function objectiveScore(s: ScoredObjective, agreementId: string, month: Month, history: ScoredMonth[]): ObjectiveScore {
   return Object.assign(new ObjectiveScore(), {
@@ -43,9 +55,24 @@ export async function rollup(ctx: Context, scope: RollupScope, from: Month, to: 
   const byDept = new Map<string, Sums>();
   const byTier = new Map<string, Sums>();
   for (const { providerId, tier, sums } of r.byAgreement.values()) {
-    for (const [map, key] of [[byDept, providerId], [byTier, tier]] as const) {
+    for (const [map, key] of [
+      [byDept, providerId],
+      [byTier, tier],
+    ] as const) {
       const into = map.get(key) ?? new Sums();
-      into.addRow({ n: sums.months, sw: sums.weighted, w: sums.weight, sc: sums.scored, e: sums.evaluated, m: sums.met, b: sums.breaches, c: sums.credit, dm: sums.disputed, pc: sums.provisional, r: sums.worst });
+      into.addRow({
+        n: sums.months,
+        sw: sums.weighted,
+        w: sums.weight,
+        sc: sums.scored,
+        e: sums.evaluated,
+        m: sums.met,
+        b: sums.breaches,
+        c: sums.credit,
+        dm: sums.disputed,
+        pc: sums.provisional,
+        r: sums.worst,
+      });
       map.set(key, into);
     }
   }
@@ -62,9 +89,13 @@ export async function rollup(ctx: Context, scope: RollupScope, from: Month, to: 
     ...r.total.pooled(),
     trend: { slope: r.series.trend.slope, direction: r.series.trend.direction as TrendDirection | null },
     series: r.series.points.map((p) => ({ month: p.month, ...p.sums.pooled(), status: p.sums.status() as ObjectiveStatus | null })),
-    byDepartment: [...byDept].map(([id, sums]) => ({ ...empty, department: deptById.get(id) ?? null, ...sums.pooled() })).sort((a, b) => (a.department?.code ?? '').localeCompare(b.department?.code ?? '')),
+    byDepartment: [...byDept]
+      .map(([id, sums]) => ({ ...empty, department: deptById.get(id) ?? null, ...sums.pooled() }))
+      .sort((a, b) => (a.department?.code ?? '').localeCompare(b.department?.code ?? '')),
     byTier: [...byTier].map(([tier, sums]) => ({ ...empty, tier: tier as Tier, ...sums.pooled() })).sort((a, b) => String(a.tier).localeCompare(String(b.tier))),
-    byAgreement: [...r.byAgreement].map(([id, { sums }]) => ({ ...empty, agreement: agreementsById.get(id) ?? null, ...sums.pooled() })).sort((a, b) => (a.agreement?.key ?? '').localeCompare(b.agreement?.key ?? '')),
+    byAgreement: [...r.byAgreement]
+      .map(([id, { sums }]) => ({ ...empty, agreement: agreementsById.get(id) ?? null, ...sums.pooled() }))
+      .sort((a, b) => (a.agreement?.key ?? '').localeCompare(b.agreement?.key ?? '')),
   };
 }
 
@@ -155,7 +186,16 @@ export async function agreementCompliance(ctx: Context, a: Agreement, from: Mont
 
 /** The measured agreements a department provides or receives, pooled over a window. */
 export function departmentScorecard(ctx: Context, d: Department, from: Month, to: Month, as: PartyRole): Promise<Scorecard> {
-  return rollup(ctx, { where: `${as === PartyRole.PROVIDER ? 'provider_id' : 'customer_id'} = ?`, params: [d.id], agreements: () => (as === PartyRole.PROVIDER ? ctx.loaders.agreementsByProvider : ctx.loaders.agreementsByCustomer).load(d.id) }, from, to);
+  return rollup(
+    ctx,
+    {
+      where: `${as === PartyRole.PROVIDER ? 'provider_id' : 'customer_id'} = ?`,
+      params: [d.id],
+      agreements: () => (as === PartyRole.PROVIDER ? ctx.loaders.agreementsByProvider : ctx.loaders.agreementsByCustomer).load(d.id),
+    },
+    from,
+    to,
+  );
 }
 
 /** Every measured agreement-month of the organisation over a window. */
@@ -180,7 +220,13 @@ export async function atRisk(ctx: Context, month: Month): Promise<RiskItem[]> {
   const rank = (s: string) => ['BREACHED', 'NO_DATA', 'AT_RISK'].indexOf(s);
   return scored
     .flatMap((m) => m.objectives.filter((o) => rank(o.result.status) >= 0).map((o) => ({ agreement: m.agreement, month, objective: objectiveScore(o, m.agreement.id, month, scored) })))
-    .sort((x, y) => rank(x.objective.status) - rank(y.objective.status) || (x.objective.attainment ?? 0) - (y.objective.attainment ?? 0) || x.agreement.key.localeCompare(y.agreement.key) || x.objective.metric.code.localeCompare(y.objective.metric.code));
+    .sort(
+      (x, y) =>
+        rank(x.objective.status) - rank(y.objective.status) ||
+        (x.objective.attainment ?? 0) - (y.objective.attainment ?? 0) ||
+        x.agreement.key.localeCompare(y.agreement.key) ||
+        x.objective.metric.code.localeCompare(y.objective.metric.code),
+    );
 }
 
 /** The suggested target of an objective-month (DESIGN §4.10), from the history it was scored with. */
