@@ -10,7 +10,7 @@ import { clockFor, hoursOn } from '../src/modules/escalations/escalation.service
 import { HandoffEvent } from '../src/modules/handoffs/handoff.entity';
 import type { HandoffEventInput } from '../src/modules/handoffs/handoff.inputs';
 import { ingestHandoffEvents, MAX_EVENTS } from '../src/modules/handoffs/handoff.service';
-import { Severity } from '../src/modules/reports/report.entity';
+import { Severity } from '../src/common/severity';
 import { random } from './random';
 
 const HOUR = 3_600_000;

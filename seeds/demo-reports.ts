@@ -6,7 +6,8 @@ import { Agreement, AgreementVersion } from '../src/modules/agreements/agreement
 import { versionAt } from '../src/modules/agreements/agreement.rules';
 import { acceptanceDueFor } from '../src/modules/reports/report.service';
 import { MetricSource } from '../src/modules/catalog/metric.entity';
-import { Exclusion, ExclusionReason, ExclusionStatus, FrictionCategory, type FrictionItem, Report, ReportRevision, ReportStatus, ReportValue, Severity } from '../src/modules/reports/report.entity';
+import { Exclusion, ExclusionReason, ExclusionStatus, FrictionCategory, type FrictionItem, Report, ReportRevision, ReportStatus, ReportValue } from '../src/modules/reports/report.entity';
+import { Severity } from '../src/common/severity';
 import { dueFor, objectivesAt, type MonthObjective } from '../src/modules/reports/report.service';
 import { random } from './random';
 

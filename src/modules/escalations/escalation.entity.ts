@@ -3,7 +3,7 @@ import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
-import { Severity } from '../reports/report.entity';
+import { Severity } from '../../common/severity';
 
 /** DESIGN §5: OPEN → ACKNOWLEDGED → RESOLVED. */
 export enum EscalationStatus {

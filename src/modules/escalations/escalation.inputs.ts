@@ -3,7 +3,7 @@ import { Field, ID, InputType } from 'type-graphql';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { NotBlank } from '../../common/validation';
-import { Severity } from '../reports/report.entity';
+import { Severity } from '../../common/severity';
 import { EscalationStatus } from './escalation.entity';
 
 @InputType()

@@ -13,7 +13,7 @@ import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entit
 import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
-import { Severity } from '../reports/report.entity';
+import { Severity } from '../../common/severity';
 import { Escalation, EscalationStatus } from './escalation.entity';
 import type { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';
 

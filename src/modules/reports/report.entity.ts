@@ -4,6 +4,7 @@ import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement, Objective } from '../agreements/agreement.entity';
 import { Metric } from '../catalog/metric.entity';
+import { Severity } from '../../common/severity';
 
 /** DESIGN §5: DRAFT → SUBMITTED → ACKNOWLEDGED | DISPUTED → (corrected revision) SUBMITTED … */
 export enum ReportStatus {
@@ -45,14 +46,6 @@ export enum FrictionCategory {
   OTHER = 'OTHER',
 }
 registerEnumType(FrictionCategory, { name: 'FrictionCategory' });
-
-export enum Severity {
-  LOW = 'LOW',
-  MEDIUM = 'MEDIUM',
-  HIGH = 'HIGH',
-  CRITICAL = 'CRITICAL',
-}
-registerEnumType(Severity, { name: 'Severity' });
 
 /** One thing customers stumbled over, in a customer-friction report. */
 export interface FrictionItem {

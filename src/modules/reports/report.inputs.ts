@@ -3,7 +3,8 @@ import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { MonthScalar } from '../../common/scalars';
 import { NotBlank } from '../../common/validation';
-import { DisputeRuling, ExclusionReason, ExclusionStatus, FrictionCategory, ReportStatus, Severity } from './report.entity';
+import { DisputeRuling, ExclusionReason, ExclusionStatus, FrictionCategory, ReportStatus } from './report.entity';
+import { Severity } from '../../common/severity';
 
 const FINITE = { allowNaN: false, allowInfinity: false };
 

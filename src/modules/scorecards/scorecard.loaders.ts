@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
 import { asDate } from '../../common/sql';
 import type { HandoffStats } from '../../scoring/automated';
-import { ExclusionStatus, type Severity } from '../reports/report.entity';
+import { ExclusionStatus } from '../reports/report.entity';
+import { type Severity } from '../../common/severity';
 
 /** Ids per statement: well under SQLite's bound-parameter limit, whatever the list's size. */
 const CHUNK = 500;
