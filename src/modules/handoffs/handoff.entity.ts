@@ -3,6 +3,7 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
+import type { HandoffStats } from '../../scoring/automated';
 
 /**
  * One unit of work passed from a provider to a customer department (DESIGN §6): a lead to Sales,
@@ -94,11 +95,13 @@ export class HandoffBatch extends BaseEntity {
 
 /**
  * The handoff metrics of one agreement-month (DESIGN §6), recomputed from its events whenever a
- * batch touches it, so scorecards read one row instead of every event.
+ * batch touches it, so scorecards read one row instead of every event. Its columns are the
+ * statistics of the pure rule (`HandoffStats`, src/scoring/automated.ts), which it implements so
+ * the two cannot drift apart.
  */
 @Entity({ tableName: 'handoff_month' })
 @Unique({ properties: ['agreement', 'month'] })
-export class HandoffMonth extends BaseEntity {
+export class HandoffMonth extends BaseEntity<'responseMedianHours' | 'responseP90Hours' | 'meanQuality'> implements HandoffStats {
   @ManyToOne(() => Agreement, { ref: true, deleteRule: 'restrict' })
   agreement!: Ref<Agreement>;
 
@@ -121,11 +124,11 @@ export class HandoffMonth extends BaseEntity {
   responded!: number;
 
   @Property({ type: 'double', runtimeType: 'number', nullable: true })
-  responseMedianHours?: number | null;
+  responseMedianHours: number | null = null;
 
   @Property({ type: 'double', runtimeType: 'number', nullable: true, fieldName: 'response_p90_hours' })
-  responseP90Hours?: number | null;
+  responseP90Hours: number | null = null;
 
   @Property({ type: 'double', runtimeType: 'number', nullable: true })
-  meanQuality?: number | null;
+  meanQuality: number | null = null;
 }
