@@ -7,7 +7,7 @@ import { evaluateLedgerMonth } from '../../scoring/ledger';
 import { Agreement, Tier } from '../agreements/agreement.entity';
 import { MetricSource } from '../catalog/metric.entity';
 import { HandoffEvent } from '../handoffs/handoff.entity';
-import { recordFromRows } from '../ledger/ledger.rows';
+import { MONTH_COLUMNS, OBJECTIVE_COLUMNS, recordFromRows } from '../ledger/ledger.rows';
 import { bool, dateOrNull, isTrue, numOrNull } from '../../common/sql';
 import { asDate } from '../../common/sql';
 import { isDisputed, measuredMonths, scoreMonths } from '../scorecards/scorecard.service';
@@ -49,59 +49,25 @@ export interface FactPage {
   asOf: Date;
 }
 
-/** The `ledger_month` columns a fact reads (named as `recordFromRows` expects them). */
-const MONTH_FIELDS = [
-  'agreement_id',
-  'month',
-  'agreement_key',
-  'provider_id',
-  'customer_id',
-  'tier',
-  'version_number',
-  'compliance_target',
-  'credit_cap_percent',
-  'monthly_charge',
-  'month_ends_at',
-  'due_at',
-  'due_date',
-  'has_manual',
-  'report_id',
-  'report_status',
-  'report_revision',
-  'acknowledged_at',
-  'acceptance_due_at',
-  'deemed',
-  'value_changes',
-  'disputed',
-  'phase',
-  'closed',
-  'closed_at',
-  'late_data_at',
-  'computed_at',
-  'valid_until',
-  'updated_at',
-  'deleted',
-] as const;
-/** The `ledger_objective` columns a fact reads. */
-const OBJECTIVE_FIELDS = [
-  'objective_id',
-  'position',
-  'metric_id',
-  'metric_code',
-  'source',
-  'inherited_from_id',
-  'direction',
-  'target',
-  'warning',
-  'weight',
-  'credit_percent',
-  'input_value',
-  'excused',
+/** The month's results, which a fact does not show (it shows each objective's). */
+const MONTH_RESULTS: ReadonlySet<string> = new Set([
   'status',
-  'attainment',
-  'updated_at',
-  'deleted',
-] as const;
+  'status_rank',
+  'score',
+  'sum_weighted',
+  'sum_weight',
+  'scored_count',
+  'evaluated',
+  'met',
+  'breaches',
+  'credit_percent',
+  'credit_uncapped_percent',
+  'credit_amount',
+]);
+/** The `ledger_month` columns a fact reads: the stored inputs and state (named as `recordFromRows` expects them). */
+const MONTH_FIELDS = MONTH_COLUMNS.filter((c) => !MONTH_RESULTS.has(c));
+/** The `ledger_objective` columns a fact reads: all but the keys it shares with its month. */
+const OBJECTIVE_FIELDS = OBJECTIVE_COLUMNS.filter((c) => c !== 'agreement_id' && c !== 'month');
 
 /**
  * One statement, two levels. Inside, the page's agreement-months: `ledger_month` walked in the
