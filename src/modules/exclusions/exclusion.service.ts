@@ -15,6 +15,7 @@ import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } f
 import { loadAgreementMonth } from '../reports/report.service';
 import { scoreMonths } from '../scorecards/scorecard.service';
 import { touchLedger } from '../../common/ledger-touch';
+import { decisionNote } from '../../common/decision';
 
 /**
  * The provider's head (or an admin) asks for a BREACHED or NO_DATA objective-month to be excused,
@@ -62,11 +63,7 @@ export function decideExclusion(ctx: Context, input: ExclusionDecisionInput, app
     const agreement = await em.findOneOrFail(Agreement, exclusion.agreement.id);
     assertMay(ctx, 'exclusion:decide', agreementParties(agreement), (p) => `A ${p.role} principal may not decide exclusions of ${agreement.key}: only admins and the customer's head do`);
     assertVersion(exclusion, input.expectedVersion);
-    if (exclusion.status !== ExclusionStatus.REQUESTED) {
-      userError('exclusionId', UserErrorCode.ILLEGAL_TRANSITION, `the exclusion is ${exclusion.status}; only a REQUESTED one can be ${approve ? 'approved' : 'rejected'}`);
-    }
-    const note = input.note?.trim() || null;
-    if (!approve && !note) userError('note', UserErrorCode.REQUIRED, 'note: a rejection says why');
+    const note = decisionNote(exclusion.status, approve, input.note, 'exclusionId', 'exclusion');
     exclusion.status = approve ? ExclusionStatus.APPROVED : ExclusionStatus.REJECTED;
     exclusion.decidedAt = now;
     exclusion.decidedByUserId = principalOf(ctx).userId;

@@ -25,6 +25,7 @@ import { CreditEntry, MonthReopening, ReopeningStatus } from './ledger.entity';
 import type { CreditLedgerFilter, MonthReopeningDecisionInput, RequestMonthReopeningInput } from './ledger.inputs';
 import { touchLedger } from '../../common/ledger-touch';
 import { syncLedger } from './ledger.service';
+import { decisionNote } from '../../common/decision';
 
 /** Takes back the close in force of a month and recomputes it in this transaction. */
 async function reopen(em: EntityManager, reopening: MonthReopening, now: Date): Promise<void> {
@@ -110,10 +111,7 @@ function decide(ctx: Context, input: MonthReopeningDecisionInput, approve: boole
       (p) => `A ${p.role} principal may not decide this reopening of ${agreement.key}: the other party's head or an admin does`,
     );
     assertVersion(reopening, input.expectedVersion);
-    if (reopening.status !== ReopeningStatus.REQUESTED)
-      userError('id', UserErrorCode.ILLEGAL_TRANSITION, `the reopening is ${reopening.status}; only a REQUESTED one can be ${approve ? 'approved' : 'rejected'}`);
-    const note = input.note?.trim() || null;
-    if (!approve && !note) userError('note', UserErrorCode.REQUIRED, 'note: a rejection says why');
+    const note = decisionNote(reopening.status, approve, input.note, 'id', 'reopening');
     reopening.status = approve ? ReopeningStatus.APPROVED : ReopeningStatus.REJECTED;
     reopening.decidedAt = now;
     reopening.decidedByUserId = principalOf(ctx).userId;
