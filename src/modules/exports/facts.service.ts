@@ -7,7 +7,7 @@ import { evaluateLedgerMonth } from '../../scoring/ledger';
 import { Agreement, Tier } from '../agreements/agreement.entity';
 import { MetricSource } from '../catalog/metric.entity';
 import { HandoffEvent } from '../handoffs/handoff.entity';
-import { MONTH_COLUMNS, OBJECTIVE_COLUMNS, recordFromRows } from '../ledger/ledger.rows';
+import { MONTH_COLUMNS, MONTH_RESULT_COLUMNS, OBJECTIVE_COLUMNS, recordFromRows } from '../ledger/ledger.rows';
 import { bool, dateOrNull, isTrue, numOrNull } from '../../common/sql';
 import { asDate } from '../../common/sql';
 import { isDisputed, measuredMonths, scoreMonths } from '../scorecards/scorecard.service';
@@ -50,20 +50,7 @@ export interface FactPage {
 }
 
 /** The month's results, which a fact does not show (it shows each objective's). */
-const MONTH_RESULTS: ReadonlySet<string> = new Set([
-  'status',
-  'status_rank',
-  'score',
-  'sum_weighted',
-  'sum_weight',
-  'scored_count',
-  'evaluated',
-  'met',
-  'breaches',
-  'credit_percent',
-  'credit_uncapped_percent',
-  'credit_amount',
-]);
+const MONTH_RESULTS: ReadonlySet<string> = new Set(MONTH_RESULT_COLUMNS);
 /** The `ledger_month` columns a fact reads: the stored inputs and state (named as `recordFromRows` expects them). */
 const MONTH_FIELDS = MONTH_COLUMNS.filter((c) => !MONTH_RESULTS.has(c));
 /** The `ledger_objective` columns a fact reads: all but the keys it shares with its month. */

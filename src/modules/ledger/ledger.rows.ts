@@ -45,28 +45,8 @@ export interface LedgerRecord {
   deleted: boolean;
 }
 
-export const MONTH_COLUMNS = [
-  'agreement_id',
-  'month',
-  'agreement_key',
-  'provider_id',
-  'customer_id',
-  'tier',
-  'version_number',
-  'compliance_target',
-  'credit_cap_percent',
-  'monthly_charge',
-  'month_ends_at',
-  'due_at',
-  'due_date',
-  'has_manual',
-  'report_id',
-  'report_status',
-  'report_revision',
-  'acknowledged_at',
-  'acceptance_due_at',
-  'deemed',
-  'value_changes',
+/** The month's results, derived from its inputs by the pure rules. */
+export const MONTH_RESULT_COLUMNS = [
   'status',
   'status_rank',
   'score',
@@ -79,15 +59,35 @@ export const MONTH_COLUMNS = [
   'credit_percent',
   'credit_uncapped_percent',
   'credit_amount',
-  'disputed',
-  'phase',
-  'closed',
-  'closed_at',
-  'late_data_at',
-  'computed_at',
-  'valid_until',
-  'updated_at',
-  'deleted',
+] as const;
+
+/** Every `ledger_month` column: the stored inputs, the results, then the month's state. */
+export const MONTH_COLUMNS = [
+  ...[
+    'agreement_id',
+    'month',
+    'agreement_key',
+    'provider_id',
+    'customer_id',
+    'tier',
+    'version_number',
+    'compliance_target',
+    'credit_cap_percent',
+    'monthly_charge',
+    'month_ends_at',
+    'due_at',
+    'due_date',
+    'has_manual',
+    'report_id',
+    'report_status',
+    'report_revision',
+    'acknowledged_at',
+    'acceptance_due_at',
+    'deemed',
+    'value_changes',
+  ],
+  ...MONTH_RESULT_COLUMNS,
+  ...['disputed', 'phase', 'closed', 'closed_at', 'late_data_at', 'computed_at', 'valid_until', 'updated_at', 'deleted'],
 ] as const;
 
 export const OBJECTIVE_COLUMNS = [
