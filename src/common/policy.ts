@@ -70,6 +70,12 @@ export interface PolicyObjects {
   'escalation:resolve': AgreementParties;
   'handoff:ingest': AgreementParties;
   'service:manage': DepartmentObject;
+  /** The organisation itself, the metric catalog, who may use the API, and the audit log: admins only, no party involved. */
+  'department:manage': null;
+  'metric:manage': null;
+  'user:manage': null;
+  'token:manage': null;
+  'audit:read': null;
 }
 
 /** The named actions of the policy. */
@@ -133,6 +139,12 @@ const RULES: { readonly [A in Action]: Rule } = {
   // Handoff events come from the parties' automation, not from their heads.
   'handoff:ingest': { roles: [Role.INTEGRATION], for: 'EITHER' },
   'service:manage': { roles: HEAD_ONLY, for: 'DEPARTMENT' },
+  // The organisation's structure, its metrics, its users and tokens, and the audit trail.
+  'department:manage': { roles: [], for: 'EITHER' },
+  'metric:manage': { roles: [], for: 'EITHER' },
+  'user:manage': { roles: [], for: 'EITHER' },
+  'token:manage': { roles: [], for: 'EITHER' },
+  'audit:read': { roles: [], for: 'EITHER' },
 };
 
 /** Every action of the policy, in the order of the table (for tests and documentation). */

@@ -21,7 +21,8 @@ const AGREEMENTS: Record<'provider' | 'customer' | 'other' | 'corporate', Agreem
 };
 
 type RequestAction = 'amendment:decide' | 'amendment:withdraw' | 'reopening:decide';
-type AgreementAction = Exclude<Action, RequestAction | 'service:manage'>;
+type AdminAction = 'department:manage' | 'metric:manage' | 'user:manage' | 'token:manage' | 'audit:read';
+type AgreementAction = Exclude<Action, RequestAction | AdminAction | 'service:manage'>;
 type Row<T extends boolean[]> = Record<Role, T>;
 
 /** Columns: own department is the provider, the customer, no party, or the agreement is CORPORATE. */
@@ -202,13 +203,22 @@ const DEPARTMENT_TABLE: Record<'service:manage', Row<[own: boolean, other: boole
   },
 };
 
+/** The organisation's own things: no party is involved, and only admins may. */
+const ADMIN_TABLE: Record<AdminAction, Row<[allowed: boolean]>> = {
+  'department:manage': { ADMIN: [Y], HEAD: [N], ANALYST: [N], INTEGRATION: [N] },
+  'metric:manage': { ADMIN: [Y], HEAD: [N], ANALYST: [N], INTEGRATION: [N] },
+  'user:manage': { ADMIN: [Y], HEAD: [N], ANALYST: [N], INTEGRATION: [N] },
+  'token:manage': { ADMIN: [Y], HEAD: [N], ANALYST: [N], INTEGRATION: [N] },
+  'audit:read': { ADMIN: [Y], HEAD: [N], ANALYST: [N], INTEGRATION: [N] },
+};
+
 const ROLES = Object.values(Role);
 const AGREEMENT_COLUMNS = Object.keys(AGREEMENTS) as Array<keyof typeof AGREEMENTS>;
 
 describe('the authorization policy, as a table', () => {
   it('has a row for every action and every role', () => {
-    expect([...Object.keys(AGREEMENT_TABLE), ...Object.keys(REQUEST_TABLE), ...Object.keys(DEPARTMENT_TABLE)].sort()).toEqual([...ACTIONS].sort());
-    for (const table of [AGREEMENT_TABLE, REQUEST_TABLE, DEPARTMENT_TABLE]) {
+    expect([...Object.keys(AGREEMENT_TABLE), ...Object.keys(REQUEST_TABLE), ...Object.keys(DEPARTMENT_TABLE), ...Object.keys(ADMIN_TABLE)].sort()).toEqual([...ACTIONS].sort());
+    for (const table of [AGREEMENT_TABLE, REQUEST_TABLE, DEPARTMENT_TABLE, ADMIN_TABLE]) {
       for (const row of Object.values(table)) expect(Object.keys(row).sort()).toEqual([...ROLES].sort());
     }
   });
@@ -230,6 +240,12 @@ describe('the authorization policy, as a table', () => {
   const departmentCells = ROLES.flatMap((role) => (['own', 'other'] as const).map((column, i) => [role, column, DEPARTMENT_TABLE['service:manage'][role][i]] as const));
   it.each(departmentCells)('service:manage by %s for its %s department: %s', (role, column, expected) => {
     expect(may(actor(role), 'service:manage', { departmentId: column === 'own' ? OWN : 'dept-x' })).toBe(expected);
+  });
+
+  const adminCells = (Object.keys(ADMIN_TABLE) as AdminAction[]).flatMap((action) => ROLES.map((role) => [action, role, ADMIN_TABLE[action][role][0]] as const));
+  it.each(adminCells)('%s by %s: %s', (action, role, expected) => {
+    expect(may(actor(role), action, null)).toBe(expected);
+    expect(rolesFor(action).includes(role)).toBe(expected);
   });
 
   it('lets only admins settle a dispute without reading the agreement', () => {

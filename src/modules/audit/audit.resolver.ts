@@ -3,8 +3,8 @@ import { Arg, Args, Authorized, Ctx, Field, ID, InputType, ObjectType, Query, Re
 import { Connection, PageArgs, paginate } from '../../common/connection';
 import { DateTimeScalar } from '../../common/scalars';
 import type { Context } from '../../common/context';
-import { Role } from '../../common/role';
 import { AuditEntry } from './audit.entity';
+import { rolesFor } from '../../common/policy';
 
 @ObjectType()
 export class AuditEntryConnection extends Connection(AuditEntry) {}
@@ -29,7 +29,7 @@ export class AuditFilter {
 
 @Resolver(() => AuditEntry)
 export class AuditResolver {
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('audit:read'))
   @Query(() => AuditEntryConnection, { description: 'The audit log, newest first (admins).' })
   auditLog(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => AuditFilter, { nullable: true }) filter?: AuditFilter): Promise<AuditEntryConnection> {
     const where: FilterQuery<AuditEntry>[] = [];

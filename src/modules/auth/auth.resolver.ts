@@ -8,8 +8,8 @@ import { CreateApiTokenInput, CreateUserInput, RevokeApiTokenInput, UpdateUserIn
 import * as auth from './auth.service';
 import { principalOf } from '../../common/authorization';
 import { User } from './user.entity';
-import { Role } from '../../common/role';
 import { payload } from '../../common/mutation';
+import { rolesFor } from '../../common/policy';
 
 @ObjectType()
 export class UserConnection extends Connection(User) {}
@@ -55,13 +55,13 @@ export class UserResolver {
     return auth.findUser(ctx, principalOf(ctx).userId);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('user:manage'))
   @Query(() => UserConnection, { description: 'Users, by e-mail (admins).' })
   users(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => UserFilter, { nullable: true }) filter?: UserFilter): Promise<UserConnection> {
     return auth.listUsers(ctx, filter, page);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('user:manage'))
   @Query(() => User, { description: 'One user (admins).' })
   user(@Ctx() ctx: Context, @Arg('id', () => ID) id: string): Promise<User> {
     return auth.findUser(ctx, id);
@@ -72,34 +72,34 @@ export class UserResolver {
     return user.department ? ctx.loaders.departmentById.load(user.department.id) : null;
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('token:manage'))
   @FieldResolver(() => [ApiToken], { description: "The user's tokens, newest first (admins)." })
   tokens(@Root() user: User, @Ctx() ctx: Context): Promise<ApiToken[]> {
     return ctx.loaders.tokensByUser.load(user.id);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('user:manage'))
   @Mutation(() => UserPayload)
   async createUser(@Ctx() ctx: Context, @Arg('input') input: CreateUserInput): Promise<UserPayload> {
     const r = await auth.createUser(ctx, input);
     return payload('user', r);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('user:manage'))
   @Mutation(() => UserPayload)
   async updateUser(@Ctx() ctx: Context, @Arg('input') input: UpdateUserInput): Promise<UserPayload> {
     const r = await auth.updateUser(ctx, input);
     return payload('user', r);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('token:manage'))
   @Mutation(() => CreateApiTokenPayload, { description: 'Creates a token; the payload carries its secret, once.' })
   async createApiToken(@Ctx() ctx: Context, @Arg('input') input: CreateApiTokenInput): Promise<CreateApiTokenPayload> {
     const r = await auth.createApiToken(ctx, input);
     return { token: r.result?.token ?? null, secret: r.result?.secret ?? null, userErrors: r.userErrors };
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('token:manage'))
   @Mutation(() => ApiTokenPayload, { description: 'Revokes a token at once; revoking twice is harmless.' })
   async revokeApiToken(@Ctx() ctx: Context, @Arg('input') input: RevokeApiTokenInput): Promise<ApiTokenPayload> {
     const r = await auth.revokeApiToken(ctx, input);

@@ -3,7 +3,6 @@ import { Connection, PageArgs } from '../../common/connection';
 import { ArchiveInput } from '../../common/inputs';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
-import { Role } from '../../common/role';
 import { rolesFor } from '../../common/policy';
 import { Department } from '../departments/department.entity';
 import { CreateMetricInput, CreateServiceInput, MetricFilter, ServiceFilter, UpdateMetricInput, UpdateServiceInput } from './catalog.inputs';
@@ -92,21 +91,21 @@ export class MetricResolver {
     return catalog.listMetrics(ctx, filter, page);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('metric:manage'))
   @Mutation(() => MetricPayload)
   async createMetric(@Ctx() ctx: Context, @Arg('input') input: CreateMetricInput): Promise<MetricPayload> {
     const r = await catalog.createMetric(ctx, input);
     return payload('metric', r);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('metric:manage'))
   @Mutation(() => MetricPayload, { description: 'Changes code, name, description or bounds; unit, direction and source are fixed.' })
   async updateMetric(@Ctx() ctx: Context, @Arg('input') input: UpdateMetricInput): Promise<MetricPayload> {
     const r = await catalog.updateMetric(ctx, input);
     return payload('metric', r);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('metric:manage'))
   @Mutation(() => MetricPayload)
   async archiveMetric(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<MetricPayload> {
     const r = await catalog.archiveMetric(ctx, input);

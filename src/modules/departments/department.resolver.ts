@@ -2,12 +2,12 @@ import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectT
 import { Connection, PageArgs } from '../../common/connection';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
-import { Role } from '../../common/role';
 import { Department } from './department.entity';
 import { ArchiveInput } from '../../common/inputs';
 import { CreateDepartmentInput, DepartmentFilter, UpdateDepartmentInput } from './department.inputs';
 import * as departments from './department.service';
 import { payload } from '../../common/mutation';
+import { rolesFor } from '../../common/policy';
 
 @ObjectType()
 export class DepartmentConnection extends Connection(Department) {}
@@ -46,21 +46,21 @@ export class DepartmentResolver {
     return includeArchived ? all : all.filter((d) => !d.archivedAt);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('department:manage'))
   @Mutation(() => DepartmentPayload)
   async createDepartment(@Ctx() ctx: Context, @Arg('input') input: CreateDepartmentInput): Promise<DepartmentPayload> {
     const r = await departments.createDepartment(ctx, input);
     return payload('department', r);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('department:manage'))
   @Mutation(() => DepartmentPayload, { description: 'Changes code, name or parent; needs the current version.' })
   async updateDepartment(@Ctx() ctx: Context, @Arg('input') input: UpdateDepartmentInput): Promise<DepartmentPayload> {
     const r = await departments.updateDepartment(ctx, input);
     return payload('department', r);
   }
 
-  @Authorized(Role.ADMIN)
+  @Authorized(...rolesFor('department:manage'))
   @Mutation(() => DepartmentPayload, { description: 'Archives a department without live children or services.' })
   async archiveDepartment(@Ctx() ctx: Context, @Arg('input') input: ArchiveInput): Promise<DepartmentPayload> {
     const r = await departments.archiveDepartment(ctx, input);
