@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { searchTextOf } from './codes';
 import { DateTimeScalar } from './scalars';
 
 /**
@@ -29,4 +30,24 @@ export abstract class BaseEntity<Defaulted extends string = never> {
   @Field(() => DateTimeScalar)
   @Property({ onUpdate: () => new Date() })
   updatedAt: Date = new Date();
+}
+
+/**
+ * A catalog entry known by a unique upper-case code and a name (departments, services, metrics),
+ * with the code and name folded into the text `filter.search` reads. An @ObjectType for the same
+ * reason as {@link BaseEntity}: no field returns it.
+ */
+@ObjectType('CodedEntity')
+export abstract class CodedEntity<Defaulted extends string = never> extends BaseEntity<Defaulted> {
+  @Field({ description: 'Unique, upper-case code such as `MKT`, `CRM` or `LEAD_ACCEPTANCE_RATE`.' })
+  @Property({ type: 'string', length: 40, unique: true })
+  code!: string;
+
+  @Field()
+  @Property({ type: 'string', length: 200 })
+  name!: string;
+
+  /** Code and name folded for `filter.search` (see `foldForSearch`); kept current on every write. */
+  @Property({ type: 'text', hidden: true, default: '', onCreate: (e: { code: string; name: string }) => searchTextOf(e), onUpdate: (e: { code: string; name: string }) => searchTextOf(e) })
+  searchText?: string;
 }

@@ -1,8 +1,7 @@
 import { Entity, Enum, Property } from '@mikro-orm/core';
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
-import { BaseEntity } from '../../common/base.entity';
+import { CodedEntity } from '../../common/base.entity';
 import { DateTimeScalar } from '../../common/scalars';
-import { searchTextOf } from '../../common/codes';
 
 /** Whether a bigger value is better (availability) or worse (response time). */
 export enum MetricDirection {
@@ -61,19 +60,7 @@ export const UNIT_DEFAULTS: Record<MetricUnit, { min: number | null; max: number
 /** What is measured (an SLI), from the metric catalog. */
 @ObjectType({ description: 'What is measured (an SLI): unit, direction, source and value bounds.' })
 @Entity({ tableName: 'metric' })
-export class Metric extends BaseEntity {
-  @Field({ description: 'Unique, upper-case code such as `LEAD_ACCEPTANCE_RATE`.' })
-  @Property({ type: 'string', length: 40, unique: true })
-  code!: string;
-
-  @Field()
-  @Property({ type: 'string', length: 200 })
-  name!: string;
-
-  /** Code and name folded for `filter.search` (see `foldForSearch`); kept current on every write. */
-  @Property({ type: 'text', hidden: true, default: '', onCreate: (e: { code: string; name: string }) => searchTextOf(e), onUpdate: (e: { code: string; name: string }) => searchTextOf(e) })
-  searchText?: string;
-
+export class Metric extends CodedEntity {
   // A plain string column, not @Enum: MikroORM 6 misreads SQLite enum checks of more than two
   // items (it sees the first and last only) and its CHECK comparison on PostgreSQL is unstable,
   // so the schema diff never came out empty. The GraphQL enum keeps values valid.

@@ -1,26 +1,13 @@
 import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
-import { BaseEntity } from '../../common/base.entity';
+import { CodedEntity } from '../../common/base.entity';
 import { DateTimeScalar } from '../../common/scalars';
 import { Department } from '../departments/department.entity';
-import { searchTextOf } from '../../common/codes';
 
 /** An entry in a provider department's service catalog ("Lead generation", "CRM platform"). */
 @ObjectType({ description: "An entry in a provider department's service catalog." })
 @Entity({ tableName: 'service' })
-export class Service extends BaseEntity {
-  @Field({ description: 'Unique, upper-case code such as `CRM`.' })
-  @Property({ type: 'string', length: 40, unique: true })
-  code!: string;
-
-  @Field()
-  @Property({ type: 'string', length: 200 })
-  name!: string;
-
-  /** Code and name folded for `filter.search` (see `foldForSearch`); kept current on every write. */
-  @Property({ type: 'text', hidden: true, default: '', onCreate: (e: { code: string; name: string }) => searchTextOf(e), onUpdate: (e: { code: string; name: string }) => searchTextOf(e) })
-  searchText?: string;
-
+export class Service extends CodedEntity {
   @Field(() => String)
   @Property({ type: 'text', default: '' })
   description: string = '';

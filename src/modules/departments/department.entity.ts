@@ -1,8 +1,7 @@
 import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
-import { BaseEntity } from '../../common/base.entity';
+import { CodedEntity } from '../../common/base.entity';
 import { DateTimeScalar } from '../../common/scalars';
-import { searchTextOf } from '../../common/codes';
 
 /**
  * An organisational unit (Marketing, Sales, …). Departments form a tree through `parent`
@@ -11,19 +10,7 @@ import { searchTextOf } from '../../common/codes';
  */
 @ObjectType({ description: 'An organisational unit; may have a parent (division).' })
 @Entity({ tableName: 'department' })
-export class Department extends BaseEntity {
-  @Field({ description: 'Unique, upper-case code such as `MKT`.' })
-  @Property({ type: 'string', length: 40, unique: true })
-  code!: string;
-
-  @Field()
-  @Property({ type: 'string', length: 200 })
-  name!: string;
-
-  /** Code and name folded for `filter.search` (see `foldForSearch`); kept current on every write. */
-  @Property({ type: 'text', hidden: true, default: '', onCreate: (e: { code: string; name: string }) => searchTextOf(e), onUpdate: (e: { code: string; name: string }) => searchTextOf(e) })
-  searchText?: string;
-
+export class Department extends CodedEntity {
   // Exposed through a field resolver that batches with a DataLoader, not as a plain field.
   // Indexed on both engines (PostgreSQL does not index foreign keys by itself); the loaders
   // query by this column.
