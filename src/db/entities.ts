@@ -1,4 +1,5 @@
 import { IdempotencyRecord } from '../common/idempotency';
+import { DomainEvent } from '../common/events';
 import { Agreement, AgreementVersion, Amendment, Objective } from '../modules/agreements/agreement.entity';
 import { AuditEntry } from '../modules/audit/audit.entity';
 import { ApiToken } from '../modules/auth/api-token.entity';
@@ -38,4 +39,5 @@ export const entities = [
   MonthClose,
   CreditEntry,
   MonthReopening,
+  DomainEvent,
 ];

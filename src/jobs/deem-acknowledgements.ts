@@ -1,5 +1,7 @@
 import type { EntityManager, LockMode } from '@mikro-orm/core';
 import { rowLock } from '../common/locks';
+import { emitEvents, type EventInput } from '../common/events';
+import { Agreement } from '../modules/agreements/agreement.entity';
 import { syncLedger } from '../modules/ledger/ledger.service';
 import { Report, ReportRevision, ReportStatus } from '../modules/reports/report.entity';
 
@@ -25,14 +27,30 @@ export async function deemAcknowledgements(em: EntityManager, now: Date): Promis
       { orderBy: { id: 'asc' }, limit: BATCH, ...(lockMode ? { lockMode: lockMode as LockMode.PESSIMISTIC_WRITE } : {}) },
     );
     const revisions = new Map((await em.find(ReportRevision, { id: { $in: due.map((r) => r.latestRevision?.id as string) } })).map((r) => [r.id, r]));
+    const agreements = new Map((due.length ? await em.find(Agreement, { id: { $in: [...new Set(due.map((r) => r.agreement.id))] } }) : []).map((a) => [a.id, a]));
+    const events: Array<EventInput<'report.deemed_acknowledged'>> = [];
     for (const report of due) {
       const revision = revisions.get(report.latestRevision?.id as string) as ReportRevision;
       report.status = ReportStatus.ACKNOWLEDGED;
       revision.acknowledgedAt = revision.acceptanceDueAt;
       revision.deemed = true;
       revision.decidedByUserId = 'system:acceptance-window';
+      events.push({
+        type: 'report.deemed_acknowledged',
+        occurredAt: now,
+        agreement: agreements.get(report.agreement.id) as Agreement,
+        payload: {
+          reportId: report.id,
+          month: report.month,
+          revision: revision.number,
+          statusBefore: ReportStatus.SUBMITTED,
+          statusAfter: 'ACKNOWLEDGED',
+          acceptanceDueAt: (revision.acceptanceDueAt as Date).toISOString(),
+        },
+      });
     }
     await em.flush();
+    await emitEvents(em, events);
     // The months whose report was just deemed acknowledged close (their ledger rows).
     await syncLedger(
       em,

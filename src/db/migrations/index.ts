@@ -16,6 +16,7 @@ import { Migration20261126033339_search_text as sqlite_Migration20261126033339_s
 import { Migration20261126042316_acceptance_and_rulings as sqlite_Migration20261126042316_acceptance_and_rulings } from './sqlite/Migration20261126042316_acceptance_and_rulings';
 import { Migration20261126061349_score_ledger as sqlite_Migration20261126061349_score_ledger } from './sqlite/Migration20261126061349_score_ledger';
 import { Migration20261126090000_score_ledger_rollup_indexes as sqlite_Migration20261126090000_score_ledger_rollup_indexes } from './sqlite/Migration20261126090000_score_ledger_rollup_indexes';
+import { Migration20261126103315_domain_events as sqlite_Migration20261126103315_domain_events } from './sqlite/Migration20261126103315_domain_events';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
@@ -30,6 +31,7 @@ import { Migration20261126033339_search_text as postgresql_Migration202611260333
 import { Migration20261126042316_acceptance_and_rulings as postgresql_Migration20261126042316_acceptance_and_rulings } from './postgresql/Migration20261126042316_acceptance_and_rulings';
 import { Migration20261126061349_score_ledger as postgresql_Migration20261126061349_score_ledger } from './postgresql/Migration20261126061349_score_ledger';
 import { Migration20261126090000_score_ledger_rollup_indexes as postgresql_Migration20261126090000_score_ledger_rollup_indexes } from './postgresql/Migration20261126090000_score_ledger_rollup_indexes';
+import { Migration20261126103315_domain_events as postgresql_Migration20261126103315_domain_events } from './postgresql/Migration20261126103315_domain_events';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -46,6 +48,7 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261126042316_acceptance_and_rulings,
   sqlite_Migration20261126061349_score_ledger,
   sqlite_Migration20261126090000_score_ledger_rollup_indexes,
+  sqlite_Migration20261126103315_domain_events,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -63,6 +66,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261126042316_acceptance_and_rulings,
   postgresql_Migration20261126061349_score_ledger,
   postgresql_Migration20261126090000_score_ledger_rollup_indexes,
+  postgresql_Migration20261126103315_domain_events,
 ];
 
 /** The ordered migrations of one engine. */

@@ -1,6 +1,7 @@
 /** Creating agreements and moving them through their lifecycle (DESIGN §3): draft, approve, suspend, resume, terminate. */
 import type { EntityManager } from '@mikro-orm/core';
 import { touchLedger } from '../../common/ledger-touch';
+import { emitEvent } from '../../common/events';
 import { rowLock } from '../../common/locks';
 import { loadForWrite } from '../../common/lookup';
 import { type Month } from '../../common/month';
@@ -114,6 +115,12 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
       const version = createVersion(em, agreement, 1, input.terms.effectiveFrom, input.terms);
       input.objectives.forEach((o, i) => createObjective(em, version, metrics[i], o, i));
       await em.flush();
+      await emitEvent(em, {
+        type: 'agreement.awaiting_approval',
+        occurredAt: ctx.request.now,
+        agreement,
+        payload: { status: 'DRAFT', tier: agreement.tier, title: agreement.title, providerCode: provider?.code ?? null, customerCode: customer?.code ?? null },
+      });
       return agreement;
     },
     {
@@ -220,6 +227,7 @@ export function approveAgreement(ctx: Context, input: AgreementTransitionInput, 
       agreement.state = AgreementStatus.ACTIVE;
       agreement.activatedAt = now;
       touchLedger(em, now, { agreementId: agreement.id });
+      await emitEvent(em, { type: 'agreement.activated', occurredAt: now, agreement, payload: { statusBefore: AgreementStatus.DRAFT, statusAfter: 'ACTIVE' } });
     }
     await em.flush();
     return agreement;
@@ -293,9 +301,14 @@ function transition(
       userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is EXPIRED; it cannot be ${participle}`);
     }
     await extra(em, agreement);
+    const statusBefore = agreement.state;
     agreement.state = to;
     await em.flush();
     touchLedger(em, ctx.request.now, { agreementId: agreement.id });
+    const event = { occurredAt: ctx.request.now, agreement } as const;
+    if (verb === 'suspend') await emitEvent(em, { ...event, type: 'agreement.suspended', payload: { statusBefore, statusAfter: 'SUSPENDED' } });
+    else if (verb === 'resume') await emitEvent(em, { ...event, type: 'agreement.resumed', payload: { statusBefore, statusAfter: 'ACTIVE' } });
+    else await emitEvent(em, { ...event, type: 'agreement.terminated', payload: { statusBefore, statusAfter: 'TERMINATED' } });
     return agreement;
   });
 }

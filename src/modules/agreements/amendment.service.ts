@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { rowLock } from '../../common/locks';
 import { touchLedger } from '../../common/ledger-touch';
+import { emitEvent } from '../../common/events';
 import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
 import { horizonOf } from '../../scoring/ledger';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
@@ -172,6 +173,12 @@ export function proposeAmendment(ctx: Context, input: ProposeAmendmentInput, now
       customerApprovedAt: side === 'CUSTOMER' ? now : null,
     });
     await em.flush();
+    await emitEvent(em, {
+      type: 'amendment.proposed',
+      occurredAt: now,
+      agreement,
+      payload: { amendmentId: amendment.id, effectiveMonth: amendment.effectiveMonth, proposedBy: side, reason: amendment.reason, status: 'PROPOSED' },
+    });
     return amendment;
   });
 }
@@ -231,6 +238,7 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
     await em.flush();
     // Only the months it governs change, of the agreement and of those inheriting from it.
     await touchLedgerTree(em, now, agreement.id, amendment.effectiveMonth);
+    await decided(em, now, agreement, amendment, 'APPROVED', null);
     return amendment;
   });
 }
@@ -239,13 +247,14 @@ export function approveAmendment(ctx: Context, input: AmendmentDecisionInput, no
 export function rejectAmendment(ctx: Context, input: AmendmentDecisionInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    const { amendment } = await loadDecision(em, ctx, input, 'reject');
+    const { amendment, agreement } = await loadDecision(em, ctx, input, 'reject');
     if (!input.reason?.trim()) userError('reason', UserErrorCode.REQUIRED, 'reason: say why the amendment is rejected');
     amendment.status = AmendmentStatus.REJECTED;
     amendment.rejectionReason = input.reason.trim();
     amendment.decidedAt = now;
     amendment.decidedByUserId = principalOf(ctx).userId;
     await em.flush();
+    await decided(em, now, agreement, amendment, 'REJECTED', amendment.rejectionReason);
     return amendment;
   });
 }
@@ -254,12 +263,23 @@ export function rejectAmendment(ctx: Context, input: AmendmentDecisionInput, now
 export function withdrawAmendment(ctx: Context, input: AmendmentDecisionInput, now = ctx.request.now): Promise<MutationResult<Amendment>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    const { amendment } = await loadDecision(em, ctx, input, 'withdraw');
+    const { amendment, agreement } = await loadDecision(em, ctx, input, 'withdraw');
     amendment.status = AmendmentStatus.WITHDRAWN;
     amendment.decidedAt = now;
     amendment.decidedByUserId = principalOf(ctx).userId;
     await em.flush();
+    await decided(em, now, agreement, amendment, 'WITHDRAWN', null);
     return amendment;
+  });
+}
+
+/** The `amendment.decided` event of a PROPOSED amendment's end. */
+function decided(em: EntityManager, now: Date, agreement: Agreement, amendment: Amendment, statusAfter: 'APPROVED' | 'REJECTED' | 'WITHDRAWN', reason: string | null): Promise<void> {
+  return emitEvent(em, {
+    type: 'amendment.decided',
+    occurredAt: now,
+    agreement,
+    payload: { amendmentId: amendment.id, effectiveMonth: amendment.effectiveMonth, statusBefore: 'PROPOSED', statusAfter, reason },
   });
 }
 

@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { escalationMetricValues as pureEscalationMetricValues, type EscalationMetricFacts } from '../../scoring/automated';
 import { touchLedger } from '../../common/ledger-touch';
+import { emitEvent } from '../../common/events';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument } from '../../common/errors';
 import { rowLock } from '../../common/locks';
@@ -64,6 +65,12 @@ export function openEscalation(ctx: Context, input: OpenEscalationInput, now = c
     });
     await em.flush();
     touchLedger(em, now, { agreementId: agreement.id, months: [month] });
+    await emitEvent(em, {
+      type: 'escalation.opened',
+      occurredAt: now,
+      agreement,
+      payload: { escalationId: escalation.id, month, severity: escalation.severity, title: escalation.title, status: 'OPEN' },
+    });
     return escalation;
   });
 }
@@ -74,7 +81,7 @@ async function loadForTransition(
   input: EscalationTransitionInput,
   verb: 'acknowledge' | 'resolve',
   now: Date,
-): Promise<{ escalation: Escalation; calendar: BusinessCalendar; at: Date }> {
+): Promise<{ escalation: Escalation; agreement: Agreement; calendar: BusinessCalendar; at: Date }> {
   const lockMode = rowLock(em, 'update');
   const escalation = await em.findOne(Escalation, input.id, lockMode ? { lockMode, refresh: true } : {});
   if (!escalation) userError('id', UserErrorCode.NOT_FOUND, `no escalation has id ${input.id}`);
@@ -91,7 +98,7 @@ async function loadForTransition(
   if (at.getTime() < escalation.openedAt.getTime())
     userError('at', UserErrorCode.INVALID, `at: expected ${escalation.openedAt.toISOString()} (when it was opened) or later, received ${at.toISOString()}`);
   const versions = await em.find(AgreementVersion, { agreement: agreement.id });
-  return { escalation, calendar: (versionAt(versions, escalation.month) as AgreementVersion).calendar, at };
+  return { escalation, agreement, calendar: (versionAt(versions, escalation.month) as AgreementVersion).calendar, at };
 }
 
 /** OPEN → ACKNOWLEDGED by the provider side: the response clock stops. */
@@ -113,7 +120,8 @@ export function acknowledgeEscalation(ctx: Context, input: EscalationTransitionI
 export function resolveEscalation(ctx: Context, input: EscalationTransitionInput, now = ctx.request.now): Promise<MutationResult<Escalation>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    const { escalation, calendar, at } = await loadForTransition(em, ctx, input, 'resolve', now);
+    const { escalation, agreement, calendar, at } = await loadForTransition(em, ctx, input, 'resolve', now);
+    const statusBefore = escalation.status;
     if (escalation.status === EscalationStatus.RESOLVED) userError('id', UserErrorCode.ILLEGAL_TRANSITION, 'the escalation is RESOLVED already');
     const resolution = input.resolution?.trim();
     if (!resolution) userError('resolution', UserErrorCode.REQUIRED, 'resolution: say how it was resolved');
@@ -130,6 +138,12 @@ export function resolveEscalation(ctx: Context, input: EscalationTransitionInput
     escalation.resolutionHours = hoursOn(escalation.severity, calendar, escalation.openedAt, at);
     await em.flush();
     touchLedger(em, now, { agreementId: escalation.agreement.id, months: [escalation.month] });
+    await emitEvent(em, {
+      type: 'escalation.resolved',
+      occurredAt: now,
+      agreement,
+      payload: { escalationId: escalation.id, month: escalation.month, severity: escalation.severity, statusBefore, statusAfter: 'RESOLVED' },
+    });
     return escalation;
   });
 }

@@ -15,6 +15,7 @@ import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } f
 import { loadAgreementMonth } from '../reports/report.service';
 import { scoreMonths } from '../scorecards/scorecard.service';
 import { touchLedger } from '../../common/ledger-touch';
+import { emitEvent } from '../../common/events';
 import { decisionNote } from '../../common/decision';
 
 /**
@@ -49,6 +50,12 @@ export function requestExclusion(ctx: Context, input: RequestExclusionInput, now
       requestedByUserId: principalOf(ctx).userId,
     });
     await em.flush();
+    await emitEvent(em, {
+      type: 'exclusion.requested',
+      occurredAt: now,
+      agreement: m.agreement,
+      payload: { exclusionId: exclusion.id, month: m.month, objectiveId: o.objective.id, metricCode: o.metric.code, reasonCode: input.reasonCode, statusWhenRequested: status, status: 'REQUESTED' },
+    });
     return exclusion;
   });
 }
@@ -70,6 +77,19 @@ export function decideExclusion(ctx: Context, input: ExclusionDecisionInput, app
     exclusion.decisionNote = note;
     await em.flush();
     if (approve) touchLedger(em, now, { agreementId: agreement.id, months: [exclusion.month] });
+    await emitEvent(em, {
+      type: 'exclusion.decided',
+      occurredAt: now,
+      agreement,
+      payload: {
+        exclusionId: exclusion.id,
+        month: exclusion.month,
+        objectiveId: exclusion.objective.id,
+        statusBefore: 'REQUESTED',
+        statusAfter: approve ? 'APPROVED' : 'REJECTED',
+        note: note ?? null,
+      },
+    });
     return exclusion;
   });
 }

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { lockAgreementMonths } from '../../common/locks';
 import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
+import { emitEvents } from '../../common/events';
 import { type Sql, sqlOf } from '../../common/sql';
 import type { LedgerScope } from '../../common/ledger-touch';
 import { loadersOver } from '../../common/wiring';
@@ -367,7 +368,7 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   }
 
   await store(sql, monthWrites, objectiveWrites, stamp);
-  await postCloses(sql, closings);
+  await postCloses(em, sql, closings, now);
   for (const m of lateMarks) await sql.run('update month_close set late_data_at = ? where id = ?', [sql.date(m.at), m.id]);
   return out;
 }
@@ -494,7 +495,7 @@ async function store(sql: Sql, months: LedgerRecord[], objectives: Array<{ recor
  * Records closes and posts their credit: CLOSE the first time, ADJUSTMENT (the difference from
  * what was posted before) after a reopening. A few statements for any number of closes.
  */
-async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; cause: CloseCause; reopeningId: string | null }>): Promise<void> {
+async function postCloses(em: EntityManager, sql: Sql, closings: Array<{ record: LedgerRecord; cause: CloseCause; reopeningId: string | null }>, now: Date): Promise<void> {
   if (!closings.length) return;
   const posted = new Map<string, { n: number; total: number }>();
   const reasons = new Map<string, string>();
@@ -543,6 +544,24 @@ async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; caus
   });
   for (let i = 0; i < closes.length; i += 500) await sql.insert('month_close', closes.slice(i, i + 500));
   for (let i = 0; i < entries.length; i += 500) await sql.insert('credit_entry', entries.slice(i, i + 500));
+  // One `month.closed` per close, in the same transaction as its credit entry (docs/events.md).
+  await emitEvents(
+    em,
+    closings.map(({ record: r, cause }, i) => ({
+      type: 'month.closed' as const,
+      occurredAt: now,
+      agreement: { id: r.agreementId, key: r.agreementKey, provider: { id: r.providerId }, customer: { id: r.customerId } },
+      payload: {
+        month: r.month,
+        closedAt: (r.closedAt as Date).toISOString(),
+        cause,
+        kind: entries[i].kind === CreditEntryKind.CLOSE ? ('CLOSE' as const) : ('ADJUSTMENT' as const),
+        percent: entries[i].percent,
+        amount: entries[i].amount,
+        delta: entries[i].delta,
+      },
+    })),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

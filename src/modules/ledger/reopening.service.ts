@@ -24,6 +24,7 @@ import { type ActingSide, assertMay, sideIn } from '../../common/policy';
 import { CreditEntry, MonthReopening, ReopeningStatus } from './ledger.entity';
 import type { CreditLedgerFilter, MonthReopeningDecisionInput, RequestMonthReopeningInput } from './ledger.inputs';
 import { touchLedger } from '../../common/ledger-touch';
+import { emitEvent } from '../../common/events';
 import { syncLedger } from './ledger.service';
 import { decisionNote } from '../../common/decision';
 
@@ -58,6 +59,12 @@ async function reopen(em: EntityManager, reopening: MonthReopening, now: Date): 
     reopening.month,
   ]);
   touchLedger(em, now, { agreementId: reopening.agreement.id, months: [reopening.month] });
+  await emitEvent(em, {
+    type: 'month.reopened',
+    occurredAt: now,
+    agreement: await em.findOneOrFail(Agreement, reopening.agreement.id),
+    payload: { month: reopening.month, reopeningId: reopening.id, reason: reopening.reason },
+  });
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Context } from '../../common/context';
 import { loadersOver } from '../../common/wiring';
 import type { Loaders } from '../../db/request-loaders';
 import { touchLedger } from '../../common/ledger-touch';
+import { emitEvent } from '../../common/events';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
 import { chainAt, type LoadedObjective } from '../agreements/agreement.queries';
@@ -247,6 +248,7 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
     const content = contentOf(input, existing?.draft);
     const problems = contentProblems(m, content, true);
     if (problems.length) throw new UserErrorsException(problems);
+    const statusBefore = existing?.status ?? null;
     const report = existing ?? em.create(Report, { agreement: m.agreement, month: m.month, status: ReportStatus.DRAFT });
     if (!report.firstSubmittedAt) {
       const due = dueFor(m.agreement, m.version, m.month);
@@ -274,6 +276,21 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
     });
     await em.flush();
     touchLedger(em, now, { agreementId: m.agreement.id, months: [m.month] });
+    await emitEvent(em, {
+      type: 'report.submitted',
+      occurredAt: now,
+      agreement: m.agreement,
+      payload: {
+        reportId: report.id,
+        month: m.month,
+        revision: revision.number,
+        statusBefore,
+        statusAfter: 'SUBMITTED',
+        revisionId: revision.id,
+        correction: revision.number > 1,
+        lateByWorkingDays: report.lateByWorkingDays ?? 0,
+      },
+    });
     return revision;
   });
 }
@@ -347,11 +364,15 @@ async function loadForDecision(
 function decide(ctx: Context, input: ReportDecisionInput, verb: 'acknowledge' | 'dispute', apply: (report: Report, revision: ReportRevision) => void): Promise<MutationResult<Report>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    const { report, revision } = await loadForDecision(em, ctx, input, verb);
+    const { report, revision, agreement } = await loadForDecision(em, ctx, input, verb);
+    const statusBefore = report.status;
     apply(report, revision);
     revision.decidedByUserId = principalOf(ctx).userId;
     await em.flush();
     touchLedger(em, ctx.request.now, { agreementId: report.agreement.id, months: [report.month] });
+    const base = { reportId: report.id, month: report.month, revision: revision.number, statusBefore };
+    if (verb === 'acknowledge') await emitEvent(em, { type: 'report.acknowledged', occurredAt: ctx.request.now, agreement, payload: { ...base, statusAfter: 'ACKNOWLEDGED' } });
+    else await emitEvent(em, { type: 'report.disputed', occurredAt: ctx.request.now, agreement, payload: { ...base, statusAfter: 'DISPUTED', reason: revision.disputeReason ?? '' } });
     return report;
   });
 }
@@ -400,6 +421,7 @@ export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx
         `revision: the dispute of revision ${revision.number} was already settled (${revision.ruling}); the provider answers with a corrected revision`,
       );
     }
+    const statusBefore = report.status;
     revision.ruling = input.ruling;
     revision.rulingNote = input.note.trim();
     revision.ruledAt = now;
@@ -410,6 +432,20 @@ export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx
     }
     await em.flush();
     touchLedger(em, now, { agreementId: report.agreement.id, months: [report.month] });
+    await emitEvent(em, {
+      type: 'report.dispute_settled',
+      occurredAt: now,
+      agreement,
+      payload: {
+        reportId: report.id,
+        month: report.month,
+        revision: revision.number,
+        statusBefore,
+        statusAfter: report.status === ReportStatus.ACKNOWLEDGED ? 'ACKNOWLEDGED' : 'DISPUTED',
+        ruling: input.ruling === DisputeRuling.REJECTED ? 'REJECTED' : 'UPHELD',
+        note: input.note.trim(),
+      },
+    });
     return report;
   });
 }
