@@ -14,7 +14,7 @@ import {
 } from '../generated/graphql';
 import { generateAgreements } from '../support/generate';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
-import { parseCsv } from '../support/csv';
+import { csvLineOf, MEASUREMENT_CSV_HEADER, parseCsv } from '../support/csv';
 
 type Fact = MeasurementFactsQuery['measurementFacts']['edges'][number]['node'];
 
@@ -117,35 +117,8 @@ describe.each(engines())('BI exports on %s', (engine) => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const [header, ...lines] = parseCsv(await res.text());
-    expect(header).toEqual([
-      'id',
-      'month',
-      'agreementKey',
-      'tier',
-      'provider',
-      'customer',
-      'service',
-      'metric',
-      'unit',
-      'direction',
-      'target',
-      'warning',
-      'weight',
-      'value',
-      'status',
-      'attainment',
-      'excused',
-      'source',
-      'reportRevision',
-      'updatedAt',
-      'disputed',
-      'deleted',
-    ]);
-    const asCsv = (f: Fact) =>
-      header.map((h) => {
-        const v = (f as Record<string, unknown>)[h];
-        return v === null || v === undefined ? '' : typeof v === 'boolean' ? String(v) : String(v);
-      });
+    expect(header).toEqual(MEASUREMENT_CSV_HEADER);
+    const asCsv = (f: Fact) => csvLineOf(f, header);
     expect(lines).toHaveLength(18);
     expect(lines).toEqual(graph.rows.map(asCsv));
   });

@@ -20,7 +20,7 @@ import {
 import { berlinMonth } from '../support/clock';
 import { generateAgreements } from '../support/generate';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
-import { parseCsv } from '../support/csv';
+import { csvLineOf, MEASUREMENT_CSV_HEADER, parseCsv } from '../support/csv';
 
 type Fact = MeasurementFactsQuery['measurementFacts']['edges'][number]['node'];
 
@@ -294,35 +294,8 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     const res = await fetch(`${s.url}/export/measurements.csv?from=2025-01&to=2025-03&provider=L-P1`, { headers: { authorization: `Bearer ${analystToken}` } });
     expect(res.status).toBe(200);
     const [header, ...lines] = parseCsv(await res.text());
-    expect(header).toEqual([
-      'id',
-      'month',
-      'agreementKey',
-      'tier',
-      'provider',
-      'customer',
-      'service',
-      'metric',
-      'unit',
-      'direction',
-      'target',
-      'warning',
-      'weight',
-      'value',
-      'status',
-      'attainment',
-      'excused',
-      'source',
-      'reportRevision',
-      'updatedAt',
-      'disputed',
-      'deleted',
-    ]);
-    const asCsv = (f: Fact) =>
-      header.map((h) => {
-        const v = (f as Record<string, unknown>)[h];
-        return v === null || v === undefined ? '' : String(v);
-      });
+    expect(header).toEqual(MEASUREMENT_CSV_HEADER);
+    const asCsv = (f: Fact) => csvLineOf(f, header);
     expect(lines).toHaveLength(9);
     expect(lines).toEqual(graph.rows.map(asCsv));
   });

@@ -29,3 +29,37 @@ export function parseCsv(text: string): string[][] {
   }
   return rows;
 }
+
+/** The header of `/export/measurements.csv`, in its order, as clients see it (written out: a test of the contract). */
+export const MEASUREMENT_CSV_HEADER = [
+  'id',
+  'month',
+  'agreementKey',
+  'tier',
+  'provider',
+  'customer',
+  'service',
+  'metric',
+  'unit',
+  'direction',
+  'target',
+  'warning',
+  'weight',
+  'value',
+  'status',
+  'attainment',
+  'excused',
+  'source',
+  'reportRevision',
+  'updatedAt',
+  'disputed',
+  'deleted',
+];
+
+/** A fact as its CSV line renders it under `header`: empty for null, every other value as text. */
+export function csvLineOf(fact: object, header: readonly string[]): string[] {
+  return header.map((h) => {
+    const v = (fact as Record<string, unknown>)[h];
+    return v === null || v === undefined ? '' : String(v);
+  });
+}
