@@ -70,6 +70,8 @@ export interface PolicyObjects {
   'escalation:resolve': AgreementParties;
   'handoff:ingest': AgreementParties;
   'service:manage': DepartmentObject;
+  /** Webhook subscriptions for a department's events (issue 15): its heads, or an admin for any department. */
+  'webhook:manage': DepartmentObject;
   /** The organisation itself, the metric catalog, who may use the API, and the audit log: admins only, no party involved. */
   'department:manage': null;
   'metric:manage': null;
@@ -139,6 +141,7 @@ const RULES: { readonly [A in Action]: Rule } = {
   // Handoff events come from the parties' automation, not from their heads.
   'handoff:ingest': { roles: [Role.INTEGRATION], for: 'EITHER' },
   'service:manage': { roles: HEAD_ONLY, for: 'DEPARTMENT' },
+  'webhook:manage': { roles: HEAD_ONLY, for: 'DEPARTMENT' },
   // The organisation's structure, its metrics, its users and tokens, and the audit trail.
   'department:manage': { roles: [], for: 'EITHER' },
   'metric:manage': { roles: [], for: 'EITHER' },
@@ -146,6 +149,18 @@ const RULES: { readonly [A in Action]: Rule } = {
   'token:manage': { roles: [], for: 'EITHER' },
   'audit:read': { roles: [], for: 'EITHER' },
 };
+
+/**
+ * Who may read a domain event, an inbox item or a live update (DESIGN §10): admins and analysts
+ * the organisation's; a HEAD or INTEGRATION principal those of the agreements its departments are
+ * a party to, and those of CORPORATE agreements (no parties: they bind every department). `parties`
+ * is the event's envelope: the agreement's provider and customer department ids.
+ */
+export function mayReadEvent(actor: Actor, parties: AgreementParties): boolean {
+  if (actor.role === Role.ADMIN || actor.role === Role.ANALYST) return true;
+  if (parties.providerId === null && parties.customerId === null) return true;
+  return (parties.providerId !== null && actor.departmentIds.includes(parties.providerId)) || (parties.customerId !== null && actor.departmentIds.includes(parties.customerId));
+}
 
 /** Every action of the policy, in the order of the table (for tests and documentation). */
 export const ACTIONS = Object.keys(RULES) as Action[];

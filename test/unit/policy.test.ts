@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, UnauthenticatedError } from '../../src/common/errors';
-import { ACTIONS, type Action, type ActingSide, type Actor, type AgreementParties, assertMay, may, refusalOf, rolesFor, sideIn } from '../../src/common/policy';
+import { ACTIONS, type Action, type ActingSide, type Actor, type AgreementParties, assertMay, may, mayReadEvent, refusalOf, rolesFor, sideIn } from '../../src/common/policy';
 import { Role } from '../../src/common/role';
 
 // The policy as a table, every cell written out: one row per action and role, one column per
@@ -22,7 +22,8 @@ const AGREEMENTS: Record<'provider' | 'customer' | 'other' | 'corporate', Agreem
 
 type RequestAction = 'amendment:decide' | 'amendment:withdraw' | 'reopening:decide';
 type AdminAction = 'department:manage' | 'metric:manage' | 'user:manage' | 'token:manage' | 'audit:read';
-type AgreementAction = Exclude<Action, RequestAction | AdminAction | 'service:manage'>;
+type DepartmentAction = 'service:manage' | 'webhook:manage';
+type AgreementAction = Exclude<Action, RequestAction | AdminAction | DepartmentAction>;
 type Row<T extends boolean[]> = Record<Role, T>;
 
 /** Columns: own department is the provider, the customer, no party, or the agreement is CORPORATE. */
@@ -193,9 +194,15 @@ const REQUEST_TABLE: Record<RequestAction, Row<RequestCells>> = {
   },
 };
 
-/** A department's service catalog. Columns: the principal's own department, another one. */
-const DEPARTMENT_TABLE: Record<'service:manage', Row<[own: boolean, other: boolean]>> = {
+/** A department's service catalog and its webhooks. Columns: the principal's own department, another one. */
+const DEPARTMENT_TABLE: Record<DepartmentAction, Row<[own: boolean, other: boolean]>> = {
   'service:manage': {
+    ADMIN: [Y, Y],
+    HEAD: [Y, N],
+    ANALYST: [N, N],
+    INTEGRATION: [N, N],
+  },
+  'webhook:manage': {
     ADMIN: [Y, Y],
     HEAD: [Y, N],
     ANALYST: [N, N],
@@ -237,9 +244,23 @@ describe('the authorization policy, as a table', () => {
     expect(may(actor(role), action, { ...AGREEMENTS[column], requestedBy: by })).toBe(expected);
   });
 
-  const departmentCells = ROLES.flatMap((role) => (['own', 'other'] as const).map((column, i) => [role, column, DEPARTMENT_TABLE['service:manage'][role][i]] as const));
-  it.each(departmentCells)('service:manage by %s for its %s department: %s', (role, column, expected) => {
-    expect(may(actor(role), 'service:manage', { departmentId: column === 'own' ? OWN : 'dept-x' })).toBe(expected);
+  const departmentCells = (Object.keys(DEPARTMENT_TABLE) as DepartmentAction[]).flatMap((action) =>
+    ROLES.flatMap((role) => (['own', 'other'] as const).map((column, i) => [action, role, column, DEPARTMENT_TABLE[action][role][i]] as const)),
+  );
+  it.each(departmentCells)('%s by %s for its %s department: %s', (action, role, column, expected) => {
+    expect(may(actor(role), action, { departmentId: column === 'own' ? OWN : 'dept-x' })).toBe(expected);
+  });
+
+  /** Reading events. Columns as for agreements: own department is the provider, the customer, no party, CORPORATE. */
+  const EVENT_ROW: Row<AgreementCells> = {
+    ADMIN: [Y, Y, Y, Y],
+    HEAD: [Y, Y, N, Y],
+    ANALYST: [Y, Y, Y, Y],
+    INTEGRATION: [Y, Y, N, Y],
+  };
+  const eventCells = ROLES.flatMap((role) => AGREEMENT_COLUMNS.map((column, i) => [role, column, EVENT_ROW[role][i]] as const));
+  it.each(eventCells)('reading an event by %s on a %s agreement: %s', (role, column, expected) => {
+    expect(mayReadEvent(actor(role), AGREEMENTS[column])).toBe(expected);
   });
 
   const adminCells = (Object.keys(ADMIN_TABLE) as AdminAction[]).flatMap((action) => ROLES.map((role) => [action, role, ADMIN_TABLE[action][role][0]] as const));
@@ -260,7 +281,7 @@ describe('the authorization policy, as a table', () => {
   it('never lets a department principal act for a department it does not hold, whatever its role', () => {
     const stranger: Actor = { role: Role.HEAD, departmentIds: [] };
     for (const action of ACTIONS) {
-      const object = action === 'service:manage' ? { departmentId: OWN } : { ...AGREEMENTS.provider, requestedBy: 'CUSTOMER' as const };
+      const object = action === 'service:manage' || action === 'webhook:manage' ? { departmentId: OWN } : { ...AGREEMENTS.provider, requestedBy: 'CUSTOMER' as const };
       expect([action, may(stranger, action, object as never)]).toEqual([action, false]);
     }
   });
