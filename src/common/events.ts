@@ -13,6 +13,7 @@ import { sqlOf } from './sql';
 @Index({ properties: ['occurredAt'] })
 @Index({ properties: ['providerDepartmentId'] })
 @Index({ properties: ['customerDepartmentId'] })
+@Index({ properties: ['tx', 'seq'] })
 export class DomainEvent {
   /** The outbox order: an autoincrement integer consumers remember as their position. */
   @PrimaryKey({ type: 'integer', autoincrement: true })
@@ -56,6 +57,14 @@ export class DomainEvent {
 
   @Property({ type: 'json' })
   payload!: Record<string, unknown>;
+
+  /**
+   * The writing transaction's id on PostgreSQL (`txid_current()`), 0 on SQLite: consumers read in
+   * (tx, seq) order and only transactions older than every running one, so an event whose
+   * transaction commits after a later `seq` is never skipped (src/common/outbox.ts).
+   */
+  @Property({ type: 'bigint', default: 0 })
+  tx!: string;
 }
 
 type ReportStatusName = 'DRAFT' | 'SUBMITTED' | 'ACKNOWLEDGED' | 'DISPUTED';
@@ -175,5 +184,12 @@ export async function emitEvents<T extends EventType>(em: EntityManager, events:
       payload: JSON.stringify(event.payload),
     };
   });
-  for (let i = 0; i < rows.length; i += 500) await sql.insert('domain_event', rows.slice(i, i + 500));
+  const columns = Object.keys(rows[0]);
+  // The transaction's id is the database's to give (PostgreSQL); SQLite has one writer and keeps 0.
+  const tuple = `(${columns.map(() => '?').join(', ')}, ${sql.pg ? 'txid_current()' : '0'})`;
+  for (let i = 0; i < rows.length; i += 500) {
+    const batch = rows.slice(i, i + 500);
+    const params = batch.flatMap((row) => columns.map((c) => row[c as keyof typeof row]));
+    await sql.run(`insert into "domain_event" (${columns.map((c) => `"${c}"`).join(', ')}, "tx") values ${batch.map(() => tuple).join(', ')}`, params);
+  }
 }

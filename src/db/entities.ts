@@ -1,5 +1,6 @@
 import { IdempotencyRecord } from '../common/idempotency';
 import { DomainEvent } from '../common/events';
+import { OutboxCursor } from '../common/outbox';
 import { Agreement, AgreementVersion, Amendment, Objective } from '../modules/agreements/agreement.entity';
 import { AuditEntry } from '../modules/audit/audit.entity';
 import { ApiToken } from '../modules/auth/api-token.entity';
@@ -40,4 +41,5 @@ export const entities = [
   CreditEntry,
   MonthReopening,
   DomainEvent,
+  OutboxCursor,
 ];

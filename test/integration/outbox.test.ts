@@ -1,0 +1,84 @@
+/**
+ * Reading the outbox in commit order (src/common/outbox.ts, issue 15): a consumer never passes an
+ * event whose transaction commits after a later one's, and a durable consumer handles each event
+ * once, its position committed with what it wrote.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EntityManager } from '@mikro-orm/core';
+import { emitEvent } from '../../src/common/events';
+import { consumeOutbox, OUTBOX_START, outboxEnd, readOutbox } from '../../src/common/outbox';
+import { engines, startServer, type TestServer } from '../support/server';
+
+describe.each(engines())('the outbox in commit order (%s)', (engine) => {
+  let s: TestServer;
+  const at = new Date('2026-11-20T10:00:00Z');
+
+  const emit = (em: EntityManager, title: string) =>
+    emitEvent(em, {
+      type: 'escalation.opened',
+      occurredAt: at,
+      agreement: null,
+      payload: { escalationId: '00000000-0000-4000-8000-000000000000', month: '2026-11', severity: 'HIGH', title, status: 'OPEN' },
+    });
+  const titles = (events: Array<{ payload: Record<string, unknown> }>) => events.map((e) => e.payload.title);
+
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: false });
+  });
+  afterAll(() => s?.close());
+
+  it('starts a new consumer at the end and gives it what commits later, once', async () => {
+    await s.app.orm.em.fork().transactional((em) => emit(em, 'before'));
+    const handled: unknown[] = [];
+    const consume = () => s.app.orm.em.fork().transactional((em) => consumeOutbox(em, 'test-consumer', 100, at, async (events) => void handled.push(...titles(events))));
+    expect(await consume()).toBe(0);
+    await s.app.orm.em.fork().transactional((em) => emit(em, 'after-1'));
+    await s.app.orm.em.fork().transactional((em) => emit(em, 'after-2'));
+    expect(await consume()).toBe(2);
+    expect(await consume()).toBe(0);
+    expect(handled).toEqual(['after-1', 'after-2']);
+  });
+
+  it('does not advance a consumer whose handler failed', async () => {
+    await s.app.orm.em.fork().transactional((em) => emit(em, 'fails-once'));
+    const failing = s.app.orm.em.fork().transactional((em) =>
+      consumeOutbox(em, 'test-consumer', 100, at, async () => {
+        throw new Error('receiver down');
+      }),
+    );
+    await expect(failing).rejects.toThrow('receiver down');
+    const handled: unknown[] = [];
+    await s.app.orm.em.fork().transactional((em) => consumeOutbox(em, 'test-consumer', 100, at, async (events) => void handled.push(...titles(events))));
+    expect(handled).toEqual(['fails-once']);
+  });
+
+  it('never passes an event whose transaction commits after a later one', async () => {
+    const start = await outboxEnd(s.app.orm.em.fork());
+    let releaseSlow!: () => void;
+    const held = new Promise<void>((resolve) => (releaseSlow = resolve));
+    let emitted!: () => void;
+    const slowEmitted = new Promise<void>((resolve) => (emitted = resolve));
+    // The slow transaction takes the earlier seq and commits last. SQLite has one writer, so there
+    // the second transaction waits for the first and the order is the commit order by construction.
+    const slow = s.app.orm.em.fork().transactional(async (em) => {
+      await emit(em, 'slow');
+      emitted();
+      await held;
+    });
+    await slowEmitted;
+    if (engine === 'postgresql') {
+      await s.app.orm.em.fork().transactional((em) => emit(em, 'fast'));
+      // The fast one has committed, but the slow one is still running: nothing may be read yet.
+      expect(titles(await readOutbox(s.app.orm.em.fork(), start, 100))).toEqual([]);
+      releaseSlow();
+      await slow;
+      expect(titles(await readOutbox(s.app.orm.em.fork(), start, 100))).toEqual(['slow', 'fast']);
+    } else {
+      releaseSlow();
+      await slow;
+      await s.app.orm.em.fork().transactional((em) => emit(em, 'fast'));
+      expect(titles(await readOutbox(s.app.orm.em.fork(), start, 100))).toEqual(['slow', 'fast']);
+    }
+    expect((await readOutbox(s.app.orm.em.fork(), OUTBOX_START, 100, ['escalation.opened'])).length).toBeGreaterThanOrEqual(6);
+  });
+});
