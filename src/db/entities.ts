@@ -1,6 +1,7 @@
 import { IdempotencyRecord } from '../common/idempotency';
 import { DomainEvent } from '../common/events';
 import { OutboxCursor } from '../common/outbox';
+import { FiredNotice } from '../common/notices';
 import { Agreement, AgreementVersion, Amendment, Objective } from '../modules/agreements/agreement.entity';
 import { AuditEntry } from '../modules/audit/audit.entity';
 import { ApiToken } from '../modules/auth/api-token.entity';
@@ -42,4 +43,5 @@ export const entities = [
   MonthReopening,
   DomainEvent,
   OutboxCursor,
+  FiredNotice,
 ];
