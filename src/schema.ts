@@ -10,7 +10,7 @@ import { UserResolver } from './modules/auth/auth.resolver';
 import { authChecker } from './common/authorization';
 import { DepartmentServicesResolver, MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
 import { DepartmentResolver } from './modules/departments/department.resolver';
-import { HandoffResolver } from './modules/handoffs/handoff.resolver';
+import { AgreementHandoffsResolver, HandoffResolver } from './modules/handoffs/handoff.resolver';
 import { ChainStageResolver, HandoffChainResolver } from './modules/scorecards/handoff-chain.resolver';
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
 import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exports.resolver';
@@ -42,6 +42,7 @@ export const resolvers = [
   DepartmentScorecardResolver,
   ScorecardQueryResolver,
   HandoffResolver,
+  AgreementHandoffsResolver,
   HandoffChainResolver,
   ChainStageResolver,
   EscalationResolver,
