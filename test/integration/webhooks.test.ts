@@ -31,7 +31,7 @@ import {
   WebhookSubscriptionsDocument,
   type WebhookDeliveryFieldsFragment,
 } from '../generated/graphql';
-import { DomainEvent, emitEvent } from '../../src/common/events';
+import { DomainEvent, emitEvent, emitEvents } from '../../src/common/events';
 import { printApiSchema } from '../../src/schema';
 import { createApp, type App } from '../../src/server';
 import type { WebhookTickResult } from '../../src/jobs/webhook-worker';
@@ -77,7 +77,7 @@ const PERMISSIVE = { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE: 'true' }
  */
 async function tickUntil(app: App, now: Date, events: number): Promise<WebhookTickResult> {
   const sum: WebhookTickResult = { events: 0, created: 0, attempted: 0, delivered: 0, failed: 0 };
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     const r = await app.webhooks.tick(now);
     for (const k of Object.keys(sum) as Array<keyof WebhookTickResult>) sum[k] += r[k];
@@ -144,12 +144,12 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
     provider = s.as(await s.tokenFor(Role.HEAD, 'WP'));
     customer = s.as(await s.tokenFor(Role.HEAD, 'WC'));
     other = s.as(await s.tokenFor(Role.HEAD, 'WO'));
-  });
+  }, 180_000);
   afterAll(async () => {
     await app2?.close();
     await s?.close();
     await receiver?.close();
-  });
+  }, 180_000);
 
   it('refuses bad input with a user error naming the field, and stores nothing', async () => {
     const before = await countRows();
@@ -233,7 +233,7 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
     } finally {
       await strict.close();
     }
-  });
+  }, 180_000);
 
   it('delivers a dispute once, signed, to the parties that subscribed to it, and to nobody else', async () => {
     // Before the subscriptions: the agreement's activation is not sent (only later events are).
@@ -305,7 +305,7 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
     // Nothing is sent twice.
     expect(await tickUntil(s.app, at(clock + 60_000), 0)).toEqual({ events: 0, created: 0, attempted: 0, delivered: 0, failed: 0 });
     expect(receiver.received.length).toBe(3);
-  });
+  }, 180_000);
 
   it('lists a head its own department’s subscriptions, an admin all; refuses another department’s', async () => {
     expect((await provider.data(WebhookSubscriptionsDocument, {})).webhookSubscriptions.map((x) => x.description)).toEqual(['/wp']);
@@ -314,7 +314,7 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
     expect((await provider.request(WebhookSubscriptionsDocument, { department: 'WC' })).errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
     const r = await customer.request(DisableWebhookSubscriptionDocument, { input: { id: subs['/wp'].id, expectedVersion: subs['/wp'].version } });
     expect(r.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
-  });
+  }, 180_000);
 
   it('retries a failing endpoint on the backoff schedule, and disables one that answers 410', async () => {
     await subscribe(customer, '/retry', 'WC', ['report.dispute_settled']);
@@ -367,7 +367,7 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
     // Disabled: nothing more goes to /gone, however late.
     expect(await s.app.webhooks.tick(at(clock + 4 * 86_400_000))).toMatchObject({ attempted: 0 });
     expect(at_('/gone').map((r) => r.status)).toEqual([500, 410]);
-  });
+  }, 180_000);
 
   it('redelivers a message with its webhook-id, and signs with both secrets for 24 hours after a rotation', async () => {
     const [delivered] = await log(provider, '/wp');
@@ -413,7 +413,7 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
     expect(new Webhook(subs['/wp'].secret).verify(after.body, after.headers)).toMatchObject({ type: 'report.disputed' });
     expect(() => new Webhook(old).verify(after.body, after.headers)).toThrow('No matching signature found');
     expect(new Set(at_('/wp').map((r) => r.headers['webhook-id'])).size).toBe(1);
-  });
+  }, 180_000);
 
   it('disables, enables and deletes a subscription with optimistic versions', async () => {
     const wo = subs['/wo'];
@@ -437,7 +437,48 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
     const type = /^type WebhookSubscription \{[^}]*\}/m.exec(printApiSchema())![0];
     expect(type).toContain('previousSecretExpiresAt: DateTime');
     expect(type).not.toMatch(/^\s+(secret|previousSecret)\b/m);
-  });
+  }, 180_000);
+
+  // SQLite serves one process; on PostgreSQL several instances share the outbox and the deliveries.
+  it.runIf(engine === 'postgresql')(
+    'fans out and delivers each event once with two instances ticking together',
+    async () => {
+      await subscribe(customer, '/twin', 'WC', ['agreement.terminated']);
+      const twin = await createApp(s.app.config, { logger: pino({ level: 'silent' }) });
+      try {
+        // Thirty CORPORATE events in one transaction: every department's subscription hears them.
+        await s.app.orm.em.fork().transactional((em) =>
+          emitEvents(
+            em,
+            Array.from({ length: 30 }, (_, i) => ({
+              type: 'agreement.terminated' as const,
+              occurredAt: new Date(Date.UTC(2026, 2, 10, 0, i)),
+              agreement: null,
+              payload: { statusBefore: 'ACTIVE', statusAfter: 'TERMINATED' as const },
+            })),
+          ),
+        );
+        const now = at(clock + 1000);
+        const deadline = Date.now() + 90_000;
+        const totals = { events: 0, created: 0, attempted: 0, delivered: 0, failed: 0 };
+        while (totals.delivered < 30 && Date.now() < deadline) {
+          for (const r of await Promise.all([s.app.webhooks.tick(now), twin.webhooks.tick(now), s.app.webhooks.tick(now), twin.webhooks.tick(now)])) {
+            for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += r[k];
+          }
+        }
+        expect(totals).toEqual({ events: 30, created: 30, attempted: 30, delivered: 30, failed: 0 });
+        const requests = at_('/twin');
+        expect(requests).toHaveLength(30);
+        expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(30);
+        const rows = await s.app.orm.em.fork().find(WebhookDelivery, { subscription: subs['/twin'].id });
+        expect(rows.map((r) => [r.status, r.attempts]).filter(([status, attempts]) => status !== 'DELIVERED' || attempts !== 1)).toEqual([]);
+        expect(rows).toHaveLength(30);
+      } finally {
+        await twin.close();
+      }
+    },
+    180_000,
+  );
 
   it('continues a retry after a restart, and a dead instance’s claim only when its lease ends', async () => {
     await subscribe(customer, '/restart', 'WC', ['report.acknowledged']);
@@ -476,5 +517,5 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
       code: 200,
       leaseUntil: null,
     });
-  });
+  }, 180_000);
 });

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/common/config';
 import { isPrivateAddress, urlProblem } from '../../src/modules/webhooks/webhook.address';
 import { nextAttemptAfter, RETRY_DELAYS_MS } from '../../src/modules/webhooks/webhook.delivery';
 import { newSecret, signature, signatureHeader } from '../../src/modules/webhooks/webhook.signing';
+import { committedIn } from '../../src/modules/webhooks/webhook.fanout';
 
 describe('webhook settings', () => {
   it('allow http and private addresses on the local SQLite demo only, unless told', () => {
@@ -71,5 +72,14 @@ describe('webhook retries', () => {
     expect(nextAttemptAfter(2, now, () => 1)).toEqual(new Date('2026-03-01T00:05:30Z'));
     expect(nextAttemptAfter(9, now, () => 0)).toEqual(new Date('2026-03-01T20:00:00Z'));
     expect(nextAttemptAfter(10, now, () => 0)).toBeNull();
+  });
+});
+
+describe('a subscription’s creation snapshot (PostgreSQL)', () => {
+  it('counts a transaction as committed below xmin, or below xmax and not in progress', () => {
+    const snapshot = '100:110:103,107';
+    expect([99n, 100n, 103n, 105n, 107n, 109n, 110n, 120n].map((tx) => committedIn(snapshot, tx))).toEqual([true, true, false, true, false, true, false, false]);
+    expect(committedIn('100:100:', 99n)).toBe(true);
+    expect(committedIn('100:100:', 100n)).toBe(false);
   });
 });

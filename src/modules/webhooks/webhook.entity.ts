@@ -40,7 +40,7 @@ registerEnumType(WebhookDeliveryStatus, {
  */
 @ObjectType({ description: 'A signed webhook endpoint of a department (Standard Webhooks v1).' })
 @Entity({ tableName: 'webhook_subscription' })
-export class WebhookSubscription extends BaseEntity<'status' | 'description' | 'previousSecret' | 'previousSecretExpiresAt' | 'disabledAt' | 'disabledReason' | 'outboxTx'> {
+export class WebhookSubscription extends BaseEntity<'status' | 'description' | 'previousSecret' | 'previousSecretExpiresAt' | 'disabledAt' | 'disabledReason' | 'outboxTx' | 'outboxSnapshot'> {
   @Index()
   @ManyToOne(() => Department, { ref: true, deleteRule: 'restrict' })
   department!: Ref<Department>;
@@ -87,6 +87,15 @@ export class WebhookSubscription extends BaseEntity<'status' | 'description' | '
 
   @Property({ type: 'integer' })
   outboxSeq!: number;
+
+  /**
+   * PostgreSQL: the creating transaction's snapshot (`txid_current_snapshot()`, `xmin:xmax:xip…`).
+   * The position above is conservative while an older transaction runs anywhere on the server
+   * (events after it may have committed before the subscription); an event whose transaction
+   * the snapshot saw as committed is not heard. Null on SQLite, where the position is exact.
+   */
+  @Property({ type: 'text', nullable: true })
+  outboxSnapshot?: string | null = null;
 
   @Property({ type: 'string', length: 100, nullable: true })
   createdByUserId?: string | null;

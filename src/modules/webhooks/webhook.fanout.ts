@@ -15,13 +15,32 @@ import { WebhookDeliveryStatus, WebhookStatus, WebhookSubscription } from './web
 /** The outbox consumer's name (its row in `outbox_cursor`). */
 export const WEBHOOK_CONSUMER = 'webhooks';
 
-/** Whether `sub` hears `event`: its type, its department's or a CORPORATE agreement (the inbox's rule), and after its creation. */
-export function hears(sub: Pick<WebhookSubscription, 'eventTypes' | 'outboxTx' | 'outboxSeq'> & { departmentId: string }, event: OutboxEvent): boolean {
+/**
+ * Whether transaction `tx` had committed for a snapshot `xmin:xmax:xip1,xip2,…` (PostgreSQL's
+ * `txid_visible_in_snapshot`): below xmin, or below xmax and not running then.
+ */
+export function committedIn(snapshot: string, tx: bigint): boolean {
+  const [xmin, xmax, xip = ''] = snapshot.split(':');
+  if (tx < BigInt(xmin)) return true;
+  if (tx >= BigInt(xmax)) return false;
+  return !xip
+    .split(',')
+    .filter(Boolean)
+    .some((x) => BigInt(x) === tx);
+}
+
+/**
+ * Whether `sub` hears `event`: its type, its department's or a CORPORATE agreement (the inbox's
+ * rule), and committed after the subscription was created (after its outbox position and, on
+ * PostgreSQL, not already committed in its creation's snapshot).
+ */
+export function hears(sub: Pick<WebhookSubscription, 'eventTypes' | 'outboxTx' | 'outboxSeq' | 'outboxSnapshot'> & { departmentId: string }, event: OutboxEvent): boolean {
   if (!sub.eventTypes.includes(event.type)) return false;
   if (!mayReadEvent({ role: Role.HEAD, departmentIds: [sub.departmentId] }, { providerId: event.providerDepartmentId, customerId: event.customerDepartmentId })) return false;
   const tx = BigInt(event.tx);
   const from = BigInt(sub.outboxTx);
-  return tx > from || (tx === from && event.seq > sub.outboxSeq);
+  if (!(tx > from || (tx === from && event.seq > sub.outboxSeq))) return false;
+  return !sub.outboxSnapshot || !committedIn(sub.outboxSnapshot, tx);
 }
 
 /** Fans out at most `limit` events; returns how many events it read and deliveries it wrote. */
@@ -35,6 +54,7 @@ export async function fanOut(em: EntityManager, now: Date, limit: number): Promi
       eventTypes: s.eventTypes,
       outboxTx: String(s.outboxTx),
       outboxSeq: s.outboxSeq,
+      outboxSnapshot: s.outboxSnapshot ?? null,
     }));
     if (!subs.length) return;
     const rows = batch.flatMap((event) =>

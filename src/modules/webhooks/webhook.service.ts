@@ -104,21 +104,27 @@ export async function createSubscription(ctx: Context, input: CreateWebhookSubsc
     // The fan-out's cursor exists from now on (a first use starts at the outbox's end), so the
     // events after this subscription's position are fanned out, not skipped by a later first use.
     await consumeOutbox(em, WEBHOOK_CONSUMER, 0, now, async () => undefined);
-    const position = await outboxEnd(em);
     const sub = em.create(WebhookSubscription, {
       department,
       url: input.url.trim(),
       eventTypes: [...new Set(input.eventTypes)],
       description: input.description?.trim() || null,
       secret: newSecret(),
-      outboxTx: position.tx,
-      outboxSeq: position.seq,
+      ...(await startingPoint(em)),
       createdByUserId: principalOf(ctx).userId,
     });
     await em.flush();
     return sub;
   });
   return r.result ? { result: { subscription: r.result, secret: r.result.secret }, userErrors: [] } : { result: null, userErrors: r.userErrors };
+}
+
+/** Where a subscription starts hearing: the outbox's end now, and on PostgreSQL the snapshot that says what had committed. */
+async function startingPoint(em: EntityManager): Promise<Pick<WebhookSubscription, 'outboxTx' | 'outboxSeq' | 'outboxSnapshot'>> {
+  const position = await outboxEnd(em);
+  const sql = sqlOf(em);
+  const snapshot = sql.pg ? (await sql.rows<{ s: string }>('select txid_current_snapshot()::text as "s"'))[0].s : null;
+  return { outboxTx: position.tx, outboxSeq: position.seq, outboxSnapshot: snapshot };
 }
 
 /** Loads a subscription for a change: NOT_FOUND on `id`, FORBIDDEN unless the principal manages its department, then the version. */
@@ -174,12 +180,10 @@ export function enableSubscription(ctx: Context, input: WebhookSubscriptionVersi
     await assertInput(input);
     const sub = await subscriptionForUpdate(ctx, em, input);
     if (sub.status === WebhookStatus.ENABLED) userError('id', UserErrorCode.ILLEGAL_TRANSITION, 'the webhook subscription is already enabled');
-    const position = await outboxEnd(em);
     sub.status = WebhookStatus.ENABLED;
     sub.disabledAt = null;
     sub.disabledReason = null;
-    sub.outboxTx = position.tx;
-    sub.outboxSeq = position.seq;
+    Object.assign(sub, await startingPoint(em));
     await em.flush();
     return sub;
   });
