@@ -1,23 +1,24 @@
 /**
  * The webhook worker (docs/webhooks.md): every `WEBHOOK_POLL_MS`, fans the outbox's new events out
  * to delivery rows, then sends the due deliveries. Never in a request's way: one tick at a time,
- * bounded batches, the network awaited outside any transaction, at most {@link CONCURRENCY}
- * requests in flight. Safe with several instances: the fan-out's cursor row and the deliveries'
+ * bounded batches with a turn of the event loop between them, the network awaited outside any
+ * transaction, at most {@link CONCURRENCY} requests in flight. Safe with several instances: the fan-out's cursor row and the deliveries'
  * `for update skip locked` claims (with a lease) keep them apart on PostgreSQL.
  */
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { setActor } from '../common/actor';
 import { loggableError } from '../common/logging';
-import { claimDue, type ClaimedDelivery, leaseMs, prepareAttempt, recordOutcome, releaseClaim, sendAttempt } from '../modules/webhooks/webhook.delivery';
+import { type AttemptOutcome, claimDue, type ClaimedDelivery, leaseMs, prepareAttempts, recordOutcome, releaseClaim, sendAttempt } from '../modules/webhooks/webhook.delivery';
 import { fanOut } from '../modules/webhooks/webhook.fanout';
 import type { WebhookSettings } from '../modules/webhooks/webhook.settings';
 
 /** Events one fan-out transaction reads; a tick runs up to {@link FAN_OUT_ROUNDS} of them. */
 const FAN_OUT_BATCH = 500;
 const FAN_OUT_ROUNDS = 20;
-/** Deliveries one tick claims, and how many of them are in flight at once. */
+/** Deliveries one claim takes, how many claims a tick makes at most, and how many attempts are in flight at once. */
 const CLAIM_BATCH = 50;
+const CLAIM_ROUNDS = 200;
 const CONCURRENCY = 8;
 
 /** What a tick did. */
@@ -88,40 +89,64 @@ export class WebhookWorker {
       result.events += r.events;
       result.created += r.deliveries;
       if (r.events < FAN_OUT_BATCH) break;
+      await breathe();
     }
-    const claimed = await this.orm.em.fork().transactional((em) => claimDue(em, now, CLAIM_BATCH, leaseMs(this.settings.timeoutMs)));
-    const queue = [...claimed];
-    const workers = Array.from({ length: Math.min(CONCURRENCY, queue.length) }, async () => {
-      for (let c = queue.shift(); c; c = queue.shift()) await this.attempt(c, now, result);
-    });
-    await Promise.all(workers);
+    // Batch after batch while full ones come (a burst), up to a bound; the next tick goes on.
+    for (let round = 0; round < CLAIM_ROUNDS && !this.stopping.signal.aborted; round++) {
+      const claimed = await this.orm.em.fork().transactional((em) => claimDue(em, now, CLAIM_BATCH, leaseMs(this.settings.timeoutMs)));
+      if (claimed.length) await this.attemptBatch(claimed, now, result);
+      if (claimed.length < CLAIM_BATCH) break;
+      await breathe();
+    }
     if (result.created || result.attempted) this.logger.info({ ...result }, 'webhook tick');
     return result;
   }
 
-  private async attempt(claimed: ClaimedDelivery, now: Date, result: WebhookTickResult): Promise<void> {
+  /**
+   * Sends a claimed batch, at most {@link CONCURRENCY} at once, then records the outcomes in one
+   * transaction (410s last, so the deliveries they cancel do not include ones just delivered). If
+   * the process dies before that, the claims expire and the batch is sent again: at least once,
+   * with the same `webhook-id`, as the spec expects receivers to handle.
+   */
+  private async attemptBatch(claimed: ClaimedDelivery[], now: Date, result: WebhookTickResult): Promise<void> {
+    const outcomes: Array<{ claimed: ClaimedDelivery; outcome: AttemptOutcome }> = [];
+    const released: ClaimedDelivery[] = [];
     try {
-      if (this.stopping.signal.aborted) {
-        await releaseClaim(this.orm.em.fork(), claimed);
-        return;
+      const prepared = await prepareAttempts(this.orm.em.fork(), claimed, now);
+      const queue = claimed.filter((c) => prepared.has(c.id));
+      const send = async () => {
+        for (let c = queue.shift(); c; c = queue.shift()) {
+          if (this.stopping.signal.aborted) {
+            released.push(c);
+            continue;
+          }
+          try {
+            outcomes.push({ claimed: c, outcome: await sendAttempt(prepared.get(c.id)!, { ...this.settings, signal: this.stopping.signal }) });
+          } catch (e) {
+            if (!this.stopping.signal.aborted) throw e;
+            released.push(c);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, send));
+      outcomes.sort((a, b) => Number(a.outcome.kind === 'gone') - Number(b.outcome.kind === 'gone'));
+      await this.orm.em.fork().transactional(async (em) => {
+        for (const o of outcomes) await recordOutcome(em, o.claimed, o.outcome, now);
+        for (const c of released) await releaseClaim(em, c);
+      });
+      for (const { outcome } of outcomes) {
+        result.attempted++;
+        if (outcome.kind === 'delivered') result.delivered++;
+        else result.failed++;
       }
-      const prepared = await prepareAttempt(this.orm.em.fork(), claimed, now, new Date());
-      if (!prepared) return;
-      let outcome;
-      try {
-        outcome = await sendAttempt(prepared, { ...this.settings, signal: this.stopping.signal });
-      } catch (e) {
-        if (!this.stopping.signal.aborted) throw e;
-        await releaseClaim(this.orm.em.fork(), claimed);
-        return;
-      }
-      await this.orm.em.fork().transactional((em) => recordOutcome(em, claimed, outcome, now));
-      result.attempted++;
-      if (outcome.kind === 'delivered') result.delivered++;
-      else result.failed++;
     } catch (e) {
-      // The claim expires with its lease and the delivery is tried again.
-      this.logger.error({ err: loggableError(e), deliveryId: claimed.id }, 'webhook attempt failed to run');
+      // The claims expire with their lease and the deliveries are tried again.
+      this.logger.error({ err: loggableError(e), deliveries: claimed.length }, 'webhook batch failed to run');
     }
   }
+}
+
+/** Lets requests waiting on the event loop run between two batches. */
+function breathe(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -54,51 +54,67 @@ export async function claimDue(em: EntityManager, now: Date, limit: number, leas
   return rows.map((r) => ({ id: r.id, subscriptionId: r.subscription_id, eventId: r.event_id, attempts: Number(r.attempts), cycleStart: Number(r.cycle_start), leaseUntil }));
 }
 
-/** What one attempt sends: where, the body, and the headers. */
+/** What every attempt of a delivery sends: where, the body, and the secrets that sign it now. */
 export interface PreparedAttempt {
   url: string;
+  eventId: string;
   body: string;
-  headers: Record<string, string>;
+  secrets: string[];
 }
 
 /**
- * The request of an attempt at `sentAt` (the wall clock: `webhook-timestamp` is for the
- * receiver's replay window), signed with the current secret and, until it expires at `now`, the
- * one before the last rotation. Null when the subscription or the event is gone.
+ * The messages of claimed deliveries, by delivery id (two statements for the batch), signed with
+ * the current secret and, until it expires at `now`, the one before the last rotation. A delivery
+ * whose subscription or event is gone is left out.
  */
-export async function prepareAttempt(em: EntityManager, claimed: ClaimedDelivery, now: Date, sentAt: Date): Promise<PreparedAttempt | null> {
+export async function prepareAttempts(em: EntityManager, claimed: readonly ClaimedDelivery[], now: Date): Promise<Map<string, PreparedAttempt>> {
   const sql = sqlOf(em);
-  const [sub] = await sql.rows<{ url: string; secret: string; previous_secret: string | null; previous_secret_expires_at: unknown }>(
-    'select "url", "secret", "previous_secret", "previous_secret_expires_at" from "webhook_subscription" where "id" = ?',
-    [claimed.subscriptionId],
+  const prepared = new Map<string, PreparedAttempt>();
+  if (!claimed.length) return prepared;
+  const subIds = [...new Set(claimed.map((c) => c.subscriptionId))];
+  const subs = await sql.rows<{ id: string; url: string; secret: string; previous_secret: string | null; previous_secret_expires_at: unknown }>(
+    `select "id", "url", "secret", "previous_secret", "previous_secret_expires_at" from "webhook_subscription" where "id" in (${subIds.map(() => '?').join(', ')})`,
+    subIds,
   );
-  const event = await em.findOne(DomainEvent, { id: claimed.eventId }, { disableIdentityMap: true });
-  if (!sub || !event) return null;
-  const body = envelopeOf({
-    id: event.id,
-    seq: event.seq,
-    type: event.type,
-    version: event.version,
-    occurredAt: event.occurredAt,
-    payload: event.payload,
-    agreementId: event.agreementId ?? null,
-    agreementKey: event.agreementKey ?? null,
-    providerDepartmentId: event.providerDepartmentId ?? null,
-    customerDepartmentId: event.customerDepartmentId ?? null,
-  });
-  const secrets = [sub.secret];
-  if (sub.previous_secret && sub.previous_secret_expires_at !== null && asDate(sub.previous_secret_expires_at) > now) secrets.push(sub.previous_secret);
+  const subById = new Map(subs.map((s) => [s.id, s]));
+  const events = await em.find(DomainEvent, { id: { $in: [...new Set(claimed.map((c) => c.eventId))] } }, { disableIdentityMap: true });
+  const bodyById = new Map(
+    events.map((event) => [
+      event.id,
+      envelopeOf({
+        id: event.id,
+        seq: event.seq,
+        type: event.type,
+        version: event.version,
+        occurredAt: event.occurredAt,
+        payload: event.payload,
+        agreementId: event.agreementId ?? null,
+        agreementKey: event.agreementKey ?? null,
+        providerDepartmentId: event.providerDepartmentId ?? null,
+        customerDepartmentId: event.customerDepartmentId ?? null,
+      }),
+    ]),
+  );
+  for (const c of claimed) {
+    const sub = subById.get(c.subscriptionId);
+    const body = bodyById.get(c.eventId);
+    if (!sub || body === undefined) continue;
+    const secrets = [sub.secret];
+    if (sub.previous_secret && sub.previous_secret_expires_at !== null && asDate(sub.previous_secret_expires_at) > now) secrets.push(sub.previous_secret);
+    prepared.set(c.id, { url: sub.url, eventId: c.eventId, body, secrets });
+  }
+  return prepared;
+}
+
+/** The headers of an attempt sent at `sentAt` (the wall clock: `webhook-timestamp` is for the receiver's replay window). */
+export function attemptHeaders(attempt: PreparedAttempt, sentAt: Date): Record<string, string> {
   const timestamp = Math.floor(sentAt.getTime() / 1000);
   return {
-    url: sub.url,
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': 'tiered-sla-webhooks/1',
-      'webhook-id': event.id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureHeader(secrets, event.id, timestamp, body),
-    },
+    'content-type': 'application/json',
+    'user-agent': 'tiered-sla-webhooks/1',
+    'webhook-id': attempt.eventId,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signatureHeader(attempt.secrets, attempt.eventId, timestamp, attempt.body),
   };
 }
 
@@ -120,7 +136,7 @@ export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
-    const res = await fetch(parsed.url, { method: 'POST', headers: attempt.headers, body: attempt.body, redirect: 'manual', signal });
+    const res = await fetch(parsed.url, { method: 'POST', headers: attemptHeaders(attempt, new Date()), body: attempt.body, redirect: 'manual', signal });
     // The answer's body is not kept; reading it frees the connection.
     await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { kind: 'delivered', code: res.status };
