@@ -60,7 +60,7 @@ async function startReceiver(): Promise<{ url: string; received: Received[]; ans
       const status = answers.get(req.url ?? '')?.shift() ?? 200;
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
       received.push({ path: req.url ?? '', headers, body: Buffer.concat(chunks).toString('utf8'), status });
-      res.writeHead(status).end();
+      res.writeHead(status, status >= 300 && status < 400 ? { location: '/elsewhere' } : {}).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -437,6 +437,35 @@ describe.each(engines())('signed webhooks (%s)', (engine) => {
     const type = /^type WebhookSubscription \{[^}]*\}/m.exec(printApiSchema())![0];
     expect(type).toContain('previousSecretExpiresAt: DateTime');
     expect(type).not.toMatch(/^\s+(secret|previousSecret)\b/m);
+  }, 180_000);
+
+  it('replays a creation with its idempotency key, secret included, and never follows a redirect', async () => {
+    const before = await countRows();
+    const input = { department: 'WP', url: `${receiver.url}/redirect`, eventTypes: ['agreement.resumed'], idempotencyKey: 'wh-redirect' };
+    const first = (await provider.data(CreateWebhookSubscriptionDocument, { input })).createWebhookSubscription;
+    const again = (await provider.data(CreateWebhookSubscriptionDocument, { input })).createWebhookSubscription;
+    expect(first.userErrors).toEqual([]);
+    expect([again.subscription!.id, again.secret]).toEqual([first.subscription!.id, first.secret]);
+    expect(
+      (await provider.data(CreateWebhookSubscriptionDocument, { input: { ...input, eventTypes: ['report.disputed'] } })).createWebhookSubscription.userErrors.map((e) => [e.field, e.code]),
+    ).toEqual([['idempotencyKey', 'IDEMPOTENCY_KEY_REUSED']]);
+    expect(await countRows()).toEqual({ subscriptions: before.subscriptions + 1, deliveries: before.deliveries });
+    subs['/redirect'] = { id: first.subscription!.id, version: first.subscription!.version, secret: first.secret! };
+
+    receiver.answers.set('/redirect', [302]);
+    await s.app.orm.em
+      .fork()
+      .transactional((em) =>
+        emitEvent(em, { type: 'agreement.resumed', occurredAt: new Date('2026-03-09T00:00:00Z'), agreement: null, payload: { statusBefore: 'SUSPENDED', statusAfter: 'ACTIVE' } }),
+      );
+    expect(await tickUntil(s.app, at(clock + 1000), 1)).toEqual({ events: 1, created: 1, attempted: 1, delivered: 0, failed: 1 });
+    expect((await log(provider, '/redirect'))[0]).toMatchObject({ status: 'PENDING', attempts: 1, lastResponseCode: 302, lastError: 'HTTP 302 (redirect to /elsewhere not followed)' });
+    expect(at_('/elsewhere')).toEqual([]);
+    // Out of the way of the next tests' exact counts.
+    expect(
+      (await provider.data(DeleteWebhookSubscriptionDocument, { input: { id: first.subscription!.id, expectedVersion: first.subscription!.version } })).deleteWebhookSubscription.userErrors,
+    ).toEqual([]);
+    expect(await countRows()).toEqual(before);
   }, 180_000);
 
   // SQLite serves one process; on PostgreSQL several instances share the outbox and the deliveries.
