@@ -17,6 +17,7 @@ import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exp
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
+import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
@@ -50,6 +51,7 @@ export const resolvers = [
   AgreementOpenSloResolver,
   CreditEntryResolver,
   MonthReopeningResolver,
+  WebhookResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

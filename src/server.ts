@@ -17,6 +17,8 @@ import { RateLimits } from './http/rate-limit';
 import type { Route } from './http/route';
 import { Shutdown } from './http/shutdown';
 import { Scheduler } from './jobs/scheduler';
+import { WebhookWorker } from './jobs/webhook-worker';
+import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
 import { buildApiSchema } from './schema';
 
 /** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
@@ -30,6 +32,8 @@ export interface App {
   httpServer: http.Server;
   /** Time-driven transitions (src/jobs): started by `listen` when SCHEDULER_INTERVAL_MS > 0. */
   scheduler: Scheduler;
+  /** Signed webhooks (docs/webhooks.md): started by `listen` when WEBHOOK_POLL_MS > 0; tests call `tick(now)`. */
+  webhooks: WebhookWorker;
   /** Starts listening on the configured host and port (0 picks a free one); resolves to the base URL. */
   listen(): Promise<string>;
   /**
@@ -66,6 +70,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const httpServer = createHttpServer({ routes, config, logger, metrics, rateLimits, shutdown });
 
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs);
+  provideWebhookSettings(orm.em, config.webhooks);
+  const webhooks = new WebhookWorker(orm, logger, config.webhooks);
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -75,12 +81,14 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     logger,
     httpServer,
     scheduler,
+    webhooks,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
           const { port } = httpServer.address() as AddressInfo;
           scheduler.start();
+          webhooks.start();
           const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
           resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
         });
@@ -89,6 +97,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       (closing ??= (async () => {
         await shutdown.drain(httpServer, config.http.shutdownTimeoutMs);
         await scheduler.stop();
+        await webhooks.stop();
         await apollo.stop();
         await orm.close(true);
       })()),

@@ -102,6 +102,8 @@ export async function startServer(engine: Engine, options: { env?: Record<string
   // Tests move the clock with X-Clock-Now; a scheduler on the real clock would record transitions
   // their clock has not reached. Tests of the scheduler call `app.scheduler.tick(at)` themselves.
   clock.SCHEDULER_INTERVAL_MS ??= '0';
+  // Likewise the webhook worker: tests of webhooks call `app.webhooks.tick(at)` themselves.
+  clock.WEBHOOK_POLL_MS ??= '0';
   const { config, drop } = await freshDatabase(engine, { ...clock, ...options.env });
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
