@@ -529,12 +529,15 @@ export type ReportStatus =
 
 /** The value of one MANUAL effective objective for the month. */
 export type ReportValueInput = {
-  /** An effective objective of the agreement in the month (its own or inherited). */
-  objectiveId: string;
+  /** The metric code of the effective objective (e.g. `HANDOVER_DAYS`), instead of `objectiveId`: stable from one version to the next. */
+  metric?: string | null | undefined;
+  /** An effective objective of the agreement in the month (its own or inherited); or name its metric instead. */
+  objectiveId?: string | null | undefined;
   value: number;
 };
 
 export type RequestExclusionInput = {
+  /** The agreement: its id, or its key (`SALES-CS`). */
   agreementId: string;
   /** A link to the evidence (http or https). */
   evidenceUrl?: string | null | undefined;
@@ -577,6 +580,7 @@ export type Role =
   | 'INTEGRATION';
 
 export type SaveReportDraftInput = {
+  /** The agreement: its id, or its key (`SALES-CS`). */
   agreementId: string;
   /** The report version you read; omit for the first draft of the month. */
   expectedVersion?: number | null | undefined;
@@ -614,6 +618,7 @@ export type Severity =
   | 'MEDIUM';
 
 export type SubmitReportInput = {
+  /** The agreement: its id, or its key (`SALES-CS`). */
   agreementId: string;
   /** Only where the agreement carries a customer-friction objective. Omitted on submit: the saved draft’s. */
   frictionItems?: Array<FrictionItemInput> | null | undefined;

@@ -10,9 +10,15 @@ const FINITE = { allowNaN: false, allowInfinity: false };
 
 @InputType({ description: 'The value of one MANUAL effective objective for the month.' })
 export class ReportValueInput {
-  @Field(() => ID, { description: 'An effective objective of the agreement in the month (its own or inherited).' })
+  @Field(() => ID, { nullable: true, description: 'An effective objective of the agreement in the month (its own or inherited); or name its metric instead.' })
+  @IsOptional()
   @IsUUID('all', { message: 'objectiveId: expected an objective id (UUID)' })
-  objectiveId!: string;
+  objectiveId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The metric code of the effective objective (e.g. `HANDOVER_DAYS`), instead of `objectiveId`: stable from one version to the next.' })
+  @IsOptional()
+  @Length(1, 100, { message: 'metric: expected a metric code of 1 to 100 characters' })
+  metric?: string | null;
 
   @Field(() => Float)
   @IsNumber(FINITE, { message: 'value: expected a finite number' })
@@ -46,8 +52,8 @@ export class FrictionItemInput {
  */
 @InputType('ReportContentInput')
 abstract class ReportContentInput {
-  @Field(() => ID)
-  @IsUUID('all', { message: 'agreementId: expected an agreement id (UUID)' })
+  @Field(() => ID, { description: 'The agreement: its id, or its key (`SALES-CS`).' })
+  @Length(1, 100, { message: 'agreementId: expected an agreement id or key' })
   agreementId!: string;
 
   @Field(() => MonthScalar)
@@ -137,8 +143,8 @@ export class ReportFilter {
 
 @InputType()
 export class RequestExclusionInput {
-  @Field(() => ID)
-  @IsUUID('all', { message: 'agreementId: expected an agreement id (UUID)' })
+  @Field(() => ID, { description: 'The agreement: its id, or its key (`SALES-CS`).' })
+  @Length(1, 100, { message: 'agreementId: expected an agreement id or key' })
   agreementId!: string;
 
   @Field(() => MonthScalar)

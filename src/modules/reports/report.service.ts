@@ -3,6 +3,8 @@ import { assertAsOf, breathe } from '../../common/bounds';
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument } from '../../common/errors';
+import { normalizeCode } from '../../common/codes';
+import { isUUID } from 'class-validator';
 import { rowLock } from '../../common/locks';
 import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
@@ -23,7 +25,7 @@ import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
 import { DisputeRuling, Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
 import { assertMay } from '../../common/policy';
 import { measuredInMonth } from '../../scoring/measured';
-import type { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
+import type { DisputeReportInput, ReportDecisionInput, ReportFilter, ReportValueInput, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 import { loadManyOrThrow } from '../../common/loaders';
 import type { OverdueReport } from './report.types';
 
@@ -61,8 +63,10 @@ export async function loadAgreementMonth(
   now: Date,
 ): Promise<AgreementMonth> {
   const lockMode = rowLock(em, 'update');
-  const agreement = await em.findOne(Agreement, agreementId, lockMode ? { lockMode, refresh: true } : {});
-  if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has id ${agreementId}`);
+  // By id or by key: a head types `SALES-CS`, a client keeps the id.
+  const byKey = !isUUID(agreementId);
+  const agreement = await em.findOne(Agreement, byKey ? { key: agreementId.trim().toUpperCase() } : { id: agreementId.toLowerCase() }, lockMode ? { lockMode, refresh: true } : {});
+  if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has ${byKey ? 'key' : 'id'} ${agreementId}`);
   assertMay(ctx, action, agreementParties(agreement), (p) => `A ${p.role} principal may not ${verb} for agreement ${agreement.key}: only admins and the provider's head (provider department) do`);
   if (agreement.tier === Tier.CORPORATE) {
     userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: its results are roll-ups of the agreements under it, which are reported on`);
@@ -195,9 +199,39 @@ export function contentProblems(m: AgreementMonth, c: Content, complete: boolean
   return errors;
 }
 
-function contentOf(input: SaveReportDraftInput | SubmitReportInput, draft: ReportDraft | null | undefined): Content {
+/**
+ * The values of the input by objective id: each names its objective by id or by metric code
+ * (exactly one; a code is looked up among the month's effective objectives). Problems are user
+ * errors on the value's fields.
+ */
+function valuesOf(m: AgreementMonth, values: ReportValueInput[]): Content['values'] {
+  const errors: UserError[] = [];
+  const byCode = new Map(m.objectives.map((o) => [o.metric.code, o.objective.id]));
+  const out = values.map((v, i) => {
+    if ((v.objectiveId ? 1 : 0) + (v.metric ? 1 : 0) !== 1) {
+      errors.push(new UserError(`values[${i}]`, UserErrorCode.INVALID, `values[${i}]: expected exactly one of objectiveId or metric (a metric code)`));
+      return { objectiveId: '', value: v.value };
+    }
+    if (v.objectiveId) return { objectiveId: v.objectiveId.toLowerCase(), value: v.value };
+    const id = byCode.get(normalizeCode(v.metric as string));
+    if (!id) {
+      errors.push(
+        new UserError(
+          `values[${i}].metric`,
+          UserErrorCode.NOT_FOUND,
+          `metric ${v.metric} has no objective in force for ${m.agreement.key} in ${m.month} (version ${m.version.number}); read effectiveObjectives(at: "${m.month}")`,
+        ),
+      );
+    }
+    return { objectiveId: id ?? '', value: v.value };
+  });
+  if (errors.length) throw new UserErrorsException(errors);
+  return out;
+}
+
+function contentOf(m: AgreementMonth, input: SaveReportDraftInput | SubmitReportInput, draft: ReportDraft | null | undefined): Content {
   return {
-    values: (input.values ?? draft?.values ?? []).map((v) => ({ objectiveId: v.objectiveId.toLowerCase(), value: v.value })),
+    values: input.values ? valuesOf(m, input.values) : (draft?.values ?? []),
     narrative: input.narrative ?? draft?.narrative ?? null,
     frictionItems: (input.frictionItems ?? draft?.frictionItems ?? []).map((f) => ({
       category: f.category,
@@ -224,7 +258,7 @@ export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now =
       assertVersion(report, input.expectedVersion);
       await assertOpen(em, report, m.agreement.key, now);
     }
-    const content = contentOf(input, null);
+    const content = contentOf(m, input, null);
     const problems = contentProblems(m, content, false);
     if (problems.length) throw new UserErrorsException(problems);
     report ??= em.create(Report, { agreement: m.agreement, month: m.month, status: ReportStatus.DRAFT });
@@ -245,7 +279,7 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
     const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'report:submit', 'submit a report', now);
     const existing = await lockedReport(em, m);
     if (existing) await assertOpen(em, existing, m.agreement.key, now);
-    const content = contentOf(input, existing?.draft);
+    const content = contentOf(m, input, existing?.draft);
     const problems = contentProblems(m, content, true);
     if (problems.length) throw new UserErrorsException(problems);
     const statusBefore = existing?.status ?? null;

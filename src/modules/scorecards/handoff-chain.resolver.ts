@@ -2,6 +2,7 @@ import { isUUID } from 'class-validator';
 import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../common/context';
 import { NotFoundError } from '../../common/errors';
+import { normalizeCode } from '../../common/codes';
 import type { Month } from '../../common/month';
 import { windowMonths } from '../../common/month-window';
 import { MonthScalar } from '../../common/scalars';
@@ -100,6 +101,13 @@ function stageView(d: ChainStageData): ChainStage {
   });
 }
 
+/** A department named by id or by code, or NOT_FOUND naming the argument. */
+async function departmentOf(ctx: Context, name: string, idOrCode: string): Promise<Department> {
+  const found = isUUID(idOrCode) ? await ctx.loaders.departmentById.load(idOrCode.toLowerCase()) : await ctx.em.findOne(Department, { code: normalizeCode(idOrCode) });
+  if (!found) throw new NotFoundError('Department', `${isUUID(idOrCode) ? 'id' : 'code'} ${idOrCode} (${name})`);
+  return found;
+}
+
 /** The handoff chain query: a read model over the handoff facts and the scores of each stage. */
 @Resolver()
 export class HandoffChainResolver {
@@ -107,20 +115,15 @@ export class HandoffChainResolver {
   @Query(() => HandoffChain, { description: 'The chain of agreements along which handoffs flowed from one department to another in a window (Marketing → Sales → Customer Service), stage by stage.' })
   async handoffChain(
     @Ctx() ctx: Context,
-    @Arg('from', () => ID, { description: 'The first provider department.' }) from: string,
-    @Arg('to', () => ID, { description: 'The last customer department.' }) to: string,
+    @Arg('from', () => ID, { description: 'The first provider department: its id or its code (`MKT`).' }) from: string,
+    @Arg('to', () => ID, { description: 'The last customer department: its id or its code (`CS`).' }) to: string,
     @Arg('start', () => MonthScalar) start: Month,
     @Arg('end', () => MonthScalar, { nullable: true, description: 'Default: `start`.' }) end?: Month | null,
   ): Promise<HandoffChain> {
     const last = end ?? start;
     windowMonths(start, last);
-    for (const [name, id] of [
-      ['from', from],
-      ['to', to],
-    ] as const) {
-      if (!isUUID(id) || !(await ctx.loaders.departmentById.load(id))) throw new NotFoundError('Department', `id ${id} (${name})`);
-    }
-    const chain = await handoffChain(ctx, from.toLowerCase(), to.toLowerCase(), start, last);
+    const [first, lastDept] = await Promise.all([departmentOf(ctx, 'from', from), departmentOf(ctx, 'to', to)]);
+    const chain = await handoffChain(ctx, first.id, lastDept.id, start, last);
     const stages = chain.stages.map(stageView);
     for (const stage of stages) Object.assign(stage, { start, end: last });
     return { start, end: last, stages, endToEndConversion: chain.endToEndConversion, bottleneck: chain.bottleneck ? stages[chain.bottleneck.position] : null };
