@@ -17,6 +17,7 @@ import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exp
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
+import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
@@ -49,6 +50,9 @@ export const resolvers = [
   AgreementOpenSloResolver,
   CreditEntryResolver,
   MonthReopeningResolver,
+  InboxResolver,
+  ActionItemResolver,
+  UserEmailPreferencesResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -12,6 +12,7 @@ import { Department } from '../modules/departments/department.entity';
 import { Exclusion, Report, ReportRevision, ReportValue } from '../modules/reports/report.entity';
 import { HandoffBatch, HandoffEvent, HandoffMonth } from '../modules/handoffs/handoff.entity';
 import { Escalation } from '../modules/escalations/escalation.entity';
+import { EmailMessage, EmailPreference, InboxRead, InboxWatermark } from '../modules/notifications/notification.entity';
 import { CreditEntry, LedgerMonth, LedgerObjective, LedgerState, MonthClose, MonthReopening } from '../modules/ledger/ledger.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
@@ -44,4 +45,8 @@ export const entities = [
   DomainEvent,
   OutboxCursor,
   FiredNotice,
+  InboxRead,
+  InboxWatermark,
+  EmailPreference,
+  EmailMessage,
 ];
