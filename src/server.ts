@@ -17,6 +17,7 @@ import { RateLimits } from './http/rate-limit';
 import type { Route } from './http/route';
 import { Shutdown } from './http/shutdown';
 import { Scheduler } from './jobs/scheduler';
+import { provideMailer } from './modules/notifications/email.service';
 import { buildApiSchema } from './schema';
 
 /** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
@@ -65,6 +66,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   ]);
   const httpServer = createHttpServer({ routes, config, logger, metrics, rateLimits, shutdown });
 
+  // The e-mail jobs of the scheduler send through this app's SMTP server (none without SMTP_URL).
+  const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs);
   let closing: Promise<void> | undefined;
   return {
@@ -89,6 +92,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
       (closing ??= (async () => {
         await shutdown.drain(httpServer, config.http.shutdownTimeoutMs);
         await scheduler.stop();
+        mailer?.transport.close();
         await apollo.stop();
         await orm.close(true);
       })()),
