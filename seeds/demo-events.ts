@@ -50,7 +50,7 @@ export async function seedDemoProposals(em: EntityManager, now: Date): Promise<v
  * The domain events the demo's seeded history would have written (issue 15: the demo's heads have
  * an inbox on a fresh start): agreements drafted and activated, every report revision submitted,
  * disputed and acknowledged, the exclusions requested and decided, the mid-year amendment, and
- * the escalations opened and resolved, each at its historical instant, oldest first, through
+ * the escalations opened, acknowledged and resolved, each at its historical instant, oldest first, through
  * {@link emitEvents}. The seeder writes its rows directly, so no service emitted them. Written
  * before the ledger is built (whose first closes emit `month.closed`). Skipped once any exists.
  *
@@ -162,6 +162,14 @@ export async function seedDemoEvents(em: EntityManager, now: Date): Promise<void
   for (const e of escalations) {
     const agreement = byId.get(e.agreement.id) as Agreement;
     push({ type: 'escalation.opened', occurredAt: e.openedAt, agreement, payload: { escalationId: e.id, month: e.month, severity: e.severity, title: e.title, status: 'OPEN' } });
+    if (e.acknowledgedAt) {
+      push({
+        type: 'escalation.acknowledged',
+        occurredAt: e.acknowledgedAt,
+        agreement,
+        payload: { escalationId: e.id, month: e.month, severity: e.severity, statusBefore: 'OPEN', statusAfter: 'ACKNOWLEDGED' },
+      });
+    }
     if (e.resolvedAt) {
       push({
         type: 'escalation.resolved',

@@ -126,21 +126,24 @@ describe.each(engines())('the inbox and action items (%s)', (engine) => {
       ['escalation.opened', 'NPC', 'NPC', false],
       ['exclusion.requested', 'NPC', 'NPC', false],
       ['report.disputed', 'NPC', 'NPC', false],
+      ['objective.breached', 'NPC', 'NPC', false],
       ['report.submitted', 'NPC', 'NPC', false],
       ['agreement.activated', 'NPC', 'NPC', false],
       ['agreement.awaiting_approval', 'NPC', 'NPC', false],
       ['agreement.activated', 'NCH', 'NCH', false],
       ['agreement.awaiting_approval', 'NCH', 'NCH', false],
     ]);
-    expect(page.totalCount).toBe(9);
-    expect(page.unreadCount).toBe(9);
+    expect(page.totalCount).toBe(10);
+    expect(page.unreadCount).toBe(10);
     const disputed = page.edges[3].node;
     expect(disputed.summary).toBe('NPC: the February 2026 report was disputed: Webinar leads are missing');
     expect(disputed.actor).toEqual({ name: 'HEAD 3' });
     expect(disputed.occurredAt).toBe('2026-03-04T09:00:00.000Z');
     expect(disputed.payload).toEqual({ reportId, month: '2026-02', revision: 1, statusBefore: 'SUBMITTED', statusAfter: 'DISPUTED', reason: 'Webinar leads are missing' });
     expect(page.edges[1].node.summary).toBe('NPC: a HIGH escalation was opened: Leads stopped');
-    expect(page.edges[7].node.actor).toEqual({ name: 'ADMIN 1' });
+    // The ledger's news of the submission (300 against 400), written in its transaction.
+    expect(page.edges[4].node.summary).toBe('NPC: QUALIFIED_LEADS is breached in February 2026 (300 against 400)');
+    expect(page.edges[8].node.actor).toEqual({ name: 'ADMIN 1' });
     // The other pair's head sees its own agreement and the charter, not NPC.
     expect((await inbox(otherHead, { first: 50 })).inbox.edges.map((e) => e.node.agreementKey)).toEqual(['NXY', 'NXY', 'NCH', 'NCH']);
   });
@@ -165,7 +168,7 @@ describe.each(engines())('the inbox and action items (%s)', (engine) => {
   it('agrees with mayReadEvent: the SQL visibility of every kind of principal is the policy’s', async () => {
     const em = s.app.orm.em.fork();
     const all = await em.find(DomainEvent, {}, { orderBy: { seq: 'asc' } });
-    expect(all.length).toBe(11);
+    expect(all.length).toBe(12);
     const actors: Actor[] = [
       { role: Role.ADMIN, departmentIds: [] },
       { role: Role.ANALYST, departmentIds: [] },
@@ -183,15 +186,15 @@ describe.each(engines())('the inbox and action items (%s)', (engine) => {
       const expected = all.filter((e) => mayReadEvent(actor, { providerId: e.providerDepartmentId ?? null, customerId: e.customerDepartmentId ?? null })).map((e) => e.id);
       expect({ actor, ids: rows.map((r) => r.id) }).toEqual({ actor, ids: expected });
     }
-    // And over HTTP: the analyst and the admin see all 11, the NP integration principal the head's 9.
-    expect((await inbox(analyst, { first: 50 })).inbox.totalCount).toBe(11);
-    expect((await inbox(s, { first: 50 })).inbox.totalCount).toBe(11);
-    expect((await inbox(integration, { first: 50 })).inbox.totalCount).toBe(9);
+    // And over HTTP: the analyst and the admin see all 12, the NP integration principal the head's 10.
+    expect((await inbox(analyst, { first: 50 })).inbox.totalCount).toBe(12);
+    expect((await inbox(s, { first: 50 })).inbox.totalCount).toBe(12);
+    expect((await inbox(integration, { first: 50 })).inbox.totalCount).toBe(10);
   });
 
   it('costs the same statements whatever the page size', async () => {
     const small = await s.countStatements(() => inbox(provider, { first: 2 }));
-    const large = await s.countStatements(() => inbox(provider, { first: 9 }));
+    const large = await s.countStatements(() => inbox(provider, { first: 10 }));
     // The token, the page, the two totals, the agreements (one batch) and the actors (one batch).
     expect([small, large]).toEqual([6, 6]);
   });
@@ -203,24 +206,24 @@ describe.each(engines())('the inbox and action items (%s)', (engine) => {
     expect(refused).toEqual({ unreadCount: null, userErrors: [{ field: 'ids[2]', code: 'INVALID', message: 'ids[2]: expected an inbox item id (a UUID), received "nope"' }] });
     const missing = (await provider.data(MarkInboxReadDocument, { ids: [items[3].id, hidden] })).markInboxRead;
     expect(missing).toEqual({ unreadCount: null, userErrors: [{ field: 'ids[1]', code: 'NOT_FOUND', message: `ids[1]: no inbox item ${hidden} for this principal` }] });
-    expect(await unread(provider)).toBe(9);
-    expect((await provider.data(MarkInboxReadDocument, { ids: [items[3].id] })).markInboxRead).toEqual({ unreadCount: 8, userErrors: [] });
-    expect((await provider.data(MarkInboxReadDocument, { ids: [items[3].id, items[3].id] })).markInboxRead).toEqual({ unreadCount: 8, userErrors: [] });
+    expect(await unread(provider)).toBe(10);
+    expect((await provider.data(MarkInboxReadDocument, { ids: [items[3].id] })).markInboxRead).toEqual({ unreadCount: 9, userErrors: [] });
+    expect((await provider.data(MarkInboxReadDocument, { ids: [items[3].id, items[3].id] })).markInboxRead).toEqual({ unreadCount: 9, userErrors: [] });
     // The customer's markers are its own.
-    expect(await unread(customer)).toBe(9);
+    expect(await unread(customer)).toBe(10);
     const unreadOnly = (await inbox(provider, { first: 50, filter: { unread: true } })).inbox;
     expect(unreadOnly.edges.map((e) => e.node.id)).toEqual(items.filter((_, i) => i !== 3).map((i) => i.id));
-    expect([unreadOnly.totalCount, unreadOnly.unreadCount]).toEqual([8, 8]);
-    expect((await inbox(provider, { first: 50 })).inbox.edges.map((e) => e.node.read)).toEqual([false, false, false, true, false, false, false, false, false]);
-    // Up to the NPC activation: it and everything older is read; the three newer stay unread.
-    expect((await provider.data(MarkAllInboxReadDocument, { upTo: items[5].id })).markAllInboxRead).toEqual({ unreadCount: 4, userErrors: [] });
-    expect((await inbox(provider, { first: 50 })).inbox.edges.map((e) => e.node.read)).toEqual([false, false, false, true, false, true, true, true, true]);
+    expect([unreadOnly.totalCount, unreadOnly.unreadCount]).toEqual([9, 9]);
+    expect((await inbox(provider, { first: 50 })).inbox.edges.map((e) => e.node.read)).toEqual([false, false, false, true, false, false, false, false, false, false]);
+    // Up to the NPC activation: it and everything older is read; the newer ones stay unread.
+    expect((await provider.data(MarkAllInboxReadDocument, { upTo: items[6].id })).markAllInboxRead).toEqual({ unreadCount: 5, userErrors: [] });
+    expect((await inbox(provider, { first: 50 })).inbox.edges.map((e) => e.node.read)).toEqual([false, false, false, true, false, false, true, true, true, true]);
     // Never backwards.
-    expect((await provider.data(MarkAllInboxReadDocument, { upTo: items[8].id })).markAllInboxRead).toEqual({ unreadCount: 4, userErrors: [] });
+    expect((await provider.data(MarkAllInboxReadDocument, { upTo: items[9].id })).markAllInboxRead).toEqual({ unreadCount: 5, userErrors: [] });
     expect((await provider.data(MarkAllInboxReadDocument, { upTo: hidden })).markAllInboxRead.userErrors.map((e) => [e.field, e.code])).toEqual([['upTo', 'NOT_FOUND']]);
     expect((await provider.data(MarkAllInboxReadDocument, {})).markAllInboxRead).toEqual({ unreadCount: 0, userErrors: [] });
     expect((await provider.data(MarkAllInboxReadDocument, {})).markAllInboxRead).toEqual({ unreadCount: 0, userErrors: [] });
-    expect(await unread(customer)).toBe(9);
+    expect(await unread(customer)).toBe(10);
   });
 
   it('lists exactly what awaits a provider head, a customer head, an admin, and nothing for an analyst', async () => {

@@ -57,7 +57,8 @@ type Audience = 'PROVIDER' | 'CUSTOMER' | 'BOTH' | 'OTHER' | 'ADMINS';
 
 /**
  * Which events make an action, and for whom (the issue's list). OTHER: the parties' heads other
- * than the actor's department; an amendment's "other party" is read from its `proposedBy`.
+ * than the actor's department; an amendment's or a reopening request's "other party" is read from
+ * its `proposedBy` or `requestedBy`.
  * Time-driven types are named by string: they join EVENT_TYPES as the scheduler learns them.
  */
 export const EMAIL_AUDIENCES: Readonly<Record<string, readonly Audience[]>> = {
@@ -197,7 +198,7 @@ export async function queueActionEmails(em: EntityManager, now: Date): Promise<n
         if (audience === 'BOTH') parties.forEach((d) => targets.add(d));
         if (audience === 'ADMINS') targets.add('ADMINS');
         if (audience === 'OTHER') {
-          const by = e.type === 'amendment.proposed' ? e.payload.proposedBy : null;
+          const by = e.type === 'amendment.proposed' ? e.payload.proposedBy : e.type === 'reopening.requested' ? e.payload.requestedBy : null;
           const actorDepartment = e.actorUserId ? actors.get(e.actorUserId) : null;
           if (by === 'PROVIDER' && e.customerDepartmentId) targets.add(e.customerDepartmentId);
           else if (by === 'CUSTOMER' && e.providerDepartmentId) targets.add(e.providerDepartmentId);

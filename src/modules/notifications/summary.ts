@@ -59,15 +59,25 @@ function sentence(type: string, p: Record<string, unknown>): string {
     case 'agreement.terminated':
       return 'the agreement was terminated';
     case 'agreement.review_due':
-      return 'the agreement is due for review';
+      return `the agreement is due for review${p.reviewDate ? ` (${text(p.reviewDate)})` : ''}`;
     case 'escalation.opened':
       return `a ${text(p.severity)} escalation was opened: ${text(p.title)}`;
     case 'escalation.resolved':
       return `the escalation of ${monthName(p.month)} was resolved`;
+    case 'escalation.acknowledged':
+      return `the ${text(p.severity)} escalation of ${monthName(p.month)} was acknowledged`;
     case 'escalation.deadline_near':
-      return `an escalation nears its response deadline${p.title ? `: ${text(p.title)}` : ''}`;
+      return `a ${text(p.severity)} escalation nears its response deadline (${text(p.deadlineAt)})`;
     case 'escalation.deadline_missed':
-      return `an escalation missed its response deadline${p.title ? `: ${text(p.title)}` : ''}`;
+      return `a ${text(p.severity)} escalation missed its response deadline (${text(p.deadlineAt)})`;
+    case 'objective.at_risk':
+      return `${text(p.metricCode)} is at risk in ${monthName(p.month)} (${text(p.value)} against ${text(p.target)})`;
+    case 'objective.breached':
+      return `${text(p.metricCode)} is breached in ${monthName(p.month)} (${text(p.value)} against ${text(p.target)})`;
+    case 'objective.recovered':
+      return `${text(p.metricCode)} recovered in ${monthName(p.month)}`;
+    case 'reopening.rejected':
+      return `reopening ${monthName(p.month)} was rejected: ${text(p.note)}`;
     case 'month.closed':
       return `${monthName(p.month)} was closed at ${text(p.percent)} % (credit ${text(p.amount)})`;
     case 'month.reopened':
