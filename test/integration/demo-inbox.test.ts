@@ -82,8 +82,11 @@ describe.each(engines())('the demo’s inbox on a fresh start (%s)', (engine) =>
         expect(items.filter((i) => i.kind === 'SUBMIT_REPORT').map((i) => [i.agreementKey, i.month, i.overdue])).toEqual([['FIN-SALES', addMonths(monthOf(now), -3), true]]);
       }
       // Marketing and Sales each have the other party's proposal to decide.
-      if (code === 'MKT') expect(items.map((i) => [i.kind, i.agreementKey, i.month])).toEqual([['DECIDE_AMENDMENT', 'IT-MKT', addMonths(monthOf(now), 1)]]);
-      if (code === 'SALES') expect(items.map((i) => [i.kind, i.agreementKey, i.month])).toEqual([['DECIDE_AMENDMENT', 'SALES-CS', addMonths(monthOf(now), 1)]]);
+      // (Early in a month last month's reports also await acknowledgement, so only this kind is exact.)
+      const decide = items.filter((i) => i.kind === 'DECIDE_AMENDMENT').map((i) => [i.agreementKey, i.month]);
+      if (code === 'MKT') expect(decide).toEqual([['IT-MKT', addMonths(monthOf(now), 1)]]);
+      if (code === 'SALES') expect(decide).toEqual([['SALES-CS', addMonths(monthOf(now), 1)]]);
+      if (code !== 'MKT' && code !== 'SALES') expect(decide).toEqual([]);
       // Each proposal is in the inbox of both parties, as its newest amendment event.
       if (code === 'MKT' || code === 'SALES') {
         const proposals = (await head.data(InboxDocument, { filter: { types: ['amendment.proposed'] } })).inbox.edges.map((e) => e.node.summary);
@@ -94,6 +97,6 @@ describe.each(engines())('the demo’s inbox on a fresh start (%s)', (engine) =>
         );
       }
     }
-    expect(withItems).toEqual(['MKT', 'SALES', 'FIN']);
+    expect(withItems).toEqual(expect.arrayContaining(['MKT', 'SALES', 'FIN']));
   });
 });
