@@ -161,8 +161,9 @@ async function queue(
   }
 }
 
-/** Events handled per consumer step. */
+/** Events handled per consumer step, and steps per run (5,000 events a scheduler tick). */
 const EVENT_BATCH = 200;
+const MAX_BATCHES = 25;
 
 /**
  * The outbox consumer `email`: an action e-mail per event of {@link EMAIL_AUDIENCES} to each
@@ -174,46 +175,50 @@ export async function queueActionEmails(em: EntityManager, now: Date): Promise<n
   const mailer = mailerOf(em);
   if (!mailer) return 0;
   let queued = 0;
-  await consumeOutbox(em, 'email', EVENT_BATCH, now, async (events) => {
-    const mapped = events.filter((e) => EMAIL_AUDIENCES[e.type]);
-    if (!mapped.length) return;
-    const departments = [...new Set(mapped.flatMap((e) => [e.providerDepartmentId, e.customerDepartmentId]).filter((d): d is string => !!d))];
-    const anyAdmins = mapped.some((e) => EMAIL_AUDIENCES[e.type].includes('ADMINS') || (!e.providerDepartmentId && !e.customerDepartmentId));
-    const people = await recipientsOf(em, departments, anyAdmins);
-    // The actors' departments, for "the other party".
-    const actorIds = [...new Set(mapped.map((e) => e.actorUserId).filter((a): a is string => !!a))];
-    const actors = new Map((actorIds.length ? await em.find(User, { id: { $in: actorIds } }, { disableIdentityMap: true }) : []).map((u) => [u.id, u.department?.id ?? null]));
-    const prefs = await preferencesOf(
-      em,
-      people.map((p) => p.id),
-    );
-    const rows = [];
-    for (const e of mapped) {
-      const targets = new Set<string | 'ADMINS'>();
-      const parties = [e.providerDepartmentId, e.customerDepartmentId].filter((d): d is string => !!d);
-      if (!parties.length) targets.add('ADMINS');
-      for (const audience of EMAIL_AUDIENCES[e.type]) {
-        if (audience === 'PROVIDER' && e.providerDepartmentId) targets.add(e.providerDepartmentId);
-        if (audience === 'CUSTOMER' && e.customerDepartmentId) targets.add(e.customerDepartmentId);
-        if (audience === 'BOTH') parties.forEach((d) => targets.add(d));
-        if (audience === 'ADMINS') targets.add('ADMINS');
-        if (audience === 'OTHER') {
-          const by = e.type === 'amendment.proposed' ? e.payload.proposedBy : e.type === 'reopening.requested' ? e.payload.requestedBy : null;
-          const actorDepartment = e.actorUserId ? actors.get(e.actorUserId) : null;
-          if (by === 'PROVIDER' && e.customerDepartmentId) targets.add(e.customerDepartmentId);
-          else if (by === 'CUSTOMER' && e.providerDepartmentId) targets.add(e.providerDepartmentId);
-          else parties.filter((d) => d !== actorDepartment).forEach((d) => targets.add(d));
+  // Several batches a run (a burst such as a handoff backfill), in the job's one transaction.
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const handled = await consumeOutbox(em, 'email', EVENT_BATCH, now, async (events) => {
+      const mapped = events.filter((e) => EMAIL_AUDIENCES[e.type]);
+      if (!mapped.length) return;
+      const departments = [...new Set(mapped.flatMap((e) => [e.providerDepartmentId, e.customerDepartmentId]).filter((d): d is string => !!d))];
+      const anyAdmins = mapped.some((e) => EMAIL_AUDIENCES[e.type].includes('ADMINS') || (!e.providerDepartmentId && !e.customerDepartmentId));
+      const people = await recipientsOf(em, departments, anyAdmins);
+      // The actors' departments, for "the other party".
+      const actorIds = [...new Set(mapped.map((e) => e.actorUserId).filter((a): a is string => !!a))];
+      const actors = new Map((actorIds.length ? await em.find(User, { id: { $in: actorIds } }, { disableIdentityMap: true }) : []).map((u) => [u.id, u.department?.id ?? null]));
+      const prefs = await preferencesOf(
+        em,
+        people.map((p) => p.id),
+      );
+      const rows = [];
+      for (const e of mapped) {
+        const targets = new Set<string | 'ADMINS'>();
+        const parties = [e.providerDepartmentId, e.customerDepartmentId].filter((d): d is string => !!d);
+        if (!parties.length) targets.add('ADMINS');
+        for (const audience of EMAIL_AUDIENCES[e.type]) {
+          if (audience === 'PROVIDER' && e.providerDepartmentId) targets.add(e.providerDepartmentId);
+          if (audience === 'CUSTOMER' && e.customerDepartmentId) targets.add(e.customerDepartmentId);
+          if (audience === 'BOTH') parties.forEach((d) => targets.add(d));
+          if (audience === 'ADMINS') targets.add('ADMINS');
+          if (audience === 'OTHER') {
+            const by = e.type === 'amendment.proposed' ? e.payload.proposedBy : e.type === 'reopening.requested' ? e.payload.requestedBy : null;
+            const actorDepartment = e.actorUserId ? actors.get(e.actorUserId) : null;
+            if (by === 'PROVIDER' && e.customerDepartmentId) targets.add(e.customerDepartmentId);
+            else if (by === 'CUSTOMER' && e.providerDepartmentId) targets.add(e.providerDepartmentId);
+            else parties.filter((d) => d !== actorDepartment).forEach((d) => targets.add(d));
+          }
+        }
+        for (const p of people) {
+          const wanted = (p.role === Role.ADMIN && targets.has('ADMINS')) || (p.role === Role.HEAD && p.departmentId !== null && targets.has(p.departmentId));
+          if (!wanted || p.id === e.actorUserId || !prefs.get(p.id)?.actions) continue;
+          rows.push({ userId: p.id, toAddress: p.email, kind: 'ACTION', eventId: e.id, digestDate: null, ...renderAction(mailer.settings, e, p.name) });
         }
       }
-      for (const p of people) {
-        const wanted = (p.role === Role.ADMIN && targets.has('ADMINS')) || (p.role === Role.HEAD && p.departmentId !== null && targets.has(p.departmentId));
-        if (!wanted || p.id === e.actorUserId || !prefs.get(p.id)?.actions) continue;
-        rows.push({ userId: p.id, toAddress: p.email, kind: 'ACTION', eventId: e.id, digestDate: null, ...renderAction(mailer.settings, e, p.name) });
-      }
-    }
-    await queue(em, rows, now);
-    queued += rows.length;
-  });
+      await queue(em, rows, now);
+      queued += rows.length;
+    });
+    if (handled < EVENT_BATCH) break;
+  }
   return queued;
 }
 
