@@ -10,6 +10,7 @@ import { Department } from '../src/modules/departments/department.entity';
 import { seedDemoAgreements } from './demo-agreements';
 import { seedDemoReports } from './demo-reports';
 import { seedDemoHandoffs } from './demo-handoffs';
+import { seedDemoEvents, seedDemoProposals } from './demo-events';
 import { DEMO_DEPARTMENTS, DEMO_METRICS, DEMO_SERVICES, DEMO_USERS } from './demo-data';
 
 /** Secrets of the demo tokens created by one seeding, by principal key (`ADMIN`, `HEAD_MKT`, …). */
@@ -59,6 +60,10 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
     await seedDemoReports(em, options.now);
     await seedDemoHandoffs(em, options.now);
     await em.flush();
+    // Two pending proposals, and the domain events of that history, so the demo's heads find an
+    // inbox and something to decide (docs/notifications.md).
+    await seedDemoProposals(em, options.now ?? new Date());
+    await seedDemoEvents(em, options.now ?? new Date());
     // The demo's facts were written directly: its score ledger is built from them once.
     await rebuildLedger(em, options.now ?? new Date());
   }

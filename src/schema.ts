@@ -18,6 +18,7 @@ import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScore
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
 import { WebhookResolver } from './modules/webhooks/webhook.resolver';
+import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
@@ -52,6 +53,9 @@ export const resolvers = [
   CreditEntryResolver,
   MonthReopeningResolver,
   WebhookResolver,
+  InboxResolver,
+  ActionItemResolver,
+  UserEmailPreferencesResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -19,6 +19,7 @@ import { Shutdown } from './http/shutdown';
 import { Scheduler } from './jobs/scheduler';
 import { WebhookWorker } from './jobs/webhook-worker';
 import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
+import { provideMailer } from './modules/notifications/email.service';
 import { buildApiSchema } from './schema';
 
 /** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
@@ -69,6 +70,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   ]);
   const httpServer = createHttpServer({ routes, config, logger, metrics, rateLimits, shutdown });
 
+  // The e-mail jobs of the scheduler send through this app's SMTP server (none without SMTP_URL).
+  const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs);
   provideWebhookSettings(orm.em, config.webhooks);
   const webhooks = new WebhookWorker(orm, logger, config.webhooks);
@@ -98,6 +101,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         await shutdown.drain(httpServer, config.http.shutdownTimeoutMs);
         await scheduler.stop();
         await webhooks.stop();
+        mailer?.transport.close();
         await apollo.stop();
         await orm.close(true);
       })()),

@@ -48,6 +48,18 @@ export interface Config {
     /** How long one delivery attempt may take before it counts as failed, in ms. */
     timeoutMs: number;
   };
+  /**
+   * E-mail (docs/notifications.md): null unless `SMTP_URL` is set. Messages are queued and sent by
+   * the scheduler's jobs, so they go out within one scheduler interval.
+   */
+  mail: {
+    /** `smtp://host:port` or `smtps://user:pass@host:port` (nodemailer's connection URL). */
+    smtpUrl: string;
+    /** The From header, e.g. `SLA desk <sla@example.com>`. */
+    from: string;
+    /** The dashboard's base URL, without a trailing slash: links are `${dashboardUrl}/agreements/<key>`. */
+    dashboardUrl: string;
+  } | null;
   /** Limits that refuse abusive requests before any SQL runs (see docs/decisions.md). */
   limits: {
     /** Deepest selection nesting (introspection fields excepted). */
@@ -119,6 +131,18 @@ const envSchema = z.object({
   WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   WEBHOOK_TIMEOUT_MS: wholeNumber(100, 120000, 10000, 'a whole number of milliseconds'),
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^\s/]+(\/.*)?$/.test(v), { message: 'expected smtp://host:port or smtps://user:password@host:port' })
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .refine((v) => /^[^\r\n]*<?[^\s<>@]+@[^\s<>@]+>?$/.test(v), { message: 'expected an address such as sla@example.com or "SLA desk <sla@example.com>"' })
+    .default('tiered-sla <tiered-sla@localhost>'),
+  DASHBOARD_URL: z
+    .string()
+    .refine((v) => /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v), { message: 'expected an http(s) URL such as https://sla.example.com' })
+    .default('http://localhost:4000'),
 });
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
@@ -187,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       allowPrivate: (e.WEBHOOK_ALLOW_PRIVATE ?? String(localDemo)) === 'true',
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
+    mail: e.SMTP_URL ? { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, dashboardUrl: e.DASHBOARD_URL.replace(/\/+$/, '') } : null,
     limits: {
       depth: e.DEPTH_LIMIT,
       aliases: e.ALIAS_LIMIT,

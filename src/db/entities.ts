@@ -13,6 +13,7 @@ import { Exclusion, Report, ReportRevision, ReportValue } from '../modules/repor
 import { HandoffBatch, HandoffEvent, HandoffMonth } from '../modules/handoffs/handoff.entity';
 import { Escalation } from '../modules/escalations/escalation.entity';
 import { WebhookDelivery, WebhookSubscription } from '../modules/webhooks/webhook.entity';
+import { EmailMessage, EmailPreference, InboxRead, InboxWatermark } from '../modules/notifications/notification.entity';
 import { CreditEntry, LedgerMonth, LedgerObjective, LedgerState, MonthClose, MonthReopening } from '../modules/ledger/ledger.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
@@ -47,4 +48,8 @@ export const entities = [
   FiredNotice,
   WebhookSubscription,
   WebhookDelivery,
+  InboxRead,
+  InboxWatermark,
+  EmailPreference,
+  EmailMessage,
 ];

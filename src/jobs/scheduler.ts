@@ -17,6 +17,7 @@ import { setActor } from '../common/actor';
 import { deemAcknowledgements } from './deem-acknowledgements';
 import { fireNotices } from './notices';
 import { advanceLedger } from '../modules/ledger/ledger.service';
+import { queueActionEmails, queueDigests, sendQueuedEmails } from '../modules/notifications/email.service';
 
 /** One time-driven job: changes what `now` has made due, returns how many rows it changed. */
 export interface Job {
@@ -33,6 +34,11 @@ export const JOBS: readonly Job[] = [
   { name: 'advance-ledger', lockId: 7_402, run: (em, now) => advanceLedger(em, now) },
   // Reports due soon or overdue, reviews due, escalation deadlines near or missed: each once.
   { name: 'notices', lockId: 7_403, run: fireNotices },
+  // E-mail (docs/notifications.md), only when SMTP_URL is set: actions from the outbox, the 08:00
+  // digests, then sending what is queued (after the others, so a tick sends what it queued).
+  { name: 'email-actions', lockId: 7_501, run: queueActionEmails },
+  { name: 'email-digests', lockId: 7_502, run: queueDigests },
+  { name: 'email-send', lockId: 7_503, run: sendQueuedEmails },
 ];
 
 /** What one tick did: rows changed per job, or `skipped` when another instance held the job. */

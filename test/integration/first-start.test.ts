@@ -57,6 +57,17 @@ async function failingTokens(url: string, tokens: Record<string, string>): Promi
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A head's inbox size and action item kinds, over HTTP with its demo token (issue 15: the demo tells its heads). */
+async function inboxOf(url: string, token: string): Promise<{ total: number; actions: string[] }> {
+  const r = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: '{ inbox(first: 1) { totalCount } actionItems { kind agreementKey } }' }),
+  });
+  const body = (await r.json()) as { data: { inbox: { totalCount: number }; actionItems: Array<{ kind: string; agreementKey: string }> } };
+  return { total: body.data.inbox.totalCount, actions: body.data.actionItems.map((i) => `${i.kind} ${i.agreementKey}`) };
+}
+
 /** Counts that differ from the expected ones, as readable lines. */
 function differences(actual: Record<string, number>, expected: Record<string, number>): string[] {
   const tables = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort();
@@ -119,8 +130,16 @@ describe('the first start of the embedded demo survives a crash (SIGKILL) at any
   it('an undisturbed first start (the reference)', async () => {
     const file = path.join(dir, 'reference', 'demo.sqlite');
     const { p, at } = await launchUntilDatabase(file);
-    await p.serving;
+    const url = await p.serving;
     const busyMs = Date.now() - at;
+    // The demo's heads have an inbox, and Marketing, Sales and Finance something to do.
+    const demoTokens = JSON.parse(fs.readFileSync(demoTokensFile(file), 'utf8')) as Record<string, string>;
+    const heads = Object.fromEntries(await Promise.all(['HEAD_MKT', 'HEAD_SALES', 'HEAD_CS', 'HEAD_IT', 'HEAD_FIN'].map(async (k) => [k, await inboxOf(url, demoTokens[k])] as const)));
+    expect(Object.values(heads).every((h) => h.total > 0)).toBe(true);
+    // (Early in a month, last month's reports also await acknowledgement: the lists may hold more.)
+    expect(heads.HEAD_MKT.actions).toContain('DECIDE_AMENDMENT IT-MKT');
+    expect(heads.HEAD_SALES.actions).toContain('DECIDE_AMENDMENT SALES-CS');
+    expect(heads.HEAD_FIN.actions).toContain('SUBMIT_REPORT FIN-SALES');
     p.child.kill('SIGTERM');
     expect((await p.exit).code).toBe(0);
     const checked = await startAndCheck(file);

@@ -21,6 +21,26 @@ describe('config', () => {
     expect(c.http.corsOrigins).toEqual(['https://dash.example.com', 'https://bi.example.com']);
   });
 
+  it('turns e-mail on with SMTP_URL only, and names every bad mail variable', () => {
+    expect(loadConfig({}).mail).toBeNull();
+    expect(loadConfig({ MAIL_FROM: 'x@example.com' }).mail).toBeNull();
+    expect(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525', DASHBOARD_URL: 'https://sla.example.com/' }).mail).toEqual({
+      smtpUrl: 'smtp://127.0.0.1:2525',
+      from: 'tiered-sla <tiered-sla@localhost>',
+      dashboardUrl: 'https://sla.example.com',
+    });
+    try {
+      loadConfig({ SMTP_URL: 'mail.example.com:25', MAIL_FROM: 'nobody', DASHBOARD_URL: 'sla.example.com' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems.sort()).toEqual([
+        'DASHBOARD_URL: expected an http(s) URL such as https://sla.example.com, received "sla.example.com"',
+        'MAIL_FROM: expected an address such as sla@example.com or "SLA desk <sla@example.com>", received "nobody"',
+        'SMTP_URL: expected smtp://host:port or smtps://user:password@host:port, received "mail.example.com:25"',
+      ]);
+    }
+  });
+
   it('keeps the test clock off unless asked, and never allows it in production', () => {
     expect(loadConfig({}).clockOverride).toBe(false);
     expect(loadConfig({ CLOCK_OVERRIDE: 'true', NODE_ENV: 'test' }).clockOverride).toBe(true);

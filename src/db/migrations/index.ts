@@ -20,6 +20,7 @@ import { Migration20261126103315_domain_events as sqlite_Migration20261126103315
 import { Migration20261126114826_outbox_order as sqlite_Migration20261126114826_outbox_order } from './sqlite/Migration20261126114826_outbox_order';
 import { Migration20261126115357_fired_notices as sqlite_Migration20261126115357_fired_notices } from './sqlite/Migration20261126115357_fired_notices';
 import { Migration20261126120711_webhooks as sqlite_Migration20261126120711_webhooks } from './sqlite/Migration20261126120711_webhooks';
+import { Migration20261126122012_notifications as sqlite_Migration20261126122012_notifications } from './sqlite/Migration20261126122012_notifications';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
@@ -38,6 +39,7 @@ import { Migration20261126103315_domain_events as postgresql_Migration2026112610
 import { Migration20261126114826_outbox_order as postgresql_Migration20261126114826_outbox_order } from './postgresql/Migration20261126114826_outbox_order';
 import { Migration20261126115357_fired_notices as postgresql_Migration20261126115357_fired_notices } from './postgresql/Migration20261126115357_fired_notices';
 import { Migration20261126120711_webhooks as postgresql_Migration20261126120711_webhooks } from './postgresql/Migration20261126120711_webhooks';
+import { Migration20261126122012_notifications as postgresql_Migration20261126122012_notifications } from './postgresql/Migration20261126122012_notifications';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -58,6 +60,7 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261126114826_outbox_order,
   sqlite_Migration20261126115357_fired_notices,
   sqlite_Migration20261126120711_webhooks,
+  sqlite_Migration20261126122012_notifications,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -79,6 +82,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261126114826_outbox_order,
   postgresql_Migration20261126115357_fired_notices,
   postgresql_Migration20261126120711_webhooks,
+  postgresql_Migration20261126122012_notifications,
 ];
 
 /** The ordered migrations of one engine. */
