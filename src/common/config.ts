@@ -120,7 +120,7 @@ const envSchema = z.object({
     .min(10, 'expected a whole number of milliseconds from 10 to 60000')
     .max(60000, 'expected a whole number of milliseconds from 10 to 60000')
     .optional(),
-  LIVE_QUEUE_LIMIT: wholeNumber(10, 1000000, 5000, 'a whole number of events'),
+  LIVE_QUEUE_LIMIT: wholeNumber(10, 1000000, 20000, 'a whole number of events'),
 });
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */

@@ -22,6 +22,8 @@ import { sqlOf } from '../../common/sql';
 
 /** Events read per statement; the tail yields to I/O between batches. */
 const BATCH = 1000;
+/** A subscription's stream yields to I/O after this many events (see `next`). */
+const YIELD_EVERY = 32;
 /** After a lost LISTEN connection, how long before trying again (polling goes on meanwhile). */
 const RELISTEN_MS = 2000;
 /** The PostgreSQL channel the trigger notifies. */
@@ -94,6 +96,7 @@ class LiveSubscription implements AsyncIterableIterator<OutboxEvent> {
   private readonly queue: OutboxEvent[] = [];
   private waiting: ((r: IteratorResult<OutboxEvent>) => void) | null = null;
   private done = false;
+  private sent = 0;
 
   constructor(
     private readonly feed: LiveFeed,
@@ -149,9 +152,13 @@ class LiveSubscription implements AsyncIterableIterator<OutboxEvent> {
     resolve?.({ value: undefined, done: true });
   }
 
-  next(): Promise<IteratorResult<OutboxEvent>> {
+  async next(): Promise<IteratorResult<OutboxEvent>> {
+    // Sending an event (executing the selection, serializing, writing) costs tens of microseconds;
+    // a burst of thousands to many subscribers would hold the event loop for seconds. Every few
+    // events the stream yields to I/O, so requests are served between them.
+    if (++this.sent % YIELD_EVERY === 0) await yieldToIo();
     const value = this.queue.shift();
-    if (value) return Promise.resolve({ value, done: false });
+    if (value) return { value, done: false };
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }
