@@ -12,6 +12,7 @@
  * A slow subscriber never holds up the others or the tail: each subscription has a bounded queue,
  * and one that overflows is ended and its connection closed (`onOverflow`, 4413 on graphql-ws).
  */
+import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
@@ -22,8 +23,8 @@ import { sqlOf } from '../../common/sql';
 
 /** Events read per statement; the tail yields to I/O between batches. */
 const BATCH = 1000;
-/** A subscription's stream yields to I/O after this many events (see `next`). */
-const YIELD_EVERY = 32;
+/** Milliseconds of a turn of the event loop that subscription streams may use together before they yield to I/O. */
+const TURN_BUDGET_MS = 6;
 /** After a lost LISTEN connection, how long before trying again (polling goes on meanwhile). */
 const RELISTEN_MS = 2000;
 /** The PostgreSQL channel the trigger notifies. */
@@ -96,7 +97,6 @@ class LiveSubscription implements AsyncIterableIterator<OutboxEvent> {
   private readonly queue: OutboxEvent[] = [];
   private waiting: ((r: IteratorResult<OutboxEvent>) => void) | null = null;
   private done = false;
-  private sent = 0;
 
   constructor(
     private readonly feed: LiveFeed,
@@ -154,9 +154,9 @@ class LiveSubscription implements AsyncIterableIterator<OutboxEvent> {
 
   async next(): Promise<IteratorResult<OutboxEvent>> {
     // Sending an event (executing the selection, serializing, writing) costs tens of microseconds;
-    // a burst of thousands to many subscribers would hold the event loop for seconds. Every few
-    // events the stream yields to I/O, so requests are served between them.
-    if (++this.sent % YIELD_EVERY === 0) await yieldToIo();
+    // a burst of thousands to many subscribers would hold the event loop for seconds. Streams share
+    // a budget per turn of the loop (see `breathe`), so requests are served between slices.
+    await this.feed.breathe();
     const value = this.queue.shift();
     if (value) return { value, done: false };
     if (this.done) return Promise.resolve({ value: undefined, done: true });
@@ -191,6 +191,26 @@ export class LiveFeed {
     private readonly logger: Logger,
     private readonly options: LiveFeedOptions,
   ) {}
+
+  private turnStarted = 0;
+  private nextTurn: Promise<void> | null = null;
+
+  /**
+   * Resolves at once while the streams' shared budget for this turn of the event loop lasts, else
+   * at the next turn (after I/O: requests waiting are served first). One budget for every stream,
+   * not one each: ten subscribers get a slice of a turn together, not ten slices.
+   */
+  breathe(): Promise<void> | void {
+    if (this.nextTurn) return this.nextTurn;
+    const now = performance.now();
+    if (!this.turnStarted) this.turnStarted = now;
+    if (now - this.turnStarted < TURN_BUDGET_MS) return;
+    this.nextTurn = yieldToIo().then(() => {
+      this.nextTurn = null;
+      this.turnStarted = performance.now();
+    });
+    return this.nextTurn;
+  }
 
   /** How many subscriptions are open. */
   get size(): number {
