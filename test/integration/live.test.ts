@@ -270,6 +270,16 @@ describe.each(engines())('live updates over graphql-ws (%s)', (engine) => {
     expect(other.messages.map((m) => m.agreementKey)).toEqual(['LIVE-AFTER-BURST']);
   });
 
+  it('closes its WebSockets with 1001 when an instance shuts down, and stops its feed', async () => {
+    const b = await startServer(engine, { sameDatabaseAs: s });
+    const onB = open(b, bearer(tokens.LX));
+    await subscribed(b, 1);
+    await b.close();
+    await onB.until((x) => x.closed !== null);
+    expect(onB.closed).toEqual({ code: 1001, reason: 'Server shutting down' });
+    expect([b.app.live.feed.size, b.app.live.edge.connections]).toEqual([0, 0]);
+  });
+
   it.runIf(engine === 'postgresql')('delivers to a subscriber on instance B an event committed through instance A', async () => {
     const b = await startServer(engine, { sameDatabaseAs: s });
     try {
