@@ -32,7 +32,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.COUNT,
     direction: MetricDirection.HIGHER_IS_BETTER,
     source: MetricSource.AUTOMATED,
-    description: 'Handoff events in the month (e.g. qualified leads passed to Sales).',
+    description: 'Handoff events in the month the customer has not rejected (accepted or still undecided), e.g. qualified leads passed to Sales.',
   },
   {
     code: 'HANDOFF_ACCEPTANCE_RATE',

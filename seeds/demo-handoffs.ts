@@ -38,7 +38,9 @@ export async function seedDemoHandoffs(em: EntityManager, now = new Date()): Pro
     const calendar = (versionAt(versions.get(leads.id) ?? [], month) as AgreementVersion).calendar;
     // Month 4 is a weak month for Marketing (fewer leads, slower answers, more rejections).
     const weak = index === 4;
-    const count = weak ? 380 : 430 + Math.floor(next() * 60);
+    // About a fifth of the leads are rejected, so 540–600 handed over qualify about 430–480 (the
+    // commitment counts qualified leads); the weak month hands over fewer and has more rejected.
+    const count = weak ? 470 : 540 + Math.floor(next() * 60);
     let won = 0;
     for (let i = 0; i < count; i++) {
       const day = 1 + Math.floor(next() * 27);

@@ -10,7 +10,7 @@ import { UserResolver } from './modules/auth/auth.resolver';
 import { authChecker } from './common/authorization';
 import { DepartmentServicesResolver, MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
 import { DepartmentResolver } from './modules/departments/department.resolver';
-import { HandoffResolver } from './modules/handoffs/handoff.resolver';
+import { AgreementHandoffsResolver, HandoffResolver } from './modules/handoffs/handoff.resolver';
 import { ChainStageResolver, HandoffChainResolver } from './modules/scorecards/handoff-chain.resolver';
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
 import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exports.resolver';
@@ -18,6 +18,7 @@ import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScore
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
 import { LiveResolver } from './modules/live/live.resolver';
+import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
@@ -43,6 +44,7 @@ export const resolvers = [
   DepartmentScorecardResolver,
   ScorecardQueryResolver,
   HandoffResolver,
+  AgreementHandoffsResolver,
   HandoffChainResolver,
   ChainStageResolver,
   EscalationResolver,
@@ -51,6 +53,7 @@ export const resolvers = [
   CreditEntryResolver,
   MonthReopeningResolver,
   LiveResolver,
+  WebhookResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

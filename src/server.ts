@@ -19,6 +19,8 @@ import type { Route } from './http/route';
 import { Shutdown } from './http/shutdown';
 import { Scheduler } from './jobs/scheduler';
 import { LiveFeed } from './modules/live/live-feed';
+import { WebhookWorker } from './jobs/webhook-worker';
+import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
 import { buildApiSchema } from './schema';
 
 /** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
@@ -34,6 +36,8 @@ export interface App {
   scheduler: Scheduler;
   /** Live updates: the instance's outbox tail (started by `listen`) and its WebSocket edge at /graphql. */
   live: { feed: LiveFeed; edge: LiveEdge };
+  /** Signed webhooks (docs/webhooks.md): started by `listen` when WEBHOOK_POLL_MS > 0; tests call `tick(now)`. */
+  webhooks: WebhookWorker;
   /** Starts listening on the configured host and port (0 picks a free one); resolves to the base URL. */
   listen(): Promise<string>;
   /**
@@ -73,6 +77,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs);
   const feed = new LiveFeed(orm, logger, config.live);
   const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown });
+  provideWebhookSettings(orm.em, config.webhooks);
+  const webhooks = new WebhookWorker(orm, logger, config.webhooks);
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -83,6 +89,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     httpServer,
     scheduler,
     live: { feed, edge },
+    webhooks,
     listen: async () => {
       await feed.start();
       return new Promise((resolve, reject) => {
@@ -90,6 +97,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         httpServer.listen(config.http.port, config.http.host, () => {
           const { port } = httpServer.address() as AddressInfo;
           scheduler.start();
+          webhooks.start();
           const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
           resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
         });
@@ -101,6 +109,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
         await Promise.all([shutdown.drain(httpServer, config.http.shutdownTimeoutMs), edge.close(config.http.shutdownTimeoutMs)]);
         await feed.stop();
         await scheduler.stop();
+        await webhooks.stop();
         await apollo.stop();
         await orm.close(true);
       })()),

@@ -37,6 +37,17 @@ export interface Config {
    * milliseconds; 0 turns it off (reads still see every transition at their own instant).
    */
   schedulerIntervalMs: number;
+  /** Signed webhooks (docs/webhooks.md). */
+  webhooks: {
+    /** How often the delivery worker fans events out and sends due deliveries, in ms; 0: off. */
+    pollMs: number;
+    /** Whether subscriptions may use http:// URLs (else https only). */
+    allowHttp: boolean;
+    /** Whether private, loopback, link-local and unique-local addresses may receive deliveries. */
+    allowPrivate: boolean;
+    /** How long one delivery attempt may take before it counts as failed, in ms. */
+    timeoutMs: number;
+  };
   /** Limits that refuse abusive requests before any SQL runs (see docs/decisions.md). */
   limits: {
     /** Deepest selection nesting (introspection fields excepted). */
@@ -121,6 +132,11 @@ const envSchema = z.object({
     .max(60000, 'expected a whole number of milliseconds from 10 to 60000')
     .optional(),
   LIVE_QUEUE_LIMIT: wholeNumber(10, 1000000, 20000, 'a whole number of events'),
+  WEBHOOK_POLL_MS: wholeNumber(0, 3600000, 1000, 'a whole number of milliseconds (0: off)'),
+  // No default: unset means "allowed on the local SQLite demo, refused elsewhere" (loadConfig).
+  WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
+  WEBHOOK_TIMEOUT_MS: wholeNumber(100, 120000, 10000, 'a whole number of milliseconds'),
 });
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
@@ -157,6 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const raw = url === ':memory:' ? ':memory:' : url.replace(/^(sqlite|file):/, '');
     sqlitePath = raw === ':memory:' ? raw : path.resolve(cwd, raw);
   }
+  // The local demo (embedded SQLite, not production) may point webhooks at a receiver on this
+  // machine over plain http; a shared deployment (PostgreSQL, or production) refuses both unless told.
+  const localDemo = !isPg && e.NODE_ENV !== 'production';
   return {
     nodeEnv: e.NODE_ENV,
     http: {
@@ -180,6 +199,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     log: { level: e.LOG_LEVEL },
     clockOverride: e.CLOCK_OVERRIDE === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    webhooks: {
+      pollMs: e.WEBHOOK_POLL_MS,
+      allowHttp: (e.WEBHOOK_ALLOW_HTTP ?? String(localDemo)) === 'true',
+      allowPrivate: (e.WEBHOOK_ALLOW_PRIVATE ?? String(localDemo)) === 'true',
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    },
     limits: {
       depth: e.DEPTH_LIMIT,
       aliases: e.ALIAS_LIMIT,

@@ -105,6 +105,37 @@ export interface EventPayloads {
   /** The ledger closed the month and posted its credit: CLOSE the first time, ADJUSTMENT after a reopening. */
   'month.closed': { month: string; closedAt: string; cause: string; kind: 'CLOSE' | 'ADJUSTMENT'; percent: number; amount: number; delta: number };
   'month.reopened': { month: string; reopeningId: string; reason: string };
+  /** A party asked to reopen a closed month; the other party (or an admin) decides. An admin's own request reopens at once (`month.reopened`). */
+  'reopening.requested': { month: string; reopeningId: string; reason: string; requestedBy: 'PROVIDER' | 'CUSTOMER'; status: 'REQUESTED' };
+  'reopening.rejected': { month: string; reopeningId: string; note: string; statusBefore: 'REQUESTED'; statusAfter: 'REJECTED' };
+  'escalation.acknowledged': { escalationId: string; month: string; severity: string; statusBefore: 'OPEN'; statusAfter: 'ACKNOWLEDGED' };
+  /** The scheduler: 75 % of an OPEN escalation's response target has passed on its clock. */
+  'escalation.deadline_near': { escalationId: string; month: string; severity: string; deadlineAt: string; fraction: number };
+  /** The scheduler: its response deadline passed while it was still OPEN. */
+  'escalation.deadline_missed': { escalationId: string; month: string; severity: string; deadlineAt: string };
+  /** The scheduler: a month's report falls due within N working days and has not been submitted. */
+  'report.due_soon': { month: string; dueDate: string; dueAt: string; workingDaysLeft: number };
+  /** The scheduler: the report's due instant passed and it has not been submitted. */
+  'report.overdue': { month: string; dueDate: string; dueAt: string };
+  /** The scheduler: a live agreement's periodic review date has come. */
+  'agreement.review_due': { reviewDate: string; basis: 'SCHEDULED' | 'CADENCE' };
+  /** The ledger: an objective-month's status moved to AT_RISK, to BREACHED, or back to MET or EXCUSED. */
+  'objective.at_risk': ObjectiveTransition;
+  'objective.breached': ObjectiveTransition;
+  'objective.recovered': ObjectiveTransition;
+}
+
+/** What the ledger says of an objective-month whose status moved (objective.* events). */
+export interface ObjectiveTransition {
+  month: string;
+  objectiveId: string;
+  metricCode: string;
+  statusBefore: string | null;
+  statusAfter: string;
+  /** The month's value as scored (null without one). */
+  value: number | null;
+  target: number;
+  warning: number | null;
 }
 
 export type EventType = keyof EventPayloads;
@@ -129,6 +160,17 @@ export const EVENT_TYPES = [
   'escalation.resolved',
   'month.closed',
   'month.reopened',
+  'reopening.requested',
+  'reopening.rejected',
+  'escalation.acknowledged',
+  'escalation.deadline_near',
+  'escalation.deadline_missed',
+  'report.due_soon',
+  'report.overdue',
+  'agreement.review_due',
+  'objective.at_risk',
+  'objective.breached',
+  'objective.recovered',
 ] as const satisfies readonly EventType[];
 
 /** The current payload version of every type; bumped when a field is removed or retyped. */
@@ -157,14 +199,17 @@ export interface EventInput<T extends EventType> {
  * request id come from the transaction (`setActor`), as the audit log's do.
  */
 export function emitEvent<T extends EventType>(em: EntityManager, event: EventInput<T>): Promise<void> {
-  return emitEvents(em, [event]);
+  return emitEvents(em, [event as unknown as AnyEventInput]);
 }
 
+/** An event of any type, its payload tied to its type. */
+export type AnyEventInput = { [T in EventType]: EventInput<T> }[EventType];
+
 /**
- * Writes several events of one type in order (the ledger's closes of a sync), a statement per 500.
- * Same transaction, actor and request as {@link emitEvent}.
+ * Writes several events in order (the ledger's transitions and closes of a sync), a statement per
+ * 500. Same transaction, actor and request as {@link emitEvent}.
  */
-export async function emitEvents<T extends EventType>(em: EntityManager, events: Array<EventInput<T>>): Promise<void> {
+export async function emitEvents(em: EntityManager, events: readonly AnyEventInput[]): Promise<void> {
   if (!events.length) return;
   const sql = sqlOf(em);
   const actor = actorOf(em);

@@ -5,9 +5,14 @@
  * `seq` alone is not a safe cursor on PostgreSQL: two transactions take seq 7 and 8, the second
  * commits first, a consumer reads 8 and moves past 7 for ever. So every event also carries its
  * transaction's id (`tx`), consumers read in (tx, seq) order, and only events of transactions older
- * than the oldest one still running (`txid_snapshot_xmin`): every later event then has a larger tx,
- * so a position (tx, seq) never passes an event that has yet to commit. A long transaction delays
- * consumers; it never makes them lose an event. SQLite has one writer: tx is 0 and seq is the order.
+ * than a horizon: the oldest transaction still running in this database with a transaction id, or,
+ * with none, the next id to be given. Every later event then has a larger tx, so a position
+ * (tx, seq) never passes an event that has yet to commit. The horizon is read in a statement of its
+ * own before the events (the next id first, then the running transactions), so a transaction that
+ * commits between the two reads is visible to the second. Only this database's transactions count
+ * (`pg_stat_activity`), not the whole server's (`txid_snapshot_xmin` would let a long transaction
+ * in another database hold every consumer back). A long transaction here delays consumers; it
+ * never makes them lose an event. SQLite has one writer: tx is 0 and seq is the order.
  */
 import { Entity, type EntityManager, PrimaryKey, Property } from '@mikro-orm/core';
 import { asDate, sqlOf } from './sql';
@@ -78,6 +83,23 @@ function toEvent(row: EventRow): OutboxEvent {
   };
 }
 
+/**
+ * PostgreSQL: the smallest transaction id (64-bit, as `txid_current()` gives them) that may still
+ * commit an event in this database: the oldest running transaction here with an id (not this
+ * one), else the next id to be given. pg_stat_activity gives 32-bit ids; each is widened against
+ * the next id (running ids are below it and within 2^31 of it).
+ */
+async function horizon(em: EntityManager): Promise<string> {
+  const [row] = await sqlOf(em).rows<{ horizon: string }>(
+    `with s as (select txid_snapshot_xmax(txid_current_snapshot()) as next)
+     select coalesce((select min(s.next - ((s.next % 4294967296 - a.backend_xid::text::bigint + 4294967296) % 4294967296))
+                        from pg_stat_activity a
+                       where a.datname = current_database() and a.backend_xid is not null and a.pid <> pg_backend_pid()), s.next)::text as "horizon"
+       from s`,
+  );
+  return row.horizon;
+}
+
 /** The position of an event: what a consumer stores after handling it. */
 export function positionOf(event: Pick<OutboxEvent, 'tx' | 'seq'>): OutboxPosition {
   return { tx: event.tx, seq: event.seq };
@@ -92,9 +114,10 @@ export async function readOutbox(em: EntityManager, after: OutboxPosition, limit
   const sql = sqlOf(em);
   const typeFilter = types?.length ? ` and "type" in (${types.map(() => '?').join(', ')})` : '';
   const rows = sql.pg
-    ? await sql.rows<EventRow>(`select ${COLUMNS} from "domain_event" where ("tx", "seq") > (?, ?) and "tx" < txid_snapshot_xmin(txid_current_snapshot())${typeFilter} order by "tx", "seq" limit ?`, [
+    ? await sql.rows<EventRow>(`select ${COLUMNS} from "domain_event" where ("tx", "seq") > (?, ?) and "tx" < ?${typeFilter} order by "tx", "seq" limit ?`, [
         after.tx,
         after.seq,
+        await horizon(em),
         ...(types ?? []),
         limit,
       ])
@@ -110,9 +133,8 @@ export async function readOutbox(em: EntityManager, after: OutboxPosition, limit
 export async function outboxEnd(em: EntityManager): Promise<OutboxPosition> {
   const sql = sqlOf(em);
   if (sql.pg) {
-    const [row] = await sql.rows<{ tx: string }>('select (txid_snapshot_xmin(txid_current_snapshot()) - 1)::text as "tx"');
-    // Every event of a transaction older than the running ones is before (xmin - 1, +∞).
-    return { tx: row.tx, seq: MAX_SEQ };
+    // Every event of a transaction older than the horizon is before (horizon - 1, +∞).
+    return { tx: (BigInt(await horizon(em)) - 1n).toString(), seq: MAX_SEQ };
   }
   const [row] = await sql.rows<{ seq: number | null }>('select max("seq") as "seq" from "domain_event"');
   return { tx: '0', seq: Number(row?.seq ?? 0) };

@@ -22,6 +22,8 @@ export enum UserErrorCode {
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   /** The record's state does not allow this transition (e.g. approving an ACTIVE agreement). */
   ILLEGAL_TRANSITION = 'ILLEGAL_TRANSITION',
+  /** The principal may not act for what the field names (a department whose webhooks it does not manage). */
+  FORBIDDEN = 'FORBIDDEN',
   /** An objective would be looser than one it inherits (DESIGN §3: overrides only tighten). */
   LOOSENS = 'LOOSENS',
 }

@@ -1,6 +1,7 @@
 import { IdempotencyRecord } from '../common/idempotency';
 import { DomainEvent } from '../common/events';
 import { OutboxCursor } from '../common/outbox';
+import { FiredNotice } from '../common/notices';
 import { Agreement, AgreementVersion, Amendment, Objective } from '../modules/agreements/agreement.entity';
 import { AuditEntry } from '../modules/audit/audit.entity';
 import { ApiToken } from '../modules/auth/api-token.entity';
@@ -11,6 +12,7 @@ import { Department } from '../modules/departments/department.entity';
 import { Exclusion, Report, ReportRevision, ReportValue } from '../modules/reports/report.entity';
 import { HandoffBatch, HandoffEvent, HandoffMonth } from '../modules/handoffs/handoff.entity';
 import { Escalation } from '../modules/escalations/escalation.entity';
+import { WebhookDelivery, WebhookSubscription } from '../modules/webhooks/webhook.entity';
 import { CreditEntry, LedgerMonth, LedgerObjective, LedgerState, MonthClose, MonthReopening } from '../modules/ledger/ledger.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
@@ -42,4 +44,7 @@ export const entities = [
   MonthReopening,
   DomainEvent,
   OutboxCursor,
+  FiredNotice,
+  WebhookSubscription,
+  WebhookDelivery,
 ];

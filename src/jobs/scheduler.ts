@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { loggableError } from '../common/logging';
 import { setActor } from '../common/actor';
 import { deemAcknowledgements } from './deem-acknowledgements';
+import { fireNotices } from './notices';
 import { advanceLedger } from '../modules/ledger/ledger.service';
 
 /** One time-driven job: changes what `now` has made due, returns how many rows it changed. */
@@ -30,6 +31,8 @@ export const JOBS: readonly Job[] = [
   { name: 'deem-acknowledgements', lockId: 7_401, run: deemAcknowledgements },
   // Months that end, fall due or pass their acceptance window: their ledger rows (and closes).
   { name: 'advance-ledger', lockId: 7_402, run: (em, now) => advanceLedger(em, now) },
+  // Reports due soon or overdue, reviews due, escalation deadlines near or missed: each once.
+  { name: 'notices', lockId: 7_403, run: fireNotices },
 ];
 
 /** What one tick did: rows changed per job, or `skipped` when another instance held the job. */

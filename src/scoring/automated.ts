@@ -43,14 +43,22 @@ export function handoffStats(events: Array<{ accepted: boolean; rejected: boolea
 }
 
 /**
- * The automated metric values of handoff statistics (percent metrics in 0–100): acceptance is
- * accepted / (accepted + rejected), undecided items not counted; conversion is converted / volume.
+ * The qualified handoffs: every item the customer has not rejected (accepted or not yet decided).
+ * A volume commitment ("≥ 400 qualified leads") counts these, so a provider cannot meet it by
+ * handing over work the customer turns down (issue 16, DESIGN §6).
+ */
+export const qualifiedOf = (s: Pick<HandoffStats, 'volume' | 'rejected'>): number => s.volume - s.rejected;
+
+/**
+ * The automated metric values of handoff statistics (percent metrics in 0–100): volume is the
+ * qualified count ({@link qualifiedOf}); acceptance is accepted / (accepted + rejected), undecided
+ * items not counted; conversion is converted / volume (everything handed over).
  */
 export function handoffMetricValues(s: HandoffStats): Record<string, number | null> {
   const decided = s.accepted + s.rejected;
   const pct = (n: number, d: number) => (d ? Math.round((100 * n * 1e9) / d) / 1e9 : null);
   return {
-    HANDOFF_VOLUME: s.volume,
+    HANDOFF_VOLUME: qualifiedOf(s),
     HANDOFF_ACCEPTANCE_RATE: pct(s.accepted, decided),
     HANDOFF_RESPONSE_MEDIAN: s.responseMedianHours,
     HANDOFF_RESPONSE_P90: s.responseP90Hours,

@@ -143,3 +143,20 @@ export function sumsOf(result: AgreementMonthResult): MonthSums {
 
 /** The last month the ledger keeps for every agreement at `now`: the next one (zones ahead of UTC). */
 export const horizonOf = (now: Date): Month => addMonths(monthOf(now), 1);
+
+/** The news in an objective-month's status moving from `before` (null: not stored before) to `after`. */
+export type ObjectiveNews = 'AT_RISK' | 'BREACHED' | 'RECOVERED';
+
+/**
+ * What people hear when an objective-month's status moves (DESIGN §10, issue 15): it became AT_RISK
+ * or BREACHED (from anything else), or it RECOVERED (from AT_RISK or BREACHED to MET or EXCUSED).
+ * PENDING, NO_DATA and unchanged statuses say nothing: a running month has no verdict, and a
+ * missing report is the report's news (`report.overdue`), not the objective's.
+ */
+export function objectiveNews(before: ObjectiveStatus | null, after: ObjectiveStatus): ObjectiveNews | null {
+  if (before === after) return null;
+  if (after === 'BREACHED') return 'BREACHED';
+  if (after === 'AT_RISK') return 'AT_RISK';
+  if ((after === 'MET' || after === 'EXCUSED') && (before === 'AT_RISK' || before === 'BREACHED')) return 'RECOVERED';
+  return null;
+}

@@ -95,7 +95,8 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
       return r.submitReport.revision!;
     };
     const first = await submit('2026-03-03T09:00:00Z', 'feb-1');
-    const reportId = (await events()).at(-1)!.payload.reportId as string;
+    const lastSubmitted = async () => (await events()).filter((e) => e.type === 'report.submitted').at(-1)!.payload.reportId as string;
+    const reportId = await lastSubmitted();
 
     const requested = await provider.at('2026-03-03T10:00:00Z').data(RequestExclusionDocument, {
       input: { agreementId, month: '2026-02', objectiveId: leadsObjective, reasonCode: 'CUSTOMER_DEPENDENCY', explanation: 'The customer paused the campaign' },
@@ -115,7 +116,7 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
     await s.app.scheduler.tick(new Date('2026-03-08T00:00:00Z'));
     // January, sent late and never answered: deemed acknowledged when its window ends (below).
     const january = await submit('2026-03-09T09:00:00Z', 'jan-1', '2026-01');
-    const januaryReportId = (await events()).at(-1)!.payload.reportId as string;
+    const januaryReportId = await lastSubmitted();
 
     const agreement = (await s.data(AgreementDocument, { key: 'EPC', at: '2026-03' })).agreement;
     const proposed = await provider.at('2026-03-10T09:00:00Z').data(ProposeAmendmentDocument, {
@@ -131,6 +132,7 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
     const written = (await events()).slice(setup.length);
     expect(written.map((e) => e.type)).toEqual([
       'report.submitted',
+      'objective.breached',
       'exclusion.requested',
       'exclusion.decided',
       'report.disputed',
@@ -138,7 +140,9 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
       'report.submitted',
       'report.acknowledged',
       'month.closed',
+      'report.overdue',
       'report.submitted',
+      'objective.breached',
       'amendment.proposed',
       'amendment.decided',
       'agreement.suspended',
@@ -148,6 +152,8 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
     const month = { reportId, month: '2026-02' };
     expect(written.map((e) => e.payload)).toEqual([
       { ...month, revision: 1, statusBefore: null, statusAfter: 'SUBMITTED', revisionId: first.id, correction: false, lateByWorkingDays: 0 },
+      // The ledger's news of the same write: the running month had no verdict; 300 against ≥ 400 breaches.
+      { month: '2026-02', objectiveId: leadsObjective, metricCode: 'QUALIFIED_LEADS', statusBefore: 'PENDING', statusAfter: 'BREACHED', value: 300, target: 400, warning: null },
       {
         exclusionId: exclusion.id,
         month: '2026-02',
@@ -163,8 +169,11 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
       { ...month, revision: 2, statusBefore: 'DISPUTED', statusAfter: 'SUBMITTED', revisionId: second.id, correction: true, lateByWorkingDays: 0 },
       { ...month, revision: 2, statusBefore: 'SUBMITTED', statusAfter: 'ACKNOWLEDGED' },
       { month: '2026-02', closedAt: '2026-03-07T00:00:00.001Z', cause: 'ACKNOWLEDGED', kind: 'CLOSE', percent: 5, amount: 500, delta: 500 },
-      // Due on the fifth working day of February (the 6th); sent on 9 March.
+      // The scheduler's notice: January's report was due on the fifth working day of February (the 6th).
+      { month: '2026-01', dueDate: '2026-02-06', dueAt: '2026-02-07T00:00:00.000Z' },
+      // Sent on 9 March, 21 working days late; its objective had no data until then.
       { reportId: januaryReportId, month: '2026-01', revision: 1, statusBefore: null, statusAfter: 'SUBMITTED', revisionId: january.id, correction: false, lateByWorkingDays: 21 },
+      { month: '2026-01', objectiveId: leadsObjective, metricCode: 'QUALIFIED_LEADS', statusBefore: 'NO_DATA', statusAfter: 'BREACHED', value: 300, target: 400, warning: null },
       { amendmentId: amendment.id, effectiveMonth: '2026-04', proposedBy: 'PROVIDER', reason: 'More leads', status: 'PROPOSED' },
       { amendmentId: amendment.id, effectiveMonth: '2026-04', statusBefore: 'PROPOSED', statusAfter: 'APPROVED', reason: null },
       { statusBefore: 'ACTIVE', statusAfter: 'SUSPENDED' },
@@ -181,12 +190,16 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
     const system = written.filter((e) => e.actorUserId === null);
     expect(system.map((e) => [e.type, e.requestId, e.occurredAt])).toEqual([
       ['month.closed', 'scheduler:advance-ledger', new Date('2026-03-08T00:00:00Z')],
+      ['report.overdue', 'scheduler:notices', new Date('2026-03-08T00:00:00Z')],
       ['report.deemed_acknowledged', 'scheduler:deem-acknowledgements', new Date('2026-03-20T00:00:00Z')],
       ['month.closed', 'scheduler:deem-acknowledgements', new Date('2026-03-20T00:00:00Z')],
     ]);
     const human = written.filter((e) => e.actorUserId !== null);
     expect(human.every((e) => e.requestId !== null)).toBe(true);
-    expect(new Set(human.map((e) => e.requestId)).size).toBe(human.length);
+    // One request per change; the ledger's news comes in the request of the write that caused it.
+    const news = human.filter((e) => e.type.startsWith('objective.'));
+    expect(news.map((e) => human[human.indexOf(e) - 1]).map((e) => [e.type, e.requestId])).toEqual(news.map((e) => ['report.submitted', e.requestId]));
+    expect(new Set(human.map((e) => e.requestId)).size).toBe(human.length - news.length);
     expect(written[0].occurredAt).toEqual(new Date('2026-03-03T09:00:00Z'));
     expect(human.at(-1)!.occurredAt).toEqual(new Date('2026-03-11T09:00:00Z'));
     expect(written.map((e) => e.seq)).toEqual([...written.map((e) => e.seq)].sort((a, b) => a - b));

@@ -3,6 +3,7 @@
  * event whose transaction commits after a later one's, and a durable consumer handles each event
  * once, its position committed with what it wrote.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityManager } from '@mikro-orm/core';
 import { emitEvent } from '../../src/common/events';
@@ -80,5 +81,22 @@ describe.each(engines())('the outbox in commit order (%s)', (engine) => {
       expect(titles(await readOutbox(s.app.orm.em.fork(), start, 100))).toEqual(['slow', 'fast']);
     }
     expect((await readOutbox(s.app.orm.em.fork(), OUTBOX_START, 100, ['escalation.opened'])).length).toBeGreaterThanOrEqual(6);
+  });
+
+  // Another database on the same server (another app, another test) holds a transaction open:
+  // only this database's transactions may hold its consumers back.
+  it.skipIf(engine === 'sqlite')('is not held back by a transaction in another database of the server', async () => {
+    const other = new pg.Client({ connectionString: process.env.TEST_POSTGRES_URL });
+    await other.connect();
+    try {
+      await other.query('begin');
+      await other.query('select txid_current()');
+      const start = await outboxEnd(s.app.orm.em.fork());
+      await s.app.orm.em.fork().transactional((em) => emit(em, 'while-another-database-waits'));
+      expect(titles(await readOutbox(s.app.orm.em.fork(), start, 100))).toEqual(['while-another-database-waits']);
+    } finally {
+      await other.query('rollback').catch(() => undefined);
+      await other.end();
+    }
   });
 });

@@ -106,6 +106,8 @@ export async function startServer(engine: Engine, options: { env?: Record<string
   // Tests move the clock with X-Clock-Now; a scheduler on the real clock would record transitions
   // their clock has not reached. Tests of the scheduler call `app.scheduler.tick(at)` themselves.
   clock.SCHEDULER_INTERVAL_MS ??= '0';
+  // Likewise the webhook worker: tests of webhooks call `app.webhooks.tick(at)` themselves.
+  clock.WEBHOOK_POLL_MS ??= '0';
   // A second instance on the database of a running one (tests of several instances): the same
   // config, and closing it leaves the database to the first.
   const { config, drop } = options.sameDatabaseAs ? { config: options.sameDatabaseAs.app.config, drop: async () => undefined } : await freshDatabase(engine, { ...clock, ...options.env });

@@ -18,7 +18,9 @@ import { Migration20261126061349_score_ledger as sqlite_Migration20261126061349_
 import { Migration20261126090000_score_ledger_rollup_indexes as sqlite_Migration20261126090000_score_ledger_rollup_indexes } from './sqlite/Migration20261126090000_score_ledger_rollup_indexes';
 import { Migration20261126103315_domain_events as sqlite_Migration20261126103315_domain_events } from './sqlite/Migration20261126103315_domain_events';
 import { Migration20261126114826_outbox_order as sqlite_Migration20261126114826_outbox_order } from './sqlite/Migration20261126114826_outbox_order';
-import { Migration20261126120000_domain_event_notify as sqlite_Migration20261126120000_domain_event_notify } from './sqlite/Migration20261126120000_domain_event_notify';
+import { Migration20261126115357_fired_notices as sqlite_Migration20261126115357_fired_notices } from './sqlite/Migration20261126115357_fired_notices';
+import { Migration20261126120711_webhooks as sqlite_Migration20261126120711_webhooks } from './sqlite/Migration20261126120711_webhooks';
+import { Migration20261126123000_domain_event_notify as sqlite_Migration20261126123000_domain_event_notify } from './sqlite/Migration20261126123000_domain_event_notify';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
@@ -35,7 +37,9 @@ import { Migration20261126061349_score_ledger as postgresql_Migration20261126061
 import { Migration20261126090000_score_ledger_rollup_indexes as postgresql_Migration20261126090000_score_ledger_rollup_indexes } from './postgresql/Migration20261126090000_score_ledger_rollup_indexes';
 import { Migration20261126103315_domain_events as postgresql_Migration20261126103315_domain_events } from './postgresql/Migration20261126103315_domain_events';
 import { Migration20261126114826_outbox_order as postgresql_Migration20261126114826_outbox_order } from './postgresql/Migration20261126114826_outbox_order';
-import { Migration20261126120000_domain_event_notify as postgresql_Migration20261126120000_domain_event_notify } from './postgresql/Migration20261126120000_domain_event_notify';
+import { Migration20261126115357_fired_notices as postgresql_Migration20261126115357_fired_notices } from './postgresql/Migration20261126115357_fired_notices';
+import { Migration20261126120711_webhooks as postgresql_Migration20261126120711_webhooks } from './postgresql/Migration20261126120711_webhooks';
+import { Migration20261126123000_domain_event_notify as postgresql_Migration20261126123000_domain_event_notify } from './postgresql/Migration20261126123000_domain_event_notify';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -54,7 +58,9 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261126090000_score_ledger_rollup_indexes,
   sqlite_Migration20261126103315_domain_events,
   sqlite_Migration20261126114826_outbox_order,
-  sqlite_Migration20261126120000_domain_event_notify,
+  sqlite_Migration20261126115357_fired_notices,
+  sqlite_Migration20261126120711_webhooks,
+  sqlite_Migration20261126123000_domain_event_notify,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -74,7 +80,9 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261126090000_score_ledger_rollup_indexes,
   postgresql_Migration20261126103315_domain_events,
   postgresql_Migration20261126114826_outbox_order,
-  postgresql_Migration20261126120000_domain_event_notify,
+  postgresql_Migration20261126115357_fired_notices,
+  postgresql_Migration20261126120711_webhooks,
+  postgresql_Migration20261126123000_domain_event_notify,
 ];
 
 /** The ordered migrations of one engine. */

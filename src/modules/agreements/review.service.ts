@@ -24,6 +24,11 @@ export interface ReviewDueRow {
 export async function reviewsDue(ctx: Context, asOf?: Date | null): Promise<ReviewDueRow[]> {
   const at = asOf ?? ctx.request.now;
   assertAsOf('asOf', at, ctx.request.now);
+  return reviewsDueAt(ctx, at);
+}
+
+/** The reviews due on or before `at` (the query above, and the scheduler's `agreement.review_due`). */
+export async function reviewsDueAt(ctx: Pick<Context, 'em' | 'loaders'>, at: Date): Promise<ReviewDueRow[]> {
   const today = at.toISOString().slice(0, 10);
   const agreements = await ctx.em.find(Agreement, { state: { $in: [AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED] } }, { orderBy: { key: 'asc' } });
   const versions = await loadManyOrThrow(

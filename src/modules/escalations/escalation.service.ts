@@ -105,13 +105,19 @@ async function loadForTransition(
 export function acknowledgeEscalation(ctx: Context, input: EscalationTransitionInput, now = ctx.request.now): Promise<MutationResult<Escalation>> {
   return runMutation(ctx, async (em) => {
     await assertValidInput(input);
-    const { escalation, calendar, at } = await loadForTransition(em, ctx, input, 'acknowledge', now);
+    const { escalation, agreement, calendar, at } = await loadForTransition(em, ctx, input, 'acknowledge', now);
     if (escalation.status !== EscalationStatus.OPEN) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `the escalation is ${escalation.status}; only an OPEN one can be acknowledged`);
     escalation.status = EscalationStatus.ACKNOWLEDGED;
     escalation.acknowledgedAt = at;
     escalation.responseHours = hoursOn(escalation.severity, calendar, escalation.openedAt, at);
     await em.flush();
     touchLedger(em, now, { agreementId: escalation.agreement.id, months: [escalation.month] });
+    await emitEvent(em, {
+      type: 'escalation.acknowledged',
+      occurredAt: now,
+      agreement,
+      payload: { escalationId: escalation.id, month: escalation.month, severity: escalation.severity, statusBefore: 'OPEN', statusAfter: 'ACKNOWLEDGED' },
+    });
     return escalation;
   });
 }

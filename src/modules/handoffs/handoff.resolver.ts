@@ -8,6 +8,8 @@ import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
 import { rolesFor } from '../../common/policy';
 import { HandoffBatch, HandoffEvent } from './handoff.entity';
+import { handoffMonths, HandoffMonthView } from './handoff-months';
+import { windowMonths } from '../../common/month-window';
 import { RecordHandoffEventsInput } from './handoff.inputs';
 import { recordHandoffEvents } from './handoff.service';
 import { loadOrThrow } from '../../common/loaders';
@@ -58,5 +60,22 @@ export class HandoffResolver {
   @FieldResolver(() => Agreement)
   async agreement(@Root() e: HandoffEvent, @Ctx() ctx: Context): Promise<Agreement> {
     return await loadOrThrow(ctx.loaders.agreementById, e.agreement.id, 'Agreement');
+  }
+}
+
+/** An agreement's handoffs month by month. */
+@Resolver(() => Agreement)
+export class AgreementHandoffsResolver {
+  @FieldResolver(() => [HandoffMonthView], {
+    description: 'Its handoffs month by month in a window of at most 24 months (months without any are left out): volume, qualified, decisions, rejection reasons.',
+  })
+  handoffMonths(
+    @Root() a: Agreement,
+    @Ctx() ctx: Context,
+    @Arg('from', () => MonthScalar) from: Month,
+    @Arg('to', () => MonthScalar, { nullable: true, description: 'Default: `from`.' }) to?: Month | null,
+  ): Promise<HandoffMonthView[]> {
+    windowMonths(from, to ?? from);
+    return handoffMonths(ctx.em, a.id, from, to ?? from);
   }
 }

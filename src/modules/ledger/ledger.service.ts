@@ -9,12 +9,12 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { lockAgreementMonths } from '../../common/locks';
 import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
-import { emitEvents } from '../../common/events';
+import { type AnyEventInput, emitEvents, type EventAgreement, type EventInput } from '../../common/events';
 import { type Sql, sqlOf } from '../../common/sql';
 import type { LedgerScope } from '../../common/ledger-touch';
 import { loadersOver } from '../../common/wiring';
 import type { Loaders } from '../../db/request-loaders';
-import { closeInstant, evaluateLedgerMonth, horizonOf, isDisputedState, type LedgerMonthInput, phaseAt, validUntil } from '../../scoring/ledger';
+import { closeInstant, evaluateLedgerMonth, horizonOf, isDisputedState, type LedgerMonthInput, objectiveNews, phaseAt, validUntil } from '../../scoring/ledger';
 import { type LedgerRecord, MONTH_COLUMNS, monthRow, OBJECTIVE_COLUMNS, objectiveRows, recordFromRows } from './ledger.rows';
 import { bool, dateOrNull } from '../../common/sql';
 import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
@@ -84,6 +84,40 @@ function recordOf(s: ScoredMonth, valueChanges: Date[], at: Date, notBefore: Dat
     updatedAt: at,
     deleted: false,
   };
+}
+
+/** A ledger record's agreement as an event's envelope names it (CORPORATE agreements have no parties). */
+function eventAgreementOf(r: LedgerRecord): EventAgreement {
+  return { id: r.agreementId, key: r.agreementKey, provider: r.providerId ? { id: r.providerId } : null, customer: r.customerId ? { id: r.customerId } : null };
+}
+
+const NEWS_TYPES = { AT_RISK: 'objective.at_risk', BREACHED: 'objective.breached', RECOVERED: 'objective.recovered' } as const;
+
+/** The objective.* events of a month whose record moves from `previous` to `next`, by objective. */
+function objectiveNewsOf(previous: LedgerRecord, next: LedgerRecord, now: Date): AnyEventInput[] {
+  const before = new Map(previous.input.objectives.map((o, i) => [o.objectiveId, previous.result.objectives[i]?.status ?? null]));
+  const out: AnyEventInput[] = [];
+  next.input.objectives.forEach((o, i) => {
+    const after = next.result.objectives[i].status;
+    const news = objectiveNews(before.get(o.objectiveId) ?? null, after);
+    if (!news) return;
+    out.push({
+      type: NEWS_TYPES[news],
+      occurredAt: now,
+      agreement: eventAgreementOf(next),
+      payload: {
+        month: next.month,
+        objectiveId: o.objectiveId,
+        metricCode: next.objectives[i].metricCode,
+        statusBefore: before.get(o.objectiveId) ?? null,
+        statusAfter: after,
+        value: o.value ?? null,
+        target: o.target,
+        warning: o.warning ?? null,
+      },
+    });
+  });
+  return out;
 }
 
 /** The record closed at `at`: its inputs evaluated then, frozen from then on. */
@@ -305,7 +339,9 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const closings: Array<{ record: LedgerRecord; cause: CloseCause; reopeningId: string | null }> = [];
   const lateMarks: Array<{ id: string; at: Date }> = [];
   const storedRow = (r: LedgerRecord) => JSON.stringify(monthRow(sql, { ...r, updatedAt: stamp }));
+  const news: AnyEventInput[] = [];
   const write = (next: LedgerRecord, previous: LedgerRecord | null) => {
+    if (previous && !previous.deleted && !next.deleted) news.push(...objectiveNewsOf(previous, next, now));
     // Objectives count too: a running month's automated value so far changes while every status
     // stays PENDING (a handoff, an escalation missing its deadline), and its objective row must follow.
     if (previous && shown(previous) === shown(next) && objectivesShown(previous) === objectivesShown(next)) {
@@ -368,7 +404,8 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   }
 
   await store(sql, monthWrites, objectiveWrites, stamp);
-  await postCloses(em, sql, closings, now);
+  // The objectives' news, then the closes' (one statement for both when there are few).
+  await emitEvents(em, [...news, ...(await postCloses(sql, closings, now))]);
   for (const m of lateMarks) await sql.run('update month_close set late_data_at = ? where id = ?', [sql.date(m.at), m.id]);
   return out;
 }
@@ -495,8 +532,8 @@ async function store(sql: Sql, months: LedgerRecord[], objectives: Array<{ recor
  * Records closes and posts their credit: CLOSE the first time, ADJUSTMENT (the difference from
  * what was posted before) after a reopening. A few statements for any number of closes.
  */
-async function postCloses(em: EntityManager, sql: Sql, closings: Array<{ record: LedgerRecord; cause: CloseCause; reopeningId: string | null }>, now: Date): Promise<void> {
-  if (!closings.length) return;
+async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; cause: CloseCause; reopeningId: string | null }>, now: Date): Promise<Array<EventInput<'month.closed'>>> {
+  if (!closings.length) return [];
   const posted = new Map<string, { n: number; total: number }>();
   const reasons = new Map<string, string>();
   const ids = [...new Set(closings.map((c) => c.record.agreementId))];
@@ -544,24 +581,21 @@ async function postCloses(em: EntityManager, sql: Sql, closings: Array<{ record:
   });
   for (let i = 0; i < closes.length; i += 500) await sql.insert('month_close', closes.slice(i, i + 500));
   for (let i = 0; i < entries.length; i += 500) await sql.insert('credit_entry', entries.slice(i, i + 500));
-  // One `month.closed` per close, in the same transaction as its credit entry (docs/events.md).
-  await emitEvents(
-    em,
-    closings.map(({ record: r, cause }, i) => ({
-      type: 'month.closed' as const,
-      occurredAt: now,
-      agreement: { id: r.agreementId, key: r.agreementKey, provider: { id: r.providerId }, customer: { id: r.customerId } },
-      payload: {
-        month: r.month,
-        closedAt: (r.closedAt as Date).toISOString(),
-        cause,
-        kind: entries[i].kind === CreditEntryKind.CLOSE ? ('CLOSE' as const) : ('ADJUSTMENT' as const),
-        percent: entries[i].percent,
-        amount: entries[i].amount,
-        delta: entries[i].delta,
-      },
-    })),
-  );
+  // One `month.closed` per close, written by the caller in this transaction (docs/events.md).
+  return closings.map(({ record: r, cause }, i) => ({
+    type: 'month.closed' as const,
+    occurredAt: now,
+    agreement: eventAgreementOf(r),
+    payload: {
+      month: r.month,
+      closedAt: (r.closedAt as Date).toISOString(),
+      cause,
+      kind: entries[i].kind === CreditEntryKind.CLOSE ? ('CLOSE' as const) : ('ADJUSTMENT' as const),
+      percent: entries[i].percent,
+      amount: entries[i].amount,
+      delta: entries[i].delta,
+    },
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -99,6 +99,14 @@ export function requestMonthReopening(ctx: Context, input: RequestMonthReopening
     }
     await em.flush();
     if (side === 'ADMIN') await reopen(em, reopening, now);
+    else {
+      await emitEvent(em, {
+        type: 'reopening.requested',
+        occurredAt: now,
+        agreement,
+        payload: { month: reopening.month, reopeningId: reopening.id, reason: reopening.reason, requestedBy: side, status: 'REQUESTED' },
+      });
+    }
     return reopening;
   });
 }
@@ -127,6 +135,13 @@ function decide(ctx: Context, input: MonthReopeningDecisionInput, approve: boole
     if (approve) {
       if (!(await isClosed(em, agreement.id, reopening.month, now))) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `${reopening.month} of ${agreement.key} is not closed any more`);
       await reopen(em, reopening, now);
+    } else {
+      await emitEvent(em, {
+        type: 'reopening.rejected',
+        occurredAt: now,
+        agreement,
+        payload: { month: reopening.month, reopeningId: reopening.id, note: note ?? '', statusBefore: 'REQUESTED', statusAfter: 'REJECTED' },
+      });
     }
     return reopening;
   });

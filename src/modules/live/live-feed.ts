@@ -55,16 +55,13 @@ interface RawConnectionClient {
   destroyRawConnection(connection: ListenConnection): Promise<void>;
 }
 
-/** Larger than any `seq` (a 32-bit serial on PostgreSQL). */
-const MAX_SEQ = 2_147_483_647;
-
 /**
  * Where a new subscriber begins: the position the tail must read from (at the latest), and which
- * events are new to it. Not `outboxEnd` alone: on PostgreSQL that position lies before every
- * transaction still running anywhere on the server (transaction ids are cluster-wide), so events
- * committed by newer transactions before the subscriber arrived lie after it too. The snapshot
- * says exactly which transactions had committed: an event is new iff its transaction was not
- * visible then (at or past the snapshot's xmax, or in its list of running ones).
+ * events are new to it. `outboxEnd` alone would not do on PostgreSQL: that position lies before
+ * every transaction still running, so events committed by newer transactions before the subscriber
+ * arrived lie after it too. The snapshot says exactly which transactions had committed: an event
+ * is new iff its transaction was not visible then (at or past the snapshot's xmax, or in its list
+ * of running ones).
  */
 export interface Since {
   position: OutboxPosition;
@@ -74,15 +71,15 @@ export interface Since {
 /** The {@link Since} of a subscriber arriving now. */
 export async function sinceNow(em: EntityManager): Promise<Since> {
   const sql = sqlOf(em);
-  if (!sql.pg) {
-    const end = await outboxEnd(em);
-    return { position: end, isNew: (e) => e.seq > end.seq };
-  }
+  const end = await outboxEnd(em);
+  if (!sql.pg) return { position: end, isNew: (e) => e.seq > end.seq };
+  // Taken after outboxEnd: every transaction its snapshot shows as committed is then also one
+  // whose events lie after `end` or were visible to it.
   const [row] = await sql.rows<{ snapshot: string }>('select txid_current_snapshot()::text as "snapshot"');
-  const [xmin, xmax, xip] = row.snapshot.split(':');
+  const [, xmax, xip] = row.snapshot.split(':');
   const running = new Set(xip ? xip.split(',') : []);
   const horizon = BigInt(xmax);
-  return { position: { tx: (BigInt(xmin) - 1n).toString(), seq: MAX_SEQ }, isNew: (e) => BigInt(e.tx) >= horizon || running.has(e.tx) };
+  return { position: end, isNew: (e) => BigInt(e.tx) >= horizon || running.has(e.tx) };
 }
 
 /** Whether position `a` is after `b` in (tx, seq) order. */

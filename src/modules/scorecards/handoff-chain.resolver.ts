@@ -8,10 +8,16 @@ import { MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
 import { Department } from '../departments/department.entity';
 import { handoffChain, type ChainStageData } from './handoff-chain';
+import { ReasonCount, rejectionReasonsByMonth, totalReasons } from '../handoffs/handoff-months';
+import { qualifiedOf } from '../../scoring/automated';
 
 @ObjectType({ description: 'One stage of a handoff chain: an agreement along which work flowed, over the window.' })
 export class ChainStage {
   data!: ChainStageData;
+
+  /** The chain's window, for the reasons below. */
+  start!: Month;
+  end!: Month;
 
   @Field(() => Int, { description: '0 for the first stage.' })
   position!: number;
@@ -30,6 +36,9 @@ export class ChainStage {
 
   @Field(() => Int)
   rejected!: number;
+
+  @Field(() => Int, { description: 'Items not rejected (accepted or undecided): what a volume commitment counts.' })
+  qualified!: number;
 
   @Field(() => Int)
   converted!: number;
@@ -80,6 +89,7 @@ function stageView(d: ChainStageData): ChainStage {
     volume: d.stats.volume,
     accepted: d.stats.accepted,
     rejected: d.stats.rejected,
+    qualified: qualifiedOf(d.stats),
     converted: d.stats.converted,
     acceptanceRate: d.acceptanceRate,
     responseMedianHours: d.stats.responseMedianHours,
@@ -112,6 +122,7 @@ export class HandoffChainResolver {
     }
     const chain = await handoffChain(ctx, from.toLowerCase(), to.toLowerCase(), start, last);
     const stages = chain.stages.map(stageView);
+    for (const stage of stages) Object.assign(stage, { start, end: last });
     return { start, end: last, stages, endToEndConversion: chain.endToEndConversion, bottleneck: chain.bottleneck ? stages[chain.bottleneck.position] : null };
   }
 }
@@ -121,6 +132,11 @@ export class ChainStageResolver {
   @FieldResolver(() => Department, { nullable: true })
   provider(@Root() s: ChainStage, @Ctx() ctx: Context): Promise<Department | null> | null {
     return s.agreement.provider ? ctx.loaders.departmentById.load(s.agreement.provider.id) : null;
+  }
+
+  @FieldResolver(() => [ReasonCount], { description: 'Its rejected items over the window, by reason, most frequent first.' })
+  async rejectionReasons(@Root() s: ChainStage, @Ctx() ctx: Context): Promise<ReasonCount[]> {
+    return totalReasons(await rejectionReasonsByMonth(ctx.em, s.agreement.id, s.start, s.end));
   }
 
   @FieldResolver(() => Department, { nullable: true })

@@ -5,7 +5,7 @@ import { Migration } from '@mikro-orm/migrations';
  * instance's live feed of new outbox events. SQLite has no notifications (and one process writes
  * it): the feed polls. Nothing to do here; the migration exists so both engines apply the same list.
  */
-export class Migration20261126120000_domain_event_notify extends Migration {
+export class Migration20261126123000_domain_event_notify extends Migration {
 
   override async up(): Promise<void> {
     // Nothing: see the class comment.

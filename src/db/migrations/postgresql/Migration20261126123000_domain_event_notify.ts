@@ -8,7 +8,7 @@ import { Migration } from '@mikro-orm/migrations';
  * Statement-level: a batch of 5,000 events is one notification. Written by hand: the migration
  * generator knows no triggers.
  */
-export class Migration20261126120000_domain_event_notify extends Migration {
+export class Migration20261126123000_domain_event_notify extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create or replace function "domain_event_notify"() returns trigger language plpgsql as $$ begin perform pg_notify('domain_event', ''); return null; end $$;`);

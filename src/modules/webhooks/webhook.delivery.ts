@@ -1,0 +1,243 @@
+/**
+ * Sending deliveries (docs/webhooks.md): claim the due ones with a lease, POST each signed, record
+ * the outcome. Every step's state is in `webhook_delivery`, so a restart continues where the last
+ * process stopped; a claim by an instance that died expires with its lease. The network is never
+ * awaited inside a transaction: claim (one transaction), send, record (another).
+ */
+import type { EntityManager } from '@mikro-orm/core';
+import { DomainEvent } from '../../common/events';
+import { asDate, sqlOf } from '../../common/sql';
+import { addressProblem, urlProblem } from './webhook.address';
+import { WebhookDeliveryStatus, WebhookStatus } from './webhook.entity';
+import { envelopeOf, signatureHeader } from './webhook.signing';
+
+/**
+ * Waits after each failed attempt of a cycle: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h,
+ * 20 h (71 h 35 min 5 s, about three days, over 10 attempts), each stretched by up to 10 % of
+ * jitter so endpoints that failed together are not retried together. After the last, FAILED.
+ */
+export const RETRY_DELAYS_MS: readonly number[] = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 72_000_000];
+
+/** The share of a delay added at random, at most. */
+export const RETRY_JITTER = 0.1;
+
+/** How long a claim lasts: longer than an attempt's timeout, so only a dead instance's claim expires. */
+export function leaseMs(timeoutMs: number): number {
+  return timeoutMs + 60_000;
+}
+
+/** A claimed delivery and what its attempt needs. */
+export interface ClaimedDelivery {
+  id: string;
+  subscriptionId: string;
+  eventId: string;
+  attempts: number;
+  cycleStart: number;
+  leaseUntil: Date;
+}
+
+/**
+ * Claims at most `limit` due deliveries of enabled subscriptions until `now + lease`: on
+ * PostgreSQL `for update skip locked`, so instances claim disjoint sets; SQLite has one writer.
+ */
+export async function claimDue(em: EntityManager, now: Date, limit: number, lease: number): Promise<ClaimedDelivery[]> {
+  const sql = sqlOf(em);
+  const rows = await sql.rows<{ id: string; subscription_id: string; event_id: string; attempts: number | string; cycle_start: number | string }>(
+    `select d."id", d."subscription_id", d."event_id", d."attempts", d."cycle_start" from "webhook_delivery" d join "webhook_subscription" s on s."id" = d."subscription_id" ` +
+      `where d."status" = ? and d."next_attempt_at" <= ? and (d."lease_until" is null or d."lease_until" <= ?) and s."status" = ? ` +
+      `order by d."next_attempt_at", d."event_seq" limit ?${sql.pg ? ' for update of d skip locked' : ''}`,
+    [WebhookDeliveryStatus.PENDING, sql.date(now), sql.date(now), WebhookStatus.ENABLED, limit],
+  );
+  if (!rows.length) return [];
+  const leaseUntil = new Date(now.getTime() + lease);
+  await sql.run(`update "webhook_delivery" set "lease_until" = ? where "id" in (${rows.map(() => '?').join(', ')})`, [sql.date(leaseUntil), ...rows.map((r) => r.id)]);
+  return rows.map((r) => ({ id: r.id, subscriptionId: r.subscription_id, eventId: r.event_id, attempts: Number(r.attempts), cycleStart: Number(r.cycle_start), leaseUntil }));
+}
+
+/** What every attempt of a delivery sends: where, the body, and the secrets that sign it now. */
+export interface PreparedAttempt {
+  url: string;
+  eventId: string;
+  body: string;
+  secrets: string[];
+}
+
+/**
+ * The messages of claimed deliveries, by delivery id (two statements for the batch), signed with
+ * the current secret and, until it expires at `now`, the one before the last rotation. A delivery
+ * whose subscription or event is gone is left out.
+ */
+export async function prepareAttempts(em: EntityManager, claimed: readonly ClaimedDelivery[], now: Date): Promise<Map<string, PreparedAttempt>> {
+  const sql = sqlOf(em);
+  const prepared = new Map<string, PreparedAttempt>();
+  if (!claimed.length) return prepared;
+  const subIds = [...new Set(claimed.map((c) => c.subscriptionId))];
+  const subs = await sql.rows<{ id: string; url: string; secret: string; previous_secret: string | null; previous_secret_expires_at: unknown }>(
+    `select "id", "url", "secret", "previous_secret", "previous_secret_expires_at" from "webhook_subscription" where "id" in (${subIds.map(() => '?').join(', ')})`,
+    subIds,
+  );
+  const subById = new Map(subs.map((s) => [s.id, s]));
+  const events = await em.find(DomainEvent, { id: { $in: [...new Set(claimed.map((c) => c.eventId))] } }, { disableIdentityMap: true });
+  const bodyById = new Map(
+    events.map((event) => [
+      event.id,
+      envelopeOf({
+        id: event.id,
+        seq: event.seq,
+        type: event.type,
+        version: event.version,
+        occurredAt: event.occurredAt,
+        payload: event.payload,
+        agreementId: event.agreementId ?? null,
+        agreementKey: event.agreementKey ?? null,
+        providerDepartmentId: event.providerDepartmentId ?? null,
+        customerDepartmentId: event.customerDepartmentId ?? null,
+      }),
+    ]),
+  );
+  for (const c of claimed) {
+    const sub = subById.get(c.subscriptionId);
+    const body = bodyById.get(c.eventId);
+    if (!sub || body === undefined) continue;
+    const secrets = [sub.secret];
+    if (sub.previous_secret && sub.previous_secret_expires_at !== null && asDate(sub.previous_secret_expires_at) > now) secrets.push(sub.previous_secret);
+    prepared.set(c.id, { url: sub.url, eventId: c.eventId, body, secrets });
+  }
+  return prepared;
+}
+
+/** The headers of an attempt sent at `sentAt` (the wall clock: `webhook-timestamp` is for the receiver's replay window). */
+export function attemptHeaders(attempt: PreparedAttempt, sentAt: Date): Record<string, string> {
+  const timestamp = Math.floor(sentAt.getTime() / 1000);
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'tiered-sla-webhooks/1',
+    'webhook-id': attempt.eventId,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signatureHeader(attempt.secrets, attempt.eventId, timestamp, attempt.body),
+  };
+}
+
+/** How an attempt ended. */
+export type AttemptOutcome = { kind: 'delivered'; code: number } | { kind: 'gone'; code: 410 } | { kind: 'failed'; code: number | null; error: string };
+
+/**
+ * POSTs an attempt: 2xx delivered, 410 gone, anything else (another status, a redirect — never
+ * followed —, a timeout, a refused address, a network error) failed. The address is checked again
+ * first unless private ones are allowed (a name may now resolve to a private address).
+ */
+export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs: number; allowHttp: boolean; allowPrivate: boolean; signal?: AbortSignal }): Promise<AttemptOutcome> {
+  const parsed = urlProblem(attempt.url, options.allowHttp);
+  if ('problem' in parsed) return { kind: 'failed', code: null, error: `refused: ${parsed.problem}` };
+  if (!options.allowPrivate) {
+    const problem = await addressProblem(parsed.url);
+    if (problem) return { kind: 'failed', code: null, error: `refused: ${problem}` };
+  }
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  try {
+    const res = await fetch(parsed.url, { method: 'POST', headers: attemptHeaders(attempt, new Date()), body: attempt.body, redirect: 'manual', signal });
+    // The answer's body is not kept; reading it frees the connection.
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status >= 200 && res.status < 300) return { kind: 'delivered', code: res.status };
+    if (res.status === 410) return { kind: 'gone', code: 410 };
+    const redirect = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.headers.get('location') ?? 'nowhere'} not followed)` : '';
+    return { kind: 'failed', code: res.status, error: `HTTP ${res.status}${redirect}` };
+  } catch (e) {
+    if (options.signal?.aborted) throw e;
+    if (timeout.aborted) return { kind: 'failed', code: null, error: `no answer within ${options.timeoutMs} ms` };
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return { kind: 'failed', code: null, error: `request failed: ${cause?.code ?? cause?.message ?? (e as Error).message}` };
+  }
+}
+
+/** When a failed attempt is tried again: null when the cycle's attempts are spent. */
+export function nextAttemptAfter(failedAttemptsInCycle: number, now: Date, random: () => number = Math.random): Date | null {
+  const delay = RETRY_DELAYS_MS[failedAttemptsInCycle - 1];
+  if (delay === undefined) return null;
+  return new Date(now.getTime() + Math.round(delay * (1 + RETRY_JITTER * random())));
+}
+
+/**
+ * Records an attempt's outcome, if the claim is still ours (same lease, still PENDING): a 410
+ * also disables the subscription (reason stored) and cancels its other pending deliveries.
+ */
+export async function recordOutcome(em: EntityManager, claimed: ClaimedDelivery, outcome: AttemptOutcome, now: Date): Promise<void> {
+  const sql = sqlOf(em);
+  const attempts = claimed.attempts + 1;
+  const mine = `where "id" = ? and "lease_until" = ? and "status" = ?`;
+  const claim = [claimed.id, sql.date(claimed.leaseUntil), WebhookDeliveryStatus.PENDING];
+  const common = `"attempts" = ?, "last_attempt_at" = ?, "updated_at" = ?, "lease_until" = null, "last_response_code" = ?`;
+  if (outcome.kind === 'delivered') {
+    await sql.run(`update "webhook_delivery" set ${common}, "status" = ?, "delivered_at" = ?, "next_attempt_at" = null, "last_error" = null ${mine}`, [
+      attempts,
+      sql.date(now),
+      sql.date(now),
+      outcome.code,
+      WebhookDeliveryStatus.DELIVERED,
+      sql.date(now),
+      ...claim,
+    ]);
+    return;
+  }
+  if (outcome.kind === 'gone') {
+    const reason = `The endpoint answered 410 Gone at ${now.toISOString()}`;
+    await sql.run(`update "webhook_delivery" set ${common}, "status" = ?, "next_attempt_at" = null, "last_error" = ? ${mine}`, [
+      attempts,
+      sql.date(now),
+      sql.date(now),
+      410,
+      WebhookDeliveryStatus.FAILED,
+      '410 Gone: the subscription was disabled',
+      ...claim,
+    ]);
+    await disableSubscription(em, claimed.subscriptionId, reason, now);
+    return;
+  }
+  const next = nextAttemptAfter(attempts - claimed.cycleStart, now);
+  await sql.run(`update "webhook_delivery" set ${common}, "status" = ?, "next_attempt_at" = ?, "last_error" = ? ${mine}`, [
+    attempts,
+    sql.date(now),
+    sql.date(now),
+    outcome.code,
+    next ? WebhookDeliveryStatus.PENDING : WebhookDeliveryStatus.FAILED,
+    next ? sql.date(next) : null,
+    (next ? outcome.error : `${outcome.error}; gave up after ${attempts - claimed.cycleStart} attempts`).slice(0, 500),
+    ...claim,
+  ]);
+}
+
+/** Gives a claim back untouched (the process is stopping mid-attempt): the next tick tries it again. */
+export async function releaseClaim(em: EntityManager, claimed: ClaimedDelivery): Promise<void> {
+  const sql = sqlOf(em);
+  await sql.run(`update "webhook_delivery" set "lease_until" = null where "id" = ? and "lease_until" = ?`, [claimed.id, sql.date(claimed.leaseUntil)]);
+}
+
+/**
+ * DISABLED with a reason (a person, or a 410), its version bumped (an optimistic writer holding
+ * the old one gets CONFLICT), and its pending deliveries CANCELLED: nothing more is sent.
+ */
+export async function disableSubscription(em: EntityManager, subscriptionId: string, reason: string, now: Date): Promise<void> {
+  const sql = sqlOf(em);
+  await sql.run(`update "webhook_subscription" set "status" = ?, "disabled_at" = ?, "disabled_reason" = ?, "version" = "version" + 1, "updated_at" = ? where "id" = ? and "status" = ?`, [
+    WebhookStatus.DISABLED,
+    sql.date(now),
+    reason.slice(0, 500),
+    sql.date(now),
+    subscriptionId,
+    WebhookStatus.ENABLED,
+  ]);
+  await cancelPending(em, subscriptionId, reason, now);
+}
+
+/** The subscription's PENDING deliveries CANCELLED, saying why (it was disabled). */
+export async function cancelPending(em: EntityManager, subscriptionId: string, reason: string, now: Date): Promise<void> {
+  const sql = sqlOf(em);
+  await sql.run(`update "webhook_delivery" set "status" = ?, "next_attempt_at" = null, "lease_until" = null, "last_error" = ?, "updated_at" = ? where "subscription_id" = ? and "status" = ?`, [
+    WebhookDeliveryStatus.CANCELLED,
+    `cancelled: ${reason}`.slice(0, 500),
+    sql.date(now),
+    subscriptionId,
+    WebhookDeliveryStatus.PENDING,
+  ]);
+}
