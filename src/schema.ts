@@ -17,6 +17,7 @@ import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exp
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
+import { LiveResolver } from './modules/live/live.resolver';
 import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
@@ -52,6 +53,7 @@ export const resolvers = [
   AgreementOpenSloResolver,
   CreditEntryResolver,
   MonthReopeningResolver,
+  LiveResolver,
   WebhookResolver,
   InboxResolver,
   ActionItemResolver,
@@ -74,6 +76,16 @@ export function buildApiSchema(): GraphQLSchema {
     emitSchemaFile: false,
     authChecker,
     authMode: 'error',
+    // type-graphql insists on a PubSub once there is a subscription, but ours bring their own
+    // `subscribe` (the instance's live feed, src/modules/live): no topics, so none is ever used.
+    pubSub: {
+      publish: () => {
+        throw new Error('No PubSub: subscriptions are fed by the live feed');
+      },
+      subscribe: () => {
+        throw new Error('No PubSub: subscriptions are fed by the live feed');
+      },
+    },
   });
   // `Month` is part of the API contract (reports, scores and versions take months): the one
   // MonthScalar instance is put in explicitly, in place of any copy type-graphql made.

@@ -12,11 +12,13 @@ import { csvExportRoute } from './http/exports';
 import { graphqlRoute } from './http/graphql';
 import { createHttpServer } from './http/handler';
 import { livenessRoute, readinessRoute } from './http/health';
+import { attachLive, type LiveEdge } from './http/live';
 import { ApiMetrics, metricsRoute } from './http/metrics';
 import { RateLimits } from './http/rate-limit';
 import type { Route } from './http/route';
 import { Shutdown } from './http/shutdown';
 import { Scheduler } from './jobs/scheduler';
+import { LiveFeed } from './modules/live/live-feed';
 import { WebhookWorker } from './jobs/webhook-worker';
 import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
 import { provideMailer } from './modules/notifications/email.service';
@@ -33,6 +35,8 @@ export interface App {
   httpServer: http.Server;
   /** Time-driven transitions (src/jobs): started by `listen` when SCHEDULER_INTERVAL_MS > 0. */
   scheduler: Scheduler;
+  /** Live updates: the instance's outbox tail (started by `listen`) and its WebSocket edge at /graphql. */
+  live: { feed: LiveFeed; edge: LiveEdge };
   /** Signed webhooks (docs/webhooks.md): started by `listen` when WEBHOOK_POLL_MS > 0; tests call `tick(now)`. */
   webhooks: WebhookWorker;
   /** Starts listening on the configured host and port (0 picks a free one); resolves to the base URL. */
@@ -55,7 +59,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'tiered-sla' } });
   const { orm, counter } = await openOrm(config);
   const metrics = new ApiMetrics();
-  const apollo = createApollo(config, buildApiSchema(), logger);
+  const schema = buildApiSchema();
+  const apollo = createApollo(config, schema, logger);
   await apollo.start();
 
   const rateLimits = new RateLimits(config.limits.ratePerMinute);
@@ -73,6 +78,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   // The e-mail jobs of the scheduler send through this app's SMTP server (none without SMTP_URL).
   const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs);
+  const feed = new LiveFeed(orm, logger, config.live);
+  const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown });
   provideWebhookSettings(orm.em, config.webhooks);
   const webhooks = new WebhookWorker(orm, logger, config.webhooks);
   let closing: Promise<void> | undefined;
@@ -84,9 +91,11 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     logger,
     httpServer,
     scheduler,
+    live: { feed, edge },
     webhooks,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    listen: async () => {
+      await feed.start();
+      return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
           const { port } = httpServer.address() as AddressInfo;
@@ -95,10 +104,13 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
           const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
           resolve(`http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
         });
-      }),
+      });
+    },
     close: () =>
       (closing ??= (async () => {
-        await shutdown.drain(httpServer, config.http.shutdownTimeoutMs);
+        // WebSockets first: an upgraded socket would hold the HTTP server's close open.
+        await Promise.all([shutdown.drain(httpServer, config.http.shutdownTimeoutMs), edge.close(config.http.shutdownTimeoutMs)]);
+        await feed.stop();
         await scheduler.stop();
         await webhooks.stop();
         mailer?.transport.close();

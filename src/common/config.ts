@@ -75,6 +75,16 @@ export interface Config {
     /** Requests a minute per token (per client address without one); 0 turns the limit off. */
     ratePerMinute: number;
   };
+  /** Live updates over graphql-ws (src/modules/live, docs/events.md "Live updates"). */
+  live: {
+    /**
+     * How often each instance reads the outbox without being woken, in milliseconds: the only
+     * trigger on SQLite, a safety net on PostgreSQL (which wakes the feed by LISTEN/NOTIFY).
+     */
+    pollMs: number;
+    /** Events waiting for one slow subscription before its connection is closed (4413). */
+    queueLimit: number;
+  };
 }
 
 const DEFAULT_SQLITE = './data/tiered-sla.sqlite';
@@ -126,6 +136,14 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1000000, 1200, 'an integer'),
   SCHEDULER_INTERVAL_MS: wholeNumber(0, 86400000, 60000, 'a whole number of milliseconds (0: off)'),
   CLOCK_OVERRIDE: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+  // Unset: 250 ms on SQLite (polling is how it hears of events), 1 s on PostgreSQL (a safety net).
+  LIVE_POLL_MS: z.coerce
+    .number({ error: 'expected a whole number of milliseconds from 10 to 60000' })
+    .int('expected a whole number of milliseconds from 10 to 60000')
+    .min(10, 'expected a whole number of milliseconds from 10 to 60000')
+    .max(60000, 'expected a whole number of milliseconds from 10 to 60000')
+    .optional(),
+  LIVE_QUEUE_LIMIT: wholeNumber(10, 1000000, 20000, 'a whole number of events'),
   WEBHOOK_POLL_MS: wholeNumber(0, 3600000, 1000, 'a whole number of milliseconds (0: off)'),
   // No default: unset means "allowed on the local SQLite demo, refused elsewhere" (loadConfig).
   WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
@@ -220,5 +238,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
     },
+    live: { pollMs: e.LIVE_POLL_MS ?? (isPg ? 1000 : 250), queueLimit: e.LIVE_QUEUE_LIMIT },
   };
 }

@@ -22,6 +22,10 @@ export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerP
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, request, document, operation, operationName }) {
+          // A subscription is a stream: graphql-ws serves it on the same path (src/http/live.ts).
+          if (operation?.operation === 'subscription') {
+            throw refusal(new Error('Subscriptions are served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP'), 400, 'BAD_REQUEST');
+          }
           // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no token.
           if (operation && isTypenameOnly(operation) && document.definitions.length === 1) return;
           const problem = inputProblem(document, request.variables ?? {});

@@ -224,11 +224,11 @@ describe.each(engines())('bounded work and clean refusals (%s)', (engine) => {
     expect(second.data!.departments.edges[0].node.code > departments.departments.edges[0].node.code).toBe(true);
   });
 
-  it('answers `subscription { … }` as a request error (the schema has no subscriptions), not INTERNAL', async () => {
-    const r = await gql(s, 'subscription { me { id } }');
+  it('answers `subscription { … }` over HTTP as a request error (subscriptions are served over WebSocket), not INTERNAL', async () => {
+    const r = await gql(s, 'subscription { events { id } }');
     expect(r.status).toBe(400);
-    expect(r.json.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(r.json.errors?.[0].message).toBe('This server does not support subscription operations: the schema has no subscription type');
+    expect(r.json.errors?.[0].extensions?.code).toBe('BAD_REQUEST');
+    expect(r.json.errors?.[0].message).toBe('Subscriptions are served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP');
   });
 
   it('writes nothing for a refused NUL byte: no department, no audit entry', async () => {

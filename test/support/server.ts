@@ -95,8 +95,12 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
   };
 }
 
-/** Boots the real server on a fresh database of `engine` and a free port; `seed` adds the demo company. */
-export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all' } = {}): Promise<TestServer> {
+/**
+ * Boots the real server on a fresh database of `engine` and a free port; `seed` adds the demo
+ * company. With `sameDatabaseAs`, a second instance on that server's database instead (its config;
+ * `close` leaves the database to the first).
+ */
+export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all'; sameDatabaseAs?: TestServer } = {}): Promise<TestServer> {
   // The test clock is on: tests of due dates and lateness send X-Clock-Now.
   const clock: Record<string, string> = options.env?.NODE_ENV === 'production' ? {} : { CLOCK_OVERRIDE: 'true' };
   // Tests move the clock with X-Clock-Now; a scheduler on the real clock would record transitions
@@ -104,7 +108,9 @@ export async function startServer(engine: Engine, options: { env?: Record<string
   clock.SCHEDULER_INTERVAL_MS ??= '0';
   // Likewise the webhook worker: tests of webhooks call `app.webhooks.tick(at)` themselves.
   clock.WEBHOOK_POLL_MS ??= '0';
-  const { config, drop } = await freshDatabase(engine, { ...clock, ...options.env });
+  // A second instance on the database of a running one (tests of several instances): the same
+  // config, and closing it leaves the database to the first.
+  const { config, drop } = options.sameDatabaseAs ? { config: options.sameDatabaseAs.app.config, drop: async () => undefined } : await freshDatabase(engine, { ...clock, ...options.env });
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
   // `true`: the catalogs only (tests build their own agreements); 'all': the demo agreements too.
@@ -115,7 +121,9 @@ export async function startServer(engine: Engine, options: { env?: Record<string
     const em = app.orm.em.fork();
     const department = departmentCode ? await em.findOneOrFail(Department, { code: departmentCode }) : null;
     const n = ++users;
-    const user = em.create(User, { name: `${role} ${n}`, email: `${role.toLowerCase()}.${n}@test.example`, role, department });
+    // A second instance on the same database numbers its users apart from the first's.
+    const host = options.sameDatabaseAs ? `b${randomBytes(3).toString('hex')}.` : '';
+    const user = em.create(User, { name: `${role} ${n}`, email: `${role.toLowerCase()}.${n}@${host}test.example`, role, department });
     const secret = generateToken();
     issueToken(em, user, 'test', secret, null);
     await em.flush();

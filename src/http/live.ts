@@ -1,0 +1,239 @@
+/* Live updates on the HTTP server's own port: GraphQL subscriptions over WebSocket (the
+ * graphql-transport-ws protocol of graphql-ws) at /graphql, fed by the instance's LiveFeed. */
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { MikroORM } from '@mikro-orm/core';
+import { getOperationAST, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { CloseCode, handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Config } from '../common/config';
+import { createContext, type Principal } from '../common/context';
+import { UnauthenticatedError } from '../common/errors';
+import { loggableError } from '../common/logging';
+import type { LiveFeed } from '../modules/live/live-feed';
+import { type LiveContext, SLOW_SUBSCRIBER_CLOSE } from '../modules/live/live.service';
+import { formatError } from './apollo';
+import { authenticateBearer, requestBearer } from './authenticate';
+import { aliasLimitRule, depthLimitRule, inputProblem, operationCost } from './query-limits';
+import type { Shutdown } from './shutdown';
+
+/** The path of the GraphQL endpoint, for HTTP and WebSocket alike. */
+const PATH = '/graphql';
+
+/** What a connection authenticated as, and with which credential. */
+interface Connection {
+  principal: Principal;
+  bearer: string;
+}
+
+/** What each connection's graphql-ws context carries: the socket and its upgrade request. */
+interface Extra {
+  socket: WebSocket;
+  request: http.IncomingMessage;
+}
+
+type Ctx = WsContext<Record<string, unknown> | undefined, Extra>;
+
+/** Bytes a connection may leave unsent (its client not reading) before it is closed with 4413. */
+export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
+/** Ping interval; a connection that has not answered the previous ping by the next is terminated. */
+const KEEPALIVE_MS = 12_000;
+
+/** WebSocket close reasons are at most 123 bytes. */
+function closeReason(message: string): string {
+  return Buffer.byteLength(message) <= 123
+    ? message
+    : `${Buffer.from(message)
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD+$/, '')}…`;
+}
+
+/**
+ * The bearer token of a connection's `connection_init` payload: `authorization: 'Bearer …'` as the
+ * HTTP header would say it, or `token: '…'`. Undefined when neither was sent, null when malformed:
+ * the same three cases as the HTTP edge, so `authenticateBearer` answers with the same messages.
+ */
+export function connectionBearer(params: Record<string, unknown> | undefined): string | null | undefined {
+  const authorization = params?.authorization ?? params?.Authorization;
+  if (authorization !== undefined) return typeof authorization === 'string' ? requestBearer(authorization) : null;
+  const token = params?.token;
+  if (token === undefined) return undefined;
+  return typeof token === 'string' && token.length ? token : null;
+}
+
+/** The edge's handle on live updates: what `close` needs. */
+export interface LiveEdge {
+  /** Closes every WebSocket (1001), terminating those still open after `timeoutMs`, and stops accepting new ones. */
+  close(timeoutMs: number): Promise<void>;
+  /** Open WebSocket connections. */
+  readonly connections: number;
+}
+
+/**
+ * Serves graphql-ws on `server`'s upgrade requests to /graphql (other paths are refused with 404,
+ * and every upgrade during shutdown with 503). A connection is authenticated once, by the token in
+ * its `connection_init` payload, exactly as an HTTP request by its Authorization header; a missing
+ * or refused token closes it with 4401 and the reason. Each subscription document passes the same
+ * limits as an HTTP query (tokens, depth, aliases, the values it carries, cost); only `subscription`
+ * operations are served here (queries and mutations go over HTTP, with its rate limit, timeouts
+ * and clock). Errors are masked as over HTTP.
+ */
+export function attachLive(deps: { server: http.Server; schema: GraphQLSchema; orm: MikroORM; feed: LiveFeed; config: Config; logger: Logger; shutdown: Shutdown }): LiveEdge {
+  const { server, schema, orm, feed, config, logger, shutdown } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes });
+  const connections = new WeakMap<object, Connection>();
+  const rules = [...specifiedRules, depthLimitRule(config.limits.depth), aliasLimitRule(config.limits.aliases)];
+
+  const refuse = (errors: GraphQLError[]) => errors;
+
+  const graphqlWs = makeServer<Record<string, unknown> | undefined, Extra>({
+    schema,
+    async onConnect(ctx: Ctx) {
+      const bearer = connectionBearer(ctx.connectionParams);
+      try {
+        const principal = await authenticateBearer(orm.em.fork(), bearer);
+        connections.set(ctx, { principal, bearer: bearer as string });
+        return true;
+      } catch (e) {
+        if (!(e instanceof UnauthenticatedError)) throw e;
+        ctx.extra.socket.close(CloseCode.Unauthorized, closeReason(e.message));
+        return false;
+      }
+    },
+    onSubscribe(ctx: Ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] {
+      const connection = connections.get(ctx);
+      if (!connection) return refuse([new GraphQLError('Unauthorized', { extensions: { code: 'UNAUTHENTICATED' } })]);
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query, { maxTokens: config.limits.tokens });
+      } catch (e) {
+        if (!(e instanceof GraphQLError)) throw e;
+        return refuse([new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: /more tha[nt] \d+ tokens/.test(e.message) ? 'TOO_MANY_TOKENS' : 'GRAPHQL_PARSE_FAILED' } })]);
+      }
+      const invalid = validate(schema, document, rules);
+      if (invalid.length)
+        return refuse(invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: (e.extensions.refusal as string | undefined) ?? 'GRAPHQL_VALIDATION_FAILED' } })));
+      const operation = getOperationAST(document, payload.operationName);
+      if (!operation) return refuse([new GraphQLError('Unable to identify the operation: name one with operationName', { extensions: { code: 'BAD_USER_INPUT' } })]);
+      if (operation.operation !== 'subscription') {
+        return refuse([new GraphQLError(`Only subscriptions are served over WebSocket; send this ${operation.operation} over HTTP (POST /graphql)`, { extensions: { code: 'BAD_USER_INPUT' } })]);
+      }
+      const variables = payload.variables ?? {};
+      const problem = inputProblem(document, variables);
+      if (problem) return refuse([new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field } })]);
+      let cost: number;
+      try {
+        cost = operationCost(schema, document, payload.operationName ?? undefined, variables);
+      } catch (e) {
+        if (!(e instanceof GraphQLError)) throw e;
+        return refuse([new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })]);
+      }
+      if (cost > config.limits.cost) return refuse([new GraphQLError(`Query cost ${cost} exceeds the limit of ${config.limits.cost}`, { extensions: { code: 'QUERY_TOO_COMPLEX' } })]);
+
+      const base = createContext(orm, `ws-${randomUUID()}`, connection.bearer);
+      base.principal = connection.principal;
+      base.request.operationName = operation.name?.value ?? null;
+      const socket: WebSocket = ctx.extra.socket;
+      const contextValue: LiveContext = { ...base, live: feed, disconnect: (code, reason) => socket.close(code, closeReason(reason)) };
+      return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
+    },
+    onNext(_ctx, _id, _payload, _args, result) {
+      if (!result.errors?.length) return undefined;
+      return { ...result, errors: result.errors.map((e) => formatError(e.toJSON())) };
+    },
+    onError(_ctx, _id, _payload, errors) {
+      return errors.map((e) => formatError(e.toJSON()));
+    },
+  });
+
+  // graphql-ws's own glue for `ws` (graphql-ws/use/ws) awaits each message's write callback before
+  // the next: one system call per message and subscriber, which in a burst of thousands holds the
+  // event loop for seconds. Here a message is handed to `ws` and the next follows at once (writes
+  // made together leave in one writev); a client that does not read shows as unsent bytes, and
+  // past MAX_UNSENT_BYTES its connection is closed.
+  wss.options.handleProtocols = (protocols) => handleProtocols(protocols) || false;
+  // The TCP socket under each WebSocket: corked while a turn of the event loop sends messages, and
+  // uncorked after it, so the frames of a burst leave in one write instead of one each.
+  const raw = new WeakMap<WebSocket, Duplex>();
+  wss.on('connection', (socket, request) => {
+    const tcp = raw.get(socket);
+    let corked = false;
+    socket.once('error', (e) => {
+      logger.warn({ err: loggableError(e) }, 'WebSocket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    let alive = true;
+    socket.on('pong', () => (alive = true));
+    const keepalive = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, KEEPALIVE_MS);
+    const closed = graphqlWs.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          if (tcp && !corked) {
+            corked = true;
+            tcp.cork();
+            setImmediate(() => {
+              corked = false;
+              tcp.uncork();
+            });
+          }
+          socket.send(data);
+          if (socket.bufferedAmount > MAX_UNSENT_BYTES) socket.close(SLOW_SUBSCRIBER_CLOSE, `Subscriber too slow: more than ${MAX_UNSENT_BYTES} bytes unsent; reconnect and catch up`);
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch((e: unknown) => {
+              logger.error({ err: loggableError(e) }, 'graphql-ws message handling failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            });
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(keepalive);
+      void closed(code, String(reason));
+    });
+  });
+
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const status = shutdown.started ? '503 Service Unavailable' : path !== PATH ? '404 Not Found' : null;
+    if (status) {
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      raw.set(ws, socket);
+      wss.emit('connection', ws, req);
+    });
+  };
+  server.on('upgrade', onUpgrade);
+  wss.on('error', (e) => logger.error({ err: loggableError(e) }, 'WebSocket server error'));
+
+  return {
+    get connections() {
+      return wss.clients.size;
+    },
+    async close(timeoutMs) {
+      server.off('upgrade', onUpgrade);
+      const open = [...wss.clients];
+      const closed = Promise.all(open.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise<void>((resolve) => ws.once('close', () => resolve())))));
+      for (const ws of open) ws.close(1001, 'Server shutting down');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

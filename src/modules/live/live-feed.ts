@@ -1,0 +1,361 @@
+/**
+ * The live feed (issue 15, point 5): one tail of the outbox per app instance, not per subscriber.
+ * It reads committed events with `readOutbox` from the outbox's end at start, and hands each to
+ * the subscriptions that match it and whose principal may read it (`mayReadEvent`).
+ *
+ * Waking: on PostgreSQL a statement-level trigger on `domain_event` notifies the channel
+ * `domain_event` at commit (migration `domain_event_notify`), and the feed LISTENs on a connection
+ * of its own; it also reads every `pollMs` as a safety net (a lost connection, an event held back
+ * behind an older running transaction). On SQLite it polls. Every instance tails the shared table,
+ * so a subscriber on any instance hears of events committed through any other.
+ *
+ * A slow subscriber never holds up the others or the tail: each subscription has a bounded queue,
+ * and one that overflows is ended and its connection closed (`onOverflow`, 4413 on graphql-ws).
+ */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import type { Logger } from 'pino';
+import { loggableError } from '../../common/logging';
+import { type OutboxEvent, type OutboxPosition, outboxEnd, positionOf, readOutbox } from '../../common/outbox';
+import { type Actor, mayReadEvent } from '../../common/policy';
+import { sqlOf } from '../../common/sql';
+
+/** Events read per statement; the tail yields to I/O between batches. */
+const BATCH = 1000;
+/** Milliseconds of a turn of the event loop that subscription streams may use together before they yield to I/O. */
+const TURN_BUDGET_MS = 6;
+/** After a lost LISTEN connection, how long before trying again (polling goes on meanwhile). */
+const RELISTEN_MS = 2000;
+/** The PostgreSQL channel the trigger notifies. */
+export const LIVE_CHANNEL = 'domain_event';
+
+/** What a subscription asks for: null means every type / every readable department. */
+export interface LiveFilter {
+  types: ReadonlySet<string> | null;
+  /** An event matches when its provider or its customer is one of these. */
+  departments: ReadonlySet<string> | null;
+}
+
+export interface LiveFeedOptions {
+  pollMs: number;
+  queueLimit: number;
+}
+
+/** A pg client as knex hands it out raw: the part the feed uses. */
+interface ListenConnection {
+  query(sql: string): Promise<unknown>;
+  on(event: 'notification', listener: () => void): void;
+  on(event: 'error' | 'end', listener: (e?: Error) => void): void;
+  removeAllListeners(): void;
+}
+
+interface RawConnectionClient {
+  acquireRawConnection(): Promise<ListenConnection>;
+  destroyRawConnection(connection: ListenConnection): Promise<void>;
+}
+
+/**
+ * Where a new subscriber begins: the position the tail must read from (at the latest), and which
+ * events are new to it. `outboxEnd` alone would not do on PostgreSQL: that position lies before
+ * every transaction still running, so events committed by newer transactions before the subscriber
+ * arrived lie after it too. The snapshot says exactly which transactions had committed: an event
+ * is new iff its transaction was not visible then (at or past the snapshot's xmax, or in its list
+ * of running ones).
+ */
+export interface Since {
+  position: OutboxPosition;
+  isNew(event: Pick<OutboxEvent, 'tx' | 'seq'>): boolean;
+}
+
+/** The {@link Since} of a subscriber arriving now. */
+export async function sinceNow(em: EntityManager): Promise<Since> {
+  const sql = sqlOf(em);
+  const end = await outboxEnd(em);
+  if (!sql.pg) return { position: end, isNew: (e) => e.seq > end.seq };
+  // Taken after outboxEnd: every transaction its snapshot shows as committed is then also one
+  // whose events lie after `end` or were visible to it.
+  const [row] = await sql.rows<{ snapshot: string }>('select txid_current_snapshot()::text as "snapshot"');
+  const [, xmax, xip] = row.snapshot.split(':');
+  const running = new Set(xip ? xip.split(',') : []);
+  const horizon = BigInt(xmax);
+  return { position: end, isNew: (e) => BigInt(e.tx) >= horizon || running.has(e.tx) };
+}
+
+/** Whether position `a` is after `b` in (tx, seq) order. */
+function isAfter(a: OutboxPosition, b: OutboxPosition): boolean {
+  const ta = BigInt(a.tx);
+  const tb = BigInt(b.tx);
+  return ta > tb || (ta === tb && a.seq > b.seq);
+}
+
+/** One subscriber's stream: a bounded queue drained by the GraphQL layer's `for await`. */
+class LiveSubscription implements AsyncIterableIterator<OutboxEvent> {
+  private readonly queue: OutboxEvent[] = [];
+  private waiting: ((r: IteratorResult<OutboxEvent>) => void) | null = null;
+  private done = false;
+
+  constructor(
+    private readonly feed: LiveFeed,
+    readonly actor: Actor,
+    readonly filter: LiveFilter,
+    /** Which events were committed before the subscription began. */
+    readonly since: Since,
+    private readonly limit: number,
+    private readonly onOverflow: (waiting: number) => void,
+  ) {}
+
+  /** Whether this subscription receives `event`: new to it, of its filter, and readable by its principal. */
+  accepts(event: OutboxEvent): boolean {
+    if (!this.since.isNew(event)) return false;
+    if (this.filter.types && !this.filter.types.has(event.type)) return false;
+    const parties = { providerId: event.providerDepartmentId, customerId: event.customerDepartmentId };
+    if (
+      this.filter.departments &&
+      !(parties.providerId !== null && this.filter.departments.has(parties.providerId)) &&
+      !(parties.customerId !== null && this.filter.departments.has(parties.customerId))
+    ) {
+      return false;
+    }
+    return mayReadEvent(this.actor, parties);
+  }
+
+  /** Queues an event, or ends the subscription when its queue is full. Never waits. */
+  push(event: OutboxEvent): void {
+    if (this.done) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: event, done: false });
+      return;
+    }
+    if (this.queue.length >= this.limit) {
+      const waiting = this.queue.length;
+      this.end();
+      this.onOverflow(waiting);
+      return;
+    }
+    this.queue.push(event);
+  }
+
+  /** Ends the stream: what is queued is dropped, a pending `next` resolves done. */
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.length = 0;
+    this.feed.remove(this);
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve?.({ value: undefined, done: true });
+  }
+
+  async next(): Promise<IteratorResult<OutboxEvent>> {
+    // Sending an event (executing the selection, serializing, writing) costs tens of microseconds;
+    // a burst of thousands to many subscribers would hold the event loop for seconds. Streams share
+    // a budget per turn of the loop (see `breathe`), so requests are served between slices.
+    await this.feed.breathe();
+    const value = this.queue.shift();
+    if (value) return { value, done: false };
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  return(): Promise<IteratorResult<OutboxEvent>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<OutboxEvent> {
+    return this;
+  }
+}
+
+/** The one outbox tail of an app instance and its subscriptions (see the file's comment). */
+export class LiveFeed {
+  private readonly subscriptions = new Set<LiveSubscription>();
+  private position: OutboxPosition | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private listener: ListenConnection | null = null;
+  private relisten: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  /** Events handed to subscriptions so far (for tests and the bench). */
+  delivered = 0;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly logger: Logger,
+    private readonly options: LiveFeedOptions,
+  ) {}
+
+  private turnStarted = 0;
+  private nextTurn: Promise<void> | null = null;
+
+  /**
+   * Resolves at once while the streams' shared budget for this turn of the event loop lasts, else
+   * at the next turn (after I/O: requests waiting are served first). One budget for every stream,
+   * not one each: ten subscribers get a slice of a turn together, not ten slices.
+   */
+  breathe(): Promise<void> | void {
+    if (this.nextTurn) return this.nextTurn;
+    const now = performance.now();
+    if (!this.turnStarted) this.turnStarted = now;
+    if (now - this.turnStarted < TURN_BUDGET_MS) return;
+    this.nextTurn = yieldToIo().then(() => {
+      this.nextTurn = null;
+      this.turnStarted = performance.now();
+    });
+    return this.nextTurn;
+  }
+
+  /** How many subscriptions are open. */
+  get size(): number {
+    return this.subscriptions.size;
+  }
+
+  /** Starts the tail at the outbox's end: LISTEN (PostgreSQL) and the poll. */
+  async start(): Promise<void> {
+    if (this.position || this.stopped) return;
+    this.position = await outboxEnd(this.orm.em.fork());
+    if (sqlOf(this.orm.em).pg) await this.listen();
+    this.timer = setInterval(() => this.wake(), this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** Stops the tail and ends every subscription (their sockets are the edge's to close). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.relisten) clearTimeout(this.relisten);
+    this.timer = this.relisten = null;
+    const listener = this.listener;
+    this.listener = null;
+    if (listener)
+      await this.rawClient()
+        .destroyRawConnection(listener)
+        .catch(() => undefined);
+    await this.running;
+    for (const s of [...this.subscriptions]) s.end();
+  }
+
+  /**
+   * A new subscription for `actor`: it hears of events committed from now on (none before), of
+   * `filter`, that `actor` may read. `onOverflow` is called once if it falls `queueLimit` behind.
+   */
+  async subscribe(actor: Actor, filter: LiveFilter, onOverflow: (waiting: number) => void): Promise<AsyncIterableIterator<OutboxEvent>> {
+    const since = await sinceNow(this.orm.em.fork());
+    const subscription = new LiveSubscription(this, { role: actor.role, departmentIds: [...actor.departmentIds] }, filter, since, this.options.queueLimit, onOverflow);
+    if (this.stopped) {
+      subscription.end();
+      return subscription;
+    }
+    // An idle feed reads nothing; its first subscriber moves it to where that subscriber begins.
+    if (!this.subscriptions.size) this.advance(since.position);
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** @internal A subscription that ended leaves the fan-out. */
+  remove(subscription: LiveSubscription): void {
+    this.subscriptions.delete(subscription);
+  }
+
+  /** Moves the tail's position forward to `to` (never back: a read that began earlier may end later). */
+  private advance(to: OutboxPosition): void {
+    if (!this.position || isAfter(to, this.position)) this.position = to;
+  }
+
+  /**
+   * Reads the outbox now (or again as soon as the running read ends). Without subscribers it reads
+   * nothing: an idle instance sends no SQL.
+   */
+  wake(): void {
+    if (this.stopped || !this.position || !this.subscriptions.size) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Reads until the outbox is exhausted, handing each batch out; a failure waits for the next wake. */
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const events = await readOutbox(this.orm.em.fork(), this.position as OutboxPosition, BATCH);
+        if (!events.length || this.stopped) return;
+        this.advance(positionOf(events[events.length - 1]));
+        this.fanOut(events);
+        if (events.length < BATCH) return;
+        // A burst: let requests in between batches.
+        await yieldToIo();
+      }
+    } catch (e) {
+      if (!this.stopped) this.logger.error({ err: loggableError(e) }, 'live feed: reading the outbox failed; retrying at the next wake');
+    }
+  }
+
+  private fanOut(events: OutboxEvent[]): void {
+    if (!this.subscriptions.size) return;
+    for (const event of events) {
+      for (const s of this.subscriptions) {
+        if (s.accepts(event)) {
+          s.push(event);
+          this.delivered++;
+        }
+      }
+    }
+  }
+
+  private rawClient(): RawConnectionClient {
+    return (sqlOf(this.orm.em).knex as unknown as { client: RawConnectionClient }).client;
+  }
+
+  /** LISTENs on a connection of its own (outside the pool); on loss, polls and tries again. */
+  private async listen(): Promise<void> {
+    try {
+      const connection = await this.rawClient().acquireRawConnection();
+      if (this.stopped) {
+        await this.rawClient().destroyRawConnection(connection);
+        return;
+      }
+      const lost = (e?: Error) => {
+        if (this.listener !== connection) return;
+        this.listener = null;
+        connection.removeAllListeners();
+        void this.rawClient()
+          .destroyRawConnection(connection)
+          .catch(() => undefined);
+        if (this.stopped) return;
+        this.logger.warn({ err: e ? loggableError(e) : undefined }, 'live feed: LISTEN connection lost; polling until it is back');
+        this.scheduleRelisten();
+      };
+      connection.on('notification', () => this.wake());
+      connection.on('error', lost);
+      connection.on('end', lost);
+      await connection.query(`listen "${LIVE_CHANNEL}"`);
+      this.listener = connection;
+      // Events committed between `outboxEnd` and LISTEN were not notified.
+      this.wake();
+    } catch (e) {
+      this.logger.warn({ err: loggableError(e) }, 'live feed: LISTEN failed; polling until it succeeds');
+      this.scheduleRelisten();
+    }
+  }
+
+  private scheduleRelisten(): void {
+    if (this.stopped || this.relisten) return;
+    this.relisten = setTimeout(() => {
+      this.relisten = null;
+      void this.listen();
+    }, RELISTEN_MS);
+    this.relisten.unref();
+  }
+}
