@@ -46,11 +46,11 @@ export interface BenchServer {
 
 /**
  * Starts the API on a fresh database of `engine` with the demo catalogs and agreements, rate
- * limit off, the test clock allowed and logging silent.
+ * limit off, the test clock allowed and logging silent; `extraEnv` adds or overrides settings.
  */
-export async function startBenchServer(engine: Engine, name: string): Promise<BenchServer> {
+export async function startBenchServer(engine: Engine, name: string, extraEnv: Record<string, string> = {}): Promise<BenchServer> {
   const id = `tsla_bench_${name}_${randomBytes(4).toString('hex')}`;
-  const env: Record<string, string> = { NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', CLOCK_OVERRIDE: 'true', SEED_DEMO: 'never' };
+  const env: Record<string, string> = { NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', CLOCK_OVERRIDE: 'true', SEED_DEMO: 'never', ...extraEnv };
   let database: string;
   let drop: () => Promise<void>;
   if (engine === 'sqlite') {
