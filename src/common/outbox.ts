@@ -87,11 +87,14 @@ function toEvent(row: EventRow): OutboxEvent {
  * PostgreSQL: the smallest transaction id (64-bit, as `txid_current()` gives them) that may still
  * commit an event in this database: the oldest running transaction here with an id (not this
  * one), else the next id to be given. pg_stat_activity gives 32-bit ids; each is widened against
- * the next id (running ids are below it and within 2^31 of it).
+ * the next id (running ids are below it and within 2^31 of it). PostgreSQL keeps what
+ * pg_stat_activity showed for the rest of a transaction, so the statement drops that copy first
+ * (`pg_stat_clear_snapshot`, with the next id, before the correlated read of the running ones): a
+ * second horizon in one transaction must see the transactions begun since the first.
  */
 async function horizon(em: EntityManager): Promise<string> {
   const [row] = await sqlOf(em).rows<{ horizon: string }>(
-    `with s as (select txid_snapshot_xmax(txid_current_snapshot()) as next)
+    `with s as materialized (select txid_snapshot_xmax(txid_current_snapshot()) as next, pg_stat_clear_snapshot() as fresh)
      select coalesce((select min(s.next - ((s.next % 4294967296 - a.backend_xid::text::bigint + 4294967296) % 4294967296))
                         from pg_stat_activity a
                        where a.datname = current_database() and a.backend_xid is not null and a.pid <> pg_backend_pid()), s.next)::text as "horizon"

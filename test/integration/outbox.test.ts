@@ -83,6 +83,33 @@ describe.each(engines())('the outbox in commit order (%s)', (engine) => {
     expect((await readOutbox(s.app.orm.em.fork(), OUTBOX_START, 100, ['escalation.opened'])).length).toBeGreaterThanOrEqual(6);
   });
 
+  // PostgreSQL keeps what pg_stat_activity showed for the rest of the transaction: a second read in
+  // the same transaction (a new consumer's first round, a subscription's creation) must not miss a
+  // transaction that began after the first.
+  it.skipIf(engine === 'sqlite')('sees the transactions begun since an earlier read of the same transaction', async () => {
+    await s.app.orm.em.fork().transactional(async (reader) => {
+      const start = await outboxEnd(reader);
+      let releaseSlow!: () => void;
+      const held = new Promise<void>((resolve) => (releaseSlow = resolve));
+      let emitted!: () => void;
+      const slowEmitted = new Promise<void>((resolve) => (emitted = resolve));
+      const slow = s.app.orm.em.fork().transactional(async (em) => {
+        await emit(em, 'slow-begun-later');
+        emitted();
+        await held;
+      });
+      try {
+        await slowEmitted;
+        await s.app.orm.em.fork().transactional((em) => emit(em, 'fast-committed-first'));
+        expect(titles(await readOutbox(reader, start, 100))).toEqual([]);
+      } finally {
+        releaseSlow();
+        await slow;
+      }
+      expect(titles(await readOutbox(reader, start, 100))).toEqual(['slow-begun-later', 'fast-committed-first']);
+    });
+  });
+
   // Another database on the same server (another app, another test) holds a transaction open:
   // only this database's transactions may hold its consumers back.
   it.skipIf(engine === 'sqlite')('is not held back by a transaction in another database of the server', async () => {
