@@ -93,7 +93,7 @@ export class WebhookWorker {
     }
     // Batch after batch while full ones come (a burst), up to a bound; the next tick goes on.
     for (let round = 0; round < CLAIM_ROUNDS && !this.stopping.signal.aborted; round++) {
-      const claimed = await this.orm.em.fork().transactional((em) => claimDue(em, now, CLAIM_BATCH, leaseMs(this.settings.timeoutMs)));
+      const claimed = await this.orm.em.fork().transactional((em) => claimDue(em, now, CLAIM_BATCH, leaseMs(this.settings.timeoutMs, Math.ceil(CLAIM_BATCH / CONCURRENCY))));
       if (claimed.length) await this.attemptBatch(claimed, now, result);
       if (claimed.length < CLAIM_BATCH) break;
       await breathe();

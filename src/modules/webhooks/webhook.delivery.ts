@@ -21,9 +21,13 @@ export const RETRY_DELAYS_MS: readonly number[] = [5_000, 300_000, 1_800_000, 7_
 /** The share of a delay added at random, at most. */
 export const RETRY_JITTER = 0.1;
 
-/** How long a claim lasts: longer than an attempt's timeout, so only a dead instance's claim expires. */
-export function leaseMs(timeoutMs: number): number {
-  return timeoutMs + 60_000;
+/**
+ * How long a claim lasts: longer than its batch may take (`rounds` attempts one after another,
+ * each up to the timeout), so only a dead instance's claim expires, never one still queued behind
+ * slow attempts of a live one.
+ */
+export function leaseMs(timeoutMs: number, rounds = 1): number {
+  return rounds * timeoutMs + 60_000;
 }
 
 /** A claimed delivery and what its attempt needs. */
