@@ -141,8 +141,9 @@ export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
     const res = await fetch(parsed.url, { method: 'POST', headers: attemptHeaders(attempt, new Date()), body: attempt.body, redirect: 'manual', signal });
-    // The answer's body is not kept; reading it frees the connection.
-    await res.arrayBuffer().catch(() => undefined);
+    // Only the status counts: the body is cancelled unread (an endless or huge one would hold the
+    // attempt until its timeout and fill the worker's memory meanwhile).
+    await res.body?.cancel().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { kind: 'delivered', code: res.status };
     if (res.status === 410) return { kind: 'gone', code: 410 };
     const redirect = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.headers.get('location') ?? 'nowhere'} not followed)` : '';
