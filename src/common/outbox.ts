@@ -86,15 +86,21 @@ function toEvent(row: EventRow): OutboxEvent {
 /**
  * PostgreSQL: the smallest transaction id (64-bit, as `txid_current()` gives them) that may still
  * commit an event in this database: the oldest running transaction here with an id (not this
- * one), else the next id to be given. pg_stat_activity gives 32-bit ids; each is widened against
- * the next id (running ids are below it and within 2^31 of it).
+ * one), else the next id to be given (the snapshot's xmax, the latest completed id + 1).
+ * pg_stat_activity gives 32-bit ids; each is widened by its signed distance to that xmax (running
+ * ids are within 2^31 of it), since a running id may be above it: with two writers, the later's id
+ * is above xmax until the earlier completes, and an unsigned distance made it 2^32 older, putting
+ * `outboxEnd` before the whole outbox. PostgreSQL keeps what
+ * pg_stat_activity showed for the rest of a transaction, so the statement drops that copy first
+ * (`pg_stat_clear_snapshot`, with the next id, before the correlated read of the running ones): a
+ * second horizon in one transaction must see the transactions begun since the first.
  */
 async function horizon(em: EntityManager): Promise<string> {
   const [row] = await sqlOf(em).rows<{ horizon: string }>(
-    `with s as (select txid_snapshot_xmax(txid_current_snapshot()) as next)
-     select coalesce((select min(s.next - ((s.next % 4294967296 - a.backend_xid::text::bigint + 4294967296) % 4294967296))
-                        from pg_stat_activity a
-                       where a.datname = current_database() and a.backend_xid is not null and a.pid <> pg_backend_pid()), s.next)::text as "horizon"
+    `with s as materialized (select txid_snapshot_xmax(txid_current_snapshot()) as next, pg_stat_clear_snapshot() as fresh)
+     select least((select min(s.next - ((s.next % 4294967296 - a.backend_xid::text::bigint + 6442450944) % 4294967296 - 2147483648))
+                     from pg_stat_activity a
+                    where a.datname = current_database() and a.backend_xid is not null and a.pid <> pg_backend_pid()), s.next)::text as "horizon"
        from s`,
   );
   return row.horizon;

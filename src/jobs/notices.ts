@@ -41,8 +41,8 @@ interface Due {
   event: AnyEventInput;
 }
 
-export async function fireNotices(em: EntityManager, now: Date): Promise<number> {
-  const due = [...(await reportNotices(em, now)), ...(await reviewNotices(em, now)), ...(await escalationNotices(em, now))];
+export async function fireNotices(em: EntityManager, now: Date, batch = BATCH): Promise<number> {
+  const due = [...(await reportNotices(em, now, batch)), ...(await reviewNotices(em, now)), ...(await escalationNotices(em, now, batch))];
   if (!due.length) return 0;
   const taken = await takeNotices(
     em,
@@ -96,7 +96,7 @@ interface MonthRow {
   due_date: string;
 }
 
-async function reportNotices(em: EntityManager, now: Date): Promise<Due[]> {
+async function reportNotices(em: EntityManager, now: Date, batch: number): Promise<Due[]> {
   const sql = sqlOf(em);
   // Ended months with MANUAL objectives and no submitted report, due within the next two weeks or
   // past due, whose notice has not been given (the window is wider than any due-soon span).
@@ -107,7 +107,7 @@ async function reportNotices(em: EntityManager, now: Date): Promise<Due[]> {
        where "deleted" = ? and "closed" = ? and "has_manual" = ? and "report_status" is null and "month_ends_at" <= ? and "due_at" <= ?${after ? ' and "due_at" > ?' : ''}
          and not exists (select 1 from "fired_notice" f where f."key" = cast(? as text) || cast("agreement_id" as text) || '|' || "month")
        order by "due_at", "agreement_id" limit ?`,
-      [bool(sql, false), bool(sql, false), bool(sql, true), sql.date(now), sql.date(upTo), ...(after ? [sql.date(after)] : []), `${kind}|`, BATCH],
+      [bool(sql, false), bool(sql, false), bool(sql, true), sql.date(now), sql.date(upTo), ...(after ? [sql.date(after)] : []), `${kind}|`, batch],
     );
   const overdue = await select('report.overdue', now, null);
   const dueSoon = await select('report.due_soon', soon, now);
@@ -155,9 +155,18 @@ async function reviewNotices(em: EntityManager, now: Date): Promise<Due[]> {
   }));
 }
 
-async function escalationNotices(em: EntityManager, now: Date): Promise<Due[]> {
-  const open = await em.find(Escalation, { status: EscalationStatus.OPEN }, { orderBy: { openedAt: 'asc', id: 'asc' }, limit: BATCH });
-  if (!open.length) return [];
+async function escalationNotices(em: EntityManager, now: Date, batch: number): Promise<Due[]> {
+  // An escalation told of its missed deadline stays OPEN but has nothing more to tell: it leaves
+  // the candidates, so old ignored ones never keep newer ones out of the batch.
+  const sql = sqlOf(em);
+  const ids = await sql.rows<{ id: string }>(
+    `select "id" from "escalation" e where "status" = ?
+       and not exists (select 1 from "fired_notice" f where f."key" = cast(? as text) || cast(e."id" as text))
+     order by "opened_at", "id" limit ?`,
+    [EscalationStatus.OPEN, 'escalation.deadline_missed|', batch],
+  );
+  if (!ids.length) return [];
+  const open = await em.find(Escalation, { id: { $in: ids.map((r) => r.id) } }, { orderBy: { openedAt: 'asc', id: 'asc' } });
   const agreements = new Map((await em.find(Agreement, { id: { $in: [...new Set(open.map((e) => e.agreement.id))] } })).map((a) => [a.id, a]));
   const calendarOf = await calendars(
     em,

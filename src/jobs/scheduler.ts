@@ -16,6 +16,7 @@ import { loggableError } from '../common/logging';
 import { setActor } from '../common/actor';
 import { deemAcknowledgements } from './deem-acknowledgements';
 import { fireNotices } from './notices';
+import { TickChain } from './tick-chain';
 import { advanceLedger } from '../modules/ledger/ledger.service';
 import { queueActionEmails, queueDigests, sendQueuedEmails } from '../modules/notifications/email.service';
 
@@ -46,7 +47,7 @@ export type TickResult = Record<string, number | 'skipped'>;
 
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<TickResult> | null = null;
+  private readonly ticks = new TickChain<TickResult>();
 
   constructor(
     private readonly orm: MikroORM,
@@ -59,7 +60,7 @@ export class Scheduler {
   start(): void {
     if (this.intervalMs <= 0 || this.timer) return;
     const run = () => {
-      if (this.running) return; // a slow tick is not doubled by the timer
+      if (this.ticks.busy) return; // a slow tick is not doubled by the timer
       this.tick().catch((e) => this.logger.error({ err: loggableError(e) }, 'scheduler tick failed'));
     };
     this.timer = setInterval(run, this.intervalMs);
@@ -73,21 +74,14 @@ export class Scheduler {
    */
   tick(now: Date = new Date()): Promise<TickResult> {
     // One tick at a time, each with its own instant: a second one waits for the first.
-    const next = (this.running ?? Promise.resolve<TickResult>({})).catch(() => ({})).then(() => this.runJobs(now));
-    this.running = next;
-    void next
-      .finally(() => {
-        if (this.running === next) this.running = null;
-      })
-      .catch(() => undefined);
-    return next;
+    return this.ticks.next(() => this.runJobs(now));
   }
 
   /** Stops the timer and waits for a running tick. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running?.catch(() => undefined);
+    await this.ticks.settled();
   }
 
   private async runJobs(now: Date): Promise<TickResult> {

@@ -11,6 +11,7 @@ import { setActor } from '../common/actor';
 import { loggableError } from '../common/logging';
 import { type AttemptOutcome, claimDue, type ClaimedDelivery, leaseMs, prepareAttempts, recordOutcome, releaseClaim, sendAttempt } from '../modules/webhooks/webhook.delivery';
 import { fanOut } from '../modules/webhooks/webhook.fanout';
+import { TickChain } from './tick-chain';
 import type { WebhookSettings } from '../modules/webhooks/webhook.settings';
 
 /** Events one fan-out transaction reads; a tick runs up to {@link FAN_OUT_ROUNDS} of them. */
@@ -32,7 +33,7 @@ export interface WebhookTickResult {
 
 export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<WebhookTickResult> | null = null;
+  private readonly ticks = new TickChain<WebhookTickResult>();
   /** Aborts the attempts in flight when the app stops; their claims are given back. */
   private readonly stopping = new AbortController();
 
@@ -46,7 +47,7 @@ export class WebhookWorker {
   start(): void {
     if (this.settings.pollMs <= 0 || this.timer) return;
     const run = () => {
-      if (this.running) return;
+      if (this.ticks.busy) return;
       this.tick().catch((e) => this.logger.error({ err: loggableError(e) }, 'webhook tick failed'));
     };
     this.timer = setInterval(run, this.settings.pollMs);
@@ -60,14 +61,7 @@ export class WebhookWorker {
    * `webhook-timestamp` header is the wall clock of the attempt, for the receiver's replay check.
    */
   tick(now: Date = new Date()): Promise<WebhookTickResult> {
-    const next = (this.running ?? Promise.resolve(null)).catch(() => null).then(() => this.runTick(now));
-    this.running = next;
-    void next
-      .finally(() => {
-        if (this.running === next) this.running = null;
-      })
-      .catch(() => undefined);
-    return next;
+    return this.ticks.next(() => this.runTick(now));
   }
 
   /** Stops the timer, aborts attempts in flight (giving their claims back) and waits for the tick. */
@@ -75,7 +69,7 @@ export class WebhookWorker {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.stopping.abort();
-    await this.running?.catch(() => undefined);
+    await this.ticks.settled();
   }
 
   private async runTick(now: Date): Promise<WebhookTickResult> {
@@ -93,7 +87,7 @@ export class WebhookWorker {
     }
     // Batch after batch while full ones come (a burst), up to a bound; the next tick goes on.
     for (let round = 0; round < CLAIM_ROUNDS && !this.stopping.signal.aborted; round++) {
-      const claimed = await this.orm.em.fork().transactional((em) => claimDue(em, now, CLAIM_BATCH, leaseMs(this.settings.timeoutMs)));
+      const claimed = await this.orm.em.fork().transactional((em) => claimDue(em, now, CLAIM_BATCH, leaseMs(this.settings.timeoutMs, Math.ceil(CLAIM_BATCH / CONCURRENCY))));
       if (claimed.length) await this.attemptBatch(claimed, now, result);
       if (claimed.length < CLAIM_BATCH) break;
       await breathe();

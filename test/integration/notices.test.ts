@@ -23,7 +23,9 @@ import {
   RequestMonthReopeningDocument,
   SubmitReportDocument,
 } from '../generated/graphql';
+import { setActor } from '../../src/common/actor';
 import { DomainEvent } from '../../src/common/events';
+import { fireNotices } from '../../src/jobs/notices';
 import { createApp } from '../../src/server';
 import { activateAgreement } from '../support/agreements';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
@@ -169,5 +171,23 @@ describe.each(engines())('time-driven notices and the ledger’s news (%s)', (en
     } finally {
       await second.close();
     }
+  });
+  // A missed deadline stays OPEN: told once, it must leave the batch of candidates, or enough old
+  // ignored escalations would keep every newer one from being told (here a batch of one).
+  it('does not let escalations already told of a missed deadline starve newer ones', async () => {
+    const r = await customer.at('2026-04-20T15:00:00Z').data(OpenEscalationDocument, { input: { agreementId, severity: 'HIGH', title: 'Behind the ignored ones', description: 'x' } });
+    expect(r.openEscalation.userErrors).toEqual([]);
+    const newer = r.openEscalation.escalation!;
+    const start = await lastSeq();
+    const fire = (at: string) =>
+      s.app.orm.em.fork().transactional(async (em) => {
+        setActor(em, { userId: null, role: 'SYSTEM', requestId: 'test:notices' });
+        return fireNotices(em, new Date(at), 1);
+      });
+    await fire('2026-04-27T10:00:00Z');
+    await fire('2026-04-27T10:01:00Z');
+    expect((await since(start)).filter((e) => e.type.startsWith('escalation.')).map((e) => [e.type, e.payload])).toEqual([
+      ['escalation.deadline_missed', { escalationId: newer.id, month: '2026-04', severity: 'HIGH', deadlineAt: '2026-04-21T11:00:00.000Z' }],
+    ]);
   });
 });

@@ -21,9 +21,13 @@ export const RETRY_DELAYS_MS: readonly number[] = [5_000, 300_000, 1_800_000, 7_
 /** The share of a delay added at random, at most. */
 export const RETRY_JITTER = 0.1;
 
-/** How long a claim lasts: longer than an attempt's timeout, so only a dead instance's claim expires. */
-export function leaseMs(timeoutMs: number): number {
-  return timeoutMs + 60_000;
+/**
+ * How long a claim lasts: longer than its batch may take (`rounds` attempts one after another,
+ * each up to the timeout), so only a dead instance's claim expires, never one still queued behind
+ * slow attempts of a live one.
+ */
+export function leaseMs(timeoutMs: number, rounds = 1): number {
+  return rounds * timeoutMs + 60_000;
 }
 
 /** A claimed delivery and what its attempt needs. */
@@ -137,8 +141,9 @@ export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
     const res = await fetch(parsed.url, { method: 'POST', headers: attemptHeaders(attempt, new Date()), body: attempt.body, redirect: 'manual', signal });
-    // The answer's body is not kept; reading it frees the connection.
-    await res.arrayBuffer().catch(() => undefined);
+    // Only the status counts: the body is cancelled unread (an endless or huge one would hold the
+    // attempt until its timeout and fill the worker's memory meanwhile).
+    await res.body?.cancel().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { kind: 'delivered', code: res.status };
     if (res.status === 410) return { kind: 'gone', code: 410 };
     const redirect = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.headers.get('location') ?? 'nowhere'} not followed)` : '';

@@ -39,10 +39,15 @@ export interface WithSecret {
 
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
 
+/** The department with this id or code, if any. */
+function findDepartment(em: EntityManager, ref: string): Promise<Department | null> {
+  const trimmed = ref.trim();
+  return isUUID(trimmed) ? em.findOne(Department, { id: trimmed.toLowerCase() }) : em.findOne(Department, { code: normalizeCode(trimmed) });
+}
+
 /** The department named by an id or a code, or a NOT_FOUND user error on `department`. */
 async function departmentNamed(em: EntityManager, ref: string): Promise<Department> {
-  const trimmed = ref.trim();
-  const found = isUUID(trimmed) ? await em.findOne(Department, { id: trimmed.toLowerCase() }) : await em.findOne(Department, { code: normalizeCode(trimmed) });
+  const found = await findDepartment(em, ref);
   if (!found) userError('department', UserErrorCode.NOT_FOUND, `no department has id or code ${JSON.stringify(ref)}`);
   if (found.archivedAt) userError('department', UserErrorCode.ARCHIVED, `department ${found.code} is archived`);
   return found;
@@ -233,7 +238,7 @@ export async function listSubscriptions(ctx: Context, department?: string | null
   const actor = principalOf(ctx);
   const where: FilterQuery<WebhookSubscription>[] = [];
   if (department) {
-    const d = isUUID(department) ? await ctx.em.findOne(Department, { id: department.toLowerCase() }) : await ctx.em.findOne(Department, { code: normalizeCode(department) });
+    const d = await findDepartment(ctx.em, department);
     if (!d) return [];
     if (!may(actor, 'webhook:manage', { departmentId: d.id })) throw new ForbiddenError(`A ${actor.role} principal may not read the webhooks of ${d.code}: only admins and its heads do`);
     where.push({ department: d.id });
