@@ -3,9 +3,6 @@
  * heads have inbox items and action items. The seeder writes the domain events its history would
  * have written (seeds/demo-events.ts), oldest first, each valid against its type's JSON Schema.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionItemsDocument, InboxDocument } from '../generated/graphql';
 import { DomainEvent } from '../../src/common/events';
@@ -13,12 +10,8 @@ import { addMonths, monthOf } from '../../src/common/month';
 import { mayReadEvent } from '../../src/common/policy';
 import { Department } from '../../src/modules/departments/department.entity';
 import { monthName } from '../../src/modules/notifications/summary';
+import { invalidEvents } from '../support/event-schemas';
 import { engines, Role, startServer, type TestServer } from '../support/server';
-
-const SCHEMA = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../docs/events.schema.json'), 'utf8')) as { definitions: Record<string, object> };
-const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true });
-ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
-ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
 
 describe.each(engines())('the demo’s inbox on a fresh start (%s)', (engine) => {
   let s: TestServer;
@@ -50,7 +43,7 @@ describe.each(engines())('the demo’s inbox on a fresh start (%s)', (engine) =>
     ]) {
       expect([t, types.has(t)]).toEqual([t, true]);
     }
-    const invalid = events.filter((e) => !ajv.validate(SCHEMA.definitions[e.type], e.payload)).map((e) => `${e.type}: ${ajv.errorsText()}`);
+    const invalid = invalidEvents(events);
     expect(invalid).toEqual([]);
     // The history in order; the ledger's closes (at the seeding instant) after it.
     const history = events.filter((e) => e.type !== 'month.closed');

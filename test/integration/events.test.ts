@@ -9,9 +9,6 @@
  * report, an admin upholds the dispute, the provider corrects it (still 300), the customer
  * acknowledges, and the month closes at its due instant with a credit of 5 % = 500.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AcknowledgeReportDocument,
@@ -32,14 +29,8 @@ import {
 } from '../generated/graphql';
 import { DomainEvent, EVENT_TYPES } from '../../src/common/events';
 import { activateAgreement } from '../support/agreements';
+import { EVENT_SCHEMA as SCHEMA, eventValidators as validators } from '../support/event-schemas';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
-
-const SCHEMA = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../docs/events.schema.json'), 'utf8')) as { definitions: Record<string, object> };
-// Strict: the schema is ours. Formats named here rather than by a plugin: the two the schema uses.
-const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true });
-ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
-ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-const validators = new Map(Object.entries(SCHEMA.definitions).map(([type, schema]) => [type, ajv.compile(schema)]));
 
 describe.each(engines())('domain events in the outbox (%s)', (engine) => {
   let s: TestServer;

@@ -28,6 +28,7 @@ import { DomainEvent } from '../../src/common/events';
 import { fireNotices } from '../../src/jobs/notices';
 import { createApp } from '../../src/server';
 import { activateAgreement } from '../support/agreements';
+import { invalidEvents } from '../support/event-schemas';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 
 describe.each(engines())('time-driven notices and the ledger’s news (%s)', (engine) => {
@@ -154,6 +155,31 @@ describe.each(engines())('time-driven notices and the ledger’s news (%s)', (en
       ['reopening.requested', { month: '2026-01', reopeningId: reopening.id, reason: 'Webinar leads came late', requestedBy: 'PROVIDER', status: 'REQUESTED' }],
       ['reopening.rejected', { month: '2026-01', reopeningId: reopening.id, note: 'They were counted', statusBefore: 'REQUESTED', statusAfter: 'REJECTED' }],
     ]);
+  });
+
+  it('writes every payload as its type’s schema says (docs/events.schema.json)', async () => {
+    const all = await s.app.orm.em.fork().find(DomainEvent, {}, { orderBy: { seq: 'asc' } });
+    expect(new Set(all.map((e) => e.type))).toEqual(
+      new Set([
+        'agreement.awaiting_approval',
+        'agreement.activated',
+        'report.due_soon',
+        'report.submitted',
+        'objective.at_risk',
+        'objective.recovered',
+        'report.acknowledged',
+        'month.closed',
+        'report.overdue',
+        'agreement.review_due',
+        'escalation.opened',
+        'escalation.acknowledged',
+        'escalation.deadline_near',
+        'escalation.deadline_missed',
+        'reopening.requested',
+        'reopening.rejected',
+      ]),
+    );
+    expect(invalidEvents(all)).toEqual([]);
   });
 
   // Several instances share one PostgreSQL; SQLite has one process and one writer.
