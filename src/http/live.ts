@@ -4,7 +4,19 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/core';
-import { getOperationAST, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  GraphQLError,
+  type GraphQLSchema,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context as WsContext } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -64,6 +76,57 @@ export function connectionBearer(params: Record<string, unknown> | undefined): s
   return typeof token === 'string' && token.length ? token : null;
 }
 
+/**
+ * One execution per event and distinct subscription (its text, operation and variables), shared
+ * by every subscriber that sent the same one: the feed hands the same event object to each
+ * subscription, and the `events` field is resolved from the event alone (who may see it was
+ * decided when the subscription started), so ten dashboards with one query cost one execution,
+ * not ten. Keyed by the event object: the results go with the event when it is collected.
+ */
+const sharedResults = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
+
+/** The subscription key of each subscription's context (set in onSubscribe). */
+const subscriptionKeys = new WeakMap<object, string>();
+
+/**
+ * graphql-js's `subscribe`, with the execution of each event shared (above): the source stream from
+ * the schema's subscribe function, each event executed once per key. Ending the mapped stream ends
+ * the source (the feed's subscription).
+ */
+async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in source)) return source;
+  const it = source[Symbol.asyncIterator]();
+  const key = subscriptionKeys.get(args.contextValue as object) ?? randomUUID();
+  const resultOf = (event: unknown): ExecutionResult | Promise<ExecutionResult> => {
+    if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
+    let byKey = sharedResults.get(event);
+    if (!byKey) sharedResults.set(event, (byKey = new Map()));
+    let result = byKey.get(key);
+    if (!result) byKey.set(key, (result = execute({ ...args, rootValue: event })));
+    return result;
+  };
+  const done = { value: undefined, done: true } as const;
+  const mapped: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      const r = await it.next();
+      return r.done ? done : { value: await resultOf(r.value), done: false };
+    },
+    async return() {
+      await it.return?.();
+      return done;
+    },
+    async throw(e: unknown) {
+      await it.return?.();
+      throw e;
+    },
+    [Symbol.asyncIterator]() {
+      return mapped;
+    },
+  };
+  return mapped;
+}
+
 /** The edge's handle on live updates: what `close` needs. */
 export interface LiveEdge {
   /** Closes every WebSocket (1001), terminating those still open after `timeoutMs`, and stops accepting new ones. */
@@ -91,6 +154,7 @@ export function attachLive(deps: { server: http.Server; schema: GraphQLSchema; o
 
   const graphqlWs = makeServer<Record<string, unknown> | undefined, Extra>({
     schema,
+    subscribe: subscribeShared,
     async onConnect(ctx: Ctx) {
       const bearer = connectionBearer(ctx.connectionParams);
       try {
@@ -138,6 +202,7 @@ export function attachLive(deps: { server: http.Server; schema: GraphQLSchema; o
       base.request.operationName = operation.name?.value ?? null;
       const socket: WebSocket = ctx.extra.socket;
       const contextValue: LiveContext = { ...base, live: feed, disconnect: (code, reason) => socket.close(code, closeReason(reason)) };
+      subscriptionKeys.set(contextValue, JSON.stringify([payload.query, payload.operationName ?? null, variables]));
       return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
     },
     onNext(_ctx, _id, _payload, _args, result) {
