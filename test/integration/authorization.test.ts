@@ -1,4 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApproveAmendmentDocument,
@@ -42,6 +44,16 @@ import {
   RejectMonthReopeningDocument,
   RequestMonthReopeningDocument,
   ResolveEscalationDocument,
+  CreateWebhookSubscriptionDocument,
+  DeleteWebhookSubscriptionDocument,
+  DisableWebhookSubscriptionDocument,
+  EnableWebhookSubscriptionDocument,
+  MarkAllInboxReadDocument,
+  MarkInboxReadDocument,
+  RedeliverWebhookDocument,
+  RotateWebhookSecretDocument,
+  SetEmailPreferencesDocument,
+  WebhookSubscriptionsDocument,
 } from '../generated/graphql';
 import { buildApiSchema } from '../../src/schema';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
@@ -50,10 +62,12 @@ import { engines, Role, startServer, type Client, type TestServer } from '../sup
 // and "other" a principal of Marketing.
 const PRINCIPALS = ['ADMIN', 'HEAD own', 'HEAD other', 'ANALYST', 'INTEGRATION own', 'INTEGRATION other', 'anonymous'] as const;
 type Who = (typeof PRINCIPALS)[number];
-type Outcome = 'allowed' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+type Outcome = 'allowed' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'FORBIDDEN user error';
 const Y: Outcome = 'allowed';
 const F: Outcome = 'FORBIDDEN';
 const U: Outcome = 'UNAUTHENTICATED';
+/** Refused as a user error with code FORBIDDEN on the field that names the department (webhook subscriptions, issue 15). */
+const R: Outcome = 'FORBIDDEN user error';
 
 /** The matrix, readable: one row per mutation, one column per principal, as listed above. */
 const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome, Outcome]> = {
@@ -99,6 +113,18 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   requestMonthReopening: [Y, Y, F, F, F, F, U],
   approveMonthReopening: [Y, Y, F, F, F, F, U],
   rejectMonthReopening: [Y, Y, F, F, F, F, U],
+  // Webhooks: a department's heads (or an admin) manage its subscriptions; naming another
+  // department on creation is a user error on `department`, nothing stored.
+  createWebhookSubscription: [Y, Y, R, F, F, F, U],
+  rotateWebhookSecret: [Y, Y, F, F, F, F, U],
+  disableWebhookSubscription: [Y, Y, F, F, F, F, U],
+  enableWebhookSubscription: [Y, Y, F, F, F, F, U],
+  deleteWebhookSubscription: [Y, Y, F, F, F, F, U],
+  redeliverWebhook: [Y, Y, F, F, F, F, U],
+  // Every principal marks its own inbox read and sets its own e-mail preferences.
+  markInboxRead: [Y, Y, Y, Y, Y, Y, U],
+  markAllInboxRead: [Y, Y, Y, Y, Y, Y, U],
+  setEmailPreferences: [Y, Y, Y, Y, Y, Y, U],
 };
 
 type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
@@ -108,11 +134,17 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
   const clients = {} as Record<Who, Client>;
   let it_: string;
   let charterId: string;
+  let receiver: http.Server;
+  let hookUrl: string;
   let n = 0;
   const uniq = () => `${++n}`.padStart(3, '0');
 
   beforeAll(async () => {
-    s = await startServer(engine, { seed: true });
+    // Webhook URLs on this machine, answered 200 by `receiver`.
+    s = await startServer(engine, { seed: true, env: { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '0' } });
+    receiver = http.createServer((req, res) => req.resume().on('end', () => res.end()));
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     clients.ADMIN = s;
     clients['HEAD own'] = s.as(await s.tokenFor(Role.HEAD, 'IT'));
     clients['HEAD other'] = s.as(await s.tokenFor(Role.HEAD, 'MKT'));
@@ -152,7 +184,29 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
   }
   afterAll(async () => {
     await s?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
   });
+
+  /** A webhook subscription of IT, made by the admin. */
+  async function webhookOfIt(eventTypes = ['report.disputed']): Promise<{ id: string; expectedVersion: number }> {
+    const r = await s.data(CreateWebhookSubscriptionDocument, { input: { department: 'IT', url: hookUrl, eventTypes } });
+    expect(r.createWebhookSubscription.userErrors).toEqual([]);
+    return { id: r.createWebhookSubscription.subscription!.id, expectedVersion: r.createWebhookSubscription.subscription!.version };
+  }
+
+  /** A delivered webhook of IT: a subscription to activations, an IT agreement activated, the worker run. */
+  async function deliveredWebhookOfIt(): Promise<{ deliveryId: string }> {
+    const sub = await webhookOfIt(['agreement.activated']);
+    await agreementOfIt('ACTIVE');
+    for (let i = 0; i < 200; i++) {
+      await s.app.webhooks.tick();
+      const subs = (await s.data(WebhookSubscriptionsDocument, { department: 'IT' })).webhookSubscriptions;
+      const delivered = subs.find((x) => x.id === sub.id)?.deliveries.edges.find((e) => e.node.status === 'DELIVERED');
+      if (delivered) return { deliveryId: delivered.node.id };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no webhook delivered within 20 s');
+  }
 
   // Each cell gets fresh targets made by the admin, so an allowed cell never depends on another.
   const prepare: Record<keyof typeof MATRIX, () => Promise<Cell>> = {
@@ -236,6 +290,19 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
         variables: { input: { agreementId: a.id, expectedVersion: a.lockVersion, effectiveMonth: '2030-01', reason: 'cell', terms: { monthlyCharge: 1 } } },
       };
     },
+    createWebhookSubscription: async () => ({ doc: CreateWebhookSubscriptionDocument as never, variables: { input: { department: 'IT', url: hookUrl, eventTypes: ['report.disputed'] } } }),
+    rotateWebhookSecret: async () => ({ doc: RotateWebhookSecretDocument as never, variables: { input: await webhookOfIt() } }),
+    disableWebhookSubscription: async () => ({ doc: DisableWebhookSubscriptionDocument as never, variables: { input: await webhookOfIt() } }),
+    enableWebhookSubscription: async () => {
+      const sub = await webhookOfIt();
+      const off = await s.data(DisableWebhookSubscriptionDocument, { input: sub });
+      return { doc: EnableWebhookSubscriptionDocument as never, variables: { input: { id: sub.id, expectedVersion: off.disableWebhookSubscription.subscription!.version } } };
+    },
+    deleteWebhookSubscription: async () => ({ doc: DeleteWebhookSubscriptionDocument as never, variables: { input: await webhookOfIt() } }),
+    redeliverWebhook: async () => ({ doc: RedeliverWebhookDocument as never, variables: { input: await deliveredWebhookOfIt() } }),
+    markInboxRead: async () => ({ doc: MarkInboxReadDocument as never, variables: { ids: [] } }),
+    markAllInboxRead: async () => ({ doc: MarkAllInboxReadDocument as never, variables: {} }),
+    setEmailPreferences: async () => ({ doc: SetEmailPreferencesDocument as never, variables: { input: { dailyDigest: false } } }),
     // Decided by IT's side (or an admin): proposed by the head of the customer department.
     approveAmendment: async () => ({ doc: ApproveAmendmentDocument as never, variables: { input: await amendmentByCustomer() } }),
     rejectAmendment: async () => ({ doc: RejectAmendmentDocument as never, variables: { input: { ...(await amendmentByCustomer()), reason: 'no' } } }),
@@ -362,6 +429,9 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     if (expected === 'allowed') {
       expect(r.errors).toBeUndefined();
       expect(r.data?.[mutation]?.userErrors).toEqual([]);
+    } else if (expected === 'FORBIDDEN user error') {
+      expect(r.errors).toBeUndefined();
+      expect((r.data?.[mutation]?.userErrors as Array<{ code: string }>).map((e) => e.code)).toEqual(['FORBIDDEN']);
     } else if (expected === 'FORBIDDEN') {
       expect(r.errors?.[0].extensions?.code).toBe('FORBIDDEN');
       expect(r.data?.[mutation] ?? null).toBeNull();
