@@ -6,7 +6,7 @@ import { projectRoot } from './common/paths';
 import { DateTimeScalar, MonthScalar } from './common/scalars';
 import { AgreementResolver, AgreementVersionResolver, AmendmentResolver, DepartmentAgreementsResolver, ObjectiveResolver } from './modules/agreements/agreement.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
-import { UserResolver } from './modules/auth/auth.resolver';
+import { DepartmentHeadResolver, UserResolver } from './modules/auth/auth.resolver';
 import { authChecker } from './common/authorization';
 import { DepartmentServicesResolver, MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
 import { DepartmentResolver } from './modules/departments/department.resolver';
@@ -29,6 +29,7 @@ export const resolvers = [
   ServiceResolver,
   MetricResolver,
   UserResolver,
+  DepartmentHeadResolver,
   AuditResolver,
   AgreementResolver,
   AgreementVersionResolver,

@@ -106,3 +106,22 @@ export class UserResolver {
     return payload('token', r);
   }
 }
+
+@ObjectType({ description: "Who to ask about a department's agreements: its head, as every principal may read it (issue 16)." })
+export class DepartmentHead {
+  @Field()
+  name!: string;
+
+  @Field()
+  email!: string;
+}
+
+/** A department's head, readable by every principal (the user itself is for admins). */
+@Resolver(() => Department)
+export class DepartmentHeadResolver {
+  @FieldResolver(() => DepartmentHead, { nullable: true, description: 'Its head: the first active HEAD user of the department; null when it has none.' })
+  async head(@Root() department: Department, @Ctx() ctx: Context): Promise<DepartmentHead | null> {
+    const user = await ctx.loaders.headByDepartment.load(department.id);
+    return user ? { name: user.name, email: user.email } : null;
+  }
+}

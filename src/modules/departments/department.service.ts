@@ -1,6 +1,7 @@
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
-import { assertIdArgument } from '../../common/errors';
+import { assertIdArgument, NotFoundError } from '../../common/errors';
+import { isUUID } from 'class-validator';
 import { LOCKS, serialize } from '../../common/locks';
 import { paginate, type Page } from '../../common/connection';
 import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWrite } from '../../common/lookup';
@@ -21,6 +22,21 @@ export const MAX_DEPARTMENT_DEPTH = 32;
 export function findDepartment(ctx: Context, id?: string | null, code?: string | null): Promise<Department> {
   return findByIdOrCode(ctx.em, Department, 'Department', (k) => ctx.loaders.departmentById.load(k), id, code);
 }
+
+/**
+ * A department named by one argument that takes its id or its code (`MKT`), as the queries of
+ * issue 16 do; NOT_FOUND naming the argument when there is none.
+ */
+export async function departmentByRef(ctx: Context, argument: string, ref: string): Promise<Department> {
+  const byId = isUUID(ref);
+  const found = byId ? await ctx.loaders.departmentById.load(ref.toLowerCase()) : await ctx.em.findOne(Department, { code: normalizeCode(ref) });
+  if (!found) throw new NotFoundError('Department', `${byId ? 'id' : 'code'} ${ref} (${argument})`);
+  return found;
+}
+
+/** Whether a department is a party (provider or customer) of an agreement. */
+export const isPartyOf = (departmentId: string, a: { provider?: { id: string } | null; customer?: { id: string } | null }): boolean =>
+  a.provider?.id === departmentId || a.customer?.id === departmentId;
 
 /** The departments connection, ordered by code. */
 export function listDepartments(ctx: Context, filter: DepartmentFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Department>> {

@@ -1,4 +1,6 @@
-import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { isUUID } from 'class-validator';
+import { NotFoundError } from '../../common/errors';
 import { Connection, PageArgs } from '../../common/connection';
 import { DateTimeScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
@@ -34,6 +36,14 @@ export class EscalationResolver {
   @Query(() => EscalationConnection, { description: 'Escalations, newest first.' })
   escalations(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => EscalationFilter, { nullable: true }) filter?: EscalationFilter): Promise<EscalationConnection> {
     return escalations.listEscalations(ctx, filter, page);
+  }
+
+  @Authorized()
+  @Query(() => Escalation, { description: 'One escalation by id.' })
+  async escalation(@Ctx() ctx: Context, @Arg('id', () => ID) id: string): Promise<Escalation> {
+    const found = isUUID(id) ? await ctx.em.findOne(Escalation, { id: id.toLowerCase() }) : null;
+    if (!found) throw new NotFoundError('Escalation', `id ${id}`);
+    return found;
   }
 
   @FieldResolver(() => Agreement)

@@ -16,6 +16,7 @@ import { OverdueReport } from './report.types';
 import { isUUID } from 'class-validator';
 import { loadOrThrow } from '../../common/loaders';
 import { payload } from '../../common/mutation';
+import { departmentByRef, isPartyOf } from '../departments/department.service';
 
 @ObjectType()
 export class ReportConnection extends Connection(Report) {}
@@ -100,12 +101,15 @@ export class ReportResolver {
 
   @Authorized()
   @Query(() => [OverdueReport], { description: 'Agreement-months whose report was due before `asOf` (default: now) and not submitted by then, oldest due first.' })
-  overdueReports(
+  async overdueReports(
     @Ctx() ctx: Context,
     @Arg('asOf', () => DateTimeScalar, { nullable: true }) asOf?: Date | null,
     @Arg('from', () => MonthScalar, { nullable: true, description: 'Ignore months before this one.' }) from?: Month | null,
+    @Arg('department', () => ID, { nullable: true, description: 'Only agreements this department provides or receives: its id or its code.' }) department?: string | null,
   ): Promise<OverdueReport[]> {
-    return reports.overdueReports(ctx, asOf ?? ctx.request.now, from);
+    const dept = department ? await departmentByRef(ctx, 'department', department) : null;
+    const list = await reports.overdueReports(ctx, asOf ?? ctx.request.now, from);
+    return dept ? list.filter((r) => isPartyOf(dept.id, r.agreement)) : list;
   }
 
   @FieldResolver(() => Agreement)

@@ -1,8 +1,6 @@
-import { isUUID } from 'class-validator';
 import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../common/context';
-import { NotFoundError } from '../../common/errors';
-import { normalizeCode } from '../../common/codes';
+import { departmentByRef } from '../departments/department.service';
 import type { Month } from '../../common/month';
 import { windowMonths } from '../../common/month-window';
 import { MonthScalar } from '../../common/scalars';
@@ -101,13 +99,6 @@ function stageView(d: ChainStageData): ChainStage {
   });
 }
 
-/** A department named by id or by code, or NOT_FOUND naming the argument. */
-async function departmentOf(ctx: Context, name: string, idOrCode: string): Promise<Department> {
-  const found = isUUID(idOrCode) ? await ctx.loaders.departmentById.load(idOrCode.toLowerCase()) : await ctx.em.findOne(Department, { code: normalizeCode(idOrCode) });
-  if (!found) throw new NotFoundError('Department', `${isUUID(idOrCode) ? 'id' : 'code'} ${idOrCode} (${name})`);
-  return found;
-}
-
 /** The handoff chain query: a read model over the handoff facts and the scores of each stage. */
 @Resolver()
 export class HandoffChainResolver {
@@ -122,7 +113,7 @@ export class HandoffChainResolver {
   ): Promise<HandoffChain> {
     const last = end ?? start;
     windowMonths(start, last);
-    const [first, lastDept] = await Promise.all([departmentOf(ctx, 'from', from), departmentOf(ctx, 'to', to)]);
+    const [first, lastDept] = await Promise.all([departmentByRef(ctx, 'from', from), departmentByRef(ctx, 'to', to)]);
     const chain = await handoffChain(ctx, first.id, lastDept.id, start, last);
     const stages = chain.stages.map(stageView);
     for (const stage of stages) Object.assign(stage, { start, end: last });

@@ -1,10 +1,11 @@
-import { Arg, Authorized, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../common/context';
 import type { Month } from '../../common/month';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement, Tier } from '../agreements/agreement.entity';
 import { reviewsDue } from '../agreements/review.service';
 import { Department } from '../departments/department.entity';
+import { departmentByRef, isPartyOf } from '../departments/department.service';
 import { AgreementCompliance, AgreementScorecard, BaselineView, ObjectiveScore, PartyRole, ReviewDue, RiskItem, Scorecard } from './scorecard.types';
 import * as views from './scorecard.views';
 
@@ -66,8 +67,14 @@ export class ScorecardQueryResolver {
 
   @Authorized()
   @Query(() => [RiskItem], { description: 'The objective-months of a month that are BREACHED, NO_DATA or AT_RISK, worst first (then lowest attainment, then agreement key).' })
-  atRisk(@Ctx() ctx: Context, @Arg('month', () => MonthScalar) month: Month): Promise<RiskItem[]> {
-    return views.atRisk(ctx, month);
+  async atRisk(
+    @Ctx() ctx: Context,
+    @Arg('month', () => MonthScalar) month: Month,
+    @Arg('department', () => ID, { nullable: true, description: 'Only agreements this department provides or receives: its id or its code.' }) department?: string | null,
+  ): Promise<RiskItem[]> {
+    const dept = department ? await departmentByRef(ctx, 'department', department) : null;
+    const items = await views.atRisk(ctx, month);
+    return dept ? items.filter((i) => isPartyOf(dept.id, i.agreement)) : items;
   }
 
   @Authorized()
