@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AmendmentsOfDocument,
   AtRiskOfDocument,
   CreateDepartmentDocument,
   CreateUserDocument,
@@ -61,6 +62,19 @@ describe.each(engines())('a head’s lists, by department code (%s)', (engine) =
     expect(fin.length).toBeGreaterThan(0);
     expect(fin).toEqual(all.filter((r) => parties(r.agreement).includes('FIN')));
     expect((await analyst.data(OverdueReportsOfDocument, { department: 'CS' })).overdueReports).toEqual(all.filter((r) => parties(r.agreement).includes('CS')));
+  });
+
+  it('lists amendments across agreements by status, department and agreement key', async () => {
+    const nodes = async (filter?: Record<string, unknown>) => (await analyst.data(AmendmentsOfDocument, { filter, first: 500 })).amendments.edges.map((e) => e.node);
+    const all = await nodes();
+    expect(all.length).toBeGreaterThan(1);
+    const proposed = await nodes({ status: 'PROPOSED' });
+    expect(proposed.length).toBeGreaterThan(0);
+    expect(proposed).toEqual(all.filter((a) => a.status === 'PROPOSED'));
+    expect(await nodes({ department: 'MKT' })).toEqual(all.filter((a) => parties(a.agreement).includes('MKT')));
+    expect(await nodes({ agreement: 'mkt-sales', status: 'APPROVED' })).toEqual(all.filter((a) => a.agreement.key === 'MKT-SALES' && a.status === 'APPROVED'));
+    const unknown = await analyst.request(AmendmentsOfDocument, { filter: { department: 'NOPE' } });
+    expect(unknown.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['NOT_FOUND', expect.stringContaining('code NOPE (filter.department)')]]);
   });
 
   it('finds one escalation by id, and says so when there is none', async () => {

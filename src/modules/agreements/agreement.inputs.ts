@@ -3,7 +3,7 @@ import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { NotBlank } from '../../common/validation';
 import { MonthScalar } from '../../common/scalars';
-import { Inheritance, Tier } from './agreement.entity';
+import { AmendmentStatus, Inheritance, Tier } from './agreement.entity';
 
 const FINITE = { allowNaN: false, allowInfinity: false };
 export const KEY_PATTERN = /^\s*[A-Za-z][A-Za-z0-9-]{1,59}\s*$/;
@@ -380,4 +380,16 @@ export class AmendmentDecisionInput {
   @IsOptional()
   @MaxLength(5000, { message: 'reason: expected at most 5000 characters' })
   reason?: string | null;
+}
+
+@InputType({ description: 'Which amendments to list; every field narrows the list.' })
+export class AmendmentFilter {
+  @Field(() => AmendmentStatus, { nullable: true })
+  status?: AmendmentStatus | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only amendments of agreements this department provides or receives: its id or its code.' })
+  department?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only the amendments of this agreement: its id or its key.' })
+  agreement?: string | null;
 }

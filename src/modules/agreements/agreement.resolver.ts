@@ -8,7 +8,7 @@ import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';
 import { Agreement, AgreementStatus, AgreementVersion, Amendment, Inheritance, Objective } from './agreement.entity';
-import { AgreementFilter, AgreementTransitionInput, AmendmentDecisionInput, CreateAgreementInput, ProposeAmendmentInput } from './agreement.inputs';
+import { AgreementFilter, AgreementTransitionInput, AmendmentDecisionInput, AmendmentFilter, CreateAgreementInput, ProposeAmendmentInput } from './agreement.inputs';
 import * as amendments from './amendment.service';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import * as agreements from './agreement.service';
@@ -21,6 +21,9 @@ import type { BusinessCalendar as BusinessCalendarShape } from '../../common/wor
 
 @ObjectType()
 export class AgreementConnection extends Connection(Agreement) {}
+
+@ObjectType()
+export class AmendmentConnection extends Connection(Amendment) {}
 
 @ObjectType()
 export class AgreementPayload {
@@ -141,6 +144,12 @@ export class AgreementResolver {
   @Query(() => AgreementConnection, { description: 'Agreements, by key.' })
   agreements(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => AgreementFilter, { nullable: true }) filter?: AgreementFilter): Promise<AgreementConnection> {
     return listAgreements(ctx, filter, page);
+  }
+
+  @Authorized()
+  @Query(() => AmendmentConnection, { name: 'amendments', description: 'Amendments across agreements, newest first: by status, by department (either side), by agreement.' })
+  amendmentList(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => AmendmentFilter, { nullable: true }) filter?: AmendmentFilter): Promise<AmendmentConnection> {
+    return amendments.listAmendments(ctx, filter, page);
   }
 
   @FieldResolver(() => AgreementStatus, { description: 'Lifecycle state; EXPIRED once the last month (effectiveTo) has passed.' })

@@ -1,4 +1,8 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { isUUID } from 'class-validator';
+import { paginate, type Page } from '../../common/connection';
+import { NotFoundError } from '../../common/errors';
+import { departmentByRef } from '../departments/department.service';
 import { rowLock } from '../../common/locks';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
@@ -11,7 +15,7 @@ import type { Context } from '../../common/context';
 import { principalOf } from '../../common/authorization';
 import { type ActingSide, assertMay, sideIn } from '../../common/policy';
 import { Agreement, type AmendmentChanges, Amendment, AmendmentStatus, AgreementStatus, AgreementVersion, Inheritance, Objective, type ObjectiveSpec, Tier } from './agreement.entity';
-import type { AmendmentDecisionInput, ProposeAmendmentInput, TermsInput } from './agreement.inputs';
+import type { AmendmentDecisionInput, AmendmentFilter, ProposeAmendmentInput, TermsInput } from './agreement.inputs';
 import { agreementParties, datedMessage } from './agreement.rules';
 import { checkObjectives, termProblems } from './agreement.validation';
 import { createObjective, createVersion } from './agreement.service';
@@ -298,4 +302,33 @@ async function touchLedgerTree(em: EntityManager, now: Date, agreementId: string
   const to = horizonOf(now);
   const months = compareMonths(from, to) <= 0 ? monthRange(from, to) : [];
   touchLedger(em, now, ...ids.map((id) => ({ agreementId: id, months })));
+}
+
+/**
+ * Amendments across agreements, newest first (issue 16: what a head deals with): of one status,
+ * of the agreements a department provides or receives, of one agreement (id or key).
+ */
+export async function listAmendments(ctx: Context, filter: AmendmentFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Amendment>> {
+  const where: Array<FilterQuery<Amendment>> = [];
+  if (filter?.status) where.push({ status: filter.status });
+  if (filter?.department) {
+    const department = await departmentByRef(ctx, 'filter.department', filter.department);
+    where.push({ agreement: { $or: [{ provider: department.id }, { customer: department.id }] } });
+  }
+  if (filter?.agreement) {
+    const ref = filter.agreement;
+    const agreement = isUUID(ref) ? await ctx.loaders.agreementById.load(ref.toLowerCase()) : await ctx.em.findOne(Agreement, { key: ref.trim().toUpperCase() });
+    if (!agreement) throw new NotFoundError('Agreement', `${isUUID(ref) ? 'id' : 'key'} ${ref} (filter.agreement)`);
+    where.push({ agreement: agreement.id });
+  }
+  return paginate(
+    ctx.em,
+    Amendment,
+    { $and: where },
+    [
+      ['createdAt', 'desc'],
+      ['id', 'desc'],
+    ],
+    page,
+  );
 }
