@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AmendmentChangesOfDocument,
   AmendmentsOfDocument,
   AtRiskOfDocument,
   CreateDepartmentDocument,
@@ -75,6 +76,14 @@ describe.each(engines())('a head’s lists, by department code (%s)', (engine) =
     expect(await nodes({ agreement: 'mkt-sales', status: 'APPROVED' })).toEqual(all.filter((a) => a.agreement.key === 'MKT-SALES' && a.status === 'APPROVED'));
     const unknown = await analyst.request(AmendmentsOfDocument, { filter: { department: 'NOPE' } });
     expect(unknown.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['NOT_FOUND', expect.stringContaining('code NOPE (filter.department)')]]);
+  });
+
+  it('shows what an amendment changes by metric code, before and after', async () => {
+    // The demo's approved amendment of MKT-SALES raises the leads commitment from 400 to 450 (warning 440 → 480).
+    const [approved] = (await analyst.data(AmendmentChangesOfDocument, { filter: { agreement: 'MKT-SALES', status: 'APPROVED' } })).amendments.edges.map((e) => e.node);
+    expect(approved.objectiveChanges).toEqual([
+      { kind: 'CHANGE', metric: { code: 'HANDOFF_VOLUME' }, before: { target: 400, warning: 440, weight: 2, creditPercent: 5 }, after: { target: 450, warning: 480, weight: 2, creditPercent: 5 } },
+    ]);
   });
 
   it('finds one escalation by id, and says so when there is none', async () => {

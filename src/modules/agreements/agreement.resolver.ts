@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs } from '../../common/connection';
 import type { Month } from '../../common/month';
 import { MonthScalar } from '../../common/scalars';
@@ -269,8 +269,78 @@ export class AmendmentPayload {
   userErrors!: UserError[];
 }
 
+export enum ObjectiveChangeKind {
+  ADD = 'ADD',
+  CHANGE = 'CHANGE',
+  REMOVE = 'REMOVE',
+}
+registerEnumType(ObjectiveChangeKind, { name: 'ObjectiveChangeKind' });
+
+@ObjectType({ description: 'The terms of one objective, before or after an amendment.' })
+export class ObjectiveTermsView {
+  @Field(() => Float)
+  target!: number;
+
+  @Field(() => Float, { nullable: true })
+  warning!: number | null;
+
+  @Field(() => Float)
+  weight!: number;
+
+  @Field(() => Float)
+  creditPercent!: number;
+}
+
+@ObjectType({ description: 'One objective an amendment adds, changes or removes: its metric, and its terms before and after.' })
+export class ObjectiveChange {
+  @Field(() => ObjectiveChangeKind)
+  kind!: ObjectiveChangeKind;
+
+  @Field(() => Metric)
+  metric!: Metric;
+
+  @Field(() => ObjectiveTermsView, { nullable: true, description: 'In the version the amendment changes (null for an added objective).' })
+  before!: ObjectiveTermsView | null;
+
+  @Field(() => ObjectiveTermsView, { nullable: true, description: 'As the amendment sets them (null for a removed objective).' })
+  after!: ObjectiveTermsView | null;
+}
+
+const termsOf = (o: { target: number; warning?: number | null; weight: number; creditPercent: number }): ObjectiveTermsView => ({
+  target: o.target,
+  warning: o.warning ?? null,
+  weight: o.weight,
+  creditPercent: o.creditPercent,
+});
+
 @Resolver(() => Amendment)
 export class AmendmentResolver {
+  @FieldResolver(() => [ObjectiveChange], {
+    description:
+      "Its objective changes by metric code, with the terms before (the agreement's own objectives in the version it amends: in force in its effective month, its own resulting version aside) and after.",
+  })
+  async objectiveChanges(@Root() a: Amendment, @Ctx() ctx: Context): Promise<ObjectiveChange[]> {
+    const versions = (await loadOrThrow(ctx.loaders.versionsByAgreement, a.agreement.id, 'versions')).filter((v) => v.id !== a.resultingVersion?.id);
+    const base = versionAt(versions, a.effectiveMonth) ?? versions[versions.length - 1] ?? null;
+    const current = base ? await loadOrThrow(ctx.loaders.objectivesByVersion, base.id, 'objectives') : [];
+    const beforeOf = (metricId: string) => current.find((o) => o.metric.id === metricId) ?? null;
+    const metric = (id: string) => loadOrThrow(ctx.loaders.metricById, id, 'Metric');
+    const out: ObjectiveChange[] = [];
+    for (const spec of a.changes.addObjectives) {
+      out.push({ kind: ObjectiveChangeKind.ADD, metric: await metric(spec.metricId), before: null, after: termsOf({ weight: 1, creditPercent: 0, ...spec }) });
+    }
+    for (const spec of a.changes.changeObjectives) {
+      const before = beforeOf(spec.metricId);
+      const after = before ? termsOf({ ...termsOf(before), ...Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) } as ObjectiveTermsView) : null;
+      out.push({ kind: ObjectiveChangeKind.CHANGE, metric: await metric(spec.metricId), before: before ? termsOf(before) : null, after });
+    }
+    for (const metricId of a.changes.removeObjectives) {
+      const before = beforeOf(metricId);
+      out.push({ kind: ObjectiveChangeKind.REMOVE, metric: await metric(metricId), before: before ? termsOf(before) : null, after: null });
+    }
+    return out;
+  }
+
   @FieldResolver(() => Agreement)
   async agreement(@Root() a: Amendment, @Ctx() ctx: Context): Promise<Agreement> {
     return await loadOrThrow(ctx.loaders.agreementById, a.agreement.id, 'Agreement');
