@@ -41,6 +41,7 @@ import { loadConfig } from '../src/common/config';
 import { provideLedgerSync } from '../src/common/ledger-touch';
 import { openOrm } from '../src/db/orm';
 import { MEASUREMENT_COLUMNS } from '../src/modules/exports/csv';
+import { columnNames, MEASUREMENT_FACT_COLUMNS } from '../src/modules/exports/fact-columns';
 import { syncLedger } from '../src/modules/ledger/ledger.service';
 import { issueToken } from '../src/modules/auth/auth.service';
 import { generateToken } from '../src/modules/auth/tokens';
@@ -337,30 +338,9 @@ async function measureScorecard(server: ServerProcess, token: string, db: RawDb,
 // ---------------------------------------------------------------------------------------------
 // 3. BI facts pull
 
-const FACT_FIELDS = [
-  'id',
-  'month',
-  'agreementKey',
-  'tier',
-  'provider',
-  'customer',
-  'service',
-  'metric',
-  'unit',
-  'direction',
-  'target',
-  'warning',
-  'weight',
-  'value',
-  'status',
-  'attainment',
-  'excused',
-  'source',
-  'reportRevision',
-  'disputed',
-  'updatedAt',
-] as const;
-type Fact = Record<(typeof FACT_FIELDS)[number] | 'deleted', string | number | boolean | null>;
+/** The fact fields the pull asks for: every column of the fact table but the tombstone flag. */
+const FACT_FIELDS = columnNames(MEASUREMENT_FACT_COLUMNS).filter((c): c is Exclude<keyof typeof MEASUREMENT_FACT_COLUMNS, 'deleted'> => c !== 'deleted');
+type Fact = Record<keyof typeof MEASUREMENT_FACT_COLUMNS, string | number | boolean | null>;
 /** The CSV export's columns, in its order (checked against the header ours sends). */
 const CSV_COLUMNS: readonly string[] = MEASUREMENT_COLUMNS;
 

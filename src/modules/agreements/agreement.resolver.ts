@@ -102,11 +102,8 @@ export class BusinessCalendar implements BusinessCalendarShape {
 }
 
 /** The terms of an objective as views show them; an @ObjectType so subclasses inherit its fields (the schema never shows it). */
-@ObjectType('ObjectiveTermsFields')
-export abstract class ObjectiveTermsFields {
-  @Field(() => Metric)
-  metric!: Metric;
-
+@ObjectType({ description: 'The terms of one objective, before or after an amendment.' })
+export class ObjectiveTermsView {
   @Field(() => Float)
   target!: number;
 
@@ -118,6 +115,12 @@ export abstract class ObjectiveTermsFields {
 
   @Field(() => Float)
   creditPercent!: number;
+}
+
+@ObjectType('ObjectiveTermsFields')
+export abstract class ObjectiveTermsFields extends ObjectiveTermsView {
+  @Field(() => Metric)
+  metric!: Metric;
 }
 
 @ObjectType({ description: 'An objective in force for an agreement in a month, and where it came from.' })
@@ -275,21 +278,6 @@ export enum ObjectiveChangeKind {
   REMOVE = 'REMOVE',
 }
 registerEnumType(ObjectiveChangeKind, { name: 'ObjectiveChangeKind' });
-
-@ObjectType({ description: 'The terms of one objective, before or after an amendment.' })
-export class ObjectiveTermsView {
-  @Field(() => Float)
-  target!: number;
-
-  @Field(() => Float, { nullable: true })
-  warning!: number | null;
-
-  @Field(() => Float)
-  weight!: number;
-
-  @Field(() => Float)
-  creditPercent!: number;
-}
 
 @ObjectType({ description: 'One objective an amendment adds, changes or removes: its metric, and its terms before and after.' })
 export class ObjectiveChange {

@@ -3,6 +3,7 @@
  * agreement is live in a month, the status it shows at an instant, its parties as the policy
  * sees them. No queries, no writes.
  */
+import { isUUID } from 'class-validator';
 import { type Month } from '../../common/month';
 import { localDateOf, monthEndsAt } from '../../common/working-time';
 import { activeInMonth as pureActiveInMonth, versionAt as pureVersionAt } from '../../scoring/measured';
@@ -52,4 +53,12 @@ export function activeInMonth(agreement: Agreement, versions: AgreementVersion[]
 /** An agreement as the authorization policy sees it: its parties' department ids (none for CORPORATE). */
 export function agreementParties(agreement: Agreement): AgreementParties {
   return { providerId: agreement.provider?.id ?? null, customerId: agreement.customer?.id ?? null };
+}
+
+/**
+ * An agreement named by one value that may be its id or its key (issue 16): the filter that finds
+ * it, and which of the two it was (for the NOT_FOUND message).
+ */
+export function agreementRef(ref: string): { by: 'id' | 'key'; where: { id: string } | { key: string } } {
+  return isUUID(ref) ? { by: 'id', where: { id: ref.toLowerCase() } } : { by: 'key', where: { key: ref.trim().toUpperCase() } };
 }

@@ -1,5 +1,4 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { isUUID } from 'class-validator';
 import { paginate, type Page } from '../../common/connection';
 import { NotFoundError } from '../../common/errors';
 import { departmentByRef } from '../departments/department.service';
@@ -16,7 +15,7 @@ import { principalOf } from '../../common/authorization';
 import { type ActingSide, assertMay, sideIn } from '../../common/policy';
 import { Agreement, type AmendmentChanges, Amendment, AmendmentStatus, AgreementStatus, AgreementVersion, Inheritance, Objective, type ObjectiveSpec, Tier } from './agreement.entity';
 import type { AmendmentDecisionInput, AmendmentFilter, ProposeAmendmentInput, TermsInput } from './agreement.inputs';
-import { agreementParties, datedMessage } from './agreement.rules';
+import { agreementParties, agreementRef, datedMessage } from './agreement.rules';
 import { checkObjectives, termProblems } from './agreement.validation';
 import { createObjective, createVersion } from './agreement.service';
 import { tightenAcrossMonths } from './tighten';
@@ -316,9 +315,9 @@ export async function listAmendments(ctx: Context, filter: AmendmentFilter | und
     where.push({ agreement: { $or: [{ provider: department.id }, { customer: department.id }] } });
   }
   if (filter?.agreement) {
-    const ref = filter.agreement;
-    const agreement = isUUID(ref) ? await ctx.loaders.agreementById.load(ref.toLowerCase()) : await ctx.em.findOne(Agreement, { key: ref.trim().toUpperCase() });
-    if (!agreement) throw new NotFoundError('Agreement', `${isUUID(ref) ? 'id' : 'key'} ${ref} (filter.agreement)`);
+    const ref = agreementRef(filter.agreement);
+    const agreement = await ctx.em.findOne(Agreement, ref.where);
+    if (!agreement) throw new NotFoundError('Agreement', `${ref.by} ${filter.agreement} (filter.agreement)`);
     where.push({ agreement: agreement.id });
   }
   return paginate(

@@ -4,7 +4,6 @@ import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { assertIdArgument } from '../../common/errors';
 import { normalizeCode } from '../../common/codes';
-import { isUUID } from 'class-validator';
 import { rowLock } from '../../common/locks';
 import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
@@ -17,7 +16,7 @@ import type { Loaders } from '../../db/request-loaders';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
+import { activeInMonth, agreementParties, agreementRef, versionAt } from '../agreements/agreement.rules';
 import { chainAt, type LoadedObjective } from '../agreements/agreement.queries';
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../../common/authorization';
@@ -64,9 +63,9 @@ export async function loadAgreementMonth(
 ): Promise<AgreementMonth> {
   const lockMode = rowLock(em, 'update');
   // By id or by key: a head types `SALES-CS`, a client keeps the id.
-  const byKey = !isUUID(agreementId);
-  const agreement = await em.findOne(Agreement, byKey ? { key: agreementId.trim().toUpperCase() } : { id: agreementId.toLowerCase() }, lockMode ? { lockMode, refresh: true } : {});
-  if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has ${byKey ? 'key' : 'id'} ${agreementId}`);
+  const ref = agreementRef(agreementId);
+  const agreement = await em.findOne(Agreement, ref.where, lockMode ? { lockMode, refresh: true } : {});
+  if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has ${ref.by} ${agreementId}`);
   assertMay(ctx, action, agreementParties(agreement), (p) => `A ${p.role} principal may not ${verb} for agreement ${agreement.key}: only admins and the provider's head (provider department) do`);
   if (agreement.tier === Tier.CORPORATE) {
     userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: its results are roll-ups of the agreements under it, which are reported on`);
