@@ -1,7 +1,8 @@
 import { DateTimeResolver } from 'graphql-scalars';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { instantProblem } from './bounds';
-import { apiMonthProblem, monthProblem, type Month } from './month';
+import { apiMonthProblem, FIRST_API_MONTH, LAST_API_MONTH, monthProblem, type Month } from './month';
+import { isLocalDate, type LocalDate } from './working-time';
 
 function invalidInstant(problem: string): GraphQLError {
   return new GraphQLError(`DateTime: ${problem}`, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -57,6 +58,46 @@ export const MonthScalar = new GraphQLScalarType<Month, string>({
     if (ast.kind !== Kind.STRING) throw invalidMonth(`expected a month as a "YYYY-MM" string, received a ${ast.kind} literal`);
     const problem = apiMonthProblem(ast.value);
     if (problem) throw invalidMonth(problem);
+    return ast.value;
+  },
+});
+
+function invalidDate(problem: string): GraphQLError {
+  return new GraphQLError(`Date: ${problem}`, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/** What is wrong with a `Date` on input, or null: a real calendar date from 2000 to 2099, as Months and instants are. */
+function apiDateProblem(value: unknown): string | null {
+  if (!isLocalDate(value)) return `expected a calendar date as "YYYY-MM-DD", received ${JSON.stringify(value)}`;
+  const month = value.slice(0, 7);
+  if (month < FIRST_API_MONTH || month > LAST_API_MONTH) return `expected a date from ${FIRST_API_MONTH}-01 to ${LAST_API_MONTH}-31, received "${value}"`;
+  return null;
+}
+
+/**
+ * `Date` (DESIGN §7): a calendar date as `"YYYY-MM-DD"`, with no time and no zone (a day on an
+ * agreement's business calendar: a report's due date, a holiday, a review date). Kept as the same
+ * string inside (`LocalDate`), never as a JavaScript `Date`, whose midnight in UTC would move the
+ * day in any zone west of Greenwich. graphql-scalars' `DateResolver` parses into such a `Date`,
+ * hence this one. Strict on input like `Month`: `"2026-2-3"` and `"2026-02-30"` are refused.
+ */
+export const DateScalar = new GraphQLScalarType<LocalDate, string>({
+  name: 'Date',
+  description: 'A calendar date as "YYYY-MM-DD", e.g. "2026-06-30", with no time or zone (a day on the business calendar); from 2000-01-01 to 2099-12-31 on input.',
+  specifiedByURL: 'https://www.iso.org/iso-8601-date-and-time-format.html',
+  serialize(value) {
+    if (!isLocalDate(value)) throw invalidDate(`expected a calendar date as "YYYY-MM-DD", received ${JSON.stringify(value)}`);
+    return value;
+  },
+  parseValue(value) {
+    const problem = apiDateProblem(value);
+    if (problem) throw invalidDate(problem);
+    return value as LocalDate;
+  },
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) throw invalidDate(`expected a date as a "YYYY-MM-DD" string, received a ${ast.kind} literal`);
+    const problem = apiDateProblem(ast.value);
+    if (problem) throw invalidDate(problem);
     return ast.value;
   },
 });

@@ -336,6 +336,11 @@ function isoWeekday(dayNumber: number): number {
   return ((((dayNumber + 3) % 7) + 7) % 7) + 1;
 }
 
+/** Whether `value` is a real calendar date as `"YYYY-MM-DD"` (`"2026-02-30"` is not). */
+export function isLocalDate(value: unknown): value is LocalDate {
+  return dayNumberOf(value) !== null;
+}
+
 /** The day number of a valid `"YYYY-MM-DD"` date from year 0001, or null. */
 function dayNumberOf(value: unknown): number | null {
   if (typeof value !== 'string') return null;

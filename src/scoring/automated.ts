@@ -3,6 +3,7 @@
  * its escalations. The ORM side gathers the rows; the clocks (working hours, deadlines) are passed
  * in, so nothing here reads a calendar or the time.
  */
+import { clean } from './numeric';
 import { percentile } from './series';
 
 const round9 = (x: number) => Math.round(x * 1e9) / 1e9;
@@ -48,6 +49,35 @@ export function handoffStats(events: Array<{ accepted: boolean; rejected: boolea
  * handing over work the customer turns down (issue 16, DESIGN §6).
  */
 export const qualifiedOf = (s: Pick<HandoffStats, 'volume' | 'rejected'>): number => s.volume - s.rejected;
+
+/** The rates of handoff statistics, as fractions in [0, 1] (DESIGN §7); null without a denominator. */
+export interface HandoffRates {
+  /** accepted / (accepted + rejected): undecided items are not counted. */
+  acceptance: number | null;
+  /** converted / volume (everything handed over). */
+  conversion: number | null;
+}
+
+/**
+ * The acceptance and conversion rates of handoff statistics as fractions in [0, 1], rounded to
+ * nine decimals ({@link clean}), the API's convention for rates (DESIGN §7: rates are fractions
+ * everywhere, scores 0–100). The metric values of {@link handoffMetricValues} are the same ratios
+ * in their metrics' unit (PERCENT, 0–100).
+ */
+export function handoffRates(s: Pick<HandoffStats, 'volume' | 'accepted' | 'rejected' | 'converted'>): HandoffRates {
+  const decided = s.accepted + s.rejected;
+  return { acceptance: decided ? clean(s.accepted / decided) : null, conversion: s.volume ? clean(s.converted / s.volume) : null };
+}
+
+/**
+ * The end-to-end conversion of a chain: the product of its stages' conversion fractions, a fraction
+ * in [0, 1] rounded to nine decimals; null when a stage has no conversion rate (or there is no
+ * stage).
+ */
+export function chainConversion(conversions: ReadonlyArray<number | null>): number | null {
+  if (!conversions.length || conversions.some((r) => r === null)) return null;
+  return clean((conversions as number[]).reduce((p, r) => p * r, 1));
+}
 
 /**
  * The automated metric values of handoff statistics (percent metrics in 0–100): volume is the

@@ -29,8 +29,8 @@ export type AgreementFilter = {
   measuredOnly?: boolean | null | undefined;
   providerId?: string | null | undefined;
   serviceId?: string | null | undefined;
-  /** DRAFT, ACTIVE, SUSPENDED, TERMINATED. */
-  status?: string | null | undefined;
+  /** DRAFT, ACTIVE, SUSPENDED or TERMINATED (EXPIRED is derived from effectiveTo and refused: filter ACTIVE and read the status). */
+  status?: AgreementStatus | null | undefined;
   tier?: Tier | null | undefined;
 };
 
@@ -44,8 +44,8 @@ export type AgreementStatus =
 export type AgreementTransitionInput = {
   expectedVersion: number;
   id: string;
-  /** ADMIN approving a CUSTOMER or SERVICE agreement: for which party (PROVIDER or CUSTOMER). */
-  party?: string | null | undefined;
+  /** ADMIN approving a CUSTOMER or SERVICE agreement: for which party. */
+  party?: PartyRole | null | undefined;
 };
 
 export type AmendTermsInput = {
@@ -64,7 +64,7 @@ export type AmendTermsInput = {
   escalationPolicy?: EscalationPolicyInput | null | undefined;
   /** Internal monthly charge; default 0. */
   monthlyCharge?: number | null | undefined;
-  /** "YYYY-MM-DD". */
+  /** The next scheduled review of the terms. */
   nextReviewDate?: string | null | undefined;
   /** Working day after month end the report is due; default 5. */
   reportDueWorkingDays?: number | null | undefined;
@@ -101,6 +101,15 @@ export type ArchiveInput = {
   id: string;
 };
 
+/** The role of whoever made a change (see Role), or SYSTEM for time-driven work (the scheduler, webhook fan-out). */
+export type AuditActorRole =
+  | 'ADMIN'
+  | 'ANALYST'
+  | 'HEAD'
+  | 'INTEGRATION'
+  /** The scheduler or the webhook worker; the audit entry’s requestId names which job. */
+  | 'SYSTEM';
+
 export type AuditFilter = {
   actorUserId?: string | null | undefined;
   entityId?: string | null | undefined;
@@ -117,7 +126,7 @@ export type CalendarInput = {
   dayEnd: string;
   /** "HH:MM", local time. */
   dayStart: string;
-  /** Local dates "YYYY-MM-DD". */
+  /** Local dates on which nobody works. */
   holidays: Array<string>;
   /** IANA time zone, e.g. "Europe/Berlin". */
   timeZone: string;
@@ -128,8 +137,7 @@ export type CalendarInput = {
 export type ContactInput = {
   email: string;
   name: string;
-  /** PROVIDER or CUSTOMER. */
-  party: string;
+  party: PartyRole;
   /** e.g. "service owner", "escalation contact". */
   role: string;
 };
@@ -507,8 +515,11 @@ export type OpenEscalationInput = {
   title: string;
 };
 
+/** A party of an agreement. */
 export type PartyRole =
+  /** The department that receives it and acknowledges or disputes the reports. */
   | 'CUSTOMER'
+  /** The department that provides the service and reports on it. */
   | 'PROVIDER';
 
 export type ProposeAmendmentInput = {
@@ -601,11 +612,26 @@ export type RequestMonthReopeningInput = {
   reason: string;
 };
 
+/** The side that made a request; the other side decides it (either party when an admin asked). */
+export type RequesterSide =
+  /** An administrator, acting for neither party. */
+  | 'ADMIN'
+  /** The customer’s head. */
+  | 'CUSTOMER'
+  /** The provider’s head. */
+  | 'PROVIDER';
+
 export type ResponsibilityInput = {
   description: string;
-  /** PROVIDER or CUSTOMER. */
-  party: string;
+  party: PartyRole;
 };
+
+/** Where a review date comes from. */
+export type ReviewBasis =
+  /** reviewCadenceMonths after the version began or the agreement was activated, whichever is later. */
+  | 'CADENCE'
+  /** The nextReviewDate of the version in force. */
+  | 'SCHEDULED';
 
 export type RevokeApiTokenInput = {
   id: string;
@@ -700,7 +726,7 @@ export type TermsInput = {
   escalationPolicy?: EscalationPolicyInput | null | undefined;
   /** Internal monthly charge; default 0. */
   monthlyCharge?: number | null | undefined;
-  /** "YYYY-MM-DD". */
+  /** The next scheduled review of the terms. */
   nextReviewDate?: string | null | undefined;
   /** Working day after month end the report is due; default 5. */
   reportDueWorkingDays?: number | null | undefined;
@@ -854,7 +880,7 @@ export type AgreementQueryVariables = Exact<{
 }>;
 
 
-export type AgreementQuery = { agreement: { id: string, lockVersion: number, key: string, tier: Tier, title: string, status: AgreementStatus, providerApprovedAt: string | null, customerApprovedAt: string | null, activatedAt: string | null, children: Array<{ key: string }>, versions: Array<{ number: number, effectiveMonth: string, effectiveFrom: string, effectiveTo: string | null, complianceTarget: number, monthlyCharge: number, creditCapPercent: number, reportDueWorkingDays: number, reviewCadenceMonths: number, nextReviewDate: string | null, responsibilities: Array<{ party: string, description: string }>, contacts: Array<{ party: string, name: string, email: string, role: string }>, escalationPolicy: { CRITICAL: { responseHours: number, resolutionHours: number }, LOW: { responseHours: number, resolutionHours: number } }, calendar: { timeZone: string, workingDays: Array<number>, dayStart: string, dayEnd: string, holidays: Array<string> }, objectives: Array<{ target: number, warning: number | null, weight: number, creditPercent: number, inheritance: Inheritance, metric: { code: string } }> }>, version: { number: number } | null, effectiveObjectives: Array<{ target: number, inheritance: Inheritance, metric: { code: string }, inheritedFrom: { key: string } | null }>, provider: { code: string } | null, customer: { code: string } | null, service: { code: string } | null, parent: { key: string } | null } };
+export type AgreementQuery = { agreement: { id: string, lockVersion: number, key: string, tier: Tier, title: string, status: AgreementStatus, providerApprovedAt: string | null, customerApprovedAt: string | null, activatedAt: string | null, children: Array<{ key: string }>, versions: Array<{ number: number, effectiveMonth: string, effectiveFrom: string, effectiveTo: string | null, complianceTarget: number, monthlyCharge: number, creditCapPercent: number, reportDueWorkingDays: number, reviewCadenceMonths: number, nextReviewDate: string | null, responsibilities: Array<{ party: PartyRole, description: string }>, contacts: Array<{ party: PartyRole, name: string, email: string, role: string }>, escalationPolicy: { CRITICAL: { responseHours: number, resolutionHours: number }, LOW: { responseHours: number, resolutionHours: number } }, calendar: { timeZone: string, workingDays: Array<number>, dayStart: string, dayEnd: string, holidays: Array<string> }, objectives: Array<{ target: number, warning: number | null, weight: number, creditPercent: number, inheritance: Inheritance, metric: { code: string } }> }>, version: { number: number } | null, effectiveObjectives: Array<{ target: number, inheritance: Inheritance, metric: { code: string }, inheritedFrom: { key: string } | null }>, provider: { code: string } | null, customer: { code: string } | null, service: { code: string } | null, parent: { key: string } | null } };
 
 export type AgreementsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -873,35 +899,35 @@ export type DepartmentAgreementsQueryVariables = Exact<{
 
 export type DepartmentAgreementsQuery = { department: { providedAgreements: Array<{ key: string }>, receivedAgreements: Array<{ key: string }> } };
 
-export type AmendmentFieldsFragment = { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: string, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null };
+export type AmendmentFieldsFragment = { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: RequesterSide, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null };
 
 export type ProposeAmendmentMutationVariables = Exact<{
   input: ProposeAmendmentInput;
 }>;
 
 
-export type ProposeAmendmentMutation = { proposeAmendment: { amendment: { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: string, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type ProposeAmendmentMutation = { proposeAmendment: { amendment: { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: RequesterSide, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type ApproveAmendmentMutationVariables = Exact<{
   input: AmendmentDecisionInput;
 }>;
 
 
-export type ApproveAmendmentMutation = { approveAmendment: { amendment: { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: string, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type ApproveAmendmentMutation = { approveAmendment: { amendment: { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: RequesterSide, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type RejectAmendmentMutationVariables = Exact<{
   input: AmendmentDecisionInput;
 }>;
 
 
-export type RejectAmendmentMutation = { rejectAmendment: { amendment: { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: string, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type RejectAmendmentMutation = { rejectAmendment: { amendment: { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: RequesterSide, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type WithdrawAmendmentMutationVariables = Exact<{
   input: AmendmentDecisionInput;
 }>;
 
 
-export type WithdrawAmendmentMutation = { withdrawAmendment: { amendment: { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: string, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type WithdrawAmendmentMutation = { withdrawAmendment: { amendment: { id: string, version: number, status: AmendmentStatus, effectiveMonth: string, reason: string, proposedBy: RequesterSide, providerApprovedAt: string | null, customerApprovedAt: string | null, rejectionReason: string | null, decidedAt: string | null, changes: Record<string, unknown>, resultingVersion: { number: number, effectiveMonth: string } | null } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type AgreementHistoryQueryVariables = Exact<{
   key: string;
@@ -919,7 +945,7 @@ export type AuditLogQueryVariables = Exact<{
 }>;
 
 
-export type AuditLogQuery = { auditLog: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, actorUserId: string | null, actorRole: string | null, requestId: string | null, entityType: string, entityId: string, action: string, before: Record<string, unknown> | null, after: Record<string, unknown> | null } }> } };
+export type AuditLogQuery = { auditLog: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, at: string, actorUserId: string | null, actorRole: AuditActorRole | null, requestId: string | null, entityType: string, entityId: string, action: string, before: Record<string, unknown> | null, after: Record<string, unknown> | null } }> } };
 
 export type UserFieldsFragment = { id: string, version: number, name: string, email: string, role: Role, deactivatedAt: string | null, department: { code: string } | null };
 
@@ -1148,7 +1174,7 @@ export type MeasurementFactsQueryVariables = Exact<{
 }>;
 
 
-export type MeasurementFactsQuery = { measurementFacts: { asOf: string, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, month: string, agreementKey: string, tier: Tier, provider: string | null, customer: string | null, service: string | null, metric: string, unit: string, direction: string, target: number, warning: number | null, weight: number, value: number | null, status: string, attainment: number | null, excused: boolean, source: string, reportRevision: number | null, disputed: boolean, updatedAt: string, deleted: boolean } }> } };
+export type MeasurementFactsQuery = { measurementFacts: { asOf: string, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, month: string, agreementKey: string, tier: Tier, provider: string | null, customer: string | null, service: string | null, metric: string, unit: MetricUnit, direction: MetricDirection, target: number, warning: number | null, weight: number, value: number | null, status: ObjectiveStatus, attainment: number | null, excused: boolean, source: MetricSource, reportRevision: number | null, disputed: boolean, updatedAt: string, deleted: boolean } }> } };
 
 export type HandoffFactsQueryVariables = Exact<{
   filter: FactFilter;
@@ -1249,7 +1275,7 @@ export type ModelAgreementQueryVariables = Exact<{
 
 export type ModelAgreementQuery = { agreement: { id: string, lockVersion: number, status: AgreementStatus } };
 
-export type ReopeningFieldsFragment = { id: string, version: number, month: string, reason: string, status: ReopeningStatus, requestedBySide: string, decidedAt: string | null, note: string | null, agreement: { key: string } };
+export type ReopeningFieldsFragment = { id: string, version: number, month: string, reason: string, status: ReopeningStatus, requestedBySide: RequesterSide, decidedAt: string | null, note: string | null, agreement: { key: string } };
 
 export type CreditEntryFieldsFragment = { id: string, month: string, kind: CreditEntryKind, percent: number, amount: number, delta: number, objectives: Array<string>, postedAt: string, reason: string | null, agreement: { key: string } };
 
@@ -1258,21 +1284,21 @@ export type RequestMonthReopeningMutationVariables = Exact<{
 }>;
 
 
-export type RequestMonthReopeningMutation = { requestMonthReopening: { reopening: { id: string, version: number, month: string, reason: string, status: ReopeningStatus, requestedBySide: string, decidedAt: string | null, note: string | null, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type RequestMonthReopeningMutation = { requestMonthReopening: { reopening: { id: string, version: number, month: string, reason: string, status: ReopeningStatus, requestedBySide: RequesterSide, decidedAt: string | null, note: string | null, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type ApproveMonthReopeningMutationVariables = Exact<{
   input: MonthReopeningDecisionInput;
 }>;
 
 
-export type ApproveMonthReopeningMutation = { approveMonthReopening: { reopening: { id: string, version: number, month: string, reason: string, status: ReopeningStatus, requestedBySide: string, decidedAt: string | null, note: string | null, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type ApproveMonthReopeningMutation = { approveMonthReopening: { reopening: { id: string, version: number, month: string, reason: string, status: ReopeningStatus, requestedBySide: RequesterSide, decidedAt: string | null, note: string | null, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type RejectMonthReopeningMutationVariables = Exact<{
   input: MonthReopeningDecisionInput;
 }>;
 
 
-export type RejectMonthReopeningMutation = { rejectMonthReopening: { reopening: { id: string, version: number, month: string, reason: string, status: ReopeningStatus, requestedBySide: string, decidedAt: string | null, note: string | null, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type RejectMonthReopeningMutation = { rejectMonthReopening: { reopening: { id: string, version: number, month: string, reason: string, status: ReopeningStatus, requestedBySide: RequesterSide, decidedAt: string | null, note: string | null, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type CreditLedgerQueryVariables = Exact<{
   filter?: CreditLedgerFilter | null | undefined;
@@ -1402,7 +1428,7 @@ export type RevisionFieldsFragment = { id: string, number: number, narrative: st
 
 export type ReportFieldsFragment = { id: string, version: number, month: string, status: ReportStatus, deemedAcknowledged: boolean, acceptanceDueAt: string | null, revisionCount: number, dueDate: string | null, dueAt: string | null, firstSubmittedAt: string | null, late: boolean | null, lateByWorkingDays: number | null, agreement: { key: string }, latestRevision: { id: string, number: number, narrative: string, submittedAt: string, acknowledgedAt: string | null, disputedAt: string | null, disputeReason: string | null, acceptanceDueAt: string | null, deemed: boolean, ruling: DisputeRuling | null, rulingNote: string | null, ruledAt: string | null, values: Array<{ value: number, objective: { id: string }, metric: { code: string } }>, frictionItems: Array<{ category: FrictionCategory, description: string, customersAffected: number, severity: Severity }> } | null, draft: { narrative: string | null, values: Array<{ objectiveId: string, value: number }>, frictionItems: Array<{ category: FrictionCategory, description: string, customersAffected: number, severity: Severity }> } | null };
 
-export type ExclusionFieldsFragment = { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: string, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } };
+export type ExclusionFieldsFragment = { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: ObjectiveStatus, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } };
 
 export type SaveReportDraftMutationVariables = Exact<{
   input: SaveReportDraftInput;
@@ -1454,7 +1480,7 @@ export type AgreementReportQueryVariables = Exact<{
 }>;
 
 
-export type AgreementReportQuery = { agreement: { id: string, report: { id: string, version: number, month: string, status: ReportStatus, deemedAcknowledged: boolean, acceptanceDueAt: string | null, revisionCount: number, dueDate: string | null, dueAt: string | null, firstSubmittedAt: string | null, late: boolean | null, lateByWorkingDays: number | null, revisions: Array<{ id: string, number: number, narrative: string, submittedAt: string, acknowledgedAt: string | null, disputedAt: string | null, disputeReason: string | null, acceptanceDueAt: string | null, deemed: boolean, ruling: DisputeRuling | null, rulingNote: string | null, ruledAt: string | null, values: Array<{ value: number, objective: { id: string }, metric: { code: string } }>, frictionItems: Array<{ category: FrictionCategory, description: string, customersAffected: number, severity: Severity }> }>, agreement: { key: string }, latestRevision: { id: string, number: number, narrative: string, submittedAt: string, acknowledgedAt: string | null, disputedAt: string | null, disputeReason: string | null, acceptanceDueAt: string | null, deemed: boolean, ruling: DisputeRuling | null, rulingNote: string | null, ruledAt: string | null, values: Array<{ value: number, objective: { id: string }, metric: { code: string } }>, frictionItems: Array<{ category: FrictionCategory, description: string, customersAffected: number, severity: Severity }> } | null, draft: { narrative: string | null, values: Array<{ objectiveId: string, value: number }>, frictionItems: Array<{ category: FrictionCategory, description: string, customersAffected: number, severity: Severity }> } | null } | null, exclusions: Array<{ id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: string, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } }> } };
+export type AgreementReportQuery = { agreement: { id: string, report: { id: string, version: number, month: string, status: ReportStatus, deemedAcknowledged: boolean, acceptanceDueAt: string | null, revisionCount: number, dueDate: string | null, dueAt: string | null, firstSubmittedAt: string | null, late: boolean | null, lateByWorkingDays: number | null, revisions: Array<{ id: string, number: number, narrative: string, submittedAt: string, acknowledgedAt: string | null, disputedAt: string | null, disputeReason: string | null, acceptanceDueAt: string | null, deemed: boolean, ruling: DisputeRuling | null, rulingNote: string | null, ruledAt: string | null, values: Array<{ value: number, objective: { id: string }, metric: { code: string } }>, frictionItems: Array<{ category: FrictionCategory, description: string, customersAffected: number, severity: Severity }> }>, agreement: { key: string }, latestRevision: { id: string, number: number, narrative: string, submittedAt: string, acknowledgedAt: string | null, disputedAt: string | null, disputeReason: string | null, acceptanceDueAt: string | null, deemed: boolean, ruling: DisputeRuling | null, rulingNote: string | null, ruledAt: string | null, values: Array<{ value: number, objective: { id: string }, metric: { code: string } }>, frictionItems: Array<{ category: FrictionCategory, description: string, customersAffected: number, severity: Severity }> } | null, draft: { narrative: string | null, values: Array<{ objectiveId: string, value: number }>, frictionItems: Array<{ category: FrictionCategory, description: string, customersAffected: number, severity: Severity }> } | null } | null, exclusions: Array<{ id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: ObjectiveStatus, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } }> } };
 
 export type OverdueReportsQueryVariables = Exact<{
   asOf?: string | null | undefined;
@@ -1469,21 +1495,21 @@ export type RequestExclusionMutationVariables = Exact<{
 }>;
 
 
-export type RequestExclusionMutation = { requestExclusion: { exclusion: { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: string, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type RequestExclusionMutation = { requestExclusion: { exclusion: { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: ObjectiveStatus, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type ApproveExclusionMutationVariables = Exact<{
   input: ExclusionDecisionInput;
 }>;
 
 
-export type ApproveExclusionMutation = { approveExclusion: { exclusion: { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: string, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type ApproveExclusionMutation = { approveExclusion: { exclusion: { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: ObjectiveStatus, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type RejectExclusionMutationVariables = Exact<{
   input: ExclusionDecisionInput;
 }>;
 
 
-export type RejectExclusionMutation = { rejectExclusion: { exclusion: { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: string, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+export type RejectExclusionMutation = { rejectExclusion: { exclusion: { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: ObjectiveStatus, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
 
 export type ExclusionsQueryVariables = Exact<{
   filter?: ExclusionFilter | null | undefined;
@@ -1492,7 +1518,7 @@ export type ExclusionsQueryVariables = Exact<{
 }>;
 
 
-export type ExclusionsQuery = { exclusions: { totalCount: number, edges: Array<{ node: { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: string, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } } }> } };
+export type ExclusionsQuery = { exclusions: { totalCount: number, edges: Array<{ node: { id: string, version: number, month: string, status: ExclusionStatus, reasonCode: ExclusionReason, explanation: string, evidenceUrl: string | null, statusWhenRequested: ObjectiveStatus, decidedAt: string | null, decisionNote: string | null, metric: { code: string }, objective: { id: string }, agreement: { key: string } } }> } };
 
 export type ReportableObjectivesQueryVariables = Exact<{
   key: string;
@@ -1603,7 +1629,7 @@ export type ReviewsDueQueryVariables = Exact<{
 }>;
 
 
-export type ReviewsDueQuery = { reviewsDue: Array<{ reviewDate: string, basis: string, daysOverdue: number, agreement: { key: string } }> };
+export type ReviewsDueQuery = { reviewsDue: Array<{ reviewDate: string, basis: ReviewBasis, daysOverdue: number, agreement: { key: string } }> };
 
 export type AgreementLockQueryVariables = Exact<{
   key: string;

@@ -26,6 +26,7 @@ import { engines, Role, startServer, type Client, type TestServer } from '../sup
 const M1 = addMonths(monthOf(new Date()), 1);
 const M2 = addMonths(monthOf(new Date()), 2);
 const M3 = addMonths(monthOf(new Date()), 3);
+const BUSINESS_WEEK = { timeZone: 'Europe/Berlin', workingDays: [1, 2, 3, 4, 5], dayStart: '09:00', dayEnd: '17:00' };
 
 describe.each(engines())('multi-tier agreements on %s', (engine) => {
   let s: TestServer;
@@ -229,7 +230,7 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
         effectiveTo: '2026-04',
         complianceTarget: 1.5,
         creditCapPercent: 101,
-        calendar: { timeZone: 'Mars/Olympus', workingDays: [], dayStart: '18:00', dayEnd: '09:00', holidays: ['2026-02-30x'] },
+        calendar: { timeZone: 'Mars/Olympus', workingDays: [], dayStart: '18:00', dayEnd: '09:00', holidays: [] },
         escalationPolicy: {
           CRITICAL: { responseHours: 2, resolutionHours: 1 },
           HIGH: { responseHours: 4, resolutionHours: 24 },
@@ -242,7 +243,14 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
         { metricId: metric.MTTR, target: -1, weight: 0, creditPercent: 120 },
       ],
     });
-    expect(r.userErrors.map((e) => e.field).sort()).toEqual(['objectives[1].creditPercent', 'objectives[1].weight', 'terms.calendar.holidays', 'terms.complianceTarget', 'terms.creditCapPercent']);
+    expect(r.userErrors.map((e) => e.field).sort()).toEqual(['objectives[1].creditPercent', 'objectives[1].weight', 'terms.complianceTarget', 'terms.creditCapPercent']);
+    // Holidays are `Date`s (DESIGN §7): a day that does not exist is refused by the schema, before any rule runs.
+    const input = { key: 'BAD-DATE', tier: 'CORPORATE' as const, title: 'x', terms: { effectiveFrom: '2026-05', calendar: { ...BUSINESS_WEEK, holidays: ['2026-02-30'] } }, objectives: [] };
+    const badDate = await s.request(CreateAgreementDocument, { input });
+    expect(badDate.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(badDate.errors?.[0].message).toContain('Date: expected a calendar date as "YYYY-MM-DD", received "2026-02-30"');
+    const tooLate = await s.request(CreateAgreementDocument, { input: { ...input, terms: { ...input.terms, calendar: { ...BUSINESS_WEEK, holidays: ['2100-01-01'] } } } });
+    expect(tooLate.errors?.[0].message).toContain('Date: expected a date from 2000-01-01 to 2099-12-31, received "2100-01-01"');
     // Field rules first; with those fixed, the cross-field rules speak.
     const r2 = await create(s, {
       key: 'BAD-TERMS',

@@ -180,10 +180,10 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
         accepted: 3,
         rejected: 1,
         converted: 2,
-        acceptanceRate: 75,
+        acceptanceRate: 0.75,
         responseMedianHours: 2,
         responseP90Hours: 9,
-        conversionRate: 40,
+        conversionRate: 0.4,
         score: 100,
       });
       expect(chain.stages[0].rejectionReasons).toEqual([{ reason: 'duplicate', count: 1 }]);
@@ -191,9 +191,10 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
       const months = (await analyst.data(AgreementHandoffMonthsDocument, { key: 'LEADS', from: '2026-02', to: '2026-04' })).agreement.handoffMonths;
       expect(months).toEqual([{ month: '2026-03', volume: 5, qualified: 4, accepted: 3, rejected: 1, converted: 2, responseMedianHours: 2, rejectionReasons: [{ reason: 'duplicate', count: 1 }] }]);
       expect(chain.stages[0].meanQuality).toBeCloseTo(53.333333333, 9);
-      expect(chain.stages[1]).toMatchObject({ volume: 2, accepted: 2, converted: 1, acceptanceRate: 100, responseMedianHours: 1.25, conversionRate: 50 });
+      expect(chain.stages[1]).toMatchObject({ volume: 2, accepted: 2, converted: 1, acceptanceRate: 1, responseMedianHours: 1.25, conversionRate: 0.5 });
       expect(chain.stages[1].score).toBeCloseTo(55.555555556, 9);
-      expect(chain.endToEndConversion).toBe(20);
+      // Rates are fractions (DESIGN §7): 0.4 of the leads converted, then 0.5 of the customers.
+      expect(chain.endToEndConversion).toBe(0.2);
       expect(chain.bottleneck?.agreement.key).toBe('ONBOARD');
       const none = (await analyst.data(HandoffChainDocument, { from: dept.CS, to: dept.MKT, start: '2026-03' })).handoffChain;
       expect(none).toMatchObject({ stages: [], endToEndConversion: null, bottleneck: null });
@@ -209,7 +210,7 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
       expect(events.handoffEvents.edges.find((e) => e.node.externalId === 'L5')?.node).toMatchObject({ version: 2, responseHours: 2 });
       const chain = (await analyst.data(HandoffChainDocument, { from: dept.MKT, to: dept.SALES, start: '2026-03' })).handoffChain;
       // Accepted 4 of 5 decided; response hours 2, 2, 2, 2, 12: p90 at rank 3.6 = 2 + 0.6 × 10 = 8.
-      expect(chain.stages[0]).toMatchObject({ volume: 5, accepted: 4, acceptanceRate: 80, responseMedianHours: 2, responseP90Hours: 8 });
+      expect(chain.stages[0]).toMatchObject({ volume: 5, accepted: 4, acceptanceRate: 0.8, responseMedianHours: 2, responseP90Hours: 8 });
     });
 
     it('refuses the whole batch when any event is bad, listing every problem by index', async () => {
@@ -344,8 +345,10 @@ describe.each(engines())('demo handoffs and escalations on %s', (engine) => {
     const chain = (await s.data(HandoffChainDocument, { from: mkt, to: cs, start: month(0), end: month(10) })).handoffChain;
     expect(chain.stages.map((st) => st.agreement.key)).toEqual(['MKT-SALES', 'SALES-CS']);
     expect(chain.stages[0].volume).toBeGreaterThan(11 * 400);
-    expect(chain.stages[0].acceptanceRate).toBeGreaterThan(65);
+    expect(chain.stages[0].acceptanceRate).toBeGreaterThan(0.65);
+    expect(chain.stages[0].acceptanceRate).toBeLessThanOrEqual(1);
     expect(chain.endToEndConversion).toBeGreaterThan(0);
+    expect(chain.endToEndConversion).toBeLessThan(chain.stages[0].conversionRate as number);
     const weak = (await s.data(AgreementScorecardDocument, { key: 'MKT-SALES', month: month(4) })).agreement.scorecard;
     // The weak month: 470 leads handed over, 162 rejected, so 308 qualified against a commitment of 400.
     expect(weak.objectives.find((o) => o.metric.code === 'HANDOFF_VOLUME')).toMatchObject({ value: 308, status: 'BREACHED' });

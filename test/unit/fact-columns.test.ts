@@ -6,7 +6,20 @@ import { type FactColumns, HANDOFF_FACT_COLUMNS, type HandoffFact, MEASUREMENT_F
 import { buildApiSchema } from '../../src/schema';
 
 /** The GraphQL named type each column value type must come out as. */
-const GRAPHQL_NAME = { id: 'ID', string: 'String', month: 'Month', tier: 'Tier', float: 'Float', int: 'Int', boolean: 'Boolean', date: 'DateTime' } as const;
+const GRAPHQL_NAME = {
+  id: 'ID',
+  string: 'String',
+  month: 'Month',
+  tier: 'Tier',
+  unit: 'MetricUnit',
+  direction: 'MetricDirection',
+  status: 'ObjectiveStatus',
+  source: 'MetricSource',
+  float: 'Float',
+  int: 'Int',
+  boolean: 'Boolean',
+  date: 'DateTime',
+} as const;
 
 describe('the facts’ column tables (one declaration per shape)', () => {
   it('give the CSV exports their headers, in the order the exports have always had', () => {

@@ -1,7 +1,8 @@
 import { Entity, Enum, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
-import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import { DateScalar, DateTimeScalar, MonthScalar } from '../../common/scalars';
+import { RequesterSide } from '../../common/sides';
 import type { BusinessCalendar } from '../../common/working-time';
 import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
@@ -188,7 +189,7 @@ export class AgreementVersion extends BaseEntity {
   @Property({ type: 'integer' })
   reviewCadenceMonths!: number;
 
-  @Field(() => String, { nullable: true, description: '"YYYY-MM-DD".' })
+  @Field(() => DateScalar, { nullable: true, description: 'The next scheduled review of the terms.' })
   @Property({ type: 'string', length: 10, nullable: true })
   nextReviewDate?: string | null;
 
@@ -289,7 +290,7 @@ export class Amendment extends BaseEntity {
   @Property({ type: 'text' })
   reason!: string;
 
-  @Field({ description: 'PROVIDER, CUSTOMER or ADMIN: the side that proposed it (its approval is implied).' })
+  @Field(() => RequesterSide, { description: 'The side that proposed it (its approval is implied).' })
   @Property({ type: 'string', length: 20 })
   proposedBy!: string;
 

@@ -1,17 +1,17 @@
-import { ArrayMaxSize, IsEmail, IsIn, IsInt, IsNumber, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsEmail, IsInt, IsNumber, IsOptional, IsUUID, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { NotBlank } from '../../common/validation';
-import { MonthScalar } from '../../common/scalars';
-import { AmendmentStatus, Inheritance, Tier } from './agreement.entity';
+import { DateScalar, MonthScalar } from '../../common/scalars';
+import { PartyRole } from '../../common/sides';
+import { AgreementStatus, AmendmentStatus, Inheritance, Tier } from './agreement.entity';
 
 const FINITE = { allowNaN: false, allowInfinity: false };
 export const KEY_PATTERN = /^\s*[A-Za-z][A-Za-z0-9-]{1,59}\s*$/;
 
 @InputType()
 export class ResponsibilityInput {
-  @Field(() => String, { description: 'PROVIDER or CUSTOMER.' })
-  @IsIn(['PROVIDER', 'CUSTOMER'], { message: 'party: expected PROVIDER or CUSTOMER' })
+  @Field(() => PartyRole)
   party!: 'PROVIDER' | 'CUSTOMER';
 
   @Field()
@@ -21,8 +21,7 @@ export class ResponsibilityInput {
 
 @InputType()
 export class ContactInput {
-  @Field(() => String, { description: 'PROVIDER or CUSTOMER.' })
-  @IsIn(['PROVIDER', 'CUSTOMER'], { message: 'party: expected PROVIDER or CUSTOMER' })
+  @Field(() => PartyRole)
   party!: 'PROVIDER' | 'CUSTOMER';
 
   @Field()
@@ -90,9 +89,8 @@ export class CalendarInput {
   @Matches(/^([01]\d|2[0-4]):[0-5]\d$/, { message: 'dayEnd: expected "HH:MM"' })
   dayEnd!: string;
 
-  @Field(() => [String], { description: 'Local dates "YYYY-MM-DD".' })
+  @Field(() => [DateScalar], { description: 'Local dates on which nobody works.' })
   @ArrayMaxSize(1000)
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { each: true, message: 'holidays: expected dates as "YYYY-MM-DD"' })
   holidays!: string[];
 }
 
@@ -144,9 +142,8 @@ export class AmendTermsInput {
   @Max(60, { message: 'reviewCadenceMonths: expected a whole number from 1 to 60' })
   reviewCadenceMonths?: number;
 
-  @Field(() => String, { nullable: true, description: '"YYYY-MM-DD".' })
+  @Field(() => DateScalar, { nullable: true, description: 'The next scheduled review of the terms.' })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'nextReviewDate: expected a date as "YYYY-MM-DD"' })
   nextReviewDate?: string | null;
 
   @Field(() => [ResponsibilityInput], { nullable: true })
@@ -265,9 +262,8 @@ export class AgreementTransitionInput {
   @ExpectedVersionField()
   expectedVersion!: number;
 
-  @Field(() => String, { nullable: true, description: 'ADMIN approving a CUSTOMER or SERVICE agreement: for which party (PROVIDER or CUSTOMER).' })
+  @Field(() => PartyRole, { nullable: true, description: 'ADMIN approving a CUSTOMER or SERVICE agreement: for which party.' })
   @IsOptional()
-  @IsIn(['PROVIDER', 'CUSTOMER'], { message: 'party: expected PROVIDER or CUSTOMER' })
   party?: 'PROVIDER' | 'CUSTOMER' | null;
 }
 
@@ -276,8 +272,8 @@ export class AgreementFilter {
   @Field(() => Tier, { nullable: true })
   tier?: Tier;
 
-  @Field(() => String, { nullable: true, description: 'DRAFT, ACTIVE, SUSPENDED, TERMINATED.' })
-  status?: string;
+  @Field(() => AgreementStatus, { nullable: true, description: 'DRAFT, ACTIVE, SUSPENDED or TERMINATED (EXPIRED is derived from effectiveTo and refused: filter ACTIVE and read the status).' })
+  status?: AgreementStatus;
 
   @Field(() => ID, { nullable: true })
   providerId?: string;

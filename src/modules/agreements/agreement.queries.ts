@@ -32,7 +32,7 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
         'filter.status',
       );
     }
-    where.push({ state: filter.status as AgreementStatus });
+    where.push({ state: filter.status });
   }
   if (filter?.providerId) where.push({ provider: filter.providerId });
   if (filter?.customerId) where.push({ customer: filter.customerId });

@@ -1,7 +1,8 @@
 import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs } from '../../common/connection';
 import type { Month } from '../../common/month';
-import { MonthScalar } from '../../common/scalars';
+import { DateScalar, MonthScalar } from '../../common/scalars';
+import { PartyRole } from '../../common/sides';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Metric } from '../catalog/metric.entity';
@@ -36,7 +37,7 @@ export class AgreementPayload {
 
 @ObjectType({ description: 'Who owes what, in the agreement’s words.' })
 export class Responsibility {
-  @Field({ description: 'PROVIDER or CUSTOMER.' })
+  @Field(() => PartyRole)
   party!: string;
 
   @Field()
@@ -45,7 +46,7 @@ export class Responsibility {
 
 @ObjectType()
 export class Contact {
-  @Field({ description: 'PROVIDER or CUSTOMER.' })
+  @Field(() => PartyRole)
   party!: string;
 
   @Field()
@@ -88,7 +89,7 @@ export class BusinessCalendar implements BusinessCalendarShape {
   @Field()
   timeZone!: string;
 
-  @Field(() => [Number], { description: 'ISO weekdays, 1 = Monday … 7 = Sunday.' })
+  @Field(() => [Int], { description: 'ISO weekdays, 1 = Monday … 7 = Sunday.' })
   workingDays!: number[];
 
   @Field()
@@ -97,7 +98,7 @@ export class BusinessCalendar implements BusinessCalendarShape {
   @Field()
   dayEnd!: string;
 
-  @Field(() => [String])
+  @Field(() => [DateScalar], { description: 'Local dates on which nobody works.' })
   holidays!: string[];
 }
 

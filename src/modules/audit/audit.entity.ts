@@ -1,8 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { DateTimeScalar } from '../../common/scalars';
+
+/** Who made a change: a principal's role, or SYSTEM for the scheduler and the webhook worker. */
+export enum AuditActorRole {
+  ADMIN = 'ADMIN',
+  HEAD = 'HEAD',
+  ANALYST = 'ANALYST',
+  INTEGRATION = 'INTEGRATION',
+  SYSTEM = 'SYSTEM',
+}
+registerEnumType(AuditActorRole, {
+  name: 'AuditActorRole',
+  description: 'The role of whoever made a change (see Role), or SYSTEM for time-driven work (the scheduler, webhook fan-out).',
+  valuesConfig: { SYSTEM: { description: 'The scheduler or the webhook worker; the audit entry’s requestId names which job.' } },
+});
 
 /**
  * One change of state, append-only: who (user, role, request), when, what (entity, action) and
@@ -26,7 +40,7 @@ export class AuditEntry {
   @Property({ type: 'string', length: 100, nullable: true })
   actorUserId?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => AuditActorRole, { nullable: true, description: 'Null for changes made outside a request or job (seeds, migrations, the CLI).' })
   @Property({ type: 'string', length: 20, nullable: true })
   actorRole?: string | null;
 

@@ -7,7 +7,8 @@ import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import type { Context } from '../../common/context';
 import { Agreement, type AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.rules';
-import type { Metric } from '../catalog/metric.entity';
+import { type Metric, MetricDirection, MetricSource, MetricUnit } from '../catalog/metric.entity';
+import { ObjectiveStatus } from '../../common/statuses';
 import { objectivesAt } from '../reports/report.service';
 import { type ColumnValues, type FactColumns, HANDOFF_FACT_COLUMNS, type HandoffFact as HandoffFactData, MEASUREMENT_FACT_COLUMNS, type MeasurementFact as MeasurementFactData } from './fact-columns';
 import { handoffFacts, measurementFacts } from './facts.service';
@@ -55,6 +56,10 @@ const GRAPHQL_TYPE_OF: Record<keyof ColumnValues, FieldType> = {
   string: () => String,
   month: () => MonthScalar,
   tier: () => Tier,
+  unit: () => MetricUnit,
+  direction: () => MetricDirection,
+  status: () => ObjectiveStatus,
+  source: () => MetricSource,
   float: () => Float,
   int: () => Int,
   boolean: () => Boolean,

@@ -7,6 +7,8 @@
  */
 import type { Month } from '../../common/month';
 import type { Tier } from '../agreements/agreement.entity';
+import type { MetricDirection, MetricSource, MetricUnit } from '../catalog/metric.entity';
+import type { ObjectiveStatus } from '../../common/statuses';
 
 /** The value types a column can have, by name, with the TypeScript type of each. */
 export interface ColumnValues {
@@ -15,6 +17,11 @@ export interface ColumnValues {
   string: string;
   month: Month;
   tier: Tier;
+  /** Enumerations are GraphQL enums (DESIGN §7); the CSV writes their names. */
+  unit: MetricUnit;
+  direction: MetricDirection;
+  status: ObjectiveStatus;
+  source: MetricSource;
   float: number;
   int: number;
   boolean: boolean;
@@ -45,16 +52,16 @@ export const MEASUREMENT_FACT_COLUMNS = {
   customer: { type: 'string', nullable: true },
   service: { type: 'string', nullable: true },
   metric: { type: 'string' },
-  unit: { type: 'string' },
-  direction: { type: 'string' },
+  unit: { type: 'unit' },
+  direction: { type: 'direction' },
   target: { type: 'float' },
   warning: { type: 'float', nullable: true },
   weight: { type: 'float' },
   value: { type: 'float', nullable: true },
-  status: { type: 'string' },
+  status: { type: 'status' },
   attainment: { type: 'float', nullable: true },
   excused: { type: 'boolean' },
-  source: { type: 'string', description: 'MANUAL or AUTOMATED.' },
+  source: { type: 'source', description: 'MANUAL or AUTOMATED.' },
   reportRevision: { type: 'int', nullable: true, description: 'The report revision a MANUAL value comes from.' },
   updatedAt: { type: 'date', description: 'When a value shown in this fact last changed (or an instant such as its month’s end or due instant passed).' },
   disputed: { type: 'boolean', description: 'The month’s latest report revision is disputed: the value and status are contested, the credit provisional.' },

@@ -5,7 +5,8 @@ import { sqlOf } from '../../common/sql';
 import type { Context } from '../../common/context';
 import { evaluateLedgerMonth } from '../../scoring/ledger';
 import { Agreement, Tier } from '../agreements/agreement.entity';
-import { MetricSource } from '../catalog/metric.entity';
+import { type MetricDirection, MetricSource, type MetricUnit } from '../catalog/metric.entity';
+import type { ObjectiveStatus } from '../../common/statuses';
 import { HandoffEvent } from '../handoffs/handoff.entity';
 import { MONTH_COLUMNS, MONTH_RESULT_COLUMNS, OBJECTIVE_COLUMNS, recordFromRows } from '../ledger/ledger.rows';
 import { bool, dateOrNull, isTrue, numOrNull } from '../../common/sql';
@@ -248,17 +249,17 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
       customer: r.customer_code == null ? null : String(r.customer_code),
       service: r.service_code == null ? null : String(r.service_code),
       metric: String(r.o_metric_code),
-      unit: String(r.unit ?? ''),
-      direction: String(r.o_direction),
+      unit: String(r.unit) as MetricUnit,
+      direction: String(r.o_direction) as MetricDirection,
       target: Number(r.o_target),
       warning: numOrNull(r.o_warning),
       weight: Number(r.o_weight),
       // Rule 0: no value while the month runs (an AUTOMATED objective's row keeps it so far).
       value: again ? again.value : t < asDate(r.m_month_ends_at).getTime() ? null : numOrNull(r.o_input_value),
-      status: again ? again.status : String(r.o_status),
+      status: (again ? again.status : String(r.o_status)) as ObjectiveStatus,
       attainment: again ? again.attainment : numOrNull(r.o_attainment),
       excused: again ? again.excused : isTrue(r.o_excused),
-      source,
+      source: source as MetricSource,
       reportRevision: source === MetricSource.MANUAL && revision ? revision : null,
       disputed: again ? again.disputed : !closed && isTrue(r.m_disputed),
       updatedAt: new Date(updatedAt),

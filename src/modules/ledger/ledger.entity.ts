@@ -1,6 +1,7 @@
 import { Entity, Index, ManyToOne, PrimaryKey, PrimaryKeyProp, Property, type Ref } from '@mikro-orm/core';
 import { Field, Float, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
+import { RequesterSide } from '../../common/sides';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
 
@@ -416,7 +417,7 @@ export class MonthReopening extends BaseEntity<'status'> {
   @Property({ type: 'string', length: 20 })
   status: ReopeningStatus = ReopeningStatus.REQUESTED;
 
-  @Field(() => String, { description: 'PROVIDER, CUSTOMER or ADMIN: who asked.' })
+  @Field(() => RequesterSide, { description: 'Who asked.' })
   @Property({ type: 'string', length: 10 })
   requestedBySide!: string;
 

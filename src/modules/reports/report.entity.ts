@@ -5,6 +5,7 @@ import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement, Objective } from '../agreements/agreement.entity';
 import { Metric } from '../catalog/metric.entity';
 import { Severity } from '../../common/severity';
+import { ObjectiveStatus } from '../../common/statuses';
 
 /** DESIGN §5: DRAFT → SUBMITTED → ACKNOWLEDGED | DISPUTED → (corrected revision) SUBMITTED … */
 export enum ReportStatus {
@@ -265,7 +266,7 @@ export class Exclusion extends BaseEntity<'status'> {
   @Property({ type: 'string', length: 2000, nullable: true })
   evidenceUrl?: string | null;
 
-  @Field({ description: 'The status of the objective-month when the exclusion was requested: BREACHED or NO_DATA.' })
+  @Field(() => ObjectiveStatus, { description: 'The status of the objective-month when the exclusion was requested: BREACHED or NO_DATA.' })
   @Property({ type: 'string', length: 20 })
   statusWhenRequested!: string;
 

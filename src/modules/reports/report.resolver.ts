@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutat
 import { Connection, PageArgs } from '../../common/connection';
 import { NotFoundError } from '../../common/errors';
 import type { Month } from '../../common/month';
-import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import { DateScalar, DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Agreement, Objective } from '../agreements/agreement.entity';
@@ -117,7 +117,7 @@ export class ReportResolver {
     return await loadOrThrow(ctx.loaders.agreementById, r.agreement.id, 'Agreement');
   }
 
-  @FieldResolver(() => String, { nullable: true, description: '"YYYY-MM-DD": the Nth working day after the month ends, on the calendar of the version in force.' })
+  @FieldResolver(() => DateScalar, { nullable: true, description: 'The Nth working day after the month ends, on the calendar of the version in force.' })
   async dueDate(@Root() r: Report, @Ctx() ctx: Context): Promise<string | null> {
     return (await dueOfReport(ctx, r))?.dueDate ?? null;
   }

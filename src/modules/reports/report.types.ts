@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { Month } from '../../common/month';
-import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import { DateScalar, DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
 
 /** The one declaration of an overdue report: the GraphQL type, and what the service returns. */
@@ -12,7 +12,7 @@ export class OverdueReport {
   @Field(() => MonthScalar)
   month!: Month;
 
-  @Field({ description: '"YYYY-MM-DD" on the agreement’s business calendar.' })
+  @Field(() => DateScalar, { description: 'On the agreement’s business calendar.' })
   dueDate!: string;
 
   @Field(() => DateTimeScalar, { description: 'The end of the due day, in the calendar’s time zone.' })

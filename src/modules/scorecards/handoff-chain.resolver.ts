@@ -42,7 +42,7 @@ export class ChainStage {
   @Field(() => Int)
   converted!: number;
 
-  @Field(() => Float, { nullable: true, description: 'accepted / (accepted + rejected), in percent.' })
+  @Field(() => Float, { nullable: true, description: 'accepted / (accepted + rejected), a fraction from 0 to 1 (0.75 is 75 %); null when nothing was decided.' })
   acceptanceRate!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Working hours to a first response: median of the responded events.' })
@@ -51,7 +51,7 @@ export class ChainStage {
   @Field(() => Float, { nullable: true })
   responseP90Hours!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'converted / volume, in percent.' })
+  @Field(() => Float, { nullable: true, description: 'converted / volume, a fraction from 0 to 1; null without volume.' })
   conversionRate!: number | null;
 
   @Field(() => Float, { nullable: true })
@@ -72,7 +72,7 @@ export class HandoffChain {
   @Field(() => [ChainStage], { description: 'In flow order; empty when no handoffs flowed from `from` to `to` in the window.' })
   stages!: ChainStage[];
 
-  @Field(() => Float, { nullable: true, description: 'Percent of what entered the first stage that converted at every stage (the product of the conversion rates).' })
+  @Field(() => Float, { nullable: true, description: 'The share of what entered the first stage that converted at every stage (the product of the conversion rates), a fraction from 0 to 1.' })
   endToEndConversion!: number | null;
 
   @Field(() => ChainStage, { nullable: true, description: 'The stage with the worst score against its objectives (the lowest conversion when none is scored).' })

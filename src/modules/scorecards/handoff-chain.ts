@@ -5,7 +5,8 @@ import { Agreement } from '../agreements/agreement.entity';
 import { type ScoredMonth, measuredMonths, scoreMonths } from './scorecard.service';
 import { windowMonths } from '../../common/month-window';
 import { HandoffEvent, HandoffMonth } from '../handoffs/handoff.entity';
-import { handoffMetricValues, handoffStats, type HandoffStats } from '../handoffs/handoff.service';
+import { handoffStats, type HandoffStats } from '../handoffs/handoff.service';
+import { chainConversion, handoffRates } from '../../scoring/automated';
 
 /** One stage of a chain: an agreement along which handoffs flowed, its figures over the window. */
 export interface ChainStageData {
@@ -13,7 +14,9 @@ export interface ChainStageData {
   agreement: Agreement;
   stages: string[];
   stats: HandoffStats;
+  /** accepted / decided, a fraction in [0, 1]. */
   acceptanceRate: number | null;
+  /** converted / volume, a fraction in [0, 1]. */
   conversionRate: number | null;
   /** Pooled score of its handoff objectives over the window (DESIGN §4.3); null when it has none. */
   score: number | null;
@@ -22,7 +25,7 @@ export interface ChainStageData {
 
 export interface ChainData {
   stages: ChainStageData[];
-  /** Percent of what entered the first stage that converted at every stage: the product of the stages' conversion rates. */
+  /** The share (a fraction in [0, 1]) of what entered the first stage that converted at every stage: the product of the stages' conversion rates. */
   endToEndConversion: number | null;
   bottleneck: ChainStageData | null;
 }
@@ -73,7 +76,7 @@ export async function handoffChain(ctx: Context, from: string, to: string, start
     const stats = handoffStats(
       own.map((e) => ({ accepted: !!e.acceptedAt, rejected: !!e.rejectedAt, converted: !!e.convertedAt, responseHours: e.responseHours ?? null, qualityScore: e.qualityScore ?? null })),
     );
-    const values = handoffMetricValues(stats);
+    const rates = handoffRates(stats);
     const mine = scored.filter((s) => s.agreement.id === agreement.id);
     const handoffResults = mine.flatMap((s) => s.objectives.filter((o) => o.metric.code.startsWith('HANDOFF_')).map((o) => o.result));
     return {
@@ -81,14 +84,13 @@ export async function handoffChain(ctx: Context, from: string, to: string, start
       agreement,
       stages: [...new Set(own.map((e) => e.stage))].sort(),
       stats,
-      acceptanceRate: values.HANDOFF_ACCEPTANCE_RATE,
-      conversionRate: values.HANDOFF_CONVERSION_RATE,
+      acceptanceRate: rates.acceptance,
+      conversionRate: rates.conversion,
       score: scoreOf(handoffResults),
       scored: mine,
     };
   });
-  const rates = stages.map((s) => s.conversionRate);
-  const endToEndConversion = rates.every((r): r is number => r !== null) ? Math.round(rates.reduce((p, r) => (p * r) / 100, 100) * 1e9) / 1e9 : null;
+  const endToEndConversion = chainConversion(stages.map((s) => s.conversionRate));
   const ranked = stages.filter((s) => s.score !== null).sort((a, b) => (a.score as number) - (b.score as number) || a.position - b.position);
   const byConversion = stages.filter((s) => s.conversionRate !== null).sort((a, b) => (a.conversionRate as number) - (b.conversionRate as number) || a.position - b.position);
   return { stages, endToEndConversion, bottleneck: ranked[0] ?? byConversion[0] ?? null };

@@ -4,29 +4,31 @@
  */
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { Month } from '../../common/month';
-import { DateTimeScalar, MonthScalar } from '../../common/scalars';
+import { DateScalar, DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement, Tier } from '../agreements/agreement.entity';
 import { ObjectiveTermsFields } from '../agreements/agreement.resolver';
 import { MetricSource } from '../catalog/metric.entity';
 import { Department } from '../departments/department.entity';
 import { Report } from '../reports/report.entity';
 import type { ScoredMonth, ScoredObjective } from './scorecard.service';
+import { ObjectiveStatus } from '../../common/statuses';
+import { PartyRole } from '../../common/sides';
 
-export enum ObjectiveStatus {
-  MET = 'MET',
-  AT_RISK = 'AT_RISK',
-  BREACHED = 'BREACHED',
-  NO_DATA = 'NO_DATA',
-  PENDING = 'PENDING',
-  EXCUSED = 'EXCUSED',
+// Declared in common so that lower modules (an exclusion's status when requested, an agreement's
+// contacts) use the same enums; re-exported here, where the scorecards' importers look for them.
+export { ObjectiveStatus, PartyRole };
+
+/** Where a review date comes from (review.service.ts). */
+export enum ReviewBasis {
+  SCHEDULED = 'SCHEDULED',
+  CADENCE = 'CADENCE',
 }
-registerEnumType(ObjectiveStatus, {
-  name: 'ObjectiveStatus',
-  description: 'DESIGN §4.1; for a set, the worst of its objectives (BREACHED, NO_DATA, AT_RISK, MET, then PENDING, EXCUSED).',
+registerEnumType(ReviewBasis, {
+  name: 'ReviewBasis',
+  description: 'Where a review date comes from.',
   valuesConfig: {
-    PENDING: { description: 'No value yet, and the report is not due yet.' },
-    NO_DATA: { description: 'No value, and the report is overdue: scored as attainment 0 and a breach.' },
-    EXCUSED: { description: 'An APPROVED exclusion covers it: not scored.' },
+    SCHEDULED: { description: 'The nextReviewDate of the version in force.' },
+    CADENCE: { description: 'reviewCadenceMonths after the version began or the agreement was activated, whichever is later.' },
   },
 });
 
@@ -51,12 +53,6 @@ registerEnumType(MonthPhase, {
     CLOSED: { description: 'Acknowledged (or deemed so), or due with no MANUAL objective: results frozen, credit posted.' },
   },
 });
-
-export enum PartyRole {
-  PROVIDER = 'PROVIDER',
-  CUSTOMER = 'CUSTOMER',
-}
-registerEnumType(PartyRole, { name: 'PartyRole' });
 
 @ObjectType({ description: 'DESIGN §4.4: evaluated = MET, AT_RISK, BREACHED or NO_DATA; met = MET or AT_RISK; breaches = BREACHED or NO_DATA.' })
 export class ComplianceStats {
@@ -164,7 +160,7 @@ export class AgreementScorecard {
   @Field(() => Int, { nullable: true, description: 'The version in force.' })
   version!: number | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => DateScalar, { nullable: true, description: 'The day the month’s report is due, on the agreement’s business calendar.' })
   dueDate!: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
@@ -330,11 +326,11 @@ export class ReviewDue {
   @Field(() => Agreement)
   agreement!: Agreement;
 
-  @Field({ description: '"YYYY-MM-DD".' })
+  @Field(() => DateScalar)
   reviewDate!: string;
 
-  @Field({ description: 'SCHEDULED (the version’s nextReviewDate) or CADENCE (reviewCadenceMonths after the version began or the agreement was activated).' })
-  basis!: string;
+  @Field(() => ReviewBasis)
+  basis!: `${ReviewBasis}`;
 
   @Field(() => Int, { description: 'Days since the review date (0 on the day).' })
   daysOverdue!: number;
