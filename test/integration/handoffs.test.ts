@@ -187,6 +187,8 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
         score: 100,
       });
       expect(chain.stages[0].rejectionReasons).toEqual([{ reason: 'duplicate', count: 1 }]);
+      // One ratio, two places: the chain's rate is a fraction, the PERCENT metric's value is in its unit.
+      expect([chain.stages[0].acceptanceRate, value('HANDOFF_ACCEPTANCE_RATE')]).toEqual([0.75, 75]);
       expect(chain.stages[1]).toMatchObject({ qualified: 2, rejectionReasons: [] });
       const months = (await analyst.data(AgreementHandoffMonthsDocument, { key: 'LEADS', from: '2026-02', to: '2026-04' })).agreement.handoffMonths;
       expect(months).toEqual([{ month: '2026-03', volume: 5, qualified: 4, accepted: 3, rejected: 1, converted: 2, responseMedianHours: 2, rejectionReasons: [{ reason: 'duplicate', count: 1 }] }]);
