@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ActionItemsDocument,
   AgreementLifecycleDocument,
+  AgreementsDocument,
   AgreementScorecardDocument,
   ApproveLifecycleRequestDocument,
   AuditLogDocument,
@@ -209,9 +210,14 @@ describe.each(engines())('suspension and termination by request (%s)', (engine) 
     const decided = await state(a.key);
     const twice = await provider.at('2026-03-12T09:00:00Z').data(RequestTerminationDocument, { input: { id: a.id, expectedVersion: decided.lockVersion, reason: 'x', effectiveMonth: '2026-06' } });
     expect(twice.terminateAgreement.userErrors).toEqual([{ field: 'id', code: 'ILLEGAL_TRANSITION', message: `agreement ${a.key} is already terminated from 2026-04` }]);
-    // The status shown turns at the first instant of April, before the scheduler has stored it.
+    // The status shown turns at the first instant of April, before the scheduler has stored it;
+    // so does the measured list.
     expect((await state(a.key, '2026-03-31T23:59:59Z')).status).toBe('ACTIVE');
     expect((await state(a.key, '2026-04-01T00:00:00Z')).status).toBe('TERMINATED');
+    const listed = async (clock: string) =>
+      (await s.at(clock).data(AgreementsDocument, { first: 100, at: clock.slice(0, 7), filter: { measuredOnly: true } })).agreements.edges.map((e) => e.node.key).filter((k) => k === a.key);
+    expect(await listed('2026-03-31T23:59:59Z')).toEqual([a.key]);
+    expect(await listed('2026-04-01T00:00:00Z')).toEqual([]);
     const late = await s.at('2026-04-02T09:00:00Z').data(RequestSuspensionDocument, { input: { id: a.id, expectedVersion: decided.lockVersion, reason: 'x' } });
     expect(late.suspendAgreement.userErrors).toEqual([{ field: 'id', code: 'ILLEGAL_TRANSITION', message: `agreement ${a.key} is TERMINATED; it cannot be suspended` }]);
     // The scheduler stores it, once.
