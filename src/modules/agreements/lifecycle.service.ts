@@ -189,7 +189,7 @@ export async function endAgreement(em: EntityManager, agreement: Agreement, now:
     pending.decidedByUserId = userId;
   }
   for (const pending of await em.find(AgreementLifecycleRequest, { agreement: agreement.id, status: LifecycleRequestStatus.PENDING })) {
-    close(pending, LifecycleRequestStatus.WITHDRAWN, by === 'SYSTEM' ? 'SYSTEM' : by, userId, now);
+    close(pending, LifecycleRequestStatus.WITHDRAWN, by, userId, now);
   }
   await em.flush();
 }
