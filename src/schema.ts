@@ -5,6 +5,7 @@ import { buildSchemaSync } from 'type-graphql';
 import { projectRoot } from './common/paths';
 import { DateTimeScalar, MonthScalar } from './common/scalars';
 import { AgreementResolver, AgreementVersionResolver, AmendmentResolver, DepartmentAgreementsResolver, ObjectiveResolver } from './modules/agreements/agreement.resolver';
+import { AgreementLifecycleResolver, LifecycleRequestResolver } from './modules/agreements/lifecycle.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { DepartmentHeadResolver, UserResolver } from './modules/auth/auth.resolver';
 import { authChecker } from './common/authorization';
@@ -36,6 +37,8 @@ export const resolvers = [
   ObjectiveResolver,
   DepartmentAgreementsResolver,
   AmendmentResolver,
+  AgreementLifecycleResolver,
+  LifecycleRequestResolver,
   ReportResolver,
   ReportRevisionResolver,
   ReportValueResolver,

@@ -174,7 +174,7 @@ export async function versionRaces(urls: string[], tokens: Record<string, string
     {
       name: 'suspendAgreement/resumeAgreement',
       query: '',
-      input: (v: number) => ({ id: agr.agreement.id, expectedVersion: v }),
+      input: (v: number) => ({ id: agr.agreement.id, expectedVersion: v, reason: 'race' }),
       version: async () => (await gqlData<{ agreement: { lockVersion: number; status: string } }>(urls[0], tokens.ADMIN, `{ agreement(key: "IT-MKT") { lockVersion status } }`)).agreement.lockVersion,
     },
   ];

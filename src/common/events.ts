@@ -97,9 +97,26 @@ export interface EventPayloads {
   'amendment.decided': { amendmentId: string; effectiveMonth: string; statusBefore: 'PROPOSED'; statusAfter: 'APPROVED' | 'REJECTED' | 'WITHDRAWN'; reason: string | null };
   'agreement.awaiting_approval': { status: 'DRAFT'; tier: string; title: string; providerCode: string | null; customerCode: string | null };
   'agreement.activated': { statusBefore: AgreementStatusName; statusAfter: 'ACTIVE' };
-  'agreement.suspended': { statusBefore: AgreementStatusName; statusAfter: 'SUSPENDED' };
-  'agreement.resumed': { statusBefore: AgreementStatusName; statusAfter: 'ACTIVE' };
-  'agreement.terminated': { statusBefore: AgreementStatusName; statusAfter: 'TERMINATED' };
+  /** The change took effect (an admin's call, or the other party's approval of a request). `requestId` and `reason` are the change's record (issue 16). */
+  'agreement.suspended': { statusBefore: AgreementStatusName; statusAfter: 'SUSPENDED' } & LifecycleChange;
+  'agreement.resumed': { statusBefore: AgreementStatusName; statusAfter: 'ACTIVE' } & LifecycleChange;
+  /** Stored TERMINATED: at once for a DRAFT or a termination from the current month, by the scheduler when a later `effectiveMonth` comes. */
+  'agreement.terminated': { statusBefore: AgreementStatusName; statusAfter: 'TERMINATED'; effectiveMonth?: string | null } & LifecycleChange;
+  /** Issue 16: a party's head asked; the other party's head (or an admin) approves or rejects. */
+  'agreement.suspension_requested': LifecycleRequestEvent;
+  'agreement.resumption_requested': LifecycleRequestEvent;
+  'agreement.termination_requested': LifecycleRequestEvent & { effectiveMonth: string };
+  /** A termination from a later month was approved: the agreement stays as it is until `effectiveMonth` begins. */
+  'agreement.termination_scheduled': { requestId: string; reason: string; effectiveMonth: string; status: AgreementStatusName };
+  'agreement.lifecycle_request_rejected': {
+    requestId: string;
+    kind: string;
+    requestedBy: 'PROVIDER' | 'CUSTOMER';
+    reason: string;
+    statusBefore: 'PENDING';
+    statusAfter: 'REJECTED';
+  };
+  'agreement.lifecycle_request_withdrawn': { requestId: string; kind: string; requestedBy: 'PROVIDER' | 'CUSTOMER'; statusBefore: 'PENDING'; statusAfter: 'WITHDRAWN' };
   'escalation.opened': { escalationId: string; month: string; severity: string; title: string; status: 'OPEN' };
   'escalation.resolved': { escalationId: string; month: string; severity: string; statusBefore: string; statusAfter: 'RESOLVED' };
   /** The ledger closed the month and posted its credit: CLOSE the first time, ADJUSTMENT after a reopening. */
@@ -123,6 +140,20 @@ export interface EventPayloads {
   'objective.at_risk': ObjectiveTransition;
   'objective.breached': ObjectiveTransition;
   'objective.recovered': ObjectiveTransition;
+}
+
+/** The record of a lifecycle change that took effect (issue 16); optional, as events written before it lack them. */
+export interface LifecycleChange {
+  requestId?: string | null;
+  reason?: string | null;
+}
+
+/** A party's pending request to suspend, resume or terminate. */
+export interface LifecycleRequestEvent {
+  requestId: string;
+  reason: string;
+  requestedBy: 'PROVIDER' | 'CUSTOMER';
+  status: 'PENDING';
 }
 
 /** What the ledger says of an objective-month whose status moved (objective.* events). */
@@ -171,6 +202,12 @@ export const EVENT_TYPES = [
   'objective.at_risk',
   'objective.breached',
   'objective.recovered',
+  'agreement.suspension_requested',
+  'agreement.resumption_requested',
+  'agreement.termination_requested',
+  'agreement.termination_scheduled',
+  'agreement.lifecycle_request_rejected',
+  'agreement.lifecycle_request_withdrawn',
 ] as const satisfies readonly EventType[];
 
 /** The current payload version of every type; bumped when a field is removed or retyped. */

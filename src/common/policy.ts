@@ -54,6 +54,9 @@ export interface PolicyObjects {
   /** Approve or reject: the amendment's `requestedBy` is the side that proposed it. */
   'amendment:decide': PartyRequest;
   'amendment:withdraw': PartyRequest;
+  /** A party's request to suspend, resume or terminate (issue 16): `requestedBy` is the side that asked. */
+  'lifecycle:decide': PartyRequest;
+  'lifecycle:withdraw': PartyRequest;
   'report:draft': AgreementParties;
   'report:submit': AgreementParties;
   'report:acknowledge': AgreementParties;
@@ -125,6 +128,8 @@ const RULES: { readonly [A in Action]: Rule } = {
   'amendment:propose': { roles: HEAD_ONLY, for: 'EITHER' },
   'amendment:decide': { roles: HEAD_ONLY, for: 'EITHER', requester: 'OTHER', bindsAdmins: true },
   'amendment:withdraw': { roles: HEAD_ONLY, for: 'EITHER', requester: 'SAME' },
+  'lifecycle:decide': { roles: HEAD_ONLY, for: 'EITHER', requester: 'OTHER' },
+  'lifecycle:withdraw': { roles: HEAD_ONLY, for: 'EITHER', requester: 'SAME' },
   'report:draft': { roles: HEAD_ONLY, for: 'PROVIDER' },
   'report:submit': { roles: HEAD_ONLY, for: 'PROVIDER' },
   'report:acknowledge': { roles: HEAD_ONLY, for: 'CUSTOMER' },

@@ -3,6 +3,7 @@ import { DomainEvent } from '../common/events';
 import { OutboxCursor } from '../common/outbox';
 import { FiredNotice } from '../common/notices';
 import { Agreement, AgreementVersion, Amendment, Objective } from '../modules/agreements/agreement.entity';
+import { AgreementLifecycleRequest } from '../modules/agreements/lifecycle.entity';
 import { AuditEntry } from '../modules/audit/audit.entity';
 import { ApiToken } from '../modules/auth/api-token.entity';
 import { User } from '../modules/auth/user.entity';
@@ -29,6 +30,7 @@ export const entities = [
   AgreementVersion,
   Objective,
   Amendment,
+  AgreementLifecycleRequest,
   Report,
   ReportRevision,
   ReportValue,

@@ -18,6 +18,7 @@ import { deemAcknowledgements } from './deem-acknowledgements';
 import { fireNotices } from './notices';
 import { TickChain } from './tick-chain';
 import { advanceLedger } from '../modules/ledger/ledger.service';
+import { endDueTerminations } from '../modules/agreements/lifecycle.service';
 import { queueActionEmails, queueDigests, sendQueuedEmails } from '../modules/notifications/email.service';
 
 /** One time-driven job: changes what `now` has made due, returns how many rows it changed. */
@@ -30,6 +31,8 @@ export interface Job {
 
 /** The jobs, in the order a tick runs them. */
 export const JOBS: readonly Job[] = [
+  // Decided terminations whose first month out of scope has come are stored TERMINATED (issue 16).
+  { name: 'end-terminations', lockId: 7_404, run: endDueTerminations },
   { name: 'deem-acknowledgements', lockId: 7_401, run: deemAcknowledgements },
   // Months that end, fall due or pass their acceptance window: their ledger rows (and closes).
   { name: 'advance-ledger', lockId: 7_402, run: (em, now) => advanceLedger(em, now) },

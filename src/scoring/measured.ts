@@ -21,6 +21,11 @@ export interface AgreementFacts {
   tier: string;
   activatedAt?: Date | null;
   terminatedAt?: Date | null;
+  /**
+   * An approved termination's first month out of scope (issue 16); when set it decides alone,
+   * `terminatedAt` (the instant it was stored) no longer does. Absent on terminations from before.
+   */
+  terminatesFrom?: Month | null;
   /** Suspensions as ISO instants; `to` null while suspended. */
   suspensions: ReadonlyArray<{ from: string; to: string | null }>;
 }
@@ -34,7 +39,8 @@ export function versionAt<V extends VersionFacts>(versions: readonly V[], month:
 
 /**
  * Whether an agreement was ACTIVE in `month`: activated, within the first and last month of the
- * version in force, not after the month it was terminated in, and not suspended for the whole
+ * version in force, before the first month of its termination (`terminatesFrom`; for older
+ * terminations, not after the month it was terminated in), and not suspended for the whole
  * month (a suspension covers a month when it began by its first instant and had not ended by the
  * first instant of the next, in UTC as suspensions are recorded).
  */
@@ -43,7 +49,9 @@ export function activeInMonth(agreement: AgreementFacts, versions: readonly Vers
   const version = versionAt(versions, month);
   if (!version || compareMonths(month, version.effectiveFrom) < 0) return false;
   if (version.effectiveTo && compareMonths(month, version.effectiveTo) > 0) return false;
-  if (agreement.terminatedAt && compareMonths(month, monthOf(agreement.terminatedAt)) > 0) return false;
+  if (agreement.terminatesFrom) {
+    if (compareMonths(month, agreement.terminatesFrom) >= 0) return false;
+  } else if (agreement.terminatedAt && compareMonths(month, monthOf(agreement.terminatedAt)) > 0) return false;
   const start = Date.parse(`${month}-01T00:00:00Z`);
   const end = Date.parse(`${addMonths(month, 1)}-01T00:00:00Z`);
   return !agreement.suspensions.some((s) => Date.parse(s.from) <= start && (s.to === null || Date.parse(s.to) >= end));

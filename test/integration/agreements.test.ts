@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AgreementDocument,
   AgreementHistoryDocument,
+  AgreementLifecycleDocument,
+  ApproveLifecycleRequestDocument,
   AgreementsDocument,
   ApproveAmendmentDocument,
   ProposeAmendmentDocument,
@@ -23,6 +25,7 @@ import { addMonths, monthOf } from '../../src/common/month';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 
 // Amendments start no earlier than the current month, so their months follow the clock.
+const M0 = monthOf(new Date());
 const M1 = addMonths(monthOf(new Date()), 1);
 const M2 = addMonths(monthOf(new Date()), 2);
 const M3 = addMonths(monthOf(new Date()), 3);
@@ -328,15 +331,27 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     const second = (await headSales.data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: byProvider.agreement!.lockVersion } })).approveAgreement;
     expect(second.userErrors).toEqual([{ field: 'id', code: 'ILLEGAL_TRANSITION', message: 'IT-SALES is already the ACTIVE CUSTOMER agreement of this pair; terminate it first' }]);
 
-    const suspended = (await headIt.data(SuspendAgreementDocument, { input: { id: itSales.id, expectedVersion: p2.lockVersion } })).suspendAgreement.agreement!;
+    // Issue 16: a head's suspension or resumption is a request; the other party's head approves it.
+    const asked = (await headIt.data(SuspendAgreementDocument, { input: { id: itSales.id, expectedVersion: p2.lockVersion, reason: 'CRM migration' } })).suspendAgreement.agreement!;
+    expect(asked.status).toBe('ACTIVE');
+    const approve = async (client: Client) => {
+      const pending = (await s.data(AgreementLifecycleDocument, { key: 'IT-SALES' })).agreement.pendingLifecycleRequest!;
+      return (await client.data(ApproveLifecycleRequestDocument, { input: { id: pending.id, expectedVersion: pending.version } })).approveLifecycleRequest.lifecycleRequest!.agreement;
+    };
+    const suspended = await approve(headSales);
     expect(suspended.status).toBe('SUSPENDED');
-    const resumed = (await headSales.data(ResumeAgreementDocument, { input: { id: itSales.id, expectedVersion: suspended.lockVersion } })).resumeAgreement.agreement!;
+    expect((await headSales.data(ResumeAgreementDocument, { input: { id: itSales.id, expectedVersion: suspended.lockVersion, reason: 'migration done' } })).resumeAgreement.agreement!.status).toBe(
+      'SUSPENDED',
+    );
+    const resumed = await approve(headIt);
     expect(resumed.status).toBe('ACTIVE');
-    const resumeAgain = (await headSales.data(ResumeAgreementDocument, { input: { id: itSales.id, expectedVersion: resumed.lockVersion } })).resumeAgreement;
+    const resumeAgain = (await headSales.data(ResumeAgreementDocument, { input: { id: itSales.id, expectedVersion: resumed.lockVersion, reason: 'again' } })).resumeAgreement;
     expect(resumeAgain.userErrors[0].code).toBe('ILLEGAL_TRANSITION');
-    const withChild = (await s.data(TerminateAgreementDocument, { input: { id: itSales.id, expectedVersion: resumed.lockVersion } })).terminateAgreement;
+    const withChild = (await s.data(TerminateAgreementDocument, { input: { id: itSales.id, expectedVersion: resumed.lockVersion, reason: 'r', effectiveMonth: M0 } })).terminateAgreement;
     expect(withChild.userErrors).toEqual([{ field: 'id', code: 'IN_USE', message: 'agreement IT-SALES still has 1 live agreement(s) under it; terminate those first' }]);
-    const ended = (await headSales.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: byProvider.agreement!.lockVersion } })).terminateAgreement.agreement!;
+    // A DRAFT binds no one yet: a party's head ends it at once.
+    const ended = (await headSales.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: byProvider.agreement!.lockVersion, reason: 'duplicate draft' } })).terminateAgreement
+      .agreement!;
     expect(ended.status).toBe('TERMINATED');
   });
 
@@ -504,7 +519,7 @@ describe.each(engines())('multi-tier agreements on %s', (engine) => {
     };
     let n = 0;
     const run = async (action: Action, a: { id: string; lockVersion: number }, party?: 'PROVIDER' | 'CUSTOMER') => {
-      const r = await s.request(docs[action] as never, { input: { id: a.id, expectedVersion: a.lockVersion, party } });
+      const r = await s.request(docs[action] as never, { input: { id: a.id, expectedVersion: a.lockVersion, party, reason: 'r', effectiveMonth: M0 } });
       const payload = (r.data as Record<string, { agreement: { id: string; lockVersion: number; status: string } | null; userErrors: Array<{ code: string; message: string }> }>)[`${action}Agreement`];
       return payload;
     };
@@ -622,10 +637,10 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
 
   it('keeps one live CUSTOMER agreement per pair, through suspend and resume too', async () => {
     const first = (await active(dept.SALES)).agreement!;
-    const suspended = (await s.data(SuspendAgreementDocument, { input: { id: first.id, expectedVersion: first.lockVersion } })).suspendAgreement.agreement!;
+    const suspended = (await s.data(SuspendAgreementDocument, { input: { id: first.id, expectedVersion: first.lockVersion, reason: 'r' } })).suspendAgreement.agreement!;
     const second = await active(dept.SALES);
     expect(second.userErrors[0]).toMatchObject({ code: 'ILLEGAL_TRANSITION', message: `${first.key} is already the SUSPENDED CUSTOMER agreement of this pair; terminate it first` });
-    const resumed = (await s.data(ResumeAgreementDocument, { input: { id: suspended.id, expectedVersion: suspended.lockVersion } })).resumeAgreement;
+    const resumed = (await s.data(ResumeAgreementDocument, { input: { id: suspended.id, expectedVersion: suspended.lockVersion, reason: 'r' } })).resumeAgreement;
     expect(resumed.agreement?.status).toBe('ACTIVE');
   });
 
@@ -679,7 +694,7 @@ describe.each(engines())('agreement edge cases on %s', (engine) => {
     const now = (await s.data(AgreementHistoryDocument, { key: a.key, before: M1, after: M2 })).agreement;
     const pending = (await s.data(ProposeAmendmentDocument, { input: { agreementId: a.id, expectedVersion: now.lockVersion, effectiveMonth: M2, reason: 'r', terms: { monthlyCharge: 9 } } }))
       .proposeAmendment.amendment!;
-    const ended = (await s.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: now.lockVersion } })).terminateAgreement;
+    const ended = (await s.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: now.lockVersion, reason: 'r', effectiveMonth: M0 } })).terminateAgreement;
     expect(ended.agreement?.status).toBe('TERMINATED');
     const after = (await s.data(AgreementHistoryDocument, { key: a.key, before: M1, after: M2 })).agreement;
     expect(after.amendments.map((x) => x.status)).toEqual(['APPROVED', 'WITHDRAWN']);
@@ -727,7 +742,7 @@ describe('expired agreements', () => {
         .createAgreement.agreement!;
       const a = (await s.data(ApproveAgreementDocument, { input: { id: c.id, expectedVersion: c.lockVersion } })).approveAgreement.agreement!;
       expect(a.status).toBe('EXPIRED');
-      const r = (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement;
+      const r = (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, reason: 'r' } })).suspendAgreement;
       expect(r.userErrors).toEqual([{ field: 'id', code: 'ILLEGAL_TRANSITION', message: 'agreement OLD is EXPIRED; it cannot be suspended' }]);
       // Not measured either: a measured agreement is ACTIVE now.
       const corp = (await s.data(CreateAgreementDocument, { input: { key: 'NOW', tier: 'CORPORATE', title: 'x', terms: { effectiveFrom: '2024-01' }, objectives: [] } })).createAgreement.agreement!;
@@ -745,7 +760,7 @@ describe('expired agreements', () => {
       expect(measured.agreements.edges.map((e) => e.node.key)).toEqual([]);
       const filter = await s.request(AgreementsDocument, { filter: { status: 'EXPIRED' }, at: '2024-06' });
       expect(filter.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.status' });
-      const ended = (await s.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).terminateAgreement;
+      const ended = (await s.data(TerminateAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, reason: 'r', effectiveMonth: M0 } })).terminateAgreement;
       expect(ended.agreement?.status).toBe('TERMINATED');
     } finally {
       await s.close();

@@ -10,6 +10,10 @@ import {
   ApproveAgreementDocument,
   CreateAgreementDocument,
   ResumeAgreementDocument,
+  ApproveLifecycleRequestDocument,
+  RejectLifecycleRequestDocument,
+  WithdrawLifecycleRequestDocument,
+  RequestSuspensionDocument,
   SuspendAgreementDocument,
   TerminateAgreementDocument,
   ArchiveDepartmentDocument,
@@ -94,6 +98,10 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   approveAmendment: [Y, Y, F, F, F, F, U],
   rejectAmendment: [Y, Y, F, F, F, F, U],
   withdrawAmendment: [Y, Y, F, F, F, F, U],
+  // Issue 16: a suspension asked for by the customer's head is IT's (or an admin's) to decide; IT's own request, IT's to withdraw.
+  approveLifecycleRequest: [Y, Y, F, F, F, F, U],
+  rejectLifecycleRequest: [Y, Y, F, F, F, F, U],
+  withdrawLifecycleRequest: [Y, Y, F, F, F, F, U],
   // Reports: IT provides (own head submits) or receives (own head decides).
   saveReportDraft: [Y, Y, F, F, F, F, U],
   submitReport: [Y, Y, F, F, F, F, U],
@@ -180,7 +188,7 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     for (const party of ['PROVIDER', 'CUSTOMER'] as const)
       a = (await s.at('2026-01-05T00:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
     if (state === 'ACTIVE') return a;
-    return (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement.agreement!;
+    return (await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, reason: 'cell' } })).suspendAgreement.agreement!;
   }
   afterAll(async () => {
     await s?.close();
@@ -273,15 +281,16 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     },
     suspendAgreement: async () => {
       const a = await agreementOfIt('ACTIVE');
-      return { doc: SuspendAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion } } };
+      // A head's call is a request (issue 16), an admin's takes effect: both allowed.
+      return { doc: SuspendAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion, reason: 'cell' } } };
     },
     resumeAgreement: async () => {
       const a = await agreementOfIt('SUSPENDED');
-      return { doc: ResumeAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion } } };
+      return { doc: ResumeAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion, reason: 'cell' } } };
     },
     terminateAgreement: async () => {
       const a = await agreementOfIt('DRAFT');
-      return { doc: TerminateAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion } } };
+      return { doc: TerminateAgreementDocument as never, variables: { input: { id: a.id, expectedVersion: a.lockVersion, reason: 'cell' } } };
     },
     proposeAmendment: async () => {
       const a = await agreementOfIt('ACTIVE');
@@ -306,6 +315,9 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     // Decided by IT's side (or an admin): proposed by the head of the customer department.
     approveAmendment: async () => ({ doc: ApproveAmendmentDocument as never, variables: { input: await amendmentByCustomer() } }),
     rejectAmendment: async () => ({ doc: RejectAmendmentDocument as never, variables: { input: { ...(await amendmentByCustomer()), reason: 'no' } } }),
+    approveLifecycleRequest: async () => ({ doc: ApproveLifecycleRequestDocument as never, variables: { input: await suspensionAskedBy('customer') } }),
+    rejectLifecycleRequest: async () => ({ doc: RejectLifecycleRequestDocument as never, variables: { input: { ...(await suspensionAskedBy('customer')), reason: 'no' } } }),
+    withdrawLifecycleRequest: async () => ({ doc: WithdrawLifecycleRequestDocument as never, variables: { input: await suspensionAskedBy('IT') } }),
     // Withdrawn by its proposer's side (IT's head) or an admin.
     withdrawAmendment: async () => {
       const a = await agreementOfIt('ACTIVE');
@@ -408,6 +420,17 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     const r = await customerHead.data(RequestMonthReopeningDocument, { input: { agreementId: m.agreementId, month: m.month, reason: 'cell' } });
     expect(r.requestMonthReopening.userErrors).toEqual([]);
     return { id: r.requestMonthReopening.reopening!.id, expectedVersion: r.requestMonthReopening.reopening!.version };
+  }
+
+  /** A pending suspension of a fresh IT → customer agreement, asked for by the customer's head or IT's. */
+  async function suspensionAskedBy(side: 'customer' | 'IT'): Promise<{ id: string; expectedVersion: number }> {
+    const code = `M-C${uniq()}`;
+    const a = await agreementOfIt('ACTIVE', code);
+    const head = side === 'IT' ? clients['HEAD own'] : s.as(await s.tokenFor(Role.HEAD, code));
+    const r = await head.data(RequestSuspensionDocument, { input: { id: a.id, expectedVersion: a.lockVersion, reason: 'cell' } });
+    expect(r.suspendAgreement.userErrors).toEqual([]);
+    const pending = r.suspendAgreement.agreement!.pendingLifecycleRequest!;
+    return { id: pending.id, expectedVersion: pending.version };
   }
 
   async function amendmentByCustomer(): Promise<{ id: string; expectedVersion: number }> {

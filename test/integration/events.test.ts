@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AcknowledgeReportDocument,
   AgreementDocument,
+  AgreementLifecycleDocument,
+  ApproveLifecycleRequestDocument,
   ApproveAmendmentDocument,
   CreateDepartmentDocument,
   DepartmentDocument,
@@ -117,7 +119,12 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
     const amendment = proposed.proposeAmendment.amendment!;
     expect((await customer.at('2026-03-10T10:00:00Z').data(ApproveAmendmentDocument, { input: { id: amendment.id, expectedVersion: amendment.version } })).approveAmendment.userErrors).toEqual([]);
     const current = (await s.data(AgreementDocument, { key: 'EPC', at: '2026-03' })).agreement;
-    expect((await s.at('2026-03-11T09:00:00Z').data(SuspendAgreementDocument, { input: { id: agreementId, expectedVersion: current.lockVersion } })).suspendAgreement.userErrors).toEqual([]);
+    // Issue 16: the provider asks to suspend, the customer approves; each its own event.
+    const asked = await provider.at('2026-03-11T08:00:00Z').data(SuspendAgreementDocument, { input: { id: agreementId, expectedVersion: current.lockVersion, reason: 'Office move' } });
+    expect(asked.suspendAgreement.userErrors).toEqual([]);
+    const request = (await s.data(AgreementLifecycleDocument, { key: 'EPC' })).agreement.pendingLifecycleRequest!;
+    const approved = await customer.at('2026-03-11T09:00:00Z').data(ApproveLifecycleRequestDocument, { input: { id: request.id, expectedVersion: request.version } });
+    expect(approved.approveLifecycleRequest.userErrors).toEqual([]);
     await s.app.scheduler.tick(new Date('2026-03-20T00:00:00Z'));
 
     const written = (await events()).slice(setup.length);
@@ -136,6 +143,7 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
       'objective.breached',
       'amendment.proposed',
       'amendment.decided',
+      'agreement.suspension_requested',
       'agreement.suspended',
       'report.deemed_acknowledged',
       'month.closed',
@@ -167,7 +175,8 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
       { month: '2026-01', objectiveId: leadsObjective, metricCode: 'QUALIFIED_LEADS', statusBefore: 'NO_DATA', statusAfter: 'BREACHED', value: 300, target: 400, warning: null },
       { amendmentId: amendment.id, effectiveMonth: '2026-04', proposedBy: 'PROVIDER', reason: 'More leads', status: 'PROPOSED' },
       { amendmentId: amendment.id, effectiveMonth: '2026-04', statusBefore: 'PROPOSED', statusAfter: 'APPROVED', reason: null },
-      { statusBefore: 'ACTIVE', statusAfter: 'SUSPENDED' },
+      { requestId: request.id, reason: 'Office move', requestedBy: 'PROVIDER', status: 'PENDING' },
+      { statusBefore: 'ACTIVE', statusAfter: 'SUSPENDED', requestId: request.id, reason: 'Office move' },
       // Five working days from Monday 9 March: the window ends with Monday 16 March.
       { reportId: januaryReportId, month: '2026-01', revision: 1, statusBefore: 'SUBMITTED', statusAfter: 'ACKNOWLEDGED', acceptanceDueAt: '2026-03-17T00:00:00.000Z' },
       { month: '2026-01', closedAt: '2026-03-17T00:00:00.001Z', cause: 'DEEMED', kind: 'CLOSE', percent: 5, amount: 500, delta: 500 },
@@ -213,7 +222,7 @@ describe.each(engines())('domain events in the outbox (%s)', (engine) => {
     // Acknowledged already: ILLEGAL_TRANSITION, rolled back with whatever it had written.
     const again = await customer.at('2026-03-12T09:00:00Z').data(DisputeReportDocument, { input: { reportId: report.reportId as string, revision: 2, reason: 'Too late' } });
     expect(again.disputeReport.userErrors).toEqual([expect.objectContaining({ field: 'reportId', code: 'ILLEGAL_TRANSITION' })]);
-    const stale = await s.at('2026-03-12T09:00:00Z').data(SuspendAgreementDocument, { input: { id: agreementId, expectedVersion: 1 } });
+    const stale = await s.at('2026-03-12T09:00:00Z').data(SuspendAgreementDocument, { input: { id: agreementId, expectedVersion: 1, reason: 'r' } });
     expect(stale.suspendAgreement.userErrors).toEqual([expect.objectContaining({ field: 'expectedVersion', code: 'CONFLICT' })]);
     expect((await events()).length).toBe(before);
   });

@@ -172,7 +172,7 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
 
     const a = await idOf('S-A0', addMonths(current, -1));
     const lock = (await s.data(AgreementLockDocument, { key: 'S-A0' })).agreement.lockVersion;
-    const suspended = await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: lock } });
+    const suspended = await s.data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: lock, reason: 'Paused' } });
     expect(suspended.suspendAgreement.userErrors).toEqual([]);
 
     // Suspended from today with no end: next month is covered whole and leaves the measured set;

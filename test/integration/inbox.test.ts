@@ -290,10 +290,11 @@ describe.each(engines())('the inbox and action items (%s)', (engine) => {
     expect(await analyst.at(AT).data(ActionItemsDocument, {})).toEqual({ actionItems: [] });
     // Before the escalation's response deadline it is not overdue; the statements do not grow with the items.
     expect((await items(provider, '2026-03-04T11:30:00Z')).find((i) => i.kind === 'ANSWER_ESCALATION')?.overdue).toBe(false);
-    // The token; the agreements; versions, children, reports, exclusions, amendments, reopenings and
-    // escalations; the pending revisions; the agreements of the items (one batch): 11, for 4 items or 2.
+    // The token; the agreements; versions, children, reports, exclusions, amendments, reopenings,
+    // escalations and lifecycle requests (issue 16); the pending revisions; the agreements of the
+    // items (one batch): 12, for 4 items or 2.
     const counts = [await s.countStatements(() => provider.at(AT).data(ActionItemsDocument, {})), await s.countStatements(() => customer.at(AT).data(ActionItemsDocument, {}))];
-    expect(counts).toEqual([11, 11]);
+    expect(counts).toEqual([12, 12]);
     // An analyst, whom the policy lets do nothing, costs the token only.
     expect(await s.countStatements(() => analyst.at(AT).data(ActionItemsDocument, {}))).toBe(1);
   });

@@ -50,6 +50,8 @@ import {
   RequestMonthReopeningDocument,
   ResolveEscalationDocument,
   ResumeAgreementDocument,
+  AgreementLifecycleDocument,
+  ApproveLifecycleRequestDocument,
   SettleDisputeDocument,
   SubmitReportDocument,
   SuspendAgreementDocument,
@@ -462,9 +464,17 @@ class World {
       case 'resume': {
         const key = KEYS[c.agreement];
         const lock = (await this.admin.data(ModelAgreementDocument, { key })).agreement.lockVersion;
-        const input = { id: this.ids[key], expectedVersion: lock };
-        if (c.kind === 'suspend') this.outcome('suspend', await this.head(key, 'CUSTOMER').request(SuspendAgreementDocument, { input }), (x) => x.suspendAgreement);
-        else this.outcome('resume', await this.head(key, 'PROVIDER').request(ResumeAgreementDocument, { input }), (x) => x.resumeAgreement);
+        const input = { id: this.ids[key], expectedVersion: lock, reason: `model ${c.kind}` };
+        // Issue 16: one party's head asks, the other's approves; only the approval changes the months scored.
+        const asked =
+          c.kind === 'suspend'
+            ? this.outcome('suspend', await this.head(key, 'CUSTOMER').request(SuspendAgreementDocument, { input }), (x) => x.suspendAgreement)
+            : this.outcome('resume', await this.head(key, 'PROVIDER').request(ResumeAgreementDocument, { input }), (x) => x.resumeAgreement);
+        const pending = asked ? (await this.admin.data(AgreementLifecycleDocument, { key })).agreement.pendingLifecycleRequest : null;
+        if (pending) {
+          const decider = this.head(key, c.kind === 'suspend' ? 'PROVIDER' : 'CUSTOMER');
+          this.outcome(`approve ${c.kind}`, await decider.request(ApproveLifecycleRequestDocument, { input: { id: pending.id, expectedVersion: pending.version } }), (x) => x.approveLifecycleRequest);
+        }
         return;
       }
       case 'handoffs': {

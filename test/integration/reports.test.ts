@@ -355,7 +355,7 @@ describe.each(engines())('monthly reports on %s', (engine) => {
       for (const party of ['PROVIDER', 'CUSTOMER'] as const)
         a = (await s.at('2026-01-05T00:00:00Z').data(ApproveAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, party } })).approveAgreement.agreement!;
       // Suspended on 1 March at 00:00 and still suspended: March is covered; February is not.
-      a = (await s.at('2026-03-01T00:00:00Z').data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion } })).suspendAgreement.agreement!;
+      a = (await s.at('2026-03-01T00:00:00Z').data(SuspendAgreementDocument, { input: { id: a.id, expectedVersion: a.lockVersion, reason: 'IT-CS is paused' } })).suspendAgreement.agreement!;
       expect((await refused({ agreementId: a.id, month: '2026-03', values: [], narrative: 'x' }, s)).userErrors).toEqual([
         { field: 'month', code: 'INVALID', message: 'month: agreement IT-CS was not ACTIVE in 2026-03' },
       ]);

@@ -26,3 +26,15 @@ describe("the EXPIRED status follows the agreement's time zone, not UTC", () => 
     expect(displayStatus(berlin, berlinVersions, new Date('2026-11-30T23:30:00Z'))).toBe(AgreementStatus.EXPIRED);
   });
 });
+
+describe('a decided termination shows from its first month (issue 16)', () => {
+  it('is ACTIVE until the month begins (UTC, as scoring counts months), TERMINATED from then; a DRAFT is unaffected', () => {
+    const [agreement, versions] = endingInNovember('UTC');
+    const scheduled = { ...agreement, terminatesFrom: '2026-05' } as Agreement;
+    expect(displayStatus(scheduled, versions, new Date('2026-04-30T23:59:59Z'))).toBe(AgreementStatus.ACTIVE);
+    expect(displayStatus(scheduled, versions, new Date('2026-05-01T00:00:00Z'))).toBe(AgreementStatus.TERMINATED);
+    // TERMINATED wins over EXPIRED once both apply.
+    expect(displayStatus(scheduled, versions, new Date('2026-12-15T00:00:00Z'))).toBe(AgreementStatus.TERMINATED);
+    expect(displayStatus({ state: AgreementStatus.DRAFT, terminatesFrom: '2026-05' } as Agreement, versions, new Date('2026-06-01T00:00:00Z'))).toBe(AgreementStatus.DRAFT);
+  });
+});

@@ -28,6 +28,17 @@ describe('measured agreement-months (DESIGN §3, the one copy of the rule)', () 
     expect(activeInMonth(active({ suspensions: [{ from: '2026-02-01T00:00:00Z', to: null }] }), [v1], '2026-08')).toBe(false); // still suspended
   });
 
+  it('keeps the months before a termination month in scope, and none from it (issue 16)', () => {
+    // Decided on 10 March to end from May: March and April are still ACTIVE; May on are not.
+    const scheduled = active({ terminatesFrom: '2026-05' });
+    expect(['2026-03', '2026-04', '2026-05', '2026-06'].map((m) => activeInMonth(scheduled, [v1], m))).toEqual([true, true, false, false]);
+    // Once stored, the termination instant no longer decides: terminatesFrom does.
+    const stored = active({ terminatedAt: new Date('2026-03-10T00:00:00Z'), terminatesFrom: '2026-03' });
+    expect(['2026-02', '2026-03', '2026-04'].map((m) => activeInMonth(stored, [v1], m))).toEqual([true, false, false]);
+    const later = active({ terminatedAt: new Date('2026-05-01T00:05:00Z'), terminatesFrom: '2026-05' });
+    expect(['2026-04', '2026-05'].map((m) => activeInMonth(later, [v1], m))).toEqual([true, false]);
+  });
+
   it('measures CUSTOMER and SERVICE agreements without an ACTIVE agreement under them that month', () => {
     const child = { agreement: active({ tier: 'SERVICE', activatedAt: new Date('2026-03-02T00:00:00Z') }), versions: [{ ...v1, effectiveMonth: '2026-03', effectiveFrom: '2026-03' }] };
     expect(measuredInMonth(active(), [v1], [child], '2026-02')).toBe(true); // the child had not begun

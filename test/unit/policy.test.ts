@@ -20,7 +20,7 @@ const AGREEMENTS: Record<'provider' | 'customer' | 'other' | 'corporate', Agreem
   corporate: { providerId: null, customerId: null },
 };
 
-type RequestAction = 'amendment:decide' | 'amendment:withdraw' | 'reopening:decide';
+type RequestAction = 'amendment:decide' | 'amendment:withdraw' | 'lifecycle:decide' | 'lifecycle:withdraw' | 'reopening:decide';
 type AdminAction = 'department:manage' | 'metric:manage' | 'user:manage' | 'token:manage' | 'audit:read';
 type DepartmentAction = 'service:manage' | 'webhook:manage';
 type AgreementAction = Exclude<Action, RequestAction | AdminAction | DepartmentAction>;
@@ -180,6 +180,20 @@ const REQUEST_TABLE: Record<RequestAction, Row<RequestCells>> = {
   },
   // The proposer's party withdraws, or any admin.
   'amendment:withdraw': {
+    ADMIN: [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y],
+    HEAD: [Y, N, N, N, Y, N, N, N, N, N],
+    ANALYST: [N, N, N, N, N, N, N, N, N, N],
+    INTEGRATION: [N, N, N, N, N, N, N, N, N, N],
+  },
+  // Suspend, resume, terminate (issue 16): the other party's head approves or rejects, or any admin.
+  'lifecycle:decide': {
+    ADMIN: [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y],
+    HEAD: [N, Y, Y, Y, N, Y, N, N, N, N],
+    ANALYST: [N, N, N, N, N, N, N, N, N, N],
+    INTEGRATION: [N, N, N, N, N, N, N, N, N, N],
+  },
+  // The requester's party withdraws, or any admin.
+  'lifecycle:withdraw': {
     ADMIN: [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y],
     HEAD: [Y, N, N, N, Y, N, N, N, N, N],
     ANALYST: [N, N, N, N, N, N, N, N, N, N],

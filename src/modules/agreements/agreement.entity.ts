@@ -108,6 +108,16 @@ export class Agreement extends BaseEntity<'suspensions'> {
    */
   @Property({ type: 'json', default: '[]' })
   suspensions: SuspensionPeriod[] = [];
+
+  /**
+   * The first month out of scope of an approved termination (issue 16): months before it keep
+   * scoring, months from it do not. A future month leaves the agreement ACTIVE (or SUSPENDED) until
+   * it begins; from then it shows TERMINATED and the scheduler stores it so. Null for terminations
+   * recorded before issue 16, which `terminatedAt` alone describes (in scope to its month).
+   */
+  @Field(() => MonthScalar, { nullable: true, description: 'An approved termination: the first month no longer in scope (months before it keep scoring). Null when no termination is decided.' })
+  @Property({ type: 'string', length: 7, nullable: true })
+  terminatesFrom?: string | null;
 }
 
 /** One suspension of an agreement, as ISO instants. */

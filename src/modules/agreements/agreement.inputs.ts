@@ -265,6 +265,36 @@ export class AgreementTransitionInput {
   @Field(() => PartyRole, { nullable: true, description: 'ADMIN approving a CUSTOMER or SERVICE agreement: for which party.' })
   @IsOptional()
   party?: 'PROVIDER' | 'CUSTOMER' | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Suspend, resume, terminate: why (required, 1–2000 characters). A party's head only asks: the change waits for the other party's (or an admin's) approval. Not read by approveAgreement.",
+  })
+  @IsOptional()
+  @MaxLength(2000, { message: 'reason: expected at most 2000 characters' })
+  reason?: string | null;
+
+  @Field(() => MonthScalar, {
+    nullable: true,
+    description: 'Terminate an ACTIVE or SUSPENDED agreement: the first month out of scope, the current month or later (required). Months before it keep scoring.',
+  })
+  effectiveMonth?: string | null;
+}
+
+@InputType({ description: 'Approve, reject or withdraw a pending lifecycle request.' })
+export class LifecycleDecisionInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'id: expected a lifecycle request id (UUID)' })
+  id!: string;
+
+  @ExpectedVersionField("The request's version you read.")
+  expectedVersion!: number;
+
+  @Field(() => String, { nullable: true, description: 'Required to reject (1–2000 characters).' })
+  @IsOptional()
+  @MaxLength(2000, { message: 'reason: expected at most 2000 characters' })
+  reason?: string | null;
 }
 
 @InputType()

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { byIdLoader, groupLoader } from '../../common/loaders';
 import { Agreement, AgreementVersion, Amendment, Objective } from './agreement.entity';
+import { AgreementLifecycleRequest } from './lifecycle.entity';
 
 /** Per-request loaders of the agreements module. */
 export function createAgreementLoaders(em: EntityManager) {
@@ -17,6 +18,8 @@ export function createAgreementLoaders(em: EntityManager) {
     objectivesByVersion: groupLoader(em, Objective, 'agreementVersion', { position: 'asc' }),
     /** An agreement's amendments, oldest first. */
     amendmentsByAgreement: groupLoader(em, Amendment, 'agreement', { createdAt: 'asc', id: 'asc' }),
+    /** An agreement's lifecycle requests (issue 16), oldest first. */
+    lifecycleRequestsByAgreement: groupLoader(em, AgreementLifecycleRequest, 'agreement', { requestedAt: 'asc', id: 'asc' }),
     versionById: byIdLoader(em, AgreementVersion),
     objectiveById: byIdLoader(em, Objective),
   };

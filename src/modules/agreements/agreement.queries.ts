@@ -42,6 +42,8 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
     const parents = await ctx.em.find(Agreement, { state: AgreementStatus.ACTIVE, parent: { $ne: null } }, { fields: ['parent'], disableIdentityMap: true });
     const containers = [...new Set(parents.map((a) => a.parent?.id).filter((x): x is string => !!x))];
     where.push({ state: AgreementStatus.ACTIVE, tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] } });
+    // Nor terminated from a month that has come, even before the scheduler stores it (issue 16).
+    where.push({ $or: [{ terminatesFrom: null }, { terminatesFrom: { $gt: monthOf(ctx.request.now) } }] });
     // Nor past their last month (shown EXPIRED): only agreements with an ended version can be.
     // Candidates only (a month ahead of UTC, for zones east of it); displayStatus decides in the zone.
     const ended = await ctx.em.find(AgreementVersion, { effectiveTo: { $lt: monthOf(new Date(ctx.request.now.getTime() + 14 * 3_600_000)) } }, { fields: ['agreement'], disableIdentityMap: true });

@@ -13,6 +13,8 @@ import { AgreementFilter, AgreementTransitionInput, AmendmentDecisionInput, Amen
 import * as amendments from './amendment.service';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import * as agreements from './agreement.service';
+import * as lifecycle from './lifecycle.service';
+import { LifecycleRequestKind } from './lifecycle.entity';
 import { versionAt, displayStatus } from './agreement.rules';
 import { findAgreement, listAgreements, chainAt } from './agreement.queries';
 import { effectiveObjectives } from './inheritance';
@@ -243,23 +245,29 @@ export class AgreementResolver {
   }
 
   @Authorized()
-  @Mutation(() => AgreementPayload, { description: 'ACTIVE → SUSPENDED.' })
+  @Mutation(() => AgreementPayload, {
+    description:
+      "ACTIVE → SUSPENDED, with a reason. An admin (any admin for CORPORATE) suspends at once; a party's head only asks: the other party's head (or an admin) approves with approveLifecycleRequest.",
+  })
   async suspendAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
-    const r = await agreements.suspendAgreement(ctx, input);
+    const r = await lifecycle.changeLifecycle(ctx, input, LifecycleRequestKind.SUSPEND);
     return payload('agreement', r);
   }
 
   @Authorized()
-  @Mutation(() => AgreementPayload, { description: 'SUSPENDED → ACTIVE.' })
+  @Mutation(() => AgreementPayload, { description: "SUSPENDED → ACTIVE, with a reason. An admin resumes at once; a party's head only asks, as for suspendAgreement." })
   async resumeAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
-    const r = await agreements.resumeAgreement(ctx, input);
+    const r = await lifecycle.changeLifecycle(ctx, input, LifecycleRequestKind.RESUME);
     return payload('agreement', r);
   }
 
   @Authorized()
-  @Mutation(() => AgreementPayload, { description: 'Ends an agreement without live agreements under it.' })
+  @Mutation(() => AgreementPayload, {
+    description:
+      "Ends an agreement without live agreements under it, with a reason and (ACTIVE or SUSPENDED) the first month out of scope, `effectiveMonth`, this month or later. An admin terminates at once (a later month is scheduled); a party's head only asks, except for a DRAFT, which it ends at once.",
+  })
   async terminateAgreement(@Ctx() ctx: Context, @Arg('input') input: AgreementTransitionInput): Promise<AgreementPayload> {
-    const r = await agreements.terminateAgreement(ctx, input);
+    const r = await lifecycle.changeLifecycle(ctx, input, LifecycleRequestKind.TERMINATE);
     return payload('agreement', r);
   }
 }

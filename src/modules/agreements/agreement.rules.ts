@@ -4,7 +4,7 @@
  * sees them. No queries, no writes.
  */
 import { isUUID } from 'class-validator';
-import { type Month } from '../../common/month';
+import { compareMonths, monthOf, type Month } from '../../common/month';
 import { localDateOf, monthEndsAt } from '../../common/working-time';
 import { activeInMonth as pureActiveInMonth, versionAt as pureVersionAt } from '../../scoring/measured';
 import { type AgreementParties } from '../../common/policy';
@@ -23,8 +23,13 @@ export function versionAt(versions: AgreementVersion[], month: Month): Agreement
   return pureVersionAt(versions, month);
 }
 
-/** The status shown: EXPIRED once the last month of the version now in force has passed. */
+/**
+ * The status shown: TERMINATED from the first month of a decided termination (`terminatesFrom`,
+ * UTC months as scoring counts them) even before the scheduler stores it; EXPIRED once the last
+ * month of the version now in force has passed.
+ */
 export function displayStatus(agreement: Agreement, versions: AgreementVersion[], now: Date): AgreementStatus {
+  if (agreement.terminatesFrom && agreement.state !== AgreementStatus.DRAFT && compareMonths(monthOf(now), agreement.terminatesFrom) >= 0) return AgreementStatus.TERMINATED;
   // The month now, and its end, in the agreement's own time zone (as for rule 0), not in UTC.
   const zone = versions[versions.length - 1]?.calendar ?? { timeZone: 'UTC' };
   const current = localDateOf(zone, now).slice(0, 7);

@@ -1,4 +1,4 @@
-/** Creating agreements and moving them through their lifecycle (DESIGN §3): draft, approve, suspend, resume, terminate. */
+/** Creating agreements and approving drafts (DESIGN §3); suspend, resume and terminate are in lifecycle.service.ts. */
 import type { EntityManager } from '@mikro-orm/core';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
@@ -14,12 +14,12 @@ import { type ActingSide, assertMay, sideIn } from '../../common/policy';
 import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';
-import { Agreement, AgreementStatus, AgreementVersion, Amendment, AmendmentStatus, type EscalationPolicy, Inheritance, Objective, Tier } from './agreement.entity';
+import { Agreement, AgreementStatus, AgreementVersion, type EscalationPolicy, Inheritance, Objective, Tier } from './agreement.entity';
 import type { AgreementTransitionInput, CreateAgreementInput, ObjectiveInput, TermsInput } from './agreement.inputs';
 import { type ChainLevel, type ChainObjective } from './inheritance';
 import { tightenAcrossMonths } from './tighten';
 import { checkObjectives, partiesOf, TERM_DEFAULTS, termProblems } from './agreement.validation';
-import { datedMessage, displayStatus, agreementParties } from './agreement.rules';
+import { datedMessage, agreementParties } from './agreement.rules';
 /**
  * Drafts an agreement with its first version (terms and objectives). CORPORATE agreements are
  * drafted by admins; CUSTOMER and SERVICE ones by admins or a head of either party.
@@ -172,7 +172,7 @@ export function createObjective(em: EntityManager, version: AgreementVersion, me
 
 // ------------------------------------------------------------------ lifecycle
 
-async function loadForTransition(
+export async function loadForTransition(
   em: EntityManager,
   ctx: Context,
   input: AgreementTransitionInput,
@@ -194,6 +194,7 @@ async function loadForTransition(
   return { agreement, party: sideIn(principalOf(ctx), parties) as ActingSide };
 }
 
+/** The transition is not allowed from the agreement's state. */
 function illegal(agreement: Agreement, what: string): never {
   userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is ${agreement.state}; it cannot be ${what}`);
 }
@@ -239,7 +240,7 @@ export function approveAgreement(ctx: Context, input: AgreementTransitionInput, 
  * check is serialised per provider department (its row locked FOR UPDATE on PostgreSQL), so two
  * activations for one pair cannot both pass it.
  */
-async function assertPairFree(em: EntityManager, agreement: Agreement): Promise<void> {
+export async function assertPairFree(em: EntityManager, agreement: Agreement): Promise<void> {
   if (agreement.tier !== Tier.CUSTOMER || !agreement.provider || !agreement.customer) return;
   const lockMode = rowLock(em, 'update');
   if (lockMode) await em.findOne(Department, agreement.provider.id, { lockMode, refresh: true });
@@ -251,64 +252,4 @@ async function assertPairFree(em: EntityManager, agreement: Agreement): Promise<
     id: { $ne: agreement.id },
   });
   if (other) userError('id', UserErrorCode.ILLEGAL_TRANSITION, `${other.key} is already the ${other.state} CUSTOMER agreement of this pair; terminate it first`);
-}
-
-/** ACTIVE → SUSPENDED (admins or the parties' heads); the suspension's start is kept. */
-export function suspendAgreement(ctx: Context, input: AgreementTransitionInput, now = ctx.request.now): Promise<MutationResult<Agreement>> {
-  return transition(ctx, input, 'suspend', [AgreementStatus.ACTIVE], AgreementStatus.SUSPENDED, 'suspended', async (_em, agreement) => {
-    agreement.suspensions = [...agreement.suspensions, { from: now.toISOString(), to: null }];
-  });
-}
-
-/** SUSPENDED → ACTIVE (admins or the parties' heads); the open suspension ends now. */
-export function resumeAgreement(ctx: Context, input: AgreementTransitionInput, now = ctx.request.now): Promise<MutationResult<Agreement>> {
-  return transition(ctx, input, 'resume', [AgreementStatus.SUSPENDED], AgreementStatus.ACTIVE, 'resumed', async (em, agreement) => {
-    await assertPairFree(em, agreement);
-    agreement.suspensions = agreement.suspensions.map((s) => (s.to ? s : { ...s, to: now.toISOString() }));
-  });
-}
-
-/** DRAFT, ACTIVE or SUSPENDED → TERMINATED, unless live agreements sit under it. */
-export function terminateAgreement(ctx: Context, input: AgreementTransitionInput, now = ctx.request.now): Promise<MutationResult<Agreement>> {
-  return transition(ctx, input, 'terminate', [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED], AgreementStatus.TERMINATED, 'terminated', async (em, agreement) => {
-    const live = await em.count(Agreement, { parent: agreement.id, state: { $in: [AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED, AgreementStatus.DRAFT] } });
-    if (live) userError('id', UserErrorCode.IN_USE, `agreement ${agreement.key} still has ${live} live agreement(s) under it; terminate those first`);
-    agreement.terminatedAt = now;
-    // Pending change control ends with the agreement.
-    for (const pending of await em.find(Amendment, { agreement: agreement.id, status: AmendmentStatus.PROPOSED })) {
-      pending.status = AmendmentStatus.WITHDRAWN;
-      pending.decidedAt = now;
-      pending.decidedByUserId = principalOf(ctx).userId;
-    }
-  });
-}
-
-function transition(
-  ctx: Context,
-  input: AgreementTransitionInput,
-  verb: 'suspend' | 'resume' | 'terminate',
-  from: AgreementStatus[],
-  to: AgreementStatus,
-  participle: string,
-  extra: (em: EntityManager, agreement: Agreement) => Promise<void> = async () => undefined,
-): Promise<MutationResult<Agreement>> {
-  return runMutation(ctx, async (em) => {
-    await assertValidInput(input);
-    const { agreement } = await loadForTransition(em, ctx, input, verb);
-    if (!from.includes(agreement.state)) illegal(agreement, participle);
-    // Past its last month an agreement can only be terminated (for the record).
-    if (to !== AgreementStatus.TERMINATED && displayStatus(agreement, await em.find(AgreementVersion, { agreement: agreement.id }), ctx.request.now) === AgreementStatus.EXPIRED) {
-      userError('id', UserErrorCode.ILLEGAL_TRANSITION, `agreement ${agreement.key} is EXPIRED; it cannot be ${participle}`);
-    }
-    await extra(em, agreement);
-    const statusBefore = agreement.state;
-    agreement.state = to;
-    await em.flush();
-    touchLedger(em, ctx.request.now, { agreementId: agreement.id });
-    const event = { occurredAt: ctx.request.now, agreement } as const;
-    if (verb === 'suspend') await emitEvent(em, { ...event, type: 'agreement.suspended', payload: { statusBefore, statusAfter: 'SUSPENDED' } });
-    else if (verb === 'resume') await emitEvent(em, { ...event, type: 'agreement.resumed', payload: { statusBefore, statusAfter: 'ACTIVE' } });
-    else await emitEvent(em, { ...event, type: 'agreement.terminated', payload: { statusBefore, statusAfter: 'TERMINATED' } });
-    return agreement;
-  });
 }

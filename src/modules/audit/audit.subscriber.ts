@@ -13,6 +13,7 @@ const AUDITED = new Set([
   'AgreementVersion',
   'Objective',
   'Amendment',
+  'AgreementLifecycleRequest',
   'Report',
   'ReportRevision',
   'ReportValue',

@@ -13,6 +13,7 @@ import { Role } from '../../common/role';
 import { monthEndsAt } from '../../common/working-time';
 import { Agreement, AgreementStatus, AgreementVersion, Amendment, AmendmentStatus } from '../agreements/agreement.entity';
 import { agreementParties, versionAt } from '../agreements/agreement.rules';
+import { AgreementLifecycleRequest, LifecycleRequestStatus } from '../agreements/lifecycle.entity';
 import { Escalation, EscalationStatus } from '../escalations/escalation.entity';
 import { deadline } from '../escalations/escalation.service';
 import { MonthReopening, ReopeningStatus } from '../ledger/ledger.entity';
@@ -25,6 +26,7 @@ import { monthName } from './summary';
 export enum ActionKind {
   APPROVE_AGREEMENT = 'APPROVE_AGREEMENT',
   DECIDE_AMENDMENT = 'DECIDE_AMENDMENT',
+  DECIDE_LIFECYCLE_REQUEST = 'DECIDE_LIFECYCLE_REQUEST',
   SUBMIT_REPORT = 'SUBMIT_REPORT',
   ACKNOWLEDGE_REPORT = 'ACKNOWLEDGE_REPORT',
   CORRECT_REPORT = 'CORRECT_REPORT',
@@ -78,7 +80,7 @@ export async function actionItemsOf(em: EntityManager, actor: Actor, now: Date):
   const ids = agreements.map((a) => a.id);
   const byId = new Map(agreements.map((a) => [a.id, a]));
   // The children decide whether a container is measured (for reports to submit).
-  const [versions, children, reports, exclusions, amendments, reopenings, escalations] = await Promise.all([
+  const [versions, children, reports, exclusions, amendments, reopenings, escalations, lifecycleRequests] = await Promise.all([
     em.find(AgreementVersion, { agreement: { $in: ids } }),
     em.find(Agreement, { parent: { $in: ids }, state: { $ne: AgreementStatus.DRAFT } }),
     em.find(Report, { agreement: { $in: ids } }, { fields: ['agreement', 'month', 'status', 'firstSubmittedAt', 'latestRevision', 'revisionCount'], disableIdentityMap: true }),
@@ -86,6 +88,7 @@ export async function actionItemsOf(em: EntityManager, actor: Actor, now: Date):
     em.find(Amendment, { agreement: { $in: ids }, status: AmendmentStatus.PROPOSED }),
     em.find(MonthReopening, { agreement: { $in: ids }, status: ReopeningStatus.REQUESTED }),
     em.find(Escalation, { agreement: { $in: ids }, status: EscalationStatus.OPEN }),
+    em.find(AgreementLifecycleRequest, { agreement: { $in: ids }, status: LifecycleRequestStatus.PENDING }),
   ]);
   const pending = reports.filter((r) => r.status === ReportStatus.SUBMITTED || r.status === ReportStatus.DISPUTED);
   const revisions = new Map((pending.length ? await em.find(ReportRevision, { id: { $in: pending.map((r) => r.latestRevision?.id as string) } }) : []).map((r) => [r.id, r]));
@@ -118,6 +121,22 @@ export async function actionItemsOf(em: EntityManager, actor: Actor, now: Date):
         deadline: null,
         referenceId: m.id,
         title: `Approve or reject the amendment of ${a.key} from ${monthName(m.effectiveMonth)}`,
+      });
+    }
+  }
+  // A party asked to suspend, resume or terminate: the other party's heads decide (issue 16).
+  for (const r of lifecycleRequests) {
+    const a = byId.get(r.agreement.id) as Agreement;
+    const parties = agreementParties(a);
+    const object = { ...parties, requestedBy: r.requestedBy as ActingSide };
+    if (decidingSides(r.requestedBy, parties).some((side) => awaits(actor, 'lifecycle:decide', object, side))) {
+      const what = r.kind === 'TERMINATE' ? `terminate ${a.key} from ${monthName(r.effectiveMonth)}` : `${r.kind === 'SUSPEND' ? 'suspend' : 'resume'} ${a.key}`;
+      add(a, {
+        kind: ActionKind.DECIDE_LIFECYCLE_REQUEST,
+        month: r.effectiveMonth ?? null,
+        deadline: null,
+        referenceId: r.id,
+        title: `Approve or reject the ${r.requestedBy.toLowerCase()}'s request to ${what}: ${r.reason}`,
       });
     }
   }

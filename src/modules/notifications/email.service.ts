@@ -57,8 +57,8 @@ type Audience = 'PROVIDER' | 'CUSTOMER' | 'BOTH' | 'OTHER' | 'ADMINS';
 
 /**
  * Which events make an action, and for whom (the issue's list). OTHER: the parties' heads other
- * than the actor's department; an amendment's or a reopening request's "other party" is read from
- * its `proposedBy` or `requestedBy`.
+ * than the actor's department; an amendment's, a reopening request's or a lifecycle request's
+ * "other party" is read from its `proposedBy` or `requestedBy`.
  * Time-driven types are named by string: they join EVENT_TYPES as the scheduler learns them.
  */
 export const EMAIL_AUDIENCES: Readonly<Record<string, readonly Audience[]>> = {
@@ -70,6 +70,10 @@ export const EMAIL_AUDIENCES: Readonly<Record<string, readonly Audience[]>> = {
   'escalation.opened': ['PROVIDER'],
   'month.reopened': ['OTHER'],
   'reopening.requested': ['OTHER'],
+  // Issue 16: a party's request to suspend, resume or terminate is the other party's call.
+  'agreement.suspension_requested': ['OTHER'],
+  'agreement.resumption_requested': ['OTHER'],
+  'agreement.termination_requested': ['OTHER'],
   'report.due_soon': ['PROVIDER'],
   'report.overdue': ['PROVIDER'],
   'escalation.deadline_near': ['PROVIDER'],
@@ -87,6 +91,9 @@ const ASKS: Readonly<Record<string, string>> = {
   'escalation.opened': 'Acknowledge the escalation before its response deadline.',
   'month.reopened': 'The month is open again: review its report and exclusions.',
   'reopening.requested': 'Approve or reject the reopening.',
+  'agreement.suspension_requested': 'Approve or reject the suspension (approveLifecycleRequest / rejectLifecycleRequest).',
+  'agreement.resumption_requested': 'Approve or reject the resumption (approveLifecycleRequest / rejectLifecycleRequest).',
+  'agreement.termination_requested': 'Approve or reject the termination (approveLifecycleRequest / rejectLifecycleRequest).',
   'report.due_soon': 'Submit the report before it falls due.',
   'report.overdue': 'Submit the overdue report.',
   'escalation.deadline_near': 'Acknowledge the escalation: its response deadline is near.',
@@ -201,7 +208,7 @@ export async function queueActionEmails(em: EntityManager, now: Date): Promise<n
           if (audience === 'BOTH') parties.forEach((d) => targets.add(d));
           if (audience === 'ADMINS') targets.add('ADMINS');
           if (audience === 'OTHER') {
-            const by = e.type === 'amendment.proposed' ? e.payload.proposedBy : e.type === 'reopening.requested' ? e.payload.requestedBy : null;
+            const by = e.type === 'amendment.proposed' ? e.payload.proposedBy : e.type === 'reopening.requested' || e.type.endsWith('_requested') ? e.payload.requestedBy : null;
             const actorDepartment = e.actorUserId ? actors.get(e.actorUserId) : null;
             if (by === 'PROVIDER' && e.customerDepartmentId) targets.add(e.customerDepartmentId);
             else if (by === 'CUSTOMER' && e.providerDepartmentId) targets.add(e.providerDepartmentId);

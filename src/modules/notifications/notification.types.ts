@@ -10,6 +10,7 @@ registerEnumType(ActionKind, {
   valuesConfig: {
     APPROVE_AGREEMENT: { description: 'A draft agreement awaits this party’s approval (reference: the agreement).' },
     DECIDE_AMENDMENT: { description: 'An amendment the other party proposed awaits approval or rejection (reference: the amendment).' },
+    DECIDE_LIFECYCLE_REQUEST: { description: 'The other party asked to suspend, resume or terminate the agreement; approve or reject it (reference: the lifecycle request).' },
     SUBMIT_REPORT: { description: 'A month has ended and its report is not submitted (reference: the agreement; deadline: the due date).' },
     ACKNOWLEDGE_REPORT: { description: 'A submitted revision awaits acknowledgement or dispute (reference: the revision; deadline: the acceptance window’s end).' },
     CORRECT_REPORT: { description: 'A disputed revision awaits a corrected one (reference: the revision).' },

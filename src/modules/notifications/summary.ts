@@ -57,7 +57,19 @@ function sentence(type: string, p: Record<string, unknown>): string {
     case 'agreement.resumed':
       return 'the agreement was resumed';
     case 'agreement.terminated':
-      return 'the agreement was terminated';
+      return p.effectiveMonth ? `the agreement was terminated from ${monthName(p.effectiveMonth)}` : 'the agreement was terminated';
+    case 'agreement.suspension_requested':
+      return `the ${text(p.requestedBy).toLowerCase()} asked to suspend the agreement: ${text(p.reason)}`;
+    case 'agreement.resumption_requested':
+      return `the ${text(p.requestedBy).toLowerCase()} asked to resume the agreement: ${text(p.reason)}`;
+    case 'agreement.termination_requested':
+      return `the ${text(p.requestedBy).toLowerCase()} asked to terminate the agreement from ${monthName(p.effectiveMonth)}: ${text(p.reason)}`;
+    case 'agreement.termination_scheduled':
+      return `the agreement will be terminated from ${monthName(p.effectiveMonth)}: ${text(p.reason)}`;
+    case 'agreement.lifecycle_request_rejected':
+      return `the request to ${text(p.kind).toLowerCase()} the agreement was rejected: ${text(p.reason)}`;
+    case 'agreement.lifecycle_request_withdrawn':
+      return `the request to ${text(p.kind).toLowerCase()} the agreement was withdrawn`;
     case 'agreement.review_due':
       return `the agreement is due for review${p.reviewDate ? ` (${text(p.reviewDate)})` : ''}`;
     case 'escalation.opened':
