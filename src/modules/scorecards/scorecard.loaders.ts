@@ -77,6 +77,19 @@ export interface EscalationRow {
   updatedAt: Date;
 }
 
+/** A submitted report revision as FRICTION_REPORT_DELIVERED reads it. */
+export interface FrictionRevisionRow {
+  month: Month;
+  submittedAt: Date;
+  items: number;
+}
+
+/** The length of a JSON array column: SQLite hands back its text, PostgreSQL (jsonb) the parsed value. */
+function itemCount(v: unknown): number {
+  const list: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  return Array.isArray(list) ? list.length : 0;
+}
+
 /** SQLite hands dates back as epoch milliseconds; MikroORM's PostgreSQL driver as timestamp strings. */
 export const asNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -160,6 +173,15 @@ export function createScorecardLoaders(em: EntityManager) {
           updatedAt: asDate(r.updated_at),
         },
       }));
+    }),
+    /** Every submitted revision of the reports in a window, with how many friction items each carries (FRICTION_REPORT_DELIVERED). */
+    frictionRevisionsInWindow: windowed<FrictionRevisionRow>(async (ids, from, to) => {
+      const found = await rows<Record<string, unknown>>(
+        `select p.agreement_id, p.month, r.submitted_at, r.friction_items from report p join report_revision r on r.report_id = p.id
+          where p.month >= ? and p.month <= ? and p.agreement_id in (${ids.map(() => '?').join(', ')}) order by p.month, r.number`,
+        [from, to, ...ids],
+      );
+      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { month: String(r.month), submittedAt: asDate(r.submitted_at), items: itemCount(r.friction_items) } }));
     }),
     /** APPROVED exclusions of an agreement in a window: only those excuse. */
     approvedExclusionsInWindow: windowed<ExclusionRow>(async (ids, from, to) => {
