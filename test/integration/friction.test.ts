@@ -19,6 +19,7 @@ import {
   SubmitFrictionReportDocument,
   type SubmitReportInput,
 } from '../generated/graphql';
+import { addMonths, monthOf } from '../../src/common/month';
 import { activateAgreement } from '../support/agreements';
 import { csvLineOf, parseCsv } from '../support/csv';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
@@ -232,5 +233,26 @@ describe.each(engines())('friction reports on %s', (engine) => {
     expect(lines).toHaveLength(5);
     expect(lines).toEqual(graph.rows.map((f) => csvLineOf(f, header)));
     expect((await fetch(`${s.url}/export/friction-items.csv?from=2026-01&to=2026-04`)).status).toBe(401);
+  });
+});
+
+describe.each(engines())('the demo’s friction reports on %s', (engine) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer(engine, { seed: 'all' });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('delivers every seeded Sales → Customer Service friction report with its items, on time', async () => {
+    const to = addMonths(monthOf(new Date()), -1);
+    const from = addMonths(to, -11);
+    const r = await s.data(MeasurementFactsDocument, { filter: { from, to, provider: 'SALES', customer: 'CS' }, first: 500 });
+    const delivered = r.measurementFacts.edges.map((e) => e.node).filter((f) => f.metric === 'FRICTION_REPORT_DELIVERED');
+    expect(delivered.map((f) => [f.source, f.value])).toEqual(Array.from({ length: 12 }, () => ['AUTOMATED', 1]));
+    const summary = (await s.data(FrictionSummaryDocument, { from, to, department: 'CS' })).frictionSummary;
+    expect(new Set(summary.map((g) => g.month)).size).toBe(12);
+    expect(summary.every((g) => g.provider.code === 'SALES' && g.customer.code === 'CS' && g.items === 1)).toBe(true);
   });
 });
