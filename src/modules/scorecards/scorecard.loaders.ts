@@ -4,6 +4,7 @@ import type { Month } from '../../common/month';
 import { asDate } from '../../common/sql';
 import type { HandoffStats } from '../../scoring/automated';
 import { ExclusionStatus } from '../reports/report.entity';
+import { frictionItemsColumn } from '../reports/friction.service';
 import { type Severity } from '../../common/severity';
 
 /** Ids per statement: well under SQLite's bound-parameter limit, whatever the list's size. */
@@ -82,12 +83,6 @@ export interface FrictionRevisionRow {
   month: Month;
   submittedAt: Date;
   items: number;
-}
-
-/** The length of a JSON array column: SQLite hands back its text, PostgreSQL (jsonb) the parsed value. */
-function itemCount(v: unknown): number {
-  const list: unknown = typeof v === 'string' ? JSON.parse(v) : v;
-  return Array.isArray(list) ? list.length : 0;
 }
 
 /** SQLite hands dates back as epoch milliseconds; MikroORM's PostgreSQL driver as timestamp strings. */
@@ -181,7 +176,7 @@ export function createScorecardLoaders(em: EntityManager) {
           where p.month >= ? and p.month <= ? and p.agreement_id in (${ids.map(() => '?').join(', ')}) order by p.month, r.number`,
         [from, to, ...ids],
       );
-      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { month: String(r.month), submittedAt: asDate(r.submitted_at), items: itemCount(r.friction_items) } }));
+      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { month: String(r.month), submittedAt: asDate(r.submitted_at), items: frictionItemsColumn(r.friction_items).length } }));
     }),
     /** APPROVED exclusions of an agreement in a window: only those excuse. */
     approvedExclusionsInWindow: windowed<ExclusionRow>(async (ids, from, to) => {
