@@ -135,8 +135,8 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     name: 'Friction report delivered',
     unit: MetricUnit.BOOLEAN,
     direction: MetricDirection.HIGHER_IS_BETTER,
-    source: MetricSource.MANUAL,
-    description: 'Whether the monthly customer friction report was delivered (1) or not (0).',
+    source: MetricSource.AUTOMATED,
+    description: 'Whether the monthly customer friction report was delivered with its items by the due date (1) or not (0); computed from the reports.',
     collectsFrictionItems: true,
   },
   {

@@ -23,7 +23,6 @@ const REPORTED = ['MKT-SALES', 'SALES-CS', 'IT-SALES-CRM', 'IT-MKT', 'FIN-SALES'
 const PLAN: Record<string, Record<string, { normal: [number, number]; special?: Record<number, number>; decimals: number }>> = {
   'SALES-CS': {
     HANDOVER_DAYS: { normal: [0.9, 1.4], special: { 2: 2.6, 7: 1.8 }, decimals: 1 },
-    FRICTION_REPORT_DELIVERED: { normal: [1, 1], decimals: 0 },
   },
   'IT-SALES-CRM': {
     SYSTEM_AVAILABILITY: { normal: [99.96, 99.99], special: { 4: 99.92, 8: 99.7 }, decimals: 2 },
@@ -65,7 +64,10 @@ export async function seedDemoReports(em: EntityManager, now = new Date()): Prom
       if (agreement.key === MISSING.key && index === MISSING.month) continue;
       const version = versionAt(versions, month);
       if (!version) continue;
-      const objectives = (await objectivesAt(loaders, agreement, month)).filter((o) => o.metric.source === MetricSource.MANUAL);
+      const inForce = await objectivesAt(loaders, agreement, month);
+      const objectives = inForce.filter((o) => o.metric.source === MetricSource.MANUAL);
+      // A friction objective (FRICTION_REPORT_DELIVERED, AUTOMATED) asks for friction items.
+      const friction = inForce.some((o) => o.metric.collectsFrictionItems);
       const due = dueFor(agreement, version, month);
       // On time: 62 hours before the due date ends (never after `now`); late: on the third working
       // day after the due date, at 10:00 Berlin.
@@ -83,7 +85,7 @@ export async function seedDemoReports(em: EntityManager, now = new Date()): Prom
       const values = valuesFor(agreement.key, month, index, objectives);
       const last = index === months.length - 1;
       if (agreement.key === DISPUTED.key && index === DISPUTED.month) {
-        const first = revision(em, report, version, 1, submittedAt, withHandover(values, DISPUTED.first), `${month}: all handovers within two days.`, month);
+        const first = revision(em, report, version, 1, submittedAt, withHandover(values, DISPUTED.first), `${month}: all handovers within two days.`, month, friction);
         first.disputedAt = new Date(submittedAt.getTime() + 26 * HOUR);
         first.disputeReason = 'Three handovers in week 2 took three days; the CRM timestamps show it.';
         first.decidedByUserId = 'seed';
@@ -96,10 +98,11 @@ export async function seedDemoReports(em: EntityManager, now = new Date()): Prom
           withHandover(values, DISPUTED.corrected),
           `${month}: corrected after the dispute; three handovers in week 2 took three days.`,
           month,
+          friction,
         );
         acknowledge(report, second, now);
       } else {
-        const r = revision(em, report, version, 1, submittedAt, values, narrativeFor(agreement.key, month, index), month);
+        const r = revision(em, report, version, 1, submittedAt, values, narrativeFor(agreement.key, month, index), month, friction);
         if (!last) acknowledge(report, r, now);
       }
     }
@@ -140,14 +143,16 @@ function revision(
   values: Array<{ objective: MonthObjective; value: number }>,
   narrative: string,
   month: Month,
+  friction: boolean,
 ): ReportRevision {
-  const friction = values.some((v) => v.objective.metric.collectsFrictionItems);
   const next = random(`friction|${month}`);
+  // Some of the items each month, never none: a friction report is delivered with its items.
+  const picked = FRICTION.filter(() => next() < 0.5);
   const r = em.create(ReportRevision, {
     report,
     number,
     narrative,
-    frictionItems: friction ? FRICTION.filter(() => next() < 0.5) : [],
+    frictionItems: friction ? (picked.length ? picked : [FRICTION[Number(month.slice(5)) % FRICTION.length]]) : [],
     submittedAt,
     submittedByUserId: 'seed',
     acceptanceDueAt: acceptanceDueFor(version, submittedAt),

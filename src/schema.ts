@@ -14,7 +14,7 @@ import { DepartmentResolver } from './modules/departments/department.resolver';
 import { AgreementHandoffsResolver, HandoffResolver } from './modules/handoffs/handoff.resolver';
 import { ChainStageResolver, HandoffChainResolver } from './modules/scorecards/handoff-chain.resolver';
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
-import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exports.resolver';
+import { AgreementOpenSloResolver, ExportsResolver, FrictionFactsResolver } from './modules/exports/exports.resolver';
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
@@ -22,6 +22,7 @@ import { LiveResolver } from './modules/live/live.resolver';
 import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
+import { FrictionSummaryResolver } from './modules/reports/friction.resolver';
 
 /** Every resolver class of the API. */
 export const resolvers = [
@@ -42,6 +43,7 @@ export const resolvers = [
   ReportResolver,
   ReportRevisionResolver,
   ReportValueResolver,
+  FrictionSummaryResolver,
   ExclusionResolver,
   AgreementReportsResolver,
   AgreementScorecardResolver,
@@ -54,6 +56,7 @@ export const resolvers = [
   ChainStageResolver,
   EscalationResolver,
   ExportsResolver,
+  FrictionFactsResolver,
   AgreementOpenSloResolver,
   CreditEntryResolver,
   MonthReopeningResolver,

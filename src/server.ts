@@ -72,6 +72,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     ['/metrics', metricsRoute({ metrics, orm, rateLimits })],
     ['/export/measurements.csv', csvExportRoute('measurements', { orm, logger, rateLimits })],
     ['/export/handoffs.csv', csvExportRoute('handoffs', { orm, logger, rateLimits })],
+    ['/export/friction-items.csv', csvExportRoute('friction-items', { orm, logger, rateLimits })],
   ]);
   const httpServer = createHttpServer({ routes, config, logger, metrics, rateLimits, shutdown });
 

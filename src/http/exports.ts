@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { BadUserInputError, UnauthenticatedError } from '../common/errors';
 import { loggableError } from '../common/logging';
 import { createContext } from '../common/context';
-import { filterFromQuery, streamCsv } from '../modules/exports/csv';
+import { type CsvKind, filterFromQuery, streamCsv } from '../modules/exports/csv';
 import { authenticateBearer, requestBearer } from './authenticate';
 import type { RateLimits } from './rate-limit';
 import { sendError } from './respond';
@@ -15,7 +15,7 @@ import type { Route } from './route';
  * facts connections (src/modules/exports/csv.ts). An error before the first row is a JSON error
  * (401, 400); one while streaming can only cut the connection, and is logged.
  */
-export function csvExportRoute(kind: 'measurements' | 'handoffs', deps: { orm: MikroORM; logger: Logger; rateLimits: RateLimits }): Route {
+export function csvExportRoute(kind: CsvKind, deps: { orm: MikroORM; logger: Logger; rateLimits: RateLimits }): Route {
   return {
     methods: ['GET'],
     async handle({ req, res, url, requestId }) {

@@ -132,3 +132,23 @@ export function escalationMetricValues<E extends EscalationMetricFacts>(list: E[
     ESCALATION_MTTR: resolutions.length ? round9(resolutions.reduce((a, b) => a + b, 0) / resolutions.length) : null,
   };
 }
+
+/** What the friction-report rule reads of one report revision. */
+export interface FrictionRevisionFacts {
+  submittedAt: Date;
+  /** How many friction items the revision carries. */
+  items: number;
+}
+
+/**
+ * FRICTION_REPORT_DELIVERED of one agreement-month measured at `at` (issue 16, docs/decisions.md
+ * "Friction reports"): 1 once a revision carrying at least one friction item was submitted by the
+ * due instant (and by `at`); otherwise 0 once the due instant has passed (just after it, as a
+ * MANUAL objective turns from PENDING to NO_DATA), and no value until then (the report may still come). A later revision never takes a delivery back: the report was
+ * delivered on time whatever a correction says afterwards.
+ */
+export function frictionReportDelivered(revisions: FrictionRevisionFacts[], dueAt: Date, at: Date): number | null {
+  const by = Math.min(dueAt.getTime(), at.getTime());
+  if (revisions.some((r) => r.items > 0 && r.submittedAt.getTime() <= by)) return 1;
+  return at.getTime() > dueAt.getTime() ? 0 : null;
+}

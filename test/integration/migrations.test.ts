@@ -6,7 +6,7 @@ import { versionAt } from '../../src/modules/agreements/agreement.rules';
 import { AgreementVersion } from '../../src/modules/agreements/agreement.entity';
 import { acceptanceDue } from '../../src/common/working-time';
 import { seedDemo } from '../../seeds/demo.seeder';
-import { compareWithRebuild } from '../../src/modules/ledger/ledger.service';
+import { advanceLedger, compareWithRebuild } from '../../src/modules/ledger/ledger.service';
 import { engines, freshDatabase } from '../support/server';
 
 describe.each(engines())('migrations on %s', (engine) => {
@@ -94,6 +94,33 @@ describe.each(engines())('migrations on %s', (engine) => {
     const check = await compareWithRebuild(orm.em.fork(), new Date());
     expect(check.differences).toEqual([]);
     expect(check.rows).toBeGreaterThan(100);
+  });
+
+  it('upgrades a database where FRICTION_REPORT_DELIVERED was typed: the metric becomes AUTOMATED and its open ledger months are re-scored', async () => {
+    const { orm, q, run } = await demoDatabase();
+    await run(`update ${q('metric')} set ${q('source')} = 'MANUAL' where ${q('code')} = 'FRICTION_REPORT_DELIVERED'`);
+    await run(`delete from ${q('mikro_orm_migrations')} where ${q('name')} like '%friction_report_automated%'`);
+    const no = engine === 'postgresql' ? 'false' : '0';
+    const frictionMonths = `from ${q('ledger_month')} m where m.${q('closed')} = ${no} and exists (select 1 from ${q('ledger_objective')} o where o.${q('agreement_id')} = m.${q('agreement_id')} and o.${q('month')} = m.${q('month')} and o.${q('metric_code')} = 'FRICTION_REPORT_DELIVERED')`;
+    const count = async (where = '') => Number(((await run(`select count(*) as n ${frictionMonths}${where}`)) as Array<{ n: number | string }>)[0].n);
+    const stale = ` and m.${q('valid_until')} <= ${engine === 'postgresql' ? "timestamptz '1970-01-01T00:00:00Z'" : '0'}`;
+    const open = await count();
+    expect(open).toBeGreaterThan(0);
+    expect(await count(stale)).toBe(0);
+
+    expect(await migrateUp(orm)).toEqual(
+      migrationsFor(engine)
+        .map((m) => m.name)
+        .filter((n) => /friction_report_automated/.test(n)),
+    );
+    const [metric] = (await run(`select ${q('source')} as source from ${q('metric')} where ${q('code')} = 'FRICTION_REPORT_DELIVERED'`)) as Array<{ source: string }>;
+    expect(metric.source).toBe('AUTOMATED');
+    // Every open month that measures it is stale, so the scheduler's next tick re-scores it; then the ledger equals a rebuild.
+    expect(await count(stale)).toBe(open);
+    const now = new Date();
+    await orm.em.fork().transactional((tx) => advanceLedger(tx, now));
+    expect(await count(stale)).toBe(0);
+    expect((await compareWithRebuild(orm.em.fork(), now)).differences).toEqual([]);
   });
 
   it('keeps the two engines in step: the same migrations, by name', () => {

@@ -106,10 +106,8 @@ describe.each(engines())('monthly reports on %s', (engine) => {
     await s?.close();
   });
 
-  const salesCsValues = (handover: number, friction = 1) => [
-    { objectiveId: objective['SALES-CS'].HANDOVER_DAYS, value: handover },
-    { objectiveId: objective['SALES-CS'].FRICTION_REPORT_DELIVERED, value: friction },
-  ];
+  // FRICTION_REPORT_DELIVERED is AUTOMATED (issue 16): only the handover time is typed.
+  const salesCsValues = (handover: number) => [{ objectiveId: objective['SALES-CS'].HANDOVER_DAYS, value: handover }];
   const leadsInput = (month: string, n: number, extra: Partial<SubmitReportInput> = {}): SubmitReportInput => ({
     agreementId: leads,
     month,
@@ -150,12 +148,12 @@ describe.each(engines())('monthly reports on %s', (engine) => {
 
     it('saves a draft, which changes no status and is checked for what it holds', async () => {
       const first = await headSales.data(SaveReportDraftDocument, {
-        input: { agreementId: salesCs, month: '2026-03', values: [salesCsValues(1.8)[0]], narrative: 'March draft' },
+        input: { agreementId: salesCs, month: '2026-03', values: [], narrative: 'March draft' },
       });
       expect(first.saveReportDraft.userErrors).toEqual([]);
       const report = first.saveReportDraft.report!;
       expect(report).toMatchObject({ status: 'DRAFT', revisionCount: 0, latestRevision: null, late: null, firstSubmittedAt: null });
-      expect(report.draft).toEqual({ values: [{ objectiveId: objective['SALES-CS'].HANDOVER_DAYS, value: 1.8 }], narrative: 'March draft', frictionItems: [] });
+      expect(report.draft).toEqual({ values: [], narrative: 'March draft', frictionItems: [] });
       // A second save needs the version read: no stale overwrite.
       const stale = await headSales.data(SaveReportDraftDocument, { input: { agreementId: salesCs, month: '2026-03', narrative: 'x' } });
       expect(stale.saveReportDraft.userErrors).toEqual([expect.objectContaining({ field: 'expectedVersion', code: 'REQUIRED' })]);
@@ -169,7 +167,7 @@ describe.each(engines())('monthly reports on %s', (engine) => {
         {
           field: 'values',
           code: 'REQUIRED',
-          message: `values: no value for objective FRICTION_REPORT_DELIVERED (objectiveId ${objective['SALES-CS'].FRICTION_REPORT_DELIVERED}); every MANUAL objective needs one`,
+          message: `values: no value for objective HANDOVER_DAYS (objectiveId ${objective['SALES-CS'].HANDOVER_DAYS}); every MANUAL objective needs one`,
         },
       ]);
     });
@@ -205,10 +203,7 @@ describe.each(engines())('monthly reports on %s', (engine) => {
       expect(r.submitReport.revision).toMatchObject({
         number: 1,
         narrative: 'March: handovers on time',
-        values: [
-          { value: 1.8, metric: { code: 'HANDOVER_DAYS' } },
-          { value: 1, metric: { code: 'FRICTION_REPORT_DELIVERED' } },
-        ],
+        values: [{ value: 1.8, metric: { code: 'HANDOVER_DAYS' } }],
         frictionItems: [{ category: 'ONBOARDING', description: 'Welcome e-mail arrived late', customersAffected: 12, severity: 'MEDIUM' }],
       });
       reportId = report.id;

@@ -9,6 +9,7 @@ import { loadersOver } from '../../common/wiring';
 import { Tier } from '../agreements/agreement.entity';
 import { columnNames, HANDOFF_FACT_COLUMNS, MEASUREMENT_FACT_COLUMNS } from './fact-columns';
 import { type FactFilter, handoffFacts, measurementFacts } from './facts.service';
+import { FRICTION_FACT_COLUMNS, frictionFacts } from './friction-facts';
 
 /** Rows per page read from the database while streaming: memory stays flat whatever the total. */
 const PAGE = 2000;
@@ -17,6 +18,18 @@ const PAGE = 2000;
 export const MEASUREMENT_COLUMNS = columnNames(MEASUREMENT_FACT_COLUMNS);
 /** The handoffs CSV's header and column order: the fact's column table. */
 export const HANDOFF_COLUMNS = columnNames(HANDOFF_FACT_COLUMNS);
+/** The friction items CSV's header and column order: the fact's column table. */
+export const FRICTION_COLUMNS = columnNames(FRICTION_FACT_COLUMNS);
+
+/** The CSV exports, by name (`/export/<kind>.csv`): how a page is read and the columns. */
+const CSV_KINDS = {
+  measurements: { read: measurementFacts, columns: MEASUREMENT_COLUMNS },
+  handoffs: { read: handoffFacts, columns: HANDOFF_COLUMNS },
+  'friction-items': { read: frictionFacts, columns: FRICTION_COLUMNS },
+} as const;
+
+/** The name of a CSV export. */
+export type CsvKind = keyof typeof CSV_KINDS;
 
 /** The export's filter from the query string, with the same rules as the GraphQL `FactFilter`. */
 export function filterFromQuery(params: URLSearchParams): FactFilter {
@@ -44,19 +57,25 @@ export function filterFromQuery(params: URLSearchParams): FactFilter {
 }
 
 /**
- * Streams `/export/measurements.csv` or `/export/handoffs.csv`: the same rows, in the same order,
- * as the `measurementFacts` / `handoffFacts` connections, read a page at a time (the request's
+ * Streams `/export/measurements.csv`, `/export/handoffs.csv` or `/export/friction-items.csv`: the
+ * same rows, in the same order, as the `measurementFacts` / `handoffFacts` / `frictionFacts`
+ * connections, read a page at a time (the request's
  * identity map and loaders are dropped after each page) and written with back-pressure, so memory
  * stays flat for a million rows. The snapshot instant of the pull is sent as `X-As-Of`.
  */
-export async function streamCsv(ctx: Context, kind: 'measurements' | 'handoffs', filter: FactFilter, res: http.ServerResponse): Promise<void> {
-  const read = kind === 'measurements' ? measurementFacts : handoffFacts;
+export async function streamCsv(ctx: Context, kind: CsvKind, filter: FactFilter, res: http.ServerResponse): Promise<void> {
+  const read = CSV_KINDS[kind].read as (
+    ctx: Context,
+    filter: FactFilter,
+    first: number,
+    after: string | null,
+  ) => Promise<{ rows: unknown[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }>;
   // The first page before any byte: a bad filter is still a clean 400.
   let page: Awaited<ReturnType<typeof read>> = await read(ctx, filter, PAGE, null);
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${kind}.csv"`, 'x-as-of': page.asOf.toISOString() });
   const csv = stringify({
     header: true,
-    columns: [...(kind === 'measurements' ? MEASUREMENT_COLUMNS : HANDOFF_COLUMNS)],
+    columns: [...CSV_KINDS[kind].columns],
     cast: { date: (d) => d.toISOString(), boolean: (b) => (b ? 'true' : 'false') },
   });
   csv.pipe(res);

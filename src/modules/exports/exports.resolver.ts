@@ -14,6 +14,7 @@ import { type ColumnValues, type FactColumns, HANDOFF_FACT_COLUMNS, type Handoff
 import { handoffFacts, measurementFacts } from './facts.service';
 import { toOpenSlo, toYaml } from './openslo';
 import { loadManyOrThrow } from '../../common/loaders';
+import { FRICTION_FACT_COLUMNS, type FrictionFact as FrictionFactData, frictionFacts } from './friction-facts';
 
 type FieldType = Extract<Parameters<typeof Field>[0], (...args: never[]) => unknown>;
 
@@ -243,4 +244,46 @@ async function openSloOf(ctx: Context, a: Agreement, at: Month) {
     })),
     approvedExclusions: exclusions.filter((e) => e.status === 'APPROVED').map((e) => ({ month: e.month, metricCode: metricById.get(e.metric.id)?.code ?? '', reasonCode: e.reasonCode })),
   });
+}
+
+/** A friction item of a report's latest revision, flat, for a warehouse; its fields are {@link FRICTION_FACT_COLUMNS}. */
+@ObjectType({ description: 'A friction item of a report’s latest revision, flat, for a warehouse.' })
+export class FrictionFact {}
+columnFields(FrictionFact, FRICTION_FACT_COLUMNS);
+
+@ObjectType()
+class FrictionFactEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => FrictionFact)
+  node!: FrictionFactData;
+}
+
+@ObjectType({ description: 'A page of friction facts.' })
+export class FrictionFactConnection {
+  @Field(() => [FrictionFactEdge])
+  edges!: FrictionFactEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => DateTimeScalar, { description: 'The snapshot instant of this pull: use it as `updatedSince` next time.' })
+  asOf!: Date;
+}
+
+@Resolver()
+export class FrictionFactsResolver {
+  @Authorized()
+  @Query(() => FrictionFactConnection, {
+    description: `Friction items of each report’s latest revision as flat rows for BI, by (report updatedAt, report id, position); \`first\` up to ${MAX_FACT_PAGE}. Incremental pulls (\`filter.updatedSince\`) return every item of the reports changed since, with tombstones (\`deleted: true\`) for items a correction dropped.`,
+  })
+  async frictionFacts(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => FactFilter) filter: FactFilter,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<FrictionFactConnection> {
+    return connection(await frictionFacts(ctx, filter, factPageSize(first), after)) as FrictionFactConnection;
+  }
 }

@@ -476,7 +476,7 @@ function causeOf(r: LedgerRecord, at: Date, reopenedAt: Date | null): CloseCause
   return CloseCause.ACKNOWLEDGED;
 }
 
-/** Instants after which an unanswered escalation of the month counts as missed. */
+/** Instants after which a value changes by time: an unanswered escalation of the month counts as missed, a friction report not delivered by its due instant counts as 0. */
 async function valueChangesOf(ctx: { loaders: Loaders }, scored: ScoredMonth[], from: Month, to: Month): Promise<Map<string, Date[]>> {
   const out = new Map<string, Date[]>();
   const ids = [...new Set(scored.map((s) => s.agreement.id))];
@@ -497,6 +497,13 @@ async function valueChangesOf(ctx: { loaders: Loaders }, scored: ScoredMonth[], 
       out.set(k, [...(out.get(k) ?? []), deadline(e, calendar, e.responseTargetHours)]);
     }
   });
+  // A friction report not yet delivered turns FRICTION_REPORT_DELIVERED from no value to 0 at its due instant.
+  for (const s of scored) {
+    if (s.objectives.some((o) => o.metric.code === 'FRICTION_REPORT_DELIVERED' && o.value === null)) {
+      const k = keyOf(s.agreement.id, s.month);
+      out.set(k, [...(out.get(k) ?? []), s.dueAt]);
+    }
+  }
   return out;
 }
 

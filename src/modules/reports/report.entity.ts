@@ -50,10 +50,23 @@ registerEnumType(FrictionCategory, { name: 'FrictionCategory' });
 
 /** One thing customers stumbled over, in a customer-friction report. */
 export interface FrictionItem {
+  /**
+   * Stable across revisions (issue 16): an item carried forward, or sent again unchanged, keeps
+   * it. Items stored before ids existed have none; {@link frictionItemsOf} gives them one.
+   */
+  id?: string;
   category: FrictionCategory;
   description: string;
   customersAffected: number;
   severity: Severity;
+}
+
+/**
+ * The items of a revision (or a draft, with the report's id) with their ids: an item stored before
+ * ids existed gets `<owner id>:<position>`, stable since stored items never change.
+ */
+export function frictionItemsOf(ownerId: string, items: FrictionItem[] | null | undefined): Array<FrictionItem & { id: string }> {
+  return (items ?? []).map((f, i) => ({ ...f, id: f.id ?? `${ownerId}:${i}` }));
 }
 
 /** What a draft holds: the same parts as a submission, any of them still missing. */

@@ -70,7 +70,11 @@ abstract class ReportContentInput {
   @MaxLength(20000, { message: 'narrative: expected at most 20000 characters' })
   narrative?: string | null;
 
-  @Field(() => [FrictionItemInput], { nullable: true, description: 'Only where the agreement carries a customer-friction objective. Omitted on submit: the saved draft’s.' })
+  @Field(() => [FrictionItemInput], {
+    nullable: true,
+    description:
+      'Only where the agreement carries a customer-friction objective. Omitted or null: the saved draft’s, else the previous revision’s (a corrected revision carries its items forward). A list, even an empty one, replaces them (`[]` clears); an item sent again unchanged keeps its id.',
+  })
   @IsOptional()
   @ArrayMaxSize(500, { message: 'frictionItems: expected at most 500 items' })
   @ValidateNested()

@@ -8,7 +8,7 @@ import type { Context } from '../../common/context';
 import { Agreement, Objective } from '../agreements/agreement.entity';
 import { rolesFor } from '../../common/policy';
 import { Metric } from '../catalog/metric.entity';
-import { Exclusion, FrictionCategory, Report, ReportRevision, ReportStatus, ReportValue } from './report.entity';
+import { Exclusion, FrictionCategory, frictionItemsOf, Report, ReportRevision, ReportStatus, ReportValue } from './report.entity';
 import { Severity } from '../../common/severity';
 import { DisputeReportInput, ReportDecisionInput, ReportFilter, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 import * as reports from './report.service';
@@ -23,6 +23,9 @@ export class ReportConnection extends Connection(Report) {}
 
 @ObjectType({ description: 'One thing customers stumbled over.' })
 export class FrictionItem {
+  @Field(() => ID, { description: 'Stable across revisions: an item carried forward to a corrected revision, or sent again unchanged, keeps its id (the friction facts’ key).' })
+  id!: string;
+
   @Field(() => FrictionCategory)
   category!: FrictionCategory;
 
@@ -160,7 +163,7 @@ export class ReportResolver {
 
   @FieldResolver(() => ReportDraftView, { nullable: true, description: 'The saved, unsubmitted draft, if any.' })
   draft(@Root() r: Report): ReportDraftView | null {
-    return r.draft ?? null;
+    return r.draft ? { ...r.draft, frictionItems: frictionItemsOf(`${r.id}:draft`, r.draft.frictionItems) } : null;
   }
 
   @Authorized(...rolesFor('report:draft'))
@@ -215,7 +218,7 @@ export class ReportRevisionResolver {
 
   @FieldResolver(() => [FrictionItem])
   frictionItems(@Root() r: ReportRevision): FrictionItem[] {
-    return r.frictionItems;
+    return frictionItemsOf(r.id, r.frictionItems);
   }
 }
 

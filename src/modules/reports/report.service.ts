@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { groupBy } from '../../common/collections';
 import { assertAsOf, breathe } from '../../common/bounds';
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
@@ -21,7 +22,7 @@ import { chainAt, type LoadedObjective } from '../agreements/agreement.queries';
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../../common/authorization';
 import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
-import { DisputeRuling, Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
+import { DisputeRuling, type FrictionItem, frictionItemsOf, Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
 import { assertMay } from '../../common/policy';
 import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, ReportValueInput, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
@@ -228,17 +229,61 @@ function valuesOf(m: AgreementMonth, values: ReportValueInput[]): Content['value
   return out;
 }
 
-function contentOf(m: AgreementMonth, input: SaveReportDraftInput | SubmitReportInput, draft: ReportDraft | null | undefined): Content {
+/**
+ * The content of a draft or submission: each part from the input, else the saved draft's. Friction
+ * items (issue 16, docs/decisions.md "Friction reports"): a list in the input (even `[]`) replaces,
+ * an omitted or null one is the draft's, else the latest revision's (`previous`), so a corrected
+ * revision carries its items forward.
+ */
+function contentOf(m: AgreementMonth, input: SaveReportDraftInput | SubmitReportInput, draft: ReportDraft | null | undefined, previous: FrictionItem[] = []): Content {
   return {
     values: input.values ? valuesOf(m, input.values) : (draft?.values ?? []),
     narrative: input.narrative ?? draft?.narrative ?? null,
-    frictionItems: (input.frictionItems ?? draft?.frictionItems ?? []).map((f) => ({
-      category: f.category,
-      description: f.description.trim(),
-      customersAffected: f.customersAffected,
-      severity: f.severity,
-    })),
+    frictionItems: withItemIds(input.frictionItems ?? draft?.frictionItems ?? previous, previous),
   };
+}
+
+/**
+ * Problems named by the field the client sent: a value given by metric code (`values[i].metric`)
+ * is named so, not by the objective id it was looked up as (a typed value for an AUTOMATED metric
+ * such as FRICTION_REPORT_DELIVERED is refused on the field the head wrote).
+ */
+function asSent(errors: UserError[], input: SaveReportDraftInput | SubmitReportInput): UserError[] {
+  return errors.map((e) => {
+    const at = /^values\[(\d+)\]\.objectiveId$/.exec(e.field ?? '');
+    return at && input.values?.[Number(at[1])]?.metric ? new UserError(`values[${at[1]}].metric`, e.code, e.message) : e;
+  });
+}
+
+/** What makes two friction items the same item: all they say. */
+const frictionKey = (f: Omit<FrictionItem, 'id'>) => JSON.stringify([f.category, f.description.trim(), f.customersAffected, f.severity]);
+
+/**
+ * Friction items with stable ids: an item that has one keeps it (carried forward, or from the
+ * draft); one sent again unchanged takes the id of the previous revision's same item; a new one
+ * gets a new id.
+ */
+function withItemIds(items: Array<Omit<FrictionItem, 'id'> & { id?: string }>, previous: FrictionItem[]): FrictionItem[] {
+  const unused = new Map<string, string[]>();
+  for (const p of previous) if (p.id) unused.set(frictionKey(p), [...(unused.get(frictionKey(p)) ?? []), p.id]);
+  const taken = new Set(items.map((f) => f.id).filter((id): id is string => !!id));
+  return items.map((f) => {
+    let id = f.id;
+    while (!id) {
+      const candidate = unused.get(frictionKey(f))?.shift();
+      if (candidate === undefined) id = randomUUID();
+      else if (!taken.has(candidate)) id = candidate;
+    }
+    taken.add(id);
+    return { id, category: f.category, description: f.description.trim(), customersAffected: f.customersAffected, severity: f.severity };
+  });
+}
+
+/** The latest revision's friction items, with their ids: what an omitted list carries forward. */
+async function previousItems(em: EntityManager, report: Report | null): Promise<FrictionItem[]> {
+  if (!report?.latestRevision) return [];
+  const latest = await em.findOneOrFail(ReportRevision, report.latestRevision.id);
+  return frictionItemsOf(latest.id, latest.frictionItems);
 }
 
 /**
@@ -257,8 +302,8 @@ export function saveReportDraft(ctx: Context, input: SaveReportDraftInput, now =
       assertVersion(report, input.expectedVersion);
       await assertOpen(em, report, m.agreement.key, now);
     }
-    const content = contentOf(m, input, null);
-    const problems = contentProblems(m, content, false);
+    const content = contentOf(m, input, null, await previousItems(em, report));
+    const problems = asSent(contentProblems(m, content, false), input);
     if (problems.length) throw new UserErrorsException(problems);
     report ??= em.create(Report, { agreement: m.agreement, month: m.month, status: ReportStatus.DRAFT });
     report.draft = content;
@@ -278,8 +323,8 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
     const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'report:submit', 'submit a report', now);
     const existing = await lockedReport(em, m);
     if (existing) await assertOpen(em, existing, m.agreement.key, now);
-    const content = contentOf(m, input, existing?.draft);
-    const problems = contentProblems(m, content, true);
+    const content = contentOf(m, input, existing?.draft, await previousItems(em, existing));
+    const problems = asSent(contentProblems(m, content, true), input);
     if (problems.length) throw new UserErrorsException(problems);
     const statusBefore = existing?.status ?? null;
     const report = existing ?? em.create(Report, { agreement: m.agreement, month: m.month, status: ReportStatus.DRAFT });

@@ -4,7 +4,10 @@ import type { Context } from '../../common/context';
 import type { AgreementVersion } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.rules';
 import { escalationMetricValues } from '../escalations/escalation.service';
-import type { EscalationRow, HandoffMonthRow } from './scorecard.loaders';
+import type { EscalationRow, FrictionRevisionRow, HandoffMonthRow } from './scorecard.loaders';
+import type { Agreement } from '../agreements/agreement.entity';
+import { dueOf } from '../reports/report.service';
+import { frictionReportDelivered } from '../../scoring/automated';
 import { handoffMetricValues } from '../handoffs/handoff.service';
 import { loadManyOrThrow } from '../../common/loaders';
 
@@ -98,6 +101,35 @@ const escalations: AutomatedSource = async (ctx, items, { from, to, now, at }) =
 };
 
 /**
+ * Whether the month's friction report came with its items by the due date (issue 16): 1 once a
+ * revision with at least one friction item was submitted by the report's due instant, 0 once that
+ * instant has passed without one, no value before it (src/scoring/automated.ts).
+ */
+const frictionReports: AutomatedSource = async (ctx, items, { from, to, now, at }) => {
+  const { ids, keys } = keysOf(items, from, to);
+  const [lists, versions, agreements] = await Promise.all([
+    loadManyOrThrow(ctx.loaders.frictionRevisionsInWindow, keys),
+    loadManyOrThrow(ctx.loaders.versionsByAgreement, ids),
+    loadManyOrThrow(ctx.loaders.agreementById, ids, 'Agreement'),
+  ]);
+  const revisionsBy = new Map<string, FrictionRevisionRow[]>();
+  lists.forEach((list, i) => {
+    if (list instanceof Error) throw list;
+    for (const r of list) revisionsBy.set(`${ids[i]}|${r.month}`, [...(revisionsBy.get(`${ids[i]}|${r.month}`) ?? []), r]);
+  });
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const out = new Map<string, Map<string, number>>();
+  for (const item of items) {
+    const i = index.get(item.agreementId) as number;
+    const due = dueOf(agreements[i] as Agreement, versions[i], item.month);
+    if (!due) continue;
+    const key = `${item.agreementId}|${item.month}`;
+    put(out, 'FRICTION_REPORT_DELIVERED', key, frictionReportDelivered(revisionsBy.get(key) ?? [], due.dueAt, at?.(key) ?? now));
+  }
+  return out;
+};
+
+/**
  * The sources of the AUTOMATED metrics, by metric code. A catalog metric marked AUTOMATED whose
  * code is not here has no source, so its objectives are NO_DATA once due (docs/decisions.md).
  */
@@ -112,6 +144,7 @@ export const AUTOMATED_SOURCES: Record<string, AutomatedSource> = {
   ESCALATION_RESPONSE_ON_TIME: escalations,
   ESCALATION_RESPONSE_P90: escalations,
   ESCALATION_MTTR: escalations,
+  FRICTION_REPORT_DELIVERED: frictionReports,
 };
 
 /** Every automated value the metric codes need, each source run once. */

@@ -4,6 +4,7 @@ import type { Month } from '../../common/month';
 import { asDate } from '../../common/sql';
 import type { HandoffStats } from '../../scoring/automated';
 import { ExclusionStatus } from '../reports/report.entity';
+import { frictionItemsColumn } from '../reports/friction.service';
 import { type Severity } from '../../common/severity';
 
 /** Ids per statement: well under SQLite's bound-parameter limit, whatever the list's size. */
@@ -75,6 +76,13 @@ export interface EscalationRow {
   responseTargetHours: number;
   resolutionHours: number | null;
   updatedAt: Date;
+}
+
+/** A submitted report revision as FRICTION_REPORT_DELIVERED reads it. */
+export interface FrictionRevisionRow {
+  month: Month;
+  submittedAt: Date;
+  items: number;
 }
 
 /** SQLite hands dates back as epoch milliseconds; MikroORM's PostgreSQL driver as timestamp strings. */
@@ -160,6 +168,15 @@ export function createScorecardLoaders(em: EntityManager) {
           updatedAt: asDate(r.updated_at),
         },
       }));
+    }),
+    /** Every submitted revision of the reports in a window, with how many friction items each carries (FRICTION_REPORT_DELIVERED). */
+    frictionRevisionsInWindow: windowed<FrictionRevisionRow>(async (ids, from, to) => {
+      const found = await rows<Record<string, unknown>>(
+        `select p.agreement_id, p.month, r.submitted_at, r.friction_items from report p join report_revision r on r.report_id = p.id
+          where p.month >= ? and p.month <= ? and p.agreement_id in (${ids.map(() => '?').join(', ')}) order by p.month, r.number`,
+        [from, to, ...ids],
+      );
+      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { month: String(r.month), submittedAt: asDate(r.submitted_at), items: frictionItemsColumn(r.friction_items).length } }));
     }),
     /** APPROVED exclusions of an agreement in a window: only those excuse. */
     approvedExclusionsInWindow: windowed<ExclusionRow>(async (ids, from, to) => {
