@@ -13,7 +13,8 @@ import { DepartmentResolver } from './modules/departments/department.resolver';
 import { AgreementHandoffsResolver, HandoffResolver } from './modules/handoffs/handoff.resolver';
 import { ChainStageResolver, HandoffChainResolver } from './modules/scorecards/handoff-chain.resolver';
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
-import { AgreementOpenSloResolver, ExportsResolver } from './modules/exports/exports.resolver';
+import { AgreementOpenSloResolver, FACT_RESOLVERS } from './modules/exports/exports.resolver';
+import { ExportLinkResolver } from './modules/exports/export-link.resolver';
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
@@ -50,7 +51,8 @@ export const resolvers = [
   HandoffChainResolver,
   ChainStageResolver,
   EscalationResolver,
-  ExportsResolver,
+  ...FACT_RESOLVERS,
+  ExportLinkResolver,
   AgreementOpenSloResolver,
   CreditEntryResolver,
   MonthReopeningResolver,

@@ -8,7 +8,8 @@ import type { Context } from '../../common/context';
 import { loadersOver } from '../../common/wiring';
 import { Tier } from '../agreements/agreement.entity';
 import { columnNames, HANDOFF_FACT_COLUMNS, MEASUREMENT_FACT_COLUMNS } from './fact-columns';
-import { type FactFilter, handoffFacts, measurementFacts } from './facts.service';
+import type { FactTable } from './fact-table';
+import type { FactFilter } from './facts.service';
 
 /** Rows per page read from the database while streaming: memory stays flat whatever the total. */
 const PAGE = 2000;
@@ -44,30 +45,29 @@ export function filterFromQuery(params: URLSearchParams): FactFilter {
 }
 
 /**
- * Streams `/export/measurements.csv` or `/export/handoffs.csv`: the same rows, in the same order,
- * as the `measurementFacts` / `handoffFacts` connections, read a page at a time (the request's
- * identity map and loaders are dropped after each page) and written with back-pressure, so memory
- * stays flat for a million rows. The snapshot instant of the pull is sent as `X-As-Of`.
+ * Streams `/export/<file>.csv` of a fact table: the same rows, in the same order, as its facts
+ * connection, read a page at a time (the request's identity map and loaders are dropped after each
+ * page) and written with back-pressure, so memory stays flat for a million rows. The header is the
+ * table's columns, in their order. The snapshot instant of the pull is sent as `X-As-Of`.
  */
-export async function streamCsv(ctx: Context, kind: 'measurements' | 'handoffs', filter: FactFilter, res: http.ServerResponse): Promise<void> {
-  const read = kind === 'measurements' ? measurementFacts : handoffFacts;
+export async function streamCsv(ctx: Context, table: FactTable, filter: FactFilter, res: http.ServerResponse): Promise<void> {
   // The first page before any byte: a bad filter is still a clean 400.
-  let page: Awaited<ReturnType<typeof read>> = await read(ctx, filter, PAGE, null);
-  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${kind}.csv"`, 'x-as-of': page.asOf.toISOString() });
+  let page = await table.read(ctx, filter, PAGE, null);
+  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${table.file}.csv"`, 'x-as-of': page.asOf.toISOString() });
   const csv = stringify({
     header: true,
-    columns: [...(kind === 'measurements' ? MEASUREMENT_COLUMNS : HANDOFF_COLUMNS)],
+    columns: columnNames(table.columns),
     cast: { date: (d) => d.toISOString(), boolean: (b) => (b ? 'true' : 'false') },
   });
   csv.pipe(res);
   for (;;) {
-    for (const row of page.rows as unknown as Array<Record<string, unknown>>) {
+    for (const row of page.rows as Array<Record<string, unknown>>) {
       if (!csv.write(row)) await once(csv, 'drain');
     }
     if (!page.hasNextPage) break;
     ctx.em.clear();
     ctx.loaders = loadersOver(ctx.em);
-    page = await read(ctx, filter, PAGE, page.endCursor);
+    page = await table.read(ctx, filter, PAGE, page.endCursor);
   }
   csv.end();
   await once(res, 'finish');
