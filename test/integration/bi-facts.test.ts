@@ -8,6 +8,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { addMonths } from '../../src/common/month';
 import { FACT_TABLES } from '../../src/modules/exports/fact-tables';
 import {
+  AcknowledgeEscalationDocument,
   AcknowledgeReportDocument,
   AgreementLockDocument,
   AgreementVersionFactsDocument,
@@ -130,6 +131,79 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
     ]);
     expect(Date.parse(escalations.rows[0].updatedAt)).toBeGreaterThan(Date.parse(asOf));
     for (const t of [TABLES[0], TABLES[1], TABLES[2], TABLES[3], TABLES[5]]) expect((await pull(analyst, t, { ...filter, updatedSince: asOf }, 100)).rows).toEqual([]);
+  });
+
+  it('pages through a snapshot while another writer changes rows: each row once, the changes in the next pull', async () => {
+    const agreement = (await s.data(ReportableObjectivesDocument, { key: 'IT-MKT', at: current })).agreement;
+    const open = async (title: string) => {
+      const r = await s.data(OpenEscalationDocument, { input: { agreementId: agreement.id, severity: 'LOW', title, description: 'paging' } });
+      expect(r.openEscalation.userErrors).toEqual([]);
+      return r.openEscalation.escalation!;
+    };
+    const a = await open('paging A');
+    const b = await open('paging B');
+    const seen: Node[] = [];
+    let after: string | null = null;
+    let asOf = '';
+    let third = '';
+    for (let page = 0; ; page++) {
+      const data: Record<string, Page> = await analyst.data(EscalationFactsDocument as unknown as Doc, { filter, first: 5, after });
+      const r: Page = data.escalationFacts;
+      seen.push(...r.edges.map((e) => e.node));
+      asOf ||= r.asOf;
+      if (page === 0) {
+        // B (the newest row, not paged yet) changes, and a new escalation arrives: both wait for the next pull.
+        const acked = await s.data(AcknowledgeEscalationDocument, { input: { id: b.id, expectedVersion: b.version } });
+        expect(acked.acknowledgeEscalation.userErrors).toEqual([]);
+        third = (await open('paging C')).id;
+      }
+      if (!r.pageInfo.hasNextPage) break;
+      after = r.pageInfo.endCursor ?? null;
+    }
+    const ids = seen.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain(a.id);
+    expect(ids).not.toContain(b.id);
+    expect(ids).not.toContain(third);
+    const next = await pull(analyst, TABLES[4], { ...filter, updatedSince: asOf }, 100);
+    expect(next.rows.map((r) => [r.id, r.status])).toEqual([
+      [b.id, 'ACKNOWLEDGED'],
+      [third, 'OPEN'],
+    ]);
+  });
+
+  it('brings every revision of a report back when the report changes, with its status', async () => {
+    const month = addMonths(current, -4);
+    await generateAgreements(s.app.orm.em.fork(), 'R', 1, month, month);
+    const agreement = (await s.data(ReportableObjectivesDocument, { key: 'R-A0', at: month })).agreement;
+    const objective = (code: string) => agreement.effectiveObjectives.find((o) => o.metric.code === code)!.id;
+    const window = { from: month, to: month, provider: 'R-P0' };
+    const before = await pull(analyst, TABLES[0], window, 100);
+    expect(before.rows.map((r) => [r.revision, r.latest, r.reportStatus])).toEqual([[1, true, 'SUBMITTED']]);
+    const submitted = await s.data(SubmitReportDocument, {
+      input: {
+        agreementId: agreement.id,
+        month,
+        narrative: 'second',
+        values: [
+          { objectiveId: objective('SYSTEM_AVAILABILITY'), value: 99.9 },
+          { objectiveId: objective('MTTR'), value: 1 },
+        ],
+      },
+    });
+    expect(submitted.submitReport.userErrors).toEqual([]);
+    const second = await pull(analyst, TABLES[0], { ...window, updatedSince: before.asOf }, 100);
+    expect(second.rows.map((r) => [r.revision, r.latest, r.reportStatus, r.narrative]).sort()).toEqual([
+      [1, false, 'SUBMITTED', 'generated'],
+      [2, true, 'SUBMITTED', 'second'],
+    ]);
+    const acked = await s.data(AcknowledgeReportDocument, { input: { reportId: submitted.submitReport.report!.id, revision: 2 } });
+    expect(acked.acknowledgeReport.userErrors).toEqual([]);
+    const third = await pull(analyst, TABLES[0], { ...window, updatedSince: second.asOf }, 100);
+    expect(third.rows.map((r) => [r.revision, r.reportStatus, r.acknowledgedAt !== null]).sort()).toEqual([
+      [1, 'ACKNOWLEDGED', false],
+      [2, 'ACKNOWLEDGED', true],
+    ]);
   });
 
   it('shows an agreement-month that left the measured set as a tombstone in the next incremental pull only', async () => {

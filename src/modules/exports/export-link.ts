@@ -6,8 +6,13 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
+import type { Context } from '../../common/context';
+import { BadUserInputError, UnauthenticatedError } from '../../common/errors';
+import { windowMonths } from '../../common/month-window';
 import { sqlOf } from '../../common/sql';
+import { UserError, UserErrorCode } from '../../common/user-error';
 import { ExportLinkSecret } from './export-link.entity';
+import { FACT_TABLES, factTableOf } from './fact-tables';
 import type { FactFilter } from './facts.service';
 
 /** Longest life of a link, in seconds: a link is a bearer credential in a URL, so it is short-lived. */
@@ -123,4 +128,38 @@ export async function verifyLink(em: EntityManager, file: string, filter: FactFi
     return { status: 401, message: `The export link expired at ${new Date(expires * 1000).toISOString()}; create a new one with createExportLink` };
   }
   return { tokenId };
+}
+
+/** What is wrong with a link request, as user errors (all at once, before any signing). */
+function linkProblems(input: { entity: string; filter: FactFilter; ttlSeconds?: number | null }): UserError[] {
+  const errors: UserError[] = [];
+  if (!factTableOf(input.entity))
+    errors.push(new UserError('entity', UserErrorCode.INVALID, `expected one of ${FACT_TABLES.map((t) => t.file).join(', ')}, received ${JSON.stringify(input.entity.slice(0, 100))}`));
+  const ttl = input.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_LINK_TTL_SECONDS)
+    errors.push(new UserError('ttlSeconds', UserErrorCode.INVALID, `expected 1 to ${MAX_LINK_TTL_SECONDS} seconds, received ${ttl}`));
+  try {
+    // The months are Month scalars already; the window's order and length are checked here.
+    windowMonths(input.filter.from, input.filter.to);
+  } catch (e) {
+    if (!(e instanceof BadUserInputError)) throw e;
+    errors.push(new UserError('filter.to', UserErrorCode.INVALID, e.message));
+  }
+  return errors;
+}
+
+/**
+ * A signed link to `/export/<entity>.csv` with `filter`, for the calling principal's token, valid
+ * `ttlSeconds` from the request's instant. Writes nothing (docs/decisions.md).
+ */
+export async function createExportLink(
+  ctx: Context,
+  input: { entity: string; filter: FactFilter; ttlSeconds?: number | null },
+): Promise<{ link: { url: string; path: string; expiresAt: Date } | null; userErrors: UserError[] }> {
+  if (!ctx.principal) throw new UnauthenticatedError();
+  const userErrors = linkProblems(input);
+  if (userErrors.length) return { link: null, userErrors };
+  const expires = Math.floor(ctx.request.now.getTime() / 1000) + (input.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS);
+  const path = await signedPath(ctx.em, { file: input.entity, filter: input.filter, tokenId: ctx.principal.tokenId, expires });
+  return { link: { url: `${exportLinkSettings(ctx.em).baseUrl}${path}`, path, expiresAt: new Date(expires * 1000) }, userErrors: [] };
 }
