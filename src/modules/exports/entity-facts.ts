@@ -25,7 +25,7 @@ import {
   type ScorecardFact,
 } from './entity-fact-columns';
 import type { FactColumns } from './fact-columns';
-import { factTable, type FactPage, MAX_FACT_PAGE } from './fact-table';
+import { factTable, type FactPage, type FactTable, MAX_FACT_PAGE } from './fact-table';
 import { type FactFilter, holdsAt, ledgerMonthConditions } from './facts.service';
 import { agreementColumns, entityRows, isDeleted, type KeysetSource, later, readKeyset, type Row } from './keyset-facts';
 
@@ -38,17 +38,13 @@ const rounded = (v: unknown): number | null => (v === null || v === undefined ? 
 const json = <T>(v: unknown, fallback: T): T => (v === null || v === undefined ? fallback : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
 /** Declares a keyset fact table: the definition and its reader in one. */
-function keysetTable<C extends FactColumns>(
-  names: { file: string; query: string; type: string; row: string; connection: string; query_: string },
-  columns: C,
-  source: Omit<KeysetSource<C>, 'cursor'>,
-) {
+function keysetTable<C extends FactColumns>(names: Pick<FactTable, 'file' | 'query' | 'type'> & { descriptions: FactTable['descriptions'] }, columns: C, source: Omit<KeysetSource<C>, 'cursor'>) {
   const full: KeysetSource<C> = { ...source, cursor: names.query };
   return factTable({
     file: names.file,
     query: names.query,
     type: names.type,
-    descriptions: { row: names.row, connection: names.connection, query: names.query_ },
+    descriptions: names.descriptions,
     columns,
     read: (ctx, filter, first, after) => readKeyset(ctx, full, filter, first, after),
   });
@@ -63,9 +59,11 @@ export const REPORT_REVISION_FACTS = keysetTable(
     file: 'reports',
     query: 'reportRevisionFacts',
     type: 'ReportRevisionFact',
-    row: 'One submitted revision of a report, with the report’s status, flat, for a warehouse.',
-    connection: 'A page of report revision facts.',
-    query_: byUpdatedAt('Report revisions (one row per submission, with the report’s status)'),
+    descriptions: {
+      row: 'One submitted revision of a report, with the report’s status, flat, for a warehouse.',
+      connection: 'A page of report revision facts.',
+      query: byUpdatedAt('Report revisions (one row per submission, with the report’s status)'),
+    },
   },
   REPORT_REVISION_FACT_COLUMNS,
   {
@@ -129,9 +127,11 @@ export const EXCLUSION_FACTS = keysetTable(
     file: 'exclusions',
     query: 'exclusionFacts',
     type: 'ExclusionFact',
-    row: 'A request to excuse an objective-month, flat, for a warehouse.',
-    connection: 'A page of exclusion facts.',
-    query_: byUpdatedAt('Exclusions (excused-breach requests, decided or not)'),
+    descriptions: {
+      row: 'A request to excuse an objective-month, flat, for a warehouse.',
+      connection: 'A page of exclusion facts.',
+      query: byUpdatedAt('Exclusions (excused-breach requests, decided or not)'),
+    },
   },
   EXCLUSION_FACT_COLUMNS,
   {
@@ -171,9 +171,11 @@ export const AMENDMENT_FACTS = keysetTable(
     file: 'amendments',
     query: 'amendmentFacts',
     type: 'AmendmentFact',
-    row: 'A proposed change of an agreement’s terms, flat, for a warehouse.',
-    connection: 'A page of amendment facts.',
-    query_: byUpdatedAt('Amendments (every status, withdrawn ones included)'),
+    descriptions: {
+      row: 'A proposed change of an agreement’s terms, flat, for a warehouse.',
+      connection: 'A page of amendment facts.',
+      query: byUpdatedAt('Amendments (every status, withdrawn ones included)'),
+    },
   },
   AMENDMENT_FACT_COLUMNS,
   {
@@ -220,9 +222,11 @@ export const AGREEMENT_VERSION_FACTS = keysetTable(
     file: 'agreement-versions',
     query: 'agreementVersionFacts',
     type: 'AgreementVersionFact',
-    row: 'One version of an agreement’s terms, flat, for a warehouse.',
-    connection: 'A page of agreement version facts.',
-    query_: byUpdatedAt('Agreement versions (the terms in force from a month on)'),
+    descriptions: {
+      row: 'One version of an agreement’s terms, flat, for a warehouse.',
+      connection: 'A page of agreement version facts.',
+      query: byUpdatedAt('Agreement versions (the terms in force from a month on)'),
+    },
   },
   AGREEMENT_VERSION_FACT_COLUMNS,
   {
@@ -267,9 +271,11 @@ export const ESCALATION_FACTS = keysetTable(
     file: 'escalations',
     query: 'escalationFacts',
     type: 'EscalationFact',
-    row: 'An escalation with its response and resolution clocks, flat, for a warehouse.',
-    connection: 'A page of escalation facts.',
-    query_: byUpdatedAt('Escalations'),
+    descriptions: {
+      row: 'An escalation with its response and resolution clocks, flat, for a warehouse.',
+      connection: 'A page of escalation facts.',
+      query: byUpdatedAt('Escalations'),
+    },
   },
   ESCALATION_FACT_COLUMNS,
   {
@@ -319,9 +325,11 @@ export const CREDIT_FACTS = keysetTable(
     file: 'credits',
     query: 'creditFacts',
     type: 'CreditFact',
-    row: 'A posting of the credit ledger (or, in incremental pulls, a tombstone of one taken back), flat, for a warehouse.',
-    connection: 'A page of credit ledger facts.',
-    query_: byUpdatedAt('Credit ledger entries (append-only; incremental pulls include tombstones, `deleted: true`, of entries taken back)'),
+    descriptions: {
+      row: 'A posting of the credit ledger (or, in incremental pulls, a tombstone of one taken back), flat, for a warehouse.',
+      connection: 'A page of credit ledger facts.',
+      query: byUpdatedAt('Credit ledger entries (append-only; incremental pulls include tombstones, `deleted: true`, of entries taken back)'),
+    },
   },
   CREDIT_FACT_COLUMNS,
   {
