@@ -172,6 +172,9 @@ const envSchema = z.object({
   EXPORT_LINK_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
 });
 
+/** Variables whose values an error message must not repeat. */
+const SECRETS: ReadonlySet<string> = new Set(['EXPORT_LINK_SECRET']);
+
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -191,7 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}: ${issue.message}, received ${JSON.stringify(present[name])}`;
+      // A secret is never echoed (the message goes to logs): its length says enough.
+      const received = SECRETS.has(name) ? `${String(present[name]).length} characters` : JSON.stringify(present[name]);
+      return `${name}: ${issue.message}, received ${received}`;
     });
     throw new ConfigError([...new Set(problems)]);
   }
