@@ -76,6 +76,23 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
     return { status: res.status, text: await res.text() };
   };
 
+  /** A second revision of a generated agreement's report for `month` (values by metric code). */
+  const secondRevision = async (key: string, month: string, narrative: string, availability: number, mttr: number) => {
+    const r = await s.data(SubmitReportDocument, {
+      input: {
+        agreementId: key,
+        month,
+        narrative,
+        values: [
+          { metric: 'SYSTEM_AVAILABILITY', value: availability },
+          { metric: 'MTTR', value: mttr },
+        ],
+      },
+    });
+    expect(r.submitReport.userErrors).toEqual([]);
+    return r.submitReport.report!;
+  };
+
   beforeAll(async () => {
     s = await startServer(engine, { seed: 'all' });
     analystToken = await s.tokenFor(Role.ANALYST);
@@ -187,29 +204,16 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
   it('brings every revision of a report back when the report changes, with its status', async () => {
     const month = addMonths(current, -4);
     await generateAgreements(s.app.orm.em.fork(), 'R', 1, month, month);
-    const agreement = (await s.data(ReportableObjectivesDocument, { key: 'R-A0', at: month })).agreement;
-    const objective = (code: string) => agreement.effectiveObjectives.find((o) => o.metric.code === code)!.id;
     const window = { from: month, to: month, provider: 'R-P0' };
     const before = await pull(analyst, TABLES[0], window, 100);
     expect(before.rows.map((r) => [r.revision, r.latest, r.reportStatus])).toEqual([[1, true, 'SUBMITTED']]);
-    const submitted = await s.data(SubmitReportDocument, {
-      input: {
-        agreementId: agreement.id,
-        month,
-        narrative: 'second',
-        values: [
-          { objectiveId: objective('SYSTEM_AVAILABILITY'), value: 99.9 },
-          { objectiveId: objective('MTTR'), value: 1 },
-        ],
-      },
-    });
-    expect(submitted.submitReport.userErrors).toEqual([]);
+    const report = await secondRevision('R-A0', month, 'second', 99.9, 1);
     const second = await pull(analyst, TABLES[0], { ...window, updatedSince: before.asOf }, 100);
     expect(second.rows.map((r) => [r.revision, r.latest, r.reportStatus, r.narrative]).sort()).toEqual([
       [1, false, 'SUBMITTED', 'generated'],
       [2, true, 'SUBMITTED', 'second'],
     ]);
-    const acked = await s.data(AcknowledgeReportDocument, { input: { reportId: submitted.submitReport.report!.id, revision: 2 } });
+    const acked = await s.data(AcknowledgeReportDocument, { input: { reportId: report.id, revision: 2 } });
     expect(acked.acknowledgeReport.userErrors).toEqual([]);
     const third = await pull(analyst, TABLES[0], { ...window, updatedSince: second.asOf }, 100);
     expect(third.rows.map((r) => [r.revision, r.reportStatus, r.acknowledgedAt !== null]).sort()).toEqual([
@@ -248,23 +252,11 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
     const month = addMonths(current, -3);
     await generateAgreements(s.app.orm.em.fork(), 'K', 1, month, month);
     const agreement = (await s.data(ReportableObjectivesDocument, { key: 'K-A0', at: month })).agreement;
-    const objective = (code: string) => agreement.effectiveObjectives.find((o) => o.metric.code === code)!.id;
     // A corrected revision (availability breached: 5 % credit), acknowledged two hours from now:
     // the month closes then and posts its credit.
     const later = new Date(Date.now() + 2 * 3600_000).toISOString();
-    const submitted = await s.data(SubmitReportDocument, {
-      input: {
-        agreementId: agreement.id,
-        month,
-        narrative: 'corrected',
-        values: [
-          { objectiveId: objective('SYSTEM_AVAILABILITY'), value: 99 },
-          { objectiveId: objective('MTTR'), value: 2 },
-        ],
-      },
-    });
-    expect(submitted.submitReport.userErrors).toEqual([]);
-    const acked = await s.at(later).data(AcknowledgeReportDocument, { input: { reportId: submitted.submitReport.report!.id, revision: 2 } });
+    const report = await secondRevision('K-A0', month, 'corrected', 99, 2);
+    const acked = await s.at(later).data(AcknowledgeReportDocument, { input: { reportId: report.id, revision: 2 } });
     expect(acked.acknowledgeReport.userErrors).toEqual([]);
     const window = { from: month, to: month, provider: 'K-P0' };
     const posted = await pull(analyst, TABLES[5], window, 100);
