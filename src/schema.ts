@@ -5,7 +5,6 @@ import { buildSchemaSync } from 'type-graphql';
 import { projectRoot } from './common/paths';
 import { DateTimeScalar, MonthScalar } from './common/scalars';
 import { AgreementResolver, AgreementVersionResolver, AmendmentResolver, DepartmentAgreementsResolver, ObjectiveResolver } from './modules/agreements/agreement.resolver';
-import { AgreementLifecycleResolver, LifecycleRequestResolver } from './modules/agreements/lifecycle.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { DepartmentHeadResolver, UserResolver } from './modules/auth/auth.resolver';
 import { authChecker } from './common/authorization';
@@ -14,7 +13,10 @@ import { DepartmentResolver } from './modules/departments/department.resolver';
 import { AgreementHandoffsResolver, HandoffResolver } from './modules/handoffs/handoff.resolver';
 import { ChainStageResolver, HandoffChainResolver } from './modules/scorecards/handoff-chain.resolver';
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
-import { AgreementOpenSloResolver, ExportsResolver, FrictionFactsResolver } from './modules/exports/exports.resolver';
+import { AgreementLifecycleResolver, LifecycleRequestResolver } from './modules/agreements/lifecycle.resolver';
+import { AgreementOpenSloResolver, FACT_RESOLVERS } from './modules/exports/exports.resolver';
+import { FrictionSummaryResolver } from './modules/reports/friction.resolver';
+import { ExportLinkResolver } from './modules/exports/export-link.resolver';
 import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScoreResolver, ScorecardQueryResolver } from './modules/scorecards/scorecard.resolver';
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
@@ -22,7 +24,6 @@ import { LiveResolver } from './modules/live/live.resolver';
 import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
-import { FrictionSummaryResolver } from './modules/reports/friction.resolver';
 
 /** Every resolver class of the API. */
 export const resolvers = [
@@ -38,12 +39,9 @@ export const resolvers = [
   ObjectiveResolver,
   DepartmentAgreementsResolver,
   AmendmentResolver,
-  AgreementLifecycleResolver,
-  LifecycleRequestResolver,
   ReportResolver,
   ReportRevisionResolver,
   ReportValueResolver,
-  FrictionSummaryResolver,
   ExclusionResolver,
   AgreementReportsResolver,
   AgreementScorecardResolver,
@@ -55,8 +53,11 @@ export const resolvers = [
   HandoffChainResolver,
   ChainStageResolver,
   EscalationResolver,
-  ExportsResolver,
-  FrictionFactsResolver,
+  AgreementLifecycleResolver,
+  LifecycleRequestResolver,
+  FrictionSummaryResolver,
+  ...FACT_RESOLVERS,
+  ExportLinkResolver,
   AgreementOpenSloResolver,
   CreditEntryResolver,
   MonthReopeningResolver,

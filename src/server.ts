@@ -21,6 +21,8 @@ import { Scheduler } from './jobs/scheduler';
 import { LiveFeed } from './modules/live/live-feed';
 import { WebhookWorker } from './jobs/webhook-worker';
 import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
+import { provideExportLinkSettings } from './modules/exports/export-link';
+import { FACT_TABLES } from './modules/exports/fact-tables';
 import { provideMailer } from './modules/notifications/email.service';
 import { buildApiSchema } from './schema';
 
@@ -70,9 +72,8 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
     ['/healthz', livenessRoute()],
     ['/readyz', readinessRoute({ orm, config, logger, shutdown })],
     ['/metrics', metricsRoute({ metrics, orm, rateLimits })],
-    ['/export/measurements.csv', csvExportRoute('measurements', { orm, logger, rateLimits })],
-    ['/export/handoffs.csv', csvExportRoute('handoffs', { orm, logger, rateLimits })],
-    ['/export/friction-items.csv', csvExportRoute('friction-items', { orm, logger, rateLimits })],
+    // One CSV route per fact table (`/export/<file>.csv`), from the same definitions as the facts connections.
+    ...FACT_TABLES.map((table): [string, Route] => [`/export/${table.file}.csv`, csvExportRoute(table, { orm, logger, rateLimits, config })]),
   ]);
   const httpServer = createHttpServer({ routes, config, logger, metrics, rateLimits, shutdown });
 
@@ -82,6 +83,7 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
   const feed = new LiveFeed(orm, logger, config.live);
   const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown });
   provideWebhookSettings(orm.em, config.webhooks);
+  provideExportLinkSettings(orm.em, config.exportLinks);
   const webhooks = new WebhookWorker(orm, logger, config.webhooks);
   let closing: Promise<void> | undefined;
   return {

@@ -75,6 +75,13 @@ export interface Config {
     /** Requests a minute per token (per client address without one); 0 turns the limit off. */
     ratePerMinute: number;
   };
+  /** Signed CSV export links (`createExportLink`, docs/bi.md). */
+  exportLinks: {
+    /** `EXPORT_LINK_SECRET`: the HMAC key; null: a key generated once per database and stored in it. */
+    secret: string | null;
+    /** Where links point: the server's public base URL (`DASHBOARD_URL`), without a trailing slash. */
+    baseUrl: string;
+  };
   /** Live updates over graphql-ws (src/modules/live, docs/events.md "Live updates"). */
   live: {
     /**
@@ -161,7 +168,12 @@ const envSchema = z.object({
     .string()
     .refine((v) => /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v), { message: 'expected an http(s) URL such as https://sla.example.com' })
     .default('http://localhost:4000'),
+  // Unset: a key generated once per database (docs/decisions.md, "Issue 16: signed export links").
+  EXPORT_LINK_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
 });
+
+/** Variables whose values an error message must not repeat. */
+const SECRETS: ReadonlySet<string> = new Set(['EXPORT_LINK_SECRET']);
 
 /** Thrown by {@link loadConfig}; `problems` has one line per bad variable. */
 export class ConfigError extends Error {
@@ -182,7 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}: ${issue.message}, received ${JSON.stringify(present[name])}`;
+      // A secret is never echoed (the message goes to logs): its length says enough.
+      const received = SECRETS.has(name) ? `${String(present[name]).length} characters` : JSON.stringify(present[name]);
+      return `${name}: ${issue.message}, received ${received}`;
     });
     throw new ConfigError([...new Set(problems)]);
   }
@@ -238,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
     },
+    exportLinks: { secret: e.EXPORT_LINK_SECRET ?? null, baseUrl: e.DASHBOARD_URL.replace(/\/+$/, '') },
     live: { pollMs: e.LIVE_POLL_MS ?? (isPg ? 1000 : 250), queueLimit: e.LIVE_QUEUE_LIMIT },
   };
 }

@@ -15,7 +15,8 @@ import { HandoffBatch, HandoffEvent, HandoffMonth } from '../modules/handoffs/ha
 import { Escalation } from '../modules/escalations/escalation.entity';
 import { WebhookDelivery, WebhookSubscription } from '../modules/webhooks/webhook.entity';
 import { EmailMessage, EmailPreference, InboxRead, InboxWatermark } from '../modules/notifications/notification.entity';
-import { CreditEntry, LedgerMonth, LedgerObjective, LedgerState, MonthClose, MonthReopening } from '../modules/ledger/ledger.entity';
+import { ExportLinkSecret } from '../modules/exports/export-link.entity';
+import { CreditEntry, CreditTombstone, LedgerMonth, LedgerObjective, LedgerState, MonthClose, MonthReopening } from '../modules/ledger/ledger.entity';
 
 /** Every entity the ORM knows; listed explicitly so discovery works the same compiled and under vitest. */
 export const entities = [
@@ -44,6 +45,8 @@ export const entities = [
   LedgerState,
   MonthClose,
   CreditEntry,
+  CreditTombstone,
+  ExportLinkSecret,
   MonthReopening,
   DomainEvent,
   OutboxCursor,

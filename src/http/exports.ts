@@ -1,30 +1,49 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
+import type { Config } from '../common/config';
 import { BadUserInputError, UnauthenticatedError } from '../common/errors';
 import { loggableError } from '../common/logging';
 import { createContext } from '../common/context';
-import { type CsvKind, filterFromQuery, streamCsv } from '../modules/exports/csv';
+import { authenticateTokenId } from '../modules/auth/auth.service';
+import { filterFromQuery, streamCsv } from '../modules/exports/csv';
+import { isLinkRequest, verifyLink } from '../modules/exports/export-link';
+import type { FactTable } from '../modules/exports/fact-table';
 import { authenticateBearer, requestBearer } from './authenticate';
+import { requestNow } from './clock';
 import type { RateLimits } from './rate-limit';
 import { sendError } from './respond';
 import type { Route } from './route';
 
 /**
- * `GET /export/measurements.csv` and `GET /export/handoffs.csv`: CSV exports for BI tools, with
- * the bearer token of any role, the same rate limit, and the same limits, filters and rows as the
- * facts connections (src/modules/exports/csv.ts). An error before the first row is a JSON error
- * (401, 400); one while streaming can only cut the connection, and is logged.
+ * `GET /export/<file>.csv` of a fact table: a CSV export for BI tools, with the same rate limit,
+ * limits, filters and rows as the table's facts connection (src/modules/exports/csv.ts). The
+ * caller is the bearer token of any role, or, without an Authorization header, a signed link
+ * (`createExportLink`): its signature must match (else 403), it must not have expired, and the
+ * token it was made with must still stand (else 401). The test clock (`X-Clock-Now`) applies where
+ * the configuration allows it. An error before the first row is a JSON error (401, 403, 400); one
+ * while streaming can only cut the connection, and is logged.
  */
-export function csvExportRoute(kind: CsvKind, deps: { orm: MikroORM; logger: Logger; rateLimits: RateLimits }): Route {
+export function csvExportRoute(table: FactTable, deps: { orm: MikroORM; logger: Logger; rateLimits: RateLimits; config: Config }): Route {
   return {
     methods: ['GET'],
     async handle({ req, res, url, requestId }) {
       const bearer = requestBearer(req.headers.authorization);
-      if (await deps.rateLimits.refuse(req, res, bearer)) return;
-      const ctx = createContext(deps.orm, requestId, bearer, new Date());
+      const link = bearer === undefined && isLinkRequest(url.searchParams);
+      // A link's requests count against a bucket of the token it was made with.
+      if (await deps.rateLimits.refuse(req, res, link ? `link:${url.searchParams.get('token') ?? ''}` : bearer)) return;
+      const clock = requestNow(req.headers['x-clock-now'], deps.config.clockOverride);
+      if ('problem' in clock) return sendError(res, 400, 'BAD_REQUEST', clock.problem);
+      const ctx = createContext(deps.orm, requestId, bearer, clock.now);
       try {
-        ctx.principal = await authenticateBearer(ctx.em, bearer);
-        await streamCsv(ctx, kind, filterFromQuery(url.searchParams), res);
+        const filter = filterFromQuery(url.searchParams);
+        if (link) {
+          const verified = await verifyLink(ctx.em, table.file, filter, url.searchParams, ctx.request.now);
+          if ('status' in verified) return sendError(res, verified.status, verified.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', verified.message);
+          ctx.principal = await authenticateTokenId(ctx.em, verified.tokenId);
+        } else {
+          ctx.principal = await authenticateBearer(ctx.em, bearer);
+        }
+        await streamCsv(ctx, table, filter, res);
       } catch (e) {
         if (res.headersSent) {
           deps.logger.error({ err: loggableError(e), reqId: requestId }, 'CSV export failed while streaming');

@@ -57,6 +57,7 @@ import {
   RedeliverWebhookDocument,
   RotateWebhookSecretDocument,
   SetEmailPreferencesDocument,
+  CreateExportLinkDocument,
   WebhookSubscriptionsDocument,
 } from '../generated/graphql';
 import { buildApiSchema } from '../../src/schema';
@@ -133,6 +134,8 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   markInboxRead: [Y, Y, Y, Y, Y, Y, U],
   markAllInboxRead: [Y, Y, Y, Y, Y, Y, U],
   setEmailPreferences: [Y, Y, Y, Y, Y, Y, U],
+  // Every principal may pull the facts, so every principal may link to a CSV of them (its own token's link).
+  createExportLink: [Y, Y, Y, Y, Y, Y, U],
 };
 
 type Cell = { doc: TypedDocumentNode<Record<string, { userErrors: unknown[] } | null>, Record<string, unknown>>; variables: Record<string, unknown> };
@@ -312,6 +315,7 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
     markInboxRead: async () => ({ doc: MarkInboxReadDocument as never, variables: { ids: [] } }),
     markAllInboxRead: async () => ({ doc: MarkAllInboxReadDocument as never, variables: {} }),
     setEmailPreferences: async () => ({ doc: SetEmailPreferencesDocument as never, variables: { input: { dailyDigest: false } } }),
+    createExportLink: async () => ({ doc: CreateExportLinkDocument as never, variables: { input: { entity: 'exclusions', filter: { from: '2026-01', to: '2026-03' }, ttlSeconds: 60 } } }),
     // Decided by IT's side (or an admin): proposed by the head of the customer department.
     approveAmendment: async () => ({ doc: ApproveAmendmentDocument as never, variables: { input: await amendmentByCustomer() } }),
     rejectAmendment: async () => ({ doc: RejectAmendmentDocument as never, variables: { input: { ...(await amendmentByCustomer()), reason: 'no' } } }),

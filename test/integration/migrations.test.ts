@@ -77,13 +77,16 @@ describe.each(engines())('migrations on %s', (engine) => {
 
   it('upgrades a database written before the score ledger: the migration builds the ledger from its facts', async () => {
     const { orm, q, run } = await demoDatabase();
-    for (const table of ['month_reopening', 'credit_entry', 'month_close', 'ledger_state', 'ledger_objective', 'ledger_month']) await run(`drop table ${q(table)}`);
-    await run(`delete from ${q('mikro_orm_migrations')} where ${q('name')} like '%score_ledger%'`);
+    // Before the score ledger, so before the later migrations of its tables too (bi_facts: credit
+    // entries' recorded_at, their tombstones, the export links' key).
+    for (const table of ['month_reopening', 'credit_entry', 'month_close', 'ledger_state', 'ledger_objective', 'ledger_month', 'credit_tombstone', 'export_link_secret'])
+      await run(`drop table ${q(table)}`);
+    await run(`delete from ${q('mikro_orm_migrations')} where ${q('name')} like '%score_ledger%' or ${q('name')} like '%bi_facts%'`);
 
     expect(await migrateUp(orm)).toEqual(
       migrationsFor(engine)
         .map((m) => m.name)
-        .filter((n) => /score_ledger/.test(n)),
+        .filter((n) => /score_ledger|bi_facts/.test(n)),
     );
     expect((await orm.schema.getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
     const count = async (table: string) => Number(((await run(`select count(*) as n from ${q(table)}`)) as Array<{ n: number | string }>)[0].n);

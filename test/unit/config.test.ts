@@ -49,6 +49,13 @@ describe('config', () => {
     );
   });
 
+  it('signs export links with EXPORT_LINK_SECRET when set (32+ characters), else with a key of the database; links point at DASHBOARD_URL', () => {
+    expect(loadConfig({}).exportLinks).toEqual({ secret: null, baseUrl: 'http://localhost:4000' });
+    expect(loadConfig({ NODE_ENV: 'production' }).exportLinks.secret).toBeNull();
+    expect(loadConfig({ EXPORT_LINK_SECRET: 'x'.repeat(32), DASHBOARD_URL: 'https://sla.example.com/' }).exportLinks).toEqual({ secret: 'x'.repeat(32), baseUrl: 'https://sla.example.com' });
+    expect(() => loadConfig({ EXPORT_LINK_SECRET: 'short' })).toThrow('EXPORT_LINK_SECRET: expected at least 32 characters (e.g. `openssl rand -base64 32`), received 5 characters');
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(4000);
   });

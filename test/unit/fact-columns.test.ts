@@ -3,6 +3,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { cursorCodec, encodeCursor } from '../../src/common/connection';
 import { HANDOFF_COLUMNS, MEASUREMENT_COLUMNS } from '../../src/modules/exports/csv';
 import { type FactColumns, HANDOFF_FACT_COLUMNS, type HandoffFact, MEASUREMENT_FACT_COLUMNS, type MeasurementFact } from '../../src/modules/exports/fact-columns';
+import { FACT_TABLES } from '../../src/modules/exports/fact-tables';
 import { buildApiSchema } from '../../src/schema';
 
 /** The GraphQL named type each column value type must come out as. */
@@ -52,6 +53,23 @@ describe('the facts’ column tables (one declaration per shape)', () => {
     };
     check('MeasurementFact', MEASUREMENT_FACT_COLUMNS);
     check('HandoffFact', HANDOFF_FACT_COLUMNS);
+    // Every table of the list (issue 16): its row type, and a query returning its connection.
+    for (const table of FACT_TABLES) {
+      check(table.type, table.columns);
+      const query = schema.getQueryType()!.getFields()[table.query];
+      expect(getNamedType(query.type).name).toBe(`${table.type}Connection`);
+      expect(query.args.map((a) => `${a.name}: ${String(a.type)}`).sort()).toEqual(['after: String', 'filter: FactFilter!', 'first: Int']);
+    }
+  });
+
+  it('list each table once, with a stable key, an updatedAt, and `deleted` last where rows can go', () => {
+    for (const key of ['file', 'query', 'type'] as const) expect(new Set(FACT_TABLES.map((t) => t[key])).size).toBe(FACT_TABLES.length);
+    for (const table of FACT_TABLES) {
+      const names = Object.keys(table.columns);
+      expect([table.file, names[0], table.columns.id.type, table.columns.updatedAt?.type]).toEqual([table.file, 'id', 'id', 'date']);
+      if (names.includes('deleted')) expect([table.file, names[names.length - 1]]).toEqual([table.file, 'deleted']);
+    }
+    expect(FACT_TABLES.filter((t) => 'deleted' in t.columns).map((t) => t.file)).toEqual(['measurements', 'credits', 'scorecards']);
   });
 
   it('give the row types (type-level)', () => {

@@ -23,6 +23,7 @@ import { Migration20261126120711_webhooks as sqlite_Migration20261126120711_webh
 import { Migration20261126122012_notifications as sqlite_Migration20261126122012_notifications } from './sqlite/Migration20261126122012_notifications';
 import { Migration20261126123000_domain_event_notify as sqlite_Migration20261126123000_domain_event_notify } from './sqlite/Migration20261126123000_domain_event_notify';
 import { Migration20261126140000_friction_report_automated as sqlite_Migration20261126140000_friction_report_automated } from './sqlite/Migration20261126140000_friction_report_automated';
+import { Migration20261126141406_bi_facts as sqlite_Migration20261126141406_bi_facts } from './sqlite/Migration20261126141406_bi_facts';
 import { Migration20261126141414_lifecycle_requests as sqlite_Migration20261126141414_lifecycle_requests } from './sqlite/Migration20261126141414_lifecycle_requests';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
@@ -45,6 +46,7 @@ import { Migration20261126120711_webhooks as postgresql_Migration20261126120711_
 import { Migration20261126122012_notifications as postgresql_Migration20261126122012_notifications } from './postgresql/Migration20261126122012_notifications';
 import { Migration20261126123000_domain_event_notify as postgresql_Migration20261126123000_domain_event_notify } from './postgresql/Migration20261126123000_domain_event_notify';
 import { Migration20261126140000_friction_report_automated as postgresql_Migration20261126140000_friction_report_automated } from './postgresql/Migration20261126140000_friction_report_automated';
+import { Migration20261126141406_bi_facts as postgresql_Migration20261126141406_bi_facts } from './postgresql/Migration20261126141406_bi_facts';
 import { Migration20261126141414_lifecycle_requests as postgresql_Migration20261126141414_lifecycle_requests } from './postgresql/Migration20261126141414_lifecycle_requests';
 
 const sqlite: Constructor<Migration>[] = [
@@ -69,6 +71,7 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261126122012_notifications,
   sqlite_Migration20261126123000_domain_event_notify,
   sqlite_Migration20261126140000_friction_report_automated,
+  sqlite_Migration20261126141406_bi_facts,
   sqlite_Migration20261126141414_lifecycle_requests,
 ];
 
@@ -94,6 +97,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261126122012_notifications,
   postgresql_Migration20261126123000_domain_event_notify,
   postgresql_Migration20261126140000_friction_report_automated,
+  postgresql_Migration20261126141406_bi_facts,
   postgresql_Migration20261126141414_lifecycle_requests,
 ];
 

@@ -8,8 +8,8 @@ import type { Context } from '../../common/context';
 import { loadersOver } from '../../common/wiring';
 import { Tier } from '../agreements/agreement.entity';
 import { columnNames, HANDOFF_FACT_COLUMNS, MEASUREMENT_FACT_COLUMNS } from './fact-columns';
-import { type FactFilter, handoffFacts, measurementFacts } from './facts.service';
-import { FRICTION_FACT_COLUMNS, frictionFacts } from './friction-facts';
+import type { FactTable } from './fact-table';
+import type { FactFilter } from './facts.service';
 
 /** Rows per page read from the database while streaming: memory stays flat whatever the total. */
 const PAGE = 2000;
@@ -18,18 +18,6 @@ const PAGE = 2000;
 export const MEASUREMENT_COLUMNS = columnNames(MEASUREMENT_FACT_COLUMNS);
 /** The handoffs CSV's header and column order: the fact's column table. */
 export const HANDOFF_COLUMNS = columnNames(HANDOFF_FACT_COLUMNS);
-/** The friction items CSV's header and column order: the fact's column table. */
-export const FRICTION_COLUMNS = columnNames(FRICTION_FACT_COLUMNS);
-
-/** The CSV exports, by name (`/export/<kind>.csv`): how a page is read and the columns. */
-const CSV_KINDS = {
-  measurements: { read: measurementFacts, columns: MEASUREMENT_COLUMNS },
-  handoffs: { read: handoffFacts, columns: HANDOFF_COLUMNS },
-  'friction-items': { read: frictionFacts, columns: FRICTION_COLUMNS },
-} as const;
-
-/** The name of a CSV export. */
-export type CsvKind = keyof typeof CSV_KINDS;
 
 /** The export's filter from the query string, with the same rules as the GraphQL `FactFilter`. */
 export function filterFromQuery(params: URLSearchParams): FactFilter {
@@ -57,36 +45,29 @@ export function filterFromQuery(params: URLSearchParams): FactFilter {
 }
 
 /**
- * Streams `/export/measurements.csv`, `/export/handoffs.csv` or `/export/friction-items.csv`: the
- * same rows, in the same order, as the `measurementFacts` / `handoffFacts` / `frictionFacts`
- * connections, read a page at a time (the request's
- * identity map and loaders are dropped after each page) and written with back-pressure, so memory
- * stays flat for a million rows. The snapshot instant of the pull is sent as `X-As-Of`.
+ * Streams `/export/<file>.csv` of a fact table: the same rows, in the same order, as its facts
+ * connection, read a page at a time (the request's identity map and loaders are dropped after each
+ * page) and written with back-pressure, so memory stays flat for a million rows. The header is the
+ * table's columns, in their order. The snapshot instant of the pull is sent as `X-As-Of`.
  */
-export async function streamCsv(ctx: Context, kind: CsvKind, filter: FactFilter, res: http.ServerResponse): Promise<void> {
-  const read = CSV_KINDS[kind].read as (
-    ctx: Context,
-    filter: FactFilter,
-    first: number,
-    after: string | null,
-  ) => Promise<{ rows: unknown[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }>;
+export async function streamCsv(ctx: Context, table: FactTable, filter: FactFilter, res: http.ServerResponse): Promise<void> {
   // The first page before any byte: a bad filter is still a clean 400.
-  let page: Awaited<ReturnType<typeof read>> = await read(ctx, filter, PAGE, null);
-  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${kind}.csv"`, 'x-as-of': page.asOf.toISOString() });
+  let page = await table.read(ctx, filter, PAGE, null);
+  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${table.file}.csv"`, 'x-as-of': page.asOf.toISOString() });
   const csv = stringify({
     header: true,
-    columns: [...CSV_KINDS[kind].columns],
+    columns: columnNames(table.columns),
     cast: { date: (d) => d.toISOString(), boolean: (b) => (b ? 'true' : 'false') },
   });
   csv.pipe(res);
   for (;;) {
-    for (const row of page.rows as unknown as Array<Record<string, unknown>>) {
+    for (const row of page.rows as Array<Record<string, unknown>>) {
       if (!csv.write(row)) await once(csv, 'drain');
     }
     if (!page.hasNextPage) break;
     ctx.em.clear();
     ctx.loaders = loadersOver(ctx.em);
-    page = await read(ctx, filter, PAGE, page.endCursor);
+    page = await table.read(ctx, filter, PAGE, page.endCursor);
   }
   csv.end();
   await once(res, 'finish');

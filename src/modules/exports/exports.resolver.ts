@@ -10,11 +10,11 @@ import { versionAt } from '../agreements/agreement.rules';
 import { type Metric, MetricDirection, MetricSource, MetricUnit } from '../catalog/metric.entity';
 import { ObjectiveStatus } from '../../common/statuses';
 import { objectivesAt } from '../reports/report.service';
-import { type ColumnValues, type FactColumns, HANDOFF_FACT_COLUMNS, type HandoffFact as HandoffFactData, MEASUREMENT_FACT_COLUMNS, type MeasurementFact as MeasurementFactData } from './fact-columns';
-import { handoffFacts, measurementFacts } from './facts.service';
+import type { ColumnValues, FactColumns } from './fact-columns';
+import { DEFAULT_FACT_PAGE, type FactTable, MAX_FACT_PAGE } from './fact-table';
+import { FACT_TABLES } from './fact-tables';
 import { toOpenSlo, toYaml } from './openslo';
 import { loadManyOrThrow } from '../../common/loaders';
-import { FRICTION_FACT_COLUMNS, type FrictionFact as FrictionFactData, frictionFacts } from './friction-facts';
 
 type FieldType = Extract<Parameters<typeof Field>[0], (...args: never[]) => unknown>;
 
@@ -25,10 +25,6 @@ type FieldType = Extract<Parameters<typeof Field>[0], (...args: never[]) => unkn
 function Column(typeOrOptions?: FieldType | FieldOptions, options: FieldOptions = {}): PropertyDecorator {
   return typeof typeOrOptions === 'function' ? Field(typeOrOptions, { ...options, complexity: 0 }) : Field({ ...(typeOrOptions ?? {}), complexity: 0 });
 }
-
-/** Largest page of facts: BI pulls read many rows a page (the cost limit still applies). */
-export const MAX_FACT_PAGE = 2000;
-export const DEFAULT_FACT_PAGE = 500;
 
 @InputType({ description: 'Which facts: a window of months (required), optionally a tier, provider and customer (department codes), and changes after an instant.' })
 export class FactFilter {
@@ -81,58 +77,6 @@ function columnFields(type: abstract new () => object, table: FactColumns): void
   }
 }
 
-/** One objective-month, flat, for a warehouse; its fields are {@link MEASUREMENT_FACT_COLUMNS}. */
-@ObjectType({ description: 'One objective-month, flat, for a warehouse.' })
-export class MeasurementFact {}
-columnFields(MeasurementFact, MEASUREMENT_FACT_COLUMNS);
-
-/** A handoff event, flat, for a warehouse; its fields are {@link HANDOFF_FACT_COLUMNS}. */
-@ObjectType({ description: 'A handoff event, flat, for a warehouse.' })
-export class HandoffFact {}
-columnFields(HandoffFact, HANDOFF_FACT_COLUMNS);
-
-@ObjectType()
-class MeasurementFactEdge {
-  @Field()
-  cursor!: string;
-
-  @Field(() => MeasurementFact)
-  node!: MeasurementFactData;
-}
-
-@ObjectType()
-class HandoffFactEdge {
-  @Field()
-  cursor!: string;
-
-  @Field(() => HandoffFact)
-  node!: HandoffFactData;
-}
-
-@ObjectType({ description: 'A page of measurement facts. No totalCount: counting would score the whole window.' })
-export class MeasurementFactConnection {
-  @Field(() => [MeasurementFactEdge])
-  edges!: MeasurementFactEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => DateTimeScalar, { description: 'The snapshot instant of this pull: use it as `updatedSince` next time.' })
-  asOf!: Date;
-}
-
-@ObjectType({ description: 'A page of handoff facts.' })
-export class HandoffFactConnection {
-  @Field(() => [HandoffFactEdge])
-  edges!: HandoffFactEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => DateTimeScalar, { description: 'The snapshot instant of this pull: use it as `updatedSince` next time.' })
-  asOf!: Date;
-}
-
 /** Checks `first` for fact pages. */
 export function factPageSize(first?: number | null): number {
   const n = first ?? DEFAULT_FACT_PAGE;
@@ -149,32 +93,55 @@ function connection<T>(page: { rows: T[]; hasNextPage: boolean; endCursor: strin
   };
 }
 
-@Resolver()
-export class ExportsResolver {
-  @Authorized()
-  @Query(() => MeasurementFactConnection, {
-    description: `Objective-months as flat rows for BI, in a stable order; \`first\` up to ${MAX_FACT_PAGE}. Page with \`after\`; pull increments with \`filter.updatedSince\` (they include tombstones, \`deleted: true\`). Months after the score ledger’s horizon (next month) are not facts yet.`,
-  })
-  async measurementFacts(
-    @Ctx() ctx: Context,
-    @Arg('filter', () => FactFilter) filter: FactFilter,
-    @Arg('first', () => Int, { nullable: true }) first?: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
-  ): Promise<MeasurementFactConnection> {
-    return connection(await measurementFacts(ctx, filter, factPageSize(first), after)) as MeasurementFactConnection;
+/**
+ * The GraphQL side of a fact table (fact-tables.ts): its row type (fields from its columns), edge
+ * and connection types named after it, and a resolver with its query. Any authenticated principal
+ * may pull facts, as BI tools do with an ANALYST token.
+ */
+export function factResolver(table: FactTable): abstract new () => object {
+  @ObjectType(table.type, { description: table.descriptions.row })
+  class Fact {}
+  columnFields(Fact, table.columns);
+
+  @ObjectType(`${table.type}Edge`)
+  class Edge {
+    @Field()
+    cursor!: string;
+
+    @Field(() => Fact)
+    node!: object;
   }
 
-  @Authorized()
-  @Query(() => HandoffFactConnection, { description: `Handoff events as flat rows for BI, by (updatedAt, id); \`first\` up to ${MAX_FACT_PAGE}.` })
-  async handoffFacts(
-    @Ctx() ctx: Context,
-    @Arg('filter', () => FactFilter) filter: FactFilter,
-    @Arg('first', () => Int, { nullable: true }) first?: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
-  ): Promise<HandoffFactConnection> {
-    return connection(await handoffFacts(ctx, filter, factPageSize(first), after)) as HandoffFactConnection;
+  @ObjectType(`${table.type}Connection`, { description: table.descriptions.connection })
+  class Connection {
+    @Field(() => [Edge])
+    edges!: Edge[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => DateTimeScalar, { description: 'The snapshot instant of this pull: use it as `updatedSince` next time.' })
+    asOf!: Date;
   }
+
+  @Resolver()
+  class FactsResolver {
+    @Authorized()
+    @Query(() => Connection, { name: table.query, description: table.descriptions.query })
+    async facts(
+      @Ctx() ctx: Context,
+      @Arg('filter', () => FactFilter) filter: FactFilter,
+      @Arg('first', () => Int, { nullable: true }) first?: number | null,
+      @Arg('after', () => String, { nullable: true }) after?: string | null,
+    ): Promise<Connection> {
+      return connection(await table.read(ctx, filter, factPageSize(first), after)) as unknown as Connection;
+    }
+  }
+  return FactsResolver;
 }
+
+/** The resolvers of every fact table. */
+export const FACT_RESOLVERS = FACT_TABLES.map(factResolver);
 
 @Resolver(() => Agreement)
 export class AgreementOpenSloResolver {
@@ -244,46 +211,4 @@ async function openSloOf(ctx: Context, a: Agreement, at: Month) {
     })),
     approvedExclusions: exclusions.filter((e) => e.status === 'APPROVED').map((e) => ({ month: e.month, metricCode: metricById.get(e.metric.id)?.code ?? '', reasonCode: e.reasonCode })),
   });
-}
-
-/** A friction item of a report's latest revision, flat, for a warehouse; its fields are {@link FRICTION_FACT_COLUMNS}. */
-@ObjectType({ description: 'A friction item of a report’s latest revision, flat, for a warehouse.' })
-export class FrictionFact {}
-columnFields(FrictionFact, FRICTION_FACT_COLUMNS);
-
-@ObjectType()
-class FrictionFactEdge {
-  @Field()
-  cursor!: string;
-
-  @Field(() => FrictionFact)
-  node!: FrictionFactData;
-}
-
-@ObjectType({ description: 'A page of friction facts.' })
-export class FrictionFactConnection {
-  @Field(() => [FrictionFactEdge])
-  edges!: FrictionFactEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo!: PageInfo;
-
-  @Field(() => DateTimeScalar, { description: 'The snapshot instant of this pull: use it as `updatedSince` next time.' })
-  asOf!: Date;
-}
-
-@Resolver()
-export class FrictionFactsResolver {
-  @Authorized()
-  @Query(() => FrictionFactConnection, {
-    description: `Friction items of each report’s latest revision as flat rows for BI, by (report updatedAt, report id, position); \`first\` up to ${MAX_FACT_PAGE}. Incremental pulls (\`filter.updatedSince\`) return every item of the reports changed since, with tombstones (\`deleted: true\`) for items a correction dropped.`,
-  })
-  async frictionFacts(
-    @Ctx() ctx: Context,
-    @Arg('filter', () => FactFilter) filter: FactFilter,
-    @Arg('first', () => Int, { nullable: true }) first?: number | null,
-    @Arg('after', () => String, { nullable: true }) after?: string | null,
-  ): Promise<FrictionFactConnection> {
-    return connection(await frictionFacts(ctx, filter, factPageSize(first), after)) as FrictionFactConnection;
-  }
 }

@@ -106,6 +106,40 @@ interface Reevaluated {
 }
 
 /**
+ * The `ledger_month m` rows a pull over the score ledger reads (measurement and scorecard facts):
+ * the window up to the ledger's horizon, the snapshot's agreements (created by `asOf`), the
+ * filter's tiers and parties, and either the rows changed after `updatedSince` (tombstones too,
+ * and rows whose stored evaluation stopped holding since then: the transition instant passed,
+ * whether or not the scheduler has written it) or, in a full pull, the rows that are not tombstones.
+ */
+export function ledgerMonthConditions(ctx: Context, filter: FactFilter, asOf: Date): { where: string[]; params: unknown[] } {
+  const sql = sqlOf(ctx.em);
+  const no = bool(sql, false);
+  const where: string[] = ['m.month >= ?', 'm.month <= ?', 'm.month <= (select horizon from ledger_state where id = 1)', '(select ag.created_at from agreement ag where ag.id = m.agreement_id) <= ?'];
+  const params: unknown[] = [filter.from, filter.to, sql.date(asOf)];
+  const tiers = filter.tier && filter.tier !== Tier.CORPORATE ? [filter.tier] : [Tier.CUSTOMER, Tier.SERVICE];
+  where.push(`m.tier in (${tiers.map(() => '?').join(', ')})`);
+  params.push(...tiers);
+  if (filter.provider) {
+    where.push('m.provider_id = (select d.id from department d where d.code = ?)');
+    params.push(filter.provider.trim().toUpperCase());
+  }
+  if (filter.customer) {
+    where.push('m.customer_id = (select d.id from department d where d.code = ?)');
+    params.push(filter.customer.trim().toUpperCase());
+  }
+  if (filter.updatedSince) {
+    const since = sql.date(filter.updatedSince);
+    where.push('(m.updated_at > ? or (m.closed = ? and m.deleted = ? and m.valid_until > ? and m.valid_until <= ?))');
+    params.push(since, no, no, since, sql.date(ctx.request.now));
+  } else {
+    where.push('m.deleted = ?');
+    params.push(no);
+  }
+  return { where, params };
+}
+
+/**
  * One page of measurement facts, read from the score ledger (DESIGN §8 read side) with one SQL
  * statement and no entity, in a stable order (agreement key, month, objective position) that
  * writes cannot shift. The first page fixes a snapshot instant (in the cursor): agreements created
@@ -130,39 +164,16 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
   const t = now.getTime();
   const sql = sqlOf(ctx.em);
   const no = bool(sql, false);
-
-  // The agreement-months: the window up to the ledger's horizon, the snapshot's agreements, the
-  // filter, changed since `updatedSince` (tombstones too) or not tombstones, from the cursor's.
-  const where: string[] = ['m.month >= ?', 'm.month <= ?', 'm.month <= (select horizon from ledger_state where id = 1)', '(select ag.created_at from agreement ag where ag.id = m.agreement_id) <= ?'];
-  const params: unknown[] = [filter.from, filter.to, sql.date(asOf)];
-  const tiers = filter.tier && filter.tier !== Tier.CORPORATE ? [filter.tier] : [Tier.CUSTOMER, Tier.SERVICE];
-  where.push(`m.tier in (${tiers.map(() => '?').join(', ')})`);
-  params.push(...tiers);
-  if (filter.provider) {
-    where.push('m.provider_id = (select d.id from department d where d.code = ?)');
-    params.push(filter.provider.trim().toUpperCase());
-  }
-  if (filter.customer) {
-    where.push('m.customer_id = (select d.id from department d where d.code = ?)');
-    params.push(filter.customer.trim().toUpperCase());
-  }
+  const { where, params } = ledgerMonthConditions(ctx, filter, asOf);
   const on: string[] = [];
   const onParams: unknown[] = [];
   const outer: string[] = [];
   const outerParams: unknown[] = [];
   if (filter.updatedSince) {
-    // Changed after `updatedSince`: a stored month row (its `updatedAt` is never older than its
-    // objectives'; tombstones too), or an evaluation that stopped holding since then (the
-    // transition instant passed, whether or not the scheduler has written it). Of its objectives,
-    // the current ones and those that left since then.
-    const since = sql.date(filter.updatedSince);
-    where.push('(m.updated_at > ? or (m.closed = ? and m.deleted = ? and m.valid_until > ? and m.valid_until <= ?))');
-    params.push(since, no, no, since, sql.date(now));
+    // Of a changed month's objectives, the current ones and those that left since then.
     on.push('(o.deleted = ? or o.updated_at > ?)');
-    onParams.push(no, since);
+    onParams.push(no, sql.date(filter.updatedSince));
   } else {
-    where.push('m.deleted = ?');
-    params.push(no);
     on.push('o.deleted = ?');
     onParams.push(no);
   }
@@ -286,7 +297,7 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
  * Whether a stored month row's evaluation holds at `t` (a tombstone always does): closed by
  * then, or evaluated at or before `t` and valid past it.
  */
-function holdsAt(m: Row, t: number, prefix = ''): boolean {
+export function holdsAt(m: Row, t: number, prefix = ''): boolean {
   if (isTrue(m[`${prefix}deleted`])) return true;
   const closedAt = dateOrNull(m[`${prefix}closed_at`]);
   if (isTrue(m[`${prefix}closed`])) return closedAt !== null && closedAt.getTime() <= t;

@@ -343,6 +343,7 @@ registerEnumType(CreditEntryKind, {
 @Index({ properties: ['agreementId', 'month'] })
 @Index({ properties: ['providerId', 'month'] })
 @Index({ properties: ['postedAt', 'id'] })
+@Index({ properties: ['recordedAt', 'id'] })
 export class CreditEntry {
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
@@ -388,6 +389,35 @@ export class CreditEntry {
   @Field(() => String, { nullable: true, description: 'For an adjustment: the reopening’s reason.' })
   @Property({ type: 'text', nullable: true })
   reason?: string | null;
+
+  /**
+   * When the entry was written, on the server's clock (BI pulls compare it with their snapshot
+   * instants): `postedAt` is the close instant, which a late scheduler or a test clock can put
+   * before the write, so an incremental pull by `postedAt` would miss the entry.
+   */
+  @Property({ type: 'Date', nullable: true })
+  recordedAt?: Date | null;
+}
+
+/**
+ * A credit entry taken back (a write at an instant before a later close: the close and its posting
+ * are undone and redone in instant order): what BI pulls need to delete their copy, and when.
+ */
+@Entity({ tableName: 'credit_tombstone' })
+@Index({ properties: ['deletedAt', 'id'] })
+export class CreditTombstone {
+  /** The id of the credit entry that was taken back. */
+  @PrimaryKey({ type: 'uuid' })
+  id!: string;
+
+  @Property({ type: 'uuid' })
+  agreementId!: string;
+
+  @Property({ type: 'string', length: 7 })
+  month!: string;
+
+  @Property({ type: 'Date' })
+  deletedAt!: Date;
 }
 
 export enum ReopeningStatus {

@@ -405,7 +405,7 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
 
   await store(sql, monthWrites, objectiveWrites, stamp);
   // The objectives' news, then the closes' (one statement for both when there are few).
-  await emitEvents(em, [...news, ...(await postCloses(sql, closings, now))]);
+  await emitEvents(em, [...news, ...(await postCloses(sql, closings, now, stamp))]);
   for (const m of lateMarks) await sql.run('update month_close set late_data_at = ? where id = ?', [sql.date(m.at), m.id]);
   return out;
 }
@@ -432,6 +432,11 @@ async function takeBackLaterCloses(sql: Sql, keys: Array<{ agreementId: string; 
     ]);
     if (!Number(later[0]?.n ?? 0)) continue;
     await sql.run(`delete from month_close where agreement_id in (${marks}) and month >= ? and month <= ? and closed_at > ?`, [...chunk, from, to, sql.date(now)]);
+    // The entries taken back leave tombstones, so BI pulls (creditFacts) delete their copies.
+    await sql.run(
+      `insert into credit_tombstone (id, agreement_id, month, deleted_at) select id, agreement_id, month, ? from credit_entry where agreement_id in (${marks}) and month >= ? and month <= ? and posted_at > ?`,
+      [sql.date(new Date()), ...chunk, from, to, sql.date(now)],
+    );
     await sql.run(`delete from credit_entry where agreement_id in (${marks}) and month >= ? and month <= ? and posted_at > ?`, [...chunk, from, to, sql.date(now)]);
     await sql.run(`update month_close set reopened_at = null, reopening_id = null where agreement_id in (${marks}) and month >= ? and month <= ? and reopened_at > ?`, [
       ...chunk,
@@ -539,7 +544,7 @@ async function store(sql: Sql, months: LedgerRecord[], objectives: Array<{ recor
  * Records closes and posts their credit: CLOSE the first time, ADJUSTMENT (the difference from
  * what was posted before) after a reopening. A few statements for any number of closes.
  */
-async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; cause: CloseCause; reopeningId: string | null }>, now: Date): Promise<Array<EventInput<'month.closed'>>> {
+async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; cause: CloseCause; reopeningId: string | null }>, now: Date, stamp: Date): Promise<Array<EventInput<'month.closed'>>> {
   if (!closings.length) return [];
   const posted = new Map<string, { n: number; total: number }>();
   const reasons = new Map<string, string>();
@@ -584,6 +589,8 @@ async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; caus
       customer_id: r.customerId,
       posted_at: sql.date(r.closedAt),
       reason: reopeningId ? (reasons.get(reopeningId) ?? null) : null,
+      // The write's instant on the server's clock (BI incremental pulls), not the close instant.
+      recorded_at: sql.date(stamp),
     };
   });
   for (let i = 0; i < closes.length; i += 500) await sql.insert('month_close', closes.slice(i, i + 500));
