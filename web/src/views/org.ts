@@ -1,0 +1,172 @@
+/* The organisation at a glance: score, compliance, credits, the twelve-month trend, tiers, the
+ * departments × months heat map, and what is at risk or overdue. */
+import { gql } from '../api';
+import { lineChart } from '../chart';
+import { badge, h, link, num, pct, replace } from '../dom';
+import { addMonths, monthLabel, monthOf, monthsBetween } from '../months';
+
+interface MonthScore {
+  month: string;
+  score: number | null;
+  status: string | null;
+  creditAmount: number;
+}
+interface OrgData {
+  organisationScorecard: {
+    score: number | null;
+    agreementMonths: number;
+    creditAmount: number;
+    provisionalCreditAmount: number;
+    disputedMonths: number;
+    compliance: { met: number; breaches: number; evaluated: number; rate: number | null };
+    trend: { direction: string | null };
+    series: MonthScore[];
+    byTier: Array<{ tier: string; score: number | null; creditAmount: number; compliance: { rate: number | null } }>;
+  };
+  departments: { edges: Array<{ node: { code: string; name: string; scorecard: { series: MonthScore[] } } }> };
+  atRisk: Array<{
+    month: string;
+    agreement: { key: string; title: string };
+    objective: { status: string; value: number | null; target: number; metric: { code: string; name: string; unit: string } };
+  }>;
+  overdueReports: Array<{ month: string; dueDate: string; workingDaysOverdue: number; agreement: { key: string; title: string; provider: { code: string } | null } }>;
+}
+
+const QUERY = `query DashboardOrganisation($from: Month!, $to: Month!, $riskMonth: Month!) {
+  organisationScorecard(from: $from, to: $to) {
+    score agreementMonths creditAmount provisionalCreditAmount disputedMonths
+    compliance { met breaches evaluated rate }
+    trend { direction }
+    series { month score status creditAmount }
+    byTier { tier score creditAmount compliance { rate } }
+  }
+  departments(first: 100) { edges { node { code name scorecard(as: PROVIDER, from: $from, to: $to) { series { month score status creditAmount } } } } }
+  atRisk(month: $riskMonth) { month agreement { key title } objective { status value target metric { code name unit } } }
+  overdueReports(from: $from) { month dueDate workingDaysOverdue agreement { key title provider { code } } }
+}`;
+
+function tile(label: string, value: string, note?: string): HTMLElement {
+  return h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value), note ? h('div', { class: 'tile-note' }, note) : null);
+}
+
+/** The heat map: one row per department, one cell per month, coloured by status, showing the score. */
+function heatMap(months: string[], rows: OrgData['departments']['edges']): HTMLElement {
+  return h(
+    'table',
+    { class: 'heat', id: 'heat-map' },
+    h('caption', {}, 'Provider score by department and month'),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Department'),
+        months.map((m) => h('th', { scope: 'col' }, monthLabel(m))),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map(({ node }) => {
+        const byMonth = new Map(node.scorecard.series.map((s) => [s.month, s]));
+        return h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, link(`/departments/${encodeURIComponent(node.code)}`, node.name)),
+          months.map((m) => {
+            const s = byMonth.get(m);
+            return h('td', { class: `st-${(s?.status ?? 'none').toLowerCase()}`, title: s?.status ?? 'not measured', 'data-month': m, 'data-score': s?.score ?? '' }, s ? num(s.score, 0) : '');
+          }),
+        );
+      }),
+    ),
+  );
+}
+
+/** Renders the organisation view for the twelve months ending `to` into `main`. */
+export async function orgView(main: HTMLElement, to: string): Promise<void> {
+  const from = addMonths(to, -11);
+  const months = monthsBetween(from, to);
+  // At risk: the last month that has ended (the running month has no values to judge yet).
+  const riskMonth = to >= monthOf(new Date()) ? addMonths(to, -1) : to;
+  const data = await gql<OrgData>(QUERY, { from, to, riskMonth });
+  const org = data.organisationScorecard;
+  const byMonth = new Map(org.series.map((s) => [s.month, s]));
+  replace(
+    main,
+    h('h1', {}, 'Organisation'),
+    h('p', { class: 'lede' }, `${monthLabel(from)} – ${monthLabel(to)}, ${org.agreementMonths} agreement-months measured`),
+    h(
+      'section',
+      { class: 'tiles', 'aria-label': 'Key figures' },
+      tile('Score', num(org.score), org.trend.direction ? `trend ${org.trend.direction.toLowerCase()}` : undefined),
+      tile('Compliance', pct(org.compliance.rate), `${org.compliance.met} met of ${org.compliance.evaluated}, ${org.compliance.breaches} breaches`),
+      tile('Credits', num(org.creditAmount, 2), org.provisionalCreditAmount ? `${num(org.provisionalCreditAmount, 2)} provisional` : undefined),
+      tile('Disputed months', String(org.disputedMonths)),
+    ),
+    lineChart({
+      id: 'org-trend',
+      title: 'Organisation score, twelve months',
+      months,
+      yLabel: 'score',
+      series: [{ label: 'score', stroke: '#1f5fa8', values: months.map((m) => byMonth.get(m)?.score ?? null) }],
+    }),
+    h(
+      'section',
+      {},
+      h('h2', {}, 'By tier'),
+      h(
+        'table',
+        { class: 'list' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Tier'), h('th', { scope: 'col' }, 'Score'), h('th', { scope: 'col' }, 'Compliance'), h('th', { scope: 'col' }, 'Credits'))),
+        h(
+          'tbody',
+          {},
+          org.byTier.map((t) => h('tr', {}, h('td', {}, t.tier), h('td', {}, num(t.score)), h('td', {}, pct(t.compliance.rate)), h('td', {}, num(t.creditAmount, 2)))),
+        ),
+      ),
+    ),
+    h('section', {}, h('h2', {}, 'Departments'), h('div', { class: 'scroll' }, heatMap(months, data.departments.edges))),
+    h(
+      'section',
+      { id: 'at-risk' },
+      h('h2', {}, `At risk or breached in ${monthLabel(riskMonth)}`),
+      data.atRisk.length
+        ? h(
+            'ul',
+            { class: 'items' },
+            data.atRisk.map((r) =>
+              h(
+                'li',
+                {},
+                badge(r.objective.status),
+                ' ',
+                link(`/agreements/${encodeURIComponent(r.agreement.key)}`, r.agreement.key),
+                ` ${r.objective.metric.name}: ${num(r.objective.value, 2)} against ${num(r.objective.target, 2)}`,
+              ),
+            ),
+          )
+        : h('p', {}, 'Nothing at risk.'),
+    ),
+    h(
+      'section',
+      { id: 'overdue' },
+      h('h2', {}, 'Overdue reports'),
+      data.overdueReports.length
+        ? h(
+            'ul',
+            { class: 'items' },
+            data.overdueReports.map((o) =>
+              h(
+                'li',
+                {},
+                link(`/agreements/${encodeURIComponent(o.agreement.key)}?month=${o.month}`, `${o.agreement.key} ${monthLabel(o.month)}`),
+                ` due ${o.dueDate}, ${o.workingDaysOverdue} working days overdue`,
+              ),
+            ),
+          )
+        : h('p', {}, 'No report is overdue.'),
+    ),
+  );
+}
