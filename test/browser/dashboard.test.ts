@@ -245,6 +245,31 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.goto(`${s.url}/agreements/${key}?month=${month(0)}`);
     await page.waitForSelector('#status-strip');
     expect(await page.getAttribute(`#status-strip li[data-month="${at}"]`, 'data-status')).toBe('BREACHED');
+
+    // The provider watches its own department page (inbox live); the customer's head disputes the
+    // revision on the agreement page; the dispute appears in the provider's inbox without a reload.
+    await page.goto(`${s.url}/departments/FIN`);
+    await page.waitForSelector('#inbox');
+    const inboxBefore = await page.locator('#inbox li').count();
+    await page.evaluate(() => document.getElementById('inbox')?.setAttribute('data-not-reloaded', 'yes'));
+    await page.waitForTimeout(500); // the subscription connects
+    const customer = await newPage();
+    await signInAs(customer, 'HEAD_SALES', `/agreements/${key}?month=${month(0)}`);
+    const decision = customer.locator(`.decision[data-report-month="${at}"]`);
+    await decision.waitFor();
+    // A dispute needs a reason: the userError shows beside it.
+    await decision.locator('button.dispute').click();
+    await customer.waitForSelector(`#err-reason-${at}:not(:empty)`);
+    await shot(customer, 'agreement-dispute-error');
+    await decision.locator('input').fill('The August statements do not match our commission runs.');
+    await decision.locator('button.dispute').click();
+    await customer.waitForSelector(`#reports tr:has(.decision[data-report-month="${at}"])`, { state: 'detached' });
+    expect(await customer.locator(`#reports a[href$="month=${at}"]`).locator('xpath=../..').locator('.badge').textContent()).toBe('disputed');
+    await page.waitForSelector('#inbox li:has-text("report.disputed")', { timeout: 10_000 });
+    expect(await page.getAttribute('#inbox', 'data-not-reloaded')).toBe('yes');
+    expect(await page.locator('#inbox li').count()).toBe(inboxBefore + 1);
+    await shot(page, 'department-live-inbox');
+    await customer.context().close();
     await page.context().close();
   });
 

@@ -2,6 +2,7 @@
 import './styles.css';
 import { ApiError, gql, session } from './api';
 import { h, link, replace } from './dom';
+import { disconnect, leavePage } from './live';
 import { isMonth, monthOf } from './months';
 import { agreementView } from './views/agreement';
 import { departmentView } from './views/department';
@@ -52,6 +53,7 @@ function header(): void {
         id: 'sign-out',
         onclick: () => {
           session.signOut();
+          disconnect();
           me = null;
           navigate('/sign-in');
         },
@@ -63,6 +65,7 @@ function header(): void {
 
 /** Draws the view of the current URL. */
 async function render(): Promise<void> {
+  leavePage();
   const main = document.getElementById('main') as HTMLElement;
   const url = new URL(location.href);
   const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -89,7 +92,7 @@ async function render(): Promise<void> {
       await reportView(main, decodeURIComponent(m[1]), isMonth(month) ? month : current);
     } else if ((m = /^\/agreements\/([^/]+)$/.exec(path))) {
       document.title = `${decodeURIComponent(m[1])} · tiered-sla`;
-      await agreementView(main, decodeURIComponent(m[1]), current);
+      await agreementView(main, decodeURIComponent(m[1]), current, me.department?.code ?? null);
     } else if ((m = /^\/departments\/([^/]+)$/.exec(path))) {
       const code = decodeURIComponent(m[1]);
       document.title = `${code} · tiered-sla`;

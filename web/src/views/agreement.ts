@@ -1,6 +1,6 @@
 /* One agreement: tier, parties, terms in force, each objective against target and warning over
  * months, the status strip of months, reports, exclusions, amendments and credits. */
-import { gql } from '../api';
+import { gql, type UserError } from '../api';
 import { lineChart } from '../chart';
 import { badge, h, link, num, pct, replace } from '../dom';
 import { addMonths, monthLabel, monthsBetween } from '../months';
@@ -23,6 +23,24 @@ interface MonthCard {
   score: number | null;
   creditAmount: number;
   objectives: ObjectiveScore[];
+}
+interface Revision {
+  number: number;
+  narrative: string;
+  submittedAt: string;
+  acknowledgedAt: string | null;
+  deemed: boolean;
+  disputedAt: string | null;
+  disputeReason: string | null;
+}
+interface Report {
+  id: string;
+  month: string;
+  status: string;
+  revisionCount: number;
+  late: boolean | null;
+  latestRevision: Revision | null;
+  revisions: Revision[];
 }
 interface Party {
   code: string;
@@ -49,14 +67,7 @@ interface AgreementData {
       creditAmount: number;
       errorBudget: { allowed: number; remaining: number; breaches: number } | null;
     };
-    reports: Array<{
-      id: string;
-      month: string;
-      status: string;
-      revisionCount: number;
-      late: boolean | null;
-      latestRevision: { number: number; narrative: string; submittedAt: string; disputeReason: string | null } | null;
-    }>;
+    reports: Report[];
     exclusions: Array<{ id: string; month: string; status: string; reasonCode: string; explanation: string; metric: { code: string } }>;
     amendments: Array<{ id: string; status: string; effectiveMonth: string; reason: string; objectiveChanges: Array<{ __typename: string }> }>;
   } & Record<string, MonthCard>;
@@ -72,20 +83,85 @@ function query(months: string[]): string {
     provider { code name } customer { code name } service { code name } parent { key title }
     version(at: $to) { number effectiveFrom complianceTarget monthlyCharge creditCapPercent reportDueWorkingDays acceptanceWorkingDays }
     compliance(from: $from, to: $to) { score rate met evaluated breaches creditAmount errorBudget { allowed remaining breaches } }
-    reports { id month status revisionCount late latestRevision { number narrative submittedAt disputeReason } }
+    reports { id month status revisionCount late latestRevision { ...Rev } revisions { ...Rev } }
     exclusions { id month status reasonCode explanation metric { code } }
     amendments { id status effectiveMonth reason objectiveChanges { __typename } }
     ${cards}
   }
-}`;
+}
+fragment Rev on ReportRevision { number narrative submittedAt acknowledgedAt deemed disputedAt disputeReason }`;
 }
 
 function party(p: Party | null): HTMLElement | string {
   return p ? link(`/departments/${encodeURIComponent(p.code)}`, p.name) : '–';
 }
 
-/** Renders the agreement `key` over the twelve months ending `to`. */
-export async function agreementView(main: HTMLElement, key: string, to: string): Promise<void> {
+const ACKNOWLEDGE = `mutation DashboardAcknowledge($input: ReportDecisionInput!) { acknowledgeReport(input: $input) { userErrors { field code message } report { status } } }`;
+const DISPUTE = `mutation DashboardDispute($input: DisputeReportInput!) { disputeReport(input: $input) { userErrors { field code message } report { status } } }`;
+
+/** The customer's verdict on a submitted revision: acknowledge it, or dispute it with a reason (its userErrors beside the reason). */
+function decision(r: Report, done: () => void): HTMLElement {
+  const revision = r.latestRevision?.number ?? 0;
+  const id = `reason-${r.month}`;
+  const reason = h('input', { id, type: 'text', 'aria-describedby': `err-${id}` });
+  const error = h('p', { class: 'field-error', id: `err-${id}`, role: 'alert' });
+  const send = async (kind: 'acknowledge' | 'dispute') => {
+    error.textContent = '';
+    try {
+      const result =
+        kind === 'acknowledge'
+          ? (await gql<{ acknowledgeReport: { userErrors: UserError[] } }>(ACKNOWLEDGE, { input: { reportId: r.id, revision } })).acknowledgeReport
+          : (await gql<{ disputeReport: { userErrors: UserError[] } }>(DISPUTE, { input: { reportId: r.id, revision, reason: reason.value } })).disputeReport;
+      if (result.userErrors.length) error.textContent = result.userErrors.map((e) => e.message).join(' ');
+      else done();
+    } catch (e) {
+      error.textContent = (e as Error).message;
+    }
+  };
+  return h(
+    'div',
+    { class: 'decision', 'data-report-month': r.month },
+    h('label', { for: id }, `Dispute reason (revision ${revision})`),
+    reason,
+    error,
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', class: 'acknowledge', onclick: () => void send('acknowledge') }, 'Acknowledge'),
+      h('button', { type: 'button', class: 'dispute', onclick: () => void send('dispute') }, 'Dispute'),
+    ),
+  );
+}
+
+function revisionList(r: Report): HTMLElement | null {
+  if (r.revisions.length < 2 && !r.latestRevision?.disputedAt) return null;
+  return h(
+    'details',
+    {},
+    h('summary', {}, `${r.revisions.length} revision${r.revisions.length === 1 ? '' : 's'}`),
+    h(
+      'ol',
+      {},
+      [...r.revisions]
+        .sort((x, y) => x.number - y.number)
+        .map((v) =>
+          h(
+            'li',
+            {},
+            `submitted ${v.submittedAt.slice(0, 10)}: ${v.narrative}`,
+            v.disputedAt ? ` Disputed ${v.disputedAt.slice(0, 10)}: ${v.disputeReason ?? ''}` : '',
+            v.acknowledgedAt ? ` Acknowledged ${v.acknowledgedAt.slice(0, 10)}${v.deemed ? ' (deemed)' : ''}.` : '',
+          ),
+        ),
+    ),
+  );
+}
+
+/**
+ * Renders the agreement `key` over the twelve months ending `to`. The customer's head
+ * (`myDepartment`) may acknowledge or dispute submitted reports there.
+ */
+export async function agreementView(main: HTMLElement, key: string, to: string, myDepartment: string | null = null): Promise<void> {
   const from = addMonths(to, -11);
   const months = monthsBetween(from, to);
   const data = await gql<AgreementData>(query(months), { key, from, to });
@@ -197,7 +273,14 @@ export async function agreementView(main: HTMLElement, key: string, to: string):
                 h('td', {}, badge(r.status)),
                 h('td', {}, String(r.revisionCount)),
                 h('td', {}, r.late ? 'late' : ''),
-                h('td', {}, r.latestRevision?.narrative ?? '', r.latestRevision?.disputeReason ? h('div', { class: 'note' }, `Disputed: ${r.latestRevision.disputeReason}`) : null),
+                h(
+                  'td',
+                  {},
+                  r.latestRevision?.narrative ?? '',
+                  r.latestRevision?.disputeReason ? h('div', { class: 'note' }, `Disputed: ${r.latestRevision.disputeReason}`) : null,
+                  revisionList(r),
+                  r.status === 'SUBMITTED' && myDepartment && a.customer?.code === myDepartment ? decision(r, () => void agreementView(main, key, to, myDepartment)) : null,
+                ),
               ),
             ),
         ),

@@ -3,6 +3,7 @@
 import { gql } from '../api';
 import { lineChart } from '../chart';
 import { badge, h, link, num, replace } from '../dom';
+import { onEvents } from '../live';
 import { addMonths, monthLabel, monthsBetween } from '../months';
 
 interface AgreementRow {
@@ -78,6 +79,10 @@ function agreements(rows: AgreementRow[], other: 'customer' | 'provider'): HTMLE
   );
 }
 
+function inboxItem(occurredAt: string, summary: string, read: boolean): HTMLElement {
+  return h('li', { class: read ? 'read' : 'unread' }, h('time', { datetime: occurredAt }, occurredAt.slice(0, 16).replace('T', ' ')), ' ', summary);
+}
+
 /** Renders department `code` over the twelve months ending `to`; `own` adds the principal's inbox and action items. */
 export async function departmentView(main: HTMLElement, code: string, to: string, own: boolean): Promise<void> {
   const from = addMonths(to, -11);
@@ -128,7 +133,7 @@ export async function departmentView(main: HTMLElement, code: string, to: string
           h(
             'ul',
             { class: 'items', id: 'inbox' },
-            mine.inbox.edges.map(({ node: n }) => h('li', { class: n.read ? 'read' : 'unread' }, h('time', { datetime: n.occurredAt }, n.occurredAt.slice(0, 16).replace('T', ' ')), ' ', n.summary)),
+            mine.inbox.edges.map(({ node: n }) => inboxItem(n.occurredAt, n.summary, n.read)),
           ),
         )
       : null,
@@ -171,4 +176,11 @@ export async function departmentView(main: HTMLElement, code: string, to: string
         : h('p', {}, 'No credits posted.'),
     ),
   );
+  // The principal's own inbox grows live: new events arrive over the WebSocket, newest first.
+  if (mine) {
+    onEvents((e) => {
+      const inbox = document.getElementById('inbox');
+      inbox?.prepend(inboxItem(e.occurredAt, e.summary, false));
+    });
+  }
 }
