@@ -255,21 +255,39 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.waitForTimeout(500); // the subscription connects
     const customer = await newPage();
     await signInAs(customer, 'HEAD_SALES', `/agreements/${key}?month=${month(0)}`);
-    const decision = customer.locator(`.decision[data-report-month="${at}"]`);
+    const decision = customer.locator(`[data-decision="reason-${at}"]`);
     await decision.waitFor();
     // A dispute needs a reason: the userError shows beside it.
-    await decision.locator('button.dispute').click();
+    await decision.locator('button.reject').click();
     await customer.waitForSelector(`#err-reason-${at}:not(:empty)`);
     await shot(customer, 'agreement-dispute-error');
     await decision.locator('input').fill('The August statements do not match our commission runs.');
-    await decision.locator('button.dispute').click();
-    await customer.waitForSelector(`#reports tr:has(.decision[data-report-month="${at}"])`, { state: 'detached' });
+    await decision.locator('button.reject').click();
+    await customer.waitForSelector(`#reports tr:has([data-decision="reason-${at}"])`, { state: 'detached' });
     expect(await customer.locator(`#reports a[href$="month=${at}"]`).locator('xpath=../..').locator('.badge').textContent()).toBe('disputed');
     await page.waitForSelector('#inbox li:has-text("report.disputed")', { timeout: 10_000 });
     expect(await page.getAttribute('#inbox', 'data-not-reloaded')).toBe('yes');
     expect(await page.locator('#inbox li').count()).toBe(inboxBefore + 1);
     await shot(page, 'department-live-inbox');
     await customer.context().close();
+    await page.context().close();
+  });
+
+  it("the provider's head approves an amendment the customer proposed, after a rejection without a reason is refused beside it", async () => {
+    const page = await newPage();
+    await signInAs(page, 'HEAD_SALES', '/agreements/SALES-CS');
+    const item = page.locator('li[data-amendment]:has(.badge:text-is("proposed"))');
+    await item.waitFor();
+    // Before and after, from the amendment's objective changes.
+    expect(await item.textContent()).toContain('HANDOVER_DAYS change: target 2.00, warning 1.50, weight 1 → target 1.50, warning 1.00, weight 1');
+    const id = (await item.getAttribute('data-amendment')) as string;
+    await item.locator('button.reject').click();
+    await page.waitForSelector(`#err-amendment-${id}:not(:empty)`);
+    await shot(page, 'agreement-amendment');
+    await item.locator('button.approve').click();
+    await page.waitForSelector(`li[data-amendment="${id}"] .badge:text-is("approved")`);
+    const { agreement } = await api<{ agreement: { amendments: Array<{ id: string; status: string }> } }>(principals[1].token, 'query { agreement(key: "SALES-CS") { amendments { id status } } }');
+    expect(agreement.amendments.find((x) => x.id === id)?.status).toBe('APPROVED');
     await page.context().close();
   });
 

@@ -92,7 +92,7 @@ async function render(): Promise<void> {
       await reportView(main, decodeURIComponent(m[1]), isMonth(month) ? month : current);
     } else if ((m = /^\/agreements\/([^/]+)$/.exec(path))) {
       document.title = `${decodeURIComponent(m[1])} · tiered-sla`;
-      await agreementView(main, decodeURIComponent(m[1]), current, me.department?.code ?? null);
+      await agreementView(main, decodeURIComponent(m[1]), current, { department: me.department?.code ?? null, admin: me.role === 'ADMIN' });
     } else if ((m = /^\/departments\/([^/]+)$/.exec(path))) {
       const code = decodeURIComponent(m[1]);
       document.title = `${code} · tiered-sla`;

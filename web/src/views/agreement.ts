@@ -42,6 +42,22 @@ interface Report {
   latestRevision: Revision | null;
   revisions: Revision[];
 }
+interface Terms {
+  target: number;
+  warning: number | null;
+  weight: number;
+}
+interface ObjectiveChange {
+  kind: string;
+  metric: { code: string };
+  before: Terms | null;
+  after: Terms | null;
+}
+/** Who is looking: the department the principal acts for, and whether it is an admin. */
+export interface Viewer {
+  department: string | null;
+  admin: boolean;
+}
 interface Party {
   code: string;
   name: string;
@@ -68,8 +84,9 @@ interface AgreementData {
       errorBudget: { allowed: number; remaining: number; breaches: number } | null;
     };
     reports: Report[];
-    exclusions: Array<{ id: string; month: string; status: string; reasonCode: string; explanation: string; metric: { code: string } }>;
-    amendments: Array<{ id: string; status: string; effectiveMonth: string; reason: string; objectiveChanges: Array<{ __typename: string }> }>;
+    lockVersion: number;
+    exclusions: Array<{ id: string; version: number; month: string; status: string; reasonCode: string; explanation: string; decisionNote: string | null; metric: { code: string } }>;
+    amendments: Array<{ id: string; version: number; status: string; effectiveMonth: string; reason: string; rejectionReason: string | null; objectiveChanges: ObjectiveChange[] }>;
   } & Record<string, MonthCard>;
 }
 
@@ -79,13 +96,13 @@ function query(months: string[]): string {
   const cards = months.map((m, i) => `m${i}: scorecard(month: "${m}") { ${CARD} }`).join('\n    ');
   return `query DashboardAgreement($key: String!, $from: Month!, $to: Month!) {
   agreement(key: $key) {
-    id key title tier status
+    id key title tier status lockVersion
     provider { code name } customer { code name } service { code name } parent { key title }
     version(at: $to) { number effectiveFrom complianceTarget monthlyCharge creditCapPercent reportDueWorkingDays acceptanceWorkingDays }
     compliance(from: $from, to: $to) { score rate met evaluated breaches creditAmount errorBudget { allowed remaining breaches } }
     reports { id month status revisionCount late latestRevision { ...Rev } revisions { ...Rev } }
-    exclusions { id month status reasonCode explanation metric { code } }
-    amendments { id status effectiveMonth reason objectiveChanges { __typename } }
+    exclusions { id version month status reasonCode explanation decisionNote metric { code } }
+    amendments { id version status effectiveMonth reason rejectionReason objectiveChanges { kind metric { code } before { target warning weight } after { target warning weight } } }
     ${cards}
   }
 }
@@ -99,38 +116,53 @@ function party(p: Party | null): HTMLElement | string {
 const ACKNOWLEDGE = `mutation DashboardAcknowledge($input: ReportDecisionInput!) { acknowledgeReport(input: $input) { userErrors { field code message } report { status } } }`;
 const DISPUTE = `mutation DashboardDispute($input: DisputeReportInput!) { disputeReport(input: $input) { userErrors { field code message } report { status } } }`;
 
-/** The customer's verdict on a submitted revision: acknowledge it, or dispute it with a reason (its userErrors beside the reason). */
-function decision(r: Report, done: () => void): HTMLElement {
-  const revision = r.latestRevision?.number ?? 0;
-  const id = `reason-${r.month}`;
-  const reason = h('input', { id, type: 'text', 'aria-describedby': `err-${id}` });
-  const error = h('p', { class: 'field-error', id: `err-${id}`, role: 'alert' });
-  const send = async (kind: 'acknowledge' | 'dispute') => {
+/**
+ * Two buttons and a note: approve (or acknowledge) and reject (or dispute), each a mutation
+ * returning userErrors, shown beside the note they usually concern. `done` redraws the view.
+ */
+function decide(options: { id: string; noteLabel: string; yes: string; no: string; send: (kind: 'yes' | 'no', note: string) => Promise<UserError[]>; done: () => void }): HTMLElement {
+  const note = h('input', { id: options.id, type: 'text', 'aria-describedby': `err-${options.id}` });
+  const error = h('p', { class: 'field-error', id: `err-${options.id}`, role: 'alert' });
+  const send = async (kind: 'yes' | 'no') => {
     error.textContent = '';
     try {
-      const result =
-        kind === 'acknowledge'
-          ? (await gql<{ acknowledgeReport: { userErrors: UserError[] } }>(ACKNOWLEDGE, { input: { reportId: r.id, revision } })).acknowledgeReport
-          : (await gql<{ disputeReport: { userErrors: UserError[] } }>(DISPUTE, { input: { reportId: r.id, revision, reason: reason.value } })).disputeReport;
-      if (result.userErrors.length) error.textContent = result.userErrors.map((e) => e.message).join(' ');
-      else done();
+      const errors = await options.send(kind, note.value);
+      if (errors.length) error.textContent = errors.map((e) => e.message).join(' ');
+      else options.done();
     } catch (e) {
       error.textContent = (e as Error).message;
     }
   };
   return h(
     'div',
-    { class: 'decision', 'data-report-month': r.month },
-    h('label', { for: id }, `Dispute reason (revision ${revision})`),
-    reason,
+    { class: 'decision', 'data-decision': options.id },
+    h('label', { for: options.id }, options.noteLabel),
+    note,
     error,
     h(
       'div',
       { class: 'actions' },
-      h('button', { type: 'button', class: 'acknowledge', onclick: () => void send('acknowledge') }, 'Acknowledge'),
-      h('button', { type: 'button', class: 'dispute', onclick: () => void send('dispute') }, 'Dispute'),
+      h('button', { type: 'button', class: 'approve', onclick: () => void send('yes') }, options.yes),
+      h('button', { type: 'button', class: 'reject', onclick: () => void send('no') }, options.no),
     ),
   );
+}
+
+const APPROVE_AMENDMENT = `mutation DashboardApproveAmendment($input: AmendmentDecisionInput!) { approveAmendment(input: $input) { userErrors { field code message } } }`;
+const REJECT_AMENDMENT = `mutation DashboardRejectAmendment($input: AmendmentDecisionInput!) { rejectAmendment(input: $input) { userErrors { field code message } } }`;
+const APPROVE_EXCLUSION = `mutation DashboardApproveExclusion($input: ExclusionDecisionInput!) { approveExclusion(input: $input) { userErrors { field code message } } }`;
+const REJECT_EXCLUSION = `mutation DashboardRejectExclusion($input: ExclusionDecisionInput!) { rejectExclusion(input: $input) { userErrors { field code message } } }`;
+const APPROVE_AGREEMENT = `mutation DashboardApproveAgreement($input: AgreementTransitionInput!) { approveAgreement(input: $input) { userErrors { field code message } } }`;
+
+/** The errors of the one payload field of a mutation's data. */
+async function userErrors(query: string, input: Record<string, unknown>): Promise<UserError[]> {
+  const data = await gql<Record<string, { userErrors: UserError[] }>>(query, { input });
+  return Object.values(data)[0].userErrors;
+}
+
+function changeText(c: ObjectiveChange): string {
+  const t = (x: Terms | null) => (x ? `target ${num(x.target, 2)}${x.warning !== null ? `, warning ${num(x.warning, 2)}` : ''}, weight ${num(x.weight, 0)}` : 'none');
+  return `${c.metric.code} ${c.kind.toLowerCase()}: ${t(c.before)} → ${t(c.after)}`;
 }
 
 function revisionList(r: Report): HTMLElement | null {
@@ -159,9 +191,11 @@ function revisionList(r: Report): HTMLElement | null {
 
 /**
  * Renders the agreement `key` over the twelve months ending `to`. The customer's head
- * (`myDepartment`) may acknowledge or dispute submitted reports there.
+ * acknowledges or disputes submitted reports there; a party's head (or an admin) decides
+ * exclusions and amendments and approves a draft (the API decides who may: a refusal shows beside
+ * the buttons).
  */
-export async function agreementView(main: HTMLElement, key: string, to: string, myDepartment: string | null = null): Promise<void> {
+export async function agreementView(main: HTMLElement, key: string, to: string, viewer: Viewer = { department: null, admin: false }): Promise<void> {
   const from = addMonths(to, -11);
   const months = monthsBetween(from, to);
   const data = await gql<AgreementData>(query(months), { key, from, to });
@@ -172,6 +206,9 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
   for (const c of cards) for (const o of c.objectives) if (!metrics.has(o.metric.code)) metrics.set(o.metric.code, { name: o.metric.name, unit: o.metric.unit, source: o.source });
   const find = (c: MonthCard, code: string) => c.objectives.find((o) => o.metric.code === code);
   const v = a.version;
+  const redraw = () => void agreementView(main, key, to, viewer);
+  // A party's head or an admin sees the decisions (the API has the last word on who may).
+  const isParty = viewer.admin || (!!viewer.department && (a.provider?.code === viewer.department || a.customer?.code === viewer.department));
   replace(
     main,
     h('h1', {}, `${a.key}: ${a.title}`),
@@ -181,7 +218,26 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
       h('dt', {}, 'Tier'),
       h('dd', {}, a.tier),
       h('dt', {}, 'Status'),
-      h('dd', {}, badge(a.status)),
+      h(
+        'dd',
+        {},
+        badge(a.status),
+        a.status === 'DRAFT' && isParty
+          ? h(
+              'button',
+              {
+                type: 'button',
+                id: 'approve-agreement',
+                onclick: async () => {
+                  const errors = await userErrors(APPROVE_AGREEMENT, { id: a.id, expectedVersion: a.lockVersion });
+                  if (errors.length) window.alert(errors.map((e) => e.message).join('\n'));
+                  else redraw();
+                },
+              },
+              'Approve',
+            )
+          : null,
+      ),
       h('dt', {}, 'Provider'),
       h('dd', {}, party(a.provider)),
       h('dt', {}, 'Customer'),
@@ -206,7 +262,12 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
         a.compliance.errorBudget ? `, error budget ${a.compliance.errorBudget.remaining} of ${a.compliance.errorBudget.allowed} breaches left` : '',
       ),
     ),
-    h('p', {}, link(`/agreements/${encodeURIComponent(a.key)}/report?month=${addMonths(to, -1)}`, `Report for ${monthLabel(addMonths(to, -1))}`)),
+    h(
+      'p',
+      { class: 'actions' },
+      link(`/agreements/${encodeURIComponent(a.key)}/report?month=${addMonths(to, -1)}`, `Report for ${monthLabel(addMonths(to, -1))}`),
+      h('button', { type: 'button', id: 'print', onclick: () => window.print() }, 'Print'),
+    ),
     h(
       'section',
       {},
@@ -279,7 +340,19 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
                   r.latestRevision?.narrative ?? '',
                   r.latestRevision?.disputeReason ? h('div', { class: 'note' }, `Disputed: ${r.latestRevision.disputeReason}`) : null,
                   revisionList(r),
-                  r.status === 'SUBMITTED' && myDepartment && a.customer?.code === myDepartment ? decision(r, () => void agreementView(main, key, to, myDepartment)) : null,
+                  r.status === 'SUBMITTED' && viewer.department && a.customer?.code === viewer.department
+                    ? decide({
+                        id: `reason-${r.month}`,
+                        noteLabel: `Dispute reason (revision ${r.latestRevision?.number ?? 0})`,
+                        yes: 'Acknowledge',
+                        no: 'Dispute',
+                        send: (kind, reason) => {
+                          const input = { reportId: r.id, revision: r.latestRevision?.number ?? 0 };
+                          return kind === 'yes' ? userErrors(ACKNOWLEDGE, input) : userErrors(DISPUTE, { ...input, reason });
+                        },
+                        done: redraw,
+                      })
+                    : null,
                 ),
               ),
             ),
@@ -294,7 +367,25 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
         ? h(
             'ul',
             { class: 'items' },
-            a.exclusions.map((x) => h('li', {}, badge(x.status), ` ${x.month} ${x.metric.code} (${x.reasonCode.toLowerCase()}): ${x.explanation}`)),
+            a.exclusions.map((x) =>
+              h(
+                'li',
+                {},
+                badge(x.status),
+                ` ${x.month} ${x.metric.code} (${x.reasonCode.toLowerCase()}): ${x.explanation}`,
+                x.decisionNote ? h('div', { class: 'note' }, x.decisionNote) : null,
+                x.status === 'REQUESTED' && isParty
+                  ? decide({
+                      id: `exclusion-${x.id}`,
+                      noteLabel: 'Decision note (required to reject)',
+                      yes: 'Approve exclusion',
+                      no: 'Reject exclusion',
+                      send: (kind, note) => userErrors(kind === 'yes' ? APPROVE_EXCLUSION : REJECT_EXCLUSION, { exclusionId: x.id, expectedVersion: x.version, note: note || undefined }),
+                      done: redraw,
+                    })
+                  : null,
+              ),
+            ),
           )
         : h('p', {}, 'None.'),
     ),
@@ -306,7 +397,32 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
         ? h(
             'ul',
             { class: 'items' },
-            a.amendments.map((x) => h('li', {}, badge(x.status), ` from ${x.effectiveMonth}: ${x.reason} (${x.objectiveChanges.length} objective changes)`)),
+            a.amendments.map((x) =>
+              h(
+                'li',
+                { 'data-amendment': x.id },
+                badge(x.status),
+                ` from ${x.effectiveMonth}: ${x.reason}`,
+                x.rejectionReason ? h('div', { class: 'note' }, `Rejected: ${x.rejectionReason}`) : null,
+                x.objectiveChanges.length
+                  ? h(
+                      'ul',
+                      {},
+                      x.objectiveChanges.map((c) => h('li', {}, changeText(c))),
+                    )
+                  : null,
+                x.status === 'PROPOSED' && isParty
+                  ? decide({
+                      id: `amendment-${x.id}`,
+                      noteLabel: 'Reason (required to reject)',
+                      yes: 'Approve amendment',
+                      no: 'Reject amendment',
+                      send: (kind, reason) => userErrors(kind === 'yes' ? APPROVE_AMENDMENT : REJECT_AMENDMENT, { id: x.id, expectedVersion: x.version, reason: reason || undefined }),
+                      done: redraw,
+                    })
+                  : null,
+              ),
+            ),
           )
         : h('p', {}, 'None.'),
     ),
