@@ -132,6 +132,8 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     expect(chart.series.score).toEqual(chart.months.map((m) => byMonth.get(m) ?? null));
     // The demo has history: at least ten scored months in the chart.
     expect(chart.series.score.filter((v) => v !== null).length).toBeGreaterThanOrEqual(10);
+    // The lists fill in after the chart, each in its own request.
+    for (const id of ['departments', 'at-risk', 'overdue']) await page.waitForSelector(`#${id}[data-loaded]`);
     expect(await page.locator('#heat-map tbody tr').count()).toBe(departments.totalCount);
     expect(await page.locator('#heat-map tbody td').count()).toBe(departments.totalCount * 12);
     await shot(page, 'organisation');

@@ -11,7 +11,7 @@ interface MonthScore {
   status: string | null;
   creditAmount: number;
 }
-interface OrgData {
+interface ScoreData {
   organisationScorecard: {
     score: number | null;
     agreementMonths: number;
@@ -23,16 +23,24 @@ interface OrgData {
     series: MonthScore[];
     byTier: Array<{ tier: string; score: number | null; creditAmount: number; compliance: { rate: number | null } }>;
   };
-  departments: { edges: Array<{ node: { code: string; name: string; scorecard: { series: MonthScore[] } } }> };
+}
+interface HeatData {
+  departments: { totalCount: number; edges: Array<{ node: { code: string; name: string; scorecard: { series: MonthScore[] } } }> };
+}
+interface RiskData {
   atRisk: Array<{
     month: string;
     agreement: { key: string; title: string };
     objective: { status: string; value: number | null; target: number; metric: { code: string; name: string; unit: string } };
   }>;
+}
+interface OverdueData {
   overdueReports: Array<{ month: string; dueDate: string; workingDaysOverdue: number; agreement: { key: string; title: string; provider: { code: string } | null } }>;
 }
 
-const QUERY = `query DashboardOrganisation($from: Month!, $to: Month!, $riskMonth: Month!) {
+// Four requests, not one: the score and its chart come first (one ledger read), then each slower
+// list fills its section when it arrives, so the first chart does not wait for the slowest list.
+const SCORE = `query DashboardOrganisation($from: Month!, $to: Month!) {
   organisationScorecard(from: $from, to: $to) {
     score agreementMonths creditAmount provisionalCreditAmount disputedMonths
     compliance { met breaches evaluated rate }
@@ -40,17 +48,22 @@ const QUERY = `query DashboardOrganisation($from: Month!, $to: Month!, $riskMont
     series { month score status creditAmount }
     byTier { tier score creditAmount compliance { rate } }
   }
-  departments(first: 100) { edges { node { code name scorecard(as: PROVIDER, from: $from, to: $to) { series { month score status creditAmount } } } } }
-  atRisk(month: $riskMonth) { month agreement { key title } objective { status value target metric { code name unit } } }
-  overdueReports(from: $from) { month dueDate workingDaysOverdue agreement { key title provider { code } } }
 }`;
+const HEAT = `query DashboardHeatMap($from: Month!, $to: Month!) {
+  departments(first: 100) { totalCount edges { node { code name scorecard(as: PROVIDER, from: $from, to: $to) { series { month score status creditAmount } } } } }
+}`;
+const RISK = `query DashboardAtRisk($month: Month!) { atRisk(month: $month) { month agreement { key title } objective { status value target metric { code name unit } } } }`;
+const OVERDUE = `query DashboardOverdue($from: Month!) { overdueReports(from: $from) { month dueDate workingDaysOverdue agreement { key title provider { code } } } }`;
+
+/** Items of each list drawn at most (the heat map: the first 100 departments). */
+const LIST_ITEMS = 50;
 
 function tile(label: string, value: string, note?: string): HTMLElement {
   return h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value), note ? h('div', { class: 'tile-note' }, note) : null);
 }
 
 /** The heat map: one row per department, one cell per month, coloured by status, showing the score. */
-function heatMap(months: string[], rows: OrgData['departments']['edges']): HTMLElement {
+function heatMap(months: string[], rows: HeatData['departments']['edges']): HTMLElement {
   return h(
     'table',
     { class: 'heat', id: 'heat-map' },
@@ -84,14 +97,40 @@ function heatMap(months: string[], rows: OrgData['departments']['edges']): HTMLE
   );
 }
 
+/** A section that says it is loading until `load` fills it (or says what went wrong). */
+function later(id: string, title: string, load: () => Promise<Array<Node | string | null>>): HTMLElement {
+  const body = h('div', { 'aria-busy': 'true' }, h('p', {}, 'Loading…'));
+  const section = h('section', { id }, h('h2', {}, title), body);
+  load().then(
+    (nodes) => {
+      replace(body, ...nodes);
+      body.removeAttribute('aria-busy');
+      section.setAttribute('data-loaded', 'true');
+    },
+    (e: Error) => {
+      replace(body, h('p', { role: 'alert' }, `Could not load: ${e.message}`));
+      body.removeAttribute('aria-busy');
+    },
+  );
+  return section;
+}
+
+function more(total: number): HTMLElement | null {
+  return total > LIST_ITEMS ? h('p', { class: 'note' }, `and ${total - LIST_ITEMS} more`) : null;
+}
+
 /** Renders the organisation view for the twelve months ending `to` into `main`. */
 export async function orgView(main: HTMLElement, to: string): Promise<void> {
   const from = addMonths(to, -11);
   const months = monthsBetween(from, to);
   // At risk: the last month that has ended (the running month has no values to judge yet).
   const riskMonth = to >= monthOf(new Date()) ? addMonths(to, -1) : to;
-  const data = await gql<OrgData>(QUERY, { from, to, riskMonth });
-  const org = data.organisationScorecard;
+  // The score first, alone: on one server (and SQLite's one connection) the slower lists, asked at
+  // the same time, would delay it. They are asked once it is here and fill their sections after.
+  const { organisationScorecard: org } = await gql<ScoreData>(SCORE, { from, to });
+  const heat = gql<HeatData>(HEAT, { from, to });
+  const risk = gql<RiskData>(RISK, { month: riskMonth });
+  const overdue = gql<OverdueData>(OVERDUE, { from });
   const byMonth = new Map(org.series.map((s) => [s.month, s]));
   replace(
     main,
@@ -127,16 +166,23 @@ export async function orgView(main: HTMLElement, to: string): Promise<void> {
         ),
       ),
     ),
-    h('section', {}, h('h2', {}, 'Departments'), h('div', { class: 'scroll' }, heatMap(months, data.departments.edges))),
-    h(
-      'section',
-      { id: 'at-risk' },
-      h('h2', {}, `At risk or breached in ${monthLabel(riskMonth)}`),
-      data.atRisk.length
-        ? h(
-            'ul',
-            { class: 'items' },
-            data.atRisk.map((r) =>
+    later('departments', 'Departments', async () => {
+      const { departments } = await heat;
+      return [
+        h('div', { class: 'scroll' }, heatMap(months, departments.edges)),
+        departments.totalCount > departments.edges.length ? h('p', { class: 'note' }, `The first ${departments.edges.length} of ${departments.totalCount} departments, by code.`) : null,
+      ];
+    }),
+    later('at-risk', `At risk or breached in ${monthLabel(riskMonth)}`, async () => {
+      const { atRisk } = await risk;
+      if (!atRisk.length) return [h('p', {}, 'Nothing at risk.')];
+      return [
+        h(
+          'ul',
+          { class: 'items' },
+          atRisk
+            .slice(0, LIST_ITEMS)
+            .map((r) =>
               h(
                 'li',
                 {},
@@ -146,18 +192,20 @@ export async function orgView(main: HTMLElement, to: string): Promise<void> {
                 ` ${r.objective.metric.name}: ${num(r.objective.value, 2)} against ${num(r.objective.target, 2)}`,
               ),
             ),
-          )
-        : h('p', {}, 'Nothing at risk.'),
-    ),
-    h(
-      'section',
-      { id: 'overdue' },
-      h('h2', {}, 'Overdue reports'),
-      data.overdueReports.length
-        ? h(
-            'ul',
-            { class: 'items' },
-            data.overdueReports.map((o) =>
+        ),
+        more(atRisk.length),
+      ];
+    }),
+    later('overdue', 'Overdue reports', async () => {
+      const { overdueReports } = await overdue;
+      if (!overdueReports.length) return [h('p', {}, 'No report is overdue.')];
+      return [
+        h(
+          'ul',
+          { class: 'items' },
+          overdueReports
+            .slice(0, LIST_ITEMS)
+            .map((o) =>
               h(
                 'li',
                 {},
@@ -165,8 +213,9 @@ export async function orgView(main: HTMLElement, to: string): Promise<void> {
                 ` due ${o.dueDate}, ${o.workingDaysOverdue} working days overdue`,
               ),
             ),
-          )
-        : h('p', {}, 'No report is overdue.'),
-    ),
+        ),
+        more(overdueReports.length),
+      ];
+    }),
   );
 }
