@@ -6,11 +6,16 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { projectRoot, webDist } from '../http/web-root';
 
-/** Bundles the dashboard into `outdir` (default dist/web), replacing what was there; returns the asset names. */
+/**
+ * Bundles the dashboard into `outdir` (default dist/web), replacing what was there; returns the
+ * asset names. Built aside and swapped in by two renames, so a server starting meanwhile finds
+ * the old build, the new one or none, never half of one.
+ */
 export async function buildWeb(outdir: string = webDist()): Promise<{ script: string; style: string }> {
   const root = projectRoot();
-  const assets = path.join(outdir, 'assets');
-  fs.rmSync(outdir, { recursive: true, force: true });
+  const building = `${outdir}-building-${process.pid}`;
+  const assets = path.join(building, 'assets');
+  fs.rmSync(building, { recursive: true, force: true });
   const result = await build({
     entryPoints: { app: path.join(root, 'web', 'src', 'main.ts') },
     bundle: true,
@@ -31,7 +36,11 @@ export async function buildWeb(outdir: string = webDist()): Promise<{ script: st
   if (!script || !style) throw new Error(`esbuild wrote no app script or stylesheet: ${outputs.join(', ')}`);
   const template = fs.readFileSync(path.join(root, 'web', 'index.html'), 'utf8');
   const html = template.replace('%SCRIPT%', `/assets/${script}`).replace('%STYLE%', `/assets/${style}`);
-  fs.writeFileSync(path.join(outdir, 'index.html'), html);
+  fs.writeFileSync(path.join(building, 'index.html'), html);
+  const old = `${outdir}-old-${process.pid}`;
+  if (fs.existsSync(outdir)) fs.renameSync(outdir, old);
+  fs.renameSync(building, outdir);
+  fs.rmSync(old, { recursive: true, force: true });
   return { script, style };
 }
 

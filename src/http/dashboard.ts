@@ -79,8 +79,16 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, file: StaticF
 export function dashboardRoutes(options: { demoPrincipals: () => DemoPrincipal[] | null; dir?: string }): { routes: Map<string, Route>; fallback: (pathname: string) => Route | undefined } {
   const dir = options.dir ?? webDist();
   const routes = new Map<string, Route>();
-  const indexFile = path.join(dir, 'index.html');
-  const index = fs.existsSync(indexFile) ? load(indexFile) : null;
+  // A build being swapped in while this server starts may vanish under the reads: then it is served as not built.
+  let index: StaticFile | null = null;
+  const assetFiles = new Map<string, StaticFile>();
+  try {
+    index = load(path.join(dir, 'index.html'));
+    for (const name of fs.readdirSync(path.join(dir, 'assets'))) assetFiles.set(name, load(path.join(dir, 'assets', name)));
+  } catch {
+    index = null;
+    assetFiles.clear();
+  }
   const page: Route = {
     methods: ['GET', 'HEAD'],
     async handle({ req, res }) {
@@ -89,17 +97,13 @@ export function dashboardRoutes(options: { demoPrincipals: () => DemoPrincipal[]
     },
   };
   routes.set('/', page);
-  const assets = path.join(dir, 'assets');
-  if (fs.existsSync(assets)) {
-    for (const name of fs.readdirSync(assets)) {
-      const file = load(path.join(assets, name));
-      routes.set(`/assets/${name}`, {
-        methods: ['GET', 'HEAD'],
-        async handle({ req, res }) {
-          send(req, res, file, { 'cache-control': 'public, max-age=31536000, immutable' });
-        },
-      });
-    }
+  for (const [name, file] of assetFiles) {
+    routes.set(`/assets/${name}`, {
+      methods: ['GET', 'HEAD'],
+      async handle({ req, res }) {
+        send(req, res, file, { 'cache-control': 'public, max-age=31536000, immutable' });
+      },
+    });
   }
   routes.set('/dashboard/demo-principals', {
     methods: ['GET'],

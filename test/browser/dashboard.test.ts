@@ -9,12 +9,23 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb } from '../../src/cli/build-web';
 import type { DemoPrincipal } from '../../src/http/dashboard';
+import { webDist } from '../../src/http/web-root';
 import { Role, startServer, type TestServer } from '../support/server';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.resolve('test-artifacts/screenshots');
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run does it)`);
+
+/** Whether a file under web/ is newer than the built page (or there is none). */
+function webBuildIsStale(): boolean {
+  const built = path.join(webDist(), 'index.html');
+  if (!fs.existsSync(built)) return true;
+  const builtAt = fs.statSync(built).mtimeMs;
+  const newest = (dir: string): number =>
+    Math.max(...fs.readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs)));
+  return newest(path.resolve('web')) > builtAt;
+}
 
 /** Months as "YYYY-MM" on the real clock (the browser has no X-Clock-Now). */
 function month(offset = 0): string {
@@ -68,8 +79,9 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
   }
 
   beforeAll(async () => {
-    // The current web/ sources, whatever dist/web holds.
-    await buildWeb();
+    // The current web/ sources: built again only when one is newer than dist/web (`npm test` has
+    // just built it, and other test files may be reading it).
+    if (webBuildIsStale()) await buildWeb();
     s = await startServer('sqlite', { seed: 'all', demoPrincipals: () => principals });
     for (const [key, role, department, name] of [
       ['ADMIN', Role.ADMIN, null, 'Ada Admin'],
