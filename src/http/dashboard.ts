@@ -37,7 +37,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** The pages of the dashboard (history routing): each answers index.html, and the script draws the view. */
-const PAGE_RE = /^\/(org|handoffs|sign-in|agreements\/[^/]+(\/report)?|departments\/[^/]+)\/?$/;
+const PAGE_RE = /^\/(org|handoffs|sign-in|agreements\/[^/]+(\/report|\/month)?|departments\/[^/]+)\/?$/;
 
 /** One demo principal offered by the sign-in page of the embedded demo. */
 export interface DemoPrincipal {

@@ -38,6 +38,8 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
   let s: TestServer;
   let browser: Browser;
   const principals: DemoPrincipal[] = [];
+  /** The agreement-month the head submits in the report test (read by the monthly report's test after it). */
+  let submitted: { key: string; month: string } | null = null;
   /** Messages the browser logged about the Content-Security-Policy: must stay empty. */
   const cspViolations: string[] = [];
 
@@ -214,6 +216,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     expect(overdue).toBeDefined();
     const { key } = overdue!.agreement;
     const at = overdue!.month;
+    submitted = { key, month: at };
     type Card = { agreement: { scorecard: { status: string; score: number | null; objectives: Array<{ status: string; value: number | null; metric: { code: string } }> } } };
     const card = () =>
       api<Card>(head.token, 'query($k: String!, $m: Month!) { agreement(key: $k) { scorecard(month: $m) { status score objectives { status value metric { code } } } } }', { k: key, m: at });
@@ -284,6 +287,45 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     expect(await page.locator('#inbox li').count()).toBe(inboxBefore + 1);
     await shot(page, 'department-live-inbox');
     await customer.context().close();
+    await page.context().close();
+  });
+
+  it('the monthly report of an agreement prints cleanly; the provider requests an exclusion there, a missing explanation refused beside it', async () => {
+    expect(submitted).not.toBeNull();
+    const { key, month: at } = submitted!;
+    const head = principals[2];
+    const page = await newPage();
+    await signInAs(page, 'HEAD_FIN', `/agreements/${key}?month=${month(0)}`);
+    await page.click(`#status-strip li[data-month="${at}"] a`);
+    await page.waitForSelector('#month-objectives');
+    expect(new URL(page.url()).pathname).toBe(`/agreements/${key}/month`);
+    const { agreement } = await api<{ agreement: { scorecard: { creditAmount: number; objectives: Array<{ status: string; metric: { code: string } }> } } }>(
+      head.token,
+      'query($k: String!, $m: Month!) { agreement(key: $k) { scorecard(month: $m) { creditAmount objectives { status metric { code } } } } }',
+      { k: key, m: at },
+    );
+    const rows = await page.locator('#month-objectives tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-metric'), tr.querySelector('.badge')?.textContent]));
+    expect(rows).toEqual(agreement.scorecard.objectives.map((o) => [o.metric.code, o.status.replace(/_/g, ' ').toLowerCase()]));
+    expect(await page.textContent('#month-narrative')).toBe('Statements reconciled late; all corrected.');
+    expect(await page.textContent('#month-credit')).toContain(agreement.scorecard.creditAmount.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Printed: no navigation, no buttons, no form.
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.isVisible('header.top')).toBe(false);
+    expect(await page.isVisible('#exclusion-form')).toBe(false);
+    await shot(page, 'agreement-month-print');
+    await page.emulateMedia({ media: 'screen' });
+
+    await page.selectOption('#exclusion-objective', { label: 'Report days late' });
+    await page.selectOption('#exclusion-reason', 'DATA_ERROR');
+    await page.click('#exclusion-form button[type=submit]');
+    await page.waitForSelector('#err-explanation:not(:empty)');
+    await page.fill('#exclusion-explanation', 'The report was sent on time by e-mail; the system was down that week.');
+    await page.click('#exclusion-form button[type=submit]');
+    await page.waitForSelector('#month-exclusions li:has(.badge:text-is("requested"))');
+    expect(await page.textContent('#month-exclusions li')).toContain('REPORT_DAYS_LATE (data error)');
+    await shot(page, 'agreement-month');
     await page.context().close();
   });
 

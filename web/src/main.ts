@@ -7,6 +7,7 @@ import { isMonth, monthOf } from './months';
 import { agreementView } from './views/agreement';
 import { departmentView } from './views/department';
 import { handoffsView } from './views/handoffs';
+import { monthView } from './views/month';
 import { orgView } from './views/org';
 import { reportView } from './views/report';
 import { signInView } from './views/signin';
@@ -90,6 +91,9 @@ async function render(): Promise<void> {
     } else if ((m = /^\/agreements\/([^/]+)\/report$/.exec(path))) {
       document.title = 'Report · tiered-sla';
       await reportView(main, decodeURIComponent(m[1]), isMonth(month) ? month : current);
+    } else if ((m = /^\/agreements\/([^/]+)\/month$/.exec(path))) {
+      document.title = 'Monthly report · tiered-sla';
+      await monthView(main, decodeURIComponent(m[1]), isMonth(month) ? month : current, me.department?.code ?? null);
     } else if ((m = /^\/agreements\/([^/]+)$/.exec(path))) {
       document.title = `${decodeURIComponent(m[1])} · tiered-sla`;
       await agreementView(main, decodeURIComponent(m[1]), current, { department: me.department?.code ?? null, admin: me.role === 'ADMIN' });

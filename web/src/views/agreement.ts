@@ -279,7 +279,7 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
           h(
             'li',
             { class: `st-${(c.status ?? 'none').toLowerCase()}`, 'data-month': c.month, 'data-status': c.status ?? '' },
-            h('span', { class: 'strip-month' }, monthLabel(c.month)),
+            h('span', { class: 'strip-month' }, link(`/agreements/${encodeURIComponent(a.key)}/month?month=${c.month}`, monthLabel(c.month))),
             h('span', {}, (c.status ?? '–').replace(/_/g, ' ').toLowerCase()),
             h('span', { class: 'strip-phase' }, [c.phase?.toLowerCase() ?? '', c.closedAt ? ' ✓' : '', c.disputed ? ' disputed' : ''].join('')),
           ),
