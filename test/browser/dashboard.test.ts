@@ -329,6 +329,47 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.context().close();
   });
 
+  it('the friction report form: friction items are added, saved with the draft and kept over a reload, and removed', async () => {
+    // Sales → Customer Service carries the monthly customer friction report. Every month of the demo
+    // is reported; the running month can be reported once it has ended, so this page's API requests
+    // say it is noon UTC on the first day of next month (X-Clock-Now; the test server allows it).
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const now = `${month(1)}-01T12:00:00.000Z`;
+    await context.route('**/graphql', (route) => route.continue({ headers: { ...route.request().headers(), 'x-clock-now': now } }));
+    const page = await newPage(context);
+    await signInAs(page, 'HEAD_SALES', `/agreements/SALES-CS/report?month=${month(0)}`);
+    await page.waitForSelector('#friction');
+    const before = await page.locator('#friction-items fieldset').count();
+    await page.click('#add-friction');
+    const i = before;
+    await page.selectOption(`#friction-${i}-category`, 'HANDOVER');
+    await page.selectOption(`#friction-${i}-severity`, 'HIGH');
+    await page.fill(`#friction-${i}-customers`, '12');
+    await page.fill(`#friction-${i}-description`, 'Contracts handed over without the signed order form.');
+    await page.click('#save-draft');
+    await page.waitForSelector('#form-status:text-matches("saved|Not saved|Failed")');
+    expect((await page.locator('.field-error').allTextContents()).filter(Boolean)).toEqual([]);
+    expect(await page.textContent('#form-status')).toBe('Draft saved.');
+    await shot(page, 'report-form-friction');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.reload();
+    await page.waitForSelector('#friction');
+    expect(await page.locator('#friction-items fieldset').count()).toBe(before + 1);
+    expect(await page.inputValue(`#friction-${i}-category`)).toBe('HANDOVER');
+    expect(await page.inputValue(`#friction-${i}-severity`)).toBe('HIGH');
+    expect(await page.inputValue(`#friction-${i}-customers`)).toBe('12');
+    expect(await page.inputValue(`#friction-${i}-description`)).toBe('Contracts handed over without the signed order form.');
+    const { agreement } = await api<{ agreement: { report: { draft: { frictionItems: Array<{ category: string; severity: string; customersAffected: number }> } } } }>(
+      principals[1].token,
+      'query($m: Month!) { agreement(key: "SALES-CS") { report(month: $m) { draft { frictionItems { category severity customersAffected } } } } }',
+      { m: month(0) },
+    );
+    expect(agreement.report.draft.frictionItems.at(-1)).toEqual({ category: 'HANDOVER', severity: 'HIGH', customersAffected: 12 });
+    await page.click(`[data-friction="${i}"] .remove-friction`);
+    expect(await page.locator('#friction-items fieldset').count()).toBe(before);
+    await page.context().close();
+  });
+
   it("the provider's head approves an amendment the customer proposed, after a rejection without a reason is refused beside it", async () => {
     const page = await newPage();
     await signInAs(page, 'HEAD_SALES', '/agreements/SALES-CS');

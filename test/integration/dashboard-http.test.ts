@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoPrincipal } from '../../src/http/dashboard';
 import { engines, Role, startServer, type TestServer } from '../support/server';
 
-const PAGE_PATHS = ['/', '/org', '/handoffs', '/sign-in', '/agreements/MKT-SALES', '/agreements/MKT-SALES/report', '/departments/SALES'];
+const PAGE_PATHS = ['/', '/org', '/handoffs', '/sign-in', '/agreements/MKT-SALES', '/agreements/MKT-SALES/report', '/agreements/MKT-SALES/month', '/departments/SALES'];
 
 describe.each(engines())('dashboard edge on %s', (engine) => {
   let dev: TestServer;

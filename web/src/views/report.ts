@@ -8,7 +8,13 @@ interface Objective {
   id: string;
   target: number;
   warning: number | null;
-  metric: { code: string; name: string; unit: string; source: string; minValue: number | null; maxValue: number | null; integerOnly: boolean; direction: string };
+  metric: { code: string; name: string; unit: string; source: string; minValue: number | null; maxValue: number | null; integerOnly: boolean; direction: string; collectsFrictionItems: boolean };
+}
+interface Friction {
+  category: string;
+  severity: string;
+  customersAffected: number;
+  description: string;
 }
 interface FormData {
   agreement: {
@@ -19,8 +25,8 @@ interface FormData {
     report: {
       status: string;
       version: number;
-      draft: { narrative: string | null; values: Array<{ objectiveId: string; value: number }> } | null;
-      latestRevision: { number: number; narrative: string; values: Array<{ value: number; objective: { id: string } }> } | null;
+      draft: { narrative: string | null; values: Array<{ objectiveId: string; value: number }>; frictionItems: Friction[] } | null;
+      latestRevision: { number: number; narrative: string; values: Array<{ value: number; objective: { id: string } }>; frictionItems: Friction[] } | null;
     } | null;
   };
 }
@@ -28,10 +34,46 @@ interface FormData {
 const QUERY = `query DashboardReportForm($key: String!, $month: Month!) {
   agreement(key: $key) {
     id key title
-    effectiveObjectives(at: $month) { id target warning metric { code name unit source minValue maxValue integerOnly direction } }
-    report(month: $month) { status version draft { narrative values { objectiveId value } } latestRevision { number narrative values { value objective { id } } } }
+    effectiveObjectives(at: $month) { id target warning metric { code name unit source minValue maxValue integerOnly direction collectsFrictionItems } }
+    report(month: $month) {
+      status version
+      draft { narrative values { objectiveId value } frictionItems { ...Friction } }
+      latestRevision { number narrative values { value objective { id } } frictionItems { ...Friction } }
+    }
   }
-}`;
+}
+fragment Friction on FrictionItem { category severity customersAffected description }`;
+
+const CATEGORIES = ['BILLING', 'COMMUNICATION', 'HANDOVER', 'ONBOARDING', 'PRODUCT', 'SUPPORT', 'OTHER'];
+const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+
+/** One friction item's fields; `slot` makes the error line of a field path. */
+function frictionRow(i: number, item: Friction | null, slot: (field: string) => HTMLElement, remove: () => void) {
+  const id = (f: string) => `friction-${i}-${f}`;
+  const select = (f: string, values: string[], value: string | undefined) =>
+    h(
+      'select',
+      { id: id(f), name: f },
+      values.map((v) => h('option', { value: v, selected: v === value }, v.toLowerCase())),
+    );
+  const category = select('category', CATEGORIES, item?.category);
+  const severity = select('severity', SEVERITIES, item?.severity ?? 'MEDIUM');
+  const customers = h('input', { id: id('customers'), type: 'number', min: 0, step: 1, value: item?.customersAffected ?? 1, 'aria-describedby': `err-frictionItems-${i}--customersAffected` });
+  const description = h('input', { id: id('description'), type: 'text', value: item?.description ?? '', 'aria-describedby': `err-frictionItems-${i}--description` });
+  const row = h(
+    'fieldset',
+    { class: 'friction', 'data-friction': i },
+    h('legend', {}, `Friction item ${i + 1}`),
+    h('div', { class: 'field' }, h('label', { for: id('category') }, 'Category'), category),
+    h('div', { class: 'field' }, h('label', { for: id('severity') }, 'Severity'), severity),
+    h('div', { class: 'field' }, h('label', { for: id('customers') }, 'Customers affected'), customers, slot(`frictionItems[${i}].customersAffected`)),
+    h('div', { class: 'field' }, h('label', { for: id('description') }, 'What happened'), description, slot(`frictionItems[${i}].description`)),
+    slot(`frictionItems[${i}]`),
+    h('button', { type: 'button', class: 'remove-friction', onclick: remove }, `Remove item ${i + 1}`),
+  );
+  const value = (): Friction => ({ category: category.value, severity: severity.value, customersAffected: Number(customers.value), description: description.value });
+  return { row, value };
+}
 
 const SAVE = `mutation DashboardSaveDraft($input: SaveReportDraftInput!) { saveReportDraft(input: $input) { userErrors { field code message } report { version } } }`;
 const SUBMIT = `mutation DashboardSubmitReport($input: SubmitReportInput!) { submitReport(input: $input) { userErrors { field code message } revision { number } report { status } } }`;
@@ -84,11 +126,38 @@ export async function reportView(main: HTMLElement, key: string, month: string):
   const narrative = h('textarea', { id: 'narrative', name: 'narrative', rows: 5, 'aria-describedby': 'err-narrative' }, a.report?.draft?.narrative ?? a.report?.latestRevision?.narrative ?? '');
   const general = slot('');
 
+  // Friction items, where a manual objective collects them (the customer friction report).
+  const collectsFriction = manual.some((o) => o.metric.collectsFrictionItems);
+  let frictionRows: Array<ReturnType<typeof frictionRow>> = [];
+  const frictionList = h('div', { id: 'friction-items' });
+  const drawFriction = (items: Array<Friction | null>) => {
+    for (const key of [...errorSlots.keys()]) if (key.startsWith('frictionItems')) errorSlots.delete(key);
+    frictionRows = items.map((item, i) =>
+      frictionRow(i, item, slot, () => {
+        const kept = frictionRows.map((r) => r.value());
+        kept.splice(i, 1);
+        drawFriction(kept);
+      }),
+    );
+    replace(frictionList, ...frictionRows.map((r) => r.row));
+  };
+  drawFriction(a.report?.draft?.frictionItems.length ? a.report.draft.frictionItems : (a.report?.latestRevision?.frictionItems ?? []));
+  const frictionSection = collectsFriction
+    ? h(
+        'section',
+        { id: 'friction' },
+        h('h2', {}, 'Customer friction'),
+        frictionList,
+        h('button', { type: 'button', id: 'add-friction', onclick: () => drawFriction([...frictionRows.map((r) => r.value()), null]) }, 'Add friction item'),
+      )
+    : null;
+
   const collect = () => ({
     agreementId: a.id,
     month,
     narrative: narrative.value,
     values: inputs.filter(({ input }) => input.value !== '').map(({ o, input }) => ({ objectiveId: o.id, value: Number(input.value) })),
+    ...(collectsFriction ? { frictionItems: frictionRows.map((r) => r.value()) } : {}),
   });
   const show = (errors: UserError[], values: Array<{ objectiveId: string }>) => {
     for (const el of errorSlots.values()) el.textContent = '';
@@ -106,6 +175,8 @@ export async function reportView(main: HTMLElement, key: string, month: string):
         }
       } else if (e.field === 'narrative') {
         target = errorSlots.get('narrative');
+      } else if (e.field?.startsWith('frictionItems')) {
+        target = errorSlots.get(e.field) ?? errorSlots.get(e.field.replace(/\.[^.]+$/, '')) ?? target;
       }
       if (target) target.textContent = `${target.textContent ? `${target.textContent} ` : ''}${e.message}`;
     }
@@ -145,6 +216,7 @@ export async function reportView(main: HTMLElement, key: string, month: string):
         },
       },
       inputs.map(({ row }) => row),
+      frictionSection,
       h('div', { class: 'field' }, h('label', { for: 'narrative' }, 'Narrative'), narrative, slot('narrative')),
       general,
       h(
