@@ -378,6 +378,12 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     // Before and after, from the amendment's objective changes.
     expect(await item.textContent()).toContain('HANDOVER_DAYS change: target 2.00, warning 1.50, weight 1 → target 1.50, warning 1.00, weight 1');
     const id = (await item.getAttribute('data-amendment')) as string;
+    // A second reader of the same agreement, whose page should follow the decision live.
+    const watcher = await newPage();
+    await signInAs(watcher, 'HEAD_SALES', '/agreements/SALES-CS');
+    await watcher.waitForSelector(`li[data-amendment="${id}"] .badge:text-is("proposed")`);
+    await watcher.evaluate(() => document.getElementById('main')?.setAttribute('data-not-reloaded', 'yes'));
+    await watcher.waitForTimeout(500); // the subscription connects
     await item.locator('button.reject').click();
     await page.waitForSelector(`#err-amendment-${id}:not(:empty)`);
     await shot(page, 'agreement-amendment');
@@ -385,6 +391,9 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.waitForSelector(`li[data-amendment="${id}"] .badge:text-is("approved")`);
     const { agreement } = await api<{ agreement: { amendments: Array<{ id: string; status: string }> } }>(principals[1].token, 'query { agreement(key: "SALES-CS") { amendments { id status } } }');
     expect(agreement.amendments.find((x) => x.id === id)?.status).toBe('APPROVED');
+    await watcher.waitForSelector(`li[data-amendment="${id}"] .badge:text-is("approved")`, { timeout: 10_000 });
+    expect(await watcher.getAttribute('#main', 'data-not-reloaded')).toBe('yes');
+    await watcher.context().close();
     await page.context().close();
   });
 

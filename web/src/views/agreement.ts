@@ -3,6 +3,7 @@
 import { gql, type UserError } from '../api';
 import { lineChart } from '../chart';
 import { badge, h, link, num, pct, replace } from '../dom';
+import { onEvents } from '../live';
 import { addMonths, monthLabel, monthsBetween } from '../months';
 
 interface ObjectiveScore {
@@ -195,7 +196,7 @@ function revisionList(r: Report): HTMLElement | null {
  * exclusions and amendments and approves a draft (the API decides who may: a refusal shows beside
  * the buttons).
  */
-export async function agreementView(main: HTMLElement, key: string, to: string, viewer: Viewer = { department: null, admin: false }): Promise<void> {
+export async function agreementView(main: HTMLElement, key: string, to: string, viewer: Viewer = { department: null, admin: false }, live = true): Promise<void> {
   const from = addMonths(to, -11);
   const months = monthsBetween(from, to);
   const data = await gql<AgreementData>(query(months), { key, from, to });
@@ -206,7 +207,7 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
   for (const c of cards) for (const o of c.objectives) if (!metrics.has(o.metric.code)) metrics.set(o.metric.code, { name: o.metric.name, unit: o.metric.unit, source: o.source });
   const find = (c: MonthCard, code: string) => c.objectives.find((o) => o.metric.code === code);
   const v = a.version;
-  const redraw = () => void agreementView(main, key, to, viewer);
+  const redraw = () => void agreementView(main, key, to, viewer, false);
   // A party's head or an admin sees the decisions (the API has the last word on who may).
   const isParty = viewer.admin || (!!viewer.department && (a.provider?.code === viewer.department || a.customer?.code === viewer.department));
   replace(
@@ -437,4 +438,14 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
       ),
     ),
   );
+  // Live: an event of this agreement (a report, a decision, a close) redraws the view, unless the
+  // reader is typing in it (then the next event, or a reload, brings it up to date).
+  if (live) {
+    onEvents((e) => {
+      if (e.agreementKey !== a.key) return;
+      const active = document.activeElement;
+      if (active && main.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return;
+      redraw();
+    });
+  }
 }
