@@ -105,6 +105,7 @@ export async function departmentView(main: HTMLElement, code: string, to: string
     main,
     h('h1', {}, d.name),
     h('p', { class: 'lede' }, `${d.code}${d.head ? `, head: ${d.head.name}` : ''}${d.services.length ? `; services: ${d.services.map((s) => s.name).join(', ')}` : ''}`),
+    h('p', { class: 'actions' }, h('button', { type: 'button', id: 'print', onclick: () => window.print() }, 'Print')),
     lineChart({
       id: 'department-trend',
       title: `${d.name}: score as provider and as customer`,
