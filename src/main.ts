@@ -4,7 +4,9 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './common/config';
 import { createApp, type App } from './server';
+import type { DemoPrincipal } from './http/dashboard';
 import { isEmpty, seedDemoAtomically } from '../seeds/demo.seeder';
+import { DEMO_USERS } from '../seeds/demo-data';
 import { demoTokensFile, loadDemoTokens, saveDemoTokens } from '../seeds/demo-tokens';
 import { abandonDemoDatabase, buildDemoDatabase, needsDemoDatabase } from '../seeds/first-start';
 
@@ -59,7 +61,9 @@ async function main(): Promise<void> {
     await buildDemoDatabase(config, logger, { principals: demo });
     logger.info({ database: config.database.sqlitePath }, 'seeded the demo company into the new embedded database');
   }
-  app = await createApp(config);
+  // The sign-in page of the embedded demo offers its principals (issue 17; DASHBOARD_DEMO_SIGN_IN).
+  let demoPrincipals: DemoPrincipal[] | null = null;
+  app = await createApp(config, { demoPrincipals: () => demoPrincipals });
   if (config.database.seedDemoWhenEmpty && (await isEmpty(app.orm.em.fork()))) {
     // An empty database that already existed (made by `npm run migrate`) or in memory: seeded in
     // place, in one transaction, the token file written inside it before the commit.
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
   }
   const tokens = demo ? loadDemoTokens(config.database.sqlitePath as string) : null;
   if (tokens) {
+    demoPrincipals = DEMO_USERS.filter((u) => tokens[u.key]).map((u) => ({ key: u.key, name: u.name, role: u.role, department: u.department, token: tokens[u.key] }));
     app.logger.info({ tokens, file: demoTokensFile(config.database.sqlitePath as string) }, 'demo tokens (embedded demo database only): send Authorization: Bearer <token>');
   }
   if (stopping) return;

@@ -10,6 +10,8 @@ import { openOrm } from './db/orm';
 import { createApollo } from './http/apollo';
 import { csvExportRoute } from './http/exports';
 import { graphqlRoute } from './http/graphql';
+import { dashboardRoutes, type DemoPrincipal } from './http/dashboard';
+import { graphqlIde } from './http/ide';
 import { createHttpServer } from './http/handler';
 import { livenessRoute, readinessRoute } from './http/health';
 import { attachLive, type LiveEdge } from './http/live';
@@ -57,7 +59,7 @@ export interface App {
  * CORS, health, readiness, metrics, request ids, logs, graceful shutdown). No globals: two apps
  * can run in one process, as the tests do.
  */
-export async function createApp(config: Config, options: { logger?: Logger } = {}): Promise<App> {
+export async function createApp(config: Config, options: { logger?: Logger; demoPrincipals?: () => DemoPrincipal[] | null } = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'tiered-sla' } });
   const { orm, counter } = await openOrm(config);
   const metrics = new ApiMetrics();
@@ -67,15 +69,22 @@ export async function createApp(config: Config, options: { logger?: Logger } = {
 
   const rateLimits = new RateLimits(config.limits.ratePerMinute);
   const shutdown = new Shutdown();
+  // The demo's principals (and their tokens) are offered only where the config allows it: the
+  // embedded demo, never production (DASHBOARD_DEMO_SIGN_IN).
+  // (A function: `npm start` learns the tokens of a database it seeds in place after this.)
+  const demoPrincipals = () => (config.dashboard.demoSignIn ? options.demoPrincipals?.() || null : null);
+  const ide = config.dashboard.graphqlIde ? graphqlIde({ token: () => demoPrincipals()?.find((p) => p.key === 'ADMIN')?.token ?? null }) : null;
+  const dashboard = dashboardRoutes({ demoPrincipals });
   const routes = new Map<string, Route>([
-    ['/graphql', graphqlRoute({ apollo, orm, config, logger, rateLimits, shutdown })],
+    ...dashboard.routes,
+    ['/graphql', graphqlRoute({ apollo, orm, config, logger, rateLimits, shutdown, ide })],
     ['/healthz', livenessRoute()],
     ['/readyz', readinessRoute({ orm, config, logger, shutdown })],
     ['/metrics', metricsRoute({ metrics, orm, rateLimits })],
     // One CSV route per fact table (`/export/<file>.csv`), from the same definitions as the facts connections.
     ...FACT_TABLES.map((table): [string, Route] => [`/export/${table.file}.csv`, csvExportRoute(table, { orm, logger, rateLimits, config })]),
   ]);
-  const httpServer = createHttpServer({ routes, config, logger, metrics, rateLimits, shutdown });
+  const httpServer = createHttpServer({ routes, fallback: dashboard.fallback, config, logger, metrics, rateLimits, shutdown });
 
   // The e-mail jobs of the scheduler send through this app's SMTP server (none without SMTP_URL).
   const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;

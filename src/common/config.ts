@@ -60,6 +60,16 @@ export interface Config {
     /** The dashboard's base URL, without a trailing slash: links are `${dashboardUrl}/agreements/<key>`. */
     dashboardUrl: string;
   } | null;
+  /** The dashboard at `/` and the GraphQL IDE at `/graphql` (issue 17, docs/decisions.md). */
+  dashboard: {
+    /**
+     * Whether the sign-in page offers the demo principals (with their tokens): only on the embedded
+     * demo (SQLite, not production), and only when the server was given the demo's tokens.
+     */
+    demoSignIn: boolean;
+    /** Whether a browser asking `/graphql` for HTML gets the offline GraphiQL IDE (off in production unless enabled). */
+    graphqlIde: boolean;
+  };
   /** Limits that refuse abusive requests before any SQL runs (see docs/decisions.md). */
   limits: {
     /** Deepest selection nesting (introspection fields excepted). */
@@ -170,6 +180,9 @@ const envSchema = z.object({
     .default('http://localhost:4000'),
   // Unset: a key generated once per database (docs/decisions.md, "Issue 16: signed export links").
   EXPORT_LINK_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
+  // No defaults: unset means "on for the local demo / outside production" (loadConfig).
+  DASHBOARD_DEMO_SIGN_IN: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
+  GRAPHQL_IDE: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
 });
 
 /** Variables whose values an error message must not repeat. */
@@ -203,6 +216,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const e = parsed.data;
   if (e.CLOCK_OVERRIDE === 'true' && e.NODE_ENV === 'production') {
     throw new ConfigError(['CLOCK_OVERRIDE: expected false when NODE_ENV is production (a client must not choose the time), received "true"']);
+  }
+  if (e.DASHBOARD_DEMO_SIGN_IN === 'true' && e.NODE_ENV === 'production') {
+    throw new ConfigError(['DASHBOARD_DEMO_SIGN_IN: expected false when NODE_ENV is production (the demo sign-in hands out tokens), received "true"']);
   }
   const url = e.DATABASE_URL;
   const isPg = /^postgres(ql)?:\/\//.test(url);
@@ -242,6 +258,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       allowHttp: (e.WEBHOOK_ALLOW_HTTP ?? String(localDemo)) === 'true',
       allowPrivate: (e.WEBHOOK_ALLOW_PRIVATE ?? String(localDemo)) === 'true',
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    },
+    dashboard: {
+      demoSignIn: (e.DASHBOARD_DEMO_SIGN_IN ?? String(localDemo)) === 'true',
+      graphqlIde: (e.GRAPHQL_IDE ?? String(e.NODE_ENV !== 'production')) === 'true',
     },
     mail: e.SMTP_URL ? { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, dashboardUrl: e.DASHBOARD_URL.replace(/\/+$/, '') } : null,
     limits: {

@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { PUBLIC_ERROR_CODES } from '../common/errors';
@@ -49,6 +50,8 @@ export function createApollo(config: Config, schema: GraphQLSchema, logger: Logg
     // requests still in flight and re-raise the signal.
     stopOnTerminationSignals: false,
     // Order matters: the gate (cost, then authentication) runs before anything touches data.
-    plugins: [gatePlugin(config, schema), graphqlLogPlugin(logger)],
+    // No landing page: Apollo's loads its sandbox from a CDN, which a machine without internet
+    // cannot reach; browsers get the offline GraphiQL instead (src/http/ide.ts).
+    plugins: [gatePlugin(config, schema), graphqlLogPlugin(logger), ApolloServerPluginLandingPageDisabled()],
   });
 }

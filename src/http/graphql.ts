@@ -9,6 +9,7 @@ import { createContext, type Context } from '../common/context';
 import { requestBearer } from './authenticate';
 import { readGraphQLBody } from './body';
 import { requestNow } from './clock';
+import { wantsIde } from './ide';
 import type { RateLimits } from './rate-limit';
 import { sendError } from './respond';
 import type { Route } from './route';
@@ -23,7 +24,16 @@ const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION
  * parses, validates, gates (cost, authentication) and executes. A request still running after
  * REQUEST_TIMEOUT_MS is answered 503 TIMEOUT; its work is kept for `deps.shutdown` to await.
  */
-export function graphqlRoute(deps: { apollo: ApolloServer<Context>; orm: MikroORM; config: Config; logger: Logger; rateLimits: RateLimits; shutdown: Shutdown }): Route {
+export function graphqlRoute(deps: {
+  apollo: ApolloServer<Context>;
+  orm: MikroORM;
+  config: Config;
+  logger: Logger;
+  rateLimits: RateLimits;
+  shutdown: Shutdown;
+  /** The offline IDE for a browser's GET (src/http/ide.ts), or null when it is off. */
+  ide?: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null;
+}): Route {
   const { apollo, orm, config, logger } = deps;
   return {
     methods: 'any',
@@ -33,6 +43,9 @@ export function graphqlRoute(deps: { apollo: ApolloServer<Context>; orm: MikroOR
         res.setHeader('allow', 'GET, POST');
         return sendError(res, 405, 'METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed on /graphql; use GET or POST`);
       }
+      // A browser opening /graphql: the offline IDE when it is on (Apollo's landing page, which
+      // loads from a CDN, is disabled in src/http/apollo.ts).
+      if (deps.ide && wantsIde(req, url)) return deps.ide(req, res);
       const bearer = requestBearer(req.headers.authorization);
       if (await deps.rateLimits.refuse(req, res, bearer)) return;
       const clock = requestNow(req.headers['x-clock-now'], config.clockOverride);

@@ -38,7 +38,16 @@ function corsFor(config: Config): ReturnType<typeof cors> | null {
  * during shutdown idle sockets close. An error no route handled is logged and answered 500
  * INTERNAL (or cuts the connection if the answer had begun).
  */
-export function createHttpServer(deps: { routes: ReadonlyMap<string, Route>; config: Config; logger: Logger; metrics: ApiMetrics; rateLimits: RateLimits; shutdown: Shutdown }): http.Server {
+export function createHttpServer(deps: {
+  routes: ReadonlyMap<string, Route>;
+  /** The route of a path no exact route takes, if any: the dashboard's bookmarkable pages (`/agreements/<key>` …). */
+  fallback?: (pathname: string) => Route | undefined;
+  config: Config;
+  logger: Logger;
+  metrics: ApiMetrics;
+  rateLimits: RateLimits;
+  shutdown: Shutdown;
+}): http.Server {
   const { routes, logger, metrics, rateLimits, shutdown } = deps;
   const corsMiddleware = corsFor(deps.config);
 
@@ -49,9 +58,10 @@ export function createHttpServer(deps: { routes: ReadonlyMap<string, Route>; con
     res.setHeader('x-request-id', requestId);
     shutdown.requestStarted(res);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = routes.get(url.pathname);
-    // Metric label: a known path, or `other` (clients choose paths; labels must stay bounded).
-    const label = route ? url.pathname : 'other';
+    const exact = routes.get(url.pathname);
+    const route = exact ?? deps.fallback?.(url.pathname);
+    // Metric label: a known path, `dashboard` for its pages, or `other` (clients choose paths; labels must stay bounded).
+    const label = exact ? url.pathname : route ? 'dashboard' : 'other';
     const exchange: Exchange = { req, res, url, requestId, operationName: null, errorCodes: [] };
 
     res.on('finish', () => {

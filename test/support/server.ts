@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import pg from 'pg';
 import { type Config, loadConfig } from '../../src/common/config';
 import { createApp, type App } from '../../src/server';
+import type { DemoPrincipal } from '../../src/http/dashboard';
 import { seedDemo } from '../../seeds/demo.seeder';
 import { issueToken } from '../../src/modules/auth/auth.service';
 import { generateToken } from '../../src/modules/auth/tokens';
@@ -100,7 +101,10 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
  * company. With `sameDatabaseAs`, a second instance on that server's database instead (its config;
  * `close` leaves the database to the first).
  */
-export async function startServer(engine: Engine, options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all'; sameDatabaseAs?: TestServer } = {}): Promise<TestServer> {
+export async function startServer(
+  engine: Engine,
+  options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all'; sameDatabaseAs?: TestServer; demoPrincipals?: () => DemoPrincipal[] | null } = {},
+): Promise<TestServer> {
   // The test clock is on: tests of due dates and lateness send X-Clock-Now.
   const clock: Record<string, string> = options.env?.NODE_ENV === 'production' ? {} : { CLOCK_OVERRIDE: 'true' };
   // Tests move the clock with X-Clock-Now; a scheduler on the real clock would record transitions
@@ -111,7 +115,7 @@ export async function startServer(engine: Engine, options: { env?: Record<string
   // A second instance on the database of a running one (tests of several instances): the same
   // config, and closing it leaves the database to the first.
   const { config, drop } = options.sameDatabaseAs ? { config: options.sameDatabaseAs.app.config, drop: async () => undefined } : await freshDatabase(engine, { ...clock, ...options.env });
-  const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }) });
+  const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }), demoPrincipals: options.demoPrincipals });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
   // `true`: the catalogs only (tests build their own agreements); 'all': the demo agreements too.
   if (options.seed) await seedDemo(app.orm.em.fork(), { principals: false, agreements: options.seed === 'all' });

@@ -56,6 +56,18 @@ describe('config', () => {
     expect(() => loadConfig({ EXPORT_LINK_SECRET: 'short' })).toThrow('EXPORT_LINK_SECRET: expected at least 32 characters (e.g. `openssl rand -base64 32`), received 5 characters');
   });
 
+  it('offers the demo sign-in on the embedded demo only, the IDE outside production only, unless told (issue 17)', () => {
+    expect(loadConfig({}).dashboard).toEqual({ demoSignIn: true, graphqlIde: true });
+    expect(loadConfig({ DATABASE_URL: 'postgres://app@db:5432/sla' }).dashboard).toEqual({ demoSignIn: false, graphqlIde: true });
+    expect(loadConfig({ NODE_ENV: 'production' }).dashboard).toEqual({ demoSignIn: false, graphqlIde: false });
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_IDE: 'true' }).dashboard).toEqual({ demoSignIn: false, graphqlIde: true });
+    expect(loadConfig({ DASHBOARD_DEMO_SIGN_IN: 'false', GRAPHQL_IDE: 'false' }).dashboard).toEqual({ demoSignIn: false, graphqlIde: false });
+    expect(() => loadConfig({ DASHBOARD_DEMO_SIGN_IN: 'true', NODE_ENV: 'production' })).toThrow(
+      'DASHBOARD_DEMO_SIGN_IN: expected false when NODE_ENV is production (the demo sign-in hands out tokens), received "true"',
+    );
+    expect(() => loadConfig({ GRAPHQL_IDE: 'yes' })).toThrow('GRAPHQL_IDE: expected true or false, received "yes"');
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(4000);
   });
