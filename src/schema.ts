@@ -18,6 +18,7 @@ import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScore
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
 import { LiveResolver } from './modules/live/live.resolver';
+import { NodeResolver } from './modules/nodes/node.resolver';
 import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
@@ -59,6 +60,7 @@ export const resolvers = [
   InboxResolver,
   ActionItemResolver,
   UserEmailPreferencesResolver,
+  NodeResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
+import { Node } from '../../common/node';
 import { DateTimeScalar } from '../../common/scalars';
 
 /**
@@ -9,7 +10,7 @@ import { DateTimeScalar } from '../../common/scalars';
  * the values before and after. Written by the audit subscriber in the same flush (and so the same
  * transaction) as the change itself; database triggers refuse UPDATE and DELETE.
  */
-@ObjectType({ description: 'One change of state, as recorded (append-only).' })
+@ObjectType({ description: 'One change of state, as recorded (append-only).', implements: Node })
 @Entity({ tableName: 'audit_entry' })
 @Index({ properties: ['entityType', 'entityId', 'at'] })
 export class AuditEntry {
