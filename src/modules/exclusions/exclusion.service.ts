@@ -12,7 +12,7 @@ import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
 import { Exclusion, ExclusionStatus } from '../reports/report.entity';
 import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from '../reports/report.inputs';
-import { loadAgreementMonth } from '../reports/report.service';
+import { loadAgreementMonth, objectiveNamed } from '../reports/report.service';
 import { scoreMonths } from '../scorecards/scorecard.service';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
@@ -26,9 +26,9 @@ import { decisionNote } from '../../common/decision';
 export function requestExclusion(ctx: Context, input: RequestExclusionInput, now = ctx.request.now): Promise<MutationResult<Exclusion>> {
   return runCreate(ctx, 'requestExclusion', input, Exclusion, async (em) => {
     const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'exclusion:request', 'request exclusions', now);
-    const objectiveId = input.objectiveId.toLowerCase();
-    const o = m.objectives.find((x) => x.objective.id === objectiveId);
+    const o = objectiveNamed(m.objectives, input.objectiveId);
     if (!o) userError('objectiveId', UserErrorCode.INVALID, `objective ${input.objectiveId} is not in force for ${m.agreement.key} in ${m.month}; read effectiveObjectives(at: "${m.month}")`);
+    const objectiveId = o.objective.id;
     // Scored as the scorecards score it: the latest revision's value, or the measured one for
     // AUTOMATED metrics (read inside this transaction).
     const [scored] = await scoreMonths({ loaders: m.loaders }, [{ agreement: m.agreement, month: m.month, version: m.version }], now);

@@ -1,3 +1,4 @@
+import { isUUID } from 'class-validator';
 import { groupBy } from '../../common/collections';
 import { assertAsOf, breathe } from '../../common/bounds';
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
@@ -16,7 +17,7 @@ import type { Loaders } from '../../db/request-loaders';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, agreementParties, agreementRef, versionAt } from '../agreements/agreement.rules';
+import { activeInMonth, agreementParties, agreementRef, objectiveKey, objectiveRef, versionAt } from '../agreements/agreement.rules';
 import { chainAt, type LoadedObjective } from '../agreements/agreement.queries';
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../../common/authorization';
@@ -33,6 +34,8 @@ export interface MonthObjective {
   objective: LoadedObjective['objective'];
   metric: Metric;
   inheritedFrom: string | null;
+  /** The objective's stable key: its defining agreement's key and its metric's code (`objectiveKey`). */
+  key: string;
 }
 
 /** What a write about one agreement-month needs to know: the agreement, its terms then, its objectives. */
@@ -101,13 +104,31 @@ export async function loadAgreementMonth(
 
 /** The effective objectives of an agreement in a month, with their metrics (DESIGN §3). */
 export async function objectivesAt(ctx: Pick<Context, 'loaders'>, agreement: Agreement, month: Month): Promise<MonthObjective[]> {
-  const effective = effectiveObjectives(await chainAt(ctx, agreement, month));
+  const chain = await chainAt(ctx, agreement, month);
+  const keys = new Map(chain.map((level) => [level.agreementId, level.agreementKey]));
+  const effective = effectiveObjectives(chain);
   const metrics = await loadManyOrThrow(
     ctx.loaders.metricById,
     effective.map((e) => e.objective.metricId),
     'Metric',
   );
-  return effective.map((e, i) => ({ objective: e.objective.objective, metric: metrics[i], inheritedFrom: e.inheritedFrom }));
+  return effective.map((e, i) => ({
+    objective: e.objective.objective,
+    metric: metrics[i],
+    inheritedFrom: e.inheritedFrom,
+    key: objectiveKey(keys.get(e.inheritedFrom ?? agreement.id) ?? agreement.key, metrics[i].code),
+  }));
+}
+
+/**
+ * The effective objective of an agreement-month that `ref` names: by id, by key
+ * (`MKT-SALES/LEAD_VOLUME`, the same in every version) or by metric code alone; undefined when
+ * none of the month's objectives is the one named.
+ */
+export function objectiveNamed(objectives: readonly MonthObjective[], ref: string): MonthObjective | undefined {
+  const r = objectiveRef(ref);
+  if ('id' in r) return objectives.find((o) => o.objective.id === r.id);
+  return objectives.find((o) => o.metric.code === r.metricCode && (r.agreementKey === null || o.key === objectiveKey(r.agreementKey, r.metricCode)));
 }
 
 /**
@@ -211,7 +232,21 @@ function valuesOf(m: AgreementMonth, values: ReportValueInput[]): Content['value
       errors.push(new UserError(`values[${i}]`, UserErrorCode.INVALID, `values[${i}]: expected exactly one of objectiveId or metric (a metric code)`));
       return { objectiveId: '', value: v.value };
     }
-    if (v.objectiveId) return { objectiveId: v.objectiveId.toLowerCase(), value: v.value };
+    // An id is kept as given (an unknown one is reported with the others); a key is looked up.
+    if (v.objectiveId && isUUID(v.objectiveId.trim())) return { objectiveId: v.objectiveId.trim().toLowerCase(), value: v.value };
+    if (v.objectiveId) {
+      const named = objectiveNamed(m.objectives, v.objectiveId);
+      if (!named) {
+        errors.push(
+          new UserError(
+            `values[${i}].objectiveId`,
+            UserErrorCode.NOT_FOUND,
+            `objective ${v.objectiveId} is not in force for ${m.agreement.key} in ${m.month} (version ${m.version.number}); read effectiveObjectives(at: "${m.month}")`,
+          ),
+        );
+      }
+      return { objectiveId: named?.objective.id ?? '', value: v.value };
+    }
     const id = byCode.get(normalizeCode(v.metric as string));
     if (!id) {
       errors.push(
