@@ -279,13 +279,19 @@ export class AgreementFilter {
   @Field(() => String, { nullable: true, description: 'DRAFT, ACTIVE, SUSPENDED, TERMINATED.' })
   status?: string;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The provider department: its id or its code (as `provider`).' })
   providerId?: string;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The customer department: its id or its code (as `customer`).' })
   customerId?: string;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Provided by this department: its id or its code (`MKT`).' })
+  provider?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Received by this department: its id or its code (`SALES`).' })
+  customer?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The service: its id or its code (`CRM`).' })
   serviceId?: string;
 
   @Field({ nullable: true, description: 'Only measured agreements: ACTIVE CUSTOMER or SERVICE agreements without active children.' })

@@ -1,12 +1,12 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
+import { idOfRef } from '../../common/lookup';
 import { agreementParties } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
@@ -95,10 +95,10 @@ export function decideExclusion(ctx: Context, input: ExclusionDecisionInput, app
 }
 
 /** The exclusions connection, by month then id. */
-export function listExclusions(ctx: Context, filter: ExclusionFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Exclusion>> {
-  assertIdArgument('filter.agreementId', filter?.agreementId);
+export async function listExclusions(ctx: Context, filter: ExclusionFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Exclusion>> {
+  const agreement = await idOfRef(ctx.em, Agreement, 'Agreement', 'filter.agreementId', filter?.agreementId, 'key');
   const where: FilterQuery<Exclusion>[] = [];
-  if (filter?.agreementId) where.push({ agreement: filter.agreementId });
+  if (agreement) where.push({ agreement });
   if (filter?.month) where.push({ month: filter.month });
   if (filter?.status) where.push({ status: filter.status });
   return paginate(

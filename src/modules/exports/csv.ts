@@ -9,6 +9,7 @@ import { loadersOver } from '../../common/wiring';
 import { Tier } from '../agreements/agreement.entity';
 import { columnNames, HANDOFF_FACT_COLUMNS, MEASUREMENT_FACT_COLUMNS } from './fact-columns';
 import { type FactFilter, handoffFacts, measurementFacts } from './facts.service';
+import { byCodes } from './fact-filter';
 
 /** Rows per page read from the database while streaming: memory stays flat whatever the total. */
 const PAGE = 2000;
@@ -49,8 +50,9 @@ export function filterFromQuery(params: URLSearchParams): FactFilter {
  * identity map and loaders are dropped after each page) and written with back-pressure, so memory
  * stays flat for a million rows. The snapshot instant of the pull is sent as `X-As-Of`.
  */
-export async function streamCsv(ctx: Context, kind: 'measurements' | 'handoffs', filter: FactFilter, res: http.ServerResponse): Promise<void> {
+export async function streamCsv(ctx: Context, kind: 'measurements' | 'handoffs', given: FactFilter, res: http.ServerResponse): Promise<void> {
   const read = kind === 'measurements' ? measurementFacts : handoffFacts;
+  const filter = await byCodes(ctx, given);
   // The first page before any byte: a bad filter is still a clean 400.
   let page: Awaited<ReturnType<typeof read>> = await read(ctx, filter, PAGE, null);
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${kind}.csv"`, 'x-as-of': page.asOf.toISOString() });

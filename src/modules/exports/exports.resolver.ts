@@ -11,6 +11,7 @@ import type { Metric } from '../catalog/metric.entity';
 import { objectivesAt } from '../reports/report.service';
 import { type ColumnValues, type FactColumns, HANDOFF_FACT_COLUMNS, type HandoffFact as HandoffFactData, MEASUREMENT_FACT_COLUMNS, type MeasurementFact as MeasurementFactData } from './fact-columns';
 import { handoffFacts, measurementFacts } from './facts.service';
+import { byCodes } from './fact-filter';
 import { toOpenSlo, toYaml } from './openslo';
 import { loadManyOrThrow } from '../../common/loaders';
 
@@ -39,10 +40,10 @@ export class FactFilter {
   @Field(() => Tier, { nullable: true })
   tier?: Tier | null;
 
-  @Field(() => String, { nullable: true, description: 'Provider department code.' })
+  @Field(() => String, { nullable: true, description: 'The provider department: its code or its id.' })
   provider?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Customer department code.' })
+  @Field(() => String, { nullable: true, description: 'The customer department: its code or its id.' })
   customer?: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Only facts changed after this instant: pass the `asOf` of the previous pull.' })
@@ -155,7 +156,7 @@ export class ExportsResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<MeasurementFactConnection> {
-    return connection(await measurementFacts(ctx, filter, factPageSize(first), after)) as MeasurementFactConnection;
+    return connection(await measurementFacts(ctx, await byCodes(ctx, filter), factPageSize(first), after)) as MeasurementFactConnection;
   }
 
   @Authorized()
@@ -166,7 +167,7 @@ export class ExportsResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<HandoffFactConnection> {
-    return connection(await handoffFacts(ctx, filter, factPageSize(first), after)) as HandoffFactConnection;
+    return connection(await handoffFacts(ctx, await byCodes(ctx, filter), factPageSize(first), after)) as HandoffFactConnection;
   }
 }
 

@@ -128,7 +128,7 @@ export class SettleDisputeInput extends ReportDecisionInput {
 
 @InputType()
 export class ReportFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The agreement: its id or its key.' })
   agreementId?: string | null;
 
   @Field(() => MonthScalar, { nullable: true })
@@ -195,7 +195,7 @@ export class ExclusionDecisionInput {
 
 @InputType()
 export class ExclusionFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The agreement: its id or its key.' })
   agreementId?: string | null;
 
   @Field(() => MonthScalar, { nullable: true })

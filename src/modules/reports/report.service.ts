@@ -3,7 +3,6 @@ import { groupBy } from '../../common/collections';
 import { assertAsOf, breathe } from '../../common/bounds';
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument } from '../../common/errors';
 import { normalizeCode } from '../../common/codes';
 import { rowLock } from '../../common/locks';
 import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
@@ -17,6 +16,7 @@ import type { Loaders } from '../../db/request-loaders';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
+import { idOfRef } from '../../common/lookup';
 import { activeInMonth, agreementParties, agreementRef, objectiveKey, objectiveRef, versionAt } from '../agreements/agreement.rules';
 import { chainAt, type LoadedObjective } from '../agreements/agreement.queries';
 import { effectiveObjectives } from '../agreements/inheritance';
@@ -519,10 +519,10 @@ export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx
 }
 
 /** The reports connection, by month then id. */
-export function listReports(ctx: Context, filter: ReportFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Report>> {
-  assertIdArgument('filter.agreementId', filter?.agreementId);
+export async function listReports(ctx: Context, filter: ReportFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Report>> {
+  const agreement = await idOfRef(ctx.em, Agreement, 'Agreement', 'filter.agreementId', filter?.agreementId, 'key');
   const where: FilterQuery<Report>[] = [];
-  if (filter?.agreementId) where.push({ agreement: filter.agreementId });
+  if (agreement) where.push({ agreement });
   if (filter?.month) where.push({ month: filter.month });
   if (filter?.from) where.push({ month: { $gte: filter.from } });
   if (filter?.to) where.push({ month: { $lte: filter.to } });
