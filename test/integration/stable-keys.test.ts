@@ -85,7 +85,10 @@ describe.each(engines())('stable keys and the demo’s contacts (%s)', (engine) 
     expect(byKeyLists[1].length).toBeGreaterThan(0);
     expect(lists(await s.data(ListIdsByAgreementDocument, { agreement: agreementId, reopenings: agreementId }))).toEqual(byKeyLists);
     // Connections are non-null: the first refusal nulls the whole answer.
-    expect(codes(await s.request(ListIdsByAgreementDocument, { agreement: 'NO-SUCH' }))?.[0]).toEqual(['NOT_FOUND', expect.stringMatching(/^Agreement key NO-SUCH \((filter\.)?agreementId\) was not found$/)]);
+    expect(codes(await s.request(ListIdsByAgreementDocument, { agreement: 'NO-SUCH' }))?.[0]).toEqual([
+      'NOT_FOUND',
+      expect.stringMatching(/^Agreement key NO-SUCH \((filter\.)?agreementId\) was not found$/),
+    ]);
     expect(codes(await s.request(ListIdsByAgreementDocument, { reopenings: 'no-such' }))).toEqual([['NOT_FOUND', 'Agreement key no-such (agreementId) was not found']]);
   });
 
