@@ -247,10 +247,23 @@ export class CreateAgreementInput {
   @ValidateNested()
   terms!: TermsInput;
 
-  @Field(() => [ObjectiveInput])
+  @Field(() => [ObjectiveInput], {
+    nullable: true,
+    description: 'Its own objectives. With `copyTermsFrom`, each replaces the copied objective on its metric (or is added), and the copied ones follow; omitted: none (or the copied ones).',
+  })
+  @IsOptional()
   @ArrayMaxSize(100, { message: 'objectives: expected at most 100' })
   @ValidateNested({ each: true })
-  objectives!: ObjectiveInput[];
+  objectives?: ObjectiveInput[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'A template: another agreement (its key or id) whose version in force now (else its latest) gives the terms left out of `terms` (charge, credit cap, compliance target, report and acceptance days, review cadence, responsibilities, escalation policy, calendar; not contacts, effectiveTo or nextReviewDate) and its own objectives (metric, target, warning, weight, credit, inheritance).',
+  })
+  @IsOptional()
+  @Length(1, 100, { message: 'copyTermsFrom: expected an agreement key or id' })
+  copyTermsFrom?: string | null;
 
   @IdempotencyKeyField()
   idempotencyKey?: string | null;
