@@ -19,6 +19,7 @@ import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/le
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
 import { LiveResolver } from './modules/live/live.resolver';
 import { NodeResolver } from './modules/nodes/node.resolver';
+import { AmendmentWhatIfResolver, WhatIfResolver } from './modules/ledger/what-if.resolver';
 import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
@@ -61,6 +62,8 @@ export const resolvers = [
   ActionItemResolver,
   UserEmailPreferencesResolver,
   NodeResolver,
+  WhatIfResolver,
+  AmendmentWhatIfResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;
