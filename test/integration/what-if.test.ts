@@ -64,7 +64,9 @@ describe.each(engines())('what-if (%s)', (engine) => {
     const sql = sqlOf(s.app.orm.em.fork());
     const out: Record<string, string> = {};
     for (const t of ['ledger_month', 'ledger_objective', 'credit_entry', 'audit_entry', 'domain_event', 'agreement', 'amendment', 'report']) {
-      const [r] = await sql.rows<{ n: unknown; u: unknown }>(`select count(*) as n, max(${t === 'audit_entry' ? 'at' : t === 'domain_event' ? 'seq' : t === 'credit_entry' ? 'posted_at' : 'updated_at'}) as u from "${t}"`);
+      const [r] = await sql.rows<{ n: unknown; u: unknown }>(
+        `select count(*) as n, max(${t === 'audit_entry' ? 'at' : t === 'domain_event' ? 'seq' : t === 'credit_entry' ? 'posted_at' : 'updated_at'}) as u from "${t}"`,
+      );
       out[t] = `${String(r.n)}|${String(r.u)}`;
     }
     return out;
