@@ -7,6 +7,7 @@ import { TERM_DEFAULTS } from '../src/modules/agreements/agreement.validation';
 import { Metric } from '../src/modules/catalog/metric.entity';
 import { Service } from '../src/modules/catalog/service.entity';
 import { Department } from '../src/modules/departments/department.entity';
+import { DEMO_USERS } from './demo-data';
 
 interface DemoObjective {
   metric: string;
@@ -176,6 +177,13 @@ export async function seedDemoAgreements(em: EntityManager, now = new Date()): P
   }
 }
 
+/** A party's contact: the demo head of its department (DEMO_USERS). */
+function contactOf(party: 'PROVIDER' | 'CUSTOMER', department: string): { party: 'PROVIDER' | 'CUSTOMER'; name: string; email: string; role: string } {
+  const head = DEMO_USERS.find((u) => u.key === `HEAD_${department}`);
+  if (!head) throw new Error(`demo: no head of ${department}`);
+  return { party, name: head.name, email: head.email, role: party === 'PROVIDER' ? 'service owner' : 'customer contact' };
+}
+
 /** Germany's fixed-date public holidays, in the three years from `year` (the demo's calendar). */
 function germanHolidays(year: number): string[] {
   return [year, year + 1, year + 2].flatMap((y) => ['01-01', '05-01', '10-03', '12-25', '12-26'].map((d) => `${y}-${d}`));
@@ -193,6 +201,8 @@ function addVersion(em: EntityManager, agreement: Agreement, number: number, mon
           { party: 'CUSTOMER' as const, description: `${d.customer} gives what the provider needs on time and acknowledges each monthly report` },
         ]
       : [],
+    // Whom to call (issue 16): each party's head, as the demo's users name them.
+    contacts: d.provider ? [contactOf('PROVIDER', d.provider), contactOf('CUSTOMER', d.customer as string)] : [],
     calendar: { ...TERM_DEFAULTS.calendar, timeZone: 'Europe/Berlin', holidays: germanHolidays(Number(from.slice(0, 4))) },
   };
   return createVersion(em, agreement, number, month, terms as TermsInput);

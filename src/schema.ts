@@ -21,6 +21,8 @@ import { AgreementScorecardResolver, DepartmentScorecardResolver, ObjectiveScore
 import { CreditEntryResolver, MonthReopeningResolver } from './modules/ledger/ledger.resolver';
 import { ExclusionResolver } from './modules/exclusions/exclusion.resolver';
 import { LiveResolver } from './modules/live/live.resolver';
+import { NodeResolver } from './modules/nodes/node.resolver';
+import { AmendmentWhatIfResolver, WhatIfResolver } from './modules/ledger/what-if.resolver';
 import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
 import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
@@ -66,6 +68,9 @@ export const resolvers = [
   InboxResolver,
   ActionItemResolver,
   UserEmailPreferencesResolver,
+  NodeResolver,
+  WhatIfResolver,
+  AmendmentWhatIfResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

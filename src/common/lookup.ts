@@ -96,3 +96,27 @@ export async function loadForUpdate<T extends Coded>(
   }
   return row;
 }
+
+/**
+ * The id a filter argument names (issue 16, one convention for filters): every filter that names a
+ * department, service, metric or agreement takes its id or its code (`key` for agreements). An id
+ * is taken as given, with no statement (an unknown one matches nothing, as before); a code is
+ * looked up case-insensitively, NOT_FOUND naming the argument when no row has it. Undefined when
+ * the argument is absent.
+ */
+export async function idOfRef<T extends { id: string }>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  label: string,
+  argument: string,
+  ref: string | null | undefined,
+  by: 'code' | 'key' = 'code',
+): Promise<string | undefined> {
+  if (ref === null || ref === undefined || ref.trim() === '') return undefined;
+  const trimmed = ref.trim();
+  if (isUUID(trimmed)) return trimmed.toLowerCase();
+  const value = normalizeCode(trimmed);
+  const row = await em.findOne(entity, { [by]: value } as FilterQuery<T>, { fields: ['id'] as never, disableIdentityMap: true });
+  if (!row) throw new NotFoundError(label, `${by} ${trimmed} (${argument})`);
+  return row.id;
+}

@@ -65,6 +65,21 @@ describe.each(engines())('keys and codes where ids were needed (%s)', (engine) =
     expect(r.submitReport.revision).toMatchObject({ number: 1, values: [{ value: 1.4, objective: { id: objectiveId }, metric: { code: 'HANDOVER_DAYS' } }] });
   });
 
+  it('takes a value’s objective by its key, the same in every version, and names a key it does not know', async () => {
+    const march = (values: Array<{ objectiveId?: string; metric?: string; value: number }>, key: string) =>
+      provider.at('2026-04-02T09:00:00Z').data(SubmitReportDocument, { input: { agreementId: 'KP-KC', month: '2026-03', narrative: 'March', values, idempotencyKey: key } });
+    expect((await march([{ objectiveId: 'KP-KC/MTTR', value: 1 }], 'k-5')).submitReport.userErrors).toEqual([
+      {
+        field: 'values[0].objectiveId',
+        code: 'NOT_FOUND',
+        message: 'objective KP-KC/MTTR is not in force for KP-KC in 2026-03 (version 1); read effectiveObjectives(at: "2026-03")',
+      },
+    ]);
+    const r = await march([{ objectiveId: ' kp-kc/handover_days ', value: 1.6 }], 'k-6');
+    expect(r.submitReport.userErrors).toEqual([]);
+    expect(r.submitReport.revision).toMatchObject({ number: 1, values: [{ value: 1.6, objective: { id: objectiveId }, metric: { code: 'HANDOVER_DAYS' } }] });
+  });
+
   it('finds the handoff chain by department codes, and says which code it does not know', async () => {
     const chain = await s.data(HandoffChainDocument, { from: 'kp', to: 'KC', start: '2026-02' });
     expect(chain.handoffChain).toMatchObject({ start: '2026-02', stages: [] });

@@ -3,6 +3,7 @@ import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { DateScalar, DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { RequesterSide } from '../../common/sides';
+import { Node } from '../../common/node';
 import type { BusinessCalendar } from '../../common/working-time';
 import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
@@ -50,7 +51,7 @@ registerEnumType(Inheritance, {
  * A documented commitment between a provider and a customer department (none for CORPORATE).
  * Identity, parties and lifecycle live here; terms and objectives live in {@link AgreementVersion}s.
  */
-@ObjectType({ description: 'A service level agreement (identity, parties, lifecycle); terms are in its versions.' })
+@ObjectType({ description: 'A service level agreement (identity, parties, lifecycle); terms are in its versions.', implements: Node })
 @Entity({ tableName: 'agreement' })
 export class Agreement extends BaseEntity<'suspensions'> {
   @Field({ description: 'Readable unique key, e.g. `MKT-SALES` or `IT-SALES-CRM`.' })
@@ -151,7 +152,7 @@ export type { BusinessCalendar };
  * immutable: an amendment adds a version, so every month is scored against the terms that
  * governed it.
  */
-@ObjectType({ description: 'The terms and objectives of an agreement from a month on; never rewritten.' })
+@ObjectType({ description: 'The terms and objectives of an agreement from a month on; never rewritten.', implements: Node })
 @Entity({ tableName: 'agreement_version' })
 @Unique({ properties: ['agreement', 'number'] })
 export class AgreementVersion extends BaseEntity {
@@ -217,7 +218,7 @@ export class AgreementVersion extends BaseEntity {
 }
 
 /** A metric with a monthly target in one version of an agreement (an SLO). */
-@ObjectType({ description: 'A metric with a monthly target in one version of an agreement (an SLO).' })
+@ObjectType({ description: 'A metric with a monthly target in one version of an agreement (an SLO).', implements: Node })
 @Entity({ tableName: 'objective' })
 export class Objective extends BaseEntity {
   @Index()
@@ -281,7 +282,7 @@ export interface AmendmentChanges {
 }
 
 /** A proposed change to an agreement's terms, effective from a month once the other party approves. */
-@ObjectType({ description: 'A proposed change of terms; approval by the other party makes it a new version.' })
+@ObjectType({ description: 'A proposed change of terms; approval by the other party makes it a new version.', implements: Node })
 @Entity({ tableName: 'amendment' })
 export class Amendment extends BaseEntity {
   @Index()

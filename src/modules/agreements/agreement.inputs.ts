@@ -244,10 +244,23 @@ export class CreateAgreementInput {
   @ValidateNested()
   terms!: TermsInput;
 
-  @Field(() => [ObjectiveInput])
+  @Field(() => [ObjectiveInput], {
+    nullable: true,
+    description: 'Its own objectives. With `copyTermsFrom`, each replaces the copied objective on its metric (or is added), and the copied ones follow; omitted: none (or the copied ones).',
+  })
+  @IsOptional()
   @ArrayMaxSize(100, { message: 'objectives: expected at most 100' })
   @ValidateNested({ each: true })
-  objectives!: ObjectiveInput[];
+  objectives?: ObjectiveInput[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'A template: another agreement (its key or id) whose version in force now (else its latest) gives the terms left out of `terms` (charge, credit cap, compliance target, report and acceptance days, review cadence, responsibilities, escalation policy, calendar; not contacts, effectiveTo or nextReviewDate) and its own objectives (metric, target, warning, weight, credit, inheritance).',
+  })
+  @IsOptional()
+  @Length(1, 100, { message: 'copyTermsFrom: expected an agreement key or id' })
+  copyTermsFrom?: string | null;
 
   @IdempotencyKeyField()
   idempotencyKey?: string | null;
@@ -305,13 +318,19 @@ export class AgreementFilter {
   @Field(() => AgreementStatus, { nullable: true, description: 'DRAFT, ACTIVE, SUSPENDED or TERMINATED (EXPIRED is derived from effectiveTo and refused: filter ACTIVE and read the status).' })
   status?: AgreementStatus;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The provider department: its id or its code (as `provider`).' })
   providerId?: string;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The customer department: its id or its code (as `customer`).' })
   customerId?: string;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'Provided by this department: its id or its code (`MKT`).' })
+  provider?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Received by this department: its id or its code (`SALES`).' })
+  customer?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'The service: its id or its code (`CRM`).' })
   serviceId?: string;
 
   @Field({ nullable: true, description: 'Only measured agreements: ACTIVE CUSTOMER or SERVICE agreements without active children.' })

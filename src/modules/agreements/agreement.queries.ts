@@ -2,7 +2,10 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { isUUID } from 'class-validator';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument, BadUserInputError, NotFoundError } from '../../common/errors';
+import { BadUserInputError, NotFoundError } from '../../common/errors';
+import { idOfRef } from '../../common/lookup';
+import { Department } from '../departments/department.entity';
+import { Service } from '../catalog/service.entity';
 import { monthOf, type Month } from '../../common/month';
 import type { Context } from '../../common/context';
 import { Agreement, AgreementStatus, AgreementVersion, Objective, Tier } from './agreement.entity';
@@ -22,7 +25,15 @@ export async function findAgreement(ctx: Context, id?: string | null, key?: stri
 /** The agreements connection, ordered by key. */
 export async function listAgreements(ctx: Context, filter: AgreementFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Agreement>> {
   const where: FilterQuery<Agreement>[] = [];
-  for (const f of ['providerId', 'customerId', 'serviceId'] as const) assertIdArgument(`filter.${f}`, filter?.[f]);
+  // Each party filter takes an id or a code; `provider` and `customer` are the names the fact
+  // filters use, `providerId` and `customerId` the older ones (both kept, both narrow).
+  const [providerId, customerId, provider, customer, service] = await Promise.all([
+    idOfRef(ctx.em, Department, 'Department', 'filter.providerId', filter?.providerId),
+    idOfRef(ctx.em, Department, 'Department', 'filter.customerId', filter?.customerId),
+    idOfRef(ctx.em, Department, 'Department', 'filter.provider', filter?.provider),
+    idOfRef(ctx.em, Department, 'Department', 'filter.customer', filter?.customer),
+    idOfRef(ctx.em, Service, 'Service', 'filter.serviceId', filter?.serviceId),
+  ]);
   if (filter?.tier) where.push({ tier: filter.tier });
   if (filter?.status) {
     const stored = [AgreementStatus.DRAFT, AgreementStatus.ACTIVE, AgreementStatus.SUSPENDED, AgreementStatus.TERMINATED] as string[];
@@ -34,9 +45,9 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
     }
     where.push({ state: filter.status });
   }
-  if (filter?.providerId) where.push({ provider: filter.providerId });
-  if (filter?.customerId) where.push({ customer: filter.customerId });
-  if (filter?.serviceId) where.push({ service: filter.serviceId });
+  for (const id of [providerId, provider]) if (id) where.push({ provider: id });
+  for (const id of [customerId, customer]) if (id) where.push({ customer: id });
+  if (service) where.push({ service });
   if (filter?.measuredOnly) {
     // Measured: ACTIVE CUSTOMER or SERVICE agreements without ACTIVE children (DESIGN §3).
     const parents = await ctx.em.find(Agreement, { state: AgreementStatus.ACTIVE, parent: { $ne: null } }, { fields: ['parent'], disableIdentityMap: true });

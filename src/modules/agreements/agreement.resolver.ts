@@ -15,7 +15,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import * as agreements from './agreement.service';
 import * as lifecycle from './lifecycle.service';
 import { LifecycleRequestKind } from './lifecycle.entity';
-import { versionAt, displayStatus } from './agreement.rules';
+import { versionAt, displayStatus, objectiveKey } from './agreement.rules';
 import { findAgreement, listAgreements, chainAt } from './agreement.queries';
 import { effectiveObjectives } from './inheritance';
 import { loadOrThrow } from '../../common/loaders';
@@ -128,8 +128,11 @@ export abstract class ObjectiveTermsFields extends ObjectiveTermsView {
 
 @ObjectType({ description: 'An objective in force for an agreement in a month, and where it came from.' })
 export class EffectiveObjective extends ObjectiveTermsFields {
-  @Field(() => ID, { description: 'The objective (of this agreement or of an ancestor).' })
+  @Field(() => ID, { description: 'The objective (of this agreement or of an ancestor), in the version in force: changes with every version.' })
   id!: string;
+
+  @Field({ description: 'Stable across versions: the defining agreement’s key and the metric’s code, `MKT-SALES/LEAD_VOLUME`. Taken wherever an objective id is.' })
+  key!: string;
 
   @Field(() => Inheritance)
   inheritance!: Inheritance;
@@ -217,16 +220,20 @@ export class AgreementResolver {
     const chain = await chainAt(ctx, a, at);
     const effective = effectiveObjectives(chain);
     return Promise.all(
-      effective.map(async ({ objective: { objective: o, metricId }, inheritedFrom }) => ({
-        id: o.id,
-        metric: await loadOrThrow(ctx.loaders.metricById, metricId, 'Metric'),
-        target: o.target,
-        warning: o.warning ?? null,
-        weight: o.weight,
-        creditPercent: o.creditPercent,
-        inheritance: o.inheritance,
-        inheritedFrom: inheritedFrom ? await ctx.loaders.agreementById.load(inheritedFrom) : null,
-      })),
+      effective.map(async ({ objective: { objective: o, metricId, metricCode }, inheritedFrom }) => {
+        const ancestor = inheritedFrom ? await ctx.loaders.agreementById.load(inheritedFrom) : null;
+        return {
+          id: o.id,
+          key: objectiveKey(ancestor?.key ?? a.key, metricCode),
+          metric: await loadOrThrow(ctx.loaders.metricById, metricId, 'Metric'),
+          target: o.target,
+          warning: o.warning ?? null,
+          weight: o.weight,
+          creditPercent: o.creditPercent,
+          inheritance: o.inheritance,
+          inheritedFrom: ancestor,
+        };
+      }),
     );
   }
 
@@ -415,6 +422,16 @@ export class ObjectiveResolver {
   @FieldResolver(() => Metric)
   async metric(@Root() o: Objective, @Ctx() ctx: Context): Promise<Metric> {
     return await loadOrThrow(ctx.loaders.metricById, o.metric.id, 'Metric');
+  }
+
+  @FieldResolver(() => String, {
+    description:
+      'Stable across versions (the id changes with every version): the agreement’s key and the metric’s code, `MKT-SALES/LEAD_VOLUME`. Taken wherever an objective id is (report values, exclusions).',
+  })
+  async key(@Root() o: Objective, @Ctx() ctx: Context): Promise<string> {
+    const version = await loadOrThrow(ctx.loaders.versionById, o.agreementVersion.id, 'AgreementVersion');
+    const [agreement, metric] = await Promise.all([loadOrThrow(ctx.loaders.agreementById, version.agreement.id, 'Agreement'), loadOrThrow(ctx.loaders.metricById, o.metric.id, 'Metric')]);
+    return objectiveKey(agreement.key, metric.code);
   }
 }
 

@@ -67,3 +67,32 @@ export function agreementParties(agreement: Agreement): AgreementParties {
 export function agreementRef(ref: string): { by: 'id' | 'key'; where: { id: string } | { key: string } } {
   return isUUID(ref) ? { by: 'id', where: { id: ref.toLowerCase() } } : { by: 'key', where: { key: ref.trim().toUpperCase() } };
 }
+
+/**
+ * An objective's stable key (issue 16): the key of the agreement that defines it and its metric's
+ * code, `MKT-SALES/LEAD_VOLUME`. A version has one objective per metric, so the key names the
+ * same commitment in every version, while the objective's id changes with each version.
+ */
+export function objectiveKey(agreementKey: string, metricCode: string): string {
+  return `${agreementKey}/${metricCode}`;
+}
+
+/**
+ * How an argument that takes an objective names it: its id (a UUID, of one version), its key
+ * (`MKT-SALES/LEAD_VOLUME`, stable across versions), or, within one agreement's month, its
+ * metric's code alone (`LEAD_VOLUME`). Keys and codes are upper-cased as stored.
+ */
+export function objectiveRef(ref: string): { id: string } | { agreementKey: string | null; metricCode: string } {
+  const trimmed = ref.trim();
+  if (isUUID(trimmed)) return { id: trimmed.toLowerCase() };
+  const slash = trimmed.lastIndexOf('/');
+  return slash < 0
+    ? { agreementKey: null, metricCode: trimmed.toUpperCase() }
+    : {
+        agreementKey: trimmed.slice(0, slash).trim().toUpperCase(),
+        metricCode: trimmed
+          .slice(slash + 1)
+          .trim()
+          .toUpperCase(),
+      };
+}

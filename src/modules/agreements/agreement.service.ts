@@ -4,7 +4,7 @@ import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
 import { rowLock } from '../../common/locks';
 import { loadForWrite } from '../../common/lookup';
-import { type Month } from '../../common/month';
+import { monthOf, type Month } from '../../common/month';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
@@ -15,11 +15,11 @@ import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';
 import { Agreement, AgreementStatus, AgreementVersion, type EscalationPolicy, Inheritance, Objective, Tier } from './agreement.entity';
-import type { AgreementTransitionInput, CreateAgreementInput, ObjectiveInput, TermsInput } from './agreement.inputs';
+import { type AgreementTransitionInput, type CreateAgreementInput, ObjectiveInput, TermsInput } from './agreement.inputs';
 import { type ChainLevel, type ChainObjective } from './inheritance';
 import { tightenAcrossMonths } from './tighten';
 import { checkObjectives, partiesOf, TERM_DEFAULTS, termProblems } from './agreement.validation';
-import { datedMessage, agreementParties } from './agreement.rules';
+import { agreementRef, datedMessage, agreementParties, versionAt } from './agreement.rules';
 /**
  * Drafts an agreement with its first version (terms and objectives). CORPORATE agreements are
  * drafted by admins; CUSTOMER and SERVICE ones by admins or a head of either party.
@@ -31,6 +31,8 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
     input,
     Agreement,
     async (em) => {
+      // With a template, the terms and objectives it gives, merged with those given.
+      const { terms, objectives } = input.copyTermsFrom ? await copiedTerms(em, ctx.request.now, input.copyTermsFrom, input) : { terms: input.terms, objectives: input.objectives ?? [] };
       const errors: UserError[] = [];
       const required = (field: string, value: unknown, why: string) => {
         if (!value) errors.push(new UserError(field, UserErrorCode.REQUIRED, `${field}: ${why}`));
@@ -53,7 +55,7 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
           errors.push(new UserError('customerId', UserErrorCode.INVALID, 'customerId: the customer must be another department than the provider'));
         }
       }
-      errors.push(...termProblems(input.terms));
+      errors.push(...termProblems(terms));
       if (errors.length) throw new UserErrorsException(errors);
 
       const key = input.key.trim().toUpperCase();
@@ -90,11 +92,11 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
         }
       }
 
-      const metrics = await checkObjectives(em, input.objectives);
+      const metrics = await checkObjectives(em, objectives);
       const own: ChainLevel<ChainObjective> = {
         agreementId: '',
         agreementKey: key,
-        objectives: input.objectives.map((o, i) => ({
+        objectives: objectives.map((o, i) => ({
           metricId: metrics[i].id,
           metricCode: metrics[i].code,
           direction: metrics[i].direction,
@@ -102,18 +104,16 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
           inheritance: o.inheritance ?? Inheritance.APPLIES,
         })),
       };
-      const violations = await tightenAcrossMonths(em, { id: null, key, parentId: parent?.id ?? null }, own.objectives, input.terms.effectiveFrom);
+      const violations = await tightenAcrossMonths(em, { id: null, key, parentId: parent?.id ?? null }, own.objectives, terms.effectiveFrom);
       if (violations.length) {
         throw new UserErrorsException(
-          violations.map(
-            (v) => new UserError(`objectives[${own.objectives.findIndex((o) => o.metricCode === v.metricCode)}].target`, UserErrorCode.LOOSENS, datedMessage(v, input.terms.effectiveFrom)),
-          ),
+          violations.map((v) => new UserError(`objectives[${own.objectives.findIndex((o) => o.metricCode === v.metricCode)}].target`, UserErrorCode.LOOSENS, datedMessage(v, terms.effectiveFrom))),
         );
       }
 
       const agreement = em.create(Agreement, { key, tier: input.tier, title: input.title.trim(), provider, customer, service, parent, state: AgreementStatus.DRAFT });
-      const version = createVersion(em, agreement, 1, input.terms.effectiveFrom, input.terms);
-      input.objectives.forEach((o, i) => createObjective(em, version, metrics[i], o, i));
+      const version = createVersion(em, agreement, 1, terms.effectiveFrom, terms);
+      objectives.forEach((o, i) => createObjective(em, version, metrics[i], o, i));
       await em.flush();
       await emitEvent(em, {
         type: 'agreement.awaiting_approval',
@@ -131,6 +131,49 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
       },
     },
   );
+}
+
+/** The terms a template copies when `terms` leaves them out (not contacts, effectiveTo or nextReviewDate: those are the pair's own). */
+const COPIED_TERMS = [
+  'complianceTarget',
+  'monthlyCharge',
+  'creditCapPercent',
+  'reportDueWorkingDays',
+  'acceptanceWorkingDays',
+  'reviewCadenceMonths',
+  'responsibilities',
+  'escalationPolicy',
+  'calendar',
+] as const;
+
+/**
+ * `createAgreement(copyTermsFrom:)` (issue 16, templates): the terms and objectives of another
+ * agreement's version in force at `now` (its latest before its first month), merged with the
+ * input. A term given in `terms` wins over the copied one; an objective given replaces the copied
+ * objective on its metric, or is added; given objectives come first (so their error paths are
+ * theirs), the copied ones follow in their order. Only the template's own objectives are copied:
+ * inherited ones come from the new agreement's own parent.
+ */
+async function copiedTerms(em: EntityManager, now: Date, ref: string, input: CreateAgreementInput): Promise<{ terms: TermsInput; objectives: ObjectiveInput[] }> {
+  const found = agreementRef(ref);
+  const template = await em.findOne(Agreement, found.where);
+  if (!template) userError('copyTermsFrom', UserErrorCode.NOT_FOUND, `no agreement has ${found.by} ${ref}`);
+  const versions = await em.find(AgreementVersion, { agreement: template.id }, { orderBy: { number: 'asc' } });
+  const version = versionAt(versions, monthOf(now)) ?? (versions[versions.length - 1] as AgreementVersion);
+  const copied = await em.find(Objective, { agreementVersion: version.id }, { orderBy: { position: 'asc' } });
+  const terms = Object.assign(new TermsInput(), input.terms);
+  for (const name of COPIED_TERMS) {
+    if (terms[name] === undefined || terms[name] === null) Object.assign(terms, { [name]: structuredClone(version[name]) });
+  }
+  const given = input.objectives ?? [];
+  const objectives: ObjectiveInput[] = [...given];
+  for (const o of copied) {
+    if (given.some((g) => g.metricId.toLowerCase() === o.metric.id)) continue;
+    objectives.push(
+      Object.assign(new ObjectiveInput(), { metricId: o.metric.id, target: o.target, warning: o.warning ?? null, weight: o.weight, creditPercent: o.creditPercent, inheritance: o.inheritance }),
+    );
+  }
+  return { terms, objectives };
 }
 
 /** A version row with the terms given, defaults for the rest. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../../common/node';
 import { DateTimeScalar } from '../../common/scalars';
 
 /** Who made a change: a principal's role, or SYSTEM for the scheduler and the webhook worker. */
@@ -23,7 +24,7 @@ registerEnumType(AuditActorRole, {
  * the values before and after. Written by the audit subscriber in the same flush (and so the same
  * transaction) as the change itself; database triggers refuse UPDATE and DELETE.
  */
-@ObjectType({ description: 'One change of state, as recorded (append-only).' })
+@ObjectType({ description: 'One change of state, as recorded (append-only).', implements: Node })
 @Entity({ tableName: 'audit_entry' })
 @Index({ properties: ['entityType', 'entityId', 'at'] })
 export class AuditEntry {

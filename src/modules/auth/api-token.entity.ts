@@ -1,6 +1,7 @@
 import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
+import { Node } from '../../common/node';
 import { DateTimeScalar } from '../../common/scalars';
 import { User } from './user.entity';
 
@@ -8,7 +9,7 @@ import { User } from './user.entity';
  * A bearer token. The secret is shown once, at creation; only its SHA-256 hash is stored, with a
  * short prefix so people can tell their tokens apart.
  */
-@ObjectType({ description: 'An API token; the secret itself is never stored or shown again.' })
+@ObjectType({ description: 'An API token; the secret itself is never stored or shown again.', implements: Node })
 @Entity({ tableName: 'api_token' })
 export class ApiToken extends BaseEntity {
   @Index()

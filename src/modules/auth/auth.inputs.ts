@@ -97,7 +97,7 @@ export class UserFilter {
   @Field(() => Role, { nullable: true })
   role?: Role;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The department: its id or its code.' })
   departmentId?: string | null;
 
   @Field({ nullable: true, defaultValue: false })

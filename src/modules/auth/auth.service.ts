@@ -1,9 +1,9 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { isUUID } from 'class-validator';
-import { assertIdArgument, NotFoundError, UnauthenticatedError } from '../../common/errors';
+import { NotFoundError, UnauthenticatedError } from '../../common/errors';
 import { idempotent } from '../../common/idempotency';
-import { loadForWrite } from '../../common/lookup';
+import { idOfRef, loadForWrite } from '../../common/lookup';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
@@ -61,12 +61,12 @@ async function principalOf(em: EntityManager, row: ApiToken, now: Date): Promise
 }
 
 /** The users connection (admins), ordered by email. */
-export function listUsers(ctx: Context, filter: UserFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<User>> {
+export async function listUsers(ctx: Context, filter: UserFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<User>> {
   const where: FilterQuery<User>[] = [];
   if (!filter?.includeDeactivated) where.push({ deactivatedAt: null });
   if (filter?.role) where.push({ role: filter.role });
-  assertIdArgument('filter.departmentId', filter?.departmentId);
-  if (filter?.departmentId) where.push({ department: filter.departmentId });
+  const department = await idOfRef(ctx.em, Department, 'Department', 'filter.departmentId', filter?.departmentId);
+  if (department) where.push({ department });
   return paginate(
     ctx.em,
     User,

@@ -2,11 +2,12 @@ import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { Role } from '../../common/role';
 import { BaseEntity } from '../../common/base.entity';
+import { Node } from '../../common/node';
 import { DateTimeScalar } from '../../common/scalars';
 import { Department } from '../departments/department.entity';
 
 /** A person or a system that holds API tokens. */
-@ObjectType({ description: 'A person or a system that holds API tokens (visible to admins).' })
+@ObjectType({ description: 'A person or a system that holds API tokens (visible to admins).', implements: Node })
 @Entity({ tableName: 'app_user' })
 export class User extends BaseEntity {
   @Field()

@@ -59,7 +59,7 @@ export class UpdateServiceInput {
 
 @InputType()
 export class ServiceFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The provider department: its id or its code.' })
   providerId?: string | null;
 
   @Field({ nullable: true, defaultValue: false })

@@ -1,9 +1,8 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { assertMay } from '../../common/policy';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
-import { assertIdArgument } from '../../common/errors';
 import { paginate, type Page } from '../../common/connection';
-import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWrite } from '../../common/lookup';
+import { archiveRecord, assertCodeFree, findByIdOrCode, idOfRef, loadForUpdate, loadForWrite } from '../../common/lookup';
 import { runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
@@ -33,11 +32,11 @@ export function findService(ctx: Context, id?: string | null, code?: string | nu
 }
 
 /** The services connection, ordered by code. */
-export function listServices(ctx: Context, filter: ServiceFilter | undefined, page: PageRequest): Promise<Page<Service>> {
+export async function listServices(ctx: Context, filter: ServiceFilter | undefined, page: PageRequest): Promise<Page<Service>> {
   const where: FilterQuery<Service>[] = [];
   if (!filter?.includeArchived) where.push({ archivedAt: null });
-  assertIdArgument('filter.providerId', filter?.providerId);
-  if (filter?.providerId) where.push({ provider: filter.providerId });
+  const provider = await idOfRef(ctx.em, Department, 'Department', 'filter.providerId', filter?.providerId);
+  if (provider) where.push({ provider });
   if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Service>);
   return paginate(
     ctx.em,

@@ -1,6 +1,7 @@
 import { Entity, Enum, Property } from '@mikro-orm/core';
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import { CodedEntity } from '../../common/base.entity';
+import { Node } from '../../common/node';
 import { DateTimeScalar } from '../../common/scalars';
 
 /** Whether a bigger value is better (availability) or worse (response time). */
@@ -58,7 +59,7 @@ export const UNIT_DEFAULTS: Record<MetricUnit, { min: number | null; max: number
 };
 
 /** What is measured (an SLI), from the metric catalog. */
-@ObjectType({ description: 'What is measured (an SLI): unit, direction, source and value bounds.' })
+@ObjectType({ description: 'What is measured (an SLI): unit, direction, source and value bounds.', implements: Node })
 @Entity({ tableName: 'metric' })
 export class Metric extends CodedEntity {
   // A plain string column, not @Enum: MikroORM 6 misreads SQLite enum checks of more than two

@@ -1,6 +1,7 @@
 import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { CodedEntity } from '../../common/base.entity';
+import { Node } from '../../common/node';
 import { DateTimeScalar } from '../../common/scalars';
 
 /**
@@ -8,7 +9,7 @@ import { DateTimeScalar } from '../../common/scalars';
  * (divisions); a cycle is refused by the service. Archived departments keep their history but
  * take no new agreements.
  */
-@ObjectType({ description: 'An organisational unit; may have a parent (division).' })
+@ObjectType({ description: 'An organisational unit; may have a parent (division).', implements: Node })
 @Entity({ tableName: 'department' })
 export class Department extends CodedEntity {
   // Exposed through a field resolver that batches with a DataLoader, not as a plain field.

@@ -52,7 +52,7 @@ export class UpdateDepartmentInput {
 
 @InputType()
 export class DepartmentFilter {
-  @Field(() => ID, { nullable: true, description: 'Only the direct children of this department.' })
+  @Field(() => ID, { nullable: true, description: 'Only the direct children of this department: its id or its code.' })
   parentId?: string | null;
 
   @Field({ nullable: true, description: 'Only departments without a parent.' })

@@ -1,10 +1,10 @@
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { codeOrNameContains, normalizeCode } from '../../common/codes';
-import { assertIdArgument, NotFoundError } from '../../common/errors';
+import { NotFoundError } from '../../common/errors';
 import { isUUID } from 'class-validator';
 import { LOCKS, serialize } from '../../common/locks';
 import { paginate, type Page } from '../../common/connection';
-import { archiveRecord, assertCodeFree, findByIdOrCode, loadForUpdate, loadForWrite } from '../../common/lookup';
+import { archiveRecord, assertCodeFree, findByIdOrCode, idOfRef, loadForUpdate, loadForWrite } from '../../common/lookup';
 import { runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
@@ -39,11 +39,11 @@ export const isPartyOf = (departmentId: string, a: { provider?: { id: string } |
   a.provider?.id === departmentId || a.customer?.id === departmentId;
 
 /** The departments connection, ordered by code. */
-export function listDepartments(ctx: Context, filter: DepartmentFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Department>> {
+export async function listDepartments(ctx: Context, filter: DepartmentFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Department>> {
   const where: FilterQuery<Department>[] = [];
   if (!filter?.includeArchived) where.push({ archivedAt: null });
-  assertIdArgument('filter.parentId', filter?.parentId);
-  if (filter?.parentId) where.push({ parent: filter.parentId });
+  const parent = await idOfRef(ctx.em, Department, 'Department', 'filter.parentId', filter?.parentId);
+  if (parent) where.push({ parent });
   if (filter?.rootsOnly) where.push({ parent: null });
   if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Department>);
   return paginate(

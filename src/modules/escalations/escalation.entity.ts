@@ -1,6 +1,7 @@
 import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
+import { Node } from '../../common/node';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
 import { Severity } from '../../common/severity';
@@ -18,7 +19,7 @@ registerEnumType(EscalationStatus, { name: 'EscalationStatus' });
  * on the agreement's business calendar (CRITICAL around the clock) against the policy of the
  * version in force when it was opened.
  */
-@ObjectType({ description: 'A problem raised against an agreement, with its response and resolution clocks.' })
+@ObjectType({ description: 'A problem raised against an agreement, with its response and resolution clocks.', implements: Node })
 @Entity({ tableName: 'escalation' })
 @Index({ properties: ['agreement', 'month'] })
 export class Escalation extends BaseEntity<'status'> {

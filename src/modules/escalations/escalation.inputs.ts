@@ -55,7 +55,7 @@ export class EscalationTransitionInput {
 
 @InputType()
 export class EscalationFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The agreement: its id or its key.' })
   agreementId?: string | null;
 
   @Field(() => EscalationStatus, { nullable: true })

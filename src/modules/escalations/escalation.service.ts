@@ -3,7 +3,6 @@ import { escalationMetricValues as pureEscalationMetricValues, type EscalationMe
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
@@ -11,6 +10,7 @@ import { assertValidInput } from '../../common/validation';
 import { addWorkingHours, AROUND_THE_CLOCK, type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
 import type { Context } from '../../common/context';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
+import { idOfRef } from '../../common/lookup';
 import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
@@ -155,10 +155,10 @@ export function resolveEscalation(ctx: Context, input: EscalationTransitionInput
 }
 
 /** The escalations connection, newest first. */
-export function listEscalations(ctx: Context, filter: EscalationFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Escalation>> {
-  assertIdArgument('filter.agreementId', filter?.agreementId);
+export async function listEscalations(ctx: Context, filter: EscalationFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Escalation>> {
+  const agreement = await idOfRef(ctx.em, Agreement, 'Agreement', 'filter.agreementId', filter?.agreementId, 'key');
   const where: FilterQuery<Escalation>[] = [];
-  if (filter?.agreementId) where.push({ agreement: filter.agreementId });
+  if (agreement) where.push({ agreement });
   if (filter?.status) where.push({ status: filter.status });
   if (filter?.severity) where.push({ severity: filter.severity });
   if (filter?.month) where.push({ month: filter.month });

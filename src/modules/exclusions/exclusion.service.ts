@@ -1,18 +1,18 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
+import { idOfRef } from '../../common/lookup';
 import { agreementParties } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
 import { Exclusion, ExclusionStatus } from '../reports/report.entity';
 import type { ExclusionDecisionInput, ExclusionFilter, RequestExclusionInput } from '../reports/report.inputs';
-import { loadAgreementMonth } from '../reports/report.service';
+import { loadAgreementMonth, objectiveNamed } from '../reports/report.service';
 import { scoreMonths } from '../scorecards/scorecard.service';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
@@ -26,9 +26,9 @@ import { decisionNote } from '../../common/decision';
 export function requestExclusion(ctx: Context, input: RequestExclusionInput, now = ctx.request.now): Promise<MutationResult<Exclusion>> {
   return runCreate(ctx, 'requestExclusion', input, Exclusion, async (em) => {
     const m = await loadAgreementMonth(em, ctx, input.agreementId, input.month, 'exclusion:request', 'request exclusions', now);
-    const objectiveId = input.objectiveId.toLowerCase();
-    const o = m.objectives.find((x) => x.objective.id === objectiveId);
+    const o = objectiveNamed(m.objectives, input.objectiveId);
     if (!o) userError('objectiveId', UserErrorCode.INVALID, `objective ${input.objectiveId} is not in force for ${m.agreement.key} in ${m.month}; read effectiveObjectives(at: "${m.month}")`);
+    const objectiveId = o.objective.id;
     // Scored as the scorecards score it: the latest revision's value, or the measured one for
     // AUTOMATED metrics (read inside this transaction).
     const [scored] = await scoreMonths({ loaders: m.loaders }, [{ agreement: m.agreement, month: m.month, version: m.version }], now);
@@ -95,10 +95,10 @@ export function decideExclusion(ctx: Context, input: ExclusionDecisionInput, app
 }
 
 /** The exclusions connection, by month then id. */
-export function listExclusions(ctx: Context, filter: ExclusionFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Exclusion>> {
-  assertIdArgument('filter.agreementId', filter?.agreementId);
+export async function listExclusions(ctx: Context, filter: ExclusionFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Exclusion>> {
+  const agreement = await idOfRef(ctx.em, Agreement, 'Agreement', 'filter.agreementId', filter?.agreementId, 'key');
   const where: FilterQuery<Exclusion>[] = [];
-  if (filter?.agreementId) where.push({ agreement: filter.agreementId });
+  if (agreement) where.push({ agreement });
   if (filter?.month) where.push({ month: filter.month });
   if (filter?.status) where.push({ status: filter.status });
   return paginate(

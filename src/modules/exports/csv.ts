@@ -10,6 +10,7 @@ import { Tier } from '../agreements/agreement.entity';
 import { columnNames, HANDOFF_FACT_COLUMNS, MEASUREMENT_FACT_COLUMNS } from './fact-columns';
 import type { FactTable } from './fact-table';
 import type { FactFilter } from './facts.service';
+import { byCodes } from './fact-filter';
 
 /** Rows per page read from the database while streaming: memory stays flat whatever the total. */
 const PAGE = 2000;
@@ -50,7 +51,9 @@ export function filterFromQuery(params: URLSearchParams): FactFilter {
  * page) and written with back-pressure, so memory stays flat for a million rows. The header is the
  * table's columns, in their order. The snapshot instant of the pull is sent as `X-As-Of`.
  */
-export async function streamCsv(ctx: Context, table: FactTable, filter: FactFilter, res: http.ServerResponse): Promise<void> {
+export async function streamCsv(ctx: Context, table: FactTable, given: FactFilter, res: http.ServerResponse): Promise<void> {
+  // Departments by id or code (one convention for filters): the fact queries filter by code.
+  const filter = await byCodes(ctx, given);
   // The first page before any byte: a bad filter is still a clean 400.
   let page = await table.read(ctx, filter, PAGE, null);
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${table.file}.csv"`, 'x-as-of': page.asOf.toISOString() });

@@ -13,6 +13,7 @@ import { objectivesAt } from '../reports/report.service';
 import type { ColumnValues, FactColumns } from './fact-columns';
 import { DEFAULT_FACT_PAGE, type FactTable, MAX_FACT_PAGE } from './fact-table';
 import { FACT_TABLES } from './fact-tables';
+import { byCodes } from './fact-filter';
 import { toOpenSlo, toYaml } from './openslo';
 import { loadManyOrThrow } from '../../common/loaders';
 
@@ -37,10 +38,10 @@ export class FactFilter {
   @Field(() => Tier, { nullable: true })
   tier?: Tier | null;
 
-  @Field(() => String, { nullable: true, description: 'Provider department code.' })
+  @Field(() => String, { nullable: true, description: 'The provider department: its code or its id.' })
   provider?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Customer department code.' })
+  @Field(() => String, { nullable: true, description: 'The customer department: its code or its id.' })
   customer?: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'Only facts changed after this instant: pass the `asOf` of the previous pull.' })
@@ -134,7 +135,7 @@ export function factResolver(table: FactTable): abstract new () => object {
       @Arg('first', () => Int, { nullable: true }) first?: number | null,
       @Arg('after', () => String, { nullable: true }) after?: string | null,
     ): Promise<Connection> {
-      return connection(await table.read(ctx, filter, factPageSize(first), after)) as unknown as Connection;
+      return connection(await table.read(ctx, await byCodes(ctx, filter), factPageSize(first), after)) as unknown as Connection;
     }
   }
   return FactsResolver;

@@ -1,6 +1,7 @@
 import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
+import { Node } from '../../common/node';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
 import type { HandoffStats } from '../../scoring/automated';
@@ -11,7 +12,7 @@ import type { HandoffStats } from '../../scoring/automated';
  * updates this row. Written in bulk (`recordHandoffEvents`), so rows are facts, not audited one by
  * one; each batch is audited as a {@link HandoffBatch}.
  */
-@ObjectType({ description: 'One unit of work handed from a provider to a customer department, as automation reported it.' })
+@ObjectType({ description: 'One unit of work handed from a provider to a customer department, as automation reported it.', implements: Node })
 @Entity({ tableName: 'handoff_event' })
 @Unique({ properties: ['source', 'externalId'] })
 @Index({ properties: ['agreement', 'month'] })
@@ -70,7 +71,7 @@ export class HandoffEvent extends BaseEntity {
 }
 
 /** One call of `recordHandoffEvents`: who sent how many events, audited like any change. */
-@ObjectType({ description: 'One batch of handoff events, as recorded.' })
+@ObjectType({ description: 'One batch of handoff events, as recorded.', implements: Node })
 @Entity({ tableName: 'handoff_batch' })
 export class HandoffBatch extends BaseEntity {
   @Field()

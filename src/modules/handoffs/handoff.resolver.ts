@@ -1,11 +1,11 @@
 import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs, paginate } from '../../common/connection';
-import { assertIdArgument } from '../../common/errors';
 import type { Month } from '../../common/month';
 import { MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
 import { Agreement } from '../agreements/agreement.entity';
+import { idOfRef } from '../../common/lookup';
 import { rolesFor } from '../../common/policy';
 import { HandoffBatch, HandoffEvent } from './handoff.entity';
 import { handoffMonths, HandoffMonthView } from './handoff-months';
@@ -38,17 +38,17 @@ export class HandoffResolver {
 
   @Authorized()
   @Query(() => HandoffEventConnection, { description: 'Handoff events of an agreement (or all), by hand-off time.' })
-  handoffEvents(
+  async handoffEvents(
     @Ctx() ctx: Context,
     @Args() page: PageArgs,
-    @Arg('agreementId', () => ID, { nullable: true }) agreementId?: string,
+    @Arg('agreementId', () => ID, { nullable: true, description: 'The agreement: its id or its key.' }) agreementId?: string,
     @Arg('month', () => MonthScalar, { nullable: true }) month?: Month,
   ): Promise<HandoffEventConnection> {
-    assertIdArgument('agreementId', agreementId);
+    const agreement = await idOfRef(ctx.em, Agreement, 'Agreement', 'agreementId', agreementId, 'key');
     return paginate(
       ctx.em,
       HandoffEvent,
-      { $and: [agreementId ? { agreement: agreementId } : {}, month ? { month } : {}] },
+      { $and: [agreement ? { agreement } : {}, month ? { month } : {}] },
       [
         ['handedOffAt', 'asc'],
         ['id', 'asc'],

@@ -2,6 +2,7 @@ import { Entity, Index, ManyToOne, PrimaryKey, PrimaryKeyProp, Property, type Re
 import { Field, Float, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { RequesterSide } from '../../common/sides';
+import { Node } from '../../common/node';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
 
@@ -338,7 +339,7 @@ registerEnumType(CreditEntryKind, {
 });
 
 /** One posting to the credit ledger: append-only. */
-@ObjectType({ description: 'A posting of an agreement-month’s service credit (DESIGN §5): on close, and as an adjustment after a reopening.' })
+@ObjectType({ description: 'A posting of an agreement-month’s service credit (DESIGN §5): on close, and as an adjustment after a reopening.', implements: Node })
 @Entity({ tableName: 'credit_entry' })
 @Index({ properties: ['agreementId', 'month'] })
 @Index({ properties: ['providerId', 'month'] })
@@ -428,7 +429,10 @@ export enum ReopeningStatus {
 registerEnumType(ReopeningStatus, { name: 'ReopeningStatus' });
 
 /** A request to reopen a closed month (DESIGN §5): one party asks, the other party's head (or an admin) decides. */
-@ObjectType({ description: 'A request to reopen a closed agreement-month: approved by the other party’s head or an admin, it recomputes the month and posts an adjusting credit entry.' })
+@ObjectType({
+  description: 'A request to reopen a closed agreement-month: approved by the other party’s head or an admin, it recomputes the month and posts an adjusting credit entry.',
+  implements: Node,
+})
 @Entity({ tableName: 'month_reopening' })
 @Index({ properties: ['agreement', 'month'] })
 export class MonthReopening extends BaseEntity<'status'> {

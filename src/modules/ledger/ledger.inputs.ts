@@ -39,12 +39,12 @@ export class MonthReopeningDecisionInput {
 
 @InputType({ description: 'Which credit ledger entries: any combination; months are the agreement-months the entries are for.' })
 export class CreditLedgerFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The agreement: its id or its key.' })
   @IsOptional()
   @IsUUID('all', { message: 'agreementId: expected an agreement id (UUID)' })
   agreementId?: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'Entries of agreements this department provides or receives.' })
+  @Field(() => ID, { nullable: true, description: 'Entries of agreements this department provides or receives: its id or its code.' })
   @IsOptional()
   @IsUUID('all', { message: 'departmentId: expected a department id (UUID)' })
   departmentId?: string | null;

@@ -76,7 +76,11 @@ export class CreditEntryResolver {
 export class MonthReopeningResolver {
   @Authorized()
   @Query(() => MonthReopeningConnection, { description: 'Requests to reopen closed months, newest first.' })
-  monthReopenings(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('agreementId', () => String, { nullable: true }) agreementId?: string | null): Promise<MonthReopeningConnection> {
+  monthReopenings(
+    @Ctx() ctx: Context,
+    @Args() page: PageArgs,
+    @Arg('agreementId', () => String, { nullable: true, description: 'The agreement: its id or its key.' }) agreementId?: string | null,
+  ): Promise<MonthReopeningConnection> {
     return reopenings.listReopenings(ctx, agreementId, page);
   }
 

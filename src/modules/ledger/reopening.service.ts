@@ -7,7 +7,7 @@
  */
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { type Page, paginate } from '../../common/connection';
-import { assertIdArgument, BadUserInputError } from '../../common/errors';
+import { BadUserInputError } from '../../common/errors';
 import { rowLock } from '../../common/locks';
 import { compareMonths } from '../../common/month';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
@@ -17,6 +17,8 @@ import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { acceptanceDue } from '../../common/working-time';
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
+import { Department } from '../departments/department.entity';
+import { idOfRef } from '../../common/lookup';
 import { agreementParties, versionAt } from '../agreements/agreement.rules';
 import { bool } from '../../common/sql';
 import { principalOf } from '../../common/authorization';
@@ -151,12 +153,12 @@ export const approveMonthReopening = (ctx: Context, input: MonthReopeningDecisio
 export const rejectMonthReopening = (ctx: Context, input: MonthReopeningDecisionInput, now = ctx.request.now) => decide(ctx, input, false, now);
 
 /** Reopenings of an agreement (or all), newest first. */
-export function listReopenings(ctx: Context, agreementId: string | null | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<MonthReopening>> {
-  assertIdArgument('agreementId', agreementId);
+export async function listReopenings(ctx: Context, agreementId: string | null | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<MonthReopening>> {
+  const agreement = await idOfRef(ctx.em, Agreement, 'Agreement', 'agreementId', agreementId, 'key');
   return paginate(
     ctx.em,
     MonthReopening,
-    agreementId ? { agreement: agreementId } : {},
+    agreement ? { agreement } : {},
     [
       ['createdAt', 'desc'],
       ['id', 'desc'],
@@ -166,13 +168,13 @@ export function listReopenings(ctx: Context, agreementId: string | null | undefi
 }
 
 /** The credit ledger's entries, in the order they were posted. */
-export function listCreditEntries(ctx: Context, filter: CreditLedgerFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<CreditEntry>> {
-  assertIdArgument('filter.agreementId', filter?.agreementId);
-  assertIdArgument('filter.departmentId', filter?.departmentId);
+export async function listCreditEntries(ctx: Context, filter: CreditLedgerFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<CreditEntry>> {
+  const agreement = await idOfRef(ctx.em, Agreement, 'Agreement', 'filter.agreementId', filter?.agreementId, 'key');
+  const department = await idOfRef(ctx.em, Department, 'Department', 'filter.departmentId', filter?.departmentId);
   if (filter?.from && filter.to && compareMonths(filter.to, filter.from) < 0) throw new BadUserInputError(`filter.to: expected ${filter.from} or later, received ${filter.to}`, 'filter.to');
   const where: FilterQuery<CreditEntry>[] = [];
-  if (filter?.agreementId) where.push({ agreementId: filter.agreementId.toLowerCase() });
-  if (filter?.departmentId) where.push({ $or: [{ providerId: filter.departmentId.toLowerCase() }, { customerId: filter.departmentId.toLowerCase() }] });
+  if (agreement) where.push({ agreementId: agreement });
+  if (department) where.push({ $or: [{ providerId: department }, { customerId: department }] });
   if (filter?.from) where.push({ month: { $gte: filter.from } });
   if (filter?.to) where.push({ month: { $lte: filter.to } });
   // A month closed and reopened at one instant posts its CLOSE and its ADJUSTMENT at that instant:

@@ -152,6 +152,23 @@ export async function listInbox(ctx: Context, filter: InboxFilterValues | null |
   };
 }
 
+/**
+ * The inbox items among `ids` that the principal may read, with its read markers (one statement),
+ * for `node(id:)`: an event it may not read is left out, as the inbox leaves it out.
+ */
+export async function inboxItemsByIds(ctx: Context, ids: readonly string[]): Promise<InboxEntry[]> {
+  const principal = principalOf(ctx);
+  const wanted = ids.filter((id) => isUUID(id));
+  if (!wanted.length) return [];
+  const visible = visibleEventsWhere(principal);
+  const rows = await sqlOf(ctx.em).rows<Row>(
+    `select e."seq", e."id", e."type", e."occurred_at", e."agreement_id", e."agreement_key", e."actor_user_id", e."payload", case when ${READ} then 1 else 0 end as "is_read" ` +
+      `from "domain_event" e where e."id" in (${wanted.map(() => '?').join(', ')}) and ${visible.sql}`,
+    [principal.userId, principal.userId, ...wanted, ...visible.params],
+  );
+  return rows.map(toEntry);
+}
+
 function toEntry(row: Row): InboxEntry {
   const payload = typeof row.payload === 'string' ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload;
   return {

@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { PageInfo } from '../../common/connection';
+import { Node } from '../../common/node';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import { ActionKind } from './action-items';
@@ -39,7 +40,7 @@ export class InboxActor {
   name!: string;
 }
 
-@ObjectType({ description: 'A domain event the principal may read, with its read marker.' })
+@ObjectType({ description: 'A domain event the principal may read, with its read marker.', implements: Node })
 export class InboxItem {
   @Field(() => ID, { description: 'The event’s id (as webhooks send it).' })
   id!: string;

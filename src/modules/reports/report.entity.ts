@@ -1,6 +1,7 @@
 import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
+import { Node } from '../../common/node';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement, Objective } from '../agreements/agreement.entity';
 import { Metric } from '../catalog/metric.entity';
@@ -81,7 +82,7 @@ export interface ReportDraft {
  * {@link ReportRevision}s; the latest counts, earlier ones stay readable. Lateness is fixed at
  * the first submission, against the due date of the version in force in the month.
  */
-@ObjectType({ description: "The provider's monthly report for one agreement and month; its submissions are revisions, the latest counts." })
+@ObjectType({ description: "The provider's monthly report for one agreement and month; its submissions are revisions, the latest counts.", implements: Node })
 @Entity({ tableName: 'report' })
 @Unique({ properties: ['agreement', 'month'] })
 export class Report extends BaseEntity<'status' | 'revisionCount'> {
@@ -125,7 +126,7 @@ export class Report extends BaseEntity<'status' | 'revisionCount'> {
 }
 
 /** One submission of a report: whole and immutable, except for the customer's verdict on it. */
-@ObjectType({ description: 'One submission of a report; the latest revision counts.' })
+@ObjectType({ description: 'One submission of a report; the latest revision counts.', implements: Node })
 @Entity({ tableName: 'report_revision' })
 @Unique({ properties: ['report', 'number'] })
 export class ReportRevision extends BaseEntity<'frictionItems' | 'deemed'> {
@@ -192,7 +193,7 @@ export class ReportRevision extends BaseEntity<'frictionItems' | 'deemed'> {
 }
 
 /** The value of one manual objective in one revision: the measurement BI tools pull. */
-@ObjectType({ description: 'A reported value of one objective.' })
+@ObjectType({ description: 'A reported value of one objective.', implements: Node })
 @Entity({ tableName: 'report_value' })
 @Unique({ properties: ['revision', 'objective'] })
 export class ReportValue extends BaseEntity {
@@ -243,7 +244,7 @@ registerEnumType(ExclusionReason, {
 });
 
 /** A provider's request to excuse one BREACHED or NO_DATA objective-month. */
-@ObjectType({ description: 'A request to excuse a breached or missing objective-month; only APPROVED ones excuse.' })
+@ObjectType({ description: 'A request to excuse a breached or missing objective-month; only APPROVED ones excuse.', implements: Node })
 @Entity({ tableName: 'exclusion' })
 export class Exclusion extends BaseEntity<'status'> {
   @Index()

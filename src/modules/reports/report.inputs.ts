@@ -10,9 +10,12 @@ const FINITE = { allowNaN: false, allowInfinity: false };
 
 @InputType({ description: 'The value of one MANUAL effective objective for the month.' })
 export class ReportValueInput {
-  @Field(() => ID, { nullable: true, description: 'An effective objective of the agreement in the month (its own or inherited); or name its metric instead.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'An effective objective of the agreement in the month (its own or inherited): its id, or its key (`SALES-CS/HANDOVER_DAYS`, the same in every version); or name its metric instead.',
+  })
   @IsOptional()
-  @IsUUID('all', { message: 'objectiveId: expected an objective id (UUID)' })
+  @Length(1, 200, { message: 'objectiveId: expected an objective id or key' })
   objectiveId?: string | null;
 
   @Field(() => String, { nullable: true, description: 'The metric code of the effective objective (e.g. `HANDOVER_DAYS`), instead of `objectiveId`: stable from one version to the next.' })
@@ -129,7 +132,7 @@ export class SettleDisputeInput extends ReportDecisionInput {
 
 @InputType()
 export class ReportFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The agreement: its id or its key.' })
   agreementId?: string | null;
 
   @Field(() => MonthScalar, { nullable: true })
@@ -154,8 +157,10 @@ export class RequestExclusionInput {
   @Field(() => MonthScalar)
   month!: string;
 
-  @Field(() => ID, { description: 'The effective objective (its own or inherited) whose month is to be excused.' })
-  @IsUUID('all', { message: 'objectiveId: expected an objective id (UUID)' })
+  @Field(() => ID, {
+    description: 'The effective objective (its own or inherited) whose month is to be excused: its id, its key (`IT-SALES/AVAILABILITY`, the same in every version) or its metric code.',
+  })
+  @Length(1, 200, { message: 'objectiveId: expected an objective id, key or metric code' })
   objectiveId!: string;
 
   @Field(() => ExclusionReason)
@@ -194,7 +199,7 @@ export class ExclusionDecisionInput {
 
 @InputType()
 export class ExclusionFilter {
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The agreement: its id or its key.' })
   agreementId?: string | null;
 
   @Field(() => MonthScalar, { nullable: true })

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { isUUID } from 'class-validator';
 import { groupBy } from '../../common/collections';
 import { assertAsOf, breathe } from '../../common/bounds';
 import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
-import { assertIdArgument } from '../../common/errors';
 import { normalizeCode } from '../../common/codes';
 import { rowLock } from '../../common/locks';
 import { compareMonths, monthOf, monthRange, type Month } from '../../common/month';
@@ -17,7 +17,8 @@ import type { Loaders } from '../../db/request-loaders';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
-import { activeInMonth, agreementParties, agreementRef, versionAt } from '../agreements/agreement.rules';
+import { idOfRef } from '../../common/lookup';
+import { activeInMonth, agreementParties, agreementRef, objectiveKey, objectiveRef, versionAt } from '../agreements/agreement.rules';
 import { chainAt, type LoadedObjective } from '../agreements/agreement.queries';
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../../common/authorization';
@@ -34,6 +35,8 @@ export interface MonthObjective {
   objective: LoadedObjective['objective'];
   metric: Metric;
   inheritedFrom: string | null;
+  /** The objective's stable key: its defining agreement's key and its metric's code (`objectiveKey`). */
+  key: string;
 }
 
 /** What a write about one agreement-month needs to know: the agreement, its terms then, its objectives. */
@@ -102,13 +105,31 @@ export async function loadAgreementMonth(
 
 /** The effective objectives of an agreement in a month, with their metrics (DESIGN §3). */
 export async function objectivesAt(ctx: Pick<Context, 'loaders'>, agreement: Agreement, month: Month): Promise<MonthObjective[]> {
-  const effective = effectiveObjectives(await chainAt(ctx, agreement, month));
+  const chain = await chainAt(ctx, agreement, month);
+  const keys = new Map(chain.map((level) => [level.agreementId, level.agreementKey]));
+  const effective = effectiveObjectives(chain);
   const metrics = await loadManyOrThrow(
     ctx.loaders.metricById,
     effective.map((e) => e.objective.metricId),
     'Metric',
   );
-  return effective.map((e, i) => ({ objective: e.objective.objective, metric: metrics[i], inheritedFrom: e.inheritedFrom }));
+  return effective.map((e, i) => ({
+    objective: e.objective.objective,
+    metric: metrics[i],
+    inheritedFrom: e.inheritedFrom,
+    key: objectiveKey(keys.get(e.inheritedFrom ?? agreement.id) ?? agreement.key, metrics[i].code),
+  }));
+}
+
+/**
+ * The effective objective of an agreement-month that `ref` names: by id, by key
+ * (`MKT-SALES/LEAD_VOLUME`, the same in every version) or by metric code alone; undefined when
+ * none of the month's objectives is the one named.
+ */
+export function objectiveNamed(objectives: readonly MonthObjective[], ref: string): MonthObjective | undefined {
+  const r = objectiveRef(ref);
+  if ('id' in r) return objectives.find((o) => o.objective.id === r.id);
+  return objectives.find((o) => o.metric.code === r.metricCode && (r.agreementKey === null || o.key === objectiveKey(r.agreementKey, r.metricCode)));
 }
 
 /**
@@ -212,7 +233,21 @@ function valuesOf(m: AgreementMonth, values: ReportValueInput[]): Content['value
       errors.push(new UserError(`values[${i}]`, UserErrorCode.INVALID, `values[${i}]: expected exactly one of objectiveId or metric (a metric code)`));
       return { objectiveId: '', value: v.value };
     }
-    if (v.objectiveId) return { objectiveId: v.objectiveId.toLowerCase(), value: v.value };
+    // An id is kept as given (an unknown one is reported with the others); a key is looked up.
+    if (v.objectiveId && isUUID(v.objectiveId.trim())) return { objectiveId: v.objectiveId.trim().toLowerCase(), value: v.value };
+    if (v.objectiveId) {
+      const named = objectiveNamed(m.objectives, v.objectiveId);
+      if (!named) {
+        errors.push(
+          new UserError(
+            `values[${i}].objectiveId`,
+            UserErrorCode.NOT_FOUND,
+            `objective ${v.objectiveId} is not in force for ${m.agreement.key} in ${m.month} (version ${m.version.number}); read effectiveObjectives(at: "${m.month}")`,
+          ),
+        );
+      }
+      return { objectiveId: named?.objective.id ?? '', value: v.value };
+    }
     const id = byCode.get(normalizeCode(v.metric as string));
     if (!id) {
       errors.push(
@@ -529,10 +564,10 @@ export function settleDispute(ctx: Context, input: SettleDisputeInput, now = ctx
 }
 
 /** The reports connection, by month then id. */
-export function listReports(ctx: Context, filter: ReportFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Report>> {
-  assertIdArgument('filter.agreementId', filter?.agreementId);
+export async function listReports(ctx: Context, filter: ReportFilter | undefined, page: { first?: number | null; after?: string | null }): Promise<Page<Report>> {
+  const agreement = await idOfRef(ctx.em, Agreement, 'Agreement', 'filter.agreementId', filter?.agreementId, 'key');
   const where: FilterQuery<Report>[] = [];
-  if (filter?.agreementId) where.push({ agreement: filter.agreementId });
+  if (agreement) where.push({ agreement });
   if (filter?.month) where.push({ month: filter.month });
   if (filter?.from) where.push({ month: { $gte: filter.from } });
   if (filter?.to) where.push({ month: { $lte: filter.to } });

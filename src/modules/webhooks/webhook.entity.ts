@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
+import { Node } from '../../common/node';
 import { DateTimeScalar } from '../../common/scalars';
 import { Department } from '../departments/department.entity';
 
@@ -38,7 +39,7 @@ registerEnumType(WebhookDeliveryStatus, {
  * and of CORPORATE ones, of the chosen types, committed after it was created, POSTed to `url`
  * signed with its secret (Standard Webhooks v1). The secrets are never exposed by a field.
  */
-@ObjectType({ description: 'A signed webhook endpoint of a department (Standard Webhooks v1).' })
+@ObjectType({ description: 'A signed webhook endpoint of a department (Standard Webhooks v1).', implements: Node })
 @Entity({ tableName: 'webhook_subscription' })
 export class WebhookSubscription extends BaseEntity<'status' | 'description' | 'previousSecret' | 'previousSecretExpiresAt' | 'disabledAt' | 'disabledReason' | 'outboxTx' | 'outboxSnapshot'> {
   @Index()
@@ -106,7 +107,7 @@ export class WebhookSubscription extends BaseEntity<'status' | 'description' | '
  * event), so the fan-out never writes one twice. Changed only with SQL by the worker (its lease,
  * attempts and outcome) and by `redeliverWebhook`.
  */
-@ObjectType({ description: 'One event sent (or to be sent) to one webhook subscription, with its attempts.' })
+@ObjectType({ description: 'One event sent (or to be sent) to one webhook subscription, with its attempts.', implements: Node })
 @Entity({ tableName: 'webhook_delivery' })
 @Unique({ properties: ['subscription', 'eventId'] })
 @Index({ properties: ['status', 'nextAttemptAt'] })
