@@ -8,7 +8,24 @@
  * the domain modules in the order of MODULES (each may use the ones before it); the database
  * wiring (src/db); then the edges: jobs, http, cli and the composition root (schema, main).
  */
-const MODULES = ['departments', 'catalog', 'auth', 'audit', 'agreements', 'reports', 'escalations', 'handoffs', 'scorecards', 'exclusions', 'ledger', 'exports', 'webhooks', 'notifications', 'live'];
+const MODULES = [
+  'departments',
+  'catalog',
+  'auth',
+  'audit',
+  'agreements',
+  'reports',
+  'escalations',
+  'handoffs',
+  'measurements',
+  'scorecards',
+  'exclusions',
+  'ledger',
+  'exports',
+  'webhooks',
+  'notifications',
+  'live',
+];
 
 const valueOnly = { dependencyTypesNot: ['type-only', 'type-import'] };
 const TOP = '^src/(http/|jobs/|cli/|schema\\.ts$|server\\.ts$|main\\.ts$)';

@@ -22,6 +22,7 @@ import { Migration20261126115357_fired_notices as sqlite_Migration20261126115357
 import { Migration20261126120711_webhooks as sqlite_Migration20261126120711_webhooks } from './sqlite/Migration20261126120711_webhooks';
 import { Migration20261126122012_notifications as sqlite_Migration20261126122012_notifications } from './sqlite/Migration20261126122012_notifications';
 import { Migration20261126123000_domain_event_notify as sqlite_Migration20261126123000_domain_event_notify } from './sqlite/Migration20261126123000_domain_event_notify';
+import { Migration20261126141540_automated_feeds as sqlite_Migration20261126141540_automated_feeds } from './sqlite/Migration20261126141540_automated_feeds';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
@@ -42,6 +43,7 @@ import { Migration20261126115357_fired_notices as postgresql_Migration2026112611
 import { Migration20261126120711_webhooks as postgresql_Migration20261126120711_webhooks } from './postgresql/Migration20261126120711_webhooks';
 import { Migration20261126122012_notifications as postgresql_Migration20261126122012_notifications } from './postgresql/Migration20261126122012_notifications';
 import { Migration20261126123000_domain_event_notify as postgresql_Migration20261126123000_domain_event_notify } from './postgresql/Migration20261126123000_domain_event_notify';
+import { Migration20261126141540_automated_feeds as postgresql_Migration20261126141540_automated_feeds } from './postgresql/Migration20261126141540_automated_feeds';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -64,6 +66,7 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261126120711_webhooks,
   sqlite_Migration20261126122012_notifications,
   sqlite_Migration20261126123000_domain_event_notify,
+  sqlite_Migration20261126141540_automated_feeds,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -87,6 +90,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261126120711_webhooks,
   postgresql_Migration20261126122012_notifications,
   postgresql_Migration20261126123000_domain_event_notify,
+  postgresql_Migration20261126141540_automated_feeds,
 ];
 
 /** The ordered migrations of one engine. */

@@ -18,6 +18,8 @@ const AUDITED = new Set([
   'ReportValue',
   'Exclusion',
   'HandoffBatch',
+  'MeasurementBatch',
+  'EscalationBatch',
   'Escalation',
 ]);
 
