@@ -9,6 +9,8 @@ import {
   RecordMeasurementsDocument,
   UpdateFedMetricDocument,
 } from '../generated/graphql';
+import { addMonths, monthOf } from '../../src/common/month';
+import { monthEndsAt } from '../../src/common/working-time';
 import { activateAgreement } from '../support/agreements';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 
@@ -214,5 +216,32 @@ describe.each(engines())('external measurements on %s', (engine) => {
     expect(card.phase).toBe('CLOSED');
     expect(card.lateDataAt).toBe('2026-04-20T09:00:00.000Z');
     expect(objective(card, 'SYSTEM_AVAILABILITY')).toMatchObject({ value: 99.932795699, status: 'AT_RISK' });
+  });
+});
+
+describe.each(engines())('the demo’s measured availability on %s', (engine) => {
+  let s: TestServer;
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('scores IT → Sales (CRM) availability from the monitoring intervals the demo pushes, not from a report', async () => {
+    s = await startServer(engine, { seed: 'all' });
+    // Last month is the demo's month 11: a 10-minute incident (seeds/demo-measurements.ts), in Berlin's months.
+    const now = new Date();
+    const month = addMonths(monthOf(now), -1);
+    const berlin = { timeZone: 'Europe/Berlin' };
+    const minutes = (monthEndsAt(berlin, month).getTime() - monthEndsAt(berlin, addMonths(month, -1)).getTime()) / 60_000;
+    const expected = Math.round(((100 * (minutes - 10)) / minutes) * 1e9) / 1e9;
+    const analyst = s.as(await s.tokenFor(Role.ANALYST));
+    const card = (await analyst.data(MeasuredScorecardDocument, { key: 'IT-SALES-CRM', month })).agreement!.scorecard!;
+    const availability = card.objectives.find((o) => o.metric.code === 'SYSTEM_AVAILABILITY')!;
+    expect(availability).toMatchObject({ source: 'AUTOMATED', value: expected, status: 'MET' });
+    const rows = await analyst.data(MeasurementsDocument, { agreement: 'IT-SALES-CRM', metric: 'SYSTEM_AVAILABILITY', first: 100 });
+    expect(rows.measurements.edges.filter((e) => e.node.externalId.startsWith(`crm-${month}-`)).map((e) => [e.node.externalId, e.node.value])).toEqual([
+      [`crm-${month}-up-1`, 100],
+      [`crm-${month}-down`, 0],
+      [`crm-${month}-up-2`, 100],
+    ]);
   });
 });
