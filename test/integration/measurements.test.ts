@@ -208,6 +208,27 @@ describe.each(engines())('external measurements on %s', (engine) => {
     expect((await rows()).length).toBe(4);
   });
 
+  it('takes 5,000 measurements in one call, and the same 5,000 again as updates, in a bounded number of statements', async () => {
+    // January: 5,000 one-minute intervals from Mon 5 January 00:00, every fourth one down: 75 % up.
+    const start = Date.UTC(2026, 0, 5);
+    const bulk = Array.from({ length: 5000 }, (_, i) => availability(`jan-${i}`, new Date(start + i * 60_000).toISOString(), new Date(start + (i + 1) * 60_000).toISOString(), i % 4 === 0 ? 0 : 100));
+    const january = monitoring.at('2026-02-01T00:00:00Z');
+    const first = await january.data(RecordMeasurementsDocument, { input: { source: 'bulk', measurements: bulk } });
+    expect(first.recordMeasurements.batch).toMatchObject({ received: 5000, created: 5000, updated: 0 });
+    let updated = -1;
+    // Re-sent: 10 upserts of 500 rows, 6 reads of 900 ids, one read of the month's measurements and
+    // the ledger's sync, whatever the batch's size; never a statement per measurement.
+    const statements = await s.countStatements(async () => {
+      updated = (await january.data(RecordMeasurementsDocument, { input: { source: 'bulk', measurements: bulk } })).recordMeasurements.batch!.updated;
+    });
+    // 36 on SQLite and 39 on PostgreSQL (its locks) when this was written.
+    expect(statements).toBeLessThanOrEqual(45);
+    expect(updated).toBe(5000);
+    const jan = (await analyst.at('2026-02-02T00:00:00Z').data(MeasuredScorecardDocument, { key: 'IT-SALES-CRM', month: '2026-01' })).agreement!.scorecard!;
+    expect(objective(jan, 'SYSTEM_AVAILABILITY')).toMatchObject({ value: 75, status: 'BREACHED' });
+    expect((await analyst.data(MeasurementsDocument, { agreement: 'IT-SALES-CRM', metric: 'SYSTEM_AVAILABILITY', first: 1 })).measurements.totalCount).toBe(5004);
+  });
+
   it('a closed month keeps its results; a later measurement is kept and shown as late data', async () => {
     const late = monitoring.at(LATE);
     const r = await late.data(RecordMeasurementsDocument, { input: { source: 'monitoring', measurements: [availability('down', '2026-03-10T03:00:00Z', '2026-03-10T03:30:00Z', 100)] } });
