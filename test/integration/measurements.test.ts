@@ -10,6 +10,7 @@ import {
   UpdateFedMetricDocument,
 } from '../generated/graphql';
 import { addMonths, monthOf } from '../../src/common/month';
+import { Metric, MetricDirection, MetricSource, MetricUnit } from '../../src/modules/catalog/metric.entity';
 import { monthEndsAt } from '../../src/common/working-time';
 import { activateAgreement } from '../support/agreements';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
@@ -121,6 +122,29 @@ describe.each(engines())('external measurements on %s', (engine) => {
     const cleared = await s.data(UpdateFedMetricDocument, { input: { id: m.id, expectedVersion: m.version, feed: null } });
     expect(cleared.updateMetric.userErrors.map((e) => [e.field, e.code])).toEqual([['feed', 'REQUIRED']]);
     expect((await s.data(MetricFeedsDocument, { code: 'CONTRACT_CYCLE_TIME' })).metric).toMatchObject({ feed: 'EXTERNAL', aggregation: 'LAST' });
+  });
+
+  it('an AUTOMATED metric stored without a feed (before feeds) must be given one before any other change', async () => {
+    const em = s.app.orm.em.fork();
+    const legacy = em.create(Metric, {
+      code: 'LEGACY_UPTIME',
+      name: 'Legacy uptime',
+      unit: MetricUnit.PERCENT,
+      direction: MetricDirection.HIGHER_IS_BETTER,
+      source: MetricSource.AUTOMATED,
+      minValue: 0,
+      maxValue: 100,
+      description: '',
+      integerOnly: false,
+      collectsFrictionItems: false,
+    });
+    await em.flush();
+    const renamed = await s.data(UpdateFedMetricDocument, { input: { id: legacy.id, expectedVersion: 1, name: 'Uptime' } });
+    expect(renamed.updateMetric.userErrors.map((e) => [e.field, e.code])).toEqual([['feed', 'REQUIRED']]);
+    const half = await s.data(UpdateFedMetricDocument, { input: { id: legacy.id, expectedVersion: 1, feed: 'EXTERNAL' } });
+    expect(half.updateMetric.userErrors.map((e) => [e.field, e.code])).toEqual([['aggregation', 'REQUIRED']]);
+    const fed = await s.data(UpdateFedMetricDocument, { input: { id: legacy.id, expectedVersion: 1, feed: 'EXTERNAL', aggregation: 'TIME_WEIGHTED' } });
+    expect(fed.updateMetric).toEqual({ metric: { id: legacy.id, code: 'LEGACY_UPTIME', feed: 'EXTERNAL', aggregation: 'TIME_WEIGHTED', version: 2 }, userErrors: [] });
   });
 
   it('refuses a bad batch whole, every problem by index', async () => {
