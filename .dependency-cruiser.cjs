@@ -17,6 +17,7 @@ const MODULES = [
   'reports',
   'escalations',
   'handoffs',
+  'measurements',
   'scorecards',
   'exclusions',
   'ledger',

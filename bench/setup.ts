@@ -119,7 +119,7 @@ export async function tokenFor(app: App, role: Role): Promise<string> {
 export interface GeneratedAgreement {
   id: string;
   key: string;
-  /** The two MANUAL objectives: SYSTEM_AVAILABILITY (percent), then MTTR (hours). */
+  /** The two MANUAL objectives: STATEMENT_ACCURACY (percent), then MTTR (hours). */
   objectiveIds: [string, string];
 }
 
@@ -130,7 +130,7 @@ export interface GeneratedAgreement {
  * that every month from `from` on is free to be reported. Flushed in chunks of 250.
  */
 export async function generateAgreements(em: EntityManager, prefix: string, count: number, from: Month): Promise<GeneratedAgreement[]> {
-  const metrics = await em.find(Metric, { code: { $in: ['SYSTEM_AVAILABILITY', 'MTTR', 'REPORT_DAYS_LATE'] } });
+  const metrics = await em.find(Metric, { code: { $in: ['STATEMENT_ACCURACY', 'MTTR', 'REPORT_DAYS_LATE'] } });
   const metric = (code: string) => {
     const m = metrics.find((x) => x.code === code);
     if (!m) throw new Error(`metric ${code} is not in the catalog (is the demo seeded?)`);
@@ -150,9 +150,9 @@ export async function generateAgreements(em: EntityManager, prefix: string, coun
       const customer = em.create(Department, { code: `${prefix}-C${i}`, name: `Bench customer ${i}` });
       const agreement = em.create(Agreement, { key: `${prefix}-A${i}`, tier: Tier.CUSTOMER, title: `Bench ${i}`, provider, customer, parent: charter, state: AgreementStatus.ACTIVE, activatedAt });
       const version = createVersion(em, agreement, 1, from, { effectiveFrom: from, monthlyCharge: 1000, creditCapPercent: 10 });
-      const availability = createObjective(em, version, metric('SYSTEM_AVAILABILITY'), { metricId: metric('SYSTEM_AVAILABILITY').id, target: 99.5, weight: 2, creditPercent: 5 }, 0);
+      const accuracy = createObjective(em, version, metric('STATEMENT_ACCURACY'), { metricId: metric('STATEMENT_ACCURACY').id, target: 99.5, weight: 2, creditPercent: 5 }, 0);
       const mttr = createObjective(em, version, metric('MTTR'), { metricId: metric('MTTR').id, target: 4, creditPercent: 3 }, 1);
-      pending.push({ agreement, objectives: [availability, mttr] });
+      pending.push({ agreement, objectives: [accuracy, mttr] });
     }
     await em.flush();
     for (const p of pending) out.push({ id: p.agreement.id, key: p.agreement.key, objectiveIds: [p.objectives[0].id, p.objectives[1].id] });

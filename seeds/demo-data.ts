@@ -1,5 +1,5 @@
 import { Role } from '../src/common/role';
-import { MetricDirection, MetricSource, MetricUnit } from '../src/modules/catalog/metric.entity';
+import { MeasurementAggregation, MetricDirection, MetricFeed, MetricSource, MetricUnit } from '../src/modules/catalog/metric.entity';
 
 /** The demo company of DESIGN §9: departments (parent by code), in creation order. */
 export const DEMO_DEPARTMENTS: Array<{ code: string; name: string; parent: string | null }> = [
@@ -25,13 +25,24 @@ export const DEMO_SERVICES: Array<{ code: string; name: string; provider: string
 ];
 
 /** The metric catalog: what the demo agreements measure. */
-export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit; direction: MetricDirection; source: MetricSource; description: string; collectsFrictionItems?: boolean }> = [
+export const DEMO_METRICS: Array<{
+  code: string;
+  name: string;
+  unit: MetricUnit;
+  direction: MetricDirection;
+  source: MetricSource;
+  feed?: MetricFeed;
+  aggregation?: MeasurementAggregation;
+  description: string;
+  collectsFrictionItems?: boolean;
+}> = [
   {
     code: 'HANDOFF_VOLUME',
     name: 'Items handed off',
     unit: MetricUnit.COUNT,
     direction: MetricDirection.HIGHER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.HANDOFF_VOLUME,
     description: 'Handoff events in the month the customer has not rejected (accepted or still undecided), e.g. qualified leads passed to Sales.',
   },
   {
@@ -40,6 +51,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.PERCENT,
     direction: MetricDirection.HIGHER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.HANDOFF_ACCEPTANCE_RATE,
     description: 'Share of handed-off items the receiving department accepted.',
   },
   {
@@ -48,6 +60,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.HOURS,
     direction: MetricDirection.LOWER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.HANDOFF_RESPONSE_MEDIAN,
     description: 'Median working hours from handoff to first response.',
   },
   {
@@ -56,6 +69,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.HOURS,
     direction: MetricDirection.LOWER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.HANDOFF_RESPONSE_P90,
     description: '90th percentile of working hours from handoff to first response.',
   },
   {
@@ -64,6 +78,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.PERCENT,
     direction: MetricDirection.HIGHER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.HANDOFF_CONVERSION_RATE,
     description: 'Share of handed-off items that converted (lead to opportunity, deal to customer).',
   },
   {
@@ -72,6 +87,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.SCORE,
     direction: MetricDirection.HIGHER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.HANDOFF_QUALITY,
     description: 'Mean quality score (0–100) given by the receiving department.',
   },
   {
@@ -80,6 +96,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.PERCENT,
     direction: MetricDirection.HIGHER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.ESCALATION_RESPONSE_ON_TIME,
     description: 'Share of escalations with a first response within the policy target.',
   },
   {
@@ -88,6 +105,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.HOURS,
     direction: MetricDirection.LOWER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.ESCALATION_RESPONSE_P90,
     description: 'Working hours to first response, 90th percentile.',
   },
   {
@@ -96,6 +114,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.HOURS,
     direction: MetricDirection.LOWER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.ESCALATION_MTTR,
     description: 'Mean working hours from opening to resolution.',
   },
   {
@@ -104,6 +123,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.DAYS,
     direction: MetricDirection.LOWER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.REPORT_DAYS_LATE,
     description: 'Working days after the due date that the monthly report was first submitted.',
   },
   {
@@ -111,8 +131,10 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     name: 'System availability',
     unit: MetricUnit.PERCENT,
     direction: MetricDirection.HIGHER_IS_BETTER,
-    source: MetricSource.MANUAL,
-    description: 'Share of the month the system was available in business hours.',
+    source: MetricSource.AUTOMATED,
+    feed: MetricFeed.EXTERNAL,
+    aggregation: MeasurementAggregation.TIME_WEIGHTED,
+    description: 'Share of the measured time the system was up, from the monitoring’s up (100) and down (0) intervals (recordMeasurements), weighted by duration.',
   },
   {
     code: 'MTTR',
@@ -136,6 +158,7 @@ export const DEMO_METRICS: Array<{ code: string; name: string; unit: MetricUnit;
     unit: MetricUnit.BOOLEAN,
     direction: MetricDirection.HIGHER_IS_BETTER,
     source: MetricSource.AUTOMATED,
+    feed: MetricFeed.FRICTION_REPORT_DELIVERED,
     description: 'Whether the monthly customer friction report was delivered with its items by the due date (1) or not (0); computed from the reports.',
     collectsFrictionItems: true,
   },

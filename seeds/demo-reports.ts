@@ -25,7 +25,6 @@ const PLAN: Record<string, Record<string, { normal: [number, number]; special?: 
     HANDOVER_DAYS: { normal: [0.9, 1.4], special: { 2: 2.6, 7: 1.8 }, decimals: 1 },
   },
   'IT-SALES-CRM': {
-    SYSTEM_AVAILABILITY: { normal: [99.96, 99.99], special: { 4: 99.92, 8: 99.7 }, decimals: 2 },
     MTTR: { normal: [1.5, 2.8], special: { 10: 5.2 }, decimals: 1 },
   },
   'IT-MKT': { TICKET_FIRST_RESPONSE: { normal: [3, 5.5], special: { 6: 9.5 }, decimals: 1 } },

@@ -10,6 +10,7 @@ import { Department } from '../src/modules/departments/department.entity';
 import { seedDemoAgreements } from './demo-agreements';
 import { seedDemoReports } from './demo-reports';
 import { seedDemoHandoffs } from './demo-handoffs';
+import { seedDemoMeasurements } from './demo-measurements';
 import { seedDemoEvents, seedDemoProposals } from './demo-events';
 import { DEMO_DEPARTMENTS, DEMO_METRICS, DEMO_SERVICES, DEMO_USERS } from './demo-data';
 
@@ -59,6 +60,7 @@ export async function seedDemo(em: EntityManager, options: { principals: boolean
     await seedDemoAgreements(em, options.now);
     await seedDemoReports(em, options.now);
     await seedDemoHandoffs(em, options.now);
+    await seedDemoMeasurements(em, options.now);
     await em.flush();
     // Two pending proposals, and the domain events of that history, so the demo's heads find an
     // inbox and something to decide (docs/notifications.md).

@@ -11,6 +11,7 @@ import { authChecker } from './common/authorization';
 import { DepartmentServicesResolver, MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
 import { DepartmentResolver } from './modules/departments/department.resolver';
 import { AgreementHandoffsResolver, HandoffResolver } from './modules/handoffs/handoff.resolver';
+import { MeasurementResolver } from './modules/measurements/measurement.resolver';
 import { ChainStageResolver, HandoffChainResolver } from './modules/scorecards/handoff-chain.resolver';
 import { EscalationResolver } from './modules/escalations/escalation.resolver';
 import { AgreementLifecycleResolver, LifecycleRequestResolver } from './modules/agreements/lifecycle.resolver';
@@ -51,6 +52,7 @@ export const resolvers = [
   DepartmentScorecardResolver,
   ScorecardQueryResolver,
   HandoffResolver,
+  MeasurementResolver,
   AgreementHandoffsResolver,
   HandoffChainResolver,
   ChainStageResolver,

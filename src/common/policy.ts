@@ -72,6 +72,8 @@ export interface PolicyObjects {
   'escalation:acknowledge': AgreementParties;
   'escalation:resolve': AgreementParties;
   'handoff:ingest': AgreementParties;
+  'measurement:ingest': AgreementParties;
+  'escalation:ingest': AgreementParties;
   'service:manage': DepartmentObject;
   /** Webhook subscriptions for a department's events (issue 15): its heads, or an admin for any department. */
   'webhook:manage': DepartmentObject;
@@ -145,6 +147,9 @@ const RULES: { readonly [A in Action]: Rule } = {
   'escalation:resolve': { roles: HEAD_OR_INTEGRATION, for: 'PROVIDER' },
   // Handoff events come from the parties' automation, not from their heads.
   'handoff:ingest': { roles: [Role.INTEGRATION], for: 'EITHER' },
+  // So do external measurements (monitoring) and batches of escalations (ticketing), issue 16.
+  'measurement:ingest': { roles: [Role.INTEGRATION], for: 'EITHER' },
+  'escalation:ingest': { roles: [Role.INTEGRATION], for: 'EITHER' },
   'service:manage': { roles: HEAD_ONLY, for: 'DEPARTMENT' },
   'webhook:manage': { roles: HEAD_ONLY, for: 'DEPARTMENT' },
   // The organisation's structure, its metrics, its users and tokens, and the audit trail.

@@ -12,7 +12,8 @@ import { Service } from '../modules/catalog/service.entity';
 import { Department } from '../modules/departments/department.entity';
 import { Exclusion, Report, ReportRevision, ReportValue } from '../modules/reports/report.entity';
 import { HandoffBatch, HandoffEvent, HandoffMonth } from '../modules/handoffs/handoff.entity';
-import { Escalation } from '../modules/escalations/escalation.entity';
+import { Escalation, EscalationBatch } from '../modules/escalations/escalation.entity';
+import { Measurement, MeasurementBatch, MeasurementMonth } from '../modules/measurements/measurement.entity';
 import { WebhookDelivery, WebhookSubscription } from '../modules/webhooks/webhook.entity';
 import { EmailMessage, EmailPreference, InboxRead, InboxWatermark } from '../modules/notifications/notification.entity';
 import { ExportLinkSecret } from '../modules/exports/export-link.entity';
@@ -40,6 +41,10 @@ export const entities = [
   HandoffBatch,
   HandoffMonth,
   Escalation,
+  EscalationBatch,
+  Measurement,
+  MeasurementBatch,
+  MeasurementMonth,
   LedgerMonth,
   LedgerObjective,
   LedgerState,

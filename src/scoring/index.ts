@@ -12,3 +12,4 @@ export { versionAt, activeInMonth, measuredInMonth, type AgreementFacts, type Ve
 export { clean } from './numeric';
 export * from './ledger';
 export * from './automated';
+export * from './measurements';

@@ -205,6 +205,8 @@ export type CreateExportLinkInput = {
 };
 
 export type CreateMetricInput = {
+  /** Required for an EXTERNAL feed, not given for others: how a month’s measurements give its value. Fixed once set. */
+  aggregation?: MeasurementAggregation | null | undefined;
   /** Unique code; trimmed and upper-cased. */
   code: string;
   /** Whether reports on this metric carry structured customer-friction items; default false. */
@@ -212,6 +214,8 @@ export type CreateMetricInput = {
   description?: string | null | undefined;
   /** Fixed once created. */
   direction: MetricDirection;
+  /** Required for an AUTOMATED metric (a built-in computation, or EXTERNAL measurements); not given for a MANUAL one. Fixed once set. */
+  feed?: MetricFeed | null | undefined;
   idempotencyKey?: string | null | undefined;
   /** Whole numbers only; defaults from the unit (true for COUNT). */
   integerOnly?: boolean | null | undefined;
@@ -318,6 +322,27 @@ export type EscalationPolicyInput = {
   HIGH: EscalationTargetInput;
   LOW: EscalationTargetInput;
   MEDIUM: EscalationTargetInput;
+};
+
+/** One escalation as a ticketing system knows it; a re-sent externalId (per source) updates the earlier one. */
+export type EscalationRecordInput = {
+  /** First response (stops the response clock); not before openedAt. */
+  acknowledgedAt?: string | null | undefined;
+  /** The CUSTOMER or SERVICE agreement it is raised against, by key (or id). */
+  agreement: string;
+  /** Up to 10,000 characters; default the title. */
+  description?: string | null | undefined;
+  /** Its id in the source system (the ticket number), unique per source; 1–200 characters. */
+  externalId: string;
+  /** When it was raised; never in the future. */
+  openedAt: string;
+  /** How it was resolved; only with resolvedAt; default `resolved in <source>`. */
+  resolution?: string | null | undefined;
+  /** When it was resolved (also acknowledges it then, if not acknowledged before); not before acknowledgedAt. */
+  resolvedAt?: string | null | undefined;
+  severity: Severity;
+  /** 1–300 characters. */
+  title: string;
 };
 
 export type EscalationStatus =
@@ -467,12 +492,73 @@ export type LifecycleRequestStatus =
   /** Withdrawn by the requester's side or an admin, or closed by the agreement's termination. */
   | 'WITHDRAWN';
 
+/** How the measurements of an agreement-month give its value; a measurement counts in every month its interval overlaps (a monthly value in its month). */
+export type MeasurementAggregation =
+  /** The value of the interval that ends latest. */
+  | 'LAST'
+  /** The plain mean of the values. */
+  | 'MEAN'
+  /** The sum, each interval’s value prorated by the share of its duration inside the month. */
+  | 'SUM'
+  /** The mean weighted by each interval’s duration within the month, over the time measured: availability from up (100) and down (0) intervals. */
+  | 'TIME_WEIGHTED';
+
+/** One measurement of an EXTERNAL metric: a value for a month, or over an interval; a re-sent externalId (per source) updates the earlier one. */
+export type MeasurementInput = {
+  /** The CUSTOMER or SERVICE agreement measured, by key (or id). */
+  agreement: string;
+  /** Its id in the source system, unique per source; 1–200 characters. */
+  externalId: string;
+  /** The interval the value is for; it counts in every month it overlaps. Give this or `month`. */
+  interval?: MeasurementIntervalInput | null | undefined;
+  /** The metric, by code (or id): an AUTOMATED metric whose feed is EXTERNAL. */
+  metric: string;
+  /** The month the value is for (in the agreement’s time zone). Give this or `interval`. */
+  month?: string | null | undefined;
+  /** In the metric’s unit and within its bounds (availability: 100 up, 0 down). */
+  value: number;
+};
+
+/** An interval measured: from (inclusive) to (exclusive). */
+export type MeasurementIntervalInput = {
+  from: string;
+  to: string;
+};
+
 export type MetricDirection =
   | 'HIGHER_IS_BETTER'
   | 'LOWER_IS_BETTER';
 
+/** Where an AUTOMATED metric’s values come from: a built-in computation, or EXTERNAL measurements. */
+export type MetricFeed =
+  /** Mean hours from opening to resolution of the month’s resolved escalations; 0 without escalations. Unit HOURS. */
+  | 'ESCALATION_MTTR'
+  /** Escalations (openEscalation, recordEscalations) answered within the policy target, as a percentage of those answered or past their response deadline; 100 in a month without escalations. Unit PERCENT. */
+  | 'ESCALATION_RESPONSE_ON_TIME'
+  /** 90th percentile of the hours to first response of the month’s escalations (CRITICAL around the clock, others in working hours); 0 without escalations. Unit HOURS. */
+  | 'ESCALATION_RESPONSE_P90'
+  /** Measurements pushed by another system (recordMeasurements), per month or per interval, combined by the metric’s `aggregation`. */
+  | 'EXTERNAL'
+  /** Whether the month’s friction report came with its items by the due date: 1 once a revision with at least one friction item was submitted by the report’s due instant, 0 once that instant has passed without one; no value before it. Unit BOOLEAN. */
+  | 'FRICTION_REPORT_DELIVERED'
+  /** Accepted handoffs as a percentage of the decided ones (accepted + rejected); no value without a decision. Unit PERCENT. */
+  | 'HANDOFF_ACCEPTANCE_RATE'
+  /** Converted handoffs as a percentage of all handed off in the month. Unit PERCENT. */
+  | 'HANDOFF_CONVERSION_RATE'
+  /** Mean quality score (0–100) of the scored handoffs. Unit SCORE. */
+  | 'HANDOFF_QUALITY'
+  /** Median working hours from hand-off to first response, over the responded handoffs. Unit HOURS. */
+  | 'HANDOFF_RESPONSE_MEDIAN'
+  /** 90th percentile (linear interpolation) of the working hours from hand-off to first response. Unit HOURS. */
+  | 'HANDOFF_RESPONSE_P90'
+  /** Qualified handoffs of the month: handoff events (recordHandoffEvents) the customer has not rejected; 0 in a month without any. Unit COUNT. */
+  | 'HANDOFF_VOLUME'
+  /** Working days after the due date that the month’s report was first submitted (0 on time). Unit DAYS. */
+  | 'REPORT_DAYS_LATE';
+
 export type MetricFilter = {
   direction?: MetricDirection | null | undefined;
+  feed?: MetricFeed | null | undefined;
   includeArchived?: boolean | null | undefined;
   /** Case-insensitive match on code or name. */
   search?: string | null | undefined;
@@ -481,7 +567,7 @@ export type MetricFilter = {
 };
 
 export type MetricSource =
-  /** Computed from handoff or escalation events. */
+  /** Captured by the system from its `feed`: a built-in computation (handoffs, escalations, reports) or EXTERNAL measurements (`recordMeasurements`). */
   | 'AUTOMATED'
   /** Reported monthly by the provider's head. */
   | 'MANUAL';
@@ -592,10 +678,24 @@ export type ProposeAmendmentInput = {
   terms?: AmendTermsInput | null | undefined;
 };
 
+export type RecordEscalationsInput = {
+  /** Up to 5,000 escalations; all or nothing. */
+  escalations: Array<EscalationRecordInput>;
+  /** The sending system, e.g. `ticketing`: external ids are unique per source. */
+  source: string;
+};
+
 export type RecordHandoffEventsInput = {
   /** Up to 5,000 events; all or nothing. */
   events: Array<HandoffEventInput>;
   /** The sending system, e.g. `crm`: external ids are unique per source. */
+  source: string;
+};
+
+export type RecordMeasurementsInput = {
+  /** Up to 5,000 measurements; all or nothing. */
+  measurements: Array<MeasurementInput>;
+  /** The sending system, e.g. `monitoring`: external ids are unique per source. */
   source: string;
 };
 
@@ -817,10 +917,14 @@ export type UpdateDepartmentInput = {
 };
 
 export type UpdateMetricInput = {
+  /** Sets the aggregation of an EXTERNAL metric that has none; a set aggregation is fixed. */
+  aggregation?: MeasurementAggregation | null | undefined;
   code?: string | null | undefined;
   collectsFrictionItems?: boolean | null | undefined;
   description?: string | null | undefined;
   expectedVersion: number;
+  /** Sets the feed of an AUTOMATED metric that has none (one created before feeds existed); a set feed is fixed. */
+  feed?: MetricFeed | null | undefined;
   id: string;
   integerOnly?: boolean | null | undefined;
   /** `null` removes the upper bound; omit to keep. */
@@ -1625,6 +1729,66 @@ export type LiveEventsSubscriptionVariables = Exact<{
 
 export type LiveEventsSubscription = { events: { id: string, seq: number, type: string, version: number, occurredAt: string, agreementId: string | null, agreementKey: string | null, providerDepartmentId: string | null, customerDepartmentId: string | null, payload: Record<string, unknown>, summary: string } };
 
+export type RecordMeasurementsMutationVariables = Exact<{
+  input: RecordMeasurementsInput;
+}>;
+
+
+export type RecordMeasurementsMutation = { recordMeasurements: { batch: { source: string, received: number, created: number, updated: number } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+
+export type MeasurementsQueryVariables = Exact<{
+  agreement: string;
+  metric?: string | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type MeasurementsQuery = { measurements: { totalCount: number, edges: Array<{ node: { externalId: string, source: string, month: string | null, startsAt: string, endsAt: string, value: number, metric: { code: string } } }> } };
+
+export type MeasuredScorecardQueryVariables = Exact<{
+  key: string;
+  month: string;
+}>;
+
+
+export type MeasuredScorecardQuery = { agreement: { scorecard: { month: string, phase: MonthPhase | null, lateDataAt: string | null, score: number | null, objectives: Array<{ source: MetricSource, value: number | null, valueSoFar: number | null, status: ObjectiveStatus, attainment: number | null, metric: { code: string } }> } } };
+
+export type CreateFedMetricMutationVariables = Exact<{
+  input: CreateMetricInput;
+}>;
+
+
+export type CreateFedMetricMutation = { createMetric: { metric: { id: string, code: string, source: MetricSource, feed: MetricFeed | null, aggregation: MeasurementAggregation | null, version: number } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+
+export type UpdateFedMetricMutationVariables = Exact<{
+  input: UpdateMetricInput;
+}>;
+
+
+export type UpdateFedMetricMutation = { updateMetric: { metric: { id: string, code: string, feed: MetricFeed | null, aggregation: MeasurementAggregation | null, version: number } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+
+export type MetricFeedsQueryVariables = Exact<{
+  code: string;
+}>;
+
+
+export type MetricFeedsQuery = { metric: { id: string, code: string, source: MetricSource, feed: MetricFeed | null, aggregation: MeasurementAggregation | null } };
+
+export type RecordEscalationsMutationVariables = Exact<{
+  input: RecordEscalationsInput;
+}>;
+
+
+export type RecordEscalationsMutation = { recordEscalations: { batch: { source: string, received: number, created: number, updated: number } | null, userErrors: Array<{ field: string | null, code: UserErrorCode, message: string }> } };
+
+export type IngestedEscalationsQueryVariables = Exact<{
+  filter?: EscalationFilter | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type IngestedEscalationsQuery = { escalations: { totalCount: number, edges: Array<{ node: { source: string | null, externalId: string | null, severity: Severity, status: EscalationStatus, month: string, openedAt: string, acknowledgedAt: string | null, resolvedAt: string | null, resolution: string | null, responseHours: number | null, resolutionHours: number | null, responseMet: boolean | null } }> } };
+
 export type NodeByIdQueryVariables = Exact<{
   id: string;
 }>;
@@ -2283,6 +2447,14 @@ export const EscalationByIdDocument = {"kind":"Document","definitions":[{"kind":
 export const AmendmentsOfDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AmendmentsOf"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"AmendmentFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amendments"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"agreement"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"key"}},{"kind":"Field","name":{"kind":"Name","value":"provider"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"customer"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<AmendmentsOfQuery, AmendmentsOfQueryVariables>;
 export const AmendmentChangesOfDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AmendmentChangesOf"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"AmendmentFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"amendments"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"effectiveMonth"}},{"kind":"Field","name":{"kind":"Name","value":"objectiveChanges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"metric"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"before"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"target"}},{"kind":"Field","name":{"kind":"Name","value":"warning"}},{"kind":"Field","name":{"kind":"Name","value":"weight"}},{"kind":"Field","name":{"kind":"Name","value":"creditPercent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"after"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"target"}},{"kind":"Field","name":{"kind":"Name","value":"warning"}},{"kind":"Field","name":{"kind":"Name","value":"weight"}},{"kind":"Field","name":{"kind":"Name","value":"creditPercent"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<AmendmentChangesOfQuery, AmendmentChangesOfQueryVariables>;
 export const LiveEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"LiveEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"types"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"departments"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"types"},"value":{"kind":"Variable","name":{"kind":"Name","value":"types"}}},{"kind":"Argument","name":{"kind":"Name","value":"departments"},"value":{"kind":"Variable","name":{"kind":"Name","value":"departments"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"seq"}},{"kind":"Field","name":{"kind":"Name","value":"type"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"agreementId"}},{"kind":"Field","name":{"kind":"Name","value":"agreementKey"}},{"kind":"Field","name":{"kind":"Name","value":"providerDepartmentId"}},{"kind":"Field","name":{"kind":"Name","value":"customerDepartmentId"}},{"kind":"Field","name":{"kind":"Name","value":"payload"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}}]}}]}}]} as unknown as DocumentNode<LiveEventsSubscription, LiveEventsSubscriptionVariables>;
+export const RecordMeasurementsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RecordMeasurements"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RecordMeasurementsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"recordMeasurements"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"batch"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"received"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"updated"}}]}},{"kind":"Field","name":{"kind":"Name","value":"userErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<RecordMeasurementsMutation, RecordMeasurementsMutationVariables>;
+export const MeasurementsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Measurements"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"agreement"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"metric"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"measurements"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"agreement"},"value":{"kind":"Variable","name":{"kind":"Name","value":"agreement"}}},{"kind":"Argument","name":{"kind":"Name","value":"metric"},"value":{"kind":"Variable","name":{"kind":"Name","value":"metric"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"metric"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"month"}},{"kind":"Field","name":{"kind":"Name","value":"startsAt"}},{"kind":"Field","name":{"kind":"Name","value":"endsAt"}},{"kind":"Field","name":{"kind":"Name","value":"value"}}]}}]}}]}}]}}]} as unknown as DocumentNode<MeasurementsQuery, MeasurementsQueryVariables>;
+export const MeasuredScorecardDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"MeasuredScorecard"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"key"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"month"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Month"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"agreement"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"key"},"value":{"kind":"Variable","name":{"kind":"Name","value":"key"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"scorecard"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"month"},"value":{"kind":"Variable","name":{"kind":"Name","value":"month"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"month"}},{"kind":"Field","name":{"kind":"Name","value":"phase"}},{"kind":"Field","name":{"kind":"Name","value":"lateDataAt"}},{"kind":"Field","name":{"kind":"Name","value":"score"}},{"kind":"Field","name":{"kind":"Name","value":"objectives"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}}]}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"valueSoFar"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attainment"}}]}}]}}]}}]}}]} as unknown as DocumentNode<MeasuredScorecardQuery, MeasuredScorecardQueryVariables>;
+export const CreateFedMetricDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateFedMetric"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateMetricInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createMetric"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"feed"}},{"kind":"Field","name":{"kind":"Name","value":"aggregation"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"userErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<CreateFedMetricMutation, CreateFedMetricMutationVariables>;
+export const UpdateFedMetricDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"UpdateFedMetric"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"UpdateMetricInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"updateMetric"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"feed"}},{"kind":"Field","name":{"kind":"Name","value":"aggregation"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"userErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<UpdateFedMetricMutation, UpdateFedMetricMutationVariables>;
+export const MetricFeedsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"MetricFeeds"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"code"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"metric"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"code"},"value":{"kind":"Variable","name":{"kind":"Name","value":"code"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"feed"}},{"kind":"Field","name":{"kind":"Name","value":"aggregation"}}]}}]}}]} as unknown as DocumentNode<MetricFeedsQuery, MetricFeedsQueryVariables>;
+export const RecordEscalationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RecordEscalations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RecordEscalationsInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"recordEscalations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"batch"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"received"}},{"kind":"Field","name":{"kind":"Name","value":"created"}},{"kind":"Field","name":{"kind":"Name","value":"updated"}}]}},{"kind":"Field","name":{"kind":"Name","value":"userErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"field"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<RecordEscalationsMutation, RecordEscalationsMutationVariables>;
+export const IngestedEscalationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"IngestedEscalations"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"EscalationFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"escalations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"month"}},{"kind":"Field","name":{"kind":"Name","value":"openedAt"}},{"kind":"Field","name":{"kind":"Name","value":"acknowledgedAt"}},{"kind":"Field","name":{"kind":"Name","value":"resolvedAt"}},{"kind":"Field","name":{"kind":"Name","value":"resolution"}},{"kind":"Field","name":{"kind":"Name","value":"responseHours"}},{"kind":"Field","name":{"kind":"Name","value":"resolutionHours"}},{"kind":"Field","name":{"kind":"Name","value":"responseMet"}}]}}]}}]}}]}}]} as unknown as DocumentNode<IngestedEscalationsQuery, IngestedEscalationsQueryVariables>;
 export const NodeByIdDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"NodeById"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]} as unknown as DocumentNode<NodeByIdQuery, NodeByIdQueryVariables>;
 export const NodesByIdsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"NodesByIds"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"ids"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"ids"},"value":{"kind":"Variable","name":{"kind":"Name","value":"ids"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"__typename"}},{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]} as unknown as DocumentNode<NodesByIdsQuery, NodesByIdsQueryVariables>;
 export const TwoNodesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TwoNodes"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"a"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"b"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"a"},"name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"a"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"b"},"name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"b"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]} as unknown as DocumentNode<TwoNodesQuery, TwoNodesQueryVariables>;

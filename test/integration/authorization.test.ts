@@ -42,6 +42,8 @@ import {
   ReportableObjectivesDocument,
   AgreementKeyDocument,
   RecordHandoffEventsDocument,
+  RecordMeasurementsDocument,
+  RecordEscalationsDocument,
   OpenEscalationDocument,
   AcknowledgeEscalationDocument,
   ApproveMonthReopeningDocument,
@@ -115,6 +117,8 @@ const MATRIX: Record<string, [Outcome, Outcome, Outcome, Outcome, Outcome, Outco
   rejectExclusion: [Y, Y, F, F, F, F, U],
   // Handoffs come from automation; escalations are raised by either party and answered by the provider.
   recordHandoffEvents: [Y, F, F, F, Y, F, U],
+  recordMeasurements: [Y, F, F, F, Y, F, U],
+  recordEscalations: [Y, F, F, F, Y, F, U],
   openEscalation: [Y, Y, F, F, Y, F, U],
   acknowledgeEscalation: [Y, Y, F, F, Y, F, U],
   resolveEscalation: [Y, Y, F, F, Y, F, U],
@@ -354,6 +358,20 @@ describe.each(engines())('authorization matrix on %s', (engine) => {
       return {
         doc: RecordHandoffEventsDocument as never,
         variables: { input: { source: 'cell', events: [{ externalId: `E${uniq()}`, agreementId: a.id, stage: 'lead', handedOffAt: '2026-02-10T09:00:00Z' }] } },
+      };
+    },
+    recordMeasurements: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      return {
+        doc: RecordMeasurementsDocument as never,
+        variables: { input: { source: 'cell', measurements: [{ externalId: `M${uniq()}`, metric: 'SYSTEM_AVAILABILITY', agreement: a.id, month: '2026-02', value: 99.5 }] } },
+      };
+    },
+    recordEscalations: async () => {
+      const a = await agreementOfIt('ACTIVE');
+      return {
+        doc: RecordEscalationsDocument as never,
+        variables: { input: { source: 'cell', escalations: [{ externalId: `T${uniq()}`, agreement: a.id, severity: 'LOW', title: 'cell', openedAt: '2026-02-10T09:00:00Z' }] } },
       };
     },
     openEscalation: async () => {

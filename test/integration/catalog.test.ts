@@ -30,9 +30,9 @@ describe.each(engines())('service and metric catalogs on %s', (engine) => {
     const crm = await s.data(ServiceDocument, { code: 'crm' });
     expect(crm.service).toMatchObject({ code: 'CRM', name: 'CRM platform', provider: { code: 'IT' }, archivedAt: null });
     const availability = await s.data(MetricDocument, { code: 'SYSTEM_AVAILABILITY' });
-    expect(availability.metric).toMatchObject({ unit: 'PERCENT', direction: 'HIGHER_IS_BETTER', source: 'MANUAL', minValue: 0, maxValue: 100, integerOnly: false });
+    expect(availability.metric).toMatchObject({ unit: 'PERCENT', direction: 'HIGHER_IS_BETTER', source: 'AUTOMATED', minValue: 0, maxValue: 100, integerOnly: false });
     const automated = await s.data(MetricsDocument, { first: 100, filter: { source: 'AUTOMATED' } });
-    expect(automated.metrics.totalCount).toBe(11); // FRICTION_REPORT_DELIVERED is automated since issue 16
+    expect(automated.metrics.totalCount).toBe(12); // FRICTION_REPORT_DELIVERED and SYSTEM_AVAILABILITY are automated since issue 16
     expect(automated.metrics.edges.every((e) => e.node.source === 'AUTOMATED')).toBe(true);
     const lowerHours = await s.data(MetricsDocument, { filter: { direction: 'LOWER_IS_BETTER', unit: 'HOURS' } });
     expect(lowerHours.metrics.edges.map((e) => e.node.code)).toEqual([
@@ -111,11 +111,11 @@ describe.each(engines())('service and metric catalogs on %s', (engine) => {
 
   it('updates bounds (null clears one), keeps unit, direction and source fixed, and archives', async () => {
     const created = await s.data(CreateMetricDocument, {
-      input: { code: 'WAIT_MINUTES', name: 'Wait', unit: 'MINUTES', direction: 'LOWER_IS_BETTER', source: 'AUTOMATED', idempotencyKey: 'm-1' },
+      input: { code: 'WAIT_MINUTES', name: 'Wait', unit: 'MINUTES', direction: 'LOWER_IS_BETTER', source: 'AUTOMATED', feed: 'EXTERNAL', aggregation: 'MEAN', idempotencyKey: 'm-1' },
     });
     const m = created.createMetric.metric!;
     const replay = await s.data(CreateMetricDocument, {
-      input: { code: 'WAIT_MINUTES', name: 'Wait', unit: 'MINUTES', direction: 'LOWER_IS_BETTER', source: 'AUTOMATED', idempotencyKey: 'm-1' },
+      input: { code: 'WAIT_MINUTES', name: 'Wait', unit: 'MINUTES', direction: 'LOWER_IS_BETTER', source: 'AUTOMATED', feed: 'EXTERNAL', aggregation: 'MEAN', idempotencyKey: 'm-1' },
     });
     expect(replay.createMetric.metric?.id).toBe(m.id);
     const u = await s.data(UpdateMetricDocument, { input: { id: m.id, expectedVersion: 1, maxValue: 600, name: 'Waiting time', description: 'Queue wait' } });

@@ -63,10 +63,10 @@ describe.each(engines())('BI exports on %s', (engine) => {
     expect(rows.every((r) => r.agreementKey.startsWith('F-'))).toBe(true);
     // Stable order: agreement key, month, objective order.
     expect(rows.slice(0, 4).map((r) => [r.agreementKey, r.month, r.metric])).toEqual([
-      ['F-A0', '2025-01', 'SYSTEM_AVAILABILITY'],
+      ['F-A0', '2025-01', 'STATEMENT_ACCURACY'],
       ['F-A0', '2025-01', 'MTTR'],
       ['F-A0', '2025-01', 'REPORT_DAYS_LATE'],
-      ['F-A0', '2025-02', 'SYSTEM_AVAILABILITY'],
+      ['F-A0', '2025-02', 'STATEMENT_ACCURACY'],
     ]);
     expect(rows[0]).toMatchObject({
       tier: 'CUSTOMER',
@@ -98,7 +98,7 @@ describe.each(engines())('BI exports on %s', (engine) => {
         month: '2025-03',
         narrative: 'corrected',
         values: [
-          { objectiveId: value('SYSTEM_AVAILABILITY'), value: 99.95 },
+          { objectiveId: value('STATEMENT_ACCURACY'), value: 99.95 },
           { objectiveId: value('MTTR'), value: 1 },
         ],
       },
@@ -106,7 +106,7 @@ describe.each(engines())('BI exports on %s', (engine) => {
     expect(r.submitReport.userErrors).toEqual([]);
     const changed = await pull(analyst, { ...filter, updatedSince: before.asOf }, 500);
     expect(changed.rows.filter((x) => x.metric !== 'REPORT_DAYS_LATE').map((x) => [x.agreementKey, x.month, x.metric, x.value, x.status, x.reportRevision])).toEqual([
-      ['F-A3', '2025-03', 'SYSTEM_AVAILABILITY', 99.95, 'MET', 2],
+      ['F-A3', '2025-03', 'STATEMENT_ACCURACY', 99.95, 'MET', 2],
       ['F-A3', '2025-03', 'MTTR', 1, 'MET', 2],
     ]);
   });
@@ -209,8 +209,8 @@ describe.each(engines())('BI exports on %s', (engine) => {
     expect(openSloSetProblems(docs)).toEqual([]);
     expect(docs.map((d) => `${d.kind} ${d.metadata.name}`)).toEqual([
       'Service f-a2',
-      'SLI f-a2-system-availability-sli',
-      'SLO f-a2-system-availability',
+      'SLI f-a2-statement-accuracy-sli',
+      'SLO f-a2-statement-accuracy',
       'SLI f-a2-mttr-sli',
       'SLO f-a2-mttr',
       'SLI f-a2-report-days-late-sli',

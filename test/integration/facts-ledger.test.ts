@@ -70,7 +70,7 @@ function expectedManual(prefix: string, i: number, month: Month, m: number) {
   return [
     {
       ...base,
-      metric: 'SYSTEM_AVAILABILITY',
+      metric: 'STATEMENT_ACCURACY',
       unit: 'PERCENT',
       direction: 'HIGHER_IS_BETTER',
       target: 99.5,
@@ -120,7 +120,7 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
             month: '2025-02',
             narrative: 'corrected',
             values: [
-              { objectiveId: objective('SYSTEM_AVAILABILITY'), value: 99.95 },
+              { objectiveId: objective('STATEMENT_ACCURACY'), value: 99.95 },
               { objectiveId: objective('MTTR'), value: 1 },
             ],
           },
@@ -135,7 +135,7 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     expect(new Set(rows.map((r) => r.id)).size).toBe(54);
     // Stable order, and every value as generated (the correction, read after it was written, shows).
     expect(rows.map((r) => `${r.agreementKey} ${r.month} ${r.metric}`)).toEqual(
-      Array.from({ length: 6 }, (_, i) => months.flatMap((month) => ['SYSTEM_AVAILABILITY', 'MTTR', 'REPORT_DAYS_LATE'].map((code) => `L-A${i} ${month} ${code}`))).flat(),
+      Array.from({ length: 6 }, (_, i) => months.flatMap((month) => ['STATEMENT_ACCURACY', 'MTTR', 'REPORT_DAYS_LATE'].map((code) => `L-A${i} ${month} ${code}`))).flat(),
     );
     for (let i = 0; i < 6; i++) {
       months.forEach((month, m) => {
@@ -179,7 +179,7 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     // this month, only partly covered, stays (DESIGN §3).
     const next = await pull(analyst, { from: filter.from, to: filter.to, updatedSince: before.asOf }, 500);
     expect(next.rows.map((r) => [r.agreementKey, r.month, r.metric, r.deleted])).toEqual([
-      ['S-A0', addMonths(current, 1), 'SYSTEM_AVAILABILITY', true],
+      ['S-A0', addMonths(current, 1), 'STATEMENT_ACCURACY', true],
       ['S-A0', addMonths(current, 1), 'MTTR', true],
       ['S-A0', addMonths(current, 1), 'REPORT_DAYS_LATE', true],
     ]);
@@ -226,8 +226,8 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
       [next, 'MTTR', false],
       [next, 'MTTR', true],
       [next, 'REPORT_DAYS_LATE', false],
-      [next, 'SYSTEM_AVAILABILITY', false],
-      [next, 'SYSTEM_AVAILABILITY', true],
+      [next, 'STATEMENT_ACCURACY', false],
+      [next, 'STATEMENT_ACCURACY', true],
     ]);
     // One row a page pages through the same rows (a tombstone and its successor share a position).
     expect((await pull(analyst, { ...filter, updatedSince: before.asOf }, 1)).rows).toEqual(changed.rows);

@@ -31,8 +31,9 @@ import { engines, Role, startServer, type Client, type TestServer } from '../sup
  *
  * CHARTER (CORPORATE): REPORT_DAYS_LATE ≤ 0 (LOWER_IS_BETTER, weight 1, credit 0), APPLIES.
  *
- * OPS, IT → Sales: charge 10,000, credit cap 8 %, compliance target 0.9.
- *   SYSTEM_AVAILABILITY ≥ 99.5 (warning 99.8, weight 3, credit 5 %); MTTR ≤ 4 h (warning 3, weight 1, credit 4 %).
+ * OPS, IT → Sales: charge 10,000, credit cap 8 %, compliance target 0.9 (STATEMENT_ACCURACY stands in for a
+ * MANUAL percentage: SYSTEM_AVAILABILITY is measured by monitoring since issue 16).
+ *   STATEMENT_ACCURACY ≥ 99.5 (warning 99.8, weight 3, credit 5 %); MTTR ≤ 4 h (warning 3, weight 1, credit 4 %).
  *   2026-01: on time. 99.9 MET a=1; MTTR 3.5 AT_RISK a=1; days late 0 MET a=1.
  *            score 100 × (3 + 1 + 1) / 5 = 100; status AT_RISK; evaluated 3, met 3; credit 0.
  *   2026-02: due Fri 6 March, submitted Tue 10 March: 2 working days late.
@@ -88,7 +89,7 @@ describe.each(engines())('scorecards on %s', (engine) => {
     headSales = s.as(await s.tokenFor(Role.HEAD, 'SALES'));
     analyst = s.as(await s.tokenFor(Role.ANALYST)).at(NOW);
     for (const code of ['IT', 'MKT', 'SALES']) dept[code] = (await s.data(DepartmentDocument, { code })).department.id;
-    for (const code of ['REPORT_DAYS_LATE', 'SYSTEM_AVAILABILITY', 'MTTR', 'QUALIFIED_LEADS']) metric[code] = (await s.data(MetricDocument, { code })).metric.id;
+    for (const code of ['REPORT_DAYS_LATE', 'STATEMENT_ACCURACY', 'MTTR', 'QUALIFIED_LEADS']) metric[code] = (await s.data(MetricDocument, { code })).metric.id;
     const charter = await activate({ key: 'CHARTER', tier: 'CORPORATE', title: 'Charter', terms: { effectiveFrom: '2026-01' }, objectives: [{ metricId: metric.REPORT_DAYS_LATE, target: 0 }] });
     ids.OPS = await activate({
       key: 'OPS',
@@ -99,7 +100,7 @@ describe.each(engines())('scorecards on %s', (engine) => {
       parentId: charter,
       terms: { effectiveFrom: '2026-01', monthlyCharge: 10000, creditCapPercent: 8, complianceTarget: 0.9 },
       objectives: [
-        { metricId: metric.SYSTEM_AVAILABILITY, target: 99.5, warning: 99.8, weight: 3, creditPercent: 5 },
+        { metricId: metric.STATEMENT_ACCURACY, target: 99.5, warning: 99.8, weight: 3, creditPercent: 5 },
         { metricId: metric.MTTR, target: 4, warning: 3, weight: 1, creditPercent: 4 },
       ],
     });
@@ -133,11 +134,11 @@ describe.each(engines())('scorecards on %s', (engine) => {
     const mar = await objectiveIds('LEADS', '2026-03');
     expect(mar.QUALIFIED_LEADS).not.toBe(jan.QUALIFIED_LEADS);
     await submit(headIt, '2026-02-02T10:00:00Z', ids.OPS, '2026-01', [
-      [ops.SYSTEM_AVAILABILITY, 99.9],
+      [ops.STATEMENT_ACCURACY, 99.9],
       [ops.MTTR, 3.5],
     ]);
     await submit(headIt, '2026-03-10T10:00:00Z', ids.OPS, '2026-02', [
-      [ops.SYSTEM_AVAILABILITY, 99.0],
+      [ops.STATEMENT_ACCURACY, 99.0],
       [ops.MTTR, 6],
     ]);
     await submit(headMkt, '2026-02-03T10:00:00Z', ids.LEADS, '2026-01', [[jan.QUALIFIED_LEADS, 380]]);
@@ -183,7 +184,7 @@ describe.each(engines())('scorecards on %s', (engine) => {
     });
     expect(card.compliance).toEqual({ evaluated: 3, met: 3, breaches: 0, rate: 1 });
     expect(card.objectives.map((o) => [o.metric.code, o.source, o.value, o.status, o.attainment, o.inheritedFrom?.key ?? null])).toEqual([
-      ['SYSTEM_AVAILABILITY', 'MANUAL', 99.9, 'MET', 1, null],
+      ['STATEMENT_ACCURACY', 'MANUAL', 99.9, 'MET', 1, null],
       ['MTTR', 'MANUAL', 3.5, 'AT_RISK', 1, null],
       ['REPORT_DAYS_LATE', 'AUTOMATED', 0, 'MET', 1, 'CHARTER'],
     ]);
@@ -192,11 +193,11 @@ describe.each(engines())('scorecards on %s', (engine) => {
   it('scores a late report, a breach and an excused breach (OPS, February)', async () => {
     const card = (await analyst.data(AgreementScorecardDocument, { key: 'OPS', month: '2026-02' })).agreement.scorecard;
     expect(card.objectives.map((o) => [o.metric.code, o.value, o.status, o.excused])).toEqual([
-      ['SYSTEM_AVAILABILITY', 99, 'BREACHED', false],
+      ['STATEMENT_ACCURACY', 99, 'BREACHED', false],
       ['MTTR', 6, 'EXCUSED', true],
       ['REPORT_DAYS_LATE', 2, 'BREACHED', false],
     ]);
-    expect(objective(card.objectives, 'SYSTEM_AVAILABILITY')!.attainment).toBeCloseTo(99 / 99.5, 12);
+    expect(objective(card.objectives, 'STATEMENT_ACCURACY')!.attainment).toBeCloseTo(99 / 99.5, 12);
     expect(objective(card.objectives, 'MTTR')!.attainment).toBeNull();
     expect(objective(card.objectives, 'REPORT_DAYS_LATE')!.attainment).toBe(0);
     expect(card.score).toBeCloseTo(74.623115578, 9);
@@ -291,7 +292,7 @@ describe.each(engines())('scorecards on %s', (engine) => {
     // BREACHED by attainment (0 before 0.99…); the excused MTTR is not at risk.
     expect(feb.map((x) => [x.agreement.key, x.objective.metric.code, x.objective.status])).toEqual([
       ['OPS', 'REPORT_DAYS_LATE', 'BREACHED'],
-      ['OPS', 'SYSTEM_AVAILABILITY', 'BREACHED'],
+      ['OPS', 'STATEMENT_ACCURACY', 'BREACHED'],
     ]);
   });
 

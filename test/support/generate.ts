@@ -9,12 +9,13 @@ import { Exclusion, ExclusionReason, ExclusionStatus, Report, ReportRevision, Re
 
 /**
  * Writes `count` ACTIVE CUSTOMER agreements straight into the database (fast: no API round trips),
- * each between two new departments under one new CORPORATE charter, with two MANUAL objectives,
+ * each between two new departments under one new CORPORATE charter, with two MANUAL objectives
+ * (STATEMENT_ACCURACY and MTTR; SYSTEM_AVAILABILITY is measured by monitoring since issue 16),
  * a submitted report for every month of `months` and an approved exclusion in every third one.
  * For tests that need many agreements, such as the statement-count tests.
  */
 export async function generateAgreements(em: EntityManager, prefix: string, count: number, from: Month, to: Month): Promise<void> {
-  const metrics = await em.find(Metric, { code: { $in: ['SYSTEM_AVAILABILITY', 'MTTR', 'REPORT_DAYS_LATE'] } });
+  const metrics = await em.find(Metric, { code: { $in: ['STATEMENT_ACCURACY', 'MTTR', 'REPORT_DAYS_LATE'] } });
   const metric = (code: string) => metrics.find((m) => m.code === code) as Metric;
   const activatedAt = new Date(`${from}-01T00:00:00Z`);
   const charter = em.create(Agreement, { key: `${prefix}-CHARTER`, tier: Tier.CORPORATE, title: 'Generated charter', state: AgreementStatus.ACTIVE, activatedAt });
@@ -25,14 +26,14 @@ export async function generateAgreements(em: EntityManager, prefix: string, coun
     const customer = em.create(Department, { code: `${prefix}-C${i}`, name: `Customer ${i}` });
     const agreement = em.create(Agreement, { key: `${prefix}-A${i}`, tier: Tier.CUSTOMER, title: `Generated ${i}`, provider, customer, parent: charter, state: AgreementStatus.ACTIVE, activatedAt });
     const version = createVersion(em, agreement, 1, from, { effectiveFrom: from, monthlyCharge: 1000, creditCapPercent: 10 });
-    const availability = createObjective(em, version, metric('SYSTEM_AVAILABILITY'), { metricId: metric('SYSTEM_AVAILABILITY').id, target: 99.5, weight: 2, creditPercent: 5 }, 0);
+    const accuracy = createObjective(em, version, metric('STATEMENT_ACCURACY'), { metricId: metric('STATEMENT_ACCURACY').id, target: 99.5, weight: 2, creditPercent: 5 }, 0);
     const mttr = createObjective(em, version, metric('MTTR'), { metricId: metric('MTTR').id, target: 4, creditPercent: 3 }, 1);
     monthRange(from, to).forEach((month, m) => {
       const submittedAt = new Date(`${addMonths(month, 1)}-03T09:00:00Z`);
       const report = em.create(Report, { agreement, month, status: ReportStatus.SUBMITTED, revisionCount: 1, firstSubmittedAt: submittedAt, lateByWorkingDays: 0 });
       const revision = em.create(ReportRevision, { report, number: 1, narrative: 'generated', submittedAt, submittedByUserId: 'generator' });
       report.latestRevision = ref(revision);
-      em.create(ReportValue, { revision, objective: availability, metric: metric('SYSTEM_AVAILABILITY'), position: 0, value: 99 + ((i + m) % 10) / 10 });
+      em.create(ReportValue, { revision, objective: accuracy, metric: metric('STATEMENT_ACCURACY'), position: 0, value: 99 + ((i + m) % 10) / 10 });
       em.create(ReportValue, { revision, objective: mttr, metric: metric('MTTR'), position: 1, value: 2 + ((i * 7 + m) % 5) });
       if (m % 3 === 0) {
         em.create(Exclusion, {

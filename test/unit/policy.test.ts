@@ -138,6 +138,18 @@ const AGREEMENT_TABLE: Record<AgreementAction, Row<AgreementCells>> = {
     ANALYST: [N, N, N, N],
     INTEGRATION: [Y, Y, N, N],
   },
+  'measurement:ingest': {
+    ADMIN: [Y, Y, Y, Y],
+    HEAD: [N, N, N, N],
+    ANALYST: [N, N, N, N],
+    INTEGRATION: [Y, Y, N, N],
+  },
+  'escalation:ingest': {
+    ADMIN: [Y, Y, Y, Y],
+    HEAD: [N, N, N, N],
+    ANALYST: [N, N, N, N],
+    INTEGRATION: [Y, Y, N, N],
+  },
 };
 
 /**

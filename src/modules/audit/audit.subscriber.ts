@@ -19,6 +19,8 @@ const AUDITED = new Set([
   'ReportValue',
   'Exclusion',
   'HandoffBatch',
+  'MeasurementBatch',
+  'EscalationBatch',
   'Escalation',
 ]);
 

@@ -3,7 +3,7 @@ import { NotBlank } from '../../common/validation';
 import { ExpectedVersionField, IdempotencyKeyField } from '../../common/inputs';
 import { Field, Float, ID, InputType } from 'type-graphql';
 import { CODE_MESSAGE, CODE_PATTERN } from '../../common/codes';
-import { MetricDirection, MetricSource, MetricUnit } from './metric.entity';
+import { MeasurementAggregation, MetricDirection, MetricFeed, MetricSource, MetricUnit } from './metric.entity';
 
 const FINITE = { allowNaN: false, allowInfinity: false };
 
@@ -92,6 +92,16 @@ export class CreateMetricInput {
   @IsEnum(MetricSource)
   source!: MetricSource;
 
+  @Field(() => MetricFeed, { nullable: true, description: 'Required for an AUTOMATED metric (a built-in computation, or EXTERNAL measurements); not given for a MANUAL one. Fixed once set.' })
+  @IsOptional()
+  @IsEnum(MetricFeed)
+  feed?: MetricFeed | null;
+
+  @Field(() => MeasurementAggregation, { nullable: true, description: 'Required for an EXTERNAL feed, not given for others: how a month’s measurements give its value. Fixed once set.' })
+  @IsOptional()
+  @IsEnum(MeasurementAggregation)
+  aggregation?: MeasurementAggregation | null;
+
   @Field({ nullable: true })
   @IsOptional()
   @MaxLength(5000, { message: 'description: expected at most 5000 characters' })
@@ -165,6 +175,16 @@ export class UpdateMetricInput {
   @IsOptional()
   @IsBoolean()
   collectsFrictionItems?: boolean;
+
+  @Field(() => MetricFeed, { nullable: true, description: 'Sets the feed of an AUTOMATED metric that has none (one created before feeds existed); a set feed is fixed.' })
+  @IsOptional()
+  @IsEnum(MetricFeed)
+  feed?: MetricFeed | null;
+
+  @Field(() => MeasurementAggregation, { nullable: true, description: 'Sets the aggregation of an EXTERNAL metric that has none; a set aggregation is fixed.' })
+  @IsOptional()
+  @IsEnum(MeasurementAggregation)
+  aggregation?: MeasurementAggregation | null;
 }
 
 @InputType()
@@ -174,6 +194,9 @@ export class MetricFilter {
 
   @Field(() => MetricSource, { nullable: true })
   source?: MetricSource;
+
+  @Field(() => MetricFeed, { nullable: true })
+  feed?: MetricFeed;
 
   @Field(() => MetricUnit, { nullable: true })
   unit?: MetricUnit;

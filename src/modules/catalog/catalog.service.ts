@@ -9,7 +9,7 @@ import { assertValidInput } from '../../common/validation';
 import type { Context } from '../../common/context';
 import { Department } from '../departments/department.entity';
 import type { CreateMetricInput, CreateServiceInput, MetricFilter, ServiceFilter, UpdateMetricInput, UpdateServiceInput } from './catalog.inputs';
-import { Metric, UNIT_DEFAULTS } from './metric.entity';
+import { type MeasurementAggregation, Metric, MetricFeed, MetricSource, UNIT_DEFAULTS } from './metric.entity';
 import { Service } from './service.entity';
 
 type PageRequest = { first?: number | null; after?: string | null };
@@ -108,6 +108,7 @@ export function listMetrics(ctx: Context, filter: MetricFilter | undefined, page
   if (!filter?.includeArchived) where.push({ archivedAt: null });
   if (filter?.direction) where.push({ direction: filter.direction });
   if (filter?.source) where.push({ source: filter.source });
+  if (filter?.feed) where.push({ feed: filter.feed });
   if (filter?.unit) where.push({ unit: filter.unit });
   if (filter?.search) where.push(codeOrNameContains(filter.search) as FilterQuery<Metric>);
   return paginate(
@@ -127,6 +128,32 @@ function assertBounds(min: number | null | undefined, max: number | null | undef
   if (min != null && max != null && min > max) {
     throw new UserErrorsException([new UserError('maxValue', UserErrorCode.INVALID, `maxValue: expected at least minValue (${min}), received ${max}`)]);
   }
+}
+
+/**
+ * What a metric's source asks of its feed (issue 16): an AUTOMATED metric names where its values
+ * come from, and an EXTERNAL one how its measurements combine; a MANUAL metric has neither. Without
+ * this, an AUTOMATED metric nothing computes was accepted and its objectives waited forever.
+ */
+export function feedProblems(source: MetricSource, feed: MetricFeed | null | undefined, aggregation: MeasurementAggregation | null | undefined): UserError[] {
+  const problems: UserError[] = [];
+  if (source === MetricSource.AUTOMATED && !feed) {
+    problems.push(
+      new UserError(
+        'feed',
+        UserErrorCode.REQUIRED,
+        `feed: an AUTOMATED metric names where its values come from: a built-in feed (${Object.values(MetricFeed)
+          .filter((f) => f !== MetricFeed.EXTERNAL)
+          .join(', ')}) or EXTERNAL (recordMeasurements)`,
+      ),
+    );
+  }
+  if (source === MetricSource.MANUAL && feed) problems.push(new UserError('feed', UserErrorCode.INVALID, `feed: a MANUAL metric is reported by its provider's head and has no feed, received ${feed}`));
+  if (feed === MetricFeed.EXTERNAL && !aggregation)
+    problems.push(new UserError('aggregation', UserErrorCode.REQUIRED, 'aggregation: an EXTERNAL metric says how its measurements give a month’s value (MEAN, SUM, LAST or TIME_WEIGHTED)'));
+  if (aggregation && feed !== MetricFeed.EXTERNAL)
+    problems.push(new UserError('aggregation', UserErrorCode.INVALID, `aggregation: only an EXTERNAL metric aggregates measurements, this one's feed is ${feed ?? 'none'}`));
+  return problems;
 }
 
 /** Adds a metric to the catalog; bounds and integerOnly default from the unit. */
@@ -149,6 +176,8 @@ export function createMetric(ctx: Context, input: CreateMetricInput): Promise<Mu
         unit: input.unit,
         direction: input.direction,
         source: input.source,
+        feed: input.feed ?? null,
+        aggregation: input.aggregation ?? null,
         description: input.description?.trim() ?? '',
         minValue,
         maxValue,
@@ -158,13 +187,22 @@ export function createMetric(ctx: Context, input: CreateMetricInput): Promise<Mu
       await em.flush();
       return metric;
     },
-    { uniqueField: 'code' },
+    {
+      uniqueField: 'code',
+      // Before anything is read or written, so the refusal is the same however the call would have gone on.
+      guard: () => {
+        const problems = feedProblems(input.source, input.feed, input.aggregation);
+        if (problems.length) throw new UserErrorsException(problems);
+      },
+    },
   );
 }
 
 /**
  * Changes a metric's code, name, description or bounds. Unit, direction and source are fixed:
  * they change the meaning of every objective on the metric, so a new metric is the honest change.
+ * So are a feed and an aggregation once set; an AUTOMATED metric created before feeds existed
+ * without one is given its feed here, and any other change to it is refused until it has one.
  */
 export function updateMetric(ctx: Context, input: UpdateMetricInput): Promise<MutationResult<Metric>> {
   return runMutation(
@@ -178,6 +216,17 @@ export function updateMetric(ctx: Context, input: UpdateMetricInput): Promise<Mu
       if (input.maxValue !== undefined) metric.maxValue = input.maxValue;
       if (input.integerOnly != null) metric.integerOnly = input.integerOnly;
       if (input.collectsFrictionItems != null) metric.collectsFrictionItems = input.collectsFrictionItems;
+      const fixed: UserError[] = [];
+      if (input.feed && metric.feed && input.feed !== metric.feed)
+        fixed.push(new UserError('feed', UserErrorCode.INVALID, `feed: fixed once set (${metric.feed}); create a new metric for another feed`));
+      if (input.aggregation && metric.aggregation && input.aggregation !== metric.aggregation)
+        fixed.push(new UserError('aggregation', UserErrorCode.INVALID, `aggregation: fixed once set (${metric.aggregation}); create a new metric for another aggregation`));
+      if (fixed.length) throw new UserErrorsException(fixed);
+      if (input.feed !== undefined) metric.feed = input.feed ?? metric.feed ?? null;
+      if (input.aggregation !== undefined) metric.aggregation = input.aggregation ?? metric.aggregation ?? null;
+      // Clearing the feed of an AUTOMATED metric is the same refusal as creating one without.
+      const problems = input.feed === null ? feedProblems(metric.source, null, null) : feedProblems(metric.source, metric.feed, metric.aggregation);
+      if (problems.length) throw new UserErrorsException(problems);
       assertBounds(metric.minValue, metric.maxValue);
       await em.flush();
       return metric;

@@ -1,5 +1,5 @@
-import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
-import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { BaseEntity } from '../../common/base.entity';
 import { Node } from '../../common/node';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
@@ -22,6 +22,7 @@ registerEnumType(EscalationStatus, { name: 'EscalationStatus' });
 @ObjectType({ description: 'A problem raised against an agreement, with its response and resolution clocks.', implements: Node })
 @Entity({ tableName: 'escalation' })
 @Index({ properties: ['agreement', 'month'] })
+@Unique({ properties: ['source', 'externalId'] })
 export class Escalation extends BaseEntity<'status'> {
   @ManyToOne(() => Agreement, { ref: true, deleteRule: 'restrict' })
   agreement!: Ref<Agreement>;
@@ -80,4 +81,36 @@ export class Escalation extends BaseEntity<'status'> {
 
   @Property({ type: 'string', length: 100 })
   openedByUserId!: string;
+
+  @Field(() => String, { nullable: true, description: 'The system that sent it (`recordEscalations`), e.g. `ticketing`; null when opened by `openEscalation`.' })
+  @Property({ type: 'string', length: 100, nullable: true })
+  source?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Its id in the source system, unique per source.' })
+  @Property({ type: 'string', length: 200, nullable: true })
+  externalId?: string | null;
+}
+
+/** One call of `recordEscalations`: who sent how many escalations, audited like any change. */
+@ObjectType({ description: 'One batch of escalations from a ticketing system, as recorded.' })
+@Entity({ tableName: 'escalation_batch' })
+export class EscalationBatch extends BaseEntity {
+  @Field()
+  @Property({ type: 'string', length: 100 })
+  source!: string;
+
+  @Field(() => Int)
+  @Property({ type: 'integer' })
+  received!: number;
+
+  @Field(() => Int, { description: 'Escalations new to the source.' })
+  @Property({ type: 'integer' })
+  created!: number;
+
+  @Field(() => Int, { description: 'Re-sent escalations that updated an earlier one.' })
+  @Property({ type: 'integer' })
+  updated!: number;
+
+  @Property({ type: 'string', length: 100 })
+  recordedByUserId!: string;
 }

@@ -67,3 +67,46 @@ export class EscalationFilter {
   @Field(() => MonthScalar, { nullable: true })
   month?: string | null;
 }
+
+/**
+ * One escalation from a ticketing system. Checked by the service, not by class-validator: a batch
+ * of 5,000 is validated in one pass, every problem listed by index.
+ */
+@InputType({ description: 'One escalation as a ticketing system knows it; a re-sent externalId (per source) updates the earlier one.' })
+export class EscalationRecordInput {
+  @Field({ description: 'Its id in the source system (the ticket number), unique per source; 1–200 characters.' })
+  externalId!: string;
+
+  @Field({ description: 'The CUSTOMER or SERVICE agreement it is raised against, by key (or id).' })
+  agreement!: string;
+
+  @Field(() => Severity)
+  severity!: Severity;
+
+  @Field({ description: '1–300 characters.' })
+  title!: string;
+
+  @Field(() => String, { nullable: true, description: 'Up to 10,000 characters; default the title.' })
+  description?: string | null;
+
+  @Field(() => DateTimeScalar, { description: 'When it was raised; never in the future.' })
+  openedAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'First response (stops the response clock); not before openedAt.' })
+  acknowledgedAt?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was resolved (also acknowledges it then, if not acknowledged before); not before acknowledgedAt.' })
+  resolvedAt?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'How it was resolved; only with resolvedAt; default `resolved in <source>`.' })
+  resolution?: string | null;
+}
+
+@InputType()
+export class RecordEscalationsInput {
+  @Field({ description: 'The sending system, e.g. `ticketing`: external ids are unique per source.' })
+  source!: string;
+
+  @Field(() => [EscalationRecordInput], { description: 'Up to 5,000 escalations; all or nothing.' })
+  escalations!: EscalationRecordInput[];
+}

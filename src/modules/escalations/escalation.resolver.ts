@@ -8,8 +8,9 @@ import type { Context } from '../../common/context';
 import { Agreement, AgreementVersion } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.rules';
 import { rolesFor } from '../../common/policy';
-import { Escalation } from './escalation.entity';
-import { EscalationFilter, EscalationTransitionInput, OpenEscalationInput } from './escalation.inputs';
+import { Escalation, EscalationBatch } from './escalation.entity';
+import { recordEscalations } from './escalation-ingest';
+import { EscalationFilter, EscalationTransitionInput, OpenEscalationInput, RecordEscalationsInput } from './escalation.inputs';
 import * as escalations from './escalation.service';
 import { loadOrThrow } from '../../common/loaders';
 import { payload } from '../../common/mutation';
@@ -30,8 +31,26 @@ async function calendarOf(ctx: Context, e: Escalation) {
   return (versionAt(await ctx.loaders.versionsByAgreement.load(e.agreement.id), e.month) as AgreementVersion).calendar;
 }
 
+@ObjectType()
+export class RecordEscalationsPayload {
+  @Field(() => EscalationBatch, { nullable: true })
+  batch!: EscalationBatch | null;
+
+  @Field(() => [UserError], { description: 'Every problem of the batch, by index (`escalations[2].resolvedAt`); nothing was written when there is any.' })
+  userErrors!: UserError[];
+}
+
 @Resolver(() => Escalation)
 export class EscalationResolver {
+  @Authorized(...rolesFor('escalation:ingest'))
+  @Mutation(() => RecordEscalationsPayload, {
+    description:
+      'Records up to 5,000 escalations from a ticketing system, all or nothing; a re-sent externalId (per source) updates its escalation (times, severity, status). Each counts as one opened with openEscalation would.',
+  })
+  async recordEscalations(@Ctx() ctx: Context, @Arg('input') input: RecordEscalationsInput): Promise<RecordEscalationsPayload> {
+    return payload('batch', await recordEscalations(ctx, input));
+  }
+
   @Authorized()
   @Query(() => EscalationConnection, { description: 'Escalations, newest first.' })
   escalations(@Ctx() ctx: Context, @Args() page: PageArgs, @Arg('filter', () => EscalationFilter, { nullable: true }) filter?: EscalationFilter): Promise<EscalationConnection> {

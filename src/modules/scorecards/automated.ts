@@ -4,10 +4,11 @@ import type { Context } from '../../common/context';
 import type { AgreementVersion } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.rules';
 import { escalationMetricValues } from '../escalations/escalation.service';
-import type { EscalationRow, FrictionRevisionRow, HandoffMonthRow } from './scorecard.loaders';
 import type { Agreement } from '../agreements/agreement.entity';
 import { dueOf } from '../reports/report.service';
 import { frictionReportDelivered } from '../../scoring/automated';
+import type { EscalationRow, FrictionRevisionRow, HandoffMonthRow, MeasurementMonthRow } from './scorecard.loaders';
+import { type Metric, MetricFeed } from '../catalog/metric.entity';
 import { handoffMetricValues } from '../handoffs/handoff.service';
 import { loadManyOrThrow } from '../../common/loaders';
 
@@ -100,6 +101,18 @@ const escalations: AutomatedSource = async (ctx, items, { from, to, now, at }) =
   return out;
 };
 
+/** Values of EXTERNAL metrics, kept per agreement-month-metric at ingest (`recordMeasurements`), by metric code. */
+const external: AutomatedSource = async (ctx, items, { from, to }) => {
+  const { ids, keys } = keysOf(items, from, to);
+  const lists = await loadManyOrThrow(ctx.loaders.measurementMonthsInWindow, keys);
+  const out = new Map<string, Map<string, number>>();
+  lists.forEach((list, i) => {
+    if (list instanceof Error) throw list;
+    for (const m of list as MeasurementMonthRow[]) put(out, m.metricCode, `${ids[i]}|${m.month}`, m.value);
+  });
+  return out;
+};
+
 /**
  * Whether the month's friction report came with its items by the due date (issue 16): 1 once a
  * revision with at least one friction item was submitted by the report's due instant, 0 once that
@@ -130,8 +143,9 @@ const frictionReports: AutomatedSource = async (ctx, items, { from, to, now, at 
 };
 
 /**
- * The sources of the AUTOMATED metrics, by metric code. A catalog metric marked AUTOMATED whose
- * code is not here has no source, so its objectives are NO_DATA once due (docs/decisions.md).
+ * The computations of the AUTOMATED metrics, by feed (`MetricFeed`, documented in the schema and
+ * docs/metrics.md); each result is keyed by the feed's name, EXTERNAL's by metric code. A metric
+ * whose feed is not here has no values, so its objectives are NO_DATA once due.
  */
 export const AUTOMATED_SOURCES: Record<string, AutomatedSource> = {
   REPORT_DAYS_LATE: reports,
@@ -145,13 +159,23 @@ export const AUTOMATED_SOURCES: Record<string, AutomatedSource> = {
   ESCALATION_RESPONSE_P90: escalations,
   ESCALATION_MTTR: escalations,
   FRICTION_REPORT_DELIVERED: frictionReports,
+  EXTERNAL: external,
 };
 
-/** Every automated value the metric codes need, each source run once. */
-export async function automatedValues(ctx: Pick<Context, 'loaders'>, codes: Iterable<string>, items: AgreementMonthKey[], window: MeasureWindow): Promise<Map<string, Map<string, number>>> {
+/** What the automated values read of a metric: its code, and its feed (a metric without one, stored before feeds, is read by its code). */
+export type AutomatedMetric = Pick<Metric, 'code' | 'feed'>;
+
+/** Every automated value the metrics need, each source run once: per metric code, a map from `agreementId|month` to the value. */
+export async function automatedValues(ctx: Pick<Context, 'loaders'>, metrics: Iterable<AutomatedMetric>, items: AgreementMonthKey[], window: MeasureWindow): Promise<Map<string, Map<string, number>>> {
+  const wanted = [...metrics].map((m) => ({ code: m.code, feed: m.feed ?? m.code }));
   const sources = new Set<AutomatedSource>();
-  for (const code of codes) if (AUTOMATED_SOURCES[code]) sources.add(AUTOMATED_SOURCES[code]);
+  for (const m of wanted) if (AUTOMATED_SOURCES[m.feed]) sources.add(AUTOMATED_SOURCES[m.feed]);
+  const computed = new Map<string, Map<string, number>>();
+  for (const result of await Promise.all([...sources].map((s) => s(ctx, items, window)))) for (const [key, values] of result) computed.set(key, values);
   const out = new Map<string, Map<string, number>>();
-  for (const result of await Promise.all([...sources].map((s) => s(ctx, items, window)))) for (const [code, values] of result) out.set(code, values);
+  for (const m of wanted) {
+    const values = computed.get(m.feed === MetricFeed.EXTERNAL ? m.code : m.feed);
+    if (values) out.set(m.code, values);
+  }
   return out;
 }

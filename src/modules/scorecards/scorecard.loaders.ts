@@ -68,6 +68,14 @@ export interface HandoffMonthRow extends HandoffStats {
   updatedAt: Date;
 }
 
+/** A stored `measurement_month` row: an EXTERNAL metric's value in an agreement-month, kept at ingest. */
+export interface MeasurementMonthRow {
+  month: Month;
+  metricCode: string;
+  value: number;
+  updatedAt: Date;
+}
+
 export interface EscalationRow {
   month: Month;
   severity: Severity;
@@ -148,6 +156,15 @@ export function createScorecardLoaders(em: EntityManager) {
           updatedAt: asDate(r.updated_at),
         },
       }));
+    }),
+    /** EXTERNAL metric values per agreement-month (kept at ingest), with the metric's code. */
+    measurementMonthsInWindow: windowed<MeasurementMonthRow>(async (ids, from, to) => {
+      const w = inWindow(ids, from, to);
+      const found = await rows<Record<string, unknown>>(
+        `select mm.agreement_id, mm.month, m.code, mm.value, mm.updated_at from measurement_month mm join metric m on m.id = mm.metric_id where ${w.where.replace(/\b(month|agreement_id)\b/g, 'mm.$1')}`,
+        w.params,
+      );
+      return found.map((r) => ({ agreementId: String(r.agreement_id), row: { month: String(r.month), metricCode: String(r.code), value: Number(r.value), updatedAt: asDate(r.updated_at) } }));
     }),
     /** Escalations opened in a window. */
     escalationsInWindow: windowed<EscalationRow>(async (ids, from, to) => {

@@ -159,15 +159,15 @@ export async function scoreMonths(
     return { due, endsAt, ended, close, at: close.closedAt ?? now };
   });
   const atOf = new Map(items.map((item, i) => [`${item.agreement.id}|${item.month}`, timing[i].at]));
-  const codes = new Set(
+  const automatedMetrics = new Map(
     objectiveLists
       .flat()
       .filter((o) => o.metric.source === MetricSource.AUTOMATED)
-      .map((o) => o.metric.code),
+      .map((o) => [o.metric.code, o.metric]),
   );
   const automated = await automatedValues(
     ctx,
-    codes,
+    automatedMetrics.values(),
     items.map((i) => ({ agreementId: i.agreement.id, month: i.month })),
     { from, to, now, at: (key) => atOf.get(key) ?? now },
   );
