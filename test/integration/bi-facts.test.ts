@@ -77,14 +77,14 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
   };
 
   /** A second revision of a generated agreement's report for `month` (values by metric code). */
-  const secondRevision = async (key: string, month: string, narrative: string, availability: number, mttr: number) => {
+  const secondRevision = async (key: string, month: string, narrative: string, accuracy: number, mttr: number) => {
     const r = await s.data(SubmitReportDocument, {
       input: {
         agreementId: key,
         month,
         narrative,
         values: [
-          { metric: 'SYSTEM_AVAILABILITY', value: availability },
+          { metric: 'STATEMENT_ACCURACY', value: accuracy },
           { metric: 'MTTR', value: mttr },
         ],
       },
@@ -103,7 +103,7 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
   });
 
   it('declares a connection and a CSV for every table, from one definition', () => {
-    expect(FACT_TABLES.map((t) => [t.file, t.query])).toEqual([['measurements', 'measurementFacts'], ['handoffs', 'handoffFacts'], ...TABLES.map((t) => [t.file, t.query])]);
+    expect(FACT_TABLES.map((t) => [t.file, t.query])).toEqual([['measurements', 'measurementFacts'], ['handoffs', 'handoffFacts'], ...TABLES.map((t) => [t.file, t.query]), ['friction-items', 'frictionFacts']]);
   });
 
   it.each(TABLES)('$query and its CSV agree row for row on the demo, and page stably', async (t) => {
@@ -235,7 +235,7 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
     ]);
     const { id } = (await s.data(ReportableObjectivesDocument, { key: 'T-A0', at: current })).agreement;
     const lock = (await s.data(AgreementLockDocument, { key: 'T-A0' })).agreement.lockVersion;
-    const suspended = await s.data(SuspendAgreementDocument, { input: { id, expectedVersion: lock } });
+    const suspended = await s.data(SuspendAgreementDocument, { input: { id, expectedVersion: lock, reason: 'The shared platform is being replaced' } });
     expect(suspended.suspendAgreement.userErrors).toEqual([]);
     // Suspended from today with no end: next month leaves the measured set (DESIGN §3).
     const next = await pull(analyst, TABLES[6], { ...window, updatedSince: before.asOf }, 500);
@@ -252,7 +252,7 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
     const month = addMonths(current, -3);
     await generateAgreements(s.app.orm.em.fork(), 'K', 1, month, month);
     const agreement = (await s.data(ReportableObjectivesDocument, { key: 'K-A0', at: month })).agreement;
-    // A corrected revision (availability breached: 5 % credit), acknowledged two hours from now:
+    // A corrected revision (accuracy breached: 5 % credit), acknowledged two hours from now:
     // the month closes then and posts its credit.
     const later = new Date(Date.now() + 2 * 3600_000).toISOString();
     const report = await secondRevision('K-A0', month, 'corrected', 99, 2);
@@ -261,7 +261,7 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
     const window = { from: month, to: month, provider: 'K-P0' };
     const posted = await pull(analyst, TABLES[5], window, 100);
     expect(posted.rows.map((r) => [r.kind, r.percent, r.amount, r.delta, r.objectives, r.postedAt, r.deleted])).toEqual([
-      ['CLOSE', 5, 50, 50, 'SYSTEM_AVAILABILITY', new Date(later).toISOString(), false],
+      ['CLOSE', 5, 50, 50, 'STATEMENT_ACCURACY', new Date(later).toISOString(), false],
     ]);
     // Now (before the close) an escalation is opened in that month: the ledger is kept in the order
     // of instants, so the close and its entry are taken back until the acknowledgement's instant.

@@ -69,7 +69,7 @@ describe('the facts’ column tables (one declaration per shape)', () => {
       expect([table.file, names[0], table.columns.id.type, table.columns.updatedAt?.type]).toEqual([table.file, 'id', 'id', 'date']);
       if (names.includes('deleted')) expect([table.file, names[names.length - 1]]).toEqual([table.file, 'deleted']);
     }
-    expect(FACT_TABLES.filter((t) => 'deleted' in t.columns).map((t) => t.file)).toEqual(['measurements', 'credits', 'scorecards']);
+    expect(FACT_TABLES.filter((t) => 'deleted' in t.columns).map((t) => t.file)).toEqual(['measurements', 'credits', 'scorecards', 'friction-items']);
   });
 
   it('give the row types (type-level)', () => {

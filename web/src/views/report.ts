@@ -126,8 +126,9 @@ export async function reportView(main: HTMLElement, key: string, month: string):
   const narrative = h('textarea', { id: 'narrative', name: 'narrative', rows: 5, 'aria-describedby': 'err-narrative' }, a.report?.draft?.narrative ?? a.report?.latestRevision?.narrative ?? '');
   const general = slot('');
 
-  // Friction items, where a manual objective collects them (the customer friction report).
-  const collectsFriction = manual.some((o) => o.metric.collectsFrictionItems);
+  // Friction items, where an objective collects them (the customer friction report, whose
+  // FRICTION_REPORT_DELIVERED value is computed from them, not typed).
+  const collectsFriction = a.effectiveObjectives.some((o) => o.metric.collectsFrictionItems);
   let frictionRows: Array<ReturnType<typeof frictionRow>> = [];
   const frictionList = h('div', { id: 'friction-items' });
   const drawFriction = (items: Array<Friction | null>) => {
