@@ -1796,6 +1796,7 @@ export type NodeByIdQueryVariables = Exact<{
 
 export type NodeByIdQuery = { node:
     | { __typename: 'Agreement', id: string }
+    | { __typename: 'AgreementLifecycleRequest', id: string }
     | { __typename: 'AgreementVersion', id: string }
     | { __typename: 'Amendment', id: string }
     | { __typename: 'ApiToken', id: string }
@@ -1803,10 +1804,13 @@ export type NodeByIdQuery = { node:
     | { __typename: 'CreditEntry', id: string }
     | { __typename: 'Department', id: string }
     | { __typename: 'Escalation', id: string }
+    | { __typename: 'EscalationBatch', id: string }
     | { __typename: 'Exclusion', id: string }
     | { __typename: 'HandoffBatch', id: string }
     | { __typename: 'HandoffEvent', id: string }
     | { __typename: 'InboxItem', id: string }
+    | { __typename: 'Measurement', id: string }
+    | { __typename: 'MeasurementBatch', id: string }
     | { __typename: 'Metric', id: string }
     | { __typename: 'MonthReopening', id: string }
     | { __typename: 'Objective', id: string }
@@ -1826,6 +1830,7 @@ export type NodesByIdsQueryVariables = Exact<{
 
 export type NodesByIdsQuery = { nodes: Array<
     | { __typename: 'Agreement', id: string }
+    | { __typename: 'AgreementLifecycleRequest', id: string }
     | { __typename: 'AgreementVersion', id: string }
     | { __typename: 'Amendment', id: string }
     | { __typename: 'ApiToken', id: string }
@@ -1833,10 +1838,13 @@ export type NodesByIdsQuery = { nodes: Array<
     | { __typename: 'CreditEntry', id: string }
     | { __typename: 'Department', id: string }
     | { __typename: 'Escalation', id: string }
+    | { __typename: 'EscalationBatch', id: string }
     | { __typename: 'Exclusion', id: string }
     | { __typename: 'HandoffBatch', id: string }
     | { __typename: 'HandoffEvent', id: string }
     | { __typename: 'InboxItem', id: string }
+    | { __typename: 'Measurement', id: string }
+    | { __typename: 'MeasurementBatch', id: string }
     | { __typename: 'Metric', id: string }
     | { __typename: 'MonthReopening', id: string }
     | { __typename: 'Objective', id: string }
@@ -1856,6 +1864,10 @@ export type TwoNodesQueryVariables = Exact<{
 
 
 export type TwoNodesQuery = { a:
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -1901,6 +1913,10 @@ export type TwoNodesQuery = { a:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
    | null };
 
 export type NodeAgreementQueryVariables = Exact<{
@@ -1910,6 +1926,10 @@ export type NodeAgreementQueryVariables = Exact<{
 
 export type NodeAgreementQuery = { node:
     | { key: string, id: string, provider: { code: string } | null }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }

@@ -103,7 +103,12 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
   });
 
   it('declares a connection and a CSV for every table, from one definition', () => {
-    expect(FACT_TABLES.map((t) => [t.file, t.query])).toEqual([['measurements', 'measurementFacts'], ['handoffs', 'handoffFacts'], ...TABLES.map((t) => [t.file, t.query]), ['friction-items', 'frictionFacts']]);
+    expect(FACT_TABLES.map((t) => [t.file, t.query])).toEqual([
+      ['measurements', 'measurementFacts'],
+      ['handoffs', 'handoffFacts'],
+      ...TABLES.map((t) => [t.file, t.query]),
+      ['friction-items', 'frictionFacts'],
+    ]);
   });
 
   it.each(TABLES)('$query and its CSV agree row for row on the demo, and page stably', async (t) => {

@@ -1,7 +1,7 @@
 /**
  * Issue 16, "an API people can type": `interface Node` and `node(id:)` / `nodes(ids:)` for Relay
- * clients. On the seeded demo (plus a webhook subscription, a delivery and a reopening, which the
- * demo has none of), every Node type is found by its id; unknown ids are null; a principal reads
+ * clients. On the seeded demo (plus a webhook subscription, a delivery, a reopening, a lifecycle
+ * request and batches of measurements and escalations, which the demo has none of), every Node type is found by its id; unknown ids are null; a principal reads
  * through `node` exactly what the type's own query lets it read; a batch costs one statement for
  * the types and one per type found.
  */
@@ -14,6 +14,9 @@ import { Department } from '../../src/modules/departments/department.entity';
 import { Agreement } from '../../src/modules/agreements/agreement.entity';
 import { WebhookDelivery, WebhookSubscription } from '../../src/modules/webhooks/webhook.entity';
 import { MonthReopening } from '../../src/modules/ledger/ledger.entity';
+import { AgreementLifecycleRequest, LifecycleRequestKind } from '../../src/modules/agreements/lifecycle.entity';
+import { EscalationBatch } from '../../src/modules/escalations/escalation.entity';
+import { MeasurementBatch } from '../../src/modules/measurements/measurement.entity';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 import { GraphQLInterfaceType } from 'graphql';
 import { buildApiSchema } from '../../src/schema';
@@ -49,6 +52,9 @@ describe.each(engines())('node(id:) (%s)', (engine) => {
     em.create(WebhookDelivery, { subscription: sub, eventId: event.id, eventSeq: Number(event.seq), eventType: 'report.disputed' });
     const agreement = await em.findOneOrFail(Agreement, { key: 'IT-SALES' });
     em.create(MonthReopening, { agreement, month: '2020-01', reason: 'test', requestedBySide: 'PROVIDER', requestedByUserId: randomUUID() } as never);
+    em.create(AgreementLifecycleRequest, { agreement, kind: LifecycleRequestKind.SUSPEND, reason: 'test', requestedBy: 'PROVIDER', requestedAt: new Date() } as never);
+    em.create(MeasurementBatch, { source: 'monitoring', received: 1, created: 1, updated: 0, recordedByUserId: randomUUID() });
+    em.create(EscalationBatch, { source: 'tickets', received: 1, created: 1, updated: 0, recordedByUserId: randomUUID() });
     await em.flush();
     const tables = Object.fromEntries(TABLE_KINDS.map((k) => [k.typename, em.getMetadata().get(k.entity as never).tableName]));
     tables.InboxItem = 'domain_event';
@@ -66,7 +72,7 @@ describe.each(engines())('node(id:) (%s)', (engine) => {
 
   it('finds an object of every Node type by its id, alone and in a batch', async () => {
     expect([...ids.keys()].sort()).toEqual([...NODE_TYPENAMES].sort());
-    expect(NODE_TYPENAMES.length).toBe(22);
+    expect(NODE_TYPENAMES.length).toBe(26);
     for (const [typename, id] of ids) {
       expect((await s.data(NodeByIdDocument, { id })).node, typename).toEqual({ __typename: typename, id });
     }

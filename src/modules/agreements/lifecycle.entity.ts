@@ -1,5 +1,6 @@
 import { Entity, Index, ManyToOne, Property, type Ref } from '@mikro-orm/core';
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../../common/node';
 import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from './agreement.entity';
@@ -42,7 +43,10 @@ registerEnumType(LifecycleRequestStatus, {
  * change is recorded here too, APPROVED at once, so every lifecycle change keeps its reason. At
  * most one is PENDING per agreement (checked under the agreement's row lock).
  */
-@ObjectType({ description: "A suspension, resumption or termination asked for by one party, in effect once the other party (or an admin) approves it. An admin's own change is recorded APPROVED." })
+@ObjectType({
+  description: "A suspension, resumption or termination asked for by one party, in effect once the other party (or an admin) approves it. An admin's own change is recorded APPROVED.",
+  implements: Node,
+})
 @Entity({ tableName: 'agreement_lifecycle_request' })
 @Index({ properties: ['agreement', 'status'] })
 export class AgreementLifecycleRequest extends BaseEntity<'status'> {

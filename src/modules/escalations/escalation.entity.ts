@@ -92,7 +92,7 @@ export class Escalation extends BaseEntity<'status'> {
 }
 
 /** One call of `recordEscalations`: who sent how many escalations, audited like any change. */
-@ObjectType({ description: 'One batch of escalations from a ticketing system, as recorded.' })
+@ObjectType({ description: 'One batch of escalations from a ticketing system, as recorded.', implements: Node })
 @Entity({ tableName: 'escalation_batch' })
 export class EscalationBatch extends BaseEntity {
   @Field()

@@ -1,5 +1,6 @@
 import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Node } from '../../common/node';
 import { BaseEntity } from '../../common/base.entity';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
@@ -11,7 +12,7 @@ import { Metric } from '../catalog/metric.entity';
  * with `month` set. Idempotent by (source, externalId): a re-sent measurement updates this row.
  * Written in bulk (`recordMeasurements`); each batch is audited as a {@link MeasurementBatch}.
  */
-@ObjectType({ description: 'One value of an EXTERNAL metric over an interval (or a month), as another system pushed it.' })
+@ObjectType({ description: 'One value of an EXTERNAL metric over an interval (or a month), as another system pushed it.', implements: Node })
 @Entity({ tableName: 'measurement' })
 @Unique({ properties: ['source', 'externalId'] })
 @Index({ properties: ['agreement', 'metric', 'startsAt'] })
@@ -49,7 +50,7 @@ export class Measurement extends BaseEntity {
 }
 
 /** One call of `recordMeasurements`: who sent how many measurements, audited like any change. */
-@ObjectType({ description: 'One batch of measurements, as recorded.' })
+@ObjectType({ description: 'One batch of measurements, as recorded.', implements: Node })
 @Entity({ tableName: 'measurement_batch' })
 export class MeasurementBatch extends BaseEntity {
   @Field()

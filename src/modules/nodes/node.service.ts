@@ -17,13 +17,15 @@ import { may } from '../../common/policy';
 import { Role } from '../../common/role';
 import { sqlOf } from '../../common/sql';
 import { Agreement, AgreementVersion, Amendment, Objective } from '../agreements/agreement.entity';
+import { AgreementLifecycleRequest } from '../agreements/lifecycle.entity';
 import { AuditEntry } from '../audit/audit.entity';
 import { ApiToken } from '../auth/api-token.entity';
 import { User } from '../auth/user.entity';
 import { Metric } from '../catalog/metric.entity';
 import { Service } from '../catalog/service.entity';
 import { Department } from '../departments/department.entity';
-import { Escalation } from '../escalations/escalation.entity';
+import { Escalation, EscalationBatch } from '../escalations/escalation.entity';
+import { Measurement, MeasurementBatch } from '../measurements/measurement.entity';
 import { HandoffBatch, HandoffEvent } from '../handoffs/handoff.entity';
 import { CreditEntry, MonthReopening } from '../ledger/ledger.entity';
 import { Exclusion, Report, ReportRevision, ReportValue } from '../reports/report.entity';
@@ -57,12 +59,19 @@ const adminsOnly =
 const webhookRule = (p: Principal, departmentId: string): string | null =>
   may(p, 'webhook:manage', { departmentId }) ? null : `A ${p.role} principal may not read this webhook subscription: only admins and the heads of its department do`;
 
+/** A batch of ingest (handoffs, measurements, escalations), shown only in the payload of the call that made it: admins and the user that sent it. */
+const senderOnly =
+  (what: string): ReadRule<{ recordedByUserId: string }> =>
+  (p, b) =>
+    p.role === Role.ADMIN || p.userId === b.recordedByUserId ? null : `A ${p.role} principal may not read this ${what}: only admins and the user that sent it do`;
+
 /**
  * Every Node type kept in a table, with the rule of its own query: catalogs, agreements, reports,
- * escalations, handoffs, credits and reopenings are read by every principal; users by admins
+ * escalations, lifecycle requests, handoffs, measurements, credits and reopenings are read by every principal; users by admins
  * (and `me`, one's own); tokens and the audit log by admins; webhook subscriptions and their
- * deliveries by admins and the heads of their department (`webhookSubscriptions`); a handoff
- * batch (shown only in the payload of the ingest that made it) by admins and the user that sent it.
+ * deliveries by admins and the heads of their department (`webhookSubscriptions`); a batch of
+ * handoffs, measurements or escalations (shown only in the payload of the ingest that made it) by
+ * admins and the user that sent it.
  */
 export const TABLE_KINDS: readonly TableKind[] = [
   kind('Department', Department, EVERYONE),
@@ -80,10 +89,12 @@ export const TABLE_KINDS: readonly TableKind[] = [
   kind('ReportValue', ReportValue, EVERYONE),
   kind('Exclusion', Exclusion, EVERYONE),
   kind('Escalation', Escalation, EVERYONE),
+  kind('AgreementLifecycleRequest', AgreementLifecycleRequest, EVERYONE),
   kind('HandoffEvent', HandoffEvent, EVERYONE),
-  kind<HandoffBatch>('HandoffBatch', HandoffBatch, (p, b) =>
-    p.role === Role.ADMIN || p.userId === b.recordedByUserId ? null : `A ${p.role} principal may not read this handoff batch: only admins and the user that sent it do`,
-  ),
+  kind<HandoffBatch>('HandoffBatch', HandoffBatch, senderOnly('handoff batch')),
+  kind('Measurement', Measurement, EVERYONE),
+  kind<MeasurementBatch>('MeasurementBatch', MeasurementBatch, senderOnly('measurement batch')),
+  kind<EscalationBatch>('EscalationBatch', EscalationBatch, senderOnly('escalation batch')),
   kind('CreditEntry', CreditEntry, EVERYONE),
   kind('MonthReopening', MonthReopening, EVERYONE),
   kind<WebhookSubscription>('WebhookSubscription', WebhookSubscription, (p, s) => webhookRule(p, s.department.id)),
