@@ -397,6 +397,75 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.context().close();
   });
 
+  it("a party's head proposes an amendment in the page (a warning on the wrong side refused beside it); the other party's head approves it", async () => {
+    type Terms = {
+      agreement: {
+        id: string;
+        amendments: Array<{ id: string; status: string }>;
+        version: { objectives: Array<{ target: number; warning: number | null; metric: { id: string; code: string; direction: string } }> };
+      };
+    };
+    const terms = () =>
+      api<Terms>(
+        principals[1].token,
+        'query($m: Month!) { agreement(key: "FIN-SALES") { id amendments { id status } version(at: $m) { objectives { target warning metric { id code direction } } } } }',
+        { m: month(0) },
+      );
+    const before = await terms();
+    const accuracy = before.agreement.version.objectives.find((o) => o.metric.code === 'STATEMENT_ACCURACY')!;
+    expect(accuracy.metric.direction).toBe('HIGHER_IS_BETTER');
+    const page = await newPage();
+    await signInAs(page, 'HEAD_SALES', '/agreements/FIN-SALES');
+    await page.waitForSelector('#amendment-form');
+    await page.selectOption('#amend-objective', accuracy.metric.id);
+    // The current terms fill the fields.
+    expect(Number(await page.inputValue('#amend-target'))).toBe(accuracy.target);
+    expect(await page.inputValue('#amend-month')).toBe(month(1));
+    // Higher is better, so a warning below the target is refused, beside the warning.
+    await page.fill('#amend-target', '99.8');
+    await page.fill('#amend-warning', '99.5');
+    await page.fill('#amend-reason', 'Statement errors cost us two commission runs this year.');
+    await page.click('#propose-amendment');
+    await page.waitForSelector('#err-amend-warning:not(:empty)');
+    expect(await page.textContent('#err-amend-warning')).toContain('at or above the target 99.8');
+    expect(await page.getAttribute('#amend-warning', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#err-amend-target')).toBe('');
+    expect((await terms()).agreement.amendments.length).toBe(before.agreement.amendments.length);
+    await shot(page, 'agreement-amendment-form-error');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.fill('#amend-warning', '99.9');
+    await page.click('#propose-amendment');
+    const proposed = page.locator('#amendments li[data-amendment]:has(.badge:text-is("proposed"))');
+    await proposed.waitFor();
+    expect(await proposed.count()).toBe(1);
+    expect(await proposed.textContent()).toContain(`from ${month(1)}: Statement errors cost us two commission runs this year.`);
+    expect(await proposed.textContent()).toMatch(/STATEMENT_ACCURACY change: target [\d.]+, warning [\d.]+, weight \d+ → target 99\.80, warning 99\.90, weight \d+/);
+    const id = (await proposed.getAttribute('data-amendment')) as string;
+    const after = await terms();
+    expect(after.agreement.amendments.length).toBe(before.agreement.amendments.length + 1);
+    expect(after.agreement.amendments.find((x) => x.id === id)?.status).toBe('PROPOSED');
+
+    // The provider's head approves it on the same page.
+    const provider = await newPage();
+    await signInAs(provider, 'HEAD_FIN', '/agreements/FIN-SALES');
+    const item = provider.locator(`li[data-amendment="${id}"]`);
+    await item.locator('button.approve').waitFor();
+    await item.locator('button.approve').click();
+    await provider.waitForSelector(`li[data-amendment="${id}"] .badge:text-is("approved")`);
+    expect((await terms()).agreement.amendments.find((x) => x.id === id)?.status).toBe('APPROVED');
+    const next = await api<Terms>(
+      principals[1].token,
+      'query($m: Month!) { agreement(key: "FIN-SALES") { id amendments { id status } version(at: $m) { objectives { target warning metric { id code direction } } } } }',
+      {
+        m: month(1),
+      },
+    );
+    expect(next.agreement.version.objectives.find((o) => o.metric.code === 'STATEMENT_ACCURACY')).toMatchObject({ target: 99.8, warning: 99.9 });
+    await provider.context().close();
+    await page.context().close();
+  });
+
   it('a refused token stays on the sign-in page with the reason, and nothing is stored', async () => {
     const page = await newPage();
     await page.goto(`${s.url}/org`);

@@ -4,7 +4,7 @@ import { gql, type UserError } from '../api';
 import { lineChart } from '../chart';
 import { badge, h, link, num, pct, replace } from '../dom';
 import { onEvents } from '../live';
-import { addMonths, monthLabel, monthsBetween } from '../months';
+import { addMonths, monthLabel, monthOf, monthsBetween } from '../months';
 
 interface ObjectiveScore {
   objectiveId: string;
@@ -54,6 +54,11 @@ interface ObjectiveChange {
   before: Terms | null;
   after: Terms | null;
 }
+interface VersionObjective {
+  target: number;
+  warning: number | null;
+  metric: { id: string; code: string; name: string; unit: string; direction: string };
+}
 /** Who is looking: the department the principal acts for, and whether it is an admin. */
 export interface Viewer {
   department: string | null;
@@ -74,7 +79,16 @@ interface AgreementData {
     customer: Party | null;
     service: { code: string; name: string } | null;
     parent: { key: string; title: string } | null;
-    version: { number: number; effectiveFrom: string; complianceTarget: number; monthlyCharge: number; creditCapPercent: number; reportDueWorkingDays: number; acceptanceWorkingDays: number } | null;
+    version: {
+      number: number;
+      effectiveFrom: string;
+      complianceTarget: number;
+      monthlyCharge: number;
+      creditCapPercent: number;
+      reportDueWorkingDays: number;
+      acceptanceWorkingDays: number;
+      objectives: VersionObjective[];
+    } | null;
     compliance: {
       score: number | null;
       rate: number | null;
@@ -99,7 +113,7 @@ function query(months: string[]): string {
   agreement(key: $key) {
     id key title tier status lockVersion
     provider { code name } customer { code name } service { code name } parent { key title }
-    version(at: $to) { number effectiveFrom complianceTarget monthlyCharge creditCapPercent reportDueWorkingDays acceptanceWorkingDays }
+    version(at: $to) { number effectiveFrom complianceTarget monthlyCharge creditCapPercent reportDueWorkingDays acceptanceWorkingDays objectives { target warning metric { id code name unit direction } } }
     compliance(from: $from, to: $to) { score rate met evaluated breaches creditAmount errorBudget { allowed remaining breaches } }
     reports { id month status revisionCount late latestRevision { ...Rev } revisions { ...Rev } }
     exclusions { id version month status reasonCode explanation decisionNote metric { code } }
@@ -153,12 +167,116 @@ const APPROVE_AMENDMENT = `mutation DashboardApproveAmendment($input: AmendmentD
 const REJECT_AMENDMENT = `mutation DashboardRejectAmendment($input: AmendmentDecisionInput!) { rejectAmendment(input: $input) { userErrors { field code message } } }`;
 const APPROVE_EXCLUSION = `mutation DashboardApproveExclusion($input: ExclusionDecisionInput!) { approveExclusion(input: $input) { userErrors { field code message } } }`;
 const REJECT_EXCLUSION = `mutation DashboardRejectExclusion($input: ExclusionDecisionInput!) { rejectExclusion(input: $input) { userErrors { field code message } } }`;
+const PROPOSE_AMENDMENT = `mutation DashboardProposeAmendment($input: ProposeAmendmentInput!) { proposeAmendment(input: $input) { userErrors { field code message } } }`;
 const APPROVE_AGREEMENT = `mutation DashboardApproveAgreement($input: AgreementTransitionInput!) { approveAgreement(input: $input) { userErrors { field code message } } }`;
 
 /** The errors of the one payload field of a mutation's data. */
 async function userErrors(query: string, input: Record<string, unknown>): Promise<UserError[]> {
   const data = await gql<Record<string, { userErrors: UserError[] }>>(query, { input });
   return Object.values(data)[0].userErrors;
+}
+
+/**
+ * A party's proposal to change one objective's terms (target and warning) from a month on. The
+ * other party approves it in the list above; the API's userErrors show beside the field they name
+ * (`changeObjectives[0].target` beside the target, `effectiveMonth` beside the month …).
+ */
+function amendmentForm(agreementId: string, expectedVersion: number, objectives: VersionObjective[], done: () => void): HTMLElement {
+  const objective = h(
+    'select',
+    { id: 'amend-objective', 'aria-describedby': 'err-amend-objective' },
+    objectives.map((o) => h('option', { value: o.metric.id }, `${o.metric.name} (${o.metric.unit.toLowerCase()})`)),
+  );
+  const target = h('input', { id: 'amend-target', type: 'number', step: 'any', required: true, 'aria-describedby': 'hint-amend-target err-amend-target' });
+  const warning = h('input', { id: 'amend-warning', type: 'number', step: 'any', 'aria-describedby': 'hint-amend-warning err-amend-warning' });
+  const month = h('input', { id: 'amend-month', type: 'month', required: true, value: addMonths(monthOf(new Date()), 1), 'aria-describedby': 'err-amend-month' });
+  const reason = h('textarea', { id: 'amend-reason', rows: 3, 'aria-describedby': 'err-amend-reason' });
+  const targetHint = h('p', { class: 'hint', id: 'hint-amend-target' });
+  const error = (id: string) => h('p', { class: 'field-error', id: `err-amend-${id}` });
+  const errors = {
+    objective: error('objective'),
+    target: error('target'),
+    warning: error('warning'),
+    month: error('month'),
+    reason: error('reason'),
+    other: h('p', { class: 'field-error', role: 'alert' }),
+  };
+  const inputs: Record<string, HTMLElement> = { objective, target, warning, month, reason };
+  // The current terms of the chosen objective fill the fields (a proposal changes them).
+  const fill = () => {
+    const o = objectives.find((x) => x.metric.id === objective.value);
+    if (!o) return;
+    target.value = String(o.target);
+    warning.value = o.warning === null ? '' : String(o.warning);
+    targetHint.textContent = `Now: target ${num(o.target, 2)}${o.warning !== null ? `, warning ${num(o.warning, 2)}` : ''}; ${o.metric.direction.replace(/_/g, ' ').toLowerCase()}.`;
+  };
+  objective.addEventListener('change', fill);
+  fill();
+  /** The slot of an error's field: `changeObjectives[0].warning` → warning, `effectiveMonth` → month. */
+  const slotOf = (field: string | null): keyof typeof errors => {
+    if (!field) return 'other';
+    if (/^changeObjectives\[\d+\]\.target$/.test(field)) return 'target';
+    if (/^changeObjectives\[\d+\]\.warning$/.test(field)) return 'warning';
+    if (/^changeObjectives\[\d+\]/.test(field)) return 'objective';
+    if (field === 'effectiveMonth') return 'month';
+    if (field === 'reason') return 'reason';
+    return 'other';
+  };
+  const idempotencyKey = crypto.randomUUID();
+  return h(
+    'form',
+    {
+      id: 'amendment-form',
+      class: 'no-print',
+      novalidate: true,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        for (const el of Object.values(errors)) el.textContent = '';
+        for (const el of Object.values(inputs)) el.removeAttribute('aria-invalid');
+        const number = (el: HTMLInputElement) => (el.value.trim() === '' ? null : Number(el.value));
+        if (number(target) === null) {
+          // The API reads a null target as "keep"; a proposal that means to keep it names the same value.
+          errors.target.textContent = 'target: enter the proposed target.';
+          target.setAttribute('aria-invalid', 'true');
+          return;
+        }
+        try {
+          const found = await userErrors(PROPOSE_AMENDMENT, {
+            agreementId,
+            expectedVersion,
+            effectiveMonth: month.value,
+            reason: reason.value,
+            // An empty warning removes it (null); the target is always sent.
+            changeObjectives: [{ metricId: objective.value, target: number(target), warning: number(warning) }],
+            idempotencyKey,
+          });
+          for (const u of found) {
+            const slot = slotOf(u.field);
+            errors[slot].append(`${u.message} `);
+            if (slot !== 'other') inputs[slot].setAttribute('aria-invalid', 'true');
+          }
+          if (!found.length) done();
+        } catch (err) {
+          errors.other.textContent = (err as Error).message;
+        }
+      },
+    },
+    h('h3', {}, 'Propose an amendment'),
+    h('div', { class: 'field' }, h('label', { for: 'amend-objective' }, 'Objective'), objective, errors.objective),
+    h('div', { class: 'field' }, h('label', { for: 'amend-target' }, 'Target'), targetHint, target, errors.target),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'amend-warning' }, 'Warning'),
+      h('p', { class: 'hint', id: 'hint-amend-warning' }, 'On the safe side of the target; empty for none.'),
+      warning,
+      errors.warning,
+    ),
+    h('div', { class: 'field' }, h('label', { for: 'amend-month' }, 'From month'), month, errors.month),
+    h('div', { class: 'field' }, h('label', { for: 'amend-reason' }, 'Reason'), reason, errors.reason),
+    errors.other,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'propose-amendment' }, 'Propose amendment')),
+  );
 }
 
 function changeText(c: ObjectiveChange): string {
@@ -392,7 +510,7 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
     ),
     h(
       'section',
-      {},
+      { id: 'amendments' },
       h('h2', {}, 'Amendments'),
       a.amendments.length
         ? h(
@@ -426,6 +544,7 @@ export async function agreementView(main: HTMLElement, key: string, to: string, 
             ),
           )
         : h('p', {}, 'None.'),
+      isParty && v?.objectives.length && (a.status === 'ACTIVE' || a.status === 'SUSPENDED') ? amendmentForm(a.id, a.lockVersion, v.objectives, redraw) : null,
     ),
     h(
       'section',
