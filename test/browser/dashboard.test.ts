@@ -206,7 +206,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.context().close();
   });
 
-  it('a head submits an overdue report in the page: a bad value is refused beside its field, then the month is scored', async () => {
+  it('a head submits an overdue report in the page: a bad value is refused beside its field, then the month is scored, and the organisation page follows live', async () => {
     const head = principals[2];
     const { overdueReports } = await api<{ overdueReports: Array<{ month: string; agreement: { key: string; provider: { code: string } } }> }>(
       head.token,
@@ -247,9 +247,36 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.waitForSelector('#report-form');
     expect(await page.locator('#report-form input[type=number]').first().inputValue()).toBe('99.5');
 
+    // An admin watches the organisation page meanwhile: the month is in its overdue list.
+    const org = await newPage();
+    await signInAs(org, 'ADMIN', '/org');
+    await org.waitForSelector('#overdue[data-loaded]');
+    const overdueLinks = () => org.locator('#overdue li a').evaluateAll((as) => as.map((x) => x.getAttribute('href')));
+    expect(await overdueLinks()).toContain(`/agreements/${key}?month=${at}`);
+    await org.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    await org.waitForTimeout(500); // the subscription connects
+
     await page.click('#submit-report');
     await page.waitForSelector('#form-status:has-text("Submitted as revision 1")');
     await shot(page, 'report-form');
+
+    // The organisation page follows without a reload: the month leaves the overdue list (as the
+    // API lists it now) and the score tile shows the API's score.
+    await org.waitForSelector('#main[data-live-updates]', { timeout: 10_000 });
+    await org.waitForSelector('#overdue[data-loaded]');
+    const from = month(-11);
+    const now = await api<{ organisationScorecard: { score: number | null }; overdueReports: Array<{ month: string; agreement: { key: string } }> }>(
+      principals[0].token,
+      'query($from: Month!, $to: Month!) { organisationScorecard(from: $from, to: $to) { score } overdueReports(from: $from) { month agreement { key } } }',
+      { from, to: month(0) },
+    );
+    expect(now.overdueReports.some((o) => o.agreement.key === key && o.month === at)).toBe(false);
+    expect(await overdueLinks()).toEqual(now.overdueReports.slice(0, 50).map((o) => `/agreements/${o.agreement.key}?month=${o.month}`));
+    if (!now.overdueReports.length) expect(await org.textContent('#overdue')).toContain('No report is overdue.');
+    const scoreAfter = (await org.locator('.tile-value').allTextContents())[0];
+    expect(scoreAfter).toBe(now.organisationScorecard.score === null ? '–' : now.organisationScorecard.score.toLocaleString('en', { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+    expect(await org.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await org.context().close();
 
     const after = await card();
     // The reported objective is met now; the month as a whole is still breached by the report's lateness (automated).
@@ -463,6 +490,38 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     );
     expect(next.agreement.version.objectives.find((o) => o.metric.code === 'STATEMENT_ACCURACY')).toMatchObject({ target: 99.8, warning: 99.9 });
     await provider.context().close();
+    await page.context().close();
+  });
+
+  it('a head marks inbox items read, one and then all: the unread count follows, as the API counts it', async () => {
+    const head = principals[2];
+    const unread = async () => (await api<{ inbox: { unreadCount: number } }>(head.token, 'query { inbox(first: 0) { unreadCount } }')).inbox.unreadCount;
+    const before = await unread();
+    expect(before).toBeGreaterThanOrEqual(2);
+    const page = await newPage();
+    await signInAs(page, 'HEAD_FIN', '/departments/FIN');
+    await page.waitForSelector('#inbox');
+    expect(await page.textContent('#inbox-unread')).toBe(`${before} unread`);
+    const first = page.locator('#inbox li.unread').first();
+    const id = (await first.getAttribute('data-id')) as string;
+    await first.locator('button.mark-read').click();
+    await page.waitForSelector(`#inbox-unread:text-is("${before - 1} unread")`);
+    expect(await page.getAttribute(`#inbox li[data-id="${id}"]`, 'class')).toBe('read');
+    expect(await page.locator(`#inbox li[data-id="${id}"] button`).count()).toBe(0);
+    expect(await unread()).toBe(before - 1);
+    await shot(page, 'department-inbox');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.click('#mark-all-read');
+    await page.waitForSelector('#inbox-unread:text-is("0 unread")');
+    expect(await page.locator('#inbox li.unread').count()).toBe(0);
+    expect(await page.isDisabled('#mark-all-read')).toBe(true);
+    expect(await unread()).toBe(0);
+    // Still so after a reload: the markers are the API's.
+    await page.reload();
+    await page.waitForSelector('#inbox');
+    expect(await page.textContent('#inbox-unread')).toBe('0 unread');
+    expect(await page.locator('#inbox li.unread').count()).toBe(0);
     await page.context().close();
   });
 

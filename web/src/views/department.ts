@@ -1,6 +1,6 @@
 /* One department: what it provides and receives with their statuses, its provider score over
  * months, its credit ledger, and (for its own people) its inbox and action items. */
-import { gql } from '../api';
+import { gql, type UserError } from '../api';
 import { lineChart } from '../chart';
 import { badge, h, link, num, replace } from '../dom';
 import { onEvents } from '../live';
@@ -31,9 +31,15 @@ interface DepartmentData {
 interface LedgerData {
   creditLedger: { edges: Array<{ node: { id: string; month: string; kind: string; amount: number; delta: number; objectives: string[]; agreement: { key: string } } }> };
 }
+interface InboxNode {
+  id: string;
+  summary: string;
+  occurredAt: string;
+  read: boolean;
+}
 interface MineData {
   actionItems: Array<{ kind: string; title: string; agreementKey: string; month: string | null; overdue: boolean; deadline: string | null }>;
-  inbox: { edges: Array<{ node: { id: string; summary: string; occurredAt: string; read: boolean; agreementKey: string | null } }> };
+  inbox: { unreadCount: number; edges: Array<{ node: InboxNode }> };
 }
 
 const ROW = 'key title tier status provider { code name } customer { code name } scorecard(month: $month) { status score }';
@@ -79,8 +85,84 @@ function agreements(rows: AgreementRow[], other: 'customer' | 'provider'): HTMLE
   );
 }
 
-function inboxItem(occurredAt: string, summary: string, read: boolean): HTMLElement {
-  return h('li', { class: read ? 'read' : 'unread' }, h('time', { datetime: occurredAt }, occurredAt.slice(0, 16).replace('T', ' ')), ' ', summary);
+const MARK_READ = `mutation DashboardMarkRead($ids: [ID!]!) { markInboxRead(ids: $ids) { unreadCount userErrors { field code message } } }`;
+const MARK_ALL_READ = `mutation DashboardMarkAllRead($upTo: ID) { markAllInboxRead(upTo: $upTo) { unreadCount userErrors { field code message } } }`;
+
+/**
+ * The principal's inbox: newest first, each unread item with its "Mark read" button, a "Mark all
+ * read" for everything shown (up to the newest item listed, so an event that arrives meanwhile
+ * stays unread), and the unread count the API answers after each change. `add` puts a live event
+ * on top.
+ */
+function inboxList(unread: number, items: InboxNode[]): { section: HTMLElement[]; add: (n: InboxNode) => void } {
+  let count = unread;
+  const counter = h('span', { id: 'inbox-unread', 'aria-live': 'polite' });
+  const error = h('p', { class: 'field-error', role: 'alert' });
+  const list = h('ul', { class: 'items', id: 'inbox' });
+  const setCount = (n: number) => {
+    count = n;
+    counter.textContent = `${n} unread`;
+    all.disabled = n === 0;
+  };
+  const send = async (query: string, variables: Record<string, unknown>): Promise<boolean> => {
+    error.textContent = '';
+    try {
+      const data = await gql<Record<string, { unreadCount: number | null; userErrors: UserError[] }>>(query, variables);
+      const r = Object.values(data)[0];
+      if (r.userErrors.length) error.textContent = r.userErrors.map((u) => u.message).join(' ');
+      else setCount(r.unreadCount ?? 0);
+      return !r.userErrors.length;
+    } catch (e) {
+      error.textContent = (e as Error).message;
+      return false;
+    }
+  };
+  const markRead = (li: HTMLElement) => {
+    li.classList.replace('unread', 'read');
+    li.querySelector('button.mark-read')?.remove();
+  };
+  const item = (n: InboxNode): HTMLElement => {
+    const li = h('li', { class: n.read ? 'read' : 'unread', 'data-id': n.id }, h('time', { datetime: n.occurredAt }, n.occurredAt.slice(0, 16).replace('T', ' ')), ' ', n.summary);
+    if (!n.read) {
+      li.append(
+        ' ',
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'mark-read link-button',
+            'aria-label': `Mark read: ${n.summary}`,
+            onclick: async () => {
+              if (await send(MARK_READ, { ids: [n.id] })) markRead(li);
+            },
+          },
+          'Mark read',
+        ),
+      );
+    }
+    return li;
+  };
+  const all: HTMLButtonElement = h(
+    'button',
+    {
+      type: 'button',
+      id: 'mark-all-read',
+      onclick: async () => {
+        const newest = list.querySelector('li[data-id]')?.getAttribute('data-id');
+        if (newest && (await send(MARK_ALL_READ, { upTo: newest }))) list.querySelectorAll<HTMLElement>('li.unread').forEach(markRead);
+      },
+    },
+    'Mark all read',
+  );
+  list.append(...items.map(item));
+  setCount(count);
+  return {
+    section: [h('div', { class: 'inbox-head' }, h('h2', {}, 'Inbox'), counter, all), error, list],
+    add: (n) => {
+      list.prepend(item(n));
+      setCount(count + 1);
+    },
+  };
 }
 
 /** Renders department `code` over the twelve months ending `to`; `own` adds the principal's inbox and action items. */
@@ -94,9 +176,15 @@ export async function departmentView(main: HTMLElement, code: string, to: string
       { id: d.id, from },
     ).catch(() => null),
     own
-      ? gql<MineData>(`query DashboardMine { actionItems { kind title agreementKey month overdue deadline } inbox(first: 20) { edges { node { id summary occurredAt read agreementKey } } } }`)
+      ? gql<MineData>(`query DashboardMine { actionItems { kind title agreementKey month overdue deadline } inbox(first: 20) { unreadCount edges { node { id summary occurredAt read } } } }`)
       : Promise.resolve(null),
   ]);
+  const inbox = mine
+    ? inboxList(
+        mine.inbox.unreadCount,
+        mine.inbox.edges.map((e) => e.node),
+      )
+    : null;
   const series = (s: Array<{ month: string; score: number | null }>) => {
     const m = new Map(s.map((x) => [x.month, x.score]));
     return months.map((x) => m.get(x) ?? null);
@@ -130,12 +218,7 @@ export async function departmentView(main: HTMLElement, code: string, to: string
                 ),
               )
             : h('p', {}, 'Nothing awaits you.'),
-          h('h2', {}, 'Inbox'),
-          h(
-            'ul',
-            { class: 'items', id: 'inbox' },
-            mine.inbox.edges.map(({ node: n }) => inboxItem(n.occurredAt, n.summary, n.read)),
-          ),
+          inbox?.section,
         )
       : null,
     h('section', {}, h('h2', {}, `Provides (${monthLabel(to)})`), agreements(d.providedAgreements, 'customer')),
@@ -178,10 +261,5 @@ export async function departmentView(main: HTMLElement, code: string, to: string
     ),
   );
   // The principal's own inbox grows live: new events arrive over the WebSocket, newest first.
-  if (mine) {
-    onEvents((e) => {
-      const inbox = document.getElementById('inbox');
-      inbox?.prepend(inboxItem(e.occurredAt, e.summary, false));
-    });
-  }
+  if (inbox) onEvents((e) => inbox.add({ id: e.id, summary: e.summary, occurredAt: e.occurredAt, read: false }));
 }

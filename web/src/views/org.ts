@@ -3,6 +3,7 @@
 import { gql } from '../api';
 import { lineChart } from '../chart';
 import { badge, h, link, num, pct, replace } from '../dom';
+import { onEvents } from '../live';
 import { addMonths, monthLabel, monthOf, monthsBetween } from '../months';
 
 interface MonthScore {
@@ -119,18 +120,58 @@ function more(total: number): HTMLElement | null {
   return total > LIST_ITEMS ? h('p', { class: 'note' }, `and ${total - LIST_ITEMS} more`) : null;
 }
 
-/** Renders the organisation view for the twelve months ending `to` into `main`. */
+/** Wait after a live event before reading the figures again, so a burst of events is one refresh. */
+const LIVE_DELAY_MS = 400;
+
+/**
+ * Renders the organisation view for the twelve months ending `to` into `main`, and keeps it up to
+ * date: any domain event the principal may read (a report submitted, a decision, a month closed)
+ * reads the figures again and redraws the view in place, once every list has arrived (so the page
+ * does not flash "Loading…" nor lose its scroll position).
+ */
 export async function orgView(main: HTMLElement, to: string): Promise<void> {
   const from = addMonths(to, -11);
-  const months = monthsBetween(from, to);
   // At risk: the last month that has ended (the running month has no values to judge yet).
   const riskMonth = to >= monthOf(new Date()) ? addMonths(to, -1) : to;
   // The score first, alone: on one server (and SQLite's one connection) the slower lists, asked at
   // the same time, would delay it. They are asked once it is here and fill their sections after.
-  const { organisationScorecard: org } = await gql<ScoreData>(SCORE, { from, to });
-  const heat = gql<HeatData>(HEAT, { from, to });
-  const risk = gql<RiskData>(RISK, { month: riskMonth });
-  const overdue = gql<OverdueData>(OVERDUE, { from });
+  const read = async () => {
+    const { organisationScorecard: org } = await gql<ScoreData>(SCORE, { from, to });
+    return { org, heat: gql<HeatData>(HEAT, { from, to }), risk: gql<RiskData>(RISK, { month: riskMonth }), overdue: gql<OverdueData>(OVERDUE, { from }) };
+  };
+  draw(main, to, riskMonth, await read());
+  main.removeAttribute('data-live-updates');
+  const href = location.href;
+  let updates = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let running: Promise<void> | null = null;
+  const refresh = async () => {
+    timer = null;
+    const data = await read();
+    await Promise.all([data.heat, data.risk, data.overdue]);
+    // The reader may have gone to another page meanwhile: draw only over this one.
+    if (location.href !== href) return;
+    draw(main, to, riskMonth, data);
+    main.setAttribute('data-live-updates', String(++updates));
+  };
+  onEvents(() => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      // One refresh at a time: an event during a refresh schedules the next after it.
+      running = (running ?? Promise.resolve()).then(refresh).catch(() => undefined);
+    }, LIVE_DELAY_MS);
+  });
+}
+
+function draw(
+  main: HTMLElement,
+  to: string,
+  riskMonth: string,
+  data: { org: ScoreData['organisationScorecard']; heat: Promise<HeatData>; risk: Promise<RiskData>; overdue: Promise<OverdueData> },
+): void {
+  const { org, heat, risk, overdue } = data;
+  const from = addMonths(to, -11);
+  const months = monthsBetween(from, to);
   const byMonth = new Map(org.series.map((s) => [s.month, s]));
   replace(
     main,
