@@ -80,6 +80,53 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   }
 
+  /**
+   * Presses Tab from where the focus is until it comes round again,
+   * marking each element it reaches; returns the visible, enabled controls it never reached
+   * (links, buttons, fields), described by tag and id or text.
+   */
+  async function unreachableByTab(page: Page): Promise<string[]> {
+    await page.evaluate(() => {
+      for (const el of document.querySelectorAll('[data-kb-reached]')) el.removeAttribute('data-kb-reached');
+      delete (window as unknown as { kbLast?: Element }).kbLast;
+      (document.activeElement as HTMLElement | null)?.blur();
+    });
+    // Past the last control the focus leaves the document (body) and then wraps to the first:
+    // go on until a control comes round again.
+    let outside = 0;
+    for (let i = 0; i < 300 && outside < 3; i++) {
+      await page.keyboard.press('Tab');
+      const where = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return 'outside';
+        // A date or month field keeps the focus over its parts (month, year): one Tab each.
+        const w = window as unknown as { kbLast?: Element };
+        const same = w.kbLast === el;
+        w.kbLast = el;
+        if (same) return 'same';
+        if (el.hasAttribute('data-kb-reached')) return 'again';
+        el.setAttribute('data-kb-reached', '');
+        return 'new';
+      });
+      if (where === 'again') break;
+      if (where === 'outside') outside++;
+    }
+    return page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, summary')]
+        .filter((el) => el.getClientRects().length > 0 && !(el as HTMLButtonElement).disabled && !el.hasAttribute('data-kb-reached'))
+        .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ${el.textContent?.trim().slice(0, 40) ?? ''}`),
+    );
+  }
+
+  /** Presses Tab until `selector` has the focus (at most 100 times); fails if it never does. */
+  async function tabTo(page: Page, selector: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    }
+    throw new Error(`Tab never reached ${selector}`);
+  }
+
   beforeAll(async () => {
     // The current web/ sources: built again only when one is newer than dist/web (`npm test` has
     // just built it, and other test files may be reading it).
@@ -522,6 +569,53 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.waitForSelector('#inbox');
     expect(await page.textContent('#inbox-unread')).toBe('0 unread');
     expect(await page.locator('#inbox li.unread').count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('every action is reachable by keyboard: a head signs in and submits a corrected report with Tab, typing and Enter only', async () => {
+    expect(submitted).not.toBeNull();
+    const { key, month: at } = submitted!;
+    const page = await newPage();
+    await page.goto(`${s.url}/org`);
+    await page.waitForSelector('#demo-principals button');
+    expect(await unreachableByTab(page)).toEqual([]);
+    // Signing in as a demo principal: Tab to its button, Enter.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await tabTo(page, 'button[data-principal="HEAD_FIN"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#org-trend[data-rendered]');
+    for (const id of ['departments', 'at-risk', 'overdue']) await page.waitForSelector(`#${id}[data-loaded]`);
+    expect(await unreachableByTab(page)).toEqual([]);
+
+    // The disputed month's report, corrected: Tab to the value, type it, Tab to Submit, Enter.
+    await page.goto(`${s.url}/agreements/${key}/report?month=${at}`);
+    await page.waitForSelector('#report-form');
+    expect(await unreachableByTab(page)).toEqual([]);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await tabTo(page, '#report-form input[type=number]');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('99.7');
+    await tabTo(page, '#narrative');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('Corrected against the commission runs.');
+    await tabTo(page, '#submit-report');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#form-status:has-text("Submitted as revision 2")');
+    const { agreement } = await api<{ agreement: { report: { latestRevision: { number: number; narrative: string; values: Array<{ value: number; metric: { code: string } }> } } } }>(
+      principals[2].token,
+      'query($k: String!, $m: Month!) { agreement(key: $k) { report(month: $m) { latestRevision { number narrative values { value metric { code } } } } } }',
+      { k: key, m: at },
+    );
+    expect(agreement.report.latestRevision.number).toBe(2);
+    expect(agreement.report.latestRevision.narrative).toBe('Corrected against the commission runs.');
+    expect(agreement.report.latestRevision.values.map((v) => [v.metric.code, v.value])).toEqual([['STATEMENT_ACCURACY', 99.7]]);
+    // The other views with actions: the agreement (decisions, the amendment form) and the department (inbox).
+    await page.goto(`${s.url}/agreements/${key}`);
+    await page.waitForSelector('#amendment-form');
+    expect(await unreachableByTab(page)).toEqual([]);
+    await page.goto(`${s.url}/departments/FIN`);
+    await page.waitForSelector('#inbox');
+    expect(await unreachableByTab(page)).toEqual([]);
     await page.context().close();
   });
 
