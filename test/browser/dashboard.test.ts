@@ -310,7 +310,9 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     // The organisation page follows without a reload: the month leaves the overdue list (as the
     // API lists it now) and the score tile shows the API's score.
     await org.waitForSelector('#main[data-live-updates]', { timeout: 10_000 });
-    await org.waitForSelector('#overdue[data-loaded]');
+    await org.waitForFunction((href) => !document.querySelector(`#overdue a[href="${href}"]`) && document.querySelector('#overdue[data-loaded]'), `/agreements/${key}?month=${at}`, {
+      timeout: 10_000,
+    });
     const from = month(-11);
     const now = await api<{ organisationScorecard: { score: number | null }; overdueReports: Array<{ month: string; agreement: { key: string } }> }>(
       principals[0].token,
