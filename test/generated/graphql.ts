@@ -197,7 +197,7 @@ export type CreateDepartmentInput = {
 
 /** A CSV export to link to: the table, its filter, and how long the link works. */
 export type CreateExportLinkInput = {
-  /** The CSV’s name, as in `/export/<entity>.csv`: measurements, handoffs, reports, exclusions, amendments, agreement-versions, escalations, credits, scorecards. */
+  /** The CSV’s name, as in `/export/<entity>.csv`: measurements, handoffs, reports, exclusions, amendments, agreement-versions, escalations, credits, scorecards, friction-items. */
   entity: string;
   filter: FactFilter;
   /** Seconds the link works, 1 to 3600; 900 when left out. */
