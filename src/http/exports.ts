@@ -38,7 +38,11 @@ export function csvExportRoute(table: FactTable, deps: { orm: MikroORM; logger: 
         const filter = filterFromQuery(url.searchParams);
         if (link) {
           const verified = await verifyLink(ctx.em, table.file, filter, url.searchParams, ctx.request.now);
-          if ('status' in verified) return sendError(res, verified.status, verified.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', verified.message);
+          if ('status' in verified) {
+            // A forged or altered link is a failed authentication too (a 401 is charged when answered).
+            if (verified.status === 403) deps.rateLimits.failed(req);
+            return sendError(res, verified.status, verified.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN', verified.message);
+          }
           ctx.principal = await authenticateTokenId(ctx.em, verified.tokenId);
         } else {
           ctx.principal = await authenticateBearer(ctx.em, bearer);

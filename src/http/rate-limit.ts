@@ -51,6 +51,15 @@ export class RateLimits {
 
   /** Charges a failed authentication (an answered 401) to the client's address; called when a response is out. */
   answered(req: http.IncomingMessage, status: number): void {
-    if (status === 401 && this.failures) this.failures.consume(addressKey(req)).catch(() => undefined);
+    if (status === 401) this.failed(req);
+  }
+
+  /**
+   * Charges a failed authentication answered otherwise: an export link whose signature does not
+   * match (403). Its bucket is keyed by the token id the link names, unverified, so without this a
+   * fresh token id per forged link would get a fresh budget each time.
+   */
+  failed(req: http.IncomingMessage): void {
+    if (this.failures) this.failures.consume(addressKey(req)).catch(() => undefined);
   }
 }

@@ -364,6 +364,12 @@ describe.each(engines())('BI facts for every entity on %s', (engine) => {
         ['entity', 'INVALID'],
         ['ttlSeconds', 'INVALID'],
       ]);
+      // A filter the CSV route would refuse (400) makes no link that could never work.
+      const long = await analyst.data(CreateExportLinkDocument, { input: { entity: 'reports', filter: { ...linkFilter, customer: 'X'.repeat(101) } } });
+      expect(long.createExportLink).toEqual({
+        link: null,
+        userErrors: [{ field: 'filter.customer', code: 'INVALID', message: 'filter.customer: expected at most 100 characters, received 101' }],
+      });
       const anonymous = await s.as(null).request(CreateExportLinkDocument, { input: { entity: 'reports', filter: linkFilter } });
       expect(anonymous.status).toBe(401);
     });

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DepartmentDocument, type EscalationRecordInput, IngestedEscalationsDocument, MeasuredScorecardDocument, MetricDocument, RecordEscalationsDocument } from '../generated/graphql';
+import {
+  AgreementIdAndLockDocument,
+  DepartmentDocument,
+  type EscalationRecordInput,
+  IngestedEscalationsDocument,
+  MeasuredScorecardDocument,
+  MetricDocument,
+  RecordEscalationsDocument,
+} from '../generated/graphql';
 import { activateAgreement } from '../support/agreements';
 import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
 
@@ -139,5 +147,28 @@ describe.each(engines())('escalations from a ticketing system on %s', (engine) =
     const again = await ticketing.data(RecordEscalationsDocument, { input: { source: 'ticketing', escalations: [T1, T2, answered] } });
     expect(again.recordEscalations.batch).toMatchObject({ created: 0, updated: 3 });
     expect((await rows()).sort()).toEqual(after);
+  });
+
+  it('refuses an integration re-sending another agreement’s ticket: it may not move or rewrite an escalation of an agreement it is no party to', async () => {
+    const before = (await rows()).sort();
+    const scored = await values();
+    const mkt = s.as(await s.tokenFor(Role.INTEGRATION, 'MKT')).at(PUSH);
+    await activateAgreement(s, {
+      key: 'MKT-OPS',
+      tier: 'CUSTOMER',
+      title: 'Marketing operations',
+      providerId: (await s.data(DepartmentDocument, { code: 'MKT' })).department.id,
+      customerId: (await s.data(DepartmentDocument, { code: 'SALES' })).department.id,
+      parentId: (await s.data(AgreementIdAndLockDocument, { key: 'CHARTER' })).agreement!.id,
+      terms: { effectiveFrom: '2026-01' },
+      objectives: [{ metricId: (await s.data(MetricDocument, { code: 'ESCALATION_MTTR' })).metric.id, target: 24 }],
+    });
+    const taken = await mkt.request(RecordEscalationsDocument, { input: { source: 'ticketing', escalations: [{ ...T1, agreement: 'MKT-OPS', title: 'Taken over' }] } });
+    expect(taken.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(taken.errors?.[0].message).toBe(
+      'A INTEGRATION principal may not change escalation ticketing/T1 (escalations[0]): it belongs to agreement OPS, whose parties’ integrations and admins alone record for it',
+    );
+    expect((await rows()).sort()).toEqual(before);
+    expect(await values()).toEqual(scored);
   });
 });

@@ -209,6 +209,9 @@ describe.each(engines())('friction reports on %s', (engine) => {
     // Every page size gives the same rows in the same order.
     for (const first of [1, 2, 5]) expect((await pull({}, first)).rows).toEqual(full.rows);
     expect((await pull({ provider: 'mkt' }, 2)).rows).toEqual(full.rows.filter((f) => f.provider === 'MKT'));
+    // The tier filter as every fact table reads it: CUSTOMER keeps all six, CORPORATE (the charter, which collects no reports) none.
+    expect((await pull({ tier: 'CUSTOMER' }, 500)).rows).toEqual(full.rows);
+    expect((await pull({ tier: 'CORPORATE' }, 500)).rows).toEqual([]);
     // The January items carry the ids the revisions show.
     const jan = (await analyst.data(FrictionRevisionsDocument, { id: reportOf['2026-01'] })).report.revisions;
     expect(full.rows.filter((f) => f.agreementKey === 'SALES-CS' && f.month === '2026-01').map((f) => f.id)).toEqual(jan[3].frictionItems.map((i) => i.id));

@@ -247,6 +247,15 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
       expect(r.errors?.[0].message).toContain('events[0]');
       const head = await headMkt.request(RecordHandoffEventsDocument, { input: { source: 'crm', events: [lead('X1', '2026-03-10T09:00:00Z')] } });
       expect(head.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      // Customer Service's integration, a party to ONBOARD only, re-sends LEADS's L1 as its own: it may not move it.
+      const cs = s.as(await s.tokenFor(Role.INTEGRATION, 'CS')).at(INGEST);
+      const before = (await analyst.data(HandoffEventsDocument, { agreementId: ids.LEADS, month: '2026-03' })).handoffEvents.edges.map((e) => e.node);
+      const taken = await cs.request(RecordHandoffEventsDocument, { input: { source: 'crm', events: [{ ...lead('L1', '2026-03-10T09:00:00Z'), agreementId: ids.ONBOARD, stage: 'onboard' }] } });
+      expect(taken.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(taken.errors?.[0].message).toBe(
+        'A INTEGRATION principal may not change handoff event crm/L1 (events[0]): it belongs to agreement LEADS, whose parties’ integrations and admins alone record for it',
+      );
+      expect((await analyst.data(HandoffEventsDocument, { agreementId: ids.LEADS, month: '2026-03' })).handoffEvents.edges.map((e) => e.node)).toEqual(before);
     });
 
     it('takes 5,000 events in one call, and the same 5,000 again as updates', async () => {

@@ -139,6 +139,20 @@ describe('rate limit, timeout and production mode', () => {
     }
   });
 
+  it('gives forged export links no fresh budget per token id they name: a bad signature counts as a failed authentication', async () => {
+    const s = await startServer('sqlite', { env: { RATE_LIMIT_PER_MINUTE: '5' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const token = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+        statuses.push((await fetch(`${s.url}/export/credits.csv?from=2026-01&to=2026-03&expires=4102444800&token=${token}&sig=${'A'.repeat(43)}`)).status);
+      }
+      expect(statuses).toEqual([403, 403, 403, 403, 403, 429, 429, 429]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('abandons a request that outlives REQUEST_TIMEOUT_MS with 503', async () => {
     const s = await startServer('sqlite', { env: { REQUEST_TIMEOUT_MS: '100' }, seed: true });
     try {

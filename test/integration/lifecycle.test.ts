@@ -12,6 +12,7 @@ import {
   AgreementScorecardDocument,
   ApproveLifecycleRequestDocument,
   AuditLogDocument,
+  CreateAgreementDocument,
   CreateDepartmentDocument,
   DepartmentDocument,
   MetricDocument,
@@ -241,6 +242,31 @@ describe.each(engines())('suspension and termination by request (%s)', (engine) 
         '2026-04-01T00:05:00.000Z',
       ],
     ]);
+  });
+
+  it('takes no new agreement under one whose termination is decided: it could not end with a live agreement under it', async () => {
+    const top = await activateAgreement(s, { key: 'LP-CHARTER-2', tier: 'CORPORATE', title: 'Second charter', terms: { effectiveFrom: '2026-01' }, objectives: [] });
+    const lock = (await state('LP-CHARTER-2')).lockVersion;
+    const scheduled = await s.at('2026-03-05T10:00:00Z').data(RequestTerminationDocument, { input: { id: top, expectedVersion: lock, reason: 'Reorganised', effectiveMonth: '2026-05' } });
+    expect(scheduled.terminateAgreement).toMatchObject({ userErrors: [], agreement: { status: 'ACTIVE', terminatesFrom: '2026-05' } });
+    const code = `LC${++n}`;
+    const dep = await s.data(CreateDepartmentDocument, { input: { code, name: code } });
+    const child = await s.at('2026-03-06T10:00:00Z').data(CreateAgreementDocument, {
+      input: {
+        key: `LP-${code}`,
+        tier: 'CUSTOMER',
+        title: 'Leads',
+        providerId: dept.LP,
+        customerId: dep.createDepartment.department!.id,
+        parentId: top,
+        terms: { effectiveFrom: '2026-04' },
+        objectives: [{ metricId: leads, target: 400 }],
+      },
+    });
+    expect(child.createAgreement).toEqual({
+      agreement: null,
+      userErrors: [{ field: 'parentId', code: 'ARCHIVED', message: 'agreement LP-CHARTER-2 is terminated from 2026-05' }],
+    });
   });
 
   it('lets an admin suspend and terminate at once, with a reason, recorded as an approved change', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AgreementIdAndLockDocument,
   CreateFedMetricDocument,
   DepartmentDocument,
   MeasuredScorecardDocument,
@@ -230,6 +231,39 @@ describe.each(engines())('external measurements on %s', (engine) => {
     });
     expect(other.recordMeasurements.batch).toMatchObject({ created: 1, updated: 0 });
     expect((await rows()).length).toBe(4);
+  });
+
+  it('refuses an integration re-sending another agreement’s external id: it may not move a measurement out of an agreement it is no party to', async () => {
+    // MKT's integration is a party to MKT-SALES-AV, and sends the same source and external id as IT-SALES-CRM's outage.
+    const mkt = (await s.data(DepartmentDocument, { code: 'MKT' })).department.id;
+    const charter = (await s.data(AgreementIdAndLockDocument, { key: 'CHARTER' })).agreement!.id;
+    await activateAgreement(s, {
+      key: 'MKT-SALES-AV',
+      tier: 'CUSTOMER',
+      title: 'Campaign site for Sales',
+      providerId: mkt,
+      customerId: dept.SALES,
+      parentId: charter,
+      terms: { effectiveFrom: '2026-01' },
+      objectives: [{ metricId: metric.SYSTEM_AVAILABILITY, target: 99 }],
+    });
+    const before = objective(await scorecard(READ), 'SYSTEM_AVAILABILITY');
+    const taken = await outsider.request(RecordMeasurementsDocument, {
+      input: { source: 'monitoring', measurements: [{ ...availability('down', '2026-03-10T03:00:00Z', '2026-03-10T03:30:00Z', 0), agreement: 'MKT-SALES-AV' }] },
+    });
+    expect(taken.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(taken.errors?.[0].message).toBe(
+      'A INTEGRATION principal may not change measurement monitoring/down (measurements[0]): it belongs to agreement IT-SALES-CRM, whose parties’ integrations and admins alone record for it',
+    );
+    expect((await analyst.data(MeasurementsDocument, { agreement: 'MKT-SALES-AV' })).measurements.totalCount).toBe(0);
+    expect((await analyst.data(MeasurementsDocument, { agreement: 'IT-SALES-CRM', metric: 'SYSTEM_AVAILABILITY' })).measurements.totalCount).toBe(4); // three in March, one in February (backup-monitoring)
+    expect(objective(await scorecard(READ), 'SYSTEM_AVAILABILITY')).toEqual(before);
+    expect(before).toMatchObject({ value: 99.932795699, status: 'AT_RISK' });
+    // A new external id of its own is its to send.
+    const own = await outsider.data(RecordMeasurementsDocument, {
+      input: { source: 'monitoring', measurements: [{ ...availability('mkt-down', '2026-03-10T03:00:00Z', '2026-03-10T03:30:00Z', 0), agreement: 'MKT-SALES-AV' }] },
+    });
+    expect(own.recordMeasurements.batch).toEqual({ source: 'monitoring', received: 1, created: 1, updated: 0 });
   });
 
   it('takes 5,000 measurements in one call, and the same 5,000 again as updates, in a bounded number of statements', async () => {

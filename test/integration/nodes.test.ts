@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { MeIdDocument, NodeAgreementDocument, NodeByIdDocument, NodesByIdsDocument, TwoNodesDocument, UserByIdDocument, WebhooksOfDocument } from '../generated/graphql';
+import { ManyNodeBatchesDocument, MeIdDocument, NodeAgreementDocument, NodeByIdDocument, NodesByIdsDocument, TwoNodesDocument, UserByIdDocument, WebhooksOfDocument } from '../generated/graphql';
 import { sqlOf } from '../../src/common/sql';
 import { NODE_TYPENAMES, TABLE_KINDS } from '../../src/modules/nodes/node.service';
 import { Department } from '../../src/modules/departments/department.entity';
@@ -100,6 +100,16 @@ describe.each(engines())('node(id:) (%s)', (engine) => {
     expect(await s.countStatements(() => s.data(NodesByIdsDocument, { ids: all }))).toBe(base + NODE_TYPENAMES.length);
     const two = await s.countStatements(() => s.data(TwoNodesDocument, { a: ids.get('Agreement') as string, b: ids.get('Metric') as string }));
     expect(two).toBe(base + 2);
+  });
+
+  it('answers 2,500 ids in one request (25 aliased nodes of 100): the batch is read in slices, not in one statement past the engine’s parameter limit', async () => {
+    const known = ids.get('Agreement') as string;
+    const vars = Object.fromEntries(Array.from({ length: 25 }, (_, k) => [`i${k}`, Array.from({ length: 100 }, (_, j) => (k === 24 && j === 99 ? known : randomUUID()))]));
+    const r = await s.request(ManyNodeBatchesDocument, vars as never);
+    expect(r.errors).toBeUndefined();
+    const answered = Object.values(r.data ?? {}) as Array<Array<{ id: string } | null>>;
+    expect(answered.map((list) => list.length)).toEqual(Array.from({ length: 25 }, () => 100));
+    expect(answered.flat().filter((n) => n !== null)).toEqual([{ id: known }]);
   });
 
   it('lets a principal read through node() exactly what the type’s own query lets it read', async () => {

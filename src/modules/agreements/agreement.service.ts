@@ -80,6 +80,8 @@ export function createAgreement(ctx: Context, input: CreateAgreementInput): Prom
         parent = await em.findOne(Agreement, input.parentId as string, lockMode ? { lockMode, refresh: true } : {});
         if (!parent) userError('parentId', UserErrorCode.NOT_FOUND, `no agreement has id ${input.parentId}`);
         if (parent.state === AgreementStatus.TERMINATED) userError('parentId', UserErrorCode.ARCHIVED, `agreement ${parent.key} is terminated`);
+        // A decided termination ends the parent with nothing live under it (checked when it was decided).
+        if (parent.terminatesFrom) userError('parentId', UserErrorCode.ARCHIVED, `agreement ${parent.key} is terminated from ${parent.terminatesFrom}`);
         if (input.tier === Tier.CUSTOMER && parent.tier !== Tier.CORPORATE) {
           userError('parentId', UserErrorCode.INVALID, `parentId: a CUSTOMER agreement sits under a CORPORATE agreement; ${parent.key} is ${parent.tier}`);
         }

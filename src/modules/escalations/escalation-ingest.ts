@@ -122,6 +122,24 @@ export async function ingestEscalations(
       existing.set(found.externalId as string, found);
     }
   }
+  // A re-sent ticket that is another agreement's escalation: the sender must be allowed to record
+  // for that agreement too, or it could move and rewrite escalations of agreements it is no party
+  // to by reusing their source and external id.
+  const foreign = [...new Set([...existing.values()].map((x) => x.agreement.id).filter((id) => !agreementBy.has(id)))];
+  if (foreign.length) {
+    const owners = new Map((await em.find(Agreement, { id: { $in: foreign } })).map((a) => [a.id, a]));
+    for (const [externalId, x] of existing) {
+      const owner = owners.get(x.agreement.id);
+      if (!owner) continue;
+      assertMay(
+        { principal: p },
+        'escalation:ingest',
+        agreementParties(owner),
+        () =>
+          `A ${p.role} principal may not change escalation ${source}/${externalId} (escalations[${firstIndex.get(externalId)}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
+      );
+    }
+  }
   const moved = [...existing.values()].map((x) => ({ agreementId: x.agreement.id, month: x.month }));
   await lockAgreementMonths(em, moved);
 

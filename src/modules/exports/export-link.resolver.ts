@@ -4,10 +4,11 @@ import { DateTimeScalar } from '../../common/scalars';
 import { UserError } from '../../common/user-error';
 import { createExportLink, DEFAULT_LINK_TTL_SECONDS, MAX_LINK_TTL_SECONDS } from './export-link';
 import { FactFilter } from './exports.resolver';
+import { FACT_TABLES } from './fact-tables';
 
 @InputType({ description: 'A CSV export to link to: the table, its filter, and how long the link works.' })
 export class CreateExportLinkInput {
-  @Field({ description: 'The CSV’s name, as in `/export/<entity>.csv`: measurements, handoffs, reports, exclusions, amendments, agreement-versions, escalations, credits, scorecards.' })
+  @Field({ description: `The CSV’s name, as in \`/export/<entity>.csv\`: ${FACT_TABLES.map((t) => t.file).join(', ')}.` })
   entity!: string;
 
   @Field(() => FactFilter)

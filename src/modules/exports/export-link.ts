@@ -7,6 +7,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Context } from '../../common/context';
+import { textProblem } from '../../common/bounds';
 import { BadUserInputError, UnauthenticatedError } from '../../common/errors';
 import { windowMonths } from '../../common/month-window';
 import { sqlOf } from '../../common/sql';
@@ -138,6 +139,13 @@ function linkProblems(input: { entity: string; filter: FactFilter; ttlSeconds?: 
   const ttl = input.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_LINK_TTL_SECONDS)
     errors.push(new UserError('ttlSeconds', UserErrorCode.INVALID, `expected 1 to ${MAX_LINK_TTL_SECONDS} seconds, received ${ttl}`));
+  // The CSV route refuses these (400), so a link with them could never work.
+  for (const side of ['provider', 'customer'] as const) {
+    const value = input.filter[side];
+    if (value == null) continue;
+    const problem = textProblem(value) ?? (value.length > 100 ? `expected at most 100 characters, received ${value.length}` : null);
+    if (problem) errors.push(new UserError(`filter.${side}`, UserErrorCode.INVALID, `filter.${side}: ${problem}`));
+  }
   try {
     // The months are Month scalars already; the window's order and length are checked here.
     windowMonths(input.filter.from, input.filter.to);

@@ -97,7 +97,8 @@ export async function frictionFacts(
   const sql = sqlOf(ctx.em);
   const where = ['p.month >= ?', 'p.month <= ?', 'p.updated_at <= ?'];
   const params: unknown[] = [filter.from, filter.to, sql.date(asOf)];
-  const tiers = filter.tier && filter.tier !== Tier.CORPORATE ? [filter.tier] : [Tier.CUSTOMER, Tier.SERVICE];
+  // A tier filter selects that tier's agreements, as in every fact table (CORPORATE: none collect reports, so no rows).
+  const tiers = filter.tier ? [filter.tier] : [Tier.CUSTOMER, Tier.SERVICE];
   where.push(`a.tier in (${tiers.map(() => '?').join(', ')})`);
   params.push(...tiers);
   if (filter.provider) {

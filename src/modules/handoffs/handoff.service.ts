@@ -186,6 +186,23 @@ export async function ingestHandoffEvents(
       .transacting(sql.trx);
     if (sql.pg) query.orderByRaw('"external_id" collate "C"').forUpdate();
     const found: Array<{ external_id: string; agreement_id: string; month: string }> = await query;
+    // A re-sent id whose event is another agreement's: the sender must be allowed to record for
+    // that agreement too, or it could move events out of agreements it is no party to.
+    const foreign = [...new Set(found.map((f) => f.agreement_id).filter((id) => !agreements.has(id)))];
+    if (foreign.length) {
+      const owners = new Map((await em.find(Agreement, { id: { $in: foreign } })).map((a) => [a.id, a]));
+      for (const f of found) {
+        const owner = owners.get(f.agreement_id);
+        if (!owner) continue;
+        assertMay(
+          { principal: p },
+          'handoff:ingest',
+          agreementParties(owner),
+          () =>
+            `A ${p.role} principal may not change handoff event ${source}/${f.external_id} (events[${firstIndex.get(f.external_id)}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
+        );
+      }
+    }
     for (const f of found) {
       existing.add(f.external_id);
       if (!touched.has(`${f.agreement_id}|${f.month}`)) earlier.push({ agreementId: f.agreement_id, month: f.month });

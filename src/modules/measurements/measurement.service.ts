@@ -225,6 +225,24 @@ export async function ingestMeasurements(
       .transacting(sql.trx);
     if (sql.pg) query.orderByRaw('"external_id" collate "C"').forUpdate();
     const found: Array<{ external_id: string; agreement_id: string; metric_id: string; starts_at: unknown; ends_at: unknown }> = await query;
+    // A re-sent id whose measurement is another agreement's: the sender must be allowed to record
+    // for that agreement too, or it could move (and so erase) measurements of agreements it is no
+    // party to by reusing their source and external id.
+    const foreign = [...new Set(found.map((f) => f.agreement_id).filter((id) => !agreementBy.has(id)))];
+    if (foreign.length) {
+      const owners = new Map((await em.find(Agreement, { id: { $in: foreign } })).map((a) => [a.id, a]));
+      for (const f of found) {
+        const owner = owners.get(f.agreement_id);
+        if (!owner) continue;
+        assertMay(
+          { principal: p },
+          'measurement:ingest',
+          agreementParties(owner),
+          () =>
+            `A ${p.role} principal may not change measurement ${source}/${f.external_id} (measurements[${firstIndex.get(f.external_id)}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
+        );
+      }
+    }
     const moved = found.filter((f) => !versions.has(f.agreement_id));
     if (moved.length)
       for (const v of await em.find(AgreementVersion, { agreement: { $in: [...new Set(moved.map((f) => f.agreement_id))] } }))

@@ -156,13 +156,18 @@ async function loadNodes(ctx: Context, keys: readonly string[]): Promise<NodeHit
   });
 }
 
+/** Most ids one batch reads: its types statement binds each id once per Node table (27 × 100 parameters). */
+const MAX_NODE_BATCH = 100;
+
 const loaders = new WeakMap<EntityManager, DataLoader<string, NodeHit>>();
 
 /** The request's node loader (one per request EntityManager), so every `node` field of a query shares one batch. */
 function nodeLoader(ctx: Context): DataLoader<string, NodeHit> {
   let loader = loaders.get(ctx.em);
   if (!loader) {
-    loader = new DataLoader((keys) => loadNodes(ctx, keys));
+    // Batches of at most MAX_NODE_BATCH ids: the types statement binds every id once per Node
+    // table, so aliased `nodes(ids:)` fields (2,500 ids) would pass the engines' parameter limits.
+    loader = new DataLoader((keys) => loadNodes(ctx, keys), { maxBatchSize: MAX_NODE_BATCH });
     loaders.set(ctx.em, loader);
   }
   return loader;
