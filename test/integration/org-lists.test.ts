@@ -74,6 +74,28 @@ describe.each(engines())('organisation-wide lists on %s', (engine) => {
     );
   });
 
+  it('scores again the months whose stored evaluation does not hold at the request clock, with the same answer', async () => {
+    // The ledger's rows were evaluated at the real clock: on a clock of June 2025 none of them holds.
+    const at = '2025-06-20T00:00:00.000Z';
+    const { atRisk } = await analyst.at(at).data(OrgListsAtRiskDocument, { month: '2025-05' });
+    const generated = atRisk.filter((r) => r.agreement.key.startsWith('G1-'));
+    expect(generated.map((r) => `${r.agreement.key} ${r.objective.metric.code}`)).toEqual([
+      'G1-A0 MTTR',
+      'G1-A5 MTTR',
+      'G1-A2 MTTR',
+      'G1-A7 MTTR',
+      'G1-A6 STATEMENT_ACCURACY',
+      'G1-A7 STATEMENT_ACCURACY',
+      'G1-A8 STATEMENT_ACCURACY',
+      'G1-A9 STATEMENT_ACCURACY',
+      'G1-A0 STATEMENT_ACCURACY',
+    ]);
+    const before = await atRiskRescored(createContext(s.app.orm, 'test', null, new Date(at)), '2025-05');
+    expect(atRisk.map((r) => [r.agreement.key, r.objective.objectiveId, r.objective.status, r.objective.value, r.objective.attainment])).toEqual(
+      before.map((r) => [r.agreement.key, r.objective.objectiveId, r.objective.status, r.objective.value, r.objective.attainment]),
+    );
+  });
+
   it('lists the overdue reports from the ledger as walking every agreement month by month does', async () => {
     const { overdueReports } = await overdue();
     const generated = overdueReports.filter((r) => r.agreement.key.startsWith('G1-'));
