@@ -28,6 +28,7 @@ import { assertMay } from '../../common/policy';
 import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, ReportValueInput, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 import { loadManyOrThrow } from '../../common/loaders';
+import { asDate, bool, sqlOf } from '../../common/sql';
 import type { OverdueReport } from './report.types';
 
 /** An effective objective of an agreement-month with its metric. */
@@ -655,6 +656,50 @@ export function reportStatusAt(report: Pick<Report, 'status'>, latest: Pick<Repo
  */
 export async function overdueReports(ctx: Context, asOf: Date, from?: Month | null): Promise<OverdueReport[]> {
   assertAsOf('asOf', asOf, ctx.request.now);
+  return (await overdueFromLedger(ctx, asOf, from)) ?? overdueReportsRescored(ctx, asOf, from);
+}
+
+/**
+ * {@link overdueReports} read from the score ledger (DESIGN §8 read side): its live rows are the
+ * measured agreement-months, each with its report's due instant, so the overdue ones are one
+ * statement (those due before `asOf` with no report first submitted by then), then their
+ * agreements and versions (for the working days late) in one batch each. Null when the ledger does
+ * not reach `asOf`'s month (never built, or the scheduler behind a request clock): the caller
+ * derives the list from the facts instead.
+ */
+async function overdueFromLedger(ctx: Context, asOf: Date, from?: Month | null): Promise<OverdueReport[] | null> {
+  const sql = sqlOf(ctx.em);
+  const [state] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
+  const lastMonth = monthOf(asOf);
+  if (!state?.horizon || compareMonths(lastMonth, state.horizon) > 0) return null;
+  const t = sql.date(asOf);
+  const rows = await sql.rows<{ agreement_id: string; month: string; due_date: string; due_at: unknown }>(
+    `select l.agreement_id, l.month, l.due_date, l.due_at from ledger_month l
+      where l.deleted = ? and l.month >= ? and l.month <= ? and l.due_at < ? and l.tier in (?, ?)
+        and not exists (select 1 from report r where r.agreement_id = l.agreement_id and r.month = l.month and r.first_submitted_at is not null and r.first_submitted_at <= ?)
+      order by l.month`,
+    [bool(sql, false), from ?? '0000-00', lastMonth, t, Tier.CUSTOMER, Tier.SERVICE, t],
+  );
+  if (!rows.length) return [];
+  const ids = [...new Set(rows.map((r) => String(r.agreement_id)))];
+  const [agreements, versions] = await Promise.all([loadManyOrThrow(ctx.loaders.agreementById, ids), loadManyOrThrow(ctx.loaders.versionsByAgreement, ids)]);
+  const byId = new Map(ids.map((id, i) => [id, { agreement: agreements[i] as Agreement, versions: versions[i] }]));
+  const out: OverdueReport[] = [];
+  for (const r of rows) {
+    const { agreement, versions: vs } = byId.get(String(r.agreement_id)) as { agreement: Agreement; versions: AgreementVersion[] };
+    const month = String(r.month);
+    const version = versionAt(vs, month) as AgreementVersion;
+    const dueDate = String(r.due_date);
+    out.push({ agreement, month, dueDate, dueAt: asDate(r.due_at), workingDaysOverdue: workingDaysLate(version.calendar, dueDate, asOf) });
+  }
+  return out.sort((x, y) => x.dueAt.getTime() - y.dueAt.getTime() || x.agreement.key.localeCompare(y.agreement.key));
+}
+
+/**
+ * {@link overdueReports} derived from the facts (every agreement's versions and reports, month by
+ * month): where the ledger does not reach, and the same-run baseline of `bench/org-lists.ts`.
+ */
+export async function overdueReportsRescored(ctx: Context, asOf: Date, from?: Month | null): Promise<OverdueReport[]> {
   const em = ctx.em;
   const agreements = await em.find(Agreement, { tier: { $in: [Tier.CUSTOMER, Tier.SERVICE] }, activatedAt: { $ne: null } });
   if (!agreements.length) return [];

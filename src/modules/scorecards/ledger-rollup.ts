@@ -245,3 +245,92 @@ export async function riskCandidates(ctx: Context, month: Month): Promise<string
   );
   return rows.map((r) => String(r.agreement_id));
 }
+
+/** Agreement-months of many groups (departments as provider or as customer) pooled over one window. */
+export interface GroupedRollupScope {
+  /** The `ledger_month` column that names a row's group. */
+  column: 'provider_id' | 'customer_id';
+  /** The measured agreements of a group, for what is scored live (a batching loader's `load`). */
+  agreements: (id: string) => Promise<Agreement[]>;
+}
+
+/**
+ * {@link ledgerRollup} for many groups at once (the departments of a page, each with its
+ * scorecard): three statements whatever the number of groups and agreements (by group and
+ * agreement, by group and month, and the rows that do not hold at `now`), then one scoring of
+ * what the ledger cannot answer for all the groups together.
+ */
+export async function ledgerRollups(ctx: Context, scope: GroupedRollupScope, ids: string[], months: Month[]): Promise<Map<string, LedgerRollup>> {
+  const now = ctx.request.now;
+  const sql = sqlOf(ctx.em);
+  const from = months[0];
+  const to = months[months.length - 1];
+  const out = new Map<string, LedgerRollup>(
+    ids.map((id) => [id, { total: new Sums(), byMonth: new Map(months.map((m) => [m, new Sums()])), byAgreement: new Map(), series: { points: [], trend: { slope: null, direction: null } } }]),
+  );
+  const [state] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
+  const horizon = state?.horizon ?? addMonths(from, -1);
+  const ledgerTo = compareMonths(to, horizon) <= 0 ? to : horizon;
+  const live: Array<{ agreementId: string; month: Month; group: string }> = [];
+  if (ids.length && compareMonths(from, ledgerTo) <= 0) {
+    const t = sql.date(now);
+    const yes = bool(sql, true);
+    const no = bool(sql, false);
+    const holds = `((closed = ? and closed_at <= ?) or (closed = ? and computed_at <= ? and (valid_until is null or valid_until > ?)))`;
+    const holdsParams = [yes, t, no, t, t];
+    const base = `deleted = ? and month >= ? and month <= ? and ${scope.column} in (${ids.map(() => '?').join(', ')})`;
+    const baseParams = [no, from, ledgerTo, ...ids];
+    const [byAgreement, byMonth, stale] = await Promise.all([
+      sql.rows<Record<string, unknown>>(
+        `select ${scope.column} as g, agreement_id, provider_id, tier, ${FRESH_SUMS} from ledger_month where ${base} and ${holds} group by ${scope.column}, agreement_id, provider_id, tier`,
+        [yes, yes, ...baseParams, ...holdsParams],
+      ),
+      sql.rows<Record<string, unknown>>(`select ${scope.column} as g, month, ${FRESH_SUMS} from ledger_month where ${base} and ${holds} group by ${scope.column}, month`, [
+        yes,
+        yes,
+        ...baseParams,
+        ...holdsParams,
+      ]),
+      sql.rows<Record<string, unknown>>(`select ${scope.column} as g, agreement_id, month from ledger_month where ${base} and not ${holds}`, [...baseParams, ...holdsParams]),
+    ]);
+    for (const r of byAgreement) {
+      const into = out.get(String(r.g));
+      if (!into || !Number(r.n)) continue;
+      const id = String(r.agreement_id);
+      let entry = into.byAgreement.get(id);
+      if (!entry) into.byAgreement.set(id, (entry = { providerId: String(r.provider_id), tier: String(r.tier), sums: new Sums() }));
+      entry.sums.addRow(r);
+      into.total.addRow(r);
+    }
+    for (const r of byMonth) if (Number(r.n)) out.get(String(r.g))?.byMonth.get(String(r.month))?.addRow(r);
+    live.push(...stale.map((x) => ({ agreementId: String(x.agreement_id), month: String(x.month), group: String(x.g) })));
+  }
+
+  // Scored on the spot, for every group at once: stale rows, and the months past the horizon.
+  const beyond = compareMonths(to, horizon) > 0 ? monthRange(compareMonths(from, horizon) > 0 ? from : addMonths(horizon, 1), to) : [];
+  const needing = beyond.length ? ids : [...new Set(live.map((k) => k.group))];
+  if (needing.length) {
+    const lists = await Promise.all(needing.map((id) => scope.agreements(id)));
+    const staleKeys = new Set(live.map((k) => `${k.agreementId}|${k.month}`));
+    const staleAgreements = new Set(live.map((k) => k.agreementId));
+    const groupOf = new Map<string, string>();
+    needing.forEach((id, i) => lists[i].forEach((a) => groupOf.set(a.id, id)));
+    const agreements = [...new Map(lists.flat().map((a) => [a.id, a])).values()].filter((a) => beyond.length || staleAgreements.has(a.id));
+    const wantedMonths = [...new Set([...live.map((k) => k.month), ...beyond])].sort(compareMonths);
+    const items = (await measuredMonths(ctx, agreements, wantedMonths)).filter((i) => staleKeys.has(`${i.agreement.id}|${i.month}`) || beyond.includes(i.month));
+    for (const m of await scoreMonths(ctx, items, now)) {
+      const into = out.get(groupOf.get(m.agreement.id) ?? '');
+      if (!into) continue;
+      let entry = into.byAgreement.get(m.agreement.id);
+      if (!entry) into.byAgreement.set(m.agreement.id, (entry = { providerId: m.agreement.provider?.id ?? '', tier: m.agreement.tier, sums: new Sums() }));
+      entry.sums.addScored(m);
+      into.total.addScored(m);
+      into.byMonth.get(m.month)?.addScored(m);
+    }
+  }
+  for (const r of out.values()) {
+    const points = months.map((month) => ({ month, sums: r.byMonth.get(month) as Sums }));
+    r.series = { points, trend: trend(points.map((p) => ({ month: p.month, score: p.sums.pooled().score }))) };
+  }
+  return out;
+}

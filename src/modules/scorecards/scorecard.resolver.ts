@@ -28,7 +28,7 @@ export class AgreementScorecardResolver {
 export class ObjectiveScoreResolver {
   @FieldResolver(() => Agreement, { nullable: true, description: 'The ancestor that defines it; null for the agreement’s own objectives.' })
   inheritedFrom(@Root() o: ObjectiveScore, @Ctx() ctx: Context): Promise<Agreement | null> | null {
-    return o.scored.inheritedFrom ? ctx.loaders.agreementById.load(o.scored.inheritedFrom) : null;
+    return o.inheritedFromId ? ctx.loaders.agreementById.load(o.inheritedFromId) : null;
   }
 
   @FieldResolver(() => BaselineView, { nullable: true, description: 'Suggested target from the last 6 values up to this month (DESIGN §4.10); null with fewer than 3.' })

@@ -10,7 +10,7 @@ import { ObjectiveTermsFields } from '../agreements/agreement.resolver';
 import { MetricSource } from '../catalog/metric.entity';
 import { Department } from '../departments/department.entity';
 import { Report } from '../reports/report.entity';
-import type { ScoredMonth, ScoredObjective } from './scorecard.service';
+import type { ScoredMonth } from './scorecard.service';
 import { ObjectiveStatus } from '../../common/statuses';
 import { PartyRole } from '../../common/sides';
 
@@ -119,7 +119,8 @@ export class BaselineView {
 
 @ObjectType({ description: 'One effective objective in one month: its terms, its value and its result.' })
 export class ObjectiveScore extends ObjectiveTermsFields {
-  scored!: ScoredObjective;
+  /** The ancestor that defines it (its id); null for the agreement’s own objectives. */
+  inheritedFromId!: string | null;
   agreementId!: string;
   history!: ScoredMonth[];
   month!: Month;

@@ -9,7 +9,12 @@ import { OBJECTIVE_STATUSES, type ObjectiveStatus as Status } from '../../scorin
 import { Agreement, Tier } from '../agreements/agreement.entity';
 import { versionAt } from '../agreements/agreement.rules';
 import { Department } from '../departments/department.entity';
-import { ledgerRollup, riskCandidates, type RollupScope, Sums } from './ledger-rollup';
+import DataLoader from 'dataloader';
+import { type LedgerRollup, ledgerRollup, ledgerRollups, riskCandidates, type RollupScope, Sums } from './ledger-rollup';
+import { loadManyOrThrow } from '../../common/loaders';
+import { bool, isTrue, numOrNull, sqlOf } from '../../common/sql';
+import { STATUS_RANK } from '../../scoring/ledger';
+import type { Metric } from '../catalog/metric.entity';
 import { baselineFor, budgetAt, isDisputed, measuredMonths, pool, type ScoredMonth, type ScoredObjective, scoreMonths, series, type SeriesPoint, withDescendants } from './scorecard.service';
 import {
   type AgreementCompliance,
@@ -27,7 +32,7 @@ import {
 
 function objectiveScore(s: ScoredObjective, agreementId: string, month: Month, history: ScoredMonth[]): ObjectiveScore {
   return Object.assign(new ObjectiveScore(), {
-    scored: s,
+    inheritedFromId: s.inheritedFrom,
     agreementId,
     month,
     history,
@@ -51,7 +56,11 @@ const monthScore = (p: SeriesPoint): MonthScore => ({ ...p, status: p.status as 
 /** A roll-up of the measured agreement-months in `scope` over a window, read from the score ledger. */
 export async function rollup(ctx: Context, scope: RollupScope, from: Month, to: Month): Promise<Scorecard> {
   const months = windowMonths(from, to);
-  const r = await ledgerRollup(ctx, scope, months);
+  return scorecardOf(ctx, await ledgerRollup(ctx, scope, months), from, to);
+}
+
+/** A scorecard from a window's pooled sums: the breakdowns, with their agreements and departments (a batch each, shared by the scorecards of one request). */
+async function scorecardOf(ctx: Context, r: LedgerRollup, from: Month, to: Month): Promise<Scorecard> {
   const byDept = new Map<string, Sums>();
   const byTier = new Map<string, Sums>();
   for (const { providerId, tier, sums } of r.byAgreement.values()) {
@@ -76,12 +85,12 @@ export async function rollup(ctx: Context, scope: RollupScope, from: Month, to: 
       map.set(key, into);
     }
   }
-  // One statement each, whatever the number of agreements and departments.
+  // One statement each, whatever the number of agreements and departments (and of scorecards in the request: the loaders batch them).
   const ids = [...r.byAgreement.keys()];
-  const agreements = ids.length ? await ctx.em.find(Agreement, { id: { $in: ids } }) : [];
-  const departments = byDept.size ? await ctx.em.find(Department, { id: { $in: [...byDept.keys()] } }) : [];
-  const deptById = new Map(departments.map((d) => [d.id, d]));
-  const agreementsById = new Map(agreements.map((a) => [a.id, a]));
+  const deptIds = [...byDept.keys()];
+  const [agreements, departments] = await Promise.all([loadManyOrThrow(ctx.loaders.agreementById, ids), loadManyOrThrow(ctx.loaders.departmentById, deptIds)]);
+  const deptById = new Map(deptIds.map((id, i) => [id, departments[i] as Department]));
+  const agreementsById = new Map(ids.map((id, i) => [id, agreements[i] as Agreement]));
   const empty = { department: null, agreement: null, tier: null };
   return {
     from,
@@ -186,6 +195,45 @@ export async function agreementCompliance(ctx: Context, a: Agreement, from: Mont
 
 /** The measured agreements a department provides or receives, pooled over a window. */
 export function departmentScorecard(ctx: Context, d: Department, from: Month, to: Month, as: PartyRole): Promise<Scorecard> {
+  windowMonths(from, to);
+  let loader = departmentBatches.get(ctx.em);
+  if (!loader) departmentBatches.set(ctx.em, (loader = departmentScorecardLoader(ctx)));
+  return loader.load(`${as}|${from}|${to}|${d.id}`);
+}
+
+/**
+ * The department scorecards of a request, batched (a page of departments, each with its
+ * scorecard): one roll-up per window and role for all of them ({@link ledgerRollups}), so the
+ * statements do not grow with the page. Keyed by the request's EntityManager.
+ */
+const departmentBatches = new WeakMap<object, DataLoader<string, Scorecard>>();
+
+function departmentScorecardLoader(ctx: Context): DataLoader<string, Scorecard> {
+  return new DataLoader<string, Scorecard>(async (keys) => {
+    const groups = new Map<string, string[]>();
+    for (const k of keys) {
+      const [as, from, to, id] = k.split('|');
+      const window = `${as}|${from}|${to}`;
+      groups.set(window, [...(groups.get(window) ?? []), id]);
+    }
+    const out = new Map<string, Promise<Scorecard>>();
+    for (const [window, ids] of groups) {
+      const [as, from, to] = window.split('|');
+      const provider = as === PartyRole.PROVIDER;
+      const rollups = await ledgerRollups(
+        ctx,
+        { column: provider ? 'provider_id' : 'customer_id', agreements: (id) => (provider ? ctx.loaders.agreementsByProvider : ctx.loaders.agreementsByCustomer).load(id) },
+        [...new Set(ids)],
+        windowMonths(from, to),
+      );
+      for (const [id, r] of rollups) out.set(`${window}|${id}`, scorecardOf(ctx, r, from, to));
+    }
+    return Promise.all(keys.map((k) => out.get(k) as Promise<Scorecard>));
+  });
+}
+
+/** {@link departmentScorecard} for one department alone, as it was before the batch: the same-run baseline of `bench/org-lists.ts`. */
+export function departmentScorecardAlone(ctx: Context, d: Department, from: Month, to: Month, as: PartyRole): Promise<Scorecard> {
   return rollup(
     ctx,
     {
@@ -211,22 +259,118 @@ export function tierScorecard(ctx: Context, tier: Tier, from: Month, to: Month):
   return rollup(ctx, { where: only ? 'tier = ?' : '1 = 1', params: only ? [only] : [], agreements: () => measurable(ctx, only ?? undefined) }, from, to);
 }
 
-/** The objective-months of a month that are BREACHED, NO_DATA or AT_RISK, worst first. */
+/** The objective statuses `atRisk` lists, worst first. */
+const RISK_STATUSES = ['BREACHED', 'NO_DATA', 'AT_RISK'] as const;
+const riskRank = (s: string) => (RISK_STATUSES as readonly string[]).indexOf(s);
+
+/** `atRisk`'s order: worst status, then lowest attainment, then agreement key, then metric code (stable otherwise). */
+function byRisk(items: RiskItem[]): RiskItem[] {
+  return items.sort(
+    (x, y) =>
+      riskRank(x.objective.status) - riskRank(y.objective.status) ||
+      (x.objective.attainment ?? 0) - (y.objective.attainment ?? 0) ||
+      x.agreement.key.localeCompare(y.agreement.key) ||
+      x.objective.metric.code.localeCompare(y.objective.metric.code),
+  );
+}
+
+/**
+ * The objective-months of a month that are BREACHED, NO_DATA or AT_RISK, worst first, read from
+ * the score ledger's objective rows (DESIGN §8 read side): one statement finds them among the
+ * month's rows whose stored evaluation holds at the request's instant, with the months whose does
+ * not; those few are scored again on the spot. Then their agreements and metrics, one batch each.
+ * Past the ledger's horizon everything is scored on the spot ({@link atRiskRescored}).
+ */
 export async function atRisk(ctx: Context, month: Month): Promise<RiskItem[]> {
+  const found = await riskRows(ctx, month);
+  if (!found) return atRiskRescored(ctx, month);
+  const { objectives, stale } = found;
+  const ids = [...new Set(objectives.map((o) => String(o.agreement_id)))];
+  const metricIds = [...new Set(objectives.map((o) => String(o.metric_id)))];
+  const [agreements, metrics, rescored] = await Promise.all([
+    loadManyOrThrow(ctx.loaders.agreementById, ids),
+    loadManyOrThrow(ctx.loaders.metricById, metricIds),
+    stale.length
+      ? ctx.em
+          .find(Agreement, { id: { $in: stale } }, { orderBy: { key: 'asc' } })
+          .then(async (list) => riskItemsOf(await scoreMonths(ctx, await measuredMonths(ctx, list, [month]), ctx.request.now), month))
+      : [],
+  ]);
+  const agreementById = new Map(ids.map((id, i) => [id, agreements[i] as Agreement]));
+  const metricById = new Map(metricIds.map((id, i) => [id, metrics[i] as Metric]));
+  const items: RiskItem[] = objectives.map((o) => {
+    const agreement = agreementById.get(String(o.agreement_id)) as Agreement;
+    const metric = metricById.get(String(o.metric_id)) as Metric;
+    const objective = Object.assign(new ObjectiveScore(), {
+      inheritedFromId: o.inherited_from_id == null ? null : String(o.inherited_from_id),
+      agreementId: agreement.id,
+      month,
+      // The baseline reads the history the month was scored with: this month alone, as the live path.
+      history: [],
+      objectiveId: String(o.objective_id),
+      metric,
+      source: metric.source,
+      target: Number(o.target),
+      warning: numOrNull(o.warning),
+      weight: Number(o.weight),
+      creditPercent: Number(o.credit_percent),
+      // Only ended months have these statuses (rule 0): the stored input is the month's value.
+      value: numOrNull(o.input_value),
+      valueSoFar: null,
+      status: String(o.status) as ObjectiveStatus,
+      attainment: numOrNull(o.attainment),
+      excused: isTrue(o.excused),
+    });
+    return { agreement, month, objective };
+  });
+  // In the live path's order before the sort (agreement key, then position), so that ties stay as they were.
+  const ordered = items
+    .map((item, i) => ({ item, position: Number(objectives[i].position) }))
+    .sort((x, y) => x.item.agreement.key.localeCompare(y.item.agreement.key) || x.position - y.position)
+    .map((x) => x.item);
+  return byRisk([...ordered, ...rescored].sort((x, y) => x.agreement.key.localeCompare(y.agreement.key)));
+}
+
+/**
+ * The month's objective rows at risk whose month's stored evaluation holds at the request's
+ * instant, and the agreements whose does not (or null past the horizon, where the ledger has no rows).
+ */
+async function riskRows(ctx: Context, month: Month): Promise<{ objectives: Array<Record<string, unknown>>; stale: string[] } | null> {
+  const sql = sqlOf(ctx.em);
+  const [state] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
+  if (!state?.horizon || compareMonths(month, state.horizon) > 0) return null;
+  const t = sql.date(ctx.request.now);
+  const yes = bool(sql, true);
+  const no = bool(sql, false);
+  const holds = '((m.closed = ? and m.closed_at <= ?) or (m.closed = ? and m.computed_at <= ? and (m.valid_until is null or m.valid_until > ?)))';
+  const holdsParams = [yes, t, no, t, t];
+  // One statement: the objective rows at risk of the rows that hold (worst status rank at most
+  // AT_RISK), and one row with no objective for each month that does not hold.
+  const rows = await sql.rows<Record<string, unknown>>(
+    `select m.agreement_id, case when ${holds} then 1 else 0 end as holds, o.objective_id, o.position, o.metric_id, o.inherited_from_id, o.target, o.warning, o.weight,
+       o.credit_percent, o.input_value, o.excused, o.status, o.attainment
+     from ledger_month m left join ledger_objective o on o.agreement_id = m.agreement_id and o.month = m.month and o.deleted = ? and o.status in (?, ?, ?) and ${holds}
+     where m.deleted = ? and m.month = ? and (m.status_rank <= ? or not ${holds})`,
+    [...holdsParams, no, ...RISK_STATUSES, ...holdsParams, no, month, STATUS_RANK.AT_RISK, ...holdsParams],
+  );
+  const stale = [...new Set(rows.filter((r) => !isTrue(r.holds)).map((r) => String(r.agreement_id)))];
+  return { objectives: rows.filter((r) => isTrue(r.holds) && r.objective_id != null), stale };
+}
+
+function riskItemsOf(scored: ScoredMonth[], month: Month): RiskItem[] {
+  return scored.flatMap((m) => m.objectives.filter((o) => riskRank(o.result.status) >= 0).map((o) => ({ agreement: m.agreement, month, objective: objectiveScore(o, m.agreement.id, month, scored) })));
+}
+
+/**
+ * {@link atRisk} scored from the facts (the agreements the ledger names, or every one past its
+ * horizon): where the ledger does not reach, and the same-run baseline of `bench/org-lists.ts`.
+ */
+export async function atRiskRescored(ctx: Context, month: Month): Promise<RiskItem[]> {
   // The ledger narrows the month to the agreements with something at risk (or to score again).
   const candidates = await riskCandidates(ctx, month);
   const agreements = candidates === null ? await measurable(ctx) : candidates.length ? await ctx.em.find(Agreement, { id: { $in: candidates } }, { orderBy: { key: 'asc' } }) : [];
   const scored = await scoreMonths(ctx, await measuredMonths(ctx, agreements, [month]), ctx.request.now);
-  const rank = (s: string) => ['BREACHED', 'NO_DATA', 'AT_RISK'].indexOf(s);
-  return scored
-    .flatMap((m) => m.objectives.filter((o) => rank(o.result.status) >= 0).map((o) => ({ agreement: m.agreement, month, objective: objectiveScore(o, m.agreement.id, month, scored) })))
-    .sort(
-      (x, y) =>
-        rank(x.objective.status) - rank(y.objective.status) ||
-        (x.objective.attainment ?? 0) - (y.objective.attainment ?? 0) ||
-        x.agreement.key.localeCompare(y.agreement.key) ||
-        x.objective.metric.code.localeCompare(y.objective.metric.code),
-    );
+  return byRisk(riskItemsOf(scored, month));
 }
 
 /** The suggested target of an objective-month (DESIGN §4.10), from the history it was scored with. */
