@@ -171,4 +171,40 @@ describe.each(engines())('escalations from a ticketing system on %s', (engine) =
     expect((await rows()).sort()).toEqual(before);
     expect(await values()).toEqual(scored);
   });
+
+  it('refuses the other party’s integration re-sending a ticket under the same source: only its sender or an admin may change it', async () => {
+    // Sales's ticketing (the customer) raises C1 on OPS, LOW, opened Mon 9 March 09:00 and unanswered: due after 16 working
+    // hours (Tue 10 17:00), missed by 2 April. On time 3 of 4 = 75 %: BREACHED; MTTR unchanged (C1 is not resolved).
+    const customer = s.as(await s.tokenFor(Role.INTEGRATION, 'SALES')).at(PUSH);
+    const C1: EscalationRecordInput = { externalId: 'C1', agreement: 'OPS', severity: 'LOW', title: 'CRM exports fail', openedAt: '2026-03-09T09:00:00Z' };
+    const raised = await customer.data(RecordEscalationsDocument, { input: { source: 'ticketing', escalations: [C1] } });
+    expect(raised.recordEscalations.batch).toEqual({ source: 'ticketing', received: 1, created: 1, updated: 0 });
+    const c1 = async () => (await rows()).find((r) => r[0] === 'C1');
+    expect(await c1()).toEqual(['C1', 'OPEN', null, null, null, null]);
+    expect(await values()).toEqual({ ESCALATION_RESPONSE_ON_TIME: [75, 'BREACHED'], ESCALATION_MTTR: [10.5, 'MET'] });
+    // IT's integration (the provider, also a party) re-sends it as answered within the hour, under the same source name.
+    const forged = await ticketing.request(RecordEscalationsDocument, { input: { source: 'ticketing', escalations: [T1, { ...C1, acknowledgedAt: '2026-03-09T10:00:00Z' }] } });
+    expect(forged.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(forged.errors?.[0].message).toBe(
+      'A INTEGRATION principal may not change escalation ticketing/C1 (escalations[1]): another principal sent it, and only the integration that sent it or an admin may change it',
+    );
+    expect(await c1()).toEqual(['C1', 'OPEN', null, null, null, null]);
+    expect(await values()).toEqual({ ESCALATION_RESPONSE_ON_TIME: [75, 'BREACHED'], ESCALATION_MTTR: [10.5, 'MET'] });
+    // Its sender may: acknowledged Tue 10 09:00, 8 working hours (met, ≤ 16): on time 4 of 4.
+    const own = await customer.data(RecordEscalationsDocument, { input: { source: 'ticketing', escalations: [{ ...C1, acknowledgedAt: '2026-03-10T09:00:00Z' }] } });
+    expect(own.recordEscalations.batch).toEqual({ source: 'ticketing', received: 1, created: 0, updated: 1 });
+    expect(await c1()).toEqual(['C1', 'ACKNOWLEDGED', 8, null, true, null]);
+    expect(await values()).toEqual({ ESCALATION_RESPONSE_ON_TIME: [100, 'MET'], ESCALATION_MTTR: [10.5, 'MET'] });
+    // An admin may correct it: acknowledged Wed 11 10:00, 8 + 8 + 1 = 17 h (missed): on time 3 of 4 again.
+    const admin = await s
+      .as(s.adminToken)
+      .at(PUSH)
+      .data(RecordEscalationsDocument, { input: { source: 'ticketing', escalations: [{ ...C1, acknowledgedAt: '2026-03-11T10:00:00Z' }] } });
+    expect(admin.recordEscalations.batch).toEqual({ source: 'ticketing', received: 1, created: 0, updated: 1 });
+    expect(await c1()).toEqual(['C1', 'ACKNOWLEDGED', 17, null, false, null]);
+    expect(await values()).toEqual({ ESCALATION_RESPONSE_ON_TIME: [75, 'BREACHED'], ESCALATION_MTTR: [10.5, 'MET'] });
+    // IT's own tickets stay its own to re-send.
+    const mine = await ticketing.data(RecordEscalationsDocument, { input: { source: 'ticketing', escalations: [T1] } });
+    expect(mine.recordEscalations.batch).toMatchObject({ created: 0, updated: 1 });
+  });
 });

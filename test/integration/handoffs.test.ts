@@ -258,6 +258,36 @@ describe.each(engines())('handoffs and escalations on %s', (engine) => {
       expect((await analyst.data(HandoffEventsDocument, { agreementId: ids.LEADS, month: '2026-03' })).handoffEvents.edges.map((e) => e.node)).toEqual(before);
     });
 
+    it('refuses the other party’s integration re-sending an event under the same source: only its sender or an admin may change it', async () => {
+      // Sales's CRM (the customer of LEADS) records a January lead it rated 10; Marketing's (the provider) re-sends it rated 100.
+      const JANUARY = '2026-02-01T00:00:00Z';
+      const sales = s.as(await s.tokenFor(Role.INTEGRATION, 'SALES')).at(JANUARY);
+      const rated = (qualityScore: number) => lead('S1', '2026-01-12T09:00:00Z', { respondedAt: '2026-01-12T10:00:00Z', qualityScore });
+      const sent = await sales.data(RecordHandoffEventsDocument, { input: { source: 'crm', events: [rated(10)] } });
+      expect(sent.recordHandoffEvents.batch).toMatchObject({ source: 'crm', received: 1, created: 1, updated: 0 });
+      const january = async () => (await analyst.data(HandoffEventsDocument, { agreementId: ids.LEADS, month: '2026-01' })).handoffEvents.edges.map((e) => [e.node.externalId, e.node.qualityScore]);
+      expect(await january()).toEqual([['S1', 10]]);
+      const forged = await crmMkt.at(JANUARY).request(RecordHandoffEventsDocument, { input: { source: 'crm', events: [lead('M1', '2026-01-13T09:00:00Z'), rated(100)] } });
+      expect(forged.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+      expect(forged.errors?.[0].message).toBe(
+        'A INTEGRATION principal may not change handoff event crm/S1 (events[1]): another principal sent it, and only the integration that sent it or an admin may change it',
+      );
+      // All or nothing: Marketing's new M1 is not written either.
+      expect(await january()).toEqual([['S1', 10]]);
+      const own = await sales.data(RecordHandoffEventsDocument, { input: { source: 'crm', events: [rated(20)] } });
+      expect(own.recordHandoffEvents.batch).toMatchObject({ source: 'crm', received: 1, created: 0, updated: 1 });
+      expect(await january()).toEqual([['S1', 20]]);
+      const admin = await s
+        .as(s.adminToken)
+        .at(JANUARY)
+        .data(RecordHandoffEventsDocument, { input: { source: 'crm', events: [rated(30)] } });
+      expect(admin.recordHandoffEvents.batch).toMatchObject({ source: 'crm', received: 1, created: 0, updated: 1 });
+      expect(await january()).toEqual([['S1', 30]]);
+      // Marketing's own events under the same source stay its own to re-send.
+      const mine = await crmMkt.data(RecordHandoffEventsDocument, { input: { source: 'crm', events: [lead('L5', '2026-03-05T09:00:00Z')] } });
+      expect(mine.recordHandoffEvents.batch).toMatchObject({ created: 0, updated: 1 });
+    });
+
     it('takes 5,000 events in one call, and the same 5,000 again as updates', async () => {
       const events = Array.from({ length: 5000 }, (_, i) =>
         lead(

@@ -266,6 +266,46 @@ describe.each(engines())('external measurements on %s', (engine) => {
     expect(own.recordMeasurements.batch).toEqual({ source: 'monitoring', received: 1, created: 1, updated: 0 });
   });
 
+  it('refuses the other party’s integration re-sending a measurement under the same source: only its sender or an admin may change it', async () => {
+    // IT's integration (the provider) is a party to IT-SALES-CRM too, and re-sends Sales's outage as 100 under Sales's source name.
+    const provider = s.as(await s.tokenFor(Role.INTEGRATION, 'IT')).at(PUSH);
+    const downRows = async () =>
+      (await analyst.data(MeasurementsDocument, { agreement: 'IT-SALES-CRM', metric: 'SYSTEM_AVAILABILITY' })).measurements.edges
+        .filter((e) => e.node.externalId === 'down')
+        .map((e) => [e.node.source, e.node.endsAt, e.node.value]);
+    expect(await downRows()).toEqual([['monitoring', '2026-03-10T03:30:00.000Z', 0]]);
+    const forged = await provider.request(RecordMeasurementsDocument, {
+      input: {
+        source: 'monitoring',
+        measurements: [availability('mine', '2026-03-20T00:00:00Z', '2026-03-20T01:00:00Z', 100), availability('down', '2026-03-10T03:00:00Z', '2026-03-10T03:30:00Z', 100)],
+      },
+    });
+    expect(forged.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(forged.errors?.[0].message).toBe(
+      'A INTEGRATION principal may not change measurement monitoring/down (measurements[1]): another principal sent it, and only the integration that sent it or an admin may change it',
+    );
+    // All or nothing: its own new measurement is not written either.
+    expect(await downRows()).toEqual([['monitoring', '2026-03-10T03:30:00.000Z', 0]]);
+    expect((await analyst.data(MeasurementsDocument, { agreement: 'IT-SALES-CRM', metric: 'SYSTEM_AVAILABILITY' })).measurements.totalCount).toBe(4);
+    expect(objective(await scorecard(READ), 'SYSTEM_AVAILABILITY')).toMatchObject({ value: 99.932795699, status: 'AT_RISK' });
+    // An admin may correct it: half down for the 30 minutes, 100 × (44,640 − 15) / 44,640 = 99.966397849: MET.
+    const corrected = await s
+      .as(s.adminToken)
+      .at(PUSH)
+      .data(RecordMeasurementsDocument, { input: { source: 'monitoring', measurements: [availability('down', '2026-03-10T03:00:00Z', '2026-03-10T03:30:00Z', 50)] } });
+    expect(corrected.recordMeasurements.batch).toEqual({ source: 'monitoring', received: 1, created: 0, updated: 1 });
+    expect(await downRows()).toEqual([['monitoring', '2026-03-10T03:30:00.000Z', 50]]);
+    expect(objective(await scorecard(READ), 'SYSTEM_AVAILABILITY')).toMatchObject({ value: 99.966397849, status: 'MET' });
+    // The admin's correction does not take the measurement over: its sender may still re-send it, and the provider still may not.
+    const own = await monitoring.data(RecordMeasurementsDocument, { input: { source: 'monitoring', measurements: [availability('down', '2026-03-10T03:00:00Z', '2026-03-10T03:30:00Z', 0)] } });
+    expect(own.recordMeasurements.batch).toEqual({ source: 'monitoring', received: 1, created: 0, updated: 1 });
+    expect(await downRows()).toEqual([['monitoring', '2026-03-10T03:30:00.000Z', 0]]);
+    expect(objective(await scorecard(READ), 'SYSTEM_AVAILABILITY')).toMatchObject({ value: 99.932795699, status: 'AT_RISK' });
+    const again = await provider.request(RecordMeasurementsDocument, { input: { source: 'monitoring', measurements: [availability('down', '2026-03-10T03:00:00Z', '2026-03-10T03:30:00Z', 100)] } });
+    expect(again.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(await downRows()).toEqual([['monitoring', '2026-03-10T03:30:00.000Z', 0]]);
+  });
+
   it('takes 5,000 measurements in one call, and the same 5,000 again as updates, in a bounded number of statements', async () => {
     // January: 5,000 one-minute intervals from Mon 5 January 00:00, every fourth one down: 75 % up.
     const start = Date.UTC(2026, 0, 5);

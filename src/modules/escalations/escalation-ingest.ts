@@ -9,6 +9,8 @@ import { touchLedger } from '../../common/ledger-touch';
 import { lockAgreementMonths, rowLock } from '../../common/locks';
 import { runMutation, type MutationResult } from '../../common/mutation';
 import { assertMay } from '../../common/policy';
+import { ForbiddenError } from '../../common/errors';
+import { Role } from '../../common/role';
 import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
 import { localDateOf } from '../../common/working-time';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
@@ -139,6 +141,16 @@ export async function ingestEscalations(
           `A ${p.role} principal may not change escalation ${source}/${externalId} (escalations[${firstIndex.get(externalId)}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
       );
     }
+  }
+  // A re-send by another principal than the one that sent it (`openedByUserId`, read with the rows
+  // above): refused unless it is an admin's correction, so one party's integration cannot rewrite
+  // the times of a ticket the other party raised by reusing its source name.
+  if (p.role !== Role.ADMIN) {
+    const taken = [...existing.entries()].filter(([, x]) => x.openedByUserId !== p.userId).sort(([a], [b]) => (firstIndex.get(a) ?? 0) - (firstIndex.get(b) ?? 0))[0];
+    if (taken)
+      throw new ForbiddenError(
+        `A ${p.role} principal may not change escalation ${source}/${taken[0]} (escalations[${firstIndex.get(taken[0])}]): another principal sent it, and only the integration that sent it or an admin may change it`,
+      );
   }
   const moved = [...existing.values()].map((x) => ({ agreementId: x.agreement.id, month: x.month }));
   await lockAgreementMonths(em, moved);

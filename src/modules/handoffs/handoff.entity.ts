@@ -68,6 +68,14 @@ export class HandoffEvent extends BaseEntity {
   @Field(() => Float, { nullable: true, description: 'Working hours from handoff to first response, on the agreement’s business calendar.' })
   @Property({ type: 'double', runtimeType: 'number', nullable: true })
   responseHours?: number | null;
+
+  /**
+   * The user whose integration (or admin) first sent it: a re-send by another non-admin principal
+   * is refused, so one party's integration cannot rewrite the other's events by reusing its source
+   * name. Null for events recorded before it was kept (anyone allowed for the agreement may re-send).
+   */
+  @Property({ type: 'string', length: 100, nullable: true })
+  recordedByUserId?: string | null;
 }
 
 /** One call of `recordHandoffEvents`: who sent how many events, audited like any change. */

@@ -16,12 +16,14 @@ import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entit
 import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
+import { ForbiddenError } from '../../common/errors';
+import { Role } from '../../common/role';
 import { HandoffBatch } from './handoff.entity';
 import type { RecordHandoffEventsInput } from './handoff.inputs';
 
 /** Most events one call takes (DESIGN §6, the handoffs issue). */
 export const MAX_EVENTS = 5000;
-/** Rows per INSERT: well under SQLite's bound-parameter limit (15 columns each). */
+/** Rows per INSERT: well under SQLite's bound-parameter limit (18 columns each). */
 const ROWS_PER_STATEMENT = 500;
 
 /** An event after validation, with what the ingest derives: its month and its response time. */
@@ -40,6 +42,8 @@ interface Row {
   converted_at: Date | null;
   quality_score: number | null;
   response_hours: number | null;
+  /** Who sent it: written on insert only, so a re-send (an admin's correction) keeps the sender. */
+  recorded_by_user_id: string;
 }
 
 // The handoff metric rules are pure: src/scoring/automated.ts.
@@ -156,6 +160,7 @@ export async function ingestHandoffEvents(
       converted_at: e.convertedAt ?? null,
       quality_score: e.qualityScore ?? null,
       response_hours: e.respondedAt ? Math.round(workingHoursBetween(version.calendar, handedOffAt, e.respondedAt) * 1e6) / 1e6 : null,
+      recorded_by_user_id: p.userId,
     });
   });
   if (errors.length) throw new UserErrorsException(errors);
@@ -180,12 +185,12 @@ export async function ingestHandoffEvents(
   for (let i = 0; i < ids.length; i += 900) {
     const query = sql
       .knex('handoff_event')
-      .select('external_id', 'agreement_id', 'month')
+      .select('external_id', 'agreement_id', 'month', 'recorded_by_user_id')
       .where('source', source)
       .whereIn('external_id', ids.slice(i, i + 900))
       .transacting(sql.trx);
     if (sql.pg) query.orderByRaw('"external_id" collate "C"').forUpdate();
-    const found: Array<{ external_id: string; agreement_id: string; month: string }> = await query;
+    const found: Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }> = await query;
     // A re-sent id whose event is another agreement's: the sender must be allowed to record for
     // that agreement too, or it could move events out of agreements it is no party to.
     const foreign = [...new Set(found.map((f) => f.agreement_id).filter((id) => !agreements.has(id)))];
@@ -202,6 +207,18 @@ export async function ingestHandoffEvents(
             `A ${p.role} principal may not change handoff event ${source}/${f.external_id} (events[${firstIndex.get(f.external_id)}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
         );
       }
+    }
+    // A re-send by another principal than the one that sent it: refused unless it is an admin's
+    // correction, so one party's integration cannot rewrite the other's events by reusing its
+    // source name (both may record for the agreement). A null sender predates the column.
+    if (p.role !== Role.ADMIN) {
+      const taken = found
+        .filter((f) => f.recorded_by_user_id != null && f.recorded_by_user_id !== p.userId)
+        .sort((a, b) => (firstIndex.get(a.external_id) ?? 0) - (firstIndex.get(b.external_id) ?? 0))[0];
+      if (taken)
+        throw new ForbiddenError(
+          `A ${p.role} principal may not change handoff event ${source}/${taken.external_id} (events[${firstIndex.get(taken.external_id)}]): another principal sent it, and only the integration that sent it or an admin may change it`,
+        );
     }
     for (const f of found) {
       existing.add(f.external_id);

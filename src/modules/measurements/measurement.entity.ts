@@ -47,6 +47,14 @@ export class Measurement extends BaseEntity {
   @Field(() => Float, { description: 'In the metric’s unit (availability: 100 up, 0 down).' })
   @Property({ type: 'double', runtimeType: 'number' })
   value!: number;
+
+  /**
+   * The user whose integration (or admin) first sent it: a re-send by another non-admin principal
+   * is refused, so one party's integration cannot rewrite the other's data by reusing its source
+   * name. Null for rows recorded before it was kept (anyone allowed for the agreement may re-send).
+   */
+  @Property({ type: 'string', length: 100, nullable: true })
+  recordedByUserId?: string | null;
 }
 
 /** One call of `recordMeasurements`: who sent how many measurements, audited like any change. */

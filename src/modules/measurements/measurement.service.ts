@@ -13,6 +13,8 @@ import { type BusinessCalendar, localDateOf, monthEndsAt } from '../../common/wo
 import type { Context, Principal } from '../../common/context';
 import { principalOf } from '../../common/authorization';
 import { assertMay } from '../../common/policy';
+import { ForbiddenError } from '../../common/errors';
+import { Role } from '../../common/role';
 import { aggregateMeasurements, type MeasuredInterval } from '../../scoring/measurements';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
@@ -22,7 +24,7 @@ import type { RecordMeasurementsInput } from './measurement.inputs';
 
 /** Most measurements one call takes (as handoff events). */
 export const MAX_MEASUREMENTS = 5000;
-/** Rows per INSERT: well under SQLite's bound-parameter limit (12 columns each). */
+/** Rows per INSERT: well under SQLite's bound-parameter limit (13 columns each). */
 const ROWS_PER_STATEMENT = 500;
 /** The longest interval one measurement may span: it is counted in every month it overlaps. */
 const MAX_INTERVAL_DAYS = 92;
@@ -38,6 +40,8 @@ interface Row {
   starts_at: Date;
   ends_at: Date;
   value: number;
+  /** Who sent it: written on insert only, so a re-send (an admin's correction) keeps the sender. */
+  recorded_by_user_id: string;
 }
 
 /** An agreement-month-metric whose value a batch changes. */
@@ -186,6 +190,7 @@ export async function ingestMeasurements(
       starts_at: period.from,
       ends_at: period.to,
       value: m.value,
+      recorded_by_user_id: p.userId,
     });
   });
   if (errors.length) throw new UserErrorsException(errors);
@@ -219,12 +224,12 @@ export async function ingestMeasurements(
   for (let i = 0; i < ids.length; i += 900) {
     const query = sql
       .knex('measurement')
-      .select('external_id', 'agreement_id', 'metric_id', 'starts_at', 'ends_at')
+      .select('external_id', 'agreement_id', 'metric_id', 'starts_at', 'ends_at', 'recorded_by_user_id')
       .where('source', source)
       .whereIn('external_id', ids.slice(i, i + 900))
       .transacting(sql.trx);
     if (sql.pg) query.orderByRaw('"external_id" collate "C"').forUpdate();
-    const found: Array<{ external_id: string; agreement_id: string; metric_id: string; starts_at: unknown; ends_at: unknown }> = await query;
+    const found: Array<{ external_id: string; agreement_id: string; metric_id: string; starts_at: unknown; ends_at: unknown; recorded_by_user_id: string | null }> = await query;
     // A re-sent id whose measurement is another agreement's: the sender must be allowed to record
     // for that agreement too, or it could move (and so erase) measurements of agreements it is no
     // party to by reusing their source and external id.
@@ -242,6 +247,18 @@ export async function ingestMeasurements(
             `A ${p.role} principal may not change measurement ${source}/${f.external_id} (measurements[${firstIndex.get(f.external_id)}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
         );
       }
+    }
+    // A re-send by another principal than the one that sent it: refused unless it is an admin's
+    // correction, so one party's integration cannot rewrite the other's measurements by reusing its
+    // source name (both may record for the agreement). A null sender predates the column.
+    if (p.role !== Role.ADMIN) {
+      const taken = found
+        .filter((f) => f.recorded_by_user_id != null && f.recorded_by_user_id !== p.userId)
+        .sort((a, b) => (firstIndex.get(a.external_id) ?? 0) - (firstIndex.get(b.external_id) ?? 0))[0];
+      if (taken)
+        throw new ForbiddenError(
+          `A ${p.role} principal may not change measurement ${source}/${taken.external_id} (measurements[${firstIndex.get(taken.external_id)}]): another principal sent it, and only the integration that sent it or an admin may change it`,
+        );
     }
     const moved = found.filter((f) => !versions.has(f.agreement_id));
     if (moved.length)
