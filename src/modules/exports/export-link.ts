@@ -121,8 +121,11 @@ export async function verifyLink(em: EntityManager, file: string, filter: FactFi
   }
   const expires = Number(expiresText);
   const expected = await signatureOf(em, { file, filter, tokenId, expires });
-  const given = Buffer.from(sigText, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  // Compared as text, not as decoded bytes: the last of 43 base64url characters carries two unused
+  // bits, so decoding would accept four spellings of one signature (an altered link that still works).
+  const given = Buffer.from(sigText, 'ascii');
+  const wanted = Buffer.from(expected.toString('base64url'), 'ascii');
+  if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
     return { status: 403, message: 'The export link’s signature does not match its parameters: it was altered or not made by this server; create a new one with createExportLink' };
   }
   if (expires * 1000 <= now.getTime()) {
