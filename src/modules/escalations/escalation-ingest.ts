@@ -11,13 +11,14 @@ import { runMutation, type MutationResult } from '../../common/mutation';
 import { assertMay } from '../../common/policy';
 import { ForbiddenError } from '../../common/errors';
 import { Role } from '../../common/role';
-import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
+import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
 import { localDateOf } from '../../common/working-time';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
 import { Escalation, EscalationBatch, EscalationStatus } from './escalation.entity';
 import type { RecordEscalationsInput } from './escalation.inputs';
 import { hoursOn } from './escalation.service';
+import { checkBatch } from '../../common/ingest';
 
 /** Most escalations one call takes (as handoff events and measurements). */
 export const MAX_ESCALATIONS = 5000;
@@ -44,13 +45,7 @@ export async function ingestEscalations(
 ): Promise<EscalationBatch> {
   const p = options.principal;
   const now = options.now;
-  const errors: UserError[] = [];
-  const source = input.source.trim();
-  if (!source) errors.push(new UserError('source', UserErrorCode.REQUIRED, 'source: expected the name of the sending system'));
-  else if (source.length > 100) errors.push(new UserError('source', UserErrorCode.INVALID, `source: expected at most 100 characters, received ${source.length}`));
-  if (!input.escalations.length) errors.push(new UserError('escalations', UserErrorCode.REQUIRED, 'escalations: expected at least one escalation'));
-  if (input.escalations.length > MAX_ESCALATIONS)
-    userError('escalations', UserErrorCode.INVALID, `escalations: expected at most ${MAX_ESCALATIONS} escalations a call, received ${input.escalations.length}`);
+  const { source, errors } = checkBatch(input.source, input.escalations, 'escalations', 'escalation', MAX_ESCALATIONS);
 
   const refs = [...new Set(input.escalations.map((e) => e.agreement.trim()))];
   const agreements = refs.length

@@ -8,7 +8,7 @@ import { type Sql, sqlOf } from '../../common/sql';
 import type { Month } from '../../common/month';
 import { runMutation, type MutationResult } from '../../common/mutation';
 import { RetryableConflict } from '../../common/retry';
-import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
+import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
 import { type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
 import type { Context, Principal } from '../../common/context';
 import { handoffMetricValues, handoffStats, type HandoffStats } from '../../scoring/automated';
@@ -20,6 +20,7 @@ import { ForbiddenError } from '../../common/errors';
 import { Role } from '../../common/role';
 import { HandoffBatch } from './handoff.entity';
 import type { RecordHandoffEventsInput } from './handoff.inputs';
+import { checkBatch } from '../../common/ingest';
 
 /** Most events one call takes (DESIGN §6, the handoffs issue). */
 export const MAX_EVENTS = 5000;
@@ -74,12 +75,7 @@ export async function ingestHandoffEvents(
 ): Promise<HandoffBatch> {
   const p = options.principal;
   const now = options.now;
-  const errors: UserError[] = [];
-  const source = input.source.trim();
-  if (!source) errors.push(new UserError('source', UserErrorCode.REQUIRED, 'source: expected the name of the sending system'));
-  else if (source.length > 100) errors.push(new UserError('source', UserErrorCode.INVALID, `source: expected at most 100 characters, received ${source.length}`));
-  if (!input.events.length) errors.push(new UserError('events', UserErrorCode.REQUIRED, 'events: expected at least one event'));
-  if (input.events.length > MAX_EVENTS) userError('events', UserErrorCode.INVALID, `events: expected at most ${MAX_EVENTS} events a call, received ${input.events.length}`);
+  const { source, errors } = checkBatch(input.source, input.events, 'events', 'event', MAX_EVENTS);
 
   const agreementIds = [...new Set(input.events.map((e) => e.agreementId.toLowerCase()).filter((id) => isUUID(id)))];
   const agreements = new Map((agreementIds.length ? await em.find(Agreement, { id: { $in: agreementIds } }) : []).map((a) => [a.id, a]));

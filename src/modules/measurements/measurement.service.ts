@@ -8,7 +8,7 @@ import { addMonths, apiMonthProblem, monthRange, type Month } from '../../common
 import { asDate, type Sql, sqlOf } from '../../common/sql';
 import { runMutation, type MutationResult } from '../../common/mutation';
 import { RetryableConflict } from '../../common/retry';
-import { UserError, UserErrorCode, UserErrorsException, userError } from '../../common/user-error';
+import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
 import { type BusinessCalendar, localDateOf, monthEndsAt } from '../../common/working-time';
 import type { Context, Principal } from '../../common/context';
 import { principalOf } from '../../common/authorization';
@@ -21,6 +21,7 @@ import { activeInMonth, agreementParties, versionAt } from '../agreements/agreem
 import { type MeasurementAggregation, Metric, MetricFeed, MetricSource } from '../catalog/metric.entity';
 import { MeasurementBatch } from './measurement.entity';
 import type { RecordMeasurementsInput } from './measurement.inputs';
+import { checkBatch } from '../../common/ingest';
 
 /** Most measurements one call takes (as handoff events). */
 export const MAX_MEASUREMENTS = 5000;
@@ -82,13 +83,7 @@ export async function ingestMeasurements(
 ): Promise<MeasurementBatch> {
   const p = options.principal;
   const now = options.now;
-  const errors: UserError[] = [];
-  const source = input.source.trim();
-  if (!source) errors.push(new UserError('source', UserErrorCode.REQUIRED, 'source: expected the name of the sending system'));
-  else if (source.length > 100) errors.push(new UserError('source', UserErrorCode.INVALID, `source: expected at most 100 characters, received ${source.length}`));
-  if (!input.measurements.length) errors.push(new UserError('measurements', UserErrorCode.REQUIRED, 'measurements: expected at least one measurement'));
-  if (input.measurements.length > MAX_MEASUREMENTS)
-    userError('measurements', UserErrorCode.INVALID, `measurements: expected at most ${MAX_MEASUREMENTS} measurements a call, received ${input.measurements.length}`);
+  const { source, errors } = checkBatch(input.source, input.measurements, 'measurements', 'measurement', MAX_MEASUREMENTS);
 
   // Agreements and metrics named by id or key/code: each looked up once for the batch.
   const agreementRefs = [...new Set(input.measurements.map((m) => m.agreement.trim()))];
