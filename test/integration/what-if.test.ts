@@ -110,12 +110,21 @@ describe.each(engines())('what-if (%s)', (engine) => {
     expect(r.proposed).toEqual(r.actual);
   });
 
-  it('refuses a metric the agreement has no objective on, a warning on the wrong side, and a window out of range', async () => {
+  it('refuses a metric the agreement has no objective on, a metric proposed twice, a warning on the wrong side, and a window out of range', async () => {
     const codes = async (vars: Parameters<typeof provider.request<unknown, unknown>>[1]) =>
       (await provider.at(april).request(WhatIfDocument, vars as never)).errors?.map((e) => [e.extensions?.code, e.message]);
     expect(await codes({ agreement: 'WP-WC', objectives: [{ metric: 'MTTR', target: 1 }] })).toEqual([
       ['BAD_USER_INPUT', 'objectives[0].metric: WP-WC has no objective on metric MTTR from 2025-04 to 2026-03'],
     ]);
+    expect(
+      await codes({
+        agreement: 'WP-WC',
+        objectives: [
+          { metric: 'HANDOVER_DAYS', target: 1 },
+          { metric: handover, target: 3 },
+        ],
+      }),
+    ).toEqual([['BAD_USER_INPUT', 'objectives[1].metric: metric HANDOVER_DAYS is proposed twice (objectives[0] too); send one set of terms per metric']]);
     expect(await codes({ agreement: 'WP-WC', objectives: [{ metric: 'HANDOVER_DAYS', target: 1.5, warning: 1.8 }] })).toEqual([
       ['BAD_USER_INPUT', 'objectives[0].warning: expected a number at or below the target 1.5 (LOWER_IS_BETTER warns before the value rises above the target), received 1.8'],
     ]);

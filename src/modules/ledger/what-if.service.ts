@@ -159,8 +159,16 @@ export async function whatIf(ctx: Context, agreement: Agreement, proposal: Propo
     const code = isUUID(ref) ? metricOf.get(ref.toLowerCase()) : [...metricOf.values()].find((c) => c === normalizeCode(ref));
     if (!code && lenient) return [];
     if (!code) throw new BadUserInputError(`${argument}[${i}].metric: ${agreement.key} has no objective on metric ${ref} from ${from} to ${to}`, `${argument}[${i}].metric`);
-    return [{ ...p, code }];
+    return [{ ...p, code, index: i }];
   });
+  // One set of terms per metric: a second one would silently lose to the first.
+  const firstOf = new Map<string, number>();
+  for (const p of proposed) {
+    const first = firstOf.get(p.code);
+    if (first !== undefined)
+      throw new BadUserInputError(`${argument}[${p.index}].metric: metric ${p.code} is proposed twice (${argument}[${first}] too); send one set of terms per metric`, `${argument}[${p.index}].metric`);
+    firstOf.set(p.code, p.index);
+  }
   const removed = new Set((proposal.removedMetricIds ?? []).map((id) => metricOf.get(id.toLowerCase())).filter((c): c is string => !!c));
   const rows: WhatIfMonthRow[] = records.map((r) => {
     const at = r.closed ? (r.closedAt ?? r.computedAt) : r.computedAt;
