@@ -46,9 +46,10 @@ export async function buildWeb(outdir: string = webDist()): Promise<{ script: st
 
 if (require.main === module) {
   buildWeb().then(
-    ({ script, style }) => console.log(`dashboard built: dist/web/assets/${script}, ${style}`),
-    (e) => {
-      console.error(e);
+    ({ script, style }) => process.stdout.write(`dashboard built: dist/web/assets/${script}, ${style}\n`),
+    (e: unknown) => {
+      // As the other CLIs do: the message on stderr (esbuild's own report is printed as it fails).
+      process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exit(1);
     },
   );

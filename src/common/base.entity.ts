@@ -51,3 +51,30 @@ export abstract class CodedEntity<Defaulted extends string = never> extends Base
   @Property({ type: 'text', hidden: true, default: '', onCreate: (e: { code: string; name: string }) => searchTextOf(e), onUpdate: (e: { code: string; name: string }) => searchTextOf(e) })
   searchText?: string;
 }
+
+/**
+ * One call of a batch ingest (`recordHandoffEvents`, `recordMeasurements`, `recordEscalations`):
+ * which system sent how many items, how many were new and how many re-sent, and by whom; audited
+ * like any change. An @ObjectType for the same reason as {@link BaseEntity}: no field returns it.
+ */
+@ObjectType('IngestBatch')
+export abstract class IngestBatch extends BaseEntity {
+  @Field({ description: 'The sending system, as named in the call.' })
+  @Property({ type: 'string', length: 100 })
+  source!: string;
+
+  @Field(() => Int, { description: 'Items in the call.' })
+  @Property({ type: 'integer' })
+  received!: number;
+
+  @Field(() => Int, { description: 'Items new to the source (an external id it had not sent before).' })
+  @Property({ type: 'integer' })
+  created!: number;
+
+  @Field(() => Int, { description: 'Re-sent items that updated an earlier one.' })
+  @Property({ type: 'integer' })
+  updated!: number;
+
+  @Property({ type: 'string', length: 100 })
+  recordedByUserId!: string;
+}

@@ -1,6 +1,6 @@
 import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
-import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { BaseEntity } from '../../common/base.entity';
+import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { BaseEntity, IngestBatch } from '../../common/base.entity';
 import { Node } from '../../common/node';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
@@ -94,23 +94,4 @@ export class Escalation extends BaseEntity<'status'> {
 /** One call of `recordEscalations`: who sent how many escalations, audited like any change. */
 @ObjectType({ description: 'One batch of escalations from a ticketing system, as recorded.', implements: Node })
 @Entity({ tableName: 'escalation_batch' })
-export class EscalationBatch extends BaseEntity {
-  @Field()
-  @Property({ type: 'string', length: 100 })
-  source!: string;
-
-  @Field(() => Int)
-  @Property({ type: 'integer' })
-  received!: number;
-
-  @Field(() => Int, { description: 'Escalations new to the source.' })
-  @Property({ type: 'integer' })
-  created!: number;
-
-  @Field(() => Int, { description: 'Re-sent escalations that updated an earlier one.' })
-  @Property({ type: 'integer' })
-  updated!: number;
-
-  @Property({ type: 'string', length: 100 })
-  recordedByUserId!: string;
-}
+export class EscalationBatch extends IngestBatch {}

@@ -1,6 +1,6 @@
 import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
-import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { BaseEntity } from '../../common/base.entity';
+import { Field, Float, ObjectType } from 'type-graphql';
+import { BaseEntity, IngestBatch } from '../../common/base.entity';
 import { Node } from '../../common/node';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
@@ -81,26 +81,7 @@ export class HandoffEvent extends BaseEntity {
 /** One call of `recordHandoffEvents`: who sent how many events, audited like any change. */
 @ObjectType({ description: 'One batch of handoff events, as recorded.', implements: Node })
 @Entity({ tableName: 'handoff_batch' })
-export class HandoffBatch extends BaseEntity {
-  @Field()
-  @Property({ type: 'string', length: 100 })
-  source!: string;
-
-  @Field(() => Int)
-  @Property({ type: 'integer' })
-  received!: number;
-
-  @Field(() => Int, { description: 'Events new to the source.' })
-  @Property({ type: 'integer' })
-  created!: number;
-
-  @Field(() => Int, { description: 'Re-sent events that updated an earlier one.' })
-  @Property({ type: 'integer' })
-  updated!: number;
-
-  @Property({ type: 'string', length: 100 })
-  recordedByUserId!: string;
-}
+export class HandoffBatch extends IngestBatch {}
 
 /**
  * The handoff metrics of one agreement-month (DESIGN §6), recomputed from its events whenever a

@@ -1,7 +1,7 @@
 import { Entity, Index, ManyToOne, Property, type Ref, Unique } from '@mikro-orm/core';
-import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ObjectType } from 'type-graphql';
 import { Node } from '../../common/node';
-import { BaseEntity } from '../../common/base.entity';
+import { BaseEntity, IngestBatch } from '../../common/base.entity';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
 import { Agreement } from '../agreements/agreement.entity';
 import { Metric } from '../catalog/metric.entity';
@@ -60,26 +60,7 @@ export class Measurement extends BaseEntity {
 /** One call of `recordMeasurements`: who sent how many measurements, audited like any change. */
 @ObjectType({ description: 'One batch of measurements, as recorded.', implements: Node })
 @Entity({ tableName: 'measurement_batch' })
-export class MeasurementBatch extends BaseEntity {
-  @Field()
-  @Property({ type: 'string', length: 100 })
-  source!: string;
-
-  @Field(() => Int)
-  @Property({ type: 'integer' })
-  received!: number;
-
-  @Field(() => Int, { description: 'Measurements new to the source.' })
-  @Property({ type: 'integer' })
-  created!: number;
-
-  @Field(() => Int, { description: 'Re-sent measurements that updated an earlier one.' })
-  @Property({ type: 'integer' })
-  updated!: number;
-
-  @Property({ type: 'string', length: 100 })
-  recordedByUserId!: string;
-}
+export class MeasurementBatch extends IngestBatch {}
 
 /**
  * The value of one EXTERNAL metric in one agreement-month, recomputed from its measurements
