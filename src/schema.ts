@@ -7,6 +7,7 @@ import { DateTimeScalar, MonthScalar } from './common/scalars';
 import { AgreementResolver, AgreementVersionResolver, AmendmentResolver, DepartmentAgreementsResolver, ObjectiveResolver } from './modules/agreements/agreement.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { DepartmentHeadResolver, UserResolver } from './modules/auth/auth.resolver';
+import { RateLimitResolver } from './modules/auth/rate-limit.resolver';
 import { authChecker } from './common/authorization';
 import { DepartmentServicesResolver, MetricResolver, ServiceResolver } from './modules/catalog/catalog.resolver';
 import { DepartmentResolver } from './modules/departments/department.resolver';
@@ -36,6 +37,7 @@ export const resolvers = [
   MetricResolver,
   UserResolver,
   DepartmentHeadResolver,
+  RateLimitResolver,
   AuditResolver,
   AgreementResolver,
   AgreementVersionResolver,

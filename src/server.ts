@@ -67,7 +67,8 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   const apollo = createApollo(config, schema, logger);
   await apollo.start();
 
-  const rateLimits = new RateLimits(config.limits.ratePerMinute);
+  // On PostgreSQL the buckets are shared by every instance on the database (src/http/rate-limit.ts).
+  const rateLimits = new RateLimits(config.limits.ratePerMinute, config.limits.rateStore === 'database' ? { kind: 'database', orm, logger } : { kind: 'memory' });
   const shutdown = new Shutdown();
   // The demo's principals (and their tokens) are offered only where the config allows it: the
   // embedded demo, never production (DASHBOARD_DEMO_SIGN_IN).
@@ -127,6 +128,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
         await webhooks.stop();
         mailer?.transport.close();
         await apollo.stop();
+        rateLimits.close();
         await orm.close(true);
       })()),
   };

@@ -84,6 +84,11 @@ export interface Config {
     requestTimeoutMs: number;
     /** Requests a minute per token (per client address without one); 0 turns the limit off. */
     ratePerMinute: number;
+    /**
+     * Where the buckets live: `database` (PostgreSQL's `rate_limit` table, shared by every instance
+     * on the database; the default there) or `memory` (this process; the only choice on SQLite).
+     */
+    rateStore: 'database' | 'memory';
   };
   /** Signed CSV export links (`createExportLink`, docs/bi.md). */
   exportLinks: {
@@ -151,6 +156,8 @@ const envSchema = z.object({
   COST_LIMIT: wholeNumber(10, 100000000, 50000, 'an integer'),
   REQUEST_TIMEOUT_MS: wholeNumber(100, 3600000, 30000, 'a whole number of milliseconds'),
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1000000, 1200, 'an integer'),
+  // No default: unset means "database" on PostgreSQL, "memory" on SQLite (loadConfig).
+  RATE_LIMIT_STORE: z.enum(['database', 'memory'], { error: 'expected database or memory' }).optional(),
   SCHEDULER_INTERVAL_MS: wholeNumber(0, 86400000, 60000, 'a whole number of milliseconds (0: off)'),
   CLOCK_OVERRIDE: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   // Unset: 250 ms on SQLite (polling is how it hears of events), 1 s on PostgreSQL (a safety net).
@@ -227,6 +234,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const raw = url === ':memory:' ? ':memory:' : url.replace(/^(sqlite|file):/, '');
     sqlitePath = raw === ':memory:' ? raw : path.resolve(cwd, raw);
   }
+  if (!isPg && e.RATE_LIMIT_STORE === 'database') {
+    throw new ConfigError(['RATE_LIMIT_STORE: expected memory on SQLite (the shared store is a PostgreSQL table), received "database"']);
+  }
   // The local demo (embedded SQLite, not production) may point webhooks at a receiver on this
   // machine over plain http; a shared deployment (PostgreSQL, or production) refuses both unless told.
   const localDemo = !isPg && e.NODE_ENV !== 'production';
@@ -271,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       cost: e.COST_LIMIT,
       requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
+      rateStore: e.RATE_LIMIT_STORE ?? (isPg ? 'database' : 'memory'),
     },
     exportLinks: { secret: e.EXPORT_LINK_SECRET ?? null, baseUrl: e.DASHBOARD_URL.replace(/\/+$/, '') },
     live: { pollMs: e.LIVE_POLL_MS ?? (isPg ? 1000 : 250), queueLimit: e.LIVE_QUEUE_LIMIT },

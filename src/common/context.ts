@@ -12,6 +12,16 @@ export interface Principal {
   departmentIds: string[];
 }
 
+/** A caller's request budget after this request was charged (src/http/rate-limit.ts). */
+export interface RateBudget {
+  /** Requests a minute. */
+  limit: number;
+  /** Requests left in the current window. */
+  remaining: number;
+  /** When the window ends and the budget is whole again (by the server's clock, not the test clock). */
+  resetAt: Date;
+}
+
 /** Per-request facts: the credential as sent, and what the HTTP layer reads back for logs and metrics. */
 export interface RequestInfo {
   requestId: string;
@@ -27,6 +37,8 @@ export interface RequestInfo {
    * of a BI pull. Scoring and due dates use `now`.
    */
   receivedAt: Date;
+  /** The budget this request was charged to; null while rate limits are off (and over WebSocket, which is not charged). */
+  rateLimit: RateBudget | null;
   /** Set when the HTTP layer has answered TIMEOUT: loops that `breathe` stop at their next turn. */
   abandoned?: boolean;
 }
@@ -52,7 +64,7 @@ export function createContext(orm: MikroORM, requestId: string, bearer: string |
     // proxy rather than a getter, because Apollo copies the context object per operation.
     loaders: lazyLoaders(em),
     principal: null,
-    request: { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date() },
+    request: { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date(), rateLimit: null },
   } satisfies Context;
 }
 

@@ -47,7 +47,8 @@ export function graphqlRoute(deps: {
       // loads from a CDN, is disabled in src/http/apollo.ts).
       if (deps.ide && wantsIde(req, url)) return deps.ide(req, res);
       const bearer = requestBearer(req.headers.authorization);
-      if (await deps.rateLimits.refuse(req, res, bearer)) return;
+      const charge = await deps.rateLimits.charge(req, res, bearer);
+      if (charge.refused) return;
       const clock = requestNow(req.headers['x-clock-now'], config.clockOverride);
       if ('problem' in clock) return sendError(res, 400, 'BAD_REQUEST', clock.problem);
       const { now } = clock;
@@ -68,6 +69,7 @@ export function graphqlRoute(deps: {
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
         context: async () => {
           ctx = createContext(orm, requestId, bearer, now);
+          ctx.request.rateLimit = charge.budget;
           return ctx;
         },
       });

@@ -27,7 +27,8 @@ function corsFor(config: Config): ReturnType<typeof cors> | null {
     origin: origins === '*' ? '*' : origins,
     maxAge: 600,
     allowedHeaders: ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'],
-    exposedHeaders: ['x-request-id', 'retry-after'],
+    // The rate limit's fields (src/http/rate-limit.ts) are for browsers too.
+    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
   });
 }
 
