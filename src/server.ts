@@ -19,7 +19,7 @@ import { ApiMetrics, metricsRoute } from './http/metrics';
 import { RateLimits } from './http/rate-limit';
 import type { Route } from './http/route';
 import { Shutdown } from './http/shutdown';
-import { Scheduler } from './jobs/scheduler';
+import { JOBS, Scheduler } from './jobs/scheduler';
 import { LiveFeed } from './modules/live/live-feed';
 import { WebhookWorker } from './jobs/webhook-worker';
 import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
@@ -89,7 +89,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
 
   // The e-mail jobs of the scheduler send through this app's SMTP server (none without SMTP_URL).
   const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;
-  const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs);
+  const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs, JOBS, config.schedulerClock);
   const feed = new LiveFeed(orm, logger, config.live);
   const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown });
   provideWebhookSettings(orm.em, config.webhooks);

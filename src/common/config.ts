@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { instantProblem } from './bounds';
 
 /** Which database engine a `DATABASE_URL` selects. */
 export type DatabaseEngine = 'sqlite' | 'postgresql';
@@ -37,6 +38,12 @@ export interface Config {
    * milliseconds; 0 turns it off (reads still see every transition at their own instant).
    */
   schedulerIntervalMs: number;
+  /**
+   * The instant every scheduler tick runs at instead of the server's clock (`SCHEDULER_CLOCK`), or
+   * null: for tests and demos of time-driven events with several server processes, which no
+   * request's `X-Clock-Now` reaches. Only with the test clock on (CLOCK_OVERRIDE), never in production.
+   */
+  schedulerClock: Date | null;
   /** Signed webhooks (docs/webhooks.md). */
   webhooks: {
     /** How often the delivery worker fans events out and sends due deliveries, in ms; 0: off. */
@@ -111,6 +118,9 @@ export interface Config {
 
 const DEFAULT_SQLITE = './data/tiered-sla.sqlite';
 
+/** An ISO 8601 instant with an explicit offset (the form `X-Clock-Now` takes too). */
+const INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
 /** An integer variable in [min, max] with a default; the message says the range and the unit. */
 function wholeNumber(min: number, max: number, fallback: number, unit: string) {
   const message = `expected ${unit} from ${min} to ${max}`;
@@ -160,6 +170,10 @@ const envSchema = z.object({
   RATE_LIMIT_STORE: z.enum(['database', 'memory'], { error: 'expected database or memory' }).optional(),
   SCHEDULER_INTERVAL_MS: wholeNumber(0, 86400000, 60000, 'a whole number of milliseconds (0: off)'),
   CLOCK_OVERRIDE: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+  SCHEDULER_CLOCK: z
+    .string()
+    .refine((v) => INSTANT_RE.test(v) && instantProblem(new Date(v)) === null, { message: 'expected an ISO 8601 instant from 2000 to before 2100, such as 2026-03-04T10:00:00Z' })
+    .optional(),
   // Unset: 250 ms on SQLite (polling is how it hears of events), 1 s on PostgreSQL (a safety net).
   LIVE_POLL_MS: z.coerce
     .number({ error: 'expected a whole number of milliseconds from 10 to 60000' })
@@ -224,6 +238,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (e.CLOCK_OVERRIDE === 'true' && e.NODE_ENV === 'production') {
     throw new ConfigError(['CLOCK_OVERRIDE: expected false when NODE_ENV is production (a client must not choose the time), received "true"']);
   }
+  if (e.SCHEDULER_CLOCK !== undefined && e.CLOCK_OVERRIDE !== 'true') {
+    throw new ConfigError([`SCHEDULER_CLOCK: expected to be unset unless CLOCK_OVERRIDE is true (the test clock), received ${JSON.stringify(e.SCHEDULER_CLOCK)}`]);
+  }
   if (e.DASHBOARD_DEMO_SIGN_IN === 'true' && e.NODE_ENV === 'production') {
     throw new ConfigError(['DASHBOARD_DEMO_SIGN_IN: expected false when NODE_ENV is production (the demo sign-in hands out tokens), received "true"']);
   }
@@ -263,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     log: { level: e.LOG_LEVEL },
     clockOverride: e.CLOCK_OVERRIDE === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    schedulerClock: e.SCHEDULER_CLOCK === undefined ? null : new Date(e.SCHEDULER_CLOCK),
     webhooks: {
       pollMs: e.WEBHOOK_POLL_MS,
       allowHttp: (e.WEBHOOK_ALLOW_HTTP ?? String(localDemo)) === 'true',

@@ -57,6 +57,8 @@ export class Scheduler {
     private readonly logger: Logger,
     private readonly intervalMs: number,
     private readonly jobs: readonly Job[] = JOBS,
+    /** The instant the timer's ticks run at (`SCHEDULER_CLOCK`, tests only); null: the server's clock. */
+    private readonly clock: Date | null = null,
   ) {}
 
   /** Runs a tick now and then every interval (nothing when the interval is 0). */
@@ -64,7 +66,7 @@ export class Scheduler {
     if (this.intervalMs <= 0 || this.timer) return;
     const run = () => {
       if (this.ticks.busy) return; // a slow tick is not doubled by the timer
-      this.tick().catch((e) => this.logger.error({ err: loggableError(e) }, 'scheduler tick failed'));
+      this.tick(this.clock ?? new Date()).catch((e) => this.logger.error({ err: loggableError(e) }, 'scheduler tick failed'));
     };
     this.timer = setInterval(run, this.intervalMs);
     this.timer.unref();
@@ -100,6 +102,7 @@ export class Scheduler {
       });
       if (result[job.name] !== 0) this.logger.info({ job: job.name, changed: result[job.name] }, 'scheduled job ran');
     }
+    this.logger.debug({ at: now.toISOString(), result }, 'scheduler tick');
     return result;
   }
 }

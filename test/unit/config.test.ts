@@ -49,6 +49,19 @@ describe('config', () => {
     );
   });
 
+  it('runs the scheduler on the server’s clock unless SCHEDULER_CLOCK names an instant, which needs the test clock', () => {
+    expect(loadConfig({}).schedulerClock).toBeNull();
+    expect(loadConfig({ CLOCK_OVERRIDE: 'true', SCHEDULER_CLOCK: '2026-03-04T11:00:00+01:00' }).schedulerClock).toEqual(new Date('2026-03-04T10:00:00Z'));
+    expect(() => loadConfig({ SCHEDULER_CLOCK: '2026-03-04T10:00:00Z' })).toThrow(
+      'SCHEDULER_CLOCK: expected to be unset unless CLOCK_OVERRIDE is true (the test clock), received "2026-03-04T10:00:00Z"',
+    );
+    for (const bad of ['2026-03-04', 'tomorrow', '1999-12-31T23:59:59Z']) {
+      expect(() => loadConfig({ CLOCK_OVERRIDE: 'true', SCHEDULER_CLOCK: bad })).toThrow(
+        `SCHEDULER_CLOCK: expected an ISO 8601 instant from 2000 to before 2100, such as 2026-03-04T10:00:00Z, received ${JSON.stringify(bad)}`,
+      );
+    }
+  });
+
   it('signs export links with EXPORT_LINK_SECRET when set (32+ characters), else with a key of the database; links point at DASHBOARD_URL', () => {
     expect(loadConfig({}).exportLinks).toEqual({ secret: null, baseUrl: 'http://localhost:4000' });
     expect(loadConfig({ NODE_ENV: 'production' }).exportLinks.secret).toBeNull();
