@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './common/config';
 import { createApp, type App } from './server';
+import { DurabilityError } from './db/durability';
 import type { DemoPrincipal } from './http/dashboard';
 import { isEmpty, seedDemoAtomically } from '../seeds/demo.seeder';
 import { DEMO_USERS } from '../seeds/demo-data';
@@ -83,6 +84,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
+  // A refusal the operator must act on: its message says what and how, a stack would bury it.
+  if (e instanceof DurabilityError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(3);
+  }
   process.stderr.write(`failed to start: ${e instanceof Error ? e.stack : String(e)}\n`);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './common/config';
 import type { StatementCounter } from './db/mikro-orm.config';
 import { openOrm } from './db/orm';
+import { checkDurability } from './db/durability';
 import { createApollo } from './http/apollo';
 import { csvExportRoute } from './http/exports';
 import { graphqlRoute } from './http/graphql';
@@ -62,6 +63,12 @@ export interface App {
 export async function createApp(config: Config, options: { logger?: Logger; demoPrincipals?: () => DemoPrincipal[] | null } = {}): Promise<App> {
   const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'tiered-sla' } });
   const { orm, counter } = await openOrm(config);
+  try {
+    await checkDurability(orm, config, logger);
+  } catch (e) {
+    await orm.close(true);
+    throw e;
+  }
   const metrics = new ApiMetrics();
   const schema = buildApiSchema();
   const apollo = createApollo(config, schema, logger);

@@ -26,6 +26,17 @@ export interface Config {
     sqlitePath?: string;
     /** Seed the demo company when the embedded database is empty at start. */
     seedDemoWhenEmpty: boolean;
+    /**
+     * SQLite's `synchronous` pragma in WAL mode (`SQLITE_SYNCHRONOUS`): NORMAL (a commit can be lost
+     * on power failure or an OS crash, never corrupted) or FULL (every commit is on disk before it is
+     * acknowledged). Ignored on PostgreSQL.
+     */
+    sqliteSynchronous: 'NORMAL' | 'FULL';
+    /**
+     * Whether a PostgreSQL whose `synchronous_commit` is `off` may be served anyway, with a warning
+     * at start (`POSTGRES_ALLOW_ASYNC_COMMIT`); false: the server refuses to start (docs/decisions.md).
+     */
+    allowAsyncCommit: boolean;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /**
@@ -160,6 +171,8 @@ const envSchema = z.object({
     }),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600000, 10_000, 'a whole number of milliseconds'),
   SEED_DEMO: z.enum(['auto', 'never'], { error: 'expected auto or never' }).default('auto'),
+  SQLITE_SYNCHRONOUS: z.enum(['NORMAL', 'FULL'], { error: 'expected NORMAL or FULL' }).default('NORMAL'),
+  POSTGRES_ALLOW_ASYNC_COMMIT: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   DEPTH_LIMIT: wholeNumber(2, 100, 10, 'an integer'),
   ALIAS_LIMIT: wholeNumber(0, 10000, 30, 'an integer'),
   TOKEN_LIMIT: wholeNumber(100, 1000000, 5000, 'an integer'),
@@ -276,6 +289,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       url: isPg ? url : (sqlitePath as string),
       sqlitePath,
       seedDemoWhenEmpty: !isPg && e.SEED_DEMO === 'auto',
+      sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+      allowAsyncCommit: e.POSTGRES_ALLOW_ASYNC_COMMIT === 'true',
     },
     log: { level: e.LOG_LEVEL },
     clockOverride: e.CLOCK_OVERRIDE === 'true',

@@ -77,7 +77,8 @@ export function ormOptions(config: Config, counter?: StatementCounter): Options 
           if (db.sqlitePath !== ':memory:') conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
-          conn.pragma('synchronous = NORMAL');
+          // NORMAL or FULL (SQLITE_SYNCHRONOUS; README "Durability"): validated by loadConfig, never free text.
+          conn.pragma(`synchronous = ${db.sqliteSynchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
           done(null, conn);
         } catch (e) {
           done(e as Error, conn);

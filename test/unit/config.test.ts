@@ -5,7 +5,14 @@ import { ConfigError, loadConfig } from '../../src/common/config';
 describe('config', () => {
   it('has working defaults: SQLite under ./data, port 4000', () => {
     const c = loadConfig({}, '/srv/app');
-    expect(c.database).toEqual({ engine: 'sqlite', url: '/srv/app/data/tiered-sla.sqlite', sqlitePath: '/srv/app/data/tiered-sla.sqlite', seedDemoWhenEmpty: true });
+    expect(c.database).toEqual({
+      engine: 'sqlite',
+      url: '/srv/app/data/tiered-sla.sqlite',
+      sqlitePath: '/srv/app/data/tiered-sla.sqlite',
+      seedDemoWhenEmpty: true,
+      sqliteSynchronous: 'NORMAL',
+      allowAsyncCommit: false,
+    });
     expect(c.http.port).toBe(4000);
     expect(c.http.host).toBe('127.0.0.1');
     expect(c.http.bodyLimitBytes).toBe(4194304);
@@ -16,9 +23,21 @@ describe('config', () => {
 
   it('selects PostgreSQL from a postgres:// URL and never seeds it', () => {
     const c = loadConfig({ DATABASE_URL: 'postgres://app@db:5432/sla', PORT: '8080', CORS_ORIGINS: 'https://dash.example.com, https://bi.example.com' });
-    expect(c.database).toMatchObject({ engine: 'postgresql', url: 'postgres://app@db:5432/sla', seedDemoWhenEmpty: false });
+    expect(c.database).toMatchObject({ engine: 'postgresql', url: 'postgres://app@db:5432/sla', seedDemoWhenEmpty: false, allowAsyncCommit: false });
     expect(c.http.port).toBe(8080);
     expect(c.http.corsOrigins).toEqual(['https://dash.example.com', 'https://bi.example.com']);
+  });
+
+  it('selects the durability settings, naming each bad one', () => {
+    expect(loadConfig({ SQLITE_SYNCHRONOUS: 'FULL' }).database.sqliteSynchronous).toBe('FULL');
+    expect(loadConfig({ SQLITE_SYNCHRONOUS: 'NORMAL' }).database.sqliteSynchronous).toBe('NORMAL');
+    expect(loadConfig({ POSTGRES_ALLOW_ASYNC_COMMIT: 'true' }).database.allowAsyncCommit).toBe(true);
+    try {
+      loadConfig({ SQLITE_SYNCHRONOUS: 'full', POSTGRES_ALLOW_ASYNC_COMMIT: 'yes' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems.sort()).toEqual(['POSTGRES_ALLOW_ASYNC_COMMIT: expected true or false, received "yes"', 'SQLITE_SYNCHRONOUS: expected NORMAL or FULL, received "full"']);
+    }
   });
 
   it('turns e-mail on with SMTP_URL only, and names every bad mail variable', () => {
