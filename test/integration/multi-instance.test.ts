@@ -23,6 +23,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createClient, type Client as WsClient } from 'graphql-ws';
@@ -38,13 +39,16 @@ import {
   DepartmentDocument,
   LiveEventsDocument,
   type LiveEventsSubscription,
+  MeDocument,
   MetricDocument,
   OpenEscalationDocument,
+  RateLimitBudgetDocument,
 } from '../generated/graphql';
 import { idempotencyReplays, versionRaces } from '../../torture/concurrency';
 import { type Db, openDb } from '../../torture/db';
 import { ensureBuilt, launch, type Launched, mainScript, root } from '../support/process';
-import { freshDatabase } from '../support/server';
+import { fields, meAs } from '../support/rate-limit';
+import { engines, freshDatabase, memoryLogger, Role, startServer, type TestServer } from '../support/server';
 
 const pgUrl = process.env.TEST_POSTGRES_URL;
 
@@ -346,11 +350,79 @@ describe.skipIf(!pgUrl)('two server processes on one PostgreSQL database', () =>
       await Promise.all(clients.map((c) => c.dispose()));
     }
   }, 180_000);
+});
 
-  describe('shared rate limit', () => {
-    // Issue 18, point 1 (built by another helper): with RATE_LIMIT_PER_MINUTE on both instances,
-    // one token's requests split across the two are counted against one budget. Moved in with the
-    // shared limits; the instances above run with the limit off.
-    it.todo('counts one token’s requests split across both instances against one budget');
+// Issue 18, point 1: two app instances on one PostgreSQL database share the rate limits (the
+// process pair above runs with limits off; these are two apps in this process, each with its own pool).
+describe.runIf(engines().includes('postgresql'))('two instances on one PostgreSQL database share the rate limits', () => {
+  const N = 6;
+  let a: TestServer;
+  let b: TestServer;
+  const logged = memoryLogger();
+  beforeAll(async () => {
+    a = await startServer('postgresql', { env: { RATE_LIMIT_PER_MINUTE: String(N) }, logger: logged.logger });
+    b = await startServer('postgresql', { sameDatabaseAs: a });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  /** Runs SQL on the instances' database. */
+  async function sql(text: string): Promise<void> {
+    const client = new pg.Client({ connectionString: a.app.config.database.url });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it(`serves ${N} requests of one token split between them, then refuses the next on either`, async () => {
+    const token = await a.tokenFor(Role.ANALYST);
+    const served: Array<{ status: number; remaining: number }> = [];
+    for (let i = 0; i < N; i++) {
+      const r = await (i % 2 ? b : a).as(token).request(MeDocument);
+      served.push({ status: r.status, remaining: fields(r.headers).remaining });
+    }
+    expect(served).toEqual(Array.from({ length: N }, (_, i) => ({ status: 200, remaining: N - 1 - i })));
+    const onA = await a.as(token).request(MeDocument);
+    const onB = await b.as(token).request(MeDocument);
+    expect([onA.status, onB.status]).toEqual([429, 429]);
+    expect([onA.errors?.[0]?.extensions?.code, onB.errors?.[0]?.extensions?.code]).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+    expect(Number(onB.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // rateLimit reads the shared bucket too: a fresh token, one request on each.
+    const other = await b.tokenFor(Role.ANALYST);
+    expect((await a.as(other).data(RateLimitBudgetDocument)).rateLimit).toMatchObject({ limit: N, remaining: N - 1 });
+    expect((await b.as(other).data(RateLimitBudgetDocument)).rateLimit).toMatchObject({ limit: N, remaining: N - 2 });
+  });
+
+  it('limits each instance in memory while the shared store fails, and says so in the log', async () => {
+    const token = await a.tokenFor(Role.ANALYST);
+    await sql('alter table "rate_limit" rename to "rate_limit_away"');
+    try {
+      const onA: number[] = [];
+      for (let i = 0; i <= N; i++) onA.push((await a.as(token).request(MeDocument)).status);
+      expect(onA).toEqual([...Array<number>(N).fill(200), 429]);
+      // The other instance's insurance bucket is its own: the budget is per instance meanwhile.
+      expect((await b.as(token).request(MeDocument)).status).toBe(200);
+      expect(logged.lines.filter((l) => l.msg === 'rate limit: the shared store in PostgreSQL failed; limiting in this process until it answers again').length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await sql('alter table "rate_limit_away" rename to "rate_limit"');
+    }
+    // Back on the shared store: a fresh token is counted there again.
+    const fresh = await a.tokenFor(Role.ANALYST);
+    expect(fields((await a.as(fresh).request(MeDocument)).headers).remaining).toBe(N - 1);
+    expect(fields((await b.as(fresh).request(MeDocument)).headers).remaining).toBe(N - 2);
+  });
+
+  it(`shares the failed-authentication budget of an address: ${N} 401s split between them, then 429 on either`, async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < N; i++) statuses.push((await meAs(i % 2 ? b : a, `tsla_made_up_${i}_${'x'.repeat(20)}`)).status);
+    expect(statuses).toEqual(Array<number>(N).fill(401));
+    // A 401 is charged once its answer is out: the last one may still be on its way to the store.
+    await expect.poll(async () => (await meAs(a, `tsla_made_up_next_${'x'.repeat(20)}`)).status).toBe(429);
+    expect((await meAs(b, b.adminToken)).status).toBe(429);
   });
 });

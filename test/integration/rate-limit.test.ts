@@ -1,21 +1,7 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MeAndBudgetDocument, MeDocument, RateLimitBudgetDocument } from '../generated/graphql';
-import { engines, memoryLogger, Role, startServer, type TestServer } from '../support/server';
-
-/** The RateLimit fields of an answer, as numbers (NaN where absent). */
-function fields(headers: Headers): { limit: number; remaining: number; reset: number } {
-  return { limit: Number(headers.get('ratelimit-limit')), remaining: Number(headers.get('ratelimit-remaining')), reset: Number(headers.get('ratelimit-reset')) };
-}
-
-/** A GraphQL POST with a bearer token that may be made up (the typed client sends only real ones). */
-async function meAs(s: TestServer, token: string): Promise<Response> {
-  return fetch(`${s.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: '{ me { id } }' }),
-  });
-}
+import { fields, meAs } from '../support/rate-limit';
+import { engines, Role, startServer, type TestServer } from '../support/server';
 
 describe.each(engines())('rate limits and their fields on %s', (engine) => {
   let s: TestServer;
@@ -118,79 +104,5 @@ describe.each(engines())('rate limits and their fields on %s', (engine) => {
     } finally {
       await t.close();
     }
-  });
-});
-
-// Two app instances on one PostgreSQL database (self-contained: to join the multi-instance file).
-describe.runIf(engines().includes('postgresql'))('two instances on one PostgreSQL database share the rate limits', () => {
-  const N = 6;
-  let a: TestServer;
-  let b: TestServer;
-  const logged = memoryLogger();
-  beforeAll(async () => {
-    a = await startServer('postgresql', { env: { RATE_LIMIT_PER_MINUTE: String(N) }, logger: logged.logger });
-    b = await startServer('postgresql', { sameDatabaseAs: a });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
-
-  /** Runs SQL on the instances' database. */
-  async function sql(text: string): Promise<void> {
-    const client = new pg.Client({ connectionString: a.app.config.database.url });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  }
-
-  it(`serves ${N} requests of one token split between them, then refuses the next on either`, async () => {
-    const token = await a.tokenFor(Role.ANALYST);
-    const served: Array<{ status: number; remaining: number }> = [];
-    for (let i = 0; i < N; i++) {
-      const r = await (i % 2 ? b : a).as(token).request(MeDocument);
-      served.push({ status: r.status, remaining: fields(r.headers).remaining });
-    }
-    expect(served).toEqual(Array.from({ length: N }, (_, i) => ({ status: 200, remaining: N - 1 - i })));
-    const onA = await a.as(token).request(MeDocument);
-    const onB = await b.as(token).request(MeDocument);
-    expect([onA.status, onB.status]).toEqual([429, 429]);
-    expect([onA.errors?.[0]?.extensions?.code, onB.errors?.[0]?.extensions?.code]).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
-    expect(Number(onB.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    // rateLimit reads the shared bucket too: a fresh token, one request on each.
-    const other = await b.tokenFor(Role.ANALYST);
-    expect((await a.as(other).data(RateLimitBudgetDocument)).rateLimit).toMatchObject({ limit: N, remaining: N - 1 });
-    expect((await b.as(other).data(RateLimitBudgetDocument)).rateLimit).toMatchObject({ limit: N, remaining: N - 2 });
-  });
-
-  it('limits each instance in memory while the shared store fails, and says so in the log', async () => {
-    const token = await a.tokenFor(Role.ANALYST);
-    await sql('alter table "rate_limit" rename to "rate_limit_away"');
-    try {
-      const onA: number[] = [];
-      for (let i = 0; i <= N; i++) onA.push((await a.as(token).request(MeDocument)).status);
-      expect(onA).toEqual([...Array<number>(N).fill(200), 429]);
-      // The other instance's insurance bucket is its own: the budget is per instance meanwhile.
-      expect((await b.as(token).request(MeDocument)).status).toBe(200);
-      expect(logged.lines.filter((l) => l.msg === 'rate limit: the shared store in PostgreSQL failed; limiting in this process until it answers again').length).toBeGreaterThanOrEqual(1);
-    } finally {
-      await sql('alter table "rate_limit_away" rename to "rate_limit"');
-    }
-    // Back on the shared store: a fresh token is counted there again.
-    const fresh = await a.tokenFor(Role.ANALYST);
-    expect(fields((await a.as(fresh).request(MeDocument)).headers).remaining).toBe(N - 1);
-    expect(fields((await b.as(fresh).request(MeDocument)).headers).remaining).toBe(N - 2);
-  });
-
-  it(`shares the failed-authentication budget of an address: ${N} 401s split between them, then 429 on either`, async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < N; i++) statuses.push((await meAs(i % 2 ? b : a, `tsla_made_up_${i}_${'x'.repeat(20)}`)).status);
-    expect(statuses).toEqual(Array<number>(N).fill(401));
-    // A 401 is charged once its answer is out: the last one may still be on its way to the store.
-    await expect.poll(async () => (await meAs(a, `tsla_made_up_next_${'x'.repeat(20)}`)).status).toBe(429);
-    expect((await meAs(b, b.adminToken)).status).toBe(429);
   });
 });
