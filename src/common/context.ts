@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Loaders } from '../db/request-loaders';
 import { loadersOver } from './wiring';
+import type { ReadSource } from './read-route';
 import type { Role } from './role';
 
 /** Who is calling: filled from the bearer token by the authentication plugin. */
@@ -27,6 +28,11 @@ export interface RequestInfo {
    * of a BI pull. Scoring and due dates use `now`.
    */
   receivedAt: Date;
+  /**
+   * Where the request's dashboard and BI reads go (src/common/read-route.ts): the primary until the
+   * HTTP layer routes the request, after authentication, with `chooseReadSource`.
+   */
+  readSource: ReadSource;
   /** Set when the HTTP layer has answered TIMEOUT: loops that `breathe` stop at their next turn. */
   abandoned?: boolean;
 }
@@ -52,7 +58,7 @@ export function createContext(orm: MikroORM, requestId: string, bearer: string |
     // proxy rather than a getter, because Apollo copies the context object per operation.
     loaders: lazyLoaders(em),
     principal: null,
-    request: { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date() },
+    request: { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date(), readSource: 'primary' },
   } satisfies Context;
 }
 
