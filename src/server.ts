@@ -10,6 +10,7 @@ import { openOrm } from './db/orm';
 import { checkDurability } from './db/durability';
 import { createApollo } from './http/apollo';
 import { csvExportRoute } from './http/exports';
+import { RecentWrites, type ReadRouting } from './common/read-route';
 import { graphqlRoute } from './http/graphql';
 import { dashboardRoutes, type DemoPrincipal } from './http/dashboard';
 import { graphqlIde } from './http/ide';
@@ -71,7 +72,9 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   }
   const metrics = new ApiMetrics();
   const schema = buildApiSchema();
-  const apollo = createApollo(config, schema, logger);
+  // Where dashboard and BI reads go (src/common/read-route.ts): one instance's memory of who wrote just now.
+  const readRouting: ReadRouting = { replicas: config.database.readUrls.length > 0, writes: new RecentWrites(config.database.readYourWritesMs) };
+  const apollo = createApollo(config, schema, logger, readRouting);
   await apollo.start();
 
   // On PostgreSQL the buckets are shared by every instance on the database (src/http/rate-limit.ts).
@@ -90,7 +93,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
     ['/readyz', readinessRoute({ orm, config, logger, shutdown })],
     ['/metrics', metricsRoute({ metrics, orm, rateLimits })],
     // One CSV route per fact table (`/export/<file>.csv`), from the same definitions as the facts connections.
-    ...FACT_TABLES.map((table): [string, Route] => [`/export/${table.file}.csv`, csvExportRoute(table, { orm, logger, rateLimits, config })]),
+    ...FACT_TABLES.map((table): [string, Route] => [`/export/${table.file}.csv`, csvExportRoute(table, { orm, logger, rateLimits, config, readRouting })]),
   ]);
   const httpServer = createHttpServer({ routes, fallback: dashboard.fallback, config, logger, metrics, rateLimits, shutdown });
 

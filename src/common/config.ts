@@ -37,6 +37,16 @@ export interface Config {
      * at start (`POSTGRES_ALLOW_ASYNC_COMMIT`); false: the server refuses to start (docs/decisions.md).
      */
     allowAsyncCommit: boolean;
+    /**
+     * `DATABASE_READ_URLS`: streaming replicas of the PostgreSQL primary that dashboard and BI reads
+     * may use (src/common/read-route.ts); empty: every read goes to the primary.
+     */
+    readUrls: string[];
+    /**
+     * `READ_YOUR_WRITES_SECONDS`, in milliseconds: after a principal's mutation, its reads go to the
+     * primary for this long, so it sees its own write whatever the replicas' lag.
+     */
+    readYourWritesMs: number;
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /**
@@ -156,6 +166,9 @@ const envSchema = z.object({
     .refine((v) => /^(sqlite:|file:|postgres(ql)?:\/\/)/.test(v) || v === ':memory:', {
       message: 'expected sqlite:<path>, file:<path> or postgres://user@host:port/database',
     }),
+  // Comma-separated; checked in loadConfig (PostgreSQL only, each one a postgres:// URL).
+  DATABASE_READ_URLS: z.string().optional(),
+  READ_YOUR_WRITES_SECONDS: wholeNumber(0, 3600, 10, 'a whole number of seconds'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'expected one of fatal, error, warn, info, debug, trace, silent',
@@ -267,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!isPg && e.RATE_LIMIT_STORE === 'database') {
     throw new ConfigError(['RATE_LIMIT_STORE: expected memory on SQLite (the shared store is a PostgreSQL table), received "database"']);
   }
+  const readUrls = readReplicaUrls(e.DATABASE_READ_URLS, isPg);
   // The local demo (embedded SQLite, not production) may point webhooks at a receiver on this
   // machine over plain http; a shared deployment (PostgreSQL, or production) refuses both unless told.
   const localDemo = !isPg && e.NODE_ENV !== 'production';
@@ -291,6 +305,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       seedDemoWhenEmpty: !isPg && e.SEED_DEMO === 'auto',
       sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
       allowAsyncCommit: e.POSTGRES_ALLOW_ASYNC_COMMIT === 'true',
+      readUrls,
+      readYourWritesMs: e.READ_YOUR_WRITES_SECONDS * 1000,
     },
     log: { level: e.LOG_LEVEL },
     clockOverride: e.CLOCK_OVERRIDE === 'true',
@@ -319,4 +335,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     exportLinks: { secret: e.EXPORT_LINK_SECRET ?? null, baseUrl: e.DASHBOARD_URL.replace(/\/+$/, '') },
     live: { pollMs: e.LIVE_POLL_MS ?? (isPg ? 1000 : 250), queueLimit: e.LIVE_QUEUE_LIMIT },
   };
+}
+
+/**
+ * The replicas of `DATABASE_READ_URLS`: comma-separated postgres:// URLs, each parsed as a URL and
+ * naming a database; refused on SQLite (an embedded file has no replicas). A URL's password is never
+ * repeated in an error: only its position in the list is.
+ */
+function readReplicaUrls(value: string | undefined, isPg: boolean): string[] {
+  if (value === undefined) return [];
+  if (!isPg) throw new ConfigError(['DATABASE_READ_URLS: expected no value when DATABASE_URL is SQLite (read replicas need PostgreSQL), received a list']);
+  const urls = value.split(',').map((u) => u.trim());
+  const problems: string[] = [];
+  urls.forEach((u, i) => {
+    let parsed: URL | null;
+    try {
+      parsed = new URL(u);
+    } catch {
+      parsed = null;
+    }
+    if (!parsed || !/^postgres(ql)?:$/.test(parsed.protocol) || !parsed.hostname || parsed.pathname.length < 2) {
+      problems.push(`DATABASE_READ_URLS: expected comma-separated URLs such as postgres://user@replica-host:5432/database, received an invalid URL at position ${i + 1} of ${urls.length}`);
+    }
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return urls;
 }

@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Loaders } from '../db/request-loaders';
 import { loadersOver } from './wiring';
+import type { ReadSource } from './read-route';
 import type { Role } from './role';
 
 /** Who is calling: filled from the bearer token by the authentication plugin. */
@@ -39,6 +40,11 @@ export interface RequestInfo {
   receivedAt: Date;
   /** The budget this request was charged to; null while rate limits are off (and over WebSocket, which is not charged). */
   rateLimit: RateBudget | null;
+  /**
+   * Where the request's dashboard and BI reads go (src/common/read-route.ts): the primary until the
+   * HTTP layer routes the request, after authentication, with `chooseReadSource`.
+   */
+  readSource: ReadSource;
   /** Set when the HTTP layer has answered TIMEOUT: loops that `breathe` stop at their next turn. */
   abandoned?: boolean;
 }
@@ -64,7 +70,7 @@ export function createContext(orm: MikroORM, requestId: string, bearer: string |
     // proxy rather than a getter, because Apollo copies the context object per operation.
     loaders: lazyLoaders(em),
     principal: null,
-    request: { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date(), rateLimit: null },
+    request: { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date(), rateLimit: null, readSource: 'primary' },
   } satisfies Context;
 }
 

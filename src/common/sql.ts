@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import { readConnection } from './read-route';
 
 /** The knex of a transaction, and how its engine wants dates. */
 export interface Sql {
@@ -30,11 +31,16 @@ export interface Sql {
   run(statement: string, params?: unknown[]): Promise<void>;
 }
 
-export function sqlOf(em: EntityManager): Sql {
+/**
+ * The SQL of `em`: its transaction's, or the primary's. With `read: true`, a dashboard or BI read
+ * that may go to the request's replica (src/common/read-route.ts); only for statements that write
+ * nothing (a replica refuses writes).
+ */
+export function sqlOf(em: EntityManager, options: { read?: boolean } = {}): Sql {
   const sqlEm = em as unknown as SqlEntityManager;
   const pg = em.getPlatform() instanceof PostgreSqlPlatform;
   const trx = em.getTransactionContext();
-  const knex = sqlEm.getKnex();
+  const knex = options.read ? (readConnection(em) as unknown as { getKnex(): Sql['knex'] }).getKnex() : sqlEm.getKnex();
   const onQuery = em.config.get('onQuery');
   /**
    * A statement with its parameters bound by the driver (knex → better-sqlite3 / pg), not inlined

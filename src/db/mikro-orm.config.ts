@@ -60,7 +60,17 @@ export function ormOptions(config: Config, counter?: StatementCounter): Options 
     },
   };
   if (db.engine === 'postgresql') {
-    return { ...common, driver: PostgreSqlDriver, clientUrl: db.url, pool: { min: 0, max: 10 } } as Options;
+    return {
+      ...common,
+      driver: PostgreSqlDriver,
+      clientUrl: db.url,
+      pool: { min: 0, max: 10 },
+      // Replicas serve only the reads that ask for them (src/common/read-route.ts): MikroORM's
+      // default would send every find outside a transaction to a replica, the reads a principal
+      // makes right after its own write included.
+      replicas: db.readUrls.map((url, i) => ({ name: `read-${i + 1}`, clientUrl: url })),
+      preferReadReplicas: false,
+    } as Options;
   }
   return {
     ...common,

@@ -19,8 +19,16 @@ provideLedgerSync(async (em, scopes, now) => {
  */
 export async function openOrm(config: Config, options: { migrate?: boolean } = {}): Promise<{ orm: MikroORM; counter: StatementCounter }> {
   const counter = new StatementCounter();
-  const orm = await MikroORM.init(ormOptions(config, counter));
+  let orm = await MikroORM.init(ormOptions(config, counter));
   try {
+    // MikroORM's ensureDatabase, when it creates the database, reconnects the driver, and closing a
+    // connection forgets its options: each replica would then reconnect to the primary's URL. A
+    // database made just now gets an ORM of its own (the check makes the database; the second
+    // init finds it and keeps its replicas).
+    if (options.migrate !== false && config.database.readUrls.length && (await orm.schema.ensureDatabase())) {
+      await orm.close(true);
+      orm = await MikroORM.init(ormOptions(config, counter));
+    }
     if (options.migrate !== false) await migrateUp(orm);
   } catch (e) {
     await orm.close(true);

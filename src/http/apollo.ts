@@ -7,6 +7,8 @@ import type { Config } from '../common/config';
 import type { Context } from '../common/context';
 import { gatePlugin } from './gate';
 import { graphqlLogPlugin } from './graphql-log';
+import { readRoutingPlugin } from './read-routing';
+import type { ReadRouting } from '../common/read-route';
 import { aliasLimitRule, depthLimitRule, knownOperationTypesRule } from './query-limits';
 
 /** Masks everything that is not a known, public error as INTERNAL (it is logged by the plugin). */
@@ -31,7 +33,7 @@ export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedE
  * then cost and authentication in the gate), error masking, and no schema details, batching or
  * persisted queries. HTTP is ours (src/http/graphql.ts calls `executeHTTPGraphQLRequest`).
  */
-export function createApollo(config: Config, schema: GraphQLSchema, logger: Logger): ApolloServer<Context> {
+export function createApollo(config: Config, schema: GraphQLSchema, logger: Logger, readRouting: ReadRouting): ApolloServer<Context> {
   const production = config.nodeEnv === 'production';
   return new ApolloServer<Context>({
     schema,
@@ -52,6 +54,6 @@ export function createApollo(config: Config, schema: GraphQLSchema, logger: Logg
     // Order matters: the gate (cost, then authentication) runs before anything touches data.
     // No landing page: Apollo's loads its sandbox from a CDN, which a machine without internet
     // cannot reach; browsers get the offline GraphiQL instead (src/http/ide.ts).
-    plugins: [gatePlugin(config, schema), graphqlLogPlugin(logger), ApolloServerPluginLandingPageDisabled()],
+    plugins: [gatePlugin(config, schema), readRoutingPlugin(readRouting), graphqlLogPlugin(logger), ApolloServerPluginLandingPageDisabled()],
   });
 }

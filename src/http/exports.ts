@@ -4,6 +4,7 @@ import type { Config } from '../common/config';
 import { BadUserInputError, UnauthenticatedError } from '../common/errors';
 import { loggableError } from '../common/logging';
 import { createContext } from '../common/context';
+import { chooseReadSource, READ_FROM_HEADER, READ_SOURCE_HEADER, readFromHeader, type ReadRouting } from '../common/read-route';
 import { authenticateTokenId } from '../modules/auth/auth.service';
 import { filterFromQuery, streamCsv } from '../modules/exports/csv';
 import { isLinkRequest, verifyLink } from '../modules/exports/export-link';
@@ -23,7 +24,7 @@ import type { Route } from './route';
  * the configuration allows it. An error before the first row is a JSON error (401, 403, 400); one
  * while streaming can only cut the connection, and is logged.
  */
-export function csvExportRoute(table: FactTable, deps: { orm: MikroORM; logger: Logger; rateLimits: RateLimits; config: Config }): Route {
+export function csvExportRoute(table: FactTable, deps: { orm: MikroORM; logger: Logger; rateLimits: RateLimits; config: Config; readRouting: ReadRouting }): Route {
   return {
     methods: ['GET'],
     async handle({ req, res, url, requestId }) {
@@ -33,6 +34,8 @@ export function csvExportRoute(table: FactTable, deps: { orm: MikroORM; logger: 
       if (await deps.rateLimits.refuse(req, res, link ? `link:${url.searchParams.get('token') ?? ''}` : bearer)) return;
       const clock = requestNow(req.headers['x-clock-now'], deps.config.clockOverride);
       if ('problem' in clock) return sendError(res, 400, 'BAD_REQUEST', clock.problem);
+      const readFrom = readFromHeader(req.headers[READ_FROM_HEADER]);
+      if ('problem' in readFrom) return sendError(res, 400, 'BAD_REQUEST', readFrom.problem);
       const ctx = createContext(deps.orm, requestId, bearer, clock.now);
       try {
         const filter = filterFromQuery(url.searchParams);
@@ -47,6 +50,9 @@ export function csvExportRoute(table: FactTable, deps: { orm: MikroORM; logger: 
         } else {
           ctx.principal = await authenticateBearer(ctx.em, bearer);
         }
+        // A read like the facts connection's: from a replica unless the principal wrote just now
+        // or the client asked for the primary (src/common/read-route.ts).
+        res.setHeader(READ_SOURCE_HEADER, chooseReadSource(ctx, deps.readRouting, { mutation: false, forcePrimary: readFrom.forcePrimary }));
         await streamCsv(ctx, table, filter, res);
       } catch (e) {
         if (res.headersSent) {

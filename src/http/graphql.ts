@@ -6,6 +6,7 @@ import { AbandonedError } from '../common/bounds';
 import { loggableError } from '../common/logging';
 import type { Config } from '../common/config';
 import { createContext, type Context } from '../common/context';
+import { READ_FROM_HEADER, readFromHeader } from '../common/read-route';
 import { requestBearer } from './authenticate';
 import { readGraphQLBody } from './body';
 import { requestNow } from './clock';
@@ -52,6 +53,8 @@ export function graphqlRoute(deps: {
       const clock = requestNow(req.headers['x-clock-now'], config.clockOverride);
       if ('problem' in clock) return sendError(res, 400, 'BAD_REQUEST', clock.problem);
       const { now } = clock;
+      const readFrom = readFromHeader(req.headers[READ_FROM_HEADER]);
+      if ('problem' in readFrom) return sendError(res, 400, 'BAD_REQUEST', readFrom.problem);
 
       let body: unknown;
       if (req.method === 'POST') {

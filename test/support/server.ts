@@ -65,9 +65,15 @@ export function memoryLogger(): { logger: Logger; lines: Array<Record<string, un
   return { logger, lines };
 }
 
+/** Where a PostgreSQL test database is made: another server than TEST_POSTGRES_URL's (the replica tests' own primary), under a chosen name. */
+export interface DatabasePlace {
+  adminUrl: string;
+  name: string;
+}
+
 /** The config of a fresh database on `engine`, plus the clean-up that drops it. */
-export async function freshDatabase(engine: Engine, env: Record<string, string> = {}): Promise<{ config: Config; drop: () => Promise<void> }> {
-  const name = `tsla_test_${randomBytes(5).toString('hex')}`;
+export async function freshDatabase(engine: Engine, env: Record<string, string> = {}, place?: DatabasePlace): Promise<{ config: Config; drop: () => Promise<void> }> {
+  const name = place?.name ?? `tsla_test_${randomBytes(5).toString('hex')}`;
   if (engine === 'sqlite') {
     const file = path.join(os.tmpdir(), `${name}.sqlite`);
     const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${file}`, ...env });
@@ -78,7 +84,7 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
       },
     };
   }
-  const admin = process.env.TEST_POSTGRES_URL as string;
+  const admin = place?.adminUrl ?? (process.env.TEST_POSTGRES_URL as string);
   const url = new URL(admin);
   url.pathname = `/${name}`;
   const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: url.toString(), ...env });
@@ -103,7 +109,15 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
  */
 export async function startServer(
   engine: Engine,
-  options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all'; sameDatabaseAs?: TestServer; demoPrincipals?: () => DemoPrincipal[] | null } = {},
+  options: {
+    env?: Record<string, string>;
+    logger?: Logger;
+    seed?: boolean | 'all';
+    sameDatabaseAs?: TestServer;
+    demoPrincipals?: () => DemoPrincipal[] | null;
+    /** PostgreSQL only: the server and name of the fresh database (default: TEST_POSTGRES_URL's server, a random name). */
+    database?: DatabasePlace;
+  } = {},
 ): Promise<TestServer> {
   // The test clock is on: tests of due dates and lateness send X-Clock-Now.
   const clock: Record<string, string> = options.env?.NODE_ENV === 'production' ? {} : { CLOCK_OVERRIDE: 'true' };
@@ -114,7 +128,9 @@ export async function startServer(
   clock.WEBHOOK_POLL_MS ??= '0';
   // A second instance on the database of a running one (tests of several instances): the same
   // config, and closing it leaves the database to the first.
-  const { config, drop } = options.sameDatabaseAs ? { config: options.sameDatabaseAs.app.config, drop: async () => undefined } : await freshDatabase(engine, { ...clock, ...options.env });
+  const { config, drop } = options.sameDatabaseAs
+    ? { config: options.sameDatabaseAs.app.config, drop: async () => undefined }
+    : await freshDatabase(engine, { ...clock, ...options.env }, options.database);
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }), demoPrincipals: options.demoPrincipals });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
   // `true`: the catalogs only (tests build their own agreements); 'all': the demo agreements too.

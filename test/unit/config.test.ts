@@ -12,6 +12,8 @@ describe('config', () => {
       seedDemoWhenEmpty: true,
       sqliteSynchronous: 'NORMAL',
       allowAsyncCommit: false,
+      readUrls: [],
+      readYourWritesMs: 10000,
     });
     expect(c.http.port).toBe(4000);
     expect(c.http.host).toBe('127.0.0.1');
@@ -123,6 +125,28 @@ describe('config', () => {
         'PORT: expected an integer from 0 to 65535, received "abc"',
       ]);
     }
+  });
+
+  it('takes read replicas on PostgreSQL only, each a postgres:// URL naming a database, never echoing one (issue 18)', () => {
+    const pg = { DATABASE_URL: 'postgres://app@db:5432/sla' };
+    expect(loadConfig({ ...pg, DATABASE_READ_URLS: 'postgres://app@r1:5432/sla, postgresql://app:secret@r2/sla', READ_YOUR_WRITES_SECONDS: '3' }).database).toMatchObject({
+      readUrls: ['postgres://app@r1:5432/sla', 'postgresql://app:secret@r2/sla'],
+      readYourWritesMs: 3000,
+    });
+    expect(() => loadConfig({ DATABASE_READ_URLS: 'postgres://app@r1:5432/sla' })).toThrow(
+      'DATABASE_READ_URLS: expected no value when DATABASE_URL is SQLite (read replicas need PostgreSQL), received a list',
+    );
+    try {
+      loadConfig({ ...pg, DATABASE_READ_URLS: 'postgres://app@r1:5432/sla,mysql://app:secret@r2/sla,postgres://app:secret@r3' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([
+        'DATABASE_READ_URLS: expected comma-separated URLs such as postgres://user@replica-host:5432/database, received an invalid URL at position 2 of 3',
+        'DATABASE_READ_URLS: expected comma-separated URLs such as postgres://user@replica-host:5432/database, received an invalid URL at position 3 of 3',
+      ]);
+      expect((e as Error).message).not.toContain('secret');
+    }
+    expect(() => loadConfig({ ...pg, READ_YOUR_WRITES_SECONDS: '-1' })).toThrow('READ_YOUR_WRITES_SECONDS: expected a whole number of seconds from 0 to 3600, received "-1"');
   });
 
   it.each([['70000'], ['-1'], ['4.5']])('refuses PORT=%s', (port) => {

@@ -3,6 +3,7 @@
  * (entity-fact-columns.ts), GraphQL names, and the rows (a keyset source, or the score ledger for
  * the scorecards). docs/bi.md describes each table's grain, keys and update semantics.
  */
+import { snapshotInstant } from '../../common/read-route';
 import { sqlOf, asDate, dateOrNull, isTrue } from '../../common/sql';
 import type { Context } from '../../common/context';
 import type { Month } from '../../common/month';
@@ -372,9 +373,9 @@ const SCORECARD_CURSOR = cursorCodec('scorecardFacts', ['date', 'string', 'month
 async function scorecardFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<FactPage<ScorecardFact>> {
   const cursor = after ? SCORECARD_CURSOR.decode(after) : null;
   windowMonths(filter.from, filter.to);
-  const asOf = cursor?.[0] ?? ctx.request.receivedAt;
+  const asOf = cursor?.[0] ?? (await snapshotInstant(ctx));
   const t = ctx.request.now.getTime();
-  const sql = sqlOf(ctx.em);
+  const sql = sqlOf(ctx.em, { read: true });
   const { where, params } = ledgerMonthConditions(ctx, filter, asOf);
   if (cursor) {
     where.push('(m.agreement_key, m.month) > (?, ?)');

@@ -1,6 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { cursorCodec } from '../../common/connection';
 import type { Month } from '../../common/month';
+import { readConnectionType, snapshotInstant } from '../../common/read-route';
 import { sqlOf } from '../../common/sql';
 import type { Context } from '../../common/context';
 import { evaluateLedgerMonth } from '../../scoring/ledger';
@@ -159,10 +160,10 @@ export function ledgerMonthConditions(ctx: Context, filter: FactFilter, asOf: Da
 export async function measurementFacts(ctx: Context, filter: FactFilter, first: number, after?: string | null): Promise<FactPage> {
   const cursor = after ? FACT_CURSOR.decode(after) : null;
   windowMonths(filter.from, filter.to);
-  const asOf = cursor?.[0] ?? ctx.request.receivedAt;
+  const asOf = cursor?.[0] ?? (await snapshotInstant(ctx));
   const now = ctx.request.now;
   const t = now.getTime();
-  const sql = sqlOf(ctx.em);
+  const sql = sqlOf(ctx.em, { read: true });
   const no = bool(sql, false);
   const { where, params } = ledgerMonthConditions(ctx, filter, asOf);
   const on: string[] = [];
@@ -360,7 +361,7 @@ export async function handoffFacts(
 ): Promise<{ rows: HandoffFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
   const cursor = after ? HANDOFF_CURSOR.decode(after) : null;
   windowMonths(filter.from, filter.to);
-  const asOf = cursor?.[0] ?? ctx.request.receivedAt;
+  const asOf = cursor?.[0] ?? (await snapshotInstant(ctx));
   const where: FilterQuery<HandoffEvent>[] = [{ month: { $gte: filter.from, $lte: filter.to } }, { updatedAt: { $lte: asOf } }];
   if (filter.updatedSince) where.push({ updatedAt: { $gt: filter.updatedSince } });
   if (cursor) {
@@ -371,7 +372,7 @@ export async function handoffFacts(
   if (filter.provider) agreementWhere.push({ provider: { code: filter.provider.trim().toUpperCase() } });
   if (filter.customer) agreementWhere.push({ customer: { code: filter.customer.trim().toUpperCase() } });
   where.push({ agreement: { $and: agreementWhere } });
-  const events = await ctx.em.find(HandoffEvent, { $and: where }, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit: first + 1 });
+  const events = await ctx.em.find(HandoffEvent, { $and: where }, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit: first + 1, connectionType: readConnectionType(ctx.em) });
   const page = events.slice(0, first);
   const agreements = await loadManyOrThrow(ctx.loaders.agreementById, [...new Set(page.map((e) => e.agreement.id))], 'Agreement');
   const byId = new Map(agreements.map((a) => [a.id, a]));

@@ -7,6 +7,7 @@
 import { cursorCodec } from '../../common/connection';
 import type { Context } from '../../common/context';
 import { windowMonths } from '../../common/month-window';
+import { snapshotInstant } from '../../common/read-route';
 import { asDate, sqlOf } from '../../common/sql';
 import { Tier } from '../agreements/agreement.entity';
 import { frictionItemsOf } from '../reports/report.entity';
@@ -93,8 +94,8 @@ export async function frictionFacts(
 ): Promise<{ rows: FrictionFact[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }> {
   const cursor = after ? FRICTION_CURSOR.decode(after) : null;
   windowMonths(filter.from, filter.to);
-  const asOf = cursor?.[0] ?? ctx.request.receivedAt;
-  const sql = sqlOf(ctx.em);
+  const asOf = cursor?.[0] ?? (await snapshotInstant(ctx));
+  const sql = sqlOf(ctx.em, { read: true });
   const where = ['p.month >= ?', 'p.month <= ?', 'p.updated_at <= ?'];
   const params: unknown[] = [filter.from, filter.to, sql.date(asOf)];
   // A tier filter selects that tier's agreements, as in every fact table (CORPORATE: none collect reports, so no rows).

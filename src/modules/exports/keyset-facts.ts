@@ -7,6 +7,7 @@
 import { cursorCodec } from '../../common/connection';
 import type { Context } from '../../common/context';
 import { windowMonths } from '../../common/month-window';
+import { snapshotInstant } from '../../common/read-route';
 import { asDate, bool, isTrue, type Sql, sqlOf } from '../../common/sql';
 import type { Tier } from '../agreements/agreement.entity';
 import type { FactColumns, RowOf } from './fact-columns';
@@ -66,8 +67,8 @@ export async function readKeyset<C extends FactColumns>(ctx: Context, source: Ke
   const codec = cursorCodec(source.cursor, ['date', 'date', 'uuid']);
   const cursor = after ? codec.decode(after) : null;
   windowMonths(filter.from, filter.to);
-  const asOf = cursor?.[0] ?? ctx.request.receivedAt;
-  const sql = sqlOf(ctx.em);
+  const asOf = cursor?.[0] ?? (await snapshotInstant(ctx));
+  const sql = sqlOf(ctx.em, { read: true });
   const inner: string[] = [`${source.month} >= ?`, `${source.month} <= ?`];
   const params: unknown[] = [filter.from, filter.to];
   if (filter.tier) {

@@ -253,7 +253,7 @@ export function recordFromRows(m: Record<string, unknown>, objectives: Array<Rec
 export function createLedgerLoaders(em: EntityManager) {
   return {
     closedMonthsInWindow: new DataLoader<string, LedgerRecord[]>(async (keys) => {
-      const sql = sqlOf(em);
+      const sql = sqlOf(em, { read: true });
       const out = new Map<string, LedgerRecord[]>(keys.map((k) => [k, []]));
       const windows = new Map<string, string[]>();
       for (const k of keys) {

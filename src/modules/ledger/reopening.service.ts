@@ -195,7 +195,7 @@ export async function listCreditEntries(ctx: Context, filter: CreditLedgerFilter
 /** What each provider department owes in credits for the months of a charging period. */
 export async function creditTotals(ctx: Context, from: string, to: string): Promise<Array<{ departmentId: string; amount: number; entries: number; months: number }>> {
   if (compareMonths(to, from) < 0) throw new BadUserInputError(`to: expected ${from} or later, received ${to}`, 'to');
-  const rows = await sqlOf(ctx.em).rows<{ provider_id: string; amount: number | string | null; entries: number | string; months: number | string }>(
+  const rows = await sqlOf(ctx.em, { read: true }).rows<{ provider_id: string; amount: number | string | null; entries: number | string; months: number | string }>(
     `select provider_id, sum(delta) as amount, count(*) as entries, count(distinct agreement_id || '|' || month) as months from credit_entry where month >= ? and month <= ? group by provider_id order by provider_id`,
     [from, to],
   );

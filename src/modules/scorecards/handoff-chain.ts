@@ -3,6 +3,7 @@ import type { Context } from '../../common/context';
 import { score as scoreOf } from '../../scoring';
 import { Agreement } from '../agreements/agreement.entity';
 import { type ScoredMonth, measuredMonths, scoreMonths } from './scorecard.service';
+import { readConnectionType } from '../../common/read-route';
 import { windowMonths } from '../../common/month-window';
 import { HandoffEvent, HandoffMonth } from '../handoffs/handoff.entity';
 import { handoffStats, type HandoffStats } from '../handoffs/handoff.service';
@@ -38,9 +39,13 @@ export interface ChainData {
  * bottleneck is the stage with the worst score (the lowest conversion when none is scored).
  */
 export async function handoffChain(ctx: Context, from: string, to: string, start: Month, end: Month): Promise<ChainData> {
-  const months = await ctx.em.find(HandoffMonth, { month: { $gte: start, $lte: end }, volume: { $gt: 0 } }, { fields: ['agreement', 'month'], disableIdentityMap: true });
+  const months = await ctx.em.find(
+    HandoffMonth,
+    { month: { $gte: start, $lte: end }, volume: { $gt: 0 } },
+    { fields: ['agreement', 'month'], disableIdentityMap: true, connectionType: readConnectionType(ctx.em) },
+  );
   const ids = [...new Set(months.map((m) => m.agreement.id))];
-  const agreements = ids.length ? await ctx.em.find(Agreement, { id: { $in: ids } }, { orderBy: { key: 'asc' } }) : [];
+  const agreements = ids.length ? await ctx.em.find(Agreement, { id: { $in: ids } }, { orderBy: { key: 'asc' }, connectionType: readConnectionType(ctx.em) }) : [];
   // Breadth-first from `from`: the first path found to `to` is a shortest one.
   const via = new Map<string, Agreement>();
   const seen = new Set([from]);
@@ -68,7 +73,7 @@ export async function handoffChain(ctx: Context, from: string, to: string, start
   const events = await ctx.em.find(
     HandoffEvent,
     { agreement: { $in: path.map((a) => a.id) }, month: { $gte: start, $lte: end } },
-    { fields: ['agreement', 'stage', 'acceptedAt', 'rejectedAt', 'convertedAt', 'responseHours', 'qualityScore'], disableIdentityMap: true },
+    { fields: ['agreement', 'stage', 'acceptedAt', 'rejectedAt', 'convertedAt', 'responseHours', 'qualityScore'], disableIdentityMap: true, connectionType: readConnectionType(ctx.em) },
   );
   const scored = await scoreMonths(ctx, await measuredMonths(ctx, path, windowMonths(start, end)), ctx.request.now);
   const stages = path.map((agreement, position) => {

@@ -119,7 +119,7 @@ const BY_AGREEMENT_INDEX = 'ledger_month_rollup_agreement_index';
  */
 export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Month[]): Promise<LedgerRollup> {
   const now = ctx.request.now;
-  const sql = sqlOf(ctx.em);
+  const sql = sqlOf(ctx.em, { read: true });
   const from = months[0];
   const to = months[months.length - 1];
   const [state] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
@@ -231,7 +231,7 @@ export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Mon
  * where the ledger has no rows (the caller looks at every agreement).
  */
 export async function riskCandidates(ctx: Context, month: Month): Promise<string[] | null> {
-  const sql = sqlOf(ctx.em);
+  const sql = sqlOf(ctx.em, { read: true });
   const [state] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
   if (!state?.horizon || compareMonths(month, state.horizon) > 0) return null;
   const t = sql.date(ctx.request.now);
@@ -262,7 +262,7 @@ export interface GroupedRollupScope {
  */
 export async function ledgerRollups(ctx: Context, scope: GroupedRollupScope, ids: string[], months: Month[]): Promise<Map<string, LedgerRollup>> {
   const now = ctx.request.now;
-  const sql = sqlOf(ctx.em);
+  const sql = sqlOf(ctx.em, { read: true });
   const from = months[0];
   const to = months[months.length - 1];
   const out = new Map<string, LedgerRollup>(

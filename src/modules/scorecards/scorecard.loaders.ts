@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
+import { readConnection } from '../../common/read-route';
 import { asDate } from '../../common/sql';
 import type { HandoffStats } from '../../scoring/automated';
 import { ExclusionStatus } from '../reports/report.entity';
@@ -98,8 +99,9 @@ export const asNumber = (v: unknown): number | null => (v === null || v === unde
 
 /** Per-request loaders of the facts scores are computed from, as plain rows. */
 export function createScorecardLoaders(em: EntityManager) {
-  // Inside a transaction (an exclusion being checked) reads must use its connection.
-  const rows = <T>(sql: string, params: unknown[]): Promise<T[]> => em.getConnection().execute(sql, params, 'all', em.getTransactionContext());
+  // Inside a transaction (an exclusion being checked) reads must use its connection; a request
+  // routed to a replica reads the facts of its scores there (src/common/read-route.ts).
+  const rows = <T>(sql: string, params: unknown[]): Promise<T[]> => readConnection(em).execute(sql, params, 'all', em.getTransactionContext());
   const inWindow = (ids: string[], from: Month, to: Month) => ({ where: `month >= ? and month <= ? and agreement_id in (${ids.map(() => '?').join(', ')})`, params: [from, to, ...ids] });
   return {
     /** Reports of an agreement in a window (lateness, revision numbers, last change). */

@@ -12,6 +12,7 @@ import { Department } from '../departments/department.entity';
 import DataLoader from 'dataloader';
 import { type LedgerRollup, ledgerRollup, ledgerRollups, riskCandidates, type RollupScope, Sums } from './ledger-rollup';
 import { loadManyOrThrow } from '../../common/loaders';
+import { readConnectionType } from '../../common/read-route';
 import { bool, isTrue, numOrNull, sqlOf } from '../../common/sql';
 import { STATUS_RANK } from '../../scoring/ledger';
 import type { Metric } from '../catalog/metric.entity';
@@ -110,7 +111,7 @@ async function scorecardOf(ctx: Context, r: LedgerRollup, from: Month, to: Month
 
 /** Agreements that may have measured months: CUSTOMER and SERVICE ones ever activated. */
 export function measurable(ctx: Context, tier?: Tier): Promise<Agreement[]> {
-  return ctx.em.find(Agreement, { tier: tier ? tier : { $in: [Tier.CUSTOMER, Tier.SERVICE] }, activatedAt: { $ne: null } }, { orderBy: { key: 'asc' } });
+  return ctx.em.find(Agreement, { tier: tier ? tier : { $in: [Tier.CUSTOMER, Tier.SERVICE] }, activatedAt: { $ne: null } }, { orderBy: { key: 'asc' }, connectionType: readConnectionType(ctx.em) });
 }
 
 /** An agreement in one month: its own scorecard when measured, else the roll-up of its measured descendants. */
@@ -292,7 +293,7 @@ export async function atRisk(ctx: Context, month: Month): Promise<RiskItem[]> {
     loadManyOrThrow(ctx.loaders.metricById, metricIds),
     stale.length
       ? ctx.em
-          .find(Agreement, { id: { $in: stale } }, { orderBy: { key: 'asc' } })
+          .find(Agreement, { id: { $in: stale } }, { orderBy: { key: 'asc' }, connectionType: readConnectionType(ctx.em) })
           .then(async (list) => riskItemsOf(await scoreMonths(ctx, await measuredMonths(ctx, list, [month]), ctx.request.now), month))
       : [],
   ]);
@@ -336,7 +337,7 @@ export async function atRisk(ctx: Context, month: Month): Promise<RiskItem[]> {
  * instant, and the agreements whose does not (or null past the horizon, where the ledger has no rows).
  */
 async function riskRows(ctx: Context, month: Month): Promise<{ objectives: Array<Record<string, unknown>>; stale: string[] } | null> {
-  const sql = sqlOf(ctx.em);
+  const sql = sqlOf(ctx.em, { read: true });
   const [state] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
   if (!state?.horizon || compareMonths(month, state.horizon) > 0) return null;
   const t = sql.date(ctx.request.now);
@@ -368,7 +369,12 @@ function riskItemsOf(scored: ScoredMonth[], month: Month): RiskItem[] {
 export async function atRiskRescored(ctx: Context, month: Month): Promise<RiskItem[]> {
   // The ledger narrows the month to the agreements with something at risk (or to score again).
   const candidates = await riskCandidates(ctx, month);
-  const agreements = candidates === null ? await measurable(ctx) : candidates.length ? await ctx.em.find(Agreement, { id: { $in: candidates } }, { orderBy: { key: 'asc' } }) : [];
+  const agreements =
+    candidates === null
+      ? await measurable(ctx)
+      : candidates.length
+        ? await ctx.em.find(Agreement, { id: { $in: candidates } }, { orderBy: { key: 'asc' }, connectionType: readConnectionType(ctx.em) })
+        : [];
   const scored = await scoreMonths(ctx, await measuredMonths(ctx, agreements, [month]), ctx.request.now);
   return byRisk(riskItemsOf(scored, month));
 }
