@@ -68,8 +68,9 @@ export type Charge =
  * both off.
  *
  * Where the buckets live: in this process (`memory`, the only store on SQLite), or in PostgreSQL's
- * `rate_limit` table (`database`, the default there), shared by every instance on the database: one
- * `INSERT … ON CONFLICT … RETURNING` per charge, over the ORM's connection pool. When that store
+ * `rate_limit` table (`database`, the default there), shared by every instance on the database: a
+ * read of the address's failures and one `INSERT … ON CONFLICT … RETURNING` per charge, over the
+ * ORM's connection pool. When that store
  * fails, each instance limits in memory meanwhile (the insurance limiter), and a bucket found
  * exhausted is refused from memory until its window ends, without asking the store again.
  * docs/decisions.md, "Issue 18: shared rate limits".
@@ -104,7 +105,7 @@ export class RateLimits {
     this.failures = perMinute > 0 ? make('fail') : null;
   }
 
-  /** Stops the store's hourly clean-up timer (the rows are the database's; nothing else to close). */
+  /** Stops the store's clean-up timer (every 5 minutes, rows an hour past their window); the rows stay the database's. */
   close(): void {
     for (const limiter of [this.requests, this.failures]) {
       const timer = (limiter as unknown as { _clearExpiredTimeoutId?: NodeJS.Timeout } | null)?._clearExpiredTimeoutId;
@@ -136,6 +137,8 @@ export class RateLimits {
     }
     const failed = await this.failures.get(address);
     if (failed && failed.consumedPoints >= this.perMinute) {
+      // Kept small: past ends go whenever the list grows long (an address that never came back).
+      if (this.blockedAddresses.size >= 1000) for (const [a, until] of this.blockedAddresses) if (until <= Date.now()) this.blockedAddresses.delete(a);
       this.blockedAddresses.set(address, Date.now() + failed.msBeforeNext);
       return refuse(failed.msBeforeNext, failuresRefusal);
     }
