@@ -602,7 +602,8 @@ async function main(): Promise<void> {
   const rows = Number(option('--rows') ?? 10_000_000);
   const rebuildUpTo = Number(option('--rebuild-up-to') ?? 0);
   const server = await admin(async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0].server_version);
-  console.log(`scale bench: PostgreSQL ${server}, ${os.cpus().length} CPUs, ${new Date().toISOString()}; scales ${scales.join(', ')}; partitioning at ${fmt(rows)} rows`);
+  const parts = [only !== 'partition' ? `scales ${scales.join(', ')}` : '', only !== 'growth' ? `partitioning at ${fmt(rows)} rows` : ''].filter(Boolean);
+  console.log(`scale bench: PostgreSQL ${server}, ${os.cpus().length} CPUs, ${new Date().toISOString()}; ${parts.join('; ')}`);
   const t = performance.now();
   if (only !== 'partition') await growth(scales, rebuildUpTo);
   if (only !== 'growth') await partitioning(rows);
