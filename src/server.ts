@@ -26,6 +26,7 @@ import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
 import { provideExportLinkSettings } from './modules/exports/export-link';
 import { FACT_TABLES } from './modules/exports/fact-tables';
 import { provideMailer } from './modules/notifications/email.service';
+import { PrincipalCache, providePrincipalCache } from './modules/auth/principal-cache';
 import { buildApiSchema } from './schema';
 
 /** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
@@ -41,6 +42,8 @@ export interface App {
   scheduler: Scheduler;
   /** Live updates: the instance's outbox tail (started by `listen`) and its WebSocket edge at /graphql. */
   live: { feed: LiveFeed; edge: LiveEdge };
+  /** The principals of recently used tokens (PRINCIPAL_CACHE_SECONDS). */
+  principals: PrincipalCache;
   /** Signed webhooks (docs/webhooks.md): started by `listen` when WEBHOOK_POLL_MS > 0; tests call `tick(now)`. */
   webhooks: WebhookWorker;
   /** Starts listening on the configured host and port (0 picks a free one); resolves to the base URL. */
@@ -63,6 +66,9 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   const logger = options.logger ?? pino({ level: config.log.level, base: { service: 'tiered-sla' } });
   const { orm, counter } = await openOrm(config);
   const metrics = new ApiMetrics();
+  // Tokens' principals, reused for PRINCIPAL_CACHE_SECONDS (src/modules/auth/principal-cache.ts).
+  const principals = new PrincipalCache(config.auth.principalCacheMs);
+  providePrincipalCache(orm.em, principals);
   const schema = buildApiSchema();
   const apollo = createApollo(config, schema, logger);
   await apollo.start();
@@ -90,7 +96,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs);
   const feed = new LiveFeed(orm, logger, config.live);
-  const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown });
+  const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown, principals });
   provideWebhookSettings(orm.em, config.webhooks);
   provideExportLinkSettings(orm.em, config.exportLinks);
   const webhooks = new WebhookWorker(orm, logger, config.webhooks);
@@ -104,6 +110,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
     httpServer,
     scheduler,
     live: { feed, edge },
+    principals,
     webhooks,
     listen: async () => {
       await feed.start();

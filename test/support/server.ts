@@ -103,7 +103,15 @@ export async function freshDatabase(engine: Engine, env: Record<string, string> 
  */
 export async function startServer(
   engine: Engine,
-  options: { env?: Record<string, string>; logger?: Logger; seed?: boolean | 'all'; sameDatabaseAs?: TestServer; demoPrincipals?: () => DemoPrincipal[] | null } = {},
+  options: {
+    env?: Record<string, string>;
+    logger?: Logger;
+    seed?: boolean | 'all';
+    sameDatabaseAs?: TestServer;
+    /** With `sameDatabaseAs`: settings of the second instance that differ from the first's (e.g. `auth`). */
+    config?: Partial<Config>;
+    demoPrincipals?: () => DemoPrincipal[] | null;
+  } = {},
 ): Promise<TestServer> {
   // The test clock is on: tests of due dates and lateness send X-Clock-Now.
   const clock: Record<string, string> = options.env?.NODE_ENV === 'production' ? {} : { CLOCK_OVERRIDE: 'true' };
@@ -114,7 +122,9 @@ export async function startServer(
   clock.WEBHOOK_POLL_MS ??= '0';
   // A second instance on the database of a running one (tests of several instances): the same
   // config, and closing it leaves the database to the first.
-  const { config, drop } = options.sameDatabaseAs ? { config: options.sameDatabaseAs.app.config, drop: async () => undefined } : await freshDatabase(engine, { ...clock, ...options.env });
+  const { config, drop } = options.sameDatabaseAs
+    ? { config: { ...options.sameDatabaseAs.app.config, ...options.config }, drop: async () => undefined }
+    : await freshDatabase(engine, { ...clock, ...options.env });
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }), demoPrincipals: options.demoPrincipals });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
   // `true`: the catalogs only (tests build their own agreements); 'all': the demo agreements too.
