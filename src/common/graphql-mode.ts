@@ -5,18 +5,20 @@
  * decides by `process.env.NODE_ENV === 'production'`. Our NODE_ENV means other things
  * (introspection, the demo sign-in, CLOCK_OVERRIDE, the IDE: src/common/config.ts), so this
  * module, imported FIRST by every entry point that serves (src/main.ts, the benchmarks, the
- * torture runner), loads that file itself with NODE_ENV set to `production` for that one moment
- * and then puts NODE_ENV back as it was. The development checks stay where a developer asks for
- * them: `GRAPHQL_DEV_CHECKS=true`, or the test runner (vitest loads graphql-js without this
- * module, under its own NODE_ENV=test). docs/decisions.md, "Issue 19: graphql-js's mode".
+ * torture runner), loads that file itself with NODE_ENV set to `production` (`development` with
+ * GRAPHQL_DEV_CHECKS=true) for that one moment, then puts NODE_ENV back as it was. The development
+ * checks stay where a developer asks for them: `GRAPHQL_DEV_CHECKS=true`, or the test runner
+ * (vitest loads graphql-js without this module, under its own NODE_ENV=test).
+ * docs/decisions.md, "Issue 19: graphql-js's mode".
  */
 const INSTANCE_OF = require.resolve('graphql/jsutils/instanceOf.js');
 /** Whether graphql-js had already been loaded when this module ran (then NODE_ENV chose its mode). */
 const loadedBefore = INSTANCE_OF in require.cache;
 
-if (!loadedBefore && process.env.GRAPHQL_DEV_CHECKS !== 'true') {
+if (!loadedBefore) {
   const previous = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
+  // graphql-js's checks are on for anything but `production`.
+  process.env.NODE_ENV = process.env.GRAPHQL_DEV_CHECKS === 'true' ? 'development' : 'production';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(INSTANCE_OF);

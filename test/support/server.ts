@@ -65,8 +65,14 @@ export function memoryLogger(): { logger: Logger; lines: Array<Record<string, un
   return { logger, lines };
 }
 
-/** The config of a fresh database on `engine`, plus the clean-up that drops it. */
+/**
+ * The config of a fresh database on `engine`, plus the clean-up that drops it. The principal cache
+ * is off unless `env` turns it on (test/integration/principal-cache.test.ts does): with it on, a
+ * request's statement count would depend on how long the machine took since the token's last
+ * read (PRINCIPAL_CACHE_SECONDS), and tests count statements exactly.
+ */
 export async function freshDatabase(engine: Engine, env: Record<string, string> = {}): Promise<{ config: Config; drop: () => Promise<void> }> {
+  env = { PRINCIPAL_CACHE_SECONDS: '0', ...env };
   const name = `tsla_test_${randomBytes(5).toString('hex')}`;
   if (engine === 'sqlite') {
     const file = path.join(os.tmpdir(), `${name}.sqlite`);
