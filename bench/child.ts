@@ -176,3 +176,38 @@ export function sampleProcessRss(pid: number, intervalMs = 50): { stop(): Promis
       }),
   };
 }
+
+/**
+ * Starts the compiled bare Apollo baseline (`dist/bench/bare-apollo.js`) with only PATH and `env`;
+ * resolves once it prints its URL. `stop()` sends SIGTERM and waits for the exit.
+ */
+export function startBareApolloProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [compiled('bench/bare-apollo.js')], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(child);
+  let stderr = '';
+  const exit = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const nl = buffer.indexOf('\n');
+      if (nl < 0) return;
+      const { url } = JSON.parse(buffer.slice(0, nl)) as { url: string };
+      resolve({
+        child,
+        pid: child.pid as number,
+        url: url.replace(/\/$/, ''),
+        stderr: () => stderr,
+        async stop() {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          await exit;
+          clearTimeout(timer);
+        },
+      });
+    });
+    child.on('exit', (code, signal) => reject(new Error(`bare Apollo exited (${code ?? signal}) before listening: ${stderr.slice(-2000)}`)));
+  });
+}

@@ -32,6 +32,8 @@
  * once per department), records the first arrival of each event; its delays are printed in the
  * same table as the subscribers'. The worker runs at `WEBHOOK_POLL_MS=200`.
  */
+// First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
+import '../src/common/graphql-mode';
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';

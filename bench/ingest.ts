@@ -18,6 +18,8 @@
  *
  * Goals: ours ≥ 50,000 events/s, and within 3× of the plain insert (ours/plain ≥ 1/3).
  */
+// First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
+import '../src/common/graphql-mode';
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

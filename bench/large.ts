@@ -9,6 +9,8 @@
  * events: `seedLarge`), so a default run takes a minute or two; `npm run seed:large` makes the
  * full one (2,000 agreements, about 200,000 measurements, a million events) to pass here.
  */
+// First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
+import '../src/common/graphql-mode';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -27,6 +27,8 @@
  * postgres://postgres@127.0.0.1:5432/test; fresh databases are created and dropped). `--database`
  * keeps the large SQLite data set in that file and reuses it when it exists (seeding takes minutes).
  */
+// First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
+import '../src/common/graphql-mode';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import http from 'node:http';

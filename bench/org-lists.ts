@@ -15,6 +15,8 @@
  * 50,000 handoff events: `seedLarge`, about a minute) in a temporary file; `npm run seed:large --
  * --events 50000` makes the same data set to pass with --database.
  */
+// First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
+import '../src/common/graphql-mode';
 import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';

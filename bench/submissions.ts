@@ -10,6 +10,8 @@
  * SQLite always; PostgreSQL too with --pg (BENCH_POSTGRES_URL, default
  * postgres://postgres@127.0.0.1:5432/test; a fresh database is created and dropped).
  */
+// First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
+import '../src/common/graphql-mode';
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import { benchSeconds, fmt, hasFlag, type LoadResult, type MemoryReport, mib, ms, option, postJson, printTable, runLoad, sampleMemory } from './lib';

@@ -1,93 +1,178 @@
 /*
- * Requests per second of `{ __typename }` through our server (with a valid admin bearer token:
- * authentication, limits, logging and metrics all run) against a bare Apollo Server 5
- * (`startStandaloneServer`, a one-field schema), in one process, with the same closed-loop load
- * generator (a worker thread, keep-alive connections). The two servers are measured in
- * alternating rounds so that drift (JIT, CPU frequency, the page cache) hits both alike.
+ * The cheapest authenticated requests through our server against a bare Apollo Server 5's
+ * `{ hello }` (issue 19, goals 1 and 4):
+ *   - `{ me { id } }` with a valid bearer token (authentication, limits, logging, metrics, one resolver);
+ *   - `{ __typename }` with the same token, which is checked too (a token that is sent is always checked).
+ * Both servers run as child processes of their own, as `npm start` runs ours (`dist/src/main.js`,
+ * NODE_ENV unset, logging at `info` into a pipe this process reads and drops, the rate limiter on
+ * with a limit above what the load reaches); the load generator is a worker thread of this
+ * process, with keep-alive connections in a closed loop. The servers are measured in alternating
+ * rounds (bare, me, __typename) so that drift hits all alike; each figure is the median of the
+ * rounds with their spread, and each ratio is taken within a round. Each server's resident memory
+ * is sampled from /proc while the load runs.
  *
- *   npm run build && node dist/bench/typename.js [--seconds N] [--concurrency C] [--pg]
+ *   npm run build && node dist/bench/typename.js [--seconds N] [--rounds R] [--concurrency C] [--pg]
  *
- * Goal: ours / bare ≥ 0.9 in requests per second.
+ * Goals: me / bare ≥ 0.5 and __typename / bare ≥ 0.9 in requests per second; our peak RSS ≤ 250 MB.
  */
+// First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
+import '../src/common/graphql-mode';
 import 'reflect-metadata';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { benchSeconds, fmt, hasFlag, type LoadResult, ms, option, printGoal, printTable, runLoad } from './lib';
-import { Role, startBenchServer, tokenFor } from './setup';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '../src/common/config';
+import { Role } from '../src/common/role';
+import { openOrm } from '../src/db/orm';
+import { issueToken } from '../src/modules/auth/auth.service';
+import { generateToken } from '../src/modules/auth/tokens';
+import { User } from '../src/modules/auth/user.entity';
+import { sampleProcessRss, type ServerProcess, startBareApolloProcess, startServerProcess } from './child';
+import { benchSeconds, fmt, hasFlag, type LoadResult, mib, ms, option, printGoal, printTable, runLoad } from './lib';
+import { postgresUrl } from './setup';
 
-const GOAL = 0.9;
-const ROUNDS = 2;
+const ME_GOAL = 0.5;
+const TYPENAME_GOAL = 0.9;
+const RSS_GOAL_MB = 250;
+
+/** A fresh, migrated database with one ADMIN user and its token; `drop` removes it. */
+async function prepareDatabase(pgServer: boolean): Promise<{ url: string; token: string; drop: () => Promise<void> }> {
+  const id = `tsla_bench_typename_${randomBytes(4).toString('hex')}`;
+  let url: string;
+  let drop: () => Promise<void>;
+  if (!pgServer) {
+    const file = path.join(os.tmpdir(), `${id}.sqlite`);
+    url = `sqlite:${file}`;
+    drop = async () => {
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+    };
+  } else {
+    const admin = postgresUrl();
+    const u = new URL(admin);
+    u.pathname = `/${id}`;
+    url = u.toString();
+    drop = async () => {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists "${id}" with (force)`);
+      } finally {
+        await client.end();
+      }
+    };
+  }
+  const { orm } = await openOrm(loadConfig({ NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'silent', SEED_DEMO: 'never', DATABASE_URL: url }));
+  try {
+    const em = orm.em.fork();
+    const user = em.create(User, { name: 'typename bench', email: 'typename.bench@bench.example', role: Role.ADMIN, department: null });
+    const token = generateToken();
+    issueToken(em, user, 'bench', token, null);
+    await em.flush();
+    return { url, token, drop };
+  } catch (e) {
+    await drop().catch(() => undefined);
+    throw e;
+  } finally {
+    await orm.close(true);
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const spread = (xs: number[], digits = 0): string => `${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)}`;
 
 async function main(): Promise<number> {
-  const seconds = benchSeconds(10);
+  const seconds = benchSeconds(5);
+  const rounds = Math.max(3, Number(option('--rounds') ?? 3));
   const concurrency = Number(option('--concurrency') ?? 32);
   const engine = hasFlag('--pg') ? 'postgresql' : 'sqlite';
-  const body = JSON.stringify({ query: '{ __typename }' });
 
-  const ours = await startBenchServer(engine, 'typename');
-  const bare = new ApolloServer({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'world' } } });
-  const { url: bareUrl } = await startStandaloneServer(bare, { listen: { host: '127.0.0.1', port: 0 } });
+  const db = await prepareDatabase(engine === 'postgresql');
+  let ours: ServerProcess | undefined;
+  let bare: ServerProcess | undefined;
   let errors = 0;
   try {
-    const token = await tokenFor(ours.app, Role.ADMIN);
+    // As `npm start` runs it (NODE_ENV unset), logging at info, the rate limiter on (per token; its
+    // limit above the load's pace, so it counts every request and refuses none).
+    ours = await startServerProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000', SEED_DEMO: 'never' });
+    bare = await startBareApolloProcess({ NODE_ENV: 'production' });
+    const auth = { authorization: `Bearer ${db.token}` };
     const targets = {
-      ours: { url: ours.graphqlUrl, headers: { authorization: `Bearer ${token}` } },
-      bare: { url: bareUrl, headers: {} as Record<string, string> },
+      bare: { label: 'bare Apollo Server 5 { hello } (no token)', url: bare.url, headers: {} as Record<string, string>, body: JSON.stringify({ query: '{ hello }' }), expect: '"hello":"world"' },
+      me: { label: 'ours { me { id } } (bearer token)', url: `${ours.url}/graphql`, headers: auth, body: JSON.stringify({ query: '{ me { id } }' }), expect: '"me":{"id":"' },
+      typename: { label: 'ours { __typename } (bearer token, checked)', url: `${ours.url}/graphql`, headers: auth, body: JSON.stringify({ query: '{ __typename }' }), expect: '"__typename":"Query"' },
     };
-    console.log(`typename: ${concurrency} keep-alive connections, ${seconds} s measured per server in ${ROUNDS} alternating rounds (after 2 s warm-up each); our database: ${engine}`);
-
-    // Warm-up both, then alternate bare/ours rounds.
-    for (const t of [targets.bare, targets.ours]) {
-      const w = await runLoad({ ...t, bodies: [body], concurrency, durationMs: 2000, expect: '"__typename":"Query"' });
+    type Name = keyof typeof targets;
+    const names: Name[] = ['bare', 'me', 'typename'];
+    console.log(
+      `typename: ${concurrency} keep-alive connections, ${rounds} alternating rounds of ${seconds} s per target (after a 2 s warm-up each); ` +
+        `our server: dist/src/main.js (pid ${ours.pid}, NODE_ENV unset, LOG_LEVEL=info to a pipe, rate limiter on), database ${engine}; bare Apollo: pid ${bare.pid}, NODE_ENV=production`,
+    );
+    for (const name of names) {
+      const t = targets[name];
+      const w = await runLoad({ url: t.url, headers: t.headers, bodies: [t.body], concurrency, durationMs: 2000, expect: t.expect });
       errors += w.errors;
-      if (w.errors) console.error(`warm-up errors against ${t.url}:`, w.errorSamples);
+      if (w.errors) console.error(`warm-up errors against ${name}:`, w.errorSamples);
     }
-    const results: Record<'ours' | 'bare', LoadResult[]> = { ours: [], bare: [] };
-    let statements = 0;
-    for (let r = 0; r < ROUNDS; r++) {
-      for (const name of ['bare', 'ours'] as const) {
-        const before = ours.app.statements.count;
-        const res = await runLoad({ ...targets[name], bodies: [body], concurrency, durationMs: (seconds * 1000) / ROUNDS, expect: '"__typename":"Query"' });
-        if (name === 'ours') statements += ours.app.statements.count - before;
+    const oursRss = sampleProcessRss(ours.pid, 50);
+    const bareRss = sampleProcessRss(bare.pid, 50);
+    const results: Record<Name, LoadResult[]> = { bare: [], me: [], typename: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const name of names) {
+        const t = targets[name];
+        const res = await runLoad({ url: t.url, headers: t.headers, bodies: [t.body], concurrency, durationMs: seconds * 1000, expect: t.expect });
         results[name].push(res);
         errors += res.errors;
         if (res.errors) console.error(`${name}: ${res.errors} errors, e.g.`, res.errorSamples);
       }
     }
+    const [ourMemory, bareMemory] = [await oursRss.stop(), await bareRss.stop()];
 
-    const summary = (list: LoadResult[]) => {
-      const count = list.reduce((a, r) => a + r.count, 0);
-      const elapsed = list.reduce((a, r) => a + r.elapsedMs, 0);
-      // Percentiles of the rounds pooled: the rounds have the same length, so the mean of their
-      // percentiles is close; the max is the max.
-      const avg = (f: (r: LoadResult) => number) => list.reduce((a, r) => a + f(r), 0) / list.length;
-      return {
-        count,
-        errors: list.reduce((a, r) => a + r.errors, 0),
-        rps: count / (elapsed / 1000),
-        p50: avg((r) => r.latency.p50),
-        p99: avg((r) => r.latency.p99),
-        max: Math.max(...list.map((r) => r.latency.max)),
-        rounds: list.map((r) => fmt(r.rps)).join(' / '),
-      };
-    };
-    const o = summary(results.ours);
-    const b = summary(results.bare);
-    const ratio = o.rps / b.rps;
+    const rows = names.map((name) => {
+      const list = results[name];
+      const rps = list.map((r) => r.rps);
+      return [
+        targets[name].label,
+        fmt(list.reduce((a, r) => a + r.count, 0)),
+        fmt(list.reduce((a, r) => a + r.errors, 0)),
+        fmt(median(rps)),
+        spread(rps),
+        ms(median(list.map((r) => r.latency.p50))),
+        ms(median(list.map((r) => r.latency.p99))),
+      ];
+    });
+    printTable(`POST /graphql — closed loop, median of ${rounds} rounds`, ['target', 'requests', 'errors', 'req/s', 'req/s spread', 'p50', 'p99'], rows);
+    const ratios = (name: Name) => results[name].map((r, i) => r.rps / results.bare[i].rps);
+    const me = ratios('me');
+    const typename = ratios('typename');
     printTable(
-      'POST { __typename } — closed loop',
-      ['server', 'requests', 'errors', 'req/s', 'req/s by round', 'p50', 'p99', 'max'],
+      'ratios ours / bare, within each round',
+      ['ratio', 'median', 'spread', 'by round'],
       [
-        ['ours (src/server.ts, bearer token)', fmt(o.count), fmt(o.errors), fmt(o.rps), o.rounds, ms(o.p50), ms(o.p99), ms(o.max)],
-        ['bare Apollo Server 5 (standalone)', fmt(b.count), fmt(b.errors), fmt(b.rps), b.rounds, ms(b.p50), ms(b.p99), ms(b.max)],
-        ['ratio ours / bare', '', '', fmt(ratio, 3), '', fmt(o.p50 / b.p50, 2) + '×', fmt(o.p99 / b.p99, 2) + '×', ''],
+        ['{ me { id } } / bare', fmt(median(me), 3), spread(me, 3), me.map((x) => fmt(x, 3)).join(' / ')],
+        ['{ __typename } / bare', fmt(median(typename), 3), spread(typename, 3), typename.map((x) => fmt(x, 3)).join(' / ')],
       ],
     );
-    console.log(`SQL statements per request of ours (measured rounds): ${fmt(statements / o.count, 2)}`);
-    printGoal(`ours/bare requests per second ≥ ${GOAL}`, ratio >= GOAL, fmt(ratio, 3));
+    printTable(
+      'resident memory of each server process while the load ran (sampled every 50 ms from /proc)',
+      ['process', 'first', 'peak', 'mean'],
+      [
+        ['ours', mib(ourMemory.first), mib(ourMemory.peak), mib(ourMemory.mean)],
+        ['bare Apollo', mib(bareMemory.first), mib(bareMemory.peak), mib(bareMemory.mean)],
+      ],
+    );
+    printGoal(`{ me { id } } with a token ≥ ${ME_GOAL}× bare Apollo's { hello }`, median(me) >= ME_GOAL, `${fmt(median(me), 3)} (spread ${spread(me, 3)})`);
+    printGoal(`{ __typename } with a checked token ≥ ${TYPENAME_GOAL}× bare Apollo's { hello }`, median(typename) >= TYPENAME_GOAL, `${fmt(median(typename), 3)} (spread ${spread(typename, 3)})`);
+    printGoal(`our server's peak RSS ≤ ${RSS_GOAL_MB} MB`, ourMemory.peak <= RSS_GOAL_MB * 1024 * 1024, mib(ourMemory.peak));
   } finally {
-    await bare.stop();
-    await ours.close();
+    await ours?.stop();
+    await bare?.stop();
+    await db.drop();
   }
   return errors ? 1 : 0;
 }

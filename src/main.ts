@@ -1,8 +1,11 @@
 /* Entry point of `npm start`: parse the config, build the embedded demo database on a first start,
  * open and migrate the database, seed an empty one, serve, and stop gracefully on SIGTERM or SIGINT. */
+// First: graphql-js's mode is fixed when it is first loaded (src/common/graphql-mode.ts).
+import './common/graphql-mode';
 import 'reflect-metadata';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './common/config';
+import { graphqlJsMode } from './common/graphql-mode';
 import { createApp, type App } from './server';
 import { DurabilityError } from './db/durability';
 import type { DemoPrincipal } from './http/dashboard';
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   const url = await app.listen();
-  app.logger.info({ url: `${url}/graphql`, engine: config.database.engine }, 'tiered-sla is serving');
+  app.logger.info({ url: `${url}/graphql`, engine: config.database.engine, graphqlJs: graphqlJsMode() }, 'tiered-sla is serving');
 }
 
 main().catch((e) => {

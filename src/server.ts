@@ -28,6 +28,7 @@ import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
 import { provideExportLinkSettings } from './modules/exports/export-link';
 import { FACT_TABLES } from './modules/exports/fact-tables';
 import { provideMailer } from './modules/notifications/email.service';
+import { PrincipalCache, providePrincipalCache } from './modules/auth/principal-cache';
 import { buildApiSchema } from './schema';
 
 /** A running (or ready to run) API server and what tests and the CLI need to reach into it. */
@@ -43,6 +44,8 @@ export interface App {
   scheduler: Scheduler;
   /** Live updates: the instance's outbox tail (started by `listen`) and its WebSocket edge at /graphql. */
   live: { feed: LiveFeed; edge: LiveEdge };
+  /** The principals of recently used tokens (PRINCIPAL_CACHE_SECONDS). */
+  principals: PrincipalCache;
   /** Signed webhooks (docs/webhooks.md): started by `listen` when WEBHOOK_POLL_MS > 0; tests call `tick(now)`. */
   webhooks: WebhookWorker;
   /** Starts listening on the configured host and port (0 picks a free one); resolves to the base URL. */
@@ -71,6 +74,9 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
     throw e;
   }
   const metrics = new ApiMetrics();
+  // Tokens' principals, reused for PRINCIPAL_CACHE_SECONDS (src/modules/auth/principal-cache.ts).
+  const principals = new PrincipalCache(config.auth.principalCacheMs);
+  providePrincipalCache(orm.em, principals);
   const schema = buildApiSchema();
   // Where dashboard and BI reads go (src/common/read-route.ts): one instance's memory of who wrote just now.
   const readRouting: ReadRouting = { replicas: config.database.readUrls.length > 0, writes: new RecentWrites(config.database.readYourWritesMs) };
@@ -101,7 +107,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs, JOBS, config.schedulerClock);
   const feed = new LiveFeed(orm, logger, config.live);
-  const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown });
+  const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown, principals });
   provideWebhookSettings(orm.em, config.webhooks);
   provideExportLinkSettings(orm.em, config.exportLinks);
   const webhooks = new WebhookWorker(orm, logger, config.webhooks);
@@ -115,6 +121,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
     httpServer,
     scheduler,
     live: { feed, edge },
+    principals,
     webhooks,
     listen: async () => {
       await feed.start();

@@ -13,6 +13,8 @@
  *            scenarios are skipped with a line saying so
  * --seed     the seed of every random choice (printed, so a run can be repeated)
  */
+// First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
+import '../src/common/graphql-mode';
 import { fuzzPg, fuzzSqlite } from './fuzz';
 import { idempotencyPg, idempotencySqlite } from './idempotency';
 import { firstStart, killsPg, killsSqlite } from './kills';

@@ -50,6 +50,22 @@ export interface Config {
   };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /**
+   * `GRAPHQL_DEV_CHECKS`: whether graphql-js runs with its development checks (the multi-realm
+   * `instanceOf` test on every type check). Read before graphql-js loads, by src/graphql-mode.ts,
+   * which every entry point imports first; here so a bad value is reported with the others. Not
+   * tied to NODE_ENV (docs/decisions.md, "Issue 19: graphql-js's mode").
+   */
+  graphqlDevChecks: boolean;
+  /** Authentication (src/modules/auth/principal-cache.ts, docs/decisions.md "Issue 19: the principal cache"). */
+  auth: {
+    /**
+     * How long a token's principal is reused without asking the database, in milliseconds; 0: every
+     * request reads it. A revocation, deactivation or role change through this instance applies at
+     * once; one made through another instance (or in the database) within this time.
+     */
+    principalCacheMs: number;
+  };
+  /**
    * Whether a request may set its own "now" with the `X-Clock-Now` header (ISO 8601): tests and
    * demos of due dates, lateness and PENDING/NO_DATA. Never allowed in production.
    */
@@ -194,6 +210,8 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: wholeNumber(0, 1000000, 1200, 'an integer'),
   // No default: unset means "database" on PostgreSQL, "memory" on SQLite (loadConfig).
   RATE_LIMIT_STORE: z.enum(['database', 'memory'], { error: 'expected database or memory' }).optional(),
+  PRINCIPAL_CACHE_SECONDS: wholeNumber(0, 300, 5, 'a whole number of seconds (0: off)'),
+  GRAPHQL_DEV_CHECKS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   SCHEDULER_INTERVAL_MS: wholeNumber(0, 86400000, 60000, 'a whole number of milliseconds (0: off)'),
   CLOCK_OVERRIDE: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   SCHEDULER_CLOCK: z
@@ -309,6 +327,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       readYourWritesMs: e.READ_YOUR_WRITES_SECONDS * 1000,
     },
     log: { level: e.LOG_LEVEL },
+    graphqlDevChecks: e.GRAPHQL_DEV_CHECKS === 'true',
+    auth: { principalCacheMs: e.PRINCIPAL_CACHE_SECONDS * 1000 },
     clockOverride: e.CLOCK_OVERRIDE === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     schedulerClock: e.SCHEDULER_CLOCK === undefined ? null : new Date(e.SCHEDULER_CLOCK),

@@ -26,8 +26,12 @@ export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerP
           if (operation?.operation === 'subscription') {
             throw refusal(new Error('Subscriptions are served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP'), 400, 'BAD_REQUEST');
           }
-          // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no token.
-          if (operation && isTypenameOnly(operation) && document.definitions.length === 1) return;
+          // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no
+          // token; a token that is sent is checked all the same (a revoked one is refused).
+          if (operation && isTypenameOnly(operation) && document.definitions.length === 1) {
+            if (contextValue.request.bearer !== undefined) await authenticateContext(contextValue);
+            return;
+          }
           const problem = inputProblem(document, request.variables ?? {});
           if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
           let cost: number;
@@ -42,15 +46,20 @@ export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerP
           if (cost > config.limits.cost) {
             throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');
           }
-          if (operation && isTypenameOnly(operation)) return;
-          try {
-            contextValue.principal = await authenticateBearer(contextValue.em, contextValue.request.bearer);
-          } catch (e) {
-            if (e instanceof UnauthenticatedError) throw refusal(e, 401, 'UNAUTHENTICATED');
-            throw e;
-          }
+          if (operation && isTypenameOnly(operation) && contextValue.request.bearer === undefined) return;
+          await authenticateContext(contextValue);
         },
       };
     },
   };
+}
+
+/** The request's principal from its bearer token, or a 401 UNAUTHENTICATED refusal saying why not. */
+async function authenticateContext(contextValue: Context): Promise<void> {
+  try {
+    contextValue.principal = await authenticateBearer(contextValue.em, contextValue.request.bearer);
+  } catch (e) {
+    if (e instanceof UnauthenticatedError) throw refusal(e, 401, 'UNAUTHENTICATED');
+    throw e;
+  }
 }

@@ -25,6 +25,7 @@ import { createContext, type Principal } from '../common/context';
 import { UnauthenticatedError } from '../common/errors';
 import { loggableError } from '../common/logging';
 import type { LiveFeed } from '../modules/live/live-feed';
+import type { Invalidation, PrincipalCache } from '../modules/auth/principal-cache';
 import { type LiveContext, SLOW_SUBSCRIBER_CLOSE } from '../modules/live/live.service';
 import { formatError } from './apollo';
 import { authenticateBearer, requestBearer } from './authenticate';
@@ -34,10 +35,11 @@ import type { Shutdown } from './shutdown';
 /** The path of the GraphQL endpoint, for HTTP and WebSocket alike. */
 const PATH = '/graphql';
 
-/** What a connection authenticated as, and with which credential. */
+/** What a connection authenticated as, with which credential, over which socket. */
 interface Connection {
   principal: Principal;
   bearer: string;
+  socket: WebSocket;
 }
 
 /** What each connection's graphql-ws context carries: the socket and its upgrade request. */
@@ -52,6 +54,20 @@ type Ctx = WsContext<Record<string, unknown> | undefined, Extra>;
 export const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 /** Ping interval; a connection that has not answered the previous ping by the next is terminated. */
 const KEEPALIVE_MS = 12_000;
+
+/**
+ * How often open connections are re-checked without being told (their tokens authenticated again):
+ * half the principal cache's time to live, so a revocation made on another instance closes them
+ * within about 1.5 times that time; every second when the cache is off.
+ */
+export function recheckIntervalMs(principalCacheMs: number): number {
+  return principalCacheMs > 0 ? Math.max(100, Math.floor(principalCacheMs / 2)) : 1000;
+}
+
+/** Whether a re-authentication found the connection's principal changed (role or departments): its subscriptions were authorized for the old one. */
+function principalChanged(before: Principal, after: Principal): boolean {
+  return before.role !== after.role || before.departmentIds.join() !== after.departmentIds.join();
+}
 
 /** WebSocket close reasons are at most 123 bytes. */
 function closeReason(message: string): string {
@@ -137,17 +153,75 @@ export interface LiveEdge {
 
 /**
  * Serves graphql-ws on `server`'s upgrade requests to /graphql (other paths are refused with 404,
- * and every upgrade during shutdown with 503). A connection is authenticated once, by the token in
- * its `connection_init` payload, exactly as an HTTP request by its Authorization header; a missing
- * or refused token closes it with 4401 and the reason. Each subscription document passes the same
+ * and every upgrade during shutdown with 503). A connection is authenticated by the token in its
+ * `connection_init` payload, exactly as an HTTP request by its Authorization header; a missing or
+ * refused token closes it with 4401 and the reason. While it is open its token is checked again
+ * (see `recheck`): a token revoked, expired or whose user was deactivated or changed closes it
+ * with 4403 and the reason, at once when the change was made on this instance. Each subscription document passes the same
  * limits as an HTTP query (tokens, depth, aliases, the values it carries, cost); only `subscription`
  * operations are served here (queries and mutations go over HTTP, with its rate limit, timeouts
  * and clock). Errors are masked as over HTTP.
  */
-export function attachLive(deps: { server: http.Server; schema: GraphQLSchema; orm: MikroORM; feed: LiveFeed; config: Config; logger: Logger; shutdown: Shutdown }): LiveEdge {
-  const { server, schema, orm, feed, config, logger, shutdown } = deps;
+export function attachLive(deps: {
+  server: http.Server;
+  schema: GraphQLSchema;
+  orm: MikroORM;
+  feed: LiveFeed;
+  config: Config;
+  logger: Logger;
+  shutdown: Shutdown;
+  principals: PrincipalCache;
+}): LiveEdge {
+  const { server, schema, orm, feed, config, logger, shutdown, principals } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.http.bodyLimitBytes });
   const connections = new WeakMap<object, Connection>();
+  /** The authenticated connections still open, for the re-checks of their tokens. */
+  const open = new Set<Connection>();
+
+  /**
+   * Authenticates the tokens of open connections again (those `only` names, or all): a token that
+   * no longer stands for a principal (revoked, expired, its user deactivated) closes its
+   * connections with 4403 and the reason, as does a principal whose role or departments changed
+   * (its subscriptions were authorized for the old ones; a reconnect authorizes them anew). One
+   * authentication per distinct token, through the principal cache.
+   */
+  const recheck = async (only?: Invalidation): Promise<void> => {
+    const byBearer = new Map<string, Connection[]>();
+    for (const c of open) {
+      if (only && ('tokenId' in only ? c.principal.tokenId !== only.tokenId : c.principal.userId !== only.userId)) continue;
+      const list = byBearer.get(c.bearer);
+      if (list) list.push(c);
+      else byBearer.set(c.bearer, [c]);
+    }
+    for (const [bearer, list] of byBearer) {
+      let reason: string | null = null;
+      try {
+        const now = await authenticateBearer(orm.em.fork(), bearer);
+        if (principalChanged(list[0].principal, now)) reason = "The role or department of this connection's user changed; reconnect to subscribe again";
+      } catch (e) {
+        if (!(e instanceof UnauthenticatedError)) {
+          logger.warn({ err: loggableError(e) }, 'could not re-check the token of a WebSocket connection');
+          continue;
+        }
+        reason = e.message;
+      }
+      if (reason === null) continue;
+      for (const c of list) {
+        open.delete(c);
+        c.socket.close(CloseCode.Forbidden, closeReason(reason));
+      }
+    }
+  };
+  // One re-check at a time; what is asked meanwhile runs after it (a revocation is never skipped).
+  let rechecking: Promise<void> = Promise.resolve();
+  const queueRecheck = (only?: Invalidation): void => {
+    if (!open.size) return;
+    rechecking = rechecking.then(() => recheck(only)).catch((e: unknown) => logger.error({ err: loggableError(e) }, 'WebSocket token re-check failed'));
+  };
+  // At once for what this instance revoked, deactivated or changed; on a timer for the others' changes.
+  const stopListening = principals.onInvalidate((what) => queueRecheck(what));
+  const recheckTimer = setInterval(() => queueRecheck(), recheckIntervalMs(principals.ttlMs));
+  recheckTimer.unref();
   const rules = [...specifiedRules, depthLimitRule(config.limits.depth), aliasLimitRule(config.limits.aliases)];
 
   const refuse = (errors: GraphQLError[]) => errors;
@@ -159,7 +233,10 @@ export function attachLive(deps: { server: http.Server; schema: GraphQLSchema; o
       const bearer = connectionBearer(ctx.connectionParams);
       try {
         const principal = await authenticateBearer(orm.em.fork(), bearer);
-        connections.set(ctx, { principal, bearer: bearer as string });
+        const connection: Connection = { principal, bearer: bearer as string, socket: ctx.extra.socket };
+        connections.set(ctx, connection);
+        open.add(connection);
+        ctx.extra.socket.once('close', () => open.delete(connection));
         return true;
       } catch (e) {
         if (!(e instanceof UnauthenticatedError)) throw e;
@@ -291,6 +368,8 @@ export function attachLive(deps: { server: http.Server; schema: GraphQLSchema; o
     },
     async close(timeoutMs) {
       server.off('upgrade', onUpgrade);
+      clearInterval(recheckTimer);
+      stopListening();
       const open = [...wss.clients];
       const closed = Promise.all(open.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise<void>((resolve) => ws.once('close', () => resolve())))));
       for (const ws of open) ws.close(1001, 'Server shutting down');

@@ -24,6 +24,11 @@ async function startProcess(env: Record<string, string>): Promise<Running> {
   return { child: p.child, url: await p.serving, stdout: p.lines, exit: p.exit.then((e) => e.code) };
 }
 
+/** The "tiered-sla is serving" line of a started process. */
+function serving(p: Running): { graphqlJs?: string } {
+  return p.stdout.map((l) => JSON.parse(l) as { msg?: string; graphqlJs?: string }).find((l) => l.msg === 'tiered-sla is serving') ?? {};
+}
+
 function demoTokens(sqliteFile: string): Record<string, string> {
   return JSON.parse(fs.readFileSync(demoTokensFile(sqliteFile), 'utf8')) as Record<string, string>;
 }
@@ -61,6 +66,9 @@ describe('the compiled server process', () => {
       // npm start prints them (embedded demo database only).
       const printed = p.stdout.map((l) => JSON.parse(l) as { tokens?: Record<string, string> }).find((l) => l.tokens);
       expect(printed?.tokens).toEqual(tokens);
+      // graphql-js runs in production mode, while NODE_ENV (unset: development) keeps its own
+      // meaning: the demo tokens above are never made in production (src/common/graphql-mode.ts).
+      expect(serving(p).graphqlJs).toBe('production');
       const r = await fetch(`${p.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.ANALYST}` },
@@ -72,8 +80,9 @@ describe('the compiled server process', () => {
       p.child.kill('SIGTERM');
       expect(await p.exit).toBe(0);
     }
-    // A second start finds the data and does not seed again.
-    const again = await startProcess({ DATABASE_URL: `sqlite:${file}` });
+    // A second start finds the data and does not seed again; a developer asked for graphql-js's checks.
+    const again = await startProcess({ DATABASE_URL: `sqlite:${file}`, GRAPHQL_DEV_CHECKS: 'true' });
+    expect(serving(again).graphqlJs).toBe('development');
     expect(again.stdout.some((l) => l.includes('seeded the demo company'))).toBe(false);
     expect(again.stdout.some((l) => l.includes('demo tokens'))).toBe(true);
     again.child.kill('SIGINT');

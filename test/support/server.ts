@@ -71,8 +71,14 @@ export interface DatabasePlace {
   name: string;
 }
 
-/** The config of a fresh database on `engine`, plus the clean-up that drops it. */
+/**
+ * The config of a fresh database on `engine`, plus the clean-up that drops it. The principal cache
+ * is off unless `env` turns it on (test/integration/principal-cache.test.ts does): with it on, a
+ * request's statement count would depend on how long the machine took since the token's last
+ * read (PRINCIPAL_CACHE_SECONDS), and tests count statements exactly.
+ */
 export async function freshDatabase(engine: Engine, env: Record<string, string> = {}, place?: DatabasePlace): Promise<{ config: Config; drop: () => Promise<void> }> {
+  env = { PRINCIPAL_CACHE_SECONDS: '0', ...env };
   const name = place?.name ?? `tsla_test_${randomBytes(5).toString('hex')}`;
   if (engine === 'sqlite') {
     const file = path.join(os.tmpdir(), `${name}.sqlite`);
@@ -117,6 +123,8 @@ export async function startServer(
     demoPrincipals?: () => DemoPrincipal[] | null;
     /** PostgreSQL only: the server and name of the fresh database (default: TEST_POSTGRES_URL's server, a random name). */
     database?: DatabasePlace;
+    /** With `sameDatabaseAs`: settings of the second instance that differ from the first's (e.g. `auth`). */
+    config?: Partial<Config>;
   } = {},
 ): Promise<TestServer> {
   // The test clock is on: tests of due dates and lateness send X-Clock-Now.
@@ -129,7 +137,7 @@ export async function startServer(
   // A second instance on the database of a running one (tests of several instances): the same
   // config, and closing it leaves the database to the first.
   const { config, drop } = options.sameDatabaseAs
-    ? { config: options.sameDatabaseAs.app.config, drop: async () => undefined }
+    ? { config: { ...options.sameDatabaseAs.app.config, ...options.config }, drop: async () => undefined }
     : await freshDatabase(engine, { ...clock, ...options.env }, options.database);
   const app = await createApp(config, { logger: options.logger ?? pino({ level: 'silent' }), demoPrincipals: options.demoPrincipals });
   // The demo company, on either engine (`npm start` seeds only the embedded database).
