@@ -51,7 +51,7 @@ export interface Config {
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /**
    * `GRAPHQL_DEV_CHECKS`: whether graphql-js runs with its development checks (the multi-realm
-   * `instanceOf` test on every type check). Read before graphql-js loads, by src/graphql-mode.ts,
+   * `instanceOf` test on every type check). Read before graphql-js loads, by src/common/graphql-mode.ts,
    * which every entry point imports first; here so a bad value is reported with the others. Not
    * tied to NODE_ENV (docs/decisions.md, "Issue 19: graphql-js's mode").
    */
