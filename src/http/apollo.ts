@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { PUBLIC_ERROR_CODES } from '../common/errors';
 import type { Config } from '../common/config';
 import type { Context } from '../common/context';
+import { factsExecutionPlugin } from './facts-execution';
 import { gatePlugin } from './gate';
 import { graphqlLogPlugin } from './graphql-log';
 import { readRoutingPlugin } from './read-routing';
@@ -51,9 +52,10 @@ export function createApollo(config: Config, schema: GraphQLSchema, logger: Logg
     // We own shutdown (see `close`): Apollo's own signal handlers would stop it under the
     // requests still in flight and re-raise the signal.
     stopOnTerminationSignals: false,
-    // Order matters: the gate (cost, then authentication) runs before anything touches data.
+    // Order matters: the gate (cost, then authentication) runs before anything touches data; fact
+    // connection queries are then executed by src/http/facts-execution.ts, the rest by graphql-js.
     // No landing page: Apollo's loads its sandbox from a CDN, which a machine without internet
     // cannot reach; browsers get the offline GraphiQL instead (src/http/ide.ts).
-    plugins: [gatePlugin(config, schema), readRoutingPlugin(readRouting), graphqlLogPlugin(logger), ApolloServerPluginLandingPageDisabled()],
+    plugins: [gatePlugin(config, schema), readRoutingPlugin(readRouting), graphqlLogPlugin(logger), factsExecutionPlugin(schema), ApolloServerPluginLandingPageDisabled()],
   });
 }

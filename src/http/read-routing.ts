@@ -3,7 +3,7 @@ import type { Context } from '../common/context';
 import { chooseReadSource, READ_FROM_HEADER, READ_SOURCE_HEADER, readFromHeader, type ReadRouting } from '../common/read-route';
 
 /**
- * Read replicas for GraphQL (src/common/read-route.ts). When execution starts (after the gate has
+ * Read replicas for GraphQL (src/common/read-route.ts). Before execution (after the gate has
  * authenticated), the request is routed: a mutation, a principal within its read-your-writes
  * window, or `X-Read-From: primary` reads from the primary, any other query's dashboard and BI
  * reads from a replica. A mutation notes its principal's write when it starts and again when it
@@ -15,11 +15,15 @@ export function readRoutingPlugin(routing: ReadRouting): ApolloServerPlugin<Cont
     async requestDidStart() {
       let mutation = false;
       return {
-        async executionDidStart({ contextValue, operation, request }) {
+        // Not `executionDidStart`: a plugin after this one may answer in its own
+        // `responseForOperation` (the fact connections, src/http/facts-execution.ts), and those hooks
+        // run in order, after every `didResolveOperation` (the gate's authentication) has finished.
+        async responseForOperation({ contextValue, operation, request }) {
           mutation = operation.operation === 'mutation';
           const header = readFromHeader(request.http?.headers.get(READ_FROM_HEADER) ?? undefined);
           chooseReadSource(contextValue, routing, { mutation, forcePrimary: 'forcePrimary' in header && header.forcePrimary });
           if (mutation && contextValue.principal) routing.writes.wrote(contextValue.principal.userId);
+          return null;
         },
         async willSendResponse({ contextValue, response }) {
           if (mutation && contextValue.principal) routing.writes.wrote(contextValue.principal.userId);

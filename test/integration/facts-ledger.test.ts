@@ -9,6 +9,8 @@ import {
   AgreementLockDocument,
   AgreementScorecardDocument,
   ApproveAmendmentDocument,
+  MeasurementFactsAliasedDocument,
+  MeasurementFactsByFragmentDocument,
   MeasurementFactsDocument,
   type MeasurementFactsQuery,
   OpenEscalationDocument,
@@ -287,6 +289,61 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     expect(facts.map((r) => [r.metric, r.value, r.status, r.attainment, r.excused])).toEqual(card.objectives.map((o) => [o.metric.code, o.value ?? null, o.status, o.attainment ?? null, o.excused]));
     // Read live: more than the token check and the page's one statement.
     expect(statements).toBeGreaterThan(2);
+  });
+
+  it('answers through its plan exactly as graphql-js does: the same pages by fragment, and by aliases with __typename', async () => {
+    // Everything the earlier tests wrote (tombstones of the suspension among them, in the incremental pull).
+    const filters = [
+      { from: '2024-01', to: '2025-12' },
+      { from: addMonths(current, -2), to: addMonths(current, 1), updatedSince: '2000-01-01T00:00:00Z' },
+    ];
+    let compared = 0;
+    let tombstones = 0;
+    for (const filter of filters) {
+      let after: string | null = null;
+      for (;;) {
+        const plain: MeasurementFactsQuery['measurementFacts'] = (await analyst.data(MeasurementFactsDocument, { filter, first: 40, after })).measurementFacts;
+        // A fragment makes the plan step aside: graphql-js executes this one.
+        const byFragment = (await analyst.data(MeasurementFactsByFragmentDocument, { filter, first: 40, after })).measurementFacts;
+        // The first page's snapshot instant (asOf, and in its cursor) is each request's own; later pages carry the same cursor.
+        const comparable = (c: typeof plain) => ({ edges: c.edges, hasNextPage: c.pageInfo.hasNextPage, endCursor: after ? c.pageInfo.endCursor : null });
+        expect(comparable(plain)).toEqual(comparable(byFragment));
+        compared += plain.edges.length;
+        tombstones += plain.edges.filter((e) => e.node.deleted).length;
+        if (!plain.pageInfo.hasNextPage) break;
+        after = plain.pageInfo.endCursor!;
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+    expect(tombstones).toBeGreaterThan(0);
+
+    const filter = filters[0];
+    const first = (await analyst.data(MeasurementFactsDocument, { filter, first: 30 })).measurementFacts;
+    const aliased = (await analyst.data(MeasurementFactsAliasedDocument, { filter, first: 30 })).facts;
+    expect(aliased.__typename).toBe('MeasurementFactConnection');
+    expect(aliased.rows[0].cursor).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(aliased.page).toEqual({ __typename: 'PageInfo', more: true, hasPreviousPage: false, startCursor: null });
+    expect(aliased.rows).toEqual(
+      first.edges.map((e) => ({
+        __typename: 'MeasurementFactEdge',
+        // The page's end cursor (its snapshot instant is this request's own, so not the other query's).
+        cursor: aliased.rows[0].cursor,
+        fact: {
+          __typename: 'MeasurementFact',
+          key: e.node.id,
+          metric: e.node.metric,
+          target: e.node.target,
+          value: e.node.value,
+          status: e.node.status,
+          excused: e.node.excused,
+          updatedAt: e.node.updatedAt,
+          reportRevision: e.node.reportRevision,
+        },
+      })),
+    );
+    // No token: refused as before (the plan needs a principal; graphql-js reports its absence).
+    const anonymous = await s.as(null).request(MeasurementFactsDocument, { filter, first: 1 });
+    expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
   });
 
   it('streams the same rows as CSV as the GraphQL pages, deleted last', async () => {

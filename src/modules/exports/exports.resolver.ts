@@ -85,7 +85,8 @@ export function factPageSize(first?: number | null): number {
   return n;
 }
 
-function connection<T>(page: { rows: T[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }) {
+/** A page as its connection type's value (also what src/http/facts-execution.ts completes). */
+export function connectionOf<T>(page: { rows: T[]; hasNextPage: boolean; endCursor: string | null; asOf: Date }) {
   // Every edge carries the page's end cursor: resuming mid-page is not offered (pages are the unit).
   return {
     edges: page.rows.map((node) => ({ cursor: page.endCursor ?? '', node })),
@@ -135,7 +136,7 @@ export function factResolver(table: FactTable): abstract new () => object {
       @Arg('first', () => Int, { nullable: true }) first?: number | null,
       @Arg('after', () => String, { nullable: true }) after?: string | null,
     ): Promise<Connection> {
-      return connection(await table.read(ctx, await byCodes(ctx, filter), factPageSize(first), after)) as unknown as Connection;
+      return connectionOf(await table.read(ctx, await byCodes(ctx, filter), factPageSize(first), after)) as unknown as Connection;
     }
   }
   return FactsResolver;

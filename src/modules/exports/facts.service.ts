@@ -2,7 +2,7 @@ import type { FilterQuery } from '@mikro-orm/core';
 import { cursorCodec } from '../../common/connection';
 import type { Month } from '../../common/month';
 import { readConnectionType, snapshotInstant } from '../../common/read-route';
-import { sqlOf } from '../../common/sql';
+import { type Sql, sqlOf } from '../../common/sql';
 import type { Context } from '../../common/context';
 import { evaluateLedgerMonth } from '../../scoring/ledger';
 import { Agreement, Tier } from '../agreements/agreement.entity';
@@ -64,25 +64,47 @@ const OBJECTIVE_FIELDS = OBJECTIVE_COLUMNS.filter((c) => c !== 'agreement_id' &&
  * returns whatever the window holds. Outside, their objective rows (left-joined: a month none of
  * whose objectives qualifies still yields one row, with no objective, so the cursor can move past
  * it), the party and service codes and the metric's unit, in the facts' order.
+ *
+ * The month's party and service codes are joined inside, once a month rather than once a row.
+ * Only what a fact shows is read (the driver makes a property of every column of every row, which
+ * cost more than the query): the fact's columns, with what depends on the request's instant `t`
+ * worked out in SQL: `holds` (the month's stored evaluation holds at `t`; the rare months where it
+ * does not are read again whole, {@link reevaluated}), `closed_now`, the value (none while the month
+ * runs, rule 0) and `fact_updated_at`.
  */
-function factStatement(months: { from: string; where: string[] }, objectives: string[], rows: string[]): string {
-  return `select ${[
-    ...MONTH_FIELDS.map((c) => `m.${c} as "m_${c}"`),
-    ...OBJECTIVE_FIELDS.map((c) => `o.${c} as "o_${c}"`),
-    'pd.code as "provider_code"',
-    'cd.code as "customer_code"',
-    'sv.code as "service_code"',
-    'mt.unit as "unit"',
-  ].join(', ')}
-  from (select ${MONTH_FIELDS.map((c) => `m.${c}`).join(', ')} from ${months.from} where ${months.where.join(' and ')} order by m.agreement_key, m.month limit ?) m
+function factStatement(sql: Sql, months: { from: string; where: string[] }, objectives: string[], rows: string[]): string {
+  const max = (a: string, b: string) => (sql.pg ? `greatest(${a}, ${b})` : `max(${a}, ${b})`);
+  return `select m.agreement_id as "agreement_id", m.month as "month", m.agreement_key as "agreement_key", m.tier as "tier", m.report_revision as "report_revision",
+    o.objective_id as "objective_id", o.position as "position", o.metric_code as "metric_code", o.source as "source", o.direction as "direction",
+    o.target as "target", o.warning as "warning", o.weight as "weight", o.status as "status", o.attainment as "attainment", o.excused as "excused",
+    case when m.month_ends_at > ? then null else o.input_value end as "value",
+    case when m.deleted = ? or o.deleted = ? then 1 else 0 end as "deleted",
+    case when m.closed = ? and m.closed_at <= ? then 1 else 0 end as "closed_now",
+    case when m.deleted = ? or (m.closed = ? and m.closed_at <= ?) or (m.closed = ? and m.computed_at <= ? and (m.valid_until is null or m.valid_until > ?)) then 1 else 0 end as "holds",
+    m.disputed as "disputed",
+    case when m.deleted = ? and o.deleted = ? and m.closed = ? and m.valid_until <= ? then ${max(max('m.updated_at', 'o.updated_at'), 'm.valid_until')}
+      else ${max('m.updated_at', 'o.updated_at')} end as "fact_updated_at",
+    m.provider_code as "provider_code", m.customer_code as "customer_code", m.service_code as "service_code", mt.unit as "unit"
+  from (select m.agreement_id, m.month, m.agreement_key, m.tier, m.report_revision, m.month_ends_at, m.deleted, m.closed, m.closed_at, m.computed_at, m.valid_until,
+      m.disputed, m.updated_at, pd.code as provider_code, cd.code as customer_code, sv.code as service_code
+    from ${months.from}
+    join agreement a on a.id = m.agreement_id
+    left join department pd on pd.id = m.provider_id
+    left join department cd on cd.id = m.customer_id
+    left join service sv on sv.id = a.service_id
+    where ${months.where.join(' and ')} order by m.agreement_key, m.month limit ?) m
   left join ledger_objective o on o.agreement_id = m.agreement_id and o.month = m.month${objectives.map((c) => ` and ${c}`).join('')}
-  join agreement a on a.id = m.agreement_id
-  left join department pd on pd.id = m.provider_id
-  left join department cd on cd.id = m.customer_id
-  left join service sv on sv.id = a.service_id
   left join metric mt on mt.id = o.metric_id${rows.length ? ` where ${rows.join(' and ')}` : ''}
   order by m.agreement_key, m.month, o.position, o.objective_id
   limit ?`;
+}
+
+/** The parameters of {@link factStatement}'s select list, in order, for the instant `t`. */
+function factColumnParams(sql: Sql, now: Date): unknown[] {
+  const t = sql.date(now);
+  const yes = bool(sql, true);
+  const no = bool(sql, false);
+  return [t, yes, yes, yes, t, yes, yes, t, no, t, t, no, no, no, t];
 }
 
 /** A cursor position after every objective of a month (the row of a month with none to show). */
@@ -162,7 +184,6 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
   windowMonths(filter.from, filter.to);
   const asOf = cursor?.[0] ?? (await snapshotInstant(ctx));
   const now = ctx.request.now;
-  const t = now.getTime();
   const sql = sqlOf(ctx.em, { read: true });
   const no = bool(sql, false);
   const { where, params } = ledgerMonthConditions(ctx, filter, asOf);
@@ -178,6 +199,8 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     on.push('o.deleted = ?');
     onParams.push(no);
   }
+  // Which objectives of a month to re-evaluate: these, wherever the cursor is.
+  const which = { on: [...on], onParams: [...onParams] };
   if (cursor) {
     const [, key, month, position, objectiveId] = cursor;
     // From the cursor's month on (a row value: the index seeks to it), and in that month only the
@@ -196,26 +219,103 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
   const from = sql.pg || filter.provider ? 'ledger_month m' : 'ledger_month m indexed by ledger_month_agreement_key_month_index';
   // Every month but the cursor's yields at least one row, so `first + 2` months are enough for
   // `first + 1` rows.
-  const found = await sql.rows<Row>(factStatement({ from, where }, on, outer), [...params, first + 2, ...onParams, ...outerParams, first + 1]);
+  const found = await sql.rows<Row>(factStatement(sql, { from, where }, on, outer), [...factColumnParams(sql, now), ...params, first + 2, ...onParams, ...outerParams, first + 1]);
   const page = found.slice(0, first);
-  const facts = page.filter((r) => r.o_objective_id != null);
+  const shown = await reevaluated(
+    ctx,
+    page.filter((r) => r.objective_id != null && !isTrue(r.holds) && !isTrue(r.deleted)),
+    which,
+  );
 
-  // The page's objective rows by agreement-month, for the months to re-evaluate.
+  const rows: MeasurementFact[] = [];
+  for (const r of page) {
+    if (r.objective_id == null) continue;
+    // The row's columns read in place: one object per fact, the fact itself.
+    const agreementId = String(r.agreement_id);
+    const month = String(r.month);
+    const objectiveId = String(r.objective_id);
+    const deleted = isTrue(r.deleted);
+    const again = shown.size && !deleted ? shown.get(`${agreementId}|${month}|${objectiveId}`) : undefined;
+    const source = r.source as MetricSource;
+    const revision = r.report_revision;
+    rows.push({
+      id: `${agreementId}:${month}:${objectiveId}`,
+      month,
+      agreementKey: String(r.agreement_key),
+      tier: r.tier as Tier,
+      provider: r.provider_code == null ? null : String(r.provider_code),
+      customer: r.customer_code == null ? null : String(r.customer_code),
+      service: r.service_code == null ? null : String(r.service_code),
+      metric: String(r.metric_code),
+      unit: r.unit as MetricUnit,
+      direction: r.direction as MetricDirection,
+      target: Number(r.target),
+      warning: numOrNull(r.warning),
+      weight: Number(r.weight),
+      // Rule 0: no value while the month runs (worked out in SQL; an AUTOMATED objective's row keeps it so far).
+      value: again ? again.value : numOrNull(r.value),
+      status: (again ? again.status : r.status) as ObjectiveStatus,
+      attainment: again ? again.attainment : numOrNull(r.attainment),
+      excused: again ? again.excused : isTrue(r.excused),
+      source,
+      reportRevision: source === MetricSource.MANUAL && revision ? Number(revision) : null,
+      // When a shown value last changed: the month's row (revision, dispute, terms), the
+      // objective's row, or the passing of the instant the stored evaluation held until.
+      updatedAt: asDate(r.fact_updated_at),
+      disputed: again ? again.disputed : !isTrue(r.closed_now) && isTrue(r.disputed),
+      deleted,
+    });
+  }
+  const last = page[page.length - 1];
+  return {
+    rows,
+    hasNextPage: found.length > first,
+    endCursor: last
+      ? FACT_CURSOR.encode([
+          asOf,
+          String(last.agreement_key),
+          String(last.month),
+          ...(last.objective_id == null ? ([AFTER_MONTH.p, AFTER_MONTH.o] as const) : ([Number(last.position), String(last.objective_id)] as const)),
+        ])
+      : (after ?? null),
+    asOf,
+  };
+}
+
+/**
+ * What the facts of months whose stored evaluation does not hold at the request's instant show
+ * (a month ended, a report fell due, and the scheduler has not caught up; or the request's clock
+ * is before the row's), keyed `agreementId|month|objectiveId`: their stored inputs read whole (one
+ * statement for the page) and evaluated at that instant, or scored live when a value changes by
+ * time before it. Objective results depend on their own inputs only (rules 1..4), so the month's
+ * objectives that `on` selects are enough.
+ */
+async function reevaluated(ctx: Context, stale: Row[], objectives: { on: string[]; onParams: unknown[] }): Promise<Map<string, Reevaluated>> {
+  const shown = new Map<string, Reevaluated>();
+  if (!stale.length) return shown;
+  const now = ctx.request.now;
+  const t = now.getTime();
+  const sql = sqlOf(ctx.em);
+  const wanted = new Set(stale.map((r) => `${String(r.agreement_id)}|${String(r.month)}`));
+  const ids = [...new Set(stale.map((r) => String(r.agreement_id)))];
+  const months = [...new Set(stale.map((r) => String(r.month)))];
+  const found = await sql.rows<Row>(
+    `select ${[...MONTH_FIELDS.map((c) => `m.${c} as "m_${c}"`), ...OBJECTIVE_FIELDS.map((c) => `o.${c} as "o_${c}"`)].join(', ')}
+    from ledger_month m join ledger_objective o on o.agreement_id = m.agreement_id and o.month = m.month${objectives.on.map((c) => ` and ${c}`).join('')}
+    where m.agreement_id in (${ids.map(() => '?').join(', ')}) and m.month in (${months.map(() => '?').join(', ')})`,
+    [...objectives.onParams, ...ids, ...months],
+  );
   const monthsOf = new Map<string, { month: Row; objectives: Row[] }>();
-  for (const r of facts) {
-    // Only months whose stored evaluation no longer holds are taken apart (the rest is read as is).
-    if (holdsAt(r, t, 'm_')) continue;
+  for (const r of found) {
     const key = `${String(r.m_agreement_id)}|${String(r.m_month)}`;
+    if (!wanted.has(key)) continue;
     const entry = monthsOf.get(key) ?? { month: part(r, 'm_'), objectives: [] };
     entry.objectives.push(part(r, 'o_'));
     monthsOf.set(key, entry);
   }
-  const shown = new Map<string, Reevaluated>();
   const live: Array<{ agreementId: string; month: Month }> = [];
-  for (const [key, { month, objectives }] of monthsOf) {
-    // Objective results depend on their own inputs only (rule 1..4), so the page's objectives of
-    // the month are enough to re-evaluate them.
-    const record = recordFromRows(month, objectives);
+  for (const [key, { month, objectives: rows }] of monthsOf) {
+    const record = recordFromRows(month, rows);
     if (record.input.valueChanges.some((d) => d.getTime() < t)) {
       live.push({ agreementId: record.agreementId, month: record.month });
       continue;
@@ -234,64 +334,7 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     );
   }
   if (live.length) for (const [k, v] of await scoredLive(ctx, live)) shown.set(k, v);
-
-  const rows = facts.map((r): MeasurementFact => {
-    // The joined row's columns, read in place (copying ~50 columns a row, or a proxy over them, cost
-    // more than the query).
-    const agreementId = String(r.m_agreement_id);
-    const month = String(r.m_month);
-    const objectiveId = String(r.o_objective_id);
-    const deleted = isTrue(r.m_deleted) || isTrue(r.o_deleted);
-    const closedAt = dateOrNull(r.m_closed_at);
-    const closed = isTrue(r.m_closed) && closedAt !== null && closedAt.getTime() <= t;
-    const again = deleted ? undefined : shown.get(`${agreementId}|${month}|${objectiveId}`);
-    const source = String(r.o_source);
-    const revision = numOrNull(r.m_report_revision);
-    const validUntil = dateOrNull(r.m_valid_until);
-    // When a shown value last changed: the month's row (revision, dispute, terms), the
-    // objective's row, or the passing of the instant the stored evaluation held until.
-    let updatedAt = Math.max(asDate(r.m_updated_at).getTime(), asDate(r.o_updated_at).getTime());
-    if (!deleted && !isTrue(r.m_closed) && validUntil && validUntil.getTime() <= t) updatedAt = Math.max(updatedAt, validUntil.getTime());
-    return {
-      id: `${agreementId}:${month}:${objectiveId}`,
-      month,
-      agreementKey: String(r.m_agreement_key),
-      tier: String(r.m_tier) as Tier,
-      provider: r.provider_code == null ? null : String(r.provider_code),
-      customer: r.customer_code == null ? null : String(r.customer_code),
-      service: r.service_code == null ? null : String(r.service_code),
-      metric: String(r.o_metric_code),
-      unit: String(r.unit) as MetricUnit,
-      direction: String(r.o_direction) as MetricDirection,
-      target: Number(r.o_target),
-      warning: numOrNull(r.o_warning),
-      weight: Number(r.o_weight),
-      // Rule 0: no value while the month runs (an AUTOMATED objective's row keeps it so far).
-      value: again ? again.value : t < asDate(r.m_month_ends_at).getTime() ? null : numOrNull(r.o_input_value),
-      status: (again ? again.status : String(r.o_status)) as ObjectiveStatus,
-      attainment: again ? again.attainment : numOrNull(r.o_attainment),
-      excused: again ? again.excused : isTrue(r.o_excused),
-      source: source as MetricSource,
-      reportRevision: source === MetricSource.MANUAL && revision ? revision : null,
-      disputed: again ? again.disputed : !closed && isTrue(r.m_disputed),
-      updatedAt: new Date(updatedAt),
-      deleted,
-    };
-  });
-  const last = page[page.length - 1];
-  return {
-    rows,
-    hasNextPage: found.length > first,
-    endCursor: last
-      ? FACT_CURSOR.encode([
-          asOf,
-          String(last.m_agreement_key),
-          String(last.m_month),
-          ...(last.o_objective_id == null ? ([AFTER_MONTH.p, AFTER_MONTH.o] as const) : ([Number(last.o_position), String(last.o_objective_id)] as const)),
-        ])
-      : (after ?? null),
-    asOf,
-  };
+  return shown;
 }
 
 /**
