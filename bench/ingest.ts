@@ -1,31 +1,46 @@
 /*
- * Handoff ingest throughput (the handoffs issue): `recordHandoffEvents` batches of 5,000 events
- * over HTTP with an admin token, for a few ACTIVE agreements in months when they were ACTIVE,
- * against a plain insert of the same rows through the driver, in the same run and database:
+ * Handoff ingest throughput (the handoffs issue, issue 19 goal 3): `recordHandoffEvents` batches of
+ * 5,000 events over HTTP with an admin token, for a few ACTIVE agreements in months when they were
+ * ACTIVE, against a plain write of the very same rows through the driver, in the same run:
  *
- * - SQLite: a better-sqlite3 prepared INSERT per row in one transaction per batch, on a second
- *   connection to the same file, into a scratch table made from `handoff_event`'s own DDL
- *   (same columns, indexes, unique key and foreign key; same pragmas as the app).
- * - PostgreSQL (--pg): multi-row INSERTs of 1,000 rows through `pg` in one transaction per batch,
- *   into `create table … (like handoff_event including all)` plus the same foreign key.
+ * - The server is `dist/src/main.js` in a child process, as `npm start` runs it: NODE_ENV=production
+ *   (`--node-env` to change), logging at info, the rate limiter on (its default), the scheduler off
+ *   (a tick would be timed as a batch's). Its resident memory is sampled from /proc apart from this
+ *   process (the load generator and the baselines).
+ * - The same rows: after each batch of ours, the rows it wrote are read back from `handoff_event`
+ *   (untimed) and written by the baseline into a scratch table with the same columns, indexes,
+ *   unique key and foreign key:
+ *   - SQLite: one better-sqlite3 prepared INSERT run per row in one transaction per batch, on a
+ *     second connection to the same file (the app's pragmas); re-sends as a prepared
+ *     `INSERT … ON CONFLICT DO UPDATE` per row.
+ *   - PostgreSQL (--pg): a server-side `COPY … FROM '<file>' (format csv)` of the rows, written to
+ *     a CSV file under the OS temp directory first (untimed; the PostgreSQL server runs on this
+ *     machine and the bench connects as a superuser, so the server reads the file itself: the
+ *     `pg` package has no COPY FROM STDIN without pg-copy-streams). Re-sends: COPY into a
+ *     temporary table, then `INSERT … SELECT … ON CONFLICT DO UPDATE`, in one transaction.
+ *   At the end both tables are compared row by row (every column): a difference fails the run.
+ * - Rounds (`--rounds`, default 3): each sends `--batches` (default 6) new batches, alternating
+ *   with the baseline's writes of the same rows, then re-sends each once with changed values
+ *   (updates). Events per second of request time (ours: first byte sent to last byte read) or
+ *   transaction time (baseline); the median of the rounds, with their spread.
  *
- * Batches of ours and of the plain insert alternate, so both see the same database growth.
- * Creates (fresh external ids each batch) run for the measured time; then every batch is sent
- * once more with changed values (updates; the plain side does `insert … on conflict do update`).
- * Only the request (ours) or the transaction (plain) is timed, not building the payloads.
+ *   npm run build && node dist/bench/ingest.js [--pg | --pg-only] [--rounds 3] [--batches 6] [--agreements 4] [--node-env production]
+ *                                              [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
  *
- *   npm run build && node dist/bench/ingest.js [--seconds N] [--pg] [--agreements N]
- *
- * Goals: ours ≥ 50,000 events/s, and within 3× of the plain insert (ours/plain ≥ 1/3).
+ * Goals: ours ≥ 50,000 events/s on SQLite and ≥ 1/3 of the plain insert; on PostgreSQL ≥ 1/3 of
+ * COPY; the server's peak RSS ≤ 250 MB.
  */
 // First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
 import '../src/common/graphql-mode';
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { benchSeconds, closeMainAgent, fmt, hasFlag, latencyStats, type MemoryReport, mib, ms, option, postJson, printGoal, printTable, sampleMemory } from './lib';
+import { closeMainAgent, fmt, hasFlag, mib, option, postJson, printGoal, printTable } from './lib';
+import { type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
 import { type BenchServer, type Engine, generateAgreements, months, Role, startBenchServer, tokenFor } from './setup';
 import { random } from '../seeds/random';
 
@@ -38,7 +53,6 @@ const EVENT_MONTHS = months('2025-01', '2026-10');
 const BATCHES_PER_MONTH = 5;
 const GOAL_RATE = 50_000;
 const GOAL_FACTOR = 3;
-const MAX_BATCHES = 1000;
 
 const RECORD = `mutation Record($input: RecordHandoffEventsInput!) {
   recordHandoffEvents(input: $input) { batch { received created updated } userErrors { field code message } }
@@ -96,6 +110,7 @@ function batchEvents(k: number, agreementIds: string[], update: boolean): Event[
   return events;
 }
 
+/** The columns of `handoff_event`, in the order both tables are written and compared. */
 const COLUMNS = [
   'id',
   'version',
@@ -114,39 +129,28 @@ const COLUMNS = [
   'converted_at',
   'quality_score',
   'response_hours',
+  'recorded_by_user_id',
 ] as const;
 const MERGED = ['agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours', 'updated_at'];
 const PLAIN = 'bench_plain_handoff_event';
+const GOAL_RSS = 250 * 1024 * 1024;
+const quoted = COLUMNS.map((c) => `"${c}"`).join(', ');
 
-/** The rows ours would write for the events, as driver parameters (`date` as each engine stores dates). */
-function plainRows(events: Event[], date: (iso: string | null) => unknown): unknown[][] {
-  const stamp = date(new Date().toISOString());
-  return events.map((e) => [
-    randomUUID(),
-    1,
-    stamp,
-    stamp,
-    SOURCE,
-    e.externalId,
-    e.agreementId,
-    e.stage,
-    e.handedOffAt.slice(0, 7),
-    date(e.handedOffAt),
-    date(e.respondedAt),
-    date(e.acceptedAt),
-    date(e.rejectedAt),
-    e.rejectionReason,
-    date(e.convertedAt),
-    e.qualityScore,
-    e.respondedAt ? (Date.parse(e.respondedAt) - Date.parse(e.handedOffAt)) / HOUR : null,
-  ]);
-}
+/** The external ids of batch `k` are `b<k>-e<j>`: one key range of the unique index. */
+const range = (k: number): [string, string] => [`b${k}-e`, `b${k}-f`];
 
-/** A plain writer of rows into the scratch table: `insert` for creates, `upsert` for re-sends. */
+/**
+ * The baseline: reads back what ours wrote for a batch (untimed), then writes the same rows into
+ * the scratch table (timed), and finally compares both tables.
+ */
 interface Plain {
   name: string;
-  date(iso: string | null): unknown;
-  write(rows: unknown[][], upsert: boolean): Promise<void>;
+  /** Reads the rows of batch `k` as ours left them; returns what `write` takes. */
+  read(k: number): Promise<unknown>;
+  /** Writes them: new rows (`upsert` false) or re-sent ones; returns the milliseconds it took. */
+  write(rows: unknown, upsert: boolean): Promise<number>;
+  /** Rows of ours not in the plain table, and the other way round (every column). */
+  differences(): Promise<{ oursOnly: number; plainOnly: number; rows: number }>;
   close(): Promise<void>;
 }
 
@@ -161,26 +165,43 @@ async function plainSqlite(file: string): Promise<Plain> {
   const ddl = db.prepare(`select sql from sqlite_master where tbl_name = 'handoff_event' and sql is not null order by type desc`).all() as Array<{ sql: string }>;
   if (!ddl.length) throw new Error('handoff_event is not in the SQLite database: are the migrations applied?');
   for (const { sql } of ddl) db.exec(sql.replace(/handoff_event/g, PLAIN));
-  const cols = COLUMNS.map((c) => `"${c}"`).join(', ');
   const params = COLUMNS.map(() => '?').join(', ');
-  const insert = db.prepare(`insert into "${PLAIN}" (${cols}) values (${params})`);
+  const select = db.prepare(`select ${quoted} from "handoff_event" where "source" = ? and "external_id" >= ? and "external_id" < ? order by "external_id"`).raw(true);
+  const insert = db.prepare(`insert into "${PLAIN}" (${quoted}) values (${params})`);
   const upsert = db.prepare(
-    `insert into "${PLAIN}" (${cols}) values (${params}) on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${PLAIN}"."version" + 1`,
+    `insert into "${PLAIN}" (${quoted}) values (${params}) on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${PLAIN}"."version" + 1`,
   );
   const many = db.transaction((rows: unknown[][], up: boolean) => {
     const stmt = up ? upsert : insert;
-    for (const r of rows) stmt.run(...r);
+    for (const r of rows) stmt.run(r);
   });
   return {
-    name: 'better-sqlite3 prepared INSERT per row, 1 transaction per batch',
-    // MikroORM keeps SQLite dates as epoch milliseconds (as the ingest writes them).
-    date: (iso) => (iso === null ? null : Date.parse(iso)),
-    write: async (rows, up) => many(rows, up),
-    close: async () => {
+    name: 'better-sqlite3: one prepared INSERT per row (re-sends: INSERT … ON CONFLICT DO UPDATE), one transaction per batch',
+    read: async (k) => select.all(SOURCE, ...range(k)),
+    async write(rows, up) {
+      const t0 = performance.now();
+      many(rows as unknown[][], up);
+      return performance.now() - t0;
+    },
+    async differences() {
+      const one = (a: string, b: string) =>
+        (db.prepare(`select count(*) as n from (select ${quoted} from "${a}" where "source" = ? except select ${quoted} from "${b}")`).get(SOURCE) as { n: number }).n;
+      const rows = (db.prepare(`select count(*) as n from "handoff_event" where "source" = ?`).get(SOURCE) as { n: number }).n;
+      return { oursOnly: one('handoff_event', PLAIN), plainOnly: one(PLAIN, 'handoff_event'), rows };
+    },
+    async close() {
       db.exec(`drop table if exists "${PLAIN}"`);
       db.close();
     },
   };
+}
+
+/** A CSV field as COPY's csv format reads it: unquoted empty for null, quoted text otherwise. */
+function csvField(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'number') return String(v);
+  return `"${String(v).replace(/"/g, '""')}"`;
 }
 
 async function plainPostgres(url: string): Promise<Plain> {
@@ -188,65 +209,105 @@ async function plainPostgres(url: string): Promise<Plain> {
   await client.connect();
   await client.query(`create table "${PLAIN}" (like "handoff_event" including all)`);
   await client.query(`alter table "${PLAIN}" add constraint "${PLAIN}_agreement_id_foreign" foreign key ("agreement_id") references "agreement" ("id") on update cascade on delete restrict`);
-  const ROWS = 1000;
-  const cols = COLUMNS.map((c) => `"${c}"`).join(', ');
-  const conflict = ` on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${PLAIN}"."version" + 1`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsla-bench-ingest-'));
+  // The PostgreSQL server reads the files as its own OS user.
+  fs.chmodSync(dir, 0o755);
+  let n = 0;
+  const conflict = `on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${PLAIN}"."version" + 1`;
   return {
-    name: `pg multi-row INSERT (${fmt(ROWS)} rows a statement), 1 transaction per batch`,
-    date: (iso) => (iso === null ? null : new Date(iso)),
-    async write(rows, up) {
+    name: "server-side COPY … FROM '<csv file>' (re-sends: COPY into a temporary table, then INSERT … SELECT … ON CONFLICT DO UPDATE), one transaction per batch",
+    async read(k) {
+      const { rows } = await client.query({
+        text: `select ${quoted} from "handoff_event" where "source" = $1 and "external_id" >= $2 and "external_id" < $3 order by "external_id"`,
+        values: [SOURCE, ...range(k)],
+        rowMode: 'array',
+      });
+      const file = path.join(dir, `batch-${n++}.csv`);
+      fs.writeFileSync(file, (rows as unknown[][]).map((r) => r.map(csvField).join(',')).join('\n') + '\n', { mode: 0o644 });
+      return file;
+    },
+    async write(file, up) {
+      const t0 = performance.now();
       await client.query('begin');
       try {
-        for (let i = 0; i < rows.length; i += ROWS) {
-          const chunk = rows.slice(i, i + ROWS);
-          const values = chunk.map((_, r) => `(${COLUMNS.map((__, c) => `$${r * COLUMNS.length + c + 1}`).join(', ')})`).join(', ');
-          await client.query(`insert into "${PLAIN}" (${cols}) values ${values}${up ? conflict : ''}`, chunk.flat());
+        if (up) {
+          await client.query(`create temporary table "plain_stage" (like "${PLAIN}") on commit drop`);
+          await client.query(`copy "plain_stage" (${quoted}) from '${String(file)}' with (format csv)`);
+          await client.query(`insert into "${PLAIN}" (${quoted}) select ${quoted} from "plain_stage" ${conflict}`);
+        } else {
+          await client.query(`copy "${PLAIN}" (${quoted}) from '${String(file)}' with (format csv)`);
         }
         await client.query('commit');
       } catch (e) {
         await client.query('rollback');
         throw e;
       }
+      const took = performance.now() - t0;
+      fs.rmSync(String(file), { force: true });
+      return took;
+    },
+    async differences() {
+      const one = async (a: string, b: string) =>
+        Number((await client.query(`select count(*) as n from (select ${quoted} from "${a}" where "source" = $1 except select ${quoted} from "${b}") as d`, [SOURCE])).rows[0].n);
+      const rows = Number((await client.query(`select count(*) as n from "handoff_event" where "source" = $1`, [SOURCE])).rows[0].n);
+      return { oursOnly: await one('handoff_event', PLAIN), plainOnly: await one(PLAIN, 'handoff_event'), rows };
     },
     async close() {
+      fs.rmSync(dir, { recursive: true, force: true });
       await client.query(`drop table if exists "${PLAIN}"`);
       await client.end();
     },
   };
 }
 
-interface Phase {
-  events: number;
-  oursMs: number[];
-  plainMs: number[];
+/** One round's events per second: creates and updates, ours and the baseline. */
+interface Round {
+  creates: { ours: number; plain: number };
+  updates: { ours: number; plain: number };
+  oursBatchMs: number[];
 }
 
 interface EngineResult {
   engine: Engine;
-  creates: Phase;
-  updates: Phase;
+  rounds: Round[];
   errors: number;
   plainName: string;
-  memory: MemoryReport;
+  rss: RssReport;
+  idleRss: number;
+  same: { oursOnly: number; plainOnly: number; rows: number } | null;
 }
 
-const rate = (p: Phase, which: 'oursMs' | 'plainMs') => p.events / (p[which].reduce((a, b) => a + b, 0) / 1000);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+/** `median [min–max]` of the rounds. */
+const spread = (xs: number[], digits = 0) => `${fmt(median(xs), digits)} [${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)}]`;
 
-async function runEngine(engine: Engine, seconds: number): Promise<EngineResult> {
-  const server: BenchServer = await startBenchServer(engine, 'ingest');
+async function runEngine(engine: Engine, roundCount: number, batches: number, nodeEnv: string): Promise<EngineResult> {
+  const setup: BenchServer = await startBenchServer(engine, 'ingest');
+  let server: ServerProcess | undefined;
   let plain: Plain | undefined;
   try {
-    const token = await tokenFor(server.app, Role.ADMIN);
-    const headers = { authorization: `Bearer ${token}` };
-    const agreements = await generateAgreements(server.app.orm.em.fork(), 'INGEST', Number(option('--agreements') ?? 4), FROM);
+    const token = await tokenFor(setup.app, Role.ADMIN);
+    const agreements = await generateAgreements(setup.app.orm.em.fork(), 'INGEST', Number(option('--agreements') ?? 4), FROM);
     const ids = agreements.map((a) => a.id);
-    plain = engine === 'sqlite' ? await plainSqlite(server.database) : await plainPostgres(server.database);
+    await setup.stopApp();
+    // As `npm start` runs it in production: the clock override off, the rate limit at its default.
+    const env: Record<string, string> = { ...setup.env, NODE_ENV: nodeEnv, LOG_LEVEL: 'info', CLOCK_OVERRIDE: 'false', SCHEDULER_INTERVAL_MS: '0' };
+    delete env.RATE_LIMIT_PER_MINUTE;
+    server = await startServerProcess(env, option('--server-node-args')?.split(' ').filter(Boolean) ?? []);
+    const graphqlUrl = `${server.url}/graphql`;
+    const headers = { authorization: `Bearer ${token}` };
+    plain = engine === 'sqlite' ? await plainSqlite(setup.database) : await plainPostgres(setup.database);
+    const p = plain;
     let errors = 0;
 
     /** Sends batch `k`; returns the request time, or null on a failure (reported). */
     const sendOurs = async (k: number, update: boolean): Promise<number | null> => {
       const body = JSON.stringify({ query: RECORD, variables: { input: { source: SOURCE, events: batchEvents(k, ids, update) } } });
-      const reply = await postJson(server.graphqlUrl, body, headers);
+      const reply = await postJson(graphqlUrl, body, headers);
       let batch: { created: number; updated: number } | undefined;
       try {
         batch = (JSON.parse(reply.text) as { data?: { recordHandoffEvents?: { batch: { created: number; updated: number } | null } } }).data?.recordHandoffEvents?.batch ?? undefined;
@@ -261,110 +322,114 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
       }
       return reply.ms;
     };
-    const sendPlain = async (k: number, update: boolean): Promise<number> => {
-      const rows = plainRows(batchEvents(k, ids, update), (plain as Plain).date);
-      const t0 = performance.now();
-      await (plain as Plain).write(rows, update);
-      return performance.now() - t0;
-    };
+    /** The baseline writes the rows ours wrote for batch `k`. */
+    const sendPlain = async (k: number, update: boolean): Promise<number> => p.write(await p.read(k), update);
 
-    // Warm-up: one batch each way with external ids of its own (not counted), then the measured creates.
-    const WARM = MAX_BATCHES + 1;
-    if ((await sendOurs(WARM, false)) === null)
-      return {
-        engine,
-        creates: { events: 0, oursMs: [], plainMs: [] },
-        updates: { events: 0, oursMs: [], plainMs: [] },
-        errors,
-        plainName: plain.name,
-        memory: { before: 0, peak: 0, mean: 0, samples: 0 },
-      };
-    await sendPlain(WARM, false);
-
-    const mem = sampleMemory(100);
-    const creates: Phase = { events: 0, oursMs: [], plainMs: [] };
-    const budget = seconds * 1000;
+    const idle = sampleProcessRss(server.pid, 50);
+    await new Promise((r) => setTimeout(r, 300));
+    const idleRss = (await idle.stop()).peak;
+    const rss = sampleProcessRss(server.pid, 50);
+    // Warm-up: one batch each way (creates, then the same as updates), not counted.
+    const WARM = 100_000;
+    let warmed = (await sendOurs(WARM, false)) !== null;
+    if (warmed) await sendPlain(WARM, false);
+    warmed &&= (await sendOurs(WARM, true)) !== null;
+    if (warmed) await sendPlain(WARM, true);
+    const rounds: Round[] = [];
     let k = 0;
-    for (; k < MAX_BATCHES && (creates.oursMs.reduce((a, b) => a + b, 0) < budget || k < 3); k++) {
-      const o = await sendOurs(k, false);
-      if (o === null) break;
-      creates.oursMs.push(o);
-      creates.plainMs.push(await sendPlain(k, false));
-      creates.events += BATCH;
+    for (let r = 0; warmed && r < roundCount; r++) {
+      const first = k;
+      const t = { oursC: 0, plainC: 0, oursU: 0, plainU: 0 };
+      const oursBatchMs: number[] = [];
+      let failed = false;
+      for (; k < first + batches; k++) {
+        const o = await sendOurs(k, false);
+        if (o === null) {
+          failed = true;
+          break;
+        }
+        oursBatchMs.push(o);
+        t.oursC += o;
+        t.plainC += await sendPlain(k, false);
+      }
+      for (let u = first; !failed && u < k; u++) {
+        const o = await sendOurs(u, true);
+        if (o === null) {
+          failed = true;
+          break;
+        }
+        t.oursU += o;
+        t.plainU += await sendPlain(u, true);
+      }
+      if (failed) break;
+      const events = batches * BATCH;
+      const perSecond = (msTotal: number) => events / (msTotal / 1000);
+      rounds.push({ creates: { ours: perSecond(t.oursC), plain: perSecond(t.plainC) }, updates: { ours: perSecond(t.oursU), plain: perSecond(t.plainU) }, oursBatchMs });
+      const last = rounds[rounds.length - 1];
+      console.log(
+        `[${engine}] round ${r + 1}: creates ours ${fmt(last.creates.ours)}/s, baseline ${fmt(last.creates.plain)}/s (${fmt(last.creates.ours / last.creates.plain, 3)}); ` +
+          `updates ours ${fmt(last.updates.ours)}/s, baseline ${fmt(last.updates.plain)}/s (${fmt(last.updates.ours / last.updates.plain, 3)})`,
+      );
     }
-    const updates: Phase = { events: 0, oursMs: [], plainMs: [] };
-    for (let u = 0; u < creates.oursMs.length; u++) {
-      const o = await sendOurs(u, true);
-      if (o === null) break;
-      updates.oursMs.push(o);
-      updates.plainMs.push(await sendPlain(u, true));
-      updates.events += BATCH;
-    }
-    const memory = mem.stop();
-    return { engine, creates, updates, errors, plainName: plain.name, memory };
+    const report = await rss.stop();
+    const same = warmed ? await p.differences() : null;
+    return { engine, rounds, errors, plainName: p.name, rss: report, idleRss, same };
   } finally {
-    await plain?.close().catch((e: unknown) => console.error('closing the plain writer:', e));
-    await server.close();
+    await plain?.close().catch((e: unknown) => console.error('closing the baseline:', e));
+    await server?.stop();
+    await setup.close();
   }
 }
 
 async function main(): Promise<number> {
-  const seconds = benchSeconds(10);
-  const engines: Engine[] = hasFlag('--pg') ? ['sqlite', 'postgresql'] : ['sqlite'];
-  console.log(`ingest: recordHandoffEvents batches of ${fmt(BATCH)} events (creates for about ${seconds} s of request time, then each batch re-sent once as updates); engines: ${engines.join(', ')}`);
+  const roundCount = Number(option('--rounds') ?? 3);
+  const batches = Number(option('--batches') ?? 6);
+  const nodeEnv = option('--node-env') ?? 'production';
+  if (!Number.isInteger(roundCount) || roundCount < 1 || !Number.isInteger(batches) || batches < 1) throw new Error('--rounds and --batches: expected positive integers');
+  const engines: Engine[] = hasFlag('--pg-only') ? ['postgresql'] : hasFlag('--pg') ? ['sqlite', 'postgresql'] : ['sqlite'];
+  console.log(
+    `ingest: recordHandoffEvents batches of ${fmt(BATCH)} events, ${roundCount} rounds of ${batches} new batches then the same re-sent as updates; ` +
+      `server: dist/src/main.js in a child process, NODE_ENV=${nodeEnv}, LOG_LEVEL=info, rate limiter on (default), scheduler off; engines: ${engines.join(', ')}`,
+  );
   const results: EngineResult[] = [];
-  for (const engine of engines) results.push(await runEngine(engine, seconds));
+  for (const engine of engines) results.push(await runEngine(engine, roundCount, batches, nodeEnv));
   closeMainAgent();
 
   const rows: string[][] = [];
   for (const r of results) {
-    for (const [label, p] of [
-      ['creates', r.creates],
-      ['updates', r.updates],
-    ] as const) {
-      const o = latencyStats(p.oursMs);
-      const pl = latencyStats(p.plainMs);
-      const ours = rate(p, 'oursMs');
-      const plainRate = rate(p, 'plainMs');
-      rows.push([`${r.engine} ${label}: ours (HTTP)`, fmt(p.oursMs.length), fmt(p.events), fmt(ours), ms(o.p50), ms(o.p99), ms(p.oursMs[0] ?? NaN), ms(p.oursMs[p.oursMs.length - 1] ?? NaN)]);
-      rows.push([
-        `${r.engine} ${label}: plain insert`,
-        fmt(p.plainMs.length),
-        fmt(p.events),
-        fmt(plainRate),
-        ms(pl.p50),
-        ms(pl.p99),
-        ms(p.plainMs[0] ?? NaN),
-        ms(p.plainMs[p.plainMs.length - 1] ?? NaN),
-      ]);
-      rows.push([`${r.engine} ${label}: ratio ours / plain`, '', '', fmt(ours / plainRate, 3), '', '', '', '']);
+    if (!r.rounds.length) continue;
+    for (const phase of ['creates', 'updates'] as const) {
+      const ours = r.rounds.map((x) => x[phase].ours);
+      const base = r.rounds.map((x) => x[phase].plain);
+      const ratio = r.rounds.map((x) => x[phase].ours / x[phase].plain);
+      rows.push([`${r.engine} ${phase}`, spread(ours), spread(base), spread(ratio, 3)]);
     }
+    const batchMs = r.rounds.flatMap((x) => x.oursBatchMs);
+    rows.push([`${r.engine} new batch request time (ms)`, spread(batchMs, 1), '', '']);
   }
-  printTable(
-    'Handoff ingest, batches of 5,000 events (one at a time), events per second of request / transaction time',
-    ['run', 'batches', 'events', 'events/s', 'batch p50', 'batch p99', 'first batch', 'last batch'],
-    rows,
-  );
+  printTable(`Handoff ingest, batches of ${fmt(BATCH)} events, events/s: median [min–max] of the rounds`, ['run', 'ours (HTTP)', 'baseline (same rows)', 'ours / baseline'], rows);
   for (const r of results) {
-    console.log(`[${r.engine}] plain baseline: ${r.plainName}; RSS before ${mib(r.memory.before)}, peak ${mib(r.memory.peak)}, mean ${mib(r.memory.mean)} (whole process, sampled every 100 ms)`);
+    console.log(`[${r.engine}] baseline: ${r.plainName}`);
+    console.log(`[${r.engine}] server RSS (child process, /proc every 50 ms): idle ${mib(r.idleRss)}, peak ${mib(r.rss.peak)}, mean ${mib(r.rss.mean)} (${r.rss.samples} samples)`);
+    if (r.same) console.log(`[${r.engine}] same rows: ${fmt(r.same.rows)} rows of ours; ${r.same.oursOnly} only in ours, ${r.same.plainOnly} only in the baseline (every column compared)`);
   }
   for (const r of results) {
-    for (const [label, p] of [
-      ['creates', r.creates],
-      ['updates', r.updates],
-    ] as const) {
-      if (!p.events) continue;
-      const ours = rate(p, 'oursMs');
-      const ratio = ours / rate(p, 'plainMs');
-      printGoal(`${r.engine} ${label}: ≥ ${fmt(GOAL_RATE)} events/s`, ours >= GOAL_RATE, `${fmt(ours)} events/s`);
+    if (!r.rounds.length) continue;
+    const baseline = r.engine === 'sqlite' ? 'the plain insert' : 'COPY';
+    for (const phase of ['creates', 'updates'] as const) {
+      const ours = median(r.rounds.map((x) => x[phase].ours));
+      const ratio = median(r.rounds.map((x) => x[phase].ours / x[phase].plain));
+      if (r.engine === 'sqlite') printGoal(`sqlite ${phase}: ≥ ${fmt(GOAL_RATE)} events/s`, ours >= GOAL_RATE, `${fmt(ours)} events/s (median of ${r.rounds.length} rounds)`);
       printGoal(
-        `${r.engine} ${label}: within ${GOAL_FACTOR}× of the plain insert (ours/plain ≥ ${fmt(1 / GOAL_FACTOR, 3)})`,
+        `${r.engine} ${phase}: ≥ 1/${GOAL_FACTOR} of ${baseline} (ours/baseline ≥ ${fmt(1 / GOAL_FACTOR, 3)})`,
         ratio >= 1 / GOAL_FACTOR,
-        `${fmt(ratio, 3)} (plain is ${fmt(1 / ratio, 2)}× faster)`,
+        `${fmt(ratio, 3)} (the baseline is ${fmt(1 / ratio, 2)}× faster)`,
       );
     }
+    printGoal(`${r.engine}: server peak RSS ≤ ${mib(GOAL_RSS)}`, r.rss.peak <= GOAL_RSS, mib(r.rss.peak));
   }
-  return results.some((r) => r.errors) ? 1 : 0;
+  const broken = results.some((r) => r.errors || !r.same || r.same.oursOnly || r.same.plainOnly);
+  return broken ? 1 : 0;
 }
 
 main().then(

@@ -40,6 +40,10 @@ export interface BenchServer {
   graphqlUrl: string;
   /** The SQLite file, or the PostgreSQL URL of the fresh database. */
   database: string;
+  /** The environment it was started with (DATABASE_URL included): a child server on the same database starts with it. */
+  env: Record<string, string>;
+  /** Stops the in-process server and keeps the database (for a child server on it); once. */
+  stopApp(): Promise<void>;
   /** Stops the server and removes the database. */
   close(): Promise<void>;
 }
@@ -90,14 +94,18 @@ export async function startBenchServer(engine: Engine, name: string, extraEnv: R
     throw e;
   }
   const url = await app.listen();
+  let stopped: Promise<void> | undefined;
+  const stopApp = () => (stopped ??= app.close());
   return {
     engine,
     app,
     url,
     graphqlUrl: `${url}/graphql`,
     database,
+    env,
+    stopApp,
     async close() {
-      await app.close();
+      await stopApp();
       await drop();
     },
   };

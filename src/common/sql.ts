@@ -29,6 +29,15 @@ export interface Sql {
   /** Runs a statement in the transaction: `all` rows, or `run` for none. */
   rows<T>(statement: string, params?: unknown[]): Promise<T[]>;
   run(statement: string, params?: unknown[]): Promise<void>;
+  /**
+   * The driver's own connection of this transaction (a better-sqlite3 `Database`, a `pg` `Client`),
+   * for bulk writes that knex's binding and formatting would slow down: one prepared statement run
+   * row by row on SQLite, array parameters on PostgreSQL. Whoever runs statements on it calls
+   * {@link Sql.counted} for each, so statement counts stay true.
+   */
+  connection<C>(): Promise<C>;
+  /** Counts one statement run on {@link Sql.connection} (the ORM's `onQuery`, as every statement here). */
+  counted(statement: string, params?: unknown[]): void;
 }
 
 /**
@@ -85,6 +94,12 @@ export function sqlOf(em: EntityManager, options: { read?: boolean } = {}): Sql 
       await exec(`insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${rows.map(() => tuple).join(', ')}`, params, 'run');
     },
     rows: (statement, params = []) => exec(statement, params, 'all'),
+    async connection<C>() {
+      const client = (trx as { client?: { acquireConnection(): Promise<C> } } | undefined)?.client ?? (knex.client as { acquireConnection(): Promise<C> });
+      if (!trx) throw new Error('sqlOf(em).connection(): only inside a transaction (its connection is held until it ends)');
+      return client.acquireConnection();
+    },
+    counted: (statement, params = []) => void onQuery(statement, params),
     async run(statement, params = []) {
       await exec(statement, params, 'run');
     },

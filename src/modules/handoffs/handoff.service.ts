@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { isUUID } from 'class-validator';
 import { lockAgreementMonths } from '../../common/locks';
-import { type Sql, sqlOf } from '../../common/sql';
+import { isTrue, type Sql, sqlOf } from '../../common/sql';
 import type { Month } from '../../common/month';
 import { runMutation, type MutationResult } from '../../common/mutation';
 import { RetryableConflict } from '../../common/retry';
@@ -24,7 +24,7 @@ import { checkBatch } from '../../common/ingest';
 
 /** Most events one call takes (DESIGN §6, the handoffs issue). */
 export const MAX_EVENTS = 5000;
-/** Rows per INSERT: well under SQLite's bound-parameter limit (18 columns each). */
+/** Rows per INSERT of handoff months: well under SQLite's bound-parameter limit (14 columns each). */
 const ROWS_PER_STATEMENT = 500;
 
 /** An event after validation, with what the ingest derives: its month and its response time. */
@@ -83,9 +83,13 @@ export async function ingestHandoffEvents(
   const firstIndex = new Map<string, number>();
   const calendars = new Map<string, BusinessCalendar | null>();
   const inForce = new Map<string, AgreementVersion | null>();
+  /** Agreements this principal was checked for (once per agreement, at its first event). */
+  const allowed = new Set<string>();
   const rows: Row[] = [];
   const future = now.getTime() + 5 * 60_000;
-  input.events.forEach((e, i) => {
+  const events = input.events;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
     const at = (field: string) => `events[${i}].${field}`;
     const before = errors.length;
     const externalId = e.externalId.trim();
@@ -99,24 +103,29 @@ export async function ingestHandoffEvents(
     if (!agreement) {
       errors.push(new UserError(at('agreementId'), UserErrorCode.NOT_FOUND, `no agreement has id ${e.agreementId}`));
     } else {
-      // The whole batch is refused at the first event this principal may not record.
-      assertMay(
-        { principal: p },
-        'handoff:ingest',
-        agreementParties(agreement),
-        () => `A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`,
-      );
+      // The whole batch is refused at the first event this principal may not record (the answer
+      // is the same for every event of one agreement, so it is asked once, at its first).
+      if (!allowed.has(agreement.id)) {
+        assertMay(
+          { principal: p },
+          'handoff:ingest',
+          agreementParties(agreement),
+          () => `A ${p.role} principal may not record handoff events for agreement ${agreement.key} (events[${i}]): only admins and the integrations of its parties do`,
+        );
+        allowed.add(agreement.id);
+      }
       if (agreement.tier === Tier.CORPORATE)
         errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
     }
     const handedOffAt = e.handedOffAt;
-    if (handedOffAt.getTime() > future) errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
+    const handed = handedOffAt.getTime();
+    if (handed > future) errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
     for (const f of TIMES) {
       const t = e[f];
       if (!t) continue;
-      if (t.getTime() < handedOffAt.getTime())
-        errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
-      else if (t.getTime() > future) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
+      const time = t.getTime();
+      if (time < handed) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
+      else if (time > future) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
     }
     if (e.acceptedAt && e.rejectedAt) errors.push(new UserError(at('rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
     const reason = e.rejectionReason?.trim() || null;
@@ -126,9 +135,9 @@ export async function ingestHandoffEvents(
     if (e.qualityScore != null && !(Number.isFinite(e.qualityScore) && e.qualityScore >= 0 && e.qualityScore <= 100)) {
       errors.push(new UserError(at('qualityScore'), UserErrorCode.INVALID, `qualityScore: expected 0 to 100, received ${e.qualityScore}`));
     }
-    if (!agreement || errors.length > before) return;
+    if (!agreement || errors.length > before) continue;
     const vs = versions.get(agreement.id) ?? [];
-    const utcMonth = handedOffAt.toISOString().slice(0, 7);
+    const utcMonth = utcMonthOf(handedOffAt);
     // Terms per agreement and month are looked up once per batch, not once per event.
     const termsKey = `${agreement.id}|${utcMonth}`;
     let calendar = calendars.get(termsKey);
@@ -139,7 +148,7 @@ export async function ingestHandoffEvents(
     if (version === undefined) inForce.set(monthKey, (version = activeInMonth(agreement, vs, month) ? (versionAt(vs, month) as AgreementVersion) : null));
     if (!version) {
       errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: agreement ${agreement.key} was not ACTIVE in ${month}`));
-      return;
+      continue;
     }
     rows.push({
       id: randomUUID(),
@@ -158,7 +167,7 @@ export async function ingestHandoffEvents(
       response_hours: e.respondedAt ? Math.round(workingHoursBetween(version.calendar, handedOffAt, e.respondedAt) * 1e6) / 1e6 : null,
       recorded_by_user_id: p.userId,
     });
-  });
+  }
   if (errors.length) throw new UserErrorsException(errors);
 
   // One canonical order (issue 12): every writer takes the events, and the locks of their
@@ -166,27 +175,28 @@ export async function ingestHandoffEvents(
   rows.sort((a, b) => (a.external_id < b.external_id ? -1 : a.external_id > b.external_id ? 1 : 0));
   const sql = sqlOf(em);
   const touched = new Map<string, { agreementId: string; month: string }>();
-  const touch = (agreementId: string, month: string) => touched.set(`${agreementId}|${month}`, { agreementId, month });
+  const touch = (agreementId: string, month: string) => {
+    const key = `${agreementId}|${month}`;
+    if (!touched.has(key)) touched.set(key, { agreementId, month });
+  };
   for (const r of rows) touch(r.agreement_id, r.month);
   // The agreement-months written to are locked before anything is written or counted, so
   // concurrent batches about one month recount it one after the other, each seeing the others'
   // committed events (PostgreSQL advisory locks; SQLite runs one transaction at a time).
   await lockAgreementMonths(em, touched.values());
   // Re-sent events: counted as updates, and their earlier months recomputed too (an event may
-  // move to another month or agreement). On PostgreSQL the rows are read FOR UPDATE: the latest
-  // committed state, which no one else can change before this transaction ends.
+  // move to another month or agreement). On PostgreSQL the rows are read FOR UPDATE, before
+  // anything is written: the latest committed state, which no one else can change before this
+  // transaction ends. On SQLite, whose one connection runs one transaction at a time, the new
+  // events are inserted first and only the ids already taken are read: a batch of new events
+  // reads nothing. Either way the checks below see the same rows in the same order (chunks of
+  // the sorted ids, each in id order), so a refused batch names the same event, and a refusal
+  // rolls the whole transaction back.
   const existing = new Set<string>();
   const earlier: Array<{ agreementId: string; month: string }> = [];
   const ids = rows.map((r) => r.external_id);
-  for (let i = 0; i < ids.length; i += 900) {
-    const query = sql
-      .knex('handoff_event')
-      .select('external_id', 'agreement_id', 'month', 'recorded_by_user_id')
-      .where('source', source)
-      .whereIn('external_id', ids.slice(i, i + 900))
-      .transacting(sql.trx);
-    if (sql.pg) query.orderByRaw('"external_id" collate "C"').forUpdate();
-    const found: Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }> = await query;
+  type Found = { external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null };
+  const checkFound = async (found: Found[]) => {
     // A re-sent id whose event is another agreement's: the sender must be allowed to record for
     // that agreement too, or it could move events out of agreements it is no party to.
     const foreign = [...new Set(found.map((f) => f.agreement_id).filter((id) => !agreements.has(id)))];
@@ -221,41 +231,305 @@ export async function ingestHandoffEvents(
       if (!touched.has(`${f.agreement_id}|${f.month}`)) earlier.push({ agreementId: f.agreement_id, month: f.month });
       touch(f.agreement_id, f.month);
     }
-  }
-  // An event moving away from a month this batch does not otherwise touch: that month is locked
-  // too (out of the canonical order, so a rare deadlock is possible; it is retried).
-  await lockAgreementMonths(em, earlier);
+  };
+  const position = new Map(ids.map((id, i) => [id, i]));
+  const chunkOf = (id: string) => Math.floor((position.get(id) ?? 0) / LOOKUP_CHUNK);
+  /** The found rows by chunk of {@link LOOKUP_CHUNK} sorted ids, checked chunk after chunk. */
+  const checkByChunk = async (found: Found[]) => {
+    const chunks = new Map<number, Found[]>();
+    for (const f of found) {
+      const c = chunkOf(f.external_id);
+      const list = chunks.get(c);
+      if (list) list.push(f);
+      else chunks.set(c, [f]);
+    }
+    for (const c of [...chunks.keys()].sort((a, b) => a - b)) await checkFound(chunks.get(c) as Found[]);
+  };
   // Stamped when written, after the locks, on the server's clock (as every other row's
   // updatedAt): BI pulls compare these stamps with their snapshot instants, and a stamp taken at
   // the request's arrival could be seconds older than the commit after waiting for the locks, so
   // a pull in between missed the rows for good. (What remains, the batch's own write time, goes
   // with a commit-ordered change sequence in the score ledger's work.)
-  const stamp = sql.date(new Date());
-  const values = rows.map((r) => ({
-    ...r,
-    handed_off_at: sql.date(r.handed_off_at),
-    responded_at: sql.date(r.responded_at),
-    accepted_at: sql.date(r.accepted_at),
-    rejected_at: sql.date(r.rejected_at),
-    converted_at: sql.date(r.converted_at),
-    version: 1,
-    created_at: stamp,
-    updated_at: stamp,
-  }));
-  const merged = ['agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours', 'updated_at'];
-  for (let i = 0; i < values.length; i += ROWS_PER_STATEMENT) {
-    const written = await sql.upsert('handoff_event', values.slice(i, i + ROWS_PER_STATEMENT), ['source', 'external_id'], merged, sql.pg ? 'external_id' : undefined);
-    // An event that was new when read but existed when written: a concurrent batch about other
-    // months created it meanwhile, and the month it counted in is not known here. Run again.
-    const raced = written.find((w) => !w.inserted && !existing.has(String(w.key)));
-    if (raced) throw new RetryableConflict(`handoff event ${source}/${String(raced.key)} was created by a concurrent batch`);
+  let stamp: Date;
+  if (sql.pg) {
+    const client = await sql.connection<PgClient>();
+    sql.counted(PG_LOOKUP, [source, ids]);
+    await checkByChunk((await client.query<Found>(PG_LOOKUP, [source, ids])).rows);
+    // An event moving away from a month this batch does not otherwise touch: that month is locked
+    // too (out of the canonical order, so a rare deadlock is possible; it is retried).
+    await lockAgreementMonths(em, earlier);
+    stamp = new Date();
+    await writePostgres(sql, source, rows, existing, stamp);
+  } else {
+    stamp = new Date();
+    const taken = await insertSqlite(sql, source, rows, stamp.getTime());
+    if (taken.length) {
+      const found: Found[] = [];
+      for (let i = 0; i < taken.length;) {
+        // The taken ids of one chunk of the sorted ids, read as one statement.
+        const chunk = chunkOf(taken[i].external_id);
+        const group: string[] = [];
+        for (; i < taken.length && chunkOf(taken[i].external_id) === chunk; i++) group.push(taken[i].external_id);
+        found.push(
+          ...(await sql.rows<Found>(
+            `select "external_id", "agreement_id", "month", "recorded_by_user_id" from "handoff_event" where "source" = ? and "external_id" in (${group.map(() => '?').join(', ')})`,
+            [source, ...group],
+          )),
+        );
+      }
+      await checkByChunk(found);
+      await updateSqlite(sql, source, taken, stamp.getTime());
+    }
   }
-  await recomputeMonths(sql, [...touched.values()], stamp);
+  await recomputeMonths(sql, [...touched.values()], sql.date(stamp));
   touchLedger(em, options.now ?? new Date(), ...[...touched.values()].map((t) => ({ agreementId: t.agreementId, months: [t.month] })));
 
   const batch = em.create(HandoffBatch, { source, received: rows.length, created: rows.length - existing.size, updated: existing.size, recordedByUserId: p.userId });
   await em.flush();
   return batch;
+}
+
+/** External ids per existence query: within SQLite's and PostgreSQL's bound-parameter limits. */
+const LOOKUP_CHUNK = 900;
+
+/** `YYYY-MM` of an instant in UTC, without building its ISO string. */
+function utcMonthOf(d: Date): Month {
+  const m = d.getUTCMonth() + 1;
+  return `${d.getUTCFullYear()}-${m < 10 ? '0' : ''}${m}` as Month;
+}
+
+/** What a re-send changes: everything but the identity, the first stamp and the sender (DESIGN §6). */
+const MERGED = [
+  'agreement_id',
+  'stage',
+  'month',
+  'handed_off_at',
+  'responded_at',
+  'accepted_at',
+  'rejected_at',
+  'rejection_reason',
+  'converted_at',
+  'quality_score',
+  'response_hours',
+  'updated_at',
+] as const;
+/** The columns of a new event, in the order of the statements' parameters. */
+const INSERTED = [
+  'id',
+  'version',
+  'created_at',
+  'updated_at',
+  'source',
+  'external_id',
+  'agreement_id',
+  'stage',
+  'month',
+  'handed_off_at',
+  'responded_at',
+  'accepted_at',
+  'rejected_at',
+  'rejection_reason',
+  'converted_at',
+  'quality_score',
+  'response_hours',
+  'recorded_by_user_id',
+] as const;
+
+const SQLITE_INSERT = `insert into "handoff_event" (${INSERTED.map((c) => `"${c}"`).join(', ')}) values (${INSERTED.map(() => '?').join(', ')}) on conflict ("source", "external_id") do nothing`;
+const SQLITE_UPDATE = `update "handoff_event" set ${MERGED.map((c) => `"${c}" = ?`).join(', ')}, "version" = "version" + 1 where "source" = ? and "external_id" = ?`;
+
+interface SqliteStatement {
+  run(...params: unknown[]): { changes: number };
+}
+interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement;
+}
+/** The two prepared statements of each SQLite connection, prepared once. */
+const sqliteStatements = new WeakMap<SqliteDatabase, { insert: SqliteStatement; update: SqliteStatement }>();
+
+const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+
+async function sqliteStatementsOf(sql: Sql): Promise<{ insert: SqliteStatement; update: SqliteStatement }> {
+  const db = await sql.connection<SqliteDatabase>();
+  let prepared = sqliteStatements.get(db);
+  if (!prepared) sqliteStatements.set(db, (prepared = { insert: db.prepare(SQLITE_INSERT), update: db.prepare(SQLITE_UPDATE) }));
+  return prepared;
+}
+
+/**
+ * SQLite: one prepared `INSERT … ON CONFLICT DO NOTHING` run row by row on the transaction's
+ * connection, as a plain insert through the driver would. Returns the rows whose id was taken
+ * (re-sends), in order: nothing of theirs is written yet.
+ */
+async function insertSqlite(sql: Sql, source: string, rows: Row[], stamp: number): Promise<Row[]> {
+  const { insert } = await sqliteStatementsOf(sql);
+  const taken: Row[] = [];
+  for (const r of rows) {
+    sql.counted(SQLITE_INSERT);
+    const { changes } = insert.run(
+      r.id,
+      1,
+      stamp,
+      stamp,
+      source,
+      r.external_id,
+      r.agreement_id,
+      r.stage,
+      r.month,
+      r.handed_off_at.getTime(),
+      ms(r.responded_at),
+      ms(r.accepted_at),
+      ms(r.rejected_at),
+      r.rejection_reason,
+      ms(r.converted_at),
+      r.quality_score,
+      r.response_hours,
+      r.recorded_by_user_id,
+    );
+    if (changes !== 1) taken.push(r);
+  }
+  return taken;
+}
+
+/** SQLite: the re-sent events, one prepared UPDATE each (everything but the identity, the first stamp and the sender). */
+async function updateSqlite(sql: Sql, source: string, rows: Row[], stamp: number): Promise<void> {
+  const { update } = await sqliteStatementsOf(sql);
+  for (const r of rows) {
+    sql.counted(SQLITE_UPDATE);
+    update.run(
+      r.agreement_id,
+      r.stage,
+      r.month,
+      r.handed_off_at.getTime(),
+      ms(r.responded_at),
+      ms(r.accepted_at),
+      ms(r.rejected_at),
+      r.rejection_reason,
+      ms(r.converted_at),
+      r.quality_score,
+      r.response_hours,
+      stamp,
+      source,
+      r.external_id,
+    );
+  }
+}
+
+/** The events of a batch already recorded, locked for this transaction, in the canonical order. */
+const PG_LOOKUP = `select "external_id", "agreement_id", "month", "recorded_by_user_id" from "handoff_event" where "source" = $1 and "external_id" = any($2::varchar[]) order by "external_id" collate "C" for update`;
+
+/** The decisions, response time and quality of one agreement-month's events (SQLite: 0/1 for the decisions). */
+const SQLITE_MONTH_EVENTS = `select ("accepted_at" is not null), ("rejected_at" is not null), ("converted_at" is not null), "response_hours", "quality_score" from "handoff_event" where "agreement_id" = ? and "month" = ?`;
+interface SqliteReader {
+  raw(on: boolean): SqliteReader;
+  all(...params: unknown[]): unknown[];
+}
+const sqliteReaders = new WeakMap<object, SqliteReader>();
+
+async function sqliteMonthReader(sql: Sql): Promise<SqliteReader> {
+  const db = await sql.connection<{ prepare(sql: string): SqliteReader }>();
+  let reader = sqliteReaders.get(db);
+  if (!reader) {
+    reader = db.prepare(SQLITE_MONTH_EVENTS).raw(true);
+    sqliteReaders.set(db, reader);
+  }
+  return reader;
+}
+
+/** PostgreSQL types of {@link INSERTED}, for the arrays of one `unnest`. */
+const PG_TYPES: Record<(typeof INSERTED)[number], string> = {
+  id: 'uuid',
+  version: 'int',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  source: 'varchar',
+  external_id: 'varchar',
+  agreement_id: 'uuid',
+  stage: 'varchar',
+  month: 'varchar',
+  handed_off_at: 'timestamptz',
+  responded_at: 'timestamptz',
+  accepted_at: 'timestamptz',
+  rejected_at: 'timestamptz',
+  rejection_reason: 'text',
+  converted_at: 'timestamptz',
+  quality_score: 'float8',
+  response_hours: 'float8',
+  recorded_by_user_id: 'varchar',
+};
+/** Columns sent as arrays: the ones that differ from row to row (the rest are one value). */
+const PG_ARRAYS = [
+  'id',
+  'external_id',
+  'agreement_id',
+  'stage',
+  'month',
+  'handed_off_at',
+  'responded_at',
+  'accepted_at',
+  'rejected_at',
+  'rejection_reason',
+  'converted_at',
+  'quality_score',
+  'response_hours',
+] as const;
+const PG_UPSERT = (() => {
+  const param = new Map<string, string>(PG_ARRAYS.map((c) => [c, `"t"."${c}"`]));
+  const arrays = PG_ARRAYS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(', ');
+  const n = PG_ARRAYS.length;
+  // One value for the whole batch: version 1, the stamp twice, the source, the sender.
+  const scalar: Record<string, string> = {
+    version: '1',
+    created_at: `$${n + 1}::timestamptz`,
+    updated_at: `$${n + 1}::timestamptz`,
+    source: `$${n + 2}::varchar`,
+    recorded_by_user_id: `$${n + 3}::varchar`,
+  };
+  const select = INSERTED.map((c) => param.get(c) ?? scalar[c]).join(', ');
+  return (
+    `insert into "handoff_event" (${INSERTED.map((c) => `"${c}"`).join(', ')}) select ${select} from unnest(${arrays}) with ordinality as "t"(${PG_ARRAYS.map((c) => `"${c}"`).join(', ')}, "n") order by "t"."n" ` +
+    `on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "handoff_event"."version" + 1 ` +
+    `returning "external_id" as "key", ("xmax" = 0) as "inserted"`
+  );
+})();
+
+interface PgClient {
+  query<T>(text: string, values: unknown[]): Promise<{ rows: T[] }>;
+}
+
+/**
+ * PostgreSQL: the whole batch as one `INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO UPDATE
+ * … RETURNING`, thirteen array parameters instead of 5,000 × 18 bound values, in the canonical
+ * (external id) order so overlapping batches lock their rows in the same order. An event that was
+ * new when read but existed when written was created meanwhile by a concurrent batch about other
+ * months, whose month is not known here: the batch runs again.
+ */
+async function writePostgres(sql: Sql, source: string, rows: Row[], existing: Set<string>, stamp: Date): Promise<void> {
+  if (!rows.length) return;
+  const client = await sql.connection<PgClient>();
+  const columns: unknown[][] = PG_ARRAYS.map(() => new Array<unknown>(rows.length));
+  const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    columns[0][i] = r.id;
+    columns[1][i] = r.external_id;
+    columns[2][i] = r.agreement_id;
+    columns[3][i] = r.stage;
+    columns[4][i] = r.month;
+    columns[5][i] = r.handed_off_at.toISOString();
+    columns[6][i] = iso(r.responded_at);
+    columns[7][i] = iso(r.accepted_at);
+    columns[8][i] = iso(r.rejected_at);
+    columns[9][i] = r.rejection_reason;
+    columns[10][i] = iso(r.converted_at);
+    columns[11][i] = r.quality_score;
+    columns[12][i] = r.response_hours;
+  }
+  const params = [...columns, stamp.toISOString(), source, rows[0].recorded_by_user_id];
+  sql.counted(PG_UPSERT, params);
+  const { rows: written } = await client.query<{ key: string; inserted: boolean }>(PG_UPSERT, params);
+  const raced = written.find((w) => !w.inserted && !existing.has(w.key));
+  if (raced) throw new RetryableConflict(`handoff event ${source}/${raced.key} was created by a concurrent batch`);
 }
 
 /**
@@ -267,26 +541,43 @@ async function recomputeMonths(sql: Sql, months: Array<{ agreementId: string; mo
   const monthSet = [...new Set(months.map((m) => m.month))];
   const wanted = new Set(months.map((m) => `${m.agreementId}|${m.month}`));
   const groups = new Map<string, Array<{ accepted: boolean; rejected: boolean; converted: boolean; responseHours: number | null; qualityScore: number | null }>>();
-  for (let i = 0; i < agreementIds.length; i += 500) {
-    const events: Array<{ agreement_id: string; month: string; accepted_at: unknown; rejected_at: unknown; converted_at: unknown; response_hours: number | null; quality_score: number | null }> =
-      await sql
-        .knex('handoff_event')
-        .select('agreement_id', 'month', 'accepted_at', 'rejected_at', 'converted_at', 'response_hours', 'quality_score')
-        .whereIn('agreement_id', agreementIds.slice(i, i + 500))
-        .whereIn('month', monthSet)
-        .transacting(sql.trx);
+  if (!sql.pg) {
+    // SQLite: one prepared statement per agreement-month on its index, rows as arrays.
+    const read = await sqliteMonthReader(sql);
+    for (const m of months) {
+      const key = `${m.agreementId}|${m.month}`;
+      if (groups.has(key)) continue;
+      sql.counted(SQLITE_MONTH_EVENTS);
+      const list = (read.all(m.agreementId, m.month) as Array<[number, number, number, number | null, number | null]>).map(([accepted, rejected, converted, responseHours, qualityScore]) => ({
+        accepted: accepted === 1,
+        rejected: rejected === 1,
+        converted: converted === 1,
+        responseHours,
+        qualityScore,
+      }));
+      groups.set(key, list);
+    }
+  }
+  for (let i = 0; sql.pg && i < agreementIds.length; i += 500) {
+    const chunk = agreementIds.slice(i, i + 500);
+    // Whether each decision was taken, not its time: no dates to parse for every event of the month.
+    const events = await sql.rows<{ agreement_id: string; month: string; accepted: unknown; rejected: unknown; converted: unknown; response_hours: number | null; quality_score: number | null }>(
+      `select "agreement_id", "month", ("accepted_at" is not null) as "accepted", ("rejected_at" is not null) as "rejected", ("converted_at" is not null) as "converted", "response_hours", "quality_score"
+       from "handoff_event" where "agreement_id" in (${chunk.map(() => '?').join(', ')}) and "month" in (${monthSet.map(() => '?').join(', ')})`,
+      [...chunk, ...monthSet],
+    );
     for (const e of events) {
       const key = `${e.agreement_id}|${e.month}`;
       if (!wanted.has(key)) continue;
-      const list = groups.get(key) ?? [];
+      let list = groups.get(key);
+      if (!list) groups.set(key, (list = []));
       list.push({
-        accepted: e.accepted_at != null,
-        rejected: e.rejected_at != null,
-        converted: e.converted_at != null,
+        accepted: isTrue(e.accepted),
+        rejected: isTrue(e.rejected),
+        converted: isTrue(e.converted),
         responseHours: e.response_hours === null ? null : Number(e.response_hours),
         qualityScore: e.quality_score === null ? null : Number(e.quality_score),
       });
-      groups.set(key, list);
     }
   }
   const ordered = [...months].sort((a, b) => (a.agreementId < b.agreementId ? -1 : a.agreementId > b.agreementId ? 1 : a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
