@@ -43,6 +43,7 @@ import { closeMainAgent, fmt, hasFlag, mib, option, postJson, printGoal, printTa
 import { type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
 import { type BenchServer, type Engine, generateAgreements, months, Role, startBenchServer, tokenFor } from './setup';
 import { random } from '../seeds/random';
+import { INSERTED } from '../src/modules/handoffs/handoff.service';
 
 const BATCH = 5000;
 const SOURCE = 'bench-crm';
@@ -110,27 +111,8 @@ function batchEvents(k: number, agreementIds: string[], update: boolean): Event[
   return events;
 }
 
-/** The columns of `handoff_event`, in the order both tables are written and compared. */
-const COLUMNS = [
-  'id',
-  'version',
-  'created_at',
-  'updated_at',
-  'source',
-  'external_id',
-  'agreement_id',
-  'stage',
-  'month',
-  'handed_off_at',
-  'responded_at',
-  'accepted_at',
-  'rejected_at',
-  'rejection_reason',
-  'converted_at',
-  'quality_score',
-  'response_hours',
-  'recorded_by_user_id',
-] as const;
+/** The columns of `handoff_event`, in the order both tables are written and compared: the ingest's own. */
+const COLUMNS = INSERTED;
 const MERGED = ['agreement_id', 'stage', 'month', 'handed_off_at', 'responded_at', 'accepted_at', 'rejected_at', 'rejection_reason', 'converted_at', 'quality_score', 'response_hours', 'updated_at'];
 const PLAIN = 'bench_plain_handoff_event';
 const GOAL_RSS = 250 * 1024 * 1024;

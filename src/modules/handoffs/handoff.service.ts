@@ -313,8 +313,8 @@ const MERGED = [
   'response_hours',
   'updated_at',
 ] as const;
-/** The columns of a new event, in the order of the statements' parameters. */
-const INSERTED = [
+/** The columns of a new event, in the order of the statements' parameters (bench/ingest.ts writes and compares the same). */
+export const INSERTED = [
   'id',
   'version',
   'created_at',
@@ -457,22 +457,10 @@ const PG_TYPES: Record<(typeof INSERTED)[number], string> = {
   response_hours: 'float8',
   recorded_by_user_id: 'varchar',
 };
-/** Columns sent as arrays: the ones that differ from row to row (the rest are one value). */
-const PG_ARRAYS = [
-  'id',
-  'external_id',
-  'agreement_id',
-  'stage',
-  'month',
-  'handed_off_at',
-  'responded_at',
-  'accepted_at',
-  'rejected_at',
-  'rejection_reason',
-  'converted_at',
-  'quality_score',
-  'response_hours',
-] as const;
+/** The columns with one value for the whole batch (version 1, the stamp twice, the source, the sender). */
+const BATCH_SCALARS = new Set<string>(['version', 'created_at', 'updated_at', 'source', 'recorded_by_user_id']);
+/** Columns sent as arrays: the ones that differ from row to row, in {@link INSERTED}'s order. */
+const PG_ARRAYS = INSERTED.filter((c) => !BATCH_SCALARS.has(c));
 const PG_UPSERT = (() => {
   const param = new Map<string, string>(PG_ARRAYS.map((c) => [c, `"t"."${c}"`]));
   const arrays = PG_ARRAYS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(', ');
