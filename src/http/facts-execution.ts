@@ -146,6 +146,8 @@ const plans = new WeakMap<OperationDefinitionNode, Plan | null>();
  */
 export async function executeFactQuery(schema: GraphQLSchema, requestContext: GraphQLRequestContextResponseForOperation<Context>): Promise<Record<string, unknown> | null> {
   const { operation, contextValue: ctx } = requestContext;
+  // Typed as always there, but absent for an unknown operationName (graphql-js reports it).
+  if (!operation) return null;
   let plan = plans.get(operation);
   if (plan === undefined) plans.set(operation, (plan = planOf(schema, operation)));
   // `@Authorized()`: an authenticated principal (graphql-js reports its absence).

@@ -19,7 +19,8 @@ export function readRoutingPlugin(routing: ReadRouting): ApolloServerPlugin<Cont
         // `responseForOperation` (the fact connections, src/http/facts-execution.ts), and those hooks
         // run in order, after every `didResolveOperation` (the gate's authentication) has finished.
         async responseForOperation({ contextValue, operation, request }) {
-          mutation = operation.operation === 'mutation';
+          // No operation: an unknown operationName, which graphql-js answers with its error.
+          mutation = operation?.operation === 'mutation';
           const header = readFromHeader(request.http?.headers.get(READ_FROM_HEADER) ?? undefined);
           chooseReadSource(contextValue, routing, { mutation, forcePrimary: 'forcePrimary' in header && header.forcePrimary });
           if (mutation && contextValue.principal) routing.writes.wrote(contextValue.principal.userId);

@@ -50,6 +50,20 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('answers an unknown operationName with a 400 naming it, whatever the document holds (the fuzzer found a 500)', async () => {
+    const documents = [
+      'query A { __typename }',
+      'query A { departments(first: 1) { totalCount } }',
+      'query A { measurementFacts(filter: { from: "2026-01", to: "2026-02" }) { edges { node { id } } } }',
+      'mutation A { revokeApiToken(input: { id: "x" }) { __typename } }',
+    ];
+    for (const query of documents) {
+      const r = await post(`${s.url}/graphql`, JSON.stringify({ query, operationName: 'B' }), { authorization: `Bearer ${s.adminToken}` });
+      const body = JSON.parse(r.text) as { errors?: Array<{ message: string }> };
+      expect({ query, status: r.status, error: body.errors?.[0]?.message }).toEqual({ query, status: 400, error: 'Unknown operation named "B".' });
+    }
+  });
+
   it('exposes Prometheus metrics: requests and durations by operation, errors by code', async () => {
     await s.data(DepartmentsDocument, { first: 1 });
     await s.request(DepartmentDocument, { code: 'NOPE' });
