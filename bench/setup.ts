@@ -31,6 +31,37 @@ export function postgresUrl(): string {
   return process.env.BENCH_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
 }
 
+/**
+ * Where a bench database named `id` lives (a file in the temp folder, or a database on the
+ * PostgreSQL server of {@link postgresUrl}, created by the ORM when opened) and how to remove it.
+ */
+export function benchDatabase(pgServer: boolean, id: string): { url: string; drop: () => Promise<void> } {
+  if (!pgServer) {
+    const file = path.join(os.tmpdir(), `${id}.sqlite`);
+    return {
+      url: `sqlite:${file}`,
+      drop: async () => {
+        for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+      },
+    };
+  }
+  const admin = postgresUrl();
+  const u = new URL(admin);
+  u.pathname = `/${id}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists "${id}" with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
 export interface BenchServer {
   engine: Engine;
   app: App;
@@ -55,30 +86,9 @@ export interface BenchServer {
 export async function startBenchServer(engine: Engine, name: string, extraEnv: Record<string, string> = {}): Promise<BenchServer> {
   const id = `tsla_bench_${name}_${randomBytes(4).toString('hex')}`;
   const env: Record<string, string> = { NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', CLOCK_OVERRIDE: 'true', SEED_DEMO: 'never', ...extraEnv };
-  let database: string;
-  let drop: () => Promise<void>;
-  if (engine === 'sqlite') {
-    database = path.join(os.tmpdir(), `${id}.sqlite`);
-    env.DATABASE_URL = `sqlite:${database}`;
-    drop = async () => {
-      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${database}${suffix}`, { force: true });
-    };
-  } else {
-    const admin = postgresUrl();
-    const u = new URL(admin);
-    u.pathname = `/${id}`;
-    database = u.toString();
-    env.DATABASE_URL = database;
-    drop = async () => {
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists "${id}" with (force)`);
-      } finally {
-        await client.end();
-      }
-    };
-  }
+  const { url: databaseUrl, drop } = benchDatabase(engine === 'postgresql', id);
+  env.DATABASE_URL = databaseUrl;
+  const database = databaseUrl.replace(/^sqlite:/, '');
   let app: App;
   try {
     app = await createApp(loadConfig(env), { logger: pino({ level: 'silent' }) });

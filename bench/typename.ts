@@ -18,11 +18,7 @@
 // First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
 import '../src/common/graphql-mode';
 import 'reflect-metadata';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { loadConfig } from '../src/common/config';
 import { Role } from '../src/common/role';
 import { openOrm } from '../src/db/orm';
@@ -31,7 +27,7 @@ import { generateToken } from '../src/modules/auth/tokens';
 import { User } from '../src/modules/auth/user.entity';
 import { sampleProcessRss, type ServerProcess, startBareApolloProcess, startServerProcess } from './child';
 import { benchSeconds, fmt, hasFlag, type LoadResult, mib, ms, option, printGoal, printTable, runLoad } from './lib';
-import { postgresUrl } from './setup';
+import { benchDatabase } from './setup';
 
 const ME_GOAL = 0.5;
 const TYPENAME_GOAL = 0.9;
@@ -40,29 +36,7 @@ const RSS_GOAL_MB = 250;
 /** A fresh, migrated database with one ADMIN user and its token; `drop` removes it. */
 async function prepareDatabase(pgServer: boolean): Promise<{ url: string; token: string; drop: () => Promise<void> }> {
   const id = `tsla_bench_typename_${randomBytes(4).toString('hex')}`;
-  let url: string;
-  let drop: () => Promise<void>;
-  if (!pgServer) {
-    const file = path.join(os.tmpdir(), `${id}.sqlite`);
-    url = `sqlite:${file}`;
-    drop = async () => {
-      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
-    };
-  } else {
-    const admin = postgresUrl();
-    const u = new URL(admin);
-    u.pathname = `/${id}`;
-    url = u.toString();
-    drop = async () => {
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists "${id}" with (force)`);
-      } finally {
-        await client.end();
-      }
-    };
-  }
+  const { url, drop } = benchDatabase(pgServer, id);
   const { orm } = await openOrm(loadConfig({ NODE_ENV: 'production', PORT: '0', LOG_LEVEL: 'silent', SEED_DEMO: 'never', DATABASE_URL: url }));
   try {
     const em = orm.em.fork();
