@@ -43,6 +43,8 @@ export interface ServerProcess {
   url: string;
   /** Its stderr so far (the log goes to stdout). */
   stderr(): string;
+  /** The mode graphql-js runs in, as the server's "serving" log line says (`production`, `development`), or null if it does not say. */
+  graphqlJs: string | null;
   /** SIGTERM, then SIGKILL after 10 s; resolves when it has exited. */
   stop(): Promise<void>;
 }
@@ -77,7 +79,7 @@ export function startServerProcess(env: Record<string, string>, nodeArgs: string
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         if (!line.startsWith('{')) continue;
-        const parsed = JSON.parse(line) as { msg?: string; url?: string };
+        const parsed = JSON.parse(line) as { msg?: string; url?: string; graphqlJs?: string };
         if (parsed.msg === 'tiered-sla is serving' && parsed.url) {
           serving = true;
           buffer = '';
@@ -86,6 +88,7 @@ export function startServerProcess(env: Record<string, string>, nodeArgs: string
             pid: child.pid as number,
             url: parsed.url.replace(/\/graphql$/, ''),
             stderr: () => stderr,
+            graphqlJs: parsed.graphqlJs ?? null,
             async stop() {
               if (exited) return;
               child.kill('SIGTERM');
@@ -199,6 +202,7 @@ export function startBareApolloProcess(env: Record<string, string>): Promise<Ser
         pid: child.pid as number,
         url: url.replace(/\/$/, ''),
         stderr: () => stderr,
+        graphqlJs: null,
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill('SIGTERM');
