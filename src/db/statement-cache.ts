@@ -5,6 +5,10 @@
  * again and again (the ORM's and our own statements have `?` placeholders, never inlined values),
  * so the connection answers `prepare` from a bounded cache of compiled statements instead.
  *
+ * Only texts with `?` placeholders are kept: MikroORM inlines the values of its own statements
+ * into their text (`platform.formatQuery`), so each of those is new and would only push the
+ * reusable ones out and hold memory; they are prepared as before.
+ *
  * Safe because every statement knex runs completes at once (`all` or `run`, never a pending
  * `iterate`), and SQLite recompiles a cached statement by itself when the schema changes under it
  * (a migration). A caller that changes a statement's mode (`raw`, `pluck`, `safeIntegers`) shares
@@ -15,7 +19,7 @@ interface Preparing {
 }
 
 /** Statements kept per connection; texts beyond it (distinct `in (…)` lengths) evict the oldest. */
-export const STATEMENT_CACHE_SIZE = 2000;
+export const STATEMENT_CACHE_SIZE = 500;
 
 /** Wraps `connection.prepare` with a cache of `size` statements, least recently prepared evicted first. */
 export function cacheStatements(connection: Preparing, size = STATEMENT_CACHE_SIZE): void {
@@ -30,6 +34,7 @@ export function cacheStatements(connection: Preparing, size = STATEMENT_CACHE_SI
       return statement;
     }
     statement = prepare(sql);
+    if (!sql.includes('?')) return statement;
     if (cache.size >= size) cache.delete(cache.keys().next().value as string);
     cache.set(sql, statement);
     return statement;

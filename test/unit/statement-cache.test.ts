@@ -18,12 +18,19 @@ describe('cacheStatements (a better-sqlite3 connection keeps its prepared statem
   it('keeps at most its size, evicting the least recently prepared text', () => {
     const db = new Database(':memory:');
     cacheStatements(db, 2);
-    const a = db.prepare('select 1');
-    const b = db.prepare('select 2');
-    expect(db.prepare('select 1')).toBe(a); // now 'select 2' is the coldest
-    db.prepare('select 3');
-    expect(db.prepare('select 1')).toBe(a);
-    expect(db.prepare('select 2')).not.toBe(b);
+    const a = db.prepare('select ? + 1');
+    const b = db.prepare('select ? + 2');
+    expect(db.prepare('select ? + 1')).toBe(a); // now '… + 2' is the coldest
+    db.prepare('select ? + 3');
+    expect(db.prepare('select ? + 1')).toBe(a);
+    expect(db.prepare('select ? + 2')).not.toBe(b);
+    db.close();
+  });
+
+  it('keeps no text without placeholders (statements with their values inlined, as MikroORM sends them)', () => {
+    const db = new Database(':memory:');
+    cacheStatements(db);
+    expect(db.prepare("select 'a'")).not.toBe(db.prepare("select 'a'"));
     db.close();
   });
 
