@@ -215,3 +215,16 @@ export function startBareApolloProcess(env: Record<string, string>): Promise<Ser
     child.on('exit', (code, signal) => reject(new Error(`bare Apollo exited (${code ?? signal}) before listening: ${stderr.slice(-2000)}`)));
   });
 }
+
+/**
+ * CPU seconds (user + system) process `pid` has used so far, from /proc/<pid>/stat (Linux; clock
+ * ticks of 1/100 s, the kernel's USER_HZ): the difference over a phase is what the phase cost it,
+ * whatever else ran on the machine meanwhile.
+ */
+export function processCpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces: the fields after it start at the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name and state.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -1,21 +1,34 @@
 /*
- * Report submissions per second at 10 concurrent connections: `submitReport` mutations (admin
- * token) for distinct agreement-months of generated ACTIVE agreements, each with its two MANUAL
- * objective values and a narrative. Resident memory of the process (server and load worker) is
- * sampled every 100 ms during the load. Baseline: the same number of `{ __typename }` requests
- * at the same concurrency, so the table shows what a submission costs over a no-op request.
+ * Report submissions per second at 10 concurrent connections (issue 19, goal 2): `submitReport`
+ * mutations (admin token) for distinct agreement-months of generated ACTIVE agreements, each with
+ * its two MANUAL objective values and a narrative, ledger upkeep included (every submission brings
+ * its agreement-month's ledger rows up to date in its own transaction). Baseline: the same number
+ * of `{ __typename }` requests at the same concurrency, so the table shows what a submission costs
+ * over a no-op request.
  *
- *   npm run build && node dist/bench/submissions.js [--seconds N] [--pg] [--agreements N]
+ * The server is `dist/src/main.js` in a child process, as `npm start` runs it (NODE_ENV=production,
+ * logging at info into a pipe this process reads and drops, the rate limiter on with a limit above
+ * the load's pace, the scheduler off); its resident memory and CPU time are read from /proc apart
+ * from the load generator (a worker thread of this process). SQL statements per submission are
+ * counted first on the set-up's in-process server, over a probe of sequential submissions (the
+ * child process has no counter of its own); those agreement-months are not used again.
  *
- * SQLite always; PostgreSQL too with --pg (BENCH_POSTGRES_URL, default
+ *   npm run build && node dist/bench/submissions.js [--seconds N] [--pg | --pg-only] [--agreements N]
+ *                                                   [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
+ *
+ * SQLite always (unless --pg-only); PostgreSQL too with --pg (BENCH_POSTGRES_URL, default
  * postgres://postgres@127.0.0.1:5432/test; a fresh database is created and dropped).
+ *
+ * Goals: ≥ 1,000 submissions/s with p99 < 50 ms on SQLite; ≥ 500/s on PostgreSQL; the server's
+ * peak RSS ≤ 250 MB.
  */
 // First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
 import '../src/common/graphql-mode';
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
-import { benchSeconds, fmt, hasFlag, type LoadResult, type MemoryReport, mib, ms, option, postJson, printTable, runLoad, sampleMemory } from './lib';
-import { type Engine, generateAgreements, months, Role, startBenchServer, tokenFor } from './setup';
+import { processCpuSeconds, type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
+import { benchSeconds, closeMainAgent, fmt, hasFlag, type LoadResult, mib, ms, option, postJson, printGoal, printTable, runLoad } from './lib';
+import { type BenchServer, type Engine, generateAgreements, months, Role, startBenchServer, tokenFor } from './setup';
 
 const CONCURRENCY = 10;
 const FROM = '2024-01';
@@ -23,6 +36,16 @@ const FROM = '2024-01';
 const REPORT_MONTHS = months('2025-01', '2026-10');
 /** Generous upper bound of submissions per second, to size the pool of agreement-months. */
 const MAX_EXPECTED_RATE = 1500;
+/** Sequential submissions on the in-process server whose SQL statements are counted. */
+const PROBE = 100;
+
+/** Issue 19, goal 2. */
+const GOALS: Record<Engine, { rate: number; p99Ms: number | null }> = {
+  sqlite: { rate: 1000, p99Ms: 50 },
+  postgresql: { rate: 500, p99Ms: null },
+};
+/** Issue 19, goal 4: the server process alone. */
+const GOAL_RSS = 250 * 1024 * 1024;
 
 const SUBMIT = `mutation Submit($input: SubmitReportInput!) {
   submitReport(input: $input) { revision { id number } userErrors { field code message } }
@@ -32,78 +55,92 @@ interface EngineResult {
   engine: Engine;
   submissions: LoadResult;
   baseline: LoadResult;
-  memSubmit: MemoryReport;
-  memBaseline: MemoryReport;
+  rssSubmit: RssReport;
+  rssBaseline: RssReport;
+  /** Server CPU seconds per request (user + system), over the measured phase and its warm-up. */
+  cpuPerSubmission: number;
+  cpuPerBaseline: number;
   statementsPerSubmission: number;
   pool: number;
-  /** Heap in use after a full GC before and after the submissions (only with node --expose-gc). */
-  heapAfterGc?: { before: number; after: number };
 }
 
-/** heapUsed after a full collection, when the process runs with --expose-gc. */
-function heapAfterGc(): number | undefined {
-  if (!global.gc) return undefined;
-  global.gc();
-  return process.memoryUsage().heapUsed;
+/** The submission bodies, month-major: requests in flight together are about different agreements. */
+async function prepare(setup: BenchServer, seconds: number, warmupMs: number): Promise<{ token: string; bodies: string[] }> {
+  const engine = setup.engine;
+  const token = await tokenFor(setup.app, Role.ADMIN);
+  const headers = { authorization: `Bearer ${token}` };
+  const wanted = Math.ceil(((seconds * 1000 + warmupMs) / 1000) * MAX_EXPECTED_RATE) + PROBE;
+  const agreementCount = Number(option('--agreements') ?? Math.ceil(wanted / REPORT_MONTHS.length));
+  const t0 = performance.now();
+  const agreements = await generateAgreements(setup.app.orm.em.fork(), 'BENCH', agreementCount, FROM);
+  console.log(`[${engine}] generated ${fmt(agreements.length)} agreements (${fmt(agreements.length * REPORT_MONTHS.length)} agreement-months to submit) in ${ms(performance.now() - t0)}`);
+
+  // The objective ids written are the effective MANUAL objectives the API reports.
+  const check = await postJson(setup.graphqlUrl, JSON.stringify({ query: `{ agreement(key: "${agreements[0].key}") { effectiveObjectives(at: "2025-03") { id metric { code source } } } }` }), headers);
+  const effective = (JSON.parse(check.text) as { data?: { agreement?: { effectiveObjectives: Array<{ id: string; metric: { source: string } }> } } }).data?.agreement?.effectiveObjectives ?? [];
+  const manual = effective
+    .filter((o) => o.metric.source === 'MANUAL')
+    .map((o) => o.id)
+    .sort();
+  if (check.status !== 200 || manual.join() !== [...agreements[0].objectiveIds].sort().join()) {
+    throw new Error(`effectiveObjectives of ${agreements[0].key} do not match the generated objectives: ${check.status} ${check.text.slice(0, 500)}`);
+  }
+  const bodies: string[] = [];
+  REPORT_MONTHS.forEach((month, m) => {
+    agreements.forEach((a, i) => {
+      const input = {
+        agreementId: a.id,
+        month,
+        narrative: `Bench month ${month} of ${a.key}.`,
+        values: [
+          { objectiveId: a.objectiveIds[0], value: 99 + ((i + m) % 10) / 10 },
+          { objectiveId: a.objectiveIds[1], value: 1 + ((i * 7 + m) % 5) },
+        ],
+      };
+      bodies.push(JSON.stringify({ query: SUBMIT, variables: { input } }));
+    });
+  });
+  return { token, bodies };
+}
+
+/** SQL statements per submission on the in-process server, over the first {@link PROBE} bodies (sent one at a time; removed from `bodies`). */
+async function countStatements(setup: BenchServer, token: string, bodies: string[]): Promise<number> {
+  const probe = bodies.splice(0, PROBE);
+  const before = setup.app.statements.count;
+  for (const body of probe) {
+    const reply = await postJson(setup.graphqlUrl, body, { authorization: `Bearer ${token}` });
+    if (reply.status !== 200 || !reply.text.includes('"userErrors":[]') || reply.text.includes('"errors":'))
+      throw new Error(`[${setup.engine}] a probe submission failed: ${reply.status} ${reply.text.slice(0, 500)}`);
+  }
+  return (setup.app.statements.count - before) / probe.length;
 }
 
 async function runEngine(engine: Engine, seconds: number): Promise<EngineResult> {
-  const server = await startBenchServer(engine, 'submissions');
+  const setup = await startBenchServer(engine, 'submissions');
+  let server: ServerProcess | undefined;
   try {
-    const token = await tokenFor(server.app, Role.ADMIN);
-    const headers = { authorization: `Bearer ${token}` };
     const warmupMs = 1000;
-    const wanted = Math.ceil(((seconds * 1000 + warmupMs) / 1000) * MAX_EXPECTED_RATE);
-    const agreementCount = Number(option('--agreements') ?? Math.ceil(wanted / REPORT_MONTHS.length));
-    const t0 = performance.now();
-    const agreements = await generateAgreements(server.app.orm.em.fork(), 'BENCH', agreementCount, FROM);
-    console.log(`[${engine}] generated ${fmt(agreements.length)} agreements (${fmt(agreements.length * REPORT_MONTHS.length)} agreement-months to submit) in ${ms(performance.now() - t0)}`);
+    const { token, bodies } = await prepare(setup, seconds, warmupMs);
+    const statementsPerSubmission = await countStatements(setup, token, bodies);
+    await setup.stopApp();
+    // As `npm start` runs it in production: the clock override off, logging at info, the scheduler
+    // off (a tick would be timed as a submission's), the rate limiter on above the load's pace.
+    const env: Record<string, string> = { ...setup.env, NODE_ENV: 'production', LOG_LEVEL: 'info', CLOCK_OVERRIDE: 'false', SCHEDULER_INTERVAL_MS: '0', RATE_LIMIT_PER_MINUTE: '1000000' };
+    server = await startServerProcess(env, option('--server-node-args')?.split(' ').filter(Boolean) ?? []);
+    const url = `${server.url}/graphql`;
+    const headers = { authorization: `Bearer ${token}` };
 
-    // The objective ids written are the effective MANUAL objectives the API reports.
-    const check = await postJson(
-      server.graphqlUrl,
-      JSON.stringify({ query: `{ agreement(key: "${agreements[0].key}") { effectiveObjectives(at: "2025-03") { id metric { code source } } } }` }),
-      headers,
-    );
-    const effective = (JSON.parse(check.text) as { data?: { agreement?: { effectiveObjectives: Array<{ id: string; metric: { source: string } }> } } }).data?.agreement?.effectiveObjectives ?? [];
-    const manual = effective
-      .filter((o) => o.metric.source === 'MANUAL')
-      .map((o) => o.id)
-      .sort();
-    if (check.status !== 200 || manual.join() !== [...agreements[0].objectiveIds].sort().join()) {
-      throw new Error(`effectiveObjectives of ${agreements[0].key} do not match the generated objectives: ${check.status} ${check.text.slice(0, 500)}`);
-    }
-
-    // Month-major order: requests in flight together are about different agreements.
-    const bodies: string[] = [];
-    REPORT_MONTHS.forEach((month, m) => {
-      agreements.forEach((a, i) => {
-        const input = {
-          agreementId: a.id,
-          month,
-          narrative: `Bench month ${month} of ${a.key}.`,
-          values: [
-            { objectiveId: a.objectiveIds[0], value: 99 + ((i + m) % 10) / 10 },
-            { objectiveId: a.objectiveIds[1], value: 1 + ((i * 7 + m) % 5) },
-          ],
-        };
-        bodies.push(JSON.stringify({ query: SUBMIT, variables: { input } }));
-      });
-    });
-
-    const heapBefore = heapAfterGc();
-    const before = server.app.statements.count;
-    const mem1 = sampleMemory(100);
-    const submissions = await runLoad({ url: server.graphqlUrl, headers, bodies, concurrency: CONCURRENCY, warmupMs, durationMs: seconds * 1000, expect: '"userErrors":[]', reject: '"errors":' });
-    const memSubmit = mem1.stop();
-    const statements = server.app.statements.count - before;
+    const cpu0 = processCpuSeconds(server.pid);
+    const rss1 = sampleProcessRss(server.pid, 50);
+    const submissions = await runLoad({ url, headers, bodies, concurrency: CONCURRENCY, warmupMs, durationMs: seconds * 1000, expect: '"userErrors":[]', reject: '"errors":' });
+    const rssSubmit = await rss1.stop();
+    const cpu1 = processCpuSeconds(server.pid);
     if (submissions.errors) console.error(`[${engine}] ${submissions.errors} failed submissions, e.g.`, submissions.errorSamples);
     if (submissions.exhausted) console.warn(`[${engine}] the pool of agreement-months ran out before ${seconds} s; pass a larger --agreements`);
 
-    const heapAfter = heapAfterGc();
-    const mem2 = sampleMemory(100);
+    const rss2 = sampleProcessRss(server.pid, 50);
     const baseline = await runLoad({
-      url: server.graphqlUrl,
+      url,
       headers,
       bodies: [JSON.stringify({ query: '{ __typename }' })],
       concurrency: CONCURRENCY,
@@ -111,34 +148,42 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
       count: submissions.count,
       expect: '"__typename":"Query"',
     });
-    const memBaseline = mem2.stop();
+    const rssBaseline = await rss2.stop();
+    const cpu2 = processCpuSeconds(server.pid);
     if (baseline.errors) console.error(`[${engine}] ${baseline.errors} failed baseline requests, e.g.`, baseline.errorSamples);
     return {
       engine,
       submissions,
       baseline,
-      memSubmit,
-      memBaseline,
-      statementsPerSubmission: statements / (submissions.count + submissions.warmupCount),
+      rssSubmit,
+      rssBaseline,
+      cpuPerSubmission: (cpu1 - cpu0) / (submissions.count + submissions.warmupCount),
+      cpuPerBaseline: (cpu2 - cpu1) / (baseline.count + baseline.warmupCount),
+      statementsPerSubmission,
       pool: bodies.length,
-      heapAfterGc: heapBefore !== undefined && heapAfter !== undefined ? { before: heapBefore, after: heapAfter } : undefined,
     };
   } finally {
-    await server.close();
+    await server?.stop();
+    await setup.close();
   }
 }
 
 async function main(): Promise<number> {
   const seconds = benchSeconds(10);
-  const engines: Engine[] = hasFlag('--pg') ? ['sqlite', 'postgresql'] : ['sqlite'];
-  console.log(`submissions: submitReport at ${CONCURRENCY} connections for ${seconds} s (after 1 s warm-up) per engine: ${engines.join(', ')}`);
+  const engines: Engine[] = hasFlag('--pg-only') ? ['postgresql'] : hasFlag('--pg') ? ['sqlite', 'postgresql'] : ['sqlite'];
+  console.log(
+    `submissions: submitReport at ${CONCURRENCY} connections for ${seconds} s (after 1 s warm-up) per engine: ${engines.join(', ')}; ` +
+      'server: dist/src/main.js in a child process, NODE_ENV=production, LOG_LEVEL=info, rate limiter on, scheduler off',
+  );
   const results: EngineResult[] = [];
   for (const engine of engines) results.push(await runEngine(engine, seconds));
+  closeMainAgent();
 
   const rows: string[][] = [];
   for (const r of results) {
     const s = r.submissions;
     const b = r.baseline;
+    const cpu = (seconds: number) => ms(seconds * 1000);
     rows.push([
       `${r.engine}: submitReport`,
       fmt(s.count),
@@ -147,9 +192,9 @@ async function main(): Promise<number> {
       ms(s.latency.p50),
       ms(s.latency.p99),
       ms(s.latency.max),
-      mib(r.memSubmit.before),
-      mib(r.memSubmit.peak),
-      mib(r.memSubmit.mean),
+      cpu(r.cpuPerSubmission),
+      mib(r.rssSubmit.peak),
+      mib(r.rssSubmit.mean),
     ]);
     rows.push([
       `${r.engine}: { __typename } (baseline)`,
@@ -159,24 +204,44 @@ async function main(): Promise<number> {
       ms(b.latency.p50),
       ms(b.latency.p99),
       ms(b.latency.max),
-      mib(r.memBaseline.before),
-      mib(r.memBaseline.peak),
-      mib(r.memBaseline.mean),
+      cpu(r.cpuPerBaseline),
+      mib(r.rssBaseline.peak),
+      mib(r.rssBaseline.mean),
     ]);
-    rows.push([`${r.engine}: ratio submit / baseline`, '', '', fmt(s.rps / b.rps, 3), `${fmt(s.latency.p50 / b.latency.p50, 1)}×`, `${fmt(s.latency.p99 / b.latency.p99, 1)}×`, '', '', '', '']);
+    rows.push([
+      `${r.engine}: ratio submit / baseline`,
+      '',
+      '',
+      fmt(s.rps / b.rps, 3),
+      `${fmt(s.latency.p50 / b.latency.p50, 1)}×`,
+      `${fmt(s.latency.p99 / b.latency.p99, 1)}×`,
+      '',
+      `${fmt(r.cpuPerSubmission / r.cpuPerBaseline, 1)}×`,
+      '',
+      '',
+    ]);
   }
   printTable(
-    `Report submissions, ${CONCURRENCY} connections, closed loop (RSS = whole process, sampled every 100 ms)`,
-    ['run', 'requests', 'errors', 'req/s', 'p50', 'p99', 'max', 'RSS before', 'RSS peak', 'RSS mean'],
+    `Report submissions, ${CONCURRENCY} connections, closed loop (server CPU = user + system time of the server process per request; RSS of the server process, /proc every 50 ms)`,
+    ['run', 'requests', 'errors', 'req/s', 'p50', 'p99', 'max', 'server CPU', 'RSS peak', 'RSS mean'],
     rows,
   );
   for (const r of results) {
-    const heap = r.heapAfterGc
-      ? `; heap used after full GC: ${mib(r.heapAfterGc.before)} before, ${mib(r.heapAfterGc.after)} after the submissions`
-      : ' (run with node --expose-gc to see the heap after GC)';
-    console.log(`[${r.engine}] SQL statements per submission: ${fmt(r.statementsPerSubmission, 1)}; pool of ${fmt(r.pool)} agreement-months${r.submissions.exhausted ? ' (ran out)' : ''}${heap}`);
+    console.log(
+      `[${r.engine}] SQL statements per submission: ${fmt(r.statementsPerSubmission, 1)} (${PROBE} sequential submissions, in-process); pool of ${fmt(r.pool)} agreement-months${r.submissions.exhausted ? ' (ran out)' : ''}`,
+    );
   }
-  console.log('goal: none set for submissions; the numbers are for reference (a missed goal would not fail the run).');
+  for (const r of results) {
+    const goal = GOALS[r.engine];
+    const s = r.submissions;
+    const p99 = goal.p99Ms === null ? '' : ` with p99 < ${goal.p99Ms} ms`;
+    printGoal(
+      `${r.engine}: submitReport ≥ ${fmt(goal.rate)}/s at ${CONCURRENCY} connections${p99}, ledger upkeep included`,
+      s.rps >= goal.rate && (goal.p99Ms === null || s.latency.p99 < goal.p99Ms),
+      `${fmt(s.rps, 1)}/s, p99 ${ms(s.latency.p99)}`,
+    );
+    printGoal(`${r.engine}: server peak RSS ≤ ${mib(GOAL_RSS)}`, Math.max(r.rssSubmit.peak, r.rssBaseline.peak) <= GOAL_RSS, mib(Math.max(r.rssSubmit.peak, r.rssBaseline.peak)));
+  }
   return results.some((r) => r.submissions.errors || r.baseline.errors) ? 1 : 0;
 }
 

@@ -27,7 +27,7 @@ import { NodeResolver } from './modules/nodes/node.resolver';
 import { AmendmentWhatIfResolver, WhatIfResolver } from './modules/ledger/what-if.resolver';
 import { WebhookResolver } from './modules/webhooks/webhook.resolver';
 import { ActionItemResolver, InboxResolver, UserEmailPreferencesResolver } from './modules/notifications/notification.resolver';
-import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver } from './modules/reports/report.resolver';
+import { AgreementReportsResolver, ReportResolver, ReportRevisionResolver, ReportValueResolver, SubmitReportPayloadResolver } from './modules/reports/report.resolver';
 
 /** Every resolver class of the API. */
 export const resolvers = [
@@ -47,6 +47,7 @@ export const resolvers = [
   ReportResolver,
   ReportRevisionResolver,
   ReportValueResolver,
+  SubmitReportPayloadResolver,
   ExclusionResolver,
   AgreementReportsResolver,
   AgreementScorecardResolver,

@@ -20,3 +20,21 @@ export function loadersOver(em: EntityManager): Loaders {
   if (!factory) throw new Error('loadersOver: no loader factory; open the database with openOrm (src/db/orm.ts) first');
   return factory(em);
 }
+
+const shared = new WeakMap<EntityManager, Loaders>();
+
+/**
+ * Hands a write's loaders over its transaction's `em` to the readers that come after it in the
+ * same transaction (the ledger sync at its end), so the terms it read (the agreement, its versions,
+ * children and objectives, their metrics) are not read again. Only for loaders that hold nothing
+ * the write changes: a write that changes an agreement's terms or lifecycle shares none, and its
+ * ledger sync reads them afresh.
+ */
+export function shareLoaders(em: EntityManager, loaders: Loaders): void {
+  shared.set(em, loaders);
+}
+
+/** The loaders a write shared over `em` ({@link shareLoaders}), else fresh ones. */
+export function sharedLoadersOver(em: EntityManager): Loaders {
+  return shared.get(em) ?? loadersOver(em);
+}

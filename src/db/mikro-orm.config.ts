@@ -9,6 +9,7 @@ import { projectRoot } from '../common/paths';
 import { entities } from './entities';
 import { AuditSubscriber } from '../modules/audit/audit.subscriber';
 import { migrationsFor } from './migrations';
+import { cacheStatements } from './statement-cache';
 
 /** Counts SQL statements sent by one ORM instance; tests read it to assert batching. */
 export class StatementCounter {
@@ -82,8 +83,10 @@ export function ormOptions(config: Config, counter?: StatementCounter): Options 
       min: 1,
       max: 1,
       idleTimeoutMillis: Number.MAX_SAFE_INTEGER,
-      afterCreate: (conn: { pragma: (sql: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (conn: { pragma: (sql: string) => unknown; prepare: (sql: string) => unknown }, done: (err: Error | null, conn: unknown) => void) => {
         try {
+          // knex prepares every statement it runs anew; the connection keeps them (statement-cache.ts).
+          cacheStatements(conn);
           if (db.sqlitePath !== ':memory:') conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');

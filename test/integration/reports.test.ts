@@ -593,6 +593,26 @@ describe.each(engines())('monthly reports on %s', (engine) => {
     });
   });
 
+  describe('batching', () => {
+    it('submits with the terms read once for its checks and its ledger upkeep, in a bounded number of statements', async () => {
+      // LEADS sits under CHARTER: its effective objectives come from a chain of two versions. The
+      // terms (agreements, versions, objectives, metrics) are read once, level by level batched, and
+      // the ledger sync at the end of the transaction finds them in the write's loaders (38 statements before).
+      const query = 'mutation($input: SubmitReportInput!) { submitReport(input: $input) { revision { number } userErrors { field } } }';
+      let reply: { data?: { submitReport: { revision: { number: number } | null; userErrors: unknown[] } } } = {};
+      const statements = await s.countStatements(async () => {
+        const res = await fetch(`${s.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${s.adminToken}` },
+          body: JSON.stringify({ query, variables: { input: leadsInput('2026-07', 7) } }),
+        });
+        reply = (await res.json()) as typeof reply;
+      });
+      expect(reply.data?.submitReport).toEqual({ revision: { number: 1 }, userErrors: [] });
+      expect(statements).toBeLessThanOrEqual(engine === 'postgresql' ? 28 : 26);
+    });
+  });
+
   describe('concurrency', () => {
     it('turns 50 concurrent submissions for one agreement-month into 50 whole revisions', async () => {
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => headMkt.data(SubmitReportDocument, { input: leadsInput('2026-05', 1000 + i) })));

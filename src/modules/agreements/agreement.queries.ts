@@ -91,6 +91,32 @@ export async function listAgreements(ctx: Context, filter: AgreementFilter | und
 export type LoadedObjective = ChainObjective & { objective: Objective };
 
 /**
+ * Loads into the loaders, in one batched statement per kind, what {@link chainAt} reads for
+ * `agreement` in `month`: its ancestors (one level at a time, as each names its parent), the
+ * versions of the whole chain, the objectives of the versions in force and their metrics. A write
+ * about one agreement-month then resolves its chain with four statements instead of three per level.
+ * Returns the agreement's own versions.
+ */
+export async function prefetchChain(ctx: Pick<Context, 'loaders'>, agreement: Agreement, month: Month): Promise<AgreementVersion[]> {
+  const chain: Agreement[] = [agreement];
+  for (let a: Agreement | null = agreement; a?.parent && chain.length < 5;) {
+    a = await ctx.loaders.agreementById.load(a.parent.id);
+    if (a) chain.push(a);
+  }
+  const versions = await loadManyOrThrow(
+    ctx.loaders.versionsByAgreement,
+    chain.map((a) => a.id),
+  );
+  const inForce = versions.map((vs) => versionAt(vs, month)).filter((v): v is AgreementVersion => !!v);
+  const objectives = await loadManyOrThrow(
+    ctx.loaders.objectivesByVersion,
+    inForce.map((v) => v.id),
+  );
+  await loadManyOrThrow(ctx.loaders.metricById, [...new Set(objectives.flat().map((o) => o.metric.id))], 'Metric');
+  return versions[0];
+}
+
+/**
  * The chain from an agreement up to its root, each level with the objectives of its version in
  * force in `month`, through the request's loaders: resolving this for a whole list of
  * agreements costs a fixed number of batched statements per tree level.

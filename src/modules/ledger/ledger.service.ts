@@ -12,7 +12,7 @@ import { addMonths, compareMonths, monthRange, type Month } from '../../common/m
 import { type AnyEventInput, emitEvents, type EventAgreement, type EventInput } from '../../common/events';
 import { type Sql, sqlOf } from '../../common/sql';
 import type { LedgerScope } from '../../common/ledger-touch';
-import { loadersOver } from '../../common/wiring';
+import { sharedLoadersOver } from '../../common/wiring';
 import type { Loaders } from '../../db/request-loaders';
 import { closeInstant, evaluateLedgerMonth, horizonOf, isDisputedState, type LedgerMonthInput, objectiveNews, phaseAt, validUntil } from '../../scoring/ledger';
 import { type LedgerRecord, MONTH_COLUMNS, monthRow, OBJECTIVE_COLUMNS, objectiveRows, recordFromRows } from './ledger.rows';
@@ -268,7 +268,8 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const out: SyncResult = { months: 0, written: 0, closed: 0, tombstoned: 0 };
   if (!scopes.length) return out;
   const sql = sqlOf(em);
-  const ctx = { loaders: loadersOver(em) };
+  // The write's own loaders when it shared them (a report submission: the terms it read), else fresh ones.
+  const ctx = { loaders: sharedLoadersOver(em) };
   const horizon = await storedHorizon(sql, now);
 
   // Every month of an agreement when no month is named, and its ancestors' (a child's lifecycle
@@ -281,14 +282,14 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
     else all.add(s.agreementId);
     wanted.set(s.agreementId, set);
   }
-  let agreements = await em.find(Agreement, { id: { $in: [...wanted.keys()] } });
+  let agreements = (await loadManyOrThrow(ctx.loaders.agreementById, [...wanted.keys()])).filter((a): a is Agreement => !!a);
   for (let layer = agreements.filter((a) => all.has(a.id)), depth = 0; layer.length && depth < 5; depth++) {
     const parents = [...new Set(layer.map((a) => a.parent?.id).filter((id): id is string => !!id && !all.has(id)))];
     for (const id of parents) {
       all.add(id);
       if (!wanted.has(id)) wanted.set(id, new Set());
     }
-    layer = parents.length ? await em.find(Agreement, { id: { $in: parents } }) : [];
+    layer = (await loadManyOrThrow(ctx.loaders.agreementById, parents)).filter((a): a is Agreement => !!a);
     agreements = [...agreements, ...layer.filter((a) => !agreements.some((b) => b.id === a.id))];
   }
   const versions = new Map<string, AgreementVersion[]>();

@@ -71,14 +71,23 @@ export class ReportPayload {
 
 @ObjectType()
 export class SubmitReportPayload {
-  @Field(() => Report, { nullable: true })
-  report!: Report | null;
+  /** The report of the created revision (no `@Field`: {@link SubmitReportPayloadResolver} loads it when asked). */
+  reportId!: string | null;
 
   @Field(() => ReportRevision, { nullable: true, description: 'The revision this submission created (the same one when an idempotency key is replayed).' })
   revision!: ReportRevision | null;
 
   @Field(() => [UserError])
   userErrors!: UserError[];
+}
+
+@Resolver(() => SubmitReportPayload)
+export class SubmitReportPayloadResolver {
+  // Loaded only when the client asks: a client that reads the revision alone (as most do) saves a statement.
+  @FieldResolver(() => Report, { nullable: true })
+  report(@Root() p: SubmitReportPayload, @Ctx() ctx: Context): Promise<Report | null> | null {
+    return p.reportId ? ctx.loaders.reportById.load(p.reportId) : null;
+  }
 }
 
 async function dueOfReport(ctx: Context, r: Report): Promise<{ dueDate: string; dueAt: Date } | null> {
@@ -177,8 +186,7 @@ export class ReportResolver {
   @Mutation(() => SubmitReportPayload, { description: "Submits a new revision of a month's report (provider head or admin); the latest revision counts." })
   async submitReport(@Ctx() ctx: Context, @Arg('input') input: SubmitReportInput): Promise<SubmitReportPayload> {
     const r = await reports.submitReport(ctx, input);
-    const report = r.result ? await ctx.loaders.reportById.load(r.result.report.id) : null;
-    return { report, revision: r.result, userErrors: r.userErrors };
+    return { reportId: r.result?.report.id ?? null, revision: r.result, userErrors: r.userErrors };
   }
 
   @Authorized(...rolesFor('report:acknowledge'))

@@ -12,14 +12,14 @@ import { UserError, UserErrorCode, UserErrorsException, userError } from '../../
 import { assertValidInput } from '../../common/validation';
 import { acceptanceDue, endOfLocalDay, localDateOf, monthEndsAt, nthWorkingDayAfter, reportDue, workingDaysLate } from '../../common/working-time';
 import type { Context } from '../../common/context';
-import { loadersOver } from '../../common/wiring';
+import { loadersOver, shareLoaders } from '../../common/wiring';
 import type { Loaders } from '../../db/request-loaders';
 import { touchLedger } from '../../common/ledger-touch';
 import { emitEvent } from '../../common/events';
 import { Agreement, AgreementStatus, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { idOfRef } from '../../common/lookup';
 import { activeInMonth, agreementParties, agreementRef, objectiveKey, objectiveRef, versionAt } from '../agreements/agreement.rules';
-import { chainAt, type LoadedObjective } from '../agreements/agreement.queries';
+import { chainAt, type LoadedObjective, prefetchChain } from '../agreements/agreement.queries';
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../../common/authorization';
 import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
@@ -67,6 +67,7 @@ export async function loadAgreementMonth(
   now: Date,
 ): Promise<AgreementMonth> {
   const lockMode = rowLock(em, 'update');
+  const loaders = loadersOver(em);
   // By id or by key: a head types `SALES-CS`, a client keeps the id.
   const ref = agreementRef(agreementId);
   const agreement = await em.findOne(Agreement, ref.where, lockMode ? { lockMode, refresh: true } : {});
@@ -75,7 +76,10 @@ export async function loadAgreementMonth(
   if (agreement.tier === Tier.CORPORATE) {
     userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: its results are roll-ups of the agreements under it, which are reported on`);
   }
-  const versions = await em.find(AgreementVersion, { agreement: agreement.id }, { orderBy: { number: 'asc' } });
+  // Through the loaders (the locked row primed into them): the effective objectives below, and the
+  // ledger sync this write's transaction ends with, read these rows from there instead of again.
+  loaders.agreementById.prime(agreement.id, agreement);
+  const [versions, allChildren] = await Promise.all([prefetchChain({ loaders }, agreement, month), loaders.agreementChildren.load(agreement.id)]);
   // DESIGN §4 rule 0 and §5: a month is reported on once it has ended, in the agreement's zone.
   const calendar = (versionAt(versions, month) ?? versions[0])?.calendar ?? { timeZone: 'UTC' };
   const endsAt = monthEndsAt(calendar, month);
@@ -85,22 +89,18 @@ export async function loadAgreementMonth(
   if (!activeInMonth(agreement, versions, month)) {
     userError('month', UserErrorCode.INVALID, `month: agreement ${agreement.key} was not ACTIVE in ${month}`);
   }
-  const children = await em.find(Agreement, { parent: agreement.id, state: { $ne: AgreementStatus.DRAFT } });
+  const children = allChildren.filter((c) => c.state !== AgreementStatus.DRAFT);
   if (children.length) {
-    const childVersions = await em.find(AgreementVersion, { agreement: { $in: children.map((c) => c.id) } });
-    const active = children.filter((c) =>
-      activeInMonth(
-        c,
-        childVersions.filter((v) => v.agreement.id === c.id),
-        month,
-      ),
+    const childVersions = await loadManyOrThrow(
+      loaders.versionsByAgreement,
+      children.map((c) => c.id),
     );
+    const active = children.filter((c, i) => activeInMonth(c, childVersions[i], month));
     if (active.length) {
       userError('agreementId', UserErrorCode.INVALID, `agreement ${agreement.key} had ACTIVE agreements under it in ${month} (${active.map((c) => c.key).join(', ')}); report on those`);
     }
   }
   const version = versionAt(versions, month) as AgreementVersion;
-  const loaders = loadersOver(em);
   return { agreement, month, version, objectives: await objectivesAt({ loaders }, agreement, month), loaders };
 }
 
@@ -389,6 +389,8 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
       em.create(ReportValue, { revision, objective: o.objective, metric: o.metric, position, value: v.value });
     });
     await em.flush();
+    // The terms read above stay as they were in this write: the ledger sync reads them from there.
+    shareLoaders(em, m.loaders);
     touchLedger(em, now, { agreementId: m.agreement.id, months: [m.month] });
     await emitEvent(em, {
       type: 'report.submitted',
