@@ -34,7 +34,7 @@ const CLAIM_BATCH = 200;
 const CLAIM_ROUNDS = 100;
 const CONCURRENCY = 16;
 /**
- * Live updates go first: while `busy` says they are being sent, a batch waits, in steps of
+ * Live updates go first: while `busy` says they are being sent, a fan-out or claim batch waits, in steps of
  * {@link DEFER_STEP_MS}, at most this long (never for ever: a subscriber that reads slowly keeps a
  * backlog, and webhooks must not stop for it).
  */
@@ -124,7 +124,8 @@ export class WebhookWorker {
   private async runTick(now: Date): Promise<WebhookTickResult> {
     const result: WebhookTickResult = { events: 0, created: 0, attempted: 0, delivered: 0, failed: 0 };
     if (this.stopping.signal.aborted) return result;
-    for (let round = 0; round < FAN_OUT_ROUNDS; round++) {
+    for (let round = 0; round < FAN_OUT_ROUNDS && !this.stopping.signal.aborted; round++) {
+      await this.deferToBusy();
       const r = await this.orm.em.fork().transactional(async (em) => {
         setActor(em, { userId: null, role: 'SYSTEM', requestId: 'webhooks:fan-out' });
         return fanOut(em, now, FAN_OUT_BATCH);
