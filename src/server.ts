@@ -23,6 +23,7 @@ import type { Route } from './http/route';
 import { Shutdown } from './http/shutdown';
 import { JOBS, Scheduler } from './jobs/scheduler';
 import { LiveFeed } from './modules/live/live-feed';
+import { OutboxSignal } from './common/outbox-signal';
 import { WebhookWorker } from './jobs/webhook-worker';
 import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
 import { provideExportLinkSettings } from './modules/exports/export-link';
@@ -106,11 +107,14 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   // The e-mail jobs of the scheduler send through this app's SMTP server (none without SMTP_URL).
   const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs, JOBS, config.schedulerClock);
-  const feed = new LiveFeed(orm, logger, config.live);
+  // Wakes the outbox's consumers (live feed, webhook worker) when events commit.
+  const outboxSignal = new OutboxSignal(orm, logger);
+  const feed = new LiveFeed(orm, logger, config.live, outboxSignal);
   const edge = attachLive({ server: httpServer, schema, orm, feed, config, logger, shutdown, principals });
   provideWebhookSettings(orm.em, config.webhooks);
   provideExportLinkSettings(orm.em, config.exportLinks);
-  const webhooks = new WebhookWorker(orm, logger, config.webhooks);
+  // Live updates first: a webhook batch waits a moment while the feed has events to send.
+  const webhooks = new WebhookWorker(orm, logger, config.webhooks, { signal: outboxSignal, busy: () => feed.backlog > 0 });
   let closing: Promise<void> | undefined;
   return {
     config,
@@ -125,6 +129,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
     webhooks,
     listen: async () => {
       await feed.start();
+      await outboxSignal.start();
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.http.port, config.http.host, () => {
@@ -140,6 +145,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
       (closing ??= (async () => {
         // WebSockets first: an upgraded socket would hold the HTTP server's close open.
         await Promise.all([shutdown.drain(httpServer, config.http.shutdownTimeoutMs), edge.close(config.http.shutdownTimeoutMs)]);
+        await outboxSignal.stop();
         await feed.stop();
         await scheduler.stop();
         await webhooks.stop();

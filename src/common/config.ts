@@ -218,7 +218,7 @@ const envSchema = z.object({
     .string()
     .refine((v) => INSTANT_RE.test(v) && instantProblem(new Date(v)) === null, { message: 'expected an ISO 8601 instant from 2000 to before 2100, such as 2026-03-04T10:00:00Z' })
     .optional(),
-  // Unset: 250 ms on SQLite (polling is how it hears of events), 1 s on PostgreSQL (a safety net).
+  // Unset: 250 ms on SQLite, 1 s on PostgreSQL; a safety net (commits of events wake the feed).
   LIVE_POLL_MS: z.coerce
     .number({ error: 'expected a whole number of milliseconds from 10 to 60000' })
     .int('expected a whole number of milliseconds from 10 to 60000')

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, type EntityManager, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { actorOf } from './actor';
+import { noteOutboxWrite } from './outbox-signal';
 import { sqlOf } from './sql';
 
 /**
@@ -274,4 +275,6 @@ export async function emitEvents(em: EntityManager, events: readonly AnyEventInp
     const params = batch.flatMap((row) => columns.map((c) => row[c as keyof typeof row]));
     await sql.run(`insert into "domain_event" (${columns.map((c) => `"${c}"`).join(', ')}, "tx") values ${batch.map(() => tuple).join(', ')}`, params);
   }
+  // The instance's consumers read when this commits, not at their next poll.
+  noteOutboxWrite(em);
 }

@@ -131,6 +131,13 @@ export async function readOutbox(em: EntityManager, after: OutboxPosition, limit
   return rows.map(toEvent);
 }
 
+/** The events with these ids (any order; ids not found are left out), as consumers see them. */
+export async function readEventsById(em: EntityManager, ids: readonly string[]): Promise<OutboxEvent[]> {
+  if (!ids.length) return [];
+  const rows = await sqlOf(em).rows<EventRow>(`select ${COLUMNS} from "domain_event" where "id" in (${ids.map(() => '?').join(', ')})`, [...ids]);
+  return rows.map(toEvent);
+}
+
 /**
  * The outbox's end now: a consumer that starts here hears of every event committed from now on
  * and of none before (a new webhook subscription, a new live subscriber). On PostgreSQL, the

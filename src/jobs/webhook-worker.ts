@@ -1,26 +1,45 @@
 /**
- * The webhook worker (docs/webhooks.md): every `WEBHOOK_POLL_MS`, fans the outbox's new events out
- * to delivery rows, then sends the due deliveries. Never in a request's way: one tick at a time,
+ * The webhook worker (docs/webhooks.md): when events commit (the instance's {@link OutboxSignal})
+ * and every `WEBHOOK_POLL_MS`, fans the outbox's new events out to delivery rows, then sends the
+ * due deliveries. Never in a request's way: one tick at a time,
  * bounded batches with a turn of the event loop between them, the network awaited outside any
  * transaction, at most {@link CONCURRENCY} requests in flight. Safe with several instances: the fan-out's cursor row and the deliveries'
  * `for update skip locked` claims (with a lease) keep them apart on PostgreSQL.
  */
 import type { MikroORM } from '@mikro-orm/core';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { setActor } from '../common/actor';
 import { loggableError } from '../common/logging';
-import { type AttemptOutcome, claimDue, type ClaimedDelivery, leaseMs, prepareAttempts, recordOutcome, releaseClaim, sendAttempt } from '../modules/webhooks/webhook.delivery';
+import type { OutboxSignal } from '../common/outbox-signal';
+import { type AttemptOutcome, claimDue, type ClaimedDelivery, leaseMs, prepareAttempts, recordOutcomes, releaseClaim, sendAttempt } from '../modules/webhooks/webhook.delivery';
 import { fanOut } from '../modules/webhooks/webhook.fanout';
 import { TickChain } from './tick-chain';
 import type { WebhookSettings } from '../modules/webhooks/webhook.settings';
 
-/** Events one fan-out transaction reads; a tick runs up to {@link FAN_OUT_ROUNDS} of them. */
-const FAN_OUT_BATCH = 500;
-const FAN_OUT_ROUNDS = 20;
-/** Deliveries one claim takes, how many claims a tick makes at most, and how many attempts are in flight at once. */
-const CLAIM_BATCH = 50;
-const CLAIM_ROUNDS = 200;
-const CONCURRENCY = 8;
+/**
+ * Events one fan-out transaction reads; a tick runs up to {@link FAN_OUT_ROUNDS} of them. Small
+ * enough that a transaction's statements (on SQLite, synchronous, holding the one connection)
+ * keep requests waiting a few milliseconds, not a hundred.
+ */
+const FAN_OUT_BATCH = 200;
+const FAN_OUT_ROUNDS = 50;
+/**
+ * Deliveries one claim takes, how many claims a tick makes at most, and how many attempts are in
+ * flight at once. Each claim, like each recording of outcomes, is a statement or two whatever its
+ * size (a claim on SQLite reads the due deliveries in order), so claims are large; the lease of
+ * a claim covers its whole batch at this concurrency.
+ */
+const CLAIM_BATCH = 200;
+const CLAIM_ROUNDS = 100;
+const CONCURRENCY = 16;
+/**
+ * Live updates go first: while `busy` says they are being sent, a fan-out or claim batch waits, in steps of
+ * {@link DEFER_STEP_MS}, at most this long (never for ever: a subscriber that reads slowly keeps a
+ * backlog, and webhooks must not stop for it).
+ */
+const MAX_DEFER_MS = 250;
+const DEFER_STEP_MS = 10;
 
 /** What a tick did. */
 export interface WebhookTickResult {
@@ -33,6 +52,9 @@ export interface WebhookTickResult {
 
 export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null;
+  private stopWaking: (() => void) | null = null;
+  /** Events committed while a tick ran: the tick ends after its current batch and another starts at once. */
+  private woken = false;
   private readonly ticks = new TickChain<WebhookTickResult>();
   /** Aborts the attempts in flight when the app stops; their claims are given back. */
   private readonly stopping = new AbortController();
@@ -41,18 +63,44 @@ export class WebhookWorker {
     private readonly orm: MikroORM,
     private readonly logger: Logger,
     private readonly settings: WebhookSettings & { pollMs: number },
-  ) {}
+    private readonly wiring: {
+      /** Wakes the worker when events commit. */
+      signal?: OutboxSignal;
+      /** Whether more urgent work (live updates) is under way: batches wait a little for it. */
+      busy?: () => boolean;
+    } = {},
+  ) {
+    // Each attempt in flight listens for the stop.
+    setMaxListeners(2 * CONCURRENCY, this.stopping.signal);
+  }
 
-  /** Ticks every `pollMs` (nothing when it is 0); a slow tick is not doubled. */
+  /**
+   * Ticks every `pollMs` and whenever events commit (nothing when `pollMs` is 0: tests tick
+   * themselves); a slow tick is not doubled.
+   */
   start(): void {
     if (this.settings.pollMs <= 0 || this.timer) return;
-    const run = () => {
-      if (this.ticks.busy) return;
-      this.tick().catch((e) => this.logger.error({ err: loggableError(e) }, 'webhook tick failed'));
-    };
-    this.timer = setInterval(run, this.settings.pollMs);
+    this.timer = setInterval(() => this.run(), this.settings.pollMs);
     this.timer.unref();
-    run();
+    this.stopWaking = this.wiring.signal?.onCommit(() => this.wake()) ?? null;
+    this.run();
+  }
+
+  /** A tick now, unless one runs; after a wake meanwhile, another as soon as it ends. */
+  private run(): void {
+    if (this.ticks.busy || !this.timer) return;
+    this.woken = false;
+    this.tick()
+      .catch((e) => this.logger.error({ err: loggableError(e) }, 'webhook tick failed'))
+      .finally(() => {
+        if (this.woken) this.run();
+      });
+  }
+
+  /** Events were committed: fan them out now (or right after the running tick). */
+  private wake(): void {
+    if (this.ticks.busy) this.woken = true;
+    else this.run();
   }
 
   /**
@@ -68,6 +116,7 @@ export class WebhookWorker {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopWaking?.();
     this.stopping.abort();
     await this.ticks.settled();
   }
@@ -75,7 +124,8 @@ export class WebhookWorker {
   private async runTick(now: Date): Promise<WebhookTickResult> {
     const result: WebhookTickResult = { events: 0, created: 0, attempted: 0, delivered: 0, failed: 0 };
     if (this.stopping.signal.aborted) return result;
-    for (let round = 0; round < FAN_OUT_ROUNDS; round++) {
+    for (let round = 0; round < FAN_OUT_ROUNDS && !this.stopping.signal.aborted; round++) {
+      await this.deferToBusy();
       const r = await this.orm.em.fork().transactional(async (em) => {
         setActor(em, { userId: null, role: 'SYSTEM', requestId: 'webhooks:fan-out' });
         return fanOut(em, now, FAN_OUT_BATCH);
@@ -87,13 +137,24 @@ export class WebhookWorker {
     }
     // Batch after batch while full ones come (a burst), up to a bound; the next tick goes on.
     for (let round = 0; round < CLAIM_ROUNDS && !this.stopping.signal.aborted; round++) {
+      await this.deferToBusy();
       const claimed = await this.orm.em.fork().transactional((em) => claimDue(em, now, CLAIM_BATCH, leaseMs(this.settings.timeoutMs, Math.ceil(CLAIM_BATCH / CONCURRENCY))));
       if (claimed.length) await this.attemptBatch(claimed, now, result);
-      if (claimed.length < CLAIM_BATCH) break;
+      // Newly committed events wait for no more than this batch: the next tick fans them out first.
+      if (claimed.length < CLAIM_BATCH || this.woken) break;
       await breathe();
     }
     if (result.created || result.attempted) this.logger.info({ ...result }, 'webhook tick');
     return result;
+  }
+
+  /** Waits while more urgent work is under way (see {@link MAX_DEFER_MS}), or the worker stops. */
+  private async deferToBusy(): Promise<void> {
+    const busy = this.wiring.busy;
+    if (!busy) return;
+    for (let waited = 0; waited < MAX_DEFER_MS && busy() && !this.stopping.signal.aborted; waited += DEFER_STEP_MS) {
+      await new Promise((resolve) => setTimeout(resolve, DEFER_STEP_MS));
+    }
   }
 
   /**
@@ -123,9 +184,8 @@ export class WebhookWorker {
         }
       };
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, send));
-      outcomes.sort((a, b) => Number(a.outcome.kind === 'gone') - Number(b.outcome.kind === 'gone'));
       await this.orm.em.fork().transactional(async (em) => {
-        for (const o of outcomes) await recordOutcome(em, o.claimed, o.outcome, now);
+        await recordOutcomes(em, outcomes, now);
         for (const c of released) await releaseClaim(em, c);
       });
       for (const { outcome } of outcomes) {

@@ -28,6 +28,7 @@ import { Migration20261126141414_lifecycle_requests as sqlite_Migration202611261
 import { Migration20261126141540_automated_feeds as sqlite_Migration20261126141540_automated_feeds } from './sqlite/Migration20261126141540_automated_feeds';
 import { Migration20261126154725_ingest_sender as sqlite_Migration20261126154725_ingest_sender } from './sqlite/Migration20261126154725_ingest_sender';
 import { Migration20261126165353_rate_limit as sqlite_Migration20261126165353_rate_limit } from './sqlite/Migration20261126165353_rate_limit';
+import { Migration20261126200000_webhook_claim_order as sqlite_Migration20261126200000_webhook_claim_order } from './sqlite/Migration20261126200000_webhook_claim_order';
 import { Migration20261122045607_initial as postgresql_Migration20261122045607_initial } from './postgresql/Migration20261122045607_initial';
 import { Migration20261122052536_access_control as postgresql_Migration20261122052536_access_control } from './postgresql/Migration20261122052536_access_control';
 import { Migration20261122053924_audit_log as postgresql_Migration20261122053924_audit_log } from './postgresql/Migration20261122053924_audit_log';
@@ -54,6 +55,7 @@ import { Migration20261126141414_lifecycle_requests as postgresql_Migration20261
 import { Migration20261126141540_automated_feeds as postgresql_Migration20261126141540_automated_feeds } from './postgresql/Migration20261126141540_automated_feeds';
 import { Migration20261126154725_ingest_sender as postgresql_Migration20261126154725_ingest_sender } from './postgresql/Migration20261126154725_ingest_sender';
 import { Migration20261126165353_rate_limit as postgresql_Migration20261126165353_rate_limit } from './postgresql/Migration20261126165353_rate_limit';
+import { Migration20261126200000_webhook_claim_order as postgresql_Migration20261126200000_webhook_claim_order } from './postgresql/Migration20261126200000_webhook_claim_order';
 
 const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261122045607_initial,
@@ -82,6 +84,7 @@ const sqlite: Constructor<Migration>[] = [
   sqlite_Migration20261126141540_automated_feeds,
   sqlite_Migration20261126154725_ingest_sender,
   sqlite_Migration20261126165353_rate_limit,
+  sqlite_Migration20261126200000_webhook_claim_order,
 ];
 
 const postgresql: Constructor<Migration>[] = [
@@ -111,6 +114,7 @@ const postgresql: Constructor<Migration>[] = [
   postgresql_Migration20261126141540_automated_feeds,
   postgresql_Migration20261126154725_ingest_sender,
   postgresql_Migration20261126165353_rate_limit,
+  postgresql_Migration20261126200000_webhook_claim_order,
 ];
 
 /** The ordered migrations of one engine. */

@@ -3,11 +3,11 @@
  * It reads committed events with `readOutbox` from the outbox's end at start, and hands each to
  * the subscriptions that match it and whose principal may read it (`mayReadEvent`).
  *
- * Waking: on PostgreSQL a statement-level trigger on `domain_event` notifies the channel
- * `domain_event` at commit (migration `domain_event_notify`), and the feed LISTENs on a connection
- * of its own; it also reads every `pollMs` as a safety net (a lost connection, an event held back
- * behind an older running transaction). On SQLite it polls. Every instance tails the shared table,
- * so a subscriber on any instance hears of events committed through any other.
+ * Waking: the instance's {@link OutboxSignal} wakes it when events are committed (on this instance
+ * at its commit; on PostgreSQL through LISTEN for every instance's commits); it also reads every
+ * `pollMs` as a safety net (a lost connection, an event held back behind an older running
+ * transaction). Every instance tails the shared table, so a subscriber on any instance hears of
+ * events committed through any other.
  *
  * A slow subscriber never holds up the others or the tail: each subscription has a bounded queue,
  * and one that overflows is ended and its connection closed (`onOverflow`, 4413 on graphql-ws).
@@ -17,6 +17,7 @@ import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { loggableError } from '../../common/logging';
+import type { OutboxSignal } from '../../common/outbox-signal';
 import { type OutboxEvent, type OutboxPosition, outboxEnd, positionOf, readOutbox } from '../../common/outbox';
 import { type Actor, mayReadEvent } from '../../common/policy';
 import { sqlOf } from '../../common/sql';
@@ -25,10 +26,6 @@ import { sqlOf } from '../../common/sql';
 const BATCH = 1000;
 /** Milliseconds of a turn of the event loop that subscription streams may use together before they yield to I/O. */
 const TURN_BUDGET_MS = 6;
-/** After a lost LISTEN connection, how long before trying again (polling goes on meanwhile). */
-const RELISTEN_MS = 2000;
-/** The PostgreSQL channel the trigger notifies. */
-export const LIVE_CHANNEL = 'domain_event';
 
 /** What a subscription asks for: null means every type / every readable department. */
 export interface LiveFilter {
@@ -40,19 +37,6 @@ export interface LiveFilter {
 export interface LiveFeedOptions {
   pollMs: number;
   queueLimit: number;
-}
-
-/** A pg client as knex hands it out raw: the part the feed uses. */
-interface ListenConnection {
-  query(sql: string): Promise<unknown>;
-  on(event: 'notification', listener: () => void): void;
-  on(event: 'error' | 'end', listener: (e?: Error) => void): void;
-  removeAllListeners(): void;
-}
-
-interface RawConnectionClient {
-  acquireRawConnection(): Promise<ListenConnection>;
-  destroyRawConnection(connection: ListenConnection): Promise<void>;
 }
 
 /**
@@ -120,6 +104,11 @@ class LiveSubscription implements AsyncIterableIterator<OutboxEvent> {
     return mayReadEvent(this.actor, parties);
   }
 
+  /** Events queued and not yet taken by the GraphQL layer. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Queues an event, or ends the subscription when its queue is full. Never waits. */
   push(event: OutboxEvent): void {
     if (this.done) return;
@@ -175,8 +164,7 @@ export class LiveFeed {
   private readonly subscriptions = new Set<LiveSubscription>();
   private position: OutboxPosition | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private listener: ListenConnection | null = null;
-  private relisten: NodeJS.Timeout | null = null;
+  private stopWaking: (() => void) | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -187,6 +175,7 @@ export class LiveFeed {
     private readonly orm: MikroORM,
     private readonly logger: Logger,
     private readonly options: LiveFeedOptions,
+    private readonly signal: OutboxSignal,
   ) {}
 
   private turnStarted = 0;
@@ -209,16 +198,23 @@ export class LiveFeed {
     return this.nextTurn;
   }
 
+  /** Events read but not yet sent, over every subscription: while there are, live updates are being sent. */
+  get backlog(): number {
+    let n = 0;
+    for (const s of this.subscriptions) n += s.queued;
+    return n;
+  }
+
   /** How many subscriptions are open. */
   get size(): number {
     return this.subscriptions.size;
   }
 
-  /** Starts the tail at the outbox's end: LISTEN (PostgreSQL) and the poll. */
+  /** Starts the tail at the outbox's end: woken by the signal, and the poll. */
   async start(): Promise<void> {
     if (this.position || this.stopped) return;
     this.position = await outboxEnd(this.orm.em.fork());
-    if (sqlOf(this.orm.em).pg) await this.listen();
+    this.stopWaking = this.signal.onCommit(() => this.wake());
     this.timer = setInterval(() => this.wake(), this.options.pollMs);
     this.timer.unref();
   }
@@ -227,14 +223,8 @@ export class LiveFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.relisten) clearTimeout(this.relisten);
-    this.timer = this.relisten = null;
-    const listener = this.listener;
-    this.listener = null;
-    if (listener)
-      await this.rawClient()
-        .destroyRawConnection(listener)
-        .catch(() => undefined);
+    this.timer = null;
+    this.stopWaking?.();
     await this.running;
     for (const s of [...this.subscriptions]) s.end();
   }
@@ -312,50 +302,5 @@ export class LiveFeed {
         }
       }
     }
-  }
-
-  private rawClient(): RawConnectionClient {
-    return (sqlOf(this.orm.em).knex as unknown as { client: RawConnectionClient }).client;
-  }
-
-  /** LISTENs on a connection of its own (outside the pool); on loss, polls and tries again. */
-  private async listen(): Promise<void> {
-    try {
-      const connection = await this.rawClient().acquireRawConnection();
-      if (this.stopped) {
-        await this.rawClient().destroyRawConnection(connection);
-        return;
-      }
-      const lost = (e?: Error) => {
-        if (this.listener !== connection) return;
-        this.listener = null;
-        connection.removeAllListeners();
-        void this.rawClient()
-          .destroyRawConnection(connection)
-          .catch(() => undefined);
-        if (this.stopped) return;
-        this.logger.warn({ err: e ? loggableError(e) : undefined }, 'live feed: LISTEN connection lost; polling until it is back');
-        this.scheduleRelisten();
-      };
-      connection.on('notification', () => this.wake());
-      connection.on('error', lost);
-      connection.on('end', lost);
-      await connection.query(`listen "${LIVE_CHANNEL}"`);
-      this.listener = connection;
-      // Events committed between `outboxEnd` and LISTEN were not notified.
-      this.wake();
-    } catch (e) {
-      this.logger.warn({ err: loggableError(e) }, 'live feed: LISTEN failed; polling until it succeeds');
-      this.scheduleRelisten();
-    }
-  }
-
-  private scheduleRelisten(): void {
-    if (this.stopped || this.relisten) return;
-    this.relisten = setTimeout(() => {
-      this.relisten = null;
-      void this.listen();
-    }, RELISTEN_MS);
-    this.relisten.unref();
   }
 }

@@ -4,8 +4,10 @@
  * process stopped; a claim by an instance that died expires with its lease. The network is never
  * awaited inside a transaction: claim (one transaction), send, record (another).
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { EntityManager } from '@mikro-orm/core';
-import { DomainEvent } from '../../common/events';
+import { readEventsById } from '../../common/outbox';
 import { asDate, sqlOf } from '../../common/sql';
 import { addressProblem, urlProblem } from './webhook.address';
 import { WebhookDeliveryStatus, WebhookStatus } from './webhook.entity';
@@ -81,24 +83,9 @@ export async function prepareAttempts(em: EntityManager, claimed: readonly Claim
     subIds,
   );
   const subById = new Map(subs.map((s) => [s.id, s]));
-  const events = await em.find(DomainEvent, { id: { $in: [...new Set(claimed.map((c) => c.eventId))] } }, { disableIdentityMap: true });
-  const bodyById = new Map(
-    events.map((event) => [
-      event.id,
-      envelopeOf({
-        id: event.id,
-        seq: event.seq,
-        type: event.type,
-        version: event.version,
-        occurredAt: event.occurredAt,
-        payload: event.payload,
-        agreementId: event.agreementId ?? null,
-        agreementKey: event.agreementKey ?? null,
-        providerDepartmentId: event.providerDepartmentId ?? null,
-        customerDepartmentId: event.customerDepartmentId ?? null,
-      }),
-    ]),
-  );
+  // Plain rows, not entities: a burst prepares thousands, and only the envelope is needed.
+  const events = await readEventsById(em, [...new Set(claimed.map((c) => c.eventId))]);
+  const bodyById = new Map(events.map((event) => [event.id, envelopeOf(event)]));
   for (const c of claimed) {
     const sub = subById.get(c.subscriptionId);
     const body = bodyById.get(c.eventId);
@@ -125,10 +112,66 @@ export function attemptHeaders(attempt: PreparedAttempt, sentAt: Date): Record<s
 /** How an attempt ended. */
 export type AttemptOutcome = { kind: 'delivered'; code: number } | { kind: 'gone'; code: 410 } | { kind: 'failed'; code: number | null; error: string };
 
+/** Response bodies up to this size (by their `content-length`) are read and dropped, so the connection is kept for the next attempt; others close it. */
+const REUSABLE_BODY_BYTES = 64 * 1024;
+
+/** A refused or failed POST: `code` is Node's error code (ECONNREFUSED…), when there is one. */
+class PostError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly reusedSocket: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One POST with node:http(s) on the default keep-alive agents: resolves with the status and
+ * `location` once the answer's headers arrive. The body is never awaited: a small one (by its
+ * `content-length`) is drained in the background so the connection serves the next attempt, any
+ * other is cut off with its connection. `fetch` did the same work with a web stream, two abort
+ * signals and a DOMException per attempt: in a burst of thousands, most of the worker's CPU.
+ */
+function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<{ status: number; location: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const payload = Buffer.from(body);
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) } });
+    let settled = false;
+    const settle = (e: PostError | null, value?: { status: number; location: string | undefined }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (e) reject(e);
+      else resolve(value!);
+    };
+    const onAbort = () => {
+      settle(new PostError('aborted', 'ABORT_ERR', false));
+      req.destroy();
+    };
+    const timer = setTimeout(() => {
+      settle(new PostError(`no answer within ${timeoutMs} ms`, 'TIMEOUT', false));
+      req.destroy();
+    }, timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('response', (res) => {
+      res.on('error', () => undefined); // a body cut off or reset after the status: the outcome is settled
+      const length = Number(res.headers['content-length']);
+      if (Number.isInteger(length) && length <= REUSABLE_BODY_BYTES) res.resume();
+      else res.destroy();
+      settle(null, { status: res.statusCode ?? 0, location: res.headers.location });
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => settle(new PostError(e.message, e.code, req.reusedSocket)));
+    req.end(payload);
+  });
+}
+
 /**
  * POSTs an attempt: 2xx delivered, 410 gone, anything else (another status, a redirect — never
  * followed —, a timeout, a refused address, a network error) failed. The address is checked again
- * first unless private ones are allowed (a name may now resolve to a private address).
+ * first unless private ones are allowed (a name may now resolve to a private address). A kept-alive
+ * connection the endpoint closed meanwhile (a reset before any answer) is tried once on a new one.
  */
 export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs: number; allowHttp: boolean; allowPrivate: boolean; signal?: AbortSignal }): Promise<AttemptOutcome> {
   const parsed = urlProblem(attempt.url, options.allowHttp);
@@ -137,22 +180,20 @@ export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs
     const problem = await addressProblem(parsed.url);
     if (problem) return { kind: 'failed', code: null, error: `refused: ${problem}` };
   }
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  try {
-    const res = await fetch(parsed.url, { method: 'POST', headers: attemptHeaders(attempt, new Date()), body: attempt.body, redirect: 'manual', signal });
-    // Only the status counts: the body is cancelled unread (an endless or huge one would hold the
-    // attempt until its timeout and fill the worker's memory meanwhile).
-    await res.body?.cancel().catch(() => undefined);
-    if (res.status >= 200 && res.status < 300) return { kind: 'delivered', code: res.status };
-    if (res.status === 410) return { kind: 'gone', code: 410 };
-    const redirect = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.headers.get('location') ?? 'nowhere'} not followed)` : '';
-    return { kind: 'failed', code: res.status, error: `HTTP ${res.status}${redirect}` };
-  } catch (e) {
-    if (options.signal?.aborted) throw e;
-    if (timeout.aborted) return { kind: 'failed', code: null, error: `no answer within ${options.timeoutMs} ms` };
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    return { kind: 'failed', code: null, error: `request failed: ${cause?.code ?? cause?.message ?? (e as Error).message}` };
+  for (let retried = false; ; retried = true) {
+    try {
+      const res = await post(parsed.url, attemptHeaders(attempt, new Date()), attempt.body, options.timeoutMs, options.signal);
+      if (res.status >= 200 && res.status < 300) return { kind: 'delivered', code: res.status };
+      if (res.status === 410) return { kind: 'gone', code: 410 };
+      const redirect = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.location ?? 'nowhere'} not followed)` : '';
+      return { kind: 'failed', code: res.status, error: `HTTP ${res.status}${redirect}` };
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      const failure = e as PostError;
+      if (failure.code === 'TIMEOUT') return { kind: 'failed', code: null, error: failure.message };
+      if (failure.reusedSocket && failure.code === 'ECONNRESET' && !retried) continue;
+      return { kind: 'failed', code: null, error: `request failed: ${failure.code ?? failure.message}` };
+    }
   }
 }
 
@@ -173,18 +214,7 @@ export async function recordOutcome(em: EntityManager, claimed: ClaimedDelivery,
   const mine = `where "id" = ? and "lease_until" = ? and "status" = ?`;
   const claim = [claimed.id, sql.date(claimed.leaseUntil), WebhookDeliveryStatus.PENDING];
   const common = `"attempts" = ?, "last_attempt_at" = ?, "updated_at" = ?, "lease_until" = null, "last_response_code" = ?`;
-  if (outcome.kind === 'delivered') {
-    await sql.run(`update "webhook_delivery" set ${common}, "status" = ?, "delivered_at" = ?, "next_attempt_at" = null, "last_error" = null ${mine}`, [
-      attempts,
-      sql.date(now),
-      sql.date(now),
-      outcome.code,
-      WebhookDeliveryStatus.DELIVERED,
-      sql.date(now),
-      ...claim,
-    ]);
-    return;
-  }
+  if (outcome.kind === 'delivered') return recordOutcomes(em, [{ claimed, outcome }], now);
   if (outcome.kind === 'gone') {
     const reason = `The endpoint answered 410 Gone at ${now.toISOString()}`;
     await sql.run(`update "webhook_delivery" set ${common}, "status" = ?, "next_attempt_at" = null, "last_error" = ? ${mine}`, [
@@ -210,6 +240,37 @@ export async function recordOutcome(em: EntityManager, claimed: ClaimedDelivery,
     (next ? outcome.error : `${outcome.error}; gave up after ${attempts - claimed.cycleStart} attempts`).slice(0, 500),
     ...claim,
   ]);
+}
+
+/**
+ * Records the outcomes of a batch (see {@link recordOutcome}) in a few statements: deliveries that
+ * arrived are one update per (attempt number, status code, lease), which in a burst is one per
+ * batch, instead of one each; failures (each with its own jittered retry time) and 410s (last,
+ * so the deliveries they cancel never include one just delivered) one by one.
+ */
+export async function recordOutcomes(em: EntityManager, outcomes: ReadonlyArray<{ claimed: ClaimedDelivery; outcome: AttemptOutcome }>, now: Date): Promise<void> {
+  const sql = sqlOf(em);
+  const delivered = new Map<string, { attempts: number; code: number; leaseUntil: Date; ids: string[] }>();
+  for (const { claimed, outcome } of outcomes) {
+    if (outcome.kind !== 'delivered') continue;
+    const key = `${claimed.attempts}|${outcome.code}|${claimed.leaseUntil.getTime()}`;
+    const group = delivered.get(key);
+    if (group) group.ids.push(claimed.id);
+    else delivered.set(key, { attempts: claimed.attempts + 1, code: outcome.code, leaseUntil: claimed.leaseUntil, ids: [claimed.id] });
+  }
+  for (const group of delivered.values()) {
+    for (let i = 0; i < group.ids.length; i += 500) {
+      const ids = group.ids.slice(i, i + 500);
+      await sql.run(
+        `update "webhook_delivery" set "attempts" = ?, "last_attempt_at" = ?, "updated_at" = ?, "lease_until" = null, "last_response_code" = ?, "status" = ?, "delivered_at" = ?, "next_attempt_at" = null, "last_error" = null ` +
+          `where "id" in (${ids.map(() => '?').join(', ')}) and "lease_until" = ? and "status" = ?`,
+        [group.attempts, sql.date(now), sql.date(now), group.code, WebhookDeliveryStatus.DELIVERED, sql.date(now), ...ids, sql.date(group.leaseUntil), WebhookDeliveryStatus.PENDING],
+      );
+    }
+  }
+  for (const kind of ['failed', 'gone'] as const) {
+    for (const o of outcomes) if (o.outcome.kind === kind) await recordOutcome(em, o.claimed, o.outcome, now);
+  }
 }
 
 /** Gives a claim back untouched (the process is stopping mid-attempt): the next tick tries it again. */

@@ -110,7 +110,8 @@ export class WebhookSubscription extends BaseEntity<'status' | 'description' | '
 @ObjectType({ description: 'One event sent (or to be sent) to one webhook subscription, with its attempts.', implements: Node })
 @Entity({ tableName: 'webhook_delivery' })
 @Unique({ properties: ['subscription', 'eventId'] })
-@Index({ properties: ['status', 'nextAttemptAt'] })
+// The worker's claim order (docs/webhooks.md): due deliveries by next_attempt_at, then event_seq.
+@Index({ properties: ['status', 'nextAttemptAt', 'eventSeq'] })
 export class WebhookDelivery {
   [OptionalProps]?: 'status' | 'attempts' | 'cycleStart' | 'createdAt' | 'updatedAt';
 

@@ -12,6 +12,9 @@ import { Role } from '../../common/role';
 import { sqlOf } from '../../common/sql';
 import { WebhookDeliveryStatus, WebhookStatus, WebhookSubscription } from './webhook.entity';
 
+/** Delivery rows per insert statement. */
+const INSERT_ROWS = 250;
+
 /** The outbox consumer's name (its row in `outbox_cursor`). */
 export const WEBHOOK_CONSUMER = 'webhooks';
 
@@ -74,8 +77,8 @@ export async function fanOut(em: EntityManager, now: Date, limit: number): Promi
           updated_at: sql.date(now),
         })),
     );
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
+    for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+      const chunk = rows.slice(i, i + INSERT_ROWS);
       const columns = Object.keys(chunk[0]);
       const tuple = `(${columns.map(() => '?').join(', ')})`;
       await sql.run(
