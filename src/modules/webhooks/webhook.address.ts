@@ -4,8 +4,9 @@
  * a host whose every address is public. Checked when a subscription is created and again before
  * every attempt, since a name may resolve elsewhere later (DNS rebinding).
  */
+import dns from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /** Addresses a webhook may not reach: this host, the private networks, link-local, unique-local, multicast, reserved. */
 const PRIVATE = new BlockList();
@@ -83,3 +84,30 @@ export async function addressProblem(url: URL): Promise<string | null> {
   const bad = addresses.find((a) => isPrivateAddress(a.address));
   return bad ? `host ${url.hostname} resolves to ${bad.address}, a private, loopback or link-local address; refused unless WEBHOOK_ALLOW_PRIVATE=true` : null;
 }
+
+/** The code of the error a connection gets from {@link publicOnlyLookup} for a host with a private address. */
+export const PRIVATE_ADDRESS = 'EPRIVATEADDRESS';
+
+/**
+ * A `lookup` for node:net connections (an http(s) request's `lookup` option) that resolves as
+ * `dns.lookup` does but fails with {@link PRIVATE_ADDRESS} when any address of the host is
+ * private, so the connection is made to an address that was checked in the same lookup: a name
+ * cannot resolve publicly for {@link addressProblem} and privately a moment later for the
+ * connection (DNS rebinding). Address literals are not looked up by node:net; `addressProblem`
+ * judges them.
+ */
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '', 0);
+    const bad = addresses.find((a) => isPrivateAddress(a.address));
+    if (bad || !addresses.length) {
+      const refused: NodeJS.ErrnoException = new Error(
+        bad ? `host ${hostname} resolves to ${bad.address}, a private, loopback or link-local address; refused unless WEBHOOK_ALLOW_PRIVATE=true` : `host ${hostname} does not resolve`,
+      );
+      refused.code = PRIVATE_ADDRESS;
+      return callback(refused, '', 0);
+    }
+    if (options.all) (callback as unknown as (e: null, all: dns.LookupAddress[]) => void)(null, addresses);
+    else callback(null, addresses[0].address, addresses[0].family);
+  });
+};

@@ -9,7 +9,7 @@ import https from 'node:https';
 import type { EntityManager } from '@mikro-orm/core';
 import { readEventsById } from '../../common/outbox';
 import { asDate, sqlOf } from '../../common/sql';
-import { addressProblem, urlProblem } from './webhook.address';
+import { addressProblem, PRIVATE_ADDRESS, publicOnlyLookup, urlProblem } from './webhook.address';
 import { WebhookDeliveryStatus, WebhookStatus } from './webhook.entity';
 import { envelopeOf, signatureHeader } from './webhook.signing';
 
@@ -133,10 +133,22 @@ class PostError extends Error {
  * other is cut off with its connection. `fetch` did the same work with a web stream, two abort
  * signals and a DOMException per attempt: in a burst of thousands, most of the worker's CPU.
  */
-function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<{ status: number; location: string | undefined }> {
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  options: { timeoutMs: number; allowPrivate: boolean; signal?: AbortSignal },
+): Promise<{ status: number; location: string | undefined }> {
+  const { timeoutMs, signal } = options;
   return new Promise((resolve, reject) => {
     const payload = Buffer.from(body);
-    const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) } });
+    // Unless private addresses are allowed, a new connection goes only to an address its own
+    // lookup checked (publicOnlyLookup: no DNS-rebinding window between check and connect).
+    const req = (url.protocol === 'https:' ? https : http).request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(payload.length) },
+      ...(options.allowPrivate ? {} : { lookup: publicOnlyLookup }),
+    });
     let settled = false;
     const settle = (e: PostError | null, value?: { status: number; location: string | undefined }) => {
       if (settled) return;
@@ -182,7 +194,7 @@ export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs
   }
   for (let retried = false; ; retried = true) {
     try {
-      const res = await post(parsed.url, attemptHeaders(attempt, new Date()), attempt.body, options.timeoutMs, options.signal);
+      const res = await post(parsed.url, attemptHeaders(attempt, new Date()), attempt.body, options);
       if (res.status >= 200 && res.status < 300) return { kind: 'delivered', code: res.status };
       if (res.status === 410) return { kind: 'gone', code: 410 };
       const redirect = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.location ?? 'nowhere'} not followed)` : '';
@@ -191,6 +203,7 @@ export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs
       if (options.signal?.aborted) throw e;
       const failure = e as PostError;
       if (failure.code === 'TIMEOUT') return { kind: 'failed', code: null, error: failure.message };
+      if (failure.code === PRIVATE_ADDRESS) return { kind: 'failed', code: null, error: `refused: ${failure.message}` };
       if (failure.reusedSocket && failure.code === 'ECONNRESET' && !retried) continue;
       return { kind: 'failed', code: null, error: `request failed: ${failure.code ?? failure.message}` };
     }
