@@ -1,7 +1,10 @@
 /*
  * Benchmarks on the large data set (issue 8): the organisation scorecard against the raw SQL that
  * reads the same data plus JSON.stringify, and BI pulls (the facts connection and the CSV export)
- * against a raw driver read of the same rows. Both run our path and the baseline in one process.
+ * against a raw driver read of the same rows. The baseline runs in this process; our server runs
+ * as `npm start` runs it, a child process of its own (`dist/src/main.js`), whose resident memory is
+ * sampled from /proc during each phase (issue 19 goal 4: ≤ 250 MB). The SQL statements of one
+ * scorecard request are counted by an in-process server on the same database before the timed runs.
  *
  *   node dist/bench/large.js [--database /tmp/large.sqlite] [--runs 15] [--months 24]
  *
@@ -13,6 +16,7 @@
 import '../src/common/graphql-mode';
 import 'reflect-metadata';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,14 +30,41 @@ import { generateToken } from '../src/modules/auth/tokens';
 import { User } from '../src/modules/auth/user.entity';
 import { Role } from '../src/common/role';
 import { seedLarge } from '../seeds/large';
-import { fmt, latencyStats, ms, option, printGoal, printTable } from './lib';
+import { type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
+import { fmt, latencyStats, mib, ms, option, printGoal, printTable } from './lib';
 
-async function post(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<{ text: string; json: { data?: unknown; errors?: unknown[] } }> {
-  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-  const text = await res.text();
-  const json = JSON.parse(text) as { data?: unknown; errors?: unknown[] };
-  if (json.errors) throw new Error(`GraphQL errors: ${JSON.stringify(json.errors).slice(0, 500)}`);
-  return { text, json };
+const GOAL_RSS = 250 * 1024 * 1024;
+
+/**
+ * POSTs a GraphQL request on a new connection (`agent: false`): the baseline's raw read between two
+ * requests can take longer than the server's keep-alive timeout (5 s), and a socket the server
+ * closed meanwhile must not be reused.
+ */
+function post(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<{ text: string; json: { data?: unknown; errors?: unknown[] } }> {
+  const body = Buffer.from(JSON.stringify({ query, variables }));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${url}/graphql`,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(body.length), authorization: `Bearer ${token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            const json = JSON.parse(text) as { data?: unknown; errors?: unknown[] };
+            if (json.errors) throw new Error(`GraphQL errors: ${JSON.stringify(json.errors).slice(0, 500)}`);
+            resolve({ text, json });
+          } catch (e) {
+            reject(e instanceof SyntaxError ? new Error(`HTTP ${res.statusCode}: ${text.slice(0, 500)}`) : e);
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 const SCORECARD = `query($from: Month!, $to: Month!) { organisationScorecard(from: $from, to: $to) {
@@ -49,22 +80,38 @@ async function main(): Promise<void> {
   const runs = Number(option('--runs') ?? 15);
   const months = Number(option('--months') ?? 24);
   const file = given ?? path.join(os.tmpdir(), `tsla_bench_large_${process.pid}.sqlite`);
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', SEED_DEMO: 'never', DATABASE_URL: `sqlite:${file}`, REQUEST_TIMEOUT_MS: '600000' });
-  const app = await createApp(config, { logger: pino({ level: 'silent' }) });
+  const env = { NODE_ENV: 'production', LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', SEED_DEMO: 'never', DATABASE_URL: `sqlite:${file}`, REQUEST_TIMEOUT_MS: '600000', SCHEDULER_INTERVAL_MS: '0' };
+  const to = addMonths(monthOf(new Date()), -1);
+  const from = addMonths(to, -(months - 1));
+  let server: ServerProcess | undefined;
   try {
-    if (!given) {
-      const t = performance.now();
-      const r = await seedLarge(app.orm.em.fork(), { departments: 100, agreements: 200, months: 24, events: 100_000, seed: 'bench' });
-      console.log(`generated 200 agreements, ${r.agreementMonths} agreement-months, ${r.events} events in ${fmt((performance.now() - t) / 1000, 1)} s`);
+    // In this process: the data set (unless given), a token, and the statements of one scorecard request.
+    const app = await createApp(loadConfig({ ...env, PORT: '0' }), { logger: pino({ level: 'silent' }) });
+    let token: string;
+    let statements: number;
+    try {
+      if (!given) {
+        const t = performance.now();
+        const r = await seedLarge(app.orm.em.fork(), { departments: 100, agreements: 200, months: 24, events: 100_000, seed: 'bench' });
+        console.log(`generated 200 agreements, ${r.agreementMonths} agreement-months, ${r.events} events in ${fmt((performance.now() - t) / 1000, 1)} s`);
+      }
+      const em = app.orm.em.fork();
+      const user = em.create(User, { name: 'bench', email: `bench.${process.pid}.${Date.now()}@bench.example`, role: Role.ANALYST, department: null });
+      token = generateToken();
+      issueToken(em, user, 'bench', token, null);
+      await em.flush();
+      const probeUrl = await app.listen();
+      await post(probeUrl, token, SCORECARD, { from, to });
+      const before = app.statements.count;
+      await post(probeUrl, token, SCORECARD, { from, to });
+      statements = app.statements.count - before;
+    } finally {
+      await app.close();
     }
-    const em = app.orm.em.fork();
-    const user = em.create(User, { name: 'bench', email: `bench.${process.pid}.${Date.now()}@bench.example`, role: Role.ANALYST, department: null });
-    const token = generateToken();
-    issueToken(em, user, 'bench', token, null);
-    await em.flush();
-    const url = await app.listen();
-    const to = addMonths(monthOf(new Date()), -1);
-    const from = addMonths(to, -(months - 1));
+
+    // Our server as `npm start` runs it; logging at info, as in production (read and dropped).
+    server = await startServerProcess({ ...env, LOG_LEVEL: 'info' });
+    const url = server.url;
     const db = new Database(file, { readonly: true });
 
     // ---- Organisation scorecard vs raw SQL + JSON.stringify
@@ -87,28 +134,27 @@ async function main(): Promise<void> {
     };
     const ours: number[] = [];
     const base: number[] = [];
-    let statements = 0;
-    let agreementMonths = 0;
+    const memory: Array<[string, RssReport]> = [];
     raw();
+    let rss = sampleProcessRss(server.pid, 50);
     const warm = await post(url, token, SCORECARD, { from, to });
-    agreementMonths = (warm.json.data as { organisationScorecard: { agreementMonths: number } }).organisationScorecard.agreementMonths;
+    const agreementMonths = (warm.json.data as { organisationScorecard: { agreementMonths: number } }).organisationScorecard.agreementMonths;
     for (let i = 0; i < runs; i++) {
       let t = performance.now();
       raw();
       base.push(performance.now() - t);
-      const before = app.statements.count;
       t = performance.now();
       await post(url, token, SCORECARD, { from, to });
       ours.push(performance.now() - t);
-      statements = app.statements.count - before;
     }
+    memory.push(['organisation scorecard', await rss.stop()]);
     const o = latencyStats(ours);
     const b = latencyStats(base);
     printTable(
       `organisation scorecard, ${months} months, ${fmt(agreementMonths)} agreement-months (${runs} runs each)`,
       ['path', 'p50', 'p95', 'SQL statements'],
       [
-        ['ours: GraphQL over HTTP', ms(o.p50), ms(percentile95(ours)), String(statements - 1)],
+        ['ours: GraphQL over HTTP (server in a child process)', ms(o.p50), ms(percentile95(ours)), String(statements)],
         ['baseline: raw SQL + JSON.stringify', ms(b.p50), ms(percentile95(base)), '8'],
       ],
     );
@@ -116,6 +162,7 @@ async function main(): Promise<void> {
 
     // ---- BI pull: facts connection and CSV vs a raw read of the same rows
     const filter = { from, to };
+    rss = sampleProcessRss(server.pid, 50);
     let t = performance.now();
     let graphRows = 0;
     for (let after: string | null = null; ;) {
@@ -126,11 +173,14 @@ async function main(): Promise<void> {
       after = page.pageInfo.endCursor;
     }
     const graphSeconds = (performance.now() - t) / 1000;
+    memory.push(['measurementFacts pull', await rss.stop()]);
+    rss = sampleProcessRss(server.pid, 50);
     t = performance.now();
     const csv = await fetch(`${url}/export/measurements.csv?from=${from}&to=${to}`, { headers: { authorization: `Bearer ${token}` } });
     let csvRows = -1;
     for await (const chunk of csv.body as unknown as AsyncIterable<Uint8Array>) for (const byte of chunk) if (byte === 10) csvRows++;
     const csvSeconds = (performance.now() - t) / 1000;
+    memory.push(['CSV export', await rss.stop()]);
     t = performance.now();
     let rawRows = 0;
     const stmt = db.prepare(
@@ -154,8 +204,15 @@ async function main(): Promise<void> {
       `${fmt(graphRows / graphSeconds)} rows/s (${fmt(graphRows / graphSeconds / (rawRows / rawSeconds), 3)} of raw)`,
     );
     db.close();
+    printTable(
+      `resident memory of our server process (pid ${server.pid}) in each phase (sampled every 50 ms from /proc)`,
+      ['phase', 'first', 'peak', 'mean'],
+      memory.map(([phase, m]) => [phase, mib(m.first), mib(m.peak), mib(m.mean)]),
+    );
+    const peak = Math.max(...memory.map(([, m]) => m.peak));
+    printGoal(`our server's peak RSS ≤ ${mib(GOAL_RSS)}`, peak <= GOAL_RSS, mib(peak));
   } finally {
-    await app.close();
+    await server?.stop();
     if (!given) for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
   }
 }

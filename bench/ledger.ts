@@ -53,7 +53,7 @@ import { clean } from '../src/scoring';
 import { LARGE_DEFAULTS } from '../seeds/large';
 import { random } from '../seeds/random';
 import { runCli, type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
-import { benchSeconds, closeMainAgent, fmt, hasFlag, latencyStats, type LoadResult, mib, ms, option, postJson, printTable, runLoad } from './lib';
+import { benchSeconds, closeMainAgent, fmt, hasFlag, latencyStats, type LoadResult, mib, ms, option, postJson, printGoal, printTable, runLoad } from './lib';
 import { type Engine, generateAgreements, months as monthList, postgresUrl, startBenchServer, tokenFor } from './setup';
 
 const GOAL_P95_MS = 100;
@@ -960,6 +960,9 @@ async function main(): Promise<number> {
         console.log(`[${engine}] facts, ours vs baseline (first page cell by cell, row counts): ${r.factDifferences.length ? `DIFFER:\n  ${r.factDifferences.join('\n  ')}` : 'equal'}`);
       }
       console.log(`[${engine}] server RSS idle before the phases: ${mib(r.idleRss)}`);
+      // Issue 19 goal 4 (and issue 13's memory goal) in the form every bench prints it.
+      const readPeak = Math.max(s.rss.peak, peakRss(r.graphql), peakRss(r.csv));
+      printGoal(`${engine}: server peak RSS ≤ ${mib(GOAL_RSS)} (scorecards, facts pull, CSV export)`, readPeak <= GOAL_RSS, mib(readPeak));
 
       const p95met = op95 <= GOAL_P95_MS && op95 <= GOAL_P95_FACTOR * bp95;
       summary.push(

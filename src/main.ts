@@ -3,6 +3,7 @@
 // First: graphql-js's mode is fixed when it is first loaded (src/common/graphql-mode.ts).
 import './common/graphql-mode';
 import 'reflect-metadata';
+import v8 from 'node:v8';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './common/config';
 import { graphqlJsMode } from './common/graphql-mode';
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // How far the heap may grow past what is live between full collections (HEAP_GROWING_PERCENT,
+  // docs/decisions.md "Issue 19: the server's memory"). V8 reads this flag each time it sets the
+  // next collection's threshold, so setting it now covers the first start and every request.
+  if (config.memory.heapGrowingPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.memory.heapGrowingPercent}`);
   // For what happens before the app (and its own logger) exists: the first start.
   const logger = pino({ level: config.log.level, base: { service: 'tiered-sla' } });
   // Demo principals (with tokens anyone reading the file can use) never in production.
@@ -83,7 +88,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   const url = await app.listen();
-  app.logger.info({ url: `${url}/graphql`, engine: config.database.engine, graphqlJs: graphqlJsMode() }, 'tiered-sla is serving');
+  app.logger.info({ url: `${url}/graphql`, engine: config.database.engine, graphqlJs: graphqlJsMode(), heapGrowingPercent: config.memory.heapGrowingPercent }, 'tiered-sla is serving');
 }
 
 main().catch((e) => {

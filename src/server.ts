@@ -105,7 +105,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   const httpServer = createHttpServer({ routes, fallback: dashboard.fallback, config, logger, metrics, rateLimits, shutdown });
 
   // The e-mail jobs of the scheduler send through this app's SMTP server (none without SMTP_URL).
-  const mailer = config.mail ? provideMailer(orm.em, config.mail) : null;
+  const mailer = config.mail ? await provideMailer(orm.em, config.mail) : null;
   const scheduler = new Scheduler(orm, logger, config.schedulerIntervalMs, JOBS, config.schedulerClock);
   // Wakes the outbox's consumers (live feed, webhook worker) when events commit.
   const outboxSignal = new OutboxSignal(orm, logger);

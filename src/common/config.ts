@@ -56,6 +56,16 @@ export interface Config {
    * tied to NODE_ENV (docs/decisions.md, "Issue 19: graphql-js's mode").
    */
   graphqlDevChecks: boolean;
+  /** The server process's memory (docs/decisions.md, "Issue 19: the server's memory"). */
+  memory: {
+    /**
+     * `HEAP_GROWING_PERCENT`: after each full garbage collection V8 lets the heap grow to this many
+     * percent above what is live before the next one (V8's `--heap-growing-percent`, applied by
+     * src/main.ts); 0 leaves V8's own heuristics, which on a machine with 16 GB or more let the
+     * heap grow to up to 4 times its live size.
+     */
+    heapGrowingPercent: number;
+  };
   /** Authentication (src/modules/auth/principal-cache.ts, docs/decisions.md "Issue 19: the principal cache"). */
   auth: {
     /**
@@ -212,6 +222,7 @@ const envSchema = z.object({
   RATE_LIMIT_STORE: z.enum(['database', 'memory'], { error: 'expected database or memory' }).optional(),
   PRINCIPAL_CACHE_SECONDS: wholeNumber(0, 300, 5, 'a whole number of seconds (0: off)'),
   GRAPHQL_DEV_CHECKS: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+  HEAP_GROWING_PERCENT: wholeNumber(0, 300, 50, 'a whole number of percent'),
   SCHEDULER_INTERVAL_MS: wholeNumber(0, 86400000, 60000, 'a whole number of milliseconds (0: off)'),
   CLOCK_OVERRIDE: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
   SCHEDULER_CLOCK: z
@@ -328,6 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     log: { level: e.LOG_LEVEL },
     graphqlDevChecks: e.GRAPHQL_DEV_CHECKS === 'true',
+    memory: { heapGrowingPercent: e.HEAP_GROWING_PERCENT },
     auth: { principalCacheMs: e.PRINCIPAL_CACHE_SECONDS * 1000 },
     clockOverride: e.CLOCK_OVERRIDE === 'true',
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,

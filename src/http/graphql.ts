@@ -33,7 +33,7 @@ export function graphqlRoute(deps: {
   rateLimits: RateLimits;
   shutdown: Shutdown;
   /** The offline IDE for a browser's GET (src/http/ide.ts), or null when it is off. */
-  ide?: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null;
+  ide?: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null;
 }): Route {
   const { apollo, orm, config, logger } = deps;
   return {

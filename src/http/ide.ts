@@ -1,6 +1,5 @@
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type http from 'node:http';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
 /**
  * The IDE page's policy: GraphiQL is one page of inline script and style (with Monaco's workers
@@ -41,12 +40,17 @@ export function wantsIde(req: http.IncomingMessage, url: URL): boolean {
  * The offline GraphiQL (issue 17): the page `@graphql-yoga/render-graphiql` renders with GraphiQL
  * inlined (about 9 MB, 2 MB gzipped), rendered and compressed once on first use. On the embedded
  * demo, `token` prefills the Authorization header of new tabs.
+ *
+ * Memory (issue 19 goal 4): the renderer's module is a 9 MB string of source that no API request
+ * needs, so it is loaded on the first page view, not at start; and only the gzipped page is kept
+ * (every browser accepts gzip; a client that does not gets it inflated per request).
  */
-export function graphqlIde(options: { token: () => string | null }): (req: http.IncomingMessage, res: http.ServerResponse) => void {
-  let page: { plain: Buffer; gzip: Buffer; token: string | null } | undefined;
-  return (req, res) => {
+export function graphqlIde(options: { token: () => string | null }): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
+  let page: { gzip: Buffer; token: string | null } | undefined;
+  return async (req, res) => {
     const token = options.token();
     if (!page || page.token !== token) {
+      const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
       const html = renderGraphiQL({
         title: 'tiered-sla GraphQL IDE',
         endpoint: '/graphql',
@@ -55,11 +59,10 @@ export function graphqlIde(options: { token: () => string | null }): (req: http.
         subscriptionsProtocol: 'WS',
         favicon: 'data:,',
       });
-      const plain = Buffer.from(html);
-      page = { plain, gzip: gzipSync(plain), token };
+      page = { gzip: gzipSync(html), token };
     }
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    const body = gzip ? page.gzip : page.plain;
+    const body = gzip ? page.gzip : gunzipSync(page.gzip);
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       'content-length': body.length,

@@ -1,5 +1,6 @@
 /* The dashboard's and the IDE's HTTP edge (issue 17), without a browser: what each config serves
  * at /, at the bookmarkable paths, at /dashboard/demo-principals and to a browser's GET /graphql. */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoPrincipal } from '../../src/http/dashboard';
 import { engines, Role, startServer, type TestServer } from '../support/server';
@@ -62,6 +63,20 @@ describe.each(engines())('dashboard edge on %s', (engine) => {
     expect(html.includes('YogaGraphiQL.renderYogaGraphiQL')).toBe(true);
     expect(html.includes(`Bearer ${principals[0].token}`)).toBe(true);
     expect(/https:\/\/(embeddable-sandbox|apollo-server-landing-page)\./.test(html)).toBe(false);
+    // Only the gzipped page is kept (src/http/ide.ts): a client that does not take gzip gets the same page inflated.
+    expect(ide.headers.get('content-encoding')).toBe('gzip');
+    const plain = await new Promise<{ encoding?: string; length: number; body: string }>((resolve, reject) => {
+      http
+        .get(`${dev.url}/graphql`, { headers: { accept: 'text/html', 'accept-encoding': 'identity' } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], length: Number(res.headers['content-length']), body: Buffer.concat(chunks).toString() }));
+        })
+        .on('error', reject);
+    });
+    expect(plain.encoding).toBeUndefined();
+    expect(plain.length).toBe(Buffer.byteLength(plain.body));
+    expect(plain.body === html).toBe(true);
     // An operation in the URL is still GraphQL over GET, whatever the browser accepts.
     const get = await fetch(`${dev.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json, text/html', 'apollo-require-preflight': 'true' } });
     expect(await get.json()).toEqual({ data: { __typename: 'Query' } });

@@ -25,8 +25,8 @@ async function startProcess(env: Record<string, string>): Promise<Running> {
 }
 
 /** The "tiered-sla is serving" line of a started process. */
-function serving(p: Running): { graphqlJs?: string } {
-  return p.stdout.map((l) => JSON.parse(l) as { msg?: string; graphqlJs?: string }).find((l) => l.msg === 'tiered-sla is serving') ?? {};
+function serving(p: Running): { graphqlJs?: string; heapGrowingPercent?: number } {
+  return p.stdout.map((l) => JSON.parse(l) as { msg?: string; graphqlJs?: string; heapGrowingPercent?: number }).find((l) => l.msg === 'tiered-sla is serving') ?? {};
 }
 
 function demoTokens(sqliteFile: string): Record<string, string> {
@@ -69,6 +69,8 @@ describe('the compiled server process', () => {
       // graphql-js runs in production mode, while NODE_ENV (unset: development) keeps its own
       // meaning: the demo tokens above are never made in production (src/common/graphql-mode.ts).
       expect(serving(p).graphqlJs).toBe('production');
+      // The heap's growth between full collections is bounded by default (HEAP_GROWING_PERCENT, issue 19 goal 4).
+      expect(serving(p).heapGrowingPercent).toBe(50);
       const r = await fetch(`${p.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.ANALYST}` },
@@ -81,8 +83,9 @@ describe('the compiled server process', () => {
       expect(await p.exit).toBe(0);
     }
     // A second start finds the data and does not seed again; a developer asked for graphql-js's checks.
-    const again = await startProcess({ DATABASE_URL: `sqlite:${file}`, GRAPHQL_DEV_CHECKS: 'true' });
+    const again = await startProcess({ DATABASE_URL: `sqlite:${file}`, GRAPHQL_DEV_CHECKS: 'true', HEAP_GROWING_PERCENT: '0' });
     expect(serving(again).graphqlJs).toBe('development');
+    expect(serving(again).heapGrowingPercent).toBe(0);
     expect(again.stdout.some((l) => l.includes('seeded the demo company'))).toBe(false);
     expect(again.stdout.some((l) => l.includes('demo tokens'))).toBe(true);
     again.child.kill('SIGINT');

@@ -102,6 +102,15 @@ describe('config', () => {
     expect(() => loadConfig({ GRAPHQL_IDE: 'yes' })).toThrow('GRAPHQL_IDE: expected true or false, received "yes"');
   });
 
+  it("lets the heap grow 50 % past its live size between full collections unless HEAP_GROWING_PERCENT says otherwise (0: V8's own)", () => {
+    expect(loadConfig({}).memory).toEqual({ heapGrowingPercent: 50 });
+    expect(loadConfig({ HEAP_GROWING_PERCENT: '0' }).memory).toEqual({ heapGrowingPercent: 0 });
+    expect(loadConfig({ HEAP_GROWING_PERCENT: '150' }).memory).toEqual({ heapGrowingPercent: 150 });
+    for (const bad of ['-1', '301', '12.5', 'lots']) {
+      expect(() => loadConfig({ HEAP_GROWING_PERCENT: bad })).toThrow(`HEAP_GROWING_PERCENT: expected a whole number of percent from 0 to 300, received "${bad}"`);
+    }
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', LOG_LEVEL: '' }).http.port).toBe(4000);
   });

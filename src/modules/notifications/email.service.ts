@@ -16,7 +16,7 @@
  * receivers can recognise.
  */
 import type { EntityManager } from '@mikro-orm/core';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../common/config';
 import { consumeOutbox, type OutboxEvent } from '../../common/outbox';
@@ -41,9 +41,13 @@ export interface Mailer {
  */
 const mailers = new WeakMap<object, Mailer>();
 
-/** Gives the e-mail jobs of `em`'s ORM their settings (createApp does, when SMTP_URL is set). */
-export function provideMailer(em: EntityManager, settings: NonNullable<Config['mail']>): Mailer {
-  const mailer = { settings, transport: nodemailer.createTransport(settings.smtpUrl) };
+/**
+ * Gives the e-mail jobs of `em`'s ORM their settings (createApp does, when SMTP_URL is set).
+ * nodemailer is loaded here, not at start: a server without SMTP_URL never needs it (issue 19 goal 4).
+ */
+export async function provideMailer(em: EntityManager, settings: NonNullable<Config['mail']>): Promise<Mailer> {
+  const { createTransport } = await import('nodemailer');
+  const mailer = { settings, transport: createTransport(settings.smtpUrl) };
   mailers.set(em.config, mailer);
   return mailer;
 }
