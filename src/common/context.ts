@@ -11,7 +11,16 @@ export interface Principal {
   role: Role;
   /** The departments a HEAD or INTEGRATION principal acts for; empty for the others. */
   departmentIds: string[];
+  /**
+   * The user's row as authentication read it with the token (columns by name, as the driver
+   * returned them; frozen): `me` is answered from it without reading the user again. As old as
+   * the principal itself (PRINCIPAL_CACHE_SECONDS at most). Absent where no token was read.
+   */
+  userRow?: UserRow;
 }
+
+/** A row of `app_user`, column by column as the database driver returned it. */
+export type UserRow = Readonly<Record<string, unknown>>;
 
 /** A caller's request budget after this request was charged (src/http/rate-limit.ts). */
 export interface RateBudget {

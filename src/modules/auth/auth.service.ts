@@ -1,4 +1,4 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { type EntityManager, type FilterQuery, wrap } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { isUUID } from 'class-validator';
 import { NotFoundError, UnauthenticatedError } from '../../common/errors';
@@ -7,7 +7,8 @@ import { idOfRef, loadForWrite } from '../../common/lookup';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { idempotencyScope, type Context, type Principal } from '../../common/context';
+import { idempotencyScope, type Context, type Principal, type UserRow } from '../../common/context';
+import { principalOf as requestPrincipal } from '../../common/authorization';
 import { Department } from '../departments/department.entity';
 import { ApiToken } from './api-token.entity';
 import type { CreateApiTokenInput, CreateUserInput, RevokeApiTokenInput, UpdateUserInput, UserFilter } from './auth.inputs';
@@ -19,28 +20,46 @@ import { DEPARTMENT_ROLES, Role } from '../../common/role';
 /** `lastUsedAt` is written at most this often per token, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** A token row with its user's columns, as {@link readToken} selects it. */
+/** A token row with its user's row, as {@link readToken} selects it. */
 interface TokenRow {
-  id: string;
-  prefix: string;
-  expires_at: unknown;
-  last_used_at: unknown;
-  revoked_at: unknown;
-  user_id: string;
-  role: string;
-  department_id: string | null;
-  deactivated_at: unknown;
+  token_id: string;
+  token_prefix: string;
+  token_expires_at: unknown;
+  token_last_used_at: unknown;
+  token_revoked_at: unknown;
+  /** The user's columns, by column name (`id`, `role`, `department_id`, `deactivated_at` …). */
+  [column: string]: unknown;
 }
+
+/** The two statements of {@link readToken}, by the token's hash or id. */
+interface TokenStatements {
+  byHash: string;
+  byId: string;
+  /** Every column of `app_user` the entity maps, as the statements select them unaliased. */
+  userColumns: string[];
+}
+
+/** The statements of each open database (keyed by its ORM's configuration, as the principal cache is). */
+const statementsByOrm = new WeakMap<object, TokenStatements>();
 
 /**
  * One plain statement (no query building, hydration or identity map): the token by its hash or id,
- * joined with the columns of its user that a principal needs.
+ * joined with its user's whole row. The user's columns come from the entity's metadata, so a
+ * column added to User is read here too and `me`, answered from this row, never lacks one.
  */
-const TOKEN_SQL = (column: 'secret_hash' | 'id') =>
-  'select t.id, t.prefix, t.expires_at, t.last_used_at, t.revoked_at, u.id as user_id, u.role, u.department_id, u.deactivated_at ' +
-  `from api_token t join app_user u on u.id = t.user_id where t.${column} = ?`;
-const BY_HASH = TOKEN_SQL('secret_hash');
-const BY_ID = TOKEN_SQL('id');
+function tokenStatements(em: EntityManager): TokenStatements {
+  let found = statementsByOrm.get(em.config);
+  if (!found) {
+    const meta = em.getMetadata().get(User.name);
+    const userColumns = meta.props.filter((p) => p.persist !== false && p.fieldNames?.length && !p.formula).flatMap((p) => p.fieldNames);
+    const select =
+      'select t.id as token_id, t.prefix as token_prefix, t.expires_at as token_expires_at, t.last_used_at as token_last_used_at, t.revoked_at as token_revoked_at, ' +
+      `${userColumns.map((c) => `u.${c}`).join(', ')} from api_token t join ${meta.tableName} u on u.id = t.user_id where `;
+    found = { byHash: `${select}t.secret_hash = ?`, byId: `${select}t.id = ?`, userColumns };
+    statementsByOrm.set(em.config, found);
+  }
+  return found;
+}
 
 /** A timestamp column as the drivers return it (a Date, epoch milliseconds, or text) in epoch milliseconds. */
 function epochMs(value: unknown): number | null {
@@ -53,9 +72,15 @@ function epochMs(value: unknown): number | null {
   return Date.parse(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 }
 
-async function readToken(em: EntityManager, sql: string, value: string): Promise<TokenRow | null> {
-  const row = (await em.getConnection().execute(sql, [value], 'get')) as TokenRow | undefined;
-  return row ?? null;
+/** The token's row, and its user's row apart. */
+async function readToken(em: EntityManager, by: 'byHash' | 'byId', value: string): Promise<{ token: TokenRow; user: UserRow } | null> {
+  const statements = tokenStatements(em);
+  const row = (await em.getConnection().execute(statements[by], [value], 'get')) as TokenRow | undefined;
+  if (!row) return null;
+  const user: Record<string, unknown> = {};
+  for (const column of statements.userColumns) user[column] = row[column];
+  // Shared by every request of the token while it is cached: frozen, so nothing changes it in place.
+  return { token: row, user: Object.freeze(user) };
 }
 
 /**
@@ -71,9 +96,9 @@ export async function authenticate(em: EntityManager, token: string, now = new D
   let found = cache?.get(hash, clock);
   if (!found) {
     const generation = cache?.generation ?? 0;
-    const row = await readToken(em, BY_HASH, hash);
-    if (!row) throw new UnauthenticatedError('The bearer token is not known');
-    found = validToken(row, now);
+    const read = await readToken(em, 'byHash', hash);
+    if (!read) throw new UnauthenticatedError('The bearer token is not known');
+    found = validToken(read, now);
     if (cache) found = cache.set(hash, found, generation, clock);
   }
   return principalOf(em, found, now, () => cache?.forget(hash));
@@ -85,22 +110,23 @@ export async function authenticate(em: EntityManager, token: string, now = new D
  * revokes its links too. One SELECT (links are not cached).
  */
 export async function authenticateTokenId(em: EntityManager, tokenId: string, now = new Date()): Promise<Principal> {
-  const row = isUUID(tokenId) ? await readToken(em, BY_ID, tokenId) : null;
-  if (!row) throw new UnauthenticatedError('The token this link was made with is not known');
-  return principalOf(em, validToken(row, now), now, () => undefined);
+  const read = isUUID(tokenId) ? await readToken(em, 'byId', tokenId) : null;
+  if (!read) throw new UnauthenticatedError('The token this link was made with is not known');
+  return principalOf(em, validToken(read, now), now, () => undefined);
 }
 
 /** A found token as the cache keeps it, or why it no longer stands for a principal: revoked, expired at `now`, user deactivated (checked in that order). */
-function validToken(row: TokenRow, now: Date): CachedToken {
-  if (row.revoked_at !== null && row.revoked_at !== undefined) throw new UnauthenticatedError(`The bearer token ${row.prefix}… was revoked`);
+function validToken({ token: row, user }: { token: TokenRow; user: UserRow }, now: Date): CachedToken {
+  if (row.token_revoked_at !== null && row.token_revoked_at !== undefined) throw new UnauthenticatedError(`The bearer token ${row.token_prefix}… was revoked`);
+  const departmentId = user.department_id as string | null;
   const token: CachedToken = {
-    principal: { userId: row.user_id, tokenId: row.id, role: row.role as Role, departmentIds: row.department_id ? [row.department_id] : [] },
-    prefix: row.prefix,
-    expiresAt: epochMs(row.expires_at),
-    lastUsedAt: epochMs(row.last_used_at),
+    principal: { userId: user.id as string, tokenId: row.token_id, role: user.role as Role, departmentIds: departmentId ? [departmentId] : [], userRow: user },
+    prefix: row.token_prefix,
+    expiresAt: epochMs(row.token_expires_at),
+    lastUsedAt: epochMs(row.token_last_used_at),
   };
   assertUnexpired(token, now);
-  if (row.deactivated_at !== null && row.deactivated_at !== undefined) throw new UnauthenticatedError(`The user of bearer token ${row.prefix}… is deactivated`);
+  if (user.deactivated_at !== null && user.deactivated_at !== undefined) throw new UnauthenticatedError(`The user of bearer token ${row.token_prefix}… is deactivated`);
   return token;
 }
 
@@ -123,9 +149,9 @@ async function principalOf(em: EntityManager, token: CachedToken, now: Date, exp
     token.lastUsedAt = now.getTime();
     await em.nativeUpdate(ApiToken, { id: token.principal.tokenId }, { lastUsedAt: now });
   }
-  // A copy: the cached principal is shared by every request of the token.
+  // A copy: the cached principal is shared by every request of the token (its frozen user row too).
   const { principal } = token;
-  return { userId: principal.userId, tokenId: principal.tokenId, role: principal.role, departmentIds: [...principal.departmentIds] };
+  return { userId: principal.userId, tokenId: principal.tokenId, role: principal.role, departmentIds: [...principal.departmentIds], userRow: principal.userRow };
 }
 
 /** The users connection (admins), ordered by email. */
@@ -145,6 +171,22 @@ export async function listUsers(ctx: Context, filter: UserFilter | undefined, pa
     ],
     page,
   );
+}
+
+/**
+ * The user of the request's principal (`me`): made from the user's row that authentication read
+ * with the token (in this request, or from the principal cache, at most PRINCIPAL_CACHE_SECONDS
+ * ago and dropped at once when the user is changed through this instance), so no SQL; mapped and
+ * merged into the request's identity map as a `findOne` would, unless the request already holds
+ * the user, whose loaded state is kept. Read by id where no row came with the principal.
+ */
+export function currentUser(ctx: Context): Promise<User> | User {
+  const principal = requestPrincipal(ctx);
+  if (!principal.userRow) return findUser(ctx, principal.userId);
+  // `em.map` would overwrite a user this request has already read (maybe fresher): that one is kept.
+  const held = ctx.em.getUnitOfWork().getById<User>(User.name, principal.userId);
+  if (held && wrap(held).isInitialized()) return held;
+  return ctx.em.map(User, principal.userRow);
 }
 
 /** One user by id (admins); NOT_FOUND when there is none. */
