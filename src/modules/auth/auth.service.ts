@@ -1,4 +1,4 @@
-import { type EntityManager, type FilterQuery, wrap } from '@mikro-orm/core';
+import { type EntityData, type EntityDictionary, type EntityManager, type FilterQuery, wrap } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { isUUID } from 'class-validator';
 import { NotFoundError, UnauthenticatedError } from '../../common/errors';
@@ -14,7 +14,7 @@ import { ApiToken } from './api-token.entity';
 import type { CreateApiTokenInput, CreateUserInput, RevokeApiTokenInput, UpdateUserInput, UserFilter } from './auth.inputs';
 import { generateToken, hashToken, VISIBLE_PREFIX_LENGTH } from './tokens';
 import { User } from './user.entity';
-import { type CachedToken, type Invalidation, principalCache } from './principal-cache';
+import { type CachedToken, type Invalidation, principalCache, type PrincipalCache } from './principal-cache';
 import { DEPARTMENT_ROLES, Role } from '../../common/role';
 
 /** `lastUsedAt` is written at most this often per token, so reads do not turn into writes. */
@@ -84,19 +84,26 @@ async function readToken(em: EntityManager, by: 'byHash' | 'byId', value: string
 }
 
 /**
+ * Where {@link authenticate} reads: an EntityManager (and the principal cache of its database), or
+ * a principal cache and how to make an EntityManager, called only when the cache cannot answer or
+ * `lastUsedAt` is due (a request's lazily forked one: a warm token then forks nothing).
+ */
+export type AuthSource = EntityManager | { cache: PrincipalCache | null; em: () => EntityManager };
+
+/**
  * Resolves a bearer token to its principal: from the app's principal cache while its entry is
  * trusted (no SQL), else one SELECT (token joined with its user). Unknown, revoked and expired
  * tokens, and tokens of deactivated users, are UNAUTHENTICATED with a message that says which.
  * Refreshes `lastUsedAt` at most once a minute.
  */
-export async function authenticate(em: EntityManager, token: string, now = new Date()): Promise<Principal> {
+export async function authenticate(source: AuthSource, token: string, now = new Date()): Promise<Principal> {
+  const { cache, em } = 'fork' in source ? { cache: principalCache(source), em: () => source } : source;
   const hash = hashToken(token);
-  const cache = principalCache(em);
   const clock = Date.now();
   let found = cache?.get(hash, clock);
   if (!found) {
     const generation = cache?.generation ?? 0;
-    const read = await readToken(em, 'byHash', hash);
+    const read = await readToken(em(), 'byHash', hash);
     if (!read) throw new UnauthenticatedError('The bearer token is not known');
     found = validToken(read, now);
     if (cache) found = cache.set(hash, found, generation, clock);
@@ -112,7 +119,12 @@ export async function authenticate(em: EntityManager, token: string, now = new D
 export async function authenticateTokenId(em: EntityManager, tokenId: string, now = new Date()): Promise<Principal> {
   const read = isUUID(tokenId) ? await readToken(em, 'byId', tokenId) : null;
   if (!read) throw new UnauthenticatedError('The token this link was made with is not known');
-  return principalOf(em, validToken(read, now), now, () => undefined);
+  return principalOf(
+    () => em,
+    validToken(read, now),
+    now,
+    () => undefined,
+  );
 }
 
 /** A found token as the cache keeps it, or why it no longer stands for a principal: revoked, expired at `now`, user deactivated (checked in that order). */
@@ -137,7 +149,7 @@ function assertUnexpired(token: CachedToken, now: Date): void {
 }
 
 /** A valid token's principal at `now`, unless it has expired by then; writes `lastUsedAt` when due. */
-async function principalOf(em: EntityManager, token: CachedToken, now: Date, expired: () => void): Promise<Principal> {
+async function principalOf(em: () => EntityManager, token: CachedToken, now: Date, expired: () => void): Promise<Principal> {
   try {
     assertUnexpired(token, now);
   } catch (e) {
@@ -147,7 +159,7 @@ async function principalOf(em: EntityManager, token: CachedToken, now: Date, exp
   if (token.lastUsedAt === null || now.getTime() - token.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
     // A plain UPDATE: no version bump, no updatedAt change; recognition data, not a state change.
     token.lastUsedAt = now.getTime();
-    await em.nativeUpdate(ApiToken, { id: token.principal.tokenId }, { lastUsedAt: now });
+    await em().nativeUpdate(ApiToken, { id: token.principal.tokenId }, { lastUsedAt: now });
   }
   // A copy: the cached principal is shared by every request of the token (its frozen user row too).
   const { principal } = token;
@@ -176,17 +188,21 @@ export async function listUsers(ctx: Context, filter: UserFilter | undefined, pa
 /**
  * The user of the request's principal (`me`): made from the user's row that authentication read
  * with the token (in this request, or from the principal cache, at most PRINCIPAL_CACHE_SECONDS
- * ago and dropped at once when the user is changed through this instance), so no SQL; mapped and
- * merged into the request's identity map as a `findOne` would, unless the request already holds
- * the user, whose loaded state is kept. Read by id where no row came with the principal.
+ * ago and dropped at once when the user is changed through this instance), so no SQL; mapped into
+ * a managed entity of the request's identity map as `findOne` maps the row it reads, unless the
+ * request already holds the user, whose loaded state is kept. Read by id where no row came with
+ * the principal.
  */
 export function currentUser(ctx: Context): Promise<User> | User {
   const principal = requestPrincipal(ctx);
   if (!principal.userRow) return findUser(ctx, principal.userId);
-  // `em.map` would overwrite a user this request has already read (maybe fresher): that one is kept.
-  const held = ctx.em.getUnitOfWork().getById<User>(User.name, principal.userId);
+  const { em } = ctx;
+  // A user this request has already read (maybe more recently) is kept as it is.
+  const held = em.getUnitOfWork().getById<User>(User.name, principal.userId);
   if (held && wrap(held).isInitialized()) return held;
-  return ctx.em.map(User, principal.userRow);
+  // What `em.findOne` does with the row its driver read: map the columns, then create the managed entity.
+  const data = em.getDriver().mapResult(principal.userRow as EntityDictionary<User>, em.getMetadata().get<User>(User.name));
+  return em.getEntityFactory().create(User, data as EntityData<User>, { merge: true, convertCustomTypes: true });
 }
 
 /** One user by id (admins); NOT_FOUND when there is none. */
