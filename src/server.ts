@@ -81,7 +81,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   const schema = buildApiSchema();
   // Where dashboard and BI reads go (src/common/read-route.ts): one instance's memory of who wrote just now.
   const readRouting: ReadRouting = { replicas: config.database.readUrls.length > 0, writes: new RecentWrites(config.database.readYourWritesMs) };
-  const apollo = createApollo(config, schema, logger, readRouting);
+  const apollo = createApollo(config, schema, logger, readRouting, principals);
   await apollo.start();
 
   // On PostgreSQL the buckets are shared by every instance on the database (src/http/rate-limit.ts).

@@ -11,7 +11,16 @@ export interface Principal {
   role: Role;
   /** The departments a HEAD or INTEGRATION principal acts for; empty for the others. */
   departmentIds: string[];
+  /**
+   * The user's row as authentication read it with the token (columns by name, as the driver
+   * returned them; frozen): `me` is answered from it without reading the user again. As old as
+   * the principal itself (PRINCIPAL_CACHE_SECONDS at most). Absent where no token was read.
+   */
+  userRow?: UserRow;
 }
+
+/** A row of `app_user`, column by column as the database driver returned it. */
+export type UserRow = Readonly<Record<string, unknown>>;
 
 /** A caller's request budget after this request was charged (src/http/rate-limit.ts). */
 export interface RateBudget {
@@ -63,22 +72,39 @@ export interface Context {
  * request's id and credential. It runs no SQL.
  */
 export function createContext(orm: MikroORM, requestId: string, bearer: string | null | undefined = undefined, now: Date = new Date()): Context {
-  const em = orm.em.fork();
-  return {
-    em,
-    // Made on first use: requests that need none (`{ __typename }`, refusals) skip the cost. A
-    // proxy rather than a getter, because Apollo copies the context object per operation.
-    loaders: lazyLoaders(em),
-    principal: null,
-    request: { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date(), rateLimit: null, readSource: 'primary' },
-  } satisfies Context;
+  return new RequestContext({ orm }, { requestId, bearer, operationName: null, errorCodes: [], now, receivedAt: new Date(), rateLimit: null, readSource: 'primary' });
 }
 
-function lazyLoaders(em: EntityManager): Loaders {
-  let real: Loaders | undefined;
-  return new Proxy({} as Loaders, {
-    get: (_target, name) => (real ??= loadersOver(em))[name as keyof Loaders],
-  });
+/** What a context makes on first use, kept apart so that a copy of the context shares it. */
+interface Made {
+  orm: MikroORM;
+  em?: EntityManager;
+  loaders?: Loaders;
+}
+
+/**
+ * A request's context. The fork and the loaders are made on first use: requests that need
+ * neither (`{ __typename }` with a warm token, refusals) skip their cost. They are getters of the
+ * prototype over an object of their own, because Apollo copies the context per operation
+ * (`Object.assign(Object.create(prototype), context)`): the copy keeps the getters and shares
+ * what either makes. A spread (`{ ...ctx }`) would lose them: extend a context with
+ * `Object.assign` instead.
+ */
+class RequestContext implements Context {
+  principal: Principal | null = null;
+
+  constructor(
+    private readonly made: Made,
+    readonly request: RequestInfo,
+  ) {}
+
+  get em(): EntityManager {
+    return (this.made.em ??= this.made.orm.em.fork());
+  }
+
+  get loaders(): Loaders {
+    return (this.made.loaders ??= loadersOver(this.em));
+  }
 }
 
 /** The scope of idempotency keys for a request's principal. */

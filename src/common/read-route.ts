@@ -77,6 +77,8 @@ export interface ReadRouting {
 export function chooseReadSource(ctx: Context, routing: ReadRouting, request: { mutation: boolean; forcePrimary: boolean }): ReadSource {
   const source = readSourceFor(ctx.principal, routing, request);
   ctx.request.readSource = source;
+  // Without replicas nothing is ever pinned, and the request's EntityManager need not be forked for it.
+  if (!routing.replicas) return source;
   if (source === 'replica') pinned.set(ctx.em, ctx.em.getConnection('read'));
   else pinned.delete(ctx.em);
   return source;

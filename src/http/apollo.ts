@@ -10,6 +10,7 @@ import { gatePlugin } from './gate';
 import { graphqlLogPlugin } from './graphql-log';
 import { readRoutingPlugin } from './read-routing';
 import type { ReadRouting } from '../common/read-route';
+import type { PrincipalCache } from '../modules/auth/principal-cache';
 import { aliasLimitRule, depthLimitRule, knownOperationTypesRule } from './query-limits';
 
 /** Masks everything that is not a known, public error as INTERNAL (it is logged by the plugin). */
@@ -34,7 +35,7 @@ export function formatError(formatted: GraphQLFormattedError): GraphQLFormattedE
  * then cost and authentication in the gate), error masking, and no schema details, batching or
  * persisted queries. HTTP is ours (src/http/graphql.ts calls `executeHTTPGraphQLRequest`).
  */
-export function createApollo(config: Config, schema: GraphQLSchema, logger: Logger, readRouting: ReadRouting): ApolloServer<Context> {
+export function createApollo(config: Config, schema: GraphQLSchema, logger: Logger, readRouting: ReadRouting, principals: PrincipalCache | null): ApolloServer<Context> {
   const production = config.nodeEnv === 'production';
   return new ApolloServer<Context>({
     schema,
@@ -56,6 +57,6 @@ export function createApollo(config: Config, schema: GraphQLSchema, logger: Logg
     // connection queries are then executed by src/http/facts-execution.ts, the rest by graphql-js.
     // No landing page: Apollo's loads its sandbox from a CDN, which a machine without internet
     // cannot reach; browsers get the offline GraphiQL instead (src/http/ide.ts).
-    plugins: [gatePlugin(config, schema), readRoutingPlugin(readRouting), graphqlLogPlugin(logger), factsExecutionPlugin(schema), ApolloServerPluginLandingPageDisabled()],
+    plugins: [gatePlugin(config, schema, principals), readRoutingPlugin(readRouting), graphqlLogPlugin(logger), factsExecutionPlugin(schema), ApolloServerPluginLandingPageDisabled()],
   });
 }

@@ -1,7 +1,6 @@
-import type { EntityManager } from '@mikro-orm/core';
 import { UnauthenticatedError } from '../common/errors';
 import type { Principal } from '../common/context';
-import { authenticate } from '../modules/auth/auth.service';
+import { authenticate, type AuthSource } from '../modules/auth/auth.service';
 import { bearerToken } from '../modules/auth/tokens';
 
 /** The message for an Authorization header that is not `Bearer <token>`. */
@@ -19,10 +18,11 @@ export function requestBearer(authorization: string | undefined): string | null 
  * The one authentication of the HTTP edge, used by every route that needs a caller (GraphQL, the
  * CSV exports, /metrics): a bearer token as read by {@link requestBearer} to its principal, or
  * UnauthenticatedError saying why not (none sent, malformed header, unknown, revoked, expired,
- * user deactivated). One SELECT when a token was sent, none otherwise.
+ * user deactivated). At most one SELECT when a token was sent (none while the principal cache holds
+ * it), none otherwise. `source`: see {@link AuthSource}.
  */
-export async function authenticateBearer(em: EntityManager, bearer: string | null | undefined): Promise<Principal> {
+export async function authenticateBearer(source: AuthSource, bearer: string | null | undefined): Promise<Principal> {
   if (bearer === undefined) throw new UnauthenticatedError();
   if (bearer === null) throw new UnauthenticatedError(MALFORMED);
-  return authenticate(em, bearer);
+  return authenticate(source, bearer);
 }

@@ -5,6 +5,7 @@ import type { Config } from '../common/config';
 import type { Context } from '../common/context';
 import { authenticateBearer } from './authenticate';
 import { inputProblem, isTypenameOnly, operationCost } from './query-limits';
+import type { PrincipalCache } from '../modules/auth/principal-cache';
 
 /** An error Apollo answers with `status` and `code` (a refusal, not a failure of ours). */
 function refusal(error: GraphQLError | Error, status: number, code: string): GraphQLError {
@@ -17,7 +18,17 @@ function refusal(error: GraphQLError | Error, status: number, code: string): Gra
  * authentication. Everything that refuses a request happens here or earlier, so an abusive
  * request never reaches the database.
  */
-export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerPlugin<Context> {
+export function gatePlugin(config: Config, schema: GraphQLSchema, principals: PrincipalCache | null): ApolloServerPlugin<Context> {
+  /** The request's principal from its bearer token, or a 401 UNAUTHENTICATED refusal saying why not. */
+  const authenticateContext = async (contextValue: Context): Promise<void> => {
+    try {
+      // The request's EntityManager is forked only if the token must be read (or its lastUsedAt written).
+      contextValue.principal = await authenticateBearer({ cache: principals, em: () => contextValue.em }, contextValue.request.bearer);
+    } catch (e) {
+      if (e instanceof UnauthenticatedError) throw refusal(e, 401, 'UNAUTHENTICATED');
+      throw e;
+    }
+  };
   return {
     async requestDidStart() {
       return {
@@ -52,14 +63,4 @@ export function gatePlugin(config: Config, schema: GraphQLSchema): ApolloServerP
       };
     },
   };
-}
-
-/** The request's principal from its bearer token, or a 401 UNAUTHENTICATED refusal saying why not. */
-async function authenticateContext(contextValue: Context): Promise<void> {
-  try {
-    contextValue.principal = await authenticateBearer(contextValue.em, contextValue.request.bearer);
-  } catch (e) {
-    if (e instanceof UnauthenticatedError) throw refusal(e, 401, 'UNAUTHENTICATED');
-    throw e;
-  }
 }

@@ -278,7 +278,8 @@ export function attachLive(deps: {
       base.principal = connection.principal;
       base.request.operationName = operation.name?.value ?? null;
       const socket: WebSocket = ctx.extra.socket;
-      const contextValue: LiveContext = { ...base, live: feed, disconnect: (code, reason) => socket.close(code, closeReason(reason)) };
+      // Object.assign, not a spread: the context's fork and loaders are getters of its prototype.
+      const contextValue: LiveContext = Object.assign(base, { live: feed, disconnect: (code: number, reason: string) => socket.close(code, closeReason(reason)) });
       subscriptionKeys.set(contextValue, JSON.stringify([payload.query, payload.operationName ?? null, variables]));
       return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };
     },

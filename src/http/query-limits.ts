@@ -2,11 +2,13 @@
  * operation types, the values it carries, and its estimated cost. (The parser's token limit is
  * graphql-js's own `maxTokens`; see docs/decisions.md for why these are not graphql-armor's.) */
 import {
+  type ArgumentNode,
   type ASTVisitor,
   type DocumentNode,
   type FragmentDefinitionNode,
   getNamedType,
   getNullableType,
+  getOperationAST,
   GraphQLError,
   type GraphQLSchema,
   isListType,
@@ -14,6 +16,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
+  type VariableDefinitionNode,
   visit,
   type ValidationContext,
   type ValidationRule,
@@ -126,19 +129,39 @@ export function inputProblem(document: DocumentNode, variables: Record<string, u
         return false;
     }
   };
-  visit(document, {
-    Argument(node) {
-      if (found || checkNode(node.name.value, node.value, 0)) return false;
-      return undefined;
-    },
-    VariableDefinition(node) {
-      if (!found && node.defaultValue) checkNode(`$${node.variable.name.value}`, node.defaultValue, 0);
-      return false;
-    },
-  });
+  for (const node of valueNodesOf(document)) {
+    if (node.kind === Kind.ARGUMENT ? checkNode(node.name.value, node.value, 0) : node.defaultValue && checkNode(`$${node.variable.name.value}`, node.defaultValue, 0)) break;
+  }
   if (found) return found;
   for (const [name, value] of Object.entries(variables)) if (!seen.has(name) && check(`$${name}`, value, 0)) break;
   return found;
+}
+
+/** The nodes that carry values in a document: its arguments and variable definitions, in document order. */
+const valueNodes = new WeakMap<DocumentNode, Array<ArgumentNode | VariableDefinitionNode>>();
+
+/**
+ * The arguments (of fields and directives, fragments included) and variable definitions of a
+ * document, in the order a walk meets them: found once per document (Apollo hands the same parsed
+ * document to every request of one query text), so {@link inputProblem} walks only these.
+ */
+function valueNodesOf(document: DocumentNode): Array<ArgumentNode | VariableDefinitionNode> {
+  let nodes = valueNodes.get(document);
+  if (!nodes) {
+    const found: Array<ArgumentNode | VariableDefinitionNode> = [];
+    visit(document, {
+      Argument(node) {
+        found.push(node);
+        return false;
+      },
+      VariableDefinition(node) {
+        found.push(node);
+        return false;
+      },
+    });
+    valueNodes.set(document, (nodes = found));
+  }
+  return nodes;
 }
 
 /** Refuses documents with more than `max` aliased fields (alias flooding multiplies work). */
@@ -175,13 +198,29 @@ const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity
   return undefined;
 };
 
+/** Costs of operations without variables, by schema, document and operation name (see {@link operationCost}). */
+const costs = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
+
 /**
  * The estimated cost of an operation with its variables. A field may declare its own cost
  * (type-graphql's `complexity` option): the flat columns of BI fact rows cost nothing, since the
  * row, counted by its connection's `first`, is the work.
  */
-export function operationCost(schema: GraphQLSchema, document: Parameters<typeof getComplexity>[0]['query'], operationName: string | undefined, variables: Record<string, unknown>): number {
-  return getComplexity({ schema, query: document, operationName, variables, estimators: [connectionEstimator, fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })] });
+export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
+  const compute = () => getComplexity({ schema, query: document, operationName, variables, estimators: [connectionEstimator, fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })] });
+  // An operation that defines no variables costs the same whatever the request sends (undefined
+  // variables are never read): its cost is kept with the document. One that defines some is
+  // estimated each time, which also coerces (and refuses) its variables.
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.variableDefinitions?.length) return compute();
+  let bySchema = costs.get(schema);
+  if (!bySchema) costs.set(schema, (bySchema = new WeakMap()));
+  let byOperation = bySchema.get(document);
+  if (!byOperation) bySchema.set(document, (byOperation = new Map()));
+  const key = operationName ?? '';
+  let cost = byOperation.get(key);
+  if (cost === undefined) byOperation.set(key, (cost = compute()));
+  return cost;
 }
 
 /** Whether an operation selects nothing but `__typename` at its root: the one open operation. */

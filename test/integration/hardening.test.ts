@@ -56,6 +56,29 @@ describe('abusive requests are refused with a clear 4xx before any SQL runs', ()
     expect(statements).toBe(0);
   });
 
+  it('checks cost and values for every request of one query text, though the document is parsed once', async () => {
+    // Apollo hands the same parsed document to each request of one text; what is kept with it must
+    // not let a later request's variables through.
+    const byVariable = 'query($n: Int, $s: String) { departments(first: $n, filter: { search: $s }) { totalCount } }';
+    const codes = async (variables: Record<string, unknown>) => (await gql(s, { query: byVariable, variables })).json.errors?.map((e) => e.extensions?.code);
+    expect(await codes({ n: 10 })).toBeUndefined();
+    expect(await codes({ n: 100000 })).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(await codes({ n: 10, s: 'bad\u0000' })).toEqual(['BAD_USER_INPUT']);
+    expect(await codes({ n: 'ten' })).toEqual(['BAD_USER_INPUT']);
+    expect(await codes({ n: 10, s: 'fine' })).toBeUndefined();
+    // Without variables: refused each time, and a second operation of the document costs its own.
+    const literal = 'query Big { departments(first: 100000) { totalCount } } query Small { departments(first: 1) { totalCount } }';
+    for (let i = 0; i < 2; i++) {
+      expect((await gql(s, { query: literal, operationName: 'Big' })).json.errors?.[0]).toMatchObject({
+        message: expect.stringMatching(/Query cost 100001 exceeds/),
+        extensions: { code: 'QUERY_TOO_COMPLEX' },
+      });
+      expect((await gql(s, { query: literal, operationName: 'Small' })).json.errors).toBeUndefined();
+    }
+    const badLiteral = '{ departments(first: 1, filter: { search: "bad\\u0000" }) { totalCount } }';
+    for (let i = 0; i < 2; i++) expect((await gql(s, { query: badLiteral })).json.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('a mutation over GET: 405, no SQL', async () => {
     const q = encodeURIComponent('mutation { archiveMetric(input: { id: "00000000-0000-4000-8000-000000000000", expectedVersion: 1 }) { metric { id } } }');
     let status = 0;

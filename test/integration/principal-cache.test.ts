@@ -1,9 +1,11 @@
 /**
  * Issue 19, goal 1, and issue 15's open WebSockets: the principal cache (PRINCIPAL_CACHE_SECONDS,
- * src/modules/auth/principal-cache.ts). A warm token costs no SQL to authenticate; a revocation,
+ * src/modules/auth/principal-cache.ts). A warm token costs no SQL to authenticate, and `me` is
+ * answered from the user's row read with the token, the same as a fresh read; a revocation,
  * a deactivation or a role change made through an instance applies to its very next request and
  * closes its open subscriptions (4403); another instance on the same database refuses a revoked
- * token once its cache's time to live has passed, and closes its subscriptions too.
+ * token once its cache's time to live has passed, and closes its subscriptions too; a change to the
+ * user shows in `me` at once on the instance that made it, and within the time to live on another.
  *
  * The instance under test caches for 300 s, so a request that succeeded where it should have been
  * refused cannot be explained by an entry that happened to go stale.
@@ -12,7 +14,19 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { print } from 'graphql';
 import WebSocket from 'ws';
-import { CreateApiTokenDocument, CreateUserDocument, LiveEventsDocument, MeIdDocument, RevokeApiTokenDocument, TypenameOnlyDocument, UpdateUserDocument, UsersDocument } from '../generated/graphql';
+import {
+  CreateApiTokenDocument,
+  CreateDepartmentDocument,
+  CreateUserDocument,
+  LiveEventsDocument,
+  MeIdDocument,
+  MeWholeDocument,
+  RevokeApiTokenDocument,
+  TypenameOnlyDocument,
+  UpdateUserDocument,
+  UsersDocument,
+  WholeUserDocument,
+} from '../generated/graphql';
 import { engines, startServer, type TestServer } from '../support/server';
 
 /** How one subscription ended (null while it is open). */
@@ -48,9 +62,9 @@ describe.each(engines())('the principal cache (%s)', (engine) => {
   let users = 0;
 
   /** A new ANALYST user (through the API) and a token of it; the token is used once, so the cache holds it. */
-  const userWithToken = async (role: 'ANALYST' | 'ADMIN' = 'ANALYST') => {
+  const userWithToken = async (role: 'ANALYST' | 'ADMIN' | 'HEAD' = 'ANALYST', departmentId?: string) => {
     const n = ++users;
-    const created = await s.data(CreateUserDocument, { input: { name: `cached ${n}`, email: `cached.${n}@${engine}.example`, role } });
+    const created = await s.data(CreateUserDocument, { input: { name: `cached ${n}`, email: `cached.${n}@${engine}.example`, role, departmentId } });
     expect(created.createUser.userErrors).toEqual([]);
     const user = created.createUser.user!;
     const token = (await s.data(CreateApiTokenDocument, { input: { userId: user.id, name: 'cached' } })).createApiToken;
@@ -68,23 +82,47 @@ describe.each(engines())('the principal cache (%s)', (engine) => {
     await s?.close();
   });
 
-  it('authenticates a warm token without SQL: { me { id } } costs its one SELECT of the user, { __typename } none', async () => {
+  it('authenticates a warm token without SQL: { me { id } } and { __typename } cost none', async () => {
     const { secret } = await userWithToken();
     const client = s.as(secret);
-    expect(await s.countStatements(() => client.data(MeIdDocument, {}))).toBe(1);
-    expect(await s.countStatements(() => client.data(MeIdDocument, {}))).toBe(1);
+    expect(await s.countStatements(() => client.data(MeIdDocument, {}))).toBe(0);
     expect(await s.countStatements(() => client.data(TypenameOnlyDocument, {}))).toBe(0);
     // Without the cache (a second instance on the same database, PRINCIPAL_CACHE_SECONDS=0), the
-    // same requests read the token each time: one statement more.
+    // same requests read the token, with its user's row, each time: one statement, `me` no second.
     const uncached = await startServer(engine, { sameDatabaseAs: s, config: { auth: { principalCacheMs: 0 } } });
     try {
       const other = uncached.as(secret);
       await other.data(MeIdDocument, {});
-      expect(await uncached.countStatements(() => other.data(MeIdDocument, {}))).toBe(2);
+      expect(await uncached.countStatements(() => other.data(MeIdDocument, {}))).toBe(1);
       expect(await uncached.countStatements(() => other.data(TypenameOnlyDocument, {}))).toBe(1);
     } finally {
       await uncached.close();
     }
+  });
+
+  it('answers me from the row read with the token: every field as a fresh read of the user gives it, cached or not', async () => {
+    const department = (await s.data(CreateDepartmentDocument, { input: { code: `PC_${engine.toUpperCase()}`, name: 'principal cache' } })).createDepartment.department!;
+    const { user, secret } = await userWithToken('HEAD', department.id);
+    // A fresh read: the admin's `user(id:)`, a findOne of the ORM.
+    const fresh = (await s.data(WholeUserDocument, { id: user.id })).user;
+    expect(fresh).toMatchObject({ id: user.id, role: 'HEAD', department: { id: department.id, code: department.code }, deactivatedAt: null });
+    expect(await s.countStatements(async () => expect((await s.as(secret).data(MeWholeDocument, {})).me).toEqual(fresh))).toBe(1); // the department's
+    const uncached = await startServer(engine, { sameDatabaseAs: s, config: { auth: { principalCacheMs: 0 } } });
+    try {
+      expect((await uncached.as(secret).data(MeWholeDocument, {})).me).toEqual(fresh);
+    } finally {
+      await uncached.close();
+    }
+  });
+
+  it('shows a change to the user made through this instance in me on the very next request, though the cache held the row', async () => {
+    const { user, secret } = await userWithToken();
+    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(0); // cached
+    const renamed = await s.data(UpdateUserDocument, { input: { id: user.id, expectedVersion: user.version, name: 'renamed at once', email: `renamed.${user.email}` } });
+    expect(renamed.updateUser.userErrors).toEqual([]);
+    const me = (await s.as(secret).data(MeWholeDocument, {})).me;
+    expect(me).toEqual((await s.data(WholeUserDocument, { id: user.id })).user);
+    expect(me).toMatchObject({ name: 'renamed at once', email: `renamed.${user.email}`, version: user.version + 1 });
   });
 
   it('checks a token sent with { __typename }: a revoked one is refused, none is still welcome', async () => {
@@ -98,7 +136,7 @@ describe.each(engines())('the principal cache (%s)', (engine) => {
 
   it('refuses a revoked token on the very next request, though the cache held it', async () => {
     const { tokenId, secret, prefix } = await userWithToken();
-    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(1); // cached
+    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(0); // cached
     expect((await s.data(RevokeApiTokenDocument, { input: { id: tokenId } })).revokeApiToken.userErrors).toEqual([]);
     const r = await s.as(secret).request(MeIdDocument, {});
     expect([r.status, r.data, r.errors]).toEqual([401, null, [expect.objectContaining({ message: `The bearer token ${prefix}… was revoked`, extensions: { code: 'UNAUTHENTICATED' } })]]);
@@ -106,7 +144,7 @@ describe.each(engines())('the principal cache (%s)', (engine) => {
 
   it('refuses the token of a deactivated user on the very next request, and serves it again once reactivated', async () => {
     const { user, secret, prefix } = await userWithToken();
-    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(1); // cached
+    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(0); // cached
     const off = await s.data(UpdateUserDocument, { input: { id: user.id, expectedVersion: user.version, active: false } });
     expect(off.updateUser.userErrors).toEqual([]);
     const r = await s.as(secret).request(MeIdDocument, {});
@@ -131,8 +169,8 @@ describe.each(engines())('the principal cache (%s)', (engine) => {
     const expiresAt = new Date(Date.now() + 3000).toISOString();
     const created = (await s.data(CreateApiTokenDocument, { input: { userId: user.id, name: 'short', expiresAt } })).createApiToken;
     const secret = created.secret!;
-    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(3); // the token read, its lastUsedAt written, the user read
-    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(1); // cached
+    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(2); // the token (with its user) read, its lastUsedAt written
+    expect(await s.countStatements(() => s.as(secret).data(MeIdDocument, {}))).toBe(0); // cached
     await sleep(Date.parse(expiresAt) - Date.now() + 50);
     const r = await s.as(secret).request(MeIdDocument, {});
     expect([r.status, r.errors]).toEqual([
@@ -169,9 +207,9 @@ describe.each(engines())('the principal cache (%s)', (engine) => {
     try {
       const http = await userWithToken();
       const ws = await userWithToken();
-      // B reads and caches both tokens: its second request of one costs only the user's SELECT.
+      // B reads and caches both tokens: its second request of one costs no SQL.
       await b.as(http.secret).data(MeIdDocument, {});
-      expect(await b.countStatements(() => b.as(http.secret).data(MeIdDocument, {}))).toBe(1);
+      expect(await b.countStatements(() => b.as(http.secret).data(MeIdDocument, {}))).toBe(0);
       const { client, stream } = subscribe(b.url, ws.secret);
       clients.push(client);
       await subscribed(b, 1);
@@ -185,6 +223,27 @@ describe.each(engines())('the principal cache (%s)', (engine) => {
       // The subscription on B closes at B's next re-check (every half time to live) after that.
       await vi.waitFor(() => expect(stream.closed).not.toBeNull(), { timeout: 10_000, interval: 20 });
       expect(stream.closed).toEqual({ code: 4403, reason: `The bearer token ${ws.prefix}… was revoked` });
+    } finally {
+      await b.close();
+    }
+  });
+
+  it.runIf(engine === 'postgresql')('a second instance that cached a token shows a change to its user in me once its time to live has passed', async () => {
+    const ttlMs = 1000;
+    const b = await startServer(engine, { sameDatabaseAs: s, config: { auth: { principalCacheMs: ttlMs } } });
+    try {
+      const { user, secret } = await userWithToken();
+      await b.as(secret).data(MeIdDocument, {});
+      expect(await b.countStatements(() => b.as(secret).data(MeWholeDocument, {}))).toBe(0); // cached on B
+      // Renamed through A: B's row is as old as its cache entry, and goes stale with it.
+      const renamed = await s.data(UpdateUserDocument, { input: { id: user.id, expectedVersion: user.version, name: 'renamed elsewhere' } });
+      expect(renamed.updateUser.userErrors).toEqual([]);
+      const changedAt = Date.now();
+      const meantime = (await b.as(secret).data(MeWholeDocument, {})).me;
+      if (Date.now() - changedAt < ttlMs) expect(meantime).toMatchObject({ name: user.name, version: user.version });
+      await sleep(ttlMs + 50 - (Date.now() - changedAt));
+      expect((await b.as(secret).data(MeWholeDocument, {})).me).toEqual((await s.data(WholeUserDocument, { id: user.id })).user);
+      expect((await b.as(secret).data(MeWholeDocument, {})).me).toMatchObject({ name: 'renamed elsewhere', version: user.version + 1 });
     } finally {
       await b.close();
     }

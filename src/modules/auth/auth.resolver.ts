@@ -6,7 +6,6 @@ import { Department } from '../departments/department.entity';
 import { ApiToken } from './api-token.entity';
 import { CreateApiTokenInput, CreateUserInput, RevokeApiTokenInput, UpdateUserInput, UserFilter } from './auth.inputs';
 import * as auth from './auth.service';
-import { principalOf } from '../../common/authorization';
 import { User } from './user.entity';
 import { payload } from '../../common/mutation';
 import { rolesFor } from '../../common/policy';
@@ -51,8 +50,8 @@ export class ApiTokenPayload {
 export class UserResolver {
   @Authorized()
   @Query(() => User, { description: 'The user of the bearer token.' })
-  me(@Ctx() ctx: Context): Promise<User> {
-    return auth.findUser(ctx, principalOf(ctx).userId);
+  me(@Ctx() ctx: Context): Promise<User> | User {
+    return auth.currentUser(ctx);
   }
 
   @Authorized(...rolesFor('user:manage'))

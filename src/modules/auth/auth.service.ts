@@ -1,4 +1,4 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { type EntityData, type EntityDictionary, type EntityManager, type FilterQuery, wrap } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { isUUID } from 'class-validator';
 import { NotFoundError, UnauthenticatedError } from '../../common/errors';
@@ -7,40 +7,59 @@ import { idOfRef, loadForWrite } from '../../common/lookup';
 import { assertVersion, runCreate, runMutation, type MutationResult } from '../../common/mutation';
 import { UserErrorCode, userError } from '../../common/user-error';
 import { assertValidInput } from '../../common/validation';
-import { idempotencyScope, type Context, type Principal } from '../../common/context';
+import { idempotencyScope, type Context, type Principal, type UserRow } from '../../common/context';
+import { principalOf as requestPrincipal } from '../../common/authorization';
 import { Department } from '../departments/department.entity';
 import { ApiToken } from './api-token.entity';
 import type { CreateApiTokenInput, CreateUserInput, RevokeApiTokenInput, UpdateUserInput, UserFilter } from './auth.inputs';
 import { generateToken, hashToken, VISIBLE_PREFIX_LENGTH } from './tokens';
 import { User } from './user.entity';
-import { type CachedToken, type Invalidation, principalCache } from './principal-cache';
+import { type CachedToken, type Invalidation, principalCache, type PrincipalCache } from './principal-cache';
 import { DEPARTMENT_ROLES, Role } from '../../common/role';
 
 /** `lastUsedAt` is written at most this often per token, so reads do not turn into writes. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-/** A token row with its user's columns, as {@link readToken} selects it. */
+/** A token row with its user's row, as {@link readToken} selects it. */
 interface TokenRow {
-  id: string;
-  prefix: string;
-  expires_at: unknown;
-  last_used_at: unknown;
-  revoked_at: unknown;
-  user_id: string;
-  role: string;
-  department_id: string | null;
-  deactivated_at: unknown;
+  token_id: string;
+  token_prefix: string;
+  token_expires_at: unknown;
+  token_last_used_at: unknown;
+  token_revoked_at: unknown;
+  /** The user's columns, by column name (`id`, `role`, `department_id`, `deactivated_at` …). */
+  [column: string]: unknown;
 }
+
+/** The two statements of {@link readToken}, by the token's hash or id. */
+interface TokenStatements {
+  byHash: string;
+  byId: string;
+  /** Every column of `app_user` the entity maps, as the statements select them unaliased. */
+  userColumns: string[];
+}
+
+/** The statements of each open database (keyed by its ORM's configuration, as the principal cache is). */
+const statementsByOrm = new WeakMap<object, TokenStatements>();
 
 /**
  * One plain statement (no query building, hydration or identity map): the token by its hash or id,
- * joined with the columns of its user that a principal needs.
+ * joined with its user's whole row. The user's columns come from the entity's metadata, so a
+ * column added to User is read here too and `me`, answered from this row, never lacks one.
  */
-const TOKEN_SQL = (column: 'secret_hash' | 'id') =>
-  'select t.id, t.prefix, t.expires_at, t.last_used_at, t.revoked_at, u.id as user_id, u.role, u.department_id, u.deactivated_at ' +
-  `from api_token t join app_user u on u.id = t.user_id where t.${column} = ?`;
-const BY_HASH = TOKEN_SQL('secret_hash');
-const BY_ID = TOKEN_SQL('id');
+function tokenStatements(em: EntityManager): TokenStatements {
+  let found = statementsByOrm.get(em.config);
+  if (!found) {
+    const meta = em.getMetadata().get(User.name);
+    const userColumns = meta.props.filter((p) => p.persist !== false && p.fieldNames?.length && !p.formula).flatMap((p) => p.fieldNames);
+    const select =
+      'select t.id as token_id, t.prefix as token_prefix, t.expires_at as token_expires_at, t.last_used_at as token_last_used_at, t.revoked_at as token_revoked_at, ' +
+      `${userColumns.map((c) => `u.${c}`).join(', ')} from api_token t join ${meta.tableName} u on u.id = t.user_id where `;
+    found = { byHash: `${select}t.secret_hash = ?`, byId: `${select}t.id = ?`, userColumns };
+    statementsByOrm.set(em.config, found);
+  }
+  return found;
+}
 
 /** A timestamp column as the drivers return it (a Date, epoch milliseconds, or text) in epoch milliseconds. */
 function epochMs(value: unknown): number | null {
@@ -53,10 +72,23 @@ function epochMs(value: unknown): number | null {
   return Date.parse(text.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 }
 
-async function readToken(em: EntityManager, sql: string, value: string): Promise<TokenRow | null> {
-  const row = (await em.getConnection().execute(sql, [value], 'get')) as TokenRow | undefined;
-  return row ?? null;
+/** The token's row, and its user's row apart. */
+async function readToken(em: EntityManager, by: 'byHash' | 'byId', value: string): Promise<{ token: TokenRow; user: UserRow } | null> {
+  const statements = tokenStatements(em);
+  const row = (await em.getConnection().execute(statements[by], [value], 'get')) as TokenRow | undefined;
+  if (!row) return null;
+  const user: Record<string, unknown> = {};
+  for (const column of statements.userColumns) user[column] = row[column];
+  // Shared by every request of the token while it is cached: frozen, so nothing changes it in place.
+  return { token: row, user: Object.freeze(user) };
 }
+
+/**
+ * Where {@link authenticate} reads: an EntityManager (and the principal cache of its database), or
+ * a principal cache and how to make an EntityManager, called only when the cache cannot answer or
+ * `lastUsedAt` is due (a request's lazily forked one: a warm token then forks nothing).
+ */
+export type AuthSource = EntityManager | { cache: PrincipalCache | null; em: () => EntityManager };
 
 /**
  * Resolves a bearer token to its principal: from the app's principal cache while its entry is
@@ -64,16 +96,16 @@ async function readToken(em: EntityManager, sql: string, value: string): Promise
  * tokens, and tokens of deactivated users, are UNAUTHENTICATED with a message that says which.
  * Refreshes `lastUsedAt` at most once a minute.
  */
-export async function authenticate(em: EntityManager, token: string, now = new Date()): Promise<Principal> {
+export async function authenticate(source: AuthSource, token: string, now = new Date()): Promise<Principal> {
+  const { cache, em } = 'fork' in source ? { cache: principalCache(source), em: () => source } : source;
   const hash = hashToken(token);
-  const cache = principalCache(em);
   const clock = Date.now();
   let found = cache?.get(hash, clock);
   if (!found) {
     const generation = cache?.generation ?? 0;
-    const row = await readToken(em, BY_HASH, hash);
-    if (!row) throw new UnauthenticatedError('The bearer token is not known');
-    found = validToken(row, now);
+    const read = await readToken(em(), 'byHash', hash);
+    if (!read) throw new UnauthenticatedError('The bearer token is not known');
+    found = validToken(read, now);
     if (cache) found = cache.set(hash, found, generation, clock);
   }
   return principalOf(em, found, now, () => cache?.forget(hash));
@@ -85,22 +117,28 @@ export async function authenticate(em: EntityManager, token: string, now = new D
  * revokes its links too. One SELECT (links are not cached).
  */
 export async function authenticateTokenId(em: EntityManager, tokenId: string, now = new Date()): Promise<Principal> {
-  const row = isUUID(tokenId) ? await readToken(em, BY_ID, tokenId) : null;
-  if (!row) throw new UnauthenticatedError('The token this link was made with is not known');
-  return principalOf(em, validToken(row, now), now, () => undefined);
+  const read = isUUID(tokenId) ? await readToken(em, 'byId', tokenId) : null;
+  if (!read) throw new UnauthenticatedError('The token this link was made with is not known');
+  return principalOf(
+    () => em,
+    validToken(read, now),
+    now,
+    () => undefined,
+  );
 }
 
 /** A found token as the cache keeps it, or why it no longer stands for a principal: revoked, expired at `now`, user deactivated (checked in that order). */
-function validToken(row: TokenRow, now: Date): CachedToken {
-  if (row.revoked_at !== null && row.revoked_at !== undefined) throw new UnauthenticatedError(`The bearer token ${row.prefix}… was revoked`);
+function validToken({ token: row, user }: { token: TokenRow; user: UserRow }, now: Date): CachedToken {
+  if (row.token_revoked_at !== null && row.token_revoked_at !== undefined) throw new UnauthenticatedError(`The bearer token ${row.token_prefix}… was revoked`);
+  const departmentId = user.department_id as string | null;
   const token: CachedToken = {
-    principal: { userId: row.user_id, tokenId: row.id, role: row.role as Role, departmentIds: row.department_id ? [row.department_id] : [] },
-    prefix: row.prefix,
-    expiresAt: epochMs(row.expires_at),
-    lastUsedAt: epochMs(row.last_used_at),
+    principal: { userId: user.id as string, tokenId: row.token_id, role: user.role as Role, departmentIds: departmentId ? [departmentId] : [], userRow: user },
+    prefix: row.token_prefix,
+    expiresAt: epochMs(row.token_expires_at),
+    lastUsedAt: epochMs(row.token_last_used_at),
   };
   assertUnexpired(token, now);
-  if (row.deactivated_at !== null && row.deactivated_at !== undefined) throw new UnauthenticatedError(`The user of bearer token ${row.prefix}… is deactivated`);
+  if (user.deactivated_at !== null && user.deactivated_at !== undefined) throw new UnauthenticatedError(`The user of bearer token ${row.token_prefix}… is deactivated`);
   return token;
 }
 
@@ -111,7 +149,7 @@ function assertUnexpired(token: CachedToken, now: Date): void {
 }
 
 /** A valid token's principal at `now`, unless it has expired by then; writes `lastUsedAt` when due. */
-async function principalOf(em: EntityManager, token: CachedToken, now: Date, expired: () => void): Promise<Principal> {
+async function principalOf(em: () => EntityManager, token: CachedToken, now: Date, expired: () => void): Promise<Principal> {
   try {
     assertUnexpired(token, now);
   } catch (e) {
@@ -121,11 +159,11 @@ async function principalOf(em: EntityManager, token: CachedToken, now: Date, exp
   if (token.lastUsedAt === null || now.getTime() - token.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
     // A plain UPDATE: no version bump, no updatedAt change; recognition data, not a state change.
     token.lastUsedAt = now.getTime();
-    await em.nativeUpdate(ApiToken, { id: token.principal.tokenId }, { lastUsedAt: now });
+    await em().nativeUpdate(ApiToken, { id: token.principal.tokenId }, { lastUsedAt: now });
   }
-  // A copy: the cached principal is shared by every request of the token.
+  // A copy: the cached principal is shared by every request of the token (its frozen user row too).
   const { principal } = token;
-  return { userId: principal.userId, tokenId: principal.tokenId, role: principal.role, departmentIds: [...principal.departmentIds] };
+  return { userId: principal.userId, tokenId: principal.tokenId, role: principal.role, departmentIds: [...principal.departmentIds], userRow: principal.userRow };
 }
 
 /** The users connection (admins), ordered by email. */
@@ -145,6 +183,26 @@ export async function listUsers(ctx: Context, filter: UserFilter | undefined, pa
     ],
     page,
   );
+}
+
+/**
+ * The user of the request's principal (`me`): made from the user's row that authentication read
+ * with the token (in this request, or from the principal cache, at most PRINCIPAL_CACHE_SECONDS
+ * ago and dropped at once when the user is changed through this instance), so no SQL; mapped into
+ * a managed entity of the request's identity map as `findOne` maps the row it reads, unless the
+ * request already holds the user, whose loaded state is kept. Read by id where no row came with
+ * the principal.
+ */
+export function currentUser(ctx: Context): Promise<User> | User {
+  const principal = requestPrincipal(ctx);
+  if (!principal.userRow) return findUser(ctx, principal.userId);
+  const { em } = ctx;
+  // A user this request has already read (maybe more recently) is kept as it is.
+  const held = em.getUnitOfWork().getById<User>(User.name, principal.userId);
+  if (held && wrap(held).isInitialized()) return held;
+  // What `em.findOne` does with the row its driver read: map the columns, then create the managed entity.
+  const data = em.getDriver().mapResult(principal.userRow as EntityDictionary<User>, em.getMetadata().get<User>(User.name));
+  return em.getEntityFactory().create(User, data as EntityData<User>, { merge: true, convertCustomTypes: true });
 }
 
 /** One user by id (admins); NOT_FOUND when there is none. */
