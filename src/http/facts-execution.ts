@@ -95,9 +95,15 @@ interface Plan {
   write: Write;
 }
 
-/** A leaf's serialised value as `JSON.stringify` writes it (numbers and booleans without a call). */
-function leafJson(v: unknown): string {
+/** What `JSON.stringify` escapes in a string: control characters, the quote, the backslash and (lone) surrogates. */
+// eslint-disable-next-line no-control-regex -- the control characters are exactly what JSON escapes.
+const ESCAPED = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/** A leaf's serialised value as `JSON.stringify` writes it (numbers, booleans and strings that need no escape without a call). */
+export function leafJson(v: unknown): string {
   switch (typeof v) {
+    case 'string':
+      return ESCAPED.test(v) ? JSON.stringify(v) : `"${v}"`;
     case 'number':
       return Number.isFinite(v) ? `${v}` : 'null';
     case 'boolean':
