@@ -203,7 +203,17 @@ interface Reevaluated {
 export function ledgerMonthConditions(ctx: Context, filter: FactFilter, asOf: Date): { where: string[]; params: unknown[] } {
   const sql = sqlOf(ctx.em);
   const no = bool(sql, false);
-  const where: string[] = ['m.month >= ?', 'm.month <= ?', 'm.month <= (select horizon from ledger_state where id = 1)', '(select ag.created_at from agreement ag where ag.id = m.agreement_id) <= ?'];
+  // The horizon as a semi-join, not `m.month <= (select horizon …)`: PostgreSQL estimates a
+  // comparison with an init plan's unknown value at a third of the rows, and with the snapshot
+  // condition it expected 87 of 48,000 months, so it read and sorted the whole window for every
+  // page (EXPLAIN ANALYZE on the large data set: 257–595 ms a page) instead of walking
+  // (agreement_key, month) in order to the page's end (14 ms). Same rows: none without a horizon.
+  const where: string[] = [
+    'm.month >= ?',
+    'm.month <= ?',
+    'exists (select 1 from ledger_state ls where ls.id = 1 and ls.horizon >= m.month)',
+    '(select ag.created_at from agreement ag where ag.id = m.agreement_id) <= ?',
+  ];
   const params: unknown[] = [filter.from, filter.to, sql.date(asOf)];
   const tiers = filter.tier && filter.tier !== Tier.CORPORATE ? [filter.tier] : [Tier.CUSTOMER, Tier.SERVICE];
   where.push(`m.tier in (${tiers.map(() => '?').join(', ')})`);
