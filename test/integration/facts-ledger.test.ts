@@ -3,6 +3,7 @@
  * statement per page whatever the number of agreements, tombstones in incremental pulls, updatedAt
  * moving only where a shown value changed, stale rows re-evaluated at the request's instant.
  */
+import { execute, type OperationDefinitionNode, parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMonths, monthRange, type Month } from '../../src/common/month';
 import {
@@ -21,8 +22,12 @@ import {
 } from '../generated/graphql';
 import { berlinMonth } from '../support/clock';
 import { generateAgreements } from '../support/generate';
-import { engines, Role, startServer, type Client, type TestServer } from '../support/server';
+import { engines, post, Role, startServer, type Client, type TestServer } from '../support/server';
 import { csvLineOf, MEASUREMENT_CSV_HEADER, parseCsv } from '../support/csv';
+import { createContext } from '../../src/common/context';
+import { authenticateBearer } from '../../src/http/authenticate';
+import { executeFactQuery, stringifyResult } from '../../src/http/facts-execution';
+import { buildApiSchema } from '../../src/schema';
 
 type Fact = MeasurementFactsQuery['measurementFacts']['edges'][number]['node'];
 
@@ -299,6 +304,13 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     ];
     let compared = 0;
     let tombstones = 0;
+    let bytesCompared = 0;
+    // The response's bytes, as a BI client receives them.
+    const text = async (query: string, variables: Record<string, unknown>) => {
+      const r = await post(`${s.url}/graphql`, JSON.stringify({ query, variables }), { authorization: `Bearer ${analystToken}` });
+      expect(r.status).toBe(200);
+      return r.text;
+    };
     for (const filter of filters) {
       let after: string | null = null;
       for (;;) {
@@ -308,6 +320,14 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
         // The first page's snapshot instant (asOf, and in its cursor) is each request's own; later pages carry the same cursor.
         const comparable = (c: typeof plain) => ({ edges: c.edges, hasNextPage: c.pageInfo.hasNextPage, endCursor: after ? c.pageInfo.endCursor : null });
         expect(comparable(plain)).toEqual(comparable(byFragment));
+        if (after) {
+          // The plan writes the JSON itself: the same bytes as Apollo's JSON.stringify of graphql-js's result.
+          const variables = { filter, first: 40, after };
+          const planned = await text(print(MeasurementFactsDocument), variables);
+          expect(planned).toBe(await text(print(MeasurementFactsByFragmentDocument), variables));
+          expect(planned).toContain('"edges":[{"node":{"id":');
+          bytesCompared += planned.length;
+        }
         compared += plain.edges.length;
         tombstones += plain.edges.filter((e) => e.node.deleted).length;
         if (!plain.pageInfo.hasNextPage) break;
@@ -316,6 +336,7 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
     }
     expect(compared).toBeGreaterThan(100);
     expect(tombstones).toBeGreaterThan(0);
+    expect(bytesCompared).toBeGreaterThan(10_000);
 
     const filter = filters[0];
     const first = (await analyst.data(MeasurementFactsDocument, { filter, first: 30 })).measurementFacts;
@@ -341,6 +362,29 @@ describe.each(engines())('BI facts from the score ledger on %s', (engine) => {
         },
       })),
     );
+    // In process, the same operation both ways on one snapshot instant: the plan answers (it did
+    // not step aside) and its text is Apollo's JSON.stringify of graphql-js's result, byte for byte.
+    const schema = buildApiSchema();
+    const contextAt = async (receivedAt: Date) => {
+      const ctx = createContext(s.app.orm, 'plan-test', analystToken);
+      ctx.request.receivedAt = receivedAt;
+      ctx.principal = await authenticateBearer(ctx.em, analystToken);
+      return ctx;
+    };
+    for (const [doc, variables] of [
+      [MeasurementFactsDocument, { filter, first: 25 }],
+      [MeasurementFactsAliasedDocument, { filter, first: 25 }],
+      [MeasurementFactsDocument, { filter: filters[1], first: 2000 }],
+    ] as const) {
+      const document = parse(print(doc));
+      const operation = document.definitions[0] as OperationDefinitionNode;
+      const receivedAt = new Date();
+      const planned = await executeFactQuery(schema, { operation, contextValue: await contextAt(receivedAt), request: { variables } } as never);
+      expect(planned).not.toBeNull();
+      const byGraphqlJs = await execute({ schema, document, contextValue: await contextAt(receivedAt), variableValues: variables });
+      expect(byGraphqlJs.errors).toBeUndefined();
+      expect(stringifyResult({ data: planned! })).toBe(`${JSON.stringify(byGraphqlJs)}\n`);
+    }
     // No token: refused as before (the plan needs a principal; graphql-js reports its absence).
     const anonymous = await s.as(null).request(MeasurementFactsDocument, { filter, first: 1 });
     expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
