@@ -105,6 +105,11 @@ class RequestContext implements Context {
   get loaders(): Loaders {
     return (this.made.loaders ??= loadersOver(this.em));
   }
+
+  /** Fresh loaders for what follows (a CSV export between pages, after clearing the identity map); copies share them. */
+  set loaders(loaders: Loaders) {
+    this.made.loaders = loaders;
+  }
 }
 
 /** The scope of idempotency keys for a request's principal. */

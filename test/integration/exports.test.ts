@@ -179,6 +179,26 @@ describe.each(engines())('BI exports on %s', (engine) => {
     expect(parseCsv(await csv.text())).toHaveLength(1 + 31);
   });
 
+  it('streams an export of more than two pages (2,000 rows each) whole: every row once', async () => {
+    const crm = s.as(await s.tokenFor(Role.ADMIN));
+    const agreementId = (await s.data(ReportableObjectivesDocument, { key: 'F-A1', at: '2025-05' })).agreement.id;
+    const url = `${s.url}/export/handoffs.csv?from=2025-05&to=2025-05`;
+    const rowsOf = async () => {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${analystToken}` } });
+      expect(res.status).toBe(200);
+      const [header, ...rows] = parseCsv(await res.text());
+      return rows.map((r) => r[header.indexOf('externalId')]);
+    };
+    const before = await rowsOf();
+    const ids = Array.from({ length: 4500 }, (_, i) => `bulk-${i}`);
+    const events = ids.map((externalId, i) => ({ externalId, agreementId, stage: 'lead', handedOffAt: `2025-05-${String(1 + (i % 28)).padStart(2, '0')}T09:00:00Z` }));
+    expect((await crm.data(RecordHandoffEventsDocument, { input: { source: 'bulk', events } })).recordHandoffEvents.userErrors).toEqual([]);
+    const after = await rowsOf();
+    expect(after).toHaveLength(before.length + 4500);
+    expect(new Set(after).size).toBe(after.length);
+    expect(after.filter((id) => id.startsWith('bulk-')).sort()).toEqual([...ids].sort());
+  });
+
   it('refuses a cursor it did not write and a page too large, and reads CORPORATE as every tier', async () => {
     for (const doc of [MeasurementFactsDocument, HandoffFactsDocument] as const) {
       const bad = await analyst.request(doc as typeof MeasurementFactsDocument, { filter, after: 'bm90LWEtY3Vyc29y' });
