@@ -37,6 +37,8 @@ export interface RequestInfo {
   requestId: string;
   /** The bearer token of the request: undefined when none was sent, null when the header was malformed. */
   bearer: string | null | undefined;
+  /** The bearer token's hash (`hashToken`), when the edge computed it once for the rate limiter and authentication both. */
+  bearerHash?: string;
   operationName: string | null;
   errorCodes: string[];
   /** The request's "now": one instant for the whole request (or the test clock's, when allowed). */

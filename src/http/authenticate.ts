@@ -19,10 +19,10 @@ export function requestBearer(authorization: string | undefined): string | null 
  * CSV exports, /metrics): a bearer token as read by {@link requestBearer} to its principal, or
  * UnauthenticatedError saying why not (none sent, malformed header, unknown, revoked, expired,
  * user deactivated). At most one SELECT when a token was sent (none while the principal cache holds
- * it), none otherwise. `source`: see {@link AuthSource}.
+ * it), none otherwise. `source`: see {@link AuthSource}; `bearerHash`: the token's hash when the edge has it already.
  */
-export async function authenticateBearer(source: AuthSource, bearer: string | null | undefined): Promise<Principal> {
+export async function authenticateBearer(source: AuthSource, bearer: string | null | undefined, bearerHash?: string): Promise<Principal> {
   if (bearer === undefined) throw new UnauthenticatedError();
   if (bearer === null) throw new UnauthenticatedError(MALFORMED);
-  return authenticate(source, bearer);
+  return authenticate(source, bearer, undefined, bearerHash);
 }

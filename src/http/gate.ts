@@ -23,7 +23,7 @@ export function gatePlugin(config: Config, schema: GraphQLSchema, principals: Pr
   const authenticateContext = async (contextValue: Context): Promise<void> => {
     try {
       // The request's EntityManager is forked only if the token must be read (or its lastUsedAt written).
-      contextValue.principal = await authenticateBearer({ cache: principals, em: () => contextValue.em }, contextValue.request.bearer);
+      contextValue.principal = await authenticateBearer({ cache: principals, em: () => contextValue.em }, contextValue.request.bearer, contextValue.request.bearerHash);
     } catch (e) {
       if (e instanceof UnauthenticatedError) throw refusal(e, 401, 'UNAUTHENTICATED');
       throw e;

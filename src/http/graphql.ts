@@ -8,6 +8,7 @@ import type { Config } from '../common/config';
 import { createContext, type Context } from '../common/context';
 import { READ_FROM_HEADER, readFromHeader } from '../common/read-route';
 import { requestBearer } from './authenticate';
+import { hashToken } from '../modules/auth/tokens';
 import { readGraphQLBody } from './body';
 import { requestNow } from './clock';
 import { wantsIde } from './ide';
@@ -48,7 +49,9 @@ export function graphqlRoute(deps: {
       // loads from a CDN, is disabled in src/http/apollo.ts).
       if (deps.ide && wantsIde(req, url)) return deps.ide(req, res);
       const bearer = requestBearer(req.headers.authorization);
-      const charge = await deps.rateLimits.charge(req, res, bearer);
+      // Hashed once: the rate limiter keys its budget by it and authentication looks the token up by it.
+      const bearerHash = bearer ? hashToken(bearer) : undefined;
+      const charge = await deps.rateLimits.charge(req, res, bearer, bearerHash);
       if (charge.refused) return;
       const clock = requestNow(req.headers['x-clock-now'], config.clockOverride);
       if ('problem' in clock) return sendError(res, 400, 'BAD_REQUEST', clock.problem);
@@ -72,6 +75,7 @@ export function graphqlRoute(deps: {
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
         context: async () => {
           ctx = createContext(orm, requestId, bearer, now);
+          ctx.request.bearerHash = bearerHash;
           ctx.request.rateLimit = charge.budget;
           return ctx;
         },

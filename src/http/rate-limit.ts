@@ -117,9 +117,9 @@ export class RateLimits {
    * Charges the request to its bucket and sets the RateLimit fields (`RateLimit-Limit`,
    * `RateLimit-Remaining`, `RateLimit-Reset` in seconds), or, over a limit, answers 429 with those
    * and `Retry-After`. Called before the body is read or the token looked up, so a flood costs
-   * neither parsing nor a token lookup.
+   * neither parsing nor a token lookup. `bearerHash`: the token's hash when the caller has it already.
    */
-  async charge(req: http.IncomingMessage, res: http.ServerResponse, bearer: string | null | undefined): Promise<Charge> {
+  async charge(req: http.IncomingMessage, res: http.ServerResponse, bearer: string | null | undefined, bearerHash?: string): Promise<Charge> {
     if (!this.requests || !this.failures) return { refused: false, budget: null };
     const address = addressKey(req);
     const refuse = (msBeforeNext: number, why: string): Charge => {
@@ -144,7 +144,7 @@ export class RateLimits {
     }
     let charged: RateLimiterRes;
     try {
-      charged = await this.requests.consume(bearer ? `token:${hashToken(bearer)}` : address);
+      charged = await this.requests.consume(bearer ? `token:${bearerHash ?? hashToken(bearer)}` : address);
     } catch (rejection) {
       // Only a refusal is expected here: a failing store is answered by its insurance limiter.
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
