@@ -21,7 +21,7 @@
  *
  *   npm run build && node dist/bench/ledger.js [--pg] [--runs 100] [--rounds 2] [--seconds 8]
  *       [--database /tmp/large.sqlite] [--only read|write] [--no-rebuild] [--agreements N] [--ingest-agreements 200]
- *       [--pg-only] [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
+ *       [--pg-only] [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--scorecard-out FILE]
  *
  * SQLite always; PostgreSQL too with --pg (BENCH_POSTGRES_URL, default
  * postgres://postgres@127.0.0.1:5432/test; fresh databases are created and dropped). `--database`
@@ -52,7 +52,7 @@ import { Role } from '../src/common/role';
 import { clean } from '../src/scoring';
 import { LARGE_DEFAULTS } from '../seeds/large';
 import { random } from '../seeds/random';
-import { runCli, type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
+import { processCpuSeconds, runCli, type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
 import { benchSeconds, closeMainAgent, fmt, hasFlag, latencyStats, type LoadResult, mib, ms, option, postJson, printGoal, printTable, runLoad } from './lib';
 import { type Engine, generateAgreements, months as monthList, postgresUrl, startBenchServer, tokenFor } from './setup';
 
@@ -266,6 +266,8 @@ interface ScorecardResult {
   stale: number;
   rss: RssReport;
   responseBytes: number;
+  /** The server's CPU time (user + system, from /proc) per timed request of ours, in ms: what a request costs it whatever else runs on the machine. */
+  serverCpuMs: number;
 }
 
 const percentile = (samples: number[], q: number) => {
@@ -286,6 +288,9 @@ async function measureScorecard(server: ServerProcess, token: string, db: RawDb,
   };
   // Verify first: the same numbers from both.
   const oursFirst = await ask();
+  // --scorecard-out FILE keeps ours's answer, to compare two builds byte for byte.
+  const out = option('--scorecard-out');
+  if (out) fs.writeFileSync(out, oursFirst.text);
   const now = new Date();
   const baseText = await baselineScorecard(db, from, to, now);
   const ours = (JSON.parse(oursFirst.text) as { data: { organisationScorecard: ScorecardJson } }).data.organisationScorecard;
@@ -310,6 +315,8 @@ async function measureScorecard(server: ServerProcess, token: string, db: RawDb,
   const oursMs: number[] = [];
   const baseMs: number[] = [];
   const rss = sampleProcessRss(server.pid, 50);
+  // Only ours runs in the server (the baseline runs here): its CPU over the phase is ours alone.
+  const cpu0 = processCpuSeconds(server.pid);
   for (let i = 0; i < runs; i++) {
     // Alternating, and in turn first, so both see the same machine.
     const order = i % 2 ? ['ours', 'base'] : ['base', 'ours'];
@@ -322,8 +329,10 @@ async function measureScorecard(server: ServerProcess, token: string, db: RawDb,
       }
     }
   }
+  const serverCpuMs = ((processCpuSeconds(server.pid) - cpu0) * 1000) / runs;
   agent.destroy();
   return {
+    serverCpuMs,
     ours: oursMs,
     base: baseMs,
     agreementMonths: ours.agreementMonths,
@@ -936,11 +945,11 @@ async function main(): Promise<number> {
       const bp95 = percentile(s.base, 0.95);
       printTable(
         `[${engine}] organisation scorecard, 24 months, ${fmt(s.agreementMonths)} agreement-months (${s.ours.length} requests each, alternating; response ${fmt(s.responseBytes / 1024, 0)} KiB)`,
-        ['path', 'p50', 'p95', 'p99', 'max', 'server RSS peak'],
+        ['path', 'p50', 'p95', 'p99', 'max', 'server CPU/request', 'server RSS peak'],
         [
-          ['ours: GraphQL over HTTP (server in a child process)', ms(o.p50), ms(op95), ms(o.p99), ms(o.max), mib(s.rss.peak)],
-          ['baseline: raw driver, 3 statements on ledger_month + JSON', ms(b.p50), ms(bp95), ms(b.p99), ms(b.max), ''],
-          ['ratio ours / baseline', ratio(o.p50, b.p50), ratio(op95, bp95), ratio(o.p99, b.p99), '', ''],
+          ['ours: GraphQL over HTTP (server in a child process)', ms(o.p50), ms(op95), ms(o.p99), ms(o.max), ms(s.serverCpuMs), mib(s.rss.peak)],
+          ['baseline: raw driver, 3 statements on ledger_month + JSON', ms(b.p50), ms(bp95), ms(b.p99), ms(b.max), '', ''],
+          ['ratio ours / baseline', ratio(o.p50, b.p50), ratio(op95, bp95), ratio(o.p99, b.p99), '', '', ''],
         ],
       );
       console.log(
@@ -968,6 +977,7 @@ async function main(): Promise<number> {
       printGoal(`${engine}: organisation scorecard p95 ≤ ${GOAL_P95_MS} ms and ≤ ${GOAL_P95_FACTOR}× the raw SQL baseline`, p95met, `${ms(op95)}, ${ratio(op95, bp95)} of ${ms(bp95)}`);
       summary.push(
         [`${engine}: scorecard p50`, ms(o.p50), ms(b.p50), ratio(o.p50, b.p50), '', ''],
+        [`${engine}: scorecard server CPU/request`, ms(s.serverCpuMs), '', '', '(reference)', '–'],
         [`${engine}: scorecard p95`, ms(op95), ms(bp95), ratio(op95, bp95), `≤ ${GOAL_P95_MS} ms and ≤ ${GOAL_P95_FACTOR}× baseline`, verdict(p95met)],
         [`${engine}: server peak RSS, scorecard phase`, mib(s.rss.peak), '', '', `≤ ${mib(GOAL_RSS)}`, verdict(s.rss.peak <= GOAL_RSS)],
       );

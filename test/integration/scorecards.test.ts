@@ -10,6 +10,8 @@ import {
   DepartmentDocument,
   DepartmentScorecardDocument,
   MetricDocument,
+  OrganisationAgreementEntitiesDocument,
+  OrganisationAgreementHeadsDocument,
   OrganisationScoreDocument,
   OrganisationScorecardDocument,
   ProposeAmendmentDocument,
@@ -268,6 +270,48 @@ describe.each(engines())('scorecards on %s', (engine) => {
     expect(service).toMatchObject({ agreementMonths: 0, score: null, compliance: { evaluated: 0, rate: null } });
   });
 
+  it('answers byAgreement from the agreements’ heads when only their fields are asked for, and as entities otherwise, the same', async () => {
+    const vars = { from: '2026-01', to: '2026-03' };
+    const run = async <T>(ask: () => Promise<T>) => {
+      s.app.statements.log = [];
+      try {
+        const count = await s.countStatements(ask);
+        return { count, log: s.app.statements.log.map((x) => x.toLowerCase()) };
+      } finally {
+        s.app.statements.log = null;
+      }
+    };
+    const heads = (await analyst.data(OrganisationAgreementHeadsDocument, vars)).organisationScorecard.byAgreement;
+    const entities = (await analyst.data(OrganisationAgreementEntitiesDocument, vars)).organisationScorecard;
+    expect(heads.map((b) => [b.agreement?.__typename, b.agreement?.key, b.agreement?.tier])).toEqual([
+      ['Agreement', 'LEADS', 'CUSTOMER'],
+      ['Agreement', 'OPS', 'CUSTOMER'],
+    ]);
+    expect(heads.map((b) => b.score)).toEqual([expect.closeTo(97.407407407, 9), expect.closeTo(57.035175879, 9)]);
+    // Ids and titles as the entities have them; what only the entity has, from the entity.
+    expect(entities.byAgreement).toEqual(heads);
+    expect(entities.full.map((b) => [b.agreement?.status, b.agreement?.provider?.code])).toEqual([
+      ['ACTIVE', 'MKT'],
+      ['ACTIVE', 'IT'],
+    ]);
+    // Heads: one plain statement for the two agreements; entities: the ORM's select of every column
+    // by id instead. (Both also load the agreements as entities to score the months on the spot
+    // that the ledger evaluated after the test clock's instant: not by id.)
+    const plain = /^select id, key, tier, title from agreement where id in \(select /;
+    const orm = /^select [`"]a0[`"]\.\* from [`"]agreement[`"] as [`"]a0[`"] where [`"]a0[`"]\.[`"]id[`"] in \(\?, \?\)$/;
+    const headRun = await run(() => analyst.data(OrganisationAgreementHeadsDocument, vars));
+    expect(headRun.log.filter((x) => plain.test(x))).toHaveLength(1);
+    expect(headRun.log.filter((x) => orm.test(x))).toHaveLength(0);
+    const entityRun = await run(() => analyst.data(OrganisationAgreementEntitiesDocument, vars));
+    expect(entityRun.log.filter((x) => plain.test(x))).toHaveLength(0);
+    expect(entityRun.log.filter((x) => orm.test(x))).toHaveLength(1);
+    // Not asked for at all: no statement for the agreements.
+    const noneRun = await run(() => analyst.data(OrganisationScoreDocument, vars));
+    expect(noneRun.log.filter((x) => plain.test(x) || orm.test(x))).toHaveLength(0);
+    // The same statements but that one: one fewer with no agreements asked for.
+    expect([noneRun.count, entityRun.count]).toEqual([headRun.count - 1, headRun.count]);
+  });
+
   it('rolls up a department as provider and as customer', async () => {
     const it_ = (await analyst.data(DepartmentScorecardDocument, { code: 'IT', from: '2026-01', to: '2026-03', as: 'PROVIDER' })).department.scorecard;
     expect(it_).toMatchObject({ agreementMonths: 3, creditAmount: 1300 });
@@ -321,19 +365,28 @@ describe.each(engines())('scorecards on %s', (engine) => {
   });
 
   it('runs the same number of statements for the organisation over 12 months with 10 and with 200 agreements', async () => {
-    const query = () => s.data(OrganisationScoreDocument, { from: '2025-01', to: '2025-12' });
+    const window = { from: '2025-01', to: '2025-12' };
+    const query = () => s.data(OrganisationScoreDocument, window);
+    // byAgreement too: its agreements as heads (RollupFields asks for their keys) and as entities.
+    const queries = [query, () => s.data(OrganisationScorecardDocument, window), () => s.data(OrganisationAgreementEntitiesDocument, window)];
+    const count = async () => {
+      const out: number[] = [];
+      for (const ask of queries) out.push(await s.countStatements(ask));
+      return out;
+    };
     await generateAgreements(s.app.orm.em.fork(), 'G1', 10, '2025-01', '2025-12');
-    const ten = await s.countStatements(query);
+    const ten = await count();
     const first = await query();
     expect(first.organisationScorecard.agreementMonths).toBe(120);
     await generateAgreements(s.app.orm.em.fork(), 'G2', 190, '2025-01', '2025-12');
     // Asked once first: generating takes long enough for the token's throttled last-used stamp to
     // fall due, an UPDATE that is the token's bookkeeping, not the scorecard's.
     expect((await query()).organisationScorecard.agreementMonths).toBe(2400);
-    const twoHundred = await s.countStatements(query);
-    expect(twoHundred).toBe(ten);
-    expect(ten).toBeLessThanOrEqual(8);
-    console.log(`organisation scorecard statements: ${ten} (10 agreements), ${twoHundred} (200)`);
+    const twoHundred = await count();
+    expect((await s.data(OrganisationScorecardDocument, window)).organisationScorecard.byAgreement.filter((b) => b.agreement?.key.startsWith('G2-'))).toHaveLength(190);
+    expect(twoHundred).toEqual(ten);
+    expect(ten[0]).toBeLessThanOrEqual(8);
+    console.log(`organisation scorecard statements (none / heads / entities): ${ten.join(' / ')} (10 agreements), ${twoHundred.join(' / ')} (200)`);
     // Generating 200 agreements and building their ledger rows is the slow part, not the query.
   }, 240_000);
 });

@@ -51,6 +51,40 @@ export class Sums {
     if (r.r !== null && r.r !== undefined) this.worst = this.worst === null ? Number(r.r) : Math.min(this.worst, Number(r.r));
   }
 
+  /**
+   * A row of {@link FRESH_SUMS} (or of {@link SUMS}) read as an array, its sums from position `at`
+   * in their order (n, sw, w, sc, e, m, b, c, dm, pc, r): as {@link addRow} adds them.
+   */
+  addValues(v: readonly unknown[], at: number): void {
+    this.months += Number(v[at]);
+    this.weighted += Number(v[at + 1] ?? 0);
+    this.weight += Number(v[at + 2] ?? 0);
+    this.scored += Number(v[at + 3] ?? 0);
+    this.evaluated += Number(v[at + 4] ?? 0);
+    this.met += Number(v[at + 5] ?? 0);
+    this.breaches += Number(v[at + 6] ?? 0);
+    this.credit += Number(v[at + 7] ?? 0);
+    this.disputed += Number(v[at + 8] ?? 0);
+    this.provisional += Number(v[at + 9] ?? 0);
+    const r = v[at + 10];
+    if (r !== null && r !== undefined) this.worst = this.worst === null ? Number(r) : Math.min(this.worst, Number(r));
+  }
+
+  /** Another group's sums added to these (in the order `addRow` adds, so the same floating-point results). */
+  add(o: Sums): void {
+    this.months += o.months;
+    this.weighted += o.weighted;
+    this.weight += o.weight;
+    this.scored += o.scored;
+    this.evaluated += o.evaluated;
+    this.met += o.met;
+    this.breaches += o.breaches;
+    this.credit += o.credit;
+    this.disputed += o.disputed;
+    this.provisional += o.provisional;
+    if (o.worst !== null) this.worst = this.worst === null ? o.worst : Math.min(this.worst, o.worst);
+  }
+
   addScored(m: ScoredMonth): void {
     const s = sumsOf(m.result);
     const disputed = isDisputed(m);
@@ -137,17 +171,24 @@ export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Mon
     from ledger_month where deleted = ? and month >= ? and month <= ? and ${scope.where}) as l`;
   const rowParams = [yes, ...freshParams, no, from, ledgerTo, ...scope.params];
 
+  /*
+   * Both engines' grouped rows are read as arrays (no object per row, no statement prepared again
+   * on SQLite: Sql.arrays): by agreement [agreement_id, provider_id, tier, …sums], by month
+   * [month, …sums], the sums in FRESH_SUMS's order (Sums.addValues).
+   */
   /**
    * PostgreSQL: one statement, one pass over the window's rows (the covering index in month order),
    * grouped both ways by GROUPING SETS; `grouping(month)` is 1 on the by-agreement rows.
    */
   const pooledPg = async () => {
-    const grouped = await sql.rows<Record<string, unknown>>(
-      `select agreement_id, provider_id, tier, month, grouping(month) as by_agreement, ${SUMS} from ${rows} group by grouping sets ((agreement_id, provider_id, tier), (month))`,
+    const grouped = await sql.arrays(
+      `select agreement_id, provider_id, tier, ${SUMS}, month, grouping(month) as by_agreement from ${rows} group by grouping sets ((agreement_id, provider_id, tier), (month))`,
       rowParams,
     );
-    const byAgreement = grouped.filter((r) => Number(r.by_agreement) === 1);
-    return { byAgreement, byMonth: grouped.filter((r) => Number(r.by_agreement) === 0), stale: byAgreement.reduce((n, r) => n + Number(r.stale ?? 0), 0) };
+    // SUMS: the 11 sums from position 3, then stale; then month and by_agreement.
+    const byAgreement = grouped.filter((r) => Number(r[16]) === 1);
+    const byMonth = grouped.filter((r) => Number(r[16]) === 0).map((r) => [r[15], ...r.slice(3, 3 + FRESH_SUMS_COLUMNS)]);
+    return { byAgreement, byMonth, stale: byAgreement.reduce((n, r) => n + Number(r[14] ?? 0), 0) };
   };
   /**
    * SQLite: the rows that hold, grouped by agreement and by month, each statement reading the
@@ -160,21 +201,21 @@ export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Mon
     const baseParams = [no, from, ledgerTo, ...scope.params];
     const from_ = (index: string) => (scope.params.length ? 'ledger_month' : `ledger_month indexed by ${index}`);
     const [byAgreement, months] = await Promise.all([
-      sql.rows<Record<string, unknown>>(`select agreement_id, provider_id, tier, ${FRESH_SUMS} from ${from_(BY_AGREEMENT_INDEX)} where ${base} and ${holds} group by agreement_id, provider_id, tier`, [
+      sql.arrays(`select agreement_id, provider_id, tier, ${FRESH_SUMS} from ${from_(BY_AGREEMENT_INDEX)} where ${base} and ${holds} group by agreement_id, provider_id, tier`, [
         yes,
         yes,
         ...baseParams,
         ...freshParams,
       ]),
-      sql.rows<Record<string, unknown>>(
+      sql.arrays(
         `select month, ${FRESH_SUMS}, null as total from ${from_(BY_MONTH_INDEX)} where ${base} and ${holds} group by month
          union all select null, ${Array(FRESH_SUMS_COLUMNS).fill('null').join(', ')}, count(*) from ${from_(BY_MONTH_INDEX)} where ${base}`,
         [yes, yes, ...baseParams, ...freshParams, ...baseParams],
       ),
     ]);
-    const byMonth = months.filter((r) => r.month !== null);
-    const total = Number(months.find((r) => r.month === null)?.total ?? 0);
-    return { byAgreement, byMonth, stale: total - byMonth.reduce((n, r) => n + Number(r.n), 0) };
+    const byMonth = months.filter((r) => r[0] !== null);
+    const total = Number(months.find((r) => r[0] === null)?.[1 + FRESH_SUMS_COLUMNS] ?? 0);
+    return { byAgreement, byMonth, stale: total - byMonth.reduce((n, r) => n + Number(r[1]), 0) };
   };
 
   const out: LedgerRollup = { total: new Sums(), byMonth: new Map(months.map((m) => [m, new Sums()])), byAgreement: new Map(), series: { points: [], trend: { slope: null, direction: null } } };
@@ -187,11 +228,11 @@ export async function ledgerRollup(ctx: Context, scope: RollupScope, months: Mon
   if (compareMonths(from, ledgerTo) <= 0) {
     const { byAgreement, byMonth, stale } = await (sql.pg ? pooledPg() : pooledSqlite());
     for (const r of byAgreement) {
-      if (!Number(r.n)) continue;
-      agreementSums(String(r.agreement_id), String(r.provider_id), String(r.tier)).addRow(r);
-      out.total.addRow(r);
+      if (!Number(r[3])) continue;
+      agreementSums(String(r[0]), String(r[1]), String(r[2])).addValues(r, 3);
+      out.total.addValues(r, 3);
     }
-    for (const r of byMonth) if (Number(r.n)) out.byMonth.get(String(r.month))?.addRow(r);
+    for (const r of byMonth) if (Number(r[1])) out.byMonth.get(String(r[0]))?.addValues(r, 1);
     // Rows whose evaluation does not hold at `now`: only then another statement names them.
     if (stale) {
       const found = await sql.rows<{ agreement_id: string; month: string }>(`select agreement_id, month from ${rows} where f = 0`, rowParams);

@@ -2,7 +2,8 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
 import { readConnection } from '../../common/read-route';
-import { asDate } from '../../common/sql';
+import { asDate, sqlOf } from '../../common/sql';
+import type { Tier } from '../agreements/agreement.entity';
 import type { HandoffStats } from '../../scoring/automated';
 import { ExclusionStatus } from '../reports/report.entity';
 import { frictionItemsColumn } from '../reports/friction.service';
@@ -94,6 +95,30 @@ export interface FrictionRevisionRow {
   items: number;
 }
 
+/**
+ * An agreement's id, key, tier and title as plain values: all a scorecard's `byAgreement` usually
+ * shows of its agreements, without hydrating thousands of entities for it (scorecard.views.ts
+ * decides from the query which one it needs).
+ */
+export interface AgreementHead {
+  id: string;
+  key: string;
+  tier: Tier;
+  title: string;
+}
+
+/** The fields of `Agreement` an {@link AgreementHead} answers as the entity would. */
+export const AGREEMENT_HEAD_FIELDS: ReadonlySet<string> = new Set(['__typename', 'id', 'key', 'tier', 'title']);
+
+/**
+ * One statement for any number of ids, its text the same whatever their number (the ids are one
+ * JSON parameter), so SQLite prepares it once per connection.
+ */
+const AGREEMENT_HEADS = {
+  sqlite: 'select id, key, tier, title from agreement where id in (select value from json_each(?))',
+  pg: 'select id, key, tier, title from agreement where id in (select jsonb_array_elements_text(?::jsonb)::uuid)',
+};
+
 /** SQLite hands dates back as epoch milliseconds; MikroORM's PostgreSQL driver as timestamp strings. */
 export const asNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -104,6 +129,14 @@ export function createScorecardLoaders(em: EntityManager) {
   const rows = <T>(sql: string, params: unknown[]): Promise<T[]> => readConnection(em).execute(sql, params, 'all', em.getTransactionContext());
   const inWindow = (ids: string[], from: Month, to: Month) => ({ where: `month >= ? and month <= ? and agreement_id in (${ids.map(() => '?').join(', ')})`, params: [from, to, ...ids] });
   return {
+    /** {@link AgreementHead}s by id (null for a missing one), read where the request's dashboard reads go. */
+    agreementHeadById: new DataLoader<string, AgreementHead | null>(async (ids) => {
+      const sql = sqlOf(em, { read: true });
+      const found = await sql.arrays(sql.pg ? AGREEMENT_HEADS.pg : AGREEMENT_HEADS.sqlite, [JSON.stringify(ids)]);
+      const byId = new Map<string, AgreementHead>();
+      for (const [id, key, tier, title] of found) byId.set(String(id), { id: String(id), key: String(key), tier: tier as Tier, title: String(title) });
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
     /** Reports of an agreement in a window (lateness, revision numbers, last change). */
     reportsInWindow: windowed<ReportRow>(async (ids, from, to) => {
       const w = inWindow(ids, from, to);

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../common/context';
 import type { Month } from '../../common/month';
 import { DateTimeScalar, MonthScalar } from '../../common/scalars';
@@ -46,8 +47,9 @@ export class DepartmentScorecardResolver {
     @Arg('from', () => MonthScalar) from: Month,
     @Arg('to', () => MonthScalar) to: Month,
     @Arg('as', () => PartyRole) as: PartyRole,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<Scorecard> {
-    return views.departmentScorecard(ctx, d, from, to, as);
+    return views.departmentScorecard(ctx, d, from, to, as, views.agreementDetail(info));
   }
 }
 
@@ -55,14 +57,20 @@ export class DepartmentScorecardResolver {
 export class ScorecardQueryResolver {
   @Authorized()
   @Query(() => Scorecard, { description: 'Every measured agreement-month of the organisation over a window, with breakdowns by department, tier and agreement.' })
-  organisationScorecard(@Ctx() ctx: Context, @Arg('from', () => MonthScalar) from: Month, @Arg('to', () => MonthScalar) to: Month): Promise<Scorecard> {
-    return views.organisationScorecard(ctx, from, to);
+  organisationScorecard(@Ctx() ctx: Context, @Arg('from', () => MonthScalar) from: Month, @Arg('to', () => MonthScalar) to: Month, @Info() info: GraphQLResolveInfo): Promise<Scorecard> {
+    return views.organisationScorecard(ctx, from, to, views.agreementDetail(info));
   }
 
   @Authorized()
   @Query(() => Scorecard, { description: 'The measured agreement-months of a tier: CUSTOMER or SERVICE agreements; CORPORATE pools everything the charters bind (the organisation).' })
-  tierScorecard(@Ctx() ctx: Context, @Arg('tier', () => Tier) tier: Tier, @Arg('from', () => MonthScalar) from: Month, @Arg('to', () => MonthScalar) to: Month): Promise<Scorecard> {
-    return views.tierScorecard(ctx, tier, from, to);
+  tierScorecard(
+    @Ctx() ctx: Context,
+    @Arg('tier', () => Tier) tier: Tier,
+    @Arg('from', () => MonthScalar) from: Month,
+    @Arg('to', () => MonthScalar) to: Month,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<Scorecard> {
+    return views.tierScorecard(ctx, tier, from, to, views.agreementDetail(info));
   }
 
   @Authorized()

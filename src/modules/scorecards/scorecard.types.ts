@@ -11,6 +11,7 @@ import { MetricSource } from '../catalog/metric.entity';
 import { Department } from '../departments/department.entity';
 import { Report } from '../reports/report.entity';
 import type { ScoredMonth } from './scorecard.service';
+import type { AgreementHead } from './scorecard.loaders';
 import { ObjectiveStatus } from '../../common/statuses';
 import { PartyRole } from '../../common/sides';
 
@@ -279,8 +280,9 @@ export class Breakdown extends PooledFields {
   @Field(() => Department, { nullable: true })
   department!: Department | null;
 
+  /** The entity, or its plain head when the query asks only for fields the head has (scorecard.views.ts `agreementDetail`). */
   @Field(() => Agreement, { nullable: true })
-  agreement!: Agreement | null;
+  agreement!: Agreement | AgreementHead | null;
 
   @Field(() => Tier, { nullable: true })
   tier!: Tier | null;

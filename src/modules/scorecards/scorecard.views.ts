@@ -2,7 +2,9 @@
  * The scorecard views: each query's answer built from the scored months (scorecard.service.ts) and
  * the ledger's roll-ups (ledger-rollup.ts). The resolvers only pass arguments here.
  */
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../../common/context';
+import { selectedFieldNames } from '../../common/selection';
 import { addMonths, compareMonths, type Month } from '../../common/month';
 import { windowMonths } from '../../common/month-window';
 import { OBJECTIVE_STATUSES, type ObjectiveStatus as Status } from '../../scoring';
@@ -16,11 +18,13 @@ import { readConnectionType } from '../../common/read-route';
 import { bool, isTrue, numOrNull, sqlOf } from '../../common/sql';
 import { STATUS_RANK } from '../../scoring/ledger';
 import type { Metric } from '../catalog/metric.entity';
+import { AGREEMENT_HEAD_FIELDS, type AgreementHead } from './scorecard.loaders';
 import { baselineFor, budgetAt, isDisputed, measuredMonths, pool, type ScoredMonth, type ScoredObjective, scoreMonths, series, type SeriesPoint, withDescendants } from './scorecard.service';
 import {
   type AgreementCompliance,
   type AgreementScorecard,
   type BaselineView,
+  type Breakdown,
   type MonthPhase,
   type MonthScore,
   ObjectiveScore,
@@ -54,58 +58,79 @@ function objectiveScore(s: ScoredObjective, agreementId: string, month: Month, h
 
 const monthScore = (p: SeriesPoint): MonthScore => ({ ...p, status: p.status as ObjectiveStatus | null });
 
+/**
+ * What a scorecard's `byAgreement` shows of its agreements: nothing (not asked for), their
+ * {@link AgreementHead} (only fields it has: read as plain values, one statement) or the entities
+ * (any other field: loaded through the ORM as before). The dashboard's 2,000 agreements by key
+ * were two fifths of its organisation scorecard's time as entities.
+ */
+export type AgreementDetail = 'none' | 'head' | 'entity';
+
+/** {@link AgreementDetail} from the selection of the scorecard field being resolved. */
+export function agreementDetail(info: GraphQLResolveInfo): AgreementDetail {
+  const fields = selectedFieldNames(info, ['byAgreement', 'agreement']);
+  if (!fields) return 'none';
+  for (const f of fields) if (!AGREEMENT_HEAD_FIELDS.has(f)) return 'entity';
+  return 'head';
+}
+
 /** A roll-up of the measured agreement-months in `scope` over a window, read from the score ledger. */
-export async function rollup(ctx: Context, scope: RollupScope, from: Month, to: Month): Promise<Scorecard> {
+export async function rollup(ctx: Context, scope: RollupScope, from: Month, to: Month, detail: AgreementDetail = 'entity'): Promise<Scorecard> {
   const months = windowMonths(from, to);
-  return scorecardOf(ctx, await ledgerRollup(ctx, scope, months), from, to);
+  return scorecardOf(ctx, await ledgerRollup(ctx, scope, months), from, to, detail);
+}
+
+/** The agreements of a scorecard's `byAgreement`, as `detail` says (a batch for all the scorecards of one request). */
+async function breakdownAgreements(ctx: Context, ids: string[], detail: AgreementDetail): Promise<Array<Agreement | AgreementHead | null>> {
+  if (detail === 'none') return ids.map(() => null);
+  return detail === 'head' ? loadManyOrThrow(ctx.loaders.agreementHeadById, ids) : loadManyOrThrow(ctx.loaders.agreementById, ids);
 }
 
 /** A scorecard from a window's pooled sums: the breakdowns, with their agreements and departments (a batch each, shared by the scorecards of one request). */
-async function scorecardOf(ctx: Context, r: LedgerRollup, from: Month, to: Month): Promise<Scorecard> {
+async function scorecardOf(ctx: Context, r: LedgerRollup, from: Month, to: Month, detail: AgreementDetail): Promise<Scorecard> {
   const byDept = new Map<string, Sums>();
   const byTier = new Map<string, Sums>();
+  const into = (map: Map<string, Sums>, key: string) => {
+    let sums = map.get(key);
+    if (!sums) map.set(key, (sums = new Sums()));
+    return sums;
+  };
   for (const { providerId, tier, sums } of r.byAgreement.values()) {
-    for (const [map, key] of [
-      [byDept, providerId],
-      [byTier, tier],
-    ] as const) {
-      const into = map.get(key) ?? new Sums();
-      into.addRow({
-        n: sums.months,
-        sw: sums.weighted,
-        w: sums.weight,
-        sc: sums.scored,
-        e: sums.evaluated,
-        m: sums.met,
-        b: sums.breaches,
-        c: sums.credit,
-        dm: sums.disputed,
-        pc: sums.provisional,
-        r: sums.worst,
-      });
-      map.set(key, into);
-    }
+    into(byDept, providerId).add(sums);
+    into(byTier, tier).add(sums);
   }
   // One statement each, whatever the number of agreements and departments (and of scorecards in the request: the loaders batch them).
   const ids = [...r.byAgreement.keys()];
   const deptIds = [...byDept.keys()];
-  const [agreements, departments] = await Promise.all([loadManyOrThrow(ctx.loaders.agreementById, ids), loadManyOrThrow(ctx.loaders.departmentById, deptIds)]);
+  const [agreements, departments] = await Promise.all([breakdownAgreements(ctx, ids, detail), loadManyOrThrow(ctx.loaders.departmentById, deptIds)]);
   const deptById = new Map(deptIds.map((id, i) => [id, departments[i] as Department]));
-  const agreementsById = new Map(ids.map((id, i) => [id, agreements[i] as Agreement]));
-  const empty = { department: null, agreement: null, tier: null };
   return {
     from,
     to,
     ...r.total.pooled(),
     trend: { slope: r.series.trend.slope, direction: r.series.trend.direction as TrendDirection | null },
     series: r.series.points.map((p) => ({ month: p.month, ...p.sums.pooled(), status: p.sums.status() as ObjectiveStatus | null })),
-    byDepartment: [...byDept]
-      .map(([id, sums]) => ({ ...empty, department: deptById.get(id) ?? null, ...sums.pooled() }))
-      .sort((a, b) => (a.department?.code ?? '').localeCompare(b.department?.code ?? '')),
-    byTier: [...byTier].map(([tier, sums]) => ({ ...empty, tier: tier as Tier, ...sums.pooled() })).sort((a, b) => String(a.tier).localeCompare(String(b.tier))),
-    byAgreement: [...r.byAgreement]
-      .map(([id, { sums }]) => ({ ...empty, agreement: agreementsById.get(id) ?? null, ...sums.pooled() }))
+    byDepartment: [...byDept].map(([id, sums]) => breakdown(sums, deptById.get(id) ?? null, null, null)).sort((a, b) => (a.department?.code ?? '').localeCompare(b.department?.code ?? '')),
+    byTier: [...byTier].map(([tier, sums]) => breakdown(sums, null, null, tier as Tier)).sort((a, b) => String(a.tier).localeCompare(String(b.tier))),
+    byAgreement: ids
+      .map((id, i) => breakdown((r.byAgreement.get(id) as { sums: Sums }).sums, null, agreements[i] ?? null, null))
       .sort((a, b) => (a.agreement?.key ?? '').localeCompare(b.agreement?.key ?? '')),
+  };
+}
+
+/** One part of a roll-up, built as one literal (of one shape for all 2,000 of a large `byAgreement`, where spreads cost). */
+function breakdown(sums: Sums, department: Department | null, agreement: Agreement | AgreementHead | null, tier: Tier | null): Breakdown {
+  const p = sums.pooled();
+  return {
+    department,
+    agreement,
+    tier,
+    agreementMonths: p.agreementMonths,
+    score: p.score,
+    compliance: p.compliance,
+    creditAmount: p.creditAmount,
+    disputedMonths: p.disputedMonths,
+    provisionalCreditAmount: p.provisionalCreditAmount,
   };
 }
 
@@ -195,11 +220,11 @@ export async function agreementCompliance(ctx: Context, a: Agreement, from: Mont
 }
 
 /** The measured agreements a department provides or receives, pooled over a window. */
-export function departmentScorecard(ctx: Context, d: Department, from: Month, to: Month, as: PartyRole): Promise<Scorecard> {
+export function departmentScorecard(ctx: Context, d: Department, from: Month, to: Month, as: PartyRole, detail: AgreementDetail = 'entity'): Promise<Scorecard> {
   windowMonths(from, to);
   let loader = departmentBatches.get(ctx.em);
   if (!loader) departmentBatches.set(ctx.em, (loader = departmentScorecardLoader(ctx)));
-  return loader.load(`${as}|${from}|${to}|${d.id}`);
+  return loader.load(`${as}|${from}|${to}|${detail}|${d.id}`);
 }
 
 /**
@@ -213,13 +238,13 @@ function departmentScorecardLoader(ctx: Context): DataLoader<string, Scorecard> 
   return new DataLoader<string, Scorecard>(async (keys) => {
     const groups = new Map<string, string[]>();
     for (const k of keys) {
-      const [as, from, to, id] = k.split('|');
-      const window = `${as}|${from}|${to}`;
+      const [as, from, to, detail, id] = k.split('|');
+      const window = `${as}|${from}|${to}|${detail}`;
       groups.set(window, [...(groups.get(window) ?? []), id]);
     }
     const out = new Map<string, Promise<Scorecard>>();
     for (const [window, ids] of groups) {
-      const [as, from, to] = window.split('|');
+      const [as, from, to, detail] = window.split('|');
       const provider = as === PartyRole.PROVIDER;
       const rollups = await ledgerRollups(
         ctx,
@@ -227,7 +252,7 @@ function departmentScorecardLoader(ctx: Context): DataLoader<string, Scorecard> 
         [...new Set(ids)],
         windowMonths(from, to),
       );
-      for (const [id, r] of rollups) out.set(`${window}|${id}`, scorecardOf(ctx, r, from, to));
+      for (const [id, r] of rollups) out.set(`${window}|${id}`, scorecardOf(ctx, r, from, to, detail as AgreementDetail));
     }
     return Promise.all(keys.map((k) => out.get(k) as Promise<Scorecard>));
   });
@@ -248,16 +273,16 @@ export function departmentScorecardAlone(ctx: Context, d: Department, from: Mont
 }
 
 /** Every measured agreement-month of the organisation over a window. */
-export function organisationScorecard(ctx: Context, from: Month, to: Month): Promise<Scorecard> {
+export function organisationScorecard(ctx: Context, from: Month, to: Month, detail: AgreementDetail = 'entity'): Promise<Scorecard> {
   windowMonths(from, to);
-  return rollup(ctx, { where: '1 = 1', params: [], agreements: () => measurable(ctx) }, from, to);
+  return rollup(ctx, { where: '1 = 1', params: [], agreements: () => measurable(ctx) }, from, to, detail);
 }
 
 /** The measured agreement-months of a tier (CORPORATE: the organisation). */
-export function tierScorecard(ctx: Context, tier: Tier, from: Month, to: Month): Promise<Scorecard> {
+export function tierScorecard(ctx: Context, tier: Tier, from: Month, to: Month, detail: AgreementDetail = 'entity'): Promise<Scorecard> {
   windowMonths(from, to);
   const only = tier === Tier.CORPORATE ? null : tier;
-  return rollup(ctx, { where: only ? 'tier = ?' : '1 = 1', params: only ? [only] : [], agreements: () => measurable(ctx, only ?? undefined) }, from, to);
+  return rollup(ctx, { where: only ? 'tier = ?' : '1 = 1', params: only ? [only] : [], agreements: () => measurable(ctx, only ?? undefined) }, from, to, detail);
 }
 
 /** The objective statuses `atRisk` lists, worst first. */
