@@ -50,6 +50,22 @@ describe.each(engines())('HTTP layer on %s', (engine) => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('marks every GraphQL answer cache-control: no-store (data, errors, a document that does not parse, no credentials)', async () => {
+    const headers = { authorization: `Bearer ${s.adminToken}` };
+    const answers = [
+      await post(`${s.url}/graphql`, JSON.stringify({ query: 'query Probe { departments(first: 1) { totalCount } }' }), headers),
+      await post(`${s.url}/graphql`, JSON.stringify({ query: '{ department(code: "NOPE") { code } }' }), headers),
+      await post(`${s.url}/graphql`, JSON.stringify({ query: '{ nope' }), headers),
+      await post(`${s.url}/graphql`, JSON.stringify({ query: '{ departments(first: 1) { totalCount } }' })),
+    ];
+    expect(answers.map((r) => [r.status, r.headers.get('cache-control')])).toEqual([
+      [200, 'no-store'],
+      [200, 'no-store'],
+      [200, 'no-store'],
+      [401, 'no-store'],
+    ]);
+  });
+
   it('answers an unknown operationName with a 400 naming it, whatever the document holds (the fuzzer found a 500)', async () => {
     const documents = [
       'query A { __typename }',
