@@ -21,11 +21,13 @@
  *
  *   npm run build && node dist/bench/ledger.js [--pg] [--runs 100] [--rounds 2] [--seconds 8]
  *       [--database /tmp/large.sqlite] [--only read|write] [--no-rebuild] [--agreements N] [--ingest-agreements 200]
- *       [--pg-only] [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--scorecard-out FILE]
+ *       [--pg-only] [--pg-database URL] [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--scorecard-out FILE]
  *
  * SQLite always; PostgreSQL too with --pg (BENCH_POSTGRES_URL, default
  * postgres://postgres@127.0.0.1:5432/test; fresh databases are created and dropped). `--database`
- * keeps the large SQLite data set in that file and reuses it when it exists (seeding takes minutes).
+ * keeps the large SQLite data set in that file and reuses it when it exists (seeding takes minutes);
+ * `--pg-database` names a PostgreSQL database seeded beforehand (`seed:large` with DATABASE_URL),
+ * reused and kept. `--scorecard-out FILE` writes our first scorecard answer there (to compare builds).
  */
 // First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
 import '../src/common/graphql-mode';
@@ -190,7 +192,7 @@ async function baselineScorecard(db: RawDb, from: Month, to: Month, now: Date): 
   const fresh = [db.bool(true), t, db.bool(false), t, t];
   const base = `from ledger_month where deleted = ? and month >= ? and month <= ? and ${FRESH}`;
   const params = [db.bool(false), from, to, ...fresh];
-  const byAgreement = await db.all(`select agreement_id, min(agreement_key) as k, min(provider_id) as p, min(tier) as t, ${SUMS} ${base} group by agreement_id`, params);
+  const byAgreement = await db.all(`select agreement_id, min(agreement_key) as k, min(cast(provider_id as text)) as p, min(tier) as t, ${SUMS} ${base} group by agreement_id`, params);
   const byMonth = await db.all(`select month, ${SUMS} ${base} group by month`, params);
   const departments = new Map((await db.all('select id, code from department', [])).map((d) => [String(d.id), String(d.code)]));
   const total = new Pool();
@@ -768,6 +770,12 @@ async function largeDatabase(engine: Engine): Promise<LargeDatabase> {
       return db;
     }
   } else {
+    // --pg-database URL: an existing (already seeded) PostgreSQL database, reused and kept.
+    const kept = option('--pg-database');
+    if (kept) {
+      console.log(`[postgresql] reusing the data set in ${new URL(kept).pathname.slice(1)}`);
+      return { url: kept, seededSeconds: null, drop: async () => undefined };
+    }
     const admin = postgresUrl();
     const u = new URL(admin);
     u.pathname = `/${id}`;
