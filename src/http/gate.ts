@@ -75,18 +75,19 @@ export function createGate(config: Config, schema: GraphQLSchema, principals: Pr
  * The gate in Apollo's pipeline (`didResolveOperation`, after parsing and validation). A request
  * the prepared-query path has already gated carries the outcome: its refusal, thrown again here
  * (the same answer, without a second token lookup), or `gated` when it passed. `remember`: told of every document that passed
- * validation, with its text, for the prepared-query path.
+ * validation and the gate, with its text, for the prepared-query path.
  */
 export function gatePlugin(gate: Gate, remember?: (source: string, document: DocumentNode) => void): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, request, document, operation, operationName, source }) {
-          remember?.(source, document);
           const refused = contextValue.request.gateRefusal;
           if (refused) throw refused;
           if (contextValue.request.gated) return;
           await gate(contextValue, { document, operation, operationName: operationName ?? undefined, variables: request.variables });
+          // Only once let through: a refused request (no token, a bad one) fills nothing.
+          remember?.(source, document);
         },
       };
     },

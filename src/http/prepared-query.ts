@@ -25,9 +25,14 @@ import { isFactQuery, stringifyResult } from './facts-execution';
 import type { Gate } from './gate';
 import { logMaskedErrors, noteOperation, noteSentErrors } from './graphql-log';
 
-/** Query texts kept at most (the oldest go first), and the longest text kept. */
+/**
+ * Query texts kept at most (the oldest go first), the longest text kept, and the most characters
+ * of text kept in all: a parsed document is some tens of times its text, so this bounds the memory
+ * of the documents to a few tens of MB whatever the clients send.
+ */
 const MAX_DOCUMENTS = 1000;
-const MAX_QUERY_LENGTH = 20_000;
+const MAX_QUERY_LENGTH = 16_384;
+const MAX_TOTAL_LENGTH = 512 * 1024;
 /** `Accept` values kept at most. */
 const MAX_ACCEPTS = 100;
 
@@ -52,6 +57,8 @@ const isRecord = (o: unknown): o is Record<string, unknown> => !!o && typeof o =
 export class PreparedQueries {
   private readonly documents = new Map<string, Prepared>();
   private readonly accepts = new Map<string, string>();
+  /** Characters of the query texts kept. */
+  private totalLength = 0;
   /** Requests answered here so far (for tests). */
   answeredHere = 0;
 
@@ -63,11 +70,16 @@ export class PreparedQueries {
     private readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
   ) {}
 
-  /** Keeps a document Apollo parsed and validated from `source` (its `didResolveOperation`, src/http/gate.ts). */
+  /** Keeps a document Apollo parsed and validated from `source`, once its gate let a request of it through (src/http/gate.ts). */
   remember(source: string, document: DocumentNode): void {
     if (source.length > MAX_QUERY_LENGTH || this.documents.has(source)) return;
-    if (this.documents.size >= MAX_DOCUMENTS) this.documents.delete(this.documents.keys().next().value as string);
+    while (this.documents.size && (this.documents.size >= MAX_DOCUMENTS || this.totalLength + source.length > MAX_TOTAL_LENGTH)) {
+      const oldest = this.documents.keys().next().value as string;
+      this.documents.delete(oldest);
+      this.totalLength -= oldest.length;
+    }
     this.documents.set(source, { document, operations: new Map() });
+    this.totalLength += source.length;
   }
 
   /**

@@ -9,7 +9,17 @@
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MeColumnsDocument, MeIdDocument, MeWholeDocument, ScorecardFactsDocument, TypenameOnlyDocument, UpdateUserDocument, UsersDocument, WholeUserDocument } from '../generated/graphql';
+import {
+  MeColumnsDocument,
+  MeIdDocument,
+  MeWholeDocument,
+  ScorecardFactsDocument,
+  TypenameOnlyDocument,
+  UpdateUserDocument,
+  UserByIdDocument,
+  UsersDocument,
+  WholeUserDocument,
+} from '../generated/graphql';
 import { engines, Role, startServer, type TestServer } from '../support/server';
 
 /** What is compared of an answer: its status, its headers but those that change per request, and its body. */
@@ -108,6 +118,13 @@ describe.each(engines())('queries answered without Apollo once it has validated 
     expect(JSON.parse(missing.first.body)).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
     expect(missing.second).toEqual(missing.first);
     expect(missing.prepared).toBe(0);
+    // A document first sent without a token is kept only once a request of it is let through.
+    const id = (JSON.parse((await send(MeIdDocument, undefined, bearer(s.adminToken))).body) as { data: { me: { id: string } } }).data.me.id;
+    expect((await twice(UserByIdDocument, { id }, {})).prepared).toBe(0);
+    expect((await twice(UserByIdDocument, { id }, {})).prepared).toBe(0);
+    const allowed = await twice(UserByIdDocument, { id }, bearer(s.adminToken));
+    expect(allowed.prepared).toBe(1);
+    expect(JSON.parse(allowed.second.body)).toEqual({ data: { user: { id } } });
 
     const unknown = bearer('tsla_unknownunknownunknownunknownunknown00');
     await send(MeIdDocument, undefined, unknown);
