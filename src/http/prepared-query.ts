@@ -154,10 +154,10 @@ export class PreparedQueries {
         }
       });
     }
-    // What Apollo's plugins set as it sends: the cache-control plugin (no field of the schema has
-    // a cache hint, so every answer is uncacheable), the read routing, the codes for the log.
-    headers.set('cache-control', 'no-store');
+    // What Apollo's plugins set as it sends, in their order: the read routing, the cache-control
+    // plugin (no field of the schema has a cache hint, so every answer is uncacheable), the codes for the log.
     headers.set(READ_SOURCE_HEADER, ctx.request.readSource);
+    headers.set('cache-control', 'no-store');
     noteSentErrors(ctx, errors);
     headers.set('content-type', request.contentType);
     const body: FormattedExecutionResult = { errors, data: result.data, extensions: result.extensions };
