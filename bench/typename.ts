@@ -11,7 +11,7 @@
  * rounds with their spread, and each ratio is taken within a round. Each server's resident memory
  * is sampled from /proc while the load runs.
  *
- *   npm run build && node dist/bench/typename.js [--seconds N] [--rounds R] [--concurrency C] [--pg]
+ *   npm run build && node dist/bench/typename.js [--seconds N] [--rounds R] [--concurrency C] [--pg] [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
  *
  * Goals: me / bare ≥ 0.5 and __typename / bare ≥ 0.9 in requests per second; our peak RSS ≤ 250 MB.
  */
@@ -25,7 +25,7 @@ import { openOrm } from '../src/db/orm';
 import { issueToken } from '../src/modules/auth/auth.service';
 import { generateToken } from '../src/modules/auth/tokens';
 import { User } from '../src/modules/auth/user.entity';
-import { sampleProcessRss, type ServerProcess, startBareApolloProcess, startServerProcess } from './child';
+import { processCpuSeconds, sampleProcessRss, type ServerProcess, startBareApolloProcess, startServerProcess } from './child';
 import { benchSeconds, fmt, hasFlag, type LoadResult, mib, ms, option, printGoal, printTable, runLoad } from './lib';
 import { benchDatabase } from './setup';
 
@@ -73,7 +73,9 @@ async function main(): Promise<number> {
   try {
     // As `npm start` runs it (NODE_ENV unset), logging at info, the rate limiter on (per token; its
     // limit above the load's pace, so it counts every request and refuses none).
-    ours = await startServerProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000', SEED_DEMO: 'never' });
+    // `--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"`: flags for our server's node (a CPU profile of the run).
+    const nodeArgs = option('--server-node-args')?.split(' ').filter(Boolean) ?? [];
+    ours = await startServerProcess({ DATABASE_URL: db.url, LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000000', SEED_DEMO: 'never' }, nodeArgs);
     bare = await startBareApolloProcess({ NODE_ENV: 'production' });
     const auth = { authorization: `Bearer ${db.token}` };
     const targets = {
@@ -96,10 +98,15 @@ async function main(): Promise<number> {
     const oursRss = sampleProcessRss(ours.pid, 50);
     const bareRss = sampleProcessRss(bare.pid, 50);
     const results: Record<Name, LoadResult[]> = { bare: [], me: [], typename: [] };
+    /** CPU seconds (user + system, from /proc) of the server that answered, per measured request, by round. */
+    const cpuPerRequest: Record<Name, number[]> = { bare: [], me: [], typename: [] };
+    const pidOf = (name: Name): number => (name === 'bare' ? (bare as ServerProcess).pid : (ours as ServerProcess).pid);
     for (let r = 0; r < rounds; r++) {
       for (const name of names) {
         const t = targets[name];
+        const cpu0 = processCpuSeconds(pidOf(name));
         const res = await runLoad({ url: t.url, headers: t.headers, bodies: [t.body], concurrency, durationMs: seconds * 1000, expect: t.expect });
+        cpuPerRequest[name].push((processCpuSeconds(pidOf(name)) - cpu0) / Math.max(1, res.count));
         results[name].push(res);
         errors += res.errors;
         if (res.errors) console.error(`${name}: ${res.errors} errors, e.g.`, res.errorSamples);
@@ -118,9 +125,14 @@ async function main(): Promise<number> {
         spread(rps),
         ms(median(list.map((r) => r.latency.p50))),
         ms(median(list.map((r) => r.latency.p99))),
+        fmt(median(cpuPerRequest[name]) * 1e6),
       ];
     });
-    printTable(`POST /graphql — closed loop, median of ${rounds} rounds`, ['target', 'requests', 'errors', 'req/s', 'req/s spread', 'p50', 'p99'], rows);
+    printTable(
+      `POST /graphql — closed loop, median of ${rounds} rounds (server CPU: user + system time of the answering process per request, /proc)`,
+      ['target', 'requests', 'errors', 'req/s', 'req/s spread', 'p50', 'p99', 'server CPU µs/req'],
+      rows,
+    );
     const ratios = (name: Name) => results[name].map((r, i) => r.rps / results.bare[i].rps);
     const me = ratios('me');
     const typename = ratios('typename');

@@ -19,6 +19,7 @@ import { livenessRoute, readinessRoute } from './http/health';
 import { attachLive, type LiveEdge } from './http/live';
 import { ApiMetrics, metricsRoute } from './http/metrics';
 import { RateLimits } from './http/rate-limit';
+import type { PreparedQueries } from './http/prepared-query';
 import type { Route } from './http/route';
 import { Shutdown } from './http/shutdown';
 import { JOBS, Scheduler } from './jobs/scheduler';
@@ -47,6 +48,8 @@ export interface App {
   live: { feed: LiveFeed; edge: LiveEdge };
   /** The principals of recently used tokens (PRINCIPAL_CACHE_SECONDS). */
   principals: PrincipalCache;
+  /** The queries answered without Apollo's pipeline once Apollo has validated them (src/http/prepared-query.ts). */
+  prepared: PreparedQueries;
   /** Signed webhooks (docs/webhooks.md): started by `listen` when WEBHOOK_POLL_MS > 0; tests call `tick(now)`. */
   webhooks: WebhookWorker;
   /** Starts listening on the configured host and port (0 picks a free one); resolves to the base URL. */
@@ -81,7 +84,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   const schema = buildApiSchema();
   // Where dashboard and BI reads go (src/common/read-route.ts): one instance's memory of who wrote just now.
   const readRouting: ReadRouting = { replicas: config.database.readUrls.length > 0, writes: new RecentWrites(config.database.readYourWritesMs) };
-  const apollo = createApollo(config, schema, logger, readRouting, principals);
+  const { apollo, prepared } = createApollo(config, schema, logger, readRouting, principals);
   await apollo.start();
 
   // On PostgreSQL the buckets are shared by every instance on the database (src/http/rate-limit.ts).
@@ -95,7 +98,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   const dashboard = dashboardRoutes({ demoPrincipals });
   const routes = new Map<string, Route>([
     ...dashboard.routes,
-    ['/graphql', graphqlRoute({ apollo, orm, config, logger, rateLimits, shutdown, ide })],
+    ['/graphql', graphqlRoute({ apollo, prepared, orm, config, logger, rateLimits, shutdown, ide })],
     ['/healthz', livenessRoute()],
     ['/readyz', readinessRoute({ orm, config, logger, shutdown })],
     ['/metrics', metricsRoute({ metrics, orm, rateLimits })],
@@ -126,6 +129,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
     scheduler,
     live: { feed, edge },
     principals,
+    prepared,
     webhooks,
     listen: async () => {
       await feed.start();

@@ -56,6 +56,13 @@ export interface RequestInfo {
    * HTTP layer routes the request, after authentication, with `chooseReadSource`.
    */
   readSource: ReadSource;
+  /**
+   * The gate's refusal of this request, when the prepared-query path (src/http/prepared-query.ts)
+   * gated it and handed it to Apollo to answer: Apollo's gate throws it again rather than check twice.
+   */
+  gateRefusal?: Error;
+  /** Set once the prepared-query path has gated the request and let it through (its principal is set). */
+  gated?: boolean;
   /** Set when the HTTP layer has answered TIMEOUT: loops that `breathe` stop at their next turn. */
   abandoned?: boolean;
 }
@@ -67,6 +74,8 @@ export interface Context {
   loaders: Loaders;
   principal: Principal | null;
   request: RequestInfo;
+  /** Whether `em` has been forked yet (reading it forks it): while not, the request holds no entity. */
+  readonly forked: boolean;
 }
 
 /**
@@ -102,6 +111,10 @@ class RequestContext implements Context {
 
   get em(): EntityManager {
     return (this.made.em ??= this.made.orm.em.fork());
+  }
+
+  get forked(): boolean {
+    return this.made.em !== undefined;
   }
 
   get loaders(): Loaders {

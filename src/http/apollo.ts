@@ -6,8 +6,9 @@ import { PUBLIC_ERROR_CODES } from '../common/errors';
 import type { Config } from '../common/config';
 import type { Context } from '../common/context';
 import { factsExecutionPlugin, stringifyResult } from './facts-execution';
-import { gatePlugin } from './gate';
+import { createGate, gatePlugin } from './gate';
 import { graphqlLogPlugin } from './graphql-log';
+import { PreparedQueries } from './prepared-query';
 import { readRoutingPlugin } from './read-routing';
 import type { ReadRouting } from '../common/read-route';
 import type { PrincipalCache } from '../modules/auth/principal-cache';
@@ -49,11 +50,21 @@ const noStorePlugin: ApolloServerPlugin<Context> = {
 /**
  * The Apollo server of the API, not yet started: every GraphQL limit (tokens, depth, aliases,
  * then cost and authentication in the gate), error masking, and no schema details, batching or
- * persisted queries. HTTP is ours (src/http/graphql.ts calls `executeHTTPGraphQLRequest`).
+ * persisted queries. HTTP is ours (src/http/graphql.ts calls `executeHTTPGraphQLRequest`), and so
+ * are the queries Apollo has already validated (`prepared`, src/http/prepared-query.ts), which
+ * share its gate, plugins' steps and error formatting.
  */
-export function createApollo(config: Config, schema: GraphQLSchema, logger: Logger, readRouting: ReadRouting, principals: PrincipalCache | null): ApolloServer<Context> {
+export function createApollo(
+  config: Config,
+  schema: GraphQLSchema,
+  logger: Logger,
+  readRouting: ReadRouting,
+  principals: PrincipalCache | null,
+): { apollo: ApolloServer<Context>; prepared: PreparedQueries } {
   const production = config.nodeEnv === 'production';
-  return new ApolloServer<Context>({
+  const gate = createGate(config, schema, principals);
+  const prepared = new PreparedQueries(schema, gate, readRouting, logger, formatError);
+  const apollo = new ApolloServer<Context>({
     schema,
     formatError,
     introspection: !production,
@@ -77,7 +88,7 @@ export function createApollo(config: Config, schema: GraphQLSchema, logger: Logg
     // already written as JSON by its plan (src/http/facts-execution.ts) and is put in place.
     stringifyResult,
     plugins: [
-      gatePlugin(config, schema, principals),
+      gatePlugin(gate, (source, document) => prepared.remember(source, document)),
       readRoutingPlugin(readRouting),
       graphqlLogPlugin(logger),
       factsExecutionPlugin(schema),
@@ -86,4 +97,5 @@ export function createApollo(config: Config, schema: GraphQLSchema, logger: Logg
       noStorePlugin,
     ],
   });
+  return { apollo, prepared };
 }

@@ -202,6 +202,13 @@ function planOf(schema: GraphQLSchema, operation: OperationDefinitionNode): Plan
 /** Plans by operation node: Apollo keeps a parsed document per query text, so a pull's pages share one. */
 const plans = new WeakMap<OperationDefinitionNode, Plan | null>();
 
+/** Whether an operation is a fact connection query that {@link executeFactQuery} may answer (src/http/prepared-query.ts leaves those to Apollo). */
+export function isFactQuery(schema: GraphQLSchema, operation: OperationDefinitionNode): boolean {
+  let plan = plans.get(operation);
+  if (plan === undefined) plans.set(operation, (plan = planOf(schema, operation)));
+  return plan !== null;
+}
+
 /**
  * A fact connection query answered without graphql-js's executor, or null for graphql-js to execute.
  * Exported for the tests of the plan's equivalence.

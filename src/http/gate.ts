@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { UnauthenticatedError } from '../common/errors';
 import type { Config } from '../common/config';
 import type { Context } from '../common/context';
@@ -12,13 +12,25 @@ function refusal(error: GraphQLError | Error, status: number, code: string): Gra
   return new GraphQLError(error.message, { extensions: { code, http: { status } } });
 }
 
+/** What the gate looks at in a request: its document, the operation it runs, and its variables. */
+export interface GateRequest {
+  document: DocumentNode;
+  operation: OperationDefinitionNode | undefined;
+  operationName: string | undefined;
+  variables: Record<string, unknown> | undefined;
+}
+
+/** The gate's checks, in order; throws the refusal (a GraphQLError that Apollo answers), or resolves once the request may run. */
+export type Gate = (contextValue: Context, request: GateRequest) => Promise<void>;
+
 /**
- * Runs after parsing and validation, before execution, in this order: the values the request
- * carries, the cost limit (with variables, so `first: 100000` in a variable is caught), then
- * authentication. Everything that refuses a request happens here or earlier, so an abusive
- * request never reaches the database.
+ * The checks of a request after parsing and validation, before execution, in this order: the
+ * values the request carries, the cost limit (with variables, so `first: 100000` in a variable is
+ * caught), then authentication. Everything that refuses a request happens here or earlier, so an
+ * abusive request never reaches the database. Run by {@link gatePlugin} for Apollo and by the
+ * prepared-query path (src/http/prepared-query.ts).
  */
-export function gatePlugin(config: Config, schema: GraphQLSchema, principals: PrincipalCache | null): ApolloServerPlugin<Context> {
+export function createGate(config: Config, schema: GraphQLSchema, principals: PrincipalCache | null): Gate {
   /** The request's principal from its bearer token, or a 401 UNAUTHENTICATED refusal saying why not. */
   const authenticateContext = async (contextValue: Context): Promise<void> => {
     try {
@@ -29,36 +41,53 @@ export function gatePlugin(config: Config, schema: GraphQLSchema, principals: Pr
       throw e;
     }
   };
+  return async (contextValue, { document, operation, operationName, variables = {} }) => {
+    // A subscription is a stream: graphql-ws serves it on the same path (src/http/live.ts).
+    if (operation?.operation === 'subscription') {
+      throw refusal(new Error('Subscriptions are served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP'), 400, 'BAD_REQUEST');
+    }
+    // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no
+    // token; a token that is sent is checked all the same (a revoked one is refused).
+    if (operation && isTypenameOnly(operation) && document.definitions.length === 1) {
+      if (contextValue.request.bearer !== undefined) await authenticateContext(contextValue);
+      return;
+    }
+    const problem = inputProblem(document, variables);
+    if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
+    let cost: number;
+    try {
+      cost = operationCost(schema, document, operationName, variables);
+    } catch (e) {
+      // Variables that do not fit their types (or their bounds: months and instants outside
+      // 2000–2099): refused here, before authentication and any SQL, as execution would.
+      if (!(e instanceof GraphQLError)) throw e;
+      throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    }
+    if (cost > config.limits.cost) {
+      throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');
+    }
+    if (operation && isTypenameOnly(operation) && contextValue.request.bearer === undefined) return;
+    await authenticateContext(contextValue);
+  };
+}
+
+/**
+ * The gate in Apollo's pipeline (`didResolveOperation`, after parsing and validation). A request
+ * the prepared-query path has already gated carries the outcome: its refusal, thrown again here
+ * (the same answer, without a second token lookup), or `gated` when it passed. `remember`: told of every document that passed
+ * validation and the gate, with its text, for the prepared-query path.
+ */
+export function gatePlugin(gate: Gate, remember?: (source: string, document: DocumentNode) => void): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, request, document, operation, operationName }) {
-          // A subscription is a stream: graphql-ws serves it on the same path (src/http/live.ts).
-          if (operation?.operation === 'subscription') {
-            throw refusal(new Error('Subscriptions are served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP'), 400, 'BAD_REQUEST');
-          }
-          // `{ __typename }` (health probes, the graphql-http audits) costs nothing and needs no
-          // token; a token that is sent is checked all the same (a revoked one is refused).
-          if (operation && isTypenameOnly(operation) && document.definitions.length === 1) {
-            if (contextValue.request.bearer !== undefined) await authenticateContext(contextValue);
-            return;
-          }
-          const problem = inputProblem(document, request.variables ?? {});
-          if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
-          let cost: number;
-          try {
-            cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
-          } catch (e) {
-            // Variables that do not fit their types (or their bounds: months and instants outside
-            // 2000–2099): refused here, before authentication and any SQL, as execution would.
-            if (!(e instanceof GraphQLError)) throw e;
-            throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
-          }
-          if (cost > config.limits.cost) {
-            throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');
-          }
-          if (operation && isTypenameOnly(operation) && contextValue.request.bearer === undefined) return;
-          await authenticateContext(contextValue);
+        async didResolveOperation({ contextValue, request, document, operation, operationName, source }) {
+          const refused = contextValue.request.gateRefusal;
+          if (refused) throw refused;
+          if (contextValue.request.gated) return;
+          await gate(contextValue, { document, operation, operationName: operationName ?? undefined, variables: request.variables });
+          // Only once let through: a refused request (no token, a bad one) fills nothing.
+          remember?.(source, document);
         },
       };
     },

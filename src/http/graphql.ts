@@ -6,6 +6,7 @@ import { AbandonedError } from '../common/bounds';
 import { loggableError } from '../common/logging';
 import type { Config } from '../common/config';
 import { createContext, type Context } from '../common/context';
+import type { PreparedQueries } from './prepared-query';
 import { READ_FROM_HEADER, readFromHeader } from '../common/read-route';
 import { requestBearer } from './authenticate';
 import { hashToken } from '../modules/auth/tokens';
@@ -28,6 +29,8 @@ const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION
  */
 export function graphqlRoute(deps: {
   apollo: ApolloServer<Context>;
+  /** The queries Apollo has validated, run without its pipeline (src/http/prepared-query.ts). */
+  prepared: PreparedQueries;
   orm: MikroORM;
   config: Config;
   logger: Logger;
@@ -36,7 +39,7 @@ export function graphqlRoute(deps: {
   /** The offline IDE for a browser's GET (src/http/ide.ts), or null when it is off. */
   ide?: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null;
 }): Route {
-  const { apollo, orm, config, logger } = deps;
+  const { apollo, prepared, orm, config, logger } = deps;
   return {
     methods: 'any',
     async handle(exchange) {
@@ -66,20 +69,22 @@ export function graphqlRoute(deps: {
         body = read.body;
       }
 
-      const headers = new HeaderMap();
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-      }
-      let ctx: Context | undefined;
-      const execution = apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method, headers, search: url.search, body },
-        context: async () => {
-          ctx = createContext(orm, requestId, bearer, now);
-          ctx.request.bearerHash = bearerHash;
-          ctx.request.rateLimit = charge.budget;
-          return ctx;
-        },
-      });
+      const ctx = createContext(orm, requestId, bearer, now);
+      ctx.request.bearerHash = bearerHash;
+      ctx.request.rateLimit = charge.budget;
+      const accept = req.headers.accept;
+      const viaApollo = async (): Promise<HTTPGraphQLResponse> => {
+        const headers = new HeaderMap();
+        for (const [k, v] of Object.entries(req.headers)) {
+          if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+        }
+        const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method: req.method as string, headers, search: url.search, body }, context: async () => ctx });
+        prepared.answered(accept, response);
+        return response;
+      };
+      // A query Apollo has validated before, with an Accept it has answered: run without its pipeline (src/http/prepared-query.ts).
+      const matched = req.method === 'POST' ? prepared.match(body, accept) : null;
+      const execution = matched ? prepared.run(matched, ctx, readFrom.forcePrimary).then((answer) => answer ?? viaApollo()) : viaApollo();
       deps.shutdown.track(execution);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
@@ -87,12 +92,12 @@ export function graphqlRoute(deps: {
       });
       const response = await Promise.race([execution, timedOut]);
       clearTimeout(timer);
-      exchange.operationName = ctx?.request.operationName ?? null;
-      exchange.errorCodes = ctx?.request.errorCodes ?? [];
+      exchange.operationName = ctx.request.operationName;
+      exchange.errorCodes = ctx.request.errorCodes;
       if (response === 'timeout') {
         // A query cannot be interrupted, but loops that breathe (scoring, overdue months) stop at
         // their next turn; the rest finishes in the background on its own fork, its result dropped.
-        if (ctx) ctx.request.abandoned = true;
+        ctx.request.abandoned = true;
         execution.catch((e) => {
           if (!(e instanceof AbandonedError)) logger.error({ reqId: requestId, err: loggableError(e) }, 'timed-out request failed later');
         });

@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, Info, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Connection, PageArgs } from '../../common/connection';
 import { UserError } from '../../common/user-error';
 import type { Context } from '../../common/context';
@@ -50,8 +51,8 @@ export class ApiTokenPayload {
 export class UserResolver {
   @Authorized()
   @Query(() => User, { description: 'The user of the bearer token.' })
-  me(@Ctx() ctx: Context): Promise<User> | User {
-    return auth.currentUser(ctx);
+  me(@Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<User> | User {
+    return auth.currentUser(ctx, info);
   }
 
   @Authorized(...rolesFor('user:manage'))

@@ -1,4 +1,5 @@
-import { type EntityData, type EntityDictionary, type EntityManager, type FilterQuery, wrap } from '@mikro-orm/core';
+import { type EntityData, type EntityDictionary, type EntityManager, type FilterQuery, ReferenceKind, wrap } from '@mikro-orm/core';
+import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { paginate, type Page } from '../../common/connection';
 import { isUUID } from 'class-validator';
 import { NotFoundError, UnauthenticatedError } from '../../common/errors';
@@ -190,20 +191,74 @@ export async function listUsers(ctx: Context, filter: UserFilter | undefined, pa
  * ago and dropped at once when the user is changed through this instance), so no SQL; mapped into
  * a managed entity of the request's identity map as `findOne` maps the row it reads, unless the
  * request already holds the user, whose loaded state is kept. Read by id where no row came with
- * the principal.
+ * the principal. A selection of the user's columns only (`me { id }`), in a request that holds no
+ * entity, is answered from the row's {@link userView} instead: the same values, without an
+ * EntityManager fork or a managed entity per request.
  */
-export function currentUser(ctx: Context): Promise<User> | User {
+export function currentUser(ctx: Context, info?: GraphQLResolveInfo): Promise<User> | User {
   const principal = requestPrincipal(ctx);
   if (!principal.userRow) return findUser(ctx, principal.userId);
+  if (info && !ctx.forked) {
+    const view = views.get(principal.userRow);
+    if (view && selectsColumnsOnly(info)) return view;
+  }
   const { em } = ctx;
   // A user this request has already read (maybe more recently) is kept as it is.
   const held = em.getUnitOfWork().getById<User>(User.name, principal.userId);
   if (held && wrap(held).isInitialized()) return held;
   // What `em.findOne` does with the row its driver read: map the columns, then create the managed entity.
   const data = em.getDriver().mapResult(principal.userRow as EntityDictionary<User>, em.getMetadata().get<User>(User.name));
-  return em.getEntityFactory().create(User, data as EntityData<User>, { merge: true, convertCustomTypes: true });
+  const user = em.getEntityFactory().create(User, data as EntityData<User>, { merge: true, convertCustomTypes: true });
+  if (!views.has(principal.userRow)) views.set(principal.userRow, viewOf(em, user));
+  return user;
 }
 
+/**
+ * The user's columns as its managed entity holds them, by property, kept with the row they were
+ * made from (frozen, shared by the requests of the token while its principal is cached): what
+ * `me` returns for a selection of columns only ({@link selectsColumnsOnly}).
+ */
+const views = new WeakMap<UserRow, User>();
+
+/** The User properties that are plain columns (no relation): their GraphQL fields read the property as it is. */
+let columnProps: Set<string> | undefined;
+function columnsOf(em: EntityManager): Set<string> {
+  return (columnProps ??= new Set(
+    em
+      .getMetadata()
+      .get<User>(User.name)
+      .props.filter((p) => p.kind === ReferenceKind.SCALAR && p.persist !== false)
+      .map((p) => p.name),
+  ));
+}
+
+function viewOf(em: EntityManager, user: User): User {
+  const view: Record<string, unknown> = {};
+  for (const name of columnsOf(em)) view[name] = (user as unknown as Record<string, unknown>)[name];
+  return Object.freeze(view) as unknown as User;
+}
+
+/** Whether a `me` field's selection (fragments included) is columns and `__typename` only, by its first field node (one per document). */
+const columnsOnly = new WeakMap<FieldNode, boolean>();
+
+function selectsColumnsOnly(info: GraphQLResolveInfo): boolean {
+  const first = info.fieldNodes[0];
+  let only = columnsOnly.get(first);
+  if (only === undefined) {
+    const columns = columnProps;
+    const walk = (set: SelectionSetNode | undefined, seen: Set<string>): boolean =>
+      !!set &&
+      set.selections.every((s) => {
+        if (s.kind === Kind.FIELD) return s.name.value === '__typename' || (!s.selectionSet && !!columns?.has(s.name.value));
+        if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet, seen);
+        const fragment = info.fragments[s.name.value];
+        return !!fragment && !seen.has(s.name.value) && walk(fragment.selectionSet, new Set(seen).add(s.name.value));
+      });
+    only = info.fieldNodes.every((node) => walk(node.selectionSet, new Set()));
+    columnsOnly.set(first, only);
+  }
+  return only;
+}
 /** One user by id (admins); NOT_FOUND when there is none. */
 export async function findUser(ctx: Context, id: string): Promise<User> {
   const user = isUUID(id) ? await ctx.em.findOne(User, id) : null;
