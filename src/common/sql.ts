@@ -48,10 +48,13 @@ export interface Sql {
   arrays(statement: string, params?: unknown[]): Promise<unknown[][]>;
 }
 
-/** The part of a better-sqlite3 prepared statement {@link Sql.arrays} uses. */
+/** The part of a better-sqlite3 prepared statement {@link sqlOf} uses. */
 interface RawReader {
+  /** Whether it returns rows (`all`), else `run`. */
+  readonly reader: boolean;
   raw(on: boolean): RawReader;
   all(...params: unknown[]): unknown[][];
+  run(...params: unknown[]): unknown;
 }
 /** The part of a knex client that lends its connection (the pool's, or a transaction's own). */
 interface ConnectionLender {
@@ -94,12 +97,37 @@ export function sqlOf(em: EntityManager, options: { read?: boolean } = {}): Sql 
    * quoting and re-parsing cost more than the write. Counted like every other statement.
    */
   const exec = async <T>(statement: string, params: unknown[], method: 'all' | 'run'): Promise<T[]> => {
+    if (!pg) return execSqlite<T>(statement, params, method);
     onQuery(statement, params);
     const query = knex.raw(statement, params as never[]);
     if (trx) query.transacting(trx as never);
     const res: unknown = await query;
     if (method === 'run') return [];
     return (pg ? (res as { rows: T[] }).rows : (res as T[])) ?? [];
+  };
+  /**
+   * On SQLite, straight on the connection (the transaction's, or the pool's one) with the statement
+   * it keeps prepared (statement-cache.ts), the parameters converted as knex converts them: knex's
+   * `raw` cost as much CPU per statement as the statement itself (issue 19, goal 2, the ledger
+   * upkeep of a report submission). Errors are the driver's own, as they were through knex.
+   */
+  const execSqlite = async <T>(statement: string, params: unknown[], method: 'all' | 'run'): Promise<T[]> => {
+    const lender = ((trx as { client?: ConnectionLender } | undefined)?.client ?? knex.client) as ConnectionLender;
+    const db = await lender.acquireConnection();
+    try {
+      onQuery(statement, params);
+      const prepared = db.prepare(statement);
+      const bound = params.map(sqliteParam);
+      if (!prepared.reader) {
+        prepared.run(...bound);
+        return [];
+      }
+      // The statement is shared by text with every caller (statement-cache.ts): set its mode each time.
+      const rows = prepared.raw(false).all(...bound) as T[];
+      return method === 'run' ? [] : rows;
+    } finally {
+      await lender.releaseConnection(db);
+    }
   };
   return {
     knex,
@@ -149,7 +177,10 @@ export function sqlOf(em: EntityManager, options: { read?: boolean } = {}): Sql 
       const db = await lender.acquireConnection();
       try {
         onQuery(statement, params);
-        return preparedOn(db, statement).all(...params.map(sqliteParam));
+        // Shared by text with `rows` (object mode): its mode is set on every use.
+        return preparedOn(db, statement)
+          .raw(true)
+          .all(...params.map(sqliteParam));
       } finally {
         await lender.releaseConnection(db);
       }

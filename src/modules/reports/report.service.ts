@@ -27,7 +27,7 @@ import { DisputeRuling, type FrictionItem, frictionItemsOf, Report, type ReportD
 import { assertMay } from '../../common/policy';
 import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, ReportValueInput, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
-import { loadManyOrThrow } from '../../common/loaders';
+import { findDirectly, loadManyOrThrow, readDirectly } from '../../common/loaders';
 import { asDate, bool, sqlOf } from '../../common/sql';
 import type { OverdueReport } from './report.types';
 
@@ -67,10 +67,13 @@ export async function loadAgreementMonth(
   now: Date,
 ): Promise<AgreementMonth> {
   const lockMode = rowLock(em, 'update');
+  // The write's transaction is fresh: its loaders may read the terms with plain statements.
+  readDirectly(em);
   const loaders = loadersOver(em);
   // By id or by key: a head types `SALES-CS`, a client keeps the id.
   const ref = agreementRef(agreementId);
-  const agreement = await em.findOne(Agreement, ref.where, lockMode ? { lockMode, refresh: true } : {});
+  const found = await findDirectly(em, Agreement, ref.where, { forUpdate: true });
+  const agreement = found ? (found[0] ?? null) : await em.findOne(Agreement, ref.where, lockMode ? { lockMode, refresh: true } : {});
   if (!agreement) userError('agreementId', UserErrorCode.NOT_FOUND, `no agreement has ${ref.by} ${agreementId}`);
   assertMay(ctx, action, agreementParties(agreement), (p) => `A ${p.role} principal may not ${verb} for agreement ${agreement.key}: only admins and the provider's head (provider department) do`);
   if (agreement.tier === Tier.CORPORATE) {
@@ -138,6 +141,8 @@ export function objectiveNamed(objectives: readonly MonthObjective[], ref: strin
  * verdict committed meanwhile is seen (and refused against), never overwritten.
  */
 async function lockedReport(em: EntityManager, m: AgreementMonth): Promise<Report | null> {
+  const direct = await findDirectly(em, Report, { agreement: m.agreement.id, month: m.month }, { forUpdate: true });
+  if (direct) return direct[0] ?? null;
   const lockMode = rowLock(em, 'update');
   return em.findOne(Report, { agreement: m.agreement.id, month: m.month }, lockMode ? { lockMode, refresh: true } : {});
 }
