@@ -101,6 +101,11 @@ export interface Config {
     allowPrivate: boolean;
     /** How long one delivery attempt may take before it counts as failed, in ms. */
     timeoutMs: number;
+    /**
+     * The share of the main thread the worker may take while requests are being served, from 0.01
+     * to 1 (`WEBHOOK_CPU_PERCENT` / 100; src/common/background-budget.ts).
+     */
+    cpuShare: number;
   };
   /**
    * E-mail (docs/notifications.md): null unless `SMTP_URL` is set. Messages are queued and sent by
@@ -242,6 +247,7 @@ const envSchema = z.object({
   WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   WEBHOOK_TIMEOUT_MS: wholeNumber(100, 120000, 10000, 'a whole number of milliseconds'),
+  WEBHOOK_CPU_PERCENT: wholeNumber(1, 100, 25, 'a whole number of percent'),
   SMTP_URL: z
     .string()
     .refine((v) => /^smtps?:\/\/[^\s/]+(\/.*)?$/.test(v), { message: 'expected smtp://host:port or smtps://user:password@host:port' })
@@ -349,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       allowHttp: (e.WEBHOOK_ALLOW_HTTP ?? String(localDemo)) === 'true',
       allowPrivate: (e.WEBHOOK_ALLOW_PRIVATE ?? String(localDemo)) === 'true',
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      cpuShare: e.WEBHOOK_CPU_PERCENT / 100,
     },
     dashboard: {
       demoSignIn: (e.DASHBOARD_DEMO_SIGN_IN ?? String(localDemo)) === 'true',
