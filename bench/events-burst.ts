@@ -38,6 +38,7 @@
 // First: graphql-js in production mode unless GRAPHQL_DEV_CHECKS=true (src/common/graphql-mode.ts).
 import '../src/common/graphql-mode';
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createClient } from 'graphql-ws';
@@ -53,6 +54,21 @@ const ME = JSON.stringify({ query: '{ me { id } }' });
 
 /** One clock for every thread of the process, in milliseconds. */
 const clock = () => performance.timeOrigin + performance.now();
+
+/**
+ * CPU time of this process's main thread (the server's event loop) in ms, from
+ * /proc/self/task/<pid>/stat (utime + stime, in clock ticks of 10 ms); NaN where /proc is missing.
+ * The load generator, the subscribers and the receiver are other threads and are not counted.
+ */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
 
 /**
  * Something that receives the burst: it is started before the burst, and resolves to one array
@@ -278,17 +294,24 @@ async function run(engine: Engine): Promise<void> {
     const load = (durationMs: number): Promise<LoadResult> =>
       runLoad({ url: bench.graphqlUrl, headers: { authorization: `Bearer ${token}` }, bodies: [ME], concurrency, warmupMs: 500, durationMs, expect: '"me"', reject: '"errors"' });
 
+    const idleCpu = mainThreadCpuMs();
     const idle = await load(seconds * 1000);
+    const idleCpuMs = mainThreadCpuMs() - idleCpu;
 
     const burstLoad = load(seconds * 1000);
     // The load's warm-up is 500 ms: the burst starts half a second into the measured phase.
     await new Promise((r) => setTimeout(r, 1000));
     const started = clock();
+    const burstCpu = mainThreadCpuMs();
     const committed = await burst(bench, events, transactions);
     const commitMs = clock() - started;
     // Webhook deliveries are slower than the live feed (an HTTP request each): three minutes.
     const arrivals = await Promise.all(receivers.map((r) => r.arrivals(clock() + 180_000)));
+    const consumedMs = clock() - started;
+    const consumedCpuMs = mainThreadCpuMs() - burstCpu;
     const busy = await burstLoad;
+    const budget = { ...bench.app.webhooks.budget.stats };
+    const [{ n: deliveries }] = await sqlOf(bench.app.orm.em.fork()).rows<{ n: number | string }>(`select count(*) as "n" from "webhook_delivery" where "status" = 'DELIVERED'`);
 
     for (const [name, result] of [
       ['idle', idle],
@@ -320,6 +343,25 @@ async function run(engine: Engine): Promise<void> {
         ['burst/idle', '', fmt(busy.rps / idle.rps, 2), fmt(busy.latency.p50 / idle.latency.p50, 2), fmt(busy.latency.p99 / idle.latency.p99, 2), ''],
       ],
     );
+    printTable(
+      `main thread (the server's event loop): CPU time from /proc (10 ms ticks)`,
+      ['window', 'wall', 'CPU', 'per unit'],
+      [
+        ['idle { me { id } }', ms(seconds * 1000), ms(idleCpuMs), `${fmt((idleCpuMs * 1000) / Math.max(1, idle.count), 0)} µs per request`],
+        [
+          `burst: commit → last arrival (${fmt(Number(deliveries))} webhook deliveries)`,
+          ms(consumedMs),
+          ms(consumedCpuMs),
+          Number(deliveries) ? `${fmt((consumedCpuMs * 1000) / Number(deliveries), 0)} µs per delivery (live and requests included)` : '',
+        ],
+      ],
+    );
+    if (webhooks) {
+      console.log(
+        `webhook worker's budget (WEBHOOK_CPU_PERCENT ${Math.round(bench.app.webhooks.budget.share * 100)}): ${fmt(budget.units)} units, ${ms(budget.chargedMs)} charged ` +
+          `(${fmt((budget.chargedMs * 1000) / Math.max(1, Number(deliveries)), 0)} µs per delivery), longest unit ${ms(budget.maxUnitMs)}, ${fmt(budget.slices)} slices, ${fmt(budget.rests)} rests of ${ms(budget.restMs)} in all`,
+      );
+    }
     goals.push([`{ me { id } } p99 during the burst ≤ ${GOAL_P99_FACTOR}× idle`, busy.latency.p99 <= GOAL_P99_FACTOR * idle.latency.p99, `${fmt(busy.latency.p99 / idle.latency.p99, 2)}×`]);
     for (const [description, met, measured] of goals) printGoal(`${engine}${webhooks ? '' : ' (no webhooks)'}: ${description}`, met, measured);
   } finally {

@@ -26,6 +26,7 @@ import { JOBS, Scheduler } from './jobs/scheduler';
 import { LiveFeed } from './modules/live/live-feed';
 import { OutboxSignal } from './common/outbox-signal';
 import { WebhookWorker } from './jobs/webhook-worker';
+import { BackgroundBudget } from './common/background-budget';
 import { provideWebhookSettings } from './modules/webhooks/webhook.settings';
 import { provideExportLinkSettings } from './modules/exports/export-link';
 import { FACT_TABLES } from './modules/exports/fact-tables';
@@ -105,7 +106,9 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
     // One CSV route per fact table (`/export/<file>.csv`), from the same definitions as the facts connections.
     ...FACT_TABLES.map((table): [string, Route] => [`/export/${table.file}.csv`, csvExportRoute(table, { orm, logger, rateLimits, config, readRouting })]),
   ]);
-  const httpServer = createHttpServer({ routes, fallback: dashboard.fallback, config, logger, metrics, rateLimits, shutdown });
+  // The webhook worker's share of the main thread while requests are served (the edge counts them).
+  const backgroundBudget = new BackgroundBudget(config.webhooks.cpuShare);
+  const httpServer = createHttpServer({ routes, fallback: dashboard.fallback, config, logger, metrics, rateLimits, shutdown, backgroundBudget });
 
   // The e-mail jobs of the scheduler send through this app's SMTP server (none without SMTP_URL).
   const mailer = config.mail ? await provideMailer(orm.em, config.mail) : null;
@@ -117,7 +120,7 @@ export async function createApp(config: Config, options: { logger?: Logger; demo
   provideWebhookSettings(orm.em, config.webhooks);
   provideExportLinkSettings(orm.em, config.exportLinks);
   // Live updates first: a webhook batch waits a moment while the feed has events to send.
-  const webhooks = new WebhookWorker(orm, logger, config.webhooks, { signal: outboxSignal, busy: () => feed.backlog > 0 });
+  const webhooks = new WebhookWorker(orm, logger, config.webhooks, { signal: outboxSignal, busy: () => feed.backlog > 0, budget: backgroundBudget });
   let closing: Promise<void> | undefined;
   return {
     config,

@@ -101,6 +101,11 @@ export interface Config {
     allowPrivate: boolean;
     /** How long one delivery attempt may take before it counts as failed, in ms. */
     timeoutMs: number;
+    /**
+     * The share of the main thread the worker may take while requests are being served, from 0.01
+     * to 1 (`WEBHOOK_CPU_PERCENT` / 100; src/common/background-budget.ts).
+     */
+    cpuShare: number;
   };
   /**
    * E-mail (docs/notifications.md): null unless `SMTP_URL` is set. Messages are queued and sent by
@@ -160,6 +165,11 @@ export interface Config {
     pollMs: number;
     /** Events waiting for one slow subscription before its connection is closed (4413). */
     queueLimit: number;
+    /**
+     * Milliseconds of a turn of the event loop that the subscriptions' sends may take together
+     * before they yield to I/O (`LIVE_SLICE_MS`): the longest a request waits behind live updates.
+     */
+    sliceMs: number;
   };
 }
 
@@ -237,11 +247,13 @@ const envSchema = z.object({
     .max(60000, 'expected a whole number of milliseconds from 10 to 60000')
     .optional(),
   LIVE_QUEUE_LIMIT: wholeNumber(10, 1000000, 20000, 'a whole number of events'),
+  LIVE_SLICE_MS: wholeNumber(1, 100, 4, 'a whole number of milliseconds'),
   WEBHOOK_POLL_MS: wholeNumber(0, 3600000, 1000, 'a whole number of milliseconds (0: off)'),
   // No default: unset means "allowed on the local SQLite demo, refused elsewhere" (loadConfig).
   WEBHOOK_ALLOW_HTTP: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   WEBHOOK_TIMEOUT_MS: wholeNumber(100, 120000, 10000, 'a whole number of milliseconds'),
+  WEBHOOK_CPU_PERCENT: wholeNumber(1, 100, 25, 'a whole number of percent'),
   SMTP_URL: z
     .string()
     .refine((v) => /^smtps?:\/\/[^\s/]+(\/.*)?$/.test(v), { message: 'expected smtp://host:port or smtps://user:password@host:port' })
@@ -349,6 +361,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       allowHttp: (e.WEBHOOK_ALLOW_HTTP ?? String(localDemo)) === 'true',
       allowPrivate: (e.WEBHOOK_ALLOW_PRIVATE ?? String(localDemo)) === 'true',
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      cpuShare: e.WEBHOOK_CPU_PERCENT / 100,
     },
     dashboard: {
       demoSignIn: (e.DASHBOARD_DEMO_SIGN_IN ?? String(localDemo)) === 'true',
@@ -365,7 +378,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       rateStore: e.RATE_LIMIT_STORE ?? (isPg ? 'database' : 'memory'),
     },
     exportLinks: { secret: e.EXPORT_LINK_SECRET ?? null, baseUrl: e.DASHBOARD_URL.replace(/\/+$/, '') },
-    live: { pollMs: e.LIVE_POLL_MS ?? (isPg ? 1000 : 250), queueLimit: e.LIVE_QUEUE_LIMIT },
+    live: { pollMs: e.LIVE_POLL_MS ?? (isPg ? 1000 : 250), queueLimit: e.LIVE_QUEUE_LIMIT, sliceMs: e.LIVE_SLICE_MS },
   };
 }
 

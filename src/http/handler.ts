@@ -3,6 +3,7 @@ import http from 'node:http';
 import cors from 'cors';
 import type { Logger } from 'pino';
 import { loggableError } from '../common/logging';
+import type { BackgroundBudget } from '../common/background-budget';
 import type { Config } from '../common/config';
 import type { ApiMetrics } from './metrics';
 import type { RateLimits } from './rate-limit';
@@ -48,6 +49,8 @@ export function createHttpServer(deps: {
   metrics: ApiMetrics;
   rateLimits: RateLimits;
   shutdown: Shutdown;
+  /** Told when each request begins and ends: background work yields to requests being served. */
+  backgroundBudget?: BackgroundBudget;
 }): http.Server {
   const { routes, logger, metrics, rateLimits, shutdown } = deps;
   const corsMiddleware = corsFor(deps.config);
@@ -58,6 +61,11 @@ export function createHttpServer(deps: {
     const requestId = typeof headerId === 'string' && REQUEST_ID_RE.test(headerId) ? headerId : randomUUID();
     res.setHeader('x-request-id', requestId);
     shutdown.requestStarted(res);
+    const budget = deps.backgroundBudget;
+    if (budget) {
+      budget.requestStarted();
+      res.once('close', () => budget.requestEnded());
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const exact = routes.get(url.pathname);
     const route = exact ?? deps.fallback?.(url.pathname);

@@ -1,15 +1,18 @@
 /**
  * The webhook worker (docs/webhooks.md): when events commit (the instance's {@link OutboxSignal})
  * and every `WEBHOOK_POLL_MS`, fans the outbox's new events out to delivery rows, then sends the
- * due deliveries. Never in a request's way: one tick at a time,
- * bounded batches with a turn of the event loop between them, the network awaited outside any
- * transaction, at most {@link CONCURRENCY} requests in flight. Safe with several instances: the fan-out's cursor row and the deliveries'
+ * due deliveries. Never in a request's way: one tick at a time, bounded batches, every step (a
+ * fan-out or claim transaction, the start of each send, a recording) a unit of the main thread's
+ * {@link BackgroundBudget}, which lets the worker take at most `WEBHOOK_CPU_PERCENT` of the time
+ * while requests are being served, in slices of about a millisecond; the network awaited outside
+ * any transaction, at most {@link CONCURRENCY} requests in flight. Safe with several instances: the fan-out's cursor row and the deliveries'
  * `for update skip locked` claims (with a lease) keep them apart on PostgreSQL.
  */
 import type { MikroORM } from '@mikro-orm/core';
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { setActor } from '../common/actor';
+import { BackgroundBudget } from '../common/background-budget';
 import { loggableError } from '../common/logging';
 import type { OutboxSignal } from '../common/outbox-signal';
 import { type AttemptOutcome, claimDue, type ClaimedDelivery, leaseMs, prepareAttempts, recordOutcomes, releaseClaim, sendAttempt } from '../modules/webhooks/webhook.delivery';
@@ -18,19 +21,25 @@ import { TickChain } from './tick-chain';
 import type { WebhookSettings } from '../modules/webhooks/webhook.settings';
 
 /**
- * Events one fan-out transaction reads; a tick runs up to {@link FAN_OUT_ROUNDS} of them. Small
- * enough that a transaction's statements (on SQLite, synchronous, holding the one connection)
- * keep requests waiting a few milliseconds, not a hundred.
+ * Events one fan-out transaction reads; a tick runs up to {@link FAN_OUT_ROUNDS} of them (counted
+ * in events of full batches, so smaller batches make more rounds). Small enough that a
+ * transaction's statements (on SQLite, synchronous, holding the one connection) keep requests
+ * waiting a few milliseconds, not a hundred; smaller still while requests are being served (see
+ * {@link BackgroundBudget}): each transaction is one unit of the budget, run whole.
  */
 const FAN_OUT_BATCH = 200;
+const FAN_OUT_BATCH_CONTENDED = 10;
 const FAN_OUT_ROUNDS = 50;
 /**
  * Deliveries one claim takes, how many claims a tick makes at most, and how many attempts are in
  * flight at once. Each claim, like each recording of outcomes, is a statement or two whatever its
- * size (a claim on SQLite reads the due deliveries in order), so claims are large; the lease of
- * a claim covers its whole batch at this concurrency.
+ * size (a claim on SQLite reads the due deliveries in order), so claims are large when the server
+ * is otherwise idle, and smaller while requests are being served (each claim, preparation and
+ * recording is one unit of the budget); the lease of a claim covers its whole batch at this
+ * concurrency.
  */
 const CLAIM_BATCH = 200;
+const CLAIM_BATCH_CONTENDED = 16;
 const CLAIM_ROUNDS = 100;
 const CONCURRENCY = 16;
 /**
@@ -58,6 +67,8 @@ export class WebhookWorker {
   private readonly ticks = new TickChain<WebhookTickResult>();
   /** Aborts the attempts in flight when the app stops; their claims are given back. */
   private readonly stopping = new AbortController();
+  /** The main thread's share for this worker's work (see {@link BackgroundBudget}). */
+  readonly budget: BackgroundBudget;
 
   constructor(
     private readonly orm: MikroORM,
@@ -68,10 +79,13 @@ export class WebhookWorker {
       signal?: OutboxSignal;
       /** Whether more urgent work (live updates) is under way: batches wait a little for it. */
       busy?: () => boolean;
+      /** The share of the main thread this worker may take while requests are served; without one, no limit (a turn of the event loop between slices). */
+      budget?: BackgroundBudget;
     } = {},
   ) {
     // Each attempt in flight listens for the stop.
     setMaxListeners(2 * CONCURRENCY, this.stopping.signal);
+    this.budget = wiring.budget ?? new BackgroundBudget(1);
   }
 
   /**
@@ -124,25 +138,30 @@ export class WebhookWorker {
   private async runTick(now: Date): Promise<WebhookTickResult> {
     const result: WebhookTickResult = { events: 0, created: 0, attempted: 0, delivered: 0, failed: 0 };
     if (this.stopping.signal.aborted) return result;
-    for (let round = 0; round < FAN_OUT_ROUNDS && !this.stopping.signal.aborted; round++) {
+    const budget = this.budget;
+    for (let events = 0; events < FAN_OUT_ROUNDS * FAN_OUT_BATCH && !this.stopping.signal.aborted;) {
       await this.deferToBusy();
-      const r = await this.orm.em.fork().transactional(async (em) => {
-        setActor(em, { userId: null, role: 'SYSTEM', requestId: 'webhooks:fan-out' });
-        return fanOut(em, now, FAN_OUT_BATCH);
-      });
+      const size = budget.contended ? FAN_OUT_BATCH_CONTENDED : FAN_OUT_BATCH;
+      const r = await budget.run(() =>
+        this.orm.em.fork().transactional(async (em) => {
+          setActor(em, { userId: null, role: 'SYSTEM', requestId: 'webhooks:fan-out' });
+          return fanOut(em, now, size);
+        }),
+      );
       result.events += r.events;
       result.created += r.deliveries;
-      if (r.events < FAN_OUT_BATCH) break;
-      await breathe();
+      events += r.events;
+      if (r.events < size) break;
     }
     // Batch after batch while full ones come (a burst), up to a bound; the next tick goes on.
-    for (let round = 0; round < CLAIM_ROUNDS && !this.stopping.signal.aborted; round++) {
+    for (let claims = 0; claims < CLAIM_ROUNDS * CLAIM_BATCH && !this.stopping.signal.aborted;) {
       await this.deferToBusy();
-      const claimed = await this.orm.em.fork().transactional((em) => claimDue(em, now, CLAIM_BATCH, leaseMs(this.settings.timeoutMs, Math.ceil(CLAIM_BATCH / CONCURRENCY))));
+      const size = budget.contended ? CLAIM_BATCH_CONTENDED : CLAIM_BATCH;
+      const claimed = await budget.run(() => this.orm.em.fork().transactional((em) => claimDue(em, now, size, leaseMs(this.settings.timeoutMs, Math.ceil(size / CONCURRENCY)))));
       if (claimed.length) await this.attemptBatch(claimed, now, result);
+      claims += claimed.length;
       // Newly committed events wait for no more than this batch: the next tick fans them out first.
-      if (claimed.length < CLAIM_BATCH || this.woken) break;
-      await breathe();
+      if (claimed.length < size || this.woken) break;
     }
     if (result.created || result.attempted) this.logger.info({ ...result }, 'webhook tick');
     return result;
@@ -167,7 +186,9 @@ export class WebhookWorker {
     const outcomes: Array<{ claimed: ClaimedDelivery; outcome: AttemptOutcome }> = [];
     const released: ClaimedDelivery[] = [];
     try {
-      const prepared = await prepareAttempts(this.orm.em.fork(), claimed, now);
+      const budget = this.budget;
+      const gate = <T>(unit: () => T) => budget.start(unit);
+      const prepared = await budget.run(() => prepareAttempts(this.orm.em.fork(), claimed, now));
       const queue = claimed.filter((c) => prepared.has(c.id));
       const send = async () => {
         for (let c = queue.shift(); c; c = queue.shift()) {
@@ -176,7 +197,7 @@ export class WebhookWorker {
             continue;
           }
           try {
-            outcomes.push({ claimed: c, outcome: await sendAttempt(prepared.get(c.id)!, { ...this.settings, signal: this.stopping.signal }) });
+            outcomes.push({ claimed: c, outcome: await sendAttempt(prepared.get(c.id)!, { ...this.settings, signal: this.stopping.signal, gate }) });
           } catch (e) {
             if (!this.stopping.signal.aborted) throw e;
             released.push(c);
@@ -184,10 +205,12 @@ export class WebhookWorker {
         }
       };
       await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, send));
-      await this.orm.em.fork().transactional(async (em) => {
-        await recordOutcomes(em, outcomes, now);
-        for (const c of released) await releaseClaim(em, c);
-      });
+      await budget.run(() =>
+        this.orm.em.fork().transactional(async (em) => {
+          await recordOutcomes(em, outcomes, now);
+          for (const c of released) await releaseClaim(em, c);
+        }),
+      );
       for (const { outcome } of outcomes) {
         result.attempted++;
         if (outcome.kind === 'delivered') result.delivered++;
@@ -198,9 +221,4 @@ export class WebhookWorker {
       this.logger.error({ err: loggableError(e), deliveries: claimed.length }, 'webhook batch failed to run');
     }
   }
-}
-
-/** Lets requests waiting on the event loop run between two batches. */
-function breathe(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -4,50 +4,30 @@
  * `recordOutcomes`). So a tick that fans out, sends and records 40 deliveries sends as many SQL
  * statements as one that does 10, and every delivery is DELIVERED once.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateDepartmentDocument, CreateWebhookSubscriptionDocument } from '../generated/graphql';
-import { emitEvents } from '../../src/common/events';
 import { sqlOf } from '../../src/common/sql';
-import { engines, startServer, type TestServer } from '../support/server';
+import { engines, type TestServer } from '../support/server';
+import { emitEscalations, startWebhookFixture, type WebhookFixture } from '../support/webhook-receiver';
 
 describe.each(engines())('webhook outcomes recorded per batch (%s)', (engine) => {
+  let fixture: WebhookFixture;
   let s: TestServer;
-  let receiver: http.Server;
-  const ids: string[] = [];
+  let ids: string[];
 
   beforeAll(async () => {
-    receiver = http.createServer((req, res) => {
-      ids.push(String(req.headers['webhook-id']));
-      req.resume();
-      res.end();
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    s = await startServer(engine, { seed: false, env: { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '0' } });
-    expect((await s.data(CreateDepartmentDocument, { input: { code: 'WB', name: 'Batch' } })).createDepartment.userErrors).toEqual([]);
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    expect((await s.data(CreateWebhookSubscriptionDocument, { input: { department: 'WB', url, eventTypes: ['escalation.opened'] } })).createWebhookSubscription.userErrors).toEqual([]);
+    fixture = await startWebhookFixture(engine, 'WB');
+    ({ s, ids } = fixture);
   });
   afterAll(async () => {
-    await s?.close();
-    receiver?.closeAllConnections();
-    await new Promise((resolve) => receiver?.close(resolve));
+    await fixture?.close();
   });
 
   /** Commits `n` events, then counts the statements of the ticks that deliver them all. */
   const deliver = async (n: number, at: Date): Promise<number> => {
-    await s.app.orm.em.fork().transactional((em) =>
-      emitEvents(
-        em,
-        Array.from({ length: n }, (_, i) => ({
-          type: 'escalation.opened' as const,
-          occurredAt: at,
-          agreement: null,
-          payload: { escalationId: '00000000-0000-4000-8000-000000000000', month: '2026-11', severity: 'HIGH' as const, title: `batch-${i}`, status: 'OPEN' as const },
-        })),
-      ),
-    );
+    await emitEscalations(s, n, at, 'batch');
+    // Claims and fan-outs are smaller while requests are being served (the worker's budget): wait
+    // until this test's own requests are past, so both ticks take their batches whole.
+    while (s.app.webhooks.budget.contended) await new Promise((resolve) => setTimeout(resolve, 10));
     let attempted = 0;
     let statements = 0;
     // On PostgreSQL another test's open transaction may hold the outbox back a moment: the ticks

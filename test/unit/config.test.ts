@@ -158,6 +158,12 @@ describe('config', () => {
     expect(() => loadConfig({ ...pg, READ_YOUR_WRITES_SECONDS: '-1' })).toThrow('READ_YOUR_WRITES_SECONDS: expected a whole number of seconds from 0 to 3600, received "-1"');
   });
 
+  it('lets live updates take 4 ms of a turn of the event loop unless LIVE_SLICE_MS says otherwise (1 to 100)', () => {
+    expect(loadConfig({}).live.sliceMs).toBe(4);
+    expect(loadConfig({ LIVE_SLICE_MS: '6' }).live.sliceMs).toBe(6);
+    expect(() => loadConfig({ LIVE_SLICE_MS: '0' })).toThrow('LIVE_SLICE_MS: expected a whole number of milliseconds from 1 to 100, received "0"');
+  });
+
   it.each([['70000'], ['-1'], ['4.5']])('refuses PORT=%s', (port) => {
     expect(() => loadConfig({ PORT: port })).toThrow(`PORT: expected an integer from 0 to 65535, received "${port}"`);
   });

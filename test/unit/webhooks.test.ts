@@ -9,12 +9,19 @@ import { committedIn } from '../../src/modules/webhooks/webhook.fanout';
 
 describe('webhook settings', () => {
   it('allow http and private addresses on the local SQLite demo only, unless told', () => {
-    expect(loadConfig({}).webhooks).toEqual({ pollMs: 1000, allowHttp: true, allowPrivate: true, timeoutMs: 10000 });
+    expect(loadConfig({}).webhooks).toEqual({ pollMs: 1000, allowHttp: true, allowPrivate: true, timeoutMs: 10000, cpuShare: 0.25 });
     expect(loadConfig({ NODE_ENV: 'production' }).webhooks).toMatchObject({ allowHttp: false, allowPrivate: false });
     expect(loadConfig({ DATABASE_URL: 'postgres://app@db:5432/sla' }).webhooks).toMatchObject({ allowHttp: false, allowPrivate: false });
     expect(loadConfig({ DATABASE_URL: 'postgres://app@db:5432/sla', WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE: 'true' }).webhooks).toMatchObject({ allowHttp: true, allowPrivate: true });
     expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'false', WEBHOOK_POLL_MS: '0' }).webhooks).toMatchObject({ pollMs: 0, allowHttp: true, allowPrivate: false });
     expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'yes' })).toThrow('WEBHOOK_ALLOW_PRIVATE: expected true or false, received "yes"');
+  });
+
+  it('take a share of the main thread in whole percent, 1 to 100', () => {
+    expect(loadConfig({ WEBHOOK_CPU_PERCENT: '100' }).webhooks.cpuShare).toBe(1);
+    expect(loadConfig({ WEBHOOK_CPU_PERCENT: '5' }).webhooks.cpuShare).toBe(0.05);
+    expect(() => loadConfig({ WEBHOOK_CPU_PERCENT: '0' })).toThrow('WEBHOOK_CPU_PERCENT: expected a whole number of percent from 1 to 100, received "0"');
+    expect(() => loadConfig({ WEBHOOK_CPU_PERCENT: '12.5' })).toThrow('WEBHOOK_CPU_PERCENT: expected a whole number of percent from 1 to 100, received "12.5"');
   });
 });
 

@@ -141,6 +141,8 @@ function post(
 ): Promise<{ status: number; location: string | undefined }> {
   const { timeoutMs, signal } = options;
   return new Promise((resolve, reject) => {
+    // Stopped while this attempt waited for its turn (the worker's budget): never sent.
+    if (signal?.aborted) return reject(new PostError('aborted', 'ABORT_ERR', false));
     const payload = Buffer.from(body);
     // Unless private addresses are allowed, a new connection goes only to an address its own
     // lookup checked (publicOnlyLookup: no DNS-rebinding window between check and connect).
@@ -180,12 +182,18 @@ function post(
 }
 
 /**
- * POSTs an attempt: 2xx delivered, 410 gone, anything else (another status, a redirect — never
+ * Runs the start of a send (signing, the request, its write) when background work may run (a
+ * BackgroundBudget's `start`): the answer is awaited outside it.
+ */
+export type Gate = <T>(unit: () => T) => Promise<{ value: T }>;
+
+/**
+ * POSTs an attempt (its start through `gate`, when given): 2xx delivered, 410 gone, anything else (another status, a redirect — never
  * followed —, a timeout, a refused address, a network error) failed. The address is checked again
  * first unless private ones are allowed (a name may now resolve to a private address). A kept-alive
  * connection the endpoint closed meanwhile (a reset before any answer) is tried once on a new one.
  */
-export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs: number; allowHttp: boolean; allowPrivate: boolean; signal?: AbortSignal }): Promise<AttemptOutcome> {
+export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs: number; allowHttp: boolean; allowPrivate: boolean; signal?: AbortSignal; gate?: Gate }): Promise<AttemptOutcome> {
   const parsed = urlProblem(attempt.url, options.allowHttp);
   if ('problem' in parsed) return { kind: 'failed', code: null, error: `refused: ${parsed.problem}` };
   if (!options.allowPrivate) {
@@ -194,7 +202,8 @@ export async function sendAttempt(attempt: PreparedAttempt, options: { timeoutMs
   }
   for (let retried = false; ; retried = true) {
     try {
-      const res = await post(parsed.url, attemptHeaders(attempt, new Date()), attempt.body, options);
+      const send = () => post(parsed.url, attemptHeaders(attempt, new Date()), attempt.body, options);
+      const res = await (options.gate ? (await options.gate(send)).value : send());
       if (res.status >= 200 && res.status < 300) return { kind: 'delivered', code: res.status };
       if (res.status === 410) return { kind: 'gone', code: 410 };
       const redirect = res.status >= 300 && res.status < 400 ? ` (redirect to ${res.location ?? 'nowhere'} not followed)` : '';
