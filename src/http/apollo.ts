@@ -7,6 +7,7 @@ import type { Config } from '../common/config';
 import type { Context } from '../common/context';
 import { factsExecutionPlugin, stringifyResult } from './facts-execution';
 import { gatePlugin } from './gate';
+import { ingestExecutionPlugin } from './ingest-execution';
 import { graphqlLogPlugin } from './graphql-log';
 import { readRoutingPlugin } from './read-routing';
 import type { ReadRouting } from '../common/read-route';
@@ -54,12 +55,20 @@ export function createApollo(config: Config, schema: GraphQLSchema, logger: Logg
     // requests still in flight and re-raise the signal.
     stopOnTerminationSignals: false,
     // Order matters: the gate (cost, then authentication) runs before anything touches data; fact
-    // connection queries are then executed by src/http/facts-execution.ts, the rest by graphql-js.
+    // connection queries are then executed by src/http/facts-execution.ts, handoff ingests whose
+    // variables the gate read in one pass by src/http/ingest-execution.ts, the rest by graphql-js.
     // No landing page: Apollo's loads its sandbox from a CDN, which a machine without internet
     // cannot reach; browsers get the offline GraphiQL instead (src/http/ide.ts).
     // Apollo's own (JSON.stringify and a newline), except that a fact connection's page arrives
     // already written as JSON by its plan (src/http/facts-execution.ts) and is put in place.
     stringifyResult,
-    plugins: [gatePlugin(config, schema, principals), readRoutingPlugin(readRouting), graphqlLogPlugin(logger), factsExecutionPlugin(schema), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      gatePlugin(config, schema, principals),
+      readRoutingPlugin(readRouting),
+      graphqlLogPlugin(logger),
+      factsExecutionPlugin(schema),
+      ingestExecutionPlugin(),
+      ApolloServerPluginLandingPageDisabled(),
+    ],
   });
 }

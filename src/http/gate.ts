@@ -5,6 +5,7 @@ import type { Config } from '../common/config';
 import type { Context } from '../common/context';
 import { authenticateBearer } from './authenticate';
 import { inputProblem, isTypenameOnly, operationCost } from './query-limits';
+import { fastIngestCost } from './ingest-execution';
 import type { PrincipalCache } from '../modules/auth/principal-cache';
 
 /** An error Apollo answers with `status` and `code` (a refusal, not a failure of ours). */
@@ -32,7 +33,8 @@ export function gatePlugin(config: Config, schema: GraphQLSchema, principals: Pr
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, request, document, operation, operationName }) {
+        async didResolveOperation(requestContext) {
+          const { contextValue, request, document, operation, operationName } = requestContext;
           // A subscription is a stream: graphql-ws serves it on the same path (src/http/live.ts).
           if (operation?.operation === 'subscription') {
             throw refusal(new Error('Subscriptions are served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP'), 400, 'BAD_REQUEST');
@@ -43,16 +45,20 @@ export function gatePlugin(config: Config, schema: GraphQLSchema, principals: Pr
             if (contextValue.request.bearer !== undefined) await authenticateContext(contextValue);
             return;
           }
-          const problem = inputProblem(document, request.variables ?? {});
-          if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
-          let cost: number;
-          try {
-            cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
-          } catch (e) {
-            // Variables that do not fit their types (or their bounds: months and instants outside
-            // 2000–2099): refused here, before authentication and any SQL, as execution would.
-            if (!(e instanceof GraphQLError)) throw e;
-            throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+          // A handoff ingest whose variables were read and found valid in one pass (src/http/ingest-execution.ts):
+          // its cost, without coercing 5,000 events for the estimate. Any other request is checked here.
+          let cost = fastIngestCost(schema, requestContext);
+          if (cost === null) {
+            const problem = inputProblem(document, request.variables ?? {});
+            if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
+            try {
+              cost = operationCost(schema, document, operationName ?? undefined, request.variables ?? {});
+            } catch (e) {
+              // Variables that do not fit their types (or their bounds: months and instants outside
+              // 2000–2099): refused here, before authentication and any SQL, as execution would.
+              if (!(e instanceof GraphQLError)) throw e;
+              throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+            }
           }
           if (cost > config.limits.cost) {
             throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');
