@@ -236,8 +236,9 @@ export async function ingestHandoffEvents(
       touch(f.agreement_id, f.month);
     }
   };
-  const position = new Map(ids.map((id, i) => [id, i]));
-  const chunkOf = (id: string) => Math.floor((position.get(id) ?? 0) / LOOKUP_CHUNK);
+  // Positions in the sorted ids, made only when a re-sent event was found (never for new events).
+  let position: Map<string, number> | undefined;
+  const chunkOf = (id: string) => Math.floor(((position ??= new Map(ids.map((x, i) => [x, i]))).get(id) ?? 0) / LOOKUP_CHUNK);
   /** The found rows by chunk of {@link LOOKUP_CHUNK} sorted ids, checked chunk after chunk. */
   const checkByChunk = async (found: Found[]) => {
     const chunks = new Map<number, Found[]>();
