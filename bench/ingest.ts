@@ -22,7 +22,9 @@
  * - Rounds (`--rounds`, default 3): each sends `--batches` (default 6) new batches, alternating
  *   with the baseline's writes of the same rows, then re-sends each once with changed values
  *   (updates). Events per second of request time (ours: first byte sent to last byte read) or
- *   transaction time (baseline); the median of the rounds, with their spread.
+ *   transaction time (baseline); the median of the rounds, with their spread. Also the server's
+ *   CPU time per event (user + system from /proc/<pid>/stat around each of ours' requests), which a
+ *   busy machine disturbs far less than the wall-clock rates.
  *
  *   npm run build && node dist/bench/ingest.js [--pg | --pg-only] [--rounds 3] [--batches 6] [--agreements 4] [--node-env production]
  *                                              [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
@@ -40,7 +42,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { closeMainAgent, fmt, hasFlag, mib, option, postJson, printGoal, printTable } from './lib';
-import { type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
+import { processCpuSeconds, type RssReport, sampleProcessRss, type ServerProcess, startServerProcess } from './child';
 import { type BenchServer, type Engine, generateAgreements, months, Role, startBenchServer, tokenFor } from './setup';
 import { random } from '../seeds/random';
 import { INSERTED } from '../src/modules/handoffs/handoff.service';
@@ -247,6 +249,8 @@ interface Round {
   creates: { ours: number; plain: number };
   updates: { ours: number; plain: number };
   oursBatchMs: number[];
+  /** The server's CPU time (user + system, /proc/<pid>/stat) per event of ours, in µs: creates and updates. */
+  cpu: { creates: number; updates: number };
 }
 
 interface EngineResult {
@@ -286,10 +290,15 @@ async function runEngine(engine: Engine, roundCount: number, batches: number, no
     const p = plain;
     let errors = 0;
 
+    const pid = server.pid;
+    /** The server's CPU seconds spent in ours' requests, added up by {@link sendOurs}. */
+    let oursCpu = 0;
     /** Sends batch `k`; returns the request time, or null on a failure (reported). */
     const sendOurs = async (k: number, update: boolean): Promise<number | null> => {
       const body = JSON.stringify({ query: RECORD, variables: { input: { source: SOURCE, events: batchEvents(k, ids, update) } } });
+      const cpu0 = processCpuSeconds(pid);
       const reply = await postJson(graphqlUrl, body, headers);
+      oursCpu += processCpuSeconds(pid) - cpu0;
       let batch: { created: number; updated: number } | undefined;
       try {
         batch = (JSON.parse(reply.text) as { data?: { recordHandoffEvents?: { batch: { created: number; updated: number } | null } } }).data?.recordHandoffEvents?.batch ?? undefined;
@@ -321,9 +330,10 @@ async function runEngine(engine: Engine, roundCount: number, batches: number, no
     let k = 0;
     for (let r = 0; warmed && r < roundCount; r++) {
       const first = k;
-      const t = { oursC: 0, plainC: 0, oursU: 0, plainU: 0 };
+      const t = { oursC: 0, plainC: 0, oursU: 0, plainU: 0, cpuC: 0, cpuU: 0 };
       const oursBatchMs: number[] = [];
       let failed = false;
+      oursCpu = 0;
       for (; k < first + batches; k++) {
         const o = await sendOurs(k, false);
         if (o === null) {
@@ -334,6 +344,8 @@ async function runEngine(engine: Engine, roundCount: number, batches: number, no
         t.oursC += o;
         t.plainC += await sendPlain(k, false);
       }
+      t.cpuC = oursCpu;
+      oursCpu = 0;
       for (let u = first; !failed && u < k; u++) {
         const o = await sendOurs(u, true);
         if (o === null) {
@@ -343,14 +355,22 @@ async function runEngine(engine: Engine, roundCount: number, batches: number, no
         t.oursU += o;
         t.plainU += await sendPlain(u, true);
       }
+      t.cpuU = oursCpu;
       if (failed) break;
       const events = batches * BATCH;
       const perSecond = (msTotal: number) => events / (msTotal / 1000);
-      rounds.push({ creates: { ours: perSecond(t.oursC), plain: perSecond(t.plainC) }, updates: { ours: perSecond(t.oursU), plain: perSecond(t.plainU) }, oursBatchMs });
+      const microsPerEvent = (cpuSeconds: number) => (cpuSeconds * 1e6) / events;
+      rounds.push({
+        creates: { ours: perSecond(t.oursC), plain: perSecond(t.plainC) },
+        updates: { ours: perSecond(t.oursU), plain: perSecond(t.plainU) },
+        oursBatchMs,
+        cpu: { creates: microsPerEvent(t.cpuC), updates: microsPerEvent(t.cpuU) },
+      });
       const last = rounds[rounds.length - 1];
       console.log(
         `[${engine}] round ${r + 1}: creates ours ${fmt(last.creates.ours)}/s, baseline ${fmt(last.creates.plain)}/s (${fmt(last.creates.ours / last.creates.plain, 3)}); ` +
-          `updates ours ${fmt(last.updates.ours)}/s, baseline ${fmt(last.updates.plain)}/s (${fmt(last.updates.ours / last.updates.plain, 3)})`,
+          `updates ours ${fmt(last.updates.ours)}/s, baseline ${fmt(last.updates.plain)}/s (${fmt(last.updates.ours / last.updates.plain, 3)}); ` +
+          `server CPU ${fmt(last.cpu.creates, 1)} / ${fmt(last.cpu.updates, 1)} µs per event created / updated`,
       );
     }
     const report = await rss.stop();
@@ -388,6 +408,16 @@ async function main(): Promise<number> {
     }
     const batchMs = r.rounds.flatMap((x) => x.oursBatchMs);
     rows.push([`${r.engine} new batch request time (ms)`, spread(batchMs, 1), '', '']);
+    for (const phase of ['creates', 'updates'] as const)
+      rows.push([
+        `${r.engine} ${phase}: server CPU µs/event`,
+        spread(
+          r.rounds.map((x) => x.cpu[phase]),
+          1,
+        ),
+        '',
+        '',
+      ]);
   }
   printTable(`Handoff ingest, batches of ${fmt(BATCH)} events, events/s: median [min–max] of the rounds`, ['run', 'ours (HTTP)', 'baseline (same rows)', 'ours / baseline'], rows);
   for (const r of results) {

@@ -7,6 +7,7 @@ import type { Config } from '../common/config';
 import type { Context } from '../common/context';
 import { factsExecutionPlugin, stringifyResult } from './facts-execution';
 import { createGate, gatePlugin } from './gate';
+import { fastIngestCost, ingestExecutionPlugin } from './ingest-execution';
 import { graphqlLogPlugin } from './graphql-log';
 import { PreparedQueries } from './prepared-query';
 import { readRoutingPlugin } from './read-routing';
@@ -81,17 +82,23 @@ export function createApollo(
     // requests still in flight and re-raise the signal.
     stopOnTerminationSignals: false,
     // Order matters: the gate (cost, then authentication) runs before anything touches data; fact
-    // connection queries are then executed by src/http/facts-execution.ts, the rest by graphql-js.
+    // connection queries are then executed by src/http/facts-execution.ts, handoff ingests whose
+    // variables the gate read in one pass by src/http/ingest-execution.ts, the rest by graphql-js.
     // No landing page: Apollo's loads its sandbox from a CDN, which a machine without internet
     // cannot reach; browsers get the offline GraphiQL instead (src/http/ide.ts).
     // Apollo's own (JSON.stringify and a newline), except that a fact connection's page arrives
     // already written as JSON by its plan (src/http/facts-execution.ts) and is put in place.
     stringifyResult,
     plugins: [
-      gatePlugin(gate, (source, document) => prepared.remember(source, document)),
+      gatePlugin(
+        gate,
+        (source, document) => prepared.remember(source, document),
+        (requestContext) => fastIngestCost(schema, requestContext),
+      ),
       readRoutingPlugin(readRouting),
       graphqlLogPlugin(logger),
       factsExecutionPlugin(schema),
+      ingestExecutionPlugin(),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       noStorePlugin,

@@ -47,13 +47,13 @@ import { byCodes } from '../modules/exports/fact-filter';
 import type { FactFilter } from '../modules/exports/facts.service';
 
 /** A selection that is not executed here (graphql-js executes the document). */
-class NotHere extends Error {}
+export class NotHere extends Error {}
 
 /**
  * Writes a value of one output type for a selection as JSON text: exactly what `JSON.stringify`
  * makes of graphql-js's completed value (same keys, same order, same numbers), or NotHere.
  */
-type Write = (value: unknown) => string;
+export type Write = (value: unknown) => string;
 
 /**
  * A part of a result already written as JSON text (the fact connection's value). Apollo hands the
@@ -122,7 +122,7 @@ export function leafJson(v: unknown): string {
  * null for a non-null type is an error, which graphql-js reports), lists item by item, leaves by
  * their `serialize`, objects field by field in the selection's order.
  */
-function compile(type: GraphQLOutputType, selection: SelectionSetNode | undefined): Write {
+export function compile(type: GraphQLOutputType, selection: SelectionSetNode | undefined): Write {
   if (isNonNullType(type)) {
     const inner = compile(type.ofType, selection);
     return (v) => {

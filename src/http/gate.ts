@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { type DocumentNode, GraphQLError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { UnauthenticatedError } from '../common/errors';
 import type { Config } from '../common/config';
@@ -18,6 +18,12 @@ export interface GateRequest {
   operation: OperationDefinitionNode | undefined;
   operationName: string | undefined;
   variables: Record<string, unknown> | undefined;
+  /**
+   * The operation's cost when a faster path has already read its variables and found them valid
+   * (a handoff ingest, src/http/ingest-execution.ts), or null: then the gate checks the values and
+   * estimates the cost itself.
+   */
+  knownCost?: () => number | null;
 }
 
 /** The gate's checks, in order; throws the refusal (a GraphQLError that Apollo answers), or resolves once the request may run. */
@@ -41,7 +47,7 @@ export function createGate(config: Config, schema: GraphQLSchema, principals: Pr
       throw e;
     }
   };
-  return async (contextValue, { document, operation, operationName, variables = {} }) => {
+  return async (contextValue, { document, operation, operationName, variables = {}, knownCost }) => {
     // A subscription is a stream: graphql-ws serves it on the same path (src/http/live.ts).
     if (operation?.operation === 'subscription') {
       throw refusal(new Error('Subscriptions are served over WebSocket (the graphql-transport-ws protocol) at /graphql, not over HTTP'), 400, 'BAD_REQUEST');
@@ -52,16 +58,20 @@ export function createGate(config: Config, schema: GraphQLSchema, principals: Pr
       if (contextValue.request.bearer !== undefined) await authenticateContext(contextValue);
       return;
     }
-    const problem = inputProblem(document, variables);
-    if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
-    let cost: number;
-    try {
-      cost = operationCost(schema, document, operationName, variables);
-    } catch (e) {
-      // Variables that do not fit their types (or their bounds: months and instants outside
-      // 2000–2099): refused here, before authentication and any SQL, as execution would.
-      if (!(e instanceof GraphQLError)) throw e;
-      throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+    // A handoff ingest whose variables were read and found valid in one pass: its cost, without
+    // coercing 5,000 events for the estimate. Any other request is checked here.
+    let cost = knownCost?.() ?? null;
+    if (cost === null) {
+      const problem = inputProblem(document, variables);
+      if (problem) throw new GraphQLError(`${problem.field}: ${problem.message}`, { extensions: { code: 'BAD_USER_INPUT', field: problem.field, http: { status: 400 } } });
+      try {
+        cost = operationCost(schema, document, operationName, variables);
+      } catch (e) {
+        // Variables that do not fit their types (or their bounds: months and instants outside
+        // 2000–2099): refused here, before authentication and any SQL, as execution would.
+        if (!(e instanceof GraphQLError)) throw e;
+        throw new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+      }
     }
     if (cost > config.limits.cost) {
       throw refusal(new Error(`Query cost ${cost} exceeds the limit of ${config.limits.cost}; ask for fewer rows (first) or fewer nested fields`), 400, 'QUERY_TOO_COMPLEX');
@@ -77,15 +87,26 @@ export function createGate(config: Config, schema: GraphQLSchema, principals: Pr
  * (the same answer, without a second token lookup), or `gated` when it passed. `remember`: told of every document that passed
  * validation and the gate, with its text, for the prepared-query path.
  */
-export function gatePlugin(gate: Gate, remember?: (source: string, document: DocumentNode) => void): ApolloServerPlugin<Context> {
+export function gatePlugin(
+  gate: Gate,
+  remember?: (source: string, document: DocumentNode) => void,
+  knownCost?: (requestContext: GraphQLRequestContextDidResolveOperation<Context>) => number | null,
+): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, request, document, operation, operationName, source }) {
+        async didResolveOperation(requestContext) {
+          const { contextValue, request, document, operation, operationName, source } = requestContext;
           const refused = contextValue.request.gateRefusal;
           if (refused) throw refused;
           if (contextValue.request.gated) return;
-          await gate(contextValue, { document, operation, operationName: operationName ?? undefined, variables: request.variables });
+          await gate(contextValue, {
+            document,
+            operation,
+            operationName: operationName ?? undefined,
+            variables: request.variables,
+            knownCost: knownCost && (() => knownCost(requestContext)),
+          });
           // Only once let through: a refused request (no token, a bad one) fills nothing.
           remember?.(source, document);
         },

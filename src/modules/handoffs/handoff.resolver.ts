@@ -12,6 +12,7 @@ import { handoffMonths, HandoffMonthView } from './handoff-months';
 import { windowMonths } from '../../common/month-window';
 import { RecordHandoffEventsInput } from './handoff.inputs';
 import { recordHandoffEvents } from './handoff.service';
+import { takeOutcome } from './handoff.fast-input';
 import { loadOrThrow } from '../../common/loaders';
 import { payload } from '../../common/mutation';
 
@@ -32,6 +33,13 @@ export class HandoffResolver {
   @Authorized(...rolesFor('handoff:ingest'))
   @Mutation(() => RecordHandoffEventsPayload, { description: 'Records up to 5,000 handoff events from automation, all or nothing; a re-sent externalId updates its event.' })
   async recordHandoffEvents(@Ctx() ctx: Context, @Arg('input') input: RecordHandoffEventsInput): Promise<RecordHandoffEventsPayload> {
+    // Already run by src/http/ingest-execution.ts, which left its error (or a payload it did not
+    // write) to be reported as graphql-js reports it: handed over, not ingested a second time.
+    const outcome = takeOutcome(ctx);
+    if (outcome) {
+      if ('error' in outcome) throw outcome.error;
+      return outcome.payload as RecordHandoffEventsPayload;
+    }
     const r = await recordHandoffEvents(ctx, input);
     return payload('batch', r);
   }

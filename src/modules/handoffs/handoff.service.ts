@@ -77,7 +77,10 @@ export async function ingestHandoffEvents(
   const now = options.now;
   const { source, errors } = checkBatch(input.source, input.events, 'events', 'event', MAX_EVENTS);
 
-  const agreementIds = [...new Set(input.events.map((e) => e.agreementId.toLowerCase()).filter((id) => isUUID(id)))];
+  // Lower-cased and checked once per distinct id sent, not once per event.
+  const sentIds = new Set<string>();
+  for (const e of input.events) sentIds.add(e.agreementId);
+  const agreementIds = [...new Set([...sentIds].map((id) => id.toLowerCase()).filter((id) => isUUID(id)))];
   const agreements = new Map((agreementIds.length ? await em.find(Agreement, { id: { $in: agreementIds } }) : []).map((a) => [a.id, a]));
   const versions = groupBy(agreements.size ? await em.find(AgreementVersion, { agreement: { $in: [...agreements.keys()] } }) : [], (v) => v.agreement.id);
   const firstIndex = new Map<string, number>();
@@ -90,18 +93,18 @@ export async function ingestHandoffEvents(
   const events = input.events;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    const at = (field: string) => `events[${i}].${field}`;
     const before = errors.length;
     const externalId = e.externalId.trim();
-    if (!externalId || externalId.length > 200) errors.push(new UserError(at('externalId'), externalId ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'externalId: expected 1 to 200 characters'));
+    if (!externalId || externalId.length > 200)
+      errors.push(new UserError(at(i, 'externalId'), externalId ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'externalId: expected 1 to 200 characters'));
     else if (firstIndex.has(externalId))
-      errors.push(new UserError(at('externalId'), UserErrorCode.INVALID, `externalId: ${externalId} appears twice in the batch (events[${firstIndex.get(externalId)}])`));
+      errors.push(new UserError(at(i, 'externalId'), UserErrorCode.INVALID, `externalId: ${externalId} appears twice in the batch (events[${firstIndex.get(externalId)}])`));
     else firstIndex.set(externalId, i);
     const stage = e.stage.trim();
-    if (!stage || stage.length > 100) errors.push(new UserError(at('stage'), stage ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'stage: expected 1 to 100 characters'));
+    if (!stage || stage.length > 100) errors.push(new UserError(at(i, 'stage'), stage ? UserErrorCode.INVALID : UserErrorCode.REQUIRED, 'stage: expected 1 to 100 characters'));
     const agreement = agreements.get(e.agreementId.toLowerCase());
     if (!agreement) {
-      errors.push(new UserError(at('agreementId'), UserErrorCode.NOT_FOUND, `no agreement has id ${e.agreementId}`));
+      errors.push(new UserError(at(i, 'agreementId'), UserErrorCode.NOT_FOUND, `no agreement has id ${e.agreementId}`));
     } else {
       // The whole batch is refused at the first event this principal may not record (the answer
       // is the same for every event of one agreement, so it is asked once, at its first).
@@ -115,25 +118,25 @@ export async function ingestHandoffEvents(
         allowed.add(agreement.id);
       }
       if (agreement.tier === Tier.CORPORATE)
-        errors.push(new UserError(at('agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
+        errors.push(new UserError(at(i, 'agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
     }
     const handedOffAt = e.handedOffAt;
     const handed = handedOffAt.getTime();
-    if (handed > future) errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
+    if (handed > future) errors.push(new UserError(at(i, 'handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
     for (const f of TIMES) {
       const t = e[f];
       if (!t) continue;
       const time = t.getTime();
-      if (time < handed) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
-      else if (time > future) errors.push(new UserError(at(f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
+      if (time < handed) errors.push(new UserError(at(i, f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
+      else if (time > future) errors.push(new UserError(at(i, f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
     }
-    if (e.acceptedAt && e.rejectedAt) errors.push(new UserError(at('rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
+    if (e.acceptedAt && e.rejectedAt) errors.push(new UserError(at(i, 'rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
     const reason = e.rejectionReason?.trim() || null;
-    if (e.rejectedAt && !reason) errors.push(new UserError(at('rejectionReason'), UserErrorCode.REQUIRED, 'rejectionReason: a rejection says why'));
-    if (reason && !e.rejectedAt) errors.push(new UserError(at('rejectionReason'), UserErrorCode.INVALID, 'rejectionReason: only a rejected event has one'));
-    if (e.convertedAt && e.rejectedAt) errors.push(new UserError(at('convertedAt'), UserErrorCode.INVALID, 'convertedAt: a rejected event does not convert'));
+    if (e.rejectedAt && !reason) errors.push(new UserError(at(i, 'rejectionReason'), UserErrorCode.REQUIRED, 'rejectionReason: a rejection says why'));
+    if (reason && !e.rejectedAt) errors.push(new UserError(at(i, 'rejectionReason'), UserErrorCode.INVALID, 'rejectionReason: only a rejected event has one'));
+    if (e.convertedAt && e.rejectedAt) errors.push(new UserError(at(i, 'convertedAt'), UserErrorCode.INVALID, 'convertedAt: a rejected event does not convert'));
     if (e.qualityScore != null && !(Number.isFinite(e.qualityScore) && e.qualityScore >= 0 && e.qualityScore <= 100)) {
-      errors.push(new UserError(at('qualityScore'), UserErrorCode.INVALID, `qualityScore: expected 0 to 100, received ${e.qualityScore}`));
+      errors.push(new UserError(at(i, 'qualityScore'), UserErrorCode.INVALID, `qualityScore: expected 0 to 100, received ${e.qualityScore}`));
     }
     if (!agreement || errors.length > before) continue;
     const vs = versions.get(agreement.id) ?? [];
@@ -147,7 +150,7 @@ export async function ingestHandoffEvents(
     let version = inForce.get(monthKey);
     if (version === undefined) inForce.set(monthKey, (version = activeInMonth(agreement, vs, month) ? (versionAt(vs, month) as AgreementVersion) : null));
     if (!version) {
-      errors.push(new UserError(at('handedOffAt'), UserErrorCode.INVALID, `handedOffAt: agreement ${agreement.key} was not ACTIVE in ${month}`));
+      errors.push(new UserError(at(i, 'handedOffAt'), UserErrorCode.INVALID, `handedOffAt: agreement ${agreement.key} was not ACTIVE in ${month}`));
       continue;
     }
     rows.push({
@@ -187,11 +190,12 @@ export async function ingestHandoffEvents(
   // Re-sent events: counted as updates, and their earlier months recomputed too (an event may
   // move to another month or agreement). On PostgreSQL the rows are read FOR UPDATE, before
   // anything is written: the latest committed state, which no one else can change before this
-  // transaction ends. On SQLite, whose one connection runs one transaction at a time, the new
-  // events are inserted first and only the ids already taken are read: a batch of new events
-  // reads nothing. Either way the checks below see the same rows in the same order (chunks of
-  // the sorted ids, each in id order), so a refused batch names the same event, and a refusal
-  // rolls the whole transaction back.
+  // transaction ends. On SQLite, whose one connection runs one transaction at a time, they are
+  // read the same way (without FOR UPDATE: nothing else writes until this transaction ends), by a
+  // prepared statement per chunk, and then each event is inserted or updated: one statement per
+  // event, as a plain upsert would. Either way the checks below see the same rows in the same
+  // order (chunks of the sorted ids, each in id order), so a refused batch names the same event,
+  // and a refusal rolls the whole transaction back.
   const existing = new Set<string>();
   const earlier: Array<{ agreementId: string; month: string }> = [];
   const ids = rows.map((r) => r.external_id);
@@ -232,8 +236,9 @@ export async function ingestHandoffEvents(
       touch(f.agreement_id, f.month);
     }
   };
-  const position = new Map(ids.map((id, i) => [id, i]));
-  const chunkOf = (id: string) => Math.floor((position.get(id) ?? 0) / LOOKUP_CHUNK);
+  // Positions in the sorted ids, made only when a re-sent event was found (never for new events).
+  let position: Map<string, number> | undefined;
+  const chunkOf = (id: string) => Math.floor(((position ??= new Map(ids.map((x, i) => [x, i]))).get(id) ?? 0) / LOOKUP_CHUNK);
   /** The found rows by chunk of {@link LOOKUP_CHUNK} sorted ids, checked chunk after chunk. */
   const checkByChunk = async (found: Found[]) => {
     const chunks = new Map<number, Found[]>();
@@ -261,25 +266,11 @@ export async function ingestHandoffEvents(
     stamp = new Date();
     await writePostgres(sql, source, rows, existing, stamp);
   } else {
+    const found: Found[] = [];
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) found.push(...(await takenSqlite(sql, source, ids.slice(i, i + LOOKUP_CHUNK))));
+    await checkByChunk(found);
     stamp = new Date();
-    const taken = await insertSqlite(sql, source, rows, stamp.getTime());
-    if (taken.length) {
-      const found: Found[] = [];
-      for (let i = 0; i < taken.length;) {
-        // The taken ids of one chunk of the sorted ids, read as one statement.
-        const chunk = chunkOf(taken[i].external_id);
-        const group: string[] = [];
-        for (; i < taken.length && chunkOf(taken[i].external_id) === chunk; i++) group.push(taken[i].external_id);
-        found.push(
-          ...(await sql.rows<Found>(
-            `select "external_id", "agreement_id", "month", "recorded_by_user_id" from "handoff_event" where "source" = ? and "external_id" in (${group.map(() => '?').join(', ')})`,
-            [source, ...group],
-          )),
-        );
-      }
-      await checkByChunk(found);
-      await updateSqlite(sql, source, taken, stamp.getTime());
-    }
+    await writeSqlite(sql, source, rows, existing, stamp.getTime());
   }
   await recomputeMonths(sql, [...touched.values()], sql.date(stamp));
   touchLedger(em, options.now ?? new Date(), ...[...touched.values()].map((t) => ({ agreementId: t.agreementId, months: [t.month] })));
@@ -288,6 +279,9 @@ export async function ingestHandoffEvents(
   await em.flush();
   return batch;
 }
+
+/** The field of event `i` (`events[12].acceptedAt`), as errors name it. */
+const at = (i: number, field: string) => `events[${i}].${field}`;
 
 /** External ids per existence query: within SQLite's and PostgreSQL's bound-parameter limits. */
 const LOOKUP_CHUNK = 900;
@@ -356,15 +350,53 @@ async function sqliteStatementsOf(sql: Sql): Promise<{ insert: SqliteStatement; 
   return prepared;
 }
 
+/** SQLite: the rows of these external ids already recorded (one chunk of the sorted ids), in id order, by a statement prepared once per chunk size. */
+async function takenSqlite(sql: Sql, source: string, ids: string[]): Promise<Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }>> {
+  const db = await sql.connection<SqliteDatabase>();
+  let bySize = sqliteLookups.get(db);
+  if (!bySize) sqliteLookups.set(db, (bySize = new Map()));
+  let lookup = bySize.get(ids.length);
+  if (!lookup) bySize.set(ids.length, (lookup = db.prepare(sqliteLookup(ids.length)) as unknown as SqliteLookup));
+  sql.counted(sqliteLookup(ids.length));
+  return lookup.all(source, ...ids);
+}
+
+const sqliteLookup = (n: number) =>
+  `select "external_id", "agreement_id", "month", "recorded_by_user_id" from "handoff_event" where "source" = ? and "external_id" in (${new Array<string>(n).fill('?').join(', ')})`;
+interface SqliteLookup {
+  all(...params: unknown[]): Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }>;
+}
+/** The lookups of each SQLite connection, by chunk size (the full chunk and the last one of each batch size). */
+const sqliteLookups = new WeakMap<SqliteDatabase, Map<number, SqliteLookup>>();
+
 /**
- * SQLite: one prepared `INSERT … ON CONFLICT DO NOTHING` run row by row on the transaction's
- * connection, as a plain insert through the driver would. Returns the rows whose id was taken
- * (re-sends), in order: nothing of theirs is written yet.
+ * SQLite: each event written by one prepared statement on the transaction's connection, as a
+ * plain upsert through the driver would: an `INSERT` for a new one, an `UPDATE` (everything but
+ * the identity, the first stamp and the sender) for a re-sent one (`existing`, read before).
  */
-async function insertSqlite(sql: Sql, source: string, rows: Row[], stamp: number): Promise<Row[]> {
-  const { insert } = await sqliteStatementsOf(sql);
-  const taken: Row[] = [];
+async function writeSqlite(sql: Sql, source: string, rows: Row[], existing: Set<string>, stamp: number): Promise<void> {
+  const { insert, update } = await sqliteStatementsOf(sql);
   for (const r of rows) {
+    if (existing.has(r.external_id)) {
+      sql.counted(SQLITE_UPDATE);
+      update.run(
+        r.agreement_id,
+        r.stage,
+        r.month,
+        r.handed_off_at.getTime(),
+        ms(r.responded_at),
+        ms(r.accepted_at),
+        ms(r.rejected_at),
+        r.rejection_reason,
+        ms(r.converted_at),
+        r.quality_score,
+        r.response_hours,
+        stamp,
+        source,
+        r.external_id,
+      );
+      continue;
+    }
     sql.counted(SQLITE_INSERT);
     const { changes } = insert.run(
       r.id,
@@ -386,32 +418,8 @@ async function insertSqlite(sql: Sql, source: string, rows: Row[], stamp: number
       r.response_hours,
       r.recorded_by_user_id,
     );
-    if (changes !== 1) taken.push(r);
-  }
-  return taken;
-}
-
-/** SQLite: the re-sent events, one prepared UPDATE each (everything but the identity, the first stamp and the sender). */
-async function updateSqlite(sql: Sql, source: string, rows: Row[], stamp: number): Promise<void> {
-  const { update } = await sqliteStatementsOf(sql);
-  for (const r of rows) {
-    sql.counted(SQLITE_UPDATE);
-    update.run(
-      r.agreement_id,
-      r.stage,
-      r.month,
-      r.handed_off_at.getTime(),
-      ms(r.responded_at),
-      ms(r.accepted_at),
-      ms(r.rejected_at),
-      r.rejection_reason,
-      ms(r.converted_at),
-      r.quality_score,
-      r.response_hours,
-      stamp,
-      source,
-      r.external_id,
-    );
+    // Read as new a moment ago in this transaction, which alone writes: not expected.
+    if (changes !== 1) throw new RetryableConflict(`handoff event ${source}/${r.external_id} was created meanwhile`);
   }
 }
 
@@ -474,10 +482,12 @@ const PG_UPSERT = (() => {
     recorded_by_user_id: `$${n + 3}::varchar`,
   };
   const select = INSERTED.map((c) => param.get(c) ?? scalar[c]).join(', ');
+  // Only the updated rows come back (none for a batch of new events): a new event among them
+  // raced with a concurrent batch.
   return (
-    `insert into "handoff_event" (${INSERTED.map((c) => `"${c}"`).join(', ')}) select ${select} from unnest(${arrays}) with ordinality as "t"(${PG_ARRAYS.map((c) => `"${c}"`).join(', ')}, "n") order by "t"."n" ` +
+    `with "written" as (insert into "handoff_event" (${INSERTED.map((c) => `"${c}"`).join(', ')}) select ${select} from unnest(${arrays}) with ordinality as "t"(${PG_ARRAYS.map((c) => `"${c}"`).join(', ')}, "n") order by "t"."n" ` +
     `on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "handoff_event"."version" + 1 ` +
-    `returning "external_id" as "key", ("xmax" = 0) as "inserted"`
+    `returning "external_id", ("xmax" = 0) as "inserted") select "external_id" as "key" from "written" where not "inserted"`
   );
 })();
 
@@ -487,7 +497,7 @@ interface PgClient {
 
 /**
  * PostgreSQL: the whole batch as one `INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO UPDATE
- * … RETURNING`, thirteen array parameters instead of 5,000 × 18 bound values, in the canonical
+ * … RETURNING` (the updated rows' ids only), thirteen array parameters instead of 5,000 × 18 bound values, in the canonical
  * (external id) order so overlapping batches lock their rows in the same order. An event that was
  * new when read but existed when written was created meanwhile by a concurrent batch about other
  * months, whose month is not known here: the batch runs again.
@@ -515,8 +525,8 @@ async function writePostgres(sql: Sql, source: string, rows: Row[], existing: Se
   }
   const params = [...columns, stamp.toISOString(), source, rows[0].recorded_by_user_id];
   sql.counted(PG_UPSERT, params);
-  const { rows: written } = await client.query<{ key: string; inserted: boolean }>(PG_UPSERT, params);
-  const raced = written.find((w) => !w.inserted && !existing.has(w.key));
+  const { rows: updated } = await client.query<{ key: string }>(PG_UPSERT, params);
+  const raced = updated.find((w) => !existing.has(w.key));
   if (raced) throw new RetryableConflict(`handoff event ${source}/${raced.key} was created by a concurrent batch`);
 }
 
