@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { PUBLIC_ERROR_CODES } from '../common/errors';
 import type { Config } from '../common/config';
 import type { Context } from '../common/context';
-import { factsExecutionPlugin, stringifyResult } from './facts-execution';
+import { apolloStringifyResult, factsExecutionPlugin } from './facts-execution';
 import { gatePlugin } from './gate';
 import { graphqlLogPlugin } from './graphql-log';
 import { readRoutingPlugin } from './read-routing';
@@ -58,8 +58,9 @@ export function createApollo(config: Config, schema: GraphQLSchema, logger: Logg
     // No landing page: Apollo's loads its sandbox from a CDN, which a machine without internet
     // cannot reach; browsers get the offline GraphiQL instead (src/http/ide.ts).
     // Apollo's own (JSON.stringify and a newline), except that a fact connection's page arrives
-    // already written as JSON by its plan (src/http/facts-execution.ts) and is put in place.
-    stringifyResult,
+    // already written as JSON bytes by its plan (src/http/facts-execution.ts), which
+    // src/http/graphql.ts sends as they are.
+    stringifyResult: apolloStringifyResult,
     plugins: [gatePlugin(config, schema, principals), readRoutingPlugin(readRouting), graphqlLogPlugin(logger), factsExecutionPlugin(schema), ApolloServerPluginLandingPageDisabled()],
   });
 }
