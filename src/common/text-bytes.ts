@@ -67,3 +67,26 @@ export class TextBytes {
     this.used = 0;
   }
 }
+
+/** How many texts {@link keptBy} keeps before it starts again: a page repeats a few months, instants and enum values. */
+const KEPT = 4096;
+
+/**
+ * `write`, with its text kept by `key` of the value after the first time (a value whose key is
+ * undefined is written every time): for the cells and leaves of BI pages, whose months, instants
+ * and enum values repeat from row to row. At most a few thousand texts are kept.
+ */
+export function keptBy<K>(key: (v: unknown) => K | undefined, write: (v: unknown) => string): (v: unknown) => string {
+  const texts = new Map<K, string>();
+  return (v) => {
+    const k = key(v);
+    if (k === undefined) return write(v);
+    let text = texts.get(k);
+    if (text === undefined) {
+      text = write(v);
+      if (texts.size >= KEPT) texts.clear();
+      texts.set(k, text);
+    }
+    return text;
+  };
+}

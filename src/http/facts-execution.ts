@@ -49,7 +49,7 @@ import {
 } from 'graphql';
 import type { Context } from '../common/context';
 import { DateTimeScalar, MonthScalar } from '../common/scalars';
-import { TextBytes } from '../common/text-bytes';
+import { keptBy, TextBytes } from '../common/text-bytes';
 import { FACT_TABLES } from '../modules/exports/fact-tables';
 import { type FactTable } from '../modules/exports/fact-table';
 import { connectionOf, factPageSize } from '../modules/exports/exports.resolver';
@@ -169,16 +169,13 @@ export function leafJson(v: unknown): string {
   }
 }
 
-/** How many member texts a leaf keeps ({@link memberOf}): a page repeats a few months, instants and enum values. */
-const MEMO_LIMIT = 4096;
-
 /**
  * How to write a leaf of `type` after `head` (its member's text up to the value): `head` and what
  * `leafJson(type.serialize(v))` writes, null where `nullable` allows it (else NotHere: graphql-js
  * reports a null for a non-null field). The common cases of each type are written without the
  * call: a finite number for `Float`, an int32 for `Int`, a string for `String` and `ID`; and the
  * whole member text of a boolean, a null, an enum's internal value, a `Month` (by value) and a
- * `DateTime` (by instant) is kept from the first time it was written. Anything else goes through
+ * `DateTime` (by instant) is kept from the first time it was written ({@link keptBy}). Anything else goes through
  * `serialize`, as graphql-js completes it (and throws where it throws: the plan then steps aside).
  */
 function memberOf(type: GraphQLLeafType, nullable: boolean, head: string): Member {
@@ -188,21 +185,6 @@ function memberOf(type: GraphQLLeafType, nullable: boolean, head: string): Membe
     if (v !== null && v !== undefined) return head + leafJson(serialize(v));
     if (nothing === null) throw new NotHere('null for a non-null field');
     return nothing;
-  };
-  /** Member texts by a key of the value, worked out by `general` the first time. */
-  const memo = <K>(key: (v: unknown) => K | undefined): Member => {
-    const texts = new Map<K, string>();
-    return (v) => {
-      const k = key(v);
-      if (k === undefined) return general(v);
-      let text = texts.get(k);
-      if (text === undefined) {
-        text = general(v);
-        if (texts.size >= MEMO_LIMIT) texts.clear();
-        texts.set(k, text);
-      }
-      return text;
-    };
   };
   if (type === GraphQLFloat) return (v) => (typeof v === 'number' && Number.isFinite(v) ? head + v : general(v));
   if (type === GraphQLInt) return (v) => (typeof v === 'number' && Number.isInteger(v) && v <= 2147483647 && v >= -2147483648 ? head + v : general(v));
@@ -217,9 +199,9 @@ function memberOf(type: GraphQLLeafType, nullable: boolean, head: string): Membe
     const texts = new Map(type.getValues().map((e) => [e.value as unknown, head + JSON.stringify(e.name)]));
     return (v) => texts.get(v) ?? general(v);
   }
-  if (type === MonthScalar) return memo((v) => (typeof v === 'string' ? v : undefined));
+  if (type === MonthScalar) return keptBy((v) => (typeof v === 'string' ? v : undefined), general);
   // graphql-scalars' DateTime serialises a valid Date as itself, which JSON.stringify writes as its ISO text.
-  if (type === DateTimeScalar) return memo((v) => (v instanceof Date ? v.getTime() : undefined));
+  if (type === DateTimeScalar) return keptBy((v) => (v instanceof Date ? v.getTime() : undefined), general);
   return general;
 }
 
