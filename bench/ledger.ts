@@ -464,10 +464,19 @@ interface Pull {
   seconds: number;
   bytes: number;
   rss?: RssReport;
+  /** CPU seconds the pull cost: the server child's (ours, from /proc) or this process's (the baseline's raw read). */
+  cpu: number;
 }
+
+/** This process's CPU seconds so far (user + system). */
+const ownCpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** Baseline of the GraphQL pull: the rows as GraphQL-shaped JSON pages (serialised, not sent). */
 async function baselineJson(db: RawDb, from: Month, to: Month): Promise<Pull & { first: Fact[] }> {
+  const c0 = ownCpuSeconds();
   const t0 = performance.now();
   let bytes = 0;
   let first: Fact[] | null = null;
@@ -477,11 +486,12 @@ async function baselineJson(db: RawDb, from: Month, to: Month): Promise<Pull & {
     n++;
     bytes += JSON.stringify({ data: { measurementFacts: { pageInfo: { hasNextPage: more, endCursor: more ? `page-${n}` : null }, edges: facts.map((node) => ({ node })) } } }).length;
   });
-  return { rows, seconds: (performance.now() - t0) / 1000, bytes, first: first ?? [] };
+  return { rows, seconds: (performance.now() - t0) / 1000, bytes, first: first ?? [], cpu: ownCpuSeconds() - c0 };
 }
 
 /** Baseline of the CSV export: the same rows as CSV text, header first. */
 async function baselineCsv(db: RawDb, from: Month, to: Month): Promise<Pull & { head: string }> {
+  const c0 = ownCpuSeconds();
   const t0 = performance.now();
   let bytes = CSV_COLUMNS.join(',').length + 1;
   let head = '';
@@ -491,7 +501,7 @@ async function baselineCsv(db: RawDb, from: Month, to: Month): Promise<Pull & { 
     if (!head) head = `${CSV_COLUMNS.join(',')}\n${text.slice(0, 4000)}`;
     bytes += text.length;
   });
-  return { rows, seconds: (performance.now() - t0) / 1000, bytes, head };
+  return { rows, seconds: (performance.now() - t0) / 1000, bytes, head, cpu: ownCpuSeconds() - c0 };
 }
 
 /** POSTs JSON on `agent`; the reply's text. */
@@ -515,6 +525,7 @@ async function oursGraphql(server: ServerProcess, token: string, from: Month, to
   // An agent of its own: a socket kept from before the baseline ran may have been closed by the server (keep-alive 5 s).
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const rss = sampleProcessRss(server.pid, 50);
+  const c0 = processCpuSeconds(server.pid);
   const t0 = performance.now();
   let rows = 0;
   let bytes = 0;
@@ -531,13 +542,15 @@ async function oursGraphql(server: ServerProcess, token: string, from: Month, to
     after = JSON.parse(next[2]) as string;
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = processCpuSeconds(server.pid) - c0;
   agent.destroy();
-  return { rows, seconds, bytes, firstText, rss: await rss.stop() };
+  return { rows, seconds, bytes, firstText, rss: await rss.stop(), cpu };
 }
 
 /** Ours: `GET /export/measurements.csv`, streamed; rows are lines after the header. */
 async function oursCsv(server: ServerProcess, token: string, from: Month, to: Month): Promise<Pull & { head: string }> {
   const rss = sampleProcessRss(server.pid, 50);
+  const c0 = processCpuSeconds(server.pid);
   const t0 = performance.now();
   const { lines, bytes, head } = await new Promise<{ lines: number; bytes: number; head: string }>((resolve, reject) => {
     const req = http.get(`${server.url}/export/measurements.csv?from=${from}&to=${to}`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
@@ -555,7 +568,8 @@ async function oursCsv(server: ServerProcess, token: string, from: Month, to: Mo
     req.on('error', reject);
   });
   const seconds = (performance.now() - t0) / 1000;
-  return { rows: lines - 1, seconds, bytes, head, rss: await rss.stop() };
+  const cpu = processCpuSeconds(server.pid) - c0;
+  return { rows: lines - 1, seconds, bytes, head, rss: await rss.stop(), cpu };
 }
 
 /** Cells of ours and the baseline's first page that differ, by column (empty when equal). */
@@ -967,13 +981,13 @@ async function main(): Promise<number> {
 
       if (r.graphql.length) {
         const pullRows: string[][] = [];
-        r.graphql.forEach((g, i) =>
-          pullRows.push([`ours: measurementFacts, pages of ${fmt(PAGE)} (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), mib(g.rss?.peak ?? NaN)]),
-        );
-        r.json.forEach((g, i) => pullRows.push([`baseline: raw keyset pages → GraphQL-shaped JSON (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), '']));
-        r.csv.forEach((g, i) => pullRows.push([`ours: GET /export/measurements.csv (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), mib(g.rss?.peak ?? NaN)]));
-        r.rawCsv.forEach((g, i) => pullRows.push([`baseline: raw keyset pages → CSV text (round ${i + 1})`, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), mib(g.bytes), '']));
-        printTable(`[${engine}] BI pull of every measurement fact, ${pulledRows(r)}`, ['path', 'rows', 'seconds', 'rows/s', 'output', 'server RSS peak'], pullRows);
+        const line = (label: string, g: Pull, rss: boolean) => [label, fmt(g.rows), fmt(g.seconds, 2), fmt(rate(g)), fmt((g.cpu * 1e6) / g.rows, 2), mib(g.bytes), rss ? mib(g.rss?.peak ?? NaN) : ''];
+        r.graphql.forEach((g, i) => pullRows.push(line(`ours: measurementFacts, pages of ${fmt(PAGE)} (round ${i + 1})`, g, true)));
+        r.json.forEach((g, i) => pullRows.push(line(`baseline: raw keyset pages → GraphQL-shaped JSON (round ${i + 1})`, g, false)));
+        r.csv.forEach((g, i) => pullRows.push(line(`ours: GET /export/measurements.csv (round ${i + 1})`, g, true)));
+        r.rawCsv.forEach((g, i) => pullRows.push(line(`baseline: raw keyset pages → CSV text (round ${i + 1})`, g, false)));
+        printTable(`[${engine}] BI pull of every measurement fact, ${pulledRows(r)}`, ['path', 'rows', 'seconds', 'rows/s', 'CPU µs/row', 'output', 'server RSS peak'], pullRows);
+        console.log(`[${engine}] CPU µs/row: ours is the server child's (/proc/<pid>/stat), the baseline's this process's (process.cpuUsage(); on PostgreSQL without the database server's)`);
         console.log(`[${engine}] facts, ours vs baseline (first page cell by cell, row counts): ${r.factDifferences.length ? `DIFFER:\n  ${r.factDifferences.join('\n  ')}` : 'equal'}`);
       }
       console.log(`[${engine}] server RSS idle before the phases: ${mib(r.idleRss)}`);

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { PUBLIC_ERROR_CODES } from '../common/errors';
 import type { Config } from '../common/config';
 import type { Context } from '../common/context';
-import { factsExecutionPlugin, stringifyResult } from './facts-execution';
+import { apolloStringifyResult, factsExecutionPlugin } from './facts-execution';
 import { createGate, gatePlugin } from './gate';
 import { fastIngestCost, ingestExecutionPlugin } from './ingest-execution';
 import { graphqlLogPlugin } from './graphql-log';
@@ -86,9 +86,10 @@ export function createApollo(
     // variables the gate read in one pass by src/http/ingest-execution.ts, the rest by graphql-js.
     // No landing page: Apollo's loads its sandbox from a CDN, which a machine without internet
     // cannot reach; browsers get the offline GraphiQL instead (src/http/ide.ts).
-    // Apollo's own (JSON.stringify and a newline), except that a fact connection's page arrives
-    // already written as JSON by its plan (src/http/facts-execution.ts) and is put in place.
-    stringifyResult,
+    // Apollo's own (JSON.stringify and a newline), except that a fact connection's page (or a fast
+    // handoff ingest's payload) arrives already written as JSON bytes by its plan
+    // (src/http/facts-execution.ts), which src/http/graphql.ts sends as they are.
+    stringifyResult: apolloStringifyResult,
     plugins: [
       gatePlugin(
         gate,

@@ -5,13 +5,14 @@ import type { Logger } from 'pino';
 import { AbandonedError } from '../common/bounds';
 import { loggableError } from '../common/logging';
 import type { Config } from '../common/config';
-import { createContext, type Context } from '../common/context';
+import { createContext, type Context, type RequestInfo } from '../common/context';
 import type { PreparedQueries } from './prepared-query';
 import { READ_FROM_HEADER, readFromHeader } from '../common/read-route';
 import { requestBearer } from './authenticate';
 import { hashToken } from '../modules/auth/tokens';
 import { readGraphQLBody } from './body';
 import { requestNow } from './clock';
+import { plannedBody } from './facts-execution';
 import { wantsIde } from './ide';
 import type { RateLimits } from './rate-limit';
 import { sendError } from './respond';
@@ -104,7 +105,7 @@ export function graphqlRoute(deps: {
         exchange.errorCodes = ['TIMEOUT'];
         return sendError(res, 503, 'TIMEOUT', `The request took longer than ${config.limits.requestTimeoutMs} ms and was abandoned`);
       }
-      await writeApolloResponse(res, response);
+      await writeApolloResponse(res, response, ctx?.request);
     },
   };
 }
@@ -128,11 +129,27 @@ function specStatus(response: HTTPGraphQLResponse): number {
   }
 }
 
-/** Writes Apollo's answer: its headers, the spec's status, and the body whole or as it streams. */
-async function writeApolloResponse(res: http.ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
+/**
+ * Writes Apollo's answer: its headers, the spec's status, and the body whole or as it streams. A
+ * fact connection's page planned by src/http/facts-execution.ts is already JSON bytes: they are
+ * sent as they are.
+ */
+async function writeApolloResponse(res: http.ServerResponse, response: HTTPGraphQLResponse, request: RequestInfo | undefined): Promise<void> {
   for (const [k, v] of response.headers) res.setHeader(k, v);
   res.statusCode = specStatus(response);
   if (response.body.kind === 'complete') {
+    const planned = plannedBody(request, response.body.string);
+    if (planned) {
+      res.setHeader(
+        'content-length',
+        planned.reduce((n, b) => n + b.length, 0),
+      );
+      // Corked: the chunks leave in one write (end() uncorks).
+      res.cork();
+      for (const chunk of planned) res.write(chunk);
+      res.end();
+      return;
+    }
     res.setHeader('content-length', Buffer.byteLength(response.body.string));
     res.end(response.body.string);
     return;

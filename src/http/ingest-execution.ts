@@ -31,7 +31,7 @@ import { rolesFor } from '../common/policy';
 import { BATCH_FIELDS, EVENT_FIELDS, fastHandoffInput, keepOutcome } from '../modules/handoffs/handoff.fast-input';
 import type { RecordHandoffEventsInput } from '../modules/handoffs/handoff.inputs';
 import { recordHandoffEvents } from '../modules/handoffs/handoff.service';
-import { compile, JsonText, NotHere, type Write } from './facts-execution';
+import { compile, type JsonText, NotHere, plannedAnswer, type Write } from './facts-execution';
 import { operationCost } from './query-limits';
 
 const FIELD = 'recordHandoffEvents';
@@ -136,7 +136,7 @@ async function executeIngest(requestContext: GraphQLRequestContextResponseForOpe
     return null;
   }
   try {
-    return { [taken.plan.key]: new JsonText(taken.plan.write(result)) };
+    return plannedAnswer(ctx.request, taken.plan.key, taken.plan.write, result);
   } catch {
     // A value the plan does not write (a null where none may be): graphql-js completes this payload.
     keepOutcome(ctx, { payload: result });

@@ -6,7 +6,8 @@ import { apiMonthProblem } from '../../common/month';
 import type { Context } from '../../common/context';
 import { loadersOver } from '../../common/wiring';
 import { Tier } from '../agreements/agreement.entity';
-import { columnNames, HANDOFF_FACT_COLUMNS, MEASUREMENT_FACT_COLUMNS } from './fact-columns';
+import { keptBy, TextBytes } from '../../common/text-bytes';
+import { type ColumnValues, columnNames, HANDOFF_FACT_COLUMNS, MEASUREMENT_FACT_COLUMNS } from './fact-columns';
 import type { FactTable } from './fact-table';
 import type { FactFilter } from './facts.service';
 import { byCodes } from './fact-filter';
@@ -71,15 +72,47 @@ export function csvCell(v: unknown): string {
   return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The lines of a page of rows (each ended by `\n`), cells in the columns' order. */
-export function csvLines(rows: ReadonlyArray<Record<string, unknown>>, columns: readonly string[]): string {
-  let text = '';
+/** Writes one cell of a column: what {@link csvCell} writes of the value. */
+type Cell = (v: unknown) => string;
+
+/**
+ * The cell writer of a column of `type` (fact-columns.ts): {@link csvCell}, with the value its type
+ * declares written without the general checks (a number as JavaScript prints it, a boolean), and
+ * the cells of months, enums and instants kept by value after the first time. A
+ * value of another kind goes through {@link csvCell}, so the text is the same either way.
+ */
+function cellWriter(type: keyof ColumnValues): Cell {
+  switch (type) {
+    case 'float':
+    case 'int':
+      return (v) => (typeof v === 'number' ? `${v}` : csvCell(v));
+    case 'boolean':
+      return (v) => (v === true ? 'true' : v === false ? 'false' : csvCell(v));
+    case 'date':
+      return keptBy((v) => (v instanceof Date ? v.getTime() : undefined), csvCell);
+    case 'id':
+    case 'string':
+      // Ids and free texts (keys, codes, reasons): mostly different from row to row.
+      return csvCell;
+    default:
+      // Months and enums: a few values.
+      return keptBy((v) => (typeof v === 'string' ? v : undefined), csvCell);
+  }
+}
+
+/**
+ * Writes the lines of a page of rows into `out` (each ended by `\n`), cells in the columns' order,
+ * row by row into bytes (src/common/text-bytes.ts). `cells` are the columns' writers
+ * ({@link cellWriter}, made once a pull).
+ */
+function writeCsvLines(rows: ReadonlyArray<Record<string, unknown>>, columns: readonly string[], cells: readonly Cell[], out: TextBytes): void {
   const last = columns.length - 1;
   for (const row of rows) {
-    for (let i = 0; i < last; i++) text += `${csvCell(row[columns[i]])},`;
-    text += `${csvCell(row[columns[last]])}\n`;
+    let line = '';
+    for (let i = 0; i < last; i++) line += `${cells[i](row[columns[i]])},`;
+    out.text += `${line}${cells[last](row[columns[last]])}\n`;
+    out.spill();
   }
-  return text;
 }
 
 /**
@@ -96,11 +129,17 @@ export async function streamCsv(ctx: Context, table: FactTable, given: FactFilte
   let page = await table.read(ctx, filter, PAGE, null);
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${table.file}.csv"`, 'x-as-of': page.asOf.toISOString() });
   const columns = columnNames(table.columns);
-  let text = `${columns.join(',')}\n`;
+  const cells = columns.map((c) => cellWriter(table.columns[c].type));
+  // A page at a time into bytes, written corked (one write of the page's chunks).
+  const out = new TextBytes();
+  out.text = `${columns.join(',')}\n`;
   for (;;) {
-    text += csvLines(page.rows as Array<Record<string, unknown>>, columns);
-    if (!res.write(text)) await drained(res);
-    text = '';
+    writeCsvLines(page.rows as Array<Record<string, unknown>>, columns, cells, out);
+    res.cork();
+    let more = true;
+    for (const chunk of out.take()) more = res.write(chunk);
+    res.uncork();
+    if (!more) await drained(res);
     if (res.destroyed || !page.hasNextPage) break;
     ctx.em.clear();
     ctx.loaders = loadersOver(ctx.em);

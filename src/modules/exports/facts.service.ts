@@ -302,6 +302,15 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
   const shown = await reevaluated(ctx, stale, which);
 
   const rows: MeasurementFact[] = [];
+  // One Date per distinct instant of the page (SQLite gives epoch milliseconds; a page has few
+  // distinct ones): fewer objects, and the writers keep each instant's text by it.
+  const instants = new Map<unknown, Date>();
+  const instant = (v: unknown): Date => {
+    if (v instanceof Date) return v;
+    let d = instants.get(v);
+    if (!d) instants.set(v, (d = asDate(v)));
+    return d;
+  };
   for (const r of page) {
     if (r[F.objective_id] == null) continue;
     // The row's columns read in place: one object per fact, the fact itself.
@@ -338,7 +347,7 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
       reportRevision: source === MetricSource.MANUAL && revision ? Number(revision) : null,
       // When a shown value last changed: the month's row (revision, dispute, terms), the
       // objective's row, or the passing of the instant the stored evaluation held until.
-      updatedAt: asDate(r[F.fact_updated_at]),
+      updatedAt: instant(r[F.fact_updated_at]),
       disputed: again ? again.disputed : !isTrue(r[F.closed_now]) && isTrue(r[F.disputed]),
       deleted,
     });
