@@ -105,7 +105,7 @@ export function graphqlRoute(deps: {
         exchange.errorCodes = ['TIMEOUT'];
         return sendError(res, 503, 'TIMEOUT', `The request took longer than ${config.limits.requestTimeoutMs} ms and was abandoned`);
       }
-      await writeApolloResponse(res, response, ctx?.request);
+      await writeApolloResponse(res, response, ctx.request);
     },
   };
 }
@@ -134,7 +134,7 @@ function specStatus(response: HTTPGraphQLResponse): number {
  * fact connection's page planned by src/http/facts-execution.ts is already JSON bytes: they are
  * sent as they are.
  */
-async function writeApolloResponse(res: http.ServerResponse, response: HTTPGraphQLResponse, request: RequestInfo | undefined): Promise<void> {
+async function writeApolloResponse(res: http.ServerResponse, response: HTTPGraphQLResponse, request: RequestInfo): Promise<void> {
   for (const [k, v] of response.headers) res.setHeader(k, v);
   res.statusCode = specStatus(response);
   if (response.body.kind === 'complete') {

@@ -1,8 +1,8 @@
 /*
  * Queries answered without Apollo's request pipeline (issue 19, goal 1: `{ me { id } }` and
  * `{ __typename }` near a bare Apollo's `{ hello }`). Apollo's pipeline costs per request: a hash
- * of the query text for its document cache, the `Accept` header negotiated twice, a dozen plugin
- * hooks, each an async call, and the cache-control plugin's hook on every field resolved. A query
+ * of the query text for its document cache, the `Accept` header negotiated twice, and a dozen
+ * plugin hooks, each an async call. A query
  * whose text Apollo has already parsed and validated, sent with an `Accept` header Apollo has
  * already answered, is executed here instead, by graphql-js's own `execute` as Apollo calls it,
  * with the same steps Apollo's plugins take (src/http/gate.ts, read-routing, graphql-log) and the
@@ -154,8 +154,8 @@ export class PreparedQueries {
         }
       });
     }
-    // What Apollo's plugins set as it sends, in their order: the read routing, the cache-control
-    // plugin (no field of the schema has a cache hint, so every answer is uncacheable), the codes for the log.
+    // What Apollo's plugins set as it sends, in their order: the read routing, then `no-store`
+    // (src/http/apollo.ts's noStorePlugin, as the cache-control plugin it replaces set it), the codes for the log.
     headers.set(READ_SOURCE_HEADER, ctx.request.readSource);
     headers.set('cache-control', 'no-store');
     noteSentErrors(ctx, errors);

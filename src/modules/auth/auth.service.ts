@@ -1,6 +1,7 @@
 import { type EntityData, type EntityDictionary, type EntityManager, type FilterQuery, ReferenceKind, wrap } from '@mikro-orm/core';
-import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
+import { type FieldNode, type GraphQLResolveInfo } from 'graphql';
 import { paginate, type Page } from '../../common/connection';
+import { selectedFieldNames } from '../../common/selection';
 import { isUUID } from 'class-validator';
 import { NotFoundError, UnauthenticatedError } from '../../common/errors';
 import { idempotent } from '../../common/idempotency';
@@ -245,16 +246,9 @@ function selectsColumnsOnly(info: GraphQLResolveInfo): boolean {
   const first = info.fieldNodes[0];
   let only = columnsOnly.get(first);
   if (only === undefined) {
-    const columns = columnProps;
-    const walk = (set: SelectionSetNode | undefined, seen: Set<string>): boolean =>
-      !!set &&
-      set.selections.every((s) => {
-        if (s.kind === Kind.FIELD) return s.name.value === '__typename' || (!s.selectionSet && !!columns?.has(s.name.value));
-        if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet, seen);
-        const fragment = info.fragments[s.name.value];
-        return !!fragment && !seen.has(s.name.value) && walk(fragment.selectionSet, new Set(seen).add(s.name.value));
-      });
-    only = info.fieldNodes.every((node) => walk(node.selectionSet, new Set()));
+    // Relations (department, tokens) are not scalar properties: a selection naming one is not columns only.
+    const names = selectedFieldNames(info, []);
+    only = !!names && [...names].every((name) => name === '__typename' || !!columnProps?.has(name));
     columnsOnly.set(first, only);
   }
   return only;
