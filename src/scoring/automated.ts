@@ -31,15 +31,36 @@ export function handoffStats(events: Array<{ accepted: boolean; rejected: boolea
     .filter((h): h is number => h !== null)
     .sort((a, b) => a - b);
   const quality = events.map((e) => e.qualityScore).filter((q): q is number => q !== null);
-  return {
+  const counts = {
     volume: events.length,
     accepted: events.filter((e) => e.accepted).length,
     rejected: events.filter((e) => e.rejected).length,
     converted: events.filter((e) => e.converted).length,
-    responded: hours.length,
-    responseMedianHours: hours.length ? round9(percentile(hours, 0.5)) : null,
-    responseP90Hours: hours.length ? round9(percentile(hours, 0.9)) : null,
-    meanQuality: quality.length ? round9(quality.reduce((a, b) => a + b, 0) / quality.length) : null,
+  };
+  return handoffStatsFrom(counts, hours, quality.reduce((a, b) => a + b, 0), quality.length);
+}
+
+/**
+ * {@link handoffStats} from what one pass over the events gathers (the SQLite ingest's recount
+ * folds them in its query): the counts, the response hours of the responded events sorted
+ * ascending, and the sum of the quality scores, added in the events' order from 0, with their
+ * number.
+ */
+export function handoffStatsFrom(
+  counts: Pick<HandoffStats, 'volume' | 'accepted' | 'rejected' | 'converted'>,
+  sortedHours: ArrayLike<number>,
+  qualitySum: number,
+  qualityCount: number,
+): HandoffStats {
+  return {
+    volume: counts.volume,
+    accepted: counts.accepted,
+    rejected: counts.rejected,
+    converted: counts.converted,
+    responded: sortedHours.length,
+    responseMedianHours: sortedHours.length ? round9(percentile(sortedHours, 0.5)) : null,
+    responseP90Hours: sortedHours.length ? round9(percentile(sortedHours, 0.9)) : null,
+    meanQuality: qualityCount ? round9(qualitySum / qualityCount) : null,
   };
 }
 

@@ -64,7 +64,7 @@ export function trend(series: Array<{ month: Month; score: number | null }>): Tr
  * lies between); a rank that falls on a value returns it unchanged. Throws a `RangeError` on an
  * empty list or p outside [0, 1].
  */
-export function percentile(sortedValues: readonly number[], p: number): number {
+export function percentile(sortedValues: ArrayLike<number>, p: number): number {
   if (sortedValues.length === 0) throw new RangeError('values: expected at least one value, received none');
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`p: expected a number from 0 to 1, received ${describe(p)}`);
   const h = (sortedValues.length - 1) * p;

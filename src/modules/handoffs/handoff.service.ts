@@ -11,7 +11,7 @@ import { RetryableConflict } from '../../common/retry';
 import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
 import { type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
 import type { Context, Principal } from '../../common/context';
-import { handoffMetricValues, handoffStats, type HandoffStats } from '../../scoring/automated';
+import { handoffMetricValues, handoffStats, handoffStatsFrom, type HandoffStats } from '../../scoring/automated';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
 import { activeInMonth, agreementParties, versionAt } from '../agreements/agreement.rules';
 import { principalOf } from '../../common/authorization';
@@ -426,22 +426,64 @@ async function writeSqlite(sql: Sql, source: string, rows: Row[], existing: Set<
 /** The events of a batch already recorded, locked for this transaction, in the canonical order. */
 const PG_LOOKUP = `select "external_id", "agreement_id", "month", "recorded_by_user_id" from "handoff_event" where "source" = $1 and "external_id" = any($2::varchar[]) order by "external_id" collate "C" for update`;
 
-/** The decisions, response time and quality of one agreement-month's events (SQLite: 0/1 for the decisions). */
-const SQLITE_MONTH_EVENTS = `select ("accepted_at" is not null), ("rejected_at" is not null), ("converted_at" is not null), "response_hours", "quality_score" from "handoff_event" where "agreement_id" = ? and "month" = ?`;
-interface SqliteReader {
-  raw(on: boolean): SqliteReader;
-  all(...params: unknown[]): unknown[];
-}
-const sqliteReaders = new WeakMap<object, SqliteReader>();
+/**
+ * SQLite: one agreement-month's events folded in one scan of its index by `handoff_stats`, an
+ * aggregate registered on the connection ({@link sqliteMonthStats}): what {@link handoffStats}
+ * reads of each event, without a row object or array per event.
+ */
+const SQLITE_MONTH_STATS = `select "handoff_stats"(("accepted_at" is not null), ("rejected_at" is not null), ("converted_at" is not null), "response_hours", "quality_score") from "handoff_event" where "agreement_id" = ? and "month" = ?`;
 
-async function sqliteMonthReader(sql: Sql): Promise<SqliteReader> {
-  const db = await sql.connection<{ prepare(sql: string): SqliteReader }>();
-  let reader = sqliteReaders.get(db);
-  if (!reader) {
-    reader = db.prepare(SQLITE_MONTH_EVENTS).raw(true);
-    sqliteReaders.set(db, reader);
+/**
+ * What `handoff_stats` gathers of one agreement-month (one at a time: a query runs synchronously
+ * to its end): the counts, the response hours (sorted afterwards) and the quality scores' sum, added
+ * in the rows' order as {@link handoffStats} adds them. Reused from month to month.
+ */
+const folded = { volume: 0, accepted: 0, rejected: 0, converted: 0, hours: new Float64Array(1024), responded: 0, qualitySum: 0, scored: 0 };
+
+function foldEvent(_: unknown, accepted: number, rejected: number, converted: number, hours: number | null, quality: number | null): void {
+  const f = folded;
+  f.volume++;
+  f.accepted += accepted;
+  f.rejected += rejected;
+  f.converted += converted;
+  if (hours !== null) {
+    if (f.responded === f.hours.length) {
+      const grown = new Float64Array(f.hours.length * 2);
+      grown.set(f.hours);
+      f.hours = grown;
+    }
+    f.hours[f.responded++] = hours;
   }
-  return reader;
+  if (quality !== null) {
+    f.qualitySum += quality;
+    f.scored++;
+  }
+}
+
+interface SqliteStatsDatabase {
+  prepare(sql: string): { pluck(on: boolean): { get(...params: unknown[]): unknown } };
+  aggregate(name: string, options: { start: () => unknown; step: typeof foldEvent; result: () => null }): unknown;
+}
+const sqliteStatsReaders = new WeakMap<object, { get(...params: unknown[]): unknown }>();
+
+/** SQLite: the handoff statistics of one agreement-month, by {@link SQLITE_MONTH_STATS} (the aggregate registered and the statement prepared once per connection). */
+async function sqliteMonthStats(sql: Sql): Promise<(agreementId: string, month: string) => HandoffStats> {
+  const db = await sql.connection<SqliteStatsDatabase>();
+  let reader = sqliteStatsReaders.get(db);
+  if (!reader) {
+    db.aggregate('handoff_stats', { start: () => 0, step: foldEvent, result: () => null });
+    reader = db.prepare(SQLITE_MONTH_STATS).pluck(true);
+    sqliteStatsReaders.set(db, reader);
+  }
+  const read = reader;
+  return (agreementId, month) => {
+    const f = folded;
+    f.volume = f.accepted = f.rejected = f.converted = f.responded = f.qualitySum = f.scored = 0;
+    sql.counted(SQLITE_MONTH_STATS);
+    read.get(agreementId, month);
+    // Float64Array's sort is numeric ascending, as handoffStats' `(a, b) => a - b` (no NaN is stored).
+    return handoffStatsFrom(f, f.hours.subarray(0, f.responded).sort(), f.qualitySum, f.scored);
+  };
 }
 
 /** PostgreSQL types of {@link INSERTED}, for the arrays of one `unnest`. */
@@ -539,21 +581,13 @@ async function recomputeMonths(sql: Sql, months: Array<{ agreementId: string; mo
   const monthSet = [...new Set(months.map((m) => m.month))];
   const wanted = new Set(months.map((m) => `${m.agreementId}|${m.month}`));
   const groups = new Map<string, Array<{ accepted: boolean; rejected: boolean; converted: boolean; responseHours: number | null; qualityScore: number | null }>>();
+  /** SQLite: each agreement-month's statistics, folded by one aggregate query on its index. */
+  const folds = new Map<string, HandoffStats>();
   if (!sql.pg) {
-    // SQLite: one prepared statement per agreement-month on its index, rows as arrays.
-    const read = await sqliteMonthReader(sql);
+    const statsOf = await sqliteMonthStats(sql);
     for (const m of months) {
       const key = `${m.agreementId}|${m.month}`;
-      if (groups.has(key)) continue;
-      sql.counted(SQLITE_MONTH_EVENTS);
-      const list = (read.all(m.agreementId, m.month) as Array<[number, number, number, number | null, number | null]>).map(([accepted, rejected, converted, responseHours, qualityScore]) => ({
-        accepted: accepted === 1,
-        rejected: rejected === 1,
-        converted: converted === 1,
-        responseHours,
-        qualityScore,
-      }));
-      groups.set(key, list);
+      if (!folds.has(key)) folds.set(key, statsOf(m.agreementId, m.month));
     }
   }
   for (let i = 0; sql.pg && i < agreementIds.length; i += 500) {
@@ -580,7 +614,8 @@ async function recomputeMonths(sql: Sql, months: Array<{ agreementId: string; mo
   }
   const ordered = [...months].sort((a, b) => (a.agreementId < b.agreementId ? -1 : a.agreementId > b.agreementId ? 1 : a.month < b.month ? -1 : a.month > b.month ? 1 : 0));
   const rows = ordered.map((m) => {
-    const s = handoffStats(groups.get(`${m.agreementId}|${m.month}`) ?? []);
+    const key = `${m.agreementId}|${m.month}`;
+    const s = folds.get(key) ?? handoffStats(groups.get(key) ?? []);
     return {
       id: randomUUID(),
       agreement_id: m.agreementId,
