@@ -45,7 +45,22 @@ interface Row {
   response_hours: number | null;
   /** Who sent it: written on insert only, so a re-send (an admin's correction) keeps the sender. */
   recorded_by_user_id: string;
+  /** Its agreement-month, shared by the batch's events of that month. */
+  slot: MonthSlot;
 }
+
+/** An agreement-month a batch writes to, looked up once per batch: the version in force, and whether its events are counted as touched yet. */
+interface MonthSlot {
+  month: Month;
+  version: AgreementVersion | null;
+  touched: boolean;
+}
+
+/**
+ * Two days: farther than any time zone's offset from UTC (−12 to +14 hours), so an instant at least
+ * this far from both ends of its UTC month is in that same month in every zone.
+ */
+const ZONE_MARGIN_MS = 2 * 86_400_000;
 
 // The handoff metric rules are pure: src/scoring/automated.ts.
 export { handoffMetricValues, handoffStats, type HandoffStats };
@@ -84,8 +99,11 @@ export async function ingestHandoffEvents(
   const agreements = new Map((agreementIds.length ? await em.find(Agreement, { id: { $in: agreementIds } }) : []).map((a) => [a.id, a]));
   const versions = groupBy(agreements.size ? await em.find(AgreementVersion, { agreement: { $in: [...agreements.keys()] } }) : [], (v) => v.agreement.id);
   const firstIndex = new Map<string, number>();
-  const calendars = new Map<string, BusinessCalendar | null>();
-  const inForce = new Map<string, AgreementVersion | null>();
+  // Per agreement, by month index (year × 12 + month − 1), without a string built per event: the
+  // calendar of its terms in a UTC month (with the instants between which no zone's local month
+  // differs from it), and the agreement-months' slots.
+  const calendars = new Map<Agreement, Map<number, { calendar: BusinessCalendar | null; from: number; to: number }>>();
+  const slots = new Map<Agreement, Map<number, MonthSlot>>();
   /** Agreements this principal was checked for (once per agreement, at its first event). */
   const allowed = new Set<string>();
   const rows: Row[] = [];
@@ -139,18 +157,30 @@ export async function ingestHandoffEvents(
       errors.push(new UserError(at(i, 'qualityScore'), UserErrorCode.INVALID, `qualityScore: expected 0 to 100, received ${e.qualityScore}`));
     }
     if (!agreement || errors.length > before) continue;
-    const vs = versions.get(agreement.id) ?? [];
-    const utcMonth = utcMonthOf(handedOffAt);
     // Terms per agreement and month are looked up once per batch, not once per event.
-    const termsKey = `${agreement.id}|${utcMonth}`;
-    let calendar = calendars.get(termsKey);
-    if (calendar === undefined) calendars.set(termsKey, (calendar = (versionAt(vs, utcMonth) ?? vs[0])?.calendar ?? null));
-    const month = calendar ? localDateOf(calendar, handedOffAt).slice(0, 7) : utcMonth;
-    const monthKey = `${agreement.id}|${month}`;
-    let version = inForce.get(monthKey);
-    if (version === undefined) inForce.set(monthKey, (version = activeInMonth(agreement, vs, month) ? (versionAt(vs, month) as AgreementVersion) : null));
+    const utcIndex = handedOffAt.getUTCFullYear() * 12 + handedOffAt.getUTCMonth();
+    let byUtcMonth = calendars.get(agreement);
+    if (!byUtcMonth) calendars.set(agreement, (byUtcMonth = new Map()));
+    let terms = byUtcMonth.get(utcIndex);
+    if (!terms) {
+      const vs = versions.get(agreement.id) ?? [];
+      const start = Date.UTC(Math.floor(utcIndex / 12), utcIndex % 12, 1);
+      const end = Date.UTC(Math.floor(utcIndex / 12), (utcIndex % 12) + 1, 1);
+      byUtcMonth.set(utcIndex, (terms = { calendar: (versionAt(vs, monthOfIndex(utcIndex)) ?? vs[0])?.calendar ?? null, from: start + ZONE_MARGIN_MS, to: end - ZONE_MARGIN_MS }));
+    }
+    // The calendar's local month: the UTC month unless the instant is near either end of it.
+    const monthIndex = terms.calendar && (handed < terms.from || handed >= terms.to) ? monthIndexOf(localDateOf(terms.calendar, handedOffAt)) : utcIndex;
+    let byMonth = slots.get(agreement);
+    if (!byMonth) slots.set(agreement, (byMonth = new Map()));
+    let slot = byMonth.get(monthIndex);
+    if (!slot) {
+      const vs = versions.get(agreement.id) ?? [];
+      const month = monthOfIndex(monthIndex);
+      byMonth.set(monthIndex, (slot = { month, version: activeInMonth(agreement, vs, month) ? (versionAt(vs, month) as AgreementVersion) : null, touched: false }));
+    }
+    const version = slot.version;
     if (!version) {
-      errors.push(new UserError(at(i, 'handedOffAt'), UserErrorCode.INVALID, `handedOffAt: agreement ${agreement.key} was not ACTIVE in ${month}`));
+      errors.push(new UserError(at(i, 'handedOffAt'), UserErrorCode.INVALID, `handedOffAt: agreement ${agreement.key} was not ACTIVE in ${slot.month}`));
       continue;
     }
     rows.push({
@@ -159,7 +189,7 @@ export async function ingestHandoffEvents(
       external_id: externalId,
       agreement_id: agreement.id,
       stage,
-      month,
+      month: slot.month,
       handed_off_at: handedOffAt,
       responded_at: e.respondedAt ?? null,
       accepted_at: e.acceptedAt ?? null,
@@ -169,6 +199,7 @@ export async function ingestHandoffEvents(
       quality_score: e.qualityScore ?? null,
       response_hours: e.respondedAt ? Math.round(workingHoursBetween(version.calendar, handedOffAt, e.respondedAt) * 1e6) / 1e6 : null,
       recorded_by_user_id: p.userId,
+      slot,
     });
   }
   if (errors.length) throw new UserErrorsException(errors);
@@ -178,11 +209,21 @@ export async function ingestHandoffEvents(
   rows.sort((a, b) => (a.external_id < b.external_id ? -1 : a.external_id > b.external_id ? 1 : 0));
   const sql = sqlOf(em);
   const touched = new Map<string, { agreementId: string; month: string }>();
+  /** The touched months by agreement: asked without building a key for each re-sent event. */
+  const touchedMonths = new Map<string, Set<string>>();
+  const isTouched = (agreementId: string, month: string) => touchedMonths.get(agreementId)?.has(month) === true;
   const touch = (agreementId: string, month: string) => {
-    const key = `${agreementId}|${month}`;
-    if (!touched.has(key)) touched.set(key, { agreementId, month });
+    let months = touchedMonths.get(agreementId);
+    if (!months) touchedMonths.set(agreementId, (months = new Set()));
+    if (months.has(month)) return;
+    months.add(month);
+    touched.set(`${agreementId}|${month}`, { agreementId, month });
   };
-  for (const r of rows) touch(r.agreement_id, r.month);
+  for (const r of rows) {
+    if (r.slot.touched) continue;
+    r.slot.touched = true;
+    touch(r.agreement_id, r.month);
+  }
   // The agreement-months written to are locked before anything is written or counted, so
   // concurrent batches about one month recount it one after the other, each seeing the others'
   // committed events (PostgreSQL advisory locks; SQLite runs one transaction at a time).
@@ -232,7 +273,8 @@ export async function ingestHandoffEvents(
     }
     for (const f of found) {
       existing.add(f.external_id);
-      if (!touched.has(`${f.agreement_id}|${f.month}`)) earlier.push({ agreementId: f.agreement_id, month: f.month });
+      if (isTouched(f.agreement_id, f.month)) continue;
+      earlier.push({ agreementId: f.agreement_id, month: f.month });
       touch(f.agreement_id, f.month);
     }
   };
@@ -266,9 +308,10 @@ export async function ingestHandoffEvents(
     stamp = new Date();
     await writePostgres(sql, source, rows, existing, stamp);
   } else {
-    const found: Found[] = [];
-    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) found.push(...(await takenSqlite(sql, source, ids.slice(i, i + LOOKUP_CHUNK))));
-    await checkByChunk(found);
+    const found: Found[][] = [];
+    for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) found.push(await takenSqlite(sql, source, ids.slice(i, i + LOOKUP_CHUNK)));
+    // Each chunk's rows are the ones checkByChunk would group under it: checked chunk after chunk.
+    for (const chunk of found) if (chunk.length) await checkFound(chunk);
     stamp = new Date();
     await writeSqlite(sql, source, rows, existing, stamp.getTime());
   }
@@ -286,11 +329,14 @@ const at = (i: number, field: string) => `events[${i}].${field}`;
 /** External ids per existence query: within SQLite's and PostgreSQL's bound-parameter limits. */
 const LOOKUP_CHUNK = 900;
 
-/** `YYYY-MM` of an instant in UTC, without building its ISO string. */
-function utcMonthOf(d: Date): Month {
-  const m = d.getUTCMonth() + 1;
-  return `${d.getUTCFullYear()}-${m < 10 ? '0' : ''}${m}` as Month;
+/** `YYYY-MM` of a month index (year × 12 + month − 1). */
+function monthOfIndex(index: number): Month {
+  const m = (index % 12) + 1;
+  return `${Math.floor(index / 12)}-${m < 10 ? '0' : ''}${m}` as Month;
 }
+
+/** The month index (year × 12 + month − 1) of a `YYYY-MM-DD` local date. */
+const monthIndexOf = (date: string): number => Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;
 
 /** What a re-send changes: everything but the identity, the first stamp and the sender (DESIGN §6). */
 const MERGED = [
@@ -356,9 +402,12 @@ async function takenSqlite(sql: Sql, source: string, ids: string[]): Promise<Arr
   let bySize = sqliteLookups.get(db);
   if (!bySize) sqliteLookups.set(db, (bySize = new Map()));
   let lookup = bySize.get(ids.length);
-  if (!lookup) bySize.set(ids.length, (lookup = db.prepare(sqliteLookup(ids.length)) as unknown as SqliteLookup));
-  sql.counted(sqliteLookup(ids.length));
-  return lookup.all(source, ...ids);
+  if (!lookup) {
+    const text = sqliteLookup(ids.length);
+    bySize.set(ids.length, (lookup = { text, statement: db.prepare(text) as unknown as SqliteLookup }));
+  }
+  sql.counted(lookup.text, NO_PARAMS);
+  return lookup.statement.all(source, ...ids);
 }
 
 const sqliteLookup = (n: number) =>
@@ -367,7 +416,9 @@ interface SqliteLookup {
   all(...params: unknown[]): Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }>;
 }
 /** The lookups of each SQLite connection, by chunk size (the full chunk and the last one of each batch size). */
-const sqliteLookups = new WeakMap<SqliteDatabase, Map<number, SqliteLookup>>();
+const sqliteLookups = new WeakMap<SqliteDatabase, Map<number, { text: string; statement: SqliteLookup }>>();
+/** The parameters {@link Sql.counted} is told of for a statement run here (not built anew for each event). */
+const NO_PARAMS: unknown[] = [];
 
 /**
  * SQLite: each event written by one prepared statement on the transaction's connection, as a
@@ -378,7 +429,7 @@ async function writeSqlite(sql: Sql, source: string, rows: Row[], existing: Set<
   const { insert, update } = await sqliteStatementsOf(sql);
   for (const r of rows) {
     if (existing.has(r.external_id)) {
-      sql.counted(SQLITE_UPDATE);
+      sql.counted(SQLITE_UPDATE, NO_PARAMS);
       update.run(
         r.agreement_id,
         r.stage,
@@ -397,7 +448,7 @@ async function writeSqlite(sql: Sql, source: string, rows: Row[], existing: Set<
       );
       continue;
     }
-    sql.counted(SQLITE_INSERT);
+    sql.counted(SQLITE_INSERT, NO_PARAMS);
     const { changes } = insert.run(
       r.id,
       1,
