@@ -37,7 +37,12 @@ export function handoffStats(events: Array<{ accepted: boolean; rejected: boolea
     rejected: events.filter((e) => e.rejected).length,
     converted: events.filter((e) => e.converted).length,
   };
-  return handoffStatsFrom(counts, hours, quality.reduce((a, b) => a + b, 0), quality.length);
+  return handoffStatsFrom(
+    counts,
+    hours,
+    quality.reduce((a, b) => a + b, 0),
+    quality.length,
+  );
 }
 
 /**
@@ -46,12 +51,7 @@ export function handoffStats(events: Array<{ accepted: boolean; rejected: boolea
  * ascending, and the sum of the quality scores, added in the events' order from 0, with their
  * number.
  */
-export function handoffStatsFrom(
-  counts: Pick<HandoffStats, 'volume' | 'accepted' | 'rejected' | 'converted'>,
-  sortedHours: ArrayLike<number>,
-  qualitySum: number,
-  qualityCount: number,
-): HandoffStats {
+export function handoffStatsFrom(counts: Pick<HandoffStats, 'volume' | 'accepted' | 'rejected' | 'converted'>, sortedHours: ArrayLike<number>, qualitySum: number, qualityCount: number): HandoffStats {
   return {
     volume: counts.volume,
     accepted: counts.accepted,
