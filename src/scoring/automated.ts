@@ -4,7 +4,7 @@
  * in, so nothing here reads a calendar or the time.
  */
 import { clean } from './numeric';
-import { percentile } from './series';
+import { percentile, percentileAt } from './series';
 
 const round9 = (x: number) => Math.round(x * 1e9) / 1e9;
 
@@ -20,6 +20,10 @@ export interface HandoffStats {
   meanQuality: number | null;
 }
 
+/** The two response-time percentiles of {@link HandoffStats}: the median and the 90th. */
+export const RESPONSE_MEDIAN = 0.5;
+export const RESPONSE_P90 = 0.9;
+
 /**
  * The handoff statistics of a set of events: volume, decisions, conversions, median and 90th
  * percentile of the working hours to a first response (responded events only, linear
@@ -31,36 +35,45 @@ export function handoffStats(events: Array<{ accepted: boolean; rejected: boolea
     .filter((h): h is number => h !== null)
     .sort((a, b) => a - b);
   const quality = events.map((e) => e.qualityScore).filter((q): q is number => q !== null);
-  const counts = {
+  return handoffStatsOf({
     volume: events.length,
     accepted: events.filter((e) => e.accepted).length,
     rejected: events.filter((e) => e.rejected).length,
     converted: events.filter((e) => e.converted).length,
-  };
-  return handoffStatsFrom(
-    counts,
-    hours,
-    quality.reduce((a, b) => a + b, 0),
-    quality.length,
-  );
+    responded: hours.length,
+    responseHoursAt: (rank) => hours[rank],
+    qualitySum: quality.reduce((a, b) => a + b, 0),
+    scored: quality.length,
+  });
 }
 
 /**
- * {@link handoffStats} from what one pass over the events gathers (the SQLite ingest's recount
- * folds them in its query): the counts, the response hours of the responded events sorted
- * ascending, and the sum of the quality scores, added in the events' order from 0, with their
- * number.
+ * What {@link handoffStats} needs of a set of events, as a database can add it up: the counts,
+ * the quality scores' sum, and the response hours by rank (ascending, from 0), of which only the
+ * two on either side of each percentile's rank (see {@link percentileAt}) are asked for.
  */
-export function handoffStatsFrom(counts: Pick<HandoffStats, 'volume' | 'accepted' | 'rejected' | 'converted'>, sortedHours: ArrayLike<number>, qualitySum: number, qualityCount: number): HandoffStats {
+export interface HandoffTally {
+  volume: number;
+  accepted: number;
+  rejected: number;
+  converted: number;
+  responded: number;
+  responseHoursAt: (rank: number) => number;
+  qualitySum: number;
+  scored: number;
+}
+
+/** {@link handoffStats} from a tally of the events. */
+export function handoffStatsOf(t: HandoffTally): HandoffStats {
   return {
-    volume: counts.volume,
-    accepted: counts.accepted,
-    rejected: counts.rejected,
-    converted: counts.converted,
-    responded: sortedHours.length,
-    responseMedianHours: sortedHours.length ? round9(percentile(sortedHours, 0.5)) : null,
-    responseP90Hours: sortedHours.length ? round9(percentile(sortedHours, 0.9)) : null,
-    meanQuality: qualityCount ? round9(qualitySum / qualityCount) : null,
+    volume: t.volume,
+    accepted: t.accepted,
+    rejected: t.rejected,
+    converted: t.converted,
+    responded: t.responded,
+    responseMedianHours: t.responded ? round9(percentileAt(t.responded, RESPONSE_MEDIAN, t.responseHoursAt)) : null,
+    responseP90Hours: t.responded ? round9(percentileAt(t.responded, RESPONSE_P90, t.responseHoursAt)) : null,
+    meanQuality: t.scored ? round9(t.qualitySum / t.scored) : null,
   };
 }
 

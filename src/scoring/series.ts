@@ -65,14 +65,23 @@ export function trend(series: Array<{ month: Month; score: number | null }>): Tr
  * empty list or p outside [0, 1].
  */
 export function percentile(sortedValues: ArrayLike<number>, p: number): number {
-  if (sortedValues.length === 0) throw new RangeError('values: expected at least one value, received none');
+  return percentileAt(sortedValues.length, p, (rank) => sortedValues[rank]);
+}
+
+/**
+ * {@link percentile} of `count` values sorted ascending of which only two are at hand: `at(rank)`
+ * (from 0) is asked for ⌊h⌋ and, when h falls between two ranks, ⌊h⌋ + 1 (h = (count − 1) × p), so
+ * a database can pick those two and send them alone.
+ */
+export function percentileAt(count: number, p: number, at: (rank: number) => number): number {
+  if (count === 0) throw new RangeError('values: expected at least one value, received none');
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new RangeError(`p: expected a number from 0 to 1, received ${describe(p)}`);
-  const h = (sortedValues.length - 1) * p;
+  const h = (count - 1) * p;
   const lo = Math.floor(h);
   const frac = h - lo;
-  const below = sortedValues[lo];
+  const below = at(lo);
   if (frac === 0) return below;
-  const above = sortedValues[lo + 1];
+  const above = at(lo + 1);
   // Clamped so that rounding never takes the result outside the two values it lies between.
   return Math.min(above, Math.max(below, clean(below + frac * (above - below))));
 }
