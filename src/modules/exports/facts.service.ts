@@ -58,13 +58,20 @@ const MONTH_FIELDS = MONTH_COLUMNS.filter((c) => !MONTH_RESULTS.has(c));
 /** The `ledger_objective` columns a fact reads: all but the keys it shares with its month. */
 const OBJECTIVE_FIELDS = OBJECTIVE_COLUMNS.filter((c) => c !== 'agreement_id' && c !== 'month');
 
+/**
+ * The month's own columns of a facts page, read once a month as one JSON array (`month_cells`, in
+ * this order) rather than as a cell each on every objective's row: better-sqlite3 makes a
+ * JavaScript value of every cell of every row, and these, the same for a month's five or so rows,
+ * were a third of the statement's CPU on the large data set's CSV export (with `closed_now` and
+ * `holds` worked out once a month too). Their SQL: {@link monthCellsSql}.
+ */
+const MONTH_CELLS = ['agreement_id', 'month', 'agreement_key', 'tier', 'report_revision', 'disputed', 'closed_now', 'holds', 'provider_code', 'customer_code', 'service_code'] as const;
+/** A month cell's position in the JSON array of {@link MONTH_CELLS}. */
+const M = Object.fromEntries(MONTH_CELLS.map((c, i) => [c, i])) as { readonly [C in (typeof MONTH_CELLS)[number]]: number };
+
 /** The columns of a facts page's rows, in the statement's select list order: rows are read as arrays ({@link Sql.arrays}). */
 const FACT_ROW = [
-  'agreement_id',
-  'month',
-  'agreement_key',
-  'tier',
-  'report_revision',
+  'month_cells',
   'objective_id',
   'position',
   'metric_code',
@@ -78,36 +85,86 @@ const FACT_ROW = [
   'excused',
   'value',
   'deleted',
-  'closed_now',
-  'holds',
-  'disputed',
   'fact_updated_at',
-  'provider_code',
-  'customer_code',
-  'service_code',
   'unit',
 ] as const;
 /** A column's position in a row of {@link FACT_ROW}. */
 const F = Object.fromEntries(FACT_ROW.map((c, i) => [c, i])) as { readonly [C in (typeof FACT_ROW)[number]]: number };
 
 /**
+ * The month cells of each row of a page ({@link MONTH_CELLS}): a month's rows are consecutive and
+ * carry the same text, parsed once.
+ */
+function monthCellsOf(rows: unknown[][]): unknown[][] {
+  const out: unknown[][] = [];
+  let text: unknown;
+  let cells: unknown[] = [];
+  for (const r of rows) {
+    if (r[F.month_cells] !== text) {
+      text = r[F.month_cells];
+      cells = JSON.parse(String(text)) as unknown[];
+    }
+    out.push(cells);
+  }
+  return out;
+}
+
+/** Columns' SQL by name: an expression, or an expression and its parameters in order. */
+type ColumnSql<N extends string> = { readonly [C in N]: string | [string, unknown[]] };
+
+/** The SQL of `names`, in their order, with the parameters in order. */
+function sqlList<N extends string>(names: readonly N[], columns: ColumnSql<N>): { parts: string[]; params: unknown[] } {
+  const params: unknown[] = [];
+  const parts = names.map((c) => {
+    const column = columns[c];
+    if (typeof column === 'string') return column;
+    params.push(...column[1]);
+    return column[0];
+  });
+  return { parts, params };
+}
+
+/**
+ * The month cells' JSON array ({@link MONTH_CELLS}), with its parameters in order, for the instant
+ * `t`: `holds` (the month's stored evaluation holds at `t`; the rare months where it does not are
+ * read again whole, {@link reevaluated}) and `closed_now` worked out in SQL.
+ */
+function monthCellsSql(sql: Sql, now: Date): { text: string; params: unknown[] } {
+  const t = sql.date(now);
+  const yes = bool(sql, true);
+  const no = bool(sql, false);
+  const { parts, params } = sqlList(MONTH_CELLS, {
+    agreement_id: 'm.agreement_id',
+    month: 'm.month',
+    agreement_key: 'm.agreement_key',
+    tier: 'm.tier',
+    report_revision: 'm.report_revision',
+    disputed: 'm.disputed',
+    closed_now: ['case when m.closed = ? and m.closed_at <= ? then 1 else 0 end', [yes, t]],
+    holds: [
+      'case when m.deleted = ? or (m.closed = ? and m.closed_at <= ?) or (m.closed = ? and m.computed_at <= ? and (m.valid_until is null or m.valid_until > ?)) then 1 else 0 end',
+      [yes, yes, t, no, t, t],
+    ],
+    provider_code: 'pd.code',
+    customer_code: 'cd.code',
+    service_code: 'sv.code',
+  });
+  const list = parts.join(', ');
+  return { text: sql.pg ? `json_build_array(${list})::text` : `json_array(${list})`, params };
+}
+
+/**
  * The select list of {@link factStatement}, with its parameters in order, for the instant `t`: the
- * fact's columns, with what depends on `t` worked out in SQL: `holds` (the month's stored
- * evaluation holds at `t`; the rare months where it does not are read again whole,
- * {@link reevaluated}), `closed_now`, the value (none while the month runs, rule 0) and
- * `fact_updated_at`.
+ * fact's columns, with what depends on `t` worked out in SQL: the value (none while the month
+ * runs, rule 0) and `fact_updated_at`.
  */
 function factSelect(sql: Sql, now: Date): { text: string; params: unknown[] } {
   const max = (a: string, b: string) => (sql.pg ? `greatest(${a}, ${b})` : `max(${a}, ${b})`);
   const t = sql.date(now);
   const yes = bool(sql, true);
   const no = bool(sql, false);
-  const columns: { readonly [C in (typeof FACT_ROW)[number]]: string | [string, unknown[]] } = {
-    agreement_id: 'm.agreement_id',
-    month: 'm.month',
-    agreement_key: 'm.agreement_key',
-    tier: 'm.tier',
-    report_revision: 'm.report_revision',
+  const { parts, params } = sqlList(FACT_ROW, {
+    month_cells: 'm.month_cells',
     objective_id: 'o.objective_id',
     position: 'o.position',
     metric_code: 'o.metric_code',
@@ -121,29 +178,13 @@ function factSelect(sql: Sql, now: Date): { text: string; params: unknown[] } {
     excused: 'o.excused',
     value: ['case when m.month_ends_at > ? then null else o.input_value end', [t]],
     deleted: ['case when m.deleted = ? or o.deleted = ? then 1 else 0 end', [yes, yes]],
-    closed_now: ['case when m.closed = ? and m.closed_at <= ? then 1 else 0 end', [yes, t]],
-    holds: [
-      'case when m.deleted = ? or (m.closed = ? and m.closed_at <= ?) or (m.closed = ? and m.computed_at <= ? and (m.valid_until is null or m.valid_until > ?)) then 1 else 0 end',
-      [yes, yes, t, no, t, t],
-    ],
-    disputed: 'm.disputed',
     fact_updated_at: [
       `case when m.deleted = ? and o.deleted = ? and m.closed = ? and m.valid_until <= ? then ${max(max('m.updated_at', 'o.updated_at'), 'm.valid_until')} else ${max('m.updated_at', 'o.updated_at')} end`,
       [no, no, no, t],
     ],
-    provider_code: 'm.provider_code',
-    customer_code: 'm.customer_code',
-    service_code: 'm.service_code',
     unit: 'mt.unit',
-  };
-  const params: unknown[] = [];
-  const text = FACT_ROW.map((c) => {
-    const column = columns[c];
-    if (typeof column === 'string') return `${column} as "${c}"`;
-    params.push(...column[1]);
-    return `${column[0]} as "${c}"`;
-  }).join(', ');
-  return { text, params };
+  });
+  return { text: parts.map((p, i) => `${p} as "${FACT_ROW[i]}"`).join(', '), params };
 }
 
 /**
@@ -153,13 +194,13 @@ function factSelect(sql: Sql, now: Date): { text: string; params: unknown[] } {
  * whose objectives qualifies still yields one row, with no objective, so the cursor can move past
  * it), the party and service codes and the metric's unit, in the facts' order.
  *
- * The month's party and service codes are joined inside, once a month rather than once a row.
- * Only what a fact shows is read ({@link factSelect}).
+ * The month's party and service codes are joined inside, once a month rather than once a row, and
+ * the month's own columns are made into one JSON text there ({@link MONTH_CELLS}). Only what a
+ * fact shows is read ({@link factSelect}).
  */
-function factStatement(select: string, months: { from: string; where: string[] }, objectives: string[], rows: string[]): string {
+function factStatement(select: string, cells: string, months: { from: string; where: string[] }, objectives: string[], rows: string[]): string {
   return `select ${select}
-  from (select m.agreement_id, m.month, m.agreement_key, m.tier, m.report_revision, m.month_ends_at, m.deleted, m.closed, m.closed_at, m.computed_at, m.valid_until,
-      m.disputed, m.updated_at, pd.code as provider_code, cd.code as customer_code, sv.code as service_code
+  from (select m.agreement_id, m.month, m.agreement_key, m.month_ends_at, m.deleted, m.closed, m.valid_until, m.updated_at, ${cells} as month_cells
     from ${months.from}
     join agreement a on a.id = m.agreement_id
     left join department pd on pd.id = m.provider_id
@@ -295,10 +336,15 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
   // Every month but the cursor's yields at least one row, so `first + 2` months are enough for
   // `first + 1` rows.
   const select = factSelect(sql, now);
-  const found = await sql.arrays(factStatement(select.text, { from, where }, on, outer), [...select.params, ...params, first + 2, ...onParams, ...outerParams, first + 1]);
+  const cells = monthCellsSql(sql, now);
+  const found = await sql.arrays(factStatement(select.text, cells.text, { from, where }, on, outer), [...select.params, ...cells.params, ...params, first + 2, ...onParams, ...outerParams, first + 1]);
   const page = found.length > first ? found.slice(0, first) : found;
   const stale: Array<{ agreementId: string; month: Month }> = [];
-  for (const r of page) if (r[F.objective_id] != null && !isTrue(r[F.holds]) && !isTrue(r[F.deleted])) stale.push({ agreementId: String(r[F.agreement_id]), month: String(r[F.month]) });
+  const monthCells = monthCellsOf(page);
+  page.forEach((r, i) => {
+    if (r[F.objective_id] != null && !isTrue(monthCells[i][M.holds]) && !isTrue(r[F.deleted]))
+      stale.push({ agreementId: String(monthCells[i][M.agreement_id]), month: String(monthCells[i][M.month]) });
+  });
   const shown = await reevaluated(ctx, stale, which);
 
   const rows: MeasurementFact[] = [];
@@ -311,24 +357,26 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
     if (!d) instants.set(v, (d = asDate(v)));
     return d;
   };
-  for (const r of page) {
+  for (let i = 0; i < page.length; i++) {
+    const r = page[i];
     if (r[F.objective_id] == null) continue;
     // The row's columns read in place: one object per fact, the fact itself.
-    const agreementId = String(r[F.agreement_id]);
-    const month = String(r[F.month]);
+    const m = monthCells[i];
+    const agreementId = String(m[M.agreement_id]);
+    const month = String(m[M.month]);
     const objectiveId = String(r[F.objective_id]);
     const deleted = isTrue(r[F.deleted]);
     const again = shown.size && !deleted ? shown.get(`${agreementId}|${month}|${objectiveId}`) : undefined;
     const source = r[F.source] as MetricSource;
-    const revision = r[F.report_revision];
-    const provider = r[F.provider_code];
-    const customer = r[F.customer_code];
-    const service = r[F.service_code];
+    const revision = m[M.report_revision];
+    const provider = m[M.provider_code];
+    const customer = m[M.customer_code];
+    const service = m[M.service_code];
     rows.push({
       id: `${agreementId}:${month}:${objectiveId}`,
       month,
-      agreementKey: String(r[F.agreement_key]),
-      tier: r[F.tier] as Tier,
+      agreementKey: String(m[M.agreement_key]),
+      tier: m[M.tier] as Tier,
       provider: provider == null ? null : String(provider),
       customer: customer == null ? null : String(customer),
       service: service == null ? null : String(service),
@@ -348,19 +396,20 @@ export async function measurementFacts(ctx: Context, filter: FactFilter, first: 
       // When a shown value last changed: the month's row (revision, dispute, terms), the
       // objective's row, or the passing of the instant the stored evaluation held until.
       updatedAt: instant(r[F.fact_updated_at]),
-      disputed: again ? again.disputed : !isTrue(r[F.closed_now]) && isTrue(r[F.disputed]),
+      disputed: again ? again.disputed : !isTrue(m[M.closed_now]) && isTrue(m[M.disputed]),
       deleted,
     });
   }
   const last = page[page.length - 1];
+  const lastMonth = monthCells[page.length - 1];
   return {
     rows,
     hasNextPage: found.length > first,
     endCursor: last
       ? FACT_CURSOR.encode([
           asOf,
-          String(last[F.agreement_key]),
-          String(last[F.month]),
+          String(lastMonth[M.agreement_key]),
+          String(lastMonth[M.month]),
           ...(last[F.objective_id] == null ? ([AFTER_MONTH.p, AFTER_MONTH.o] as const) : ([Number(last[F.position]), String(last[F.objective_id])] as const)),
         ])
       : (after ?? null),
