@@ -10,13 +10,14 @@
  */
 import type { MikroORM } from '@mikro-orm/core';
 import { setMaxListeners } from 'node:events';
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { setActor } from '../common/actor';
 import { BackgroundBudget } from '../common/background-budget';
 import { loggableError } from '../common/logging';
 import type { OutboxSignal } from '../common/outbox-signal';
 import { type AttemptOutcome, claimDue, type ClaimedDelivery, leaseMs, prepareAttempts, recordOutcomes, releaseClaim, sendAttempt } from '../modules/webhooks/webhook.delivery';
-import { fanOut } from '../modules/webhooks/webhook.fanout';
+import { fanOut, type FannedOutDelivery } from '../modules/webhooks/webhook.fanout';
 import { TickChain } from './tick-chain';
 import type { WebhookSettings } from '../modules/webhooks/webhook.settings';
 
@@ -49,6 +50,12 @@ const CONCURRENCY = 16;
  */
 const MAX_DEFER_MS = 250;
 const DEFER_STEP_MS = 10;
+/**
+ * The fan-out claims the deliveries it writes and hands them to the senders at once (no claim and
+ * preparation of their own), then goes on with the next events while they are sent; it waits
+ * while this many deliveries are queued or in flight, so that it stays about a batch ahead.
+ */
+const SEND_AHEAD = 2 * CLAIM_BATCH;
 
 /** What a tick did. */
 export interface WebhookTickResult {
@@ -69,6 +76,8 @@ export class WebhookWorker {
   private readonly stopping = new AbortController();
   /** The main thread's share for this worker's work (see {@link BackgroundBudget}). */
   readonly budget: BackgroundBudget;
+  /** Attempts in flight, at most {@link CONCURRENCY}, the others waiting in line (first come, first sent). */
+  private readonly senders = pLimit(CONCURRENCY);
 
   constructor(
     private readonly orm: MikroORM,
@@ -139,20 +148,36 @@ export class WebhookWorker {
     const result: WebhookTickResult = { events: 0, created: 0, attempted: 0, delivered: 0, failed: 0 };
     if (this.stopping.signal.aborted) return result;
     const budget = this.budget;
+    // Batches being sent (each recorded when its attempts end), and how many deliveries they hold.
+    const sending = new Set<Promise<void>>();
+    let queued = 0;
     for (let events = 0; events < FAN_OUT_ROUNDS * FAN_OUT_BATCH && !this.stopping.signal.aborted;) {
       await this.deferToBusy();
+      while (queued >= SEND_AHEAD) await Promise.race(sending);
       const size = budget.contended ? FAN_OUT_BATCH_CONTENDED : FAN_OUT_BATCH;
+      // A delivery waits behind those queued before it, each attempt at most the timeout.
+      const lease = (deliveries: number) => leaseMs(this.settings.timeoutMs, Math.ceil((queued + deliveries) / CONCURRENCY));
       const r = await budget.run(() =>
         this.orm.em.fork().transactional(async (em) => {
           setActor(em, { userId: null, role: 'SYSTEM', requestId: 'webhooks:fan-out' });
-          return fanOut(em, now, size);
+          return fanOut(em, now, size, { lease });
         }),
       );
       result.events += r.events;
       result.created += r.deliveries;
       events += r.events;
+      if (r.claimed.length) {
+        const count = r.claimed.length;
+        queued += count;
+        const batch = this.sendBatch(r.claimed, now, result).finally(() => {
+          queued -= count;
+          sending.delete(batch);
+        });
+        sending.add(batch);
+      }
       if (r.events < size) break;
     }
+    await Promise.all(sending);
     // Batch after batch while full ones come (a burst), up to a bound; the next tick goes on.
     for (let claims = 0; claims < CLAIM_ROUNDS * CLAIM_BATCH && !this.stopping.signal.aborted;) {
       await this.deferToBusy();
@@ -177,34 +202,50 @@ export class WebhookWorker {
   }
 
   /**
-   * Sends a claimed batch, at most {@link CONCURRENCY} at once, then records the outcomes in one
+   * Sends a claimed batch: prepares its messages (two statements), then as {@link sendBatch}.
+   */
+  private async attemptBatch(claimed: ClaimedDelivery[], now: Date, result: WebhookTickResult): Promise<void> {
+    let prepared;
+    try {
+      prepared = await this.budget.run(() => prepareAttempts(this.orm.em.fork(), claimed, now));
+    } catch (e) {
+      // The claims expire with their lease and the deliveries are tried again.
+      this.logger.error({ err: loggableError(e), deliveries: claimed.length }, 'webhook batch failed to run');
+      return;
+    }
+    await this.sendBatch(
+      claimed.flatMap((c) => (prepared.has(c.id) ? [{ claimed: c, attempt: prepared.get(c.id)! }] : [])),
+      now,
+      result,
+    );
+  }
+
+  /**
+   * Sends a batch, its attempts in line behind those of earlier batches (at most
+   * {@link CONCURRENCY} in flight for the whole worker), then records the outcomes in one
    * transaction (410s last, so the deliveries they cancel do not include ones just delivered). If
    * the process dies before that, the claims expire and the batch is sent again: at least once,
    * with the same `webhook-id`, as the spec expects receivers to handle.
    */
-  private async attemptBatch(claimed: ClaimedDelivery[], now: Date, result: WebhookTickResult): Promise<void> {
+  private async sendBatch(batch: readonly FannedOutDelivery[], now: Date, result: WebhookTickResult): Promise<void> {
     const outcomes: Array<{ claimed: ClaimedDelivery; outcome: AttemptOutcome }> = [];
     const released: ClaimedDelivery[] = [];
     try {
       const budget = this.budget;
       const gate = <T>(unit: () => T) => budget.start(unit);
-      const prepared = await budget.run(() => prepareAttempts(this.orm.em.fork(), claimed, now));
-      const queue = claimed.filter((c) => prepared.has(c.id));
-      const send = async () => {
-        for (let c = queue.shift(); c; c = queue.shift()) {
-          if (this.stopping.signal.aborted) {
-            released.push(c);
-            continue;
-          }
-          try {
-            outcomes.push({ claimed: c, outcome: await sendAttempt(prepared.get(c.id)!, { ...this.settings, signal: this.stopping.signal, gate }) });
-          } catch (e) {
-            if (!this.stopping.signal.aborted) throw e;
-            released.push(c);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, send));
+      await Promise.all(
+        batch.map(({ claimed, attempt }) =>
+          this.senders(async () => {
+            if (this.stopping.signal.aborted) return void released.push(claimed);
+            try {
+              outcomes.push({ claimed, outcome: await sendAttempt(attempt, { ...this.settings, signal: this.stopping.signal, gate }) });
+            } catch (e) {
+              if (!this.stopping.signal.aborted) throw e;
+              released.push(claimed);
+            }
+          }),
+        ),
+      );
       await budget.run(() =>
         this.orm.em.fork().transactional(async (em) => {
           await recordOutcomes(em, outcomes, now);
@@ -218,7 +259,7 @@ export class WebhookWorker {
       }
     } catch (e) {
       // The claims expire with their lease and the deliveries are tried again.
-      this.logger.error({ err: loggableError(e), deliveries: claimed.length }, 'webhook batch failed to run');
+      this.logger.error({ err: loggableError(e), deliveries: batch.length }, 'webhook batch failed to run');
     }
   }
 }

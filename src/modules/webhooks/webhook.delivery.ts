@@ -90,11 +90,16 @@ export async function prepareAttempts(em: EntityManager, claimed: readonly Claim
     const sub = subById.get(c.subscriptionId);
     const body = bodyById.get(c.eventId);
     if (!sub || body === undefined) continue;
-    const secrets = [sub.secret];
-    if (sub.previous_secret && sub.previous_secret_expires_at !== null && asDate(sub.previous_secret_expires_at) > now) secrets.push(sub.previous_secret);
-    prepared.set(c.id, { url: sub.url, eventId: c.eventId, body, secrets });
+    prepared.set(c.id, attemptOf({ url: sub.url, secret: sub.secret, previousSecret: sub.previous_secret, previousSecretExpiresAt: sub.previous_secret_expires_at }, c.eventId, body, now));
   }
   return prepared;
+}
+
+/** An attempt of an event's delivery to a subscription: signed with its secret and, until it expires at `now`, the one before the last rotation. */
+export function attemptOf(sub: { url: string; secret: string; previousSecret?: string | null; previousSecretExpiresAt?: unknown }, eventId: string, body: string, now: Date): PreparedAttempt {
+  const secrets = [sub.secret];
+  if (sub.previousSecret && sub.previousSecretExpiresAt != null && asDate(sub.previousSecretExpiresAt) > now) secrets.push(sub.previousSecret);
+  return { url: sub.url, eventId, body, secrets };
 }
 
 /** The headers of an attempt sent at `sentAt` (the wall clock: `webhook-timestamp` is for the receiver's replay window). */

@@ -10,7 +10,9 @@ import { consumeOutbox, type OutboxEvent } from '../../common/outbox';
 import { mayReadEvent } from '../../common/policy';
 import { Role } from '../../common/role';
 import { sqlOf } from '../../common/sql';
+import { attemptOf, type ClaimedDelivery, type PreparedAttempt } from './webhook.delivery';
 import { WebhookDeliveryStatus, WebhookStatus, WebhookSubscription } from './webhook.entity';
+import { envelopeOf } from './webhook.signing';
 
 /** Delivery rows per insert statement. */
 const INSERT_ROWS = 250;
@@ -46,10 +48,30 @@ export function hears(sub: Pick<WebhookSubscription, 'eventTypes' | 'outboxTx' |
   return !sub.outboxSnapshot || !committedIn(sub.outboxSnapshot, tx);
 }
 
-/** Fans out at most `limit` events; returns how many events it read and deliveries it wrote. */
-export async function fanOut(em: EntityManager, now: Date, limit: number): Promise<{ events: number; deliveries: number }> {
+/** A delivery the fan-out created already claimed (see {@link fanOut}), with its attempt. */
+export interface FannedOutDelivery {
+  claimed: ClaimedDelivery;
+  attempt: PreparedAttempt;
+}
+
+/**
+ * Fans out at most `limit` events; returns how many events it read and deliveries it wrote. With
+ * `claim`, the deliveries are written claimed by the caller (their `lease_until` is
+ * `now + claim.lease(count)`, `count` the deliveries written) and returned with their attempts, so
+ * the caller sends them without a claim and a preparation of its own: the first attempt of a fresh
+ * delivery. If the caller dies before recording, the lease expires and any instance claims them as
+ * usual (at least once, the same `webhook-id`). Only rows this statement inserted are returned (a
+ * pair already written is not).
+ */
+export async function fanOut(
+  em: EntityManager,
+  now: Date,
+  limit: number,
+  claim?: { lease: (deliveries: number) => number },
+): Promise<{ events: number; deliveries: number; claimed: FannedOutDelivery[] }> {
   const sql = sqlOf(em);
   let deliveries = 0;
+  const claimed: FannedOutDelivery[] = [];
   const events = await consumeOutbox(em, WEBHOOK_CONSUMER, limit, now, async (batch) => {
     const subs = (await em.find(WebhookSubscription, { status: WebhookStatus.ENABLED }, { disableIdentityMap: true })).map((s) => ({
       id: s.id,
@@ -58,35 +80,52 @@ export async function fanOut(em: EntityManager, now: Date, limit: number): Promi
       outboxTx: String(s.outboxTx),
       outboxSeq: s.outboxSeq,
       outboxSnapshot: s.outboxSnapshot ?? null,
+      url: s.url,
+      secret: s.secret,
+      previousSecret: s.previousSecret,
+      previousSecretExpiresAt: s.previousSecretExpiresAt,
     }));
     if (!subs.length) return;
-    const rows = batch.flatMap((event) =>
-      subs
-        .filter((sub) => hears(sub, event))
-        .map((sub) => ({
-          id: randomUUID(),
-          subscription_id: sub.id,
-          event_id: event.id,
-          event_seq: event.seq,
-          event_type: event.type,
-          status: WebhookDeliveryStatus.PENDING,
-          attempts: 0,
-          cycle_start: 0,
-          next_attempt_at: sql.date(now),
-          created_at: sql.date(now),
-          updated_at: sql.date(now),
-        })),
-    );
+    const pairs = batch.flatMap((event) => subs.filter((sub) => hears(sub, event)).map((sub) => ({ event, sub, id: randomUUID() })));
+    if (!pairs.length) return;
+    const leaseUntil = claim ? new Date(now.getTime() + claim.lease(pairs.length)) : null;
+    const rows = pairs.map(({ event, sub, id }) => ({
+      id,
+      subscription_id: sub.id,
+      event_id: event.id,
+      event_seq: event.seq,
+      event_type: event.type,
+      status: WebhookDeliveryStatus.PENDING,
+      attempts: 0,
+      cycle_start: 0,
+      next_attempt_at: sql.date(now),
+      lease_until: leaseUntil && sql.date(leaseUntil),
+      created_at: sql.date(now),
+      updated_at: sql.date(now),
+    }));
+    const inserted = new Set<string>();
     for (let i = 0; i < rows.length; i += INSERT_ROWS) {
       const chunk = rows.slice(i, i + INSERT_ROWS);
       const columns = Object.keys(chunk[0]);
       const tuple = `(${columns.map(() => '?').join(', ')})`;
-      await sql.run(
-        `insert into "webhook_delivery" (${columns.map((c) => `"${c}"`).join(', ')}) values ${chunk.map(() => tuple).join(', ')} on conflict ("subscription_id", "event_id") do nothing`,
+      const written = await sql.rows<{ id: string }>(
+        `insert into "webhook_delivery" (${columns.map((c) => `"${c}"`).join(', ')}) values ${chunk.map(() => tuple).join(', ')} on conflict ("subscription_id", "event_id") do nothing returning "id"`,
         chunk.flatMap((r) => columns.map((c) => r[c as keyof typeof r])),
       );
+      for (const { id } of written) inserted.add(id);
     }
     deliveries += rows.length;
+    if (!leaseUntil) return;
+    const bodies = new Map<string, string>();
+    for (const { event, sub, id } of pairs) {
+      if (!inserted.has(id)) continue;
+      let body = bodies.get(event.id);
+      if (body === undefined) bodies.set(event.id, (body = envelopeOf(event)));
+      claimed.push({
+        claimed: { id, subscriptionId: sub.id, eventId: event.id, attempts: 0, cycleStart: 0, leaseUntil },
+        attempt: attemptOf(sub, event.id, body, now),
+      });
+    }
   });
-  return { events, deliveries };
+  return { events, deliveries, claimed };
 }
