@@ -54,10 +54,18 @@ export async function findDirectly<T extends object>(
   const sql = sqlOf(em);
   const statement = `select * from "${meta.tableName}" where ${conditions.join(' and ')}${order.length ? ` order by ${order.join(', ')}` : ''}${options.forUpdate && sql.pg ? ' for update' : ''}`;
   const rows = await sql.rows<Record<string, unknown>>(statement, params);
-  const driver = em.getDriver();
-  const factory = em.getEntityFactory();
-  const refresh = !!options.forUpdate;
-  return rows.map((row) => factory.create<T>(meta.className, driver.mapResult(row as never, meta) as never, { merge: true, refresh, convertCustomTypes: true }));
+  return rows.map((row) => managedFromRow(em, entity, row, !!options.forUpdate));
+}
+
+/**
+ * A row of `entity` as the database returns it (`select *`, or `returning *` of a plain write) made
+ * a managed entity of `em`, as if the ORM had loaded it: `refresh` overwrites an entity already
+ * loaded (and the state the next flush compares with), so a row this transaction wrote is not
+ * written again.
+ */
+export function managedFromRow<T extends object>(em: EntityManager, entity: EntityName<T>, row: Record<string, unknown>, refresh: boolean): T {
+  const meta = em.getMetadata().get<T>(Utils.className(entity));
+  return em.getEntityFactory().create<T>(meta.className, em.getDriver().mapResult(row as never, meta) as never, { merge: true, refresh, convertCustomTypes: true });
 }
 
 /**

@@ -203,25 +203,34 @@ interface CloseState {
   reopeningId: string | null;
 }
 
-async function loadCloses(sql: Sql, agreementIds: string[], from: Month, to: Month): Promise<Map<string, CloseState>> {
-  const out = new Map<string, CloseState>();
+/** The month closes of some agreements over a month range, as rows (with their close instants). */
+async function readCloses(sql: Sql, agreementIds: string[], from: Month, to: Month): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = [];
   for (let i = 0; i < agreementIds.length; i += 500) {
     const ids = agreementIds.slice(i, i + 500);
-    const rows = await sql.rows<Record<string, unknown>>(
-      `select id, agreement_id, month, snapshot, late_data_at, reopened_at, reopening_id from month_close where agreement_id in (${ids.map(() => '?').join(', ')}) and month >= ? and month <= ?`,
-      [...ids, from, to],
+    out.push(
+      ...(await sql.rows<Record<string, unknown>>(
+        `select id, agreement_id, month, closed_at, snapshot, late_data_at, reopened_at, reopening_id from month_close where agreement_id in (${ids.map(() => '?').join(', ')}) and month >= ? and month <= ?`,
+        [...ids, from, to],
+      )),
     );
-    for (const r of rows) {
-      const k = keyOf(String(r.agreement_id), String(r.month));
-      const state = out.get(k) ?? { active: null, reopenedAt: null, reopeningId: null };
-      const reopenedAt = dateOrNull(r.reopened_at);
-      if (!reopenedAt) state.active = { id: String(r.id), record: fromSnapshot(String(r.snapshot)), lateDataAt: dateOrNull(r.late_data_at) };
-      else if (!state.reopenedAt || reopenedAt > state.reopenedAt) {
-        state.reopenedAt = reopenedAt;
-        state.reopeningId = r.reopening_id == null ? null : String(r.reopening_id);
-      }
-      out.set(k, state);
+  }
+  return out;
+}
+
+/** The close state of each agreement-month of {@link readCloses}' rows, by key. */
+function closesOf(rows: Array<Record<string, unknown>>): Map<string, CloseState> {
+  const out = new Map<string, CloseState>();
+  for (const r of rows) {
+    const k = keyOf(String(r.agreement_id), String(r.month));
+    const state = out.get(k) ?? { active: null, reopenedAt: null, reopeningId: null };
+    const reopenedAt = dateOrNull(r.reopened_at);
+    if (!reopenedAt) state.active = { id: String(r.id), record: fromSnapshot(String(r.snapshot)), lateDataAt: dateOrNull(r.late_data_at) };
+    else if (!state.reopenedAt || reopenedAt > state.reopenedAt) {
+      state.reopenedAt = reopenedAt;
+      state.reopeningId = r.reopening_id == null ? null : String(r.reopening_id);
     }
+    out.set(k, state);
   }
   return out;
 }
@@ -322,10 +331,17 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const wantedKeys = new Set(keys.map((k) => keyOf(k.agreementId, k.month)));
   const items = (await measuredMonths(ctx, agreements, monthList)).filter((m) => wantedKeys.has(keyOf(m.agreement.id, m.month)));
   const ids = [...wanted.keys()];
-  await takeBackLaterCloses(sql, keys, now);
+  // The closes are read once (issue 19 goal 2: a submission read them twice); only when one of
+  // the scope's months closed after `now` are they taken back and read again.
+  let closeRows = await readCloses(sql, ids, from, to);
+  const scoped = new Set(keys.map((k) => k.agreementId));
+  if (closeRows.some((r) => scoped.has(String(r.agreement_id)) && (dateOrNull(r.closed_at) as Date).getTime() > now.getTime())) {
+    await takeBackLaterCloses(sql, keys, now);
+    closeRows = await readCloses(sql, ids, from, to);
+  }
   // One after the other: a transaction's connection runs one statement at a time.
   const stored = await loadStored(sql, ids, from, to);
-  const closes = await loadCloses(sql, ids, from, to);
+  const closes = closesOf(closeRows);
   // A reopened month closes again no earlier than its reopening; it is scored at that instant.
   const notBefore = new Map([...closes].filter(([, c]) => c.reopenedAt).map(([k, c]) => [k, c.reopenedAt as Date]));
   const scored = await scoreMonths(ctx, items, now, { from, to }, { frozen: false, closeNotBefore: notBefore });

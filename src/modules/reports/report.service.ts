@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isUUID } from 'class-validator';
 import { groupBy } from '../../common/collections';
 import { assertAsOf, breathe } from '../../common/bounds';
-import { type EntityManager, type FilterQuery, ref } from '@mikro-orm/core';
+import { type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { normalizeCode } from '../../common/codes';
 import { rowLock } from '../../common/locks';
@@ -23,13 +23,14 @@ import { chainAt, type LoadedObjective, prefetchChain } from '../agreements/agre
 import { effectiveObjectives } from '../agreements/inheritance';
 import { principalOf } from '../../common/authorization';
 import { Metric, MetricSource, UNIT_DEFAULTS } from '../catalog/metric.entity';
-import { DisputeRuling, type FrictionItem, frictionItemsOf, Report, type ReportDraft, ReportRevision, ReportStatus, ReportValue } from './report.entity';
+import { DisputeRuling, type FrictionItem, frictionItemsOf, Report, type ReportDraft, ReportRevision, ReportStatus } from './report.entity';
 import { assertMay } from '../../common/policy';
 import { measuredInMonth } from '../../scoring/measured';
 import type { DisputeReportInput, ReportDecisionInput, ReportFilter, ReportValueInput, SaveReportDraftInput, SettleDisputeInput, SubmitReportInput } from './report.inputs';
 import { findDirectly, loadManyOrThrow, readDirectly } from '../../common/loaders';
 import { asDate, bool, sqlOf } from '../../common/sql';
 import type { OverdueReport } from './report.types';
+import { writeSubmission } from './submission.write';
 
 /** An effective objective of an agreement-month with its metric. */
 export interface MonthObjective {
@@ -368,32 +369,21 @@ export function submitReport(ctx: Context, input: SubmitReportInput, now = ctx.r
     const problems = asSent(contentProblems(m, content, true), input);
     if (problems.length) throw new UserErrorsException(problems);
     const statusBefore = existing?.status ?? null;
-    const report = existing ?? em.create(Report, { agreement: m.agreement, month: m.month, status: ReportStatus.DRAFT });
-    if (!report.firstSubmittedAt) {
-      const due = dueFor(m.agreement, m.version, m.month);
-      report.firstSubmittedAt = now;
-      report.lateByWorkingDays = workingDaysLate(m.version.calendar, due.dueDate, now);
-    }
-    report.revisionCount += 1;
-    report.status = ReportStatus.SUBMITTED;
-    report.draft = null;
-    report.draftSavedAt = null;
-    const revision = em.create(ReportRevision, {
-      report,
-      number: report.revisionCount,
+    const first = existing?.firstSubmittedAt ? null : { at: now, lateByWorkingDays: workingDaysLate(m.version.calendar, dueFor(m.agreement, m.version, m.month).dueDate, now) };
+    const objectives = new Map(m.objectives.map((o) => [o.objective.id, o]));
+    // Plain statements, the same rows and audit entries as the unit of work wrote (submission.write.ts).
+    const { report, revision } = await writeSubmission(em, {
+      agreementId: m.agreement.id,
+      month: m.month,
+      existing,
+      first,
       narrative: (content.narrative as string).trim(),
       frictionItems: content.frictionItems,
       submittedAt: now,
       submittedByUserId: principalOf(ctx).userId,
       acceptanceDueAt: acceptanceDueFor(m.version, now),
+      values: content.values.map((v) => ({ objectiveId: v.objectiveId, metricId: (objectives.get(v.objectiveId) as MonthObjective).metric.id, value: v.value })),
     });
-    report.latestRevision = ref(revision);
-    const objectives = new Map(m.objectives.map((o) => [o.objective.id, o]));
-    content.values.forEach((v, position) => {
-      const o = objectives.get(v.objectiveId) as MonthObjective;
-      em.create(ReportValue, { revision, objective: o.objective, metric: o.metric, position, value: v.value });
-    });
-    await em.flush();
     // The terms read above stay as they were in this write: the ledger sync reads them from there.
     shareLoaders(em, m.loaders);
     touchLedger(em, now, { agreementId: m.agreement.id, months: [m.month] });
