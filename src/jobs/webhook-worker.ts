@@ -10,6 +10,7 @@
  */
 import type { MikroORM } from '@mikro-orm/core';
 import { setMaxListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { setActor } from '../common/actor';
@@ -151,38 +152,47 @@ export class WebhookWorker {
     // Batches being sent (each recorded when its attempts end), and how many deliveries they hold.
     const sending = new Set<Promise<void>>();
     let queued = 0;
-    for (let events = 0; events < FAN_OUT_ROUNDS * FAN_OUT_BATCH && !this.stopping.signal.aborted;) {
-      await this.deferToBusy();
-      while (queued >= SEND_AHEAD) await Promise.race(sending);
-      const size = budget.contended ? FAN_OUT_BATCH_CONTENDED : FAN_OUT_BATCH;
-      // A delivery waits behind those queued before it, each attempt at most the timeout.
-      const lease = (deliveries: number) => leaseMs(this.settings.timeoutMs, Math.ceil((queued + deliveries) / CONCURRENCY));
-      const r = await budget.run(() =>
-        this.orm.em.fork().transactional(async (em) => {
-          setActor(em, { userId: null, role: 'SYSTEM', requestId: 'webhooks:fan-out' });
-          return fanOut(em, now, size, { lease });
-        }),
-      );
-      result.events += r.events;
-      result.created += r.deliveries;
-      events += r.events;
-      if (r.claimed.length) {
-        const count = r.claimed.length;
-        queued += count;
-        const batch = this.sendBatch(r.claimed, now, result).finally(() => {
-          queued -= count;
-          sending.delete(batch);
-        });
-        sending.add(batch);
+    // Leases run from `now`, the tick's start; the tick's later rounds are written after waiting
+    // for sends, so each lease also covers the time the tick has taken so far.
+    const started = performance.now();
+    const elapsed = () => Math.ceil(performance.now() - started);
+    try {
+      for (let events = 0; events < FAN_OUT_ROUNDS * FAN_OUT_BATCH && !this.stopping.signal.aborted;) {
+        await this.deferToBusy();
+        while (queued >= SEND_AHEAD) await Promise.race(sending);
+        const size = budget.contended ? FAN_OUT_BATCH_CONTENDED : FAN_OUT_BATCH;
+        // A delivery waits behind those queued before it, each attempt at most the timeout.
+        const lease = (deliveries: number) => elapsed() + leaseMs(this.settings.timeoutMs, Math.ceil((queued + deliveries) / CONCURRENCY));
+        const r = await budget.run(() =>
+          this.orm.em.fork().transactional(async (em) => {
+            setActor(em, { userId: null, role: 'SYSTEM', requestId: 'webhooks:fan-out' });
+            return fanOut(em, now, size, { lease });
+          }),
+        );
+        result.events += r.events;
+        result.created += r.deliveries;
+        events += r.events;
+        if (r.claimed.length) {
+          const count = r.claimed.length;
+          queued += count;
+          const batch = this.sendBatch(r.claimed, now, result).finally(() => {
+            queued -= count;
+            sending.delete(batch);
+          });
+          sending.add(batch);
+        }
+        if (r.events < size) break;
       }
-      if (r.events < size) break;
+    } finally {
+      // Also when a fan-out round fails: the batches already handed over are sent and recorded
+      // before the tick ends (stop() waits for the tick, and the next tick's leases count on it).
+      await Promise.allSettled(sending);
     }
-    await Promise.all(sending);
     // Batch after batch while full ones come (a burst), up to a bound; the next tick goes on.
     for (let claims = 0; claims < CLAIM_ROUNDS * CLAIM_BATCH && !this.stopping.signal.aborted;) {
       await this.deferToBusy();
       const size = budget.contended ? CLAIM_BATCH_CONTENDED : CLAIM_BATCH;
-      const claimed = await budget.run(() => this.orm.em.fork().transactional((em) => claimDue(em, now, size, leaseMs(this.settings.timeoutMs, Math.ceil(size / CONCURRENCY)))));
+      const claimed = await budget.run(() => this.orm.em.fork().transactional((em) => claimDue(em, now, size, elapsed() + leaseMs(this.settings.timeoutMs, Math.ceil(size / CONCURRENCY)))));
       if (claimed.length) await this.attemptBatch(claimed, now, result);
       claims += claimed.length;
       // Newly committed events wait for no more than this batch: the next tick fans them out first.
@@ -233,7 +243,9 @@ export class WebhookWorker {
     try {
       const budget = this.budget;
       const gate = <T>(unit: () => T) => budget.start(unit);
-      await Promise.all(
+      // Every attempt ends before the outcomes are recorded, even when one of them throws: the
+      // ones that did go out are recorded, the others' claims expire and they are tried again.
+      const settled = await Promise.allSettled(
         batch.map(({ claimed, attempt }) =>
           this.senders(async () => {
             if (this.stopping.signal.aborted) return void released.push(claimed);
@@ -257,6 +269,8 @@ export class WebhookWorker {
         if (outcome.kind === 'delivered') result.delivered++;
         else result.failed++;
       }
+      const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
     } catch (e) {
       // The claims expire with their lease and the deliveries are tried again.
       this.logger.error({ err: loggableError(e), deliveries: batch.length }, 'webhook batch failed to run');
