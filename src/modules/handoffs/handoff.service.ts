@@ -282,43 +282,49 @@ export async function ingestHandoffEvents(
   const existing = new Set<string>();
   const earlier: Array<{ agreementId: string; month: string }> = [];
   const ids = rows.map((r) => r.external_id);
-  type Found = { external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null };
   const checkFound = async (found: Found[]) => {
+    // One pass over the rows read: each becomes an update and its month is touched, and what the
+    // refusals below need is noted (a refusal rolls the whole transaction back, so nothing done
+    // here outlives it). The refusals come in the order they always came.
+    let foreign: Set<string> | undefined;
+    let taken: Found | undefined;
+    const admin = p.role === Role.ADMIN;
+    for (let i = 0; i < found.length; i++) {
+      const f = found[i];
+      const externalId = f[0];
+      const agreementId = f[1];
+      const month = f[2];
+      if (!agreements.has(agreementId)) (foreign ??= new Set()).add(agreementId);
+      // The first such event in the batch's order.
+      if (!admin && f[3] != null && f[3] !== p.userId && (taken === undefined || (firstIndex.get(externalId) ?? 0) < (firstIndex.get(taken[0]) ?? 0))) taken = f;
+      existing.add(externalId);
+      if (isTouched(agreementId, month)) continue;
+      earlier.push({ agreementId, month });
+      touch(agreementId, month);
+    }
     // A re-sent id whose event is another agreement's: the sender must be allowed to record for
     // that agreement too, or it could move events out of agreements it is no party to.
-    const foreign = [...new Set(found.map((f) => f.agreement_id).filter((id) => !agreements.has(id)))];
-    if (foreign.length) {
-      const owners = new Map((await em.find(Agreement, { id: { $in: foreign } })).map((a) => [a.id, a]));
+    if (foreign) {
+      const owners = new Map((await em.find(Agreement, { id: { $in: [...foreign] } })).map((a) => [a.id, a]));
       for (const f of found) {
-        const owner = owners.get(f.agreement_id);
+        const owner = owners.get(f[1]);
         if (!owner) continue;
         assertMay(
           { principal: p },
           'handoff:ingest',
           agreementParties(owner),
           () =>
-            `A ${p.role} principal may not change handoff event ${source}/${f.external_id} (events[${firstIndex.get(f.external_id)}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
+            `A ${p.role} principal may not change handoff event ${source}/${f[0]} (events[${firstIndex.get(f[0])}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
         );
       }
     }
     // A re-send by another principal than the one that sent it: refused unless it is an admin's
     // correction, so one party's integration cannot rewrite the other's events by reusing its
     // source name (both may record for the agreement). A null sender predates the column.
-    if (p.role !== Role.ADMIN) {
-      const taken = found
-        .filter((f) => f.recorded_by_user_id != null && f.recorded_by_user_id !== p.userId)
-        .sort((a, b) => (firstIndex.get(a.external_id) ?? 0) - (firstIndex.get(b.external_id) ?? 0))[0];
-      if (taken)
-        throw new ForbiddenError(
-          `A ${p.role} principal may not change handoff event ${source}/${taken.external_id} (events[${firstIndex.get(taken.external_id)}]): another principal sent it, and only the integration that sent it or an admin may change it`,
-        );
-    }
-    for (const f of found) {
-      existing.add(f.external_id);
-      if (isTouched(f.agreement_id, f.month)) continue;
-      earlier.push({ agreementId: f.agreement_id, month: f.month });
-      touch(f.agreement_id, f.month);
-    }
+    if (taken)
+      throw new ForbiddenError(
+        `A ${p.role} principal may not change handoff event ${source}/${taken[0]} (events[${firstIndex.get(taken[0])}]): another principal sent it, and only the integration that sent it or an admin may change it`,
+      );
   };
   // Positions in the sorted ids, made only when a re-sent event was found (never for new events).
   let position: Map<string, number> | undefined;
@@ -327,7 +333,7 @@ export async function ingestHandoffEvents(
   const checkByChunk = async (found: Found[]) => {
     const chunks = new Map<number, Found[]>();
     for (const f of found) {
-      const c = chunkOf(f.external_id);
+      const c = chunkOf(f[0]);
       const list = chunks.get(c);
       if (list) list.push(f);
       else chunks.set(c, [f]);
@@ -343,7 +349,7 @@ export async function ingestHandoffEvents(
   if (sql.pg) {
     const client = await sql.connection<PgClient>();
     sql.counted(PG_LOOKUP, [source, ids]);
-    await checkByChunk((await client.query<Found>(PG_LOOKUP, [source, ids])).rows);
+    await checkByChunk((await client.query<Found>({ text: PG_LOOKUP, values: [source, ids], rowMode: 'array' })).rows);
     // An event moving away from a month this batch does not otherwise touch: that month is locked
     // too (out of the canonical order, so a rare deadlock is possible; it is retried).
     await lockAgreementMonths(em, earlier);
@@ -367,6 +373,12 @@ export async function ingestHandoffEvents(
 
 /** The field of event `i` (`events[12].acceptedAt`), as errors name it. */
 const at = (i: number, field: string) => `events[${i}].${field}`;
+
+/**
+ * A re-sent event's row as the lookups read it, an array rather than an object per row: external
+ * id, agreement, month, sender (null before the column existed).
+ */
+type Found = [externalId: string, agreementId: string, month: string, recordedBy: string | null];
 
 /** External ids per existence query: within SQLite's and PostgreSQL's bound-parameter limits. */
 const LOOKUP_CHUNK = 900;
@@ -457,14 +469,14 @@ async function sqliteStatementsOf(sql: Sql): Promise<{ insert: SqliteStatement; 
 }
 
 /** SQLite: the rows of these external ids already recorded (one chunk of the sorted ids), in id order, by a statement prepared once per chunk size. */
-async function takenSqlite(sql: Sql, source: string, ids: string[]): Promise<Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }>> {
+async function takenSqlite(sql: Sql, source: string, ids: string[]): Promise<Found[]> {
   const db = await sql.connection<SqliteDatabase>();
   let bySize = sqliteLookups.get(db);
   if (!bySize) sqliteLookups.set(db, (bySize = new Map()));
   let lookup = bySize.get(ids.length);
   if (!lookup) {
     const text = sqliteLookup(ids.length);
-    bySize.set(ids.length, (lookup = { text, statement: db.prepare(text) as unknown as SqliteLookup }));
+    bySize.set(ids.length, (lookup = { text, statement: (db.prepare(text) as unknown as { raw(on: boolean): SqliteLookup }).raw(true) }));
   }
   sql.counted(lookup.text, NO_PARAMS);
   return lookup.statement.all(source, ...ids);
@@ -473,7 +485,7 @@ async function takenSqlite(sql: Sql, source: string, ids: string[]): Promise<Arr
 const sqliteLookup = (n: number) =>
   `select "external_id", "agreement_id", "month", "recorded_by_user_id" from "handoff_event" where "source" = ? and "external_id" in (${new Array<string>(n).fill('?').join(', ')})`;
 interface SqliteLookup {
-  all(...params: unknown[]): Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }>;
+  all(...params: unknown[]): Found[];
 }
 /** The lookups of each SQLite connection, by chunk size (the full chunk and the last one of each batch size). */
 const sqliteLookups = new WeakMap<SqliteDatabase, Map<number, { text: string; statement: SqliteLookup }>>();
@@ -656,6 +668,8 @@ const PG_UPSERT = (() => {
 
 interface PgClient {
   query<T>(text: string, values: unknown[]): Promise<{ rows: T[] }>;
+  /** Rows as arrays of the columns, in their order. */
+  query<T>(config: { text: string; values: unknown[]; rowMode: 'array' }): Promise<{ rows: T[] }>;
   query<Q extends Submittable>(submittable: Q): Q;
 }
 
