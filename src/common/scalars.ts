@@ -34,6 +34,12 @@ function digits(s: string, at: number, n: number): number {
  * test/unit/datetime-scalar.test.ts compares it with the round trip on generated strings.
  */
 export function canonicalInstant(value: unknown): Date | null {
+  const t = canonicalMillis(value);
+  return t === null ? null : new Date(t);
+}
+
+/** {@link canonicalInstant} as epoch milliseconds, without a `Date` (the handoff ingest's fast path). */
+export function canonicalMillis(value: unknown): number | null {
   if (typeof value !== 'string') return null;
   const n = value.length;
   if (n !== 20 && n !== 24) return null;
@@ -62,12 +68,11 @@ export function canonicalInstant(value: unknown): Date | null {
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > (month === 2 && leap ? 29 : MONTH_DAYS[month - 1])) return null;
-  if (year >= 100) return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Date.UTC reads the years 0–99 as 1900–1999.
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, ms);
-  return date;
+  return date.setUTCHours(hour, minute, second, ms);
 }
 
 /**

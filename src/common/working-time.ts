@@ -249,8 +249,19 @@ export function monthEndsAt(cal: Pick<BusinessCalendar, 'timeZone'>, month: Mont
  */
 export function workingMillisBetween(cal: BusinessCalendar, start: Date, end: Date): number {
   const c = compile(cal);
-  const s = instantOf(start, 'start');
-  const e = instantOf(end, 'end');
+  return millisBetween(c, instantOf(start, 'start'), instantOf(end, 'end'));
+}
+
+/**
+ * {@link workingHoursBetween} of two instants given as epoch milliseconds (valid ones): for bulk
+ * callers that keep instants as numbers rather than a `Date` each (the handoff ingest).
+ */
+export function workingHoursBetweenMillis(cal: BusinessCalendar, start: number, end: number): number {
+  return millisBetween(compile(cal), start, end) / HOUR_MS;
+}
+
+/** {@link workingMillisBetween} on a compiled calendar and two epoch milliseconds. */
+function millisBetween(c: CompiledCalendar, s: number, e: number): number {
   if (e <= s) return 0;
   const lastDay = localDayOf(c.zone, e);
   let total = 0;

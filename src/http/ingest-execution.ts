@@ -29,8 +29,7 @@ import { authChecker } from '../common/authorization';
 import { payload } from '../common/mutation';
 import { rolesFor } from '../common/policy';
 import { BATCH_FIELDS, EVENT_FIELDS, fastHandoffInput, keepOutcome } from '../modules/handoffs/handoff.fast-input';
-import type { RecordHandoffEventsInput } from '../modules/handoffs/handoff.inputs';
-import { recordHandoffEvents } from '../modules/handoffs/handoff.service';
+import { type HandoffEventsMillis, recordHandoffEvents } from '../modules/handoffs/handoff.service';
 import { compile, type JsonText, NotHere, plannedAnswer, type Write } from './facts-execution';
 import { operationCost } from './query-limits';
 
@@ -86,7 +85,7 @@ function planOf(schema: GraphQLSchema, operation: OperationDefinitionNode): Plan
 /** Plans by operation node: Apollo keeps a parsed document per query text, so every batch of a sender shares one. */
 const plans = new WeakMap<OperationDefinitionNode, Plan | null>();
 /** The input read by {@link fastIngestCost}, for {@link ingestExecutionPlugin} to run. */
-const inputs = new WeakMap<Context, { plan: Plan; input: RecordHandoffEventsInput }>();
+const inputs = new WeakMap<Context, { plan: Plan; input: HandoffEventsMillis }>();
 
 /**
  * For the gate: when the request is an ingest whose variables {@link fastHandoffInput} takes, its

@@ -7,9 +7,10 @@
  * coerces the variables as before and reports every problem with the same error.
  */
 import type { Context } from '../../common/context';
-import { instantProblem, MAX_LIST_LENGTH, MAX_STRING_LENGTH, textProblem } from '../../common/bounds';
-import { canonicalInstant } from '../../common/scalars';
+import { END_INSTANT, FIRST_INSTANT, MAX_LIST_LENGTH, MAX_STRING_LENGTH, textProblem } from '../../common/bounds';
+import { canonicalMillis } from '../../common/scalars';
 import type { HandoffEventInput, RecordHandoffEventsInput } from './handoff.inputs';
+import type { HandoffEventMillis, HandoffEventsMillis } from './handoff.service';
 
 /** How a field of `HandoffEventInput` is read, as its GraphQL type reads it. */
 type FieldType = 'String!' | 'ID!' | 'DateTime!' | 'DateTime' | 'String' | 'Float';
@@ -46,15 +47,21 @@ function text(v: unknown): string | typeof DOUBT {
   return v;
 }
 
-/** An instant in the canonical UTC form, from 2000 to 2099, as `DateTime` coerces it; else DOUBT. */
-function instant(v: unknown): Date | typeof DOUBT {
+const FIRST = FIRST_INSTANT.getTime();
+const END = END_INSTANT.getTime();
+
+/**
+ * An instant in the canonical UTC form, from 2000 to 2099 (`instantProblem`'s range), as `DateTime`
+ * coerces it, in epoch milliseconds; else DOUBT.
+ */
+function instant(v: unknown): number | typeof DOUBT {
   // A canonical string is digits and separators: storable text, far under the length bound.
-  const date = canonicalInstant(v);
-  return date === null || instantProblem(date) !== null ? DOUBT : date;
+  const t = canonicalMillis(v);
+  return t === null || !(t >= FIRST && t < END) ? DOUBT : t;
 }
 
-/** One event as graphql-js and type-graphql would hand it to the resolver (absent fields absent), or DOUBT. */
-function event(v: unknown): HandoffEventInput | typeof DOUBT {
+/** One event as graphql-js and type-graphql would hand it to the resolver (absent fields absent), its instants in epoch milliseconds; or DOUBT. */
+function event(v: unknown): HandoffEventMillis | typeof DOUBT {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return DOUBT;
   const out: Partial<Record<keyof HandoffEventInput, unknown>> = {};
   let required = 0;
@@ -93,18 +100,18 @@ function event(v: unknown): HandoffEventInput | typeof DOUBT {
     out[key] = read;
   }
   // A required field missing (JSON has no duplicate keys once parsed, so four means all four).
-  return required === 4 ? (out as HandoffEventInput) : DOUBT;
+  return required === 4 ? (out as HandoffEventMillis) : DOUBT;
 }
 
 /**
  * The coerced `RecordHandoffEventsInput` of a request's variable value (parsed JSON), or null when
  * anything about it is not plainly valid: a missing, extra, null or mistyped field, an ID sent as a
  * number, an instant not in the canonical UTC form or outside 2000–2099, a string that is not
- * storable text or over the length bound, more than {@link MAX_LIST_LENGTH} events. Dates become
- * `Date`s, exactly as the `DateTime` scalar makes them; nothing else is changed (the service trims
- * and checks the rest).
+ * storable text or over the length bound, more than {@link MAX_LIST_LENGTH} events. Instants become
+ * epoch milliseconds, those of the `Date`s the `DateTime` scalar makes (`inMillis` of the resolver's
+ * input), without a `Date` each; nothing else is changed (the service trims and checks the rest).
  */
-export function fastHandoffInput(value: unknown): RecordHandoffEventsInput | null {
+export function fastHandoffInput(value: unknown): HandoffEventsMillis | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const keys = Object.keys(value);
   const raw = value as Record<string, unknown>;
@@ -112,7 +119,7 @@ export function fastHandoffInput(value: unknown): RecordHandoffEventsInput | nul
   const source = text(raw.source);
   const list = raw.events;
   if (source === DOUBT || !Array.isArray(list) || list.length > MAX_LIST_LENGTH) return null;
-  const events = new Array<HandoffEventInput>(list.length);
+  const events = new Array<HandoffEventMillis>(list.length);
   for (let i = 0; i < list.length; i++) {
     const e = event(list[i]);
     if (e === DOUBT) return null;

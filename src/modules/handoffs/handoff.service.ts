@@ -12,7 +12,7 @@ import type { Month } from '../../common/month';
 import { runMutation, type MutationResult } from '../../common/mutation';
 import { RetryableConflict } from '../../common/retry';
 import { UserError, UserErrorCode, UserErrorsException } from '../../common/user-error';
-import { type BusinessCalendar, localDateOf, workingHoursBetween } from '../../common/working-time';
+import { type BusinessCalendar, localDateOf, workingHoursBetweenMillis } from '../../common/working-time';
 import type { Context, Principal } from '../../common/context';
 import { handoffMetricValues, handoffStats, handoffStatsOf, type HandoffStats, RESPONSE_MEDIAN, RESPONSE_P90 } from '../../scoring/automated';
 import { Agreement, AgreementVersion, Tier } from '../agreements/agreement.entity';
@@ -22,7 +22,7 @@ import { assertMay } from '../../common/policy';
 import { ForbiddenError } from '../../common/errors';
 import { Role } from '../../common/role';
 import { HandoffBatch } from './handoff.entity';
-import type { RecordHandoffEventsInput } from './handoff.inputs';
+import type { HandoffEventInput, RecordHandoffEventsInput } from './handoff.inputs';
 import { checkBatch } from '../../common/ingest';
 
 /** Most events one call takes (DESIGN §6, the handoffs issue). */
@@ -38,12 +38,13 @@ interface Row {
   agreement_id: string;
   stage: string;
   month: Month;
-  handed_off_at: Date;
-  responded_at: Date | null;
-  accepted_at: Date | null;
-  rejected_at: Date | null;
+  /** Instants as epoch milliseconds (as SQLite stores them). */
+  handed_off_at: number;
+  responded_at: number | null;
+  accepted_at: number | null;
+  rejected_at: number | null;
   rejection_reason: string | null;
-  converted_at: Date | null;
+  converted_at: number | null;
   quality_score: number | null;
   response_hours: number | null;
   /** Who sent it: written on insert only, so a re-send (an admin's correction) keeps the sender. */
@@ -71,6 +72,40 @@ export { handoffMetricValues, handoffStats, type HandoffStats };
 const TIMES = ['respondedAt', 'acceptedAt', 'rejectedAt', 'convertedAt'] as const;
 
 /**
+ * A handoff event as the ingest reads it: {@link HandoffEventInput} with its instants as epoch
+ * milliseconds (valid ones; null or absent when not sent). The HTTP fast path
+ * (handoff.fast-input.ts) reads them so from the request, without a `Date` per instant; the
+ * resolver's and the seeders' `Date`s are turned into them by {@link inMillis}.
+ */
+export type HandoffEventMillis = Omit<HandoffEventInput, 'handedOffAt' | (typeof TIMES)[number]> & { handedOffAt: number } & { [K in (typeof TIMES)[number]]?: number | null };
+export interface HandoffEventsMillis {
+  source: string;
+  events: HandoffEventMillis[];
+}
+
+const millisOf = (d: Date | null | undefined): number | null => (d == null ? null : d.getTime());
+
+const isMillis = (input: RecordHandoffEventsInput | HandoffEventsMillis): input is HandoffEventsMillis => input.events.length === 0 || typeof input.events[0].handedOffAt === 'number';
+
+/** An input's events with their instants as epoch milliseconds. */
+export function inMillis(input: RecordHandoffEventsInput): HandoffEventsMillis {
+  return {
+    source: input.source,
+    events: input.events.map((e) => ({
+      ...e,
+      handedOffAt: e.handedOffAt.getTime(),
+      respondedAt: millisOf(e.respondedAt),
+      acceptedAt: millisOf(e.acceptedAt),
+      rejectedAt: millisOf(e.rejectedAt),
+      convertedAt: millisOf(e.convertedAt),
+    })),
+  };
+}
+
+/** The ISO form of an instant in epoch milliseconds, as error messages and PostgreSQL's parameters write it. */
+const iso = (t: number): string => new Date(t).toISOString();
+
+/**
  * Records a batch of handoff events from automation, all or nothing: every problem of every
  * event is listed by index (`events[12].acceptedAt`) and nothing is written. A re-sent external
  * id (per source) updates its event. Admins, and INTEGRATION principals for agreements one of
@@ -78,7 +113,7 @@ const TIMES = ['respondedAt', 'acceptedAt', 'rejectedAt', 'convertedAt'] as cons
  * recomputed in the same transaction, under locks that serialise the writers of each
  * agreement-month; a deadlock or serialization failure runs the whole batch again (runMutation).
  */
-export function recordHandoffEvents(ctx: Context, input: RecordHandoffEventsInput, now = ctx.request.now): Promise<MutationResult<HandoffBatch>> {
+export function recordHandoffEvents(ctx: Context, input: RecordHandoffEventsInput | HandoffEventsMillis, now = ctx.request.now): Promise<MutationResult<HandoffBatch>> {
   return runMutation(ctx, (em) => ingestHandoffEvents(em, input, { principal: principalOf(ctx), now }));
 }
 
@@ -88,9 +123,10 @@ export function recordHandoffEvents(ctx: Context, input: RecordHandoffEventsInpu
  */
 export async function ingestHandoffEvents(
   em: EntityManager,
-  input: RecordHandoffEventsInput,
+  sent: RecordHandoffEventsInput | HandoffEventsMillis,
   options: { principal: Pick<Principal, 'role' | 'departmentIds' | 'userId'>; now: Date },
 ): Promise<HandoffBatch> {
+  const input = isMillis(sent) ? sent : inMillis(sent);
   const p = options.principal;
   const now = options.now;
   const { source, errors } = checkBatch(input.source, input.events, 'events', 'event', MAX_EVENTS);
@@ -111,6 +147,7 @@ export async function ingestHandoffEvents(
   const allowed = new Set<string>();
   const rows: Row[] = [];
   const future = now.getTime() + 5 * 60_000;
+  const utcMonthIndex = utcMonthIndexer();
   const events = input.events;
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
@@ -141,27 +178,29 @@ export async function ingestHandoffEvents(
       if (agreement.tier === Tier.CORPORATE)
         errors.push(new UserError(at(i, 'agreementId'), UserErrorCode.INVALID, `agreement ${agreement.key} is CORPORATE: handoffs flow along CUSTOMER and SERVICE agreements`));
     }
-    const handedOffAt = e.handedOffAt;
-    const handed = handedOffAt.getTime();
-    if (handed > future) errors.push(new UserError(at(i, 'handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${handedOffAt.toISOString()} is in the future`));
+    const handed = e.handedOffAt;
+    if (handed > future) errors.push(new UserError(at(i, 'handedOffAt'), UserErrorCode.INVALID, `handedOffAt: ${iso(handed)} is in the future`));
     for (const f of TIMES) {
-      const t = e[f];
-      if (!t) continue;
-      const time = t.getTime();
-      if (time < handed) errors.push(new UserError(at(i, f), UserErrorCode.INVALID, `${f}: expected ${handedOffAt.toISOString()} (handedOffAt) or later, received ${t.toISOString()}`));
-      else if (time > future) errors.push(new UserError(at(i, f), UserErrorCode.INVALID, `${f}: ${t.toISOString()} is in the future`));
+      const time = e[f];
+      if (time == null) continue;
+      if (time < handed) errors.push(new UserError(at(i, f), UserErrorCode.INVALID, `${f}: expected ${iso(handed)} (handedOffAt) or later, received ${iso(time)}`));
+      else if (time > future) errors.push(new UserError(at(i, f), UserErrorCode.INVALID, `${f}: ${iso(time)} is in the future`));
     }
-    if (e.acceptedAt && e.rejectedAt) errors.push(new UserError(at(i, 'rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
+    const responded = e.respondedAt ?? null;
+    const accepted = e.acceptedAt ?? null;
+    const rejected = e.rejectedAt ?? null;
+    const converted = e.convertedAt ?? null;
+    if (accepted !== null && rejected !== null) errors.push(new UserError(at(i, 'rejectedAt'), UserErrorCode.INVALID, 'rejectedAt: an event is accepted or rejected, not both'));
     const reason = e.rejectionReason?.trim() || null;
-    if (e.rejectedAt && !reason) errors.push(new UserError(at(i, 'rejectionReason'), UserErrorCode.REQUIRED, 'rejectionReason: a rejection says why'));
-    if (reason && !e.rejectedAt) errors.push(new UserError(at(i, 'rejectionReason'), UserErrorCode.INVALID, 'rejectionReason: only a rejected event has one'));
-    if (e.convertedAt && e.rejectedAt) errors.push(new UserError(at(i, 'convertedAt'), UserErrorCode.INVALID, 'convertedAt: a rejected event does not convert'));
+    if (rejected !== null && !reason) errors.push(new UserError(at(i, 'rejectionReason'), UserErrorCode.REQUIRED, 'rejectionReason: a rejection says why'));
+    if (reason && rejected === null) errors.push(new UserError(at(i, 'rejectionReason'), UserErrorCode.INVALID, 'rejectionReason: only a rejected event has one'));
+    if (converted !== null && rejected !== null) errors.push(new UserError(at(i, 'convertedAt'), UserErrorCode.INVALID, 'convertedAt: a rejected event does not convert'));
     if (e.qualityScore != null && !(Number.isFinite(e.qualityScore) && e.qualityScore >= 0 && e.qualityScore <= 100)) {
       errors.push(new UserError(at(i, 'qualityScore'), UserErrorCode.INVALID, `qualityScore: expected 0 to 100, received ${e.qualityScore}`));
     }
     if (!agreement || errors.length > before) continue;
     // Terms per agreement and month are looked up once per batch, not once per event.
-    const utcIndex = handedOffAt.getUTCFullYear() * 12 + handedOffAt.getUTCMonth();
+    const utcIndex = utcMonthIndex(handed);
     let byUtcMonth = calendars.get(agreement);
     if (!byUtcMonth) calendars.set(agreement, (byUtcMonth = new Map()));
     let terms = byUtcMonth.get(utcIndex);
@@ -172,7 +211,7 @@ export async function ingestHandoffEvents(
       byUtcMonth.set(utcIndex, (terms = { calendar: (versionAt(vs, monthOfIndex(utcIndex)) ?? vs[0])?.calendar ?? null, from: start + ZONE_MARGIN_MS, to: end - ZONE_MARGIN_MS }));
     }
     // The calendar's local month: the UTC month unless the instant is near either end of it.
-    const monthIndex = terms.calendar && (handed < terms.from || handed >= terms.to) ? monthIndexOf(localDateOf(terms.calendar, handedOffAt)) : utcIndex;
+    const monthIndex = terms.calendar && (handed < terms.from || handed >= terms.to) ? monthIndexOf(localDateOf(terms.calendar, new Date(handed))) : utcIndex;
     let byMonth = slots.get(agreement);
     if (!byMonth) slots.set(agreement, (byMonth = new Map()));
     let slot = byMonth.get(monthIndex);
@@ -193,14 +232,14 @@ export async function ingestHandoffEvents(
       agreement_id: agreement.id,
       stage,
       month: slot.month,
-      handed_off_at: handedOffAt,
-      responded_at: e.respondedAt ?? null,
-      accepted_at: e.acceptedAt ?? null,
-      rejected_at: e.rejectedAt ?? null,
+      handed_off_at: handed,
+      responded_at: responded,
+      accepted_at: accepted,
+      rejected_at: rejected,
       rejection_reason: reason,
-      converted_at: e.convertedAt ?? null,
+      converted_at: converted,
       quality_score: e.qualityScore ?? null,
-      response_hours: e.respondedAt ? Math.round(workingHoursBetween(version.calendar, handedOffAt, e.respondedAt) * 1e6) / 1e6 : null,
+      response_hours: responded !== null ? Math.round(workingHoursBetweenMillis(version.calendar, handed, responded) * 1e6) / 1e6 : null,
       recorded_by_user_id: p.userId,
       slot,
     });
@@ -243,43 +282,49 @@ export async function ingestHandoffEvents(
   const existing = new Set<string>();
   const earlier: Array<{ agreementId: string; month: string }> = [];
   const ids = rows.map((r) => r.external_id);
-  type Found = { external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null };
   const checkFound = async (found: Found[]) => {
+    // One pass over the rows read: each becomes an update and its month is touched, and what the
+    // refusals below need is noted (a refusal rolls the whole transaction back, so nothing done
+    // here outlives it). The refusals come in the order they always came.
+    let foreign: Set<string> | undefined;
+    let taken: Found | undefined;
+    const admin = p.role === Role.ADMIN;
+    for (let i = 0; i < found.length; i++) {
+      const f = found[i];
+      const externalId = f[0];
+      const agreementId = f[1];
+      const month = f[2];
+      if (!agreements.has(agreementId)) (foreign ??= new Set()).add(agreementId);
+      // The first such event in the batch's order.
+      if (!admin && f[3] != null && f[3] !== p.userId && (taken === undefined || (firstIndex.get(externalId) ?? 0) < (firstIndex.get(taken[0]) ?? 0))) taken = f;
+      existing.add(externalId);
+      if (isTouched(agreementId, month)) continue;
+      earlier.push({ agreementId, month });
+      touch(agreementId, month);
+    }
     // A re-sent id whose event is another agreement's: the sender must be allowed to record for
     // that agreement too, or it could move events out of agreements it is no party to.
-    const foreign = [...new Set(found.map((f) => f.agreement_id).filter((id) => !agreements.has(id)))];
-    if (foreign.length) {
-      const owners = new Map((await em.find(Agreement, { id: { $in: foreign } })).map((a) => [a.id, a]));
+    if (foreign) {
+      const owners = new Map((await em.find(Agreement, { id: { $in: [...foreign] } })).map((a) => [a.id, a]));
       for (const f of found) {
-        const owner = owners.get(f.agreement_id);
+        const owner = owners.get(f[1]);
         if (!owner) continue;
         assertMay(
           { principal: p },
           'handoff:ingest',
           agreementParties(owner),
           () =>
-            `A ${p.role} principal may not change handoff event ${source}/${f.external_id} (events[${firstIndex.get(f.external_id)}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
+            `A ${p.role} principal may not change handoff event ${source}/${f[0]} (events[${firstIndex.get(f[0])}]): it belongs to agreement ${owner.key}, whose parties’ integrations and admins alone record for it`,
         );
       }
     }
     // A re-send by another principal than the one that sent it: refused unless it is an admin's
     // correction, so one party's integration cannot rewrite the other's events by reusing its
     // source name (both may record for the agreement). A null sender predates the column.
-    if (p.role !== Role.ADMIN) {
-      const taken = found
-        .filter((f) => f.recorded_by_user_id != null && f.recorded_by_user_id !== p.userId)
-        .sort((a, b) => (firstIndex.get(a.external_id) ?? 0) - (firstIndex.get(b.external_id) ?? 0))[0];
-      if (taken)
-        throw new ForbiddenError(
-          `A ${p.role} principal may not change handoff event ${source}/${taken.external_id} (events[${firstIndex.get(taken.external_id)}]): another principal sent it, and only the integration that sent it or an admin may change it`,
-        );
-    }
-    for (const f of found) {
-      existing.add(f.external_id);
-      if (isTouched(f.agreement_id, f.month)) continue;
-      earlier.push({ agreementId: f.agreement_id, month: f.month });
-      touch(f.agreement_id, f.month);
-    }
+    if (taken)
+      throw new ForbiddenError(
+        `A ${p.role} principal may not change handoff event ${source}/${taken[0]} (events[${firstIndex.get(taken[0])}]): another principal sent it, and only the integration that sent it or an admin may change it`,
+      );
   };
   // Positions in the sorted ids, made only when a re-sent event was found (never for new events).
   let position: Map<string, number> | undefined;
@@ -288,7 +333,7 @@ export async function ingestHandoffEvents(
   const checkByChunk = async (found: Found[]) => {
     const chunks = new Map<number, Found[]>();
     for (const f of found) {
-      const c = chunkOf(f.external_id);
+      const c = chunkOf(f[0]);
       const list = chunks.get(c);
       if (list) list.push(f);
       else chunks.set(c, [f]);
@@ -304,7 +349,7 @@ export async function ingestHandoffEvents(
   if (sql.pg) {
     const client = await sql.connection<PgClient>();
     sql.counted(PG_LOOKUP, [source, ids]);
-    await checkByChunk((await client.query<Found>(PG_LOOKUP, [source, ids])).rows);
+    await checkByChunk((await client.query<Found>({ text: PG_LOOKUP, values: [source, ids], rowMode: 'array' })).rows);
     // An event moving away from a month this batch does not otherwise touch: that month is locked
     // too (out of the canonical order, so a rare deadlock is possible; it is retried).
     await lockAgreementMonths(em, earlier);
@@ -329,8 +374,34 @@ export async function ingestHandoffEvents(
 /** The field of event `i` (`events[12].acceptedAt`), as errors name it. */
 const at = (i: number, field: string) => `events[${i}].${field}`;
 
+/**
+ * A re-sent event's row as the lookups read it, an array rather than an object per row: external
+ * id, agreement, month, sender (null before the column existed).
+ */
+type Found = [externalId: string, agreementId: string, month: string, recordedBy: string | null];
+
 /** External ids per existence query: within SQLite's and PostgreSQL's bound-parameter limits. */
 const LOOKUP_CHUNK = 900;
+
+/**
+ * The UTC month index (year × 12 + month − 1) of an instant in epoch milliseconds. The last month
+ * found is kept with its bounds: a batch's events mostly fall in a few months, so a `Date` is made
+ * only when an event's month differs from the one before.
+ */
+function utcMonthIndexer(): (t: number) => number {
+  let from = 0;
+  let to = 0;
+  let index = -1;
+  return (t) => {
+    if (t >= from && t < to) return index;
+    const d = new Date(t);
+    const year = d.getUTCFullYear();
+    const month = d.getUTCMonth();
+    from = Date.UTC(year, month, 1);
+    to = Date.UTC(year, month + 1, 1);
+    return (index = year * 12 + month);
+  };
+}
 
 /** `YYYY-MM` of a month index (year × 12 + month − 1). */
 function monthOfIndex(index: number): Month {
@@ -390,8 +461,6 @@ interface SqliteDatabase {
 /** The two prepared statements of each SQLite connection, prepared once. */
 const sqliteStatements = new WeakMap<SqliteDatabase, { insert: SqliteStatement; update: SqliteStatement }>();
 
-const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
-
 async function sqliteStatementsOf(sql: Sql): Promise<{ insert: SqliteStatement; update: SqliteStatement }> {
   const db = await sql.connection<SqliteDatabase>();
   let prepared = sqliteStatements.get(db);
@@ -400,14 +469,14 @@ async function sqliteStatementsOf(sql: Sql): Promise<{ insert: SqliteStatement; 
 }
 
 /** SQLite: the rows of these external ids already recorded (one chunk of the sorted ids), in id order, by a statement prepared once per chunk size. */
-async function takenSqlite(sql: Sql, source: string, ids: string[]): Promise<Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }>> {
+async function takenSqlite(sql: Sql, source: string, ids: string[]): Promise<Found[]> {
   const db = await sql.connection<SqliteDatabase>();
   let bySize = sqliteLookups.get(db);
   if (!bySize) sqliteLookups.set(db, (bySize = new Map()));
   let lookup = bySize.get(ids.length);
   if (!lookup) {
     const text = sqliteLookup(ids.length);
-    bySize.set(ids.length, (lookup = { text, statement: db.prepare(text) as unknown as SqliteLookup }));
+    bySize.set(ids.length, (lookup = { text, statement: (db.prepare(text) as unknown as { raw(on: boolean): SqliteLookup }).raw(true) }));
   }
   sql.counted(lookup.text, NO_PARAMS);
   return lookup.statement.all(source, ...ids);
@@ -416,7 +485,7 @@ async function takenSqlite(sql: Sql, source: string, ids: string[]): Promise<Arr
 const sqliteLookup = (n: number) =>
   `select "external_id", "agreement_id", "month", "recorded_by_user_id" from "handoff_event" where "source" = ? and "external_id" in (${new Array<string>(n).fill('?').join(', ')})`;
 interface SqliteLookup {
-  all(...params: unknown[]): Array<{ external_id: string; agreement_id: string; month: string; recorded_by_user_id: string | null }>;
+  all(...params: unknown[]): Found[];
 }
 /** The lookups of each SQLite connection, by chunk size (the full chunk and the last one of each batch size). */
 const sqliteLookups = new WeakMap<SqliteDatabase, Map<number, { text: string; statement: SqliteLookup }>>();
@@ -437,12 +506,12 @@ async function writeSqlite(sql: Sql, source: string, rows: Row[], existing: Set<
         r.agreement_id,
         r.stage,
         r.month,
-        r.handed_off_at.getTime(),
-        ms(r.responded_at),
-        ms(r.accepted_at),
-        ms(r.rejected_at),
+        r.handed_off_at,
+        r.responded_at,
+        r.accepted_at,
+        r.rejected_at,
         r.rejection_reason,
-        ms(r.converted_at),
+        r.converted_at,
         r.quality_score,
         r.response_hours,
         stamp,
@@ -462,12 +531,12 @@ async function writeSqlite(sql: Sql, source: string, rows: Row[], existing: Set<
       r.agreement_id,
       r.stage,
       r.month,
-      r.handed_off_at.getTime(),
-      ms(r.responded_at),
-      ms(r.accepted_at),
-      ms(r.rejected_at),
+      r.handed_off_at,
+      r.responded_at,
+      r.accepted_at,
+      r.rejected_at,
       r.rejection_reason,
-      ms(r.converted_at),
+      r.converted_at,
       r.quality_score,
       r.response_hours,
       r.recorded_by_user_id,
@@ -599,6 +668,8 @@ const PG_UPSERT = (() => {
 
 interface PgClient {
   query<T>(text: string, values: unknown[]): Promise<{ rows: T[] }>;
+  /** Rows as arrays of the columns, in their order. */
+  query<T>(config: { text: string; values: unknown[]; rowMode: 'array' }): Promise<{ rows: T[] }>;
   query<Q extends Submittable>(submittable: Q): Q;
 }
 
@@ -638,7 +709,7 @@ const copyText = (v: string | null): string => (v === null ? '\\N' : COPY_SPECIA
 const COPY_SPECIAL = /[\\\n\r\t]/;
 const COPY_ESCAPES = /[\\\n\r\t]/g;
 const COPY_ESCAPED: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-const copyInstant = (d: Date | null): string => (d === null ? '\\N' : d.toISOString());
+const copyInstant = (t: number | null): string => (t === null ? '\\N' : iso(t));
 /** A number as the upsert's arrays send it (pg's `String(n)`: the shortest text that reads back the same double). */
 const copyNumber = (n: number | null): string => (n === null ? '\\N' : String(n));
 
@@ -659,7 +730,7 @@ async function copyPostgres(sql: Sql, client: PgClient, source: string, rows: Ro
       '\t' +
       r.month +
       '\t' +
-      r.handed_off_at.toISOString() +
+      iso(r.handed_off_at) +
       '\t' +
       copyInstant(r.responded_at) +
       '\t' +
@@ -693,7 +764,7 @@ async function copyPostgres(sql: Sql, client: PgClient, source: string, rows: Ro
 /** Re-sent events: one `INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO UPDATE`, which returns the updated ones' ids. */
 async function upsertPostgres(sql: Sql, client: PgClient, source: string, rows: Row[], existing: Set<string>, stamp: Date): Promise<void> {
   const columns: unknown[][] = PG_ARRAYS.map(() => new Array<unknown>(rows.length));
-  const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+  const isoOrNull = (t: number | null) => (t === null ? null : iso(t));
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     columns[0][i] = r.id;
@@ -701,12 +772,12 @@ async function upsertPostgres(sql: Sql, client: PgClient, source: string, rows: 
     columns[2][i] = r.agreement_id;
     columns[3][i] = r.stage;
     columns[4][i] = r.month;
-    columns[5][i] = r.handed_off_at.toISOString();
-    columns[6][i] = iso(r.responded_at);
-    columns[7][i] = iso(r.accepted_at);
-    columns[8][i] = iso(r.rejected_at);
+    columns[5][i] = iso(r.handed_off_at);
+    columns[6][i] = isoOrNull(r.responded_at);
+    columns[7][i] = isoOrNull(r.accepted_at);
+    columns[8][i] = isoOrNull(r.rejected_at);
     columns[9][i] = r.rejection_reason;
-    columns[10][i] = iso(r.converted_at);
+    columns[10][i] = isoOrNull(r.converted_at);
     columns[11][i] = r.quality_score;
     columns[12][i] = r.response_hours;
   }
