@@ -32,19 +32,34 @@ export function agreementMonthLockKey(agreementId: string, month: string): bigin
 }
 
 /**
+ * The agreement-month keys each transaction holds, by its transaction context (a savepoint's is
+ * another object: what it took is not counted for the transaction around it, which may roll it
+ * back). Released at commit or rollback with the context, which is then never used again.
+ */
+const held = new WeakMap<object, Set<bigint>>();
+
+/**
  * Serialises the writers of the same agreement-months until the transaction ends: every write
  * that recomputes a derived row of an agreement-month (its handoff metrics, and anything like
  * them) takes this lock before it writes the facts and recounts, so a recount always sees every
  * committed fact and no other writer's recount can overwrite it. PostgreSQL: transaction-scoped
  * advisory locks (`pg_advisory_xact_lock`), one statement, taken in ascending key order so two
- * writers never wait for each other in a cycle; a key already held by this transaction is taken
- * again at no cost. SQLite: no-op, its single connection runs one transaction at a time.
+ * writers never wait for each other in a cycle. A key this transaction already took here is not
+ * sent again (the ledger sync at the end of a write locks the months the write locked first):
+ * when every key is held, no statement at all. SQLite: no-op, its single connection runs one
+ * transaction at a time.
  */
 export async function lockAgreementMonths(em: EntityManager, months: Iterable<{ agreementId: string; month: string }>): Promise<void> {
   if (!(em.getPlatform() instanceof PostgreSqlPlatform)) return;
-  const keys = [...new Set([...months].map((m) => agreementMonthLockKey(m.agreementId, m.month)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const trx = em.getTransactionContext<object>();
+  const mine = trx ? held.get(trx) : undefined;
+  const keys = [...new Set([...months].map((m) => agreementMonthLockKey(m.agreementId, m.month)))].filter((k) => !mine?.has(k)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (!keys.length) return;
   // unnest returns the array in its order and the locks are taken row by row as it goes. The keys
   // are integers computed here, sent as one array literal (knex would spread a JS array).
-  await em.getConnection().execute('select count(pg_advisory_xact_lock(k)) from unnest(?::bigint[]) as t(k)', [`{${keys.join(',')}}`], 'get', em.getTransactionContext());
+  await em.getConnection().execute('select count(pg_advisory_xact_lock(k)) from unnest(?::bigint[]) as t(k)', [`{${keys.join(',')}}`], 'get', trx);
+  // Outside a transaction the locks end with the statement: nothing is held.
+  if (!trx) return;
+  if (mine) for (const k of keys) mine.add(k);
+  else held.set(trx, new Set(keys));
 }

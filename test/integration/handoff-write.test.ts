@@ -147,4 +147,23 @@ describe.each(engines())('handoff writes on %s', (engine) => {
     }
     await expectMonthsRecounted();
   });
+
+  it("keeps the ledger with the ingest's locks and terms: no second lock of its months, no second read of its agreement", async () => {
+    const batch = (quality: number): HandoffEventInput[] =>
+      MONTHS.map((m, i) => ({ externalId: `upkeep-${i}`, agreementId, stage: 'lead', handedOffAt: `${m}-10T10:00:00Z`, respondedAt: `${m}-10T12:00:00Z`, qualityScore: quality }));
+    for (const quality of [10, 20]) {
+      s.app.statements.log = [];
+      try {
+        await crm.data(RecordHandoffEventsDocument, { input: { source: 'upkeep', events: batch(quality) } });
+        const log = s.app.statements.log.map((x) => x.toLowerCase().replace(/\s+/g, ' '));
+        // The months are locked once (PostgreSQL; SQLite takes none), the table lock and the horizon's read go together.
+        expect(log.filter((x) => x.includes('pg_advisory_xact_lock'))).toHaveLength(engine === 'postgresql' ? 1 : 0);
+        expect(log.filter((x) => x.includes('from "agreement_version"') || x.includes('from `agreement_version`'))).toHaveLength(2);
+        expect(log.filter((x) => x.includes('from ledger_state'))).toHaveLength(1);
+      } finally {
+        s.app.statements.log = null;
+      }
+    }
+    await expectMonthsRecounted();
+  });
 });

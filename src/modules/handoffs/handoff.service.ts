@@ -7,6 +7,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { EntityManager } from '@mikro-orm/core';
 import { isUUID } from 'class-validator';
 import { lockAgreementMonths } from '../../common/locks';
+import { loadersOver, shareLoaders } from '../../common/wiring';
+import type { Loaders } from '../../db/request-loaders';
 import { type Sql, sqlOf } from '../../common/sql';
 import type { Month } from '../../common/month';
 import { runMutation, type MutationResult } from '../../common/mutation';
@@ -137,6 +139,9 @@ export async function ingestHandoffEvents(
   const agreementIds = [...new Set([...sentIds].map((id) => id.toLowerCase()).filter((id) => isUUID(id)))];
   const agreements = new Map((agreementIds.length ? await em.find(Agreement, { id: { $in: agreementIds } }) : []).map((a) => [a.id, a]));
   const versions = groupBy(agreements.size ? await em.find(AgreementVersion, { agreement: { $in: [...agreements.keys()] } }) : [], (v) => v.agreement.id);
+  // The terms read here stay as they are in this write (an ingest changes no agreement): the ledger
+  // sync at its end takes them from these loaders instead of reading them again.
+  shareLoaders(em, termsLoaders(em, agreements.values(), versions));
   const firstIndex = new Map<string, number>();
   // Per agreement, by month index (year × 12 + month − 1), without a string built per event: the
   // calendar of its terms in a UTC month (with the instants between which no zone's local month
@@ -369,6 +374,19 @@ export async function ingestHandoffEvents(
   const batch = em.create(HandoffBatch, { source, received: rows.length, created: rows.length - existing.size, updated: existing.size, recordedByUserId: p.userId });
   await em.flush();
   return batch;
+}
+
+/** Loaders over `em` that already hold these agreements and all their versions (oldest first, as the loader gives them). */
+function termsLoaders(em: EntityManager, agreements: Iterable<Agreement>, versions: Map<string, AgreementVersion[]>): Loaders {
+  const loaders = loadersOver(em);
+  for (const a of agreements) {
+    loaders.agreementById.prime(a.id, a);
+    loaders.versionsByAgreement.prime(
+      a.id,
+      [...(versions.get(a.id) ?? [])].sort((x, y) => x.number - y.number),
+    );
+  }
+  return loaders;
 }
 
 /** The field of event `i` (`events[12].acceptedAt`), as errors name it. */

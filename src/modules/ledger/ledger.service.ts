@@ -279,7 +279,10 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const sql = sqlOf(em);
   // The write's own loaders when it shared them (a report submission: the terms it read), else fresh ones.
   const ctx = { loaders: sharedLoadersOver(em) };
-  const horizon = await storedHorizon(sql, now);
+  // PostgreSQL: a rebuild (which holds the table EXCLUSIVE) and this sync do not interleave; taken
+  // before anything is read, so a sync never acts on what a rebuild replaces meanwhile. Sent with
+  // the horizon's read in one round trip (two statements without parameters).
+  const horizon = await storedHorizon(sql, now, sql.pg);
 
   // Every month of an agreement when no month is named, and its ancestors' (a child's lifecycle
   // decides whether the parent is measured).
@@ -321,9 +324,6 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const monthList = [...new Set(keys.map((k) => k.month))].sort(compareMonths);
   const from = monthList[0];
   const to = monthList[monthList.length - 1];
-  // PostgreSQL: a rebuild (which holds the table EXCLUSIVE) and this sync do not interleave; taken
-  // before anything is read, so a sync never acts on what a rebuild replaces meanwhile.
-  if (sql.pg) await sql.run('lock table ledger_month in row exclusive mode');
   if (options.lockMonths !== false) await lockAgreementMonths(em, keys);
   await em.flush();
 
@@ -354,7 +354,7 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   const monthWrites: LedgerRecord[] = [];
   const objectiveWrites: Array<{ record: LedgerRecord; previous: LedgerRecord | null }> = [];
   const closings: Array<{ record: LedgerRecord; cause: CloseCause; reopeningId: string | null }> = [];
-  const lateMarks: Array<{ id: string; at: Date }> = [];
+  const lateMarks: Array<{ id: string }> = [];
   const storedRow = (r: LedgerRecord) => JSON.stringify(monthRow(sql, { ...r, updatedAt: stamp }));
   const news: AnyEventInput[] = [];
   const write = (next: LedgerRecord, previous: LedgerRecord | null) => {
@@ -383,7 +383,7 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
       let lateDataAt = close.active.lateDataAt;
       if (!lateDataAt && markLate && current && lateFor(close.active.record, current)) {
         lateDataAt = now;
-        lateMarks.push({ id: close.active.id, at: now });
+        lateMarks.push({ id: close.active.id });
       }
       write({ ...close.active.record, lateDataAt }, previous);
       continue;
@@ -423,7 +423,12 @@ export async function syncLedger(em: EntityManager, scopes: LedgerScope[], now: 
   await store(sql, monthWrites, objectiveWrites, stamp);
   // The objectives' news, then the closes' (one statement for both when there are few).
   await emitEvents(em, [...news, ...(await postCloses(sql, closings, now, stamp))]);
-  for (const m of lateMarks) await sql.run('update month_close set late_data_at = ? where id = ?', [sql.date(m.at), m.id]);
+  // Every mark is at `now`: one statement per 500 closes, not one per close (a batch of late
+  // events marks each closed month it touches).
+  for (let i = 0; i < lateMarks.length; i += 500) {
+    const chunk = lateMarks.slice(i, i + 500);
+    await sql.run(`update month_close set late_data_at = ? where id in (${chunk.map(() => '?').join(', ')})`, [sql.date(now), ...chunk.map((m) => m.id)]);
+  }
   return out;
 }
 
@@ -633,10 +638,23 @@ async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; caus
 // Entry points
 
 /** The ledger's horizon as stored, moved up to `now`'s when that is later. */
-async function storedHorizon(sql: Sql, now: Date): Promise<Month> {
-  const [row] = await sql.rows<{ horizon: string | null }>('select horizon from ledger_state where id = 1');
+async function storedHorizon(sql: Sql, now: Date, lockForSync = false): Promise<Month> {
+  const [row] = lockForSync ? await lockedHorizon(sql) : await sql.rows<{ horizon: string | null }>(HORIZON);
   const h = horizonOf(now);
   return row?.horizon && compareMonths(row.horizon, h) > 0 ? row.horizon : h;
+}
+
+const HORIZON = 'select horizon from ledger_state where id = 1';
+/** A sync's table lock ({@link syncLedger}), then the stored horizon: one round trip, pg's simple protocol (no parameters). */
+const LOCK_SYNC = 'lock table ledger_month in row exclusive mode';
+
+/** PostgreSQL: takes a sync's table lock and reads the stored horizon in one round trip. */
+async function lockedHorizon(sql: Sql): Promise<Array<{ horizon: string | null }>> {
+  const client = await sql.connection<{ query(text: string): Promise<Array<{ rows: Array<{ horizon: string | null }> }>> }>();
+  sql.counted(LOCK_SYNC);
+  sql.counted(HORIZON);
+  const results = await client.query(`${LOCK_SYNC}; ${HORIZON}`);
+  return results[1].rows;
 }
 
 /** Every agreement that may have measured months, by id. */
