@@ -41,23 +41,47 @@ export function nothingToFlush(em: EntityManager): boolean {
   return true;
 }
 
+/** What `unchanged` looks at in an entity of a type: its flushed properties, by kind; null when it has embedded ones. */
+interface Checked {
+  name: string;
+  collection: boolean;
+  relation: boolean;
+  primary: boolean;
+  prop: EntityProperty;
+}
+const checkedProps = new WeakMap<EntityMetadata, Checked[] | null>();
+
+function checkedOf(meta: EntityMetadata): Checked[] | null {
+  let checked = checkedProps.get(meta);
+  if (checked === undefined) {
+    checked =
+      meta.embeddable || meta.props.some((p) => p.kind === ReferenceKind.EMBEDDED)
+        ? null
+        : meta.props
+            .filter((p) => p.persist !== false && p.trackChanges !== false && !p.formula)
+            .map((p) => ({ name: p.name, collection: COLLECTIONS.has(p.kind), relation: p.kind !== ReferenceKind.SCALAR, primary: !!p.primary, prop: p }));
+    checkedProps.set(meta, checked);
+  }
+  return checked;
+}
+
 function unchanged(entity: Record<string, unknown>, meta: EntityMetadata, original: Record<string, unknown>): boolean {
-  if (meta.embeddable || meta.props.some((p) => p.kind === ReferenceKind.EMBEDDED)) return false;
-  for (const prop of meta.props) {
-    if (prop.persist === false || prop.trackChanges === false || prop.formula) continue;
-    const value = entity[prop.name];
-    if (COLLECTIONS.has(prop.kind)) {
+  const checked = checkedOf(meta);
+  if (!checked) return false;
+  for (const { name, collection, relation, primary, prop } of checked) {
+    const value = entity[name];
+    if (collection) {
       if ((value as { isDirty?: () => boolean } | undefined)?.isDirty?.()) return false;
       continue;
     }
-    const tracked = !!Object.getOwnPropertyDescriptor(entity, prop.name)?.set && !prop.primary;
-    if (prop.kind !== ReferenceKind.SCALAR) {
-      if (!tracked && !sameReference(value, original[prop.name])) return false;
+    const tracked = !primary && !!Object.getOwnPropertyDescriptor(entity, name)?.set;
+    if (relation) {
+      if (!tracked && !sameReference(value, original[name])) return false;
       continue;
     }
     if (value !== null && typeof value === 'object') {
-      if (!sameObject(value, original[prop.name], prop)) return false;
-    } else if (!tracked && value !== original[prop.name] && !(value == null && original[prop.name] == null)) {
+      if (!sameObject(value, original[name], prop)) return false;
+    } else if (!tracked && value !== original[name] && !(value == null && original[name] == null)) {
       return false;
     }
   }
