@@ -10,6 +10,7 @@ import { entities } from './entities';
 import { AuditSubscriber } from '../modules/audit/audit.subscriber';
 import { migrationsFor } from './migrations';
 import { cacheStatements } from './statement-cache';
+import { AppEntityManager } from './entity-manager';
 
 /** Counts SQL statements sent by one ORM instance; tests read it to assert batching. */
 export class StatementCounter {
@@ -35,6 +36,8 @@ export function ormOptions(config: Config, counter?: StatementCounter): Options 
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator, SeedManager],
     subscribers: [new AuditSubscriber()],
+    // Skips flushes that provably write nothing (src/db/entity-manager.ts).
+    entityManager: AppEntityManager,
     discovery: { warnWhenNoEntities: true },
     // Entities are loaded on purpose, per request, through loaders; never implicitly.
     forceUndefined: false,

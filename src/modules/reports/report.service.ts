@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isUUID } from 'class-validator';
 import { groupBy } from '../../common/collections';
 import { assertAsOf, breathe } from '../../common/bounds';
-import { type EntityManager, type FilterQuery } from '@mikro-orm/core';
+import { type EntityManager, type FilterQuery, wrap } from '@mikro-orm/core';
 import { paginate, type Page } from '../../common/connection';
 import { normalizeCode } from '../../common/codes';
 import { rowLock } from '../../common/locks';
@@ -149,11 +149,25 @@ async function lockedReport(em: EntityManager, m: AgreementMonth): Promise<Repor
 }
 
 /**
+ * The report's latest revision, or null before the first submission: the one already loaded in
+ * `em`, else read with one plain statement where the write reads directly (`readDirectly`, issue
+ * 19 goal 2: a correction read it through the ORM's query builder), else as `em.findOneOrFail`.
+ */
+async function latestRevisionOf(em: EntityManager, report: Report): Promise<ReportRevision | null> {
+  if (!report.latestRevision) return null;
+  const id = report.latestRevision.id;
+  const loaded = em.getUnitOfWork().getById<ReportRevision>(ReportRevision.name, id);
+  if (loaded && wrap(loaded).isInitialized()) return loaded;
+  const direct = await findDirectly(em, ReportRevision, { id });
+  return direct?.[0] ?? em.findOneOrFail(ReportRevision, id);
+}
+
+/**
  * Refuses a provider's write to a report that is ACKNOWLEDGED at `now`, by the customer or by its
  * silence (the acceptance window passed, recorded or not yet by the scheduler): the month is closed.
  */
 async function assertOpen(em: EntityManager, report: Report, key: string, now: Date): Promise<void> {
-  const latest = report.latestRevision ? await em.findOneOrFail(ReportRevision, report.latestRevision.id) : null;
+  const latest = await latestRevisionOf(em, report);
   const at = reportStatusAt(report, latest, now);
   if (at.status !== ReportStatus.ACKNOWLEDGED) return;
   const why = at.deemed ? `was deemed acknowledged when the customer's acceptance window ended at ${(latest?.acceptanceDueAt as Date).toISOString()}` : 'is ACKNOWLEDGED';
@@ -323,8 +337,8 @@ function withItemIds(items: Array<Omit<FrictionItem, 'id'> & { id?: string }>, p
 
 /** The latest revision's friction items, with their ids: what an omitted list carries forward. */
 async function previousItems(em: EntityManager, report: Report | null): Promise<FrictionItem[]> {
-  if (!report?.latestRevision) return [];
-  const latest = await em.findOneOrFail(ReportRevision, report.latestRevision.id);
+  const latest = report && (await latestRevisionOf(em, report));
+  if (!latest) return [];
   return frictionItemsOf(latest.id, latest.frictionItems);
 }
 
