@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CreateAgreementInput,
@@ -135,5 +136,32 @@ describe.each(engines())('the rows of a report submission on %s', (engine) => {
     const keys = (v: unknown) => (v == null ? null : Object.keys(typeof v === 'string' ? (JSON.parse(v) as object) : (v as object)));
     const entries = audit.map(({ at: _, request_id: __, ...r }) => ({ ...(norm(r) as object), beforeKeys: keys(r.before), afterKeys: keys(r.after) }));
     expect({ ...dump, audit: entries }).toMatchSnapshot();
+  });
+
+  // The ledger sync scores the month inside the write's transaction, where the scorecard loaders
+  // dispatch in one tick: their statements must not pile up on the transaction's one connection
+  // (pg 8 queues them with a deprecation warning, to be removed in pg 9). Counted with pg's own
+  // test for that warning: a query arriving while another already waits behind the running one.
+  it.runIf(engine === 'postgresql')('leaves no statement waiting behind another on a connection while a submission scores its month', async () => {
+    type Query = (this: { _queryQueue?: unknown[] }, ...args: unknown[]) => unknown;
+    const proto = pg.Client.prototype as unknown as { query: Query };
+    const original = proto.query;
+    let queued = 0;
+    let statements = 0;
+    proto.query = function (...args: unknown[]) {
+      statements++;
+      if ((this._queryQueue?.length ?? 0) > 0) queued++;
+      return original.apply(this, args);
+    };
+    try {
+      const r = await headSales.at('2026-04-02T10:00:00Z').data(SubmitReportDocument, {
+        input: { agreementId: salesCs, month: '2026-03', values: [{ objectiveId: handover, value: 1.8 }], narrative: 'March', frictionItems: [] },
+      });
+      expect(r.submitReport.userErrors).toEqual([]);
+    } finally {
+      proto.query = original;
+    }
+    expect(statements).toBeGreaterThan(10);
+    expect(queued).toBe(0);
   });
 });
