@@ -15,6 +15,7 @@
  *
  *   npm run build && node dist/bench/submissions.js [--seconds N] [--pg | --pg-only] [--agreements N]
  *                                                   [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]
+ *                                                   [--server-env "NAME=value …"]
  *
  * SQLite always (unless --pg-only); PostgreSQL too with --pg (BENCH_POSTGRES_URL, default
  * postgres://postgres@127.0.0.1:5432/test; a fresh database is created and dropped).
@@ -60,7 +61,7 @@ interface EngineResult {
   /** Server CPU seconds per request (user + system), over the measured phase and its warm-up. */
   cpuPerSubmission: number;
   cpuPerBaseline: number;
-  statementsPerSubmission: number;
+  probe: Probe;
   pool: number;
 }
 
@@ -103,16 +104,100 @@ async function prepare(setup: BenchServer, seconds: number, warmupMs: number): P
   return { token, bodies };
 }
 
-/** SQL statements per submission on the in-process server, over the first {@link PROBE} bodies (sent one at a time; removed from `bodies`). */
-async function countStatements(setup: BenchServer, token: string, bodies: string[]): Promise<number> {
-  const probe = bodies.splice(0, PROBE);
+/** What the in-process probe measured per submission. */
+interface Probe {
+  statements: number;
+  /**
+   * SQLite only: wall time inside better-sqlite3's `run`/`all`/`get` per submission (the engine's
+   * own work: compiled statements stepped, pages written, checkpoints), COMMIT apart. A floor no
+   * JavaScript change moves: one connection does it all, one submission after another.
+   */
+  sqlite: SqliteTime | null;
+}
+
+/** Per submission: wall and CPU time inside SQLite's calls, COMMIT apart. */
+interface SqliteTime {
+  commitMs: number;
+  otherMs: number;
+  /** CPU (user + system) of the process during those calls: what a busy machine does not inflate. */
+  commitCpuMs: number;
+  otherCpuMs: number;
+  commits: number;
+}
+
+/**
+ * Times every statement SQLite runs on the in-process server's one connection (from the probe's
+ * start until `stop`): each statement object handed out by the connection's `prepare` (cached
+ * ones included, statement-cache.ts) gets its `run`/`all`/`get` wrapped once.
+ */
+async function timeSqlite(setup: BenchServer): Promise<{ stop(): SqliteTime }> {
+  type Runner = Record<'run' | 'all' | 'get', (...args: unknown[]) => unknown>;
+  const client = (
+    setup.app.orm.em.getConnection() as unknown as { getKnex(): { client: { acquireConnection(): Promise<{ prepare(sql: string): Runner }>; releaseConnection(c: unknown): Promise<unknown> } } }
+  ).getKnex().client;
+  const db = await client.acquireConnection();
+  await client.releaseConnection(db);
+  const totals: SqliteTime = { commitMs: 0, otherMs: 0, commitCpuMs: 0, otherCpuMs: 0, commits: 0 };
+  let on = true;
+  const wrapped = new WeakSet<object>();
+  const prepare = db.prepare.bind(db);
+  db.prepare = (sql: string) => {
+    const statement = prepare(sql);
+    if (wrapped.has(statement)) return statement;
+    wrapped.add(statement);
+    const commit = /^COMMIT\b/i.test(sql);
+    for (const method of ['run', 'all', 'get'] as const) {
+      const f = statement[method].bind(statement);
+      statement[method] = (...args: unknown[]) => {
+        if (!on) return f(...args);
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        try {
+          return f(...args);
+        } finally {
+          const c = process.cpuUsage(c0);
+          const cpu = (c.user + c.system) / 1000;
+          const dt = performance.now() - t0;
+          if (commit) {
+            totals.commitMs += dt;
+            totals.commitCpuMs += cpu;
+            totals.commits++;
+          } else {
+            totals.otherMs += dt;
+            totals.otherCpuMs += cpu;
+          }
+        }
+      };
+    }
+    return statement;
+  };
+  return {
+    stop() {
+      on = false;
+      db.prepare = prepare;
+      return totals;
+    },
+  };
+}
+
+/**
+ * SQL statements per submission on the in-process server, over the first {@link PROBE} bodies (sent
+ * one at a time; removed from `bodies`), and on SQLite the time spent inside SQLite.
+ */
+async function probe(setup: BenchServer, token: string, bodies: string[]): Promise<Probe> {
+  const sent = bodies.splice(0, PROBE);
   const before = setup.app.statements.count;
-  for (const body of probe) {
+  const timer = setup.engine === 'sqlite' ? await timeSqlite(setup) : null;
+  for (const body of sent) {
     const reply = await postJson(setup.graphqlUrl, body, { authorization: `Bearer ${token}` });
     if (reply.status !== 200 || !reply.text.includes('"userErrors":[]') || reply.text.includes('"errors":'))
       throw new Error(`[${setup.engine}] a probe submission failed: ${reply.status} ${reply.text.slice(0, 500)}`);
   }
-  return (setup.app.statements.count - before) / probe.length;
+  const t = timer?.stop();
+  return {
+    statements: (setup.app.statements.count - before) / sent.length,
+    sqlite: t ? (Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / sent.length])) as unknown as SqliteTime) : null,
+  };
 }
 
 async function runEngine(engine: Engine, seconds: number): Promise<EngineResult> {
@@ -121,11 +206,13 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
   try {
     const warmupMs = 1000;
     const { token, bodies } = await prepare(setup, seconds, warmupMs);
-    const statementsPerSubmission = await countStatements(setup, token, bodies);
+    const probed = await probe(setup, token, bodies);
     await setup.stopApp();
     // As `npm start` runs it in production: the clock override off, logging at info, the scheduler
     // off (a tick would be timed as a submission's), the rate limiter on above the load's pace.
     const env: Record<string, string> = { ...setup.env, NODE_ENV: 'production', LOG_LEVEL: 'info', CLOCK_OVERRIDE: 'false', SCHEDULER_INTERVAL_MS: '0', RATE_LIMIT_PER_MINUTE: '1000000' };
+    // Experiments: `--server-env "WEBHOOK_POLL_MS=0 SQLITE_SYNCHRONOUS=FULL"` adds settings to the child server's environment.
+    for (const kv of option('--server-env')?.split(' ').filter(Boolean) ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
     server = await startServerProcess(env, option('--server-node-args')?.split(' ').filter(Boolean) ?? []);
     const url = `${server.url}/graphql`;
     const headers = { authorization: `Bearer ${token}` };
@@ -159,7 +246,7 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
       rssBaseline,
       cpuPerSubmission: (cpu1 - cpu0) / (submissions.count + submissions.warmupCount),
       cpuPerBaseline: (cpu2 - cpu1) / (baseline.count + baseline.warmupCount),
-      statementsPerSubmission,
+      probe: probed,
       pool: bodies.length,
     };
   } finally {
@@ -228,8 +315,17 @@ async function main(): Promise<number> {
   );
   for (const r of results) {
     console.log(
-      `[${r.engine}] SQL statements per submission: ${fmt(r.statementsPerSubmission, 1)} (${PROBE} sequential submissions, in-process); pool of ${fmt(r.pool)} agreement-months${r.submissions.exhausted ? ' (ran out)' : ''}`,
+      `[${r.engine}] SQL statements per submission: ${fmt(r.probe.statements, 1)} (${PROBE} sequential submissions, in-process); pool of ${fmt(r.pool)} agreement-months${r.submissions.exhausted ? ' (ran out)' : ''}`,
     );
+    const q = r.probe.sqlite;
+    if (q) {
+      const floor = q.commitCpuMs + q.otherCpuMs;
+      console.log(
+        `[${r.engine}] inside SQLite per submission (same probe; CPU of the process during better-sqlite3's run/all/get, wall time in brackets): ${ms(floor)} (${ms(q.commitMs + q.otherMs)}) = ` +
+          `COMMIT ${ms(q.commitCpuMs)} (${ms(q.commitMs)}; ${fmt(q.commits, 2)} commits, checkpoints included) + other statements ${ms(q.otherCpuMs)} (${ms(q.otherMs)}); ` +
+          `one connection does this work one submission after another: with no JavaScript at all, at most ${fmt(1000 / floor, 0)}/s on this machine`,
+      );
+    }
   }
   for (const r of results) {
     const goal = GOALS[r.engine];

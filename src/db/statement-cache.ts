@@ -5,9 +5,14 @@
  * again and again (the ORM's and our own statements have `?` placeholders, never inlined values),
  * so the connection answers `prepare` from a bounded cache of compiled statements instead.
  *
- * Only texts with `?` placeholders are kept: MikroORM inlines the values of its own statements
- * into their text (`platform.formatQuery`), so each of those is new and would only push the
- * reusable ones out and hold memory; they are prepared as before.
+ * Texts with `?` placeholders are kept in the main cache. A text without one is either a constant
+ * (`BEGIN;` and `COMMIT;`, which knex prepares for every transaction, or
+ * `select horizon from ledger_state where id = 1`) or a statement whose values MikroORM inlined
+ * into it (`platform.formatQuery`), new each time; those would push the reusable ones out and hold
+ * memory. So short texts without placeholders have a small cache of their own, where a constant
+ * stays as long as it is used more often than {@link CONSTANT_CACHE_SIZE} other such texts come by
+ * (a report submission met 2.4 `BEGIN;`/`COMMIT;` pairs and a constant read each, prepared anew
+ * every time before), and long ones are prepared as before.
  *
  * Safe because every statement knex runs completes at once (`all` or `run`, never a pending
  * `iterate`), and SQLite recompiles a cached statement by itself when the schema changes under it
@@ -21,11 +26,22 @@ interface Preparing {
 /** Statements kept per connection; texts beyond it (distinct `in (…)` lengths) evict the oldest. */
 export const STATEMENT_CACHE_SIZE = 500;
 
-/** Wraps `connection.prepare` with a cache of `size` statements, least recently prepared evicted first. */
-export function cacheStatements(connection: Preparing, size = STATEMENT_CACHE_SIZE): void {
+/** Texts without placeholders kept per connection (see the file's comment). */
+export const CONSTANT_CACHE_SIZE = 32;
+/** Longer texts without placeholders are not kept: inlined values, seldom the same twice. */
+export const CONSTANT_MAX_LENGTH = 200;
+
+/**
+ * Wraps `connection.prepare` with a cache of `size` statements with placeholders and
+ * `constants` without, least recently prepared evicted first in each.
+ */
+export function cacheStatements(connection: Preparing, size = STATEMENT_CACHE_SIZE, constants = CONSTANT_CACHE_SIZE): void {
   const prepare = connection.prepare.bind(connection);
-  const cache = new Map<string, unknown>();
+  const withParams = new Map<string, unknown>();
+  const withoutParams = new Map<string, unknown>();
   connection.prepare = (sql: string) => {
+    const cache = sql.includes('?') ? withParams : sql.length <= CONSTANT_MAX_LENGTH ? withoutParams : null;
+    if (!cache) return prepare(sql);
     let statement = cache.get(sql);
     if (statement !== undefined) {
       // Most recently used last, so the eviction below drops the coldest text.
@@ -34,8 +50,7 @@ export function cacheStatements(connection: Preparing, size = STATEMENT_CACHE_SI
       return statement;
     }
     statement = prepare(sql);
-    if (!sql.includes('?')) return statement;
-    if (cache.size >= size) cache.delete(cache.keys().next().value as string);
+    if (cache.size >= (cache === withParams ? size : constants)) cache.delete(cache.keys().next().value as string);
     cache.set(sql, statement);
     return statement;
   };

@@ -138,6 +138,48 @@ describe.each(engines())('the rows of a report submission on %s', (engine) => {
     expect({ ...dump, audit: entries }).toMatchSnapshot();
   });
 
+  // SQLite compiles a statement's text once per connection (src/db/statement-cache.ts): the
+  // transaction of a submission after the first compiles nothing new. Texts with values written
+  // into them (as MikroORM's `execute` writes them: the ledger sync's scoring reads did) would be
+  // new for every agreement-month, and BEGIN;/COMMIT; were compiled for every transaction until
+  // constants had a cache of their own. (Reads outside the transaction, such as the fields of the
+  // reply loaded through the ORM, are not counted: they are not the write's.)
+  it.runIf(engine === 'sqlite')('compiles no new SQLite statement in the transaction of a submission after the first', async () => {
+    type Db = { prepare(sql: string): object; inTransaction: boolean };
+    const client = (s.app.orm.em.getConnection() as unknown as { getKnex(): { client: { acquireConnection(): Promise<Db>; releaseConnection(c: Db): Promise<unknown> } } }).getKnex().client;
+    const db = await client.acquireConnection();
+    await client.releaseConnection(db);
+    const prepare = db.prepare;
+    const seen = new WeakSet<object>();
+    const compiled: string[] = [];
+    let round = 0;
+    db.prepare = (sql: string) => {
+      const statement = prepare.call(db, sql);
+      if (!seen.has(statement)) {
+        seen.add(statement);
+        if (round > 1 && (db.inTransaction || /^(BEGIN|COMMIT|ROLLBACK)\b/.test(sql))) compiled.push(sql);
+      }
+      return statement;
+    };
+    try {
+      for (const [month, at] of [
+        ['2026-04', '2026-05-04T10:00:00Z'],
+        ['2026-05', '2026-06-02T10:00:00Z'],
+        ['2026-06', '2026-07-02T10:00:00Z'],
+        ['2026-07', '2026-08-04T10:00:00Z'],
+      ]) {
+        round++;
+        const r = await headSales.at(at).data(SubmitReportDocument, {
+          input: { agreementId: salesCs, month, values: [{ objectiveId: handover, value: 1.7 }], narrative: month, frictionItems: [] },
+        });
+        expect(r.submitReport.userErrors).toEqual([]);
+      }
+    } finally {
+      db.prepare = prepare;
+    }
+    expect(compiled).toEqual([]);
+  });
+
   // The ledger sync scores the month inside the write's transaction, where the scorecard loaders
   // dispatch in one tick: their statements must not pile up on the transaction's one connection
   // (pg 8 queues them with a deprecation warning, to be removed in pg 9). Counted with pg's own

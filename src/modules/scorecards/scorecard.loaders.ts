@@ -130,7 +130,13 @@ export function createScorecardLoaders(em: EntityManager) {
   // connection several statements at once, which pg 8 queues with a deprecation warning and pg 9
   // refuses: inside a transaction they run one after another (outside, each takes a pool connection).
   let inTransaction: Promise<unknown> = Promise.resolve();
+  const pg = sqlOf(em).pg;
   const rows = <T>(sql: string, params: unknown[]): Promise<T[]> => {
+    // SQLite: the parameters bound, so the connection keeps one prepared statement per text
+    // (statement-cache.ts); MikroORM's `execute` writes them into the text, a new statement to
+    // compile for every agreement-month (three per report submission's ledger sync). One
+    // connection, and its statements run at once: nothing to queue.
+    if (!pg) return sqlOf(em, { read: true }).rows<T>(sql, params);
     const trx = em.getTransactionContext();
     if (!trx) return readConnection(em).execute(sql, params, 'all');
     const run = inTransaction.then(() => readConnection(em).execute<T[]>(sql, params, 'all', trx));
