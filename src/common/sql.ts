@@ -132,7 +132,9 @@ export function sqlOf(em: EntityManager, options: { read?: boolean } = {}): Sql 
    * did (without the values inlined).
    */
   const execPg = async (statement: string, params: unknown[], rowMode?: 'array'): Promise<{ rows: unknown[] }> => {
-    const text = numbered(statement, params);
+    // A transaction already committed or rolled back: knex refuses the statement (its connection may
+    // be another request's by now).
+    const text = (trx as { isCompleted?: () => boolean } | undefined)?.isCompleted?.() ? null : numbered(statement, params);
     onQuery(statement, params);
     if (text === null) {
       const query = knex.raw(statement, params as never[]);
