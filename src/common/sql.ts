@@ -61,6 +61,26 @@ interface ConnectionLender {
   acquireConnection(): Promise<{ prepare(statement: string): RawReader }>;
   releaseConnection(connection: unknown): Promise<unknown>;
 }
+/** The part of a knex client that lends a `pg` Client (the pool's, or a transaction's own). */
+interface PgLender {
+  acquireConnection(): Promise<{ query(config: { text: string; values: unknown[]; rowMode?: 'array' }): Promise<{ rows: unknown[] }> }>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+/**
+ * `statement` with its `?` placeholders numbered `$1`, `$2`, … in order, as knex's `raw` and its
+ * PostgreSQL client number them, or null where knex would read the text otherwise (a `??`
+ * identifier binding, an escaped `\\?`) or refuse it (placeholders and parameters of different
+ * counts, an undefined parameter).
+ */
+function numbered(statement: string, params: unknown[]): string | null {
+  if (statement.includes('??') || statement.includes('\\?')) return null;
+  let count = 0;
+  const text = statement.replace(/\?/g, () => `$${++count}`);
+  if (count !== params.length || params.includes(undefined)) return null;
+  return text;
+}
+
 /** Statements {@link Sql.arrays} prepared on each SQLite connection, by text (a few shapes per BI query; bounded all the same). */
 const prepared = new WeakMap<object, Map<string, RawReader>>();
 const MAX_PREPARED = 64;
@@ -98,12 +118,40 @@ export function sqlOf(em: EntityManager, options: { read?: boolean } = {}): Sql 
    */
   const exec = async <T>(statement: string, params: unknown[], method: 'all' | 'run'): Promise<T[]> => {
     if (!pg) return execSqlite<T>(statement, params, method);
-    onQuery(statement, params);
-    const query = knex.raw(statement, params as never[]);
-    if (trx) query.transacting(trx as never);
-    const res: unknown = await query;
+    const res = await execPg(statement, params);
     if (method === 'run') return [];
-    return (pg ? (res as { rows: T[] }).rows : (res as T[])) ?? [];
+    return (res.rows as T[]) ?? [];
+  };
+  /**
+   * On PostgreSQL, straight on the connection (the transaction's, or one lent by the pool) with
+   * the `?` placeholders numbered as knex numbers them: knex's `raw` (binding the placeholders,
+   * numbering them, its runner and events) cost a good part of the CPU of each statement of a
+   * report submission (issue 19, goal 2). A text knex would read differently (`??` identifiers,
+   * a count of `?` other than of the parameters, an undefined parameter: knex's errors) goes
+   * through knex as before. Errors are pg's, their message prefixed with the statement, as knex
+   * did (without the values inlined).
+   */
+  const execPg = async (statement: string, params: unknown[], rowMode?: 'array'): Promise<{ rows: unknown[] }> => {
+    // A transaction already committed or rolled back: knex refuses the statement (its connection may
+    // be another request's by now).
+    const text = (trx as { isCompleted?: () => boolean } | undefined)?.isCompleted?.() ? null : numbered(statement, params);
+    onQuery(statement, params);
+    if (text === null) {
+      const query = knex.raw(statement, params as never[]);
+      if (rowMode) query.options({ rowMode });
+      if (trx) query.transacting(trx as never);
+      return (await query) as { rows: unknown[] };
+    }
+    const lender = ((trx as { client?: PgLender } | undefined)?.client ?? knex.client) as PgLender;
+    const client = await lender.acquireConnection();
+    try {
+      return await client.query(rowMode ? { text, values: params, rowMode } : { text, values: params });
+    } catch (e) {
+      if (e instanceof Error) e.message = `${text} - ${e.message}`;
+      throw e;
+    } finally {
+      await lender.releaseConnection(client);
+    }
   };
   /**
    * On SQLite, straight on the connection (the transaction's, or the pool's one) with the statement
@@ -166,12 +214,7 @@ export function sqlOf(em: EntityManager, options: { read?: boolean } = {}): Sql 
     },
     counted: (statement, params = []) => void onQuery(statement, params),
     async arrays(statement, params = []) {
-      if (pg) {
-        onQuery(statement, params);
-        const query = knex.raw(statement, params as never[]).options({ rowMode: 'array' });
-        if (trx) query.transacting(trx as never);
-        return ((await query) as { rows: unknown[][] }).rows;
-      }
+      if (pg) return (await execPg(statement, params, 'array')).rows as unknown[][];
       // Through the pool (or the transaction): the one SQLite connection may be inside another request's transaction.
       const lender = ((trx as { client?: ConnectionLender } | undefined)?.client ?? knex.client) as ConnectionLender;
       const db = await lender.acquireConnection();

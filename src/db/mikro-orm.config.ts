@@ -11,6 +11,7 @@ import { AuditSubscriber } from '../modules/audit/audit.subscriber';
 import { migrationsFor } from './migrations';
 import { cacheStatements } from './statement-cache';
 import { AppEntityManager } from './entity-manager';
+import { oneStatementAtATime } from './one-statement-at-a-time';
 
 /** Counts SQL statements sent by one ORM instance; tests read it to assert batching. */
 export class StatementCounter {
@@ -68,7 +69,16 @@ export function ormOptions(config: Config, counter?: StatementCounter): Options 
       ...common,
       driver: PostgreSqlDriver,
       clientUrl: db.url,
-      pool: { min: 0, max: 10 },
+      pool: {
+        min: 0,
+        max: 10,
+        // A transaction's statements reach its one connection one after another, whichever layer
+        // sends them (src/db/one-statement-at-a-time.ts): pg 9 refuses one sent while another runs.
+        afterCreate: (conn: Parameters<typeof oneStatementAtATime>[0], done: (err: Error | null, conn: unknown) => void) => {
+          oneStatementAtATime(conn);
+          done(null, conn);
+        },
+      },
       // Replicas serve only the reads that ask for them (src/common/read-route.ts): MikroORM's
       // default would send every find outside a transaction to a replica, the reads a principal
       // makes right after its own write included.

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AcknowledgeReportDocument,
   type CreateAgreementInput,
   DepartmentDocument,
   DisputeReportDocument,
@@ -180,30 +181,49 @@ describe.each(engines())('the rows of a report submission on %s', (engine) => {
     expect(compiled).toEqual([]);
   });
 
-  // The ledger sync scores the month inside the write's transaction, where the scorecard loaders
-  // dispatch in one tick: their statements must not pile up on the transaction's one connection
-  // (pg 8 queues them with a deprecation warning, to be removed in pg 9). Counted with pg's own
-  // test for that warning: a query arriving while another already waits behind the running one.
-  it.runIf(engine === 'postgresql')('leaves no statement waiting behind another on a connection while a submission scores its month', async () => {
-    type Query = (this: { _queryQueue?: unknown[] }, ...args: unknown[]) => unknown;
+  // A write's transaction holds one PostgreSQL connection, and its statements must reach it one
+  // after another: the ledger sync's scorecard loaders and the agreement tree's ORM loads dispatch
+  // several in one tick. pg 8 queues a statement sent while another runs (with a deprecation
+  // warning once one already waits) and pg 9 is to refuse it. Counted strictly, in pg itself: a
+  // statement handed to a client that is still executing another, or has one waiting.
+  async function overlapsDuring(write: () => Promise<void>): Promise<{ statements: number; overlapped: string[] }> {
+    type PgInternals = { _activeQuery?: unknown; _queryQueue?: unknown[] };
+    type Query = (this: PgInternals, ...args: unknown[]) => unknown;
     const proto = pg.Client.prototype as unknown as { query: Query };
     const original = proto.query;
-    let queued = 0;
+    const overlapped: string[] = [];
     let statements = 0;
     proto.query = function (...args: unknown[]) {
       statements++;
-      if ((this._queryQueue?.length ?? 0) > 0) queued++;
+      if (this._activeQuery || (this._queryQueue?.length ?? 0) > 0) {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+        overlapped.push(String(text ?? args[0]?.constructor.name).slice(0, 80));
+      }
       return original.apply(this, args);
     };
     try {
+      await write();
+    } finally {
+      proto.query = original;
+    }
+    return { statements, overlapped };
+  }
+
+  it.runIf(engine === 'postgresql')('sends no statement to a connection still executing another, in a submission and an acknowledgement', async () => {
+    let reportId = '';
+    const submission = await overlapsDuring(async () => {
       const r = await headSales.at('2026-04-02T10:00:00Z').data(SubmitReportDocument, {
         input: { agreementId: salesCs, month: '2026-03', values: [{ objectiveId: handover, value: 1.8 }], narrative: 'March', frictionItems: [] },
       });
       expect(r.submitReport.userErrors).toEqual([]);
-    } finally {
-      proto.query = original;
-    }
-    expect(statements).toBeGreaterThan(10);
-    expect(queued).toBe(0);
+      reportId = r.submitReport.report?.id as string;
+    });
+    const acknowledgement = await overlapsDuring(async () => {
+      const r = await headCs.at('2026-04-03T10:00:00Z').data(AcknowledgeReportDocument, { input: { reportId, revision: 1 } });
+      expect(r.acknowledgeReport.userErrors).toEqual([]);
+    });
+    expect(submission.statements).toBeGreaterThan(10);
+    expect(acknowledgement.statements).toBeGreaterThan(5);
+    expect({ submission: submission.overlapped, acknowledgement: acknowledgement.overlapped }).toEqual({ submission: [], acknowledgement: [] });
   });
 });

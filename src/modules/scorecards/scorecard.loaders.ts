@@ -126,23 +126,15 @@ export const asNumber = (v: unknown): number | null => (v === null || v === unde
 export function createScorecardLoaders(em: EntityManager) {
   // Inside a transaction (an exclusion being checked, a write's ledger sync) reads must use its
   // connection; a request routed to a replica reads the facts of its scores there
-  // (src/common/read-route.ts). Loaders dispatched in one tick would hand a transaction's one
-  // connection several statements at once, which pg 8 queues with a deprecation warning and pg 9
-  // refuses: inside a transaction they run one after another (outside, each takes a pool connection).
-  let inTransaction: Promise<unknown> = Promise.resolve();
+  // (src/common/read-route.ts). Loaders dispatched in one tick reach a transaction's one PostgreSQL
+  // connection one after another (src/db/one-statement-at-a-time.ts); outside, each takes a pool
+  // connection.
   const pg = sqlOf(em).pg;
-  const rows = <T>(sql: string, params: unknown[]): Promise<T[]> => {
+  const rows = <T>(sql: string, params: unknown[]): Promise<T[]> =>
     // SQLite: the parameters bound, so the connection keeps one prepared statement per text
     // (statement-cache.ts); MikroORM's `execute` writes them into the text, a new statement to
-    // compile for every agreement-month (three per report submission's ledger sync). One
-    // connection, and its statements run at once: nothing to queue.
-    if (!pg) return sqlOf(em, { read: true }).rows<T>(sql, params);
-    const trx = em.getTransactionContext();
-    if (!trx) return readConnection(em).execute(sql, params, 'all');
-    const run = inTransaction.then(() => readConnection(em).execute<T[]>(sql, params, 'all', trx));
-    inTransaction = run.catch(() => undefined);
-    return run;
-  };
+    // compile for every agreement-month (four per report submission's ledger sync).
+    pg ? readConnection(em).execute(sql, params, 'all', em.getTransactionContext()) : sqlOf(em, { read: true }).rows<T>(sql, params);
   const inWindow = (ids: string[], from: Month, to: Month) => ({ where: `month >= ? and month <= ? and agreement_id in (${ids.map(() => '?').join(', ')})`, params: [from, to, ...ids] });
   return {
     /** {@link AgreementHead}s by id (null for a missing one), read where the request's dashboard reads go. */
