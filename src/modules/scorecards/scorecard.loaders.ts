@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Month } from '../../common/month';
-import { readConnection } from '../../common/read-route';
 import { asDate, sqlOf } from '../../common/sql';
 import type { Tier } from '../agreements/agreement.entity';
 import type { HandoffStats } from '../../scoring/automated';
@@ -129,12 +128,11 @@ export function createScorecardLoaders(em: EntityManager) {
   // (src/common/read-route.ts). Loaders dispatched in one tick reach a transaction's one PostgreSQL
   // connection one after another (src/db/one-statement-at-a-time.ts); outside, each takes a pool
   // connection.
-  const pg = sqlOf(em).pg;
-  const rows = <T>(sql: string, params: unknown[]): Promise<T[]> =>
-    // SQLite: the parameters bound, so the connection keeps one prepared statement per text
-    // (statement-cache.ts); MikroORM's `execute` writes them into the text, a new statement to
-    // compile for every agreement-month (four per report submission's ledger sync).
-    pg ? readConnection(em).execute(sql, params, 'all', em.getTransactionContext()) : sqlOf(em, { read: true }).rows<T>(sql, params);
+  // The parameters bound, on both engines: SQLite keeps one prepared statement per text
+  // (statement-cache.ts), PostgreSQL receives them apart from the text on the connection itself
+  // (sqlOf); MikroORM's `execute` wrote them into the text, a new statement to compile for every
+  // agreement-month on SQLite and knex's `raw` on PostgreSQL.
+  const rows = <T>(sql: string, params: unknown[]): Promise<T[]> => sqlOf(em, { read: true }).rows<T>(sql, params);
   const inWindow = (ids: string[], from: Month, to: Month) => ({ where: `month >= ? and month <= ? and agreement_id in (${ids.map(() => '?').join(', ')})`, params: [from, to, ...ids] });
   return {
     /** {@link AgreementHead}s by id (null for a missing one), read where the request's dashboard reads go. */
