@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids';
 import { OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { searchTextOf } from './codes';
@@ -17,7 +17,7 @@ export abstract class BaseEntity<Defaulted extends string = never> {
 
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
-  id: string = randomUUID();
+  id: string = newId();
 
   @Field(() => Int, { description: 'Optimistic-concurrency version; pass it back as `expectedVersion` when updating.' })
   @Property({ version: true })

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from './ids';
 import { Entity, type EntityManager, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { actorOf } from './actor';
 import { noteOutboxWrite } from './outbox-signal';
@@ -23,7 +23,7 @@ export class DomainEvent {
   /** The event's identity for the outside world (a webhook's `webhook-id`). */
   @Property({ type: 'uuid' })
   @Unique()
-  id: string = randomUUID();
+  id: string = newId();
 
   @Property({ type: 'string', length: 60 })
   type!: string;
@@ -254,7 +254,7 @@ export async function emitEvents(em: EntityManager, events: readonly AnyEventInp
   const rows = events.map((event) => {
     const a = event.agreement;
     return {
-      id: randomUUID(),
+      id: newId(),
       type: event.type,
       version: EVENT_VERSION,
       occurred_at: sql.date(event.occurredAt),

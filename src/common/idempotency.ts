@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newId } from './ids';
 import { Entity, type EntityManager, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { UserError, UserErrorCode, UserErrorsException } from './user-error';
 
@@ -13,7 +14,7 @@ export class IdempotencyRecord {
   [OptionalProps]?: 'createdAt';
 
   @PrimaryKey({ type: 'uuid' })
-  id: string = randomUUID();
+  id: string = newId();
 
   /** Whose key it is: the principal's user id (`anonymous` only for an unauthenticated caller). */
   @Property({ type: 'string', length: 100 })

@@ -139,6 +139,31 @@ describe.each(engines())('the rows of a report submission on %s', (engine) => {
     expect({ ...dump, audit: entries }).toMatchSnapshot();
   });
 
+  // Row ids are UUIDv7 (src/common/ids.ts): the time of writing in their first 48 bits, so rows
+  // written one after another land on the last page of each id index.
+  it('gives the rows a submission writes UUIDv7 ids, stamped with the time they were written', async () => {
+    const millisOf = (id: unknown) => parseInt(String(id).replace(/-/g, '').slice(0, 12), 16);
+    const before = Date.now();
+    const r = await headSales.at('2026-10-02T10:00:00Z').data(SubmitReportDocument, {
+      input: { agreementId: salesCs, month: '2026-09', values: [{ objectiveId: handover, value: 1.6 }], narrative: 'September', frictionItems: [] },
+    });
+    const after = Date.now();
+    expect(r.submitReport.userErrors).toEqual([]);
+    const sql = sqlOf(s.app.orm.em.fork());
+    const reportId = r.submitReport.report?.id as string;
+    const [revision] = await sql.rows<{ id: string }>('select id from report_revision where report_id = ?', [reportId]);
+    const values = await sql.rows<{ id: string }>('select id from report_value where revision_id = ?', [revision.id]);
+    const audit = await sql.rows<{ id: string }>('select id from audit_entry where entity_id in (?, ?)', [reportId, revision.id]);
+    const events = await sql.rows<{ id: string }>('select id from domain_event where agreement_key = ? and type = ? order by seq desc limit 1', ['SALES-CS', 'report.submitted']);
+    const ids = [reportId, revision.id, ...values.map((v) => v.id), ...audit.map((a) => a.id), ...events.map((e) => e.id)].map(String);
+    expect(ids.length).toBeGreaterThanOrEqual(6);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(millisOf(id)).toBeGreaterThanOrEqual(before);
+      expect(millisOf(id)).toBeLessThanOrEqual(after);
+    }
+  });
+
   // SQLite compiles a statement's text once per connection (src/db/statement-cache.ts): the
   // transaction of a submission after the first compiles nothing new. Texts with values written
   // into them (as MikroORM's `execute` writes them: the ledger sync's scoring reads did) would be

@@ -5,7 +5,7 @@
  * (src/common/ledger-touch.ts) inside its transaction, and `openOrm` provides {@link syncLedger} to it; the scheduler calls {@link advanceLedger} when instants pass;
  * `npm run ledger:rebuild` calls {@link rebuildLedger}.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids';
 import type { EntityManager } from '@mikro-orm/core';
 import { lockAgreementMonths } from '../../common/locks';
 import { addMonths, compareMonths, monthRange, type Month } from '../../common/month';
@@ -585,7 +585,7 @@ async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; caus
       reasons.set(String(r.id), r.reason);
   }
   const closes = closings.map(({ record: r, cause }) => ({
-    id: randomUUID(),
+    id: newId(),
     agreement_id: r.agreementId,
     month: r.month,
     closed_at: sql.date(r.closedAt),
@@ -599,7 +599,7 @@ async function postCloses(sql: Sql, closings: Array<{ record: LedgerRecord; caus
     const before = posted.get(keyOf(r.agreementId, r.month));
     const credited = r.result.objectives.map((o, i) => (o.status === 'BREACHED' || o.status === 'NO_DATA' ? r.objectives[i].metricCode : null)).filter((c): c is string => !!c);
     return {
-      id: randomUUID(),
+      id: newId(),
       agreement_id: r.agreementId,
       month: r.month,
       kind: before?.n ? CreditEntryKind.ADJUSTMENT : CreditEntryKind.CLOSE,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids';
 import type { EntityManager } from '@mikro-orm/core';
 import { isUUID } from 'class-validator';
 import { touchLedger } from '../../common/ledger-touch';
@@ -176,7 +176,7 @@ export async function ingestMeasurements(
       return;
     }
     rows.push({
-      id: randomUUID(),
+      id: newId(),
       source,
       external_id: externalId,
       agreement_id: agreement.id,
@@ -313,7 +313,7 @@ async function recomputeMonths(sql: Sql, months: Touched[], calendars: Map<strin
       const inMonth = intervals.filter((m) => m.to > b.from.getTime() && m.from < b.to.getTime());
       const value = aggregation ? aggregateMeasurements(aggregation, inMonth, b.from.getTime(), b.to.getTime()) : null;
       if (value === null) gone.push(b.t);
-      else rows.push({ id: randomUUID(), agreement_id: agreementId, metric_id: metricId, month: b.t.month, value, measurements: inMonth.length, version: 1, created_at: stamp, updated_at: stamp });
+      else rows.push({ id: newId(), agreement_id: agreementId, metric_id: metricId, month: b.t.month, value, measurements: inMonth.length, version: 1, created_at: stamp, updated_at: stamp });
     }
   }
   rows.sort((a, b) => (`${a.agreement_id}|${a.metric_id}|${a.month}` < `${b.agreement_id}|${b.metric_id}|${b.month}` ? -1 : 1));

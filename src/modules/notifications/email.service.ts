@@ -17,7 +17,7 @@
  */
 import type { EntityManager } from '@mikro-orm/core';
 import type { Transporter } from 'nodemailer';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids';
 import type { Config } from '../../common/config';
 import { consumeOutbox, type OutboxEvent } from '../../common/outbox';
 import { Role } from '../../common/role';
@@ -164,7 +164,7 @@ async function queue(
   const sql = sqlOf(em);
   for (let i = 0; i < rows.length; i += 200) {
     const batch = rows.slice(i, i + 200);
-    const values = batch.flatMap((r) => [randomUUID(), r.userId, r.toAddress, r.kind, r.eventId, r.digestDate, r.subject, r.text, r.html, r.status ?? 'QUEUED', 0, sql.date(now), sql.date(now)]);
+    const values = batch.flatMap((r) => [newId(), r.userId, r.toAddress, r.kind, r.eventId, r.digestDate, r.subject, r.text, r.html, r.status ?? 'QUEUED', 0, sql.date(now), sql.date(now)]);
     await sql.run(
       `insert into "email_message" ("id", "user_id", "to_address", "kind", "event_id", "digest_date", "subject", "text", "html", "status", "attempts", "next_attempt_at", "created_at") values ${batch.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} on conflict do nothing`,
       values,

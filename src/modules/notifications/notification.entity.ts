@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids';
 
 /**
  * One inbox item a user marked read (`markInboxRead`): the pair (user, event) is the key, so
@@ -61,7 +61,7 @@ export class EmailPreference {
 @Index({ properties: ['status', 'nextAttemptAt'] })
 export class EmailMessage {
   @PrimaryKey({ type: 'uuid' })
-  id: string = randomUUID();
+  id: string = newId();
 
   @Property({ type: 'string', length: 100 })
   userId!: string;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids';
 import { type EntityManager, helper, OptimisticLockError } from '@mikro-orm/core';
 import { actorOf } from '../../common/actor';
 import { managedFromRow } from '../../common/loaders';
@@ -53,8 +53,8 @@ export async function writeSubmission(em: EntityManager, s: Submission): Promise
   };
   const stamp = new Date();
   const existing = s.existing;
-  const reportId = existing?.id ?? randomUUID();
-  const revisionId = randomUUID();
+  const reportId = existing?.id ?? newId();
+  const revisionId = newId();
   const revisionCount = (existing?.revisionCount ?? 0) + 1;
   const audited: Audited[] = [];
 
@@ -112,7 +112,7 @@ export async function writeSubmission(em: EntityManager, s: Submission): Promise
     },
   };
 
-  const values = s.values.map((v, position) => ({ id: randomUUID(), position, ...v }));
+  const values = s.values.map((v, position) => ({ id: newId(), position, ...v }));
   if (values.length) {
     await run(
       `insert into "report_value" ("id", "created_at", "updated_at", "revision_id", "objective_id", "metric_id", "position", "value") values ${values.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
@@ -171,7 +171,7 @@ export async function writeSubmission(em: EntityManager, s: Submission): Promise
   const at = sql.date(new Date());
   await run(
     `insert into "audit_entry" ("id", "at", "actor_user_id", "actor_role", "request_id", "entity_type", "entity_id", "action", "before", "after") values ${audited.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    audited.flatMap((a) => [randomUUID(), at, actor.userId, actor.role, actor.requestId, a.entityType, a.entityId, a.action, a.before && JSON.stringify(a.before), JSON.stringify(a.after)]),
+    audited.flatMap((a) => [newId(), at, actor.userId, actor.role, actor.requestId, a.entityType, a.entityId, a.action, a.before && JSON.stringify(a.before), JSON.stringify(a.after)]),
   );
   return { report: managedFromRow(em, Report, reportRow as Record<string, unknown>, true), revision: managedFromRow(em, ReportRevision, revisionRow, true) };
 }

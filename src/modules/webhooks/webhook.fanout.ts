@@ -5,7 +5,7 @@
  * (subscription, event) index makes a second write of the same pair a no-op all the same.
  */
 import type { EntityManager } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids';
 import { consumeOutbox, type OutboxEvent } from '../../common/outbox';
 import { mayReadEvent } from '../../common/policy';
 import { Role } from '../../common/role';
@@ -86,7 +86,7 @@ export async function fanOut(
       previousSecretExpiresAt: s.previousSecretExpiresAt,
     }));
     if (!subs.length) return;
-    const pairs = batch.flatMap((event) => subs.filter((sub) => hears(sub, event)).map((sub) => ({ event, sub, id: randomUUID() })));
+    const pairs = batch.flatMap((event) => subs.filter((sub) => hears(sub, event)).map((sub) => ({ event, sub, id: newId() })));
     if (!pairs.length) return;
     const leaseUntil = claim ? new Date(now.getTime() + claim.lease(pairs.length)) : null;
     const rows = pairs.map(({ event, sub, id }) => ({
