@@ -10,9 +10,13 @@
  * - The same rows: after each batch of ours, the rows it wrote are read back from `handoff_event`
  *   (untimed) and written by the baseline into a scratch table with the same columns, indexes,
  *   unique key and foreign key:
- *   - SQLite: one better-sqlite3 prepared INSERT run per row in one transaction per batch, on a
- *     second connection to the same file (the app's pragmas); re-sends as a prepared
- *     `INSERT … ON CONFLICT DO UPDATE` per row.
+ *   - SQLite: one better-sqlite3 prepared INSERT run per row in one transaction per batch, in a
+ *     database file of its own next to the server's (the app's pragmas; the agreements' ids
+ *     copied in for the foreign key; the server's file attached to read the rows from); re-sends
+ *     as a prepared `INSERT … ON CONFLICT DO UPDATE` per row. Not a second connection to the
+ *     server's file: each commit of one connection empties the other's page cache, so the
+ *     baseline's time depended on the pages ours touched (with ids in write order it ran 1.8×
+ *     faster there, 1.2× in a file of its own; docs/decisions.md, "Row ids are UUIDv7").
  *   - PostgreSQL (--pg): a server-side `COPY … FROM '<file>' (format csv)` of the rows, written to
  *     a CSV file under the OS temp directory first (untimed; the PostgreSQL server runs on this
  *     machine and the bench connects as a superuser, so the server reads the file itself: the
@@ -139,18 +143,27 @@ interface Plain {
 }
 
 async function plainSqlite(file: string): Promise<Plain> {
-  const db = new Database(file);
-  // The app's pragmas (src/db/mikro-orm.config.ts); WAL is already set on the file.
+  // A file of its own (see the header), removed at the end.
+  const own = `${file}.plain`;
+  const removeOwn = () => {
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(own + suffix, { force: true });
+  };
+  removeOwn();
+  const db = new Database(own);
+  // The app's pragmas (src/db/mikro-orm.config.ts).
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
-  // The same DDL as handoff_event (table, indexes, unique key, foreign key), renamed.
-  const ddl = db.prepare(`select sql from sqlite_master where tbl_name = 'handoff_event' and sql is not null order by type desc`).all() as Array<{ sql: string }>;
+  db.prepare('attach database ? as ours').run(file);
+  // The same DDL as handoff_event (table, indexes, unique key, foreign key), renamed; the
+  // agreements' ids for the foreign key to find (the parent key: a primary key, as in the app).
+  const ddl = db.prepare(`select sql from ours.sqlite_master where tbl_name = 'handoff_event' and sql is not null order by type desc`).all() as Array<{ sql: string }>;
   if (!ddl.length) throw new Error('handoff_event is not in the SQLite database: are the migrations applied?');
+  db.exec('create table "agreement" ("id" text not null primary key); insert into "agreement" select "id" from ours."agreement";');
   for (const { sql } of ddl) db.exec(sql.replace(/handoff_event/g, PLAIN));
   const params = COLUMNS.map(() => '?').join(', ');
-  const select = db.prepare(`select ${quoted} from "handoff_event" where "source" = ? and "external_id" >= ? and "external_id" < ? order by "external_id"`).raw(true);
+  const select = db.prepare(`select ${quoted} from ours."handoff_event" where "source" = ? and "external_id" >= ? and "external_id" < ? order by "external_id"`).raw(true);
   const insert = db.prepare(`insert into "${PLAIN}" (${quoted}) values (${params})`);
   const upsert = db.prepare(
     `insert into "${PLAIN}" (${quoted}) values (${params}) on conflict ("source", "external_id") do update set ${MERGED.map((c) => `"${c}" = excluded."${c}"`).join(', ')}, "version" = "${PLAIN}"."version" + 1`,
@@ -168,14 +181,14 @@ async function plainSqlite(file: string): Promise<Plain> {
       return performance.now() - t0;
     },
     async differences() {
-      const one = (a: string, b: string) =>
-        (db.prepare(`select count(*) as n from (select ${quoted} from "${a}" where "source" = ? except select ${quoted} from "${b}")`).get(SOURCE) as { n: number }).n;
-      const rows = (db.prepare(`select count(*) as n from "handoff_event" where "source" = ?`).get(SOURCE) as { n: number }).n;
-      return { oursOnly: one('handoff_event', PLAIN), plainOnly: one(PLAIN, 'handoff_event'), rows };
+      const one = (a: string, b: string) => (db.prepare(`select count(*) as n from (select ${quoted} from ${a} where "source" = ? except select ${quoted} from ${b})`).get(SOURCE) as { n: number }).n;
+      const rows = (db.prepare(`select count(*) as n from ours."handoff_event" where "source" = ?`).get(SOURCE) as { n: number }).n;
+      const [ours, plain] = ['ours."handoff_event"', `"${PLAIN}"`];
+      return { oursOnly: one(ours, plain), plainOnly: one(plain, ours), rows };
     },
     async close() {
-      db.exec(`drop table if exists "${PLAIN}"`);
       db.close();
+      removeOwn();
     },
   };
 }

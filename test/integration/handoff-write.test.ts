@@ -134,6 +134,26 @@ describe.each(engines())('handoff writes on %s', (engine) => {
     expect(stored.map((r) => [r.external_id, r.stage, r.rejection_reason]).sort()).toEqual(events.map((e) => [e.externalId, e.stage, e.rejectionReason]).sort());
   });
 
+  // Row ids are UUIDv7 (src/common/ids.ts), on SQLite's inserts and PostgreSQL's COPY alike.
+  it('gives new events and months UUIDv7 ids stamped with the time they were written', async () => {
+    const v7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const millisOf = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+    const before = Date.now();
+    const recorded = await crm.data(RecordHandoffEventsDocument, { input: { source: 'v7', events: MONTHS.map((month, m) => event(`v7-${m}`, month, m)) } });
+    const after = Date.now();
+    expect(recorded.recordHandoffEvents.userErrors).toEqual([]);
+    const events = await rows<{ id: string }>(`select "id" from "handoff_event" where "source" = 'v7'`);
+    expect(events).toHaveLength(MONTHS.length);
+    for (const { id } of events) {
+      expect(String(id)).toMatch(v7);
+      expect(millisOf(String(id))).toBeGreaterThanOrEqual(before);
+      expect(millisOf(String(id))).toBeLessThanOrEqual(after);
+    }
+    const months = await rows<{ id: string }>(`select "id" from "handoff_month" where "agreement_id" = ?`, [agreementId]);
+    expect(months.length).toBeGreaterThan(0);
+    for (const { id } of months) expect(String(id)).toMatch(v7);
+  });
+
   it('creates an external id sent at once by batches about different months once, and moves it for the others', async () => {
     // Each batch's lookup may find it new; the writes then meet on the unique key, and the losers run again.
     for (let round = 0; round < 3; round++) {

@@ -1,6 +1,6 @@
 import { touchLedger } from '../../common/ledger-touch';
 import { groupBy } from '../../common/collections';
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids';
 import { finished } from 'node:stream/promises';
 import type { Submittable } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -231,7 +231,7 @@ export async function ingestHandoffEvents(
       continue;
     }
     rows.push({
-      id: randomUUID(),
+      id: newId(),
       source,
       external_id: externalId,
       agreement_id: agreement.id,
@@ -828,7 +828,7 @@ async function recomputeMonths(sql: Sql, months: Array<{ agreementId: string; mo
     const key = `${m.agreementId}|${m.month}`;
     const s = folds.get(key) ?? tallied?.get(key) ?? handoffStats([]);
     return {
-      id: randomUUID(),
+      id: newId(),
       agreement_id: m.agreementId,
       month: m.month,
       volume: s.volume,
