@@ -39,6 +39,17 @@ const REPORT_MONTHS = months('2025-01', '2026-10');
 const MAX_EXPECTED_RATE = 1500;
 /** Sequential submissions on the in-process server whose SQL statements are counted. */
 const PROBE = 100;
+/**
+ * Experiments: `--server-env "WEBHOOK_POLL_MS=0 SQLITE_SYNCHRONOUS=FULL"` adds settings to the child
+ * server's environment; read before anything runs, so a malformed entry stops the bench at once.
+ */
+const SERVER_ENV: Record<string, string> = Object.fromEntries(
+  (option('--server-env')?.split(' ').filter(Boolean) ?? []).map((kv) => {
+    const at = kv.indexOf('=');
+    if (at < 1) throw new Error(`--server-env: expected NAME=value entries separated by spaces, received ${JSON.stringify(kv)}`);
+    return [kv.slice(0, at), kv.slice(at + 1)];
+  }),
+);
 
 /** Issue 19, goal 2. */
 const GOALS: Record<Engine, { rate: number; p99Ms: number | null }> = {
@@ -211,8 +222,7 @@ async function runEngine(engine: Engine, seconds: number): Promise<EngineResult>
     // As `npm start` runs it in production: the clock override off, logging at info, the scheduler
     // off (a tick would be timed as a submission's), the rate limiter on above the load's pace.
     const env: Record<string, string> = { ...setup.env, NODE_ENV: 'production', LOG_LEVEL: 'info', CLOCK_OVERRIDE: 'false', SCHEDULER_INTERVAL_MS: '0', RATE_LIMIT_PER_MINUTE: '1000000' };
-    // Experiments: `--server-env "WEBHOOK_POLL_MS=0 SQLITE_SYNCHRONOUS=FULL"` adds settings to the child server's environment.
-    for (const kv of option('--server-env')?.split(' ').filter(Boolean) ?? []) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    Object.assign(env, SERVER_ENV);
     server = await startServerProcess(env, option('--server-node-args')?.split(' ').filter(Boolean) ?? []);
     const url = `${server.url}/graphql`;
     const headers = { authorization: `Bearer ${token}` };
